@@ -1,0 +1,81 @@
+//! The table of stable diagnostic codes. A code, once shipped, keeps its meaning.
+//!
+//! Input codes (FG0xx below FG020) mean fleetgen could not use a file at all: the run exits 2.
+//! Reference codes mean the files parse but do not fit together: the run exits 1.
+
+/// What kind of problem a code names; decides the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// The input could not be used (bad YAML, schema violation, unreadable file): exit 2.
+    Input,
+    /// The input is well-formed but inconsistent (unknown reference, duplicate id): exit 1.
+    Reference,
+}
+
+/// A stable diagnostic code with its short name and one-line summary.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Code {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub class: Class,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($($konst:ident = $id:literal, $name:literal, $class:ident, $summary:literal;)*) => {
+        $(pub const $konst: &Code = &Code { id: $id, name: $name, class: Class::$class, summary: $summary };)*
+        /// Every code, in code order.
+        pub const ALL: &[&Code] = &[$($konst),*];
+    };
+}
+
+codes! {
+    UNREADABLE = "FG001", "unreadable-file", Input, "a file or folder could not be read (permissions, not UTF-8, missing fleet.yaml)";
+    YAML_SYNTAX = "FG002", "yaml-syntax", Input, "the file is not valid YAML, or holds more than one document";
+    DUPLICATE_KEY = "FG003", "duplicate-key", Input, "a YAML mapping names the same key twice";
+    YAML_LIMIT = "FG004", "yaml-limit", Input, "the YAML exceeds a safety budget: alias expansion, nesting depth or node count";
+    FILE_TOO_LARGE = "FG005", "file-too-large", Input, "an input file is larger than fleetgen reads";
+    SYMLINK_OUTSIDE = "FG006", "symlink-outside-repo", Input, "a symbolic link points outside the repository";
+    UNKNOWN_FIELD = "FG010", "unknown-field", Input, "a field that the input kind does not have";
+    WRONG_TYPE = "FG011", "wrong-type", Input, "a value of the wrong type (string, number, list, mapping …)";
+    INVALID_VALUE = "FG012", "invalid-value", Input, "a value outside what the field allows (enum, pattern, range, length, uniqueness)";
+    MISSING_FIELD = "FG013", "missing-field", Input, "a required field is missing";
+    SCHEMA = "FG014", "schema-violation", Input, "the file breaks a rule of its JSON Schema that combines fields";
+    UNEXPECTED_FILE = "FG020", "unexpected-file", Reference, "a YAML file where fleetgen reads none, so it is ignored";
+    ID_MISMATCH = "FG021", "id-mismatch", Reference, "a file or folder name differs from the id inside it";
+    DUPLICATE_ID = "FG022", "duplicate-id", Reference, "two files declare the same id";
+    UNKNOWN_REFERENCE = "FG023", "unknown-reference", Reference, "a name that refers to a profile, ring, registry, intent or app that does not exist";
+    UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, "a contract names a region or environment that no cluster serves";
+    PROFILE_CONTRADICTION = "FG025", "profile-contradiction", Reference, "a cluster contradicts a field its cluster profile fixes";
+    WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, "a data write region that is not among the app's placement regions";
+}
+
+/// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).
+pub fn find(key: &str) -> Option<&'static Code> {
+    ALL.iter()
+        .copied()
+        .find(|c| c.id.eq_ignore_ascii_case(key) || c.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_sorted() {
+        for pair in ALL.windows(2) {
+            assert!(pair[0].id < pair[1].id, "{} before {}", pair[0].id, pair[1].id);
+        }
+        let mut names: Vec<_> = ALL.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn find_accepts_id_or_name() {
+        assert_eq!(find("fg023"), Some(UNKNOWN_REFERENCE));
+        assert_eq!(find("duplicate-key"), Some(DUPLICATE_KEY));
+        assert_eq!(find("FG999"), None);
+    }
+}

@@ -1,0 +1,249 @@
+//! Printing diagnostics: miette's graphical report, one line per problem, or JSON.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::source::SourceMap;
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// miette reports: the source line, a label at the problem, help.
+    Text,
+    /// One line per problem: `file:line:col: severity[code] message`.
+    Concise,
+    /// A JSON array of objects (code, severity, message, file, line, column, …).
+    Json,
+}
+
+/// Renders diagnostics, followed (for text formats) by a summary line.
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool, width: usize) -> String {
+    match format {
+        Format::Json => json(diagnostics, sources),
+        Format::Concise => {
+            let mut out = String::new();
+            for d in diagnostics {
+                let (line, column) = d.line_col(sources);
+                let place = format!("{}:{line}:{column}", d.path);
+                out.push_str(&format!(
+                    "{place}: {}[{}] {}\n",
+                    d.severity.as_str(),
+                    d.code.id,
+                    d.message
+                ));
+            }
+            out.push_str(&summary(diagnostics));
+            out
+        }
+        Format::Text => {
+            let theme = if color {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            let handler = GraphicalReportHandler::new_themed(theme)
+                .with_width(width)
+                .with_links(false);
+            let mut out = String::new();
+            for d in diagnostics {
+                let report = Report::new(d, sources);
+                // Writing into a String cannot fail.
+                let _ = handler.render_report(&mut out, &report);
+                out.push('\n');
+            }
+            out.push_str(&summary(diagnostics));
+            out
+        }
+    }
+}
+
+fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    if diagnostics.is_empty() {
+        return String::new();
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}\n", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    name: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    related: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+fn json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    let items: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_col(sources);
+            let (end_line, end_column) = match &d.primary {
+                Some(l) => sources.get(l.file).line_col(l.span.end),
+                None => (line, column),
+            };
+            JsonDiagnostic {
+                code: d.code.id,
+                name: d.code.name,
+                severity: d.severity.as_str(),
+                message: &d.message,
+                file: &d.path,
+                line,
+                column,
+                end_line,
+                end_column,
+                help: d.help.as_deref(),
+                related: d
+                    .secondary
+                    .iter()
+                    .map(|l| {
+                        let file = sources.get(l.file);
+                        let (line, column) = file.line_col(l.span.start);
+                        JsonLabel {
+                            file: &file.path,
+                            line,
+                            column,
+                            message: &l.text,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&items).expect("diagnostics serialize");
+    out.push('\n');
+    out
+}
+
+/// Adapts a [`Diagnostic`] to miette. Labels in the primary file are drawn on its snippet;
+/// labels in other files become related reports with their own snippet.
+struct Report {
+    message: String,
+    code: &'static str,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl Report {
+    fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
+        let severity = match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        };
+        let Some(primary) = &d.primary else {
+            return Report {
+                message: format!("{}: {}", d.path, d.message),
+                code: d.code.id,
+                severity,
+                help: d.help.clone(),
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+            };
+        };
+        let file = sources.get(primary.file);
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            non_empty(&primary.text),
+            primary.span.clone(),
+        )];
+        let mut related = Vec::new();
+        for l in &d.secondary {
+            if l.file == primary.file {
+                labels.push(LabeledSpan::new_with_span(non_empty(&l.text), l.span.clone()));
+            } else {
+                let other = sources.get(l.file);
+                related.push(Report {
+                    message: format!("see {}", other.path),
+                    code: "",
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    source: Some(NamedSource::new(other.path.clone(), other.text.clone())),
+                    labels: vec![LabeledSpan::new_primary_with_span(non_empty(&l.text), l.span.clone())],
+                    related: Vec::new(),
+                });
+            }
+        }
+        Report {
+            message: d.message.clone(),
+            code: d.code.id,
+            severity,
+            help: d.help.clone(),
+            source: Some(NamedSource::new(file.path.clone(), file.text.clone())),
+            labels,
+            related,
+        }
+    }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(self.code) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))
+                as Box<dyn Iterator<Item = &'a dyn miette::Diagnostic>>
+        })
+    }
+}

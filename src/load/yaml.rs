@@ -1,0 +1,331 @@
+//! YAML into a tree that remembers where every key and value came from.
+//!
+//! serde-saphyr does the parsing (YAML 1.2 booleans, duplicate keys refused, alias and
+//! depth budgets); the tree keeps byte spans so that schema errors, found by JSON pointer,
+//! can be shown at the exact key or value in the file.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Location, Spanned};
+
+use crate::diag::{Code, codes};
+use crate::source::{SourceFile, Span};
+
+/// A YAML node with its span in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A mapping entry: the key, its span, and the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+/// A YAML error with its place in the file.
+#[derive(Debug, Clone)]
+pub struct YamlError {
+    pub code: &'static Code,
+    pub message: String,
+    pub span: Span,
+}
+
+impl Node {
+    /// The entry for `key` when this node is a mapping.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// The string value of `key`, if it is a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match self.get(key).map(|n| &n.value) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn index(&self, i: usize) -> Option<&Node> {
+        match &self.value {
+            Value::Seq(items) => items.get(i),
+            _ => None,
+        }
+    }
+
+    /// What a type error should call this value.
+    pub fn type_name(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The same data as JSON, for schema validation and typed deserialization.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => J::Number(n.clone()),
+            Value::String(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
+        }
+    }
+}
+
+/// Stack for the parser thread. serde-saphyr's deserializer needs more than the 2 MiB a
+/// test or worker thread gets when a document nests up to its depth budget; the stack is
+/// reserved, not committed, so this costs nothing for ordinary files.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
+/// Parses one YAML document. An empty file gives a `Null` node.
+pub fn parse(file: &SourceFile) -> Result<Node, YamlError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("yaml-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(file))
+            .map_or_else(
+                |_| parse_here(file),
+                |handle| handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+    })
+}
+
+fn parse_here(file: &SourceFile) -> Result<Node, YamlError> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
+    };
+    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(&file.text, options) {
+        Ok(raw) => Ok(convert(raw, file)),
+        Err(e) => Err(yaml_error(&e, file)),
+    }
+}
+
+fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
+    let text = e.to_string();
+    // The message ends with " at line L, column C"; the location is given separately.
+    let message = match text.find(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let (code, message) = if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(',').next().unwrap_or(key).trim();
+        (codes::DUPLICATE_KEY, format!("duplicate key `{key}`"))
+    } else if message.starts_with("budget breached") {
+        (codes::YAML_LIMIT, budget_message(&message))
+    } else if message.starts_with("multiple YAML documents") {
+        (
+            codes::YAML_SYNTAX,
+            "the file holds more than one YAML document; fleetgen reads one per file".to_string(),
+        )
+    } else {
+        (codes::YAML_SYNTAX, message)
+    };
+    let span = match e.location() {
+        Some(loc) => location_span(&loc, file),
+        None => 0..0,
+    };
+    YamlError { code, message, span }
+}
+
+fn budget_message(message: &str) -> String {
+    if message.contains("Depth") {
+        "the YAML nests deeper than 64 levels".to_string()
+    } else if message.contains("Nodes") || message.contains("Alias") || message.contains("Events") {
+        "the YAML expands to too many nodes (an alias bomb?); fleetgen refuses it".to_string()
+    } else {
+        format!("the YAML exceeds a safety limit ({message})")
+    }
+}
+
+fn location_span(loc: &Location, file: &SourceFile) -> Span {
+    let len = usize::try_from(loc.span().len()).unwrap_or(0);
+    file.span_at(
+        usize::try_from(loc.line()).unwrap_or(0),
+        usize::try_from(loc.column()).unwrap_or(0),
+        len,
+    )
+}
+
+fn convert(raw: Spanned<RawNode>, file: &SourceFile) -> Node {
+    let span = location_span(&raw.referenced, file);
+    let value = match raw.value {
+        RawNode::Null => Value::Null,
+        RawNode::Bool(b) => Value::Bool(b),
+        RawNode::Number(n) => Value::Number(n),
+        RawNode::String(s) => Value::String(s),
+        RawNode::Seq(items) => Value::Seq(items.into_iter().map(|n| convert(n, file)).collect()),
+        RawNode::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| Entry {
+                    key_span: location_span(&k.referenced, file),
+                    key: k.value,
+                    value: convert(v, file),
+                })
+                .collect(),
+        ),
+    };
+    Node { value, span }
+}
+
+/// The tree as serde-saphyr hands it over, before spans become byte ranges.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_none<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+        serde_json::Number::from_f64(v)
+            .map(RawNode::Number)
+            .ok_or_else(|| E::custom("infinite or NaN numbers are not allowed"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<(Node, SourceFile), YamlError> {
+        let file = SourceFile::new("t.yaml", text);
+        parse(&file).map(|n| (n, file))
+    }
+
+    #[test]
+    fn keys_and_values_keep_their_spans() {
+        let (node, file) = parse_str("a: 1\nb:\n  name: café\n").unwrap();
+        let entry = node.get("b").unwrap().entry("name").unwrap();
+        assert_eq!(&file.text[entry.key_span.clone()], "name");
+        assert_eq!(&file.text[entry.value.span.clone()], "café");
+        assert_eq!(node.to_json(), serde_json::json!({"a": 1, "b": {"name": "café"}}));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_and_leading_zeros_stay_strings() {
+        let (node, _) = parse_str("a: yes\nb: NO\nc: 012345678901\nd: true\n").unwrap();
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"a": "yes", "b": "NO", "c": "012345678901", "d": true})
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_the_second_key() {
+        let err = parse_str("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap_err();
+        assert_eq!(err.code, codes::DUPLICATE_KEY);
+        assert_eq!(err.message, "duplicate key `c`");
+        let file = SourceFile::new("t.yaml", "a: 1\nb:\n  c: 1\n  c: 2\n");
+        assert_eq!(file.line_col(err.span.start), (4, 3));
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_hit_the_budget() {
+        let mut bomb = String::from("a: &a [1,1,1,1,1,1,1,1,1]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        for pair in names.windows(2) {
+            let refs = vec![format!("*{}", pair[0]); 9].join(",");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", pair[1], pair[1]));
+        }
+        assert_eq!(parse_str(&bomb).unwrap_err().code, codes::YAML_LIMIT);
+        let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert_eq!(parse_str(&deep).unwrap_err().code, codes::YAML_LIMIT);
+    }
+
+    #[test]
+    fn syntax_errors_and_several_documents_are_located() {
+        let err = parse_str("a: 1\nb: [1, 2\n").unwrap_err();
+        assert_eq!(err.code, codes::YAML_SYNTAX);
+        let err = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err.message.contains("more than one YAML document"), "{}", err.message);
+    }
+
+    #[test]
+    fn empty_file_is_null() {
+        assert_eq!(parse_str("").unwrap().0.value, Value::Null);
+        assert_eq!(parse_str("# only a comment\n").unwrap().0.value, Value::Null);
+    }
+}

@@ -1,0 +1,219 @@
+//! `apps/<app>/app.yaml`: the workload contract.
+
+use serde::Deserialize;
+
+use super::common::{Criticality, Duration, Environment, Id, RegionTarget, string_enum};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct App {
+    pub application: Application,
+    pub placement: Placement,
+    pub traffic: Traffic,
+    #[serde(default)]
+    pub runtime: Runtime,
+    #[serde(default)]
+    pub identity: Identity,
+    #[serde(default)]
+    pub data: Option<Data>,
+    pub observability: Observability,
+    #[serde(default)]
+    pub depends_on: Vec<Dependency>,
+    #[serde(default)]
+    pub chart: Option<Chart>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub owner: Id,
+    pub criticality: Criticality,
+    pub image: String,
+    pub version: String,
+    #[serde(default)]
+    pub namespace: Option<Id>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    pub environments: Vec<Environment>,
+    pub regions: Vec<RegionTarget>,
+    #[serde(default)]
+    pub cells: Vec<Id>,
+    #[serde(default)]
+    pub purposes: Vec<Id>,
+}
+
+string_enum!(Exposure { Public = "public", Internal = "internal", None = "none" });
+string_enum!(Routing {
+    WeightedGlobal = "weighted-global",
+    Latency = "latency",
+    Geo = "geo",
+    Failover = "failover",
+    SingleRegion = "single-region",
+});
+string_enum!(Failover { Automatic = "automatic", ManualConfirmed = "manual-confirmed", None = "none" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Traffic {
+    pub exposure: Exposure,
+    #[serde(default)]
+    pub routing: Option<Routing>,
+    #[serde(default)]
+    pub failover: Option<Failover>,
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    #[serde(default)]
+    pub port: Option<Port>,
+    #[serde(default)]
+    pub routing_key: Option<String>,
+}
+
+/// A TCP port, 1–65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u64")]
+pub struct Port(pub u16);
+
+impl TryFrom<u64> for Port {
+    type Error = String;
+    fn try_from(n: u64) -> Result<Self, String> {
+        match u16::try_from(n) {
+            Ok(p) if p > 0 => Ok(Port(p)),
+            _ => Err(format!("{n} is not a port (1-65535)")),
+        }
+    }
+}
+
+/// A replica count, 1–10000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "u64")]
+pub struct Replicas(pub u32);
+
+impl TryFrom<u64> for Replicas {
+    type Error = String;
+    fn try_from(n: u64) -> Result<Self, String> {
+        match n {
+            1..=10_000 => Ok(Replicas(n as u32)),
+            _ => Err(format!("{n} replicas is outside 1-10000")),
+        }
+    }
+}
+
+string_enum!(PodDisruptionBudget { Required = "required", None = "none" });
+string_enum!(TopologySpread { Zone = "zone", Hostname = "hostname", None = "none" });
+
+/// Replicas and pod shape; every field may come from fleet.yaml's `defaults.runtime`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Runtime {
+    #[serde(default)]
+    pub min_replicas_per_region: Option<Replicas>,
+    #[serde(default)]
+    pub max_replicas_per_region: Option<Replicas>,
+    #[serde(default)]
+    pub pod_disruption_budget: Option<PodDisruptionBudget>,
+    #[serde(default)]
+    pub topology_spread: Option<TopologySpread>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    #[serde(default)]
+    pub probes: Option<Probes>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default)]
+    pub requests: Option<ResourceList>,
+    #[serde(default)]
+    pub limits: Option<ResourceList>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceList {
+    #[serde(default)]
+    pub cpu: Option<String>,
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probes {
+    #[serde(default)]
+    pub readiness_path: Option<String>,
+    #[serde(default)]
+    pub liveness_path: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Identity {
+    #[serde(default)]
+    pub cloud_permissions_profile: Option<Id>,
+    #[serde(default)]
+    pub automount_service_account_token: bool,
+}
+
+string_enum!(
+    /// Data strategy across regions, from backup-restore (cheapest, slowest) to active-active.
+    DataMode {
+        BackupRestore = "backup-restore",
+        PilotLight = "pilot-light",
+        WarmStandby = "warm-standby",
+        HotStandby = "hot-standby",
+        RegionalPrimaryWithStandby = "regional-primary-with-standby",
+        Regional = "regional",
+        ActiveActive = "active-active",
+    }
+);
+string_enum!(ConflictResolution {
+    LastWriterWins = "last-writer-wins",
+    Crdt = "crdt",
+    ApplicationMerge = "application-merge",
+});
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Data {
+    pub mode: DataMode,
+    #[serde(default)]
+    pub write_regions: Vec<RegionTarget>,
+    pub rpo: Duration,
+    pub rto: Duration,
+    #[serde(default)]
+    pub conflict_resolution: Option<ConflictResolution>,
+    #[serde(default)]
+    pub idempotent_writes: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Observability {
+    #[serde(default)]
+    pub slo: Option<f64>,
+    pub telemetry_profile: Id,
+}
+
+string_enum!(CallKind { Sync = "sync", Async = "async" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    pub service: Id,
+    pub call: CallKind,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chart {
+    pub repository: String,
+    pub name: Id,
+    pub version: String,
+}

@@ -1,0 +1,77 @@
+//! `clusters/<clusterId>.yaml`: the cluster registry.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::common::{Criticality, Environment, GitopsEngine, Id, IdentityMode, Provider, Service, string_enum};
+
+string_enum!(
+    /// Whether a cluster serves traffic or waits as a disaster-recovery standby.
+    ClusterRole { Active = "active", Standby = "standby" }
+);
+
+// string_enum! cannot mark a #[default] variant.
+#[allow(clippy::derivable_impls)]
+impl Default for ClusterRole {
+    fn default() -> Self {
+        ClusterRole::Active
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    pub cluster_id: Id,
+    pub provider: Provider,
+    pub service: Service,
+    pub region: String,
+    pub environment: Environment,
+    pub owner_team: Id,
+    pub purpose: Id,
+    pub criticality: Criticality,
+    pub cell: Id,
+    #[serde(default)]
+    pub role: ClusterRole,
+    pub profile: Id,
+    pub network_mode: Id,
+    pub identity_mode: IdentityMode,
+    pub entrypoint: Id,
+    pub observability_profile: Id,
+    pub policy_profile: Id,
+    pub backup_profile: Id,
+    /// The ring: one of fleet.yaml's rings.
+    pub upgrade_channel: Id,
+    pub kubernetes_version: String,
+    #[serde(default)]
+    pub addons: BTreeMap<Id, String>,
+    pub gitops: Gitops,
+    #[serde(default)]
+    pub azure: Option<AzureCluster>,
+    #[serde(default)]
+    pub aws: Option<AwsCluster>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Gitops {
+    pub engine: GitopsEngine,
+    #[serde(default)]
+    pub api_server: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureCluster {
+    pub subscription_id: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    pub resource_group: String,
+    pub key_vault: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsCluster {
+    pub account_id: String,
+}

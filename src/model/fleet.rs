@@ -1,0 +1,112 @@
+//! `fleet.yaml`: fleet-wide settings.
+
+use serde::Deserialize;
+
+use super::app::Runtime;
+use super::common::{Id, Provider, RegionTarget};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fleet {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub repository: Repository,
+    /// Rollout order: a change reaches `rings[0]` first.
+    pub rings: Vec<Ring>,
+    #[serde(default)]
+    pub labels: Labels,
+    pub registries: Vec<Registry>,
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repository {
+    pub url: String,
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+fn default_branch() -> String {
+    "main".to_string()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ring {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The telemetry label dimensions fleetgen knows how to fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelDimension {
+    Cluster,
+    Provider,
+    Region,
+    Environment,
+    Namespace,
+    Service,
+    Version,
+    Team,
+    Criticality,
+    Cell,
+}
+
+impl LabelDimension {
+    pub const ALL: [LabelDimension; 10] = [
+        LabelDimension::Cluster,
+        LabelDimension::Provider,
+        LabelDimension::Region,
+        LabelDimension::Environment,
+        LabelDimension::Namespace,
+        LabelDimension::Service,
+        LabelDimension::Version,
+        LabelDimension::Team,
+        LabelDimension::Criticality,
+        LabelDimension::Cell,
+    ];
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "all_dimensions")]
+    pub required: Vec<LabelDimension>,
+}
+
+fn all_dimensions() -> Vec<LabelDimension> {
+    LabelDimension::ALL.to_vec()
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels {
+            prefix: String::new(),
+            required: all_dimensions(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Registry {
+    pub name: Id,
+    pub host: String,
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    pub replica_regions: Vec<RegionTarget>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub runtime: Runtime,
+}

@@ -1,0 +1,18 @@
+//! The typed model of every input kind, as read from YAML after schema validation.
+//!
+//! Names follow the files (camelCase in YAML, snake_case here). Every struct refuses
+//! unknown fields, so the structs and `schemas/` agree (a test checks both ways).
+
+pub mod app;
+pub mod cluster;
+pub mod common;
+pub mod fleet;
+pub mod policy;
+pub mod profiles;
+
+pub use app::App;
+pub use cluster::Cluster;
+pub use common::{Duration, Environment, Id, Provider, RegionTarget};
+pub use fleet::Fleet;
+pub use policy::{PolicyIntent, PolicyProfile};
+pub use profiles::{BackupProfile, ClusterProfile, IdentityProfile, ObservabilityProfile, TelemetryProfile};

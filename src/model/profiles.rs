@@ -1,0 +1,155 @@
+//! `profiles/<kind>/<name>.yaml`: what clusters and apps name instead of repeating.
+
+use serde::Deserialize;
+
+use super::common::{Duration, Environment, Id, IdentityMode, Provider, Service, string_enum};
+
+/// Fixes fields that every cluster naming this profile must match.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub provider: Provider,
+    pub service: Service,
+    pub network_mode: Id,
+    pub identity_mode: IdentityMode,
+    pub entrypoint: Id,
+    #[serde(default)]
+    pub observability_profile: Option<Id>,
+    #[serde(default)]
+    pub policy_profile: Option<Id>,
+    #[serde(default)]
+    pub backup_profile: Option<Id>,
+    #[serde(default)]
+    pub environments: Vec<Environment>,
+    #[serde(default)]
+    pub gateway: Option<GatewayRef>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayRef {
+    pub name: Id,
+    pub namespace: Id,
+}
+
+string_enum!(MetricsBackend {
+    AzureMonitorPrometheus = "azure-monitor-prometheus",
+    AmazonManagedPrometheus = "amazon-managed-prometheus",
+    Prometheus = "prometheus",
+});
+string_enum!(LogsBackend { AzureMonitorLogs = "azure-monitor-logs", CloudwatchLogs = "cloudwatch-logs", Loki = "loki" });
+string_enum!(TracesBackend { ApplicationInsights = "application-insights", XRay = "x-ray", Otlp = "otlp" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservabilityProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    pub metrics: Metrics,
+    pub logs: Logs,
+    #[serde(default)]
+    pub traces: Option<Traces>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metrics {
+    pub backend: MetricsBackend,
+    pub scrape_interval: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    pub backend: LogsBackend,
+    pub retention: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Traces {
+    pub backend: TracesBackend,
+    #[serde(default)]
+    pub sample_ratio: Option<f64>,
+}
+
+string_enum!(BackupTool { AzureBackup = "azure-backup", AwsBackup = "aws-backup", Velero = "velero" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    pub tool: BackupTool,
+    pub schedule: String,
+    pub retention: Duration,
+    pub rpo: Duration,
+}
+
+/// Cloud permissions of a workload; per-cluster values are derived from it and the cluster.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub azure: Option<AzureIdentity>,
+    #[serde(default)]
+    pub aws: Option<AwsIdentity>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureIdentity {
+    pub client_id: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsIdentity {
+    pub role_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub metrics: AppMetrics,
+    #[serde(default)]
+    pub tracing: Option<Tracing>,
+    pub logs: AppLogs,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppMetrics {
+    #[serde(default)]
+    pub port: Option<super::app::Port>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracing {
+    pub enabled: bool,
+}
+
+string_enum!(LogFormat { Json = "json", Text = "text" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppLogs {
+    pub format: LogFormat,
+}

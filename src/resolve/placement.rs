@@ -1,0 +1,105 @@
+//! A contract's placement must land somewhere: every region and environment it names is
+//! served by a cluster, the selectors together match at least one cluster, and data is
+//! written only where the app runs.
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::Sources;
+use crate::model::cluster::ClusterRole;
+use crate::model::{App, Cluster};
+use crate::suggest;
+
+/// Whether a contract's placement selects a cluster.
+pub fn selects(app: &App, cluster: &Cluster) -> bool {
+    let p = &app.placement;
+    p.environments.contains(&cluster.environment)
+        && p.regions
+            .iter()
+            .any(|r| r.provider == cluster.provider && r.region == cluster.region)
+        && (p.cells.is_empty() || p.cells.contains(&cluster.cell))
+        && (p.purposes.is_empty() || p.purposes.contains(&cluster.purpose))
+}
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    // Without every cluster, "no cluster serves this" cannot be told; the broken cluster
+    // file has its own error.
+    if sources.any_failed("cluster") {
+        return;
+    }
+    let map = &sources.files;
+    let clusters: Vec<&Cluster> = sources.clusters.iter().map(|d| &d.value).collect();
+    let served: Vec<String> = {
+        let mut s: Vec<String> = clusters
+            .iter()
+            .map(|c| format!("{}:{}", c.provider, c.region))
+            .collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    for doc in &sources.apps {
+        let app = &doc.value;
+        let p = &app.placement;
+        let mut complete = true;
+        for (i, region) in p.regions.iter().enumerate() {
+            let region_name = region.to_string();
+            if !served.contains(&region_name) {
+                complete = false;
+                let help = match suggest::closest(&region_name, served.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("clusters serve {}", suggest::list(&served)),
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::UNSERVED_PLACEMENT,
+                        map,
+                        doc.item_label(&["placement", "regions"], i, "no cluster in this region"),
+                        format!("no cluster serves region `{region}`"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        for (i, env) in p.environments.iter().enumerate() {
+            if !clusters.iter().any(|c| c.environment == *env) {
+                complete = false;
+                out.push(Diagnostic::error(
+                    codes::UNSERVED_PLACEMENT,
+                    map,
+                    doc.item_label(&["placement", "environments"], i, "no cluster in this environment"),
+                    format!("no cluster serves environment `{env}`"),
+                ));
+            }
+        }
+        // Each part is served, but perhaps never together (say, prod only in regions the app skips).
+        if complete
+            && !clusters
+                .iter()
+                .any(|c| selects(app, c) && c.role == ClusterRole::Active)
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::UNSERVED_PLACEMENT,
+                    map,
+                    doc.label(&["placement"], "selects no active cluster"),
+                    format!("the placement of `{}` selects no active cluster", app.application.name),
+                )
+                .with_help("no cluster has one of these environments, one of these regions and the cells and purposes asked for"),
+            );
+        }
+        if let Some(data) = &app.data {
+            for (i, region) in data.write_regions.iter().enumerate() {
+                if !p.regions.contains(region) {
+                    out.push(
+                        Diagnostic::error(
+                            codes::WRITE_REGION_NOT_PLACED,
+                            map,
+                            doc.item_label(&["data", "writeRegions"], i, "the app does not run here"),
+                            format!("write region `{region}` is not in `placement.regions`"),
+                        )
+                        .with_secondary(doc.label(&["placement", "regions"], "the app runs in these regions")),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Names that refer to other files or entries: profiles, rings, registries, intents, apps.
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::{Doc, Sources};
+use crate::source::SourceMap;
+use crate::suggest;
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let map = &sources.files;
+    let cluster_profiles: Vec<&str> = sources.cluster_profiles.iter().map(|d| d.value.name.as_str()).collect();
+    let observability: Vec<&str> = sources
+        .observability_profiles
+        .iter()
+        .map(|d| d.value.name.as_str())
+        .collect();
+    let backup: Vec<&str> = sources.backup_profiles.iter().map(|d| d.value.name.as_str()).collect();
+    let policy: Vec<&str> = sources.policy_profiles.iter().map(|d| d.value.name.as_str()).collect();
+    let identity: Vec<&str> = sources
+        .identity_profiles
+        .iter()
+        .map(|d| d.value.name.as_str())
+        .collect();
+    let telemetry: Vec<&str> = sources
+        .telemetry_profiles
+        .iter()
+        .map(|d| d.value.name.as_str())
+        .collect();
+    let intents: Vec<&str> = sources.policy_intents.iter().map(|d| d.value.id.as_str()).collect();
+    let apps: Vec<&str> = sources.apps.iter().map(|d| d.value.application.name.as_str()).collect();
+
+    for doc in &sources.clusters {
+        let c = &doc.value;
+        let refs = Ref { doc, map, sources };
+        refs.check(
+            &["profile"],
+            c.profile.as_str(),
+            "cluster profile",
+            "profiles/cluster/",
+            &cluster_profiles,
+            out,
+        );
+        refs.check(
+            &["observabilityProfile"],
+            c.observability_profile.as_str(),
+            "observability profile",
+            "profiles/observability/",
+            &observability,
+            out,
+        );
+        refs.check(
+            &["backupProfile"],
+            c.backup_profile.as_str(),
+            "backup profile",
+            "profiles/backup/",
+            &backup,
+            out,
+        );
+        refs.check(
+            &["policyProfile"],
+            c.policy_profile.as_str(),
+            "policy profile",
+            "policy-library/profiles/",
+            &policy,
+            out,
+        );
+        if let Some(fleet) = &sources.fleet {
+            let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
+            refs.check(
+                &["upgradeChannel"],
+                c.upgrade_channel.as_str(),
+                "ring",
+                "fleet.yaml `rings`",
+                &rings,
+                out,
+            );
+        }
+    }
+
+    for doc in &sources.cluster_profiles {
+        let p = &doc.value;
+        let refs = Ref { doc, map, sources };
+        if let Some(name) = &p.observability_profile {
+            refs.check(
+                &["observabilityProfile"],
+                name.as_str(),
+                "observability profile",
+                "profiles/observability/",
+                &observability,
+                out,
+            );
+        }
+        if let Some(name) = &p.backup_profile {
+            refs.check(
+                &["backupProfile"],
+                name.as_str(),
+                "backup profile",
+                "profiles/backup/",
+                &backup,
+                out,
+            );
+        }
+        if let Some(name) = &p.policy_profile {
+            refs.check(
+                &["policyProfile"],
+                name.as_str(),
+                "policy profile",
+                "policy-library/profiles/",
+                &policy,
+                out,
+            );
+        }
+    }
+
+    for doc in &sources.policy_profiles {
+        for (i, choice) in doc.value.intents.iter().enumerate() {
+            let intent = choice.intent.as_str();
+            if !intents.contains(&intent) && !sources.failed("policy-intent", intent) {
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_REFERENCE,
+                    map,
+                    doc.item_field_label(&["intents"], i, Some("intent"), "no such intent"),
+                    format!("unknown policy intent `{intent}`"),
+                );
+                out.push(d.with_help(help(intent, &intents, "policy-library/intents/")));
+            }
+        }
+    }
+
+    for doc in &sources.apps {
+        let a = &doc.value;
+        let refs = Ref { doc, map, sources };
+        if let Some(name) = &a.identity.cloud_permissions_profile {
+            refs.check(
+                &["identity", "cloudPermissionsProfile"],
+                name.as_str(),
+                "identity profile",
+                "profiles/identity/",
+                &identity,
+                out,
+            );
+        }
+        refs.check(
+            &["observability", "telemetryProfile"],
+            a.observability.telemetry_profile.as_str(),
+            "telemetry profile",
+            "profiles/telemetry/",
+            &telemetry,
+            out,
+        );
+        for (i, dep) in a.depends_on.iter().enumerate() {
+            let service = dep.service.as_str();
+            if service == a.application.name.as_str() {
+                out.push(Diagnostic::error(
+                    codes::UNKNOWN_REFERENCE,
+                    map,
+                    doc.item_field_label(&["dependsOn"], i, Some("service"), "this app itself"),
+                    format!("`{service}` depends on itself"),
+                ));
+            } else if !apps.contains(&service) && !sources.failed("app", service) {
+                out.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REFERENCE,
+                        map,
+                        doc.item_field_label(&["dependsOn"], i, Some("service"), "no app of this name"),
+                        format!("unknown app `{service}` in `dependsOn`"),
+                    )
+                    .with_help(help(service, &apps, "apps/")),
+                );
+            }
+        }
+        if let Some(fleet) = &sources.fleet {
+            let image = a.application.image.as_str();
+            let host = image.split('/').next().unwrap_or(image);
+            let hosts: Vec<&str> = fleet.value.registries.iter().map(|r| r.host.as_str()).collect();
+            if !hosts.contains(&host) && !sources.any_failed("fleet") {
+                out.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REFERENCE,
+                        map,
+                        doc.label(&["application", "image"], format!("`{host}` is not a fleet registry")),
+                        format!("image registry `{host}` is not one of fleet.yaml's `registries`"),
+                    )
+                    .with_help(help(host, &hosts, "fleet.yaml `registries`")),
+                );
+            }
+        }
+    }
+}
+
+/// One file whose fields name other things.
+struct Ref<'a, T> {
+    doc: &'a Doc<T>,
+    map: &'a SourceMap,
+    sources: &'a Sources,
+}
+
+impl<T> Ref<'_, T> {
+    fn check(&self, path: &[&str], name: &str, what: &str, place: &str, known: &[&str], out: &mut Vec<Diagnostic>) {
+        // A file that failed to load has already been reported; do not report it missing.
+        let kind = what.replace(' ', "-");
+        if known.contains(&name) || self.sources.failed(&kind, name) {
+            return;
+        }
+        out.push(
+            Diagnostic::error(
+                codes::UNKNOWN_REFERENCE,
+                self.map,
+                self.doc.label(path, format!("no {what} of this name")),
+                format!("unknown {what} `{name}`"),
+            )
+            .with_help(help(name, known, place)),
+        );
+    }
+}
+
+fn help(name: &str, known: &[&str], place: &str) -> String {
+    match suggest::closest(name, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => format!("there are none in {place}"),
+        None => {
+            let known: Vec<String> = known.iter().map(ToString::to_string).collect();
+            format!("{place} has {}", suggest::list(&known))
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! The JSON Schemas of every input kind, embedded from `schemas/`, and validation of a
+//! parsed file against its schema with errors mapped back to YAML spans.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use serde_json::Value as Json;
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::yaml::Node;
+use crate::source::{FileId, SourceMap, Span};
+use crate::suggest;
+
+/// An input kind: its name, schema file and where its files live.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub name: &'static str,
+    pub file: &'static str,
+    pub text: &'static str,
+    /// Where files of this kind live, as documentation.
+    pub location: &'static str,
+}
+
+macro_rules! kinds {
+    ($($konst:ident = $name:literal, $file:literal, $location:literal;)*) => {
+        $(pub const $konst: &Kind = &Kind {
+            name: $name,
+            file: $file,
+            text: include_str!(concat!("../schemas/", $file)),
+            location: $location,
+        };)*
+        /// Every input kind, in the order `fleetgen schema` lists them.
+        pub const KINDS: &[&Kind] = &[$($konst),*];
+    };
+}
+
+kinds! {
+    FLEET = "fleet", "fleet.schema.json", "fleet.yaml";
+    CLUSTER = "cluster", "cluster.schema.json", "clusters/<clusterId>.yaml";
+    APP = "app", "app.schema.json", "apps/<app>/app.yaml";
+    CLUSTER_PROFILE = "cluster-profile", "cluster-profile.schema.json", "profiles/cluster/<name>.yaml";
+    OBSERVABILITY_PROFILE = "observability-profile", "observability-profile.schema.json", "profiles/observability/<name>.yaml";
+    BACKUP_PROFILE = "backup-profile", "backup-profile.schema.json", "profiles/backup/<name>.yaml";
+    IDENTITY_PROFILE = "identity-profile", "identity-profile.schema.json", "profiles/identity/<name>.yaml";
+    TELEMETRY_PROFILE = "telemetry-profile", "telemetry-profile.schema.json", "profiles/telemetry/<name>.yaml";
+    POLICY_INTENT = "policy-intent", "policy-intent.schema.json", "policy-library/intents/<id>.yaml";
+    POLICY_PROFILE = "policy-profile", "policy-profile.schema.json", "policy-library/profiles/<name>.yaml";
+}
+
+/// The shared definitions every kind refers to.
+pub const COMMON: (&str, &str) = ("common.schema.json", include_str!("../schemas/common.schema.json"));
+
+const BASE: &str = "file:///fleetgen/schemas/";
+
+pub fn find(name: &str) -> Option<&'static Kind> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.name == name || k.file == name || k.file.trim_end_matches(".schema.json") == name)
+}
+
+/// Every embedded schema document, parsed once: (file name, document).
+fn documents() -> &'static [(&'static str, Json)] {
+    static DOCS: OnceLock<Vec<(&'static str, Json)>> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        std::iter::once(COMMON)
+            .chain(KINDS.iter().map(|k| (k.file, k.text)))
+            .map(|(file, text)| {
+                let doc =
+                    serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded schema {file} is not JSON: {e}"));
+                (file, doc)
+            })
+            .collect()
+    })
+}
+
+fn document(file: &str) -> Option<&'static Json> {
+    documents().iter().find(|(f, _)| *f == file).map(|(_, d)| d)
+}
+
+fn validator(kind: &Kind) -> &'static jsonschema::Validator {
+    static VALIDATORS: OnceLock<Vec<OnceLock<jsonschema::Validator>>> = OnceLock::new();
+    let cells = VALIDATORS.get_or_init(|| KINDS.iter().map(|_| OnceLock::new()).collect());
+    let index = KINDS
+        .iter()
+        .position(|k| k.name == kind.name)
+        .expect("kind is in KINDS");
+    cells[index].get_or_init(|| {
+        let registry = jsonschema::Registry::new()
+            .extend(documents().iter().map(|(file, doc)| (format!("{BASE}{file}"), doc)))
+            .and_then(|b| b.prepare())
+            .unwrap_or_else(|e| panic!("embedded schemas do not form a registry: {e}"));
+        jsonschema::draft202012::options()
+            .with_registry(&registry)
+            .with_base_uri(format!("{BASE}{}", kind.file))
+            .offline()
+            .build(document(kind.file).expect("kind schema is embedded"))
+            .unwrap_or_else(|e| panic!("embedded schema {} does not compile: {e}", kind.file))
+    })
+}
+
+/// Validates a parsed file against its kind's schema; every violation becomes a diagnostic
+/// at the key or value it concerns.
+pub fn validate(kind: &Kind, file: FileId, sources: &SourceMap, root: &Node, json: &Json) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for error in validator(kind).iter_errors(json) {
+        let path: Vec<Segment> = error
+            .instance_path()
+            .segments()
+            .map(|s| match s {
+                LocationSegment::Property(p) => Segment::Key(p.to_string()),
+                LocationSegment::Index(i) => Segment::Index(i),
+            })
+            .collect();
+        let context = Context {
+            kind,
+            file,
+            sources,
+            root,
+            schema_path: error.schema_path().as_str(),
+        };
+        out.extend(describe(
+            &context,
+            &path,
+            error.kind(),
+            error.instance(),
+            &error.to_string(),
+        ));
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// `traffic.hostnames[0]` for a path, or `the file` for the root.
+fn dotted(path: &[Segment]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Segment::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Segment::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn in_where(path: &[Segment]) -> String {
+    if path.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("in `{}`", dotted(path))
+    }
+}
+
+/// The node at a path, and the span that best shows it: a scalar's value, else its key.
+fn locate(root: &Node, path: &[Segment]) -> (Option<Node>, Span) {
+    let mut node = root;
+    let mut key_span = None;
+    for seg in path {
+        let next = match seg {
+            Segment::Key(k) => node.entry(k).map(|e| {
+                key_span = Some(e.key_span.clone());
+                &e.value
+            }),
+            Segment::Index(i) => {
+                key_span = None;
+                node.index(*i)
+            }
+        };
+        match next {
+            Some(n) => node = n,
+            None => return (None, key_span.unwrap_or(node.span.clone())),
+        }
+    }
+    let span = match (&node.value, key_span) {
+        (crate::load::yaml::Value::Map(_) | crate::load::yaml::Value::Seq(_), Some(k)) => k,
+        (crate::load::yaml::Value::Map(entries), None) => {
+            entries.first().map_or(node.span.clone(), |e| e.key_span.clone())
+        }
+        _ => node.span.clone(),
+    };
+    (Some(node.clone()), span)
+}
+
+/// Resolves the schema that applies at an instance path (following `$ref`s through the
+/// embedded documents), for descriptions and the names a field may take. Also returns the
+/// schema as written at that place, whose own `description` beats the referenced one.
+fn schema_at(kind: &Kind, path: &[Segment]) -> Option<&'static Json> {
+    schema_and_site(kind, path).map(|(resolved, _)| resolved)
+}
+
+fn schema_and_site(kind: &Kind, path: &[Segment]) -> Option<(&'static Json, &'static Json)> {
+    let root = document(kind.file)?;
+    let (mut file, mut node) = deref(kind.file, root)?;
+    let mut site = root;
+    for seg in path {
+        site = match seg {
+            Segment::Key(k) => node
+                .get("properties")
+                .and_then(|p| p.get(k))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?,
+            Segment::Index(_) => node.get("items")?,
+        };
+        (file, node) = deref(file, site)?;
+    }
+    Some((node, site))
+}
+
+fn deref(file: &'static str, mut node: &'static Json) -> Option<(&'static str, &'static Json)> {
+    let mut file = file;
+    for _ in 0..8 {
+        let Some(reference) = node.get("$ref").and_then(Json::as_str) else {
+            return Some((file, node));
+        };
+        let (target, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        if !target.is_empty() {
+            file = documents().iter().find(|(f, _)| *f == target)?.0;
+        }
+        node = document(file)?.pointer(pointer)?;
+    }
+    None
+}
+
+fn description(kind: &Kind, path: &[Segment]) -> Option<String> {
+    let (resolved, site) = schema_and_site(kind, path)?;
+    site.get("description")
+        .or_else(|| resolved.get("description"))
+        .and_then(Json::as_str)
+        .map(str::to_string)
+}
+
+fn short(value: &Json) -> String {
+    let s = match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Where a schema error happened.
+struct Context<'a> {
+    kind: &'a Kind,
+    file: FileId,
+    sources: &'a SourceMap,
+    root: &'a Node,
+    /// JSON pointer of the failing keyword in the kind's schema, e.g. `/allOf/0/then/required`.
+    schema_path: &'a str,
+}
+
+/// The fields a kind requires at the top level, for help texts.
+pub fn required_fields(kind: &Kind) -> Vec<String> {
+    document(kind.file)
+        .and_then(|d| d.get("required"))
+        .and_then(Json::as_array)
+        .map(|r| r.iter().filter_map(Json::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn describe(
+    cx: &Context,
+    path: &[Segment],
+    error: &ValidationErrorKind,
+    instance: &Json,
+    fallback: &str,
+) -> Vec<Diagnostic> {
+    let Context {
+        kind,
+        file,
+        sources,
+        root,
+        ..
+    } = *cx;
+    let (node, span) = locate(root, path);
+    let field = if path.is_empty() {
+        "the file".to_string()
+    } else {
+        dotted(path)
+    };
+    let at = |span: Span, text: String| Label::new(file, span, text);
+    let diag = match error {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed: Vec<String> = schema_at(kind, path)
+                .and_then(|s| s.get("properties"))
+                .and_then(Json::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            return unexpected
+                .iter()
+                .map(|key| {
+                    let key_span = node
+                        .as_ref()
+                        .and_then(|n| n.entry(key))
+                        .map_or(span.clone(), |e| e.key_span.clone());
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        sources,
+                        at(key_span, "not a field here".into()),
+                        format!("unknown field `{key}` {}", in_where(path)),
+                    );
+                    d.help = Some(match suggest::closest(key, allowed.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the fields allowed here are {}", suggest::list(&allowed)),
+                    });
+                    d
+                })
+                .collect();
+        }
+        ValidationErrorKind::Required { property } => {
+            let property = short(property);
+            let when = condition(cx, path).map_or(String::new(), |c| format!(" {c}"));
+            let mut d = Diagnostic::error(
+                codes::MISSING_FIELD,
+                sources,
+                at(span, format!("`{property}` is missing")),
+                format!("missing field `{property}` {}{when}", in_where(path)),
+            );
+            let mut child = path.to_vec();
+            child.push(Segment::Key(property.clone()));
+            d.help = description(kind, &child).map(|desc| format!("`{property}`: {desc}"));
+            d
+        }
+        ValidationErrorKind::Type { kind: expected } => {
+            let expected = match expected {
+                TypeKind::Single(t) => type_name(&t.to_string()),
+                TypeKind::Multiple(ts) => ts
+                    .iter()
+                    .map(|t| type_name(&t.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            let found = node.as_ref().map_or("nothing", Node::type_name);
+            let mut d = Diagnostic::error(
+                codes::WRONG_TYPE,
+                sources,
+                at(span.clone(), format!("this is {found}")),
+                format!("`{field}` must be {expected}, found {found}"),
+            );
+            if expected == "a string" && matches!(instance, Json::Number(_) | Json::Bool(_)) {
+                let written = &sources.get(file).text[span];
+                d.help = Some(format!("quote it: \"{written}\""));
+            }
+            d
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(short).collect())
+                .unwrap_or_default();
+            let value = short(instance);
+            let mut d = Diagnostic::error(
+                codes::INVALID_VALUE,
+                sources,
+                at(span, "not an allowed value".into()),
+                format!("`{value}` is not a valid `{}`", last_key(path)),
+            );
+            d.help = Some(match suggest::closest(&value, options.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("expected one of {}", suggest::list(&options)),
+            });
+            d
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            let parent = &path[..path.len().saturating_sub(1)];
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                sources,
+                at(span, format!("expected `{}`", short(expected_value))),
+                format!(
+                    "`{field}` must be `{}` {}, found `{}`",
+                    short(expected_value),
+                    condition(cx, parent).unwrap_or_else(|| "here".to_string()),
+                    short(instance)
+                ),
+            )
+        }
+        ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Format { .. } => {
+            let mut d = Diagnostic::error(
+                codes::INVALID_VALUE,
+                sources,
+                at(span, "does not have the required form".into()),
+                format!("`{}` is not a valid `{}`", short(instance), last_key(path)),
+            );
+            // The type's description says what form is wanted; the field's says what it is for.
+            d.help = schema_at(kind, path)
+                .and_then(|s| s.get("description"))
+                .and_then(Json::as_str)
+                .map(str::to_string)
+                .or_else(|| description(kind, path));
+            d
+        }
+        ValidationErrorKind::Not { schema } => {
+            // The schemas use `not: {required: [x]}` to forbid a field in some cases.
+            let forbidden = schema
+                .get("required")
+                .and_then(|r| r.get(0))
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            match forbidden {
+                Some(key) => {
+                    let key_span = node
+                        .as_ref()
+                        .and_then(|n| n.entry(&key))
+                        .map_or(span, |e| e.key_span.clone());
+                    Diagnostic::error(
+                        codes::SCHEMA,
+                        sources,
+                        at(key_span, "not allowed here".into()),
+                        format!(
+                            "`{key}` is not allowed {}",
+                            condition(cx, path).unwrap_or_else(|| "here".to_string())
+                        ),
+                    )
+                }
+                None => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
+            }
+        }
+        ValidationErrorKind::Minimum { .. }
+        | ValidationErrorKind::Maximum { .. }
+        | ValidationErrorKind::ExclusiveMinimum { .. }
+        | ValidationErrorKind::ExclusiveMaximum { .. }
+        | ValidationErrorKind::MinLength { .. }
+        | ValidationErrorKind::MaxLength { .. }
+        | ValidationErrorKind::MinItems { .. }
+        | ValidationErrorKind::MaxItems { .. }
+        | ValidationErrorKind::UniqueItems
+        | ValidationErrorKind::MinProperties { .. } => {
+            let message = match error {
+                ValidationErrorKind::UniqueItems => format!("`{field}` lists the same item twice"),
+                ValidationErrorKind::MinItems { limit } => {
+                    format!(
+                        "`{field}` needs at least {limit} item{}",
+                        if *limit == 1 { "" } else { "s" }
+                    )
+                }
+                ValidationErrorKind::MinProperties { .. } => {
+                    format!(
+                        "`{}` sets too few fields",
+                        if field.is_empty() { "the file" } else { &field }
+                    )
+                }
+                _ => format!("`{field}`: {fallback}"),
+            };
+            Diagnostic::error(codes::INVALID_VALUE, sources, at(span, "out of range".into()), message)
+        }
+        _ => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
+    };
+    vec![diag]
+}
+
+/// For failures inside an `if`/`then`: "when `provider` is `azure`", read from the `if`
+/// beside the failing `then` and the values in the file.
+fn condition(cx: &Context, path: &[Segment]) -> Option<String> {
+    let then = cx.schema_path.find("/then/")?;
+    let if_pointer = format!("{}/if", &cx.schema_path[..then]);
+    let condition = document(cx.kind.file)?.pointer(&if_pointer)?;
+    let (node, _) = locate(cx.root, path);
+    let node = node?;
+    let parts: Vec<String> = condition
+        .get("properties")?
+        .as_object()?
+        .keys()
+        .filter_map(|key| node.get_str(key).map(|value| format!("`{key}` is `{value}`")))
+        .collect();
+    (!parts.is_empty()).then(|| format!("when {}", parts.join(" and ")))
+}
+
+fn last_key(path: &[Segment]) -> String {
+    path.iter()
+        .rev()
+        .find_map(|s| match s {
+            Segment::Key(k) => Some(k.clone()),
+            Segment::Index(_) => None,
+        })
+        .unwrap_or_default()
+}
+
+fn type_name(json_type: &str) -> String {
+    match json_type {
+        "object" => "a mapping".to_string(),
+        "array" => "a list".to_string(),
+        "integer" => "an integer".to_string(),
+        "null" => "null".to_string(),
+        other => format!("a {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_compiles() {
+        for kind in KINDS {
+            let _ = validator(kind);
+        }
+    }
+
+    #[test]
+    fn schema_lookup_follows_refs_across_files() {
+        let s = schema_at(
+            APP,
+            &[Segment::Key("runtime".into()), Segment::Key("topologySpread".into())],
+        )
+        .unwrap();
+        assert!(s.get("enum").is_some());
+        let s = schema_at(CLUSTER, &[Segment::Key("clusterId".into())]).unwrap();
+        assert!(s.get("pattern").is_some());
+    }
+
+    #[test]
+    fn kinds_are_found_by_name_or_file() {
+        assert_eq!(find("cluster").unwrap().file, "cluster.schema.json");
+        assert_eq!(find("app.schema.json").unwrap().name, "app");
+        assert!(find("nope").is_none());
+    }
+}

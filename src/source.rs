@@ -1,0 +1,123 @@
+//! Source files as fleetgen read them, and positions inside them.
+//!
+//! Paths are always relative to the repository root and spelled with `/`, so that
+//! diagnostics and output are the same on every machine and in every working directory.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(u32);
+
+/// A byte range inside one source file.
+pub type Span = Range<usize>;
+
+/// One file's text with a line index.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self.text[start..offset].chars().count() + 1;
+        (line + 1, column)
+    }
+
+    /// Byte offset of a 1-based line and 1-based character column; clamped to the text.
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let end_of_line = rest.find('\n').unwrap_or(rest.len());
+        rest[..end_of_line]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(start + end_of_line, |(i, _)| start + i)
+    }
+
+    /// The byte span of `chars` characters starting at a 1-based line and column.
+    pub fn span_at(&self, line: usize, column: usize, chars: usize) -> Span {
+        let start = self.offset(line, column);
+        let len: usize = self.text[start..].chars().take(chars).map(char::len_utf8).sum();
+        start..start + len
+    }
+
+    fn clamp(&self, mut offset: usize) -> usize {
+        offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+}
+
+/// Every file read in one run.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
+        self.files.push(file);
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn find(&self, path: &str) -> Option<FileId> {
+        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let f = SourceFile::new("a.yaml", "a: 1\nname: café x\n");
+        let x = f.text.find('x').unwrap();
+        assert_eq!(f.line_col(x), (2, 12));
+        assert_eq!(f.offset(2, 12), x);
+        assert_eq!(f.line_col(0), (1, 1));
+    }
+
+    #[test]
+    fn span_at_measures_multibyte_characters() {
+        let f = SourceFile::new("a.yaml", "name: café\n");
+        let span = f.span_at(1, 7, 4);
+        assert_eq!(&f.text[span], "café");
+    }
+
+    #[test]
+    fn offsets_past_the_end_are_clamped() {
+        let f = SourceFile::new("a.yaml", "a: 1");
+        assert_eq!(f.offset(9, 1), 4);
+        assert_eq!(f.offset(1, 99), 4);
+        assert_eq!(f.line_col(99), (1, 5));
+    }
+}

@@ -1,0 +1,298 @@
+//! The `fleetgen` binary, run as users run it.
+//!
+//! `tests/fixtures/invalid/<case>/` holds files laid over the valid fleet in
+//! `tests/fixtures/base/`; each case breaks one thing, and its diagnostic (rendered without
+//! colour at width 80) is kept as a snapshot in `tests/snapshots/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fleetgen() -> Command {
+    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
+    cmd.env("COLUMNS", "80").env_remove("NO_COLOR");
+    cmd
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A temporary fleet: the base fixture with `case`'s files laid over it.
+fn fleet_with(case: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
+    if let Some(case) = case {
+        copy_tree(&root().join("tests/fixtures/invalid").join(case), dir.path());
+    }
+    dir
+}
+
+fn validate(repo: &Path, extra: &[&str]) -> Output {
+    fleetgen()
+        .args(["validate", "--color", "never", "--repo"])
+        .arg(repo)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn report(out: &Output) -> String {
+    format!(
+        "exit: {}\n{}{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn cases() -> Vec<String> {
+    let mut cases: Vec<String> = fs::read_dir(root().join("tests/fixtures/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn bundled_fleet_is_valid() {
+    let out = fleetgen()
+        .current_dir(root())
+        .args(["validate", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("fleet is valid: "));
+}
+
+#[test]
+fn base_fixture_is_valid() {
+    let dir = fleet_with(None);
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+}
+
+#[test]
+fn every_invalid_fixture_gives_its_located_diagnostic() {
+    let cases = cases();
+    assert!(cases.len() >= 20, "expected the invalid fixtures, found {cases:?}");
+    for case in &cases {
+        let dir = fleet_with(Some(case));
+        let out = validate(dir.path(), &[]);
+        let code = out.status.code();
+        let text = report(&out);
+        // Only a stray file is a warning; everything else must fail, located.
+        if case == "stray-file" {
+            assert_eq!(code, Some(0), "{case}: {text}");
+        } else {
+            assert!(matches!(code, Some(1 | 2)), "{case}: {text}");
+        }
+        let json = validate(dir.path(), &["--format", "json"]);
+        let diags: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let diags = diags.as_array().unwrap();
+        assert!(!diags.is_empty(), "{case}: no diagnostics");
+        for d in diags {
+            assert!(d["line"].as_u64().unwrap() >= 1, "{case}: not located: {d}");
+            assert!(d["column"].as_u64().unwrap() >= 1, "{case}: not located: {d}");
+        }
+        insta::assert_snapshot!(format!("invalid__{case}"), text);
+    }
+}
+
+#[test]
+fn every_snapshot_belongs_to_a_test() {
+    let cases = cases();
+    for entry in fs::read_dir(root().join("tests/snapshots")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(case) = name
+            .strip_prefix("cli__invalid__")
+            .and_then(|n| n.strip_suffix(".snap"))
+        {
+            assert!(cases.iter().any(|c| c == case), "snapshot {name} has no fixture");
+        } else {
+            assert!(
+                name.starts_with("cli__") && name.ends_with(".snap"),
+                "unexpected file in tests/snapshots: {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_link_out_of_the_repository_is_refused() {
+    let dir = fleet_with(None);
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.yaml");
+    fs::write(&secret, "clusterId: stolen\n").unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("clusters/stolen.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("profiles/cluster/elsewhere")).unwrap();
+    let out = validate(dir.path(), &["--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("clusters/stolen.yaml:1:1: error[FG006] symbolic link points outside the repository"),
+        "{text}"
+    );
+    assert!(text.contains("profiles/cluster/elsewhere:1:1: error[FG006]"), "{text}");
+    assert!(!text.contains("stolen`"), "the linked file was read: {text}");
+}
+
+#[test]
+fn a_link_inside_the_repository_is_followed() {
+    let dir = fleet_with(None);
+    let clusters = dir.path().join("clusters");
+    fs::rename(
+        clusters.join("eastus-prod-01.yaml"),
+        dir.path().join("shared-eastus.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../shared-eastus.yaml", clusters.join("eastus-prod-01.yaml")).unwrap();
+    let out = validate(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+}
+
+#[test]
+fn an_oversized_file_is_refused_before_it_is_read() {
+    let dir = fleet_with(None);
+    let big = format!("name: big\ndescription: x\n# {}\n", "x".repeat(2 * 1024 * 1024));
+    fs::write(dir.path().join("profiles/telemetry/big.yaml"), big).unwrap();
+    let out = validate(dir.path(), &["--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("profiles/telemetry/big.yaml:1:1: error[FG005] file is larger than 1024 KiB"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_folder_without_fleet_yaml_or_no_folder_at_all_exits_2() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = validate(empty.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(report(&out).contains("no fleet.yaml"));
+    let out = validate(&empty.path().join("missing"), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open repository"));
+}
+
+#[test]
+fn unknown_flags_and_subcommands_exit_2_and_help_exits_0() {
+    let out = fleetgen().args(["validate", "--strict"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = fleetgen().arg("render").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = fleetgen().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Exit codes:") && help.contains("2  the input or the command could not be used"));
+}
+
+#[test]
+fn json_output_carries_code_severity_and_location() {
+    let dir = fleet_with(Some("unknown-profile"));
+    let out = validate(dir.path(), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &diags[0];
+    assert_eq!(d["code"], "FG023");
+    assert_eq!(d["name"], "unknown-reference");
+    assert_eq!(d["severity"], "error");
+    assert!(d["file"].as_str().unwrap().starts_with("clusters/"), "{d}");
+    assert!(d["line"].as_u64().unwrap() > 1 && d["column"] == 10, "{d}");
+    assert!(
+        d["help"].as_str().unwrap().contains("did you mean `aks-standard`?"),
+        "{d}"
+    );
+}
+
+#[test]
+fn output_is_the_same_from_any_working_directory_and_run() {
+    let dir = fleet_with(Some("profile-contradiction"));
+    let first = validate(dir.path(), &[]);
+    let again = fleetgen()
+        .current_dir(dir.path().join("clusters"))
+        .args(["validate", "--color", "never", "--repo", ".."])
+        .env("TZ", "Pacific/Chatham")
+        .output()
+        .unwrap();
+    assert_eq!(first.stdout, again.stdout);
+    assert!(!String::from_utf8_lossy(&first.stdout).contains(&*dir.path().to_string_lossy()));
+}
+
+#[test]
+fn all_problems_of_a_run_are_reported_sorted_by_file_and_line() {
+    let dir = fleet_with(Some("unknown-profile"));
+    copy_tree(&root().join("tests/fixtures/invalid/unknown-dependency"), dir.path());
+    copy_tree(&root().join("tests/fixtures/invalid/duplicate-key"), dir.path());
+    let out = validate(dir.path(), &["--format", "concise"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let places: Vec<&str> = text.lines().filter(|l| l.contains(": error[")).collect();
+    assert!(places.len() >= 3, "{text}");
+    let mut sorted = places.clone();
+    sorted.sort_by_key(|l| {
+        let mut parts = l.splitn(3, ':');
+        let file = parts.next().unwrap().to_string();
+        let line: usize = parts.next().unwrap().parse().unwrap_or(0);
+        (file, line)
+    });
+    assert_eq!(places, sorted);
+    assert_eq!(out.status.code(), Some(2), "an input error wins over reference errors");
+}
+
+#[test]
+fn schema_lists_kinds_and_prints_the_files_in_schemas() {
+    let out = fleetgen().arg("schema").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let list = String::from_utf8_lossy(&out.stdout);
+    for kind in fleetgen::schema::KINDS {
+        assert!(list.contains(kind.name), "{list}");
+        let out = fleetgen().args(["schema", kind.name]).output().unwrap();
+        let on_disk = fs::read(root().join("schemas").join(kind.file)).unwrap();
+        assert_eq!(out.stdout, on_disk, "{}", kind.name);
+    }
+    let out = fleetgen().args(["schema", "clustr"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `cluster`?"));
+}
+
+#[test]
+fn every_example_file_names_its_schema_for_editors() {
+    let mut checked = 0;
+    for base in [root(), root().join("tests/fixtures/base")] {
+        for dir in ["fleet.yaml", "clusters", "apps", "profiles", "policy-library"] {
+            for entry in walkdir::WalkDir::new(base.join(dir)) {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let rel = path.strip_prefix(&base).unwrap().to_string_lossy().into_owned();
+                if !rel.ends_with(".yaml") || rel.contains("/values/") {
+                    continue;
+                }
+                let text = fs::read_to_string(path).unwrap();
+                let first = text.lines().next().unwrap_or_default();
+                let schema = first
+                    .strip_prefix("# yaml-language-server: $schema=")
+                    .unwrap_or_else(|| panic!("{rel}: first line is not a $schema modeline"));
+                let target = path.parent().unwrap().join(schema);
+                assert!(target.is_file(), "{rel}: {schema} does not exist");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "checked only {checked} files");
+}
