@@ -294,7 +294,7 @@ fn read_input(
             .with_help(format!(
                 "a {} file needs {}",
                 kind.name,
-                crate::suggest::list(&required)
+                required.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
             )),
         );
         return;
