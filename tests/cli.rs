@@ -296,3 +296,19 @@ fn every_example_file_names_its_schema_for_editors() {
     }
     assert!(checked > 50, "checked only {checked} files");
 }
+
+#[test]
+fn a_broken_file_is_reported_once_not_again_by_every_file_naming_it() {
+    let dir = fleet_with(None);
+    let profile = dir.path().join("profiles/cluster/aks-standard.yaml");
+    let text = fs::read_to_string(&profile).unwrap();
+    fs::write(&profile, format!("{text}provider: azure\n")).unwrap();
+    let out = validate(dir.path(), &["--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("error[FG003] duplicate key `provider`"), "{text}");
+    assert!(
+        !text.contains("FG023"),
+        "clusters naming the broken profile were blamed: {text}"
+    );
+}

@@ -278,6 +278,20 @@ fn read_input(
     sources: &mut Sources,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let before = diagnostics.len();
+    read_typed(files, path, kind, sources, diagnostics);
+    if diagnostics.len() > before {
+        sources.failed.push((kind.name, id_from_path(path).to_string()));
+    }
+}
+
+fn read_typed(
+    files: &dyn Files,
+    path: &str,
+    kind: &'static Kind,
+    sources: &mut Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let Some((file, node)) = read_yaml(files, path, &mut sources.files, diagnostics) else {
         return;
     };
