@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::{self, Format};
+use crate::emit::Selection;
 use crate::load::files::WorkTree;
 use crate::schema;
 
@@ -46,6 +47,31 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Compile the fleet: write rendered/<clusterId>/… for every cluster (or print it).
+    #[command(after_help = EXIT_CODES)]
+    Render {
+        /// The fleet repository (the folder holding fleet.yaml).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Output folder [default: <repo>/rendered]. Replaced whole and atomically.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Render only this cluster (repeatable); the rest of the output folder is kept.
+        #[arg(long = "cluster", value_name = "ID")]
+        clusters: Vec<String>,
+        /// Render only this app, on every cluster it lands on (repeatable), and print where it lands.
+        #[arg(long = "app", value_name = "NAME")]
+        apps: Vec<String>,
+        /// Print the rendered files as one YAML stream instead of writing them.
+        #[arg(long, conflicts_with = "out")]
+        stdout: bool,
+        /// Print each Helm value of a chart app on a cluster with the file and line it came from.
+        #[arg(long, num_args = 2, value_names = ["APP", "CLUSTER"], conflicts_with_all = ["stdout", "out", "clusters", "apps"])]
+        explain_values: Option<Vec<String>>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print the JSON Schema of an input kind, or list the kinds.
     #[command(after_help = EXIT_CODES)]
     Schema {
@@ -70,6 +96,20 @@ pub fn run() -> u8 {
     };
     match cli.command {
         Command::Validate { repo, format } => validate(&repo, format, color),
+        Command::Render {
+            repo,
+            out,
+            clusters,
+            apps,
+            stdout,
+            explain_values,
+            format,
+        } => {
+            let out = out.unwrap_or_else(|| repo.join("rendered"));
+            let select = Selection { clusters, apps };
+            let explain = explain_values.map(|v| (v[0].clone(), v[1].clone()));
+            render(&repo, &out, select, stdout, explain, format, color)
+        }
         Command::Schema { kind } => print_schema(kind.as_deref()),
     }
 }
@@ -100,6 +140,198 @@ fn validate(repo: &std::path::Path, format: Format, color: bool) -> u8 {
     }
     print(&text);
     diag::exit_code(&diagnostics)
+}
+
+fn width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80)
+}
+
+/// Checks that every `--cluster` and `--app` names something that exists.
+fn check_selection(sources: &crate::load::Sources, select: &Selection) -> Result<(), String> {
+    let clusters: Vec<String> = sources
+        .clusters
+        .iter()
+        .map(|c| c.value.cluster_id.to_string())
+        .collect();
+    let apps: Vec<String> = sources
+        .apps
+        .iter()
+        .map(|a| a.value.application.name.to_string())
+        .collect();
+    for (kind, wanted, known) in [("cluster", &select.clusters, &clusters), ("app", &select.apps, &apps)] {
+        for w in wanted {
+            if !known.contains(w) {
+                let hint = match crate::suggest::closest(w, known.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("{kind}s: {}", crate::suggest::list(known)),
+                };
+                return Err(format!("no {kind} `{w}`; {hint}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn render(
+    repo: &std::path::Path,
+    out: &std::path::Path,
+    select: Selection,
+    stdout: bool,
+    explain: Option<(String, String)>,
+    format: Format,
+    color: bool,
+) -> u8 {
+    let tree = match WorkTree::open(repo) {
+        Ok(t) => t,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let (sources, mut diagnostics) = crate::validate(&tree);
+    let report = |diagnostics: &[crate::diag::Diagnostic]| {
+        if !diagnostics.is_empty() {
+            eprint!("{}", diag::render(diagnostics, &sources.files, format, color, width()));
+        }
+    };
+    if diag::exit_code(&diagnostics) != 0 {
+        report(&diagnostics);
+        return diag::exit_code(&diagnostics);
+    }
+    if let Err(message) = check_selection(&sources, &select) {
+        report(&diagnostics);
+        eprintln!("error: {message}");
+        return 2;
+    }
+    if let Some((app, cluster)) = explain {
+        return explain_values(&sources, &app, &cluster, diagnostics, format, color);
+    }
+    let (rendered, more) = crate::render(&sources, &select);
+    diagnostics.extend(more);
+    diag::sort(&mut diagnostics, &sources.files);
+    report(&diagnostics);
+    let Some(rendered) = rendered else {
+        return diag::exit_code(&diagnostics).max(1);
+    };
+    let (plan, _) = crate::resolve::plan::plan(&sources);
+    let placements: Vec<String> = plan
+        .iter()
+        .flat_map(|p| p.placements.iter())
+        .filter(|p| select.placement(p))
+        .map(|p| {
+            let c = &p.cluster.value;
+            format!(
+                "{} → {} ({}, ring {})",
+                p.app_name(),
+                p.cluster_id(),
+                c.environment,
+                c.upgrade_channel
+            )
+        })
+        .collect();
+    if stdout {
+        let mut text = String::new();
+        for (path, body) in &rendered.files {
+            text.push_str(&format!("---\n# {path}\n{body}"));
+        }
+        print(&text);
+        return 0;
+    }
+    let replaced: Vec<String> = if select.is_all() {
+        Vec::new()
+    } else {
+        let mut r: Vec<String> = Vec::new();
+        for c in &sources.clusters {
+            let id = c.value.cluster_id.as_str();
+            if !select.cluster(id) {
+                continue;
+            }
+            if select.apps.is_empty() {
+                r.push(id.to_string());
+            } else {
+                r.extend(select.apps.iter().map(|a| format!("{id}/apps/{a}")));
+            }
+        }
+        r.push("fleet.yaml".to_string());
+        r
+    };
+    let keep = (!select.is_all()).then_some(crate::write::Keep { replaced: &replaced });
+    match crate::write::write(out, &rendered, keep) {
+        Ok(w) => {
+            let mut text = String::new();
+            if !select.apps.is_empty() {
+                for line in &placements {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            let clusters = rendered
+                .files
+                .keys()
+                .filter_map(|k| k.split_once('/'))
+                .map(|(c, _)| c)
+                .collect::<std::collections::BTreeSet<_>>();
+            text.push_str(&format!(
+                "rendered {} placements on {} clusters: {} files in {}{}\n",
+                placements.len(),
+                clusters.len(),
+                w.files,
+                out.display(),
+                if w.removed > 0 {
+                    format!(", {} stale files removed", w.removed)
+                } else {
+                    String::new()
+                }
+            ));
+            print(&text);
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+fn explain_values(
+    sources: &crate::load::Sources,
+    app: &str,
+    cluster: &str,
+    mut diagnostics: Vec<crate::diag::Diagnostic>,
+    format: Format,
+    color: bool,
+) -> u8 {
+    let select = Selection {
+        clusters: vec![cluster.to_string()],
+        apps: vec![app.to_string()],
+    };
+    if let Err(message) = check_selection(sources, &select) {
+        eprintln!("error: {message}");
+        return 2;
+    }
+    let (plan, more) = crate::resolve::plan::plan(sources);
+    diagnostics.extend(more);
+    if !diagnostics.is_empty() {
+        eprint!("{}", diag::render(&diagnostics, &sources.files, format, color, width()));
+    }
+    if diag::exit_code(&diagnostics) != 0 {
+        return diag::exit_code(&diagnostics);
+    }
+    let Some(p) = plan
+        .as_ref()
+        .and_then(|plan| plan.placements.iter().find(|p| select.placement(p)))
+    else {
+        eprintln!("error: `{app}` does not land on cluster `{cluster}`");
+        return 2;
+    };
+    if p.app.value.chart.is_none() {
+        eprintln!(
+            "error: `{app}` has no `chart:`; it renders Kubernetes objects, not Helm values (try `fleetgen render --app {app} --cluster {cluster} --stdout`)"
+        );
+        return 2;
+    }
+    print(&crate::emit::values::explain(sources, p, &sources.files));
+    0
 }
 
 fn print_schema(kind: Option<&str>) -> u8 {

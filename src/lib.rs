@@ -5,18 +5,23 @@
 //! The pipeline, one module per stage; each stage takes the previous stage's value:
 //! - [`load`]: walk the repository (through [`load::files::Files`]), parse YAML with spans,
 //!   validate every file against its schema in `schemas/`, read it into [`model`] → [`load::Sources`]
-//! - [`resolve`]: fit the files together (ids, references, placement, profiles)
+//! - [`resolve`]: fit the files together (ids, references, placement, profiles), then
+//!   resolve every placement of an app on a cluster ([`resolve::plan`])
+//! - [`emit`]: render each cluster's files from templates (in parallel) → [`emit::RenderedTree`]
+//! - [`write`]: swap the tree into `rendered/` atomically
 //!
 //! Every problem is a [`diag::Diagnostic`] with a stable code, located in its source file.
 
 pub mod cli;
 pub mod diag;
+pub mod emit;
 pub mod load;
 pub mod model;
 pub mod resolve;
 pub mod schema;
 pub mod source;
 pub mod suggest;
+pub mod write;
 
 use diag::Diagnostic;
 use load::Sources;
@@ -28,4 +33,24 @@ pub fn validate(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
     diagnostics.extend(resolve::check(&sources));
     diag::sort(&mut diagnostics, &sources.files);
     (sources, diagnostics)
+}
+
+/// Resolves and renders validated sources: the `fleetgen render` pipeline after
+/// [`validate`]. Returns the tree only when there was no error; warnings come back either way.
+pub fn render(sources: &Sources, select: &emit::Selection) -> (Option<emit::RenderedTree>, Vec<Diagnostic>) {
+    let (plan, mut diagnostics) = resolve::plan::plan(sources);
+    let (engine, template_errors) = emit::templates::Engine::new(sources);
+    diagnostics.extend(template_errors);
+    let tree = match plan {
+        Some(plan) if diag::exit_code(&diagnostics) == 0 => match emit::render(sources, &plan, &engine, select) {
+            Ok(tree) => Some(tree),
+            Err(errors) => {
+                diagnostics.extend(errors);
+                None
+            }
+        },
+        _ => None,
+    };
+    diag::sort(&mut diagnostics, &sources.files);
+    (tree, diagnostics)
 }

@@ -195,7 +195,7 @@ fn a_folder_without_fleet_yaml_or_no_folder_at_all_exits_2() {
 fn unknown_flags_and_subcommands_exit_2_and_help_exits_0() {
     let out = fleetgen().args(["validate", "--strict"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = fleetgen().arg("render").output().unwrap();
+    let out = fleetgen().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = fleetgen().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));

@@ -48,6 +48,15 @@ codes! {
     UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, "a contract names a region or environment that no cluster serves";
     PROFILE_CONTRADICTION = "FG025", "profile-contradiction", Reference, "a cluster contradicts a field its cluster profile fixes";
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, "a data write region that is not among the app's placement regions";
+    LABEL_VALUE = "FG030", "label-value", Reference, "a required label has no value, or a value Kubernetes does not accept in a label";
+    IDENTITY_UNAVAILABLE = "FG031", "identity-unavailable", Reference, "an app's cloud identity cannot be wired on a cluster it lands on (no entry for that provider or account)";
+    NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, "two apps placed on one cluster share a namespace";
+    NO_GATEWAY = "FG033", "no-gateway", Reference, "an exposed app lands on a cluster whose profile names no gateway for its routes";
+    UNUSED_VALUES_FILE = "FG034", "unused-values-file", Reference, "a Helm values file that matches no environment or cluster, or belongs to an app without a chart";
+    TEMPLATE_SYNTAX = "FG040", "template-syntax", Input, "a template does not parse as a minijinja template";
+    TEMPLATE_ERROR = "FG041", "template-error", Input, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
+    RENDERED_OBJECT = "FG042", "rendered-object", Input, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";
+    DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, "two templates render the same object (kind, namespace, name) on one cluster";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

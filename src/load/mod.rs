@@ -99,6 +99,8 @@ pub struct Sources {
     pub policy_intents: Vec<Doc<PolicyIntent>>,
     pub policy_profiles: Vec<Doc<PolicyProfile>>,
     pub values: Vec<ValuesFile>,
+    /// Templates from the repository, in path order; built-ins are added by `emit`.
+    pub templates: Vec<TemplateFile>,
     /// Files that could not be read into the model: (kind, the id their path implies). Later
     /// checks treat these ids as existing, so one broken file gives one error, not a cascade.
     pub failed: Vec<(&'static str, String)>,
@@ -143,8 +145,9 @@ const PROFILE_FOLDERS: &[(&str, &Kind)] = &[
 enum Role {
     Input(&'static Kind),
     Values(String),
-    /// A template of an app (`apps/<app>/templates/*.yaml.j2`), read when rendering.
-    Template,
+    /// A template: `templates/*.yaml.j2` (fleet-wide, replacing a built-in) or
+    /// `apps/<app>/templates/*.yaml.j2` (the app's own objects).
+    Template(Option<String>),
     /// A YAML file in an input folder that fleetgen does not read, with a hint.
     Stray(String),
     /// Anything else (READMEs, rendered output): not fleetgen's business here.
@@ -168,7 +171,15 @@ fn classify(path: &str) -> Role {
         ["clusters", .., _] if is_yaml => Role::Input(schema::CLUSTER),
         ["apps", _, "app.yaml"] => Role::Input(schema::APP),
         ["apps", app, "values", .., _] if is_yaml => Role::Values(app.to_string()),
-        ["apps", _, "templates", .., name] if name.ends_with(".yaml.j2") => Role::Template,
+        ["apps", app, "templates", name] if name.ends_with(".yaml.j2") => Role::Template(Some(app.to_string())),
+        ["templates", name] if name.ends_with(".yaml.j2") => Role::Template(None),
+        ["templates", ..] => Role::Stray(
+            "the template folder holds `<name>.yaml.j2` files directly, named after the built-in they replace"
+                .to_string(),
+        ),
+        ["apps", _, "templates", ..] => {
+            Role::Stray("an app's templates are `apps/<app>/templates/<name>.yaml.j2` files".to_string())
+        }
         ["apps", app, ..] if looks_yaml => Role::Stray(format!(
             "an app folder holds `app.yaml`, `values/*.yaml` and `templates/*.yaml.j2`; did you mean `apps/{app}/app.yaml`?"
         )),
@@ -193,6 +204,68 @@ fn classify(path: &str) -> Role {
     }
 }
 
+/// A template file of the repository.
+#[derive(Debug)]
+pub struct TemplateFile {
+    /// `None` for the fleet-wide folder `templates/` (and built-ins), else the app whose folder holds it.
+    pub app: Option<String>,
+    /// Shipped with fleetgen rather than read from the repository.
+    pub builtin: bool,
+    /// The file name, e.g. `deployment.yaml.j2`.
+    pub name: String,
+    pub file: FileId,
+}
+
+fn read_template(
+    files: &dyn Files,
+    path: &str,
+    app: Option<String>,
+    sources: &mut Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let bytes = match files.read(path) {
+        Ok(b) => b,
+        Err(d) => {
+            diagnostics.push(*d);
+            return;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let file = sources.files.add(SourceFile::new(path, text));
+            let name = path.rsplit('/').next().unwrap_or(path).to_string();
+            sources.templates.push(TemplateFile {
+                app,
+                name,
+                file,
+                builtin: false,
+            });
+        }
+        Err(_) => diagnostics.push(
+            Diagnostic::file_error(codes::UNREADABLE, path, "the template is not valid UTF-8")
+                .with_help("save the file as UTF-8"),
+        ),
+    }
+}
+
+/// Adds the built-in templates that the repository's `templates/` folder does not replace.
+fn add_builtin_templates(sources: &mut Sources) {
+    for (name, text) in crate::emit::builtin::TEMPLATES {
+        let replaced = sources.templates.iter().any(|t| t.app.is_none() && t.name == *name);
+        if !replaced {
+            let file = sources
+                .files
+                .add(SourceFile::new(crate::emit::builtin::display_path(name), *text));
+            sources.templates.push(TemplateFile {
+                app: None,
+                name: name.to_string(),
+                file,
+                builtin: true,
+            });
+        }
+    }
+}
+
 /// Loads a whole repository. Diagnostics are returned unsorted.
 pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources::default();
@@ -209,7 +282,7 @@ pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
         return (sources, diagnostics);
     }
     let mut paths = vec!["fleet.yaml".to_string()];
-    for dir in ["clusters", "apps", "profiles", "policy-library"] {
+    for dir in ["clusters", "apps", "profiles", "policy-library", "templates"] {
         paths.extend(files.walk(dir, &mut diagnostics));
     }
     for path in paths {
@@ -225,9 +298,11 @@ pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
                     .with_help(help)
                     .warning(),
             ),
-            Role::Template | Role::Other => {}
+            Role::Template(app) => read_template(files, &path, app, &mut sources, &mut diagnostics),
+            Role::Other => {}
         }
     }
+    add_builtin_templates(&mut sources);
     (sources, diagnostics)
 }
 
@@ -418,7 +493,10 @@ mod tests {
         assert_eq!(classify("clusters/azure/eastus-01.yaml"), Role::Input(schema::CLUSTER));
         assert_eq!(classify("apps/web/app.yaml"), Role::Input(schema::APP));
         assert_eq!(classify("apps/web/values/prod.yaml"), Role::Values("web".into()));
-        assert_eq!(classify("apps/web/templates/extra.yaml.j2"), Role::Template);
+        assert_eq!(
+            classify("apps/web/templates/extra.yaml.j2"),
+            Role::Template(Some("web".into()))
+        );
         assert_eq!(
             classify("profiles/backup/nightly.yaml"),
             Role::Input(schema::BACKUP_PROFILE)

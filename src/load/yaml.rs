@@ -100,7 +100,7 @@ impl Node {
 /// Stack for the parser thread. serde-saphyr's deserializer needs more than the 2 MiB a
 /// test or worker thread gets when a document nests up to its depth budget; the stack is
 /// reserved, not committed, so this costs nothing for ordinary files.
-const PARSER_STACK: usize = 64 * 1024 * 1024;
+pub const PARSER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parses one YAML document. An empty file gives a `Null` node.
 pub fn parse(file: &SourceFile) -> Result<Node, YamlError> {
@@ -116,7 +116,8 @@ pub fn parse(file: &SourceFile) -> Result<Node, YamlError> {
     })
 }
 
-fn parse_here(file: &SourceFile) -> Result<Node, YamlError> {
+/// Parses on the current thread, which needs a large stack (see [`PARSER_STACK`]).
+pub fn parse_here(file: &SourceFile) -> Result<Node, YamlError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,

@@ -30,7 +30,9 @@ pub struct Cluster {
     pub owner_team: Id,
     pub purpose: Id,
     pub criticality: Criticality,
-    pub cell: Id,
+    /// The cell (failure domain) the cluster belongs to; required when the `cell` label is.
+    #[serde(default)]
+    pub cell: Option<Id>,
     #[serde(default)]
     pub role: ClusterRole,
     pub profile: Id,

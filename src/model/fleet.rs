@@ -58,6 +58,22 @@ pub enum LabelDimension {
 }
 
 impl LabelDimension {
+    /// The dimension as fleet.yaml spells it, which is also the label's name after the prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelDimension::Cluster => "cluster",
+            LabelDimension::Provider => "provider",
+            LabelDimension::Region => "region",
+            LabelDimension::Environment => "environment",
+            LabelDimension::Namespace => "namespace",
+            LabelDimension::Service => "service",
+            LabelDimension::Version => "version",
+            LabelDimension::Team => "team",
+            LabelDimension::Criticality => "criticality",
+            LabelDimension::Cell => "cell",
+        }
+    }
+
     pub const ALL: [LabelDimension; 10] = [
         LabelDimension::Cluster,
         LabelDimension::Provider,

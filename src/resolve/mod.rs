@@ -1,11 +1,14 @@
-//! Stage 2, `resolve`: fit the loaded files together. So far this checks that they can be
-//! fitted: ids match their files, names refer to things that exist, placements land on
-//! clusters, and clusters keep to their profiles.
+//! Stage 2, `resolve`: fit the loaded files together. [`check`] finds what does not fit:
+//! ids that differ from their files, names that refer to nothing, placements that land
+//! nowhere, clusters that break their profiles, values files nothing reads. [`plan::plan`]
+//! then resolves every placement into the values rendering needs.
 
 mod conformance;
 mod ids;
-mod placement;
+pub mod placement;
+pub mod plan;
 mod references;
+mod values;
 
 use crate::diag::Diagnostic;
 use crate::load::Sources;
@@ -17,5 +20,6 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     references::check(sources, &mut out);
     placement::check(sources, &mut out);
     conformance::check(sources, &mut out);
+    values::check(sources, &mut out);
     out
 }

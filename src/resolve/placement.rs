@@ -15,7 +15,7 @@ pub fn selects(app: &App, cluster: &Cluster) -> bool {
         && p.regions
             .iter()
             .any(|r| r.provider == cluster.provider && r.region == cluster.region)
-        && (p.cells.is_empty() || p.cells.contains(&cluster.cell))
+        && (p.cells.is_empty() || cluster.cell.as_ref().is_some_and(|c| p.cells.contains(c)))
         && (p.purposes.is_empty() || p.purposes.contains(&cluster.purpose))
 }
 

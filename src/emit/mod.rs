@@ -1,0 +1,457 @@
+//! Stage 3, `emit`: the resolved fleet into files, one cluster at a time (in parallel).
+//!
+//! Per placement: the templates' objects (or, for chart apps, Helm values and the
+//! namespace), one object per file in `<clusterId>/apps/<app>/`, with a
+//! `kustomization.yaml` listing them. Per cluster: `<clusterId>/cluster.yaml`, what the
+//! cluster resolved to. For the fleet: `fleet.yaml`, the placement matrix.
+
+pub mod builtin;
+pub mod objects;
+pub mod templates;
+pub mod values;
+pub mod yaml;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::Sources;
+use crate::resolve::plan::{ClusterPlan, Placement, Plan};
+use crate::source::SourceMap;
+use templates::Engine;
+
+/// Rendered files by path relative to the output folder (`<clusterId>/apps/<app>/…`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RenderedTree {
+    pub files: BTreeMap<String, String>,
+}
+
+/// Which clusters and apps to render; empty means all.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub clusters: Vec<String>,
+    pub apps: Vec<String>,
+}
+
+impl Selection {
+    pub fn is_all(&self) -> bool {
+        self.clusters.is_empty() && self.apps.is_empty()
+    }
+    pub fn cluster(&self, id: &str) -> bool {
+        self.clusters.is_empty() || self.clusters.iter().any(|c| c == id)
+    }
+    pub fn app(&self, name: &str) -> bool {
+        self.apps.is_empty() || self.apps.iter().any(|a| a == name)
+    }
+    pub fn placement(&self, p: &Placement) -> bool {
+        self.cluster(p.cluster_id()) && self.app(p.app_name())
+    }
+}
+
+const HEADER: &str = "# Rendered by fleetgen; do not edit. Change the sources and run `fleetgen render`.\n";
+
+fn header(sources: &[String]) -> String {
+    format!("{HEADER}# sources: {}\n", sources.join(", "))
+}
+
+/// Stack for render threads: template output is parsed with serde-saphyr, which needs more
+/// than the 2 MiB a thread gets by default.
+const STACK: usize = crate::load::yaml::PARSER_STACK;
+
+/// Renders the selected part of the fleet. Errors from every cluster are collected.
+pub fn render(
+    sources: &Sources,
+    plan: &Plan,
+    engine: &Engine,
+    select: &Selection,
+) -> Result<RenderedTree, Vec<Diagnostic>> {
+    let contexts = Contexts::new(sources, plan);
+    let clusters: Vec<&ClusterPlan> = plan.clusters.iter().filter(|c| select.cluster(c.id())).collect();
+    let work = || {
+        clusters
+            .par_iter()
+            .map(|c| render_cluster(sources, plan, engine, &contexts, c, select))
+            .collect::<Vec<_>>()
+    };
+    let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn_scoped(s, || {
+                    clusters
+                        .iter()
+                        .map(|c| render_cluster(sources, plan, engine, &contexts, c, select))
+                        .collect()
+                })
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .unwrap_or_default()
+        }),
+    };
+    let mut tree = RenderedTree::default();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(files) => tree.files.extend(files),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    tree.files.insert("fleet.yaml".into(), matrix(plan));
+    if errors.is_empty() { Ok(tree) } else { Err(errors) }
+}
+
+/// Template contexts of every app and cluster, built once.
+struct Contexts {
+    fleet: minijinja::Value,
+    apps: HashMap<String, minijinja::Value>,
+    clusters: HashMap<String, minijinja::Value>,
+}
+
+impl Contexts {
+    fn new(sources: &Sources, plan: &Plan) -> Contexts {
+        let f = &plan.fleet.value;
+        Contexts {
+            fleet: to_mj(json!({
+                "name": f.name.as_str(),
+                "repository": {"url": f.repository.url, "branch": f.repository.branch},
+            })),
+            apps: sources
+                .apps
+                .iter()
+                .map(|a| (a.value.application.name.to_string(), to_mj(a.node.to_json())))
+                .collect(),
+            clusters: sources
+                .clusters
+                .iter()
+                .map(|c| (c.value.cluster_id.to_string(), to_mj(c.node.to_json())))
+                .collect(),
+        }
+    }
+}
+
+fn pairs_json(pairs: &[(String, String)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        m.insert(k.clone(), Value::String(v.clone()));
+    }
+    Value::Object(m)
+}
+
+/// The derived view of a placement that templates use as `workload`.
+fn workload(p: &Placement) -> Value {
+    let a = &p.app.value;
+    let list = |l: &crate::resolve::plan::Resources| {
+        let mut m = Map::new();
+        for (name, v) in [("cpu", &l.cpu), ("memory", &l.memory)] {
+            if let Some(v) = v {
+                m.insert(name.into(), json!(v.value));
+            }
+        }
+        (!m.is_empty()).then_some(Value::Object(m))
+    };
+    let mut resources = Map::new();
+    if let Some(r) = list(&p.requests) {
+        resources.insert("requests".into(), r);
+    }
+    if let Some(l) = list(&p.limits) {
+        resources.insert("limits".into(), l);
+    }
+    let port = a.traffic.port.map(|p| p.0);
+    let metrics = p.telemetry.and_then(|t| {
+        t.metrics
+            .port
+            .map(|p| p.0)
+            .or(port)
+            .map(|mp| json!({"port": mp, "path": t.metrics.path}))
+    });
+    let annotations: Vec<(String, String)> = p
+        .identity
+        .service_account_annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    json!({
+        "name": p.app_name(),
+        "namespace": p.namespace,
+        "image": a.application.image,
+        "version": a.application.version,
+        "owner": a.application.owner.as_str(),
+        "criticality": a.application.criticality.as_str(),
+        "exposure": a.traffic.exposure.as_str(),
+        "port": port,
+        "hostnames": a.traffic.hostnames,
+        "replicas": {"min": p.replicas.min, "max": p.replicas.max, "share": p.replicas.share},
+        "podDisruptionBudget": p.pod_disruption_budget.value,
+        "topologySpread": values::spread(p.topology_spread.value)
+            .map(|(key, when)| json!({"topologyKey": key, "whenUnsatisfiable": when})),
+        "resources": resources,
+        "probes": {
+            "readinessPath": p.readiness_path.as_ref().map(|s| &s.value),
+            "livenessPath": p.liveness_path.as_ref().map(|s| &s.value),
+        },
+        "serviceAccount": {
+            "name": p.app_name(),
+            "annotations": pairs_json(&annotations),
+            "automountToken": p.identity.automount_token,
+        },
+        "gateway": p.gateway.map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+        "metrics": metrics,
+    })
+}
+
+/// The source files a placement's objects are made from, for file headers.
+fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<String> {
+    let files = &sources.files;
+    let mut list = vec![
+        files.get(p.app.file).path.clone(),
+        files.get(p.cluster.file).path.clone(),
+        files.get(plan.fleet.file).path.clone(),
+    ];
+    let profile = plan
+        .clusters
+        .iter()
+        .find(|c| c.id() == p.cluster_id())
+        .and_then(|c| c.profile);
+    if let (Some(profile), Some(_)) = (profile, p.gateway) {
+        list.push(files.get(profile.file).path.clone());
+    }
+    if let Some(name) = &p.app.value.identity.cloud_permissions_profile
+        && let Some(doc) = sources.identity_profiles.iter().find(|d| d.value.name == *name)
+    {
+        list.push(files.get(doc.file).path.clone());
+    }
+    let telemetry = &p.app.value.observability.telemetry_profile;
+    if let Some(doc) = sources.telemetry_profiles.iter().find(|d| d.value.name == *telemetry) {
+        list.push(files.get(doc.file).path.clone());
+    }
+    list
+}
+
+type Files = Vec<(String, String)>;
+
+fn render_cluster(
+    sources: &Sources,
+    plan: &Plan,
+    engine: &Engine,
+    contexts: &Contexts,
+    cluster: &ClusterPlan,
+    select: &Selection,
+) -> Result<Files, Vec<Diagnostic>> {
+    let files = &sources.files;
+    let mut out: Files = Vec::new();
+    let mut errors = Vec::new();
+    let id = cluster.id();
+    // Objects already rendered on this cluster: (group, kind, namespace, name) → template.
+    let mut seen: HashMap<(String, String, String, String), (String, String)> = HashMap::new();
+    for p in plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == id && select.placement(p))
+    {
+        match render_placement(sources, plan, engine, contexts, p, &mut seen, files) {
+            Ok(mut f) => out.append(&mut f),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if select.is_all() || select.apps.is_empty() {
+        out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn render_placement(
+    sources: &Sources,
+    plan: &Plan,
+    engine: &Engine,
+    contexts: &Contexts,
+    p: &Placement,
+    seen: &mut HashMap<(String, String, String, String), (String, String)>,
+    files: &SourceMap,
+) -> Result<Files, Vec<Diagnostic>> {
+    let app = p.app_name();
+    let id = p.cluster_id();
+    let what = format!("(app `{app}` on cluster `{id}`)");
+    let labels: Vec<(String, String)> = p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut pod_labels = labels.clone();
+    pod_labels.extend(p.identity.pod_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())));
+    let selector = vec![("app.kubernetes.io/name".to_string(), app.to_string())];
+    let ctx = minijinja::context! {
+        fleet => contexts.fleet.clone(),
+        app => contexts.apps.get(app).cloned(),
+        cluster => contexts.clusters.get(id).cloned(),
+        workload => to_mj(workload(p)),
+        labels => to_mj(pairs_json(&labels)),
+        podLabels => to_mj(pairs_json(&pod_labels)),
+        selector => to_mj(pairs_json(&selector)),
+    };
+    let base_sources = placement_sources(sources, plan, p);
+    let dir = format!("{id}/apps/{app}");
+    let mut out: Files = Vec::new();
+    let mut errors = Vec::new();
+    let mut resources = Vec::new();
+    let chart = p.app.value.chart.is_some();
+    for name in engine.templates_for(app, chart) {
+        let Some(template_file) = engine.file(name) else {
+            continue;
+        };
+        let text = match engine.render(name, &ctx, files, &what) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(*e);
+                continue;
+            }
+        };
+        let objects = match objects::parse(&text, template_file, files, &what) {
+            Ok(o) => o,
+            Err(e) => {
+                errors.push(*e);
+                continue;
+            }
+        };
+        let template_path = files.get(template_file).path.clone();
+        for mut obj in objects {
+            objects::finish(&mut obj, &p.namespace, &labels, &pod_labels);
+            let key = (
+                obj.group().to_string(),
+                obj.kind.clone(),
+                obj.namespace.clone().unwrap_or_default(),
+                obj.name.clone(),
+            );
+            if let Some((other_app, other_template)) = seen.get(&key) {
+                errors.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_OBJECT,
+                        files,
+                        Label::new(template_file, 0..0, "renders it again"),
+                        format!(
+                            "{} `{}` is rendered twice on cluster `{id}`: by {other_template} for `{other_app}` and by {template_path} for `{app}`",
+                            obj.kind, obj.name
+                        ),
+                    )
+                    .with_help("give one of the objects another name, or drop one template"),
+                );
+                continue;
+            }
+            seen.insert(key, (app.to_string(), template_path.clone()));
+            let file_name = objects::file_name(&obj);
+            let mut text = header(&[base_sources.clone(), vec![template_path.clone()]].concat());
+            yaml::write(&mut text, &obj.value);
+            resources.push(file_name.clone());
+            out.push((format!("{dir}/{file_name}"), text));
+        }
+    }
+    if chart {
+        let mut srcs = base_sources.clone();
+        srcs.extend(
+            values::layers(sources, p)
+                .iter()
+                .map(|v| files.get(v.file).path.clone()),
+        );
+        let mut text = header(&srcs);
+        yaml::write(&mut text, &values::values(sources, p).to_json());
+        out.push((format!("{dir}/values.yaml"), text));
+    }
+    // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
+    let unique: BTreeSet<&String> = resources.iter().collect();
+    if unique.len() != resources.len() {
+        errors.push(Diagnostic::error(
+            codes::DUPLICATE_OBJECT,
+            files,
+            Label::new(p.app.file, p.app.span(&["application", "name"]), "this app"),
+            format!("two objects of `{app}` on cluster `{id}` would be written to the same file"),
+        ));
+    }
+    resources.sort();
+    let mut kustomization = format!("{HEADER}# sources: the objects of this folder\n");
+    yaml::write(
+        &mut kustomization,
+        &json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        }),
+    );
+    out.push((format!("{dir}/kustomization.yaml"), kustomization));
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
+fn cluster_summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
+    let files = &sources.files;
+    let v = &c.doc.value;
+    let mut srcs = vec![files.get(c.doc.file).path.clone()];
+    if let Some(p) = c.profile {
+        srcs.push(files.get(p.file).path.clone());
+    }
+    let apps: Vec<Value> = plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == c.id())
+        .map(|p| {
+            json!({
+                "name": p.app_name(),
+                "namespace": p.namespace,
+                "version": p.app.value.application.version,
+                "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
+                "replicas": {"min": p.replicas.min, "max": p.replicas.max},
+            })
+        })
+        .collect();
+    let mut text = header(&srcs);
+    yaml::write(
+        &mut text,
+        &json!({
+            "clusterId": v.cluster_id.as_str(),
+            "provider": v.provider.as_str(),
+            "region": v.region,
+            "environment": v.environment.as_str(),
+            "ring": v.upgrade_channel.as_str(),
+            "role": v.role.as_str(),
+            "profile": v.profile.as_str(),
+            "gitopsEngine": v.gitops.engine.as_str(),
+            "kubernetesVersion": v.kubernetes_version,
+            "gateway": c.gateway().map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+            "apps": apps,
+        }),
+    );
+    text
+}
+
+/// `fleet.yaml`: every placement, sorted by app then cluster.
+fn matrix(plan: &Plan) -> String {
+    let mut rows: Vec<&Placement> = plan.placements.iter().collect();
+    rows.sort_by(|a, b| (a.app_name(), a.cluster_id()).cmp(&(b.app_name(), b.cluster_id())));
+    let placements: Vec<Value> = rows
+        .iter()
+        .map(|p| {
+            let c = &p.cluster.value;
+            json!({
+                "app": p.app_name(),
+                "cluster": p.cluster_id(),
+                "environment": c.environment.as_str(),
+                "region": format!("{}:{}", c.provider, c.region),
+                "ring": c.upgrade_channel.as_str(),
+                "version": p.app.value.application.version,
+                "dataMode": p.app.value.data.as_ref().map(|d| d.mode.as_str()),
+                "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
+                "replicas": {"min": p.replicas.min, "max": p.replicas.max},
+            })
+        })
+        .collect();
+    let mut text = format!("{HEADER}# sources: fleet.yaml, clusters/, apps/\n");
+    yaml::write(
+        &mut text,
+        &json!({
+            "fleet": plan.fleet.value.name.as_str(),
+            "placements": placements,
+        }),
+    );
+    text
+}
+
+/// A JSON value as a template value.
+fn to_mj(v: Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(v))
+}

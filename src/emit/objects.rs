@@ -1,0 +1,297 @@
+//! From template output to finished objects: split the YAML stream, check each document
+//! is a Kubernetes object, set its namespace, add the managed labels to it and to its pod
+//! template, and put keys in conventional order.
+
+use serde_json::{Map, Value};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::yaml;
+use crate::source::{FileId, SourceFile, SourceMap};
+
+/// Kinds without a namespace (those a template is likely to render).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "PersistentVolume",
+    "IngressClass",
+    "GatewayClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "RuntimeClass",
+];
+
+/// A rendered object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub api_version: String,
+    pub value: Value,
+}
+
+impl Object {
+    /// `apiVersion` without the version: `apps`, `` for core.
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+}
+
+/// The documents of one template's output, as objects. Empty documents are skipped.
+pub fn parse(text: &str, template: FileId, files: &SourceMap, what: &str) -> Result<Vec<Object>, Box<Diagnostic>> {
+    let mut objects = Vec::new();
+    let mut first_line = 1;
+    for doc in split_documents(text) {
+        let lines = doc.lines().count() + 1;
+        let meaningful = doc.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        if meaningful {
+            objects.push(parse_one(doc, first_line, template, files, what)?);
+        }
+        first_line += lines;
+    }
+    Ok(objects)
+}
+
+/// Splits at `---` lines (document markers); `...` ends nothing special here.
+fn split_documents(text: &str) -> Vec<&str> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") {
+            docs.push(&text[start..at]);
+            start = at + line.len();
+        }
+        at += line.len();
+    }
+    docs.push(&text[start..]);
+    docs
+}
+
+fn output_error(template: FileId, files: &SourceMap, message: String, help: String) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            codes::RENDERED_OBJECT,
+            files,
+            Label::new(template, 0..0, "this template"),
+            message,
+        )
+        .with_help(help),
+    )
+}
+
+fn parse_one(
+    doc: &str,
+    first_line: usize,
+    template: FileId,
+    files: &SourceMap,
+    what: &str,
+) -> Result<Object, Box<Diagnostic>> {
+    let file = SourceFile::new("<output>", doc);
+    let node = yaml::parse_here(&file).map_err(|e| {
+        let (line, col) = file.line_col(e.span.start);
+        let text = doc.lines().nth(line.saturating_sub(1)).unwrap_or("").trim_end();
+        output_error(
+            template,
+            files,
+            format!("the template's output is not valid YAML {what}: {}", e.message),
+            format!(
+                "output line {}, column {col}: `{text}`; quote values with `| tojson`",
+                first_line + line - 1
+            ),
+        )
+    })?;
+    let value = node.to_json();
+    let field = |v: &Value, path: &[&str]| -> Option<String> {
+        let mut cur = v;
+        for p in path {
+            cur = cur.get(p)?;
+        }
+        cur.as_str().map(str::to_string)
+    };
+    let missing: Vec<&str> = [
+        ("apiVersion", &["apiVersion"][..]),
+        ("kind", &["kind"]),
+        ("metadata.name", &["metadata", "name"]),
+    ]
+    .iter()
+    .filter(|(_, path)| field(&value, path).is_none_or(|s| s.is_empty()))
+    .map(|(n, _)| *n)
+    .collect();
+    if !value.is_object() || !missing.is_empty() {
+        let first = doc
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+            .unwrap_or("");
+        return Err(output_error(
+            template,
+            files,
+            format!("the template rendered a document without {} {what}", missing.join(", ")),
+            format!(
+                "a template renders Kubernetes objects; this document starts at output line {first_line}: `{}`",
+                first.trim_end()
+            ),
+        ));
+    }
+    let namespace = field(&value, &["metadata", "namespace"]);
+    Ok(Object {
+        api_version: field(&value, &["apiVersion"]).unwrap_or_default(),
+        kind: field(&value, &["kind"]).unwrap_or_default(),
+        name: field(&value, &["metadata", "name"]).unwrap_or_default(),
+        namespace,
+        value,
+    })
+}
+
+/// Sets the namespace (when the kind has one and the template left it out), merges the
+/// managed labels into the object's and pod template's labels (the managed value wins),
+/// and orders keys.
+pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+    let scoped = !CLUSTER_SCOPED.contains(&obj.kind.as_str());
+    let Value::Object(root) = &mut obj.value else { return };
+    let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(meta) = metadata {
+        if scoped && obj.namespace.is_none() {
+            meta.insert("namespace".into(), Value::String(namespace.to_string()));
+            obj.namespace = Some(namespace.to_string());
+        }
+        if !scoped {
+            obj.namespace = None;
+        }
+        merge_labels(meta, labels);
+    }
+    for path in pod_template_paths(&obj.kind) {
+        if let Some(Value::Object(template)) = pointer_mut(root, path) {
+            let meta = template.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(meta) = meta {
+                merge_labels(meta, pod_labels);
+            }
+        }
+    }
+    canonical(&mut obj.value, None);
+}
+
+fn pointer_mut<'a>(root: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'a mut Value> {
+    let (first, rest) = path.split_first()?;
+    let mut cur = root.get_mut(*first)?;
+    for p in rest {
+        cur = cur.get_mut(*p)?;
+    }
+    Some(cur)
+}
+
+fn pod_template_paths(kind: &str) -> &'static [&'static [&'static str]] {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &[&["spec", "template"]],
+        "CronJob" => &[&["spec", "jobTemplate", "spec", "template"]],
+        _ => &[],
+    }
+}
+
+fn merge_labels(meta: &mut Map<String, Value>, labels: &[(String, String)]) {
+    let entry = meta.entry("labels").or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = entry {
+        for (k, v) in labels {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+    }
+}
+
+/// Keys first in this order, the rest as the template wrote them.
+fn leading_keys(parent: Option<&str>) -> &'static [&'static str] {
+    match parent {
+        None => &["apiVersion", "kind", "metadata", "spec"],
+        Some("metadata") => &["name", "namespace", "labels", "annotations"],
+        Some("template") => &["metadata", "spec"],
+        _ => &[],
+    }
+}
+
+/// Maps whose order means nothing: sorted by key.
+fn is_unordered_map(key: &str) -> bool {
+    matches!(
+        key,
+        "labels" | "annotations" | "matchLabels" | "nodeSelector" | "selector"
+    )
+}
+
+fn canonical(v: &mut Value, parent: Option<&str>) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            for (k, child) in entries.iter_mut() {
+                canonical(child, Some(k.as_str()));
+            }
+            let all_strings = entries.iter().all(|(_, v)| v.is_string());
+            if parent.is_some_and(is_unordered_map) && all_strings {
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+            } else {
+                let lead = leading_keys(parent);
+                let rank = |k: &str| lead.iter().position(|l| *l == k).unwrap_or(lead.len());
+                // A stable sort keeps the template's order among the other keys.
+                entries.sort_by_key(|(k, _)| rank(k));
+            }
+            map.extend(entries);
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                canonical(item, parent);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The file name of an object in its app folder: `deployment-web.yaml`.
+pub fn file_name(obj: &Object) -> String {
+    format!("{}-{}.yaml", obj.kind.to_ascii_lowercase(), obj.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn splits_documents_and_skips_empty_ones() {
+        let docs = split_documents("a: 1\n---\n\n--- # c\nb: 2\n");
+        assert_eq!(docs, vec!["a: 1\n", "\n", "b: 2\n"]);
+    }
+
+    #[test]
+    fn finish_adds_namespace_labels_and_orders_keys() {
+        let mut obj = Object {
+            kind: "Deployment".into(),
+            name: "web".into(),
+            namespace: None,
+            api_version: "apps/v1".into(),
+            value: json!({"spec": {"template": {"spec": {}}}, "metadata": {"labels": {"z": "1", "team": "mine"}, "name": "web"}, "kind": "Deployment", "apiVersion": "apps/v1"}),
+        };
+        let labels = vec![("team".to_string(), "t".to_string())];
+        let pod = vec![
+            ("team".to_string(), "t".to_string()),
+            ("use".to_string(), "true".to_string()),
+        ];
+        finish(&mut obj, "ns", &labels, &pod);
+        let text = serde_json::to_string(&obj.value).unwrap();
+        assert_eq!(
+            text,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"ns","labels":{"team":"t","z":"1"}},"spec":{"template":{"metadata":{"labels":{"team":"t","use":"true"}},"spec":{}}}}"#
+        );
+        assert_eq!(obj.namespace.as_deref(), Some("ns"));
+    }
+}

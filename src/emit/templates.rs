@@ -1,0 +1,178 @@
+//! The template engine: every template compiled once, rendered in strict mode.
+//!
+//! A template sees only the context fleetgen gives it: minijinja has no file or
+//! environment access, and the engine has no loader, so `{% include %}` reaches only the
+//! other templates of the repository and the built-ins. Every render has a fuel budget and
+//! minijinja's recursion limit, so a runaway template stops with an error.
+
+use std::collections::{BTreeMap, HashMap};
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::Sources;
+use crate::source::{FileId, SourceMap};
+
+use super::builtin;
+
+/// Instructions one render may execute; the largest built-in needs a few hundred.
+pub const FUEL: u64 = 1_000_000;
+/// Largest output one render may produce.
+pub const MAX_OUTPUT: usize = 1024 * 1024;
+
+pub struct Engine {
+    env: Environment<'static>,
+    files: HashMap<String, FileId>,
+    /// Fleet-wide templates (built-ins, their replacements, additions), in render order.
+    fleet: Vec<String>,
+    /// Each app's own templates, by app name.
+    apps: BTreeMap<String, Vec<String>>,
+}
+
+impl Engine {
+    /// Compiles every template of the sources; syntax errors come back located.
+    pub fn new(sources: &Sources) -> (Engine, Vec<Diagnostic>) {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_debug(true);
+        env.set_fuel(Some(FUEL));
+        let syntax = env
+            .syntax()
+            .to_builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build();
+        if let Ok(syntax) = syntax {
+            env.set_syntax(syntax);
+        }
+        let mut engine = Engine {
+            env,
+            files: HashMap::new(),
+            fleet: Vec::new(),
+            apps: BTreeMap::new(),
+        };
+        let mut out = Vec::new();
+        // Built-in order first (so kustomization lists read naturally), then additions by name.
+        let order = |name: &str| {
+            builtin::TEMPLATES
+                .iter()
+                .position(|(n, _)| *n == name)
+                .unwrap_or(usize::MAX)
+        };
+        let mut fleet: Vec<_> = sources.templates.iter().filter(|t| t.app.is_none()).collect();
+        fleet.sort_by(|a, b| (order(&a.name), &a.name).cmp(&(order(&b.name), &b.name)));
+        let mut app_templates: Vec<_> = sources.templates.iter().filter(|t| t.app.is_some()).collect();
+        app_templates.sort_by(|a, b| (&a.app, &a.name).cmp(&(&b.app, &b.name)));
+        for t in fleet.into_iter().chain(app_templates) {
+            let key = match &t.app {
+                None => t.name.clone(),
+                Some(app) => format!("apps/{app}/templates/{}", t.name),
+            };
+            let text = sources.files.get(t.file).text.to_string();
+            match engine.env.add_template_owned(key.clone(), text) {
+                Ok(()) => {
+                    engine.files.insert(key.clone(), t.file);
+                    match &t.app {
+                        None => engine.fleet.push(key),
+                        Some(app) => engine.apps.entry(app.clone()).or_default().push(key),
+                    }
+                }
+                Err(e) => out.push(located(&e, t.file, &sources.files, codes::TEMPLATE_SYNTAX, "")),
+            }
+        }
+        (engine, out)
+    }
+
+    /// The templates rendered for one placement of `app`, in order.
+    pub fn templates_for(&self, app: &str, chart: bool) -> Vec<&str> {
+        let builtin_names: Vec<&str> = builtin::TEMPLATES.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = self
+            .fleet
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !chart || builtin::FOR_CHART_APPS.contains(n) || !builtin_names.contains(n))
+            .collect();
+        if let Some(own) = self.apps.get(app) {
+            names.extend(own.iter().map(String::as_str));
+        }
+        names
+    }
+
+    /// The source file of a template.
+    pub fn file(&self, name: &str) -> Option<FileId> {
+        self.files.get(name).copied()
+    }
+
+    /// Renders one template; `what` names the placement for the error message.
+    pub fn render(
+        &self,
+        name: &str,
+        ctx: &minijinja::Value,
+        files: &SourceMap,
+        what: &str,
+    ) -> Result<String, Box<Diagnostic>> {
+        let result = self.env.get_template(name).and_then(|t| t.render(ctx));
+        match result {
+            Ok(text) if text.len() > MAX_OUTPUT => {
+                let file = self.files[name];
+                Err(Box::new(Diagnostic::error(
+                    codes::TEMPLATE_ERROR,
+                    files,
+                    Label::new(file, 0..0, "this template"),
+                    format!("template output is larger than {} KiB {what}", MAX_OUTPUT / 1024),
+                )))
+            }
+            Ok(text) => Ok(text),
+            Err(e) => {
+                // The error may sit in an included template.
+                let file = e
+                    .name()
+                    .and_then(|n| self.files.get(n))
+                    .copied()
+                    .unwrap_or(self.files[name]);
+                Err(Box::new(located(&e, file, files, codes::TEMPLATE_ERROR, what)))
+            }
+        }
+    }
+}
+
+fn located(
+    e: &minijinja::Error,
+    file: FileId,
+    files: &SourceMap,
+    code: &'static crate::diag::Code,
+    what: &str,
+) -> Diagnostic {
+    let source = files.get(file);
+    let span = match (e.range(), e.line()) {
+        (Some(r), _) if r.end <= source.text.len() => r,
+        (_, Some(line)) => {
+            let start = source.offset(line, 1);
+            let end = source.text[start..].find('\n').map_or(source.text.len(), |n| start + n);
+            start..end
+        }
+        _ => 0..0,
+    };
+    let mut message = match (e.kind(), e.detail()) {
+        (ErrorKind::OutOfFuel, _) => format!("the template ran out of fuel ({FUEL} instructions)"),
+        (kind, Some(detail)) => format!("{kind}: {detail}"),
+        (kind, None) => kind.to_string(),
+    };
+    if !what.is_empty() {
+        message = format!("{message} {what}");
+    }
+    let help = match e.kind() {
+        ErrorKind::UndefinedError => {
+            Some("templates render in strict mode; test optional values with `is defined`, or use `| default(...)`")
+        }
+        ErrorKind::OutOfFuel => Some("a loop or recursion that does not end; templates may not run unbounded"),
+        _ => None,
+    };
+    let mut d = Diagnostic::error(code, files, Label::new(file, span, "here"), message);
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    d
+}

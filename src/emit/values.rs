@@ -1,0 +1,326 @@
+//! Helm values for chart-deployed apps, each leaf remembering where it came from.
+//!
+//! Layers, later ones winning: `apps/<app>/values/common.yaml`, then
+//! `values/<environment>.yaml`, then `values/<clusterId>.yaml`, then the values fleetgen
+//! derives from the contract and the cluster (replicas, autoscaling, labels, identity,
+//! topology spread, resources, image). Mappings merge key by key; a list replaces the list
+//! below it whole; `null` removes a key, as in Helm.
+
+use serde_json::{Map, Value, json};
+
+use crate::load::yaml::{self, Node};
+use crate::load::{Sources, ValuesFile};
+use crate::model::app::TopologySpread;
+use crate::resolve::plan::{Origin, Placement, Resources};
+use crate::source::{FileId, SourceMap};
+
+/// A values tree whose every node knows its origin.
+#[derive(Clone, Debug)]
+pub enum Tree {
+    Leaf(Value, Origin),
+    Seq(Vec<Tree>, Origin),
+    Map(Vec<(String, Tree)>, Origin),
+}
+
+impl Tree {
+    fn from_node(node: &Node, file: FileId) -> Tree {
+        let origin = Origin::Source(file, node.span.clone());
+        match &node.value {
+            yaml::Value::Map(entries) => Tree::Map(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), Tree::from_node(&e.value, file)))
+                    .collect(),
+                origin,
+            ),
+            yaml::Value::Seq(items) => Tree::Seq(items.iter().map(|n| Tree::from_node(n, file)).collect(), origin),
+            _ => Tree::Leaf(node.to_json(), origin),
+        }
+    }
+
+    fn leaf(value: Value, origin: &Origin) -> Tree {
+        Tree::Leaf(value, origin.clone())
+    }
+
+    fn map(entries: Vec<(&str, Tree)>, origin: &Origin) -> Tree {
+        Tree::Map(
+            entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            origin.clone(),
+        )
+    }
+
+    /// Lays `over` on top of `self`.
+    pub fn merge(&mut self, over: Tree) {
+        match (self, over) {
+            (Tree::Map(base, _), Tree::Map(top, _)) => {
+                for (k, v) in top {
+                    let at = base.iter().position(|(bk, _)| *bk == k);
+                    match (at, &v) {
+                        (Some(i), Tree::Leaf(Value::Null, _)) => {
+                            base.remove(i);
+                        }
+                        (None, Tree::Leaf(Value::Null, _)) => {}
+                        (Some(i), _) => base[i].1.merge(v),
+                        (None, _) => base.push((k, v)),
+                    }
+                }
+            }
+            (slot, over) => *slot = over,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            Tree::Leaf(v, _) => v.clone(),
+            Tree::Seq(items, _) => Value::Array(items.iter().map(Tree::to_json).collect()),
+            Tree::Map(entries, _) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    m.insert(k.clone(), v.to_json());
+                }
+                Value::Object(m)
+            }
+        }
+    }
+
+    /// Every leaf as (dotted path, value, origin), in document order.
+    pub fn leaves(&self) -> Vec<(String, Value, Origin)> {
+        let mut out = Vec::new();
+        self.collect(String::new(), &mut out);
+        out
+    }
+
+    fn collect(&self, path: String, out: &mut Vec<(String, Value, Origin)>) {
+        match self {
+            Tree::Leaf(v, o) => out.push((path, v.clone(), o.clone())),
+            Tree::Seq(items, o) if items.is_empty() => out.push((path, json!([]), o.clone())),
+            Tree::Map(entries, o) if entries.is_empty() => out.push((path, json!({}), o.clone())),
+            Tree::Seq(items, _) => {
+                for (i, item) in items.iter().enumerate() {
+                    item.collect(format!("{path}[{i}]"), out);
+                }
+            }
+            Tree::Map(entries, _) => {
+                for (k, v) in entries {
+                    let simple = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    let key = if simple { k.clone() } else { format!("\"{k}\"") };
+                    let p = if path.is_empty() { key } else { format!("{path}.{key}") };
+                    v.collect(p, out);
+                }
+            }
+        }
+    }
+}
+
+/// The values files that apply to a placement, in layer order.
+pub fn layers<'s>(sources: &'s Sources, p: &Placement) -> Vec<&'s ValuesFile> {
+    let files = &sources.files;
+    let names = [
+        "common".to_string(),
+        p.cluster.value.environment.to_string(),
+        p.cluster_id().to_string(),
+    ];
+    let mut out = Vec::new();
+    for name in &names {
+        let wanted = format!("apps/{}/values/{name}.yaml", p.app_name());
+        out.extend(sources.values.iter().filter(|v| files.get(v.file).path == wanted));
+    }
+    out
+}
+
+/// The merged values of a chart app on one cluster.
+pub fn values(sources: &Sources, p: &Placement) -> Tree {
+    let mut tree = Tree::Map(Vec::new(), Origin::Default("empty values"));
+    for layer in layers(sources, p) {
+        if !matches!(layer.node.value, yaml::Value::Null) {
+            tree.merge(Tree::from_node(&layer.node, layer.file));
+        }
+    }
+    tree.merge(derived(p));
+    tree
+}
+
+fn resource_list(list: &Resources) -> Tree {
+    let mut entries = Vec::new();
+    for (name, v) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+        if let Some(v) = v {
+            entries.push((name, Tree::leaf(json!(v.value), &v.origin)));
+        }
+    }
+    Tree::map(entries, &Origin::Default("set by fleetgen"))
+}
+
+/// What fleetgen derives from the contract and the cluster, in the conventional keys of
+/// `helm create` charts.
+fn derived(p: &Placement) -> Tree {
+    let app = &p.app.value;
+    let at_app = |path: &[&str]| Origin::Source(p.app.file, p.app.span(path));
+    let fixed = Origin::Default("set by fleetgen");
+    let r = &p.replicas;
+    let mut top: Vec<(&str, Tree)> = vec![
+        ("replicaCount", Tree::leaf(json!(r.min), &r.min_origin)),
+        (
+            "autoscaling",
+            Tree::map(
+                vec![
+                    ("enabled", Tree::leaf(json!(true), &fixed)),
+                    ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
+                    ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
+                    ("targetCPUUtilizationPercentage", Tree::leaf(json!(70), &fixed)),
+                ],
+                &fixed,
+            ),
+        ),
+    ];
+    let image_origin = at_app(&["application", "image"]);
+    let image = &app.application.image;
+    let image_tree = match image.split_once('@') {
+        Some((repo, digest)) => Tree::map(
+            vec![
+                ("repository", Tree::leaf(json!(repo), &image_origin)),
+                ("digest", Tree::leaf(json!(digest), &image_origin)),
+            ],
+            &image_origin,
+        ),
+        None => {
+            // A tag follows the last `:` after the last `/` (a registry port is not a tag).
+            let slash = image.rfind('/').map_or(0, |i| i + 1);
+            let (repo, tag) = match image[slash..].rfind(':') {
+                Some(i) => (&image[..slash + i], json!(&image[slash + i + 1..])),
+                None => (image.as_str(), json!(app.application.version)),
+            };
+            Tree::map(
+                vec![
+                    ("repository", Tree::leaf(json!(repo), &image_origin)),
+                    ("tag", Tree::leaf(tag, &image_origin)),
+                ],
+                &image_origin,
+            )
+        }
+    };
+    top.push(("image", image_tree));
+    let mut pod_labels: Vec<(&str, Tree)> = p
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+        .collect();
+    pod_labels.extend(
+        p.identity
+            .pod_labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin))),
+    );
+    pod_labels.sort_by(|a, b| a.0.cmp(b.0));
+    top.push(("podLabels", Tree::map(pod_labels, &fixed)));
+    let annotations: Vec<(&str, Tree)> = p
+        .identity
+        .service_account_annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+        .collect();
+    top.push((
+        "serviceAccount",
+        Tree::map(
+            vec![
+                ("create", Tree::leaf(json!(true), &fixed)),
+                (
+                    "name",
+                    Tree::leaf(json!(p.app_name()), &at_app(&["application", "name"])),
+                ),
+                ("automount", Tree::leaf(json!(p.identity.automount_token), &fixed)),
+                ("annotations", Tree::map(annotations, &fixed)),
+            ],
+            &fixed,
+        ),
+    ));
+    let mut resources = Vec::new();
+    if !p.requests.is_empty() {
+        resources.push(("requests", resource_list(&p.requests)));
+    }
+    if !p.limits.is_empty() {
+        resources.push(("limits", resource_list(&p.limits)));
+    }
+    if !resources.is_empty() {
+        top.push(("resources", Tree::map(resources, &fixed)));
+    }
+    if let Some((key, when)) = spread(p.topology_spread.value) {
+        let o = &p.topology_spread.origin;
+        let selector: Vec<(&str, Tree)> = vec![("app.kubernetes.io/name", Tree::leaf(json!(p.app_name()), o))];
+        top.push((
+            "topologySpreadConstraints",
+            Tree::Seq(
+                vec![Tree::map(
+                    vec![
+                        ("maxSkew", Tree::leaf(json!(1), o)),
+                        ("topologyKey", Tree::leaf(json!(key), o)),
+                        ("whenUnsatisfiable", Tree::leaf(json!(when), o)),
+                        (
+                            "labelSelector",
+                            Tree::map(vec![("matchLabels", Tree::map(selector, o))], o),
+                        ),
+                    ],
+                    o,
+                )],
+                o.clone(),
+            ),
+        ));
+    }
+    let pdb = &p.pod_disruption_budget;
+    top.push((
+        "podDisruptionBudget",
+        Tree::map(
+            vec![
+                ("enabled", Tree::leaf(json!(pdb.value), &pdb.origin)),
+                ("maxUnavailable", Tree::leaf(json!(1), &fixed)),
+            ],
+            &pdb.origin,
+        ),
+    ));
+    Tree::map(top, &fixed)
+}
+
+/// Topology key and `whenUnsatisfiable` for a contract's spread: zones are a promise
+/// (DoNotSchedule), hosts a preference (ScheduleAnyway).
+pub fn spread(s: TopologySpread) -> Option<(&'static str, &'static str)> {
+    match s {
+        TopologySpread::Zone => Some(("topology.kubernetes.io/zone", "DoNotSchedule")),
+        TopologySpread::Hostname => Some(("kubernetes.io/hostname", "ScheduleAnyway")),
+        TopologySpread::None => None,
+    }
+}
+
+/// `fleetgen render --explain-values`: each leaf with where it came from.
+pub fn explain(sources: &Sources, p: &Placement, files: &SourceMap) -> String {
+    let mut out = format!(
+        "# Helm values of `{}` on `{}`; later layers win:\n",
+        p.app_name(),
+        p.cluster_id()
+    );
+    let layer_names = [
+        format!("apps/{}/values/common.yaml", p.app_name()),
+        format!("apps/{}/values/{}.yaml", p.app_name(), p.cluster.value.environment),
+        format!("apps/{}/values/{}.yaml", p.app_name(), p.cluster_id()),
+    ];
+    let present = layers(sources, p);
+    for (i, name) in layer_names.iter().enumerate() {
+        let found = present.iter().any(|v| files.get(v.file).path == *name);
+        out.push_str(&format!(
+            "#   {}. {name}{}\n",
+            i + 1,
+            if found { "" } else { " (absent)" }
+        ));
+    }
+    out.push_str("#   4. derived by fleetgen from the contract and the cluster\n");
+    let tree = values(sources, p);
+    let rows: Vec<(String, String)> = tree
+        .leaves()
+        .into_iter()
+        .map(|(path, value, origin)| (format!("{path} = {value}"), origin.describe(files)))
+        .collect();
+    let width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).min(72);
+    for (left, origin) in rows {
+        let pad = width.saturating_sub(left.chars().count());
+        out.push_str(&format!("{left}{}  # {origin}\n", " ".repeat(pad)));
+    }
+    out
+}

@@ -1,0 +1,275 @@
+//! A small, deterministic YAML writer for rendered objects.
+//!
+//! Block style, two-space indentation, sequences indented under their key. A string is
+//! written plain only when every YAML 1.1 and 1.2 reader takes it back as the same string:
+//! anything that could read as a boolean, null, number, date or time (`on`, `NO`, `1.20`,
+//! `2026-07-03`, `12:30`), or that starts with an indicator, is double-quoted.
+//! Multi-line strings use literal blocks.
+
+use serde_json::Value;
+
+/// Appends `value` as a YAML document body (no `---`) to `out`.
+pub fn write(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
+        scalar => {
+            write_scalar(out, scalar, 0);
+            out.push('\n');
+        }
+    }
+}
+
+/// `value` as a YAML string.
+pub fn to_string(value: &Value) -> String {
+    let mut s = String::new();
+    write(&mut s, value);
+    s
+}
+
+fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
+    for (i, (k, v)) in map.iter().enumerate() {
+        // The first key of a sequence item follows its `- ` on the same line.
+        if i > 0 || !out.ends_with("- ") {
+            indent(out, level);
+        }
+        write_string(out, k, level);
+        out.push(':');
+        write_value_after_key(out, v, level);
+    }
+}
+
+fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            write_map(out, m, level + 2);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(out, items, level + 2);
+        }
+        scalar => {
+            out.push(' ');
+            write_scalar(out, scalar, level + 2);
+            out.push('\n');
+        }
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], level: usize) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !out.ends_with("- ") {
+            indent(out, level);
+        }
+        out.push_str("- ");
+        match item {
+            Value::Object(m) if !m.is_empty() => write_map(out, m, level + 2),
+            Value::Array(inner) if !inner.is_empty() => write_seq(out, inner, level + 2),
+            scalar => {
+                write_scalar(out, scalar, level + 2);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_scalar(out: &mut String, v: &Value, level: usize) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_string(out, s, level),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+fn write_string(out: &mut String, s: &str, level: usize) {
+    if is_plain_safe(s) {
+        out.push_str(s);
+    } else if is_literal_safe(s) {
+        write_literal(out, s, level);
+    } else {
+        write_quoted(out, s);
+    }
+}
+
+fn write_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{feff}' || ('\u{80}'..='\u{9f}').contains(&c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Multi-line text without characters a literal block cannot hold.
+fn is_literal_safe(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\t', '\n'])
+        && s.chars().all(|c| c == '\n' || !(c.is_control() || c == '\u{feff}'))
+        && !s.lines().any(|l| l.ends_with([' ', '\t']))
+}
+
+fn write_literal(out: &mut String, s: &str, level: usize) {
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    out.push_str(match trailing {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    });
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            indent(out, level);
+            out.push_str(line);
+        }
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+    // The caller ends the line.
+}
+
+/// Whether `s` can be written without quotes and read back as the same string by YAML 1.1
+/// and 1.2 readers alike.
+pub fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`~ \t".contains(first) {
+        // `-` alone or `-x`: plain is legal for `-x`, but `-1`, `-.5` are numbers; keep it simple.
+        return false;
+    }
+    if s.ends_with([' ', '\t', ':']) {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.contains(['\n', '\r', '\t']) {
+        return false;
+    }
+    if s.chars()
+        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    {
+        return false;
+    }
+    !looks_like_other_type(s)
+}
+
+/// Booleans, nulls, numbers, dates and times of YAML 1.1 and 1.2. Deliberately broad: a
+/// string that merely starts like a number (`1.20`, `2026.07.03-1421`, `0x1F`, `12:30`) is
+/// quoted.
+fn looks_like_other_type(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
+    ];
+    let lower = s.to_ascii_lowercase();
+    let bare = lower.trim_start_matches(['+', '-', '.']);
+    if WORDS.contains(&lower.as_str()) || WORDS.contains(&bare) {
+        return true;
+    }
+    let first = bare.chars().next();
+    match first {
+        // A digit first: quote unless it has a letter that no number, date or time has.
+        Some(c) if c.is_ascii_digit() => !s
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && !"eExXoObBaAcCdDfFtTzZ".contains(c)),
+        None => true, // only signs and dots
+        _ => s.starts_with(['+', '.']),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in [
+            "on",
+            "No",
+            "YES",
+            "y",
+            "~",
+            "null",
+            "1.20",
+            "0755",
+            "1e3",
+            "0x1F",
+            "12:30",
+            "2026-07-03",
+            "2026.07.03-1421",
+            "-1",
+            ".5",
+            ".inf",
+            "",
+            " x",
+            "x ",
+            "a: b",
+            "a #b",
+            "*x",
+            "&a",
+            "!t",
+            "- x",
+            "@x",
+        ] {
+            assert!(!is_plain_safe(s), "{s:?} must be quoted");
+        }
+        for s in [
+            "web",
+            "checkout-api",
+            "/healthz/ready",
+            "http://x.y/z",
+            "app.kubernetes.io/name",
+            "v1",
+            "1g",
+            "abc1",
+        ] {
+            assert!(is_plain_safe(s), "{s:?} can be plain");
+        }
+    }
+
+    #[test]
+    fn writes_block_style_with_indented_sequences() {
+        let v = json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [{"a": 1, "b": [true, null]}, "x", []],
+            "empty": {},
+            "text": "line one\nline two\n",
+            "version": "1.20",
+        });
+        let expected = "apiVersion: v1\nkind: List\nitems:\n  - a: 1\n    b:\n      - true\n      - null\n  - x\n  - []\nempty: {}\ntext: |\n  line one\n  line two\nversion: \"1.20\"\n";
+        assert_eq!(to_string(&v), expected);
+    }
+
+    #[test]
+    fn output_reads_back_as_the_same_data() {
+        let v = json!({
+            "s": ["on", "1.20", "a\"b\\c", "tab\there", "multi\n  indented\nlines", "trailing\n\n", "ünï", "\u{1}"],
+            "n": [1, -2, 3.5],
+            "nested": [[1, 2], [{"k": "v"}]],
+            "yes": "no",
+        });
+        let text = to_string(&v);
+        let back: Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(back, v, "{text}");
+    }
+}

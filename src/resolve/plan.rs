@@ -1,0 +1,648 @@
+//! The resolved fleet: every (app, cluster) placement with the values rendering needs,
+//! each value remembering the source line it came from.
+//!
+//! Replicas: a contract gives `minReplicasPerRegion` and `maxReplicasPerRegion`. A region
+//! (provider:region within one environment) may hold several clusters that the app lands on;
+//! each gets `ceil(min / n)` and `ceil(max / n)` (never below its min), so the region
+//! together never runs fewer than the contract's minimum.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::{Doc, Sources};
+use crate::model::app::{PodDisruptionBudget, ResourceList, TopologySpread};
+use crate::model::fleet::{Fleet, LabelDimension};
+use crate::model::profiles::{ClusterProfile, GatewayRef, IdentityProfile, TelemetryProfile};
+use crate::model::{App, Cluster, Provider};
+use crate::source::{FileId, SourceMap, Span};
+
+use super::placement::selects;
+
+/// Where a value came from: a span in a source file, or fleetgen's own default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Source(FileId, Span),
+    /// Computed from the value at a span; the text says how.
+    Derived(FileId, Span, String),
+    Default(&'static str),
+}
+
+impl Origin {
+    pub fn describe(&self, files: &SourceMap) -> String {
+        match self {
+            Origin::Source(file, span) => {
+                let f = files.get(*file);
+                let (line, col) = f.line_col(span.start);
+                format!("{}:{line}:{col}", f.path)
+            }
+            Origin::Derived(file, span, how) => {
+                format!("{} ({how})", Origin::Source(*file, span.clone()).describe(files))
+            }
+            Origin::Default(what) => (*what).to_string(),
+        }
+    }
+}
+
+/// A value with its origin.
+#[derive(Clone, Debug)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+/// The whole resolved fleet.
+#[derive(Debug)]
+pub struct Plan<'s> {
+    pub fleet: &'s Doc<Fleet>,
+    /// Sorted by cluster id, then app name.
+    pub placements: Vec<Placement<'s>>,
+    /// Clusters in id order, each with its profile.
+    pub clusters: Vec<ClusterPlan<'s>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterPlan<'s> {
+    pub doc: &'s Doc<Cluster>,
+    pub profile: Option<&'s Doc<ClusterProfile>>,
+}
+
+impl<'s> ClusterPlan<'s> {
+    pub fn id(&self) -> &'s str {
+        self.doc.value.cluster_id.as_str()
+    }
+    pub fn gateway(&self) -> Option<&'s GatewayRef> {
+        self.profile.and_then(|p| p.value.gateway.as_ref())
+    }
+}
+
+/// One app on one cluster.
+#[derive(Debug)]
+pub struct Placement<'s> {
+    pub app: &'s Doc<App>,
+    pub cluster: &'s Doc<Cluster>,
+    pub gateway: Option<&'s GatewayRef>,
+    pub namespace: String,
+    pub replicas: Replicas,
+    pub pod_disruption_budget: Sourced<bool>,
+    pub topology_spread: Sourced<TopologySpread>,
+    pub requests: Resources,
+    pub limits: Resources,
+    pub readiness_path: Option<Sourced<String>>,
+    pub liveness_path: Option<Sourced<String>>,
+    /// Managed labels: the required telemetry labels, then `app.kubernetes.io/*`.
+    pub labels: Vec<(String, Sourced<String>)>,
+    pub identity: Identity,
+    pub telemetry: Option<&'s TelemetryProfile>,
+}
+
+impl Placement<'_> {
+    pub fn app_name(&self) -> &str {
+        self.app.value.application.name.as_str()
+    }
+    pub fn cluster_id(&self) -> &str {
+        self.cluster.value.cluster_id.as_str()
+    }
+}
+
+/// CPU and memory of requests or limits, each from the contract or fleet.yaml's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    pub cpu: Option<Sourced<String>>,
+    pub memory: Option<Sourced<String>>,
+}
+
+impl Resources {
+    pub fn is_empty(&self) -> bool {
+        self.cpu.is_none() && self.memory.is_none()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Replicas {
+    pub min: u32,
+    pub max: u32,
+    /// How many clusters share the region's replicas.
+    pub share: u32,
+    pub min_origin: Origin,
+    pub max_origin: Origin,
+}
+
+/// Cloud identity wiring, from the identity profile and the cluster.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub service_account_annotations: Vec<(String, Sourced<String>)>,
+    pub pod_labels: Vec<(String, Sourced<String>)>,
+    pub automount_token: bool,
+}
+
+/// Resolves placements. Call only on sources that validated without errors.
+pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let Some(fleet) = sources.fleet.as_ref() else {
+        return (None, out);
+    };
+    let files = &sources.files;
+    let mut clusters: Vec<ClusterPlan> = sources
+        .clusters
+        .iter()
+        .map(|doc| ClusterPlan {
+            doc,
+            profile: sources
+                .cluster_profiles
+                .iter()
+                .find(|p| p.value.name == doc.value.profile),
+        })
+        .collect();
+    clusters.sort_by(|a, b| a.id().cmp(b.id()));
+    let mut apps: Vec<&Doc<App>> = sources.apps.iter().collect();
+    apps.sort_by(|a, b| a.value.application.name.as_str().cmp(b.value.application.name.as_str()));
+
+    let mut placements = Vec::new();
+    for app in &apps {
+        let chosen: Vec<ClusterPlan> = clusters
+            .iter()
+            .copied()
+            .filter(|c| selects(&app.value, &c.doc.value))
+            .collect();
+        // Clusters per (environment, provider:region) share that region's replicas.
+        let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for c in &chosen {
+            *share.entry(region_key(&c.doc.value)).or_default() += 1;
+        }
+        for c in chosen {
+            let n = share[&region_key(&c.doc.value)];
+            if let Some(p) = placement(sources, fleet, app, c, n, &mut out) {
+                placements.push(p);
+            }
+        }
+    }
+    placements.sort_by(|a, b| (a.cluster_id(), a.app_name()).cmp(&(b.cluster_id(), b.app_name())));
+    check_namespaces(&placements, files, &mut out);
+    (
+        Some(Plan {
+            fleet,
+            placements,
+            clusters,
+        }),
+        out,
+    )
+}
+
+fn region_key(c: &Cluster) -> (String, String) {
+    (c.environment.to_string(), format!("{}:{}", c.provider, c.region))
+}
+
+/// Picks a runtime field from the contract, else fleet.yaml's defaults, else fleetgen's.
+fn pick<T: Clone>(
+    app: &Doc<App>,
+    fleet: &Doc<Fleet>,
+    field: &str,
+    from_app: Option<&T>,
+    from_fleet: Option<&T>,
+) -> Option<Sourced<T>> {
+    if let Some(v) = from_app {
+        return Some(Sourced {
+            value: v.clone(),
+            origin: Origin::Source(app.file, app.span(&["runtime", field])),
+        });
+    }
+    from_fleet.map(|v| Sourced {
+        value: v.clone(),
+        origin: Origin::Source(fleet.file, fleet.span(&["defaults", "runtime", field])),
+    })
+}
+
+fn placement<'s>(
+    sources: &'s Sources,
+    fleet: &'s Doc<Fleet>,
+    app: &'s Doc<App>,
+    cluster: ClusterPlan<'s>,
+    share: u32,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Placement<'s>> {
+    let files = &sources.files;
+    let a = &app.value;
+    let c = &cluster.doc.value;
+    let rt = &a.runtime;
+    let dft = &fleet.value.defaults.runtime;
+    let min = pick(
+        app,
+        fleet,
+        "minReplicasPerRegion",
+        rt.min_replicas_per_region.as_ref(),
+        dft.min_replicas_per_region.as_ref(),
+    )
+    .map(|s| Sourced {
+        value: s.value.0,
+        origin: s.origin,
+    })
+    .unwrap_or(Sourced {
+        value: 2,
+        origin: Origin::Default("2 replicas per region"),
+    });
+    let max = pick(
+        app,
+        fleet,
+        "maxReplicasPerRegion",
+        rt.max_replicas_per_region.as_ref(),
+        dft.max_replicas_per_region.as_ref(),
+    )
+    .map(|s| Sourced {
+        value: s.value.0,
+        origin: s.origin,
+    })
+    .unwrap_or(Sourced {
+        value: min.value,
+        origin: Origin::Default("the minimum"),
+    });
+    let per_min = min.value.div_ceil(share);
+    let per_max = max.value.div_ceil(share).max(per_min);
+    let pdb = pick(
+        app,
+        fleet,
+        "podDisruptionBudget",
+        rt.pod_disruption_budget.as_ref(),
+        dft.pod_disruption_budget.as_ref(),
+    )
+    .map(|s| Sourced {
+        value: s.value == PodDisruptionBudget::Required,
+        origin: s.origin,
+    })
+    .unwrap_or(Sourced {
+        value: true,
+        origin: Origin::Default("a PodDisruptionBudget for every workload"),
+    });
+    let spread = pick(
+        app,
+        fleet,
+        "topologySpread",
+        rt.topology_spread.as_ref(),
+        dft.topology_spread.as_ref(),
+    )
+    .unwrap_or(Sourced {
+        value: TopologySpread::Zone,
+        origin: Origin::Default("spread over zones"),
+    });
+    // Each of cpu and memory from the contract, else from fleet.yaml's defaults.
+    let resources = |which: &str, f: fn(&crate::model::app::Resources) -> Option<&ResourceList>| {
+        let pick_one = |field: &str, g: fn(&ResourceList) -> Option<&String>| {
+            if let Some(v) = rt.resources.as_ref().and_then(f).and_then(g) {
+                return Some(Sourced {
+                    value: v.clone(),
+                    origin: Origin::Source(app.file, app.span(&["runtime", "resources", which, field])),
+                });
+            }
+            dft.resources.as_ref().and_then(f).and_then(g).map(|v| Sourced {
+                value: v.clone(),
+                origin: Origin::Source(
+                    fleet.file,
+                    fleet.span(&["defaults", "runtime", "resources", which, field]),
+                ),
+            })
+        };
+        Resources {
+            cpu: pick_one("cpu", |l| l.cpu.as_ref()),
+            memory: pick_one("memory", |l| l.memory.as_ref()),
+        }
+    };
+    let requests = resources("requests", |r| r.requests.as_ref());
+    let limits = resources("limits", |r| r.limits.as_ref());
+    let probe = |which: &str, f: fn(&crate::model::app::Probes) -> Option<&String>| {
+        if let Some(v) = rt.probes.as_ref().and_then(f) {
+            return Some(Sourced {
+                value: v.clone(),
+                origin: Origin::Source(app.file, app.span(&["runtime", "probes", which])),
+            });
+        }
+        dft.probes.as_ref().and_then(f).map(|v| Sourced {
+            value: v.clone(),
+            origin: Origin::Source(fleet.file, fleet.span(&["defaults", "runtime", "probes", which])),
+        })
+    };
+    let readiness_path = probe("readinessPath", |p| p.readiness_path.as_ref());
+    let liveness_path = probe("livenessPath", |p| p.liveness_path.as_ref());
+
+    let namespace = a
+        .application
+        .namespace
+        .as_ref()
+        .unwrap_or(&a.application.name)
+        .to_string();
+    let mut ok = true;
+    let labels = labels(fleet, app, cluster.doc, &namespace, files, out, &mut ok);
+    let identity = identity(sources, app, cluster.doc, out, &mut ok);
+    let gateway = cluster.gateway();
+    if gateway.is_none() && a.traffic.exposure != crate::model::app::Exposure::None && !a.traffic.hostnames.is_empty() {
+        ok = false;
+        let mut d = Diagnostic::error(
+            codes::NO_GATEWAY,
+            files,
+            app.label(&["traffic", "hostnames"], "routed through the cluster's gateway"),
+            format!(
+                "`{}` has hostnames, but cluster `{}` has no gateway to attach its route to",
+                a.application.name, c.cluster_id
+            ),
+        )
+        .with_help("name a `gateway` in the cluster's profile, or set `traffic.exposure: none`");
+        if let Some(p) = cluster.profile {
+            d = d.with_secondary(p.label(&["name"], "this profile names no gateway"));
+        }
+        out.push(d);
+    }
+    let telemetry = sources
+        .telemetry_profiles
+        .iter()
+        .find(|t| t.value.name == a.observability.telemetry_profile)
+        .map(|t| &t.value);
+    ok.then_some(Placement {
+        app,
+        cluster: cluster.doc,
+        gateway,
+        namespace,
+        replicas: Replicas {
+            min: per_min,
+            max: per_max,
+            share,
+            min_origin: divided(min.origin, min.value, share),
+            max_origin: divided(max.origin, max.value, share),
+        },
+        pod_disruption_budget: pdb,
+        topology_spread: spread,
+        requests,
+        limits,
+        readiness_path,
+        liveness_path,
+        labels,
+        identity,
+        telemetry,
+    })
+}
+
+/// Notes how a per-region count was divided over the region's clusters.
+fn divided(origin: Origin, total: u32, share: u32) -> Origin {
+    match origin {
+        Origin::Source(file, span) if share > 1 => Origin::Derived(
+            file,
+            span,
+            format!("{total} per region over {share} clusters, rounded up"),
+        ),
+        other => other,
+    }
+}
+
+/// Whether Kubernetes accepts `v` as a label value: at most 63 characters of
+/// `[A-Za-z0-9._-]`, beginning and ending alphanumeric (empty is allowed by Kubernetes,
+/// but a required label must say something).
+pub fn is_label_value(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+fn labels(
+    fleet: &Doc<Fleet>,
+    app: &Doc<App>,
+    cluster: &Doc<Cluster>,
+    namespace: &str,
+    files: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+    ok: &mut bool,
+) -> Vec<(String, Sourced<String>)> {
+    let a = &app.value.application;
+    let c = &cluster.value;
+    let at_app = |path: &[&str]| Origin::Source(app.file, app.span(path));
+    let at_cluster = |path: &[&str]| Origin::Source(cluster.file, cluster.span(path));
+    let namespace_origin = if a.namespace.is_some() {
+        at_app(&["application", "namespace"])
+    } else {
+        at_app(&["application", "name"])
+    };
+    let mut labels = Vec::new();
+    let prefix = &fleet.value.labels.prefix;
+    for dim in &fleet.value.labels.required {
+        let (value, origin): (Option<String>, Origin) = match dim {
+            LabelDimension::Cluster => (Some(c.cluster_id.to_string()), at_cluster(&["clusterId"])),
+            LabelDimension::Provider => (Some(c.provider.to_string()), at_cluster(&["provider"])),
+            LabelDimension::Region => (Some(c.region.clone()), at_cluster(&["region"])),
+            LabelDimension::Environment => (Some(c.environment.to_string()), at_cluster(&["environment"])),
+            LabelDimension::Namespace => (Some(namespace.to_string()), namespace_origin.clone()),
+            LabelDimension::Service => (Some(a.name.to_string()), at_app(&["application", "name"])),
+            LabelDimension::Version => (Some(a.version.clone()), at_app(&["application", "version"])),
+            LabelDimension::Team => (Some(a.owner.to_string()), at_app(&["application", "owner"])),
+            LabelDimension::Criticality => (Some(a.criticality.to_string()), at_app(&["application", "criticality"])),
+            LabelDimension::Cell => (c.cell.as_ref().map(ToString::to_string), at_cluster(&["cell"])),
+        };
+        let name = dim.as_str();
+        let key = format!("{prefix}{name}");
+        match value {
+            None => {
+                *ok = false;
+                out.push(
+                    Diagnostic::error(
+                        codes::LABEL_VALUE,
+                        files,
+                        Label::new(cluster.file, cluster.span(&["clusterId"]), "this cluster has no `cell`"),
+                        format!("required label `{key}` has no value on cluster `{}`", c.cluster_id),
+                    )
+                    .with_help(format!(
+                        "add `{name}:` to the cluster, or drop `{name}` from `labels.required` in fleet.yaml"
+                    ))
+                    .with_secondary(fleet.label(&["labels", "required"], "required here")),
+                );
+            }
+            Some(v) if !is_label_value(&v) => {
+                *ok = false;
+                let label = match &origin {
+                    Origin::Source(file, span) | Origin::Derived(file, span, _) => {
+                        Label::new(*file, span.clone(), "not a valid label value")
+                    }
+                    Origin::Default(_) => fleet.label(&["labels", "required"], "required here"),
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::LABEL_VALUE,
+                        files,
+                        label,
+                        format!("`{v}` cannot be the value of label `{key}`"),
+                    )
+                    .with_help("a label value is at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit"),
+                );
+            }
+            Some(v) => labels.push((key, Sourced { value: v, origin })),
+        }
+    }
+    if is_label_value(&a.version) {
+        labels.push((
+            "app.kubernetes.io/name".into(),
+            Sourced {
+                value: a.name.to_string(),
+                origin: at_app(&["application", "name"]),
+            },
+        ));
+        labels.push((
+            "app.kubernetes.io/version".into(),
+            Sourced {
+                value: a.version.clone(),
+                origin: at_app(&["application", "version"]),
+            },
+        ));
+    } else {
+        labels.push((
+            "app.kubernetes.io/name".into(),
+            Sourced {
+                value: a.name.to_string(),
+                origin: at_app(&["application", "name"]),
+            },
+        ));
+    }
+    labels.push((
+        "app.kubernetes.io/managed-by".into(),
+        Sourced {
+            value: "fleetgen".into(),
+            origin: Origin::Default("fleetgen manages the object"),
+        },
+    ));
+    labels
+}
+
+fn identity(
+    sources: &Sources,
+    app: &Doc<App>,
+    cluster: &Doc<Cluster>,
+    out: &mut Vec<Diagnostic>,
+    ok: &mut bool,
+) -> Identity {
+    let files = &sources.files;
+    let a = &app.value;
+    let c = &cluster.value;
+    let mut id = Identity {
+        automount_token: a.identity.automount_service_account_token,
+        ..Identity::default()
+    };
+    let Some(name) = &a.identity.cloud_permissions_profile else {
+        return id;
+    };
+    let Some(profile): Option<&Doc<IdentityProfile>> = sources.identity_profiles.iter().find(|p| p.value.name == *name)
+    else {
+        return id; // an unknown reference, reported by `resolve::check`
+    };
+    let at = |doc_file: FileId, span: Span| Origin::Source(doc_file, span);
+    let missing = |what: &str, out: &mut Vec<Diagnostic>, secondary: Label| {
+        out.push(
+            Diagnostic::error(
+                codes::IDENTITY_UNAVAILABLE,
+                files,
+                app.label(&["identity", "cloudPermissionsProfile"], format!("no {what}")),
+                format!(
+                    "identity profile `{name}` cannot be wired on cluster `{}`: it has no {what}",
+                    c.cluster_id
+                ),
+            )
+            .with_secondary(secondary),
+        );
+    };
+    match (c.provider, c.identity_mode) {
+        (Provider::Azure, crate::model::common::IdentityMode::WorkloadIdentity) => match &profile.value.azure {
+            Some(az) => {
+                id.service_account_annotations.push((
+                    "azure.workload.identity/client-id".into(),
+                    Sourced {
+                        value: az.client_id.clone(),
+                        origin: at(profile.file, profile.span(&["azure", "clientId"])),
+                    },
+                ));
+                if let Some(tenant) = c.azure.as_ref().and_then(|z| z.tenant_id.as_ref()) {
+                    id.service_account_annotations.push((
+                        "azure.workload.identity/tenant-id".into(),
+                        Sourced {
+                            value: tenant.clone(),
+                            origin: at(cluster.file, cluster.span(&["azure", "tenantId"])),
+                        },
+                    ));
+                }
+                id.pod_labels.push((
+                    "azure.workload.identity/use".into(),
+                    Sourced {
+                        value: "true".into(),
+                        origin: at(cluster.file, cluster.span(&["identityMode"])),
+                    },
+                ));
+            }
+            None => {
+                *ok = false;
+                missing(
+                    "`azure.clientId`",
+                    out,
+                    profile.label(&["name"], "this profile has no `azure` section"),
+                );
+            }
+        },
+        (Provider::Aws, crate::model::common::IdentityMode::Irsa) => {
+            let role = profile.value.aws.as_ref();
+            let account = c.aws.as_ref();
+            match (role, account) {
+                (Some(role), Some(account)) => id.service_account_annotations.push((
+                    "eks.amazonaws.com/role-arn".into(),
+                    Sourced {
+                        value: format!("arn:aws:iam::{}:role/{}", account.account_id, role.role_name),
+                        origin: at(profile.file, profile.span(&["aws", "roleName"])),
+                    },
+                )),
+                (None, _) => {
+                    *ok = false;
+                    missing(
+                        "`aws.roleName`",
+                        out,
+                        profile.label(&["name"], "this profile has no `aws` section"),
+                    );
+                }
+                (_, None) => {
+                    *ok = false;
+                    missing(
+                        "AWS account",
+                        out,
+                        cluster.label(&["clusterId"], "this cluster has no `aws.accountId`"),
+                    );
+                }
+            }
+        }
+        // EKS Pod Identity associates the role with the service account outside Kubernetes;
+        // the service account needs no annotation.
+        _ => {}
+    }
+    id
+}
+
+fn check_namespaces(placements: &[Placement], files: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<(&str, &str), &Placement> = BTreeMap::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for p in placements {
+        let Some(first) = seen.insert((p.cluster_id(), p.namespace.as_str()), p) else {
+            continue;
+        };
+        // One report per pair of apps, at the first cluster where they meet.
+        if reported.insert((first.app_name(), p.app_name())) {
+            out.push(
+                Diagnostic::error(
+                    codes::NAMESPACE_CONFLICT,
+                    files,
+                    p.app
+                        .label(&["application", "name"], format!("also in namespace `{}`", p.namespace)),
+                    format!(
+                        "apps `{}` and `{}` both use namespace `{}` on cluster `{}`",
+                        first.app_name(),
+                        p.app_name(),
+                        p.namespace,
+                        p.cluster_id()
+                    ),
+                )
+                .with_secondary(first.app.label(&["application", "name"], "this app owns the namespace"))
+                .with_help("each app owns its namespace; set `application.namespace` to a name of its own"),
+            );
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Stage 4, `write`: put a rendered tree on disk, atomically.
+//!
+//! The new tree is written into a temporary folder beside the output folder, then swapped
+//! in with two renames; a render that fails, or a write that fails half-way, leaves the
+//! old tree whole. Files of clusters and apps that no longer exist disappear with the old
+//! tree. A folder that fleetgen did not write is never replaced.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::emit::RenderedTree;
+
+/// The first line of every file fleetgen writes; how an output folder is recognised.
+const MARK: &str = "# Rendered by fleetgen";
+
+/// What a write did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub files: usize,
+    pub removed: usize,
+}
+
+/// Part of an existing tree to keep when only some clusters or apps were rendered:
+/// everything except the folders the new render owns.
+pub struct Keep<'a> {
+    /// Path prefixes (relative, `/`-separated) that the new render replaces.
+    pub replaced: &'a [String],
+}
+
+fn is_fleetgen_output(dir: &Path) -> io::Result<bool> {
+    if fs::read_dir(dir)?.next().is_none() {
+        return Ok(true); // empty
+    }
+    match fs::read_to_string(dir.join("fleet.yaml")) {
+        Ok(text) => Ok(text.starts_with(MARK)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Files of an existing output folder, by relative path.
+pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
+    let mut tree = RenderedTree::default();
+    if !dir.exists() {
+        return Ok(tree);
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(io::Error::other)?;
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).map_err(io::Error::other)?;
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            tree.files.insert(rel.join("/"), fs::read_to_string(entry.path())?);
+        }
+    }
+    Ok(tree)
+}
+
+/// Writes `tree` as the whole content of `out` (or, with `keep`, over the kept part of
+/// the old content).
+pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Written, String> {
+    let shown = out.display();
+    let name = out
+        .file_name()
+        .ok_or_else(|| format!("`{shown}` cannot be an output folder"))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let exists = out.exists();
+    if exists {
+        if !out.is_dir() {
+            return Err(format!("`{shown}` exists and is not a folder"));
+        }
+        match is_fleetgen_output(out) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(format!(
+                    "`{shown}` exists and was not written by fleetgen (no fleet.yaml of fleetgen's); \
+                     remove it or choose another --out"
+                ));
+            }
+            Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
+        }
+    } else {
+        fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    let old = read_tree(out).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let mut files = tree.files.clone();
+    if let Some(keep) = keep {
+        for (path, text) in &old.files {
+            let replaced = keep
+                .replaced
+                .iter()
+                .any(|p| path == p || path.starts_with(&format!("{p}/")));
+            if !replaced {
+                files.entry(path.clone()).or_insert_with(|| text.clone());
+            }
+        }
+    }
+    let removed = old.files.keys().filter(|k| !files.contains_key(*k)).count();
+
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.fleetgen-new-{pid}"));
+    let backup = parent.join(format!(".{name}.fleetgen-old-{pid}"));
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| -> io::Result<()> {
+        fs::create_dir_all(&tmp)?;
+        for (path, text) in &files {
+            let target = tmp.join(path);
+            if let Some(dir) = target.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            fs::write(&target, text)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!(
+            "cannot write the new tree beside `{shown}`: {e}; `{shown}` is unchanged"
+        ));
+    }
+    if exists {
+        if let Err(e) = fs::rename(out, &backup) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(format!("cannot move `{shown}` aside: {e}; it is unchanged"));
+        }
+        if let Err(e) = fs::rename(&tmp, out) {
+            let _ = fs::rename(&backup, out);
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(format!(
+                "cannot move the new tree into `{shown}`: {e}; the old tree is back"
+            ));
+        }
+        let _ = fs::remove_dir_all(&backup);
+    } else if let Err(e) = fs::rename(&tmp, out) {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!("cannot create `{shown}`: {e}"));
+    }
+    Ok(Written {
+        files: files.len(),
+        removed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn replaces_the_whole_tree_and_drops_stale_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("rendered");
+        let first = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("a/apps/x/k.yaml", "1\n")]);
+        assert_eq!(write(&out, &first, None).unwrap().files, 2);
+        let second = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("b/apps/y/k.yaml", "2\n")]);
+        let w = write(&out, &second, None).unwrap();
+        assert_eq!(w, Written { files: 2, removed: 1 });
+        assert_eq!(read_tree(&out).unwrap(), second);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("rendered")]);
+    }
+
+    #[test]
+    fn keeps_what_a_partial_render_does_not_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("rendered");
+        let full = tree(&[
+            ("fleet.yaml", "# Rendered by fleetgen\n"),
+            ("a/apps/x/k.yaml", "1\n"),
+            ("a/apps/y/k.yaml", "1\n"),
+        ]);
+        write(&out, &full, None).unwrap();
+        let part = tree(&[
+            ("fleet.yaml", "# Rendered by fleetgen v2\n"),
+            ("a/apps/x/n.yaml", "2\n"),
+        ]);
+        let replaced = vec!["a/apps/x".to_string()];
+        write(&out, &part, Some(Keep { replaced: &replaced })).unwrap();
+        let now = read_tree(&out).unwrap();
+        let paths: Vec<&str> = now.files.keys().map(String::as_str).collect();
+        assert_eq!(paths, vec!["a/apps/x/n.yaml", "a/apps/y/k.yaml", "fleet.yaml"]);
+    }
+
+    #[test]
+    fn refuses_a_folder_fleetgen_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        let err = write(dir.path(), &tree(&[("fleet.yaml", "x")]), None).unwrap_err();
+        assert!(err.contains("was not written by fleetgen"), "{err}");
+        assert_eq!(fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+    }
+}
