@@ -232,6 +232,10 @@ fn render(
     if stdout {
         let mut text = String::new();
         for (path, body) in &rendered.files {
+            // A partial render prints its own objects, not the fleet-wide matrix.
+            if path == "fleet.yaml" && !select.is_all() {
+                continue;
+            }
             text.push_str(&format!("---\n# {path}\n{body}"));
         }
         print(&text);

@@ -124,9 +124,15 @@ fn every_snapshot_belongs_to_a_test() {
             .and_then(|n| n.strip_suffix(".snap"))
         {
             assert!(cases.iter().any(|c| c == case), "snapshot {name} has no fixture");
+        } else if let Some(case) = name
+            .strip_prefix("render__render_invalid__")
+            .and_then(|n| n.strip_suffix(".snap"))
+        {
+            let fixture = root().join("tests/fixtures/render-invalid").join(case);
+            assert!(fixture.is_dir(), "snapshot {name} has no fixture");
         } else {
             assert!(
-                name.starts_with("cli__") && name.ends_with(".snap"),
+                (name.starts_with("cli__") || name.starts_with("render__")) && name.ends_with(".snap"),
                 "unexpected file in tests/snapshots: {name}"
             );
         }

@@ -99,7 +99,50 @@ pub fn render(
         }
     }
     tree.files.insert("fleet.yaml".into(), matrix(plan));
-    if errors.is_empty() { Ok(tree) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(tree)
+    } else {
+        Err(group(errors))
+    }
+}
+
+/// An error of one placement: the diagnostic, the app and the cluster.
+type PlacementError = (Diagnostic, String, String);
+
+/// One diagnostic per problem: the same template error on many clusters is reported once,
+/// naming them all.
+fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
+    let mut groups: Vec<(Diagnostic, Vec<(String, String)>)> = Vec::new();
+    for (d, app, cluster) in errors {
+        let same = |g: &Diagnostic| {
+            g.code == d.code
+                && g.message == d.message
+                && g.primary.as_ref().map(|l| (l.file, l.span.clone()))
+                    == d.primary.as_ref().map(|l| (l.file, l.span.clone()))
+        };
+        match groups.iter_mut().find(|(g, _)| same(g)) {
+            Some((_, at)) => at.push((app, cluster)),
+            None => groups.push((d, vec![(app, cluster)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut d, at)| {
+            let apps: BTreeSet<&str> = at.iter().map(|(a, _)| a.as_str()).collect();
+            let clusters: BTreeSet<&str> = at.iter().map(|(_, c)| c.as_str()).collect();
+            let quoted = |set: &BTreeSet<&str>| set.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ");
+            let what = match apps.len() {
+                1 => format!("app {}", quoted(&apps)),
+                _ => format!("apps {}", quoted(&apps)),
+            };
+            let on = match clusters.len() {
+                1 => format!("cluster {}", quoted(&clusters)),
+                n => format!("{n} clusters: {}", quoted(&clusters)),
+            };
+            d.message = format!("{} ({what} on {on})", d.message);
+            d
+        })
+        .collect()
 }
 
 /// Template contexts of every app and cluster, built once.
@@ -238,7 +281,7 @@ fn render_cluster(
     contexts: &Contexts,
     cluster: &ClusterPlan,
     select: &Selection,
-) -> Result<Files, Vec<Diagnostic>> {
+) -> Result<Files, Vec<PlacementError>> {
     let files = &sources.files;
     let mut out: Files = Vec::new();
     let mut errors = Vec::new();
@@ -252,7 +295,7 @@ fn render_cluster(
     {
         match render_placement(sources, plan, engine, contexts, p, &mut seen, files) {
             Ok(mut f) => out.append(&mut f),
-            Err(mut e) => errors.append(&mut e),
+            Err(e) => errors.extend(e.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string()))),
         }
     }
     if select.is_all() || select.apps.is_empty() {
@@ -272,7 +315,6 @@ fn render_placement(
 ) -> Result<Files, Vec<Diagnostic>> {
     let app = p.app_name();
     let id = p.cluster_id();
-    let what = format!("(app `{app}` on cluster `{id}`)");
     let labels: Vec<(String, String)> = p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
     let mut pod_labels = labels.clone();
     pod_labels.extend(p.identity.pod_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())));
@@ -296,14 +338,14 @@ fn render_placement(
         let Some(template_file) = engine.file(name) else {
             continue;
         };
-        let text = match engine.render(name, &ctx, files, &what) {
+        let text = match engine.render(name, &ctx, files) {
             Ok(t) => t,
             Err(e) => {
                 errors.push(*e);
                 continue;
             }
         };
-        let objects = match objects::parse(&text, template_file, files, &what) {
+        let objects = match objects::parse(&text, template_file, files) {
             Ok(o) => o,
             Err(e) => {
                 errors.push(*e);
@@ -326,7 +368,7 @@ fn render_placement(
                         files,
                         Label::new(template_file, 0..0, "renders it again"),
                         format!(
-                            "{} `{}` is rendered twice on cluster `{id}`: by {other_template} for `{other_app}` and by {template_path} for `{app}`",
+                            "{} `{}` is rendered twice: by {other_template} for `{other_app}` and by {template_path} for `{app}`",
                             obj.kind, obj.name
                         ),
                     )

@@ -45,7 +45,7 @@ impl Object {
 }
 
 /// The documents of one template's output, as objects. Empty documents are skipped.
-pub fn parse(text: &str, template: FileId, files: &SourceMap, what: &str) -> Result<Vec<Object>, Box<Diagnostic>> {
+pub fn parse(text: &str, template: FileId, files: &SourceMap) -> Result<Vec<Object>, Box<Diagnostic>> {
     let mut objects = Vec::new();
     let mut first_line = 1;
     for doc in split_documents(text) {
@@ -55,7 +55,7 @@ pub fn parse(text: &str, template: FileId, files: &SourceMap, what: &str) -> Res
             !t.is_empty() && !t.starts_with('#')
         });
         if meaningful {
-            objects.push(parse_one(doc, first_line, template, files, what)?);
+            objects.push(parse_one(doc, first_line, template, files)?);
         }
         first_line += lines;
     }
@@ -91,13 +91,7 @@ fn output_error(template: FileId, files: &SourceMap, message: String, help: Stri
     )
 }
 
-fn parse_one(
-    doc: &str,
-    first_line: usize,
-    template: FileId,
-    files: &SourceMap,
-    what: &str,
-) -> Result<Object, Box<Diagnostic>> {
+fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) -> Result<Object, Box<Diagnostic>> {
     let file = SourceFile::new("<output>", doc);
     let node = yaml::parse_here(&file).map_err(|e| {
         let (line, col) = file.line_col(e.span.start);
@@ -105,7 +99,7 @@ fn parse_one(
         output_error(
             template,
             files,
-            format!("the template's output is not valid YAML {what}: {}", e.message),
+            format!("the template's output is not valid YAML: {}", e.message),
             format!(
                 "output line {}, column {col}: `{text}`; quote values with `| tojson`",
                 first_line + line - 1
@@ -137,7 +131,7 @@ fn parse_one(
         return Err(output_error(
             template,
             files,
-            format!("the template rendered a document without {} {what}", missing.join(", ")),
+            format!("the template rendered a document without {}", missing.join(", ")),
             format!(
                 "a template renders Kubernetes objects; this document starts at output line {first_line}: `{}`",
                 first.trim_end()

@@ -37,6 +37,9 @@ impl Engine {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_debug(true);
         env.set_fuel(Some(FUEL));
+        // minijinja's own `tojson` turns an undefined value into `null` even in strict mode.
+        env.add_filter("tojson", tojson);
+        env.add_filter("string", string);
         let syntax = env
             .syntax()
             .to_builder()
@@ -79,7 +82,7 @@ impl Engine {
                         Some(app) => engine.apps.entry(app.clone()).or_default().push(key),
                     }
                 }
-                Err(e) => out.push(located(&e, t.file, &sources.files, codes::TEMPLATE_SYNTAX, "")),
+                Err(e) => out.push(located(&e, t.file, &sources.files, codes::TEMPLATE_SYNTAX)),
             }
         }
         (engine, out)
@@ -105,14 +108,8 @@ impl Engine {
         self.files.get(name).copied()
     }
 
-    /// Renders one template; `what` names the placement for the error message.
-    pub fn render(
-        &self,
-        name: &str,
-        ctx: &minijinja::Value,
-        files: &SourceMap,
-        what: &str,
-    ) -> Result<String, Box<Diagnostic>> {
+    /// Renders one template.
+    pub fn render(&self, name: &str, ctx: &minijinja::Value, files: &SourceMap) -> Result<String, Box<Diagnostic>> {
         let result = self.env.get_template(name).and_then(|t| t.render(ctx));
         match result {
             Ok(text) if text.len() > MAX_OUTPUT => {
@@ -121,7 +118,7 @@ impl Engine {
                     codes::TEMPLATE_ERROR,
                     files,
                     Label::new(file, 0..0, "this template"),
-                    format!("template output is larger than {} KiB {what}", MAX_OUTPUT / 1024),
+                    format!("template output is larger than {} KiB", MAX_OUTPUT / 1024),
                 )))
             }
             Ok(text) => Ok(text),
@@ -132,19 +129,56 @@ impl Engine {
                     .and_then(|n| self.files.get(n))
                     .copied()
                     .unwrap_or(self.files[name]);
-                Err(Box::new(located(&e, file, files, codes::TEMPLATE_ERROR, what)))
+                Err(Box::new(located(&e, file, files, codes::TEMPLATE_ERROR)))
             }
         }
     }
 }
 
-fn located(
-    e: &minijinja::Error,
-    file: FileId,
-    files: &SourceMap,
-    code: &'static crate::diag::Code,
-    what: &str,
-) -> Diagnostic {
+/// The expression of the `{{ … | filter }}` around `span`: its text before the filter, and
+/// the span of the whole `{{ … }}`.
+fn enclosing_expression(text: &str, span: &std::ops::Range<usize>) -> Option<(String, std::ops::Range<usize>)> {
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let open = line_start + text[line_start..span.start].rfind("{{")?;
+    let close = span.end + text[span.end..].find("}}")? + 2;
+    let inner = &text[open + 2..span.start];
+    let expr = inner
+        .rfind('|')
+        .map_or(inner, |bar| &inner[..bar])
+        .trim()
+        .trim_start_matches('-')
+        .trim();
+    (!expr.is_empty()).then(|| (expr.to_string(), open..close))
+}
+
+fn refuse_undefined(value: &minijinja::Value, filter: &str) -> Result<(), minijinja::Error> {
+    if value.is_undefined() {
+        return Err(minijinja::Error::new(
+            ErrorKind::UndefinedError,
+            format!("`{filter}` was given an undefined value"),
+        ));
+    }
+    Ok(())
+}
+
+/// JSON of a value (valid YAML in flow style); an undefined value is an error.
+fn tojson(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
+    refuse_undefined(&value, "tojson")?;
+    serde_json::to_string(&value)
+        .map(minijinja::Value::from_safe_string)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("cannot write as JSON: {e}")))
+}
+
+/// A value as a string; an undefined value is an error.
+fn string(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
+    refuse_undefined(&value, "string")?;
+    Ok(match value.as_str() {
+        Some(_) => value,
+        None => minijinja::Value::from(value.to_string()),
+    })
+}
+
+fn located(e: &minijinja::Error, file: FileId, files: &SourceMap, code: &'static crate::diag::Code) -> Diagnostic {
     let source = files.get(file);
     let span = match (e.range(), e.line()) {
         (Some(r), _) if r.end <= source.text.len() => r,
@@ -155,14 +189,29 @@ fn located(
         }
         _ => 0..0,
     };
-    let mut message = match (e.kind(), e.detail()) {
+    // Our filters cannot name the undefined expression; the template text can.
+    let mut span = span;
+    let expression = match (e.kind(), e.detail()) {
+        (ErrorKind::UndefinedError, Some(d)) if d.ends_with("was given an undefined value") => {
+            enclosing_expression(&source.text, &span)
+        }
+        _ => None,
+    };
+    if let Some((expr, whole)) = &expression {
+        span = whole.clone();
+        let _ = expr;
+    }
+    let message = match (e.kind(), e.detail()) {
+        (ErrorKind::UndefinedError, _) if expression.is_some() => {
+            format!(
+                "undefined value: `{}` is undefined",
+                expression.as_ref().map_or("", |(x, _)| x.as_str())
+            )
+        }
         (ErrorKind::OutOfFuel, _) => format!("the template ran out of fuel ({FUEL} instructions)"),
         (kind, Some(detail)) => format!("{kind}: {detail}"),
         (kind, None) => kind.to_string(),
     };
-    if !what.is_empty() {
-        message = format!("{message} {what}");
-    }
     let help = match e.kind() {
         ErrorKind::UndefinedError => {
             Some("templates render in strict mode; test optional values with `is defined`, or use `| default(...)`")

@@ -1,0 +1,341 @@
+//! `fleetgen render`, run as users run it.
+//!
+//! - Golden trees: `tests/golden/<case>/input/` is laid over `tests/fixtures/base/`, rendered,
+//!   and compared file by file with `tests/golden/<case>/expected/`. After a reviewed change,
+//!   `FLEETGEN_BLESS=1 cargo test --test render` rewrites the expected trees.
+//! - Render errors: `tests/fixtures/render-invalid/<case>/` is laid over the base fleet; the
+//!   diagnostics are snapshots, and nothing may be written.
+//! - The bundled fleet: `rendered/` is what the sources compile to, byte for byte, from any
+//!   working directory and time zone.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fleetgen() -> Command {
+    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
+    cmd.env("COLUMNS", "80").env_remove("NO_COLOR");
+    cmd
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The base fixture fleet with `overlay`'s files laid over it.
+fn fleet_with(overlay: Option<&Path>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
+    if let Some(o) = overlay {
+        copy_tree(o, dir.path());
+    }
+    dir
+}
+
+/// Every file under `dir`, by `/`-separated relative path.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).unwrap();
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            files.insert(rel.join("/"), fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    files
+}
+
+fn render(repo: &Path, extra: &[&str]) -> Output {
+    fleetgen()
+        .args(["render", "--color", "never", "--repo"])
+        .arg(repo)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn report(out: &Output) -> String {
+    format!(
+        "exit: {}\n{}{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn case_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// A readable account of how two trees differ.
+fn tree_diff(expected: &BTreeMap<String, String>, actual: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for path in expected.keys().filter(|p| !actual.contains_key(*p)) {
+        out.push_str(&format!("missing: {path}\n"));
+    }
+    for path in actual.keys().filter(|p| !expected.contains_key(*p)) {
+        out.push_str(&format!("unexpected: {path}\n"));
+    }
+    for (path, want) in expected {
+        if let Some(got) = actual.get(path)
+            && got != want
+        {
+            out.push_str(&format!("differs: {path}\n"));
+            for (i, (w, g)) in want.lines().zip(got.lines()).enumerate() {
+                if w != g {
+                    out.push_str(&format!("  line {}:\n  - {w}\n  + {g}\n", i + 1));
+                    break;
+                }
+            }
+            if want.lines().count() != got.lines().count() {
+                out.push_str(&format!(
+                    "  {} lines expected, {} rendered\n",
+                    want.lines().count(),
+                    got.lines().count()
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn golden_trees() {
+    let bless = std::env::var_os("FLEETGEN_BLESS").is_some();
+    let mut failures = String::new();
+    for case in case_dirs(&root().join("tests/golden")) {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let input = case.join("input");
+        let fleet = fleet_with(input.exists().then_some(input.as_path()));
+        let out = render(fleet.path(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", report(&out));
+        let actual = read_tree(&fleet.path().join("rendered"));
+        let expected_dir = case.join("expected");
+        if bless {
+            let _ = fs::remove_dir_all(&expected_dir);
+            copy_tree(&fleet.path().join("rendered"), &expected_dir);
+            continue;
+        }
+        let expected = read_tree(&expected_dir);
+        let diff = tree_diff(&expected, &actual);
+        if !diff.is_empty() {
+            failures.push_str(&format!("golden case `{name}`:\n{diff}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{failures}\nreview the change, then FLEETGEN_BLESS=1 cargo test --test render"
+    );
+}
+
+#[test]
+fn render_errors_are_located_and_write_nothing() {
+    let cases = case_dirs(&root().join("tests/fixtures/render-invalid"));
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let fleet = fleet_with(Some(&case));
+        let out = render(fleet.path(), &[]);
+        let text = report(&out).replace(&fleet.path().display().to_string(), "<repo>");
+        assert_ne!(out.status.code(), Some(0), "{name}: {text}");
+        assert!(
+            !fleet.path().join("rendered").exists(),
+            "{name}: a failed render wrote files"
+        );
+        insta::assert_snapshot!(format!("render_invalid__{name}"), text);
+    }
+}
+
+#[test]
+fn a_failed_render_leaves_the_previous_tree_untouched() {
+    let fleet = fleet_with(None);
+    let out = render(fleet.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let before = read_tree(&fleet.path().join("rendered"));
+    assert!(before.len() > 10);
+    // Fails on the last cluster only: strict mode refuses `cluster.azure` on the AWS cluster.
+    let templates = fleet.path().join("apps/api/templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("vault.yaml.j2"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault\ndata:\n  name: {{ cluster.azure.keyVault | tojson }}\n",
+    )
+    .unwrap();
+    // A change that would alter the other clusters' files, had the render succeeded.
+    let app = fleet.path().join("apps/api/app.yaml");
+    let text = fs::read_to_string(&app)
+        .unwrap()
+        .replace("2026.07.03-1200", "2026.07.04-0800");
+    fs::write(&app, text).unwrap();
+    let out = render(fleet.path(), &[]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("apps/api/templates/vault.yaml.j2:6:"), "{text}");
+    assert!(text.contains("useast1-prod-01"), "{text}");
+    assert_eq!(read_tree(&fleet.path().join("rendered")), before);
+    let leftovers: Vec<String> = fs::read_dir(fleet.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("fleetgen"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_bundled_fleet_renders_to_the_committed_tree_from_anywhere() {
+    let committed = read_tree(&root().join("rendered"));
+    assert!(!committed.is_empty(), "rendered/ is committed");
+    let elsewhere = tempfile::tempdir().unwrap();
+    // An absolute repo path from a foreign working directory and time zone …
+    let out_a = elsewhere.path().join("a");
+    let run = fleetgen()
+        .current_dir(elsewhere.path())
+        .env("TZ", "Pacific/Kiritimati")
+        .env("LC_ALL", "C")
+        .args(["render", "--repo"])
+        .arg(root())
+        .arg("--out")
+        .arg(&out_a)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", report(&run));
+    // … and a relative one from the repository, in another zone.
+    let out_b = elsewhere.path().join("b");
+    let run = fleetgen()
+        .current_dir(root())
+        .env("TZ", "America/St_Johns")
+        .args(["render", "--repo", ".", "--out"])
+        .arg(&out_b)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", report(&run));
+    let a = read_tree(&out_a);
+    let b = read_tree(&out_b);
+    assert_eq!(a, b, "two renders differ:\n{}", tree_diff(&a, &b));
+    let diff = tree_diff(&committed, &a);
+    assert!(
+        diff.is_empty(),
+        "rendered/ is stale; run `cargo run -- render`:\n{diff}"
+    );
+    for (path, text) in &a {
+        assert!(
+            !text.contains(&root().display().to_string()),
+            "{path} holds an absolute path"
+        );
+        assert!(!text.contains('\r'), "{path} has CR line endings");
+    }
+}
+
+#[test]
+fn app_selection_renders_one_app_and_says_where_it_lands() {
+    let fleet = fleet_with(None);
+    render(fleet.path(), &[]);
+    let before = read_tree(&fleet.path().join("rendered"));
+    let out = render(fleet.path(), &["--app", "web"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("web → eastus-prod-01 (prod, ring prod)"), "{text}");
+    assert!(
+        text.contains("web → eastus-staging-01 (staging, ring staging)"),
+        "{text}"
+    );
+    assert!(!text.contains("api →"), "{text}");
+    // Same sources, so the same tree; the other app's files were kept, not re-rendered away.
+    assert_eq!(read_tree(&fleet.path().join("rendered")), before);
+    let out = render(fleet.path(), &["--app", "webb"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        report(&out).contains("no app `webb`; did you mean `web`?"),
+        "{}",
+        report(&out)
+    );
+}
+
+#[test]
+fn cluster_selection_replaces_only_that_cluster() {
+    let fleet = fleet_with(None);
+    render(fleet.path(), &[]);
+    let stale = fleet.path().join("rendered/eastus-staging-01/apps/web/stale.yaml");
+    fs::write(&stale, "# Rendered by fleetgen\n").unwrap();
+    let kept = fleet.path().join("rendered/eastus-prod-01/apps/web/kept.yaml");
+    fs::write(&kept, "# Rendered by fleetgen\n").unwrap();
+    let out = render(fleet.path(), &["--cluster", "eastus-staging-01"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(!stale.exists(), "the selected cluster's folder is replaced whole");
+    assert!(kept.exists(), "other clusters are left alone");
+}
+
+#[test]
+fn stdout_prints_the_stream_and_writes_nothing() {
+    let fleet = fleet_with(None);
+    let out = render(
+        fleet.path(),
+        &["--stdout", "--app", "api", "--cluster", "useast1-prod-01"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(!fleet.path().join("rendered").exists());
+    assert!(text.starts_with("---\n# "), "{text}");
+    assert!(
+        text.contains("# useast1-prod-01/apps/api/deployment-api.yaml\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("eks.amazonaws.com/role-arn: arn:aws:iam::111111111111:role/base-api"),
+        "{text}"
+    );
+    assert!(!text.contains("eastus-prod-01/"), "{text}");
+}
+
+#[test]
+fn explain_values_names_the_line_of_every_value() {
+    let case = root().join("tests/golden/charts-and-templates/input");
+    let fleet = fleet_with(Some(&case));
+    let out = render(fleet.path(), &["--explain-values", "shop", "eastus-prod-02"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    insta::assert_snapshot!("explain_values_shop", text);
+    let out = render(fleet.path(), &["--explain-values", "web", "eastus-prod-02"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(report(&out).contains("has no `chart:`"), "{}", report(&out));
+}
+
+#[test]
+fn refuses_to_replace_a_folder_it_did_not_write() {
+    let fleet = fleet_with(None);
+    let precious = fleet.path().join("docs");
+    fs::create_dir_all(&precious).unwrap();
+    fs::write(precious.join("notes.md"), "mine").unwrap();
+    let out = render(fleet.path(), &["--out", precious.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(report(&out).contains("was not written by fleetgen"), "{}", report(&out));
+    assert_eq!(fs::read_to_string(precious.join("notes.md")).unwrap(), "mine");
+}
