@@ -37,7 +37,7 @@ enum Color {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load every input file, check it against its schema and check references between files.
+    /// Check the fleet without writing: schemas, references, placements, templates, labels.
     #[command(after_help = EXIT_CODES)]
     Validate {
         /// The fleet repository (the folder holding fleet.yaml).

@@ -26,11 +26,17 @@ pub mod write;
 use diag::Diagnostic;
 use load::Sources;
 
-/// Loads a repository and checks it: the `fleetgen validate` pipeline. Diagnostics come
-/// back sorted by file and position.
+/// Loads a repository and checks it: the `fleetgen validate` pipeline, everything `render`
+/// checks before it renders. Diagnostics come back sorted by file and position.
 pub fn validate(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
     let (sources, mut diagnostics) = load::load(files);
     diagnostics.extend(resolve::check(&sources));
+    // Everything short of rendering: templates compile, and (once the files fit together)
+    // every placement resolves: labels, identity, namespaces, gateways.
+    diagnostics.extend(emit::templates::Engine::new(&sources).1);
+    if diag::exit_code(&diagnostics) == 0 {
+        diagnostics.extend(resolve::plan::plan(&sources).1);
+    }
     diag::sort(&mut diagnostics, &sources.files);
     (sources, diagnostics)
 }

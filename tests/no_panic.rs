@@ -1,8 +1,10 @@
-//! No input makes fleetgen panic: every file of the bundled fleet, cut short and corrupted in
-//! many places, goes through the whole validate pipeline and comes back as diagnostics.
+//! No input makes fleetgen panic: every file of the base fleet, cut short and corrupted in
+//! many places, goes through the whole validate pipeline (and, when it still validates,
+//! through rendering) and comes back as diagnostics. Hostile templates too.
 
 use std::path::Path;
 
+use fleetgen::emit::Selection;
 use fleetgen::load::files::MemoryFiles;
 
 /// A small deterministic generator (xorshift), so failures are reproducible.
@@ -56,8 +58,13 @@ const NASTY: &[&str] = &[
 ];
 
 fn check(files: &MemoryFiles, what: &str) {
-    let result = std::panic::catch_unwind(|| fleetgen::validate(files));
-    assert!(result.is_ok(), "validate panicked on {what}");
+    let result = std::panic::catch_unwind(|| {
+        let (sources, diagnostics) = fleetgen::validate(files);
+        if fleetgen::diag::exit_code(&diagnostics) == 0 {
+            let _ = fleetgen::render(&sources, &Selection::default());
+        }
+    });
+    assert!(result.is_ok(), "validate or render panicked on {what}");
 }
 
 #[test]
@@ -140,6 +147,46 @@ fn hostile_documents_are_refused_without_panicking() {
             files.insert(path, text.clone());
             let (_, diagnostics) = fleetgen::validate(&files);
             assert!(!diagnostics.is_empty(), "hostile document {i} in {path} was accepted");
+        }
+    }
+}
+
+#[test]
+fn hostile_templates_are_stopped_with_diagnostics() {
+    let base = MemoryFiles::from_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/base")
+            .as_path(),
+    )
+    .unwrap();
+    let hostile = [
+        // Output nested past the YAML depth budget.
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {}{}\n", "[".repeat(5_000), "]".repeat(5_000)),
+        // An alias bomb in the output.
+        "{% set s = 'a: &a [x,x,x,x,x,x,x,x]\\n' %}{{ s }}{% for n in 'bcdefghij' %}{{ n }}: &{{ n }} [{% for i in range(9) %}*{{ loop.previtem if false else 'a' }},{% endfor %}]\n{% endfor %}".to_string(),
+        // Output far over the size limit.
+        "{% for i in range(200000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}".to_string(),
+        "{{ 'x' * 100000000 }}".to_string(),
+        "{% include 'missing.yaml.j2' %}".to_string(),
+        "{% include 'deployment.yaml.j2' %}{% include 'deployment.yaml.j2' %}".to_string(),
+        "{% extends 'namespace.yaml.j2' %}".to_string(),
+        "{{ cluster.clusterId[1000] }}".to_string(),
+        "{{ 1 / 0 }}".to_string(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [a, b]\n".to_string(),
+        "apiVersion: 7\nkind: {a: b}\nmetadata: x\n".to_string(),
+        "\u{0}\u{1}".to_string(),
+    ];
+    for (i, text) in hostile.iter().enumerate() {
+        let mut files = base.clone();
+        files.insert("apps/web/templates/hostile.yaml.j2", text.clone());
+        let outcome = std::panic::catch_unwind(|| {
+            let (sources, diagnostics) = fleetgen::validate(&files);
+            assert_eq!(fleetgen::diag::exit_code(&diagnostics), 0);
+            fleetgen::render(&sources, &Selection::default()).1.len()
+        });
+        match outcome {
+            Ok(n) => assert!(n > 0, "hostile template {i} rendered without a diagnostic"),
+            Err(_) => panic!("hostile template {i} made render panic"),
         }
     }
 }
