@@ -12,6 +12,7 @@ pub mod values;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -19,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Sources;
 use crate::resolve::plan::{ClusterPlan, Placement, Plan};
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
 use templates::Engine;
 
 /// Rendered files by path relative to the output folder (`<clusterId>/apps/<app>/…`).
@@ -68,11 +69,12 @@ pub fn render(
     select: &Selection,
 ) -> Result<RenderedTree, Vec<Diagnostic>> {
     let contexts = Contexts::new(sources, plan);
+    let cache = ParseCache::default();
     let clusters: Vec<&ClusterPlan> = plan.clusters.iter().filter(|c| select.cluster(c.id())).collect();
     let work = || {
         clusters
             .par_iter()
-            .map(|c| render_cluster(sources, plan, engine, &contexts, c, select))
+            .map(|c| render_cluster(sources, plan, engine, &contexts, &cache, c, select))
             .collect::<Vec<_>>()
     };
     let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
@@ -83,7 +85,7 @@ pub fn render(
                 .spawn_scoped(s, || {
                     clusters
                         .iter()
-                        .map(|c| render_cluster(sources, plan, engine, &contexts, c, select))
+                        .map(|c| render_cluster(sources, plan, engine, &contexts, &cache, c, select))
                         .collect()
                 })
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
@@ -143,6 +145,34 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
             d
         })
         .collect()
+}
+
+/// Parsed template output, shared by all clusters. Managed labels are added after
+/// parsing, so most templates render the same text on every cluster an app lands on (the
+/// Service, the autoscaler of one replica share …); each distinct text is parsed once.
+#[derive(Default)]
+struct ParseCache {
+    parsed: Mutex<HashMap<(FileId, String), Arc<Vec<objects::Object>>>>,
+}
+
+impl ParseCache {
+    fn parse(
+        &self,
+        text: String,
+        template: FileId,
+        files: &SourceMap,
+    ) -> Result<Arc<Vec<objects::Object>>, Box<Diagnostic>> {
+        let key = (template, text);
+        if let Some(hit) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Arc::clone(hit));
+        }
+        let objects = Arc::new(objects::parse(&key.1, template, files)?);
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&objects));
+        Ok(objects)
+    }
 }
 
 /// Template contexts of every app and cluster, built once.
@@ -279,6 +309,7 @@ fn render_cluster(
     plan: &Plan,
     engine: &Engine,
     contexts: &Contexts,
+    cache: &ParseCache,
     cluster: &ClusterPlan,
     select: &Selection,
 ) -> Result<Files, Vec<PlacementError>> {
@@ -293,7 +324,7 @@ fn render_cluster(
         .iter()
         .filter(|p| p.cluster_id() == id && select.placement(p))
     {
-        match render_placement(sources, plan, engine, contexts, p, &mut seen, files) {
+        match render_placement(sources, plan, engine, contexts, cache, p, &mut seen, files) {
             Ok(mut f) => out.append(&mut f),
             Err(e) => errors.extend(e.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string()))),
         }
@@ -309,6 +340,7 @@ fn render_placement(
     plan: &Plan,
     engine: &Engine,
     contexts: &Contexts,
+    cache: &ParseCache,
     p: &Placement,
     seen: &mut HashMap<(String, String, String, String), (String, String)>,
     files: &SourceMap,
@@ -345,7 +377,7 @@ fn render_placement(
                 continue;
             }
         };
-        let objects = match objects::parse(&text, template_file, files) {
+        let objects = match cache.parse(text, template_file, files) {
             Ok(o) => o,
             Err(e) => {
                 errors.push(*e);
@@ -353,7 +385,8 @@ fn render_placement(
             }
         };
         let template_path = files.get(template_file).path.clone();
-        for mut obj in objects {
+        for obj in objects.iter() {
+            let mut obj = obj.clone();
             objects::finish(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
                 obj.group().to_string(),

@@ -155,7 +155,7 @@ pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], po
     let scoped = !CLUSTER_SCOPED.contains(&obj.kind.as_str());
     let Value::Object(root) = &mut obj.value else { return };
     let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(meta) = metadata {
+    if let Value::Object(meta) = object_slot(metadata) {
         if scoped && obj.namespace.is_none() {
             meta.insert("namespace".into(), Value::String(namespace.to_string()));
             obj.namespace = Some(namespace.to_string());
@@ -168,12 +168,20 @@ pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], po
     for path in pod_template_paths(&obj.kind) {
         if let Some(Value::Object(template)) = pointer_mut(root, path) {
             let meta = template.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(meta) = meta {
+            if let Value::Object(meta) = object_slot(meta) {
                 merge_labels(meta, pod_labels);
             }
         }
     }
     canonical(&mut obj.value, None);
+}
+
+/// `slot` as a mapping: an empty `metadata:` (null) becomes `{}`.
+fn object_slot(slot: &mut Value) -> &mut Value {
+    if slot.is_null() {
+        *slot = Value::Object(Map::new());
+    }
+    slot
 }
 
 fn pointer_mut<'a>(root: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'a mut Value> {
