@@ -68,13 +68,18 @@ pub fn render(
     engine: &Engine,
     select: &Selection,
 ) -> Result<RenderedTree, Vec<Diagnostic>> {
-    let contexts = Contexts::new(sources, plan);
-    let cache = ParseCache::default();
+    let run = Run {
+        sources,
+        plan,
+        engine,
+        contexts: Contexts::new(sources, plan),
+        cache: ParseCache::default(),
+    };
     let clusters: Vec<&ClusterPlan> = plan.clusters.iter().filter(|c| select.cluster(c.id())).collect();
     let work = || {
         clusters
             .par_iter()
-            .map(|c| render_cluster(sources, plan, engine, &contexts, &cache, c, select))
+            .map(|c| render_cluster(&run, c, select))
             .collect::<Vec<_>>()
     };
     let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
@@ -82,12 +87,7 @@ pub fn render(
         Err(_) => std::thread::scope(|s| {
             std::thread::Builder::new()
                 .stack_size(STACK)
-                .spawn_scoped(s, || {
-                    clusters
-                        .iter()
-                        .map(|c| render_cluster(sources, plan, engine, &contexts, &cache, c, select))
-                        .collect()
-                })
+                .spawn_scoped(s, || clusters.iter().map(|c| render_cluster(&run, c, select)).collect())
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .unwrap_or_default()
         }),
@@ -147,12 +147,23 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Everything one render shares between clusters.
+struct Run<'a> {
+    sources: &'a Sources,
+    plan: &'a Plan<'a>,
+    engine: &'a Engine,
+    contexts: Contexts,
+    cache: ParseCache,
+}
+
+type ParsedOutputs = HashMap<(FileId, String), Arc<Vec<objects::Object>>>;
+
 /// Parsed template output, shared by all clusters. Managed labels are added after
 /// parsing, so most templates render the same text on every cluster an app lands on (the
 /// Service, the autoscaler of one replica share …); each distinct text is parsed once.
 #[derive(Default)]
 struct ParseCache {
-    parsed: Mutex<HashMap<(FileId, String), Arc<Vec<objects::Object>>>>,
+    parsed: Mutex<ParsedOutputs>,
 }
 
 impl ParseCache {
@@ -304,16 +315,8 @@ fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<Strin
 
 type Files = Vec<(String, String)>;
 
-fn render_cluster(
-    sources: &Sources,
-    plan: &Plan,
-    engine: &Engine,
-    contexts: &Contexts,
-    cache: &ParseCache,
-    cluster: &ClusterPlan,
-    select: &Selection,
-) -> Result<Files, Vec<PlacementError>> {
-    let files = &sources.files;
+fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Result<Files, Vec<PlacementError>> {
+    let (sources, plan) = (run.sources, run.plan);
     let mut out: Files = Vec::new();
     let mut errors = Vec::new();
     let id = cluster.id();
@@ -324,7 +327,7 @@ fn render_cluster(
         .iter()
         .filter(|p| p.cluster_id() == id && select.placement(p))
     {
-        match render_placement(sources, plan, engine, contexts, cache, p, &mut seen, files) {
+        match render_placement(run, p, &mut seen) {
             Ok(mut f) => out.append(&mut f),
             Err(e) => errors.extend(e.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string()))),
         }
@@ -336,15 +339,12 @@ fn render_cluster(
 }
 
 fn render_placement(
-    sources: &Sources,
-    plan: &Plan,
-    engine: &Engine,
-    contexts: &Contexts,
-    cache: &ParseCache,
+    run: &Run,
     p: &Placement,
     seen: &mut HashMap<(String, String, String, String), (String, String)>,
-    files: &SourceMap,
 ) -> Result<Files, Vec<Diagnostic>> {
+    let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
+    let files = &sources.files;
     let app = p.app_name();
     let id = p.cluster_id();
     let labels: Vec<(String, String)> = p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
