@@ -232,9 +232,20 @@ fn render(
     if stdout {
         let mut text = String::new();
         for (path, body) in &rendered.files {
-            // A partial render prints its own objects, not the fleet-wide matrix.
+            // A partial render prints its own objects, not the fleet-wide matrix; with
+            // `--app`, only that app's folder and its GitOps objects.
             if path == "fleet.yaml" && !select.is_all() {
                 continue;
+            }
+            if !select.apps.is_empty() {
+                let file = path.rsplit('/').next().unwrap_or(path);
+                let mine = select.apps.iter().any(|a| {
+                    path.contains(&format!("/apps/{a}/"))
+                        || (path.contains("/gitops/") && file.trim_end_matches(".yaml").ends_with(&format!("-{a}")))
+                });
+                if !mine {
+                    continue;
+                }
             }
             text.push_str(&format!("---\n# {path}\n{body}"));
         }
@@ -253,7 +264,9 @@ fn render(
             if select.apps.is_empty() {
                 r.push(id.to_string());
             } else {
+                // The app folders, and what lists every app: the GitOps objects and the root.
                 r.extend(select.apps.iter().map(|a| format!("{id}/apps/{a}")));
+                r.extend(["gitops", "kustomization.yaml", "cluster.yaml"].map(|f| format!("{id}/{f}")));
             }
         }
         r.push("fleet.yaml".to_string());

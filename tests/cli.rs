@@ -280,8 +280,15 @@ fn schema_lists_kinds_and_prints_the_files_in_schemas() {
 #[test]
 fn every_example_file_names_its_schema_for_editors() {
     let mut checked = 0;
-    for base in [root(), root().join("tests/fixtures/base")] {
+    let mut bases = vec![root(), root().join("tests/fixtures/base")];
+    for case in fs::read_dir(root().join("tests/golden")).unwrap() {
+        bases.push(case.unwrap().path().join("input"));
+    }
+    for base in bases {
         for dir in ["fleet.yaml", "clusters", "apps", "profiles", "policy-library"] {
+            if !base.join(dir).exists() {
+                continue;
+            }
             for entry in walkdir::WalkDir::new(base.join(dir)) {
                 let entry = entry.unwrap();
                 let path = entry.path();

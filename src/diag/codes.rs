@@ -48,6 +48,7 @@ codes! {
     UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, "a contract names a region or environment that no cluster serves";
     PROFILE_CONTRADICTION = "FG025", "profile-contradiction", Reference, "a cluster contradicts a field its cluster profile fixes";
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, "a data write region that is not among the app's placement regions";
+    DEPENDENCY_CYCLE = "FG027", "dependency-cycle", Reference, "apps that depend on each other in a circle, so no engine can order them";
     LABEL_VALUE = "FG030", "label-value", Reference, "a required label has no value, or a value Kubernetes does not accept in a label";
     IDENTITY_UNAVAILABLE = "FG031", "identity-unavailable", Reference, "an app's cloud identity cannot be wired on a cluster it lands on (no entry for that provider or account)";
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, "two apps placed on one cluster share a namespace";
@@ -57,6 +58,8 @@ codes! {
     TEMPLATE_ERROR = "FG041", "template-error", Input, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
     RENDERED_OBJECT = "FG042", "rendered-object", Input, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, "two templates render the same object (kind, namespace, name) on one cluster";
+    KILL_SWITCH = "FG050", "kill-switch", Reference, "a kill switch is on (sync suspended, or an app drained from a cluster); printed as a warning with its reason";
+    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, "a kill switch names a cluster that does not exist or that the app does not land on";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

@@ -1,11 +1,15 @@
 //! Stage 3, `emit`: the resolved fleet into files, one cluster at a time (in parallel).
 //!
-//! Per placement: the templates' objects (or, for chart apps, Helm values and the
-//! namespace), one object per file in `<clusterId>/apps/<app>/`, with a
-//! `kustomization.yaml` listing them. Per cluster: `<clusterId>/cluster.yaml`, what the
-//! cluster resolved to. For the fleet: `fleet.yaml`, the placement matrix.
+//! Per placement: the templates' objects (or, for chart apps, Helm values, the namespace and
+//! route, and on Flux the chart source and HelmRelease), one object per file in
+//! `<clusterId>/apps/<app>/`, with a `kustomization.yaml` listing them. Per cluster: the
+//! engine's objects in `gitops/` (one backend module per engine: [`flux`], [`argocd`]), the
+//! root `kustomization.yaml` listing them, and `cluster.yaml`, what the cluster resolved to.
+//! For the fleet: `fleet.yaml`, the placement matrix.
 
+pub mod argocd;
 pub mod builtin;
+pub mod flux;
 pub mod objects;
 pub mod templates;
 pub mod values;
@@ -19,6 +23,8 @@ use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Sources;
+use crate::model::GitopsEngine;
+use crate::model::fleet::{Fleet, LabelDimension};
 use crate::resolve::plan::{ClusterPlan, Placement, Plan};
 use crate::source::{FileId, SourceMap};
 use templates::Engine;
@@ -332,10 +338,159 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Resul
             Err(e) => errors.extend(e.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string()))),
         }
     }
-    if select.is_all() || select.apps.is_empty() {
-        out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
-    }
+    out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
+    out.extend(gitops(run, cluster));
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// What a backend needs to know about one cluster.
+pub struct ClusterContext<'a> {
+    pub fleet: &'a Fleet,
+    pub cluster: &'a ClusterPlan<'a>,
+    /// Every placement on the cluster (whatever was selected: the root lists them all).
+    pub placements: Vec<&'a Placement<'a>>,
+    sources: &'a Sources,
+}
+
+impl ClusterContext<'_> {
+    /// The apps `p` calls synchronously that are placed on the same cluster, by name: they
+    /// are deployed first.
+    pub fn dependencies(&self, p: &Placement) -> Vec<String> {
+        let mut deps: Vec<String> = p
+            .app
+            .value
+            .depends_on
+            .iter()
+            .filter(|d| d.call == crate::model::app::CallKind::Sync)
+            .map(|d| d.service.to_string())
+            .filter(|d| d != p.app_name() && self.placements.iter().any(|q| q.app_name() == d))
+            .collect();
+        deps.sort();
+        deps.dedup();
+        deps
+    }
+
+    /// The sync wave of `p`: 0 without dependencies here, else one above its highest one.
+    pub fn wave(&self, p: &Placement) -> usize {
+        self.wave_at(p, 0)
+    }
+
+    fn wave_at(&self, p: &Placement, depth: usize) -> usize {
+        // Cycles are refused before rendering; the depth guard keeps a missed one finite.
+        if depth > self.placements.len() {
+            return 0;
+        }
+        self.dependencies(p)
+            .iter()
+            .filter_map(|d| self.placements.iter().find(|q| q.app_name() == d))
+            .map(|q| self.wave_at(q, depth + 1) + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The rendered Helm values of a chart app.
+    pub fn values(&self, p: &Placement) -> Value {
+        values::values(self.sources, p).to_json()
+    }
+}
+
+/// An object a GitOps backend emits, and the placement it belongs to (none: the cluster's).
+pub struct EngineObject<'a> {
+    pub object: objects::Object,
+    pub placement: Option<&'a Placement<'a>>,
+}
+
+impl<'a> EngineObject<'a> {
+    pub fn cluster(object: objects::Object) -> Self {
+        EngineObject {
+            object,
+            placement: None,
+        }
+    }
+    pub fn app(object: objects::Object, p: &'a Placement<'a>) -> Self {
+        EngineObject {
+            object,
+            placement: Some(p),
+        }
+    }
+}
+
+/// Labels of objects that belong to a cluster rather than an app: the required labels that
+/// the cluster alone decides, and `managed-by`.
+fn cluster_labels(fleet: &Fleet, c: &crate::model::Cluster) -> Vec<(String, String)> {
+    let prefix = &fleet.labels.prefix;
+    let mut labels = Vec::new();
+    for dim in &fleet.labels.required {
+        let value = match dim {
+            LabelDimension::Cluster => Some(c.cluster_id.to_string()),
+            LabelDimension::Provider => Some(c.provider.to_string()),
+            LabelDimension::Region => Some(c.region.clone()),
+            LabelDimension::Environment => Some(c.environment.to_string()),
+            LabelDimension::Cell => c.cell.as_ref().map(ToString::to_string),
+            _ => None,
+        };
+        if let Some(v) = value.filter(|v| crate::resolve::plan::is_label_value(v)) {
+            labels.push((format!("{prefix}{}", dim.as_str()), v));
+        }
+    }
+    labels.push(("app.kubernetes.io/managed-by".into(), "fleetgen".into()));
+    labels
+}
+
+/// `gitops/` and the cluster root `kustomization.yaml` of one cluster.
+fn gitops(run: &Run, cluster: &ClusterPlan) -> Files {
+    let (sources, plan) = (run.sources, run.plan);
+    let files = &sources.files;
+    let id = cluster.id();
+    let ctx = ClusterContext {
+        fleet: &plan.fleet.value,
+        cluster,
+        placements: plan.placements.iter().filter(|p| p.cluster_id() == id).collect(),
+        sources,
+    };
+    let objects = match cluster.doc.value.gitops.engine {
+        GitopsEngine::Flux => flux::cluster(&ctx),
+        GitopsEngine::Argocd => argocd::cluster(&ctx),
+    };
+    let base = vec![
+        files.get(cluster.doc.file).path.clone(),
+        files.get(plan.fleet.file).path.clone(),
+    ];
+    let own = cluster_labels(&plan.fleet.value, &cluster.doc.value);
+    let mut out = Files::new();
+    let mut resources = Vec::new();
+    for EngineObject { mut object, placement } in objects {
+        let mut srcs = base.clone();
+        let labels = match placement {
+            Some(p) => {
+                srcs.insert(0, files.get(p.app.file).path.clone());
+                p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+            }
+            None => own.clone(),
+        };
+        objects::finish(&mut object, "", &labels, &[]);
+        let name = objects::file_name(&object);
+        let mut text = header(&srcs);
+        yaml::write(&mut text, &object.value);
+        resources.push(format!("gitops/{name}"));
+        out.push((format!("{id}/gitops/{name}"), text));
+    }
+    resources.sort();
+    let mut root = format!(
+        "{HEADER}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster\n",
+        files.get(cluster.doc.file).path,
+        cluster.doc.value.gitops.engine
+    );
+    yaml::write(
+        &mut root,
+        &json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        }),
+    );
+    out.push((format!("{id}/kustomization.yaml"), root));
+    out
 }
 
 fn render_placement(
@@ -366,7 +521,16 @@ fn render_placement(
     let mut errors = Vec::new();
     let mut resources = Vec::new();
     let chart = p.app.value.chart.is_some();
-    for name in engine.templates_for(app, chart) {
+    // A drained app keeps only its namespace (see `resolve::plan::Placement::drained`).
+    let templates: Vec<&str> = match p.drained {
+        Some(_) => engine
+            .templates_for(app, chart)
+            .into_iter()
+            .filter(|n| *n == "namespace.yaml.j2")
+            .collect(),
+        None => engine.templates_for(app, chart),
+    };
+    for name in templates {
         let Some(template_file) = engine.file(name) else {
             continue;
         };
@@ -417,15 +581,27 @@ fn render_placement(
             out.push((format!("{dir}/{file_name}"), text));
         }
     }
-    if chart {
+    if chart && p.drained.is_none() {
         let mut srcs = base_sources.clone();
         srcs.extend(
             values::layers(sources, p)
                 .iter()
                 .map(|v| files.get(v.file).path.clone()),
         );
+        let values = values::values(sources, p).to_json();
+        if p.cluster.value.gitops.engine == GitopsEngine::Flux {
+            // The app's Flux Kustomization applies its chart source and HelmRelease too.
+            for mut obj in flux::chart_objects(p, values.clone()) {
+                objects::finish(&mut obj, &p.namespace, &labels, &[]);
+                let file_name = objects::file_name(&obj);
+                let mut text = header(&srcs);
+                yaml::write(&mut text, &obj.value);
+                resources.push(file_name.clone());
+                out.push((format!("{dir}/{file_name}"), text));
+            }
+        }
         let mut text = header(&srcs);
-        yaml::write(&mut text, &values::values(sources, p).to_json());
+        yaml::write(&mut text, &values);
         out.push((format!("{dir}/values.yaml"), text));
     }
     // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
@@ -470,7 +646,8 @@ fn cluster_summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
                 "namespace": p.namespace,
                 "version": p.app.value.application.version,
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
-                "replicas": {"min": p.replicas.min, "max": p.replicas.max},
+                "replicas": replicas(p),
+                "state": state(p),
             })
         })
         .collect();
@@ -494,6 +671,23 @@ fn cluster_summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
     text
 }
 
+/// Replicas on the cluster: none where the app is drained.
+fn replicas(p: &Placement) -> Value {
+    match p.drained {
+        Some(_) => json!({"min": 0, "max": 0}),
+        None => json!({"min": p.replicas.min, "max": p.replicas.max}),
+    }
+}
+
+/// `active`, or the kill switch that is on: `drained` or `suspended`.
+fn state(p: &Placement) -> &'static str {
+    match (&p.drained, &p.suspended) {
+        (Some(_), _) => "drained",
+        (None, Some(_)) => "suspended",
+        (None, None) => "active",
+    }
+}
+
 /// `fleet.yaml`: every placement, sorted by app then cluster.
 fn matrix(plan: &Plan) -> String {
     let mut rows: Vec<&Placement> = plan.placements.iter().collect();
@@ -511,7 +705,8 @@ fn matrix(plan: &Plan) -> String {
                 "version": p.app.value.application.version,
                 "dataMode": p.app.value.data.as_ref().map(|d| d.mode.as_str()),
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
-                "replicas": {"min": p.replicas.min, "max": p.replicas.max},
+                "replicas": replicas(p),
+                "state": state(p),
             })
         })
         .collect();

@@ -403,8 +403,16 @@ fn read_typed(
     };
     match value {
         Typed::Fleet(value) => sources.fleet = Some(Doc { file, node, value }),
-        Typed::Cluster(value) => sources.clusters.push(Doc { file, node, value }),
-        Typed::App(value) => sources.apps.push(Doc { file, node, value }),
+        Typed::Cluster(value) => sources.clusters.push(Doc {
+            file,
+            node,
+            value: *value,
+        }),
+        Typed::App(value) => sources.apps.push(Doc {
+            file,
+            node,
+            value: *value,
+        }),
         Typed::ClusterProfile(value) => sources.cluster_profiles.push(Doc { file, node, value }),
         Typed::ObservabilityProfile(value) => sources.observability_profiles.push(Doc { file, node, value }),
         Typed::BackupProfile(value) => sources.backup_profiles.push(Doc { file, node, value }),
@@ -419,8 +427,8 @@ fn read_typed(
 #[derive(Debug)]
 pub enum Typed {
     Fleet(Fleet),
-    Cluster(Cluster),
-    App(App),
+    Cluster(Box<Cluster>),
+    App(Box<App>),
     ClusterProfile(ClusterProfile),
     ObservabilityProfile(ObservabilityProfile),
     BackupProfile(BackupProfile),
@@ -441,8 +449,8 @@ pub fn parse_typed(
     }
     Ok(match kind.name {
         "fleet" => Typed::Fleet(de(json)?),
-        "cluster" => Typed::Cluster(de(json)?),
-        "app" => Typed::App(de(json)?),
+        "cluster" => Typed::Cluster(Box::new(de(json)?)),
+        "app" => Typed::App(Box::new(de(json)?)),
         "cluster-profile" => Typed::ClusterProfile(de(json)?),
         "observability-profile" => Typed::ObservabilityProfile(de(json)?),
         "backup-profile" => Typed::BackupProfile(de(json)?),

@@ -20,7 +20,36 @@ pub struct App {
     #[serde(default)]
     pub depends_on: Vec<Dependency>,
     #[serde(default)]
+    pub gitops: AppGitops,
+    #[serde(default)]
     pub chart: Option<Chart>,
+}
+
+/// Kill switches of an app.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppGitops {
+    #[serde(default)]
+    pub suspend: Option<AppSuspend>,
+    #[serde(default)]
+    pub drain: Vec<Drain>,
+}
+
+/// Stop sync of the app on `clusters` (all when empty).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSuspend {
+    pub reason: String,
+    #[serde(default)]
+    pub clusters: Vec<Id>,
+}
+
+/// Take the app out of one cluster, keeping its namespace.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drain {
+    pub cluster: Id,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -60,6 +60,16 @@ pub struct Gitops {
     pub engine: GitopsEngine,
     #[serde(default)]
     pub api_server: Option<String>,
+    /// Kill switch: stop sync of the whole cluster.
+    #[serde(default)]
+    pub suspend: Option<KillSwitch>,
+}
+
+/// A kill switch that is on, with why.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillSwitch {
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

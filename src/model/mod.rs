@@ -12,7 +12,7 @@ pub mod profiles;
 
 pub use app::App;
 pub use cluster::Cluster;
-pub use common::{Duration, Environment, Id, Provider, RegionTarget};
+pub use common::{Criticality, Duration, Environment, GitopsEngine, Id, Provider, RegionTarget};
 pub use fleet::Fleet;
 pub use policy::{PolicyIntent, PolicyProfile};
 pub use profiles::{BackupProfile, ClusterProfile, IdentityProfile, ObservabilityProfile, TelemetryProfile};

@@ -4,10 +4,12 @@
 //! then resolves every placement into the values rendering needs.
 
 mod conformance;
+mod deps;
 mod ids;
 pub mod placement;
 pub mod plan;
 mod references;
+mod switches;
 mod values;
 
 use crate::diag::Diagnostic;
@@ -21,5 +23,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     placement::check(sources, &mut out);
     conformance::check(sources, &mut out);
     values::check(sources, &mut out);
+    deps::check(sources, &mut out);
+    switches::check(sources, &mut out);
     out
 }

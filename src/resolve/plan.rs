@@ -93,6 +93,10 @@ pub struct Placement<'s> {
     pub labels: Vec<(String, Sourced<String>)>,
     pub identity: Identity,
     pub telemetry: Option<&'s TelemetryProfile>,
+    /// Kill switch: sync stopped (the cluster's or the app's switch), with the reason.
+    pub suspended: Option<String>,
+    /// Kill switch: the app is drained from this cluster, with the reason.
+    pub drained: Option<String>,
 }
 
 impl Placement<'_> {
@@ -164,13 +168,15 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
             .copied()
             .filter(|c| selects(&app.value, &c.doc.value))
             .collect();
-        // Clusters per (environment, provider:region) share that region's replicas.
+        // Clusters per (environment, provider:region) share that region's replicas; a cluster
+        // the app is drained from does not.
+        let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
         let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
-        for c in &chosen {
+        for c in chosen.iter().filter(|c| !drained(c)) {
             *share.entry(region_key(&c.doc.value)).or_default() += 1;
         }
         for c in chosen {
-            let n = share[&region_key(&c.doc.value)];
+            let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
             if let Some(p) = placement(sources, fleet, app, c, n, &mut out) {
                 placements.push(p);
             }
@@ -354,6 +360,24 @@ fn placement<'s>(
         .iter()
         .find(|t| t.value.name == a.observability.telemetry_profile)
         .map(|t| &t.value);
+    let suspended = c
+        .gitops
+        .suspend
+        .as_ref()
+        .map(|s| format!("cluster `{}` suspended: {}", c.cluster_id, s.reason))
+        .or_else(|| {
+            a.gitops
+                .suspend
+                .as_ref()
+                .filter(|s| s.clusters.is_empty() || s.clusters.contains(&c.cluster_id))
+                .map(|s| s.reason.clone())
+        });
+    let drained = a
+        .gitops
+        .drain
+        .iter()
+        .find(|d| d.cluster == c.cluster_id)
+        .map(|d| d.reason.clone());
     ok.then_some(Placement {
         app,
         cluster: cluster.doc,
@@ -375,6 +399,8 @@ fn placement<'s>(
         labels,
         identity,
         telemetry,
+        suspended,
+        drained,
     })
 }
 

@@ -1,0 +1,153 @@
+//! The Argo CD backend (argoproj.io/v1alpha1), app of apps.
+//!
+//! In `<clusterId>/gitops/`, applied by the cluster root; every object lives in the `argocd`
+//! namespace and its name starts with the cluster id, so one Argo CD instance can hold the
+//! trees of several clusters:
+//! - Application `<clusterId>-root`, path `rendered/<clusterId>` (the root manages itself),
+//!   in AppProject `<clusterId>-fleet`, which may only create Applications and AppProjects;
+//! - one AppProject `<clusterId>-<team>` per owner team, limited to this repository (and the
+//!   team's chart repositories) and to the namespaces of the team's apps on this cluster;
+//! - one Application `<clusterId>-<app>` per placed app: the app folder, or for chart apps
+//!   two sources (the app folder, and the chart with `helm.valuesObject` = the rendered
+//!   values); destination the registry's `gitops.apiServer` or in-cluster; automated sync
+//!   with prune and self-heal; a sync wave one above the apps it depends on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::objects::Object;
+use super::{ClusterContext, EngineObject};
+use crate::resolve::plan::Placement;
+
+pub const NAMESPACE: &str = "argocd";
+const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+
+fn object(kind: &str, name: &str, metadata_extra: Value, spec: Value) -> Object {
+    let mut metadata = json!({"name": name, "namespace": NAMESPACE});
+    if let (Value::Object(m), Value::Object(extra)) = (&mut metadata, metadata_extra) {
+        m.extend(extra);
+    }
+    Object {
+        api_version: "argoproj.io/v1alpha1".to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: Some(NAMESPACE.to_string()),
+        value: json!({"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec}),
+    }
+}
+
+fn automated(suspended: bool) -> Value {
+    if suspended {
+        json!({})
+    } else {
+        json!({"automated": {"prune": true, "selfHeal": true}})
+    }
+}
+
+/// Argo CD's Helm repository URL for a chart repository: OCI registries without the scheme.
+fn chart_repo_url(repository: &str) -> String {
+    repository.strip_prefix("oci://").unwrap_or(repository).to_string()
+}
+
+/// The engine objects of one cluster, for `gitops/`.
+pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+    let id = ctx.cluster.id();
+    let repo = &ctx.fleet.repository;
+    let server = ctx.cluster.doc.value.gitops.api_server.as_deref().unwrap_or(IN_CLUSTER);
+    let mut out = vec![
+        EngineObject::cluster(object(
+            "AppProject",
+            &format!("{id}-fleet"),
+            json!({}),
+            json!({
+                "description": format!("The GitOps objects of cluster {id}: AppProjects and Applications only."),
+                "sourceRepos": [repo.url],
+                "destinations": [{"server": IN_CLUSTER, "namespace": NAMESPACE}],
+                "namespaceResourceWhitelist": [
+                    {"group": "argoproj.io", "kind": "Application"},
+                    {"group": "argoproj.io", "kind": "AppProject"},
+                ],
+            }),
+        )),
+        EngineObject::cluster(object(
+            "Application",
+            &format!("{id}-root"),
+            json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
+            json!({
+                "project": format!("{id}-fleet"),
+                "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": format!("rendered/{id}")},
+                "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
+                "syncPolicy": automated(false),
+            }),
+        )),
+    ];
+    // One project per owner team, limited to what that team's apps use here.
+    let mut teams: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for p in &ctx.placements {
+        let entry = teams.entry(p.app.value.application.owner.as_str()).or_default();
+        entry.0.insert(repo.url.clone());
+        if let Some(chart) = &p.app.value.chart {
+            entry.0.insert(chart_repo_url(&chart.repository));
+        }
+        entry.1.insert(p.namespace.clone());
+    }
+    for (team, (repos, namespaces)) in &teams {
+        let destinations: Vec<Value> = namespaces
+            .iter()
+            .map(|ns| json!({"server": server, "namespace": ns}))
+            .collect();
+        out.push(EngineObject::cluster(object(
+            "AppProject",
+            &format!("{id}-{team}"),
+            json!({}),
+            json!({
+                "description": format!("Apps of {team} on cluster {id}."),
+                "sourceRepos": repos.iter().collect::<Vec<_>>(),
+                "destinations": destinations,
+                "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+            }),
+        )));
+    }
+    for p in &ctx.placements {
+        out.push(EngineObject::app(application(ctx, p, server), p));
+    }
+    out
+}
+
+fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
+    let id = ctx.cluster.id();
+    let repo = &ctx.fleet.repository;
+    let app = p.app_name();
+    let folder =
+        json!({"repoURL": repo.url, "targetRevision": repo.branch, "path": format!("rendered/{id}/apps/{app}")});
+    let mut spec = json!({
+        "project": format!("{id}-{}", p.app.value.application.owner),
+        "destination": {"server": server, "namespace": p.namespace},
+        "syncPolicy": automated(p.suspended.is_some()),
+    });
+    match (&p.app.value.chart, p.drained.is_some()) {
+        (Some(chart), false) => {
+            spec["sources"] = json!([
+                folder,
+                {
+                    "repoURL": chart_repo_url(&chart.repository),
+                    "chart": chart.name.as_str(),
+                    "targetRevision": chart.version,
+                    "helm": {"releaseName": app, "valuesObject": ctx.values(p)},
+                },
+            ]);
+        }
+        _ => spec["source"] = folder,
+    }
+    let wave = ctx.wave(p);
+    object(
+        "Application",
+        &format!("{id}-{app}"),
+        json!({
+            "annotations": {"argocd.argoproj.io/sync-wave": wave.to_string()},
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        }),
+        spec,
+    )
+}

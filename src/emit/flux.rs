@@ -1,0 +1,171 @@
+//! The Flux backend (current APIs only: source.toolkit.fluxcd.io/v1,
+//! kustomize.toolkit.fluxcd.io/v1, helm.toolkit.fluxcd.io/v2).
+//!
+//! In `<clusterId>/gitops/`, applied by the cluster root:
+//! - GitRepository `fleet` (this repository, checked out sparsely: only `rendered/<clusterId>`);
+//! - Kustomization `fleet-root`, path `./rendered/<clusterId>`: the root manages itself, so
+//!   after one `kubectl apply -k rendered/<clusterId>` Flux keeps the cluster in step;
+//! - one Kustomization per placed app, path `./rendered/<clusterId>/apps/<app>`, with `prune`,
+//!   `wait`, `timeout`, `targetNamespace` and `dependsOn` the apps it depends on that are
+//!   placed on the same cluster.
+//!
+//! A chart app's folder also holds its chart source (an OCIRepository for `oci://` charts,
+//! else a HelmRepository) and a HelmRelease whose inline `values` are the rendered
+//! values.yaml, so the app's Kustomization owns everything of the app.
+
+use serde_json::{Value, json};
+
+use super::objects::Object;
+use super::{ClusterContext, EngineObject};
+use crate::model::Criticality;
+use crate::resolve::plan::Placement;
+
+pub const NAMESPACE: &str = "flux-system";
+
+fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Value) -> Object {
+    Object {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: Some(namespace.to_string()),
+        value: json!({
+            "apiVersion": api_version,
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }),
+    }
+}
+
+/// The engine objects of one cluster, for `gitops/`.
+pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+    let id = ctx.cluster.id();
+    let fleet = &ctx.fleet.repository;
+    let mut out = vec![
+        EngineObject::cluster(object(
+            "source.toolkit.fluxcd.io/v1",
+            "GitRepository",
+            "fleet",
+            NAMESPACE,
+            json!({
+                "interval": "1m",
+                "url": fleet.url,
+                "ref": {"branch": fleet.branch},
+                "sparseCheckout": [format!("rendered/{id}")],
+            }),
+        )),
+        EngineObject::cluster(object(
+            "kustomize.toolkit.fluxcd.io/v1",
+            "Kustomization",
+            "fleet-root",
+            NAMESPACE,
+            json!({
+                "interval": "10m",
+                "retryInterval": "2m",
+                "timeout": "5m",
+                "prune": true,
+                "wait": true,
+                "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+                "path": format!("./rendered/{id}"),
+            }),
+        )),
+    ];
+    for p in &ctx.placements {
+        let mut spec = json!({
+            "interval": "10m",
+            "retryInterval": "2m",
+            "timeout": timeout(p),
+            "prune": true,
+            "wait": true,
+            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+            "path": format!("./rendered/{id}/apps/{}", p.app_name()),
+            "targetNamespace": p.namespace,
+        });
+        let deps = ctx.dependencies(p);
+        if !deps.is_empty() {
+            spec["dependsOn"] = Value::Array(deps.iter().map(|d| json!({"name": d})).collect());
+        }
+        if p.suspended.is_some() {
+            spec["suspend"] = json!(true);
+        }
+        out.push(EngineObject::app(
+            object(
+                "kustomize.toolkit.fluxcd.io/v1",
+                "Kustomization",
+                p.app_name(),
+                NAMESPACE,
+                spec,
+            ),
+            p,
+        ));
+    }
+    out
+}
+
+/// How long a Kustomization waits for its objects to become ready.
+fn timeout(p: &Placement) -> &'static str {
+    if p.app.value.chart.is_some() { "10m" } else { "5m" }
+}
+
+/// A chart app's source and HelmRelease, in its own folder and namespace.
+pub fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
+    let Some(chart) = &p.app.value.chart else {
+        return Vec::new();
+    };
+    let app = p.app_name();
+    let ns = p.namespace.as_str();
+    let (retries, remediate_last) = match p.app.value.application.criticality {
+        Criticality::Tier0 | Criticality::Tier1 => (3, true),
+        Criticality::Tier2 => (2, true),
+        Criticality::Tier3 => (1, false),
+    };
+    let mut release = json!({
+        "interval": "10m",
+        "releaseName": app,
+        "install": {"remediation": {"retries": retries}},
+        "upgrade": {
+            "cleanupOnFail": true,
+            "remediation": {"retries": retries, "strategy": "rollback", "remediateLastFailure": remediate_last},
+        },
+        "driftDetection": {"mode": "enabled"},
+        "values": values,
+    });
+    let source = if let Some(rest) = chart.repository.strip_prefix("oci://") {
+        release["chartRef"] = json!({"kind": "OCIRepository", "name": app});
+        object(
+            "source.toolkit.fluxcd.io/v1",
+            "OCIRepository",
+            app,
+            ns,
+            json!({
+                "interval": "10m",
+                "url": format!("oci://{}/{}", rest.trim_end_matches('/'), chart.name),
+                "ref": {"tag": chart.version},
+                "layerSelector": {
+                    "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "operation": "copy",
+                },
+            }),
+        )
+    } else {
+        release["chart"] = json!({
+            "spec": {
+                "chart": chart.name.as_str(),
+                "version": chart.version,
+                "sourceRef": {"kind": "HelmRepository", "name": app},
+                "interval": "1h",
+            }
+        });
+        object(
+            "source.toolkit.fluxcd.io/v1",
+            "HelmRepository",
+            app,
+            ns,
+            json!({"interval": "1h", "url": chart.repository}),
+        )
+    };
+    vec![
+        source,
+        object("helm.toolkit.fluxcd.io/v2", "HelmRelease", app, ns, release),
+    ]
+}

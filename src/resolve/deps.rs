@@ -1,0 +1,100 @@
+//! Synchronous dependencies (`dependsOn … call: sync`) order deployment (Flux `dependsOn`,
+//! Argo CD sync waves), so they must not go round in a circle. Asynchronous ones do not
+//! order anything.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::{Doc, Sources};
+use crate::model::App;
+use crate::model::app::CallKind;
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let apps: BTreeMap<&str, &Doc<App>> = sources
+        .apps
+        .iter()
+        .map(|d| (d.value.application.name.as_str(), d))
+        .collect();
+    // Depth-first search; a back edge closes a cycle. Each cycle is reported once, at the
+    // app of the cycle whose name sorts first.
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new(); // 1 on the stack, 2 done
+    let mut reported: Vec<Vec<String>> = Vec::new();
+    for start in apps.keys() {
+        let mut stack: Vec<&str> = Vec::new();
+        visit(start, &apps, &mut state, &mut stack, &mut |cycle: Vec<&str>| {
+            let mut key: Vec<String> = cycle.iter().map(|s| s.to_string()).collect();
+            key.sort();
+            if reported.contains(&key) {
+                return;
+            }
+            reported.push(key);
+            // Rotate so the cycle starts at its first name.
+            let first = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
+            let ordered: Vec<&str> = cycle[first..].iter().chain(cycle[..first].iter()).copied().collect();
+            let at = apps[ordered[0]];
+            let next = ordered.get(1).copied().unwrap_or(ordered[0]);
+            let index = at
+                .value
+                .depends_on
+                .iter()
+                .position(|d| d.service.as_str() == next && d.call == CallKind::Sync)
+                .unwrap_or(0);
+            let path: Vec<String> = ordered
+                .iter()
+                .chain(std::iter::once(&ordered[0]))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            let mut d = Diagnostic::error(
+                codes::DEPENDENCY_CYCLE,
+                &sources.files,
+                at.item_field_label(&["dependsOn"], index, Some("service"), "starts the cycle"),
+                format!("apps depend on each other in a cycle: {}", path.join(" → ")),
+            )
+            .with_help("break the cycle: one of these calls must not need the other app deployed first (make it `call: async`, or drop it from `dependsOn`)");
+            for i in 1..ordered.len() {
+                let (from, to) = (ordered[i], ordered[(i + 1) % ordered.len()]);
+                let doc = apps[from];
+                if let Some(j) = doc
+                    .value
+                    .depends_on
+                    .iter()
+                    .position(|d| d.service.as_str() == to && d.call == CallKind::Sync)
+                {
+                    d = d.with_secondary(doc.item_field_label(&["dependsOn"], j, Some("service"), "then this"));
+                }
+            }
+            out.push(d);
+        });
+    }
+}
+
+fn visit<'a>(
+    app: &'a str,
+    apps: &BTreeMap<&'a str, &'a Doc<App>>,
+    state: &mut BTreeMap<&'a str, u8>,
+    stack: &mut Vec<&'a str>,
+    found: &mut dyn FnMut(Vec<&'a str>),
+) {
+    match state.get(app) {
+        Some(2) => return,
+        Some(1) => {
+            if let Some(pos) = stack.iter().position(|s| *s == app) {
+                found(stack[pos..].to_vec());
+            }
+            return;
+        }
+        _ => {}
+    }
+    let Some(doc) = apps.get(app) else { return };
+    state.insert(app, 1);
+    stack.push(app);
+    for dep in doc.value.depends_on.iter().filter(|d| d.call == CallKind::Sync) {
+        let name = dep.service.as_str();
+        // Depending on oneself is reported by `references`.
+        if name != app && apps.contains_key(name) {
+            visit(name, apps, state, stack, found);
+        }
+    }
+    stack.pop();
+    state.insert(app, 2);
+}

@@ -1,0 +1,111 @@
+//! Kill switches: each one that is on is a warning carrying its reason, and each names a
+//! cluster the app really lands on.
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::Sources;
+use crate::suggest;
+
+use super::placement::selects;
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let files = &sources.files;
+    for c in &sources.clusters {
+        if let Some(switch) = &c.value.gitops.suspend {
+            out.push(
+                Diagnostic::error(
+                    codes::KILL_SWITCH,
+                    files,
+                    c.label(&["gitops", "suspend"], "kill switch on"),
+                    format!(
+                        "GitOps sync of every app on cluster `{}` is suspended: {}",
+                        c.value.cluster_id, switch.reason
+                    ),
+                )
+                .with_help("remove `gitops.suspend` from the cluster to resume sync")
+                .warning(),
+            );
+        }
+    }
+    let clusters: Vec<&str> = sources.clusters.iter().map(|c| c.value.cluster_id.as_str()).collect();
+    for doc in &sources.apps {
+        let app = &doc.value;
+        let name = app.application.name.as_str();
+        // A named cluster must exist and be one the app lands on.
+        let target = |cluster: &str, label: Label, out: &mut Vec<Diagnostic>| -> bool {
+            if sources.any_failed("cluster") {
+                return true; // the broken cluster file has its own error
+            }
+            let Some(c) = sources.clusters.iter().find(|c| c.value.cluster_id == *cluster) else {
+                let help = match suggest::closest(cluster, clusters.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "name a cluster of clusters/".to_string(),
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::KILL_SWITCH_TARGET,
+                        files,
+                        label,
+                        format!("no cluster `{cluster}`"),
+                    )
+                    .with_help(help),
+                );
+                return false;
+            };
+            if !selects(app, &c.value) {
+                out.push(
+                    Diagnostic::error(
+                        codes::KILL_SWITCH_TARGET,
+                        files,
+                        label,
+                        format!("`{name}` does not land on cluster `{cluster}`, so this switch does nothing"),
+                    )
+                    .with_help("a kill switch names a cluster of the app's placement"),
+                );
+                return false;
+            }
+            true
+        };
+        if let Some(s) = &app.gitops.suspend {
+            let mut ok = true;
+            for (i, c) in s.clusters.iter().enumerate() {
+                let label = doc.item_label(&["gitops", "suspend", "clusters"], i, "not a cluster of this app");
+                ok &= target(c.as_str(), label, out);
+            }
+            if ok {
+                let on = if s.clusters.is_empty() {
+                    "everywhere".to_string()
+                } else {
+                    format!(
+                        "on {}",
+                        suggest::list(&s.clusters.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                    )
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::KILL_SWITCH,
+                        files,
+                        doc.label(&["gitops", "suspend"], "kill switch on"),
+                        format!("GitOps sync of `{name}` is suspended {on}: {}", s.reason),
+                    )
+                    .with_help("remove `gitops.suspend` to resume sync")
+                    .warning(),
+                );
+            }
+        }
+        for (i, d) in app.gitops.drain.iter().enumerate() {
+            let label = doc.item_field_label(&["gitops", "drain"], i, Some("cluster"), "not a cluster of this app");
+            if target(d.cluster.as_str(), label, out) {
+                out.push(
+                    Diagnostic::error(
+                        codes::KILL_SWITCH,
+                        files,
+                        doc.item_label(&["gitops", "drain"], i, "kill switch on"),
+                        format!("`{name}` is drained from cluster `{}`: {}", d.cluster, d.reason),
+                    )
+                    .with_help("its workload and route are removed there; its namespace stays. Remove the entry to bring it back")
+                    .warning(),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The GitOps trees, read the way the engines read them.
+//!
+//! Every cluster folder of the bundled `rendered/` and of every golden tree is walked from
+//! its root `kustomization.yaml`: the root applies its resources; each Flux Kustomization
+//! and each Argo CD Application applies the folder (or folders) its path names, through
+//! that folder's `kustomization.yaml`. Every object file in the cluster folder must be
+//! applied exactly once, and every path must exist.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Rendered trees to check: `rendered/` and every golden `expected/`.
+fn trees() -> Vec<PathBuf> {
+    let mut trees = vec![root().join("rendered")];
+    for entry in fs::read_dir(root().join("tests/golden")).unwrap() {
+        let expected = entry.unwrap().path().join("expected");
+        if expected.is_dir() {
+            trees.push(expected);
+        }
+    }
+    trees.sort();
+    trees
+}
+
+fn clusters(tree: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(tree)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Files of a cluster folder that hold objects a cluster receives (not kustomize's own file,
+/// Helm values or the cluster summary).
+fn object_files(cluster: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(cluster).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().is_file()
+            && !["kustomization.yaml", "values.yaml", "cluster.yaml"].contains(&name.as_str())
+        {
+            let rel = entry.path().strip_prefix(cluster).unwrap();
+            out.push(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    out
+}
+
+struct Walk<'a> {
+    cluster: &'a Path,
+    id: String,
+    /// Object file → who applied it.
+    applied: BTreeMap<String, Vec<String>>,
+    problems: Vec<String>,
+}
+
+impl Walk<'_> {
+    /// Applies the folder `dir` (relative to the cluster folder) on behalf of `owner`.
+    fn apply_folder(&mut self, dir: &str, owner: &str) {
+        let folder = if dir.is_empty() {
+            self.cluster.to_path_buf()
+        } else {
+            self.cluster.join(dir)
+        };
+        let kustomization = folder.join("kustomization.yaml");
+        if !kustomization.is_file() {
+            self.problems
+                .push(format!("{owner}: {} has no kustomization.yaml", folder.display()));
+            return;
+        }
+        let k = load(&kustomization);
+        for resource in k["resources"].as_array().into_iter().flatten() {
+            let file = resource.as_str().unwrap();
+            let rel = if dir.is_empty() {
+                file.to_string()
+            } else {
+                format!("{dir}/{file}")
+            };
+            self.applied.entry(rel.clone()).or_default().push(owner.to_string());
+            let path = self.cluster.join(&rel);
+            if !path.is_file() {
+                self.problems.push(format!("{owner}: resource {rel} does not exist"));
+                continue;
+            }
+            self.follow(&load(&path), &rel);
+        }
+    }
+
+    /// When `object` is an engine object, applies what it points at.
+    fn follow(&mut self, object: &Value, at: &str) {
+        let kind = object["kind"].as_str().unwrap_or("");
+        let api = object["apiVersion"].as_str().unwrap_or("");
+        let name = object["metadata"]["name"].as_str().unwrap_or("?");
+        let mut paths = Vec::new();
+        if api == "kustomize.toolkit.fluxcd.io/v1" && kind == "Kustomization" {
+            paths.push(object["spec"]["path"].as_str().unwrap_or("").to_string());
+        } else if api == "argoproj.io/v1alpha1" && kind == "Application" {
+            let spec = &object["spec"];
+            let sources: Vec<&Value> = match spec["sources"].as_array() {
+                Some(list) => list.iter().collect(),
+                None => vec![&spec["source"]],
+            };
+            // A chart source has no path: the engine renders the chart, nothing of this tree.
+            paths.extend(sources.iter().filter_map(|s| s["path"].as_str()).map(str::to_string));
+        } else {
+            return;
+        }
+        for path in paths {
+            let path = path.trim_start_matches("./");
+            let prefix = format!("rendered/{}", self.id);
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                self.problems
+                    .push(format!("{at}: {kind} {name} points outside its cluster folder: {path}"));
+                continue;
+            };
+            let rest = rest.trim_start_matches('/');
+            if rest.is_empty() {
+                // The root manages itself; walking it again would apply nothing new.
+                continue;
+            }
+            self.apply_folder(rest, &format!("{kind} {name}"));
+        }
+    }
+}
+
+#[test]
+fn every_object_is_applied_exactly_once() {
+    let mut problems = Vec::new();
+    let mut walked = 0;
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let id = cluster.file_name().unwrap().to_string_lossy().into_owned();
+            let mut walk = Walk {
+                cluster: &cluster,
+                id,
+                applied: BTreeMap::new(),
+                problems: Vec::new(),
+            };
+            walk.apply_folder("", "the cluster root");
+            for file in object_files(&cluster) {
+                match walk.applied.get(&file).map(Vec::len) {
+                    Some(1) => {}
+                    None => walk.problems.push(format!("{file} is applied by nothing")),
+                    Some(_) => walk
+                        .problems
+                        .push(format!("{file} is applied by {:?}", walk.applied[&file])),
+                }
+            }
+            walked += walk.applied.len();
+            problems.extend(walk.problems.into_iter().map(|p| format!("{}: {p}", cluster.display())));
+        }
+    }
+    assert!(walked > 300, "walked only {walked} objects");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_cluster_tree_has_its_engine_wiring() {
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let summary = load(&cluster.join("cluster.yaml"));
+            let engine = summary["gitopsEngine"].as_str().unwrap();
+            let root = load(&cluster.join("kustomization.yaml"));
+            let resources: Vec<&str> = root["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            let kinds: Vec<String> = resources
+                .iter()
+                .map(|r| load(&cluster.join(r))["kind"].as_str().unwrap().to_string())
+                .collect();
+            let apps = summary["apps"].as_array().map_or(0, Vec::len);
+            match engine {
+                "flux" => {
+                    assert_eq!(
+                        kinds.iter().filter(|k| *k == "GitRepository").count(),
+                        1,
+                        "{}",
+                        cluster.display()
+                    );
+                    // The root Kustomization plus one per app.
+                    assert_eq!(
+                        kinds.iter().filter(|k| *k == "Kustomization").count(),
+                        apps + 1,
+                        "{}",
+                        cluster.display()
+                    );
+                }
+                "argocd" => {
+                    assert_eq!(
+                        kinds.iter().filter(|k| *k == "Application").count(),
+                        apps + 1,
+                        "{}",
+                        cluster.display()
+                    );
+                    assert!(kinds.iter().any(|k| k == "AppProject"), "{}", cluster.display());
+                }
+                other => panic!("unknown engine {other}"),
+            }
+        }
+    }
+}
+
+/// An object file with the names of its cluster replaced, so that two clusters compare.
+fn normalized(path: &Path, names: &[(&str, &str)]) -> String {
+    let mut text = fs::read_to_string(path).unwrap();
+    for (from, to) in names {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+#[test]
+fn one_contract_gives_the_same_objects_on_flux_and_argo_cd() {
+    // eastus-prod-01 (Flux) and eastus-prod-02 (Argo CD): one region, one profile.
+    let tree = root().join("tests/golden/charts-and-templates/expected");
+    let (flux, argo) = (tree.join("eastus-prod-01"), tree.join("eastus-prod-02"));
+    assert_eq!(load(&flux.join("cluster.yaml"))["gitopsEngine"], "flux");
+    assert_eq!(load(&argo.join("cluster.yaml"))["gitopsEngine"], "argocd");
+    let names = [
+        ("eastus-prod-01", "<cluster>"),
+        ("eastus-prod-02", "<cluster>"),
+        ("cell-a", "<cell>"),
+        ("cell-b", "<cell>"),
+        ("argocd", "<engine>"),
+        ("flux", "<engine>"),
+    ];
+    let flux_only = ["helmrelease-", "ocirepository-", "helmrepository-"];
+    let mut compared = 0;
+    for app in ["api", "shop", "web"] {
+        let (a, b) = (flux.join("apps").join(app), argo.join("apps").join(app));
+        let files = |dir: &Path| -> Vec<String> {
+            let mut f: Vec<String> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !flux_only.iter().any(|p| n.starts_with(p)))
+                .filter(|n| n != "kustomization.yaml" && n != "values.yaml")
+                .collect();
+            f.sort();
+            f
+        };
+        assert_eq!(files(&a), files(&b), "{app}: different objects");
+        for file in files(&a) {
+            assert_eq!(
+                normalized(&a.join(&file), &names),
+                normalized(&b.join(&file), &names),
+                "{app}/{file} differs between the engines"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 15, "compared {compared} files");
+    // Chart values: each engine hands Helm exactly the rendered values.yaml of its cluster.
+    let release = load(&flux.join("apps/shop/helmrelease-shop.yaml"));
+    assert_eq!(release["spec"]["values"], load(&flux.join("apps/shop/values.yaml")));
+    let application = load(&argo.join("gitops/application-eastus-prod-02-shop.yaml"));
+    let chart_source = application["spec"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s.get("chart").is_some())
+        .unwrap();
+    assert_eq!(
+        chart_source["helm"]["valuesObject"],
+        load(&argo.join("apps/shop/values.yaml"))
+    );
+}
