@@ -17,6 +17,7 @@ pub mod diag;
 pub mod emit;
 pub mod load;
 pub mod model;
+pub mod policy;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -45,7 +45,7 @@ fn clusters(tree: &Path) -> Vec<PathBuf> {
 }
 
 /// Files of a cluster folder that hold objects a cluster receives (not kustomize's own file,
-/// Helm values or the cluster summary).
+/// Helm values, the cluster summary or the Azure Policy template).
 fn object_files(cluster: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(cluster).sort_by_file_name() {
@@ -55,12 +55,15 @@ fn object_files(cluster: &Path) -> Vec<String> {
             && !["kustomization.yaml", "values.yaml", "cluster.yaml"].contains(&name.as_str())
         {
             let rel = entry.path().strip_prefix(cluster).unwrap();
-            out.push(
-                rel.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            );
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            // Azure Policy assignments are deployed to Azure, not applied to the cluster.
+            if !rel.starts_with("azure/") {
+                out.push(rel);
+            }
         }
     }
     out

@@ -60,6 +60,12 @@ codes! {
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, "two templates render the same object (kind, namespace, name) on one cluster";
     KILL_SWITCH = "FG050", "kill-switch", Reference, "a kill switch is on (sync suspended, or an app drained from a cluster); printed as a warning with its reason";
     KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, "a kill switch names a cluster that does not exist or that the app does not land on";
+    AZURE_UNKNOWN_DEFINITION = "FG080", "azure-unknown-definition", Reference, "an intent maps to an Azure policy id that is not a built-in Kubernetes definition or initiative of that kind";
+    AZURE_UNKNOWN_PARAMETER = "FG081", "azure-unknown-parameter", Reference, "an intent passes a parameter its Azure definition does not have";
+    AZURE_MISSING_PARAMETER = "FG082", "azure-missing-parameter", Reference, "an intent leaves out a parameter its Azure definition requires";
+    AZURE_EFFECT_NOT_ALLOWED = "FG083", "azure-effect-not-allowed", Reference, "a policy profile's enforcement needs an effect the Azure definition does not allow";
+    AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, "an Azure parameter value outside the values its definition allows, or one fleetgen sets itself";
+    AZURE_DEPRECATED = "FG085", "azure-deprecated", Reference, "an intent maps to a deprecated Azure definition";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

@@ -8,6 +8,7 @@
 //! For the fleet: `fleet.yaml`, the placement matrix.
 
 pub mod argocd;
+pub mod azure;
 pub mod builtin;
 pub mod flux;
 pub mod objects;
@@ -340,6 +341,9 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Resul
     }
     out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
     out.extend(gitops(run, cluster));
+    if let Some(text) = azure::assignments(sources, plan, cluster) {
+        out.push((format!("{id}/azure/policy-assignments.json"), text));
+    }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 

@@ -6,6 +6,7 @@
 mod conformance;
 mod deps;
 mod ids;
+pub mod intents;
 pub mod placement;
 pub mod plan;
 mod references;
@@ -25,5 +26,6 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
+    intents::check(sources, &mut out);
     out
 }

@@ -1,0 +1,118 @@
+//! The Azure built-in Kubernetes policy definitions and initiatives, as facts to check intent
+//! mappings against: ids, parameters, required parameters, allowed effects.
+//!
+//! `data/azure-policies.json` is extracted by `tools/extract-azure-policies.py` from
+//! Azure/azure-policy (the commit is recorded in the file); CI checks it against the source.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::model::common::Enforcement;
+
+const DATA: &str = include_str!("../../data/azure-policies.json");
+
+#[derive(Debug, Deserialize)]
+pub struct Catalog {
+    pub source: Source,
+    pub definitions: Vec<Definition>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Source {
+    pub repository: String,
+    pub commit: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Definition {
+    /// The GUID.
+    pub name: String,
+    /// `policyDefinition` or `policySetDefinition`.
+    pub kind: String,
+    pub display_name: String,
+    pub description: String,
+    pub deprecated: bool,
+    pub effects: Vec<String>,
+    pub required: Vec<String>,
+    pub parameters: BTreeMap<String, Parameter>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parameter {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub allowed_values: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub default_value: Option<serde_json::Value>,
+}
+
+impl Definition {
+    /// The resource id an assignment names: `/providers/Microsoft.Authorization/policyDefinitions/<guid>`.
+    pub fn resource_id(&self) -> String {
+        let collection = if self.kind == "policySetDefinition" {
+            "policySetDefinitions"
+        } else {
+            "policyDefinitions"
+        };
+        format!("/providers/Microsoft.Authorization/{collection}/{}", self.name)
+    }
+
+    /// The effect value for an enforcement, spelled as the definition allows it.
+    pub fn effect(&self, enforcement: Enforcement) -> Option<&str> {
+        let wanted = match enforcement {
+            Enforcement::Audit => "Audit",
+            Enforcement::Deny => "Deny",
+        };
+        self.effects
+            .iter()
+            .find(|e| *e == wanted)
+            .or_else(|| self.effects.iter().find(|e| e.eq_ignore_ascii_case(wanted)))
+            .map(String::as_str)
+    }
+}
+
+/// The built-in catalogue, parsed once.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        serde_json::from_str(DATA).unwrap_or_else(|e| panic!("data/azure-policies.json is broken: {e}"))
+    })
+}
+
+impl Catalog {
+    /// A definition by GUID or full resource id, case-insensitively.
+    pub fn find(&self, id: &str) -> Option<&Definition> {
+        let guid = id.rsplit('/').next().unwrap_or(id);
+        self.definitions.iter().find(|d| d.name.eq_ignore_ascii_case(guid))
+    }
+}
+
+/// Namespaces every assignment excludes (Azure's defaults for system components, without
+/// the usage-reporting one the reference implementation drops), plus the GitOps engine's.
+pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "gatekeeper-system", "azure-arc"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_parses_and_knows_the_reference_definitions() {
+        let c = catalog();
+        assert!(c.definitions.len() > 100);
+        let limits = c.find("e345eecc-fa47-480f-9e88-67dcc122b164").unwrap();
+        assert_eq!(limits.kind, "policyDefinition");
+        assert!(limits.required.contains(&"cpuLimit".to_string()));
+        assert_eq!(limits.effect(Enforcement::Deny), Some("Deny"));
+        let restricted = c
+            .find("/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00")
+            .unwrap();
+        assert_eq!(restricted.kind, "policySetDefinition");
+        assert!(restricted.resource_id().contains("policySetDefinitions"));
+        assert!(c.find("00000000-0000-0000-0000-000000000000").is_none());
+    }
+}

@@ -1,0 +1,182 @@
+//! Every intent's Azure mapping is checked against the built-in definitions
+//! ([`crate::policy::azure`]): the id exists (as a definition or an initiative, as the intent
+//! says), every parameter exists, required ones are given, values are allowed, and every
+//! enforcement a policy profile asks for is an effect the definition allows.
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::Sources;
+use crate::model::policy::{AzurePolicyKind, Check};
+use crate::policy::azure::{self, Definition};
+use crate::suggest;
+
+/// Parameters fleetgen sets on every assignment, for the intent's check.
+pub fn managed_parameters(check: Check) -> &'static [&'static str] {
+    match check {
+        Check::ApprovedRegistry => &["effect", "allowedContainerImagesRegex"],
+        _ => &["effect"],
+    }
+}
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let files = &sources.files;
+    let catalog = azure::catalog();
+    for doc in &sources.policy_intents {
+        let intent = &doc.value;
+        let Some(mapping) = &intent.azure else { continue };
+        let wanted_kind = match mapping.kind {
+            AzurePolicyKind::PolicyDefinition => "policyDefinition",
+            AzurePolicyKind::PolicySetDefinition => "policySetDefinition",
+        };
+        let definition: &Definition = match catalog.find(&mapping.definition_id) {
+            Some(d) if d.kind == wanted_kind => d,
+            Some(d) => {
+                out.push(
+                    Diagnostic::error(
+                        codes::AZURE_UNKNOWN_DEFINITION,
+                        files,
+                        doc.label(&["azure", "kind"], format!("it is a {}", d.kind)),
+                        format!("`{}` is a {}, not a {wanted_kind}", mapping.definition_id, d.kind),
+                    )
+                    .with_help(format!("set `kind: {}`", d.kind)),
+                );
+                continue;
+            }
+            None => {
+                out.push(
+                    Diagnostic::error(
+                        codes::AZURE_UNKNOWN_DEFINITION,
+                        files,
+                        doc.label(&["azure", "definitionId"], "no built-in Kubernetes policy has this id"),
+                        format!("unknown Azure policy `{}`", mapping.definition_id),
+                    )
+                    .with_help(format!(
+                        "ids come from Azure/azure-policy built-in-policies/*/Kubernetes (commit {}); see data/azure-policies.json",
+                        &catalog.source.commit[..12.min(catalog.source.commit.len())]
+                    )),
+                );
+                continue;
+            }
+        };
+        if definition.deprecated {
+            out.push(
+                Diagnostic::error(
+                    codes::AZURE_DEPRECATED,
+                    files,
+                    doc.label(&["azure", "definitionId"], "deprecated"),
+                    format!("`{}` is deprecated", definition.display_name),
+                )
+                .warning(),
+            );
+        }
+        let managed = managed_parameters(intent.check);
+        let known: Vec<&str> = definition.parameters.keys().map(String::as_str).collect();
+        for (name, value) in &mapping.parameters {
+            let at = doc.label(&["azure", "parameters", name], "");
+            let Some(parameter) = definition.parameters.get(name) else {
+                let help = match suggest::closest(name, known.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "its parameters are {}",
+                        suggest::list(&known.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+                    ),
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::AZURE_UNKNOWN_PARAMETER,
+                        files,
+                        crate::diag::Label {
+                            text: "not a parameter of this definition".into(),
+                            ..at
+                        },
+                        format!("`{}` has no parameter `{name}`", definition.display_name),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            };
+            if managed.contains(&name.as_str()) {
+                let why = if name == "effect" {
+                    "the effect comes from the enforcement each policy profile chooses"
+                } else {
+                    "fleetgen builds the allowed-image regex from fleet.yaml's registries"
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::AZURE_PARAMETER_VALUE,
+                        files,
+                        crate::diag::Label {
+                            text: "set by fleetgen".into(),
+                            ..at
+                        },
+                        format!("`{name}` is set by fleetgen, not by the intent"),
+                    )
+                    .with_help(format!("remove it: {why}")),
+                );
+                continue;
+            }
+            if let Some(allowed) = &parameter.allowed_values
+                && !allowed.contains(value)
+            {
+                out.push(Diagnostic::error(
+                    codes::AZURE_PARAMETER_VALUE,
+                    files,
+                    doc.label(&["azure", "parameters", name], "not an allowed value"),
+                    format!("`{name}` must be one of {}", serde_json::Value::Array(allowed.clone())),
+                ));
+            }
+        }
+        let missing: Vec<&String> = definition
+            .required
+            .iter()
+            .filter(|r| !mapping.parameters.contains_key(*r) && !managed.contains(&r.as_str()))
+            .collect();
+        for name in missing {
+            out.push(
+                Diagnostic::error(
+                    codes::AZURE_MISSING_PARAMETER,
+                    files,
+                    doc.label(&["azure", "parameters"], format!("`{name}` missing")),
+                    format!("`{}` requires the parameter `{name}`", definition.display_name),
+                )
+                .with_help(format!("add `{name}:` under `azure.parameters`")),
+            );
+        }
+    }
+    // Every enforcement a profile chooses must be an effect the definition allows.
+    for profile in &sources.policy_profiles {
+        for (i, choice) in profile.value.intents.iter().enumerate() {
+            let Some(intent) = sources.policy_intents.iter().find(|d| d.value.id == choice.intent) else {
+                continue;
+            };
+            let Some(definition) = intent.value.azure.as_ref().and_then(|m| catalog.find(&m.definition_id)) else {
+                continue;
+            };
+            let mut asked = vec![(choice.enforcement, None)];
+            asked.extend(choice.by_environment.iter().map(|(env, e)| (*e, Some(*env))));
+            for (enforcement, env) in asked {
+                if definition.effect(enforcement).is_none() {
+                    let label = match env {
+                        None => profile.item_field_label(&["intents"], i, Some("enforcement"), "not an allowed effect"),
+                        Some(_) => {
+                            profile.item_field_label(&["intents"], i, Some("byEnvironment"), "not an allowed effect")
+                        }
+                    };
+                    out.push(
+                        Diagnostic::error(
+                            codes::AZURE_EFFECT_NOT_ALLOWED,
+                            files,
+                            label,
+                            format!(
+                                "`{}` cannot be enforced as `{enforcement}` in Azure: `{}` allows {}",
+                                choice.intent,
+                                definition.display_name,
+                                suggest::list(&definition.effects)
+                            ),
+                        )
+                        .with_secondary(intent.label(&["azure", "definitionId"], "mapped here")),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The policy outputs, checked against facts from outside fleetgen.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load_json(path: &str) -> Value {
+    let text = fs::read_to_string(root().join(path)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The six assignments of Microsoft's multi-region AKS baseline (mspnp/aks-baseline-multi-region
+/// cluster-stamp.bicep lines 1399–1541): definition, kind, effect, and what the parameters hold.
+#[test]
+fn the_reference_profile_reproduces_the_aks_baseline_assignments() {
+    // The bundled AKS sandbox runs the `aks-baseline-reference` policy profile.
+    let template = load_json("rendered/azure-eastus-sandbox-platform-01/azure/policy-assignments.json");
+    let resources = template["resources"].as_array().unwrap();
+    let expected = [
+        ("policySetDefinitions", "42b8ef37-b724-4e24-bbc8-7a7708edfe00", "Audit"),
+        ("policyDefinitions", "1a5b4dca-0b6f-4cf5-907c-56316bc1bf3d", "Deny"),
+        ("policyDefinitions", "3fc4dc25-5baf-40d8-9b05-7fe74c1bc64e", "Deny"),
+        ("policyDefinitions", "df49d893-a74c-421d-bc95-c663042e5b80", "Audit"),
+        ("policyDefinitions", "e345eecc-fa47-480f-9e88-67dcc122b164", "Deny"),
+        ("policyDefinitions", "febd0533-8e55-448f-b837-bd0e06f16469", "Deny"),
+    ];
+    assert_eq!(resources.len(), expected.len(), "{template:#}");
+    for (collection, guid, effect) in expected {
+        let id = format!("/providers/Microsoft.Authorization/{collection}/{guid}");
+        let a = resources
+            .iter()
+            .find(|r| r["properties"]["policyDefinitionId"] == id.as_str())
+            .unwrap_or_else(|| panic!("no assignment of {id}"));
+        assert_eq!(a["type"], "Microsoft.Authorization/policyAssignments");
+        let p = &a["properties"]["parameters"];
+        assert_eq!(p["effect"]["value"], effect, "{guid}");
+        let excluded: Vec<&str> = p["excludedNamespaces"]["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{guid}: no excludedNamespaces"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for ns in ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"] {
+            assert!(excluded.contains(&ns), "{guid}: {ns} not excluded: {excluded:?}");
+        }
+        assert!(a["name"].as_str().unwrap().len() <= 64);
+        assert!(a["properties"]["displayName"].as_str().unwrap().chars().count() <= 128);
+    }
+    let by_guid = |guid: &str| {
+        resources
+            .iter()
+            .find(|r| r["properties"]["policyDefinitionId"].as_str().unwrap().ends_with(guid))
+            .unwrap()["properties"]["parameters"]
+            .clone()
+    };
+    // paAKSLinuxRestrictive and paEnforceResourceLimits also exclude cluster-baseline-settings.
+    for guid in [
+        "42b8ef37-b724-4e24-bbc8-7a7708edfe00",
+        "e345eecc-fa47-480f-9e88-67dcc122b164",
+    ] {
+        let excluded = by_guid(guid)["excludedNamespaces"]["value"].clone();
+        assert!(
+            excluded
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == "cluster-baseline-settings"),
+            "{guid}"
+        );
+    }
+    let limits = by_guid("e345eecc-fa47-480f-9e88-67dcc122b164");
+    assert_eq!(limits["cpuLimit"]["value"], "1000m");
+    assert_eq!(limits["memoryLimit"]["value"], "512Mi");
+    // paEnforceImageSource: the registry (ACR) and mcr.microsoft.com, nothing else.
+    let regex = by_guid("febd0533-8e55-448f-b837-bd0e06f16469")["allowedContainerImagesRegex"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        regex.contains(r"contosofleet\.azurecr\.io") && regex.contains(r"mcr\.microsoft\.com"),
+        "{regex}"
+    );
+    assert!(
+        !regex.contains("dkr.ecr"),
+        "an AKS cluster does not pull from ECR: {regex}"
+    );
+    // The initiative takes only its own parameters (no member-only ones like cpuLimit).
+    let restricted = by_guid("42b8ef37-b724-4e24-bbc8-7a7708edfe00");
+    let names: Vec<&String> = restricted.as_object().unwrap().keys().collect();
+    assert_eq!(names, vec!["effect", "excludedNamespaces"]);
+}
+
+#[test]
+fn only_aks_clusters_get_azure_assignments() {
+    for entry in fs::read_dir(root().join("rendered")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let has = dir.join("azure/policy-assignments.json").is_file();
+        assert_eq!(has, name.starts_with("azure-"), "{name}");
+    }
+}
