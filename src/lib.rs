@@ -49,13 +49,11 @@ pub fn render(sources: &Sources, select: &emit::Selection) -> (Option<emit::Rend
     let (engine, template_errors) = emit::templates::Engine::new(sources);
     diagnostics.extend(template_errors);
     let tree = match plan {
-        Some(plan) if diag::exit_code(&diagnostics) == 0 => match emit::render(sources, &plan, &engine, select) {
-            Ok(tree) => Some(tree),
-            Err(errors) => {
-                diagnostics.extend(errors);
-                None
-            }
-        },
+        Some(plan) if diag::exit_code(&diagnostics) == 0 => {
+            let (tree, problems) = emit::render(sources, &plan, &engine, select);
+            diagnostics.extend(problems);
+            (diag::exit_code(&diagnostics) == 0).then_some(tree)
+        }
         _ => None,
     };
     diag::sort(&mut diagnostics, &sources.files);

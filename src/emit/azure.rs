@@ -13,8 +13,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::load::Sources;
+use crate::model::Provider;
 use crate::model::policy::Check;
-use crate::model::{GitopsEngine, Provider};
 use crate::policy::{self, azure};
 use crate::resolve::plan::{ClusterPlan, Plan};
 
@@ -50,10 +50,6 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
         return None;
     }
     let catalog = azure::catalog();
-    let engine_namespace = match c.gitops.engine {
-        GitopsEngine::Flux => super::flux::NAMESPACE,
-        GitopsEngine::Argocd => super::argocd::NAMESPACE,
-    };
     let mut resources = Vec::new();
     for ci in policy::intents_for(sources, c) {
         let intent = &ci.intent.value;
@@ -69,17 +65,10 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
             parameters.insert(name.clone(), json!({"value": value}));
         }
         if definition.parameters.contains_key("excludedNamespaces") {
-            let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
-            let own = mapping.parameters.get("excludedNamespaces").and_then(Value::as_array);
-            for ns in own.into_iter().flatten().filter_map(Value::as_str) {
-                if !excluded.iter().any(|e| e == ns) {
-                    excluded.push(ns.to_string());
-                }
-            }
-            if !excluded.iter().any(|e| e == engine_namespace) {
-                excluded.push(engine_namespace.to_string());
-            }
-            parameters.insert("excludedNamespaces".into(), json!({"value": excluded}));
+            parameters.insert(
+                "excludedNamespaces".into(),
+                json!({"value": policy::excluded_namespaces(intent, c)}),
+            );
         }
         if intent.check == Check::ApprovedRegistry && definition.parameters.contains_key("allowedContainerImagesRegex")
         {

@@ -7,6 +7,7 @@
 //! root `kustomization.yaml` listing them, and `cluster.yaml`, what the cluster resolved to.
 //! For the fleet: `fleet.yaml`, the placement matrix.
 
+pub mod admission;
 pub mod argocd;
 pub mod azure;
 pub mod builtin;
@@ -68,13 +69,10 @@ fn header(sources: &[String]) -> String {
 /// than the 2 MiB a thread gets by default.
 const STACK: usize = crate::load::yaml::PARSER_STACK;
 
-/// Renders the selected part of the fleet. Errors from every cluster are collected.
-pub fn render(
-    sources: &Sources,
-    plan: &Plan,
-    engine: &Engine,
-    select: &Selection,
-) -> Result<RenderedTree, Vec<Diagnostic>> {
+/// Renders the selected part of the fleet, with the problems of every cluster (errors,
+/// and warnings such as audit-level policy findings). With an error, the tree is partial and
+/// must not be written.
+pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selection) -> (RenderedTree, Vec<Diagnostic>) {
     let run = Run {
         sources,
         plan,
@@ -100,22 +98,16 @@ pub fn render(
         }),
     };
     let mut tree = RenderedTree::default();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(files) => tree.files.extend(files),
-            Err(mut e) => errors.append(&mut e),
-        }
+    let mut problems = Vec::new();
+    for (files, mut found) in results {
+        tree.files.extend(files);
+        problems.append(&mut found);
     }
     tree.files.insert("fleet.yaml".into(), matrix(plan));
-    if errors.is_empty() {
-        Ok(tree)
-    } else {
-        Err(group(errors))
-    }
+    (tree, group(problems))
 }
 
-/// An error of one placement: the diagnostic, the app and the cluster.
+/// A problem of one placement: the diagnostic, the app and the cluster.
 type PlacementError = (Diagnostic, String, String);
 
 /// One diagnostic per problem: the same template error on many clusters is reported once,
@@ -322,11 +314,15 @@ fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<Strin
 
 type Files = Vec<(String, String)>;
 
-fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Result<Files, Vec<PlacementError>> {
+fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (Files, Vec<PlacementError>) {
     let (sources, plan) = (run.sources, run.plan);
     let mut out: Files = Vec::new();
     let mut errors = Vec::new();
     let id = cluster.id();
+    let enforce = Enforce {
+        intents: crate::policy::intents_for(sources, &cluster.doc.value),
+        ctx: admission::context(&plan.fleet.value, &cluster.doc.value),
+    };
     // Objects already rendered on this cluster: (group, kind, namespace, name) → template.
     let mut seen: HashMap<(String, String, String, String), (String, String)> = HashMap::new();
     for p in plan
@@ -334,17 +330,44 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Resul
         .iter()
         .filter(|p| p.cluster_id() == id && select.placement(p))
     {
-        match render_placement(run, p, &mut seen) {
-            Ok(mut f) => out.append(&mut f),
-            Err(e) => errors.extend(e.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string()))),
-        }
+        let (mut f, found) = render_placement(run, p, &mut seen, &enforce);
+        out.append(&mut f);
+        errors.extend(found.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string())));
     }
     out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
     out.extend(gitops(run, cluster));
     if let Some(text) = azure::assignments(sources, plan, cluster) {
         out.push((format!("{id}/azure/policy-assignments.json"), text));
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    (out, errors)
+}
+
+/// The policy intents a cluster enforces, checked on every rendered object before anything
+/// is written: deny-level findings are errors, audit-level ones warnings.
+struct Enforce<'s> {
+    intents: Vec<crate::policy::ClusterIntent<'s>>,
+    ctx: crate::policy::checks::Context<'s>,
+}
+
+impl Enforce<'_> {
+    fn check(&self, p: &Placement, obj: &objects::Object, template: FileId, files: &SourceMap) -> Vec<Diagnostic> {
+        use crate::model::policy::Check;
+        use crate::policy::checks;
+        let mut out = Vec::new();
+        for ci in &self.intents {
+            let check = ci.intent.value.check;
+            let found = if check == Check::WorkloadIdentity {
+                let has_identity = !p.identity.service_account_annotations.is_empty();
+                checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
+            } else {
+                checks::violations(check, &obj.value, &self.ctx)
+            };
+            for v in found {
+                out.push(crate::policy::finding(p, ci, obj, &v, template, files));
+            }
+        }
+        out
+    }
 }
 
 /// What a backend needs to know about one cluster.
@@ -479,9 +502,17 @@ fn gitops(run: &Run, cluster: &ClusterPlan) -> Files {
         resources.push(format!("gitops/{name}"));
         out.push((format!("{id}/gitops/{name}"), text));
     }
+    for mut object in admission::objects(sources, &plan.fleet.value, &cluster.doc.value) {
+        objects::finish(&mut object, "", &own, &[]);
+        let name = objects::file_name(&object);
+        let mut text = header(&[base.clone(), vec!["policy-library/".to_string()]].concat());
+        yaml::write(&mut text, &object.value);
+        resources.push(format!("policy/{name}"));
+        out.push((format!("{id}/policy/{name}"), text));
+    }
     resources.sort();
     let mut root = format!(
-        "{HEADER}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster\n",
+        "{HEADER}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster, and its admission policies\n",
         files.get(cluster.doc.file).path,
         cluster.doc.value.gitops.engine
     );
@@ -501,7 +532,8 @@ fn render_placement(
     run: &Run,
     p: &Placement,
     seen: &mut HashMap<(String, String, String, String), (String, String)>,
-) -> Result<Files, Vec<Diagnostic>> {
+    enforce: &Enforce,
+) -> (Files, Vec<Diagnostic>) {
     let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
     let files = &sources.files;
     let app = p.app_name();
@@ -578,6 +610,7 @@ fn render_placement(
                 continue;
             }
             seen.insert(key, (app.to_string(), template_path.clone()));
+            errors.extend(enforce.check(p, &obj, template_file, files));
             let file_name = objects::file_name(&obj);
             let mut text = header(&[base_sources.clone(), vec![template_path.clone()]].concat());
             yaml::write(&mut text, &obj.value);
@@ -629,7 +662,7 @@ fn render_placement(
         }),
     );
     out.push((format!("{dir}/kustomization.yaml"), kustomization));
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    (out, errors)
 }
 
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.

@@ -2,11 +2,13 @@
 //! checks share: the Azure built-in definitions ([`azure`]) and the intent semantics.
 
 pub mod azure;
+pub mod checks;
 
 use crate::load::{Doc, Sources};
 use crate::model::common::Enforcement;
 use crate::model::fleet::Fleet;
 use crate::model::{Cluster, PolicyIntent, Provider};
+use serde_json::Value;
 
 /// An intent as one cluster enforces it.
 #[derive(Debug, Clone, Copy)]
@@ -82,4 +84,143 @@ pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
     image
         .split_once('/')
         .is_some_and(|(host, rest)| !rest.is_empty() && hosts.contains(&host))
+}
+
+/// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
+/// admission binding alike): the system ones, the intent's own and the GitOps engine's.
+pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster) -> Vec<String> {
+    let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    let own = intent
+        .azure
+        .as_ref()
+        .and_then(|a| a.parameters.get("excludedNamespaces"))
+        .and_then(Value::as_array);
+    for ns in own.into_iter().flatten().filter_map(Value::as_str) {
+        if !excluded.iter().any(|e| e == ns) {
+            excluded.push(ns.to_string());
+        }
+    }
+    let engine = match cluster.gitops.engine {
+        crate::model::GitopsEngine::Flux => crate::emit::flux::NAMESPACE,
+        crate::model::GitopsEngine::Argocd => crate::emit::argocd::NAMESPACE,
+    };
+    if !excluded.iter().any(|e| e == engine) {
+        excluded.push(engine.to_string());
+    }
+    excluded
+}
+
+/// A compile-time finding: `violation` of intent `ci` in the rendered `object` of placement
+/// `p`, placed at the contract line that produced it (or the template, when the template
+/// decides), an error when the cluster denies it and a warning when it audits it.
+pub fn finding(
+    p: &crate::resolve::plan::Placement,
+    ci: &ClusterIntent,
+    object: &crate::emit::objects::Object,
+    violation: &checks::Violation,
+    template: crate::source::FileId,
+    files: &crate::source::SourceMap,
+) -> crate::diag::Diagnostic {
+    use crate::diag::{Diagnostic, Label};
+    use crate::model::policy::Check;
+    use crate::resolve::plan::Origin;
+    let app = p.app;
+    let intent = &ci.intent.value;
+    let at_origin = |origin: Option<&Origin>, fallback: Label| match origin {
+        Some(Origin::Source(file, span)) | Some(Origin::Derived(file, span, _)) => {
+            Label::new(*file, span.clone(), "from here")
+        }
+        _ => fallback,
+    };
+    let template_label = Label::new(template, 0..0, "rendered by this template");
+    // The contract decides the image and the main container's resources and probes; what a
+    // template adds on its own is the template's doing.
+    let contract_image = violation.image.as_deref() == Some(app.value.application.image.as_str());
+    let main_container = violation.container.as_deref() == Some(p.app_name());
+    let (label, help) = match intent.check {
+        Check::ImageDigest | Check::ApprovedRegistry if !contract_image => {
+            (template_label.clone(), "change the image the template renders")
+        }
+        Check::ResourceRequests | Check::ResourceLimits | Check::ReadinessProbe if !main_container => {
+            (template_label.clone(), "change the container the template renders")
+        }
+        Check::ImageDigest => (
+            app.label(&["application", "image"], "this image"),
+            "pin the image: `registry/repo@sha256:…`",
+        ),
+        Check::ApprovedRegistry => (
+            app.label(&["application", "image"], "this image"),
+            "use a registry of fleet.yaml's `registries` that serves this cluster's provider",
+        ),
+        Check::ResourceRequests => (
+            at_origin(
+                p.requests
+                    .cpu
+                    .as_ref()
+                    .or(p.requests.memory.as_ref())
+                    .map(|s| &s.origin),
+                app.label(&["application", "name"], "this app"),
+            ),
+            "set `runtime.resources.requests` (cpu and memory) in the contract or fleet.yaml's defaults",
+        ),
+        Check::ResourceLimits => (
+            at_origin(
+                p.limits.cpu.as_ref().or(p.limits.memory.as_ref()).map(|s| &s.origin),
+                app.label(&["application", "name"], "this app"),
+            ),
+            "set `runtime.resources.limits` (cpu and memory) in the contract or fleet.yaml's defaults",
+        ),
+        Check::ReadinessProbe => match (&p.readiness_path, app.value.traffic.port) {
+            (_, None) => (
+                app.label(&["traffic"], "no `port`, so no probe"),
+                "give the app a `traffic.port` for its probes",
+            ),
+            (Some(path), _) => (
+                at_origin(Some(&path.origin), template_label.clone()),
+                "the template must render a readinessProbe",
+            ),
+            (None, _) => (
+                app.label(&["application", "name"], "this app"),
+                "set `runtime.probes.readinessPath`",
+            ),
+        },
+        Check::NoAutomountToken => (
+            if app.value.identity.automount_service_account_token {
+                app.label(&["identity", "automountServiceAccountToken"], "mounts the token")
+            } else {
+                template_label.clone()
+            },
+            "set `identity.automountServiceAccountToken: false`, or exempt the app",
+        ),
+        Check::WorkloadIdentity => (
+            app.label(&["identity", "cloudPermissionsProfile"], "this identity"),
+            "fleetgen adds `podLabels` to pod templates (Deployment, Job …); a bare Pod must carry `azure.workload.identity/use: \"true\"` itself",
+        ),
+        Check::RunAsNonRoot
+        | Check::NoHostNetwork
+        | Check::HttpsIngress
+        | Check::InternalLoadBalancer
+        | Check::ReadOnlyRootFilesystem => (template_label.clone(), "change the template that renders the object"),
+    };
+    let verb = match ci.enforcement {
+        Enforcement::Deny => "denies",
+        Enforcement::Audit => "audits",
+    };
+    let mut d = Diagnostic::error(
+        checks::code(intent.check),
+        files,
+        label.clone(),
+        format!(
+            "{} in {} `{}`: policy profile `{}` {verb} it ({})",
+            violation.what, object.kind, object.name, p.cluster.value.policy_profile, intent.id
+        ),
+    )
+    .with_help(help);
+    if label.file != template {
+        d = d.with_secondary(template_label);
+    }
+    if ci.enforcement == Enforcement::Audit {
+        d = d.warning();
+    }
+    d
 }

@@ -1,0 +1,97 @@
+//! The admission backend (every cluster, EKS included): `<clusterId>/policy/`, one
+//! ValidatingAdmissionPolicy and one ValidatingAdmissionPolicyBinding
+//! (admissionregistration.k8s.io/v1) per intent of the cluster's policy profile that has an
+//! admission form ([`crate::policy::checks::cel`]). `deny` binds with `validationActions:
+//! [Deny]`, `audit` with `[Audit, Warn]`; the binding skips the same namespaces as the Azure
+//! assignment: the system ones, the GitOps engine's and the intent's own.
+
+use serde_json::{Value, json};
+
+use super::objects::Object;
+use crate::load::Sources;
+use crate::model::common::Enforcement;
+use crate::model::{Cluster, Fleet};
+use crate::policy::{self, checks};
+
+/// The check context of a cluster.
+pub fn context<'f>(fleet: &'f Fleet, cluster: &Cluster) -> checks::Context<'f> {
+    checks::Context {
+        provider: cluster.provider,
+        registries: policy::approved_registries(fleet, cluster),
+        image_regex: policy::image_regex(fleet, cluster),
+    }
+}
+
+fn object(kind: &str, name: &str, spec: Value) -> Object {
+    Object {
+        api_version: "admissionregistration.k8s.io/v1".into(),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: None,
+        value: json!({
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": kind,
+            "metadata": {"name": name},
+            "spec": spec,
+        }),
+    }
+}
+
+/// The policies and bindings of one cluster.
+pub fn objects(sources: &Sources, fleet: &Fleet, cluster: &Cluster) -> Vec<Object> {
+    let ctx = context(fleet, cluster);
+    let mut out = Vec::new();
+    for ci in policy::intents_for(sources, cluster) {
+        let intent = &ci.intent.value;
+        let Some(rule) = checks::cel(intent.check, &ctx) else {
+            continue;
+        };
+        let name = format!("fleetgen-{}", intent.id);
+        let resource_rules: Vec<Value> = rule
+            .resources
+            .iter()
+            .map(|(group, version, resource)| {
+                json!({
+                    "apiGroups": [group],
+                    "apiVersions": [version],
+                    "resources": [resource],
+                    "operations": ["CREATE", "UPDATE"],
+                })
+            })
+            .collect();
+        out.push(object(
+            "ValidatingAdmissionPolicy",
+            &name,
+            json!({
+                "failurePolicy": "Fail",
+                "matchConstraints": {"resourceRules": resource_rules},
+                "validations": [{
+                    "expression": rule.expression,
+                    "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
+                }],
+            }),
+        ));
+        let actions = match ci.enforcement {
+            Enforcement::Deny => json!(["Deny"]),
+            Enforcement::Audit => json!(["Audit", "Warn"]),
+        };
+        out.push(object(
+            "ValidatingAdmissionPolicyBinding",
+            &name,
+            json!({
+                "policyName": name,
+                "validationActions": actions,
+                "matchResources": {
+                    "namespaceSelector": {
+                        "matchExpressions": [{
+                            "key": "kubernetes.io/metadata.name",
+                            "operator": "NotIn",
+                            "values": policy::excluded_namespaces(intent, cluster),
+                        }],
+                    },
+                },
+            }),
+        ));
+    }
+    out
+}

@@ -1,0 +1,469 @@
+//! The semantics of each intent check, twice: in Rust, run over every rendered object before
+//! anything is written, and as the CEL expression of the admission policy that enforces the
+//! same thing on the cluster. The two are kept side by side so they cannot drift apart.
+//!
+//! Container checks look at pods and pod templates (Deployment, StatefulSet, DaemonSet,
+//! ReplicaSet, Job, CronJob); the admission policies match Pods, which every one of those
+//! creates. `workload-identity` has no admission form: whether a pod should carry a cloud
+//! identity is a fact of its contract, not of the pod.
+
+use serde_json::Value;
+
+use crate::model::Provider;
+use crate::model::policy::Check;
+
+/// What a check needs to know about the cluster.
+pub struct Context<'a> {
+    pub provider: Provider,
+    /// Registry hosts the cluster may pull from.
+    pub registries: Vec<&'a str>,
+    /// The cluster's allowed-image regex (the same one the Azure assignment gets).
+    pub image_regex: String,
+}
+
+/// A container (or init container) that breaks a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// What is wrong, e.g. "container `web` has no readiness probe".
+    pub what: String,
+    /// The container at fault, when one is.
+    pub container: Option<String>,
+    /// Its image, for the image checks.
+    pub image: Option<String>,
+}
+
+/// The pod spec of an object, if it has one.
+pub fn pod_spec(object: &Value) -> Option<&Value> {
+    let kind = object.get("kind")?.as_str()?;
+    let spec = object.get("spec")?;
+    match kind {
+        "Pod" => Some(spec),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => spec.get("template")?.get("spec"),
+        "CronJob" => spec.get("jobTemplate")?.get("spec")?.get("template")?.get("spec"),
+        _ => None,
+    }
+}
+
+fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
+    ["initContainers", "containers"]
+        .into_iter()
+        .filter_map(|k| spec.get(k).and_then(Value::as_array))
+        .flatten()
+}
+
+fn name(c: &Value) -> &str {
+    c.get("name").and_then(Value::as_str).unwrap_or("?")
+}
+
+fn flag(v: Option<&Value>) -> Option<bool> {
+    v.and_then(Value::as_bool)
+}
+
+fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |cur, k| cur.get(k))
+}
+
+/// The violations of `check` in `object` (an empty list: it complies, or the check does
+/// not look at this kind of object).
+pub fn violations(check: Check, object: &Value, ctx: &Context) -> Vec<Violation> {
+    let v = |what: String| Violation {
+        what,
+        container: None,
+        image: None,
+    };
+    let in_container = |what: String, c: &Value| Violation {
+        what,
+        container: Some(name(c).to_string()),
+        image: c.get("image").and_then(Value::as_str).map(str::to_string),
+    };
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    match check {
+        Check::HttpsIngress => {
+            if kind == "Ingress"
+                && at(object, &["spec", "tls"])
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+            {
+                return vec![v("the Ingress has no `tls`".into())];
+            }
+            return Vec::new();
+        }
+        Check::InternalLoadBalancer => {
+            if kind == "Service" && at(object, &["spec", "type"]).and_then(Value::as_str) == Some("LoadBalancer") {
+                let annotations = at(object, &["metadata", "annotations"]);
+                let internal = match ctx.provider {
+                    Provider::Azure => {
+                        annotations
+                            .and_then(|a| a.get("service.beta.kubernetes.io/azure-load-balancer-internal"))
+                            .and_then(Value::as_str)
+                            == Some("true")
+                    }
+                    Provider::Aws => {
+                        annotations
+                            .and_then(|a| a.get("service.beta.kubernetes.io/aws-load-balancer-scheme"))
+                            .and_then(Value::as_str)
+                            == Some("internal")
+                    }
+                };
+                if !internal {
+                    return vec![v("the LoadBalancer Service is not internal".into())];
+                }
+            }
+            return Vec::new();
+        }
+        _ => {}
+    }
+    let Some(spec) = pod_spec(object) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match check {
+        Check::RunAsNonRoot => {
+            let pod = flag(at(spec, &["securityContext", "runAsNonRoot"]));
+            for c in containers(spec) {
+                let own = flag(at(c, &["securityContext", "runAsNonRoot"]));
+                if own.or(pod) != Some(true) {
+                    out.push(in_container(
+                        format!("container `{}` may run as root (no `runAsNonRoot: true`)", name(c)),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::NoHostNetwork => {
+            if flag(spec.get("hostNetwork")) == Some(true) {
+                out.push(v("the pod uses the host network".into()));
+            }
+        }
+        Check::ImageDigest => {
+            for c in containers(spec) {
+                let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                if !image.contains("@sha256:") {
+                    out.push(in_container(
+                        format!("container `{}` image `{image}` is not pinned by digest", name(c)),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::ApprovedRegistry => {
+            for c in containers(spec) {
+                let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                if !super::image_host_approved(image, &ctx.registries) {
+                    out.push(in_container(
+                        format!(
+                            "container `{}` image `{image}` is not from an approved registry",
+                            name(c)
+                        ),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::ResourceRequests | Check::ResourceLimits => {
+            let which = if check == Check::ResourceRequests {
+                "requests"
+            } else {
+                "limits"
+            };
+            for c in containers(spec) {
+                let list = at(c, &["resources", which]);
+                let missing: Vec<&str> = ["cpu", "memory"]
+                    .into_iter()
+                    .filter(|r| list.and_then(|l| l.get(*r)).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    out.push(in_container(
+                        format!("container `{}` has no {which} for {}", name(c), missing.join(" and ")),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::ReadinessProbe => {
+            for c in spec.get("containers").and_then(Value::as_array).into_iter().flatten() {
+                if c.get("readinessProbe").is_none() {
+                    out.push(in_container(
+                        format!("container `{}` has no readiness probe", name(c)),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::NoAutomountToken => {
+            if flag(spec.get("automountServiceAccountToken")) != Some(false) {
+                out.push(v("the pod mounts its service account token".into()));
+            }
+        }
+        Check::ReadOnlyRootFilesystem => {
+            for c in containers(spec) {
+                if flag(at(c, &["securityContext", "readOnlyRootFilesystem"])) != Some(true) {
+                    out.push(in_container(
+                        format!("container `{}` has a writable root filesystem", name(c)),
+                        c,
+                    ));
+                }
+            }
+        }
+        Check::WorkloadIdentity => {
+            // Checked against the contract by the caller: see `workload_identity`.
+        }
+        Check::HttpsIngress | Check::InternalLoadBalancer => {}
+    }
+    out
+}
+
+/// `must-use-workload-identity`: a pod of an app with a cloud identity must use the
+/// cluster's workload identity (on AKS the pod label `azure.workload.identity/use: "true"`).
+/// On EKS the role comes with the service account and the pod needs nothing.
+pub fn workload_identity(object: &Value, has_identity: bool, provider: Provider) -> Vec<Violation> {
+    if !has_identity || provider != Provider::Azure {
+        return Vec::new();
+    }
+    let labels = match object.get("kind").and_then(Value::as_str) {
+        Some("Pod") => at(object, &["metadata", "labels"]),
+        Some("CronJob") => at(
+            object,
+            &["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+        ),
+        Some(_) if pod_spec(object).is_some() => at(object, &["spec", "template", "metadata", "labels"]),
+        _ => return Vec::new(),
+    };
+    let used = labels
+        .and_then(|l| l.get("azure.workload.identity/use"))
+        .and_then(Value::as_str)
+        == Some("true");
+    if used {
+        Vec::new()
+    } else {
+        vec![Violation {
+            what: "the pod does not use workload identity (no `azure.workload.identity/use: \"true\"` label)".into(),
+            container: None,
+            image: None,
+        }]
+    }
+}
+
+/// The diagnostic code of a check's findings.
+pub fn code(check: Check) -> &'static crate::diag::Code {
+    use crate::diag::codes;
+    match check {
+        Check::RunAsNonRoot => codes::RUNS_AS_ROOT,
+        Check::NoHostNetwork => codes::HOST_NETWORK,
+        Check::ImageDigest => codes::IMAGE_NOT_PINNED,
+        Check::ApprovedRegistry => codes::UNAPPROVED_REGISTRY,
+        Check::ResourceRequests => codes::MISSING_REQUESTS,
+        Check::ResourceLimits => codes::MISSING_LIMITS,
+        Check::ReadinessProbe => codes::MISSING_READINESS_PROBE,
+        Check::WorkloadIdentity => codes::NO_WORKLOAD_IDENTITY,
+        Check::NoAutomountToken => codes::MOUNTS_TOKEN,
+        Check::HttpsIngress => codes::PLAIN_HTTP_INGRESS,
+        Check::InternalLoadBalancer => codes::PUBLIC_LOAD_BALANCER,
+        Check::ReadOnlyRootFilesystem => codes::WRITABLE_ROOT_FILESYSTEM,
+    }
+}
+
+/// An admission rule: the resources it matches and the CEL that must hold.
+pub struct CelRule {
+    /// (API group, version, resource).
+    pub resources: Vec<(&'static str, &'static str, &'static str)>,
+    pub expression: String,
+    pub message: String,
+}
+
+const ALL_CONTAINERS: &str =
+    "((has(object.spec.initContainers) ? object.spec.initContainers : []) + object.spec.containers)";
+
+/// The admission form of a check, or `None` when it has none.
+pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
+    let pods = vec![("", "v1", "pods")];
+    let rule = |resources, expression: String, message: &str| {
+        Some(CelRule {
+            resources,
+            expression,
+            message: message.to_string(),
+        })
+    };
+    match check {
+        Check::RunAsNonRoot => rule(
+            pods,
+            format!(
+                "{ALL_CONTAINERS}.all(c, has(c.securityContext) && has(c.securityContext.runAsNonRoot) ? c.securityContext.runAsNonRoot : (has(object.spec.securityContext) && has(object.spec.securityContext.runAsNonRoot) && object.spec.securityContext.runAsNonRoot))"
+            ),
+            "every container must run as non-root (runAsNonRoot: true)",
+        ),
+        Check::NoHostNetwork => rule(
+            pods,
+            "!has(object.spec.hostNetwork) || !object.spec.hostNetwork".into(),
+            "pods must not use the host network",
+        ),
+        Check::ImageDigest => rule(
+            pods,
+            format!("{ALL_CONTAINERS}.all(c, c.image.contains('@sha256:'))"),
+            "every image must be pinned by digest (@sha256:)",
+        ),
+        Check::ApprovedRegistry => rule(
+            pods,
+            format!(
+                "{ALL_CONTAINERS}.all(c, c.image.matches('{}'))",
+                cel_string(&ctx.image_regex)
+            ),
+            "every image must come from an approved registry",
+        ),
+        Check::ResourceRequests => rule(
+            pods,
+            format!(
+                "{ALL_CONTAINERS}.all(c, has(c.resources) && has(c.resources.requests) && 'cpu' in c.resources.requests && 'memory' in c.resources.requests)"
+            ),
+            "every container must request cpu and memory",
+        ),
+        Check::ResourceLimits => rule(
+            pods,
+            format!(
+                "{ALL_CONTAINERS}.all(c, has(c.resources) && has(c.resources.limits) && 'cpu' in c.resources.limits && 'memory' in c.resources.limits)"
+            ),
+            "every container must set cpu and memory limits",
+        ),
+        Check::ReadinessProbe => rule(
+            pods,
+            "object.spec.containers.all(c, has(c.readinessProbe))".into(),
+            "every container must have a readiness probe",
+        ),
+        Check::NoAutomountToken => rule(
+            pods,
+            "has(object.spec.automountServiceAccountToken) && !object.spec.automountServiceAccountToken".into(),
+            "pods must not mount their service account token (automountServiceAccountToken: false)",
+        ),
+        Check::ReadOnlyRootFilesystem => rule(
+            pods,
+            format!(
+                "{ALL_CONTAINERS}.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem)"
+            ),
+            "every container must have a read-only root filesystem",
+        ),
+        Check::HttpsIngress => rule(
+            vec![("networking.k8s.io", "v1", "ingresses")],
+            "has(object.spec.tls) && size(object.spec.tls) > 0".into(),
+            "an Ingress must terminate TLS",
+        ),
+        Check::InternalLoadBalancer => {
+            let (key, value) = match ctx.provider {
+                Provider::Azure => ("service.beta.kubernetes.io/azure-load-balancer-internal", "true"),
+                Provider::Aws => ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"),
+            };
+            rule(
+                vec![("", "v1", "services")],
+                format!(
+                    "!has(object.spec.type) || object.spec.type != 'LoadBalancer' || (has(object.metadata.annotations) && '{key}' in object.metadata.annotations && object.metadata.annotations['{key}'] == '{value}')"
+                ),
+                "a LoadBalancer Service must be internal",
+            )
+        }
+        Check::WorkloadIdentity => None,
+    }
+}
+
+/// `s` inside a single-quoted CEL string.
+fn cel_string(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            provider: Provider::Azure,
+            registries: vec!["registry.example.com"],
+            image_regex: r"^(registry\.example\.com)/.+$".into(),
+        }
+    }
+
+    fn deployment(container: Value, pod: Value) -> Value {
+        let mut spec = pod;
+        spec["containers"] = json!([container]);
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"template": {"spec": spec}}})
+    }
+
+    #[test]
+    fn container_checks_find_what_breaks_them() {
+        let good = json!({
+            "name": "web",
+            "image": "registry.example.com/web@sha256:abc",
+            "securityContext": {"readOnlyRootFilesystem": true},
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+            "readinessProbe": {"httpGet": {"path": "/", "port": 80}},
+        });
+        let pod = json!({"securityContext": {"runAsNonRoot": true}, "automountServiceAccountToken": false});
+        let ok = deployment(good.clone(), pod.clone());
+        for check in Check::ALL {
+            assert!(violations(*check, &ok, &ctx()).is_empty(), "{check} on a compliant pod");
+        }
+        let bad = deployment(
+            json!({"name": "web", "image": "docker.io/library/nginx:1.27", "securityContext": {"runAsNonRoot": false}}),
+            json!({"hostNetwork": true}),
+        );
+        for check in [
+            Check::RunAsNonRoot,
+            Check::NoHostNetwork,
+            Check::ImageDigest,
+            Check::ApprovedRegistry,
+            Check::ResourceRequests,
+            Check::ResourceLimits,
+            Check::ReadinessProbe,
+            Check::NoAutomountToken,
+            Check::ReadOnlyRootFilesystem,
+        ] {
+            assert_eq!(
+                violations(check, &bad, &ctx()).len(),
+                1,
+                "{check} on a non-compliant pod"
+            );
+        }
+    }
+
+    #[test]
+    fn a_container_setting_overrides_the_pod_setting() {
+        let obj = deployment(
+            json!({"name": "web", "image": "i", "securityContext": {"runAsNonRoot": false}}),
+            json!({"securityContext": {"runAsNonRoot": true}}),
+        );
+        assert_eq!(violations(Check::RunAsNonRoot, &obj, &ctx()).len(), 1);
+    }
+
+    #[test]
+    fn services_and_ingresses() {
+        let lb = json!({"kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}});
+        assert_eq!(violations(Check::InternalLoadBalancer, &lb, &ctx()).len(), 1);
+        let internal = json!({"kind": "Service", "metadata": {"name": "s", "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}}, "spec": {"type": "LoadBalancer"}});
+        assert!(violations(Check::InternalLoadBalancer, &internal, &ctx()).is_empty());
+        let ingress = json!({"kind": "Ingress", "metadata": {"name": "i"}, "spec": {}});
+        assert_eq!(violations(Check::HttpsIngress, &ingress, &ctx()).len(), 1);
+    }
+
+    #[test]
+    fn workload_identity_needs_the_pod_label_on_aks_only() {
+        let obj = deployment(json!({"name": "web", "image": "i"}), json!({}));
+        assert_eq!(workload_identity(&obj, true, Provider::Azure).len(), 1);
+        assert!(workload_identity(&obj, false, Provider::Azure).is_empty());
+        assert!(workload_identity(&obj, true, Provider::Aws).is_empty());
+    }
+
+    #[test]
+    fn cel_strings_escape_the_regex() {
+        let rule = cel(Check::ApprovedRegistry, &ctx()).unwrap();
+        assert!(
+            rule.expression.contains(r"matches('^(registry\\.example\\.com)/.+$')"),
+            "{}",
+            rule.expression
+        );
+        assert!(
+            rule.expression.starts_with("((has(object.spec.initContainers)"),
+            "{}",
+            rule.expression
+        );
+        assert!(cel(Check::WorkloadIdentity, &ctx()).is_none());
+    }
+}
