@@ -107,3 +107,107 @@ fn only_aks_clusters_get_azure_assignments() {
         assert_eq!(has, name.starts_with("azure-"), "{name}");
     }
 }
+
+/// The admission policies' CEL, evaluated by an independent CEL interpreter (cel-interpreter)
+/// on sample objects, must agree with the Rust checks that run at compile time.
+#[test]
+fn cel_expressions_agree_with_the_compile_time_checks() {
+    use fleetgen::model::Provider;
+    use fleetgen::model::policy::Check;
+    use fleetgen::policy::checks;
+    use serde_json::json;
+
+    let ctx = checks::Context {
+        provider: Provider::Azure,
+        registries: vec!["registry.example.com", "mcr.microsoft.com"],
+        image_regex: r"^(registry\.example\.com|mcr\.microsoft\.com)/.+$".into(),
+    };
+    let good_container = json!({
+        "name": "web",
+        "image": "registry.example.com/web@sha256:0123",
+        "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+    });
+    let pod = |spec: Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}}, "spec": spec});
+    let samples = vec![
+        (
+            "compliant",
+            pod(json!({"automountServiceAccountToken": false, "containers": [good_container.clone()]})),
+        ),
+        (
+            "pod-level non-root",
+            pod(
+                json!({"securityContext": {"runAsNonRoot": true}, "automountServiceAccountToken": false, "containers": [{"name": "c", "image": "mcr.microsoft.com/x:1", "securityContext": {"readOnlyRootFilesystem": true}}]}),
+            ),
+        ),
+        (
+            "container overrides pod",
+            pod(
+                json!({"securityContext": {"runAsNonRoot": true}, "containers": [{"name": "c", "image": "docker.io/x", "securityContext": {"runAsNonRoot": false}}]}),
+            ),
+        ),
+        (
+            "bare",
+            pod(json!({"hostNetwork": true, "containers": [{"name": "c", "image": "docker.io/library/nginx:1.27"}]})),
+        ),
+        (
+            "init container",
+            pod(
+                json!({"automountServiceAccountToken": true, "initContainers": [{"name": "i", "image": "evil.example/x:1"}], "containers": [good_container]}),
+            ),
+        ),
+        (
+            "lb service",
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}),
+        ),
+        (
+            "internal lb",
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}}, "spec": {"type": "LoadBalancer"}}),
+        ),
+        (
+            "cluster ip",
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "ClusterIP"}}),
+        ),
+        (
+            "http ingress",
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}, "spec": {"rules": []}}),
+        ),
+        (
+            "tls ingress",
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}, "spec": {"tls": [{"hosts": ["a.example.com"]}]}}),
+        ),
+    ];
+    let mut compared = 0;
+    for check in Check::ALL {
+        let Some(rule) = checks::cel(*check, &ctx) else {
+            continue;
+        };
+        let program = cel_interpreter::Program::compile(&rule.expression)
+            .unwrap_or_else(|e| panic!("{check}: CEL does not parse: {e:?}\n{}", rule.expression));
+        for (name, object) in &samples {
+            let kind = object["kind"].as_str().unwrap();
+            let matched = rule.resources.iter().any(|(_, _, resource)| {
+                (*resource == "pods" && kind == "Pod")
+                    || (*resource == "services" && kind == "Service")
+                    || (*resource == "ingresses" && kind == "Ingress")
+            });
+            if !matched {
+                continue;
+            }
+            let mut context = cel_interpreter::Context::default();
+            context.add_variable("object", object.clone()).unwrap();
+            let allowed = match program.execute(&context) {
+                Ok(cel_interpreter::Value::Bool(b)) => b,
+                other => panic!("{check} on {name}: CEL gave {other:?}\n{}", rule.expression),
+            };
+            let rust_ok = checks::violations(*check, object, &ctx).is_empty();
+            assert_eq!(
+                allowed, rust_ok,
+                "{check} on `{name}`: CEL says {allowed}, Rust says {rust_ok}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 50, "compared {compared}");
+}

@@ -44,28 +44,27 @@ pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIn
 }
 
 /// Registry hosts a cluster may pull from: fleet.yaml's registries that are neutral or of
-/// the cluster's provider.
+/// the cluster's provider, and on AKS the Microsoft registry its add-ons come from.
 pub fn approved_registries<'f>(fleet: &'f Fleet, cluster: &Cluster) -> Vec<&'f str> {
-    fleet
+    let mut hosts: Vec<&str> = fleet
         .registries
         .iter()
         .filter(|r| r.provider.is_none_or(|p| p == cluster.provider))
         .map(|r| r.host.as_str())
-        .collect()
+        .collect();
+    if cluster.provider == Provider::Azure {
+        hosts.push("mcr.microsoft.com");
+    }
+    hosts
 }
 
-/// The allowed-image regex for a cluster: its approved registries, and on AKS the
-/// Microsoft registry its add-ons come from.
+/// The allowed-image regex for a cluster: an image is `<approved host>/<path>`.
 pub fn image_regex(fleet: &Fleet, cluster: &Cluster) -> String {
     let hosts: Vec<String> = approved_registries(fleet, cluster)
         .iter()
         .map(|h| regex_escape(h))
         .collect();
-    let mut regex = format!("^({})/.+$", hosts.join("|"));
-    if cluster.provider == Provider::Azure {
-        regex.push_str("|^mcr\\.microsoft\\.com/.+$");
-    }
-    regex
+    format!("^({})/.+$", hosts.join("|"))
 }
 
 fn regex_escape(s: &str) -> String {
