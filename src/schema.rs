@@ -46,6 +46,7 @@ kinds! {
     TELEMETRY_PROFILE = "telemetry-profile", "telemetry-profile.schema.json", "profiles/telemetry/<name>.yaml";
     POLICY_INTENT = "policy-intent", "policy-intent.schema.json", "policy-library/intents/<id>.yaml";
     POLICY_PROFILE = "policy-profile", "policy-profile.schema.json", "policy-library/profiles/<name>.yaml";
+    POLICY_EXEMPTION = "policy-exemption", "policy-exemption.schema.json", "policy-library/exemptions/<name>.yaml";
 }
 
 /// The shared definitions every kind refers to.

@@ -21,7 +21,10 @@ fn root() -> PathBuf {
 
 fn fleetgen() -> Command {
     let mut cmd = Command::cargo_bin("fleetgen").unwrap();
-    cmd.env("COLUMNS", "80").env_remove("NO_COLOR");
+    // Exemption expiry is judged against this day, so that the outputs do not age.
+    cmd.env("COLUMNS", "80")
+        .env_remove("NO_COLOR")
+        .env("FLEETGEN_TODAY", "2026-11-22");
     cmd
 }
 
@@ -338,4 +341,62 @@ fn refuses_to_replace_a_folder_it_did_not_write() {
     assert_eq!(out.status.code(), Some(2), "{}", report(&out));
     assert!(report(&out).contains("was not written by fleetgen"), "{}", report(&out));
     assert_eq!(fs::read_to_string(precious.join("notes.md")).unwrap(), "mine");
+}
+
+#[test]
+fn exemptions_free_their_target_and_warn_when_unused_or_expiring() {
+    let case = root().join("tests/golden/policy-exemptions/input");
+    let fleet = fleet_with(Some(&case));
+    let out = render(fleet.path(), &["--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning[FG092] exemption `digest-leftover` turned no finding off"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning[FG091] exemption `staging-non-root` expires on 2026-11-30 (in 8 days"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("FG060") && !text.contains("FG068"),
+        "exempted findings are reported: {text}"
+    );
+    let rendered = fleet.path().join("rendered");
+    // A cluster-wide exemption: no admission policy on that cluster, an Azure exemption with expiry.
+    assert!(
+        !rendered
+            .join("eastus-staging-01/policy/validatingadmissionpolicy-fleetgen-must-run-as-non-root.yaml")
+            .exists()
+    );
+    assert!(
+        rendered
+            .join("eastus-prod-01/policy/validatingadmissionpolicy-fleetgen-must-run-as-non-root.yaml")
+            .exists()
+    );
+    let arm = fs::read_to_string(rendered.join("eastus-staging-01/azure/policy-assignments.json")).unwrap();
+    assert!(
+        arm.contains("\"Microsoft.Authorization/policyExemptions\"")
+            && arm.contains("\"expiresOn\": \"2026-11-30T23:59:59Z\""),
+        "{arm}"
+    );
+    // An app exemption frees the app's namespace in the binding.
+    let binding = fs::read_to_string(rendered.join(
+        "useast1-prod-01/policy/validatingadmissionpolicybinding-fleetgen-must-not-mount-service-account-token-unless-needed.yaml",
+    ))
+    .unwrap();
+    assert!(binding.contains("- web\n"), "{binding}");
+    // The same fleet a day after the expiry: an error, and the finding is back.
+    let out = fleetgen()
+        .env("FLEETGEN_TODAY", "2026-12-01")
+        .args(["render", "--color", "never", "--format", "concise", "--repo"])
+        .arg(fleet.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error[FG090] exemption `staging-non-root` expired on 2026-11-30"),
+        "{text}"
+    );
 }

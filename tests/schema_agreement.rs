@@ -45,6 +45,7 @@ fn kind_of(rel: &str) -> Option<&'static Kind> {
         ["profiles", "telemetry", ..] => schema::TELEMETRY_PROFILE,
         ["policy-library", "intents", ..] => schema::POLICY_INTENT,
         ["policy-library", "profiles", ..] => schema::POLICY_PROFILE,
+        ["policy-library", "exemptions", ..] => schema::POLICY_EXEMPTION,
         _ => return None,
     })
 }

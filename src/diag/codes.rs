@@ -78,6 +78,10 @@ codes! {
     AZURE_EFFECT_NOT_ALLOWED = "FG083", "azure-effect-not-allowed", Reference, "a policy profile's enforcement needs an effect the Azure definition does not allow";
     AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, "an Azure parameter value outside the values its definition allows, or one fleetgen sets itself";
     AZURE_DEPRECATED = "FG085", "azure-deprecated", Reference, "an intent maps to a deprecated Azure definition";
+    EXEMPTION_EXPIRED = "FG090", "exemption-expired", Reference, "a policy exemption whose expiry date has passed; it no longer exempts anything";
+    EXEMPTION_EXPIRING = "FG091", "exemption-expiring", Reference, "a policy exemption that expires within 14 days";
+    EXEMPTION_UNUSED = "FG092", "exemption-unused", Reference, "a policy exemption that matched no finding in this render";
+    EXEMPTION_INVALID = "FG093", "exemption-invalid", Reference, "a policy exemption that names an unknown intent, rule, app or cluster, or a date that does not exist";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

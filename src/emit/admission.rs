@@ -38,14 +38,18 @@ fn object(kind: &str, name: &str, spec: Value) -> Object {
 }
 
 /// The policies and bindings of one cluster.
-pub fn objects(sources: &Sources, fleet: &Fleet, cluster: &Cluster) -> Vec<Object> {
-    let ctx = context(fleet, cluster);
+pub fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Cluster) -> Vec<Object> {
+    let ctx = context(&plan.fleet.value, cluster);
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
         let intent = &ci.intent.value;
         let Some(rule) = checks::cel(intent.check, &ctx) else {
             continue;
         };
+        let exempt = policy::cluster_exemptions(sources, plan, intent.id.as_str(), cluster);
+        if !exempt.cluster_wide.is_empty() {
+            continue; // exempted on this whole cluster until the exemption expires
+        }
         let name = format!("fleetgen-{}", intent.id);
         let resource_rules: Vec<Value> = rule
             .resources
@@ -86,7 +90,7 @@ pub fn objects(sources: &Sources, fleet: &Fleet, cluster: &Cluster) -> Vec<Objec
                         "matchExpressions": [{
                             "key": "kubernetes.io/metadata.name",
                             "operator": "NotIn",
-                            "values": policy::excluded_namespaces(intent, cluster),
+                            "values": policy::excluded_namespaces(intent, cluster, &exempt.namespaces),
                         }],
                     },
                 },

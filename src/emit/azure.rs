@@ -51,6 +51,7 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
     }
     let catalog = azure::catalog();
     let mut resources = Vec::new();
+    let mut exemptions = Vec::new();
     for ci in policy::intents_for(sources, c) {
         let intent = &ci.intent.value;
         let Some(mapping) = &intent.azure else { continue };
@@ -64,10 +65,11 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
         for (name, value) in &mapping.parameters {
             parameters.insert(name.clone(), json!({"value": value}));
         }
+        let exempt = policy::cluster_exemptions(sources, plan, intent.id.as_str(), c);
         if definition.parameters.contains_key("excludedNamespaces") {
             parameters.insert(
                 "excludedNamespaces".into(),
-                json!({"value": policy::excluded_namespaces(intent, c)}),
+                json!({"value": policy::excluded_namespaces(intent, c, &exempt.namespaces)}),
             );
         }
         if intent.check == Check::ApprovedRegistry && definition.parameters.contains_key("allowedContainerImagesRegex")
@@ -87,10 +89,28 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
             .description
             .clone()
             .unwrap_or_else(|| definition.description.clone());
+        let assignment = assignment_name(intent.id.as_str());
+        for ex in &exempt.cluster_wide {
+            let ex = &ex.value;
+            exemptions.push(json!({
+                "type": "Microsoft.Authorization/policyExemptions",
+                "apiVersion": "2022-07-01-preview",
+                "name": take_chars(&format!("fg-{}", ex.name), 64),
+                "dependsOn": [format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")],
+                "properties": {
+                    "policyAssignmentId": format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]"),
+                    "exemptionCategory": "Waiver",
+                    "displayName": take_chars(&format!("[{}] {} exempted: {}", c.cluster_id, intent.id, ex.name), 128),
+                    "description": take_chars(&format!("{} (owner: {})", ex.reason, ex.owner), 512),
+                    "expiresOn": format!("{}T23:59:59Z", ex.expires),
+                    "metadata": {"generatedBy": "fleetgen", "exemption": ex.name.as_str(), "owner": ex.owner.as_str()},
+                },
+            }));
+        }
         resources.push(json!({
             "type": "Microsoft.Authorization/policyAssignments",
             "apiVersion": API_VERSION,
-            "name": assignment_name(intent.id.as_str()),
+            "name": assignment,
             "properties": {
                 "displayName": take_chars(&format!("[{}] {}", c.cluster_id, intent.title), 128),
                 "description": take_chars(description.trim(), 512),
@@ -124,7 +144,7 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
                 azure.map_or("<resource-group>", |a| a.resource_group.as_str())
             ),
         },
-        "resources": resources,
+        "resources": resources.into_iter().chain(exemptions).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
     text.push('\n');

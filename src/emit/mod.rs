@@ -74,6 +74,7 @@ const STACK: usize = crate::load::yaml::PARSER_STACK;
 /// must not be written.
 pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selection) -> (RenderedTree, Vec<Diagnostic>) {
     let run = Run {
+        used: Mutex::new(BTreeSet::new()),
         sources,
         plan,
         engine,
@@ -104,7 +105,27 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
         problems.append(&mut found);
     }
     tree.files.insert("fleet.yaml".into(), matrix(plan));
-    (tree, group(problems))
+    let mut problems = group(problems);
+    if select.is_all() {
+        let used = run.used.lock().unwrap_or_else(|e| e.into_inner());
+        let today = crate::policy::exemptions::today();
+        for doc in &sources.policy_exemptions {
+            let ex = &doc.value;
+            if crate::policy::exemptions::active(ex, today) && !used.contains(ex.name.as_str()) {
+                problems.push(
+                    Diagnostic::error(
+                        codes::EXEMPTION_UNUSED,
+                        &sources.files,
+                        doc.label(&["name"], "matched no finding"),
+                        format!("exemption `{}` turned no finding off", ex.name),
+                    )
+                    .with_help("remove it if the finding is fixed; (objects a Helm chart renders are not checked by fleetgen, so an exemption for them only frees the namespace on the cluster)")
+                    .warning(),
+                );
+            }
+        }
+    }
+    (tree, problems)
 }
 
 /// A problem of one placement: the diagnostic, the app and the cluster.
@@ -148,6 +169,7 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
 
 /// Everything one render shares between clusters.
 struct Run<'a> {
+    used: Mutex<BTreeSet<String>>,
     sources: &'a Sources,
     plan: &'a Plan<'a>,
     engine: &'a Engine,
@@ -319,9 +341,16 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (File
     let mut out: Files = Vec::new();
     let mut errors = Vec::new();
     let id = cluster.id();
+    let today = crate::policy::exemptions::today();
     let enforce = Enforce {
         intents: crate::policy::intents_for(sources, &cluster.doc.value),
         ctx: admission::context(&plan.fleet.value, &cluster.doc.value),
+        exemptions: sources
+            .policy_exemptions
+            .iter()
+            .filter(|e| crate::policy::exemptions::active(&e.value, today))
+            .collect(),
+        used: &run.used,
     };
     // Objects already rendered on this cluster: (group, kind, namespace, name) → template.
     let mut seen: HashMap<(String, String, String, String), (String, String)> = HashMap::new();
@@ -347,6 +376,10 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (File
 struct Enforce<'s> {
     intents: Vec<crate::policy::ClusterIntent<'s>>,
     ctx: crate::policy::checks::Context<'s>,
+    /// Exemptions in force today.
+    exemptions: Vec<&'s crate::load::Doc<crate::model::PolicyExemption>>,
+    /// Names of the exemptions that turned a finding off (shared by all clusters).
+    used: &'s Mutex<BTreeSet<String>>,
 }
 
 impl Enforce<'_> {
@@ -362,6 +395,30 @@ impl Enforce<'_> {
             } else {
                 checks::violations(check, &obj.value, &self.ctx)
             };
+            let code = checks::code(check).id;
+            let namespace = obj.namespace.as_deref().unwrap_or(&p.namespace);
+            let exempted: Vec<&str> = self
+                .exemptions
+                .iter()
+                .filter(|e| {
+                    crate::policy::exemptions::covers(
+                        &e.value,
+                        ci.intent.value.id.as_str(),
+                        code,
+                        p.app_name(),
+                        p.cluster_id(),
+                        namespace,
+                    )
+                })
+                .map(|e| e.value.name.as_str())
+                .collect();
+            if !exempted.is_empty() {
+                if !found.is_empty() {
+                    let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+                    used.extend(exempted.iter().map(|n| n.to_string()));
+                }
+                continue;
+            }
             for v in found {
                 out.push(crate::policy::finding(p, ci, obj, &v, template, files));
             }
@@ -502,7 +559,7 @@ fn gitops(run: &Run, cluster: &ClusterPlan) -> Files {
         resources.push(format!("gitops/{name}"));
         out.push((format!("{id}/gitops/{name}"), text));
     }
-    for mut object in admission::objects(sources, &plan.fleet.value, &cluster.doc.value) {
+    for mut object in admission::objects(sources, plan, &cluster.doc.value) {
         objects::finish(&mut object, "", &own, &[]);
         let name = objects::file_name(&object);
         let mut text = header(&[base.clone(), vec!["policy-library/".to_string()]].concat());

@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::model::{
-    App, BackupProfile, Cluster, ClusterProfile, Fleet, IdentityProfile, ObservabilityProfile, PolicyIntent,
-    PolicyProfile, TelemetryProfile,
+    App, BackupProfile, Cluster, ClusterProfile, Fleet, IdentityProfile, ObservabilityProfile, PolicyExemption,
+    PolicyIntent, PolicyProfile, TelemetryProfile,
 };
 use crate::schema::{self, Kind};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
@@ -98,6 +98,7 @@ pub struct Sources {
     pub telemetry_profiles: Vec<Doc<TelemetryProfile>>,
     pub policy_intents: Vec<Doc<PolicyIntent>>,
     pub policy_profiles: Vec<Doc<PolicyProfile>>,
+    pub policy_exemptions: Vec<Doc<PolicyExemption>>,
     pub values: Vec<ValuesFile>,
     /// Templates from the repository, in path order; built-ins are added by `emit`.
     pub templates: Vec<TemplateFile>,
@@ -138,6 +139,7 @@ const PROFILE_FOLDERS: &[(&str, &Kind)] = &[
     ("profiles/telemetry", schema::TELEMETRY_PROFILE),
     ("policy-library/intents", schema::POLICY_INTENT),
     ("policy-library/profiles", schema::POLICY_PROFILE),
+    ("policy-library/exemptions", schema::POLICY_EXEMPTION),
 ];
 
 /// What a path in the repository is to fleetgen.
@@ -420,6 +422,7 @@ fn read_typed(
         Typed::TelemetryProfile(value) => sources.telemetry_profiles.push(Doc { file, node, value }),
         Typed::PolicyIntent(value) => sources.policy_intents.push(Doc { file, node, value }),
         Typed::PolicyProfile(value) => sources.policy_profiles.push(Doc { file, node, value }),
+        Typed::PolicyExemption(value) => sources.policy_exemptions.push(Doc { file, node, value }),
     }
 }
 
@@ -436,6 +439,7 @@ pub enum Typed {
     TelemetryProfile(TelemetryProfile),
     PolicyIntent(PolicyIntent),
     PolicyProfile(PolicyProfile),
+    PolicyExemption(PolicyExemption),
 }
 
 /// Reads JSON into the struct of `kind`, independently of the schema: with the schema
@@ -458,6 +462,7 @@ pub fn parse_typed(
         "telemetry-profile" => Typed::TelemetryProfile(de(json)?),
         "policy-intent" => Typed::PolicyIntent(de(json)?),
         "policy-profile" => Typed::PolicyProfile(de(json)?),
+        "policy-exemption" => Typed::PolicyExemption(de(json)?),
         other => unreachable!("kind {other} is in schema::KINDS but has no struct"),
     })
 }

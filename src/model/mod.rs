@@ -14,5 +14,5 @@ pub use app::App;
 pub use cluster::Cluster;
 pub use common::{Criticality, Duration, Environment, GitopsEngine, Id, Provider, RegionTarget};
 pub use fleet::Fleet;
-pub use policy::{PolicyIntent, PolicyProfile};
+pub use policy::{PolicyExemption, PolicyIntent, PolicyProfile};
 pub use profiles::{BackupProfile, ClusterProfile, IdentityProfile, ObservabilityProfile, TelemetryProfile};

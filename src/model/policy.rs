@@ -73,3 +73,66 @@ pub struct IntentChoice {
     #[serde(default)]
     pub by_environment: BTreeMap<Environment, Enforcement>,
 }
+
+/// `policy-library/exemptions/<name>.yaml`: one intent (or finding code) off for one target
+/// until a date.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "RawExemption")]
+pub struct PolicyExemption {
+    pub name: Id,
+    pub intent: Option<Id>,
+    pub rule: Option<String>,
+    pub target: ExemptionTarget,
+    pub owner: Id,
+    pub reason: String,
+    /// `YYYY-MM-DD`, the last day it holds.
+    pub expires: String,
+}
+
+impl TryFrom<RawExemption> for PolicyExemption {
+    type Error = String;
+    fn try_from(r: RawExemption) -> Result<Self, String> {
+        if r.intent.is_some() == r.rule.is_some() {
+            return Err("an exemption names exactly one of `intent` and `rule`".into());
+        }
+        let t = &r.target;
+        if t.app.is_none() && t.cluster.is_none() && t.namespace.is_none() {
+            return Err("an exemption's `target` names an app, a cluster or a namespace".into());
+        }
+        Ok(PolicyExemption {
+            name: r.name,
+            intent: r.intent,
+            rule: r.rule,
+            target: r.target,
+            owner: r.owner,
+            reason: r.reason,
+            expires: r.expires,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExemption {
+    pub name: Id,
+    #[serde(default)]
+    pub intent: Option<Id>,
+    #[serde(default)]
+    pub rule: Option<String>,
+    pub target: ExemptionTarget,
+    pub owner: Id,
+    pub reason: String,
+    /// `YYYY-MM-DD`, the last day it holds.
+    pub expires: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExemptionTarget {
+    #[serde(default)]
+    pub app: Option<Id>,
+    #[serde(default)]
+    pub cluster: Option<Id>,
+    #[serde(default)]
+    pub namespace: Option<Id>,
+}

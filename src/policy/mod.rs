@@ -3,6 +3,7 @@
 
 pub mod azure;
 pub mod checks;
+pub mod exemptions;
 
 use crate::load::{Doc, Sources};
 use crate::model::common::Enforcement;
@@ -86,8 +87,9 @@ pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
 }
 
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
-/// admission binding alike): the system ones, the intent's own and the GitOps engine's.
-pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster) -> Vec<String> {
+/// admission binding alike): the system ones, the intent's own, the GitOps engine's and
+/// those exemptions free.
+pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster, exempted: &[String]) -> Vec<String> {
     let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
     let own = intent
         .azure
@@ -105,6 +107,11 @@ pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster) -> Vec<Stri
     };
     if !excluded.iter().any(|e| e == engine) {
         excluded.push(engine.to_string());
+    }
+    for ns in exempted {
+        if !excluded.contains(ns) {
+            excluded.push(ns.clone());
+        }
     }
     excluded
 }
@@ -222,4 +229,39 @@ pub fn finding(
         d = d.warning();
     }
     d
+}
+
+/// The active exemptions of one intent on one cluster, split into those that free the whole
+/// cluster and the namespaces the others free.
+pub struct ClusterExemptions<'s> {
+    pub cluster_wide: Vec<&'s Doc<crate::model::PolicyExemption>>,
+    pub namespaces: Vec<String>,
+}
+
+pub fn cluster_exemptions<'s>(
+    sources: &'s Sources,
+    plan: &crate::resolve::plan::Plan,
+    intent: &str,
+    cluster: &Cluster,
+) -> ClusterExemptions<'s> {
+    let id = cluster.cluster_id.as_str();
+    let namespace_of = |app: &str| {
+        plan.placements
+            .iter()
+            .find(|p| p.cluster_id() == id && p.app_name() == app)
+            .map(|p| p.namespace.clone())
+    };
+    let mut result = ClusterExemptions {
+        cluster_wide: Vec::new(),
+        namespaces: Vec::new(),
+    };
+    for (doc, namespace) in exemptions::for_cluster(sources, intent, id, &namespace_of) {
+        match namespace {
+            Some(ns) if !result.namespaces.contains(&ns) => result.namespaces.push(ns),
+            Some(_) => {}
+            None => result.cluster_wide.push(doc),
+        }
+    }
+    result.namespaces.sort();
+    result
 }

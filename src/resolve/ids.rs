@@ -43,6 +43,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     named!("identity profile", identity_profiles);
     named!("telemetry profile", telemetry_profiles);
     named!("policy profile", policy_profiles);
+    named!("policy exemption", policy_exemptions);
     unique(
         map,
         "policy intent",

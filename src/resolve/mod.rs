@@ -27,5 +27,6 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
     intents::check(sources, &mut out);
+    crate::policy::exemptions::check(sources, &mut out);
     out
 }
