@@ -270,6 +270,7 @@ fn render(
             }
         }
         r.push("fleet.yaml".to_string());
+        r.push("_azure".to_string());
         r
     };
     let keep = (!select.is_all()).then_some(crate::write::Keep { replaced: &replaced });
@@ -287,6 +288,7 @@ fn render(
                 .keys()
                 .filter_map(|k| k.split_once('/'))
                 .map(|(c, _)| c)
+                .filter(|c| !c.starts_with('_'))
                 .collect::<std::collections::BTreeSet<_>>();
             text.push_str(&format!(
                 "rendered {} placements on {} clusters: {} files in {}{}\n",

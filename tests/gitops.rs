@@ -38,7 +38,8 @@ fn clusters(tree: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = fs::read_dir(tree)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        // `_azure/` holds subscription-scope Azure templates, not a cluster.
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
         .collect();
     dirs.sort();
     dirs

@@ -9,6 +9,12 @@
 //! - effect: `Audit` or `Deny` from the profile's enforcement for the cluster's environment;
 //! - excludedNamespaces: the system namespaces, the GitOps engine's, and the intent's own;
 //! - allowedContainerImagesRegex (approved-registry): built from fleet.yaml's registries.
+//!
+//! With `policy.hoistAzureAssignments` in fleet.yaml, an assignment that every AKS cluster of
+//! one subscription (two or more) gets with the same parameters is written once, at
+//! subscription scope, in `_azure/<subscription>/policy-assignments.json`, and left out of
+//! the clusters' templates. (A subscription-scope assignment also covers AKS clusters of that
+//! subscription that are not in this fleet.)
 
 use serde_json::{Map, Value, json};
 
@@ -43,15 +49,26 @@ fn take_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// The assignment template of an AKS cluster, or `None` for other clusters.
-pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Option<String> {
+/// One cluster's assignments and exemptions, before they are laid out in files.
+struct ClusterPolicy<'a> {
+    cluster: &'a ClusterPlan<'a>,
+    /// (assignment name, what must be equal to hoist it, the resource).
+    assignments: Vec<(String, Value, Value)>,
+    /// (assignment name, exemption resource without its assignment id).
+    exemptions: Vec<(String, Value)>,
+}
+
+fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'a>) -> Option<ClusterPolicy<'a>> {
     let c = &cluster.doc.value;
     if c.provider != Provider::Azure {
         return None;
     }
     let catalog = azure::catalog();
-    let mut resources = Vec::new();
-    let mut exemptions = Vec::new();
+    let mut result = ClusterPolicy {
+        cluster,
+        assignments: Vec::new(),
+        exemptions: Vec::new(),
+    };
     for ci in policy::intents_for(sources, c) {
         let intent = &ci.intent.value;
         let Some(mapping) = &intent.azure else { continue };
@@ -85,6 +102,7 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
         // Parameters in name order: the output does not depend on the intent file's order.
         let mut sorted: Vec<(String, Value)> = parameters.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let parameters = Value::Object(sorted.into_iter().collect());
         let description = intent
             .description
             .clone()
@@ -92,63 +110,188 @@ pub fn assignments(sources: &Sources, plan: &Plan, cluster: &ClusterPlan) -> Opt
         let assignment = assignment_name(intent.id.as_str());
         for ex in &exempt.cluster_wide {
             let ex = &ex.value;
-            exemptions.push(json!({
-                "type": "Microsoft.Authorization/policyExemptions",
-                "apiVersion": "2022-07-01-preview",
-                "name": take_chars(&format!("fg-{}", ex.name), 64),
-                "dependsOn": [format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")],
-                "properties": {
-                    "policyAssignmentId": format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]"),
-                    "exemptionCategory": "Waiver",
-                    "displayName": take_chars(&format!("[{}] {} exempted: {}", c.cluster_id, intent.id, ex.name), 128),
-                    "description": take_chars(&format!("{} (owner: {})", ex.reason, ex.owner), 512),
-                    "expiresOn": format!("{}T23:59:59Z", ex.expires),
-                    "metadata": {"generatedBy": "fleetgen", "exemption": ex.name.as_str(), "owner": ex.owner.as_str()},
-                },
-            }));
+            result.exemptions.push((
+                assignment.clone(),
+                json!({
+                    "type": "Microsoft.Authorization/policyExemptions",
+                    "apiVersion": "2022-07-01-preview",
+                    "name": take_chars(&format!("fg-{}", ex.name), 64),
+                    "properties": {
+                        "exemptionCategory": "Waiver",
+                        "displayName": take_chars(&format!("[{}] {} exempted: {}", c.cluster_id, intent.id, ex.name), 128),
+                        "description": take_chars(&format!("{} (owner: {})", ex.reason, ex.owner), 512),
+                        "expiresOn": format!("{}T23:59:59Z", ex.expires),
+                        "metadata": {"generatedBy": "fleetgen", "exemption": ex.name.as_str(), "owner": ex.owner.as_str()},
+                    },
+                }),
+            ));
         }
-        resources.push(json!({
-            "type": "Microsoft.Authorization/policyAssignments",
-            "apiVersion": API_VERSION,
-            "name": assignment,
-            "properties": {
-                "displayName": take_chars(&format!("[{}] {}", c.cluster_id, intent.title), 128),
-                "description": take_chars(description.trim(), 512),
-                "policyDefinitionId": definition.resource_id(),
-                "enforcementMode": "Default",
-                "parameters": Value::Object(sorted.into_iter().collect()),
-                "metadata": {
-                    "generatedBy": "fleetgen",
-                    "intent": intent.id.as_str(),
-                    "enforcement": ci.enforcement.as_str(),
-                    "policyProfile": c.policy_profile.as_str(),
+        let key = json!({"definition": definition.resource_id(), "parameters": parameters});
+        result.assignments.push((
+            assignment.clone(),
+            key,
+            json!({
+                "type": "Microsoft.Authorization/policyAssignments",
+                "apiVersion": API_VERSION,
+                "name": assignment,
+                "properties": {
+                    "displayName": take_chars(&format!("[{}] {}", c.cluster_id, intent.title), 128),
+                    "description": take_chars(description.trim(), 512),
+                    "policyDefinitionId": definition.resource_id(),
+                    "enforcementMode": "Default",
+                    "parameters": parameters,
+                    "metadata": {
+                        "generatedBy": "fleetgen",
+                        "intent": intent.id.as_str(),
+                        "enforcement": ci.enforcement.as_str(),
+                        "policyProfile": c.policy_profile.as_str(),
+                    },
                 },
-            },
-        }));
+            }),
+        ));
     }
-    let files = &sources.files;
-    let azure = c.azure.as_ref();
-    let template = json!({
-        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-        "contentVersion": "1.0.0.0",
-        "metadata": {
-            "generatedBy": "fleetgen; do not edit. Change the sources and run `fleetgen render`.",
-            "sources": [files.get(cluster.doc.file).path.clone(), "policy-library/".to_string()],
-            "cluster": c.cluster_id.as_str(),
-            "subscriptionId": azure.map(|a| a.subscription_id.as_str()),
-            "resourceGroup": azure.map(|a| a.resource_group.as_str()),
-            "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
-            "deploy": format!(
-                "az deployment group create --subscription {} --resource-group {} --template-file policy-assignments.json",
-                azure.map_or("<subscription>", |a| a.subscription_id.as_str()),
-                azure.map_or("<resource-group>", |a| a.resource_group.as_str())
-            ),
-        },
-        "resources": resources.into_iter().chain(exemptions).collect::<Vec<_>>(),
-    });
-    let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
+    Some(result)
+}
+
+fn to_text(template: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(template).unwrap_or_default();
     text.push('\n');
-    Some(text)
+    text
+}
+
+/// The Azure files: `<clusterId>/azure/policy-assignments.json` for every selected AKS
+/// cluster and, with `policy.hoistAzureAssignments`, `_azure/<subscription>/policy-assignments.json`
+/// holding what every AKS cluster of a subscription (two or more) shares.
+pub fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    let catalog = azure::catalog();
+    let policies: Vec<ClusterPolicy> = plan
+        .clusters
+        .iter()
+        .filter_map(|c| cluster_policy(sources, plan, c))
+        .collect();
+    let subscription = |p: &ClusterPolicy| {
+        p.cluster
+            .doc
+            .value
+            .azure
+            .as_ref()
+            .map_or_else(String::new, |a| a.subscription_id.clone())
+    };
+    // (subscription, assignment name) hoisted to the subscription.
+    let mut hoisted: std::collections::BTreeMap<(String, String), Value> = std::collections::BTreeMap::new();
+    if plan.fleet.value.policy.hoist_azure_assignments {
+        let mut subscriptions: std::collections::BTreeMap<String, Vec<&ClusterPolicy>> =
+            std::collections::BTreeMap::new();
+        for p in &policies {
+            subscriptions.entry(subscription(p)).or_default().push(p);
+        }
+        for (sub, members) in &subscriptions {
+            if members.len() < 2 || sub.is_empty() {
+                continue;
+            }
+            for (name, key, resource) in &members[0].assignments {
+                let shared = members[1..]
+                    .iter()
+                    .all(|m| m.assignments.iter().any(|(n, k, _)| n == name && k == key));
+                if shared {
+                    let mut resource = resource.clone();
+                    let title = resource["properties"]["displayName"]
+                        .as_str()
+                        .and_then(|d| d.split_once("] ").map(|(_, t)| t.to_string()))
+                        .unwrap_or_default();
+                    resource["properties"]["displayName"] =
+                        json!(take_chars(&format!("[{}] {title}", plan.fleet.value.name), 128));
+                    resource["properties"]["metadata"]["hoistedFrom"] =
+                        json!(members.iter().map(|m| m.cluster.id()).collect::<Vec<_>>());
+                    hoisted.insert((sub.clone(), name.clone()), resource);
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for p in policies.iter().filter(|p| selected(p.cluster.id())) {
+        let c = &p.cluster.doc.value;
+        let sub = subscription(p);
+        let is_hoisted = |name: &str| hoisted.contains_key(&(sub.clone(), name.to_string()));
+        let mut resources: Vec<Value> = p
+            .assignments
+            .iter()
+            .filter(|(name, _, _)| !is_hoisted(name))
+            .map(|(_, _, r)| r.clone())
+            .collect();
+        for (assignment, exemption) in &p.exemptions {
+            // A hoisted assignment lives in the subscription, deployed before this template.
+            let hoisted_here = is_hoisted(assignment);
+            let id = if hoisted_here {
+                format!("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")
+            } else {
+                format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")
+            };
+            let mut out = Map::new();
+            for key in ["type", "apiVersion", "name"] {
+                out.insert(key.into(), exemption[key].clone());
+            }
+            if !hoisted_here {
+                out.insert("dependsOn".into(), json!([id.clone()]));
+            }
+            let mut properties = Map::new();
+            properties.insert("policyAssignmentId".into(), json!(id));
+            if let Value::Object(rest) = &exemption["properties"] {
+                properties.extend(rest.clone());
+            }
+            out.insert("properties".into(), Value::Object(properties));
+            resources.push(Value::Object(out));
+        }
+        let azure = c.azure.as_ref();
+        let template = json!({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "metadata": {
+                "generatedBy": "fleetgen; do not edit. Change the sources and run `fleetgen render`.",
+                "sources": [sources.files.get(p.cluster.doc.file).path.clone(), "policy-library/".to_string()],
+                "cluster": c.cluster_id.as_str(),
+                "subscriptionId": azure.map(|a| a.subscription_id.as_str()),
+                "resourceGroup": azure.map(|a| a.resource_group.as_str()),
+                "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
+                "deploy": format!(
+                    "az deployment group create --subscription {} --resource-group {} --template-file policy-assignments.json",
+                    azure.map_or("<subscription>", |a| a.subscription_id.as_str()),
+                    azure.map_or("<resource-group>", |a| a.resource_group.as_str())
+                ),
+            },
+            "resources": resources,
+        });
+        files.push((
+            format!("{}/azure/policy-assignments.json", c.cluster_id),
+            to_text(&template),
+        ));
+    }
+    let mut by_subscription: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    for ((sub, _), resource) in &hoisted {
+        by_subscription.entry(sub.as_str()).or_default().push(resource.clone());
+    }
+    for (sub, resources) in by_subscription {
+        let location = policies
+            .iter()
+            .find(|p| subscription(p) == sub)
+            .map_or("eastus", |p| p.cluster.doc.value.region.as_str());
+        let template = json!({
+            "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "metadata": {
+                "generatedBy": "fleetgen; do not edit. Change the sources and run `fleetgen render`.",
+                "sources": ["fleet.yaml", "clusters/", "policy-library/"],
+                "subscriptionId": sub,
+                "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
+                "deploy": format!(
+                    "az deployment sub create --subscription {sub} --location {location} --template-file policy-assignments.json (before the clusters' resource-group templates)"
+                ),
+            },
+            "resources": resources,
+        });
+        files.push((format!("_azure/{sub}/policy-assignments.json"), to_text(&template)));
+    }
+    files
 }
 
 #[cfg(test)]

@@ -105,6 +105,9 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
         problems.append(&mut found);
     }
     tree.files.insert("fleet.yaml".into(), matrix(plan));
+    // Azure Policy is laid out across clusters (hoisting looks at a whole subscription).
+    tree.files
+        .extend(azure::render(sources, plan, &|id| select.cluster(id)));
     let mut problems = group(problems);
     if select.is_all() {
         let used = run.used.lock().unwrap_or_else(|e| e.into_inner());
@@ -365,9 +368,6 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (File
     }
     out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
     out.extend(gitops(run, cluster));
-    if let Some(text) = azure::assignments(sources, plan, cluster) {
-        out.push((format!("{id}/azure/policy-assignments.json"), text));
-    }
     (out, errors)
 }
 

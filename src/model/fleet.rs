@@ -18,7 +18,19 @@ pub struct Fleet {
     pub labels: Labels,
     pub registries: Vec<Registry>,
     #[serde(default)]
+    pub policy: FleetPolicy,
+    #[serde(default)]
     pub defaults: Defaults,
+}
+
+/// How policy outputs are laid out.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetPolicy {
+    /// Write assignments that every AKS cluster of a subscription shares once, at
+    /// subscription scope.
+    #[serde(default)]
+    pub hoist_azure_assignments: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
