@@ -17,6 +17,12 @@ Exit codes:
   2  the input or the command could not be used (unreadable repository, bad YAML, schema
      violation, unknown flag)";
 
+const CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0  rendered/ is exactly what the sources compile to
+  1  it is not (stale, missing, orphaned or hand-edited files), or the sources have errors
+  2  the input or the command could not be used";
+
 /// Compiler and linter for multi-cluster GitOps repositories.
 #[derive(Debug, Parser)]
 #[command(name = "fleetgen", version, about, after_help = EXIT_CODES)]
@@ -72,6 +78,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Check that rendered/ is what the sources compile to (stale, missing, orphaned or
+    /// hand-edited files); writes nothing.
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check {
+        /// The fleet repository (the folder holding fleet.yaml).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// The rendered tree to check [default: <repo>/rendered].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// How to print the result (diagnostics use the same format).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print the JSON Schema of an input kind, or list the kinds.
     #[command(after_help = EXIT_CODES)]
     Schema {
@@ -109,6 +129,10 @@ pub fn run() -> u8 {
             let select = Selection { clusters, apps };
             let explain = explain_values.map(|v| (v[0].clone(), v[1].clone()));
             render(&repo, &out, select, stdout, explain, format, color)
+        }
+        Command::Check { repo, out, format } => {
+            let out = out.unwrap_or_else(|| repo.join("rendered"));
+            check(&repo, &out, format, color)
         }
         Command::Schema { kind } => print_schema(kind.as_deref()),
     }
@@ -310,6 +334,46 @@ fn render(
             2
         }
     }
+}
+
+fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: bool) -> u8 {
+    let tree = match WorkTree::open(repo) {
+        Ok(t) => t,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let (sources, mut diagnostics) = crate::validate(&tree);
+    let mut rendered = None;
+    if diag::exit_code(&diagnostics) == 0 {
+        let (tree, more) = crate::render(&sources, &Selection::default());
+        diagnostics.extend(more);
+        rendered = tree;
+    }
+    diag::sort(&mut diagnostics, &sources.files);
+    if !diagnostics.is_empty() {
+        eprint!("{}", diag::render(&diagnostics, &sources.files, format, color, width()));
+    }
+    let Some(rendered) = rendered else {
+        return diag::exit_code(&diagnostics).max(1);
+    };
+    let on_disk = match crate::write::read_tree(out) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", out.display());
+            return 2;
+        }
+    };
+    let drifts = crate::check::compare(&rendered, &on_disk);
+    let shown = out.display().to_string();
+    let shown = shown.strip_prefix("./").unwrap_or(&shown);
+    match (format, drifts.is_empty()) {
+        (Format::Json, _) => print(&crate::check::json(&drifts)),
+        (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.files.len())),
+        (_, false) => print(&crate::check::text(&drifts, shown)),
+    }
+    u8::from(!drifts.is_empty())
 }
 
 fn explain_values(

@@ -12,6 +12,7 @@
 //!
 //! Every problem is a [`diag::Diagnostic`] with a stable code, located in its source file.
 
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;

@@ -132,7 +132,8 @@ fn every_snapshot_belongs_to_a_test() {
             assert!(fixture.is_dir(), "snapshot {name} has no fixture");
         } else {
             assert!(
-                (name.starts_with("cli__") || name.starts_with("render__")) && name.ends_with(".snap"),
+                (name.starts_with("cli__") || name.starts_with("render__") || name.starts_with("check__"))
+                    && name.ends_with(".snap"),
                 "unexpected file in tests/snapshots: {name}"
             );
         }

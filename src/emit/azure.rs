@@ -26,23 +26,13 @@ use crate::resolve::plan::{ClusterPlan, Plan};
 
 pub const API_VERSION: &str = "2024-04-01";
 
-/// A short, stable hash (FNV-1a, 64 bits) for names that must be cut.
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// `fg-<id>`, at most 64 characters.
 pub fn assignment_name(intent_id: &str) -> String {
     let name = format!("fg-{intent_id}");
     if name.len() <= 64 {
         return name;
     }
-    format!("{}-{:08x}", &name[..55], fnv(intent_id) as u32)
+    format!("{}-{:08x}", &name[..55], super::fnv1a64(intent_id) as u32)
 }
 
 fn take_chars(s: &str, n: usize) -> String {

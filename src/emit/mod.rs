@@ -61,6 +61,44 @@ impl Selection {
 
 const HEADER: &str = "# Rendered by fleetgen; do not edit. Change the sources and run `fleetgen render`.\n";
 
+/// The 64-bit FNV-1a hash of `s`: stable across machines and versions, for names and digests.
+pub fn fnv1a64(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+const DIGEST: &str = "# digest: fnv1a64:";
+
+/// Splits a rendered YAML file into its leading comment lines and its body.
+fn split_header(text: &str) -> (&str, &str) {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if !line.starts_with('#') {
+            break;
+        }
+        at += line.len();
+    }
+    text.split_at(at)
+}
+
+/// Adds a digest of the body to a rendered YAML file's header, so that `fleetgen check` can
+/// tell a hand edit (body and digest disagree) from a stale render.
+pub fn seal(text: &str) -> String {
+    let (header, body) = split_header(text);
+    format!("{header}{DIGEST}{:016x}\n{body}", fnv1a64(body))
+}
+
+/// Whether a sealed file's body still matches its digest; `None` when it has no digest.
+pub fn intact(text: &str) -> Option<bool> {
+    let (header, body) = split_header(text);
+    let recorded = header.lines().find_map(|l| l.strip_prefix(DIGEST))?;
+    Some(recorded == format!("{:016x}", fnv1a64(body)))
+}
+
 fn header(sources: &[String]) -> String {
     format!("{HEADER}# sources: {}\n", sources.join(", "))
 }
@@ -108,6 +146,11 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
     // Azure Policy is laid out across clusters (hoisting looks at a whole subscription).
     tree.files
         .extend(azure::render(sources, plan, &|id| select.cluster(id)));
+    for (path, text) in tree.files.iter_mut() {
+        if path.ends_with(".yaml") {
+            *text = seal(text);
+        }
+    }
     let mut problems = group(problems);
     if select.is_all() {
         let used = run.used.lock().unwrap_or_else(|e| e.into_inner());

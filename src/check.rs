@@ -1,0 +1,176 @@
+//! `fleetgen check`: compare the tree the sources compile to with the one on disk, and say
+//! what differs. Writes nothing.
+//!
+//! - missing: a file the render would write that is not on disk;
+//! - orphaned: a file on disk that no cluster or app produces any more;
+//! - stale: a file whose content differs (the sources changed and nobody re-rendered);
+//! - edited by hand: a file whose body no longer matches the digest in its own header.
+
+use similar::TextDiff;
+
+use crate::emit::{self, RenderedTree};
+
+/// How a file on disk differs from the render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Missing,
+    Orphaned,
+    Stale,
+    EditedByHand,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Missing => "missing",
+            Status::Orphaned => "orphaned",
+            Status::Stale => "stale",
+            Status::EditedByHand => "edited by hand",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Drift {
+    pub path: String,
+    pub status: Status,
+    /// A unified diff from the file on disk to the rendered one (empty for orphans).
+    pub diff: String,
+}
+
+/// Lines of diff shown per file.
+pub const DIFF_LINES: usize = 40;
+
+fn unified(path: &str, old: &str, new: &str) -> String {
+    let diff = TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path} (on disk)"), &format!("b/{path} (rendered)"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= DIFF_LINES {
+        return text;
+    }
+    let mut cut = lines[..DIFF_LINES].join("\n");
+    cut.push_str(&format!("\n… {} more lines of diff\n", lines.len() - DIFF_LINES));
+    cut
+}
+
+/// What differs between the render (`expected`) and the disk (`actual`), in path order.
+pub fn compare(expected: &RenderedTree, actual: &RenderedTree) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for (path, want) in &expected.files {
+        match actual.files.get(path) {
+            None => out.push(Drift {
+                path: path.clone(),
+                status: Status::Missing,
+                diff: unified(path, "", want),
+            }),
+            Some(have) if have != want => out.push(Drift {
+                path: path.clone(),
+                status: if emit::intact(have) == Some(false) {
+                    Status::EditedByHand
+                } else {
+                    Status::Stale
+                },
+                diff: unified(path, have, want),
+            }),
+            Some(_) => {}
+        }
+    }
+    for path in actual.files.keys().filter(|p| !expected.files.contains_key(*p)) {
+        out.push(Drift {
+            path: path.clone(),
+            status: Status::Orphaned,
+            diff: String::new(),
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The report for people.
+pub fn text(drifts: &[Drift], out: &str) -> String {
+    let mut text = String::new();
+    for d in drifts {
+        text.push_str(&format!("{}: {out}/{}\n", d.status.as_str(), d.path));
+        match d.status {
+            Status::EditedByHand => {
+                text.push_str("  the file was changed after fleetgen wrote it; change the sources instead\n")
+            }
+            Status::Orphaned => text.push_str("  no cluster or app produces this file any more\n"),
+            _ => {}
+        }
+        for line in d.diff.lines() {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    let count = |s: Status| drifts.iter().filter(|d| d.status == s).count();
+    text.push_str(&format!(
+        "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned\nrun `fleetgen render` to bring it up to date\n",
+        count(Status::Stale),
+        count(Status::EditedByHand),
+        count(Status::Missing),
+        count(Status::Orphaned),
+    ));
+    text
+}
+
+/// The report for machines: one object per file.
+pub fn json(drifts: &[Drift]) -> String {
+    let items: Vec<serde_json::Value> = drifts
+        .iter()
+        .map(|d| serde_json::json!({"path": d.path, "status": d.status.as_str(), "diff": d.diff}))
+        .collect();
+    let mut s = serde_json::to_string_pretty(&items).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn tells_stale_from_edited_by_hand() {
+        let old_render = emit::seal("# Rendered by fleetgen\na: 1\n");
+        let new_render = emit::seal("# Rendered by fleetgen\na: 2\n");
+        let hand = old_render.replace("a: 1", "a: 3");
+        let expected = tree(&[("x.yaml", &new_render), ("y.yaml", &new_render), ("new.yaml", "n\n")]);
+        let actual = tree(&[("x.yaml", &old_render), ("y.yaml", &hand), ("gone.yaml", "g\n")]);
+        let d = compare(&expected, &actual);
+        let got: Vec<(&str, &Status)> = d.iter().map(|d| (d.path.as_str(), &d.status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("gone.yaml", &Status::Orphaned),
+                ("new.yaml", &Status::Missing),
+                ("x.yaml", &Status::Stale),
+                ("y.yaml", &Status::EditedByHand),
+            ]
+        );
+        assert!(
+            d[2].diff.contains("-a: 1") && d[2].diff.contains("+a: 2"),
+            "{}",
+            d[2].diff
+        );
+        assert!(compare(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn long_diffs_are_cut() {
+        let old: String = (0..200).map(|i| format!("line {i}\n")).collect();
+        let d = unified("f", &old, "");
+        assert!(d.lines().count() <= DIFF_LINES + 1);
+        assert!(d.contains("more lines of diff"));
+    }
+}

@@ -1,0 +1,110 @@
+//! `fleetgen check`: the committed tree against what the sources compile to.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fleetgen() -> Command {
+    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
+    cmd.env("COLUMNS", "80")
+        .env_remove("NO_COLOR")
+        .env("FLEETGEN_TODAY", "2026-11-22");
+    cmd
+}
+
+fn run(repo: &Path, command: &str, extra: &[&str]) -> Output {
+    fleetgen()
+        .args([command, "--color", "never", "--repo"])
+        .arg(repo)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn base_fleet() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("tests/fixtures/base");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let target = dir.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    dir
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_up_to_date_tree_passes_and_nothing_is_written() {
+    let fleet = base_fleet();
+    assert_eq!(run(fleet.path(), "render", &[]).status.code(), Some(0));
+    let before = fs::read_dir(fleet.path()).unwrap().count();
+    let out = run(fleet.path(), "check", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("is up to date"), "{}", stdout(&out));
+    assert_eq!(fs::read_dir(fleet.path()).unwrap().count(), before);
+}
+
+#[test]
+fn stale_missing_orphaned_and_hand_edited_files_are_each_reported() {
+    let fleet = base_fleet();
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let rendered = repo.join("rendered");
+    // Stale: a source changed without a new render.
+    let app = repo.join("apps/api/app.yaml");
+    let text = fs::read_to_string(&app)
+        .unwrap()
+        .replace("minReplicasPerRegion: 3", "minReplicasPerRegion: 4");
+    fs::write(&app, text).unwrap();
+    // Edited by hand.
+    let hpa = rendered.join("useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml");
+    let text = fs::read_to_string(&hpa)
+        .unwrap()
+        .replace("maxReplicas: 10", "maxReplicas: 50");
+    fs::write(&hpa, text).unwrap();
+    // Missing, and orphaned.
+    fs::remove_file(rendered.join("eastus-prod-01/apps/web/service-web.yaml")).unwrap();
+    fs::create_dir_all(rendered.join("retired-cluster/apps/web")).unwrap();
+    fs::write(rendered.join("retired-cluster/apps/web/deployment-web.yaml"), "# old\n").unwrap();
+    let before = fs::read(&hpa).unwrap();
+
+    let out = run(repo, "check", &[]);
+    let report = stdout(&out).replace(&repo.display().to_string(), "<repo>");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    insta::assert_snapshot!("check_drift", report);
+    assert_eq!(fs::read(&hpa).unwrap(), before, "check wrote");
+
+    let out = run(repo, "check", &["--format", "json"]);
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    for s in ["stale", "edited by hand", "missing", "orphaned"] {
+        assert!(statuses.contains(&s), "{s} not in {statuses:?}");
+    }
+    // A render fixes all of it.
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+}
+
+#[test]
+fn the_bundled_fleet_is_up_to_date() {
+    let out = run(&root(), "check", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
