@@ -35,6 +35,14 @@ struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    Text,
+    /// Sized for a pull-request comment (at most 65,536 characters).
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Color {
     Auto,
     Always,
@@ -92,6 +100,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Show what a change does to each cluster: compile the fleet at two git revisions (or a
+    /// revision and the working tree) and compare the rendered trees. Reads git objects only.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        /// REV1 [REV2]: compare REV1 (default HEAD, or --base) with REV2 (default the working tree).
+        #[arg(num_args = 0..=2, value_name = "REV")]
+        revs: Vec<String>,
+        /// The revision to compare against, e.g. `origin/main` in CI (same as giving REV1).
+        #[arg(long, conflicts_with = "revs")]
+        base: Option<String>,
+        /// The fleet repository (the folder holding fleet.yaml), inside a git repository.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// How to print the diff.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Only this cluster (repeatable).
+        #[arg(long = "cluster", value_name = "ID")]
+        clusters: Vec<String>,
+        /// Only this app (repeatable).
+        #[arg(long = "app", value_name = "NAME")]
+        apps: Vec<String>,
+    },
     /// Print the JSON Schema of an input kind, or list the kinds.
     #[command(after_help = EXIT_CODES)]
     Schema {
@@ -133,6 +164,27 @@ pub fn run() -> u8 {
         Command::Check { repo, out, format } => {
             let out = out.unwrap_or_else(|| repo.join("rendered"));
             check(&repo, &out, format, color)
+        }
+        Command::Diff {
+            revs,
+            base,
+            repo,
+            format,
+            clusters,
+            apps,
+        } => {
+            let from = base
+                .or_else(|| revs.first().cloned())
+                .unwrap_or_else(|| "HEAD".to_string());
+            let to = revs.get(1).cloned();
+            diff(
+                &repo,
+                &from,
+                to.as_deref(),
+                format,
+                &Selection { clusters, apps },
+                color,
+            )
         }
         Command::Schema { kind } => print_schema(kind.as_deref()),
     }
@@ -374,6 +426,107 @@ fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: b
         (_, false) => print(&crate::check::text(&drifts, shown)),
     }
     u8::from(!drifts.is_empty())
+}
+
+/// App name → (owner team, criticality), for the diff summary.
+type AppOwners = std::collections::BTreeMap<String, (String, String)>;
+
+/// Compiles one side of a diff; on errors, prints them (with the side's name) and gives None.
+fn compile_side(
+    files: &dyn crate::load::files::Files,
+    side: &str,
+    color: bool,
+) -> Option<(crate::emit::RenderedTree, AppOwners)> {
+    let (sources, mut diagnostics) = crate::validate(files);
+    let mut tree = None;
+    if diag::exit_code(&diagnostics) == 0 {
+        let (t, more) = crate::render(&sources, &Selection::default());
+        diagnostics.extend(more);
+        tree = t;
+    }
+    diag::sort(&mut diagnostics, &sources.files);
+    let Some(tree) = tree else {
+        eprintln!("error: the sources at {side} do not compile:");
+        eprint!(
+            "{}",
+            diag::render(&diagnostics, &sources.files, Format::Text, color, width())
+        );
+        return None;
+    };
+    let apps = sources
+        .apps
+        .iter()
+        .map(|a| {
+            let app = &a.value.application;
+            (
+                app.name.to_string(),
+                (app.owner.to_string(), app.criticality.to_string()),
+            )
+        })
+        .collect();
+    Some((tree, apps))
+}
+
+fn diff(
+    repo: &std::path::Path,
+    from: &str,
+    to: Option<&str>,
+    format: DiffFormat,
+    select: &Selection,
+    color: bool,
+) -> u8 {
+    let old_files = match crate::load::git::GitRevision::open(repo, from) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let Some((old, mut apps)) = compile_side(&old_files, &format!("`{from}`"), color) else {
+        return 1;
+    };
+    let (new, to_name) = match to {
+        Some(rev) => {
+            let files = match crate::load::git::GitRevision::open(repo, rev) {
+                Ok(r) => r,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return 2;
+                }
+            };
+            (compile_side(&files, &format!("`{rev}`"), color), rev.to_string())
+        }
+        None => {
+            let files = match WorkTree::open(repo) {
+                Ok(t) => t,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return 2;
+                }
+            };
+            (
+                compile_side(&files, "the working tree", color),
+                "working tree".to_string(),
+            )
+        }
+    };
+    let Some((new, new_apps)) = new else {
+        return 1;
+    };
+    apps.extend(new_apps);
+    let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new)
+        .into_iter()
+        .filter(|c| select.clusters.is_empty() || select.clusters.contains(&c.cluster))
+        .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
+        .collect();
+    let summary = crate::diff::summary(&changes, &old, &new, &apps);
+    let text = match format {
+        DiffFormat::Text => crate::diff::text(&changes, &summary, from, &to_name),
+        DiffFormat::Markdown => crate::diff::markdown(&changes, &summary, from, &to_name, 65_536),
+        DiffFormat::Json => crate::diff::json(&changes, &summary, from, &to_name),
+    };
+    print(&text);
+    0
 }
 
 fn explain_values(

@@ -3,6 +3,7 @@
 //! reported; a bad file is left out of [`Sources`] and the others are still read.
 
 pub mod files;
+pub mod git;
 pub mod yaml;
 
 use serde::de::DeserializeOwned;

@@ -1,0 +1,434 @@
+//! `fleetgen diff`: what a change does to each cluster, from two rendered trees.
+//!
+//! Semantic where it matters: a file whose data is the same (keys re-ordered, comments or
+//! the digest changed) is no change. Output is grouped by cluster, then app, with a summary
+//! first; markdown is sized for a pull-request comment.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use similar::TextDiff;
+
+use crate::emit::RenderedTree;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Modified => "modified",
+        }
+    }
+    fn mark(self) -> char {
+        match self {
+            Change::Added => 'A',
+            Change::Removed => 'D',
+            Change::Modified => 'M',
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub path: String,
+    /// The cluster folder (or `fleet.yaml`, `_azure`).
+    pub cluster: String,
+    pub app: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub change: Change,
+    pub diff: String,
+    pub added_lines: usize,
+    pub removed_lines: usize,
+}
+
+/// What a file holds, without its comment header, for a semantic comparison.
+fn data(path: &str, text: &str) -> Option<Value> {
+    if path.ends_with(".json") {
+        return serde_json::from_str(text).ok();
+    }
+    serde_saphyr::from_str::<Value>(text).ok()
+}
+
+fn body(text: &str) -> &str {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if !line.starts_with('#') {
+            break;
+        }
+        at += line.len();
+    }
+    &text[at..]
+}
+
+fn describe(path: &str, text: &str) -> (String, Option<String>, Option<String>, Option<String>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    let cluster = parts[0].to_string();
+    let app = match parts.as_slice() {
+        [_, "apps", app, ..] => Some(app.to_string()),
+        _ => None,
+    };
+    let value = data(path, body(text));
+    let field = |k: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let name = value
+        .as_ref()
+        .and_then(|v| v.get("metadata"))
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    (cluster, app, field("kind"), name)
+}
+
+/// Every file that differs between `old` and `new`, in path order.
+pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
+    let paths: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
+    let mut out = Vec::new();
+    for path in paths {
+        let (a, b) = (old.files.get(path), new.files.get(path));
+        let change = match (a, b) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Removed,
+            (Some(x), Some(y)) => {
+                let (bx, by) = (body(x), body(y));
+                let same = bx == by || matches!((data(path, bx), data(path, by)), (Some(p), Some(q)) if p == q);
+                if same {
+                    continue;
+                }
+                Change::Modified
+            }
+            (None, None) => continue,
+        };
+        let before = a.map_or("", |t| body(t));
+        let after = b.map_or("", |t| body(t));
+        let text_diff = TextDiff::from_lines(before, after);
+        let (mut plus, mut minus) = (0, 0);
+        for op in text_diff.iter_all_changes() {
+            match op.tag() {
+                similar::ChangeTag::Insert => plus += 1,
+                similar::ChangeTag::Delete => minus += 1,
+                similar::ChangeTag::Equal => {}
+            }
+        }
+        let diff = text_diff
+            .unified_diff()
+            .context_radius(2)
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string();
+        let (cluster, app, kind, name) = describe(path, b.or(a).map_or("", |s| s.as_str()));
+        out.push(FileChange {
+            path: path.clone(),
+            cluster,
+            app,
+            kind,
+            name,
+            change,
+            diff,
+            added_lines: plus,
+            removed_lines: minus,
+        });
+    }
+    out
+}
+
+/// (app, cluster) pairs of a tree's placement matrix.
+fn placements(tree: &RenderedTree) -> BTreeSet<(String, String)> {
+    let Some(value) = tree.files.get("fleet.yaml").and_then(|t| data("fleet.yaml", body(t))) else {
+        return BTreeSet::new();
+    };
+    value["placements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["app"].as_str()?.to_string(), p["cluster"].as_str()?.to_string())))
+        .collect()
+}
+
+/// The figures at the head of every report.
+pub struct Summary {
+    pub clusters: BTreeSet<String>,
+    pub added: usize,
+    pub removed: usize,
+    pub modified: usize,
+    pub plus: usize,
+    pub minus: usize,
+    pub teams: BTreeSet<String>,
+    pub criticality: BTreeSet<String>,
+    pub appeared: Vec<(String, String)>,
+    pub disappeared: Vec<(String, String)>,
+}
+
+/// `apps`: app name → (owner, criticality), from both revisions.
+pub fn summary(
+    changes: &[FileChange],
+    old: &RenderedTree,
+    new: &RenderedTree,
+    apps: &BTreeMap<String, (String, String)>,
+) -> Summary {
+    let count = |c: Change| changes.iter().filter(|f| f.change == c).count();
+    let (before, after) = (placements(old), placements(new));
+    let mut s = Summary {
+        clusters: changes
+            .iter()
+            .map(|c| c.cluster.clone())
+            .filter(|c| !c.ends_with(".yaml") && !c.starts_with('_'))
+            .collect(),
+        added: count(Change::Added),
+        removed: count(Change::Removed),
+        modified: count(Change::Modified),
+        plus: changes.iter().map(|c| c.added_lines).sum(),
+        minus: changes.iter().map(|c| c.removed_lines).sum(),
+        teams: BTreeSet::new(),
+        criticality: BTreeSet::new(),
+        appeared: after.difference(&before).cloned().collect(),
+        disappeared: before.difference(&after).cloned().collect(),
+    };
+    for c in changes {
+        if let Some((owner, tier)) = c.app.as_ref().and_then(|a| apps.get(a)) {
+            s.teams.insert(owner.clone());
+            s.criticality.insert(tier.clone());
+        }
+    }
+    s
+}
+
+fn list(set: &BTreeSet<String>) -> String {
+    if set.is_empty() {
+        "none".to_string()
+    } else {
+        set.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn summary_lines(s: &Summary) -> Vec<String> {
+    let mut lines = vec![
+        format!("clusters changed: {}", s.clusters.len()),
+        format!(
+            "files: {} added, {} removed, {} modified (+{} −{} lines)",
+            s.added, s.removed, s.modified, s.plus, s.minus
+        ),
+        format!("owner teams touched: {}", list(&s.teams)),
+        format!("criticality tiers touched: {}", list(&s.criticality)),
+    ];
+    for (verb, list) in [("appeared", &s.appeared), ("disappeared", &s.disappeared)] {
+        if !list.is_empty() {
+            let items: Vec<String> = list.iter().map(|(a, c)| format!("`{a}` → `{c}`")).collect();
+            lines.push(format!("placements {verb}: {}", items.join(", ")));
+        }
+    }
+    lines
+}
+
+/// Lines of diff shown per file.
+pub const DIFF_LINES: usize = 60;
+
+fn capped(diff: &str, max: usize) -> String {
+    let lines: Vec<&str> = diff.lines().collect();
+    if lines.len() <= max {
+        return diff.to_string();
+    }
+    format!("{}\n… {} more lines\n", lines[..max].join("\n"), lines.len() - max)
+}
+
+fn by_cluster(changes: &[FileChange]) -> BTreeMap<&str, Vec<&FileChange>> {
+    let mut groups: BTreeMap<&str, Vec<&FileChange>> = BTreeMap::new();
+    for c in changes {
+        groups.entry(c.cluster.as_str()).or_default().push(c);
+    }
+    for files in groups.values_mut() {
+        files.sort_by(|a, b| (&a.app, &a.path).cmp(&(&b.app, &b.path)));
+    }
+    groups
+}
+
+/// The report for a terminal.
+pub fn text(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String {
+    let mut out = format!("fleetgen diff {from} → {to}\n");
+    for line in summary_lines(s) {
+        out.push_str(&format!("  {}\n", line.replace('`', "")));
+    }
+    for (cluster, files) in by_cluster(changes) {
+        out.push_str(&format!("\n{cluster}\n"));
+        for f in files {
+            out.push_str(&format!(
+                "  {} {} (+{} −{})\n",
+                f.change.mark(),
+                f.path,
+                f.added_lines,
+                f.removed_lines
+            ));
+            for line in capped(&f.diff, DIFF_LINES).lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    if changes.is_empty() {
+        out.push_str("no change to any rendered file\n");
+    }
+    out
+}
+
+/// A pull-request comment: never longer than `limit` characters, the summary always there,
+/// each cluster folded, truncated with a note when the change is too big.
+pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, limit: usize) -> String {
+    let mut out = format!("## fleetgen diff `{from}` → `{to}`\n\n");
+    for line in summary_lines(s) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    if changes.is_empty() {
+        out.push_str("\nNo change to any rendered file.\n");
+        return out;
+    }
+    out.push('\n');
+    let groups = by_cluster(changes);
+    let total = groups.len();
+    let note = |shown: usize| {
+        format!(
+            "\n_{} of {total} clusters shown; the comment is limited to {limit} characters. Run `fleetgen diff {from} {to}` for the rest._\n",
+            shown
+        )
+    };
+    let reserve = note(total).chars().count() + 16;
+    let mut shown = 0;
+    for (cluster, files) in &groups {
+        let (plus, minus): (usize, usize) = (
+            files.iter().map(|f| f.added_lines).sum(),
+            files.iter().map(|f| f.removed_lines).sum(),
+        );
+        let mut section = format!(
+            "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus})</summary>\n\n",
+            files.len()
+        );
+        for f in files {
+            section.push_str(&format!(
+                "**{}** `{}`\n\n```diff\n{}```\n\n",
+                f.change.as_str(),
+                f.path,
+                capped(&f.diff, DIFF_LINES).replace("```", "'''")
+            ));
+        }
+        section.push_str("</details>\n");
+        let mut used = out.chars().count();
+        if used + section.chars().count() + reserve > limit {
+            // Try the cluster with its file list only.
+            let mut short = format!(
+                "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus}), diff omitted</summary>\n\n",
+                files.len()
+            );
+            for f in files {
+                short.push_str(&format!("- {} `{}`\n", f.change.as_str(), f.path));
+            }
+            short.push_str("</details>\n");
+            used = out.chars().count();
+            if used + short.chars().count() + reserve > limit {
+                break;
+            }
+            out.push_str(&short);
+        } else {
+            out.push_str(&section);
+        }
+        shown += 1;
+    }
+    if shown < total {
+        out.push_str(&note(shown));
+    }
+    out
+}
+
+/// The report for machines: every changed object.
+pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String {
+    let items: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({
+                "cluster": c.cluster, "app": c.app, "kind": c.kind, "name": c.name,
+                "path": c.path, "change": c.change.as_str(),
+                "addedLines": c.added_lines, "removedLines": c.removed_lines, "diff": c.diff,
+            })
+        })
+        .collect();
+    let pair = |list: &Vec<(String, String)>| -> Vec<Value> {
+        list.iter().map(|(a, c)| json!({"app": a, "cluster": c})).collect()
+    };
+    let value = json!({
+        "from": from,
+        "to": to,
+        "summary": {
+            "clustersChanged": s.clusters.iter().collect::<Vec<_>>(),
+            "filesAdded": s.added, "filesRemoved": s.removed, "filesModified": s.modified,
+            "linesAdded": s.plus, "linesRemoved": s.minus,
+            "teams": s.teams.iter().collect::<Vec<_>>(),
+            "criticality": s.criticality.iter().collect::<Vec<_>>(),
+            "placementsAppeared": pair(&s.appeared),
+            "placementsDisappeared": pair(&s.disappeared),
+        },
+        "changes": items,
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> RenderedTree {
+        RenderedTree {
+            files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn reordered_keys_and_new_headers_are_no_change() {
+        let old = tree(&[(
+            "c/apps/a/x.yaml",
+            "# digest: 1\nkind: Service\nmetadata:\n  name: a\nspec: {b: 1, c: 2}\n",
+        )]);
+        let new = tree(&[(
+            "c/apps/a/x.yaml",
+            "# digest: 2\nmetadata:\n  name: a\nkind: Service\nspec:\n  c: 2\n  b: 1\n",
+        )]);
+        assert!(compare(&old, &new).is_empty());
+        let changed = tree(&[(
+            "c/apps/a/x.yaml",
+            "kind: Service\nmetadata:\n  name: a\nspec: {b: 2, c: 2}\n",
+        )]);
+        let c = compare(&old, &changed);
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            (c[0].cluster.as_str(), c[0].app.as_deref(), c[0].kind.as_deref()),
+            ("c", Some("a"), Some("Service"))
+        );
+    }
+
+    #[test]
+    fn markdown_fits_the_limit_and_keeps_the_summary() {
+        let mut old = RenderedTree::default();
+        let mut new = RenderedTree::default();
+        for c in 0..300 {
+            let body: String = (0..50).map(|i| format!("k{i}: {c}\n")).collect();
+            old.files.insert(format!("cluster-{c:03}/apps/a/x.yaml"), body.clone());
+            new.files
+                .insert(format!("cluster-{c:03}/apps/a/x.yaml"), body.replace(": ", ": v"));
+        }
+        let changes = compare(&old, &new);
+        let s = summary(&changes, &old, &new, &BTreeMap::new());
+        let md = markdown(&changes, &s, "HEAD", "working tree", 65_536);
+        assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+        assert!(md.contains("clusters changed: 300"));
+        assert!(md.contains("clusters shown"));
+    }
+}

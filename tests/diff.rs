@@ -1,0 +1,170 @@
+//! `fleetgen diff` over small git repositories built with git2.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use git2::{Repository, Signature};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fleetgen() -> Command {
+    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
+    cmd.env("COLUMNS", "80")
+        .env_remove("NO_COLOR")
+        .env("FLEETGEN_TODAY", "2026-11-22");
+    cmd
+}
+
+fn diff(repo: &Path, args: &[&str]) -> Output {
+    fleetgen()
+        .args(["diff", "--color", "never", "--repo"])
+        .arg(repo)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn commit(repo: &Repository, message: &str) {
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::new("fleetgen test", "test@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
+}
+
+/// The base fixture fleet, committed; then `web` scaled up, committed.
+fn two_commits() -> (tempfile::TempDir, Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("tests/fixtures/base");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let target = dir.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let repo = Repository::init(dir.path()).unwrap();
+    commit(&repo, "base");
+    let app = dir.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(
+        &app,
+        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
+    )
+    .unwrap();
+    commit(&repo, "scale web");
+    (dir, repo)
+}
+
+#[test]
+fn a_change_is_summarised_and_grouped_by_cluster() {
+    let (dir, _repo) = two_commits();
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("fleetgen diff HEAD~1 → HEAD\n"), "{text}");
+    assert!(text.contains("clusters changed: 3"), "{text}");
+    assert!(text.contains("owner teams touched: web-team"), "{text}");
+    assert!(text.contains("criticality tiers touched: tier-1"), "{text}");
+    assert!(
+        text.contains("-  maxReplicas: 10\n") || text.contains("-  maxReplicas: 10"),
+        "{text}"
+    );
+    assert!(text.contains("+  maxReplicas: 20"), "{text}");
+    // Grouped: every cluster heading comes before its files.
+    let eastus = text.find("\neastus-prod-01\n").unwrap();
+    assert!(
+        text[eastus..].contains("M eastus-prod-01/apps/web/horizontalpodautoscaler-web.yaml"),
+        "{text}"
+    );
+    // The working tree was never touched.
+    let repo = Repository::open(dir.path()).unwrap();
+    let status = repo.statuses(None).unwrap();
+    assert_eq!(status.iter().filter(|s| !s.status().is_ignored()).count(), 0);
+}
+
+#[test]
+fn a_revision_against_itself_is_no_change() {
+    let (dir, _repo) = two_commits();
+    let out = diff(dir.path(), &["HEAD", "HEAD"]);
+    assert!(
+        stdout(&out).contains("no change to any rendered file"),
+        "{}",
+        stdout(&out)
+    );
+    // Default: HEAD against the (clean) working tree.
+    let out = diff(dir.path(), &[]);
+    assert!(
+        stdout(&out).contains("fleetgen diff HEAD → working tree"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("no change to any rendered file"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn json_lists_every_changed_object_and_markdown_folds_clusters() {
+    let (dir, _repo) = two_commits();
+    let out = diff(dir.path(), &["--base", "HEAD~1", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = value["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "HorizontalPodAutoscaler" && c["app"] == "web" && c["change"] == "modified")
+    );
+    assert_eq!(value["summary"]["clustersChanged"].as_array().unwrap().len(), 3);
+    let out = diff(
+        dir.path(),
+        &["HEAD~1", "HEAD", "--format", "markdown", "--cluster", "useast1-prod-01"],
+    );
+    let md = stdout(&out);
+    assert!(md.contains("<details><summary><code>useast1-prod-01</code>"), "{md}");
+    assert!(!md.contains("<code>eastus-prod-01</code>"), "{md}");
+}
+
+#[test]
+fn a_revision_that_does_not_compile_is_reported_with_its_diagnostics() {
+    let (dir, repo) = two_commits();
+    fs::write(
+        dir.path().join("clusters/eastus-prod-01.yaml"),
+        "clusterId: [unclosed\n",
+    )
+    .unwrap();
+    commit(&repo, "break a cluster");
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the sources at `HEAD` do not compile"), "{err}");
+    assert!(err.contains("clusters/eastus-prod-01.yaml"), "{err}");
+    let out = diff(dir.path(), &["no-such-revision"]);
+    assert_eq!(out.status.code(), Some(2));
+}
