@@ -191,12 +191,8 @@ pub fn run() -> u8 {
 }
 
 fn validate(repo: &std::path::Path, format: Format, color: bool) -> u8 {
-    let tree = match WorkTree::open(repo) {
-        Ok(t) => t,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return 2;
-        }
+    let Some(tree) = open_repo(repo) else {
+        return 2;
     };
     let (sources, diagnostics) = crate::validate(&tree);
     let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80);
@@ -216,6 +212,13 @@ fn validate(repo: &std::path::Path, format: Format, color: bool) -> u8 {
     }
     print(&text);
     diag::exit_code(&diagnostics)
+}
+
+/// Opens the working tree, or says why not.
+fn open_repo(repo: &std::path::Path) -> Option<WorkTree> {
+    WorkTree::open(repo)
+        .map_err(|message| eprintln!("error: {message}"))
+        .ok()
 }
 
 fn width() -> usize {
@@ -257,12 +260,8 @@ fn render(
     format: Format,
     color: bool,
 ) -> u8 {
-    let tree = match WorkTree::open(repo) {
-        Ok(t) => t,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return 2;
-        }
+    let Some(tree) = open_repo(repo) else {
+        return 2;
     };
     let (sources, mut diagnostics) = crate::validate(&tree);
     let report = |diagnostics: &[crate::diag::Diagnostic]| {
@@ -389,12 +388,8 @@ fn render(
 }
 
 fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: bool) -> u8 {
-    let tree = match WorkTree::open(repo) {
-        Ok(t) => t,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return 2;
-        }
+    let Some(tree) = open_repo(repo) else {
+        return 2;
     };
     let (sources, mut diagnostics) = crate::validate(&tree);
     let mut rendered = None;

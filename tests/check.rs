@@ -1,22 +1,12 @@
 //! `fleetgen check`: the committed tree against what the sources compile to.
 
+mod common;
+
+use common::{fleet_with, fleetgen, root};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
-
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fleetgen() -> Command {
-    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
-    cmd.env("COLUMNS", "80")
-        .env_remove("NO_COLOR")
-        .env("FLEETGEN_TODAY", "2026-11-22");
-    cmd
-}
 
 fn run(repo: &Path, command: &str, extra: &[&str]) -> Output {
     fleetgen()
@@ -27,28 +17,13 @@ fn run(repo: &Path, command: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn base_fleet() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let from = root().join("tests/fixtures/base");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let target = dir.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-    dir
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn an_up_to_date_tree_passes_and_nothing_is_written() {
-    let fleet = base_fleet();
+    let fleet = fleet_with(None);
     assert_eq!(run(fleet.path(), "render", &[]).status.code(), Some(0));
     let before = fs::read_dir(fleet.path()).unwrap().count();
     let out = run(fleet.path(), "check", &[]);
@@ -59,7 +34,7 @@ fn an_up_to_date_tree_passes_and_nothing_is_written() {
 
 #[test]
 fn stale_missing_orphaned_and_hand_edited_files_are_each_reported() {
-    let fleet = base_fleet();
+    let fleet = fleet_with(None);
     let repo = fleet.path();
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     let rendered = repo.join("rendered");

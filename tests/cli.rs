@@ -4,33 +4,13 @@
 //! `tests/fixtures/base/`; each case breaks one thing, and its diagnostic (rendered without
 //! colour at width 80) is kept as a snapshot in `tests/snapshots/`.
 
+mod common;
+
+use common::{copy_tree, fleetgen, report, root};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
-
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fleetgen() -> Command {
-    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
-    cmd.env("COLUMNS", "80").env_remove("NO_COLOR");
-    cmd
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A temporary fleet: the base fixture with `case`'s files laid over it.
 fn fleet_with(case: Option<&str>) -> tempfile::TempDir {
@@ -49,15 +29,6 @@ fn validate(repo: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn report(out: &Output) -> String {
-    format!(
-        "exit: {}\n{}{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn cases() -> Vec<String> {

@@ -1,23 +1,14 @@
 //! `fleetgen diff` over small git repositories built with git2.
 
+mod common;
+
+use common::{copy_tree, fleetgen, root};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use git2::{Repository, Signature};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fleetgen() -> Command {
-    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
-    cmd.env("COLUMNS", "80")
-        .env_remove("NO_COLOR")
-        .env("FLEETGEN_TODAY", "2026-11-22");
-    cmd
-}
 
 fn diff(repo: &Path, args: &[&str]) -> Output {
     fleetgen()
@@ -52,16 +43,7 @@ fn commit(repo: &Repository, message: &str) {
 /// The base fixture fleet, committed; then `web` scaled up, committed.
 fn two_commits() -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();
-    let from = root().join("tests/fixtures/base");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let target = dir.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
     let repo = Repository::init(dir.path()).unwrap();
     commit(&repo, "base");
     let app = dir.path().join("apps/web/app.yaml");

@@ -8,67 +8,14 @@
 //! - The bundled fleet: `rendered/` is what the sources compile to, byte for byte, from any
 //!   working directory and time zone.
 
+mod common;
+
+use common::{copy_tree, fleet_with, fleetgen, read_tree, report, root};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fleetgen() -> Command {
-    let mut cmd = Command::cargo_bin("fleetgen").unwrap();
-    // Exemption expiry is judged against this day, so that the outputs do not age.
-    cmd.env("COLUMNS", "80")
-        .env_remove("NO_COLOR")
-        .env("FLEETGEN_TODAY", "2026-11-22");
-    cmd
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// The base fixture fleet with `overlay`'s files laid over it.
-fn fleet_with(overlay: Option<&Path>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("tests/fixtures/base"), dir.path());
-    if let Some(o) = overlay {
-        copy_tree(o, dir.path());
-    }
-    dir
-}
-
-/// Every file under `dir`, by `/`-separated relative path.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    if !dir.exists() {
-        return files;
-    }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).unwrap();
-            let rel: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            files.insert(rel.join("/"), fs::read_to_string(entry.path()).unwrap());
-        }
-    }
-    files
-}
 
 fn render(repo: &Path, extra: &[&str]) -> Output {
     fleetgen()
@@ -77,15 +24,6 @@ fn render(repo: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn report(out: &Output) -> String {
-    format!(
-        "exit: {}\n{}{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn case_dirs(dir: &Path) -> Vec<PathBuf> {
