@@ -32,50 +32,61 @@ fn an_up_to_date_tree_passes_and_nothing_is_written() {
     assert_eq!(fs::read_dir(fleet.path()).unwrap().count(), before);
 }
 
-#[test]
-fn stale_missing_orphaned_and_hand_edited_files_are_each_reported() {
+/// One drift on a freshly rendered copy of the base fleet.
+fn drifted(case: &str) -> tempfile::TempDir {
     let fleet = fleet_with(None);
     let repo = fleet.path();
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     let rendered = repo.join("rendered");
-    // Stale: a source changed without a new render.
-    let app = repo.join("apps/api/app.yaml");
-    let text = fs::read_to_string(&app)
-        .unwrap()
-        .replace("minReplicasPerRegion: 3", "minReplicasPerRegion: 4");
-    fs::write(&app, text).unwrap();
-    // Edited by hand.
-    let hpa = rendered.join("useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml");
-    let text = fs::read_to_string(&hpa)
-        .unwrap()
-        .replace("maxReplicas: 10", "maxReplicas: 50");
-    fs::write(&hpa, text).unwrap();
-    // Missing, and orphaned.
-    fs::remove_file(rendered.join("eastus-prod-01/apps/web/service-web.yaml")).unwrap();
-    fs::create_dir_all(rendered.join("retired-cluster/apps/web")).unwrap();
-    fs::write(rendered.join("retired-cluster/apps/web/deployment-web.yaml"), "# old\n").unwrap();
-    let before = fs::read(&hpa).unwrap();
-
-    let out = run(repo, "check", &[]);
-    let report = stdout(&out).replace(&repo.display().to_string(), "<repo>");
-    assert_eq!(out.status.code(), Some(1), "{report}");
-    insta::assert_snapshot!("check_drift", report);
-    assert_eq!(fs::read(&hpa).unwrap(), before, "check wrote");
-
-    let out = run(repo, "check", &["--format", "json"]);
-    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let statuses: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["status"].as_str().unwrap())
-        .collect();
-    for s in ["stale", "edited by hand", "missing", "orphaned"] {
-        assert!(statuses.contains(&s), "{s} not in {statuses:?}");
+    match case {
+        // A source changed without a new render.
+        "stale" => {
+            let app = repo.join("apps/api/app.yaml");
+            let text = fs::read_to_string(&app)
+                .unwrap()
+                .replace("minReplicasPerRegion: 3", "minReplicasPerRegion: 4");
+            fs::write(&app, text).unwrap();
+        }
+        "edited-by-hand" => {
+            let hpa = rendered.join("useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml");
+            let text = fs::read_to_string(&hpa)
+                .unwrap()
+                .replace("maxReplicas: 10", "maxReplicas: 50");
+            fs::write(&hpa, text).unwrap();
+        }
+        "missing" => fs::remove_file(rendered.join("eastus-prod-01/apps/web/service-web.yaml")).unwrap(),
+        // A cluster that no longer exists left its files.
+        "orphaned" => {
+            fs::create_dir_all(rendered.join("retired-cluster/apps/web")).unwrap();
+            fs::write(rendered.join("retired-cluster/apps/web/deployment-web.yaml"), "# old\n").unwrap();
+        }
+        other => panic!("no case {other}"),
     }
-    // A render fixes all of it.
-    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
-    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    fleet
+}
+
+#[test]
+fn each_kind_of_drift_is_reported_with_its_diff() {
+    for case in ["stale", "edited-by-hand", "missing", "orphaned"] {
+        let fleet = drifted(case);
+        let repo = fleet.path();
+        let before = common::read_tree(&repo.join("rendered"));
+        let out = run(repo, "check", &[]);
+        let report = stdout(&out).replace(&repo.display().to_string(), "<repo>");
+        assert_eq!(out.status.code(), Some(1), "{case}: {report}");
+        insta::assert_snapshot!(format!("check_{case}"), report);
+        assert_eq!(common::read_tree(&repo.join("rendered")), before, "{case}: check wrote");
+        let out = run(repo, "check", &["--format", "json"]);
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want = case.replace('-', " ");
+        assert!(
+            items.as_array().unwrap().iter().any(|i| i["status"] == want.as_str()),
+            "{case}: {items}"
+        );
+        // A render fixes it.
+        assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+        assert_eq!(run(repo, "check", &[]).status.code(), Some(0), "{case}");
+    }
 }
 
 #[test]
