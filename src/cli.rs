@@ -17,6 +17,12 @@ Exit codes:
   2  the input or the command could not be used (unreadable repository, bad YAML, schema
      violation, unknown flag)";
 
+const LINT_EXIT_CODES: &str = "\
+Exit codes:
+  0  no error findings (warnings may have been printed)
+  1  error findings (or warnings, with --deny-warnings)
+  2  the input or the command could not be used";
+
 const CHECK_EXIT_CODES: &str = "\
 Exit codes:
   0  rendered/ is exactly what the sources compile to
@@ -123,6 +129,32 @@ enum Command {
         #[arg(long = "app", value_name = "NAME")]
         apps: Vec<String>,
     },
+    /// Run the rule catalogue over the whole fleet (and every validate check).
+    #[command(after_help = LINT_EXIT_CODES)]
+    Lint {
+        /// The fleet repository (the folder holding fleet.yaml).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// How to print findings.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Only these rules (codes or names, comma-separated; a code prefix like FG1 selects a family).
+        #[arg(long, value_delimiter = ',')]
+        select: Vec<String>,
+        /// Not these rules.
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// List the lint rules: code, name, family.
+    Rules,
+    /// Print the documentation of a rule (or the summary of any diagnostic code).
+    Explain {
+        /// A code (FG100) or name (fake-active-active).
+        code: String,
+    },
     /// Print the JSON Schema of an input kind, or list the kinds.
     #[command(after_help = EXIT_CODES)]
     Schema {
@@ -186,6 +218,22 @@ pub fn run() -> u8 {
                 color,
             )
         }
+        Command::Lint {
+            repo,
+            format,
+            select,
+            ignore,
+            deny_warnings,
+        } => lint(&repo, format, &select, &ignore, deny_warnings, color),
+        Command::Rules => {
+            let mut out = String::from("code   name                       family\n");
+            for r in crate::lint::RULES {
+                out.push_str(&format!("{:<6} {:<26} {}\n", r.code.id, r.code.name, r.family));
+            }
+            print(&out);
+            0
+        }
+        Command::Explain { code } => explain(&code),
         Command::Schema { kind } => print_schema(kind.as_deref()),
     }
 }
@@ -522,6 +570,77 @@ fn diff(
     };
     print(&text);
     0
+}
+
+/// Whether a code is picked by `--select`/`--ignore` entries (codes, names or code prefixes).
+fn picks(list: &[String], code: &crate::diag::Code) -> bool {
+    list.iter()
+        .any(|k| k == code.name || code.id.starts_with(&k.to_ascii_uppercase()))
+}
+
+fn lint(
+    repo: &std::path::Path,
+    format: Format,
+    select: &[String],
+    ignore: &[String],
+    deny_warnings: bool,
+    color: bool,
+) -> u8 {
+    let Some(tree) = open_repo(repo) else {
+        return 2;
+    };
+    let (sources, mut diagnostics) = crate::validate(&tree);
+    if diag::exit_code(&diagnostics) == 0
+        && let (Some(plan), _) = crate::resolve::plan::plan(&sources)
+    {
+        diagnostics.extend(crate::lint::run(&sources, &plan));
+    }
+    diagnostics.retain(|d| (select.is_empty() || picks(select, d.code)) && !picks(ignore, d.code));
+    diag::sort(&mut diagnostics, &sources.files);
+    let mut text = diag::render(&diagnostics, &sources.files, format, color, width());
+    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) {
+        text = format!(
+            "no findings: {} rules over {} clusters and {} apps\n",
+            crate::lint::RULES.len(),
+            sources.clusters.len(),
+            sources.apps.len()
+        );
+    }
+    print(&text);
+    let code = diag::exit_code(&diagnostics);
+    if code == 0 && deny_warnings && !diagnostics.is_empty() {
+        1
+    } else {
+        code
+    }
+}
+
+fn explain(key: &str) -> u8 {
+    if let Some(rule) = crate::lint::find(key) {
+        print(&format!(
+            "# {} {} ({} rule)\n\n{}",
+            rule.code.id,
+            rule.code.name,
+            rule.family,
+            rule.doc()
+        ));
+        return 0;
+    }
+    match crate::diag::codes::find(key) {
+        Some(code) => {
+            print(&format!("# {} {}\n\n{}.\n", code.id, code.name, code.summary));
+            0
+        }
+        None => {
+            let names: Vec<String> = crate::diag::codes::ALL.iter().map(|c| c.name.to_string()).collect();
+            let hint = match crate::suggest::closest(key, names.iter().map(String::as_str)) {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None => String::new(),
+            };
+            eprintln!("error: no code `{key}`{hint}");
+            2
+        }
+    }
 }
 
 fn explain_values(

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod policy;

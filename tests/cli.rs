@@ -103,7 +103,10 @@ fn every_snapshot_belongs_to_a_test() {
             assert!(fixture.is_dir(), "snapshot {name} has no fixture");
         } else {
             assert!(
-                (name.starts_with("cli__") || name.starts_with("render__") || name.starts_with("check__"))
+                (name.starts_with("cli__")
+                    || name.starts_with("render__")
+                    || name.starts_with("check__")
+                    || name.starts_with("lint__"))
                     && name.ends_with(".snap"),
                 "unexpected file in tests/snapshots: {name}"
             );

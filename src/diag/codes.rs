@@ -82,6 +82,7 @@ codes! {
     EXEMPTION_EXPIRING = "FG091", "exemption-expiring", Reference, "a policy exemption that expires within 14 days";
     EXEMPTION_UNUSED = "FG092", "exemption-unused", Reference, "a policy exemption that matched no finding in this render";
     EXEMPTION_INVALID = "FG093", "exemption-invalid", Reference, "a policy exemption that names an unknown intent, rule, app or cluster, or a date that does not exist";
+    FAKE_ACTIVE_ACTIVE = "FG100", "fake-active-active", Reference, "traffic routed to several regions while data is written in one (lint)";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

@@ -18,12 +18,34 @@ pub enum Format {
     Concise,
     /// A JSON array of objects (code, severity, message, file, line, column, …).
     Json,
+    /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
+    Github,
 }
 
 /// Renders diagnostics, followed (for text formats) by a summary line.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool, width: usize) -> String {
     match format {
         Format::Json => json(diagnostics, sources),
+        Format::Github => {
+            let mut out = String::new();
+            for d in diagnostics {
+                let (line, column) = d.line_col(sources);
+                let level = match d.severity {
+                    super::Severity::Error => "error",
+                    super::Severity::Warning => "warning",
+                };
+                // Workflow commands escape %, CR and LF in the message, and also : and , in properties.
+                let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+                let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+                out.push_str(&format!(
+                    "::{level} file={},line={line},col={column},title={}::{}\n",
+                    prop(&d.path),
+                    prop(&format!("{} {}", d.code.id, d.code.name)),
+                    escape(&d.message)
+                ));
+            }
+            out
+        }
         Format::Concise => {
             let mut out = String::new();
             for d in diagnostics {
