@@ -83,6 +83,11 @@ codes! {
     EXEMPTION_UNUSED = "FG092", "exemption-unused", Reference, "a policy exemption that matched no finding in this render";
     EXEMPTION_INVALID = "FG093", "exemption-invalid", Reference, "a policy exemption that names an unknown intent, rule, app or cluster, or a date that does not exist";
     FAKE_ACTIVE_ACTIVE = "FG100", "fake-active-active", Reference, "traffic routed to several regions while data is written in one (lint)";
+    UNSAFE_MULTI_WRITER = "FG101", "unsafe-multi-writer", Reference, "active-active data without conflict resolution or idempotent writes (lint)";
+    REGIONAL_WITHOUT_ROUTING_KEY = "FG102", "regional-without-routing-key", Reference, "regional (partitioned) data behind traffic with no routing key (lint)";
+    FAILOVER_OVER_MANUAL_PROMOTION = "FG103", "failover-over-manual-promotion", Reference, "automatic traffic failover over data that needs a manual promotion (lint)";
+    CRITICAL_SINGLE_REGION = "FG104", "critical-single-region", Reference, "a tier-0 or tier-1 app that runs in one region only (lint)";
+    MULTI_REGION_CLAIM = "FG105", "multi-region-claim", Reference, "multi-region routing or data over a placement that lands in one region (lint; warning)";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

@@ -58,13 +58,56 @@ fn doc_of(source: &str) -> String {
     out
 }
 
+macro_rules! rule {
+    ($code:ident, $family:literal, $module:ident, $file:literal) => {
+        Rule {
+            code: codes::$code,
+            family: $family,
+            source: include_str!(concat!("rules/active_active/", $file)),
+            check: rules::active_active::$module::check,
+        }
+    };
+}
+
 /// Every rule, in code order.
-pub const RULES: &[Rule] = &[Rule {
-    code: codes::FAKE_ACTIVE_ACTIVE,
-    family: "active-active",
-    source: include_str!("rules/active_active/fake_active_active.rs"),
-    check: rules::active_active::fake_active_active::check,
-}];
+pub const RULES: &[Rule] = &[
+    rule!(
+        FAKE_ACTIVE_ACTIVE,
+        "active-active",
+        fake_active_active,
+        "fake_active_active.rs"
+    ),
+    rule!(
+        UNSAFE_MULTI_WRITER,
+        "active-active",
+        unsafe_multi_writer,
+        "unsafe_multi_writer.rs"
+    ),
+    rule!(
+        REGIONAL_WITHOUT_ROUTING_KEY,
+        "active-active",
+        regional_without_routing_key,
+        "regional_without_routing_key.rs"
+    ),
+    rule!(
+        FAILOVER_OVER_MANUAL_PROMOTION,
+        "active-active",
+        failover_over_manual_promotion,
+        "failover_over_manual_promotion.rs"
+    ),
+    rule!(
+        CRITICAL_SINGLE_REGION,
+        "active-active",
+        critical_single_region,
+        "critical_single_region.rs"
+    ),
+    rule!(
+        MULTI_REGION_CLAIM,
+        "active-active",
+        multi_region_claim,
+        "multi_region_claim.rs"
+    ),
+];
 
 /// Runs every rule.
 pub fn run(sources: &Sources, plan: &Plan) -> Vec<Diagnostic> {
