@@ -135,9 +135,7 @@ mod tests {
     use super::*;
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
-        RenderedTree {
-            files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
-        }
+        RenderedTree::from_files(files.iter().copied())
     }
 
     #[test]

@@ -18,6 +18,18 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// `fleetgen lint` on the base fleet with a spec laid over it: the output and its report.
+fn lint_spec(case: &Path) -> (std::process::Output, String) {
+    let fleet = fleet_with(Some(case));
+    let out = fleetgen()
+        .args(["lint", "--color", "never", "--repo"])
+        .arg(fleet.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    (out, text)
+}
+
 #[test]
 fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
     let specs = root().join("tests/specs");
@@ -37,26 +49,14 @@ fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
             );
             for case in invalid {
                 let name = case.file_name().unwrap().to_string_lossy().into_owned();
-                let fleet = fleet_with(Some(&case));
-                let out = fleetgen()
-                    .args(["lint", "--color", "never", "--repo"])
-                    .arg(fleet.path())
-                    .output()
-                    .unwrap();
-                let text = report(&out);
+                let (_, text) = lint_spec(&case);
                 assert!(text.contains(code), "{rule}/{name} did not fire: {text}");
                 insta::assert_snapshot!(format!("{rule}__{name}"), text);
                 checked += 1;
             }
             for case in valid {
                 let name = case.file_name().unwrap().to_string_lossy().into_owned();
-                let fleet = fleet_with(Some(&case));
-                let out = fleetgen()
-                    .args(["lint", "--color", "never", "--repo"])
-                    .arg(fleet.path())
-                    .output()
-                    .unwrap();
-                let text = report(&out);
+                let (out, text) = lint_spec(&case);
                 assert_eq!(out.status.code(), Some(0), "{rule}/{name}: {text}");
                 assert!(!text.contains(code), "{rule}/{name} fired on a valid spec: {text}");
                 checked += 1;

@@ -37,6 +37,15 @@ pub struct RenderedTree {
     pub files: BTreeMap<String, String>,
 }
 
+impl RenderedTree {
+    /// A tree from (path, text) pairs.
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        RenderedTree {
+            files: files.into_iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        }
+    }
+}
+
 /// Which clusters and apps to render; empty means all.
 #[derive(Debug, Default, Clone)]
 pub struct Selection {

@@ -231,36 +231,32 @@ fn placement<'s>(
     let c = &cluster.doc.value;
     let rt = &a.runtime;
     let dft = &fleet.value.defaults.runtime;
-    let min = pick(
-        app,
-        fleet,
+    let count = |field: &str, from_app, from_fleet, default: Sourced<u32>| {
+        pick(app, fleet, field, from_app, from_fleet)
+            .map(|s: Sourced<crate::model::app::Replicas>| Sourced {
+                value: s.value.0,
+                origin: s.origin,
+            })
+            .unwrap_or(default)
+    };
+    let min = count(
         "minReplicasPerRegion",
         rt.min_replicas_per_region.as_ref(),
         dft.min_replicas_per_region.as_ref(),
-    )
-    .map(|s| Sourced {
-        value: s.value.0,
-        origin: s.origin,
-    })
-    .unwrap_or(Sourced {
-        value: 2,
-        origin: Origin::Default("2 replicas per region"),
-    });
-    let max = pick(
-        app,
-        fleet,
+        Sourced {
+            value: 2,
+            origin: Origin::Default("2 replicas per region"),
+        },
+    );
+    let max = count(
         "maxReplicasPerRegion",
         rt.max_replicas_per_region.as_ref(),
         dft.max_replicas_per_region.as_ref(),
-    )
-    .map(|s| Sourced {
-        value: s.value.0,
-        origin: s.origin,
-    })
-    .unwrap_or(Sourced {
-        value: min.value,
-        origin: Origin::Default("the minimum"),
-    });
+        Sourced {
+            value: min.value,
+            origin: Origin::Default("the minimum"),
+        },
+    );
     let per_min = min.value.div_ceil(share);
     let per_max = max.value.div_ceil(share).max(per_min);
     let pdb = pick(
