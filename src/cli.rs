@@ -148,7 +148,7 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// List the lint rules: code, name, family.
+    /// List the lint rules: code, name, family, default severity.
     Rules,
     /// Print the documentation of a rule (or the summary of any diagnostic code).
     Explain {
@@ -189,7 +189,11 @@ pub fn run() -> u8 {
             format,
         } => {
             let out = out.unwrap_or_else(|| repo.join("rendered"));
-            let select = Selection { clusters, apps };
+            let select = Selection {
+                clusters,
+                apps,
+                ..Selection::default()
+            };
             let explain = explain_values.map(|v| (v[0].clone(), v[1].clone()));
             render(&repo, &out, select, stdout, explain, format, color)
         }
@@ -214,7 +218,11 @@ pub fn run() -> u8 {
                 &from,
                 to.as_deref(),
                 format,
-                &Selection { clusters, apps },
+                &Selection {
+                    clusters,
+                    apps,
+                    ..Selection::default()
+                },
                 color,
             )
         }
@@ -226,10 +234,27 @@ pub fn run() -> u8 {
             deny_warnings,
         } => lint(&repo, format, &select, &ignore, deny_warnings, color),
         Command::Rules => {
-            let mut out = String::from("code   name                       family\n");
-            for r in crate::lint::RULES {
-                out.push_str(&format!("{:<6} {:<26} {}\n", r.code.id, r.code.name, r.family));
+            let rules = crate::lint::RULES;
+            let width = rules.iter().map(|r| r.code.name.len()).max().unwrap_or(4);
+            let family = rules.iter().map(|r| r.family.len()).max().unwrap_or(6);
+            let mut out = format!(
+                "{:<6} {:<width$} {:<family$} {:<8} checked by\n",
+                "code", "name", "family", "severity"
+            );
+            for r in rules {
+                let stage = match r.stage {
+                    crate::lint::Stage::Lint => "lint",
+                    crate::lint::Stage::Validate => "validate",
+                };
+                out.push_str(&format!(
+                    "{:<6} {:<width$} {:<family$} {:<8} {stage}\n",
+                    r.code.id,
+                    r.code.name,
+                    r.family,
+                    r.default.as_str()
+                ));
             }
+            out.push_str("\nfleet.yaml's `lint.severity` changes a rule's severity (error, warning, off).\n");
             print(&out);
             0
         }
@@ -243,9 +268,8 @@ fn validate(repo: &std::path::Path, format: Format, color: bool) -> u8 {
         return 2;
     };
     let (sources, diagnostics) = crate::validate(&tree);
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80);
-    let mut text = diag::render(&diagnostics, &sources.files, format, color, width);
-    if diagnostics.is_empty() && format != Format::Json {
+    let mut text = diag::render(&diagnostics, &sources.files, format, color, width());
+    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) {
         text = format!(
             "fleet is valid: {} clusters, {} apps, {} profiles, {} policy files\n",
             sources.clusters.len(),
@@ -589,12 +613,7 @@ fn lint(
     let Some(tree) = open_repo(repo) else {
         return 2;
     };
-    let (sources, mut diagnostics) = crate::validate(&tree);
-    if diag::exit_code(&diagnostics) == 0
-        && let (Some(plan), _) = crate::resolve::plan::plan(&sources)
-    {
-        diagnostics.extend(crate::lint::run(&sources, &plan));
-    }
+    let (sources, mut diagnostics) = crate::lint(&tree);
     diagnostics.retain(|d| (select.is_empty() || picks(select, d.code)) && !picks(ignore, d.code));
     diag::sort(&mut diagnostics, &sources.files);
     let mut text = diag::render(&diagnostics, &sources.files, format, color, width());
@@ -654,6 +673,7 @@ fn explain_values(
     let select = Selection {
         clusters: vec![cluster.to_string()],
         apps: vec![app.to_string()],
+        ..Selection::default()
     };
     if let Err(message) = check_selection(sources, &select) {
         eprintln!("error: {message}");

@@ -35,12 +35,14 @@ use load::Sources;
 pub fn validate(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
     let (sources, mut diagnostics) = load::load(files);
     diagnostics.extend(resolve::check(&sources));
+    diagnostics.extend(lint::check_config(&sources));
     // Everything short of rendering: templates compile, and (once the files fit together)
     // every placement resolves: labels, identity, namespaces, gateways.
     diagnostics.extend(emit::templates::Engine::new(&sources).1);
     if diag::exit_code(&diagnostics) == 0 {
         diagnostics.extend(resolve::plan::plan(&sources).1);
     }
+    lint::adjust(&sources, &mut diagnostics);
     diag::sort(&mut diagnostics, &sources.files);
     (sources, diagnostics)
 }
@@ -61,4 +63,25 @@ pub fn render(sources: &Sources, select: &emit::Selection) -> (Option<emit::Rend
     };
     diag::sort(&mut diagnostics, &sources.files);
     (tree, diagnostics)
+}
+
+/// Validates, renders in memory and runs the rule catalogue: the `fleetgen lint` pipeline.
+/// Render findings (policy, labels, templates) are lint findings too. Diagnostics come back
+/// sorted, with fleet.yaml's `lint.severity` applied.
+pub fn lint(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
+    let (sources, mut diagnostics) = validate(files);
+    if diag::exit_code(&diagnostics) == 0
+        && let (Some(plan), _) = resolve::plan::plan(&sources)
+    {
+        let (engine, _) = emit::templates::Engine::new(&sources);
+        let select = emit::Selection {
+            keep_objects: true,
+            ..emit::Selection::default()
+        };
+        let (tree, problems) = emit::render(&sources, &plan, &engine, &select);
+        diagnostics.extend(problems);
+        diagnostics.extend(lint::run(&sources, &plan, &tree));
+    }
+    diag::sort(&mut diagnostics, &sources.files);
+    (sources, diagnostics)
 }

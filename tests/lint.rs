@@ -1,5 +1,6 @@
 //! `fleetgen lint`: one spec folder per rule, `tests/specs/<family>/<rule>/{invalid,valid}/<case>/`,
-//! each case laid over the base fleet. Invalid cases must fire the rule (the diagnostic is a
+//! each case laid over the base fleet and `tests/fixtures/lint-base` (a staging cluster in
+//! the base fleet's EKS region, so that the base fleet itself lints clean). Invalid cases must fire the rule (the diagnostic is a
 //! reviewed snapshot); valid ones, near-misses included, must stay silent.
 
 mod common;
@@ -7,7 +8,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{fleet_with, fleetgen, report, root};
+use common::{copy_tree, fleet_with, fleetgen, report, root};
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match fs::read_dir(dir) {
@@ -18,9 +19,18 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// `fleetgen lint` on the base fleet with a spec laid over it: the output and its report.
+/// The base fleet with the lint base and `case` laid over it.
+fn lint_fleet(case: Option<&Path>) -> tempfile::TempDir {
+    let fleet = fleet_with(Some(&root().join("tests/fixtures/lint-base")));
+    if let Some(case) = case {
+        copy_tree(case, fleet.path());
+    }
+    fleet
+}
+
+/// `fleetgen lint` on the lint base fleet with a spec laid over it: the output and its report.
 fn lint_spec(case: &Path) -> (std::process::Output, String) {
-    let fleet = fleet_with(Some(case));
+    let fleet = lint_fleet(Some(case));
     let out = fleetgen()
         .args(["lint", "--color", "never", "--repo"])
         .arg(fleet.path())
@@ -67,6 +77,19 @@ fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
 }
 
 #[test]
+fn the_lint_base_fleet_has_no_findings() {
+    let fleet = lint_fleet(None);
+    let out = fleetgen()
+        .args(["lint", "--color", "never", "--repo"])
+        .arg(fleet.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("no findings"), "{text}");
+}
+
+#[test]
 fn the_bundled_fleet_lints_clean() {
     let out = fleetgen()
         .args(["lint", "--color", "never", "--repo"])
@@ -79,7 +102,7 @@ fn the_bundled_fleet_lints_clean() {
 #[test]
 fn formats_select_and_explain() {
     let case = root().join("tests/specs/active-active/fake-active-active/invalid/weighted-routing-one-writer");
-    let fleet = fleet_with(Some(&case));
+    let fleet = lint_fleet(Some(&case));
     let run = |args: &[&str]| {
         fleetgen()
             .args(["lint", "--color", "never", "--repo"])
@@ -106,4 +129,153 @@ fn formats_select_and_explain() {
         doc.contains("## Why is this bad?") && doc.contains("## Use instead"),
         "{doc}"
     );
+}
+
+/// `docs/rules/`: one page per rule, generated from the rule's doc comment, and an index.
+fn rule_docs() -> std::collections::BTreeMap<String, String> {
+    let mut pages = std::collections::BTreeMap::new();
+    let mut index = String::from(
+        "<!-- Generated from src/lint/rules by `FLEETGEN_BLESS=1 cargo test --test lint`. -->\n\
+         # fleetgen rules\n\n\
+         `fleetgen rules` lists them, `fleetgen explain CODE` prints a page, and fleet.yaml's\n\
+         `lint.severity` changes a rule's severity (`error`, `warning` or `off`).\n\n\
+         | code | name | family | default | checked by |\n|---|---|---|---|---|\n",
+    );
+    for rule in fleetgen::lint::RULES {
+        let file = format!("{}-{}.md", rule.code.id, rule.code.name);
+        let stage = match rule.stage {
+            fleetgen::lint::Stage::Lint => "lint",
+            fleetgen::lint::Stage::Validate => "validate",
+        };
+        index.push_str(&format!(
+            "| [{}]({file}) | {} | {} | {} | {stage} |\n",
+            rule.code.id,
+            rule.code.name,
+            rule.family,
+            rule.default.as_str()
+        ));
+        pages.insert(file, rule.markdown());
+    }
+    pages.insert("README.md".to_string(), index);
+    pages
+}
+
+#[test]
+fn docs_rules_match_the_rule_doc_comments() {
+    let dir = root().join("docs/rules");
+    let want = rule_docs();
+    if std::env::var_os("FLEETGEN_BLESS").is_some() {
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        for (name, text) in &want {
+            fs::write(dir.join(name), text).unwrap();
+        }
+    }
+    let have = common::read_tree(&dir);
+    let stale: Vec<&String> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+    let differ: Vec<&String> = want.keys().filter(|k| have.get(*k) != want.get(*k)).collect();
+    assert!(
+        stale.is_empty() && differ.is_empty(),
+        "docs/rules is out of date (stale: {stale:?}, differ: {differ:?}); run FLEETGEN_BLESS=1 cargo test --test lint"
+    );
+}
+
+#[test]
+fn sarif_names_every_rule_and_locates_results_in_sources() {
+    let case = root().join("tests/specs/active-active/fake-active-active/invalid/weighted-routing-one-writer");
+    let fleet = lint_fleet(Some(&case));
+    let out = fleetgen()
+        .args(["lint", "--format", "sarif", "--repo"])
+        .arg(fleet.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in fleetgen::lint::RULES {
+        let meta = rules.iter().find(|r| r["id"] == rule.code.id).unwrap();
+        assert_eq!(meta["name"], rule.code.name);
+        assert_eq!(meta["defaultConfiguration"]["level"], rule.default.as_str());
+        assert!(
+            meta["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("## Why is this bad?")
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let r = &results[0];
+    assert_eq!(r["ruleId"], "FG100");
+    assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"], "FG100");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "apps/web/app.yaml");
+    assert!(loc["region"]["startLine"].as_u64().unwrap() > 1);
+    assert!(!r["relatedLocations"].as_array().unwrap().is_empty());
+    assert_eq!(r["properties"]["app"], "web");
+}
+
+#[test]
+fn fleet_yaml_changes_severities() {
+    let case = root().join("tests/specs/drift/undocumented-cluster/invalid/no-description");
+    let fleet = lint_fleet(Some(&case));
+    let path = fleet.path().join("fleet.yaml");
+    let base = fs::read_to_string(&path).unwrap();
+    let run = || {
+        fleetgen()
+            .args(["lint", "--color", "never", "--format", "json", "--repo"])
+            .arg(fleet.path())
+            .output()
+            .unwrap()
+    };
+    let findings = |out: &std::process::Output| -> Vec<(String, String)> {
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["code"].as_str().unwrap().to_string(),
+                    i["severity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // The default: a warning, exit 0.
+    let out = run();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(findings(&out), [("FG123".to_string(), "warning".to_string())]);
+    // Raised to an error by name.
+    fs::write(
+        &path,
+        format!("{base}lint:\n  severity:\n    undocumented-cluster: error\n"),
+    )
+    .unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(findings(&out), [("FG123".to_string(), "error".to_string())]);
+    // Off by code.
+    fs::write(&path, format!("{base}lint:\n  severity:\n    FG123: off\n")).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(findings(&out).is_empty());
+    // A rule that does not exist is an error at its line, with a suggestion.
+    fs::write(
+        &path,
+        format!("{base}lint:\n  severity:\n    undocumented-clusters: off\n"),
+    )
+    .unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", report(&out));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &items[0];
+    assert_eq!(
+        (d["code"].as_str(), d["file"].as_str()),
+        (Some("FG023"), Some("fleet.yaml"))
+    );
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(34), Some(5)));
+    assert_eq!(d["help"], "did you mean `undocumented-cluster`?");
 }

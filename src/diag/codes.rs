@@ -87,7 +87,20 @@ codes! {
     REGIONAL_WITHOUT_ROUTING_KEY = "FG102", "regional-without-routing-key", Reference, "regional (partitioned) data behind traffic with no routing key (lint)";
     FAILOVER_OVER_MANUAL_PROMOTION = "FG103", "failover-over-manual-promotion", Reference, "automatic traffic failover over data that needs a manual promotion (lint)";
     CRITICAL_SINGLE_REGION = "FG104", "critical-single-region", Reference, "a tier-0 or tier-1 app that runs in one region only (lint)";
-    MULTI_REGION_CLAIM = "FG105", "multi-region-claim", Reference, "multi-region routing or data over a placement that lands in one region (lint; warning)";
+    MULTI_REGION_CLAIM = "FG105", "multi-region-claim", Reference, "multi-region routing or data over a placement that lands in one region (lint)";
+    RPO_RTO_UNREACHABLE = "FG106", "rpo-rto-unreachable", Reference, "an RPO or RTO shorter than the app's data mode can deliver (lint)";
+    CROSS_REGION_SYNC_CALL = "FG107", "cross-region-sync-call", Reference, "a synchronous dependency that does not run in every region of its caller (lint)";
+    REGISTRY_WITHOUT_REPLICA = "FG108", "registry-without-replica", Reference, "an app placed in a region where its image's registry has no replica (lint)";
+    NO_REGIONAL_KEY_VAULT = "FG109", "no-regional-key-vault", Reference, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region (lint)";
+    MISSING_TELEMETRY_LABEL = "FG110", "missing-telemetry-label", Reference, "a rendered object or pod template without a required telemetry label (lint)";
+    MANAGED_LABEL_OVERRIDE = "FG111", "managed-label-override", Reference, "a template writes a label fleetgen manages with another value, which fleetgen overwrites (lint)";
+    RING_VERSION_SKEW = "FG120", "ring-version-skew", Reference, "clusters of one profile and ring on different Kubernetes or add-on versions (lint)";
+    LATER_RING_AHEAD = "FG121", "later-ring-ahead", Reference, "a later ring runs a Kubernetes or add-on version newer than any earlier ring (lint)";
+    REGION_WITHOUT_EARLIER_RING = "FG122", "region-without-earlier-ring", Reference, "a region whose prod clusters are the first there to meet every change (lint)";
+    UNDOCUMENTED_CLUSTER = "FG123", "undocumented-cluster", Reference, "a cluster without a description of why it exists (lint)";
+    PDB_BLOCKS_EVICTION = "FG130", "pdb-blocks-eviction", Reference, "a PodDisruptionBudget that allows no eviction at the replicas a cluster runs (lint)";
+    REPLICAS_BELOW_PDB_MINIMUM = "FG131", "replicas-below-pdb-minimum", Reference, "a region's replicas spread so thin that a cluster's PodDisruptionBudget cannot keep one running (lint)";
+    ZONE_SPREAD_SHORT = "FG132", "zone-spread-short", Reference, "zone spread on a cluster with fewer zones than the replicas need (lint)";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`).

@@ -2,6 +2,7 @@
 
 pub mod codes;
 mod render;
+mod sarif;
 
 pub use codes::{Class, Code};
 pub use render::{Format, render};
@@ -54,6 +55,10 @@ pub struct Diagnostic {
     /// Other places that explain the problem, possibly in other files.
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// The cluster the problem is on, when it is on one.
+    pub cluster: Option<String>,
+    /// The app the problem is about, when it is about one.
+    pub app: Option<String>,
 }
 
 impl Diagnostic {
@@ -67,6 +72,8 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            cluster: None,
+            app: None,
         }
     }
 
@@ -80,6 +87,8 @@ impl Diagnostic {
             primary: Some(label),
             secondary: Vec::new(),
             help: None,
+            cluster: None,
+            app: None,
         }
     }
 
@@ -90,6 +99,18 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Names the app the problem is about.
+    pub fn for_app(mut self, app: impl Into<String>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// Names the cluster the problem is on.
+    pub fn on_cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.cluster = Some(cluster.into());
         self
     }
 

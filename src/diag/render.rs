@@ -12,7 +12,8 @@ use crate::source::SourceMap;
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// miette reports: the source line, a label at the problem, help.
+    /// miette reports: the source line, a label at the problem, help (also `human`).
+    #[value(alias = "human")]
     Text,
     /// One line per problem: `file:line:col: severity[code] message`.
     Concise,
@@ -20,12 +21,15 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
     Github,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
 }
 
 /// Renders diagnostics, followed (for text formats) by a summary line.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool, width: usize) -> String {
     match format {
         Format::Json => json(diagnostics, sources),
+        Format::Sarif => super::sarif::render(diagnostics, sources),
         Format::Github => {
             let mut out = String::new();
             for d in diagnostics {
@@ -105,7 +109,8 @@ struct JsonDiagnostic<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a str>,
+    app: Option<&'a str>,
     help: Option<&'a str>,
     related: Vec<JsonLabel<'a>>,
 }
@@ -137,6 +142,8 @@ fn json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                 column,
                 end_line,
                 end_column,
+                cluster: d.cluster.as_deref(),
+                app: d.app.as_deref(),
                 help: d.help.as_deref(),
                 related: d
                     .secondary

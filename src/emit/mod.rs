@@ -35,6 +35,23 @@ use templates::Engine;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RenderedTree {
     pub files: BTreeMap<String, String>,
+    /// The apps' objects, for lint rules; kept only when [`Selection::keep_objects`] asks.
+    pub objects: Vec<RenderedObject>,
+}
+
+/// One object a template rendered for a placement, as written and as the template wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedObject {
+    pub cluster: String,
+    pub app: String,
+    /// The template that rendered it.
+    pub template: FileId,
+    /// Its file, relative to the output folder.
+    pub path: String,
+    /// The finished object: namespace set, managed labels merged.
+    pub object: Value,
+    /// The object as the template wrote it, before fleetgen added anything.
+    pub written: Value,
 }
 
 impl RenderedTree {
@@ -42,6 +59,7 @@ impl RenderedTree {
     pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         RenderedTree {
             files: files.into_iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+            objects: Vec::new(),
         }
     }
 }
@@ -51,6 +69,8 @@ impl RenderedTree {
 pub struct Selection {
     pub clusters: Vec<String>,
     pub apps: Vec<String>,
+    /// Keep the apps' objects in [`RenderedTree::objects`] (lint reads them).
+    pub keep_objects: bool,
 }
 
 impl Selection {
@@ -147,9 +167,10 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
     };
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
-    for (files, mut found) in results {
+    for (files, mut found, mut objects) in results {
         tree.files.extend(files);
         problems.append(&mut found);
+        tree.objects.append(&mut objects);
     }
     tree.files.insert("fleet.yaml".into(), matrix(plan));
     // Azure Policy is laid out across clusters (hoisting looks at a whole subscription).
@@ -217,6 +238,12 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
                 n => format!("{n} clusters: {}", quoted(&clusters)),
             };
             d.message = format!("{} ({what} on {on})", d.message);
+            if let [app] = apps.iter().collect::<Vec<_>>()[..] {
+                d.app = Some(app.to_string());
+            }
+            if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
+                d.cluster = Some(cluster.to_string());
+            }
             d
         })
         .collect()
@@ -391,9 +418,14 @@ fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<Strin
 
 type Files = Vec<(String, String)>;
 
-fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (Files, Vec<PlacementError>) {
+fn render_cluster(
+    run: &Run,
+    cluster: &ClusterPlan,
+    select: &Selection,
+) -> (Files, Vec<PlacementError>, Vec<RenderedObject>) {
     let (sources, plan) = (run.sources, run.plan);
     let mut out: Files = Vec::new();
+    let mut kept = select.keep_objects.then(Vec::new);
     let mut errors = Vec::new();
     let id = cluster.id();
     let today = crate::policy::exemptions::today();
@@ -414,13 +446,13 @@ fn render_cluster(run: &Run, cluster: &ClusterPlan, select: &Selection) -> (File
         .iter()
         .filter(|p| p.cluster_id() == id && select.placement(p))
     {
-        let (mut f, found) = render_placement(run, p, &mut seen, &enforce);
+        let (mut f, found) = render_placement(run, p, &mut seen, &enforce, kept.as_mut());
         out.append(&mut f);
         errors.extend(found.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string())));
     }
     out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
     out.extend(gitops(run, cluster));
-    (out, errors)
+    (out, errors, kept.unwrap_or_default())
 }
 
 /// The policy intents a cluster enforces, checked on every rendered object before anything
@@ -642,6 +674,7 @@ fn render_placement(
     p: &Placement,
     seen: &mut HashMap<(String, String, String, String), (String, String)>,
     enforce: &Enforce,
+    mut kept: Option<&mut Vec<RenderedObject>>,
 ) -> (Files, Vec<Diagnostic>) {
     let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
     let files = &sources.files;
@@ -694,8 +727,8 @@ fn render_placement(
             }
         };
         let template_path = files.get(template_file).path.clone();
-        for obj in objects.iter() {
-            let mut obj = obj.clone();
+        for written in objects.iter() {
+            let mut obj = written.clone();
             objects::finish(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
                 obj.group().to_string(),
@@ -724,6 +757,16 @@ fn render_placement(
             let mut text = header(&[base_sources.clone(), vec![template_path.clone()]].concat());
             yaml::write(&mut text, &obj.value);
             resources.push(file_name.clone());
+            if let Some(kept) = kept.as_deref_mut() {
+                kept.push(RenderedObject {
+                    cluster: id.to_string(),
+                    app: app.to_string(),
+                    template: template_file,
+                    path: format!("{dir}/{file_name}"),
+                    object: obj.value.clone(),
+                    written: written.value.clone(),
+                });
+            }
             out.push((format!("{dir}/{file_name}"), text));
         }
     }

@@ -48,6 +48,22 @@ impl<T> Doc<T> {
         }
     }
 
+    /// A label at the last key of `path` (or the deepest part of it that exists).
+    pub fn key_label(&self, path: &[&str], text: impl Into<String>) -> Label {
+        let mut node = &self.node;
+        let mut span = self.node.span.clone();
+        for key in path {
+            match node.entry(key) {
+                Some(e) => {
+                    span = e.key_span.clone();
+                    node = &e.value;
+                }
+                None => break,
+            }
+        }
+        Label::new(self.file, span, text)
+    }
+
     /// A label at the value under `path`.
     pub fn label(&self, path: &[&str], text: impl Into<String>) -> Label {
         Label::new(self.file, self.span(path), text)

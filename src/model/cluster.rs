@@ -29,10 +29,16 @@ pub struct Cluster {
     pub environment: Environment,
     pub owner_team: Id,
     pub purpose: Id,
+    /// Why the cluster exists.
+    #[serde(default)]
+    pub description: Option<String>,
     pub criticality: Criticality,
     /// The cell (failure domain) the cluster belongs to; required when the `cell` label is.
     #[serde(default)]
     pub cell: Option<Id>,
+    /// How many availability zones the nodes span; unknown when `None`.
+    #[serde(default)]
+    pub zones: Option<u32>,
     #[serde(default)]
     pub role: ClusterRole,
     pub profile: Id,
@@ -79,7 +85,8 @@ pub struct AzureCluster {
     #[serde(default)]
     pub tenant_id: Option<String>,
     pub resource_group: String,
-    pub key_vault: String,
+    #[serde(default)]
+    pub key_vault: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -1,9 +1,11 @@
 //! `fleet.yaml`: fleet-wide settings.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::app::Runtime;
-use super::common::{Id, Provider, RegionTarget};
+use super::common::{Duration, Id, Provider, RegionTarget, string_enum};
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -21,6 +23,31 @@ pub struct Fleet {
     pub policy: FleetPolicy,
     #[serde(default)]
     pub defaults: Defaults,
+    #[serde(default)]
+    pub lint: FleetLint,
+}
+
+/// Settings of `fleetgen lint`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetLint {
+    /// Rule (code or name) → level; the rest keep their default.
+    #[serde(default)]
+    pub severity: BTreeMap<String, LintLevel>,
+    /// The shortest RPO/RTO each data mode can promise, by mode as fleet.yaml spells it.
+    #[serde(default)]
+    pub data_modes: BTreeMap<String, ModeLimits>,
+}
+
+string_enum!(LintLevel { Error = "error", Warning = "warning", Off = "off" });
+
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeLimits {
+    #[serde(default)]
+    pub rpo: Option<Duration>,
+    #[serde(default)]
+    pub rto: Option<Duration>,
 }
 
 /// How policy outputs are laid out.

@@ -3,7 +3,6 @@
 //! nowhere, clusters that break their profiles, values files nothing reads. [`plan::plan`]
 //! then resolves every placement into the values rendering needs.
 
-mod conformance;
 mod deps;
 mod ids;
 pub mod intents;
@@ -22,7 +21,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     ids::check(sources, &mut out);
     references::check(sources, &mut out);
     placement::check(sources, &mut out);
-    conformance::check(sources, &mut out);
+    crate::lint::rules::drift::profile_contradiction::check_sources(sources, &mut out);
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);

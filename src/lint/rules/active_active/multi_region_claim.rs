@@ -52,8 +52,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_secondary(doc.label(&["placement"], "lands in one region"))
-            .with_help("fix the placement, or use `routing: single-region` and a single-region data mode")
-            .warning(),
+            .with_help("fix the placement, or use `routing: single-region` and a single-region data mode"),
         );
     }
 }

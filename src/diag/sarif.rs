@@ -1,0 +1,158 @@
+//! SARIF 2.1.0 (OASIS), the format code-scanning services read: one run, the tool with
+//! every diagnostic code as a rule (lint rules with their documentation), and one result
+//! per diagnostic located in its source file, relative to the repository root.
+
+use serde_json::{Value, json};
+
+use super::{Code, Diagnostic, Label, Severity, codes};
+use crate::source::SourceMap;
+
+const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// The default level of a code that is not a lint rule.
+fn default_level(code: &Code) -> Severity {
+    if [codes::KILL_SWITCH, codes::EXEMPTION_EXPIRING, codes::EXEMPTION_UNUSED].contains(&code) {
+        Severity::Warning
+    } else {
+        Severity::Error
+    }
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn rule(code: &Code) -> Value {
+    let lint = crate::lint::find(code.id).filter(|r| r.code == code);
+    let summary = format!("{}.", code.summary);
+    let mut rule = json!({
+        "id": code.id,
+        "name": code.name,
+        "shortDescription": { "text": summary },
+        "defaultConfiguration": {
+            "level": level(lint.map_or(default_level(code), |r| r.default)),
+        },
+    });
+    match lint {
+        Some(r) => {
+            let doc = r.doc();
+            // The first paragraph under "What it does".
+            let what: String = doc
+                .lines()
+                .skip_while(|l| !l.starts_with("## What it does"))
+                .skip(1)
+                .take_while(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            rule["fullDescription"] = json!({ "text": if what.is_empty() { summary.clone() } else { what } });
+            rule["help"] = json!({ "text": doc, "markdown": doc });
+            rule["properties"] = json!({ "tags": [r.family] });
+        }
+        None => {
+            rule["fullDescription"] = json!({ "text": summary });
+            rule["help"] = json!({ "text": format!("fleetgen explain {}", code.id) });
+        }
+    }
+    rule
+}
+
+fn region(sources: &SourceMap, label: &Label) -> Value {
+    let file = sources.get(label.file);
+    let (start_line, start_column) = file.line_col(label.span.start);
+    let (end_line, end_column) = file.line_col(label.span.end.max(label.span.start));
+    json!({
+        "startLine": start_line,
+        "startColumn": start_column,
+        "endLine": end_line,
+        "endColumn": end_column,
+    })
+}
+
+fn location(uri: &str, region: Option<Value>) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": uri, "uriBaseId": "SRCROOT" } });
+    if let Some(r) = region {
+        physical["region"] = r;
+    }
+    json!({ "physicalLocation": physical })
+}
+
+/// Paths are written with `/`; SARIF URIs escape what a URI reference cannot hold.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    let rules: Vec<Value> = codes::ALL.iter().map(|c| rule(c)).collect();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let index = codes::ALL.iter().position(|c| *c == d.code).unwrap_or(0);
+            let primary = d.primary.as_ref().map(|l| region(sources, l));
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str(&format!("\nhelp: {help}"));
+            }
+            let mut result = json!({
+                "ruleId": d.code.id,
+                "ruleIndex": index,
+                "level": level(d.severity),
+                "message": { "text": text },
+                "locations": [location(&uri(&d.path), primary)],
+            });
+            if !d.secondary.is_empty() {
+                let related: Vec<Value> = d
+                    .secondary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let mut loc = location(&uri(&sources.get(l.file).path), Some(region(sources, l)));
+                        loc["id"] = json!(i + 1);
+                        loc["message"] = json!({ "text": if l.text.is_empty() { "related" } else { l.text.as_str() } });
+                        loc
+                    })
+                    .collect();
+                result["relatedLocations"] = Value::Array(related);
+            }
+            let mut properties = serde_json::Map::new();
+            if let Some(c) = &d.cluster {
+                properties.insert("cluster".into(), json!(c));
+            }
+            if let Some(a) = &d.app {
+                properties.insert("app".into(), json!(a));
+            }
+            if !properties.is_empty() {
+                result["properties"] = Value::Object(properties);
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "fleetgen",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&log).expect("SARIF serializes");
+    out.push('\n');
+    out
+}

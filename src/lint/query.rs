@@ -1,0 +1,209 @@
+//! Questions several rules ask of the fleet: versions in order, where a value came from,
+//! how many replicas a placement runs and what its PodDisruptionBudget allows.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use crate::diag::Label;
+use crate::emit::RenderedObject;
+use crate::load::Doc;
+use crate::model::App;
+use crate::resolve::plan::Origin;
+use crate::source::{FileId, SourceMap, Span};
+
+/// Compares versions part by part (`1.9.2` < `1.10.0`); a leading `v` is ignored and
+/// parts that are not numbers compare as text.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    let parts = |s: &str| -> Vec<String> {
+        s.trim_start_matches('v')
+            .split(['.', '-', '+'])
+            .map(str::to_string)
+            .collect()
+    };
+    let (pa, pb) = (parts(a), parts(b));
+    for (x, y) in pa.iter().zip(&pb) {
+        let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
+            (Ok(m), Ok(n)) => m.cmp(&n),
+            _ => x.cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
+/// `a, b and c`, as written (items carry their own quoting).
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A label where a resolved value came from; a built-in default is shown at `fallback`.
+pub fn origin_label(origin: &Origin, app: &Doc<App>, fallback: &[&str], text: impl Into<String>) -> Label {
+    match origin {
+        Origin::Source(file, span) | Origin::Derived(file, span, _) => Label::new(*file, span.clone(), text),
+        Origin::Default(_) => app.label(fallback, text),
+    }
+}
+
+/// The first place `needle` appears in a source file (a template), or its start.
+pub fn find_in(files: &SourceMap, file: FileId, needle: &str) -> Span {
+    let text = &files.get(file).text;
+    match text.find(needle) {
+        Some(at) => at..at + needle.len(),
+        None => 0..0,
+    }
+}
+
+/// Every pod template in an object, wherever the kind keeps it: a mapping under a
+/// `template` key whose `spec` has `containers`. Returns (JSON pointer, template).
+pub fn pod_templates(value: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
+}
+
+fn walk<'v>(value: &'v Value, at: String, out: &mut Vec<(String, &'v Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{at}/{k}");
+                if k == "template" && v.pointer("/spec/containers").is_some_and(Value::is_array) {
+                    out.push((here.clone(), v));
+                }
+                walk(v, here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A string label of a mapping at `pointer` (`/metadata/labels`).
+pub fn label_of<'v>(value: &'v Value, pointer: &str, key: &str) -> Option<&'v str> {
+    value.pointer(pointer)?.get(key)?.as_str()
+}
+
+/// A workload of a placement with the replicas it runs and its PodDisruptionBudget.
+pub struct Workload<'a> {
+    pub object: &'a RenderedObject,
+    /// `spec.replicas`, else the HorizontalPodAutoscaler's `minReplicas`, else 1.
+    pub replicas: u32,
+    pub budget: Option<Budget<'a>>,
+}
+
+/// A PodDisruptionBudget and what it allows.
+pub struct Budget<'a> {
+    pub object: &'a RenderedObject,
+    /// `minAvailable: 2` or `maxUnavailable: 25%`, as written.
+    pub rule: String,
+    /// How many pods it lets be evicted at once when all `replicas` are healthy.
+    pub allowed: i64,
+}
+
+/// The workloads (kinds with replicas and a pod template) among a placement's objects.
+pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
+    let mut out = Vec::new();
+    for o in objects {
+        let kind = o.object["kind"].as_str().unwrap_or_default();
+        if !matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+            continue;
+        }
+        let name = o.object["metadata"]["name"].as_str().unwrap_or_default();
+        let hpa = objects.iter().find(|h| {
+            h.object["kind"] == "HorizontalPodAutoscaler"
+                && h.object["spec"]["scaleTargetRef"]["kind"] == kind
+                && h.object["spec"]["scaleTargetRef"]["name"] == name
+        });
+        let replicas = o.object["spec"]["replicas"]
+            .as_u64()
+            .or_else(|| hpa.and_then(|h| h.object["spec"]["minReplicas"].as_u64()))
+            .unwrap_or(1) as u32;
+        let pod_labels = &o.object["spec"]["template"]["metadata"]["labels"];
+        let budget = objects
+            .iter()
+            .filter(|b| b.object["kind"] == "PodDisruptionBudget")
+            .find(|b| selects(&b.object["spec"]["selector"], pod_labels))
+            .and_then(|b| budget(b, replicas));
+        out.push(Workload {
+            object: o,
+            replicas,
+            budget,
+        });
+    }
+    out
+}
+
+/// Whether a label selector's `matchLabels` all hold on `labels` (an empty selector
+/// selects nothing here; `matchExpressions` are not evaluated).
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let Some(want) = selector.get("matchLabels").and_then(Value::as_object) else {
+        return false;
+    };
+    !want.is_empty() && want.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+fn budget(b: &RenderedObject, replicas: u32) -> Option<Budget<'_>> {
+    let spec = &b.object["spec"];
+    let r = i64::from(replicas);
+    // Kubernetes scales percentages against the expected pods, rounding up.
+    let scaled = |v: &Value| -> Option<i64> {
+        match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => {
+                let pct: i64 = s.strip_suffix('%')?.parse().ok()?;
+                Some((pct * r + 99) / 100)
+            }
+            _ => None,
+        }
+    };
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let Some(v) = spec.get("minAvailable") {
+        return Some(Budget {
+            object: b,
+            rule: format!("minAvailable: {}", show(v)),
+            allowed: r - scaled(v)?,
+        });
+    }
+    let v = spec.get("maxUnavailable")?;
+    Some(Budget {
+        object: b,
+        rule: format!("maxUnavailable: {}", show(v)),
+        allowed: scaled(v)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_compare_by_number() {
+        assert_eq!(compare_versions("1.9.2", "1.10.0"), Ordering::Less);
+        assert_eq!(compare_versions("v1.34", "1.34"), Ordering::Equal);
+        assert_eq!(compare_versions("1.34.1", "1.34"), Ordering::Greater);
+        assert_eq!(compare_versions("2.16.1", "2.17.2"), Ordering::Less);
+    }
+
+    #[test]
+    fn finds_pod_templates_of_any_kind() {
+        let rollout = json!({"kind": "Rollout", "spec": {"template": {"metadata": {}, "spec": {"containers": []}}}});
+        let found = pod_templates(&rollout);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "/spec/template");
+        assert!(pod_templates(&json!({"spec": {"template": {"spec": {}}}})).is_empty());
+    }
+}

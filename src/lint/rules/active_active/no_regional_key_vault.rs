@@ -1,0 +1,95 @@
+//! ## What it does
+//! Flags an AKS cluster that runs apps with a cloud identity (`identity.cloudPermissionsProfile`)
+//! but has no regional Key Vault: `azure.keyVault` is missing, or another cluster in a
+//! different region names the same vault.
+//!
+//! ## Why is this bad?
+//! Apps with a cloud identity read their secrets and certificates from the cluster's Key
+//! Vault. A vault in another region (or none, with secrets copied in by hand) makes every
+//! secret read a cross-region dependency: the region that should survive an outage cannot
+//! start pods while the vault's region is down. The multi-region AKS baseline gives every
+//! regional stamp its own vault for this reason.
+//!
+//! ## Example
+//! ```yaml
+//! # clusters/azure-westeurope-prod-platform-01.yaml
+//! region: westeurope
+//! azure: { subscriptionId: …, resourceGroup: rg-aks-westeurope-prod-01, keyVault: kv-eastus-prod-01 }
+//! ```
+//!
+//! ## Use instead
+//! Give each region's clusters a vault in that region
+//! (`keyVault: kv-westeurope-prod-01`), with the secrets the apps need replicated into it.
+
+use std::collections::BTreeSet;
+
+use crate::diag::{Diagnostic, codes};
+use crate::lint::Context;
+use crate::model::Provider;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for cp in &ctx.plan.clusters {
+        let doc = cp.doc;
+        let c = &doc.value;
+        if c.provider != Provider::Azure {
+            continue;
+        }
+        let apps: BTreeSet<&str> = ctx
+            .plan
+            .placements
+            .iter()
+            .filter(|p| p.cluster_id() == cp.id() && p.drained.is_none())
+            .filter(|p| p.app.value.identity.cloud_permissions_profile.is_some())
+            .map(|p| p.app_name())
+            .collect();
+        if apps.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = apps.iter().map(|a| format!("`{a}`")).collect();
+        let vault = c.azure.as_ref().and_then(|a| a.key_vault.as_deref());
+        let Some(vault) = vault else {
+            let path: &[&str] = if c.azure.is_some() { &["azure"] } else { &["region"] };
+            out.push(
+                Diagnostic::error(
+                    codes::NO_REGIONAL_KEY_VAULT,
+                    &ctx.sources.files,
+                    doc.label(path, "no keyVault"),
+                    format!(
+                        "cluster `{}` runs {} with a cloud identity but has no Key Vault",
+                        c.cluster_id,
+                        names.join(", ")
+                    ),
+                )
+                .with_help(format!("set `azure.keyVault` to a vault in {}", c.region))
+                .on_cluster(c.cluster_id.as_str()),
+            );
+            continue;
+        };
+        let elsewhere: Vec<_> = ctx
+            .sources
+            .clusters
+            .iter()
+            .filter(|o| o.value.provider == Provider::Azure && o.value.region != c.region)
+            .filter(|o| o.value.azure.as_ref().and_then(|a| a.key_vault.as_deref()) == Some(vault))
+            .collect();
+        let Some(other) = elsewhere.first() else { continue };
+        out.push(
+            Diagnostic::error(
+                codes::NO_REGIONAL_KEY_VAULT,
+                &ctx.sources.files,
+                doc.label(&["azure", "keyVault"], "shared across regions"),
+                format!(
+                    "cluster `{}` in {} shares Key Vault `{vault}` with `{}` in {}: the vault is not regional, so {} depend on another region",
+                    c.cluster_id,
+                    c.region,
+                    other.value.cluster_id,
+                    other.value.region,
+                    names.join(", ")
+                ),
+            )
+            .with_secondary(other.label(&["azure", "keyVault"], "the same vault"))
+            .with_help(format!("give the clusters in {} a vault in {}", c.region, c.region))
+            .on_cluster(c.cluster_id.as_str()),
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! ## What it does
+//! Reads each rendered workload with its PodDisruptionBudget and flags a budget that allows
+//! no eviction at the workload's replica count on that cluster: `minAvailable` equal to
+//! (or above) the replicas, or `maxUnavailable: 0`. Replicas are the workload's
+//! `spec.replicas`, else its HorizontalPodAutoscaler's `minReplicas`.
+//!
+//! ## Why is this bad?
+//! A node drain evicts pods through the budget. A budget that allows no eviction makes
+//! every drain wait forever: node-pool upgrades, Kubernetes upgrades and spot or
+//! maintenance evictions stall on that cluster until someone deletes the budget by hand,
+//! usually in the middle of the upgrade window.
+//!
+//! ## Example
+//! ```yaml
+//! # apps/web/templates/poddisruptionbudget.yaml.j2, for a workload with 2 replicas
+//! spec:
+//!   minAvailable: 2
+//! ```
+//!
+//! ## Use instead
+//! `maxUnavailable: 1` (fleetgen's built-in budget), or a `minAvailable` below the
+//! replicas each cluster runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::lint::Context;
+use crate::lint::query::{and_list, find_in, workloads};
+use crate::source::FileId;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    // (app, budget template, budget rule) → clusters with their replicas
+    let mut found: BTreeMap<(String, FileId, String), BTreeSet<(String, u32)>> = BTreeMap::new();
+    for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none()) {
+        let objects: Vec<_> = ctx.objects(p).collect();
+        for w in workloads(&objects) {
+            let Some(b) = &w.budget else { continue };
+            if b.allowed > 0 {
+                continue;
+            }
+            found
+                .entry((p.app_name().to_string(), b.object.template, b.rule.clone()))
+                .or_default()
+                .insert((p.cluster_id().to_string(), w.replicas));
+        }
+    }
+    for ((app, template, rule), clusters) in found {
+        let field = rule.split(':').next().unwrap_or_default();
+        let span = find_in(&ctx.sources.files, template, field);
+        let list: Vec<String> = clusters.iter().map(|(c, r)| format!("`{c}` ({r})")).collect();
+        let mut d = Diagnostic::error(
+            codes::PDB_BLOCKS_EVICTION,
+            &ctx.sources.files,
+            Label::new(template, span, rule.clone()),
+            format!(
+                "the PodDisruptionBudget of `{app}` ({rule}) allows no eviction at the replicas it runs on {}: node drains there never finish",
+                and_list(&list)
+            ),
+        )
+        .with_help("use `maxUnavailable: 1`, or a minAvailable below every cluster's replicas")
+        .for_app(app.as_str());
+        if let [(cluster, _)] = clusters.iter().collect::<Vec<_>>()[..] {
+            d = d.on_cluster(cluster.as_str());
+        }
+        out.push(d);
+    }
+}

@@ -1,0 +1,82 @@
+//! ## What it does
+//! Flags an app whose `minReplicasPerRegion`, spread over the clusters of a region (each
+//! gets its share, rounded up), leaves a cluster with so few replicas that its
+//! PodDisruptionBudget lets all of them be evicted at once: typically one replica under
+//! fleetgen's `maxUnavailable: 1`. The budget's minimum, one pod still serving during a
+//! drain, cannot be kept.
+//!
+//! ## Why is this bad?
+//! `podDisruptionBudget: required` promises that voluntary disruptions (node drains,
+//! upgrades) never take the app down on a cluster. With one replica on a cluster, the first
+//! drain evicts it and the app is down there until it is rescheduled and ready; traffic
+//! routed to that cluster fails meanwhile. Adding a cluster to a region quietly halves
+//! every app's share, which is how this usually happens.
+//!
+//! ## Example
+//! ```yaml
+//! # two prod clusters in aws:us-east-1
+//! runtime: { minReplicasPerRegion: 2, podDisruptionBudget: required }   # 1 replica per cluster
+//! ```
+//!
+//! ## Use instead
+//! Give the region at least two replicas per cluster (`minReplicasPerRegion: 4`), or
+//! narrow the placement (cells, purposes) so fewer clusters share the region's replicas.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, codes};
+use crate::lint::query::{and_list, origin_label, workloads};
+use crate::lint::{Context, region_of};
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    // app → (a placement, cluster descriptions)
+    let mut found: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
+    for (i, p) in ctx.plan.placements.iter().enumerate() {
+        if p.drained.is_some() {
+            continue;
+        }
+        let objects: Vec<_> = ctx.objects(p).collect();
+        for w in workloads(&objects) {
+            let Some(b) = &w.budget else { continue };
+            if b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
+                continue;
+            }
+            let entry = found.entry(p.app_name()).or_insert((i, Vec::new()));
+            entry.1.push(format!(
+                "`{}` ({} of {} in {} {}, over {} clusters)",
+                p.cluster_id(),
+                w.replicas,
+                p.replicas.min * p.replicas.share.max(1),
+                region_of(p),
+                p.cluster.value.environment,
+                p.replicas.share
+            ));
+        }
+    }
+    for (app, (i, clusters)) in found {
+        let p = &ctx.plan.placements[i];
+        let label = origin_label(
+            &p.replicas.min_origin,
+            p.app,
+            &["runtime"],
+            "spread over the region's clusters",
+        );
+        let mut d = Diagnostic::error(
+            codes::REPLICAS_BELOW_PDB_MINIMUM,
+            &ctx.sources.files,
+            label,
+            format!(
+                "`{app}` runs so few replicas on {} that its PodDisruptionBudget lets a drain evict all of them",
+                and_list(&clusters)
+            ),
+        )
+        .with_help(
+            "raise minReplicasPerRegion to at least two per cluster of the region, or place the app on fewer clusters",
+        )
+        .for_app(app);
+        if clusters.len() == 1 {
+            d = d.on_cluster(p.cluster_id());
+        }
+        out.push(d);
+    }
+}

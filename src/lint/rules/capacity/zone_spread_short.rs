@@ -1,0 +1,73 @@
+//! ## What it does
+//! Flags an app that asks for zone spread (`topologySpread: zone`) on a cluster with fewer
+//! availability zones (the cluster's `zones`) than its replicas there need: each of the
+//! first three replicas should have a zone of its own, so `min(replicas, 3)` zones are
+//! needed. Clusters that do not declare `zones` are not checked.
+//!
+//! ## Why is this bad?
+//! Zone spread is the promise that one zone's outage leaves most of the app running. On a
+//! single-zone cluster the constraint is satisfied trivially and every replica shares the
+//! zone; with two zones and three replicas, one zone's loss takes two thirds of the app.
+//! The contract reads as zone-resilient and is not.
+//!
+//! ## Example
+//! ```yaml
+//! # clusters/azure-westus3-prod-standby-01.yaml: zones: 1
+//! runtime: { minReplicasPerRegion: 3, topologySpread: zone }
+//! ```
+//!
+//! ## Use instead
+//! Run the app on clusters whose node pools span three zones (`zones: 3`), or say what the
+//! cluster gives: `topologySpread: hostname`.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, codes};
+use crate::lint::Context;
+use crate::lint::query::{and_list, origin_label, workloads};
+use crate::model::app::TopologySpread;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut found: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
+    for (i, p) in ctx.plan.placements.iter().enumerate() {
+        if p.drained.is_some() || p.topology_spread.value != TopologySpread::Zone {
+            continue;
+        }
+        let Some(zones) = p.cluster.value.zones else { continue };
+        let objects: Vec<_> = ctx.objects(p).collect();
+        let replicas = workloads(&objects)
+            .iter()
+            .map(|w| w.replicas)
+            .max()
+            .unwrap_or(p.replicas.min);
+        let need = replicas.min(3);
+        if zones >= need {
+            continue;
+        }
+        found.entry(p.app_name()).or_insert((i, Vec::new())).1.push(format!(
+            "`{}` ({replicas} replicas, {zones} zone{})",
+            p.cluster_id(),
+            if zones == 1 { "" } else { "s" }
+        ));
+    }
+    for (app, (i, clusters)) in found {
+        let p = &ctx.plan.placements[i];
+        let label = origin_label(&p.topology_spread.origin, p.app, &["runtime"], "zone spread");
+        let mut d = Diagnostic::error(
+            codes::ZONE_SPREAD_SHORT,
+            &ctx.sources.files,
+            label,
+            format!(
+                "`{app}` asks for zone spread but runs on {} with fewer zones than its replicas need",
+                and_list(&clusters)
+            ),
+        )
+        .with_secondary(p.cluster.label(&["zones"], "zones of this cluster"))
+        .with_help("place it on clusters spanning three zones, or use `topologySpread: hostname`")
+        .for_app(app);
+        if clusters.len() == 1 {
+            d = d.on_cluster(p.cluster_id());
+        }
+        out.push(d);
+    }
+}

@@ -1,0 +1,101 @@
+//! ## What it does
+//! Flags a cluster in a later ring that runs a Kubernetes version, or an add-on version,
+//! newer than any cluster of an earlier ring runs (compared among clusters of the same
+//! service, AKS with AKS and EKS with EKS).
+//!
+//! ## Why is this bad?
+//! Rings exist so that a version meets the sandbox and staging clusters before it meets
+//! production. A prod cluster ahead of every earlier ring runs a version no earlier ring
+//! has tried: the rollout order was skipped, and the first test is in front of customers.
+//!
+//! ## Example
+//! ```yaml
+//! # rings: [sandbox, staging, prod]
+//! clusters/aws-us-east-1-sandbox-platform-01.yaml: { upgradeChannel: sandbox, kubernetesVersion: "1.34" }
+//! clusters/aws-eu-west-1-prod-platform-01.yaml:    { upgradeChannel: prod,    kubernetesVersion: "1.35" }
+//! ```
+//!
+//! ## Use instead
+//! Upgrade an earlier ring first (`sandbox` to 1.35), then let the version move on ring by
+//! ring; or put the cluster back on the version the earlier rings run.
+
+use crate::diag::{Diagnostic, codes};
+use crate::lint::Context;
+use crate::lint::query::compare_versions;
+use crate::load::Doc;
+use crate::model::Cluster;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let rings = &ctx.plan.fleet.value.rings;
+    let ring_of = |c: &Cluster| rings.iter().position(|r| r.name == c.upgrade_channel);
+    for doc in &ctx.sources.clusters {
+        let c = &doc.value;
+        let Some(ring) = ring_of(c) else { continue };
+        let earlier: Vec<&Doc<Cluster>> = ctx
+            .sources
+            .clusters
+            .iter()
+            .filter(|o| o.value.service == c.service && ring_of(&o.value).is_some_and(|r| r < ring))
+            .collect();
+        if earlier.is_empty() {
+            continue;
+        }
+        // (what, path in the cluster file, version here, (earlier cluster, its version))
+        type Item<'d> = (String, Vec<&'d str>, &'d str, Vec<(&'d Doc<Cluster>, &'d str)>);
+        let mut items: Vec<Item> = vec![(
+            "Kubernetes".to_string(),
+            vec!["kubernetesVersion"],
+            c.kubernetes_version.as_str(),
+            earlier
+                .iter()
+                .map(|o| (*o, o.value.kubernetes_version.as_str()))
+                .collect(),
+        )];
+        for (addon, version) in &c.addons {
+            let runs: Vec<(&Doc<Cluster>, &str)> = earlier
+                .iter()
+                .filter_map(|o| {
+                    o.value
+                        .addons
+                        .iter()
+                        .find(|(k, _)| *k == addon)
+                        .map(|(_, v)| (*o, v.as_str()))
+                })
+                .collect();
+            items.push((
+                addon.to_string(),
+                vec!["addons", addon.as_str()],
+                version.as_str(),
+                runs,
+            ));
+        }
+        for (what, path, version, runs) in items {
+            let Some((newest_doc, newest)) = runs.into_iter().max_by(|a, b| compare_versions(a.1, b.1)) else {
+                continue;
+            };
+            if compare_versions(version, newest).is_le() {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    codes::LATER_RING_AHEAD,
+                    &ctx.sources.files,
+                    doc.label(&path, format!("{what} {version}")),
+                    format!(
+                        "cluster `{}` in ring `{}` runs {what} {version}, newer than any earlier ring runs (newest: {newest})",
+                        c.cluster_id, c.upgrade_channel
+                    ),
+                )
+                .with_secondary(newest_doc.label(
+                    &path,
+                    format!("`{}` in ring `{}`", newest_doc.value.cluster_id, newest_doc.value.upgrade_channel),
+                ))
+                .with_help(format!(
+                    "roll {what} {version} out to an earlier ring first, or keep `{}` on {newest}",
+                    c.cluster_id
+                ))
+                .on_cluster(c.cluster_id.as_str()),
+            );
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! ## What it does
+//! Flags a template that writes one of the labels fleetgen manages (the required telemetry
+//! labels, `app.kubernetes.io/managed-by`, and the identity labels of pod templates) with
+//! a value other than the managed one.
+//!
+//! ## Why is this bad?
+//! The managed value wins: fleetgen overwrites the template's value, so the template says
+//! one thing and the cluster runs another. Whoever wrote `team: payments-oncall` believes
+//! alerts route to that team; they route to the contract's `owner`.
+//!
+//! ## Example
+//! ```yaml
+//! # apps/web/templates/deployment.yaml.j2
+//! metadata:
+//!   labels:
+//!     fleet.example.com/team: web-oncall     # the contract's owner is web-team
+//! ```
+//!
+//! ## Use instead
+//! Drop the label from the template and change the field that feeds it (here
+//! `application.owner`), or use a label key fleetgen does not manage.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::lint::Context;
+use crate::lint::query::{find_in, label_of, pod_templates};
+use crate::source::FileId;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    // (template, label, written value, managed value) → (apps, clusters)
+    type Key = (FileId, String, String, String);
+    let mut found: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for o in &ctx.tree.objects {
+        let Some(p) = ctx
+            .plan
+            .placements
+            .iter()
+            .find(|p| p.app_name() == o.app && p.cluster_id() == o.cluster)
+        else {
+            continue;
+        };
+        let managed: Vec<&String> = p.labels.iter().map(|(k, _)| k).collect();
+        let pod_managed: Vec<&String> = managed
+            .iter()
+            .copied()
+            .chain(p.identity.pod_labels.iter().map(|(k, _)| k))
+            .collect();
+        let mut places = vec![("/metadata/labels".to_string(), &managed)];
+        places.extend(
+            pod_templates(&o.written)
+                .into_iter()
+                .map(|(at, _)| (format!("{at}/metadata/labels"), &pod_managed)),
+        );
+        for (pointer, keys) in places {
+            for key in keys.iter() {
+                let (Some(written), Some(kept)) =
+                    (label_of(&o.written, &pointer, key), label_of(&o.object, &pointer, key))
+                else {
+                    continue;
+                };
+                if written != kept {
+                    let entry = found
+                        .entry((o.template, key.to_string(), written.to_string(), kept.to_string()))
+                        .or_default();
+                    entry.0.insert(o.app.clone());
+                    entry.1.insert(o.cluster.clone());
+                }
+            }
+        }
+    }
+    for ((template, key, written, kept), (apps, clusters)) in found {
+        let span = find_in(&ctx.sources.files, template, &key);
+        let on = match clusters.len() {
+            1 => format!("cluster `{}`", clusters.first().map_or("", String::as_str)),
+            n => format!("{n} clusters"),
+        };
+        let mut d = Diagnostic::error(
+            codes::MANAGED_LABEL_OVERRIDE,
+            &ctx.sources.files,
+            Label::new(template, span, "overridden"),
+            format!(
+                "the template sets `{key}: {written}`, but fleetgen manages that label and writes `{kept}` (on {on})"
+            ),
+        )
+        .with_help("drop the label from the template and change the contract field that feeds it");
+        if let [app] = apps.iter().collect::<Vec<_>>()[..] {
+            d = d.for_app(app.as_str());
+        }
+        if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
+            d = d.on_cluster(cluster.as_str());
+        }
+        out.push(d);
+    }
+}

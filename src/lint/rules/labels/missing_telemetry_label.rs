@@ -1,0 +1,104 @@
+//! ## What it does
+//! Reads every object rendered for an app and flags one that lacks a required telemetry
+//! label (fleet.yaml `labels.required`, with `labels.prefix`), or carries it empty, on its
+//! own metadata or on any pod template inside it, wherever the kind keeps it.
+//!
+//! fleetgen adds the labels itself to every object and to the pod templates of the kinds
+//! it knows (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob). This rule
+//! catches what that cannot reach: a pod template in a custom resource (an Argo Rollout, a
+//! KEDA ScaledJob …) that an app's own template renders. A contract or cluster field that
+//! should feed a label but is missing is `label-value` (FG030), found by `fleetgen
+//! validate`. Objects a Helm chart renders are the chart's and are not seen here.
+//!
+//! ## Why is this bad?
+//! Dashboards, alerts, cost reports and incident tooling select by these labels. Pods
+//! without `team` or `service` page nobody and cost nobody; a fleet-wide query for one
+//! region silently misses them.
+//!
+//! ## Example
+//! ```yaml
+//! # apps/web/templates/rollout.yaml.j2
+//! apiVersion: argoproj.io/v1alpha1
+//! kind: Rollout
+//! spec:
+//!   template:
+//!     metadata: { labels: {{ selector | tojson }} }   # no telemetry labels
+//! ```
+//!
+//! ## Use instead
+//! Put the managed labels on the pod template yourself:
+//! `labels: {{ podLabels | tojson }}` (the template context has `labels` and `podLabels`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, Label, codes};
+use crate::lint::Context;
+use crate::lint::query::{and_list, find_in, label_of, pod_templates};
+use crate::source::FileId;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let fleet = &ctx.plan.fleet.value;
+    let required: Vec<String> = fleet
+        .labels
+        .required
+        .iter()
+        .map(|d| format!("{}{}", fleet.labels.prefix, d.as_str()))
+        .collect();
+    // (template, kind, name, where) → (missing labels, apps, clusters)
+    type Key = (FileId, String, String, String);
+    type Names = BTreeSet<String>;
+    let mut found: BTreeMap<Key, (Names, Names, Names)> = BTreeMap::new();
+    for o in &ctx.tree.objects {
+        let value = &o.object;
+        let mut places = vec![("/metadata/labels".to_string(), "metadata".to_string())];
+        places.extend(
+            pod_templates(value)
+                .into_iter()
+                .map(|(at, _)| (format!("{at}/metadata/labels"), format!("the pod template at {at}"))),
+        );
+        for (pointer, place) in places {
+            let missing: Vec<&String> = required
+                .iter()
+                .filter(|k| label_of(value, &pointer, k).is_none_or(str::is_empty))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let key = (
+                o.template,
+                value["kind"].as_str().unwrap_or_default().to_string(),
+                value["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+                place,
+            );
+            let entry = found.entry(key).or_default();
+            entry.0.extend(missing.into_iter().cloned());
+            entry.1.insert(o.app.clone());
+            entry.2.insert(o.cluster.clone());
+        }
+    }
+    for ((template, kind, name, place), (missing, apps, clusters)) in found {
+        let missing: Vec<String> = missing.into_iter().map(|m| format!("`{m}`")).collect();
+        let span = find_in(&ctx.sources.files, template, &format!("kind: {kind}"));
+        let on = match clusters.len() {
+            1 => format!("cluster `{}`", clusters.first().map_or("", String::as_str)),
+            n => format!("{n} clusters"),
+        };
+        let mut d = Diagnostic::error(
+            codes::MISSING_TELEMETRY_LABEL,
+            &ctx.sources.files,
+            Label::new(template, span, "renders it"),
+            format!(
+                "{kind} `{name}` lacks {} on {place} (on {on})",
+                and_list(&missing)
+            ),
+        )
+        .with_help("add the managed labels: `labels: {{ podLabels | tojson }}` on pod templates, `{{ labels | tojson }}` on objects");
+        if let [app] = apps.iter().collect::<Vec<_>>()[..] {
+            d = d.for_app(app.as_str());
+        }
+        if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
+            d = d.on_cluster(cluster.as_str());
+        }
+        out.push(d);
+    }
+}
