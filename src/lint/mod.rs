@@ -70,7 +70,9 @@ pub struct Rule {
     pub stage: Stage,
     /// The rule file's source; its leading `//!` lines are the documentation.
     source: &'static str,
-    pub check: fn(&Context, &mut Vec<Diagnostic>),
+    /// The check of a lint-stage rule (validate-stage rules are checked where validate
+    /// resolves what they look at).
+    pub check: Option<fn(&Context, &mut Vec<Diagnostic>)>,
 }
 
 impl Rule {
@@ -110,16 +112,23 @@ fn doc_of(source: &str) -> String {
 
 macro_rules! rule {
     ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident) => {
-        rule!($code, $family, $dir::$module, $default, Lint)
-    };
-    ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, $stage:ident) => {
         Rule {
             code: codes::$code,
             family: $family,
             default: Severity::$default,
-            stage: Stage::$stage,
+            stage: Stage::Lint,
             source: include_str!(concat!("rules/", stringify!($dir), "/", stringify!($module), ".rs")),
-            check: rules::$dir::$module::check,
+            check: Some(rules::$dir::$module::check),
+        }
+    };
+    ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, Validate) => {
+        Rule {
+            code: codes::$code,
+            family: $family,
+            default: Severity::$default,
+            stage: Stage::Validate,
+            source: include_str!(concat!("rules/", stringify!($dir), "/", stringify!($module), ".rs")),
+            check: None,
         }
     };
 }
@@ -133,6 +142,7 @@ pub const RULES: &[Rule] = &[
         Error,
         Validate
     ),
+    rule!(LABEL_VALUE, "labels", labels::label_value, Error, Validate),
     rule!(
         FAKE_ACTIVE_ACTIVE,
         "active-active",
@@ -250,10 +260,12 @@ pub fn severity(sources: &Sources, rule: &Rule) -> Option<Severity> {
 pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnostic> {
     let ctx = Context { sources, plan, tree };
     let mut out = Vec::new();
-    for rule in RULES.iter().filter(|r| r.stage == Stage::Lint) {
-        let Some(level) = severity(sources, rule) else { continue };
+    for rule in RULES {
+        let (Some(check), Some(level)) = (rule.check, severity(sources, rule)) else {
+            continue;
+        };
         let mut found = Vec::new();
-        (rule.check)(&ctx, &mut found);
+        check(&ctx, &mut found);
         out.extend(found.into_iter().map(|mut d| {
             d.severity = level;
             name_subject(sources, &mut d);
@@ -337,6 +349,21 @@ pub fn find(key: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_in_code_order_and_lint_rules_have_a_check() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].code.id < pair[1].code.id,
+                "{} before {}",
+                pair[0].code.id,
+                pair[1].code.id
+            );
+        }
+        for rule in RULES {
+            assert_eq!(rule.check.is_some(), rule.stage == Stage::Lint, "{}", rule.code.id);
+        }
+    }
 
     #[test]
     fn every_rule_is_documented_in_the_four_sections() {

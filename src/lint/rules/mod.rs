@@ -15,6 +15,7 @@ pub mod active_active {
 }
 
 pub mod labels {
+    pub mod label_value;
     pub mod managed_label_override;
     pub mod missing_telemetry_label;
 }

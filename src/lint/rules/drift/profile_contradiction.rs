@@ -23,15 +23,9 @@
 //! is different, give it a profile that says so and have that profile reviewed.
 
 use crate::diag::{Diagnostic, codes};
-use crate::lint::Context;
 use crate::load::Sources;
 
-/// As a lint rule: it has run in validate already (see [`crate::lint::Stage::Validate`]).
-pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    check_sources(ctx.sources, out);
-}
-
-/// Every cluster against its profile.
+/// Every cluster against its profile (run by `resolve::check`, so by validate).
 pub fn check_sources(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let map = &sources.files;
     for doc in &sources.clusters {
