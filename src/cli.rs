@@ -335,7 +335,8 @@ fn render(
     let Some(tree) = open_repo(repo) else {
         return 2;
     };
-    let (sources, mut diagnostics) = crate::validate(&tree);
+    let (sources, mut diagnostics) = crate::load_checked(&tree);
+    let prepared = crate::prepare(&sources, &mut diagnostics);
     let report = |diagnostics: &[crate::diag::Diagnostic]| {
         if !diagnostics.is_empty() {
             eprint!("{}", diag::render(diagnostics, &sources.files, format, color, width()));
@@ -351,17 +352,17 @@ fn render(
         return 2;
     }
     if let Some((app, cluster)) = explain {
-        return explain_values(&sources, &app, &cluster, diagnostics, format, color);
+        return explain_values(&sources, &prepared, &app, &cluster, diagnostics, format, color);
     }
-    let (rendered, more) = crate::render(&sources, &select);
+    let (rendered, more) = crate::render_prepared(&sources, &prepared, &select);
     diagnostics.extend(more);
     diag::sort(&mut diagnostics, &sources.files);
     report(&diagnostics);
     let Some(rendered) = rendered else {
         return diag::exit_code(&diagnostics).max(1);
     };
-    let (plan, _) = crate::resolve::plan::plan(&sources);
-    let placements: Vec<String> = plan
+    let placements: Vec<String> = prepared
+        .plan
         .iter()
         .flat_map(|p| p.placements.iter())
         .filter(|p| select.placement(p))
@@ -463,14 +464,7 @@ fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: b
     let Some(tree) = open_repo(repo) else {
         return 2;
     };
-    let (sources, mut diagnostics) = crate::validate(&tree);
-    let mut rendered = None;
-    if diag::exit_code(&diagnostics) == 0 {
-        let (tree, more) = crate::render(&sources, &Selection::default());
-        diagnostics.extend(more);
-        rendered = tree;
-    }
-    diag::sort(&mut diagnostics, &sources.files);
+    let (sources, rendered, diagnostics) = crate::compile(&tree);
     if !diagnostics.is_empty() {
         eprint!("{}", diag::render(&diagnostics, &sources.files, format, color, width()));
     }
@@ -504,14 +498,7 @@ fn compile_side(
     side: &str,
     color: bool,
 ) -> Option<(crate::emit::RenderedTree, AppOwners)> {
-    let (sources, mut diagnostics) = crate::validate(files);
-    let mut tree = None;
-    if diag::exit_code(&diagnostics) == 0 {
-        let (t, more) = crate::render(&sources, &Selection::default());
-        diagnostics.extend(more);
-        tree = t;
-    }
-    diag::sort(&mut diagnostics, &sources.files);
+    let (sources, tree, diagnostics) = crate::compile(files);
     let Some(tree) = tree else {
         eprintln!("error: the sources at {side} do not compile:");
         eprint!(
@@ -664,9 +651,10 @@ fn explain(key: &str) -> u8 {
 
 fn explain_values(
     sources: &crate::load::Sources,
+    prepared: &crate::Prepared,
     app: &str,
     cluster: &str,
-    mut diagnostics: Vec<crate::diag::Diagnostic>,
+    diagnostics: Vec<crate::diag::Diagnostic>,
     format: Format,
     color: bool,
 ) -> u8 {
@@ -679,8 +667,7 @@ fn explain_values(
         eprintln!("error: {message}");
         return 2;
     }
-    let (plan, more) = crate::resolve::plan::plan(sources);
-    diagnostics.extend(more);
+    let plan = &prepared.plan;
     if !diagnostics.is_empty() {
         eprint!("{}", diag::render(&diagnostics, &sources.files, format, color, width()));
     }

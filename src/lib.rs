@@ -33,34 +33,85 @@ use load::Sources;
 /// Loads a repository and checks it: the `fleetgen validate` pipeline, everything `render`
 /// checks before it renders. Diagnostics come back sorted by file and position.
 pub fn validate(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
+    let (sources, mut diagnostics) = load_checked(files);
+    prepare(&sources, &mut diagnostics);
+    (sources, diagnostics)
+}
+
+/// Loads a repository and checks how its files fit together (ids, references, placements,
+/// profiles, policy mappings); the first half of [`validate`].
+pub fn load_checked(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
     let (sources, mut diagnostics) = load::load(files);
     diagnostics.extend(resolve::check(&sources));
     diagnostics.extend(lint::check_config(&sources));
-    // Everything short of rendering: templates compile, and (once the files fit together)
-    // every placement resolves: labels, identity, namespaces, gateways.
-    diagnostics.extend(emit::templates::Engine::new(&sources).1);
-    if diag::exit_code(&diagnostics) == 0 {
-        diagnostics.extend(resolve::plan::plan(&sources).1);
-    }
-    lint::adjust(&sources, &mut diagnostics);
-    diag::sort(&mut diagnostics, &sources.files);
     (sources, diagnostics)
+}
+
+/// What rendering needs, built once: the compiled templates and (when the files fit
+/// together) the resolved placements.
+pub struct Prepared<'s> {
+    pub engine: emit::templates::Engine,
+    pub plan: Option<resolve::plan::Plan<'s>>,
+}
+
+/// The second half of [`validate`]: compiles the templates and resolves every placement
+/// (labels, identity, namespaces, gateways), adding what does not work to `diagnostics`,
+/// which come back sorted with fleet.yaml's `lint.severity` applied.
+pub fn prepare<'s>(sources: &'s Sources, diagnostics: &mut Vec<Diagnostic>) -> Prepared<'s> {
+    let (engine, template_errors) = emit::templates::Engine::new(sources);
+    diagnostics.extend(template_errors);
+    let mut plan = None;
+    if diag::exit_code(diagnostics) == 0 {
+        let (p, more) = resolve::plan::plan(sources);
+        diagnostics.extend(more);
+        plan = p;
+    }
+    lint::adjust(sources, diagnostics);
+    diag::sort(diagnostics, &sources.files);
+    Prepared { engine, plan }
+}
+
+/// Renders prepared sources. Returns the tree only when there was no error; the render's
+/// own findings (policy, duplicate objects, exemptions) come back either way.
+pub fn render_prepared(
+    sources: &Sources,
+    prepared: &Prepared,
+    select: &emit::Selection,
+) -> (Option<emit::RenderedTree>, Vec<Diagnostic>) {
+    let Some(plan) = &prepared.plan else {
+        return (None, Vec::new());
+    };
+    let (tree, mut diagnostics) = emit::render(sources, plan, &prepared.engine, select);
+    diag::sort(&mut diagnostics, &sources.files);
+    ((diag::exit_code(&diagnostics) == 0).then_some(tree), diagnostics)
+}
+
+/// Validates and renders the whole fleet in memory (`check`, `diff`): the tree when there
+/// is no error, and every diagnostic, sorted.
+pub fn compile(files: &dyn load::files::Files) -> (Sources, Option<emit::RenderedTree>, Vec<Diagnostic>) {
+    let (sources, mut diagnostics) = load_checked(files);
+    let prepared = prepare(&sources, &mut diagnostics);
+    let mut tree = None;
+    if diag::exit_code(&diagnostics) == 0 {
+        let (t, more) = render_prepared(&sources, &prepared, &emit::Selection::default());
+        diagnostics.extend(more);
+        tree = t;
+    }
+    drop(prepared);
+    diag::sort(&mut diagnostics, &sources.files);
+    (sources, tree, diagnostics)
 }
 
 /// Resolves and renders validated sources: the `fleetgen render` pipeline after
 /// [`validate`]. Returns the tree only when there was no error; warnings come back either way.
 pub fn render(sources: &Sources, select: &emit::Selection) -> (Option<emit::RenderedTree>, Vec<Diagnostic>) {
-    let (plan, mut diagnostics) = resolve::plan::plan(sources);
-    let (engine, template_errors) = emit::templates::Engine::new(sources);
-    diagnostics.extend(template_errors);
-    let tree = match plan {
-        Some(plan) if diag::exit_code(&diagnostics) == 0 => {
-            let (tree, problems) = emit::render(sources, &plan, &engine, select);
-            diagnostics.extend(problems);
-            (diag::exit_code(&diagnostics) == 0).then_some(tree)
-        }
-        _ => None,
-    };
+    let mut diagnostics = Vec::new();
+    let prepared = prepare(sources, &mut diagnostics);
+    if diag::exit_code(&diagnostics) != 0 {
+        return (None, diagnostics);
+    }
+    let (tree, more) = render_prepared(sources, &prepared, select);
+    diagnostics.extend(more);
     diag::sort(&mut diagnostics, &sources.files);
     (tree, diagnostics)
 }
@@ -69,18 +120,18 @@ pub fn render(sources: &Sources, select: &emit::Selection) -> (Option<emit::Rend
 /// Render findings (policy, labels, templates) are lint findings too. Diagnostics come back
 /// sorted, with fleet.yaml's `lint.severity` applied.
 pub fn lint(files: &dyn load::files::Files) -> (Sources, Vec<Diagnostic>) {
-    let (sources, mut diagnostics) = validate(files);
+    let (sources, mut diagnostics) = load_checked(files);
+    let prepared = prepare(&sources, &mut diagnostics);
     if diag::exit_code(&diagnostics) == 0
-        && let (Some(plan), _) = resolve::plan::plan(&sources)
+        && let Some(plan) = &prepared.plan
     {
-        let (engine, _) = emit::templates::Engine::new(&sources);
         let select = emit::Selection {
             keep_objects: true,
             ..emit::Selection::default()
         };
-        let (tree, problems) = emit::render(&sources, &plan, &engine, &select);
+        let (tree, problems) = emit::render(&sources, plan, &prepared.engine, &select);
         diagnostics.extend(problems);
-        diagnostics.extend(lint::run(&sources, &plan, &tree));
+        diagnostics.extend(lint::run(&sources, plan, &tree));
     }
     diag::sort(&mut diagnostics, &sources.files);
     (sources, diagnostics)

@@ -5,9 +5,12 @@
 //! old tree whole. Files of clusters and apps that no longer exist disappear with the old
 //! tree. A folder that fleetgen did not write is never replaced.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::emit::RenderedTree;
 
@@ -39,11 +42,11 @@ fn is_fleetgen_output(dir: &Path) -> io::Result<bool> {
     }
 }
 
-/// Files of an existing output folder, by relative path.
-pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
-    let mut tree = RenderedTree::default();
+/// Relative, `/`-separated paths of the files under `dir`, sorted.
+pub fn list_tree(dir: &Path) -> io::Result<Vec<String>> {
+    let mut paths = Vec::new();
     if !dir.exists() {
-        return Ok(tree);
+        return Ok(paths);
     }
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
@@ -53,10 +56,28 @@ pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            tree.files.insert(rel.join("/"), fs::read_to_string(entry.path())?);
+            paths.push(rel.join("/"));
         }
     }
+    Ok(paths)
+}
+
+/// Files of an existing output folder, by relative path (read in parallel).
+pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
+    let paths = list_tree(dir)?;
+    let texts: Vec<io::Result<String>> = paths.par_iter().map(|rel| fs::read_to_string(dir.join(rel))).collect();
+    let mut tree = RenderedTree::default();
+    for (rel, text) in paths.into_iter().zip(texts) {
+        tree.files.insert(rel, text?);
+    }
     Ok(tree)
+}
+
+/// Removes a folder tree, its files in parallel.
+fn remove_tree(dir: &Path) -> io::Result<()> {
+    let paths = list_tree(dir)?;
+    paths.par_iter().try_for_each(|rel| fs::remove_file(dir.join(rel)))?;
+    fs::remove_dir_all(dir)
 }
 
 /// Writes `tree` as the whole content of `out` (or, with `keep`, over the kept part of
@@ -90,20 +111,29 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Writ
     } else {
         fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     }
-    let old = read_tree(out).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    let mut files = tree.files.clone();
-    if let Some(keep) = keep {
-        for (path, text) in &old.files {
-            let replaced = keep
-                .replaced
-                .iter()
-                .any(|p| path == p || path.starts_with(&format!("{p}/")));
-            if !replaced {
-                files.entry(path.clone()).or_insert_with(|| text.clone());
-            }
-        }
-    }
-    let removed = old.files.keys().filter(|k| !files.contains_key(*k)).count();
+    let unreadable = |e: io::Error| format!("cannot read `{shown}`: {e}");
+    // Only a partial render needs the old files' contents (to keep what it does not own).
+    let kept: BTreeMap<String, String> = match &keep {
+        Some(keep) => read_tree(out)
+            .map_err(unreadable)?
+            .files
+            .into_iter()
+            .filter(|(path, _)| {
+                !keep
+                    .replaced
+                    .iter()
+                    .any(|p| path == p || path.starts_with(&format!("{p}/")))
+                    && !tree.files.contains_key(path)
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let files: Vec<(&String, &String)> = tree.files.iter().chain(kept.iter()).collect();
+    let old_paths = list_tree(out).map_err(unreadable)?;
+    let removed = old_paths
+        .iter()
+        .filter(|k| !tree.files.contains_key(*k) && !kept.contains_key(*k))
+        .count();
 
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.fleetgen-new-{pid}"));
@@ -111,14 +141,16 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Writ
     let _ = fs::remove_dir_all(&tmp);
     let result = (|| -> io::Result<()> {
         fs::create_dir_all(&tmp)?;
-        for (path, text) in &files {
-            let target = tmp.join(path);
-            if let Some(dir) = target.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            fs::write(&target, text)?;
+        let dirs: BTreeSet<&str> = files
+            .iter()
+            .filter_map(|(path, _)| path.rsplit_once('/').map(|(dir, _)| dir))
+            .collect();
+        for dir in dirs {
+            fs::create_dir_all(tmp.join(dir))?;
         }
-        Ok(())
+        files
+            .par_iter()
+            .try_for_each(|(path, text)| fs::write(tmp.join(path), text))
     })();
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&tmp);
@@ -138,7 +170,7 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Writ
                 "cannot move the new tree into `{shown}`: {e}; the old tree is back"
             ));
         }
-        let _ = fs::remove_dir_all(&backup);
+        let _ = remove_tree(&backup);
     } else if let Err(e) = fs::rename(&tmp, out) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(format!("cannot create `{shown}`: {e}"));

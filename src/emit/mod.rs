@@ -172,14 +172,11 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
         problems.append(&mut found);
         tree.objects.append(&mut objects);
     }
-    tree.files.insert("fleet.yaml".into(), matrix(plan));
+    tree.files.insert("fleet.yaml".into(), seal(&matrix(plan)));
     // Azure Policy is laid out across clusters (hoisting looks at a whole subscription).
-    tree.files
-        .extend(azure::render(sources, plan, &|id| select.cluster(id)));
-    for (path, text) in tree.files.iter_mut() {
-        if path.ends_with(".yaml") {
-            *text = seal(text);
-        }
+    for (path, text) in azure::render(sources, plan, &|id| select.cluster(id)) {
+        let text = if path.ends_with(".yaml") { seal(&text) } else { text };
+        tree.files.insert(path, text);
     }
     let mut problems = group(problems);
     if select.is_all() {
@@ -280,7 +277,12 @@ impl ParseCache {
         if let Some(hit) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Arc::clone(hit));
         }
-        let objects = Arc::new(objects::parse(&key.1, template, files)?);
+        let mut parsed = objects::parse(&key.1, template, files)?;
+        // Put in order once here, not on every cluster (see `objects::finish_ordered`).
+        for obj in &mut parsed {
+            objects::canonical(&mut obj.value, None);
+        }
+        let objects = Arc::new(parsed);
         self.parsed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -452,6 +454,12 @@ fn render_cluster(
     }
     out.push((format!("{id}/cluster.yaml"), cluster_summary(sources, plan, cluster)));
     out.extend(gitops(run, cluster));
+    // Sealed here, on the cluster's thread, rather than one by one afterwards.
+    for (path, text) in out.iter_mut() {
+        if path.ends_with(".yaml") {
+            *text = seal(text);
+        }
+    }
     (out, errors, kept.unwrap_or_default())
 }
 
@@ -729,7 +737,7 @@ fn render_placement(
         let template_path = files.get(template_file).path.clone();
         for written in objects.iter() {
             let mut obj = written.clone();
-            objects::finish(&mut obj, &p.namespace, &labels, &pod_labels);
+            objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
                 obj.group().to_string(),
                 obj.kind.clone(),

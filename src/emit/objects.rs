@@ -152,6 +152,37 @@ fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) 
 /// managed labels into the object's and pod template's labels (the managed value wins),
 /// and orders keys.
 pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+    merge(obj, namespace, labels, pod_labels);
+    canonical(&mut obj.value, None);
+}
+
+/// [`finish`] for an object already in canonical order (template output is put in order
+/// once, when it is parsed): only the maps the merge touched are ordered again.
+pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+    merge(obj, namespace, labels, pod_labels);
+    let kind = obj.kind.clone();
+    let Value::Object(root) = &mut obj.value else { return };
+    order(root, None);
+    reorder_metadata(root);
+    for path in pod_template_paths(&kind) {
+        if let Some(Value::Object(template)) = pointer_mut(root, path) {
+            order(template, Some("template"));
+            reorder_metadata(template);
+        }
+    }
+}
+
+/// Orders `metadata` under `parent` and its labels.
+fn reorder_metadata(parent: &mut Map<String, Value>) {
+    if let Some(Value::Object(meta)) = parent.get_mut("metadata") {
+        if let Some(Value::Object(labels)) = meta.get_mut("labels") {
+            order(labels, Some("labels"));
+        }
+        order(meta, Some("metadata"));
+    }
+}
+
+fn merge(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
     let scoped = !CLUSTER_SCOPED.contains(&obj.kind.as_str());
     let Value::Object(root) = &mut obj.value else { return };
     let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
@@ -173,7 +204,6 @@ pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], po
             }
         }
     }
-    canonical(&mut obj.value, None);
 }
 
 /// `slot` as a mapping: an empty `metadata:` (null) becomes `{}`.
@@ -231,23 +261,14 @@ fn is_unordered_map(key: &str) -> bool {
     )
 }
 
-fn canonical(v: &mut Value, parent: Option<&str>) {
+/// Puts every map of `v` in conventional order (see [`order`]).
+pub fn canonical(v: &mut Value, parent: Option<&str>) {
     match v {
         Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-            for (k, child) in entries.iter_mut() {
+            for (k, child) in map.iter_mut() {
                 canonical(child, Some(k.as_str()));
             }
-            let all_strings = entries.iter().all(|(_, v)| v.is_string());
-            if parent.is_some_and(is_unordered_map) && all_strings {
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-            } else {
-                let lead = leading_keys(parent);
-                let rank = |k: &str| lead.iter().position(|l| *l == k).unwrap_or(lead.len());
-                // A stable sort keeps the template's order among the other keys.
-                entries.sort_by_key(|(k, _)| rank(k));
-            }
-            map.extend(entries);
+            order(map, parent);
         }
         Value::Array(items) => {
             for item in items.iter_mut() {
@@ -256,6 +277,31 @@ fn canonical(v: &mut Value, parent: Option<&str>) {
         }
         _ => {}
     }
+}
+
+/// Puts one map in conventional order: label-like maps of strings by key, others with
+/// their leading keys first and the rest as the template wrote them.
+fn order(map: &mut Map<String, Value>, parent: Option<&str>) {
+    let by_name = parent.is_some_and(is_unordered_map) && map.values().all(Value::is_string);
+    let lead = leading_keys(parent);
+    let rank = |k: &str| lead.iter().position(|l| *l == k).unwrap_or(lead.len());
+    // Most maps are in order already (templates write them so): leave those alone.
+    let ordered = if by_name {
+        map.keys().zip(map.keys().skip(1)).all(|(a, b)| a <= b)
+    } else {
+        map.keys().zip(map.keys().skip(1)).all(|(a, b)| rank(a) <= rank(b))
+    };
+    if ordered {
+        return;
+    }
+    let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    if by_name {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+    } else {
+        // A stable sort keeps the template's order among the other keys.
+        entries.sort_by_key(|(k, _)| rank(k));
+    }
+    map.extend(entries);
 }
 
 /// The file name of an object in its app folder: `deployment-web.yaml`.

@@ -84,7 +84,10 @@ fn write_scalar(out: &mut String, v: &Value, level: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) => write_string(out, s, level),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
@@ -151,11 +154,45 @@ fn write_literal(out: &mut String, s: &str, level: usize) {
 /// Whether `s` can be written without quotes and read back as the same string by YAML 1.1
 /// and 1.2 readers alike.
 pub fn is_plain_safe(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    // Most strings are names, keys and label values made of letters, digits and `._/-`:
+    // none of those is an indicator except a leading `-`, and only a number, a date or
+    // one of the short words can be mistaken for another type.
+    if !bytes.is_empty() && bytes.iter().all(|&b| SIMPLE[usize::from(b)]) {
+        return match bytes[0] {
+            b'-' => false,
+            b if b.is_ascii_alphabetic() && bytes.len() > 5 => true,
+            _ => !looks_like_other_type(s),
+        };
+    }
+    // Otherwise one pass over the bytes of ASCII text.
+    if !s.is_ascii() {
+        return is_plain_safe_unicode(s);
+    }
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    // `-` alone or `-x`: plain is legal for `-x`, but `-1`, `-.5` are numbers; keep it simple.
+    if b"-?:,[]{}#&*!|>'\"%@`~ \t".contains(&first) || matches!(last, b' ' | b'\t' | b':') {
+        return false;
+    }
+    let mut prev = 0u8;
+    for &b in bytes {
+        // Control characters (newlines and tabs among them), `: ` and ` #`.
+        if b < 0x20 || b == 0x7f || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+            return false;
+        }
+        prev = b;
+    }
+    !looks_like_other_type(s)
+}
+
+fn is_plain_safe_unicode(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
     if "-?:,[]{}#&*!|>'\"%@`~ \t".contains(first) {
-        // `-` alone or `-x`: plain is legal for `-x`, but `-1`, `-.5` are numbers; keep it simple.
         return false;
     }
     if s.ends_with([' ', '\t', ':']) {
@@ -172,6 +209,18 @@ pub fn is_plain_safe(s: &str) -> bool {
     !looks_like_other_type(s)
 }
 
+/// Bytes of [`is_plain_safe`]'s common case: ASCII letters, digits, `.`, `_`, `/` and `-`.
+static SIMPLE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'/' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
 /// Booleans, nulls, numbers, dates and times of YAML 1.1 and 1.2. Deliberately broad: a
 /// string that merely starts like a number (`1.20`, `2026.07.03-1421`, `0x1F`, `12:30`) is
 /// quoted.
@@ -179,13 +228,13 @@ fn looks_like_other_type(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
     ];
-    let lower = s.to_ascii_lowercase();
-    let bare = lower.trim_start_matches(['+', '-', '.']);
-    if WORDS.contains(&lower.as_str()) || WORDS.contains(&bare) {
+    let bare = s.trim_start_matches(['+', '-', '.']);
+    // The longest word is five letters.
+    let word = |w: &str| w.len() <= 5 && WORDS.iter().any(|x| x.eq_ignore_ascii_case(w));
+    if word(s) || word(bare) {
         return true;
     }
-    let first = bare.chars().next();
-    match first {
+    match bare.chars().next() {
         // A digit first: quote unless it has a letter that no number, date or time has.
         Some(c) if c.is_ascii_digit() => !s
             .chars()
