@@ -80,6 +80,24 @@ fn document(file: &str) -> Option<&'static Json> {
     documents().iter().find(|(f, _)| *f == file).map(|(_, d)| d)
 }
 
+/// Every embedded schema document, registered once for all kinds.
+fn registry() -> &'static jsonschema::Registry<'static> {
+    static REGISTRY: OnceLock<jsonschema::Registry<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        jsonschema::Registry::new()
+            .extend(documents().iter().map(|(file, doc)| (format!("{BASE}{file}"), doc)))
+            .and_then(|b| b.prepare())
+            .unwrap_or_else(|e| panic!("embedded schemas do not form a registry: {e}"))
+    })
+}
+
+/// Compiles every kind's validator (on a spare thread while files are read and parsed).
+pub fn warm() {
+    for kind in KINDS {
+        let _ = validator(kind);
+    }
+}
+
 fn validator(kind: &Kind) -> &'static jsonschema::Validator {
     static VALIDATORS: OnceLock<Vec<OnceLock<jsonschema::Validator>>> = OnceLock::new();
     let cells = VALIDATORS.get_or_init(|| KINDS.iter().map(|_| OnceLock::new()).collect());
@@ -88,12 +106,8 @@ fn validator(kind: &Kind) -> &'static jsonschema::Validator {
         .position(|k| k.name == kind.name)
         .expect("kind is in KINDS");
     cells[index].get_or_init(|| {
-        let registry = jsonschema::Registry::new()
-            .extend(documents().iter().map(|(file, doc)| (format!("{BASE}{file}"), doc)))
-            .and_then(|b| b.prepare())
-            .unwrap_or_else(|e| panic!("embedded schemas do not form a registry: {e}"));
         jsonschema::draft202012::options()
-            .with_registry(&registry)
+            .with_registry(registry())
             .with_base_uri(format!("{BASE}{}", kind.file))
             .offline()
             .build(document(kind.file).expect("kind schema is embedded"))

@@ -287,6 +287,15 @@ fn add_builtin_templates(sources: &mut Sources) {
 
 /// Loads a whole repository. Diagnostics are returned unsorted.
 pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
+    // The schema validators compile on another thread meanwhile (they are needed from the
+    // first file on; whichever thread gets to one first compiles it, the other waits).
+    std::thread::scope(|s| {
+        s.spawn(schema::warm);
+        load_files(files)
+    })
+}
+
+fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
     if !files.is_file("fleet.yaml") {
