@@ -50,8 +50,17 @@ pub struct RenderedObject {
     pub path: String,
     /// The finished object: namespace set, managed labels merged.
     pub object: Value,
+    /// The template's output this object came from (shared by every placement that
+    /// rendered the same text) and its position there.
+    output: Arc<Vec<objects::Object>>,
+    index: usize,
+}
+
+impl RenderedObject {
     /// The object as the template wrote it, before fleetgen added anything.
-    pub written: Value,
+    pub fn written(&self) -> &Value {
+        &self.output[self.index].value
+    }
 }
 
 impl RenderedTree {
@@ -735,7 +744,7 @@ fn render_placement(
             }
         };
         let template_path = files.get(template_file).path.clone();
-        for written in objects.iter() {
+        for (index, written) in objects.iter().enumerate() {
             let mut obj = written.clone();
             objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
@@ -772,7 +781,8 @@ fn render_placement(
                     template: template_file,
                     path: format!("{dir}/{file_name}"),
                     object: obj.value.clone(),
-                    written: written.value.clone(),
+                    output: Arc::clone(&objects),
+                    index,
                 });
             }
             out.push((format!("{dir}/{file_name}"), text));

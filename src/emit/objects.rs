@@ -28,7 +28,7 @@ const CLUSTER_SCOPED: &[&str] = &[
 ];
 
 /// A rendered object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {
     pub kind: String,
     pub name: String,

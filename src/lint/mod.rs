@@ -7,7 +7,7 @@
 pub mod query;
 pub mod rules;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::diag::{Code, Diagnostic, Severity, codes};
 use crate::emit::{RenderedObject, RenderedTree};
@@ -20,9 +20,35 @@ pub struct Context<'a> {
     pub sources: &'a Sources,
     pub plan: &'a Plan<'a>,
     pub tree: &'a RenderedTree,
+    /// (app, cluster) → the placement and its rendered objects.
+    index: HashMap<(&'a str, &'a str), (&'a Placement<'a>, Vec<&'a RenderedObject>)>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    pub fn new(sources: &'a Sources, plan: &'a Plan<'a>, tree: &'a RenderedTree) -> Self {
+        let mut index: HashMap<(&str, &str), (&Placement, Vec<&RenderedObject>)> = plan
+            .placements
+            .iter()
+            .map(|p| ((p.app_name(), p.cluster_id()), (p, Vec::new())))
+            .collect();
+        for o in &tree.objects {
+            if let Some((_, objects)) = index.get_mut(&(o.app.as_str(), o.cluster.as_str())) {
+                objects.push(o);
+            }
+        }
+        Context {
+            sources,
+            plan,
+            tree,
+            index,
+        }
+    }
+
+    /// The placement of `app` on `cluster`.
+    pub fn placement(&self, app: &str, cluster: &str) -> Option<&'a Placement<'a>> {
+        self.index.get(&(app, cluster)).map(|(p, _)| *p)
+    }
+
     /// The `provider:region`s an app really lands in (active placements), sorted.
     pub fn served_regions(&self, app: &str) -> Vec<String> {
         let set: BTreeSet<String> = self.active(app).map(region_of).collect();
@@ -38,11 +64,10 @@ impl Context<'_> {
     }
 
     /// The rendered objects of one placement.
-    pub fn objects<'p>(&'p self, p: &'p Placement) -> impl Iterator<Item = &'p RenderedObject> + 'p {
-        self.tree
-            .objects
-            .iter()
-            .filter(move |o| o.app == p.app_name() && o.cluster == p.cluster_id())
+    pub fn objects<'s>(&'s self, p: &'s Placement) -> &'s [&'a RenderedObject] {
+        self.index
+            .get(&(p.app_name(), p.cluster_id()))
+            .map_or(&[], |(_, objects)| objects.as_slice())
     }
 }
 
@@ -258,7 +283,7 @@ pub fn severity(sources: &Sources, rule: &Rule) -> Option<Severity> {
 /// Runs every lint-stage rule, at the severity the repository gives it. Validate-stage
 /// rules have run already; their findings get the configured severity in [`adjust`].
 pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnostic> {
-    let ctx = Context { sources, plan, tree };
+    let ctx = Context::new(sources, plan, tree);
     let mut out = Vec::new();
     for rule in RULES {
         let (Some(check), Some(level)) = (rule.check, severity(sources, rule)) else {

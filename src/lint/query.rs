@@ -64,24 +64,35 @@ pub fn find_in(files: &SourceMap, file: FileId, needle: &str) -> Span {
 /// `template` key whose `spec` has `containers`. Returns (JSON pointer, template).
 pub fn pod_templates(value: &Value) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
-    walk(value, String::new(), &mut out);
+    let mut at = Vec::new();
+    walk(value, &mut at, &mut out);
     out
 }
 
-fn walk<'v>(value: &'v Value, at: String, out: &mut Vec<(String, &'v Value)>) {
+/// Depth-first; the path is kept as segments and joined only for a template found.
+fn walk<'v>(value: &'v Value, at: &mut Vec<String>, out: &mut Vec<(String, &'v Value)>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let here = format!("{at}/{k}");
-                if k == "template" && v.pointer("/spec/containers").is_some_and(Value::is_array) {
-                    out.push((here.clone(), v));
+                if !(v.is_object() || v.is_array()) {
+                    continue;
                 }
-                walk(v, here, out);
+                at.push(k.replace('~', "~0").replace('/', "~1"));
+                if k == "template" && v.pointer("/spec/containers").is_some_and(Value::is_array) {
+                    out.push((format!("/{}", at.join("/")), v));
+                }
+                walk(v, at, out);
+                at.pop();
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, format!("{at}/{i}"), out);
+                if !(v.is_object() || v.is_array()) {
+                    continue;
+                }
+                at.push(i.to_string());
+                walk(v, at, out);
+                at.pop();
             }
         }
         _ => {}

@@ -32,8 +32,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // (app, budget template, budget rule) → clusters with their replicas
     let mut found: BTreeMap<(String, FileId, String), BTreeSet<(String, u32)>> = BTreeMap::new();
     for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none()) {
-        let objects: Vec<_> = ctx.objects(p).collect();
-        for w in workloads(&objects) {
+        for w in workloads(ctx.objects(p)) {
             let Some(b) = &w.budget else { continue };
             if b.allowed > 0 {
                 continue;

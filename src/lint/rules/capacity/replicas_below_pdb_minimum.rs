@@ -35,8 +35,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if p.drained.is_some() {
             continue;
         }
-        let objects: Vec<_> = ctx.objects(p).collect();
-        for w in workloads(&objects) {
+        for w in workloads(ctx.objects(p)) {
             let Some(b) = &w.budget else { continue };
             if b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
                 continue;

@@ -34,8 +34,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(zones) = p.cluster.value.zones else { continue };
-        let objects: Vec<_> = ctx.objects(p).collect();
-        let replicas = workloads(&objects)
+        let replicas = workloads(ctx.objects(p))
             .iter()
             .map(|w| w.replicas)
             .max()

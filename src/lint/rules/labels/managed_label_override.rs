@@ -20,48 +20,49 @@
 //! Drop the label from the template and change the field that feeds it (here
 //! `application.owner`), or use a label key fleetgen does not manage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::lint::Context;
-use crate::lint::query::{find_in, label_of, pod_templates};
+use crate::lint::query::{find_in, pod_templates};
 use crate::source::FileId;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // (template, label, written value, managed value) → (apps, clusters)
     type Key = (FileId, String, String, String);
     let mut found: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    // Pod templates of each template output, found once however many placements share it.
+    let mut templates_of: HashMap<*const Value, Vec<String>> = HashMap::new();
     for o in &ctx.tree.objects {
-        let Some(p) = ctx
-            .plan
-            .placements
-            .iter()
-            .find(|p| p.app_name() == o.app && p.cluster_id() == o.cluster)
-        else {
+        let Some(p) = ctx.placement(&o.app, &o.cluster) else {
             continue;
         };
-        let managed: Vec<&String> = p.labels.iter().map(|(k, _)| k).collect();
-        let pod_managed: Vec<&String> = managed
-            .iter()
-            .copied()
-            .chain(p.identity.pod_labels.iter().map(|(k, _)| k))
-            .collect();
-        let mut places = vec![("/metadata/labels".to_string(), &managed)];
-        places.extend(
-            pod_templates(&o.written)
+        let written = o.written();
+        let at = templates_of.entry(written as *const Value).or_insert_with(|| {
+            pod_templates(written)
                 .into_iter()
-                .map(|(at, _)| (format!("{at}/metadata/labels"), &pod_managed)),
-        );
-        for (pointer, keys) in places {
-            for key in keys.iter() {
-                let (Some(written), Some(kept)) =
-                    (label_of(&o.written, &pointer, key), label_of(&o.object, &pointer, key))
-                else {
+                .map(|(at, _)| format!("{at}/metadata/labels"))
+                .collect()
+        });
+        let places = std::iter::once(("/metadata/labels", false)).chain(at.iter().map(|a| (a.as_str(), true)));
+        for (pointer, pod) in places {
+            // Only labels the template itself wrote can be overridden.
+            let Some(Value::Object(mine)) = written.pointer(pointer) else {
+                continue;
+            };
+            let Some(Value::Object(kept)) = o.object.pointer(pointer) else {
+                continue;
+            };
+            let managed = p.labels.iter().chain(pod.then_some(&p.identity.pod_labels).into_iter().flatten());
+            for (key, _) in managed {
+                let (Some(Value::String(mine)), Some(Value::String(kept))) = (mine.get(key), kept.get(key)) else {
                     continue;
                 };
-                if written != kept {
+                if mine != kept {
                     let entry = found
-                        .entry((o.template, key.to_string(), written.to_string(), kept.to_string()))
+                        .entry((o.template, key.to_string(), mine.to_string(), kept.to_string()))
                         .or_default();
                     entry.0.insert(o.app.clone());
                     entry.1.insert(o.cluster.clone());
