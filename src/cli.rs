@@ -36,6 +36,9 @@ struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
+    /// Print diagnostics only: no progress bar, no summary lines.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -178,7 +181,7 @@ pub fn run() -> u8 {
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     match cli.command {
-        Command::Validate { repo, format } => validate(&repo, format, color),
+        Command::Validate { repo, format } => validate(&repo, format, color, cli.quiet),
         Command::Render {
             repo,
             out,
@@ -195,11 +198,11 @@ pub fn run() -> u8 {
                 ..Selection::default()
             };
             let explain = explain_values.map(|v| (v[0].clone(), v[1].clone()));
-            render(&repo, &out, select, stdout, explain, format, color)
+            render(&repo, &out, select, stdout, explain, format, color, cli.quiet)
         }
         Command::Check { repo, out, format } => {
             let out = out.unwrap_or_else(|| repo.join("rendered"));
-            check(&repo, &out, format, color)
+            check(&repo, &out, format, color, cli.quiet)
         }
         Command::Diff {
             revs,
@@ -232,7 +235,7 @@ pub fn run() -> u8 {
             select,
             ignore,
             deny_warnings,
-        } => lint(&repo, format, &select, &ignore, deny_warnings, color),
+        } => lint(&repo, format, &select, &ignore, deny_warnings, color, cli.quiet),
         Command::Rules => {
             let rules = crate::lint::RULES;
             let width = rules.iter().map(|r| r.code.name.len()).max().unwrap_or(4);
@@ -263,13 +266,13 @@ pub fn run() -> u8 {
     }
 }
 
-fn validate(repo: &std::path::Path, format: Format, color: bool) -> u8 {
+fn validate(repo: &std::path::Path, format: Format, color: bool, quiet: bool) -> u8 {
     let Some(tree) = open_repo(repo) else {
         return 2;
     };
     let (sources, diagnostics) = crate::validate(&tree);
     let mut text = diag::render(&diagnostics, &sources.files, format, color, width());
-    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) {
+    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) && !quiet {
         text = format!(
             "fleet is valid: {} clusters, {} apps, {} profiles, {} policy files\n",
             sources.clusters.len(),
@@ -323,6 +326,7 @@ fn check_selection(sources: &crate::load::Sources, select: &Selection) -> Result
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render(
     repo: &std::path::Path,
     out: &std::path::Path,
@@ -331,6 +335,7 @@ fn render(
     explain: Option<(String, String)>,
     format: Format,
     color: bool,
+    quiet: bool,
 ) -> u8 {
     let Some(tree) = open_repo(repo) else {
         return 2;
@@ -354,11 +359,17 @@ fn render(
     if let Some((app, cluster)) = explain {
         return explain_values(&sources, &prepared, &app, &cluster, diagnostics, format, color);
     }
-    let (rendered, more) = crate::render_prepared(&sources, &prepared, &select);
+    let clusters = prepared
+        .plan
+        .as_ref()
+        .map_or(0, |p| p.clusters.iter().filter(|c| select.cluster(c.id())).count());
+    let progress = Progress::new(clusters as u64, quiet || stdout);
+    let (rendered, more) = crate::render_prepared_observed(&sources, &prepared, &select, &|| progress.tick());
     diagnostics.extend(more);
     diag::sort(&mut diagnostics, &sources.files);
     report(&diagnostics);
     let Some(rendered) = rendered else {
+        progress.done();
         return diag::exit_code(&diagnostics).max(1);
     };
     let placements: Vec<String> = prepared
@@ -422,7 +433,11 @@ fn render(
         r
     };
     let keep = (!select.is_all()).then_some(crate::write::Keep { replaced: &replaced });
-    match crate::write::write(out, &rendered, keep) {
+    progress.writing();
+    let written = crate::write::write(out, &rendered, keep);
+    progress.done();
+    match written {
+        Ok(_) if quiet => 0,
         Ok(w) => {
             let mut text = String::new();
             if !select.apps.is_empty() {
@@ -460,7 +475,7 @@ fn render(
     }
 }
 
-fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: bool) -> u8 {
+fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: bool, quiet: bool) -> u8 {
     let Some(tree) = open_repo(repo) else {
         return 2;
     };
@@ -483,6 +498,7 @@ fn check(repo: &std::path::Path, out: &std::path::Path, format: Format, color: b
     let shown = shown.strip_prefix("./").unwrap_or(&shown);
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts)),
+        (_, true) if quiet => {}
         (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.files.len())),
         (_, false) => print(&crate::check::text(&drifts, shown)),
     }
@@ -596,6 +612,7 @@ fn lint(
     ignore: &[String],
     deny_warnings: bool,
     color: bool,
+    quiet: bool,
 ) -> u8 {
     let Some(tree) = open_repo(repo) else {
         return 2;
@@ -604,7 +621,7 @@ fn lint(
     diagnostics.retain(|d| (select.is_empty() || picks(select, d.code)) && !picks(ignore, d.code));
     diag::sort(&mut diagnostics, &sources.files);
     let mut text = diag::render(&diagnostics, &sources.files, format, color, width());
-    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) {
+    if diagnostics.is_empty() && matches!(format, Format::Text | Format::Concise) && !quiet {
         text = format!(
             "no findings: {} rules over {} clusters and {} apps\n",
             crate::lint::RULES.len(),
@@ -731,4 +748,58 @@ fn print_schema(kind: Option<&str>) -> u8 {
 fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// A progress bar on stderr for a render that takes more than a moment: shown only on a
+/// terminal, without `--quiet`, and only once the render has run for half a second, so
+/// that CI logs and quick renders look the same as without it.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    fn new(clusters: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(clusters), indicatif::ProgressDrawTarget::hidden());
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} clusters ({elapsed})")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message("rendering");
+            bar
+        });
+        Progress {
+            bar,
+            start: std::time::Instant::now(),
+        }
+    }
+
+    fn show_if_slow(&self, bar: &indicatif::ProgressBar) {
+        if bar.is_hidden() && self.start.elapsed() > std::time::Duration::from_millis(500) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    /// A cluster is rendered (called from render threads).
+    fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            self.show_if_slow(bar);
+        }
+    }
+
+    fn writing(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message("writing");
+            self.show_if_slow(bar);
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -78,10 +78,20 @@ pub fn render_prepared(
     prepared: &Prepared,
     select: &emit::Selection,
 ) -> (Option<emit::RenderedTree>, Vec<Diagnostic>) {
+    render_prepared_observed(sources, prepared, select, &|| {})
+}
+
+/// [`render_prepared`], calling `cluster_done` as each cluster is rendered.
+pub fn render_prepared_observed(
+    sources: &Sources,
+    prepared: &Prepared,
+    select: &emit::Selection,
+    cluster_done: &(dyn Fn() + Sync),
+) -> (Option<emit::RenderedTree>, Vec<Diagnostic>) {
     let Some(plan) = &prepared.plan else {
         return (None, Vec::new());
     };
-    let (tree, mut diagnostics) = emit::render(sources, plan, &prepared.engine, select);
+    let (tree, mut diagnostics) = emit::render_observed(sources, plan, &prepared.engine, select, cluster_done);
     diag::sort(&mut diagnostics, &sources.files);
     ((diag::exit_code(&diagnostics) == 0).then_some(tree), diagnostics)
 }

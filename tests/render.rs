@@ -338,3 +338,27 @@ fn exemptions_free_their_target_and_warn_when_unused_or_expiring() {
         "{text}"
     );
 }
+
+#[test]
+fn quiet_prints_nothing_and_no_progress_reaches_a_pipe() {
+    // With the lint base, the fleet lints clean too.
+    let fleet = fleet_with(Some(&root().join("tests/fixtures/lint-base")));
+    // stderr is a pipe here, as in CI: no progress bar, whatever the size.
+    let out = render(fleet.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(out.stderr.is_empty(), "{}", report(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("rendered "));
+    let out = render(fleet.path(), &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{}", report(&out));
+    assert!(fleet.path().join("rendered/fleet.yaml").is_file());
+    for command in ["validate", "check", "lint"] {
+        let out = fleetgen()
+            .args([command, "-q", "--repo"])
+            .arg(fleet.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}: {}", report(&out));
+        assert!(out.stdout.is_empty(), "{command}: {}", report(&out));
+    }
+}

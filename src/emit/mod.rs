@@ -149,6 +149,18 @@ const STACK: usize = crate::load::yaml::PARSER_STACK;
 /// and warnings such as audit-level policy findings). With an error, the tree is partial and
 /// must not be written.
 pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selection) -> (RenderedTree, Vec<Diagnostic>) {
+    render_observed(sources, plan, engine, select, &|| {})
+}
+
+/// [`render`], calling `cluster_done` as each cluster is rendered (from render threads),
+/// for a progress bar.
+pub fn render_observed(
+    sources: &Sources,
+    plan: &Plan,
+    engine: &Engine,
+    select: &Selection,
+    cluster_done: &(dyn Fn() + Sync),
+) -> (RenderedTree, Vec<Diagnostic>) {
     let run = Run {
         used: Mutex::new(BTreeSet::new()),
         sources,
@@ -161,7 +173,11 @@ pub fn render(sources: &Sources, plan: &Plan, engine: &Engine, select: &Selectio
     let work = || {
         clusters
             .par_iter()
-            .map(|c| render_cluster(&run, c, select))
+            .map(|c| {
+                let done = render_cluster(&run, c, select);
+                cluster_done();
+                done
+            })
             .collect::<Vec<_>>()
     };
     let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {

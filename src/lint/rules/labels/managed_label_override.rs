@@ -55,7 +55,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let Some(Value::Object(kept)) = o.object.pointer(pointer) else {
                 continue;
             };
-            let managed = p.labels.iter().chain(pod.then_some(&p.identity.pod_labels).into_iter().flatten());
+            let managed = p
+                .labels
+                .iter()
+                .chain(pod.then_some(&p.identity.pod_labels).into_iter().flatten());
             for (key, _) in managed {
                 let (Some(Value::String(mine)), Some(Value::String(kept))) = (mine.get(key), kept.get(key)) else {
                     continue;
