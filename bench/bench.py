@@ -143,6 +143,11 @@ def main():
         placements = sum(1 for line in (out / "fleet.yaml").read_text().splitlines() if line.startswith("  - app: "))
         # check and lint read the fleet's own rendered/.
         subprocess.run([fleetgen, "render", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
+        # The generated fleet must lint clean, warnings included.
+        res = subprocess.run([fleetgen, "lint", "--color", "never", "--format", "concise"], cwd=fleet,
+                             capture_output=True, text=True)
+        if res.returncode != 0 or not res.stdout.startswith("no findings"):
+            sys.exit(f"the {size} fleet does not lint clean:\n{res.stdout[-3000:]}{res.stderr[-2000:]}")
         print(f"# {size}: fleetgen check, lint ×{a.runs}", file=sys.stderr)
         check, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], cwd=fleet)
         lint, _ = repeat(a.runs, [fleetgen, "lint", "--color", "never"], cwd=fleet)
@@ -179,6 +184,12 @@ def main():
         per = [r["per_placement_ms"] for r in rows]
         print(f"\nTime per placement from {rows[0]['size']} to {rows[-1]['size']}: "
               f"{per[0]:.3f} → {per[-1]:.3f} ms ({(per[-1] / per[0] - 1) * 100:+.0f}%).")
+        # The cost of one more placement, between consecutive sizes: flat means linear.
+        steps = []
+        for small, big in zip(rows, rows[1:]):
+            dt = statistics.median(big["render"]) - statistics.median(small["render"])
+            steps.append(f"{small['size']}→{big['size']}: {dt / (big['placements'] - small['placements']) * 1000:.3f} ms")
+        print("Marginal time per placement: " + ", ".join(steps) + ".")
     print(f"`fleetgen check` on the bundled fleet: {fmt(bundled)} over {len(bundled)} runs.")
 
 

@@ -180,14 +180,17 @@ pub fn render_observed(
             })
             .collect::<Vec<_>>()
     };
-    let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
-        Ok(pool) => pool.install(work),
+    // The placement matrix is written meanwhile, on whichever thread is free.
+    let fleet_matrix = || seal(&matrix(plan));
+    let (results, fleet_matrix) = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
+        Ok(pool) => pool.install(|| rayon::join(work, fleet_matrix)),
         Err(_) => std::thread::scope(|s| {
-            std::thread::Builder::new()
+            let results = std::thread::Builder::new()
                 .stack_size(STACK)
                 .spawn_scoped(s, || clusters.iter().map(|c| render_cluster(&run, c, select)).collect())
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (results, fleet_matrix())
         }),
     };
     let mut tree = RenderedTree::default();
@@ -197,7 +200,7 @@ pub fn render_observed(
         problems.append(&mut found);
         tree.objects.append(&mut objects);
     }
-    tree.files.insert("fleet.yaml".into(), seal(&matrix(plan)));
+    tree.files.insert("fleet.yaml".into(), fleet_matrix);
     // Azure Policy is laid out across clusters (hoisting looks at a whole subscription).
     for (path, text) in azure::render(sources, plan, &|id| select.cluster(id)) {
         let text = if path.ends_with(".yaml") { seal(&text) } else { text };
