@@ -245,16 +245,13 @@ pub fn run() -> u8 {
                 "code", "name", "family", "severity"
             );
             for r in rules {
-                let stage = match r.stage {
-                    crate::lint::Stage::Lint => "lint",
-                    crate::lint::Stage::Validate => "validate",
-                };
                 out.push_str(&format!(
-                    "{:<6} {:<width$} {:<family$} {:<8} {stage}\n",
+                    "{:<6} {:<width$} {:<family$} {:<8} {}\n",
                     r.code.id,
                     r.code.name,
                     r.family,
-                    r.default.as_str()
+                    r.default.as_str(),
+                    r.stage.as_str()
                 ));
             }
             out.push_str("\nfleet.yaml's `lint.severity` changes a rule's severity (error, warning, off).\n");

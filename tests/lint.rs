@@ -143,16 +143,13 @@ fn rule_docs() -> std::collections::BTreeMap<String, String> {
     );
     for rule in fleetgen::lint::RULES {
         let file = format!("{}-{}.md", rule.code.id, rule.code.name);
-        let stage = match rule.stage {
-            fleetgen::lint::Stage::Lint => "lint",
-            fleetgen::lint::Stage::Validate => "validate",
-        };
         index.push_str(&format!(
-            "| [{}]({file}) | {} | {} | {} | {stage} |\n",
+            "| [{}]({file}) | {} | {} | {} | {} |\n",
             rule.code.id,
             rule.code.name,
             rule.family,
-            rule.default.as_str()
+            rule.default.as_str(),
+            rule.stage.as_str()
         ));
         pages.insert(file, rule.markdown());
     }

@@ -86,6 +86,16 @@ pub enum Stage {
     Validate,
 }
 
+impl Stage {
+    /// The command that checks a rule of this stage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Lint => "lint",
+            Stage::Validate => "validate",
+        }
+    }
+}
+
 /// A rule: its code, its family, its documentation and its check.
 pub struct Rule {
     pub code: &'static Code,
@@ -137,23 +147,19 @@ fn doc_of(source: &str) -> String {
 
 macro_rules! rule {
     ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident) => {
-        Rule {
-            code: codes::$code,
-            family: $family,
-            default: Severity::$default,
-            stage: Stage::Lint,
-            source: include_str!(concat!("rules/", stringify!($dir), "/", stringify!($module), ".rs")),
-            check: Some(rules::$dir::$module::check),
-        }
+        rule!(@ $code, $family, $dir::$module, $default, Lint, Some(rules::$dir::$module::check))
     };
     ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, Validate) => {
+        rule!(@ $code, $family, $dir::$module, $default, Validate, None)
+    };
+    (@ $code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, $stage:ident, $check:expr) => {
         Rule {
             code: codes::$code,
             family: $family,
             default: Severity::$default,
-            stage: Stage::Validate,
+            stage: Stage::$stage,
             source: include_str!(concat!("rules/", stringify!($dir), "/", stringify!($module), ".rs")),
-            check: None,
+            check: $check,
         }
     };
 }

@@ -2,10 +2,11 @@
 //! how many replicas a placement runs and what its PodDisruptionBudget allows.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::diag::Label;
+use crate::diag::{Diagnostic, Label};
 use crate::emit::RenderedObject;
 use crate::load::Doc;
 use crate::model::App;
@@ -41,6 +42,25 @@ pub fn and_list(items: &[String]) -> String {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// `cluster `x`` for one cluster, `3 clusters` for more.
+pub fn on_clusters(clusters: &BTreeSet<String>) -> String {
+    match clusters.iter().collect::<Vec<_>>()[..] {
+        [one] => format!("cluster `{one}`"),
+        _ => format!("{} clusters", clusters.len()),
+    }
+}
+
+/// Names the app and the cluster a finding is about, when it is about exactly one.
+pub fn about(mut d: Diagnostic, apps: &BTreeSet<String>, clusters: &BTreeSet<String>) -> Diagnostic {
+    if let [app] = apps.iter().collect::<Vec<_>>()[..] {
+        d = d.for_app(app.as_str());
+    }
+    if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
+        d = d.on_cluster(cluster.as_str());
+    }
+    d
 }
 
 /// A label where a resolved value came from; a built-in default is shown at `fallback`.

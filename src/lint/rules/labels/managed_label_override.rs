@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::lint::Context;
-use crate::lint::query::{find_in, pod_templates};
+use crate::lint::query::{about, find_in, on_clusters, pod_templates};
 use crate::source::FileId;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -75,11 +75,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
     for ((template, key, written, kept), (apps, clusters)) in found {
         let span = find_in(&ctx.sources.files, template, &key);
-        let on = match clusters.len() {
-            1 => format!("cluster `{}`", clusters.first().map_or("", String::as_str)),
-            n => format!("{n} clusters"),
-        };
-        let mut d = Diagnostic::error(
+        let on = on_clusters(&clusters);
+        let d = Diagnostic::error(
             codes::MANAGED_LABEL_OVERRIDE,
             &ctx.sources.files,
             Label::new(template, span, "overridden"),
@@ -88,12 +85,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             ),
         )
         .with_help("drop the label from the template and change the contract field that feeds it");
-        if let [app] = apps.iter().collect::<Vec<_>>()[..] {
-            d = d.for_app(app.as_str());
-        }
-        if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
-            d = d.on_cluster(cluster.as_str());
-        }
-        out.push(d);
+        out.push(about(d, &apps, &clusters));
     }
 }

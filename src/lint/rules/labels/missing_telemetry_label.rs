@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::lint::Context;
-use crate::lint::query::{and_list, find_in, label_of, pod_templates};
+use crate::lint::query::{about, and_list, find_in, label_of, on_clusters, pod_templates};
 use crate::source::FileId;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -79,11 +79,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for ((template, kind, name, place), (missing, apps, clusters)) in found {
         let missing: Vec<String> = missing.into_iter().map(|m| format!("`{m}`")).collect();
         let span = find_in(&ctx.sources.files, template, &format!("kind: {kind}"));
-        let on = match clusters.len() {
-            1 => format!("cluster `{}`", clusters.first().map_or("", String::as_str)),
-            n => format!("{n} clusters"),
-        };
-        let mut d = Diagnostic::error(
+        let on = on_clusters(&clusters);
+        let d = Diagnostic::error(
             codes::MISSING_TELEMETRY_LABEL,
             &ctx.sources.files,
             Label::new(template, span, "renders it"),
@@ -93,12 +90,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             ),
         )
         .with_help("add the managed labels: `labels: {{ podLabels | tojson }}` on pod templates, `{{ labels | tojson }}` on objects");
-        if let [app] = apps.iter().collect::<Vec<_>>()[..] {
-            d = d.for_app(app.as_str());
-        }
-        if let [cluster] = clusters.iter().collect::<Vec<_>>()[..] {
-            d = d.on_cluster(cluster.as_str());
-        }
-        out.push(d);
+        out.push(about(d, &apps, &clusters));
     }
 }
