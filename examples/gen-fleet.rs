@@ -266,11 +266,13 @@ fn run(args: &Args) -> Result<String, String> {
     }
 
     // Render with fleetgen itself, then derive the kustomize repository from its objects.
-    let files = fleetgen::load::files::WorkTree::open(&fleet)?;
-    let (_, tree, diagnostics) = fleetgen::compile(&files);
-    let errors: Vec<String> = diagnostics
+    let files = fleetgen::api::WorkTree::open(&fleet)?;
+    let compiled = fleetgen::api::compile(&files, &fleetgen::api::Options::new(fleetgen::api::Goal::Render));
+    let tree = compiled.tree.as_ref();
+    let errors: Vec<String> = compiled
+        .diagnostics()
         .iter()
-        .filter(|d| d.severity == fleetgen::diag::Severity::Error)
+        .filter(|d| d.severity == fleetgen::api::Severity::Error)
         .map(|d| format!("{}: {} {}", d.path, d.code.id, d.message))
         .collect();
     if !errors.is_empty() {
@@ -697,6 +699,6 @@ fn write_kustomize(root: &Path, files: &BTreeMap<String, String>) -> Result<(usi
 
 fn to_yaml(v: &Value) -> String {
     let mut out = String::new();
-    fleetgen::emit::yaml::write(&mut out, v);
+    fleetgen::api::write_yaml(&mut out, v);
     out
 }

@@ -140,8 +140,8 @@ mod tests {
 
     #[test]
     fn tells_stale_from_edited_by_hand() {
-        let old_render = emit::seal("# Rendered by fleetgen\na: 1\n");
-        let new_render = emit::seal("# Rendered by fleetgen\na: 2\n");
+        let old_render = emit::tree::seal("# Rendered by fleetgen\na: 1\n");
+        let new_render = emit::tree::seal("# Rendered by fleetgen\na: 2\n");
         let hand = old_render.replace("a: 1", "a: 3");
         let expected = tree(&[("x.yaml", &new_render), ("y.yaml", &new_render), ("new.yaml", "n\n")]);
         let actual = tree(&[("x.yaml", &old_render), ("y.yaml", &hand), ("gone.yaml", "g\n")]);

@@ -68,13 +68,8 @@ fn body(text: &str) -> &str {
     &text[at..]
 }
 
-fn describe(path: &str, text: &str) -> (String, Option<String>, Option<String>, Option<String>) {
-    let parts: Vec<&str> = path.split('/').collect();
-    let cluster = parts[0].to_string();
-    let app = match parts.as_slice() {
-        [_, "apps", app, ..] => Some(app.to_string()),
-        _ => None,
-    };
+/// (kind, name) of the object a rendered file holds.
+fn describe(path: &str, text: &str) -> (Option<String>, Option<String>) {
     let value = data(path, body(text));
     let field = |k: &str| {
         value
@@ -89,7 +84,7 @@ fn describe(path: &str, text: &str) -> (String, Option<String>, Option<String>, 
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    (cluster, app, field("kind"), name)
+    (field("kind"), name)
 }
 
 /// Every file that differs between `old` and `new`, in path order.
@@ -127,7 +122,9 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
             .context_radius(2)
             .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string();
-        let (cluster, app, kind, name) = describe(path, b.or(a).map_or("", |s| s.as_str()));
+        let (kind, name) = describe(path, b.or(a).map_or("", |s| s.as_str()));
+        let cluster = path.split('/').next().unwrap_or(path).to_string();
+        let app = new.app_of(path).or_else(|| old.app_of(path)).map(str::to_string);
         out.push(FileChange {
             path: path.clone(),
             cluster,

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::emit::RenderedTree;
-
-/// The first line of every file fleetgen writes; how an output folder is recognised.
-const MARK: &str = "# Rendered by fleetgen";
+use crate::layout::{MARK, MATRIX};
 
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,18 +22,11 @@ pub struct Written {
     pub removed: usize,
 }
 
-/// Part of an existing tree to keep when only some clusters or apps were rendered:
-/// everything except the folders the new render owns.
-pub struct Keep<'a> {
-    /// Path prefixes (relative, `/`-separated) that the new render replaces.
-    pub replaced: &'a [String],
-}
-
 fn is_fleetgen_output(dir: &Path) -> io::Result<bool> {
     if fs::read_dir(dir)?.next().is_none() {
         return Ok(true); // empty
     }
-    match fs::read_to_string(dir.join("fleet.yaml")) {
+    match fs::read_to_string(dir.join(MATRIX)) {
         Ok(text) => Ok(text.starts_with(MARK)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
@@ -80,9 +71,9 @@ fn remove_tree(dir: &Path) -> io::Result<()> {
     fs::remove_dir_all(dir)
 }
 
-/// Writes `tree` as the whole content of `out` (or, with `keep`, over the kept part of
-/// the old content).
-pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Written, String> {
+/// Writes `tree` as the whole content of `out`, or, when only part of the fleet was
+/// rendered, over the files of the old content that `keep` accepts (by relative path).
+pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool>) -> Result<Written, String> {
     let shown = out.display();
     let name = out
         .file_name()
@@ -113,18 +104,12 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<Keep>) -> Result<Writ
     }
     let unreadable = |e: io::Error| format!("cannot read `{shown}`: {e}");
     // Only a partial render needs the old files' contents (to keep what it does not own).
-    let kept: BTreeMap<String, String> = match &keep {
+    let kept: BTreeMap<String, String> = match keep {
         Some(keep) => read_tree(out)
             .map_err(unreadable)?
             .files
             .into_iter()
-            .filter(|(path, _)| {
-                !keep
-                    .replaced
-                    .iter()
-                    .any(|p| path == p || path.starts_with(&format!("{p}/")))
-                    && !tree.files.contains_key(path)
-            })
+            .filter(|(path, _)| keep(path) && !tree.files.contains_key(path))
             .collect(),
         None => BTreeMap::new(),
     };
@@ -220,8 +205,8 @@ mod tests {
             ("fleet.yaml", "# Rendered by fleetgen v2\n"),
             ("a/apps/x/n.yaml", "2\n"),
         ]);
-        let replaced = vec!["a/apps/x".to_string()];
-        write(&out, &part, Some(Keep { replaced: &replaced })).unwrap();
+        let keep = |path: &str| !path.starts_with("a/apps/x/");
+        write(&out, &part, Some(&keep)).unwrap();
         let now = read_tree(&out).unwrap();
         let paths: Vec<&str> = now.files.keys().map(String::as_str).collect();
         assert_eq!(paths, vec!["a/apps/x/n.yaml", "a/apps/y/k.yaml", "fleet.yaml"]);

@@ -241,11 +241,12 @@ fn schema_lists_kinds_and_prints_the_files_in_schemas() {
     let out = fleetgen().arg("schema").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let list = String::from_utf8_lossy(&out.stdout);
-    for kind in fleetgen::schema::KINDS {
-        assert!(list.contains(kind.name), "{list}");
-        let out = fleetgen().args(["schema", kind.name]).output().unwrap();
-        let on_disk = fs::read(root().join("schemas").join(kind.file)).unwrap();
-        assert_eq!(out.stdout, on_disk, "{}", kind.name);
+    for kind in fleetgen::api::Kind::ALL {
+        assert!(list.contains(kind.name()), "{list}");
+        let out = fleetgen().args(["schema", kind.name()]).output().unwrap();
+        let on_disk = fs::read(root().join("schemas").join(format!("{}.schema.json", kind.name()))).unwrap();
+        assert_eq!(out.stdout, on_disk, "{kind}");
+        assert_eq!(fleetgen::api::schema(kind).as_bytes(), on_disk, "{kind}");
     }
     let out = fleetgen().args(["schema", "clustr"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -1,7 +1,8 @@
 //! `fleetgen lint`: one spec folder per rule, `tests/specs/<family>/<rule>/{invalid,valid}/<case>/`,
 //! each case laid over the base fleet and `tests/fixtures/lint-base` (a staging cluster in
 //! the base fleet's EKS region, so that the base fleet itself lints clean). Invalid cases must fire the rule (the diagnostic is a
-//! reviewed snapshot); valid ones, near-misses included, must stay silent.
+//! reviewed snapshot); valid ones, near-misses included, must stay silent. The specs run in
+//! process, on fleets held in memory, through the same compile and report the binary uses.
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{copy_tree, fleet_with, fleetgen, report, root};
+use fleetgen::api::{self, Format, Goal, LintFilter, MemoryFiles, Options, Style};
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match fs::read_dir(dir) {
@@ -28,16 +30,23 @@ fn lint_fleet(case: Option<&Path>) -> tempfile::TempDir {
     fleet
 }
 
-/// `fleetgen lint` on the lint base fleet (with a spec laid over it): the output and its report.
-fn lint_spec(case: Option<&Path>) -> (std::process::Output, String) {
-    let fleet = lint_fleet(case);
-    let out = fleetgen()
-        .args(["lint", "--color", "never", "--repo"])
-        .arg(fleet.path())
-        .output()
-        .unwrap();
-    let text = report(&out);
-    (out, text)
+/// `fleetgen lint --color never` on the lint base fleet (with a spec laid over it), in
+/// process: the exit code and the report as the binary prints it (`exit: N` and stdout).
+fn lint_spec(case: Option<&Path>) -> (u8, String) {
+    let mut files = MemoryFiles::from_dir(&root().join("tests/fixtures/base")).unwrap();
+    files.add_dir(&root().join("tests/fixtures/lint-base")).unwrap();
+    if let Some(case) = case {
+        files.add_dir(case).unwrap();
+    }
+    files.set_today(common::today());
+    let compiled = api::compile(&files, &Options::new(Goal::Lint));
+    let style = Style {
+        format: Format::Text,
+        color: false,
+        width: 80,
+    };
+    let (code, text) = api::lint_report(compiled, &LintFilter::default(), style, false);
+    (code, format!("exit: {code}\n{text}"))
 }
 
 #[test]
@@ -47,7 +56,7 @@ fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
     for family in cases(&specs) {
         for rule_dir in cases(&family) {
             let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
-            let code = fleetgen::lint::find(&rule)
+            let code = api::rule(&rule)
                 .unwrap_or_else(|| panic!("specs for unknown rule {rule}"))
                 .code
                 .id;
@@ -66,8 +75,8 @@ fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
             }
             for case in valid {
                 let name = case.file_name().unwrap().to_string_lossy().into_owned();
-                let (out, text) = lint_spec(Some(&case));
-                assert_eq!(out.status.code(), Some(0), "{rule}/{name}: {text}");
+                let (exit, text) = lint_spec(Some(&case));
+                assert_eq!(exit, 0, "{rule}/{name}: {text}");
                 assert!(!text.contains(code), "{rule}/{name} fired on a valid spec: {text}");
                 checked += 1;
             }
@@ -78,8 +87,8 @@ fn every_rule_fires_on_its_invalid_specs_and_not_on_its_valid_ones() {
 
 #[test]
 fn the_lint_base_fleet_has_no_findings() {
-    let (out, text) = lint_spec(None);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = lint_spec(None);
+    assert_eq!(code, 0, "{text}");
     assert!(text.contains("no findings"), "{text}");
 }
 
@@ -135,17 +144,17 @@ fn rule_docs() -> std::collections::BTreeMap<String, String> {
          `lint.severity` changes a rule's severity (`error`, `warning` or `off`).\n\n\
          | code | name | family | default | checked by |\n|---|---|---|---|---|\n",
     );
-    for rule in fleetgen::lint::RULES {
+    for rule in api::rules() {
         let file = format!("{}-{}.md", rule.code.id, rule.code.name);
         index.push_str(&format!(
             "| [{}]({file}) | {} | {} | {} | {} |\n",
             rule.code.id,
             rule.code.name,
             rule.family,
-            rule.default.as_str(),
-            rule.stage.as_str()
+            rule.code.default.as_str(),
+            rule.stage
         ));
-        pages.insert(file, rule.markdown());
+        pages.insert(file, rule.markdown);
     }
     pages.insert("README.md".to_string(), index);
     pages
@@ -185,10 +194,10 @@ fn sarif_names_every_rule_and_locates_results_in_sources() {
     assert_eq!(log["version"], "2.1.0");
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    for rule in fleetgen::lint::RULES {
+    for rule in api::rules() {
         let meta = rules.iter().find(|r| r["id"] == rule.code.id).unwrap();
         assert_eq!(meta["name"], rule.code.name);
-        assert_eq!(meta["defaultConfiguration"]["level"], rule.default.as_str());
+        assert_eq!(meta["defaultConfiguration"]["level"], rule.code.default.as_str());
         assert!(
             meta["help"]["markdown"]
                 .as_str()

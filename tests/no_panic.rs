@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use fleetgen::emit::Selection;
-use fleetgen::load::files::MemoryFiles;
+use fleetgen::api::{self, Goal, MemoryFiles, Options};
 
 /// A small deterministic generator (xorshift), so failures are reproducible.
 struct Rng(u64);
@@ -59,10 +58,7 @@ const NASTY: &[&str] = &[
 
 fn check(files: &MemoryFiles, what: &str) {
     let result = std::panic::catch_unwind(|| {
-        let (sources, diagnostics) = fleetgen::validate(files);
-        if fleetgen::diag::exit_code(&diagnostics) == 0 {
-            let _ = fleetgen::render(&sources, &Selection::default());
-        }
+        let _ = api::compile(files, &Options::new(Goal::Lint));
     });
     assert!(result.is_ok(), "validate or render panicked on {what}");
 }
@@ -145,8 +141,11 @@ fn hostile_documents_are_refused_without_panicking() {
         for path in ["clusters/eastus-prod-01.yaml", "apps/web/app.yaml", "fleet.yaml"] {
             let mut files = base.clone();
             files.insert(path, text.clone());
-            let (_, diagnostics) = fleetgen::validate(&files);
-            assert!(!diagnostics.is_empty(), "hostile document {i} in {path} was accepted");
+            let compiled = api::compile(&files, &Options::new(Goal::Validate));
+            assert!(
+                !compiled.diagnostics().is_empty(),
+                "hostile document {i} in {path} was accepted"
+            );
         }
     }
 }
@@ -180,9 +179,8 @@ fn hostile_templates_are_stopped_with_diagnostics() {
         let mut files = base.clone();
         files.insert("apps/web/templates/hostile.yaml.j2", text.clone());
         let outcome = std::panic::catch_unwind(|| {
-            let (sources, diagnostics) = fleetgen::validate(&files);
-            assert_eq!(fleetgen::diag::exit_code(&diagnostics), 0);
-            fleetgen::render(&sources, &Selection::default()).1.len()
+            assert_eq!(api::compile(&files, &Options::new(Goal::Validate)).exit_code(), 0);
+            api::compile(&files, &Options::new(Goal::Render)).diagnostics().len()
         });
         match outcome {
             Ok(n) => assert!(n > 0, "hostile template {i} rendered without a diagnostic"),

@@ -5,7 +5,7 @@ mod render;
 mod sarif;
 
 pub use codes::{Class, Code};
-pub use render::{Format, render};
+pub use render::{Format, Style, render};
 
 use crate::source::{FileId, SourceMap, Span};
 

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 
-use super::{Diagnostic, Severity};
+use super::{Code, Diagnostic, Severity};
 use crate::source::SourceMap;
 
 /// How diagnostics are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// miette reports: the source line, a label at the problem, help (also `human`).
     #[value(alias = "human")]
+    #[default]
     Text,
     /// One line per problem: `file:line:col: severity[code] message`.
     Concise,
@@ -25,11 +26,21 @@ pub enum Format {
     Sarif,
 }
 
-/// Renders diagnostics, followed (for text formats) by a summary line.
-pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool, width: usize) -> String {
+/// How to print: the format, colour, and the width text reports wrap at.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub format: Format,
+    pub color: bool,
+    pub width: usize,
+}
+
+/// Renders diagnostics, followed (for text formats) by a summary line; SARIF describes every
+/// code of `catalogue` as a rule.
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style, catalogue: &[&'static Code]) -> String {
+    let Style { format, color, width } = style;
     match format {
         Format::Json => json(diagnostics, sources),
-        Format::Sarif => super::sarif::render(diagnostics, sources),
+        Format::Sarif => super::sarif::render(diagnostics, sources, catalogue),
         Format::Github => {
             let mut out = String::new();
             for d in diagnostics {

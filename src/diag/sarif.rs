@@ -1,22 +1,13 @@
 //! SARIF 2.1.0 (OASIS), the format code-scanning services read: one run, the tool with
-//! every diagnostic code as a rule (lint rules with their documentation), and one result
+//! every diagnostic code of the catalogue as a rule (lint rules with their documentation), and one result
 //! per diagnostic located in its source file, relative to the repository root.
 
 use serde_json::{Value, json};
 
-use super::{Code, Diagnostic, Label, Severity, codes};
+use super::{Code, Diagnostic, Label, Severity};
 use crate::source::SourceMap;
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-
-/// The default level of a code that is not a lint rule.
-fn default_level(code: &Code) -> Severity {
-    if [codes::KILL_SWITCH, codes::EXEMPTION_EXPIRING, codes::EXEMPTION_UNUSED].contains(&code) {
-        Severity::Warning
-    } else {
-        Severity::Error
-    }
-}
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -26,19 +17,17 @@ fn level(s: Severity) -> &'static str {
 }
 
 fn rule(code: &Code) -> Value {
-    let lint = crate::lint::find(code.id).filter(|r| r.code == code);
     let summary = format!("{}.", code.summary);
     let mut rule = json!({
         "id": code.id,
         "name": code.name,
         "shortDescription": { "text": summary },
         "defaultConfiguration": {
-            "level": level(lint.map_or(default_level(code), |r| r.default)),
+            "level": level(code.default),
         },
     });
-    match lint {
-        Some(r) => {
-            let doc = r.doc();
+    match (&code.rule, code.doc()) {
+        (Some(r), Some(doc)) => {
             // The first paragraph under "What it does".
             let what: String = doc
                 .lines()
@@ -51,7 +40,7 @@ fn rule(code: &Code) -> Value {
             rule["help"] = json!({ "text": doc, "markdown": doc });
             rule["properties"] = json!({ "tags": [r.family] });
         }
-        None => {
+        _ => {
             rule["fullDescription"] = json!({ "text": summary });
             rule["help"] = json!({ "text": format!("fleetgen explain {}", code.id) });
         }
@@ -91,12 +80,13 @@ fn uri(path: &str) -> String {
     out
 }
 
-pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
-    let rules: Vec<Value> = codes::ALL.iter().map(|c| rule(c)).collect();
+/// A SARIF log of `diagnostics`, with every code of `catalogue` as a rule.
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'static Code]) -> String {
+    let rules: Vec<Value> = catalogue.iter().map(|c| rule(c)).collect();
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {
-            let index = codes::ALL.iter().position(|c| *c == d.code).unwrap_or(0);
+            let index = catalogue.iter().position(|c| *c == d.code).unwrap_or(0);
             let primary = d.primary.as_ref().map(|l| region(sources, l));
             let mut text = d.message.clone();
             if let Some(help) = &d.help {

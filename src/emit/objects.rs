@@ -5,44 +5,10 @@
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Label, codes};
+pub use crate::kube::Object;
+use crate::kube::{is_cluster_scoped, pod_template_paths};
 use crate::load::yaml;
 use crate::source::{FileId, SourceFile, SourceMap};
-
-/// Kinds without a namespace (those a template is likely to render).
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PriorityClass",
-    "PersistentVolume",
-    "IngressClass",
-    "GatewayClass",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "APIService",
-    "RuntimeClass",
-];
-
-/// A rendered object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Object {
-    pub kind: String,
-    pub name: String,
-    pub namespace: Option<String>,
-    pub api_version: String,
-    pub value: Value,
-}
-
-impl Object {
-    /// `apiVersion` without the version: `apps`, `` for core.
-    pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
-    }
-}
 
 /// The documents of one template's output, as objects. Empty documents are skipped.
 pub fn parse(text: &str, template: FileId, files: &SourceMap) -> Result<Vec<Object>, Box<Diagnostic>> {
@@ -183,7 +149,7 @@ fn reorder_metadata(parent: &mut Map<String, Value>) {
 }
 
 fn merge(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
-    let scoped = !CLUSTER_SCOPED.contains(&obj.kind.as_str());
+    let scoped = !is_cluster_scoped(&obj.kind);
     let Value::Object(root) = &mut obj.value else { return };
     let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(meta) = object_slot(metadata) {
@@ -221,14 +187,6 @@ fn pointer_mut<'a>(root: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'
         cur = cur.get_mut(*p)?;
     }
     Some(cur)
-}
-
-fn pod_template_paths(kind: &str) -> &'static [&'static [&'static str]] {
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &[&["spec", "template"]],
-        "CronJob" => &[&["spec", "jobTemplate", "spec", "template"]],
-        _ => &[],
-    }
 }
 
 fn merge_labels(meta: &mut Map<String, Value>, labels: &[(String, String)]) {

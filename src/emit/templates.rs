@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Sources;
 use crate::source::{FileId, SourceMap};
 
-use super::builtin;
+use crate::load::builtin;
 
 /// Instructions one render may execute; the largest built-in needs a few hundred.
 pub const FUEL: u64 = 1_000_000;

@@ -21,6 +21,7 @@ pub fn write(out: &mut String, value: &Value) {
 }
 
 /// `value` as a YAML string.
+#[cfg(test)]
 pub fn to_string(value: &Value) -> String {
     let mut s = String::new();
     write(&mut s, value);

@@ -2,12 +2,15 @@
 //! cluster, region and ring — not one object at a time.
 //!
 //! Organised like ruff: one rule per file in `rules/<family>/`, whose `//!` doc comment is
-//! the rule's documentation, and the [`RULES`] table that gives each its stable code.
+//! the rule's documentation and whose [`rule!`] line declares its stable code; the family
+//! lists in [`rules`] register it. Validate-stage rules run over the sources before
+//! anything renders ([`check_sources`]), lint-stage rules over the rendered fleet ([`run`]).
 
 pub mod query;
 pub mod rules;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use crate::diag::{Code, Diagnostic, Severity, codes};
 use crate::emit::{RenderedObject, RenderedTree};
@@ -96,24 +99,35 @@ impl Stage {
     }
 }
 
-/// A rule: its code, its family, its documentation and its check.
+/// A rule's check: validate-stage rules read the sources, lint-stage rules the whole
+/// resolved and rendered fleet.
+#[derive(Clone, Copy)]
+pub enum Check {
+    Sources(fn(&Sources, &mut Vec<Diagnostic>)),
+    Fleet(fn(&Context, &mut Vec<Diagnostic>)),
+}
+
+/// A rule: its code (with its family and documentation), when it runs and its check.
 pub struct Rule {
-    pub code: &'static Code,
-    pub family: &'static str,
-    /// The severity unless fleet.yaml's `lint.severity` says otherwise.
-    pub default: Severity,
+    pub code: Code,
     pub stage: Stage,
-    /// The rule file's source; its leading `//!` lines are the documentation.
-    source: &'static str,
-    /// The check of a lint-stage rule (validate-stage rules are checked where validate
-    /// resolves what they look at).
-    pub check: Option<fn(&Context, &mut Vec<Diagnostic>)>,
+    pub check: Check,
 }
 
 impl Rule {
+    /// The family: `active-active`, `labels`, `drift`, `capacity`.
+    pub fn family(&self) -> &'static str {
+        self.code.rule.as_ref().map_or("", |r| r.family)
+    }
+
+    /// The severity unless fleet.yaml's `lint.severity` says otherwise.
+    pub fn default(&self) -> Severity {
+        self.code.default
+    }
+
     /// The rule's documentation, from its file's `//!` comment.
     pub fn doc(&self) -> String {
-        doc_of(self.source)
+        self.code.doc().unwrap_or_default()
     }
 
     /// The documentation as `docs/rules/<code>.md` holds it.
@@ -128,142 +142,63 @@ impl Rule {
              Family: {} · default severity: {} · checked by {stage}\n\n{}",
             self.code.id,
             self.code.name,
-            self.family,
-            self.default.as_str(),
+            self.family(),
+            self.default().as_str(),
             self.doc()
         )
     }
 }
 
-fn doc_of(source: &str) -> String {
-    let mut out = String::new();
-    for line in source.lines() {
-        let Some(rest) = line.strip_prefix("//!") else { break };
-        out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-        out.push('\n');
-    }
-    out
-}
-
+/// Declares the rule of the file it is in, as `pub static RULE`: its code, name, family,
+/// default severity, stage (whose check is the file's `check` function) and one-line
+/// summary. The file's `//!` comment is its documentation.
 macro_rules! rule {
-    ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident) => {
-        rule!(@ $code, $family, $dir::$module, $default, Lint, Some(rules::$dir::$module::check))
+    ($id:literal $name:literal, $family:literal, $default:ident, $stage:ident, $summary:literal) => {
+        pub static RULE: $crate::lint::Rule = $crate::lint::Rule {
+            code: $crate::diag::Code {
+                id: $id,
+                name: $name,
+                class: $crate::diag::Class::Reference,
+                default: $crate::diag::Severity::$default,
+                summary: $summary,
+                rule: Some($crate::diag::codes::RuleDoc {
+                    family: $family,
+                    source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", file!())),
+                }),
+            },
+            stage: $crate::lint::Stage::$stage,
+    check: $crate::lint::rule!(@check $stage),
+        };
     };
-    ($code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, Validate) => {
-        rule!(@ $code, $family, $dir::$module, $default, Validate, None)
+    (@check Lint) => {
+        $crate::lint::Check::Fleet(check)
     };
-    (@ $code:ident, $family:literal, $dir:ident :: $module:ident, $default:ident, $stage:ident, $check:expr) => {
-        Rule {
-            code: codes::$code,
-            family: $family,
-            default: Severity::$default,
-            stage: Stage::$stage,
-            source: include_str!(concat!("rules/", stringify!($dir), "/", stringify!($module), ".rs")),
-            check: $check,
-        }
+    (@check Validate) => {
+        $crate::lint::Check::Sources(check)
     };
 }
+pub(crate) use rule;
 
 /// Every rule, in code order.
-pub const RULES: &[Rule] = &[
-    rule!(
-        PROFILE_CONTRADICTION,
-        "drift",
-        drift::profile_contradiction,
-        Error,
-        Validate
-    ),
-    rule!(LABEL_VALUE, "labels", labels::label_value, Error, Validate),
-    rule!(
-        FAKE_ACTIVE_ACTIVE,
-        "active-active",
-        active_active::fake_active_active,
-        Error
-    ),
-    rule!(
-        UNSAFE_MULTI_WRITER,
-        "active-active",
-        active_active::unsafe_multi_writer,
-        Error
-    ),
-    rule!(
-        REGIONAL_WITHOUT_ROUTING_KEY,
-        "active-active",
-        active_active::regional_without_routing_key,
-        Error
-    ),
-    rule!(
-        FAILOVER_OVER_MANUAL_PROMOTION,
-        "active-active",
-        active_active::failover_over_manual_promotion,
-        Error
-    ),
-    rule!(
-        CRITICAL_SINGLE_REGION,
-        "active-active",
-        active_active::critical_single_region,
-        Error
-    ),
-    rule!(
-        MULTI_REGION_CLAIM,
-        "active-active",
-        active_active::multi_region_claim,
-        Warning
-    ),
-    rule!(
-        RPO_RTO_UNREACHABLE,
-        "active-active",
-        active_active::rpo_rto_unreachable,
-        Error
-    ),
-    rule!(
-        CROSS_REGION_SYNC_CALL,
-        "active-active",
-        active_active::cross_region_sync_call,
-        Error
-    ),
-    rule!(
-        REGISTRY_WITHOUT_REPLICA,
-        "active-active",
-        active_active::registry_without_replica,
-        Error
-    ),
-    rule!(
-        NO_REGIONAL_KEY_VAULT,
-        "active-active",
-        active_active::no_regional_key_vault,
-        Error
-    ),
-    rule!(
-        MISSING_TELEMETRY_LABEL,
-        "labels",
-        labels::missing_telemetry_label,
-        Error
-    ),
-    rule!(
-        MANAGED_LABEL_OVERRIDE,
-        "labels",
-        labels::managed_label_override,
-        Warning
-    ),
-    rule!(RING_VERSION_SKEW, "drift", drift::ring_version_skew, Warning),
-    rule!(LATER_RING_AHEAD, "drift", drift::later_ring_ahead, Error),
-    rule!(
-        REGION_WITHOUT_EARLIER_RING,
-        "drift",
-        drift::region_without_earlier_ring,
-        Warning
-    ),
-    rule!(UNDOCUMENTED_CLUSTER, "drift", drift::undocumented_cluster, Warning),
-    rule!(PDB_BLOCKS_EVICTION, "capacity", capacity::pdb_blocks_eviction, Error),
-    rule!(
-        REPLICAS_BELOW_PDB_MINIMUM,
-        "capacity",
-        capacity::replicas_below_pdb_minimum,
-        Warning
-    ),
-    rule!(ZONE_SPREAD_SHORT, "capacity", capacity::zone_spread_short, Warning),
-];
+pub fn rules() -> &'static [&'static Rule] {
+    static SORTED: OnceLock<Vec<&'static Rule>> = OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut all: Vec<&'static Rule> = rules::ALL.to_vec();
+        all.sort_by_key(|r| r.code.id);
+        all
+    })
+}
+
+/// Every diagnostic code: the table's and the rules', in code order.
+pub fn catalogue() -> &'static [&'static Code] {
+    static ALL: OnceLock<Vec<&'static Code>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static Code> = codes::ALL.to_vec();
+        all.extend(rules().iter().map(|r| &r.code));
+        all.sort_by_key(|c| c.id);
+        all
+    })
+}
 
 /// The level fleet.yaml sets for a rule, if it names it (by code or name).
 fn configured(sources: &Sources, rule: &Rule) -> Option<LintLevel> {
@@ -279,20 +214,30 @@ fn configured(sources: &Sources, rule: &Rule) -> Option<LintLevel> {
 /// The severity of a rule's findings in this repository; `None` when turned off.
 pub fn severity(sources: &Sources, rule: &Rule) -> Option<Severity> {
     match configured(sources, rule) {
-        None => Some(rule.default),
+        None => Some(rule.default()),
         Some(LintLevel::Error) => Some(Severity::Error),
         Some(LintLevel::Warning) => Some(Severity::Warning),
         Some(LintLevel::Off) => None,
     }
 }
 
-/// Runs every lint-stage rule, at the severity the repository gives it. Validate-stage
-/// rules have run already; their findings get the configured severity in [`adjust`].
+/// Runs every validate-stage rule (over the sources) and checks fleet.yaml's lint settings.
+pub fn check_sources(sources: &Sources) -> Vec<Diagnostic> {
+    let mut out = check_config(sources);
+    for rule in rules() {
+        if let Check::Sources(check) = rule.check {
+            check(sources, &mut out);
+        }
+    }
+    out
+}
+
+/// Runs every lint-stage rule, at the severity the repository gives it.
 pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnostic> {
     let ctx = Context::new(sources, plan, tree);
     let mut out = Vec::new();
-    for rule in RULES {
-        let (Some(check), Some(level)) = (rule.check, severity(sources, rule)) else {
+    for rule in rules() {
+        let (Check::Fleet(check), Some(level)) = (rule.check, severity(sources, rule)) else {
             continue;
         };
         let mut found = Vec::new();
@@ -324,13 +269,13 @@ fn name_subject(sources: &Sources, d: &mut Diagnostic) {
 
 /// Applies fleet.yaml's levels to the findings of validate-stage rules.
 pub fn adjust(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) {
-    for rule in RULES.iter().filter(|r| r.stage == Stage::Validate) {
+    for rule in rules().iter().filter(|r| r.stage == Stage::Validate) {
         if configured(sources, rule).is_none() {
             continue;
         }
         let level = severity(sources, rule);
         diagnostics.retain_mut(|d| {
-            if d.code != rule.code {
+            if d.code != &rule.code {
                 return true;
             }
             match level {
@@ -345,14 +290,14 @@ pub fn adjust(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// fleet.yaml's `lint.severity` names rules that exist.
-pub fn check_config(sources: &Sources) -> Vec<Diagnostic> {
+fn check_config(sources: &Sources) -> Vec<Diagnostic> {
     let Some(fleet) = &sources.fleet else { return Vec::new() };
     let mut out = Vec::new();
     for key in fleet.value.lint.severity.keys() {
         if find(key).is_some() {
             continue;
         }
-        let names = RULES.iter().map(|r| r.code.name);
+        let names = rules().iter().map(|r| r.code.name);
         let hint = match crate::suggest::closest(key, names) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "`fleetgen rules` lists them".to_string(),
@@ -372,8 +317,9 @@ pub fn check_config(sources: &Sources) -> Vec<Diagnostic> {
 
 /// A rule by code (`FG100`) or name (`fake-active-active`).
 pub fn find(key: &str) -> Option<&'static Rule> {
-    RULES
+    rules()
         .iter()
+        .copied()
         .find(|r| r.code.id.eq_ignore_ascii_case(key) || r.code.name == key)
 }
 
@@ -382,28 +328,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rules_are_in_code_order_and_lint_rules_have_a_check() {
-        for pair in RULES.windows(2) {
-            assert!(
-                pair[0].code.id < pair[1].code.id,
-                "{} before {}",
-                pair[0].code.id,
-                pair[1].code.id
-            );
+    fn codes_and_names_are_unique_and_sorted() {
+        let all = catalogue();
+        for pair in all.windows(2) {
+            assert!(pair[0].id < pair[1].id, "{} before {}", pair[0].id, pair[1].id);
         }
-        for rule in RULES {
-            assert_eq!(rule.check.is_some(), rule.stage == Stage::Lint, "{}", rule.code.id);
-        }
+        let mut names: Vec<_> = all.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
     }
 
     #[test]
     fn every_rule_is_documented_in_the_four_sections() {
-        for rule in RULES {
+        for rule in rules() {
             let doc = rule.doc();
             for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
                 assert!(doc.contains(section), "{} lacks {section}", rule.code.id);
             }
-            assert_eq!(codes::find(rule.code.id), Some(rule.code));
+            assert_eq!(codes::find_in(catalogue(), rule.code.id), Some(&rule.code));
+            let stage_matches = matches!(
+                (rule.stage, rule.check),
+                (Stage::Lint, Check::Fleet(_)) | (Stage::Validate, Check::Sources(_))
+            );
+            assert!(stage_matches, "{}", rule.code.id);
         }
     }
 }

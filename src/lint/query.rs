@@ -126,7 +126,6 @@ pub fn label_of<'v>(value: &'v Value, pointer: &str, key: &str) -> Option<&'v st
 
 /// A workload of a placement with the replicas it runs and its PodDisruptionBudget.
 pub struct Workload<'a> {
-    pub object: &'a RenderedObject,
     /// `spec.replicas`, else the HorizontalPodAutoscaler's `minReplicas`, else 1.
     pub replicas: u32,
     pub budget: Option<Budget<'a>>,
@@ -165,11 +164,7 @@ pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
             .filter(|b| b.object["kind"] == "PodDisruptionBudget")
             .find(|b| selects(&b.object["spec"]["selector"], pod_labels))
             .and_then(|b| budget(b, replicas));
-        out.push(Workload {
-            object: o,
-            replicas,
-            budget,
-        });
+        out.push(Workload { replicas, budget });
     }
     out
 }

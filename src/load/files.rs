@@ -1,24 +1,87 @@
-//! All reading of the repository goes through [`Files`], so that a working tree and (later)
-//! a git revision feed the same pipeline. [`WorkTree`] is the working-tree implementation.
+//! All reading of the repository goes through [`Files`], so that a working tree, a git
+//! revision ([`super::git::GitRevision`]) and a repository in memory feed the same pipeline
+//! and are judged by the same rules:
+//!
+//! - only the folders of [`crate::layout::ROOTS`] are read;
+//! - a symbolic link is followed when it stays inside the repository and refused when it
+//!   leaves it (in a git revision too, where the link's target is looked up in the same
+//!   revision);
+//! - a file over [`MAX_FILE_BYTES`] is refused before it is read.
+//!
+//! Every reader reports problems as a [`FileError`], worded once in [`FileError::diagnostic`].
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::clock::Day;
 use crate::diag::{Diagnostic, codes};
 
 /// The largest input file fleetgen reads. Sources are hand-written YAML; anything bigger is
 /// a mistake (or an attack) and is refused before it is read.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Why a file (or folder) of the repository cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    /// There is no such file.
+    NotFound,
+    /// The operating system (or git) refused: the reason it gave.
+    Unreadable(String),
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+    /// A symbolic link whose target is outside the repository.
+    LinkOutside,
+    /// Symbolic links that lead back to themselves.
+    LinkLoop,
+}
+
+impl FileError {
+    /// The diagnostic for this problem with the file at `path`, placed at 1:1.
+    pub fn diagnostic(&self, path: &str) -> Diagnostic {
+        match self {
+            FileError::NotFound => Diagnostic::file_error(codes::UNREADABLE, path, "no such file"),
+            FileError::Unreadable(reason) => {
+                Diagnostic::file_error(codes::UNREADABLE, path, format!("cannot read: {reason}"))
+            }
+            FileError::TooLarge => Diagnostic::file_error(
+                codes::FILE_TOO_LARGE,
+                path,
+                format!(
+                    "file is larger than {} KiB; fleetgen does not read it",
+                    MAX_FILE_BYTES / 1024
+                ),
+            ),
+            FileError::LinkOutside => Diagnostic::file_error(
+                codes::SYMLINK_OUTSIDE,
+                path,
+                "symbolic link points outside the repository; fleetgen does not follow it",
+            )
+            .with_help("copy the file into the repository, or link to a file inside it"),
+            FileError::LinkLoop => Diagnostic::file_error(codes::UNREADABLE, path, "cannot read: symbolic link loop"),
+        }
+    }
+}
+
+/// What a walk of one folder found: the files (sorted), and what could not be walked.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<String>,
+    pub problems: Vec<(String, FileError)>,
+}
+
 /// Read access to a fleet repository, by paths relative to its root (`/`-separated).
 pub trait Files {
-    /// Every file under `dir`, sorted; problems (unreadable folders, links leaving the
-    /// repository) are reported as diagnostics and the walk goes on.
-    fn walk(&self, dir: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<String>;
+    /// Every file under `dir` (a folder of [`crate::layout::ROOTS`]), sorted, and the
+    /// entries that could not be walked.
+    fn walk(&self, dir: &str) -> Walk;
     fn is_file(&self, path: &str) -> bool;
-    /// The bytes of a file, or a diagnostic saying why it cannot be used.
-    fn read(&self, path: &str) -> Result<Vec<u8>, Box<Diagnostic>>;
+    /// The bytes of a file.
+    fn read(&self, path: &str) -> Result<Vec<u8>, FileError>;
+    /// Today's date, against which expiry dates are judged.
+    fn today(&self) -> Day {
+        crate::clock::today()
+    }
 }
 
 /// A repository on disk.
@@ -47,36 +110,23 @@ impl WorkTree {
     }
 
     /// The real location of a path, refused when it leaves the repository.
-    fn inside(&self, rel: &str, path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
-        let real = fs::canonicalize(path).map_err(|e| {
-            Box::new(Diagnostic::file_error(
-                codes::UNREADABLE,
-                rel,
-                format!("cannot resolve: {e}"),
-            ))
-        })?;
+    fn inside(&self, path: &Path) -> Result<PathBuf, FileError> {
+        let real = fs::canonicalize(path).map_err(|e| FileError::Unreadable(e.to_string()))?;
         if real.starts_with(&self.root) {
             Ok(real)
         } else {
-            Err(Box::new(
-                Diagnostic::file_error(
-                    codes::SYMLINK_OUTSIDE,
-                    rel,
-                    "symbolic link points outside the repository; fleetgen does not follow it",
-                )
-                .with_help("copy the file into the repository, or link to a file inside it"),
-            ))
+            Err(FileError::LinkOutside)
         }
     }
 }
 
 impl Files for WorkTree {
-    fn walk(&self, dir: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
+    fn walk(&self, dir: &str) -> Walk {
+        let mut walk = Walk::default();
         let start = self.root.join(dir);
         if !start.exists() {
-            return Vec::new();
+            return walk;
         }
-        let mut files = Vec::new();
         let mut it = walkdir::WalkDir::new(&start)
             .follow_links(true)
             .sort_by_file_name()
@@ -86,70 +136,53 @@ impl Files for WorkTree {
                 Ok(e) => e,
                 Err(e) => {
                     let rel = e.path().map_or_else(|| dir.to_string(), |p| self.relative(p));
-                    let reason = if e.loop_ancestor().is_some() {
-                        "symbolic link loop".to_string()
+                    let problem = if e.loop_ancestor().is_some() {
+                        FileError::LinkLoop
                     } else {
-                        e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
+                        FileError::Unreadable(e.io_error().map_or_else(|| e.to_string(), ToString::to_string))
                     };
-                    diagnostics.push(Diagnostic::file_error(
-                        codes::UNREADABLE,
-                        rel,
-                        format!("cannot read: {reason}"),
-                    ));
+                    walk.problems.push((rel, problem));
                     continue;
                 }
             };
             let rel = self.relative(entry.path());
             if entry.path_is_symlink()
-                && let Err(d) = self.inside(&rel, entry.path())
+                && let Err(problem) = self.inside(entry.path())
             {
-                diagnostics.push(*d);
+                walk.problems.push((rel, problem));
                 if entry.file_type().is_dir() {
                     it.skip_current_dir();
                 }
                 continue;
             }
             if entry.file_type().is_file() {
-                files.push(rel);
+                walk.files.push(rel);
             }
         }
-        files
+        walk
     }
 
     fn is_file(&self, path: &str) -> bool {
         self.root.join(path).is_file()
     }
 
-    fn read(&self, rel: &str) -> Result<Vec<u8>, Box<Diagnostic>> {
-        let real = self.inside(rel, &self.root.join(rel))?;
-        let unreadable = |e: std::io::Error| {
-            Box::new(Diagnostic::file_error(
-                codes::UNREADABLE,
-                rel,
-                format!("cannot read: {e}"),
-            ))
-        };
+    fn read(&self, rel: &str) -> Result<Vec<u8>, FileError> {
+        let path = self.root.join(rel);
+        if !path.exists() && !path.is_symlink() {
+            return Err(FileError::NotFound);
+        }
+        let real = self.inside(&path)?;
+        let unreadable = |e: std::io::Error| FileError::Unreadable(e.to_string());
         let file = fs::File::open(&real).map_err(unreadable)?;
-        let size = file.metadata().map_err(unreadable)?.len();
-        let too_large = || {
-            Box::new(Diagnostic::file_error(
-                codes::FILE_TOO_LARGE,
-                rel,
-                format!(
-                    "file is larger than {} KiB; fleetgen does not read it",
-                    MAX_FILE_BYTES / 1024
-                ),
-            ))
-        };
-        if size > MAX_FILE_BYTES {
-            return Err(too_large());
+        if file.metadata().map_err(unreadable)?.len() > MAX_FILE_BYTES {
+            return Err(FileError::TooLarge);
         }
         let mut bytes = Vec::new();
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(unreadable)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_large());
+            return Err(FileError::TooLarge);
         }
         Ok(bytes)
     }
@@ -159,6 +192,7 @@ impl Files for WorkTree {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryFiles {
     files: std::collections::BTreeMap<String, Vec<u8>>,
+    today: Option<Day>,
 }
 
 impl MemoryFiles {
@@ -166,9 +200,20 @@ impl MemoryFiles {
         self.files.insert(path.into(), bytes.into());
     }
 
+    /// Judges expiry dates against `day` instead of the clock.
+    pub fn set_today(&mut self, day: Day) {
+        self.today = Some(day);
+    }
+
     /// Every file of a folder on disk, by relative path.
     pub fn from_dir(dir: &Path) -> std::io::Result<MemoryFiles> {
         let mut files = MemoryFiles::default();
+        files.add_dir(dir)?;
+        Ok(files)
+    }
+
+    /// Lays every file of a folder on disk over what is held (same path: replaced).
+    pub fn add_dir(&mut self, dir: &Path) -> std::io::Result<()> {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry?;
             if entry.file_type().is_file() {
@@ -178,10 +223,10 @@ impl MemoryFiles {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                files.insert(rel, fs::read(entry.path())?);
+                self.insert(rel, fs::read(entry.path())?);
             }
         }
-        Ok(files)
+        Ok(())
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -194,27 +239,65 @@ impl MemoryFiles {
 }
 
 impl Files for MemoryFiles {
-    fn walk(&self, dir: &str, _diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
+    fn walk(&self, dir: &str) -> Walk {
         let prefix = format!("{dir}/");
-        self.files.keys().filter(|p| p.starts_with(&prefix)).cloned().collect()
+        Walk {
+            files: self.files.keys().filter(|p| p.starts_with(&prefix)).cloned().collect(),
+            problems: Vec::new(),
+        }
     }
 
     fn is_file(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }
 
-    fn read(&self, path: &str) -> Result<Vec<u8>, Box<Diagnostic>> {
-        let bytes = self
-            .files
-            .get(path)
-            .ok_or_else(|| Box::new(Diagnostic::file_error(codes::UNREADABLE, path, "no such file")))?;
+    fn read(&self, path: &str) -> Result<Vec<u8>, FileError> {
+        let bytes = self.files.get(path).ok_or(FileError::NotFound)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Box::new(Diagnostic::file_error(
-                codes::FILE_TOO_LARGE,
-                path,
-                "file is too large",
-            )));
+            return Err(FileError::TooLarge);
         }
         Ok(bytes.clone())
+    }
+
+    fn today(&self) -> Day {
+        self.today.unwrap_or_else(crate::clock::today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_are_followed_and_links_outside_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.yaml"), "x: 1\n").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        fs::create_dir_all(repo.path().join("clusters")).unwrap();
+        fs::write(repo.path().join("clusters/a.yaml"), "a: 1\n").unwrap();
+        std::os::unix::fs::symlink("a.yaml", repo.path().join("clusters/b.yaml")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), repo.path().join("clusters/c.yaml")).unwrap();
+        let tree = WorkTree::open(repo.path()).unwrap();
+        let walk = tree.walk("clusters");
+        assert_eq!(walk.files, vec!["clusters/a.yaml", "clusters/b.yaml"]);
+        assert_eq!(
+            walk.problems,
+            vec![("clusters/c.yaml".to_string(), FileError::LinkOutside)]
+        );
+        assert_eq!(tree.read("clusters/b.yaml").unwrap(), b"a: 1\n");
+        assert_eq!(tree.read("clusters/c.yaml"), Err(FileError::LinkOutside));
+        assert_eq!(tree.read("clusters/none.yaml"), Err(FileError::NotFound));
+    }
+
+    #[test]
+    fn every_reader_refuses_a_large_file_the_same_way() {
+        let mut files = MemoryFiles::default();
+        files.insert("apps/x/app.yaml", vec![b' '; MAX_FILE_BYTES as usize + 1]);
+        let err = files.read("apps/x/app.yaml").unwrap_err();
+        assert_eq!(err, FileError::TooLarge);
+        let d = err.diagnostic("apps/x/app.yaml");
+        assert_eq!(d.code, codes::FILE_TOO_LARGE);
+        assert_eq!(d.message, "file is larger than 1024 KiB; fleetgen does not read it");
     }
 }

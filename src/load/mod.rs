@@ -2,18 +2,21 @@
 //! against its schema, and read it into the typed model. Every problem of every file is
 //! reported; a bad file is left out of [`Sources`] and the others are still read.
 
+pub mod builtin;
 pub mod files;
 pub mod git;
+pub mod schema;
 pub mod yaml;
 
 use serde::de::DeserializeOwned;
 
+use crate::clock::Day;
 use crate::diag::{Diagnostic, Label, codes};
+use crate::layout::{self, Kind, Role};
 use crate::model::{
     App, BackupProfile, Cluster, ClusterProfile, Fleet, IdentityProfile, ObservabilityProfile, PolicyExemption,
     PolicyIntent, PolicyProfile, TelemetryProfile,
 };
-use crate::schema::{self, Kind};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use files::Files;
 use yaml::Node;
@@ -105,6 +108,8 @@ pub struct ValuesFile {
 #[derive(Debug, Default)]
 pub struct Sources {
     pub files: SourceMap,
+    /// The day expiry dates are judged against ([`Files::today`]).
+    pub today: Day,
     pub fleet: Option<Doc<Fleet>>,
     pub clusters: Vec<Doc<Cluster>>,
     pub apps: Vec<Doc<App>>,
@@ -121,105 +126,18 @@ pub struct Sources {
     pub templates: Vec<TemplateFile>,
     /// Files that could not be read into the model: (kind, the id their path implies). Later
     /// checks treat these ids as existing, so one broken file gives one error, not a cascade.
-    pub failed: Vec<(&'static str, String)>,
+    pub failed: Vec<(Kind, String)>,
 }
 
 impl Sources {
     /// Whether a file of `kind` whose path implies `id` failed to load.
-    pub fn failed(&self, kind: &str, id: &str) -> bool {
+    pub fn failed(&self, kind: Kind, id: &str) -> bool {
         self.failed.iter().any(|(k, i)| *k == kind && i == id)
     }
 
     /// Whether any file of `kind` failed to load.
-    pub fn any_failed(&self, kind: &str) -> bool {
+    pub fn any_failed(&self, kind: Kind) -> bool {
         self.failed.iter().any(|(k, _)| *k == kind)
-    }
-}
-
-/// The id a file's path implies: `clusters/a/b.yaml` → `b`; `apps/web/app.yaml` → `web`.
-pub fn id_from_path(path: &str) -> &str {
-    let mut parts = path.rsplit('/');
-    let last = parts.next().unwrap_or(path);
-    if last == "app.yaml" {
-        parts.next().unwrap_or(last)
-    } else {
-        last.trim_end_matches(".yaml")
-    }
-}
-
-/// Folders fleetgen reads, with the kind of the `.yaml` files in them.
-const PROFILE_FOLDERS: &[(&str, &Kind)] = &[
-    ("profiles/cluster", schema::CLUSTER_PROFILE),
-    ("profiles/observability", schema::OBSERVABILITY_PROFILE),
-    ("profiles/backup", schema::BACKUP_PROFILE),
-    ("profiles/identity", schema::IDENTITY_PROFILE),
-    ("profiles/telemetry", schema::TELEMETRY_PROFILE),
-    ("policy-library/intents", schema::POLICY_INTENT),
-    ("policy-library/profiles", schema::POLICY_PROFILE),
-    ("policy-library/exemptions", schema::POLICY_EXEMPTION),
-];
-
-/// What a path in the repository is to fleetgen.
-#[derive(Debug, PartialEq)]
-enum Role {
-    Input(&'static Kind),
-    Values(String),
-    /// A template: `templates/*.yaml.j2` (fleet-wide, replacing a built-in) or
-    /// `apps/<app>/templates/*.yaml.j2` (the app's own objects).
-    Template(Option<String>),
-    /// A YAML file in an input folder that fleetgen does not read, with a hint.
-    Stray(String),
-    /// Anything else (READMEs, rendered output): not fleetgen's business here.
-    Other,
-}
-
-fn classify(path: &str) -> Role {
-    let parts: Vec<&str> = path.split('/').collect();
-    let is_yaml = path.ends_with(".yaml");
-    let looks_yaml = is_yaml || path.ends_with(".yml");
-    if path == "fleet.yaml" {
-        return Role::Input(schema::FLEET);
-    }
-    if path.ends_with(".yml") {
-        return Role::Stray(format!(
-            "fleetgen reads `.yaml` files only; rename it to `{}.yaml`",
-            path.trim_end_matches(".yml")
-        ));
-    }
-    match parts.as_slice() {
-        ["clusters", .., _] if is_yaml => Role::Input(schema::CLUSTER),
-        ["apps", _, "app.yaml"] => Role::Input(schema::APP),
-        ["apps", app, "values", .., _] if is_yaml => Role::Values(app.to_string()),
-        ["apps", app, "templates", name] if name.ends_with(".yaml.j2") => Role::Template(Some(app.to_string())),
-        ["templates", name] if name.ends_with(".yaml.j2") => Role::Template(None),
-        ["templates", ..] => Role::Stray(
-            "the template folder holds `<name>.yaml.j2` files directly, named after the built-in they replace"
-                .to_string(),
-        ),
-        ["apps", _, "templates", ..] => {
-            Role::Stray("an app's templates are `apps/<app>/templates/<name>.yaml.j2` files".to_string())
-        }
-        ["apps", app, ..] if looks_yaml => Role::Stray(format!(
-            "an app folder holds `app.yaml`, `values/*.yaml` and `templates/*.yaml.j2`; did you mean `apps/{app}/app.yaml`?"
-        )),
-        ["apps", _] if looks_yaml => Role::Stray("a contract lives in `apps/<app>/app.yaml`".to_string()),
-        _ => {
-            for (folder, kind) in PROFILE_FOLDERS {
-                if let Some(rest) = path.strip_prefix(folder).and_then(|r| r.strip_prefix('/')) {
-                    return if is_yaml && !rest.is_empty() {
-                        Role::Input(kind)
-                    } else {
-                        Role::Other
-                    };
-                }
-            }
-            if looks_yaml && (parts[0] == "profiles" || parts[0] == "policy-library") {
-                let folders: Vec<String> = PROFILE_FOLDERS.iter().map(|(f, _)| f.to_string()).collect();
-                Role::Stray(format!("fleetgen reads {} only", crate::suggest::list(&folders)))
-            } else {
-                Role::Other
-            }
-        }
     }
 }
 
@@ -228,8 +146,6 @@ fn classify(path: &str) -> Role {
 pub struct TemplateFile {
     /// `None` for the fleet-wide folder `templates/` (and built-ins), else the app whose folder holds it.
     pub app: Option<String>,
-    /// Shipped with fleetgen rather than read from the repository.
-    pub builtin: bool,
     /// The file name, e.g. `deployment.yaml.j2`.
     pub name: String,
     pub file: FileId,
@@ -244,8 +160,8 @@ fn read_template(
 ) {
     let bytes = match files.read(path) {
         Ok(b) => b,
-        Err(d) => {
-            diagnostics.push(*d);
+        Err(e) => {
+            diagnostics.push(e.diagnostic(path));
             return;
         }
     };
@@ -253,12 +169,7 @@ fn read_template(
         Ok(text) => {
             let file = sources.files.add(SourceFile::new(path, text));
             let name = path.rsplit('/').next().unwrap_or(path).to_string();
-            sources.templates.push(TemplateFile {
-                app,
-                name,
-                file,
-                builtin: false,
-            });
+            sources.templates.push(TemplateFile { app, name, file });
         }
         Err(_) => diagnostics.push(
             Diagnostic::file_error(codes::UNREADABLE, path, "the template is not valid UTF-8")
@@ -269,17 +180,14 @@ fn read_template(
 
 /// Adds the built-in templates that the repository's `templates/` folder does not replace.
 fn add_builtin_templates(sources: &mut Sources) {
-    for (name, text) in crate::emit::builtin::TEMPLATES {
+    for (name, text) in builtin::TEMPLATES {
         let replaced = sources.templates.iter().any(|t| t.app.is_none() && t.name == *name);
         if !replaced {
-            let file = sources
-                .files
-                .add(SourceFile::new(crate::emit::builtin::display_path(name), *text));
+            let file = sources.files.add(SourceFile::new(builtin::display_path(name), *text));
             sources.templates.push(TemplateFile {
                 app: None,
                 name: name.to_string(),
                 file,
-                builtin: true,
             });
         }
     }
@@ -296,9 +204,12 @@ pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
 }
 
 fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
-    let mut sources = Sources::default();
+    let mut sources = Sources {
+        today: files.today(),
+        ..Sources::default()
+    };
     let mut diagnostics = Vec::new();
-    if !files.is_file("fleet.yaml") {
+    if !files.is_file(layout::FLEET_FILE) {
         diagnostics.push(
             Diagnostic::file_error(
                 codes::UNREADABLE,
@@ -309,12 +220,14 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
         );
         return (sources, diagnostics);
     }
-    let mut paths = vec!["fleet.yaml".to_string()];
-    for dir in ["clusters", "apps", "profiles", "policy-library", "templates"] {
-        paths.extend(files.walk(dir, &mut diagnostics));
+    let mut paths = vec![layout::FLEET_FILE.to_string()];
+    for dir in layout::ROOTS.iter().filter(|r| **r != layout::FLEET_FILE) {
+        let walk = files.walk(dir);
+        paths.extend(walk.files);
+        diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
     }
     for path in paths {
-        match classify(&path) {
+        match layout::classify(&path) {
             Role::Input(kind) => read_input(files, &path, kind, &mut sources, &mut diagnostics),
             Role::Values(app) => {
                 if let Some((file, node)) = read_yaml(files, &path, &mut sources.files, &mut diagnostics) {
@@ -343,8 +256,8 @@ fn read_yaml(
 ) -> Option<(FileId, Node)> {
     let bytes = match files.read(path) {
         Ok(b) => b,
-        Err(d) => {
-            diagnostics.push(*d);
+        Err(e) => {
+            diagnostics.push(e.diagnostic(path));
             return None;
         }
     };
@@ -374,27 +287,15 @@ fn read_yaml(
     }
 }
 
-fn read_input(
-    files: &dyn Files,
-    path: &str,
-    kind: &'static Kind,
-    sources: &mut Sources,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn read_input(files: &dyn Files, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
     let before = diagnostics.len();
     read_typed(files, path, kind, sources, diagnostics);
     if diagnostics.len() > before {
-        sources.failed.push((kind.name, id_from_path(path).to_string()));
+        sources.failed.push((kind, layout::id_from_path(path).to_string()));
     }
 }
 
-fn read_typed(
-    files: &dyn Files,
-    path: &str,
-    kind: &'static Kind,
-    sources: &mut Sources,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn read_typed(files: &dyn Files, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
     let Some((file, node)) = read_yaml(files, path, &mut sources.files, diagnostics) else {
         return;
     };
@@ -406,11 +307,10 @@ fn read_typed(
                 codes::MISSING_FIELD,
                 &sources.files,
                 label,
-                format!("the {} file is empty", kind.name),
+                format!("the {kind} file is empty"),
             )
             .with_help(format!(
-                "a {} file needs {}",
-                kind.name,
+                "a {kind} file needs {}",
                 required.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
             )),
         );
@@ -471,25 +371,24 @@ pub enum Typed {
 /// Reads JSON into the struct of `kind`, independently of the schema: with the schema
 /// check before it, a failure here means the struct and the schema disagree.
 pub fn parse_typed(
-    kind: &Kind,
+    kind: Kind,
     json: &serde_json::Value,
 ) -> Result<Typed, serde_path_to_error::Error<serde_json::Error>> {
     fn de<T: DeserializeOwned>(json: &serde_json::Value) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
         serde_path_to_error::deserialize(json)
     }
-    Ok(match kind.name {
-        "fleet" => Typed::Fleet(de(json)?),
-        "cluster" => Typed::Cluster(Box::new(de(json)?)),
-        "app" => Typed::App(Box::new(de(json)?)),
-        "cluster-profile" => Typed::ClusterProfile(de(json)?),
-        "observability-profile" => Typed::ObservabilityProfile(de(json)?),
-        "backup-profile" => Typed::BackupProfile(de(json)?),
-        "identity-profile" => Typed::IdentityProfile(de(json)?),
-        "telemetry-profile" => Typed::TelemetryProfile(de(json)?),
-        "policy-intent" => Typed::PolicyIntent(de(json)?),
-        "policy-profile" => Typed::PolicyProfile(de(json)?),
-        "policy-exemption" => Typed::PolicyExemption(de(json)?),
-        other => unreachable!("kind {other} is in schema::KINDS but has no struct"),
+    Ok(match kind {
+        Kind::Fleet => Typed::Fleet(de(json)?),
+        Kind::Cluster => Typed::Cluster(Box::new(de(json)?)),
+        Kind::App => Typed::App(Box::new(de(json)?)),
+        Kind::ClusterProfile => Typed::ClusterProfile(de(json)?),
+        Kind::ObservabilityProfile => Typed::ObservabilityProfile(de(json)?),
+        Kind::BackupProfile => Typed::BackupProfile(de(json)?),
+        Kind::IdentityProfile => Typed::IdentityProfile(de(json)?),
+        Kind::TelemetryProfile => Typed::TelemetryProfile(de(json)?),
+        Kind::PolicyIntent => Typed::PolicyIntent(de(json)?),
+        Kind::PolicyProfile => Typed::PolicyProfile(de(json)?),
+        Kind::PolicyExemption => Typed::PolicyExemption(de(json)?),
     })
 }
 
@@ -520,33 +419,4 @@ fn typed_error(
         Label::new(file, target.span.clone(), ""),
         format!("`{}`: {}", e.path(), e.inner()),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_classified_by_folder() {
-        assert_eq!(classify("fleet.yaml"), Role::Input(schema::FLEET));
-        assert_eq!(classify("clusters/azure/eastus-01.yaml"), Role::Input(schema::CLUSTER));
-        assert_eq!(classify("apps/web/app.yaml"), Role::Input(schema::APP));
-        assert_eq!(classify("apps/web/values/prod.yaml"), Role::Values("web".into()));
-        assert_eq!(
-            classify("apps/web/templates/extra.yaml.j2"),
-            Role::Template(Some("web".into()))
-        );
-        assert_eq!(
-            classify("profiles/backup/nightly.yaml"),
-            Role::Input(schema::BACKUP_PROFILE)
-        );
-        assert_eq!(
-            classify("policy-library/intents/x.yaml"),
-            Role::Input(schema::POLICY_INTENT)
-        );
-        assert_eq!(classify("apps/web/README.md"), Role::Other);
-        assert!(matches!(classify("apps/web/app.yml"), Role::Stray(_)));
-        assert!(matches!(classify("apps/web/deploy.yaml"), Role::Stray(_)));
-        assert!(matches!(classify("profiles/network/x.yaml"), Role::Stray(_)));
-    }
 }

@@ -43,12 +43,8 @@ pub struct Definition {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
     #[serde(default)]
     pub allowed_values: Option<Vec<serde_json::Value>>,
-    #[serde(default)]
-    pub default_value: Option<serde_json::Value>,
 }
 
 impl Definition {

@@ -21,6 +21,17 @@ pub struct Context<'a> {
     pub image_regex: String,
 }
 
+impl<'f> Context<'f> {
+    /// The check context of a cluster of `fleet`.
+    pub fn for_cluster(fleet: &'f crate::model::Fleet, cluster: &crate::model::Cluster) -> Context<'f> {
+        Context {
+            provider: cluster.provider,
+            registries: super::approved_registries(fleet, cluster),
+            image_regex: super::image_regex(fleet, cluster),
+        }
+    }
+}
+
 /// A container (or init container) that breaks a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -32,17 +43,7 @@ pub struct Violation {
     pub image: Option<String>,
 }
 
-/// The pod spec of an object, if it has one.
-pub fn pod_spec(object: &Value) -> Option<&Value> {
-    let kind = object.get("kind")?.as_str()?;
-    let spec = object.get("spec")?;
-    match kind {
-        "Pod" => Some(spec),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => spec.get("template")?.get("spec"),
-        "CronJob" => spec.get("jobTemplate")?.get("spec")?.get("template")?.get("spec"),
-        _ => None,
-    }
-}
+pub use crate::kube::pod_spec;
 
 fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
     ["initContainers", "containers"]
@@ -465,5 +466,111 @@ mod tests {
             rule.expression
         );
         assert!(cel(Check::WorkloadIdentity, &ctx()).is_none());
+    }
+
+    /// The admission policies' CEL, evaluated by an independent CEL interpreter (cel-interpreter)
+    /// on sample objects, must agree with the Rust checks that run at compile time.
+    #[test]
+    fn cel_expressions_agree_with_the_compile_time_checks() {
+        use crate::model::Provider;
+        use crate::model::policy::Check;
+        use crate::policy::checks;
+        use serde_json::{Value, json};
+
+        let ctx = checks::Context {
+            provider: Provider::Azure,
+            registries: vec!["registry.example.com", "mcr.microsoft.com"],
+            image_regex: r"^(registry\.example\.com|mcr\.microsoft\.com)/.+$".into(),
+        };
+        let good_container = json!({
+            "name": "web",
+            "image": "registry.example.com/web@sha256:0123",
+            "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+        });
+        let pod = |spec: Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}}, "spec": spec});
+        let samples = vec![
+            (
+                "compliant",
+                pod(json!({"automountServiceAccountToken": false, "containers": [good_container.clone()]})),
+            ),
+            (
+                "pod-level non-root",
+                pod(
+                    json!({"securityContext": {"runAsNonRoot": true}, "automountServiceAccountToken": false, "containers": [{"name": "c", "image": "mcr.microsoft.com/x:1", "securityContext": {"readOnlyRootFilesystem": true}}]}),
+                ),
+            ),
+            (
+                "container overrides pod",
+                pod(
+                    json!({"securityContext": {"runAsNonRoot": true}, "containers": [{"name": "c", "image": "docker.io/x", "securityContext": {"runAsNonRoot": false}}]}),
+                ),
+            ),
+            (
+                "bare",
+                pod(
+                    json!({"hostNetwork": true, "containers": [{"name": "c", "image": "docker.io/library/nginx:1.27"}]}),
+                ),
+            ),
+            (
+                "init container",
+                pod(
+                    json!({"automountServiceAccountToken": true, "initContainers": [{"name": "i", "image": "evil.example/x:1"}], "containers": [good_container]}),
+                ),
+            ),
+            (
+                "lb service",
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}),
+            ),
+            (
+                "internal lb",
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}}, "spec": {"type": "LoadBalancer"}}),
+            ),
+            (
+                "cluster ip",
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "ClusterIP"}}),
+            ),
+            (
+                "http ingress",
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}, "spec": {"rules": []}}),
+            ),
+            (
+                "tls ingress",
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}, "spec": {"tls": [{"hosts": ["a.example.com"]}]}}),
+            ),
+        ];
+        let mut compared = 0;
+        for check in Check::ALL {
+            let Some(rule) = checks::cel(*check, &ctx) else {
+                continue;
+            };
+            let program = cel_interpreter::Program::compile(&rule.expression)
+                .unwrap_or_else(|e| panic!("{check}: CEL does not parse: {e:?}\n{}", rule.expression));
+            for (name, object) in &samples {
+                let kind = object["kind"].as_str().unwrap();
+                let matched = rule.resources.iter().any(|(_, _, resource)| {
+                    (*resource == "pods" && kind == "Pod")
+                        || (*resource == "services" && kind == "Service")
+                        || (*resource == "ingresses" && kind == "Ingress")
+                });
+                if !matched {
+                    continue;
+                }
+                let mut context = cel_interpreter::Context::default();
+                context.add_variable("object", object.clone()).unwrap();
+                let allowed = match program.execute(&context) {
+                    Ok(cel_interpreter::Value::Bool(b)) => b,
+                    other => panic!("{check} on {name}: CEL gave {other:?}\n{}", rule.expression),
+                };
+                let rust_ok = checks::violations(*check, object, &ctx).is_empty();
+                assert_eq!(
+                    allowed, rust_ok,
+                    "{check} on `{name}`: CEL says {allowed}, Rust says {rust_ok}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 50, "compared {compared}");
     }
 }

@@ -7,55 +7,21 @@
 //! cluster-wide exemption drops the binding) and the Azure assignment (the namespace joins
 //! `excludedNamespaces`; a cluster-wide one becomes a `policyExemptions` resource with
 //! `expiresOn`). An expired exemption is an error and exempts nothing; one expiring within
-//! 14 days is a warning. "Today" is the UTC date, or `FLEETGEN_TODAY=YYYY-MM-DD`.
+//! 14 days is a warning. "Today" is [`Sources::today`]: the UTC date, or
+//! `FLEETGEN_TODAY=YYYY-MM-DD`.
 
 use crate::diag::{Diagnostic, codes};
 use crate::load::{Doc, Sources};
 use crate::model::PolicyExemption;
 use crate::suggest;
 
-/// Days from 1970-01-01 of a `YYYY-MM-DD` date, if it exists.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let mut parts = s.split('-');
-    let (y, m, d) = (
-        parts.next()?.parse::<i64>().ok()?,
-        parts.next()?.parse::<i64>().ok()?,
-        parts.next()?.parse::<i64>().ok()?,
-    );
-    if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-/// Today (UTC) in days from 1970-01-01; `FLEETGEN_TODAY=YYYY-MM-DD` pins it.
-pub fn today() -> i64 {
-    if let Some(day) = std::env::var("FLEETGEN_TODAY").ok().and_then(|s| parse_date(&s)) {
-        return day;
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    secs.div_euclid(86_400)
-}
+pub use crate::clock::parse_date;
 
 /// Days of warning before an exemption expires.
 pub const WARN_DAYS: i64 = 14;
 
 /// Whether the exemption is still in force on `today`.
-pub fn active(ex: &PolicyExemption, today: i64) -> bool {
+pub fn active(ex: &PolicyExemption, today: crate::clock::Day) -> bool {
     parse_date(&ex.expires).is_some_and(|last| today <= last)
 }
 
@@ -81,7 +47,7 @@ pub fn covers(ex: &PolicyExemption, intent: &str, code: &str, app: &str, cluster
 /// Load-time checks: references, dates, expiry.
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let files = &sources.files;
-    let today = today();
+    let today = sources.today;
     let intents: Vec<&str> = sources.policy_intents.iter().map(|d| d.value.id.as_str()).collect();
     let apps: Vec<&str> = sources.apps.iter().map(|d| d.value.application.name.as_str()).collect();
     let clusters: Vec<&str> = sources.clusters.iter().map(|d| d.value.cluster_id.as_str()).collect();
@@ -176,7 +142,7 @@ pub fn for_cluster<'s>(
     cluster: &str,
     namespace_of: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<(&'s Doc<PolicyExemption>, Option<String>)> {
-    let today = today();
+    let today = sources.today;
     let mut out = Vec::new();
     for doc in &sources.policy_exemptions {
         let ex = &doc.value;
@@ -197,19 +163,4 @@ pub fn for_cluster<'s>(
         out.push((doc, namespace));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_count_days_and_refuse_days_that_do_not_exist() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2026-11-22"), Some(20_779));
-        assert_eq!(parse_date("2024-02-29").map(|d| d + 1), parse_date("2024-03-01"));
-        assert_eq!(parse_date("2026-02-29"), None);
-        assert_eq!(parse_date("2026-13-01"), None);
-        assert_eq!(parse_date("26-1-1x"), None);
-    }
 }

@@ -1,9 +1,14 @@
-//! Policy: one intent, three enforcements. This module holds what the policy backends and
-//! checks share: the Azure built-in definitions ([`azure`]) and the intent semantics.
+//! Policy: one intent, three enforcements (compile-time, admission, Azure Policy). This stage
+//! sits between `resolve` and `emit`: it checks the policy library ([`check`]), judges every
+//! object a render makes ([`enforce`]), and holds what the policy backends share — the
+//! Azure built-in definitions ([`azure`]), the intent semantics ([`checks`]) and exemptions.
+//! It knows no backend: a backend passes in what policy needs of it (its namespace).
 
 pub mod azure;
 pub mod checks;
+pub mod enforce;
 pub mod exemptions;
+pub mod intents;
 
 use crate::load::{Doc, Sources};
 use crate::model::common::Enforcement;
@@ -86,10 +91,16 @@ pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
         .is_some_and(|(host, rest)| !rest.is_empty() && hosts.contains(&host))
 }
 
+/// Every problem of the policy library: intents against the Azure built-ins, exemptions.
+pub fn check(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>) {
+    intents::check(sources, out);
+    exemptions::check(sources, out);
+}
+
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
-/// admission binding alike): the system ones, the intent's own, the GitOps engine's and
-/// those exemptions free.
-pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster, exempted: &[String]) -> Vec<String> {
+/// admission binding alike): the system ones, the intent's own, the GitOps engine's
+/// (`engine`, which the cluster's engine backend names) and those exemptions free.
+pub fn excluded_namespaces(intent: &PolicyIntent, engine: Option<&str>, exempted: &[String]) -> Vec<String> {
     let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
     let own = intent
         .azure
@@ -101,11 +112,9 @@ pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster, exempted: &
             excluded.push(ns.to_string());
         }
     }
-    let engine = match cluster.gitops.engine {
-        crate::model::GitopsEngine::Flux => crate::emit::flux::NAMESPACE,
-        crate::model::GitopsEngine::Argocd => crate::emit::argocd::NAMESPACE,
-    };
-    if !excluded.iter().any(|e| e == engine) {
+    if let Some(engine) = engine
+        && !excluded.iter().any(|e| e == engine)
+    {
         excluded.push(engine.to_string());
     }
     for ns in exempted {
@@ -122,7 +131,7 @@ pub fn excluded_namespaces(intent: &PolicyIntent, cluster: &Cluster, exempted: &
 pub fn finding(
     p: &crate::resolve::plan::Placement,
     ci: &ClusterIntent,
-    object: &crate::emit::objects::Object,
+    object: &crate::kube::Object,
     violation: &checks::Violation,
     template: crate::source::FileId,
     files: &crate::source::SourceMap,

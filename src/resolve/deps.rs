@@ -8,6 +8,7 @@ use crate::diag::{Diagnostic, codes};
 use crate::load::{Doc, Sources};
 use crate::model::App;
 use crate::model::app::CallKind;
+use crate::resolve::plan::Placement;
 
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let apps: BTreeMap<&str, &Doc<App>> = sources
@@ -97,4 +98,40 @@ fn visit<'a>(
     }
     stack.pop();
     state.insert(app, 2);
+}
+
+/// The apps `p` calls synchronously that are placed on the same cluster (`here`: every
+/// placement of that cluster), by name: they are deployed first.
+pub fn on_cluster(here: &[&Placement], p: &Placement) -> Vec<String> {
+    let mut deps: Vec<String> = p
+        .app
+        .value
+        .depends_on
+        .iter()
+        .filter(|d| d.call == CallKind::Sync)
+        .map(|d| d.service.to_string())
+        .filter(|d| d != p.app_name() && here.iter().any(|q| q.app_name() == d))
+        .collect();
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+/// The deployment wave of `p` among the placements of its cluster: 0 without dependencies
+/// there, else one above its highest dependency.
+pub fn wave(here: &[&Placement], p: &Placement) -> usize {
+    wave_at(here, p, 0)
+}
+
+fn wave_at(here: &[&Placement], p: &Placement, depth: usize) -> usize {
+    // Cycles are refused before rendering; the depth guard keeps a missed one finite.
+    if depth > here.len() {
+        return 0;
+    }
+    on_cluster(here, p)
+        .iter()
+        .filter_map(|d| here.iter().find(|q| q.app_name() == d))
+        .map(|q| wave_at(here, q, depth + 1) + 1)
+        .max()
+        .unwrap_or(0)
 }

@@ -90,7 +90,7 @@ fn unique<'a, T: 'a>(
     let mut seen: BTreeMap<&str, Label> = BTreeMap::new();
     for (doc, id, path) in docs {
         let file_path = &map.get(doc.file).path;
-        let expected = crate::load::id_from_path(file_path);
+        let expected = crate::layout::id_from_path(file_path);
         if expected != id.as_str() {
             let thing = if file_path.ends_with("/app.yaml") {
                 "folder"
@@ -153,7 +153,7 @@ fn unique_items<T>(
 
 #[cfg(test)]
 mod tests {
-    use crate::load::id_from_path;
+    use crate::layout::id_from_path;
 
     #[test]
     fn ids_come_from_the_file_or_app_folder() {

@@ -1,11 +1,12 @@
 //! Stage 2, `resolve`: fit the loaded files together. [`check`] finds what does not fit:
 //! ids that differ from their files, names that refer to nothing, placements that land
-//! nowhere, clusters that break their profiles, values files nothing reads. [`plan::plan`]
-//! then resolves every placement into the values rendering needs.
+//! nowhere, values files nothing reads, dependency cycles, kill switches aimed at nothing.
+//! [`plan::plan`] then resolves every placement into the values rendering needs: replicas,
+//! labels ([`labels`]), identity, namespaces, and the deployment order ([`deps`]).
 
-mod deps;
+pub mod deps;
 mod ids;
-pub mod intents;
+pub mod labels;
 pub mod placement;
 pub mod plan;
 mod references;
@@ -21,11 +22,8 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     ids::check(sources, &mut out);
     references::check(sources, &mut out);
     placement::check(sources, &mut out);
-    crate::lint::rules::drift::profile_contradiction::check_sources(sources, &mut out);
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
-    intents::check(sources, &mut out);
-    crate::policy::exemptions::check(sources, &mut out);
     out
 }

@@ -22,7 +22,7 @@ pub fn selects(app: &App, cluster: &Cluster) -> bool {
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     // Without every cluster, "no cluster serves this" cannot be told; the broken cluster
     // file has its own error.
-    if sources.any_failed("cluster") {
+    if sources.any_failed(crate::layout::Kind::Cluster) {
         return;
     }
     let map = &sources.files;

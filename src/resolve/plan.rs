@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::{Doc, Sources};
 use crate::model::app::{PodDisruptionBudget, ResourceList, TopologySpread};
-use crate::model::fleet::{Fleet, LabelDimension};
+use crate::model::fleet::Fleet;
 use crate::model::profiles::{ClusterProfile, GatewayRef, IdentityProfile, TelemetryProfile};
 use crate::model::{App, Cluster, Provider};
 use crate::source::{FileId, SourceMap, Span};
@@ -324,14 +324,16 @@ fn placement<'s>(
     let readiness_path = probe("readinessPath", |p| p.readiness_path.as_ref());
     let liveness_path = probe("livenessPath", |p| p.liveness_path.as_ref());
 
-    let namespace = a
-        .application
-        .namespace
-        .as_ref()
-        .unwrap_or(&a.application.name)
-        .to_string();
+    let namespace = super::labels::namespace(a);
     let mut ok = true;
-    let labels = labels(fleet, app, cluster.doc, &namespace, files, out, &mut ok);
+    let labels = super::labels::managed(
+        &fleet.value,
+        super::labels::Owner {
+            cluster: cluster.doc,
+            app: Some((app, namespace)),
+        },
+    );
+    let namespace = namespace.to_string();
     let identity = identity(sources, app, cluster.doc, out, &mut ok);
     let gateway = cluster.gateway();
     if gateway.is_none() && a.traffic.exposure != crate::model::app::Exposure::None && !a.traffic.hostnames.is_empty() {
@@ -410,125 +412,6 @@ fn divided(origin: Origin, total: u32, share: u32) -> Origin {
         ),
         other => other,
     }
-}
-
-/// Whether Kubernetes accepts `v` as a label value: at most 63 characters of
-/// `[A-Za-z0-9._-]`, beginning and ending alphanumeric (empty is allowed by Kubernetes,
-/// but a required label must say something).
-pub fn is_label_value(v: &str) -> bool {
-    let b = v.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-fn labels(
-    fleet: &Doc<Fleet>,
-    app: &Doc<App>,
-    cluster: &Doc<Cluster>,
-    namespace: &str,
-    files: &SourceMap,
-    out: &mut Vec<Diagnostic>,
-    ok: &mut bool,
-) -> Vec<(String, Sourced<String>)> {
-    let a = &app.value.application;
-    let c = &cluster.value;
-    let at_app = |path: &[&str]| Origin::Source(app.file, app.span(path));
-    let at_cluster = |path: &[&str]| Origin::Source(cluster.file, cluster.span(path));
-    let namespace_origin = if a.namespace.is_some() {
-        at_app(&["application", "namespace"])
-    } else {
-        at_app(&["application", "name"])
-    };
-    let mut labels = Vec::new();
-    let prefix = &fleet.value.labels.prefix;
-    for dim in &fleet.value.labels.required {
-        let (value, origin): (Option<String>, Origin) = match dim {
-            LabelDimension::Cluster => (Some(c.cluster_id.to_string()), at_cluster(&["clusterId"])),
-            LabelDimension::Provider => (Some(c.provider.to_string()), at_cluster(&["provider"])),
-            LabelDimension::Region => (Some(c.region.clone()), at_cluster(&["region"])),
-            LabelDimension::Environment => (Some(c.environment.to_string()), at_cluster(&["environment"])),
-            LabelDimension::Namespace => (Some(namespace.to_string()), namespace_origin.clone()),
-            LabelDimension::Service => (Some(a.name.to_string()), at_app(&["application", "name"])),
-            LabelDimension::Version => (Some(a.version.clone()), at_app(&["application", "version"])),
-            LabelDimension::Team => (Some(a.owner.to_string()), at_app(&["application", "owner"])),
-            LabelDimension::Criticality => (Some(a.criticality.to_string()), at_app(&["application", "criticality"])),
-            LabelDimension::Cell => (c.cell.as_ref().map(ToString::to_string), at_cluster(&["cell"])),
-        };
-        let name = dim.as_str();
-        let key = format!("{prefix}{name}");
-        match value {
-            None => {
-                *ok = false;
-                out.push(
-                    Diagnostic::error(
-                        codes::LABEL_VALUE,
-                        files,
-                        Label::new(cluster.file, cluster.span(&["clusterId"]), "this cluster has no `cell`"),
-                        format!("required label `{key}` has no value on cluster `{}`", c.cluster_id),
-                    )
-                    .with_help(format!(
-                        "add `{name}:` to the cluster, or drop `{name}` from `labels.required` in fleet.yaml"
-                    ))
-                    .with_secondary(fleet.label(&["labels", "required"], "required here")),
-                );
-            }
-            Some(v) if !is_label_value(&v) => {
-                *ok = false;
-                let label = match &origin {
-                    Origin::Source(file, span) | Origin::Derived(file, span, _) => {
-                        Label::new(*file, span.clone(), "not a valid label value")
-                    }
-                    Origin::Default(_) => fleet.label(&["labels", "required"], "required here"),
-                };
-                out.push(
-                    Diagnostic::error(
-                        codes::LABEL_VALUE,
-                        files,
-                        label,
-                        format!("`{v}` cannot be the value of label `{key}`"),
-                    )
-                    .with_help("a label value is at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit"),
-                );
-            }
-            Some(v) => labels.push((key, Sourced { value: v, origin })),
-        }
-    }
-    if is_label_value(&a.version) {
-        labels.push((
-            "app.kubernetes.io/name".into(),
-            Sourced {
-                value: a.name.to_string(),
-                origin: at_app(&["application", "name"]),
-            },
-        ));
-        labels.push((
-            "app.kubernetes.io/version".into(),
-            Sourced {
-                value: a.version.clone(),
-                origin: at_app(&["application", "version"]),
-            },
-        ));
-    } else {
-        labels.push((
-            "app.kubernetes.io/name".into(),
-            Sourced {
-                value: a.name.to_string(),
-                origin: at_app(&["application", "name"]),
-            },
-        ));
-    }
-    labels.push((
-        "app.kubernetes.io/managed-by".into(),
-        Sourced {
-            value: "fleetgen".into(),
-            origin: Origin::Default("fleetgen manages the object"),
-        },
-    ));
-    labels
 }
 
 fn identity(

@@ -1,6 +1,7 @@
 //! Names that refer to other files or entries: profiles, rings, registries, intents, apps.
 
 use crate::diag::{Diagnostic, codes};
+use crate::layout::Kind;
 use crate::load::{Doc, Sources};
 use crate::source::SourceMap;
 use crate::suggest;
@@ -114,7 +115,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     for doc in &sources.policy_profiles {
         for (i, choice) in doc.value.intents.iter().enumerate() {
             let intent = choice.intent.as_str();
-            if !intents.contains(&intent) && !sources.failed("policy-intent", intent) {
+            if !intents.contains(&intent) && !sources.failed(Kind::PolicyIntent, intent) {
                 let d = Diagnostic::error(
                     codes::UNKNOWN_REFERENCE,
                     map,
@@ -156,7 +157,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     doc.item_field_label(&["dependsOn"], i, Some("service"), "this app itself"),
                     format!("`{service}` depends on itself"),
                 ));
-            } else if !apps.contains(&service) && !sources.failed("app", service) {
+            } else if !apps.contains(&service) && !sources.failed(Kind::App, service) {
                 out.push(
                     Diagnostic::error(
                         codes::UNKNOWN_REFERENCE,
@@ -172,7 +173,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             let image = a.application.image.as_str();
             let host = image.split('/').next().unwrap_or(image);
             let hosts: Vec<&str> = fleet.value.registries.iter().map(|r| r.host.as_str()).collect();
-            if !hosts.contains(&host) && !sources.any_failed("fleet") {
+            if !hosts.contains(&host) && !sources.any_failed(Kind::Fleet) {
                 out.push(
                     Diagnostic::error(
                         codes::UNKNOWN_REFERENCE,
@@ -197,8 +198,8 @@ struct Ref<'a, T> {
 impl<T> Ref<'_, T> {
     fn check(&self, path: &[&str], name: &str, what: &str, place: &str, known: &[&str], out: &mut Vec<Diagnostic>) {
         // A file that failed to load has already been reported; do not report it missing.
-        let kind = what.replace(' ', "-");
-        if known.contains(&name) || self.sources.failed(&kind, name) {
+        let kind = Kind::find(&what.replace(' ', "-"));
+        if known.contains(&name) || kind.is_some_and(|k| self.sources.failed(k, name)) {
             return;
         }
         out.push(

@@ -32,7 +32,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let name = app.application.name.as_str();
         // A named cluster must exist and be one the app lands on.
         let target = |cluster: &str, label: Label, out: &mut Vec<Diagnostic>| -> bool {
-            if sources.any_failed("cluster") {
+            if sources.any_failed(crate::layout::Kind::Cluster) {
                 return true; // the broken cluster file has its own error
             }
             let Some(c) = sources.clusters.iter().find(|c| c.value.cluster_id == *cluster) else {

@@ -12,13 +12,20 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The binary, without colour, at width 80, on a fixed day (exemption expiry is judged
-/// against it, so that outputs do not age).
+/// The fixed day tests run on: exemption expiry is judged against it, so outputs do not age.
+pub const TODAY: &str = "2026-11-22";
+
+/// [`TODAY`] as a day, for fleets held in memory.
+pub fn today() -> fleetgen::api::Day {
+    fleetgen::api::parse_date(TODAY).unwrap()
+}
+
+/// The binary, without colour, at width 80, on [`TODAY`].
 pub fn fleetgen() -> Command {
     let mut cmd = Command::cargo_bin("fleetgen").unwrap();
     cmd.env("COLUMNS", "80")
         .env_remove("NO_COLOR")
-        .env("FLEETGEN_TODAY", "2026-11-22");
+        .env("FLEETGEN_TODAY", TODAY);
     cmd
 }
 

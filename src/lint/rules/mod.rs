@@ -1,35 +1,44 @@
 //! The rule catalogue: one file per rule, grouped by family. A rule's `//!` doc comment is
-//! its documentation (`fleetgen explain CODE` prints it).
+//! its documentation (`fleetgen explain CODE` prints it) and its `rule!` line its code.
+//! Adding a rule: its file, its name in its family's list below, its specs in
+//! `tests/specs/<family>/<rule>/`.
 
-pub mod active_active {
-    pub mod critical_single_region;
-    pub mod cross_region_sync_call;
-    pub mod failover_over_manual_promotion;
-    pub mod fake_active_active;
-    pub mod multi_region_claim;
-    pub mod no_regional_key_vault;
-    pub mod regional_without_routing_key;
-    pub mod registry_without_replica;
-    pub mod rpo_rto_unreachable;
-    pub mod unsafe_multi_writer;
+macro_rules! families {
+    ($($family:ident { $($rule:ident),* $(,)? })*) => {
+        $(pub mod $family { $(pub mod $rule;)* })*
+        /// Every rule, family by family.
+        pub static ALL: &[&crate::lint::Rule] = &[$($(&$family::$rule::RULE,)*)*];
+    };
 }
 
-pub mod labels {
-    pub mod label_value;
-    pub mod managed_label_override;
-    pub mod missing_telemetry_label;
-}
-
-pub mod capacity {
-    pub mod pdb_blocks_eviction;
-    pub mod replicas_below_pdb_minimum;
-    pub mod zone_spread_short;
-}
-
-pub mod drift {
-    pub mod later_ring_ahead;
-    pub mod profile_contradiction;
-    pub mod region_without_earlier_ring;
-    pub mod ring_version_skew;
-    pub mod undocumented_cluster;
+families! {
+    active_active {
+        critical_single_region,
+        cross_region_sync_call,
+        failover_over_manual_promotion,
+        fake_active_active,
+        multi_region_claim,
+        no_regional_key_vault,
+        regional_without_routing_key,
+        registry_without_replica,
+        rpo_rto_unreachable,
+        unsafe_multi_writer,
+    }
+    capacity {
+        pdb_blocks_eviction,
+        replicas_below_pdb_minimum,
+        zone_spread_short,
+    }
+    drift {
+        later_ring_ahead,
+        profile_contradiction,
+        region_without_earlier_ring,
+        ring_version_skew,
+        undocumented_cluster,
+    }
+    labels {
+        label_value,
+        managed_label_override,
+        missing_telemetry_label,
+    }
 }

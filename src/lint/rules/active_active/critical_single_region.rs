@@ -16,9 +16,12 @@
 //! Place the app in a second region (with a data mode that can serve it there), or lower its
 //! `criticality` to what one region can promise.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::Criticality;
+use crate::lint::rule;
+
+rule!("FG104" "critical-single-region", "active-active", Error, Lint, "a tier-0 or tier-1 app that runs in one region only (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -32,7 +35,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::error(
-                codes::CRITICAL_SINGLE_REGION,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["application", "criticality"], "critical"),
                 format!(

@@ -21,10 +21,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::query::and_list;
 use crate::lint::{Context, region_of};
 use crate::model::app::CallKind;
+use crate::lint::rule;
+
+rule!("FG107" "cross-region-sync-call", "active-active", Error, Lint, "a synchronous dependency that does not run in every region of its caller (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -55,7 +58,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
             out.push(
                 Diagnostic::error(
-                    codes::CROSS_REGION_SYNC_CALL,
+                    &RULE.code,
                     &ctx.sources.files,
                     doc.item_field_label(&["dependsOn"], i, Some("service"), "called synchronously"),
                     format!(

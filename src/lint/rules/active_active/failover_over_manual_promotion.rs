@@ -19,9 +19,12 @@
 //! `failover: manual-confirmed`, so the runbook promotes the data and then moves traffic; or
 //! a data mode that promotes itself (`hot-standby`, `active-active`).
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::app::{DataMode, Failover};
+use crate::lint::rule;
+
+rule!("FG103" "failover-over-manual-promotion", "active-active", Error, Lint, "automatic traffic failover over data that needs a manual promotion (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -39,7 +42,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::error(
-                codes::FAILOVER_OVER_MANUAL_PROMOTION,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["traffic", "failover"], "moves traffic at once"),
                 format!(

@@ -26,9 +26,12 @@
 //! - true multi-writer: `mode: active-active` with every placed region in `writeRegions`,
 //!   `conflictResolution` and `idempotentWrites: true`.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::app::{DataMode, Routing};
+use crate::lint::rule;
+
+rule!("FG100" "fake-active-active", "active-active", Error, Lint, "traffic routed to several regions while data is written in one (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -59,7 +62,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             _ => "one region".to_string(),
         };
         let mut d = Diagnostic::error(
-            codes::FAKE_ACTIVE_ACTIVE,
+            &RULE.code,
             &ctx.sources.files,
             doc.label(&["traffic", "routing"], format!("routes to {} regions", regions.len())),
             format!(

@@ -17,9 +17,12 @@
 //! Fix the placement so it lands in every region it names, or say what it is:
 //! `routing: single-region` and a single-region data mode.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::app::{DataMode, Routing};
+use crate::lint::rule;
+
+rule!("FG105" "multi-region-claim", "active-active", Warning, Lint, "multi-region routing or data over a placement that lands in one region (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -43,7 +46,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             Diagnostic::error(
-                codes::MULTI_REGION_CLAIM,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(path, what),
                 format!(

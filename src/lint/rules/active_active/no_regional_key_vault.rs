@@ -23,9 +23,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::Provider;
+use crate::lint::rule;
+
+rule!("FG109" "no-regional-key-vault", "active-active", Error, Lint, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for cp in &ctx.plan.clusters {
@@ -51,7 +54,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let path: &[&str] = if c.azure.is_some() { &["azure"] } else { &["region"] };
             out.push(
                 Diagnostic::error(
-                    codes::NO_REGIONAL_KEY_VAULT,
+                    &RULE.code,
                     &ctx.sources.files,
                     doc.label(path, "no keyVault"),
                     format!(
@@ -75,7 +78,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(other) = elsewhere.first() else { continue };
         out.push(
             Diagnostic::error(
-                codes::NO_REGIONAL_KEY_VAULT,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["azure", "keyVault"], "shared across regions"),
                 format!(

@@ -20,9 +20,12 @@
 //!            routingKey: x-tenant-home-region }
 //! ```
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::app::{DataMode, Exposure};
+use crate::lint::rule;
+
+rule!("FG102" "regional-without-routing-key", "active-active", Error, Lint, "regional (partitioned) data behind traffic with no routing key (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -36,7 +39,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::error(
-                codes::REGIONAL_WITHOUT_ROUTING_KEY,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["data", "mode"], "each region owns its tenants"),
                 format!(

@@ -22,9 +22,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::query::and_list;
 use crate::lint::{Context, region_of};
+use crate::lint::rule;
+
+rule!("FG108" "registry-without-replica", "active-active", Error, Lint, "an app placed in a region where its image's registry has no replica (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let fleet = ctx.plan.fleet;
@@ -52,7 +55,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let missing: Vec<String> = missing.into_iter().map(|r| format!("`{r}`")).collect();
         out.push(
             Diagnostic::error(
-                codes::REGISTRY_WITHOUT_REPLICA,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["application", "image"], format!("from `{}`", registry.name)),
                 format!(

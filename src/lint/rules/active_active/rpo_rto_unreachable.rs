@@ -32,10 +32,13 @@
 //! Promise what the mode delivers (`rpo: 12h, rto: 24h`), or pick a mode that delivers
 //! the promise (`warm-standby` for minutes, `active-active` for near zero).
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::Duration;
 use crate::model::app::DataMode;
+use crate::lint::rule;
+
+rule!("FG106" "rpo-rto-unreachable", "active-active", Error, Lint, "an RPO or RTO shorter than the app's data mode can deliver (lint)");
 
 /// The built-in floors (RPO, RTO) of a data mode, in seconds.
 pub fn default_floors(mode: DataMode) -> (u64, u64) {
@@ -72,7 +75,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 _ => "recover faster than",
             };
             let mut d = Diagnostic::error(
-                codes::RPO_RTO_UNREACHABLE,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["data", field], format!("{field} {}", String::from(promised))),
                 format!(

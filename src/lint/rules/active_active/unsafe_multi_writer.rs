@@ -21,9 +21,12 @@
 //! ```
 //! or a single-writer mode with failover routing.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::model::app::DataMode;
+use crate::lint::rule;
+
+rule!("FG101" "unsafe-multi-writer", "active-active", Error, Lint, "active-active data without conflict resolution or idempotent writes (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -44,7 +47,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::error(
-                codes::UNSAFE_MULTI_WRITER,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["data", "mode"], "several writers"),
                 format!(

@@ -23,10 +23,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{Diagnostic, Label, codes};
+use crate::diag::{Diagnostic, Label};
 use crate::lint::Context;
 use crate::lint::query::{and_list, find_in, workloads};
 use crate::source::FileId;
+use crate::lint::rule;
+
+rule!("FG130" "pdb-blocks-eviction", "capacity", Error, Lint, "a PodDisruptionBudget that allows no eviction at the replicas a cluster runs (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // (app, budget template, budget rule) → clusters with their replicas
@@ -48,7 +51,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let span = find_in(&ctx.sources.files, template, field);
         let list: Vec<String> = clusters.iter().map(|(c, r)| format!("`{c}` ({r})")).collect();
         let mut d = Diagnostic::error(
-            codes::PDB_BLOCKS_EVICTION,
+            &RULE.code,
             &ctx.sources.files,
             Label::new(template, span, rule.clone()),
             format!(

@@ -24,9 +24,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::query::{and_list, origin_label, workloads};
 use crate::lint::{Context, region_of};
+use crate::lint::rule;
+
+rule!("FG131" "replicas-below-pdb-minimum", "capacity", Warning, Lint, "a region's replicas spread so thin that a cluster's PodDisruptionBudget cannot keep one running (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // app → (a placement, cluster descriptions)
@@ -61,7 +64,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             "spread over the region's clusters",
         );
         let mut d = Diagnostic::error(
-            codes::REPLICAS_BELOW_PDB_MINIMUM,
+            &RULE.code,
             &ctx.sources.files,
             label,
             format!(

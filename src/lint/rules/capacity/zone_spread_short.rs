@@ -22,10 +22,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::lint::query::{and_list, origin_label, workloads};
 use crate::model::app::TopologySpread;
+use crate::lint::rule;
+
+rule!("FG132" "zone-spread-short", "capacity", Warning, Lint, "zone spread on a cluster with fewer zones than the replicas need (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let mut found: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
@@ -53,7 +56,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let p = &ctx.plan.placements[i];
         let label = origin_label(&p.topology_spread.origin, p.app, &["runtime"], "zone spread");
         let mut d = Diagnostic::error(
-            codes::ZONE_SPREAD_SHORT,
+            &RULE.code,
             &ctx.sources.files,
             label,
             format!(

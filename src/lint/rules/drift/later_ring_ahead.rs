@@ -19,11 +19,14 @@
 //! Upgrade an earlier ring first (`sandbox` to 1.35), then let the version move on ring by
 //! ring; or put the cluster back on the version the earlier rings run.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::lint::query::compare_versions;
 use crate::load::Doc;
 use crate::model::Cluster;
+use crate::lint::rule;
+
+rule!("FG121" "later-ring-ahead", "drift", Error, Lint, "a later ring runs a Kubernetes or add-on version newer than any earlier ring (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let rings = &ctx.plan.fleet.value.rings;
@@ -78,7 +81,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
             out.push(
                 Diagnostic::error(
-                    codes::LATER_RING_AHEAD,
+                    &RULE.code,
                     &ctx.sources.files,
                     doc.label(&path, format!("{what} {version}")),
                     format!(

@@ -22,11 +22,14 @@
 //! Match the profile (`policyProfile: restricted-prod`), or, when the cluster really
 //! is different, give it a profile that says so and have that profile reviewed.
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::load::Sources;
+use crate::lint::rule;
 
-/// Every cluster against its profile (run by `resolve::check`, so by validate).
-pub fn check_sources(sources: &Sources, out: &mut Vec<Diagnostic>) {
+rule!("FG025" "profile-contradiction", "drift", Error, Validate, "a cluster contradicts a field its cluster profile fixes");
+
+/// Every cluster against its profile.
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let map = &sources.files;
     for doc in &sources.clusters {
         let c = &doc.value;
@@ -69,7 +72,7 @@ pub fn check_sources(sources: &Sources, out: &mut Vec<Diagnostic>) {
             if want != have {
                 out.push(
                     Diagnostic::error(
-                        codes::PROFILE_CONTRADICTION,
+                        &RULE.code,
                         map,
                         doc.label(&[field], format!("profile fixes `{want}`")),
                         format!(
@@ -88,7 +91,7 @@ pub fn check_sources(sources: &Sources, out: &mut Vec<Diagnostic>) {
             let allowed: Vec<String> = p.environments.iter().map(ToString::to_string).collect();
             out.push(
                 Diagnostic::error(
-                    codes::PROFILE_CONTRADICTION,
+                    &RULE.code,
                     map,
                     doc.label(&["environment"], "not allowed by the profile"),
                     format!(

@@ -25,11 +25,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::load::Doc;
 use crate::model::cluster::ClusterRole;
 use crate::model::{Cluster, Environment};
+use crate::lint::rule;
+
+rule!("FG122" "region-without-earlier-ring", "drift", Warning, Lint, "a region whose prod clusters are the first there to meet every change (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let rings = &ctx.plan.fleet.value.rings;
@@ -57,7 +60,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let mut d = Diagnostic::error(
-            codes::REGION_WITHOUT_EARLIER_RING,
+            &RULE.code,
             &ctx.sources.files,
             first.label(&["upgradeChannel"], "nothing in the region before this ring"),
             format!(

@@ -23,11 +23,14 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::lint::query::compare_versions;
 use crate::load::Doc;
 use crate::model::Cluster;
+use crate::lint::rule;
+
+rule!("FG120" "ring-version-skew", "drift", Warning, Lint, "clusters of one profile and ring on different Kubernetes or add-on versions (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let mut groups: BTreeMap<(&str, &str), Vec<&Doc<Cluster>>> = BTreeMap::new();
@@ -117,7 +120,7 @@ fn compare(
         };
         out.push(
             Diagnostic::error(
-                codes::RING_VERSION_SKEW,
+                &RULE.code,
                 &ctx.sources.files,
                 d.label(path, format!("{what} {v}")),
                 format!(

@@ -22,8 +22,11 @@
 //!   isolated from shared-apps clusters (ticket PLAT-1234).
 //! ```
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::Diagnostic;
 use crate::lint::Context;
+use crate::lint::rule;
+
+rule!("FG123" "undocumented-cluster", "drift", Warning, Lint, "a cluster without a description of why it exists (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.clusters {
@@ -33,7 +36,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::error(
-                codes::UNDOCUMENTED_CLUSTER,
+                &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["purpose"], "no description beside it"),
                 format!(

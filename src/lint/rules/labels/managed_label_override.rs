@@ -24,10 +24,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Label, codes};
+use crate::diag::{Diagnostic, Label};
 use crate::lint::Context;
 use crate::lint::query::{about, find_in, on_clusters, pod_templates};
 use crate::source::FileId;
+use crate::lint::rule;
+
+rule!("FG111" "managed-label-override", "labels", Warning, Lint, "a template writes a label fleetgen manages with another value, which fleetgen overwrites (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // (template, label, written value, managed value) → (apps, clusters)
@@ -77,7 +80,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let span = find_in(&ctx.sources.files, template, &key);
         let on = on_clusters(&clusters);
         let d = Diagnostic::error(
-            codes::MANAGED_LABEL_OVERRIDE,
+            &RULE.code,
             &ctx.sources.files,
             Label::new(template, span, "overridden"),
             format!(

@@ -31,10 +31,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{Diagnostic, Label, codes};
+use crate::diag::{Diagnostic, Label};
 use crate::lint::Context;
 use crate::lint::query::{about, and_list, find_in, label_of, on_clusters, pod_templates};
 use crate::source::FileId;
+use crate::lint::rule;
+
+rule!("FG110" "missing-telemetry-label", "labels", Error, Lint, "a rendered object or pod template without a required telemetry label (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let fleet = &ctx.plan.fleet.value;
@@ -81,7 +84,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let span = find_in(&ctx.sources.files, template, &format!("kind: {kind}"));
         let on = on_clusters(&clusters);
         let d = Diagnostic::error(
-            codes::MISSING_TELEMETRY_LABEL,
+            &RULE.code,
             &ctx.sources.files,
             Label::new(template, span, "renders it"),
             format!(

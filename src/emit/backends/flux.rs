@@ -15,30 +15,45 @@
 
 use serde_json::{Value, json};
 
-use super::objects::Object;
-use super::{ClusterContext, EngineObject};
-use crate::model::Criticality;
+use super::{ClusterBackend, ClusterContext, EngineObject};
+use crate::kube::Object;
+use crate::layout::{self, Area};
+use crate::model::{Cluster, Criticality, GitopsEngine};
 use crate::resolve::plan::Placement;
 
+/// Where Flux's controllers and objects live.
 pub const NAMESPACE: &str = "flux-system";
 
-fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Value) -> Object {
-    Object {
-        api_version: api_version.to_string(),
-        kind: kind.to_string(),
-        name: name.to_string(),
-        namespace: Some(namespace.to_string()),
-        value: json!({
-            "apiVersion": api_version,
-            "kind": kind,
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": spec,
-        }),
+pub struct Flux;
+
+impl ClusterBackend for Flux {
+    fn serves(&self, cluster: &Cluster) -> bool {
+        cluster.gitops.engine == GitopsEngine::Flux
+    }
+
+    fn area(&self) -> Area<'static> {
+        Area::Gitops
+    }
+
+    fn namespace(&self) -> Option<&'static str> {
+        Some(NAMESPACE)
+    }
+
+    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+        cluster(ctx)
+    }
+
+    fn chart_objects(&self, p: &Placement, values: &Value) -> Vec<Object> {
+        chart_objects(p, values.clone())
     }
 }
 
+fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Value) -> Object {
+    Object::new(api_version, kind, name, Some(namespace), spec)
+}
+
 /// The engine objects of one cluster, for `gitops/`.
-pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
     let id = ctx.cluster.id();
     let fleet = &ctx.fleet.repository;
     let mut out = vec![
@@ -51,7 +66,7 @@ pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                 "interval": "1m",
                 "url": fleet.url,
                 "ref": {"branch": fleet.branch},
-                "sparseCheckout": [format!("rendered/{id}")],
+                "sparseCheckout": [layout::engine_path(id, None)],
             }),
         )),
         EngineObject::cluster(object(
@@ -66,7 +81,7 @@ pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                 "prune": true,
                 "wait": true,
                 "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-                "path": format!("./rendered/{id}"),
+                "path": format!("./{}", layout::engine_path(id, None)),
             }),
         )),
     ];
@@ -78,7 +93,7 @@ pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             "prune": true,
             "wait": true,
             "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-            "path": format!("./rendered/{id}/apps/{}", p.app_name()),
+            "path": format!("./{}", layout::engine_path(id, Some(p.app_name()))),
             "targetNamespace": p.namespace,
         });
         let deps = ctx.dependencies(p);
@@ -108,7 +123,7 @@ fn timeout(p: &Placement) -> &'static str {
 }
 
 /// A chart app's source and HelmRelease, in its own folder and namespace.
-pub fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
+fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
     let Some(chart) = &p.app.value.chart else {
         return Vec::new();
     };

@@ -7,39 +7,44 @@
 
 use serde_json::{Value, json};
 
-use super::objects::Object;
+use super::{ClusterBackend, ClusterContext, EngineObject};
+use crate::kube::Object;
+use crate::layout::Area;
 use crate::load::Sources;
+use crate::model::Cluster;
 use crate::model::common::Enforcement;
-use crate::model::{Cluster, Fleet};
 use crate::policy::{self, checks};
 
-/// The check context of a cluster.
-pub fn context<'f>(fleet: &'f Fleet, cluster: &Cluster) -> checks::Context<'f> {
-    checks::Context {
-        provider: cluster.provider,
-        registries: policy::approved_registries(fleet, cluster),
-        image_regex: policy::image_regex(fleet, cluster),
+pub struct Admission;
+
+impl ClusterBackend for Admission {
+    fn serves(&self, _cluster: &Cluster) -> bool {
+        true
+    }
+
+    fn area(&self) -> Area<'static> {
+        Area::Policy
+    }
+
+    fn sources(&self) -> &'static [&'static str] {
+        &["policy-library/"]
+    }
+
+    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+        objects(ctx.sources, ctx.plan, &ctx.cluster.doc.value)
+            .into_iter()
+            .map(EngineObject::cluster)
+            .collect()
     }
 }
 
 fn object(kind: &str, name: &str, spec: Value) -> Object {
-    Object {
-        api_version: "admissionregistration.k8s.io/v1".into(),
-        kind: kind.into(),
-        name: name.into(),
-        namespace: None,
-        value: json!({
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": kind,
-            "metadata": {"name": name},
-            "spec": spec,
-        }),
-    }
+    Object::new("admissionregistration.k8s.io/v1", kind, name, None, spec)
 }
 
 /// The policies and bindings of one cluster.
-pub fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Cluster) -> Vec<Object> {
-    let ctx = context(&plan.fleet.value, cluster);
+fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Cluster) -> Vec<Object> {
+    let ctx = checks::Context::for_cluster(&plan.fleet.value, cluster);
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
         let intent = &ci.intent.value;
@@ -90,7 +95,7 @@ pub fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &C
                         "matchExpressions": [{
                             "key": "kubernetes.io/metadata.name",
                             "operator": "NotIn",
-                            "values": policy::excluded_namespaces(intent, cluster, &exempt.namespaces),
+                            "values": policy::excluded_namespaces(intent, super::engine_namespace(cluster), &exempt.namespaces),
                         }],
                     },
                 },

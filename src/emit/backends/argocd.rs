@@ -16,25 +16,42 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::objects::Object;
-use super::{ClusterContext, EngineObject};
+use super::{ClusterBackend, ClusterContext, EngineObject};
+use crate::kube::Object;
+use crate::layout::{self, Area};
+use crate::model::{Cluster, GitopsEngine};
 use crate::resolve::plan::Placement;
 
+/// Where Argo CD and its objects live.
 pub const NAMESPACE: &str = "argocd";
 const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
+pub struct ArgoCd;
+
+impl ClusterBackend for ArgoCd {
+    fn serves(&self, cluster: &Cluster) -> bool {
+        cluster.gitops.engine == GitopsEngine::Argocd
+    }
+
+    fn area(&self) -> Area<'static> {
+        Area::Gitops
+    }
+
+    fn namespace(&self) -> Option<&'static str> {
+        Some(NAMESPACE)
+    }
+
+    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+        cluster(ctx)
+    }
+}
+
 fn object(kind: &str, name: &str, metadata_extra: Value, spec: Value) -> Object {
-    let mut metadata = json!({"name": name, "namespace": NAMESPACE});
-    if let (Value::Object(m), Value::Object(extra)) = (&mut metadata, metadata_extra) {
+    let mut object = Object::new("argoproj.io/v1alpha1", kind, name, Some(NAMESPACE), spec);
+    if let (Value::Object(m), Value::Object(extra)) = (&mut object.value["metadata"], metadata_extra) {
         m.extend(extra);
     }
-    Object {
-        api_version: "argoproj.io/v1alpha1".to_string(),
-        kind: kind.to_string(),
-        name: name.to_string(),
-        namespace: Some(NAMESPACE.to_string()),
-        value: json!({"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec}),
-    }
+    object
 }
 
 fn automated(suspended: bool) -> Value {
@@ -51,7 +68,7 @@ fn chart_repo_url(repository: &str) -> String {
 }
 
 /// The engine objects of one cluster, for `gitops/`.
-pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
     let id = ctx.cluster.id();
     let repo = &ctx.fleet.repository;
     let server = ctx.cluster.doc.value.gitops.api_server.as_deref().unwrap_or(IN_CLUSTER);
@@ -76,7 +93,7 @@ pub fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
             json!({
                 "project": format!("{id}-fleet"),
-                "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": format!("rendered/{id}")},
+                "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(id, None)},
                 "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
                 "syncPolicy": automated(false),
             }),
@@ -120,7 +137,7 @@ fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
     let repo = &ctx.fleet.repository;
     let app = p.app_name();
     let folder =
-        json!({"repoURL": repo.url, "targetRevision": repo.branch, "path": format!("rendered/{id}/apps/{app}")});
+        json!({"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(id, Some(app))});
     let mut spec = json!({
         "project": format!("{id}-{}", p.app.value.application.owner),
         "destination": {"server": server, "namespace": p.namespace},

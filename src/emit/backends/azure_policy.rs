@@ -18,6 +18,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{FleetBackend, FleetContext};
+use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::model::Provider;
 use crate::model::policy::Check;
@@ -26,13 +28,24 @@ use crate::resolve::plan::{ClusterPlan, Plan};
 
 pub const API_VERSION: &str = "2024-04-01";
 
+/// The file each AKS cluster (and a subscription, with hoisting) gets.
+const FILE: &str = "policy-assignments.json";
+
+pub struct AzurePolicy;
+
+impl FleetBackend for AzurePolicy {
+    fn render(&self, ctx: &FleetContext) -> Vec<(String, String)> {
+        render(ctx.sources, ctx.plan, ctx.selected)
+    }
+}
+
 /// `fg-<id>`, at most 64 characters.
 pub fn assignment_name(intent_id: &str) -> String {
     let name = format!("fg-{intent_id}");
     if name.len() <= 64 {
         return name;
     }
-    format!("{}-{:08x}", &name[..55], super::fnv1a64(intent_id) as u32)
+    format!("{}-{:08x}", &name[..55], crate::emit::fnv1a64(intent_id) as u32)
 }
 
 fn take_chars(s: &str, n: usize) -> String {
@@ -76,7 +89,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
         if definition.parameters.contains_key("excludedNamespaces") {
             parameters.insert(
                 "excludedNamespaces".into(),
-                json!({"value": policy::excluded_namespaces(intent, c, &exempt.namespaces)}),
+                json!({"value": policy::excluded_namespaces(intent, super::engine_namespace(c), &exempt.namespaces)}),
             );
         }
         if intent.check == Check::ApprovedRegistry && definition.parameters.contains_key("allowedContainerImagesRegex")
@@ -152,7 +165,7 @@ fn to_text(template: &Value) -> String {
 /// The Azure files: `<clusterId>/azure/policy-assignments.json` for every selected AKS
 /// cluster and, with `policy.hoistAzureAssignments`, `_azure/<subscription>/policy-assignments.json`
 /// holding what every AKS cluster of a subscription (two or more) shares.
-pub fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
     let catalog = azure::catalog();
     let policies: Vec<ClusterPolicy> = plan
         .clusters
@@ -251,10 +264,7 @@ pub fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -
             },
             "resources": resources,
         });
-        files.push((
-            format!("{}/azure/policy-assignments.json", c.cluster_id),
-            to_text(&template),
-        ));
+        files.push((Area::Azure.path(c.cluster_id.as_str(), FILE), to_text(&template)));
     }
     let mut by_subscription: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
     for ((sub, _), resource) in &hoisted {
@@ -279,7 +289,10 @@ pub fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -
             },
             "resources": resources,
         });
-        files.push((format!("_azure/{sub}/policy-assignments.json"), to_text(&template)));
+        files.push((
+            layout::fleet_folder("azure", &format!("{sub}/{FILE}")),
+            to_text(&template),
+        ));
     }
     files
 }

@@ -8,65 +8,91 @@ use jsonschema::paths::LocationSegment;
 use serde_json::Value as Json;
 
 use crate::diag::{Diagnostic, Label, codes};
+use crate::layout::Kind;
 use crate::load::yaml::Node;
 use crate::source::{FileId, SourceMap, Span};
 use crate::suggest;
 
-/// An input kind: its name, schema file and where its files live.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Kind {
-    pub name: &'static str,
-    pub file: &'static str,
-    pub text: &'static str,
-    /// Where files of this kind live, as documentation.
-    pub location: &'static str,
+/// The schema files, embedded: (kind, file name, text).
+const SCHEMAS: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Fleet,
+        "fleet.schema.json",
+        include_str!("../../schemas/fleet.schema.json"),
+    ),
+    (
+        Kind::Cluster,
+        "cluster.schema.json",
+        include_str!("../../schemas/cluster.schema.json"),
+    ),
+    (
+        Kind::App,
+        "app.schema.json",
+        include_str!("../../schemas/app.schema.json"),
+    ),
+    (
+        Kind::ClusterProfile,
+        "cluster-profile.schema.json",
+        include_str!("../../schemas/cluster-profile.schema.json"),
+    ),
+    (
+        Kind::ObservabilityProfile,
+        "observability-profile.schema.json",
+        include_str!("../../schemas/observability-profile.schema.json"),
+    ),
+    (
+        Kind::BackupProfile,
+        "backup-profile.schema.json",
+        include_str!("../../schemas/backup-profile.schema.json"),
+    ),
+    (
+        Kind::IdentityProfile,
+        "identity-profile.schema.json",
+        include_str!("../../schemas/identity-profile.schema.json"),
+    ),
+    (
+        Kind::TelemetryProfile,
+        "telemetry-profile.schema.json",
+        include_str!("../../schemas/telemetry-profile.schema.json"),
+    ),
+    (
+        Kind::PolicyIntent,
+        "policy-intent.schema.json",
+        include_str!("../../schemas/policy-intent.schema.json"),
+    ),
+    (
+        Kind::PolicyProfile,
+        "policy-profile.schema.json",
+        include_str!("../../schemas/policy-profile.schema.json"),
+    ),
+    (
+        Kind::PolicyExemption,
+        "policy-exemption.schema.json",
+        include_str!("../../schemas/policy-exemption.schema.json"),
+    ),
+];
+
+/// The schema file name of a kind: `cluster-profile.schema.json`.
+pub fn file_name(kind: Kind) -> &'static str {
+    SCHEMAS[kind as usize].1
 }
 
-macro_rules! kinds {
-    ($($konst:ident = $name:literal, $file:literal, $location:literal;)*) => {
-        $(pub const $konst: &Kind = &Kind {
-            name: $name,
-            file: $file,
-            text: include_str!(concat!("../schemas/", $file)),
-            location: $location,
-        };)*
-        /// Every input kind, in the order `fleetgen schema` lists them.
-        pub const KINDS: &[&Kind] = &[$($konst),*];
-    };
-}
-
-kinds! {
-    FLEET = "fleet", "fleet.schema.json", "fleet.yaml";
-    CLUSTER = "cluster", "cluster.schema.json", "clusters/<clusterId>.yaml";
-    APP = "app", "app.schema.json", "apps/<app>/app.yaml";
-    CLUSTER_PROFILE = "cluster-profile", "cluster-profile.schema.json", "profiles/cluster/<name>.yaml";
-    OBSERVABILITY_PROFILE = "observability-profile", "observability-profile.schema.json", "profiles/observability/<name>.yaml";
-    BACKUP_PROFILE = "backup-profile", "backup-profile.schema.json", "profiles/backup/<name>.yaml";
-    IDENTITY_PROFILE = "identity-profile", "identity-profile.schema.json", "profiles/identity/<name>.yaml";
-    TELEMETRY_PROFILE = "telemetry-profile", "telemetry-profile.schema.json", "profiles/telemetry/<name>.yaml";
-    POLICY_INTENT = "policy-intent", "policy-intent.schema.json", "policy-library/intents/<id>.yaml";
-    POLICY_PROFILE = "policy-profile", "policy-profile.schema.json", "policy-library/profiles/<name>.yaml";
-    POLICY_EXEMPTION = "policy-exemption", "policy-exemption.schema.json", "policy-library/exemptions/<name>.yaml";
+/// The JSON Schema of a kind, as `schemas/` holds it.
+pub fn text(kind: Kind) -> &'static str {
+    SCHEMAS[kind as usize].2
 }
 
 /// The shared definitions every kind refers to.
-pub const COMMON: (&str, &str) = ("common.schema.json", include_str!("../schemas/common.schema.json"));
+pub const COMMON: (&str, &str) = ("common.schema.json", include_str!("../../schemas/common.schema.json"));
 
 const BASE: &str = "file:///fleetgen/schemas/";
-
-pub fn find(name: &str) -> Option<&'static Kind> {
-    KINDS
-        .iter()
-        .copied()
-        .find(|k| k.name == name || k.file == name || k.file.trim_end_matches(".schema.json") == name)
-}
 
 /// Every embedded schema document, parsed once: (file name, document).
 fn documents() -> &'static [(&'static str, Json)] {
     static DOCS: OnceLock<Vec<(&'static str, Json)>> = OnceLock::new();
     DOCS.get_or_init(|| {
         std::iter::once(COMMON)
-            .chain(KINDS.iter().map(|k| (k.file, k.text)))
+            .chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
             .map(|(file, text)| {
                 let doc =
                     serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded schema {file} is not JSON: {e}"));
@@ -93,31 +119,28 @@ fn registry() -> &'static jsonschema::Registry<'static> {
 
 /// Compiles every kind's validator (on a spare thread while files are read and parsed).
 pub fn warm() {
-    for kind in KINDS {
+    for kind in Kind::ALL {
         let _ = validator(kind);
     }
 }
 
-fn validator(kind: &Kind) -> &'static jsonschema::Validator {
+fn validator(kind: Kind) -> &'static jsonschema::Validator {
     static VALIDATORS: OnceLock<Vec<OnceLock<jsonschema::Validator>>> = OnceLock::new();
-    let cells = VALIDATORS.get_or_init(|| KINDS.iter().map(|_| OnceLock::new()).collect());
-    let index = KINDS
-        .iter()
-        .position(|k| k.name == kind.name)
-        .expect("kind is in KINDS");
-    cells[index].get_or_init(|| {
+    let cells = VALIDATORS.get_or_init(|| Kind::ALL.iter().map(|_| OnceLock::new()).collect());
+    let file = file_name(kind);
+    cells[kind as usize].get_or_init(|| {
         jsonschema::draft202012::options()
             .with_registry(registry())
-            .with_base_uri(format!("{BASE}{}", kind.file))
+            .with_base_uri(format!("{BASE}{file}"))
             .offline()
-            .build(document(kind.file).expect("kind schema is embedded"))
-            .unwrap_or_else(|e| panic!("embedded schema {} does not compile: {e}", kind.file))
+            .build(document(file).expect("kind schema is embedded"))
+            .unwrap_or_else(|e| panic!("embedded schema {file} does not compile: {e}"))
     })
 }
 
 /// Validates a parsed file against its kind's schema; every violation becomes a diagnostic
 /// at the key or value it concerns.
-pub fn validate(kind: &Kind, file: FileId, sources: &SourceMap, root: &Node, json: &Json) -> Vec<Diagnostic> {
+pub fn validate(kind: Kind, file: FileId, sources: &SourceMap, root: &Node, json: &Json) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for error in validator(kind).iter_errors(json) {
         let path: Vec<Segment> = error
@@ -210,13 +233,13 @@ fn locate(root: &Node, path: &[Segment]) -> (Option<Node>, Span) {
 /// Resolves the schema that applies at an instance path (following `$ref`s through the
 /// embedded documents), for descriptions and the names a field may take. Also returns the
 /// schema as written at that place, whose own `description` beats the referenced one.
-fn schema_at(kind: &Kind, path: &[Segment]) -> Option<&'static Json> {
+fn schema_at(kind: Kind, path: &[Segment]) -> Option<&'static Json> {
     schema_and_site(kind, path).map(|(resolved, _)| resolved)
 }
 
-fn schema_and_site(kind: &Kind, path: &[Segment]) -> Option<(&'static Json, &'static Json)> {
-    let root = document(kind.file)?;
-    let (mut file, mut node) = deref(kind.file, root)?;
+fn schema_and_site(kind: Kind, path: &[Segment]) -> Option<(&'static Json, &'static Json)> {
+    let root = document(file_name(kind))?;
+    let (mut file, mut node) = deref(file_name(kind), root)?;
     let mut site = root;
     for seg in path {
         site = match seg {
@@ -246,7 +269,7 @@ fn deref(file: &'static str, mut node: &'static Json) -> Option<(&'static str, &
     None
 }
 
-fn description(kind: &Kind, path: &[Segment]) -> Option<String> {
+fn description(kind: Kind, path: &[Segment]) -> Option<String> {
     let (resolved, site) = schema_and_site(kind, path)?;
     site.get("description")
         .or_else(|| resolved.get("description"))
@@ -268,7 +291,7 @@ fn short(value: &Json) -> String {
 
 /// Where a schema error happened.
 struct Context<'a> {
-    kind: &'a Kind,
+    kind: Kind,
     file: FileId,
     sources: &'a SourceMap,
     root: &'a Node,
@@ -277,8 +300,8 @@ struct Context<'a> {
 }
 
 /// The fields a kind requires at the top level, for help texts.
-pub fn required_fields(kind: &Kind) -> Vec<String> {
-    document(kind.file)
+pub fn required_fields(kind: Kind) -> Vec<String> {
+    document(file_name(kind))
         .and_then(|d| d.get("required"))
         .and_then(Json::as_array)
         .map(|r| r.iter().filter_map(Json::as_str).map(str::to_string).collect())
@@ -481,7 +504,7 @@ fn describe(
 fn condition(cx: &Context, path: &[Segment]) -> Option<String> {
     let then = cx.schema_path.find("/then/")?;
     let if_pointer = format!("{}/if", &cx.schema_path[..then]);
-    let condition = document(cx.kind.file)?.pointer(&if_pointer)?;
+    let condition = document(file_name(cx.kind))?.pointer(&if_pointer)?;
     let (node, _) = locate(cx.root, path);
     let node = node?;
     let parts: Vec<String> = condition
@@ -519,27 +542,21 @@ mod tests {
 
     #[test]
     fn every_schema_compiles() {
-        for kind in KINDS {
+        for kind in Kind::ALL {
             let _ = validator(kind);
+            assert_eq!(file_name(kind), format!("{}.schema.json", kind.name()));
         }
     }
 
     #[test]
     fn schema_lookup_follows_refs_across_files() {
         let s = schema_at(
-            APP,
+            Kind::App,
             &[Segment::Key("runtime".into()), Segment::Key("topologySpread".into())],
         )
         .unwrap();
         assert!(s.get("enum").is_some());
-        let s = schema_at(CLUSTER, &[Segment::Key("clusterId".into())]).unwrap();
+        let s = schema_at(Kind::Cluster, &[Segment::Key("clusterId".into())]).unwrap();
         assert!(s.get("pattern").is_some());
-    }
-
-    #[test]
-    fn kinds_are_found_by_name_or_file() {
-        assert_eq!(find("cluster").unwrap().file, "cluster.schema.json");
-        assert_eq!(find("app.schema.json").unwrap().name, "app");
-        assert!(find("nope").is_none());
     }
 }

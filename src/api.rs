@@ -1,0 +1,332 @@
+//! The library's public surface: [`compile`], the one entry point that takes a repository
+//! (through [`Files`]) as far down the pipeline as a command needs, and the types its
+//! result is made of. The command line is built on it, and so are the tests.
+//!
+//! Diagnostics come back sorted, with fleet.yaml's severities applied, by construction:
+//! [`Compiled`] is the only place that sorts them (as typst's `Warned<T>` carries its
+//! warnings with its output).
+
+use crate::diag;
+use crate::emit::{self, templates};
+use crate::load::Sources;
+use crate::resolve::plan;
+use crate::{lint, load, policy, resolve};
+
+pub use crate::clock::{Day, parse_date};
+pub use crate::diag::{Code, Diagnostic, Format, Severity, Style};
+pub use crate::emit::{RenderedTree, Selection};
+pub use crate::layout::{Kind, Role, classify};
+pub use crate::load::files::{FileError, Files, MemoryFiles, WorkTree};
+pub use crate::load::git::GitRevision;
+
+/// How far down the pipeline to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Goal {
+    /// Load, check how the files fit together, compile the templates, resolve every
+    /// placement: `fleetgen validate`.
+    Validate,
+    /// And render the selection: `render`, `check`, `diff`. The tree comes back only when
+    /// there is no error.
+    Render,
+    /// And run the rule catalogue over the whole rendered fleet: `lint`.
+    Lint,
+}
+
+/// What [`compile`] does.
+pub struct Options<'a> {
+    pub goal: Goal,
+    /// What to render (`Render`); `Lint` always renders the whole fleet.
+    pub select: Selection,
+    /// Called as each cluster is rendered (from render threads) with the number of
+    /// clusters being rendered, for a progress bar.
+    pub on_cluster: Option<&'a (dyn Fn(usize) + Sync)>,
+}
+
+impl Options<'_> {
+    pub fn new(goal: Goal) -> Self {
+        Options {
+            goal,
+            select: Selection::default(),
+            on_cluster: None,
+        }
+    }
+}
+
+/// One placement, as `render --app` reports where an app lands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landing {
+    pub app: String,
+    pub cluster: String,
+    pub environment: String,
+    pub ring: String,
+}
+
+/// How many files of each sort a compile read.
+#[derive(Clone, Copy, Debug)]
+pub struct Counts {
+    pub clusters: usize,
+    pub apps: usize,
+    pub profiles: usize,
+    pub policy_files: usize,
+}
+
+/// What a compile produced: the sources as read, every diagnostic (sorted), and the tree
+/// when rendering was asked for and nothing failed.
+pub struct Compiled {
+    pub(crate) sources: Sources,
+    diagnostics: Vec<Diagnostic>,
+    pub tree: Option<RenderedTree>,
+    /// Every placement of the selection (empty when the fleet did not resolve).
+    pub landings: Vec<Landing>,
+}
+
+impl Compiled {
+    fn new(
+        sources: Sources,
+        mut diagnostics: Vec<Diagnostic>,
+        tree: Option<RenderedTree>,
+        landings: Vec<Landing>,
+    ) -> Self {
+        diag::sort(&mut diagnostics, &sources.files);
+        Compiled {
+            sources,
+            diagnostics,
+            tree,
+            landings,
+        }
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Keeps the diagnostics `keep` accepts (they stay sorted).
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.diagnostics.retain(keep);
+    }
+
+    /// 2 when an input could not be used, 1 for any other error, 0 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        diag::exit_code(&self.diagnostics)
+    }
+
+    /// The diagnostics, printed in `style`.
+    pub fn report(&self, style: Style) -> String {
+        diag::render(&self.diagnostics, &self.sources.files, style, lint::catalogue())
+    }
+
+    /// How many files of each sort were read.
+    pub fn counts(&self) -> Counts {
+        let s = &self.sources;
+        Counts {
+            clusters: s.clusters.len(),
+            apps: s.apps.len(),
+            profiles: s.cluster_profiles.len()
+                + s.observability_profiles.len()
+                + s.backup_profiles.len()
+                + s.identity_profiles.len()
+                + s.telemetry_profiles.len(),
+            policy_files: s.policy_intents.len() + s.policy_profiles.len(),
+        }
+    }
+
+    /// The ids of the clusters and the names of the apps read.
+    pub fn ids(&self) -> (Vec<String>, Vec<String>) {
+        (
+            self.sources
+                .clusters
+                .iter()
+                .map(|c| c.value.cluster_id.to_string())
+                .collect(),
+            self.sources
+                .apps
+                .iter()
+                .map(|a| a.value.application.name.to_string())
+                .collect(),
+        )
+    }
+
+    /// Each Helm value of chart app `app` on `cluster`, with the file and line it came from;
+    /// `None` when the app does not land there (or the fleet does not resolve).
+    pub fn explain_values(&self, app: &str, cluster: &str) -> Option<Result<String, String>> {
+        let (plan, _) = plan::plan(&self.sources);
+        let p = plan?
+            .placements
+            .into_iter()
+            .find(|p| p.app_name() == app && p.cluster_id() == cluster)?;
+        if p.app.value.chart.is_none() {
+            return Some(Err(format!(
+                "`{app}` has no `chart:`; it renders Kubernetes objects, not Helm values (try `fleetgen render --app {app} --cluster {cluster} --stdout`)"
+            )));
+        }
+        Some(Ok(emit::values::explain(&self.sources, &p, &self.sources.files)))
+    }
+}
+
+/// Takes the repository `files` as far as `options.goal`: every stage runs only when the
+/// one before it left no error (lint's rules run over whatever rendered).
+pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
+    let (sources, mut found) = load::load(files);
+    found.extend(resolve::check(&sources));
+    policy::check(&sources, &mut found);
+    found.extend(lint::check_sources(&sources));
+    lint::adjust(&sources, &mut found);
+    let (engine, template_errors) = templates::Engine::new(&sources);
+    found.extend(template_errors);
+    if diag::exit_code(&found) != 0 {
+        return Compiled::new(sources, found, None, Vec::new());
+    }
+    let (tree, landings) = {
+        let (plan, more) = plan::plan(&sources);
+        found.extend(more);
+        let Some(plan) = plan.filter(|_| diag::exit_code(&found) == 0) else {
+            return Compiled::new(sources, found, None, Vec::new());
+        };
+        let select = match options.goal {
+            Goal::Lint => Selection {
+                keep_objects: true,
+                ..Selection::default()
+            },
+            _ => options.select.clone(),
+        };
+        let landings = plan
+            .placements
+            .iter()
+            .filter(|p| select.placement(p))
+            .map(|p| Landing {
+                app: p.app_name().to_string(),
+                cluster: p.cluster_id().to_string(),
+                environment: p.cluster.value.environment.to_string(),
+                ring: p.cluster.value.upgrade_channel.to_string(),
+            })
+            .collect();
+        let tree = match options.goal {
+            Goal::Validate => None,
+            Goal::Render | Goal::Lint => {
+                let total = plan.clusters.iter().filter(|c| select.cluster(c.id())).count();
+                let tick = || {
+                    if let Some(f) = options.on_cluster {
+                        f(total);
+                    }
+                };
+                let (tree, more) = emit::render(&sources, &plan, &engine, &select, &tick);
+                found.extend(more);
+                if options.goal == Goal::Lint {
+                    found.extend(lint::run(&sources, &plan, &tree));
+                }
+                (diag::exit_code(&found) == 0).then_some(tree)
+            }
+        };
+        (tree, landings)
+    };
+    Compiled::new(sources, found, tree, landings)
+}
+
+/// Which lint findings count: `--select`, `--ignore` (codes, names or code prefixes such as
+/// `FG12`), `--deny-warnings`.
+#[derive(Clone, Debug, Default)]
+pub struct LintFilter {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub deny_warnings: bool,
+}
+
+impl LintFilter {
+    fn picks(list: &[String], code: &Code) -> bool {
+        list.iter()
+            .any(|k| k == code.name || code.id.starts_with(&k.to_ascii_uppercase()))
+    }
+
+    fn keeps(&self, code: &Code) -> bool {
+        (self.select.is_empty() || Self::picks(&self.select, code)) && !Self::picks(&self.ignore, code)
+    }
+}
+
+/// What `fleetgen lint` prints for a compile, and its exit code: the findings `filter`
+/// keeps, or (text formats) a line saying there are none.
+pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: Style, quiet: bool) -> (u8, String) {
+    compiled.retain(|d| filter.keeps(d.code));
+    let mut text = compiled.report(style);
+    if compiled.diagnostics().is_empty() && matches!(style.format, Format::Text | Format::Concise) && !quiet {
+        let c = compiled.counts();
+        text = format!(
+            "no findings: {} rules over {} clusters and {} apps\n",
+            lint::rules().len(),
+            c.clusters,
+            c.apps
+        );
+    }
+    let code = compiled.exit_code();
+    if code == 0 && filter.deny_warnings && !compiled.diagnostics().is_empty() {
+        (1, text)
+    } else {
+        (code, text)
+    }
+}
+
+/// Every lint rule, in code order: code, name, family, default severity, stage, documentation.
+pub fn rules() -> impl Iterator<Item = RuleInfo> {
+    lint::rules().iter().map(|r| RuleInfo {
+        code: &r.code,
+        family: r.family(),
+        stage: r.stage.as_str(),
+        doc: r.doc(),
+        markdown: r.markdown(),
+    })
+}
+
+/// A lint rule as documentation describes it.
+pub struct RuleInfo {
+    pub code: &'static Code,
+    pub family: &'static str,
+    /// `validate` or `lint`: the command that checks it.
+    pub stage: &'static str,
+    /// Its documentation (What it does / Why is this bad? / Example / Use instead).
+    pub doc: String,
+    /// `docs/rules/<code>-<name>.md`.
+    pub markdown: String,
+}
+
+/// A lint rule by code (`FG100`) or name (`fake-active-active`).
+pub fn rule(key: &str) -> Option<RuleInfo> {
+    let found = lint::find(key)?;
+    rules().find(|r| r.code == &found.code)
+}
+
+/// How an input file fared with its JSON Schema and, independently, with the struct it is
+/// read into: `Ok` when it passes, the messages when it does not.
+#[derive(Debug)]
+pub struct Verdict {
+    pub schema: Result<(), String>,
+    pub model: Result<(), String>,
+}
+
+/// Judges one input file of `kind` by its schema and by its struct; an error when it is
+/// not even YAML.
+pub fn judge_input(kind: Kind, path: &str, text: &str) -> Result<Verdict, String> {
+    let mut map = crate::source::SourceMap::default();
+    let file = map.add(crate::source::SourceFile::new(path, text));
+    let node = load::yaml::parse(map.get(file)).map_err(|e| e.message)?;
+    let json = node.to_json();
+    let errors = load::schema::validate(kind, file, &map, &node, &json);
+    let by_schema = if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "))
+    };
+    let by_struct = load::parse_typed(kind, &json).map(|_| ()).map_err(|e| e.to_string());
+    Ok(Verdict {
+        schema: by_schema,
+        model: by_struct,
+    })
+}
+
+/// The JSON Schema of an input kind (`schemas/<kind>.schema.json`).
+pub fn schema(kind: Kind) -> &'static str {
+    load::schema::text(kind)
+}
+
+/// Writes a JSON value as YAML the way rendered files are written.
+pub fn write_yaml(out: &mut String, value: &serde_json::Value) {
+    emit::yaml::write(out, value);
+}

@@ -1,0 +1,9 @@
+//! One file per command; each parses its arguments (clap) and runs over `api::compile`.
+
+pub mod check;
+pub mod diff;
+pub mod explain;
+pub mod lint;
+pub mod render;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,148 @@
+//! `fleetgen render`: compile the fleet (or part of it) into the output folder, or print it.
+
+use std::path::PathBuf;
+
+use crate::api::{self, Format, Goal, Options, Selection};
+use crate::cli::{Progress, RepoArg, Ui, check_selection, open_repo, print};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    repo: RepoArg,
+    /// Output folder [default: <repo>/rendered]. Replaced whole and atomically.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Render only this cluster (repeatable); the rest of the output folder is kept.
+    #[arg(long = "cluster", value_name = "ID")]
+    clusters: Vec<String>,
+    /// Render only this app, on every cluster it lands on (repeatable), and print where it lands.
+    #[arg(long = "app", value_name = "NAME")]
+    apps: Vec<String>,
+    /// Print the rendered files as one YAML stream instead of writing them.
+    #[arg(long, conflicts_with = "out")]
+    stdout: bool,
+    /// Print each Helm value of a chart app on a cluster with the file and line it came from.
+    #[arg(long, num_args = 2, value_names = ["APP", "CLUSTER"], conflicts_with_all = ["stdout", "out", "clusters", "apps"])]
+    explain_values: Option<Vec<String>>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: Args, ui: &Ui) -> u8 {
+    let repo = &args.repo.repo;
+    let out = args.out.clone().unwrap_or_else(|| repo.join("rendered"));
+    let Some(files) = open_repo(repo) else {
+        return 2;
+    };
+    if let Some(v) = &args.explain_values {
+        return explain_values(&files, &v[0], &v[1], args.format, ui);
+    }
+    let select = Selection {
+        clusters: args.clusters,
+        apps: args.apps,
+        ..Selection::default()
+    };
+    let progress = Progress::new(ui.quiet || args.stdout);
+    let tick = |total| progress.tick(total);
+    let options = Options {
+        goal: Goal::Render,
+        select: select.clone(),
+        on_cluster: Some(&tick),
+    };
+    let compiled = api::compile(&files, &options);
+    // A selection naming nothing is refused (and what rendered is dropped).
+    if compiled.exit_code() == 0
+        && let Err(message) = check_selection(&compiled, &select)
+    {
+        progress.done();
+        ui.report(&compiled, args.format);
+        eprintln!("error: {message}");
+        return 2;
+    }
+    ui.report(&compiled, args.format);
+    let Some(rendered) = &compiled.tree else {
+        progress.done();
+        return compiled.exit_code().max(1);
+    };
+    if args.stdout {
+        let mut text = String::new();
+        for (path, body) in rendered.owned_by(&select) {
+            text.push_str(&format!("---\n# {path}\n{body}"));
+        }
+        print(&text);
+        return 0;
+    }
+    progress.writing();
+    let keep = |path: &str| !select.replaces(path);
+    let written = crate::write::write(
+        &out,
+        rendered,
+        (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
+    );
+    progress.done();
+    match written {
+        Ok(_) if ui.quiet => 0,
+        Ok(w) => {
+            let mut text = String::new();
+            if !select.apps.is_empty() {
+                for l in &compiled.landings {
+                    text.push_str(&format!(
+                        "{} → {} ({}, ring {})\n",
+                        l.app, l.cluster, l.environment, l.ring
+                    ));
+                }
+            }
+            let clusters = rendered.clusters().count();
+            text.push_str(&format!(
+                "rendered {} placements on {} clusters: {} files in {}{}\n",
+                compiled.landings.len(),
+                clusters,
+                w.files,
+                out.display(),
+                if w.removed > 0 {
+                    format!(", {} stale files removed", w.removed)
+                } else {
+                    String::new()
+                }
+            ));
+            print(&text);
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Format, ui: &Ui) -> u8 {
+    let compiled = api::compile(files, &Options::new(Goal::Validate));
+    let select = Selection {
+        clusters: vec![cluster.to_string()],
+        apps: vec![app.to_string()],
+        ..Selection::default()
+    };
+    if let Err(message) = check_selection(&compiled, &select) {
+        eprintln!("error: {message}");
+        return 2;
+    }
+    ui.report(&compiled, format);
+    if compiled.exit_code() != 0 {
+        return compiled.exit_code();
+    }
+    match compiled.explain_values(app, cluster) {
+        None => {
+            eprintln!("error: `{app}` does not land on cluster `{cluster}`");
+            2
+        }
+        Some(Err(message)) => {
+            eprintln!("error: {message}");
+            2
+        }
+        Some(Ok(text)) => {
+            print(&text);
+            0
+        }
+    }
+}

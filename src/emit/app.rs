@@ -1,0 +1,204 @@
+//! One placement (an app on a cluster) into its folder `<clusterId>/apps/<app>/`: the
+//! templates' objects, each finished (namespace, managed labels, key order), checked by the
+//! cluster's policy and written one per file; for a chart app also its Helm values and
+//! whatever the cluster's engine backends add to the folder (a HelmRelease on Flux); and
+//! the folder's `kustomization.yaml` listing them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::backends;
+use super::context::{pairs_json, to_mj, workload};
+use super::driver::Run;
+use super::tree::RenderedObject;
+use super::{objects, values, yaml};
+use crate::diag::{Diagnostic, Label, codes};
+use crate::layout::{self, Area};
+use crate::load::Sources;
+use crate::policy::enforce::Enforce;
+use crate::resolve::plan::{Placement, Plan};
+
+/// Rendered files: (path, text).
+pub(super) type Files = Vec<(String, String)>;
+
+/// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
+pub(super) type Seen = HashMap<(String, String, String, String), (String, String)>;
+
+/// The source files a placement's objects are made from, for file headers.
+pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<String> {
+    let files = &sources.files;
+    let mut list = vec![
+        files.get(p.app.file).path.clone(),
+        files.get(p.cluster.file).path.clone(),
+        files.get(plan.fleet.file).path.clone(),
+    ];
+    let profile = plan
+        .clusters
+        .iter()
+        .find(|c| c.id() == p.cluster_id())
+        .and_then(|c| c.profile);
+    if let (Some(profile), Some(_)) = (profile, p.gateway) {
+        list.push(files.get(profile.file).path.clone());
+    }
+    if let Some(name) = &p.app.value.identity.cloud_permissions_profile
+        && let Some(doc) = sources.identity_profiles.iter().find(|d| d.value.name == *name)
+    {
+        list.push(files.get(doc.file).path.clone());
+    }
+    let telemetry = &p.app.value.observability.telemetry_profile;
+    if let Some(doc) = sources.telemetry_profiles.iter().find(|d| d.value.name == *telemetry) {
+        list.push(files.get(doc.file).path.clone());
+    }
+    list
+}
+
+pub(super) fn render(
+    run: &Run,
+    p: &Placement,
+    seen: &mut Seen,
+    enforce: &Enforce,
+    mut kept: Option<&mut Vec<RenderedObject>>,
+) -> (Files, Vec<Diagnostic>) {
+    let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
+    let files = &sources.files;
+    let app = p.app_name();
+    let id = p.cluster_id();
+    let labels: Vec<(String, String)> = p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut pod_labels = labels.clone();
+    pod_labels.extend(p.identity.pod_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())));
+    let selector = vec![("app.kubernetes.io/name".to_string(), app.to_string())];
+    let ctx = minijinja::context! {
+        fleet => contexts.fleet.clone(),
+        app => contexts.apps.get(app).cloned(),
+        cluster => contexts.clusters.get(id).cloned(),
+        workload => to_mj(workload(p)),
+        labels => to_mj(pairs_json(&labels)),
+        podLabels => to_mj(pairs_json(&pod_labels)),
+        selector => to_mj(pairs_json(&selector)),
+    };
+    let base_sources = placement_sources(sources, plan, p);
+    let area = Area::App(app);
+    let mut out: Files = Vec::new();
+    let mut errors = Vec::new();
+    let mut resources = Vec::new();
+    let chart = p.app.value.chart.is_some();
+    // A drained app keeps only its namespace (see `resolve::plan::Placement::drained`).
+    let templates: Vec<&str> = match p.drained {
+        Some(_) => engine
+            .templates_for(app, chart)
+            .into_iter()
+            .filter(|n| *n == "namespace.yaml.j2")
+            .collect(),
+        None => engine.templates_for(app, chart),
+    };
+    for name in templates {
+        let Some(template_file) = engine.file(name) else {
+            continue;
+        };
+        let text = match engine.render(name, &ctx, files) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(*e);
+                continue;
+            }
+        };
+        let objects = match cache.parse(text, template_file, files) {
+            Ok(o) => o,
+            Err(e) => {
+                errors.push(*e);
+                continue;
+            }
+        };
+        let template_path = files.get(template_file).path.clone();
+        for (index, written) in objects.iter().enumerate() {
+            let mut obj = written.clone();
+            objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
+            let key = (
+                obj.group().to_string(),
+                obj.kind.clone(),
+                obj.namespace.clone().unwrap_or_default(),
+                obj.name.clone(),
+            );
+            if let Some((other_app, other_template)) = seen.get(&key) {
+                errors.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_OBJECT,
+                        files,
+                        Label::new(template_file, 0..0, "renders it again"),
+                        format!(
+                            "{} `{}` is rendered twice: by {other_template} for `{other_app}` and by {template_path} for `{app}`",
+                            obj.kind, obj.name
+                        ),
+                    )
+                    .with_help("give one of the objects another name, or drop one template"),
+                );
+                continue;
+            }
+            seen.insert(key, (app.to_string(), template_path.clone()));
+            errors.extend(enforce.check(p, &obj, template_file, files));
+            let file_name = objects::file_name(&obj);
+            let mut text = layout::header(&[base_sources.clone(), vec![template_path.clone()]].concat());
+            yaml::write(&mut text, &obj.value);
+            resources.push(file_name.clone());
+            if let Some(kept) = kept.as_deref_mut() {
+                kept.push(RenderedObject {
+                    cluster: id.to_string(),
+                    app: app.to_string(),
+                    template: template_file,
+                    path: area.path(id, &file_name),
+                    object: obj.value.clone(),
+                    output: Arc::clone(&objects),
+                    index,
+                });
+            }
+            out.push((area.path(id, &file_name), text));
+        }
+    }
+    if chart && p.drained.is_none() {
+        let mut srcs = base_sources.clone();
+        srcs.extend(
+            values::layers(sources, p)
+                .iter()
+                .map(|v| files.get(v.file).path.clone()),
+        );
+        let values = values::values(sources, p).to_json();
+        // E.g. on Flux the chart source and HelmRelease, which the app's Kustomization applies.
+        for backend in backends::serving(&p.cluster.value) {
+            for mut obj in backend.chart_objects(p, &values) {
+                objects::finish(&mut obj, &p.namespace, &labels, &[]);
+                let file_name = objects::file_name(&obj);
+                let mut text = layout::header(&srcs);
+                yaml::write(&mut text, &obj.value);
+                resources.push(file_name.clone());
+                out.push((area.path(id, &file_name), text));
+            }
+        }
+        let mut text = layout::header(&srcs);
+        yaml::write(&mut text, &values);
+        out.push((area.path(id, "values.yaml"), text));
+    }
+    // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
+    let unique: BTreeSet<&String> = resources.iter().collect();
+    if unique.len() != resources.len() {
+        errors.push(Diagnostic::error(
+            codes::DUPLICATE_OBJECT,
+            files,
+            Label::new(p.app.file, p.app.span(&["application", "name"]), "this app"),
+            format!("two objects of `{app}` on cluster `{id}` would be written to the same file"),
+        ));
+    }
+    resources.sort();
+    let mut kustomization = format!("{}# sources: the objects of this folder\n", layout::HEADER);
+    yaml::write(
+        &mut kustomization,
+        &json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        }),
+    );
+    out.push((area.path(id, "kustomization.yaml"), kustomization));
+    (out, errors)
+}

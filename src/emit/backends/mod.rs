@@ -1,0 +1,128 @@
+//! The output backends. A backend turns the resolved fleet into one kind of output and
+//! knows nothing of the others:
+//!
+//! - a [`ClusterBackend`] renders objects into each cluster's tree it serves: the objects of
+//!   the cluster root (in its [`Area`]: `gitops/`, `policy/`), and objects that join a
+//!   placed app's own folder (a chart app's HelmRelease on Flux);
+//! - a [`FleetBackend`] renders files laid out across clusters (Azure Policy assignments,
+//!   hoisted to a subscription when clusters share them).
+//!
+//! Adding an output is one file here, one line in [`CLUSTER`] or [`FLEET`], and its golden
+//! case (`tests/golden/`). The driver ([`super::driver`]) does the rest: labels, headers,
+//! seals, the root kustomization, ownership for partial renders.
+
+pub mod admission;
+pub mod argocd;
+pub mod azure_policy;
+pub mod flux;
+
+use serde_json::Value;
+
+use crate::kube::Object;
+use crate::layout::Area;
+use crate::load::Sources;
+use crate::model::Cluster;
+use crate::model::fleet::Fleet;
+use crate::resolve::plan::{ClusterPlan, Placement, Plan};
+
+/// A backend of each cluster's tree.
+pub trait ClusterBackend: Sync {
+    /// Whether it renders into `cluster`'s tree (an engine backend: the clusters of its engine).
+    fn serves(&self, cluster: &Cluster) -> bool;
+    /// The area of the cluster root its cluster objects go to.
+    fn area(&self) -> Area<'static>;
+    /// Sources its cluster objects come from besides the cluster file and fleet.yaml, for
+    /// the file headers.
+    fn sources(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The namespace its controllers run in, which policies leave alone.
+    fn namespace(&self) -> Option<&'static str> {
+        None
+    }
+    /// The objects of the cluster root.
+    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
+    /// Objects that join a placed chart app's own folder, given its Helm values.
+    fn chart_objects(&self, _p: &Placement, _values: &Value) -> Vec<Object> {
+        Vec::new()
+    }
+}
+
+/// A backend of fleet-wide outputs.
+pub trait FleetBackend: Sync {
+    /// Its files, by path relative to the output folder, for the clusters `selected` admits
+    /// (fleet-wide files always).
+    fn render(&self, ctx: &FleetContext) -> Vec<(String, String)>;
+}
+
+/// Every cluster backend, in the order their objects are made.
+pub static CLUSTER: &[&dyn ClusterBackend] = &[&flux::Flux, &argocd::ArgoCd, &admission::Admission];
+
+/// Every fleet backend.
+pub static FLEET: &[&dyn FleetBackend] = &[&azure_policy::AzurePolicy];
+
+/// The cluster backends that render into `cluster`'s tree.
+pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBackend> + '_ {
+    CLUSTER.iter().copied().filter(move |b| b.serves(cluster))
+}
+
+/// The namespace of the GitOps engine that reconciles `cluster`.
+pub fn engine_namespace(cluster: &Cluster) -> Option<&'static str> {
+    serving(cluster).find_map(|b| b.namespace())
+}
+
+/// What a cluster backend knows about one cluster.
+pub struct ClusterContext<'a> {
+    pub sources: &'a Sources,
+    pub plan: &'a Plan<'a>,
+    pub fleet: &'a Fleet,
+    pub cluster: &'a ClusterPlan<'a>,
+    /// Every placement on the cluster (whatever was selected: the root lists them all).
+    pub placements: Vec<&'a Placement<'a>>,
+}
+
+impl ClusterContext<'_> {
+    /// The apps `p` calls synchronously that are placed on the same cluster, by name.
+    pub fn dependencies(&self, p: &Placement) -> Vec<String> {
+        crate::resolve::deps::on_cluster(&self.placements, p)
+    }
+
+    /// The deployment wave of `p`: 0 without dependencies here, else one above its highest.
+    pub fn wave(&self, p: &Placement) -> usize {
+        crate::resolve::deps::wave(&self.placements, p)
+    }
+
+    /// The rendered Helm values of a chart app.
+    pub fn values(&self, p: &Placement) -> Value {
+        super::values::values(self.sources, p).to_json()
+    }
+}
+
+/// What a fleet backend knows.
+pub struct FleetContext<'a> {
+    pub sources: &'a Sources,
+    pub plan: &'a Plan<'a>,
+    /// Whether a cluster was selected for this render.
+    pub selected: &'a dyn Fn(&str) -> bool,
+}
+
+/// An object a cluster backend emits, and the placement it belongs to (none: the cluster's).
+pub struct EngineObject<'a> {
+    pub object: Object,
+    pub placement: Option<&'a Placement<'a>>,
+}
+
+impl<'a> EngineObject<'a> {
+    pub fn cluster(object: Object) -> Self {
+        EngineObject {
+            object,
+            placement: None,
+        }
+    }
+    pub fn app(object: Object, p: &'a Placement<'a>) -> Self {
+        EngineObject {
+            object,
+            placement: Some(p),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! One cluster's tree, `<clusterId>/`: each selected placement's folder ([`super::app`]),
+//! the objects of every cluster backend that serves the cluster (in the backend's area:
+//! `gitops/`, `policy/`), `cluster.yaml` (what the cluster resolved to), and the root
+//! `kustomization.yaml` listing the backends' objects.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::app::{self, Files, Seen};
+use super::backends::{self, ClusterContext, EngineObject};
+use super::driver::{PlacementError, Run};
+use super::tree::{RenderedObject, Selection, seal};
+use super::{matrix, objects, yaml};
+use crate::layout::{self, Area};
+use crate::load::Sources;
+use crate::policy::enforce::Enforce;
+use crate::resolve::labels;
+use crate::resolve::plan::{ClusterPlan, Plan};
+
+/// What rendering one cluster produced.
+pub(super) struct ClusterDone {
+    pub files: Files,
+    /// Files that belong to an app outside its folder (its GitOps objects): path → app.
+    pub apps: BTreeMap<String, String>,
+    pub errors: Vec<PlacementError>,
+    pub objects: Vec<RenderedObject>,
+}
+
+pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> ClusterDone {
+    let (sources, plan) = (run.sources, run.plan);
+    let mut out: Files = Vec::new();
+    let mut kept = select.keep_objects.then(Vec::new);
+    let mut errors = Vec::new();
+    let id = cluster.id();
+    let enforce = Enforce::new(sources, &plan.fleet.value, &cluster.doc.value, &run.used);
+    let mut seen = Seen::new();
+    for p in plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == id && select.placement(p))
+    {
+        let (mut f, found) = app::render(run, p, &mut seen, &enforce, kept.as_mut());
+        out.append(&mut f);
+        errors.extend(found.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string())));
+    }
+    out.push((Area::Summary.path(id, ""), summary(sources, plan, cluster)));
+    let mut apps = BTreeMap::new();
+    out.extend(root(run, cluster, &mut apps));
+    // Sealed here, on the cluster's thread, rather than one by one afterwards.
+    for (path, text) in out.iter_mut() {
+        if path.ends_with(".yaml") {
+            *text = seal(text);
+        }
+    }
+    ClusterDone {
+        files: out,
+        apps,
+        errors,
+        objects: kept.unwrap_or_default(),
+    }
+}
+
+/// The cluster backends' objects and the cluster root `kustomization.yaml` listing them;
+/// records in `apps` the files that belong to an app.
+fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -> Files {
+    let (sources, plan) = (run.sources, run.plan);
+    let files = &sources.files;
+    let id = cluster.id();
+    let c = &cluster.doc.value;
+    let ctx = ClusterContext {
+        sources,
+        plan,
+        fleet: &plan.fleet.value,
+        cluster,
+        placements: plan.placements.iter().filter(|p| p.cluster_id() == id).collect(),
+    };
+    let base = vec![
+        files.get(cluster.doc.file).path.clone(),
+        files.get(plan.fleet.file).path.clone(),
+    ];
+    let own: Vec<(String, String)> = labels::managed(
+        &plan.fleet.value,
+        labels::Owner {
+            cluster: cluster.doc,
+            app: None,
+        },
+    )
+    .into_iter()
+    .map(|(k, v)| (k, v.value))
+    .collect();
+    let mut out = Files::new();
+    let mut resources = Vec::new();
+    for backend in backends::serving(c) {
+        let area = backend.area();
+        for EngineObject { mut object, placement } in backend.cluster_objects(&ctx) {
+            let mut srcs = base.clone();
+            srcs.extend(backend.sources().iter().map(|s| s.to_string()));
+            let labels = match placement {
+                Some(p) => {
+                    srcs.insert(0, files.get(p.app.file).path.clone());
+                    p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+                }
+                None => own.clone(),
+            };
+            objects::finish(&mut object, "", &labels, &[]);
+            let name = objects::file_name(&object);
+            let mut text = layout::header(&srcs);
+            yaml::write(&mut text, &object.value);
+            let path = area.path(id, &name);
+            if let Some(p) = placement {
+                apps.insert(path.clone(), p.app_name().to_string());
+            }
+            resources.push(area.in_root(&name));
+            out.push((path, text));
+        }
+    }
+    resources.sort();
+    let mut text = format!(
+        "{}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster, and its admission policies\n",
+        layout::HEADER,
+        files.get(cluster.doc.file).path,
+        c.gitops.engine
+    );
+    yaml::write(
+        &mut text,
+        &json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+        }),
+    );
+    out.push((Area::Root.path(id, ""), text));
+    out
+}
+
+/// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
+fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
+    let files = &sources.files;
+    let v = &c.doc.value;
+    let mut srcs = vec![files.get(c.doc.file).path.clone()];
+    if let Some(p) = c.profile {
+        srcs.push(files.get(p.file).path.clone());
+    }
+    let apps: Vec<Value> = plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == c.id())
+        .map(|p| {
+            json!({
+                "name": p.app_name(),
+                "namespace": p.namespace,
+                "version": p.app.value.application.version,
+                "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
+                "replicas": matrix::replicas(p),
+                "state": matrix::state(p),
+            })
+        })
+        .collect();
+    let mut text = layout::header(&srcs);
+    yaml::write(
+        &mut text,
+        &json!({
+            "clusterId": v.cluster_id.as_str(),
+            "provider": v.provider.as_str(),
+            "region": v.region,
+            "environment": v.environment.as_str(),
+            "ring": v.upgrade_channel.as_str(),
+            "role": v.role.as_str(),
+            "profile": v.profile.as_str(),
+            "gitopsEngine": v.gitops.engine.as_str(),
+            "kubernetesVersion": v.kubernetes_version,
+            "gateway": c.gateway().map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+            "apps": apps,
+        }),
+    );
+    text
+}

@@ -1,0 +1,58 @@
+//! `fleet.yaml` at the top of the output: the placement matrix, every app × cluster with
+//! its environment, region, ring, version, data mode, delivery, replicas and state.
+
+use serde_json::{Value, json};
+
+use super::yaml;
+use crate::layout;
+use crate::resolve::plan::{Placement, Plan};
+
+/// Replicas on the cluster: none where the app is drained.
+pub(super) fn replicas(p: &Placement) -> Value {
+    match p.drained {
+        Some(_) => json!({"min": 0, "max": 0}),
+        None => json!({"min": p.replicas.min, "max": p.replicas.max}),
+    }
+}
+
+/// `active`, or the kill switch that is on: `drained` or `suspended`.
+pub(super) fn state(p: &Placement) -> &'static str {
+    match (&p.drained, &p.suspended) {
+        (Some(_), _) => "drained",
+        (None, Some(_)) => "suspended",
+        (None, None) => "active",
+    }
+}
+
+/// `fleet.yaml`: every placement, sorted by app then cluster.
+pub(super) fn render(plan: &Plan) -> String {
+    let mut rows: Vec<&Placement> = plan.placements.iter().collect();
+    rows.sort_by(|a, b| (a.app_name(), a.cluster_id()).cmp(&(b.app_name(), b.cluster_id())));
+    let placements: Vec<Value> = rows
+        .iter()
+        .map(|p| {
+            let c = &p.cluster.value;
+            json!({
+                "app": p.app_name(),
+                "cluster": p.cluster_id(),
+                "environment": c.environment.as_str(),
+                "region": format!("{}:{}", c.provider, c.region),
+                "ring": c.upgrade_channel.as_str(),
+                "version": p.app.value.application.version,
+                "dataMode": p.app.value.data.as_ref().map(|d| d.mode.as_str()),
+                "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
+                "replicas": replicas(p),
+                "state": state(p),
+            })
+        })
+        .collect();
+    let mut text = format!("{}# sources: fleet.yaml, clusters/, apps/\n", layout::HEADER);
+    yaml::write(
+        &mut text,
+        &json!({
+            "fleet": plan.fleet.value.name.as_str(),
+            "placements": placements,
+        }),
+    );
+    text
+}

@@ -1,0 +1,111 @@
+//! Kubernetes objects as fleetgen handles them: dynamic (a JSON value with its type and
+//! object metadata read out), as kube-rs's `DynamicObject` is, and named as Kubernetes
+//! names things. Shared by the stages that make objects (`emit`) and judge them (`policy`,
+//! `lint`).
+
+use serde_json::Value;
+
+/// A Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub api_version: String,
+    pub value: Value,
+}
+
+impl Object {
+    /// An object with `metadata.name` (and `metadata.namespace`) and `spec`.
+    pub fn new(api_version: &str, kind: &str, name: &str, namespace: Option<&str>, spec: Value) -> Object {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("name".into(), Value::String(name.to_string()));
+        if let Some(ns) = namespace {
+            metadata.insert("namespace".into(), Value::String(ns.to_string()));
+        }
+        Object {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            namespace: namespace.map(str::to_string),
+            value: serde_json::json!({
+                "apiVersion": api_version,
+                "kind": kind,
+                "metadata": metadata,
+                "spec": spec,
+            }),
+        }
+    }
+
+    /// `apiVersion` without the version: `apps`, `` for core.
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+}
+
+/// Kinds without a namespace (those a template or backend is likely to render).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "PersistentVolume",
+    "IngressClass",
+    "GatewayClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "RuntimeClass",
+];
+
+/// Whether objects of `kind` have no namespace.
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
+
+/// Where the pod templates of a workload kind are (key paths from the object's root).
+pub fn pod_template_paths(kind: &str) -> &'static [&'static [&'static str]] {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &[&["spec", "template"]],
+        "CronJob" => &[&["spec", "jobTemplate", "spec", "template"]],
+        _ => &[],
+    }
+}
+
+/// The pod spec of an object, if it has one: a Pod's own, or a workload's pod template's.
+pub fn pod_spec(object: &Value) -> Option<&Value> {
+    let kind = object.get("kind")?.as_str()?;
+    if kind == "Pod" {
+        return object.get("spec");
+    }
+    let path = pod_template_paths(kind).first()?;
+    path.iter().try_fold(object, |cur, k| cur.get(k))?.get("spec")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pod_specs_of_pods_and_workloads() {
+        let pod = json!({"kind": "Pod", "spec": {"containers": []}});
+        assert_eq!(pod_spec(&pod), Some(&json!({"containers": []})));
+        let cron = json!({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"x": 1}}}}}});
+        assert_eq!(pod_spec(&cron), Some(&json!({"x": 1})));
+        let svc = json!({"kind": "Service", "spec": {}});
+        assert_eq!(pod_spec(&svc), None);
+    }
+
+    #[test]
+    fn new_objects_carry_their_metadata() {
+        let o = Object::new("v1", "ConfigMap", "c", Some("ns"), json!({}));
+        assert_eq!(o.value["metadata"], json!({"name": "c", "namespace": "ns"}));
+        assert_eq!(o.group(), "");
+        assert!(!is_cluster_scoped(&o.kind));
+    }
+}

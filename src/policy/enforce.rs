@@ -1,0 +1,123 @@
+//! Compile-time enforcement: every object a render makes is checked against the intents of
+//! its cluster's policy profile before anything is written. Deny-level findings are errors,
+//! audit-level ones warnings; an exemption in force turns a finding off for its target and
+//! is remembered as used, so that an exemption that turned nothing off can be reported
+//! (FG092) once the whole fleet has rendered.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use crate::diag::{Diagnostic, codes};
+use crate::kube::Object;
+use crate::load::{Doc, Sources};
+use crate::model::PolicyExemption;
+use crate::model::policy::Check;
+use crate::resolve::plan::Placement;
+use crate::source::{FileId, SourceMap};
+
+use super::{ClusterIntent, checks, exemptions};
+
+/// Names of the exemptions that turned a finding off, shared by every cluster of a render.
+#[derive(Default)]
+pub struct Used(Mutex<BTreeSet<String>>);
+
+impl Used {
+    fn add<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        used.extend(names.into_iter().map(str::to_string));
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(name)
+    }
+}
+
+/// The policy intents one cluster enforces.
+pub struct Enforce<'s> {
+    intents: Vec<ClusterIntent<'s>>,
+    ctx: checks::Context<'s>,
+    /// Exemptions in force today.
+    exemptions: Vec<&'s Doc<PolicyExemption>>,
+    used: &'s Used,
+}
+
+impl<'s> Enforce<'s> {
+    /// The enforcement of `cluster`'s policy profile, recording exemptions it uses in `used`.
+    pub fn new(
+        sources: &'s Sources,
+        fleet: &'s crate::model::Fleet,
+        cluster: &crate::model::Cluster,
+        used: &'s Used,
+    ) -> Self {
+        Enforce {
+            intents: super::intents_for(sources, cluster),
+            ctx: checks::Context::for_cluster(fleet, cluster),
+            exemptions: sources
+                .policy_exemptions
+                .iter()
+                .filter(|e| exemptions::active(&e.value, sources.today))
+                .collect(),
+            used,
+        }
+    }
+
+    /// The findings of `obj`, rendered by `template` for placement `p`.
+    pub fn check(&self, p: &Placement, obj: &Object, template: FileId, files: &SourceMap) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for ci in &self.intents {
+            let check = ci.intent.value.check;
+            let found = if check == Check::WorkloadIdentity {
+                let has_identity = !p.identity.service_account_annotations.is_empty();
+                checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
+            } else {
+                checks::violations(check, &obj.value, &self.ctx)
+            };
+            let code = checks::code(check).id;
+            let namespace = obj.namespace.as_deref().unwrap_or(&p.namespace);
+            let exempted: Vec<&str> = self
+                .exemptions
+                .iter()
+                .filter(|e| {
+                    exemptions::covers(
+                        &e.value,
+                        ci.intent.value.id.as_str(),
+                        code,
+                        p.app_name(),
+                        p.cluster_id(),
+                        namespace,
+                    )
+                })
+                .map(|e| e.value.name.as_str())
+                .collect();
+            if !exempted.is_empty() {
+                if !found.is_empty() {
+                    self.used.add(exempted);
+                }
+                continue;
+            }
+            for v in found {
+                out.push(super::finding(p, ci, obj, &v, template, files));
+            }
+        }
+        out
+    }
+}
+
+/// FG092: the exemptions in force that turned no finding off in a render of the whole fleet.
+pub fn unused(sources: &Sources, used: &Used) -> Vec<Diagnostic> {
+    sources
+        .policy_exemptions
+        .iter()
+        .filter(|doc| exemptions::active(&doc.value, sources.today) && !used.contains(doc.value.name.as_str()))
+        .map(|doc| {
+            Diagnostic::error(
+                codes::EXEMPTION_UNUSED,
+                &sources.files,
+                doc.label(&["name"], "matched no finding"),
+                format!("exemption `{}` turned no finding off", doc.value.name),
+            )
+            .with_help("remove it if the finding is fixed; (objects a Helm chart renders are not checked by fleetgen, so an exemption for them only frees the namespace on the cluster)")
+            .warning()
+        })
+        .collect()
+}
