@@ -150,16 +150,14 @@ impl Compiled {
     /// `None` when the app does not land there (or the fleet does not resolve).
     pub fn explain_values(&self, app: &str, cluster: &str) -> Option<Result<String, String>> {
         let (plan, _) = plan::plan(&self.sources);
-        let p = plan?
-            .placements
-            .into_iter()
-            .find(|p| p.app_name() == app && p.cluster_id() == cluster)?;
+        let plan = plan?;
+        let p = plan.placement(app, cluster)?;
         if p.app.value.chart.is_none() {
             return Some(Err(format!(
                 "`{app}` has no `chart:`; it renders Kubernetes objects, not Helm values (try `fleetgen render --app {app} --cluster {cluster} --stdout`)"
             )));
         }
-        Some(Ok(emit::values::explain(&self.sources, &p, &self.sources.files)))
+        Some(Ok(emit::values::explain(&self.sources, p, &self.sources.files)))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Dates: the only thing fleetgen reads from the clock is today's date (exemptions and kill
-//! switches expire), and even that comes through [`crate::load::files::Files::today`] so that
+//! switches expire), and even that comes through the repository reader (`Files::today`) so that
 //! a run can be pinned (`FLEETGEN_TODAY=YYYY-MM-DD`) and tests never age.
 
 /// A calendar day, in days from 1970-01-01.

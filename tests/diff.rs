@@ -150,3 +150,56 @@ fn a_revision_that_does_not_compile_is_reported_with_its_diagnostics() {
     let out = diff(dir.path(), &["no-such-revision"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// One symbolic-link rule for the working tree and a git revision: a link that stays in the
+/// fleet is followed in both, one that leaves it is refused in both, with the same words.
+#[cfg(unix)]
+#[test]
+fn a_revision_follows_the_links_the_working_tree_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
+    // The web contract lives in a shared folder fleetgen does not read; apps/web links to it.
+    fs::create_dir_all(dir.path().join("shared")).unwrap();
+    fs::rename(dir.path().join("apps/web/app.yaml"), dir.path().join("shared/web.yaml")).unwrap();
+    std::os::unix::fs::symlink("../../shared/web.yaml", dir.path().join("apps/web/app.yaml")).unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    commit(&repo, "linked");
+    let validate = fleetgen()
+        .args(["validate", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(0), "{}", common::report(&validate));
+    let out = diff(dir.path(), &["HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::report(&out));
+    assert!(stdout(&out).contains("no change"), "{}", stdout(&out));
+
+    // A link out of the repository: refused by both, in the same words.
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(
+        outside.path().join("web.yaml"),
+        fs::read(dir.path().join("shared/web.yaml")).unwrap(),
+    )
+    .unwrap();
+    fs::remove_file(dir.path().join("apps/web/app.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("web.yaml"), dir.path().join("apps/web/app.yaml")).unwrap();
+    commit(&repo, "linked out");
+    let message = "apps/web/app.yaml:1:1: error[FG006] symbolic link points outside the repository";
+    let validate = fleetgen()
+        .args(["validate", "--format", "concise", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        common::report(&validate).contains(message),
+        "{}",
+        common::report(&validate)
+    );
+    let out = diff(dir.path(), &["HEAD", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::report(&out).contains("symbolic link points outside the repository"),
+        "{}",
+        common::report(&out)
+    );
+}

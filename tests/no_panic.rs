@@ -73,6 +73,8 @@ fn corrupted_inputs_give_diagnostics_not_panics() {
     .unwrap();
     let paths: Vec<String> = base.paths().map(str::to_string).collect();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // The cases first (the generator is sequential), then judged on every core.
+    let mut cases: Vec<(String, MemoryFiles)> = Vec::new();
     for path in &paths {
         let original = base.get(path).unwrap().to_vec();
         for round in 0..40 {
@@ -103,9 +105,20 @@ fn corrupted_inputs_give_diagnostics_not_panics() {
             }
             let mut files = base.clone();
             files.insert(path.clone(), bytes);
-            check(&files, &format!("{path} round {round}"));
+            cases.push((format!("{path} round {round}"), files));
         }
     }
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = cases.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        for part in cases.chunks(chunk) {
+            s.spawn(move || {
+                for (what, files) in part {
+                    check(files, what);
+                }
+            });
+        }
+    });
 }
 
 #[test]

@@ -257,6 +257,37 @@ fn stdout_prints_the_stream_and_writes_nothing() {
 }
 
 #[test]
+fn stdout_of_one_app_prints_its_own_gitops_objects_and_no_other_apps() {
+    // `pay-api` ends in `-api`: its GitOps objects are not `api`'s.
+    let fleet = fleet_with(None);
+    let contract = fs::read_to_string(fleet.path().join("apps/api/app.yaml")).unwrap();
+    fs::create_dir_all(fleet.path().join("apps/pay-api")).unwrap();
+    fs::write(
+        fleet.path().join("apps/pay-api/app.yaml"),
+        contract.replace("name: api\n", "name: pay-api\n"),
+    )
+    .unwrap();
+    let out = render(fleet.path(), &["--stdout", "--app", "api"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    // Each file is `---`, `# <path>`, its text.
+    let files: Vec<&str> = text.split("---\n# ").skip(1).filter_map(|f| f.lines().next()).collect();
+    let gitops: Vec<&str> = files.iter().copied().filter(|f| f.contains("/gitops/")).collect();
+    assert_eq!(
+        gitops,
+        [
+            "eastus-prod-01/gitops/kustomization-api.yaml",
+            "eastus-staging-01/gitops/kustomization-api.yaml",
+            "useast1-prod-01/gitops/application-useast1-prod-01-api.yaml"
+        ]
+    );
+    assert!(
+        files.iter().all(|f| f.contains("/apps/api/") || f.contains("/gitops/")),
+        "{files:?}"
+    );
+}
+
+#[test]
 fn explain_values_names_the_line_of_every_value() {
     let case = root().join("tests/golden/charts-and-templates/input");
     let fleet = fleet_with(Some(&case));

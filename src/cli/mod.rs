@@ -4,7 +4,7 @@
 mod commands;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -127,19 +127,29 @@ pub fn run() -> u8 {
     }
 }
 
-/// The fleet repository argument every command that reads one takes.
+/// What every command that reads a fleet's working tree takes.
 #[derive(Debug, clap::Args)]
-pub(crate) struct RepoArg {
+pub(crate) struct FleetArgs {
     /// The fleet repository (the folder holding fleet.yaml).
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
+    /// How to print diagnostics (and the command's findings).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
-/// Opens the working tree, or says why not.
-pub(crate) fn open_repo(repo: &Path) -> Option<WorkTree> {
-    WorkTree::open(repo)
-        .map_err(|message| eprintln!("error: {message}"))
-        .ok()
+impl FleetArgs {
+    /// Opens the working tree, or says why not.
+    pub fn open(&self) -> Option<WorkTree> {
+        WorkTree::open(&self.repo)
+            .map_err(|message| eprintln!("error: {message}"))
+            .ok()
+    }
+
+    /// The output folder: `--out`, else `<repo>/rendered`.
+    pub fn out(&self, out: Option<PathBuf>) -> PathBuf {
+        out.unwrap_or_else(|| self.repo.join("rendered"))
+    }
 }
 
 /// Checks that every `--cluster` and `--app` names something that exists.

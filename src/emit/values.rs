@@ -324,3 +324,115 @@ pub fn explain(sources: &Sources, p: &Placement, files: &SourceMap) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+    use crate::resolve::plan;
+
+    /// web as a chart app, with values in every layer.
+    fn chart_fleet() -> Sources {
+        let web = format!(
+            "{}chart:\n  repository: oci://registry.example.com/charts\n  name: web\n  version: 1.2.3\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        fixture::sources(&[
+            ("apps/web/app.yaml", &web),
+            (
+                "apps/web/values/common.yaml",
+                "ingress:\n  enabled: false\nextraEnv: [a, b]\nreplicaCount: 99\nfeature:\n  x: 1\n  y: 2\n",
+            ),
+            ("apps/web/values/prod.yaml", "extraEnv: [c]\nfeature:\n  y: null\n"),
+            ("apps/web/values/eastus-prod-01.yaml", "feature:\n  x: 3\n"),
+        ])
+    }
+
+    #[test]
+    fn layers_merge_in_order_lists_replace_null_removes_and_fleetgen_wins() {
+        let sources = chart_fleet();
+        let (plan, _) = plan::plan(&sources);
+        let plan = plan.unwrap();
+        let p = plan.placement("web", "eastus-prod-01").unwrap();
+        let names: Vec<&str> = layers(&sources, p)
+            .iter()
+            .map(|v| sources.files.get(v.file).path.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "apps/web/values/common.yaml",
+                "apps/web/values/prod.yaml",
+                "apps/web/values/eastus-prod-01.yaml"
+            ]
+        );
+        let v = values(&sources, p).to_json();
+        assert_eq!(v["extraEnv"], json!(["c"]), "a list replaces the list below it");
+        assert_eq!(v["feature"], json!({"x": 3}), "maps merge by key; null removes");
+        assert_eq!(v["ingress"], json!({"enabled": false}), "untouched keys stay");
+        assert_eq!(v["replicaCount"], json!(2), "fleetgen's derived values win");
+        assert_eq!(
+            v["image"]["digest"].as_str().map(|d| d.starts_with("sha256:")),
+            Some(true)
+        );
+        // The staging cluster does not read prod.yaml.
+        let staging = plan.placement("web", "eastus-staging-01").unwrap();
+        assert_eq!(values(&sources, staging).to_json()["extraEnv"], json!(["a", "b"]));
+    }
+
+    #[test]
+    fn explain_names_the_file_and_line_of_each_value() {
+        let sources = chart_fleet();
+        let (plan, _) = plan::plan(&sources);
+        let plan = plan.unwrap();
+        let p = plan.placement("web", "eastus-prod-01").unwrap();
+        let text = explain(&sources, p, &sources.files);
+        let line = |key: &str| {
+            text.lines()
+                .find(|l| l.starts_with(key))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            line("feature.x = 3").ends_with("# apps/web/values/eastus-prod-01.yaml:2:6"),
+            "{text}"
+        );
+        assert!(line("replicaCount = 2").contains("# fleet.yaml:"), "{text}");
+        assert!(text.contains("#   2. apps/web/values/prod.yaml\n"), "{text}");
+    }
+
+    #[test]
+    fn a_tagged_image_keeps_its_tag_and_a_registry_port_is_not_one() {
+        for (image, repo, tag) in [
+            (
+                "registry.example.com:5000/web",
+                "registry.example.com:5000/web",
+                "2026.07.03-1421",
+            ),
+            (
+                "registry.example.com:5000/web:1.2",
+                "registry.example.com:5000/web",
+                "1.2",
+            ),
+        ] {
+            let web = fixture::text("apps/web/app.yaml")
+                .replace(
+                    "registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49",
+                    image,
+                )
+                .replace(
+                    "traffic:",
+                    "chart:\n  repository: oci://r.example.com/c\n  name: web\n  version: 1.0.0\ntraffic:",
+                );
+            let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+            let (plan, _) = plan::plan(&sources);
+            let plan = plan.unwrap();
+            let p = plan.placements.iter().find(|p| p.app_name() == "web").unwrap();
+            let v = values(&sources, p).to_json();
+            assert_eq!(
+                (v["image"]["repository"].as_str(), v["image"]["tag"].as_str()),
+                (Some(repo), Some(tag))
+            );
+        }
+    }
+}

@@ -29,11 +29,51 @@ pub struct Doc<T> {
     pub value: T,
 }
 
-impl<T> Doc<T> {
+/// The struct of an input kind: what a [`Doc`] holds.
+pub trait Input {
+    const KIND: Kind;
+}
+
+macro_rules! inputs {
+    ($($ty:ty => $kind:ident),* $(,)?) => {
+        $(impl Input for $ty {
+            const KIND: Kind = Kind::$kind;
+        })*
+    };
+}
+
+inputs! {
+    Fleet => Fleet,
+    Cluster => Cluster,
+    App => App,
+    ClusterProfile => ClusterProfile,
+    ObservabilityProfile => ObservabilityProfile,
+    BackupProfile => BackupProfile,
+    IdentityProfile => IdentityProfile,
+    TelemetryProfile => TelemetryProfile,
+    PolicyIntent => PolicyIntent,
+    PolicyProfile => PolicyProfile,
+    PolicyExemption => PolicyExemption,
+}
+
+impl<T: Input> Doc<T> {
+    /// Paths name fields of the kind's schema. The span helpers fall back to the deepest part
+    /// of a path that exists in the file (an optional field left out), so a misspelt path
+    /// would point at a parent without a word; debug builds (the tests) refuse one, and
+    /// `schema::tests` checks every literal path in the code.
+    fn checked(path: &[&str]) {
+        debug_assert!(
+            schema::has_path(T::KIND, path),
+            "{path:?} is not a path of the {} schema",
+            T::KIND
+        );
+    }
+
     /// The span of the value at a path of keys (`["traffic", "routing"]`), or of the
     /// deepest part of it that exists.
     /// A scalar is shown by its value; a list or mapping by its key, which reads better.
     pub fn span(&self, path: &[&str]) -> Span {
+        Self::checked(path);
         let mut node = &self.node;
         let mut key_span = None;
         for key in path {
@@ -53,6 +93,7 @@ impl<T> Doc<T> {
 
     /// A label at the last key of `path` (or the deepest part of it that exists).
     pub fn key_label(&self, path: &[&str], text: impl Into<String>) -> Label {
+        Self::checked(path);
         let mut node = &self.node;
         let mut span = self.node.span.clone();
         for key in path {
@@ -79,6 +120,11 @@ impl<T> Doc<T> {
 
     /// A label at `field` of item `index` of the list under `path` (or at the item itself).
     pub fn item_field_label(&self, path: &[&str], index: usize, field: Option<&str>, text: impl Into<String>) -> Label {
+        if cfg!(debug_assertions) {
+            let mut full: Vec<&str> = path.iter().copied().chain(["*"]).collect();
+            full.extend(field);
+            Self::checked(&full);
+        }
         let mut node = &self.node;
         for key in path {
             match node.get(key) {
@@ -419,4 +465,31 @@ fn typed_error(
         Label::new(file, target.span.clone(), ""),
         format!("`{}`: {}", e.path(), e.inner()),
     )
+}
+
+/// Fleets for unit tests: the base fixture fleet (`tests/fixtures/base`) with files laid over
+/// it, loaded from memory on a fixed day.
+#[cfg(test)]
+pub mod fixture {
+    use super::{Sources, load};
+    use crate::load::files::MemoryFiles;
+
+    /// The base fleet with `overlay`'s (path, text) files laid over it (same path: replaced).
+    pub fn sources(overlay: &[(&str, &str)]) -> Sources {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
+        let mut files = MemoryFiles::from_dir(&root).expect("the base fixture is readable");
+        for (path, text) in overlay {
+            files.insert(*path, *text);
+        }
+        files.set_today(crate::clock::parse_date("2026-11-22").expect("a date"));
+        let (sources, problems) = load(&files);
+        assert!(problems.is_empty(), "the fixture does not load: {problems:?}");
+        sources
+    }
+
+    /// The text of a base fixture file, for overlays that change a line of it.
+    pub fn text(path: &str) -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
+        std::fs::read_to_string(root.join(path)).expect("a base fixture file")
+    }
 }

@@ -254,6 +254,63 @@ fn schema_and_site(kind: Kind, path: &[Segment]) -> Option<(&'static Json, &'sta
     Some((node, site))
 }
 
+/// Whether the kind's schema has a place at `path` (keys of mappings; `*` for any item of a
+/// list): what a located diagnostic may name. Follows `$ref`s, maps of any key
+/// (`additionalProperties`, `patternProperties`) and the branches of `allOf`/`anyOf`/`oneOf`
+/// and `if`/`then`/`else`.
+pub fn has_path(kind: Kind, path: &[&str]) -> bool {
+    let file = file_name(kind);
+    document(file).is_some_and(|root| path_in(file, root, path, 0))
+}
+
+fn path_in(file: &'static str, node: &'static Json, path: &[&str], depth: usize) -> bool {
+    let Some((file, node)) = deref(file, node) else {
+        return false;
+    };
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    if depth > 32 {
+        return false;
+    }
+    let next = |child: &'static Json| path_in(file, child, rest, depth + 1);
+    // A mapping of free-form content (`{"type": "object"}` and nothing more) holds any path.
+    let free_form = node.get("type").and_then(Json::as_str) == Some("object")
+        && [
+            "properties",
+            "additionalProperties",
+            "patternProperties",
+            "$ref",
+            "allOf",
+            "anyOf",
+            "oneOf",
+        ]
+        .iter()
+        .all(|k| node.get(*k).is_none());
+    if free_form || node.get("additionalProperties") == Some(&Json::Bool(true)) {
+        return true;
+    }
+    let here = if *first == "*" {
+        node.get("items").is_some_and(next)
+    } else {
+        node.get("properties").and_then(|p| p.get(*first)).is_some_and(next)
+            || node
+                .get("additionalProperties")
+                .filter(|a| a.is_object())
+                .is_some_and(next)
+            || node
+                .get("patternProperties")
+                .and_then(Json::as_object)
+                .is_some_and(|p| p.values().any(next))
+    };
+    here || ["allOf", "anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(Json::as_array))
+        .flatten()
+        .chain(["if", "then", "else"].iter().filter_map(|k| node.get(*k)))
+        .any(|branch| path_in(file, branch, path, depth + 1))
+}
+
 fn deref(file: &'static str, mut node: &'static Json) -> Option<(&'static str, &'static Json)> {
     let mut file = file;
     for _ in 0..8 {
@@ -546,6 +603,65 @@ mod tests {
             let _ = validator(kind);
             assert_eq!(file_name(kind), format!("{}.schema.json", kind.name()));
         }
+    }
+
+    #[test]
+    fn paths_are_checked_against_the_schema() {
+        assert!(has_path(Kind::App, &["traffic", "routing"]));
+        assert!(has_path(Kind::App, &["dependsOn", "*", "service"]));
+        assert!(has_path(Kind::Cluster, &["azure", "keyVault"]));
+        assert!(has_path(Kind::Fleet, &["lint", "severity", "FG100"]));
+        assert!(has_path(Kind::PolicyIntent, &["azure", "parameters", "anything"]));
+        assert!(!has_path(Kind::App, &["traffic", "routnig"]));
+        assert!(!has_path(Kind::Cluster, &["routing"]));
+    }
+
+    /// Every path a located diagnostic names in the source (`label(&["traffic", "routing"], …)`)
+    /// exists in some kind's schema, so that a typo cannot silently fall back to a parent node.
+    #[test]
+    fn every_path_in_the_code_is_in_a_schema() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for (at, _) in text.match_indices("(&[\"") {
+                let before = &text[..at];
+                let callee = before
+                    .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("");
+                if !["span", "label", "key_label", "item_label", "item_field_label"].contains(&callee) {
+                    continue;
+                }
+                let list = &text[at + 3..];
+                let list = &list[..list.find(']').unwrap()];
+                let mut path: Vec<&str> = list
+                    .split(',')
+                    .map(|p| p.trim())
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.strip_prefix('"').and_then(|p| p.strip_suffix('"')).unwrap_or("*"))
+                    .collect();
+                if callee.starts_with("item") {
+                    path.push("*");
+                }
+                let any_key = |kind: Kind| {
+                    // A non-literal element is a map key or list item the code computes.
+                    let literal: Vec<&str> = path.iter().copied().take_while(|p| *p != "*").collect();
+                    has_path(kind, &path) || (literal.len() < path.len() && has_path(kind, &literal))
+                };
+                assert!(
+                    Kind::ALL.into_iter().any(any_key),
+                    "{}: `{callee}(&[{list}])` names a path no schema has",
+                    entry.path().display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "checked {checked}");
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
 }
 
 /// Checks one kind: the id equals the file (or app folder) name, and ids are unique.
-fn unique<'a, T: 'a>(
+fn unique<'a, T: crate::load::Input + 'a>(
     map: &SourceMap,
     what: &str,
     docs: impl Iterator<Item = (&'a Doc<T>, &'a Id, &'static [&'static str])>,
@@ -125,7 +125,7 @@ fn unique<'a, T: 'a>(
     }
 }
 
-fn unique_items<T>(
+fn unique_items<T: crate::load::Input>(
     doc: &Doc<T>,
     what: &str,
     list: &str,

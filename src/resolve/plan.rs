@@ -60,6 +60,15 @@ pub struct Plan<'s> {
     pub clusters: Vec<ClusterPlan<'s>>,
 }
 
+impl Plan<'_> {
+    /// The placement of `app` on `cluster`, if it lands there.
+    pub fn placement(&self, app: &str, cluster: &str) -> Option<&Placement<'_>> {
+        self.placements
+            .iter()
+            .find(|p| p.app_name() == app && p.cluster_id() == cluster)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct ClusterPlan<'s> {
     pub doc: &'s Doc<Cluster>,
@@ -549,5 +558,149 @@ fn check_namespaces(placements: &[Placement], files: &SourceMap, out: &mut Vec<D
                 .with_help("each app owns its namespace; set `application.namespace` to a name of its own"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    fn find<'p>(plan: &'p Plan, app: &str, cluster: &str) -> &'p Placement<'p> {
+        plan.placement(app, cluster)
+            .unwrap_or_else(|| panic!("{app} does not land on {cluster}"))
+    }
+
+    #[test]
+    fn placements_are_sorted_by_cluster_then_app() {
+        let sources = fixture::sources(&[]);
+        let (plan, problems) = plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let order: Vec<(&str, &str)> = plan
+            .as_ref()
+            .unwrap()
+            .placements
+            .iter()
+            .map(|p| (p.cluster_id(), p.app_name()))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+        assert_eq!(order.len(), 6, "two apps on three clusters");
+    }
+
+    #[test]
+    fn a_region_with_two_clusters_shares_its_replicas_rounding_up() {
+        let second = fixture::text("clusters/eastus-prod-01.yaml").replace("eastus-prod-01", "eastus-prod-02");
+        let api = fixture::text("apps/api/app.yaml").replace(
+            "minReplicasPerRegion: 3",
+            "minReplicasPerRegion: 3\n  maxReplicasPerRegion: 9",
+        );
+        let sources = fixture::sources(&[("clusters/eastus-prod-02.yaml", &second), ("apps/api/app.yaml", &api)]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        let p = find(&plan, "api", "eastus-prod-01");
+        assert_eq!((p.replicas.min, p.replicas.max, p.replicas.share), (2, 5, 2));
+        let how = p.replicas.min_origin.describe(&sources.files);
+        assert!(how.starts_with("apps/api/app.yaml:"), "{how}");
+        assert!(how.ends_with("(3 per region over 2 clusters, rounded up)"), "{how}");
+        // Alone in its region, a cluster runs the contract's numbers.
+        let alone = find(&plan, "api", "useast1-prod-01");
+        assert_eq!(
+            (alone.replicas.min, alone.replicas.max, alone.replicas.share),
+            (3, 9, 1)
+        );
+    }
+
+    #[test]
+    fn runtime_values_come_from_the_contract_else_fleet_defaults() {
+        let sources = fixture::sources(&[]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        let web = find(&plan, "web", "eastus-prod-01");
+        // web sets no replicas: fleet.yaml's defaults, with their line.
+        assert_eq!((web.replicas.min, web.replicas.max), (2, 10));
+        assert!(
+            web.replicas
+                .min_origin
+                .describe(&sources.files)
+                .starts_with("fleet.yaml:")
+        );
+        assert_eq!(web.requests.cpu.as_ref().map(|s| s.value.as_str()), Some("100m"));
+        assert!(web.pod_disruption_budget.value);
+        assert_eq!(web.namespace, "web");
+    }
+
+    #[test]
+    fn identity_is_wired_per_provider() {
+        let sources = fixture::sources(&[]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        let on_aks = find(&plan, "api", "eastus-prod-01");
+        let keys: Vec<(&str, &str)> = on_aks
+            .identity
+            .service_account_annotations
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.value.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (
+                    "azure.workload.identity/client-id",
+                    "00000000-0000-0000-0000-0000000000c1"
+                ),
+                (
+                    "azure.workload.identity/tenant-id",
+                    "00000000-0000-0000-0000-0000000000aa"
+                ),
+            ]
+        );
+        assert_eq!(on_aks.identity.pod_labels[0].0, "azure.workload.identity/use");
+        let on_eks = find(&plan, "api", "useast1-prod-01");
+        assert_eq!(
+            on_eks.identity.service_account_annotations[0].1.value,
+            "arn:aws:iam::111111111111:role/base-api"
+        );
+        // web has no cloud identity.
+        assert!(
+            find(&plan, "web", "useast1-prod-01")
+                .identity
+                .service_account_annotations
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn two_apps_in_one_namespace_are_refused_once() {
+        let web = fixture::text("apps/web/app.yaml").replace("  name: web\n", "  name: web\n  namespace: api\n");
+        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        let (_, problems) = plan(&sources);
+        let conflicts: Vec<&Diagnostic> = problems
+            .iter()
+            .filter(|d| d.code == codes::NAMESPACE_CONFLICT)
+            .collect();
+        assert_eq!(conflicts.len(), 1, "{problems:?}");
+        assert!(
+            conflicts[0].message.contains("both use namespace `api`"),
+            "{}",
+            conflicts[0].message
+        );
+    }
+
+    #[test]
+    fn a_drained_cluster_keeps_the_placement_and_leaves_the_share() {
+        let second = fixture::text("clusters/eastus-prod-01.yaml").replace("eastus-prod-01", "eastus-prod-02");
+        let api = format!(
+            "{}gitops:\n  drain:\n    - cluster: eastus-prod-02\n      reason: node pool rebuild\n",
+            fixture::text("apps/api/app.yaml")
+        );
+        let sources = fixture::sources(&[("clusters/eastus-prod-02.yaml", &second), ("apps/api/app.yaml", &api)]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        let drained = find(&plan, "api", "eastus-prod-02");
+        assert_eq!(drained.drained.as_deref(), Some("node pool rebuild"));
+        let active = find(&plan, "api", "eastus-prod-01");
+        assert_eq!((active.replicas.min, active.replicas.share), (3, 1));
     }
 }

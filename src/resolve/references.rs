@@ -195,7 +195,7 @@ struct Ref<'a, T> {
     sources: &'a Sources,
 }
 
-impl<T> Ref<'_, T> {
+impl<T: crate::load::Input> Ref<'_, T> {
     fn check(&self, path: &[&str], name: &str, what: &str, place: &str, known: &[&str], out: &mut Vec<Diagnostic>) {
         // A file that failed to load has already been reported; do not report it missing.
         let kind = Kind::find(&what.replace(' ', "-"));

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::api::{self, Format, Goal, Options};
-use crate::cli::{RepoArg, Ui, open_repo, print};
+use crate::cli::{FleetArgs, Ui, print};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -14,23 +14,20 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    repo: RepoArg,
+    fleet: FleetArgs,
     /// The rendered tree to check [default: <repo>/rendered].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// How to print the result (diagnostics use the same format).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let repo = &args.repo.repo;
-    let out = args.out.clone().unwrap_or_else(|| repo.join("rendered"));
-    let Some(files) = open_repo(repo) else {
+    let out = args.fleet.out(args.out);
+    let format = args.fleet.format;
+    let Some(files) = args.fleet.open() else {
         return 2;
     };
     let compiled = api::compile(&files, &Options::new(Goal::Render));
-    ui.report(&compiled, args.format);
+    ui.report(&compiled, format);
     let Some(rendered) = &compiled.tree else {
         return compiled.exit_code().max(1);
     };
@@ -44,7 +41,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let drifts = crate::check::compare(rendered, &on_disk);
     let shown = out.display().to_string();
     let shown = shown.strip_prefix("./").unwrap_or(&shown);
-    match (args.format, drifts.is_empty()) {
+    match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts)),
         (_, true) if ui.quiet => {}
         (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.files.len())),

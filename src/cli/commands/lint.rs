@@ -1,7 +1,7 @@
 //! `fleetgen lint`: every validate check, the render's findings, and the rule catalogue.
 
-use crate::api::{self, Format, Goal, LintFilter, Options};
-use crate::cli::{RepoArg, Ui, open_repo, print};
+use crate::api::{self, Goal, LintFilter, Options};
+use crate::cli::{FleetArgs, Ui, print};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -12,10 +12,7 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    repo: RepoArg,
-    /// How to print findings.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    fleet: FleetArgs,
     /// Only these rules (codes or names, comma-separated; a code prefix like FG1 selects a family).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -28,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let Some(tree) = open_repo(&args.repo.repo) else {
+    let Some(tree) = args.fleet.open() else {
         return 2;
     };
     let compiled = api::compile(&tree, &Options::new(Goal::Lint));
@@ -37,7 +34,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         ignore: args.ignore,
         deny_warnings: args.deny_warnings,
     };
-    let (code, text) = api::lint_report(compiled, &filter, ui.style(args.format), ui.quiet);
+    let (code, text) = api::lint_report(compiled, &filter, ui.style(args.fleet.format), ui.quiet);
     print(&text);
     code
 }

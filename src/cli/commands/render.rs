@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use crate::api::{self, Format, Goal, Options, Selection};
-use crate::cli::{Progress, RepoArg, Ui, check_selection, open_repo, print};
+use crate::cli::{FleetArgs, Progress, Ui, check_selection, print};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    repo: RepoArg,
+    fleet: FleetArgs,
     /// Output folder [default: <repo>/rendered]. Replaced whole and atomically.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -24,19 +24,16 @@ pub struct Args {
     /// Print each Helm value of a chart app on a cluster with the file and line it came from.
     #[arg(long, num_args = 2, value_names = ["APP", "CLUSTER"], conflicts_with_all = ["stdout", "out", "clusters", "apps"])]
     explain_values: Option<Vec<String>>,
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let repo = &args.repo.repo;
-    let out = args.out.clone().unwrap_or_else(|| repo.join("rendered"));
-    let Some(files) = open_repo(repo) else {
+    let out = args.fleet.out(args.out);
+    let format = args.fleet.format;
+    let Some(files) = args.fleet.open() else {
         return 2;
     };
     if let Some(v) = &args.explain_values {
-        return explain_values(&files, &v[0], &v[1], args.format, ui);
+        return explain_values(&files, &v[0], &v[1], format, ui);
     }
     let select = Selection {
         clusters: args.clusters,
@@ -56,11 +53,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         && let Err(message) = check_selection(&compiled, &select)
     {
         progress.done();
-        ui.report(&compiled, args.format);
+        ui.report(&compiled, format);
         eprintln!("error: {message}");
         return 2;
     }
-    ui.report(&compiled, args.format);
+    ui.report(&compiled, format);
     let Some(rendered) = &compiled.tree else {
         progress.done();
         return compiled.exit_code().max(1);

@@ -18,10 +18,6 @@ use crate::policy::{self, checks};
 pub struct Admission;
 
 impl ClusterBackend for Admission {
-    fn serves(&self, _cluster: &Cluster) -> bool {
-        true
-    }
-
     fn area(&self) -> Area<'static> {
         Area::Policy
     }
@@ -103,4 +99,52 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Clust
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{cluster_objects, find};
+    use super::*;
+    use crate::load::fixture;
+
+    #[test]
+    fn one_policy_and_binding_per_intent_with_the_clusters_enforcement() {
+        let sources = fixture::sources(&[]);
+        for (cluster, actions, engine) in [
+            ("eastus-prod-01", json!(["Deny"]), "flux-system"),
+            ("eastus-staging-01", json!(["Audit", "Warn"]), "flux-system"),
+            ("useast1-prod-01", json!(["Deny"]), "argocd"),
+        ] {
+            let objects = cluster_objects(&sources, &Admission, cluster);
+            assert_eq!(objects.len(), 4, "two intents, each a policy and a binding");
+            assert!(objects.iter().all(|(app, _)| app.is_none()));
+            let policy = find(
+                &objects,
+                "ValidatingAdmissionPolicy",
+                "fleetgen-must-pin-image-by-digest",
+            );
+            assert_eq!(policy["spec"]["failurePolicy"], "Fail");
+            assert!(
+                policy["spec"]["validations"][0]["expression"]
+                    .as_str()
+                    .unwrap()
+                    .contains("@sha256:")
+            );
+            let binding = find(
+                &objects,
+                "ValidatingAdmissionPolicyBinding",
+                "fleetgen-must-pin-image-by-digest",
+            );
+            assert_eq!(binding["spec"]["validationActions"], actions, "{cluster}");
+            let skipped = &binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"];
+            assert!(
+                skipped.as_array().unwrap().contains(&json!(engine)),
+                "{cluster}: {skipped}"
+            );
+            assert!(
+                skipped.as_array().unwrap().contains(&json!("kube-system")),
+                "{cluster}: {skipped}"
+            );
+        }
+    }
 }

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use super::{ClusterBackend, ClusterContext, EngineObject};
 use crate::kube::Object;
-use crate::layout::{self, Area};
-use crate::model::{Cluster, GitopsEngine};
+use crate::layout;
+use crate::model::GitopsEngine;
 use crate::resolve::plan::Placement;
 
 /// Where Argo CD and its objects live.
@@ -29,18 +29,11 @@ const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 pub struct ArgoCd;
 
 impl ClusterBackend for ArgoCd {
-    fn serves(&self, cluster: &Cluster) -> bool {
-        cluster.gitops.engine == GitopsEngine::Argocd
+    fn engine(&self) -> Option<(GitopsEngine, &'static str)> {
+        Some((GitopsEngine::Argocd, NAMESPACE))
     }
 
-    fn area(&self) -> Area<'static> {
-        Area::Gitops
-    }
-
-    fn namespace(&self) -> Option<&'static str> {
-        Some(NAMESPACE)
-    }
-
+    /// The projects and Applications of one cluster, for `gitops/`.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
         cluster(ctx)
     }
@@ -67,7 +60,6 @@ fn chart_repo_url(repository: &str) -> String {
     repository.strip_prefix("oci://").unwrap_or(repository).to_string()
 }
 
-/// The engine objects of one cluster, for `gitops/`.
 fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
     let id = ctx.cluster.id();
     let repo = &ctx.fleet.repository;
@@ -167,4 +159,84 @@ fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
         }),
         spec,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{cluster_objects, find};
+    use super::*;
+    use crate::load::fixture;
+
+    const ID: &str = "useast1-prod-01";
+    const SERVER: &str = "https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com";
+
+    #[test]
+    fn names_start_with_the_cluster_and_apps_go_to_its_api_server() {
+        let sources = fixture::sources(&[]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        for (_, o) in &objects {
+            assert!(o["metadata"]["name"].as_str().unwrap().starts_with(ID), "{o}");
+            assert_eq!(o["metadata"]["namespace"], NAMESPACE);
+        }
+        let root = find(&objects, "Application", "useast1-prod-01-root");
+        assert_eq!(root["spec"]["source"]["path"], "rendered/useast1-prod-01");
+        let web = find(&objects, "Application", "useast1-prod-01-web");
+        assert_eq!(
+            web["spec"]["destination"],
+            json!({"server": SERVER, "namespace": "web"})
+        );
+        assert_eq!(web["spec"]["project"], "useast1-prod-01-web-team");
+        assert_eq!(web["spec"]["source"]["path"], "rendered/useast1-prod-01/apps/web");
+        assert_eq!(
+            web["spec"]["syncPolicy"],
+            json!({"automated": {"prune": true, "selfHeal": true}})
+        );
+    }
+
+    #[test]
+    fn each_team_gets_a_project_limited_to_its_namespaces() {
+        let sources = fixture::sources(&[]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let team = find(&objects, "AppProject", "useast1-prod-01-api-team");
+        assert_eq!(
+            team["spec"]["destinations"],
+            json!([{"server": SERVER, "namespace": "api"}])
+        );
+        assert_eq!(
+            team["spec"]["sourceRepos"],
+            json!(["https://github.com/example/fleet.git"])
+        );
+    }
+
+    #[test]
+    fn a_dependency_puts_an_app_in_a_later_wave() {
+        let sources = fixture::sources(&[]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let wave = |name: &str| {
+            find(&objects, "Application", name)["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].clone()
+        };
+        assert_eq!(wave("useast1-prod-01-api"), "0");
+        assert_eq!(wave("useast1-prod-01-web"), "1");
+    }
+
+    #[test]
+    fn a_chart_app_has_two_sources_and_its_values_inline() {
+        let web = format!(
+            "{}chart:\n  repository: oci://registry.example.com/charts\n  name: web\n  version: 1.2.3\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let app = find(&objects, "Application", "useast1-prod-01-web");
+        let chart = &app["spec"]["sources"][1];
+        assert_eq!(chart["repoURL"], "registry.example.com/charts");
+        assert_eq!(chart["chart"], "web");
+        assert_eq!(chart["targetRevision"], "1.2.3");
+        assert_eq!(chart["helm"]["valuesObject"]["replicaCount"], json!(2));
+        let team = find(&objects, "AppProject", "useast1-prod-01-web-team");
+        assert_eq!(
+            team["spec"]["sourceRepos"],
+            json!(["https://github.com/example/fleet.git", "registry.example.com/charts"])
+        );
+    }
 }

@@ -313,3 +313,74 @@ mod tests {
         assert_ne!(assignment_name(&long_a), assignment_name(&long_b));
     }
 }
+
+#[cfg(test)]
+mod assignment_tests {
+    use super::*;
+    use crate::load::fixture;
+
+    fn files(overlay: &[(&str, &str)]) -> Vec<(String, Value)> {
+        let sources = fixture::sources(overlay);
+        let (plan, _) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap();
+        render(&sources, &plan, &|_| true)
+            .into_iter()
+            .map(|(path, text)| (path, serde_json::from_str(&text).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn aks_clusters_get_an_assignment_per_mapped_intent_and_eks_none() {
+        // must-run-as-non-root maps to an Azure built-in; must-pin-image-by-digest does not.
+        let files = files(&[]);
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "eastus-prod-01/azure/policy-assignments.json",
+                "eastus-staging-01/azure/policy-assignments.json"
+            ]
+        );
+        let prod = &files[0].1;
+        let assignment = &prod["resources"][0];
+        assert_eq!(assignment["name"], "fg-must-run-as-non-root");
+        assert_eq!(assignment["properties"]["parameters"]["effect"]["value"], "Deny");
+        let staging = &files[1].1["resources"][0];
+        assert_eq!(staging["properties"]["parameters"]["effect"]["value"], "Audit");
+        let excluded = &assignment["properties"]["parameters"]["excludedNamespaces"]["value"];
+        assert!(
+            excluded.as_array().unwrap().contains(&json!("flux-system")),
+            "{excluded}"
+        );
+    }
+
+    #[test]
+    fn shared_assignments_are_hoisted_to_the_subscription() {
+        let fleet = fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n";
+        // Same enforcement on both clusters, and both in one subscription.
+        let profile = fixture::text("policy-library/profiles/restricted.yaml")
+            .replace("      staging: audit\n", "      staging: deny\n");
+        let staging =
+            fixture::text("clusters/eastus-staging-01.yaml").replace("0000-000000000002", "0000-000000000001");
+        let files = files(&[
+            ("fleet.yaml", &fleet),
+            ("policy-library/profiles/restricted.yaml", &profile),
+            ("clusters/eastus-staging-01.yaml", &staging),
+        ]);
+        let hoisted = files
+            .iter()
+            .find(|(p, _)| p == "_azure/00000000-0000-0000-0000-000000000001/policy-assignments.json");
+        let (_, hoisted) = hoisted.expect("a subscription template");
+        assert_eq!(hoisted["resources"][0]["name"], "fg-must-run-as-non-root");
+        assert_eq!(
+            hoisted["resources"][0]["properties"]["metadata"]["hoistedFrom"],
+            json!(["eastus-prod-01", "eastus-staging-01"])
+        );
+        let prod = &files.iter().find(|(p, _)| p.starts_with("eastus-prod-01/")).unwrap().1;
+        assert_eq!(
+            prod["resources"],
+            json!([]),
+            "the cluster leaves it to the subscription"
+        );
+    }
+}

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use super::{ClusterBackend, ClusterContext, EngineObject};
 use crate::kube::Object;
-use crate::layout::{self, Area};
-use crate::model::{Cluster, Criticality, GitopsEngine};
+use crate::layout;
+use crate::model::{Criticality, GitopsEngine};
 use crate::resolve::plan::Placement;
 
 /// Where Flux's controllers and objects live.
@@ -27,22 +27,16 @@ pub const NAMESPACE: &str = "flux-system";
 pub struct Flux;
 
 impl ClusterBackend for Flux {
-    fn serves(&self, cluster: &Cluster) -> bool {
-        cluster.gitops.engine == GitopsEngine::Flux
+    fn engine(&self) -> Option<(GitopsEngine, &'static str)> {
+        Some((GitopsEngine::Flux, NAMESPACE))
     }
 
-    fn area(&self) -> Area<'static> {
-        Area::Gitops
-    }
-
-    fn namespace(&self) -> Option<&'static str> {
-        Some(NAMESPACE)
-    }
-
+    /// The engine objects of one cluster, for `gitops/`.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
         cluster(ctx)
     }
 
+    /// A chart app's source and HelmRelease, in its own folder and namespace.
     fn chart_objects(&self, p: &Placement, values: &Value) -> Vec<Object> {
         chart_objects(p, values.clone())
     }
@@ -52,7 +46,6 @@ fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Valu
     Object::new(api_version, kind, name, Some(namespace), spec)
 }
 
-/// The engine objects of one cluster, for `gitops/`.
 fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
     let id = ctx.cluster.id();
     let fleet = &ctx.fleet.repository;
@@ -122,7 +115,6 @@ fn timeout(p: &Placement) -> &'static str {
     if p.app.value.chart.is_some() { "10m" } else { "5m" }
 }
 
-/// A chart app's source and HelmRelease, in its own folder and namespace.
 fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
     let Some(chart) = &p.app.value.chart else {
         return Vec::new();
@@ -183,4 +175,82 @@ fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
         source,
         object("helm.toolkit.fluxcd.io/v2", "HelmRelease", app, ns, release),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{cluster_objects, find};
+    use super::*;
+    use crate::load::fixture;
+
+    #[test]
+    fn the_root_tracks_its_own_folder_and_each_app_its_folder_in_order() {
+        let sources = fixture::sources(&[]);
+        let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
+        let repo = find(&objects, "GitRepository", "fleet");
+        assert_eq!(repo["spec"]["sparseCheckout"], json!(["rendered/eastus-prod-01"]));
+        assert_eq!(repo["spec"]["url"], "https://github.com/example/fleet.git");
+        let root = find(&objects, "Kustomization", "fleet-root");
+        assert_eq!(root["spec"]["path"], "./rendered/eastus-prod-01");
+        let web = find(&objects, "Kustomization", "web");
+        assert_eq!(web["spec"]["path"], "./rendered/eastus-prod-01/apps/web");
+        assert_eq!(web["spec"]["targetNamespace"], "web");
+        assert_eq!(
+            web["spec"]["dependsOn"],
+            json!([{"name": "api"}]),
+            "web calls api synchronously"
+        );
+        assert!(
+            find(&objects, "Kustomization", "api")["spec"]
+                .get("dependsOn")
+                .is_none()
+        );
+        let owners: Vec<Option<&str>> = objects.iter().map(|(app, _)| app.as_deref()).collect();
+        assert_eq!(owners, [None, None, Some("api"), Some("web")]);
+    }
+
+    #[test]
+    fn a_suspended_app_stops_syncing() {
+        let web = format!(
+            "{}gitops:\n  suspend:\n    reason: incident 42\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
+        assert_eq!(find(&objects, "Kustomization", "web")["spec"]["suspend"], json!(true));
+        assert!(find(&objects, "Kustomization", "api")["spec"].get("suspend").is_none());
+    }
+
+    #[test]
+    fn a_chart_comes_from_an_oci_repository_or_a_helm_repository() {
+        for (repository, source_kind) in [
+            ("oci://registry.example.com/charts", "OCIRepository"),
+            ("https://charts.example.com", "HelmRepository"),
+        ] {
+            let web = format!(
+                "{}chart:\n  repository: {repository}\n  name: web\n  version: 1.2.3\n",
+                fixture::text("apps/web/app.yaml")
+            );
+            let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+            let (plan, _) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap();
+            let p = plan.placements.iter().find(|p| p.app_name() == "web").unwrap();
+            let objects = Flux.chart_objects(p, &json!({"replicaCount": 2}));
+            let kinds: Vec<&str> = objects.iter().map(|o| o.kind.as_str()).collect();
+            assert_eq!(kinds, [source_kind, "HelmRelease"]);
+            let release = &objects[1].value["spec"];
+            assert_eq!(release["values"], json!({"replicaCount": 2}));
+            match source_kind {
+                "OCIRepository" => {
+                    assert_eq!(release["chartRef"], json!({"kind": "OCIRepository", "name": "web"}));
+                    assert_eq!(objects[0].value["spec"]["url"], "oci://registry.example.com/charts/web");
+                    assert_eq!(objects[0].value["spec"]["ref"], json!({"tag": "1.2.3"}));
+                }
+                _ => assert_eq!(
+                    release["chart"]["spec"]["sourceRef"],
+                    json!({"kind": "HelmRepository", "name": "web"})
+                ),
+            }
+        }
+    }
 }

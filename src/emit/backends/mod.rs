@@ -21,24 +21,30 @@ use serde_json::Value;
 use crate::kube::Object;
 use crate::layout::Area;
 use crate::load::Sources;
-use crate::model::Cluster;
 use crate::model::fleet::Fleet;
+use crate::model::{Cluster, GitopsEngine};
 use crate::resolve::plan::{ClusterPlan, Placement, Plan};
 
 /// A backend of each cluster's tree.
 pub trait ClusterBackend: Sync {
-    /// Whether it renders into `cluster`'s tree (an engine backend: the clusters of its engine).
-    fn serves(&self, cluster: &Cluster) -> bool;
+    /// For a GitOps engine backend: the engine whose clusters it serves, and the namespace
+    /// its controllers run in (which policies leave alone).
+    fn engine(&self) -> Option<(GitopsEngine, &'static str)> {
+        None
+    }
+    /// Whether it renders into `cluster`'s tree: an engine backend the clusters of its
+    /// engine, any other every cluster.
+    fn serves(&self, cluster: &Cluster) -> bool {
+        self.engine().is_none_or(|(engine, _)| cluster.gitops.engine == engine)
+    }
     /// The area of the cluster root its cluster objects go to.
-    fn area(&self) -> Area<'static>;
+    fn area(&self) -> Area<'static> {
+        Area::Gitops
+    }
     /// Sources its cluster objects come from besides the cluster file and fleet.yaml, for
     /// the file headers.
     fn sources(&self) -> &'static [&'static str] {
         &[]
-    }
-    /// The namespace its controllers run in, which policies leave alone.
-    fn namespace(&self) -> Option<&'static str> {
-        None
     }
     /// The objects of the cluster root.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
@@ -68,7 +74,9 @@ pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBa
 
 /// The namespace of the GitOps engine that reconciles `cluster`.
 pub fn engine_namespace(cluster: &Cluster) -> Option<&'static str> {
-    serving(cluster).find_map(|b| b.namespace())
+    serving(cluster)
+        .find_map(|b| b.engine())
+        .map(|(_, namespace)| namespace)
 }
 
 /// What a cluster backend knows about one cluster.
@@ -124,5 +132,72 @@ impl<'a> EngineObject<'a> {
             object,
             placement: Some(p),
         }
+    }
+}
+
+/// What backend unit tests share: a cluster's context from a fixture fleet.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::resolve::plan;
+
+    /// The objects `backend` makes for `cluster` of `sources`: (owning app, object).
+    pub fn cluster_objects(
+        sources: &Sources,
+        backend: &dyn ClusterBackend,
+        cluster: &str,
+    ) -> Vec<(Option<String>, Value)> {
+        let (plan, problems) = plan::plan(sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.expect("the fixture resolves");
+        let c = plan
+            .clusters
+            .iter()
+            .find(|c| c.id() == cluster)
+            .expect("a cluster of the fixture");
+        assert!(backend.serves(&c.doc.value), "the backend does not serve {cluster}");
+        let ctx = ClusterContext {
+            sources,
+            plan: &plan,
+            fleet: &plan.fleet.value,
+            cluster: c,
+            placements: plan.placements.iter().filter(|p| p.cluster_id() == cluster).collect(),
+        };
+        backend
+            .cluster_objects(&ctx)
+            .into_iter()
+            .map(|o| (o.placement.map(|p| p.app_name().to_string()), o.object.value))
+            .collect()
+    }
+
+    /// The object of `kind` named `name` among `objects`.
+    pub fn find<'a>(objects: &'a [(Option<String>, Value)], kind: &str, name: &str) -> &'a Value {
+        objects
+            .iter()
+            .map(|(_, o)| o)
+            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    #[test]
+    fn each_cluster_is_served_by_its_engine_and_the_admission_backend() {
+        let sources = fixture::sources(&[]);
+        let names = |id: &str| {
+            let c = &sources
+                .clusters
+                .iter()
+                .find(|c| c.value.cluster_id == *id)
+                .unwrap()
+                .value;
+            (serving(c).count(), engine_namespace(c))
+        };
+        assert_eq!(names("eastus-prod-01"), (2, Some("flux-system")));
+        assert_eq!(names("useast1-prod-01"), (2, Some("argocd")));
     }
 }
