@@ -21,7 +21,7 @@ use crate::policy::enforce::Enforce;
 use crate::resolve::plan::{Placement, Plan};
 
 /// Rendered files: (path, text).
-pub(super) type Files = Vec<(String, String)>;
+pub(super) type Outputs = Vec<(String, String)>;
 
 /// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
 pub(super) type Seen = HashMap<(String, String, String, String), (String, String)>;
@@ -60,7 +60,7 @@ pub(super) fn render(
     seen: &mut Seen,
     enforce: &Enforce,
     mut kept: Option<&mut Vec<RenderedObject>>,
-) -> (Files, Vec<Diagnostic>) {
+) -> (Outputs, Vec<Diagnostic>) {
     let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
     let files = &sources.files;
     let app = p.app_name();
@@ -80,7 +80,7 @@ pub(super) fn render(
     };
     let base_sources = placement_sources(sources, plan, p);
     let area = Area::App(app);
-    let mut out: Files = Vec::new();
+    let mut out: Outputs = Vec::new();
     let mut errors = Vec::new();
     let mut resources = Vec::new();
     let chart = p.app.value.chart.is_some();

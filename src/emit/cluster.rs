@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::app::{self, Files, Seen};
+use super::app::{self, Outputs, Seen};
 use super::backends::{self, ClusterContext, EngineObject};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
@@ -20,8 +20,8 @@ use crate::resolve::plan::{ClusterPlan, Plan};
 
 /// What rendering one cluster produced.
 pub(super) struct ClusterDone {
-    pub files: Files,
-    /// Files that belong to an app outside its folder (its GitOps objects): path → app.
+    pub files: Outputs,
+    /// Outputs that belong to an app outside its folder (its GitOps objects): path → app.
     pub apps: BTreeMap<String, String>,
     pub errors: Vec<PlacementError>,
     pub objects: Vec<RenderedObject>,
@@ -29,7 +29,7 @@ pub(super) struct ClusterDone {
 
 pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> ClusterDone {
     let (sources, plan) = (run.sources, run.plan);
-    let mut out: Files = Vec::new();
+    let mut out: Outputs = Vec::new();
     let mut kept = select.keep_objects.then(Vec::new);
     let mut errors = Vec::new();
     let id = cluster.id();
@@ -63,7 +63,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
 
 /// The cluster backends' objects and the cluster root `kustomization.yaml` listing them;
 /// records in `apps` the files that belong to an app.
-fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -> Files {
+fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -> Outputs {
     let (sources, plan) = (run.sources, run.plan);
     let files = &sources.files;
     let id = cluster.id();
@@ -89,7 +89,7 @@ fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -
     .into_iter()
     .map(|(k, v)| (k, v.value))
     .collect();
-    let mut out = Files::new();
+    let mut out = Outputs::new();
     let mut resources = Vec::new();
     for backend in backends::serving(c) {
         let area = backend.area();

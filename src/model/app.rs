@@ -8,12 +8,12 @@ use super::common::{Criticality, Duration, Environment, Id, RegionTarget, string
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct App {
     pub application: Application,
-    pub placement: Placement,
+    pub placement: PlacementSpec,
     pub traffic: Traffic,
     #[serde(default)]
     pub runtime: Runtime,
     #[serde(default)]
-    pub identity: Identity,
+    pub identity: IdentitySpec,
     #[serde(default)]
     pub data: Option<Data>,
     pub observability: Observability,
@@ -68,7 +68,7 @@ pub struct Application {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Placement {
+pub struct PlacementSpec {
     pub environments: Vec<Environment>,
     pub regions: Vec<RegionTarget>,
     #[serde(default)]
@@ -121,13 +121,13 @@ impl TryFrom<u64> for Port {
 /// A replica count, 1–10000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(try_from = "u64")]
-pub struct Replicas(pub u32);
+pub struct ReplicaCount(pub u32);
 
-impl TryFrom<u64> for Replicas {
+impl TryFrom<u64> for ReplicaCount {
     type Error = String;
     fn try_from(n: u64) -> Result<Self, String> {
         match n {
-            1..=10_000 => Ok(Replicas(n as u32)),
+            1..=10_000 => Ok(ReplicaCount(n as u32)),
             _ => Err(format!("{n} replicas is outside 1-10000")),
         }
     }
@@ -141,22 +141,22 @@ string_enum!(TopologySpread { Zone = "zone", Hostname = "hostname", None = "none
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Runtime {
     #[serde(default)]
-    pub min_replicas_per_region: Option<Replicas>,
+    pub min_replicas_per_region: Option<ReplicaCount>,
     #[serde(default)]
-    pub max_replicas_per_region: Option<Replicas>,
+    pub max_replicas_per_region: Option<ReplicaCount>,
     #[serde(default)]
     pub pod_disruption_budget: Option<PodDisruptionBudget>,
     #[serde(default)]
     pub topology_spread: Option<TopologySpread>,
     #[serde(default)]
-    pub resources: Option<Resources>,
+    pub resources: Option<ResourceSpec>,
     #[serde(default)]
     pub probes: Option<Probes>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Resources {
+pub struct ResourceSpec {
     #[serde(default)]
     pub requests: Option<ResourceList>,
     #[serde(default)]
@@ -183,7 +183,7 @@ pub struct Probes {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Identity {
+pub struct IdentitySpec {
     #[serde(default)]
     pub cloud_permissions_profile: Option<Id>,
     #[serde(default)]

@@ -242,7 +242,7 @@ fn placement<'s>(
     let dft = &fleet.value.defaults.runtime;
     let count = |field: &str, from_app, from_fleet, default: Sourced<u32>| {
         pick(app, fleet, field, from_app, from_fleet)
-            .map(|s: Sourced<crate::model::app::Replicas>| Sourced {
+            .map(|s: Sourced<crate::model::app::ReplicaCount>| Sourced {
                 value: s.value.0,
                 origin: s.origin,
             })
@@ -295,7 +295,7 @@ fn placement<'s>(
         origin: Origin::Default("spread over zones"),
     });
     // Each of cpu and memory from the contract, else from fleet.yaml's defaults.
-    let resources = |which: &str, f: fn(&crate::model::app::Resources) -> Option<&ResourceList>| {
+    let resources = |which: &str, f: fn(&crate::model::app::ResourceSpec) -> Option<&ResourceList>| {
         let pick_one = |field: &str, g: fn(&ResourceList) -> Option<&String>| {
             if let Some(v) = rt.resources.as_ref().and_then(f).and_then(g) {
                 return Some(Sourced {
