@@ -43,6 +43,27 @@ impl Object {
     }
 }
 
+/// An API group and kind, as Argo CD's project lists name them (`""` for the core group).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKind {
+    pub group: String,
+    pub kind: String,
+}
+
+impl GroupKind {
+    pub fn of(object: &Object) -> GroupKind {
+        GroupKind {
+            group: object.group().to_string(),
+            kind: object.kind.clone(),
+        }
+    }
+
+    /// Whether objects of this kind have no namespace.
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(&self.kind)
+    }
+}
+
 /// Kinds without a namespace (those a template or backend is likely to render).
 const CLUSTER_SCOPED: &[&str] = &[
     "Namespace",

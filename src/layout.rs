@@ -243,7 +243,7 @@ pub fn header(sources: &[String]) -> String {
 }
 
 /// An area of a cluster's tree, `rendered/<clusterId>/…`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Area<'a> {
     /// `kustomization.yaml`: the cluster root, listing the engine's objects and the policies.
     Root,
@@ -292,6 +292,14 @@ pub fn engine_path(id: &str, app: Option<&str>) -> String {
     match app {
         Some(app) => format!("rendered/{id}/apps/{app}"),
         None => format!("rendered/{id}"),
+    }
+}
+
+impl Area<'_> {
+    /// The folder of an area as the engine's source sees it: `rendered/<id>/policy`.
+    pub fn engine_folder(self, id: &str) -> String {
+        let file = self.in_root("");
+        format!("{}/{}", engine_path(id, None), file.trim_end_matches('/'))
     }
 }
 

@@ -92,6 +92,7 @@ codes! {
     TEMPLATE_ERROR = "FG041", "template-error", Input, Error, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
     RENDERED_OBJECT = "FG042", "rendered-object", Input, Error, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, Error, "two templates render the same object (kind, namespace, name) on one cluster";
+    OBJECT_OUTSIDE_NAMESPACE = "FG044", "object-outside-namespace", Reference, Error, "a template renders a cluster-scoped object, or an object in another namespace than its app's";
     KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, or an app drained from a cluster); printed as a warning with its reason";
     KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster that does not exist or that the app does not land on";
     RUNS_AS_ROOT = "FG060", "runs-as-root", Reference, Error, "a rendered container may run as root on a cluster whose policy profile forbids it (run-as-non-root)";

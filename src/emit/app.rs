@@ -15,6 +15,7 @@ use super::driver::Run;
 use super::tree::RenderedObject;
 use super::{objects, values, yaml};
 use crate::diag::{Diagnostic, Label, codes};
+use crate::kube::{GroupKind, is_cluster_scoped};
 use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::policy::enforce::Enforce;
@@ -25,6 +26,31 @@ pub(super) type Outputs = Vec<(String, String)>;
 
 /// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
 pub(super) type Seen = HashMap<(String, String, String, String), (String, String)>;
+
+/// What rendering one placement produced.
+pub(super) struct AppDone {
+    pub files: Outputs,
+    pub errors: Vec<Diagnostic>,
+    /// The kinds of object its folder delivers (what its Argo CD project must permit).
+    pub kinds: BTreeSet<GroupKind>,
+}
+
+/// An object an app may not render: cluster-scoped (but its own Namespace), or in another
+/// namespace. An app owns its namespace and nothing else, so that the answer is the same on
+/// Flux (whose `targetNamespace` would move the object) and Argo CD (whose project would
+/// refuse it and fail the whole sync).
+fn outside_namespace(p: &Placement, obj: &objects::Object) -> Option<String> {
+    if obj.kind == "Namespace" && obj.group().is_empty() {
+        return (obj.name != p.namespace).then(|| format!("it is the Namespace `{}`, not the app's own", obj.name));
+    }
+    if is_cluster_scoped(&obj.kind) {
+        return Some("it is cluster-scoped".to_string());
+    }
+    match &obj.namespace {
+        Some(ns) if *ns != p.namespace => Some(format!("it is in namespace `{ns}`")),
+        _ => None,
+    }
+}
 
 /// The source files a placement's objects are made from, for file headers.
 pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<String> {
@@ -60,7 +86,7 @@ pub(super) fn render(
     seen: &mut Seen,
     enforce: &Enforce,
     mut kept: Option<&mut Vec<RenderedObject>>,
-) -> (Outputs, Vec<Diagnostic>) {
+) -> AppDone {
     let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
     let files = &sources.files;
     let app = p.app_name();
@@ -83,6 +109,7 @@ pub(super) fn render(
     let mut out: Outputs = Vec::new();
     let mut errors = Vec::new();
     let mut resources = Vec::new();
+    let mut kinds = BTreeSet::new();
     let chart = p.app.value.chart.is_some();
     // A drained app keeps only its namespace (see `resolve::plan::Placement::drained`).
     let templates: Vec<&str> = match p.drained {
@@ -113,6 +140,31 @@ pub(super) fn render(
         };
         let template_path = files.get(template_file).path.clone();
         for (index, written) in objects.iter().enumerate() {
+            if let Some(why) = outside_namespace(p, written) {
+                // At the object's `kind:` in the template, when the template spells it out.
+                let text = &files.get(template_file).text;
+                let at = text
+                    .find(&format!("kind: {}", written.kind))
+                    .map_or(0..0, |i| i..i + 6 + written.kind.len());
+                let help = if written.namespace.is_some() && !is_cluster_scoped(&written.kind) {
+                    "drop `metadata.namespace`: fleetgen puts the app's objects in its namespace"
+                } else {
+                    "deliver cluster-wide objects from the platform's own repository, not from an app"
+                };
+                errors.push(
+                    Diagnostic::error(
+                        codes::OBJECT_OUTSIDE_NAMESPACE,
+                        files,
+                        Label::new(template_file, at, "rendered here"),
+                        format!(
+                            "{} `{}` is not `{app}`'s to render: {why}; an app's templates render objects in its namespace `{}`",
+                            written.kind, written.name, p.namespace
+                        ),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            }
             let mut obj = written.clone();
             objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
@@ -138,6 +190,7 @@ pub(super) fn render(
             }
             seen.insert(key, (app.to_string(), template_path.clone()));
             errors.extend(enforce.check(p, &obj, template_file, files));
+            kinds.insert(GroupKind::of(&obj));
             let file_name = objects::file_name(&obj);
             let mut text = layout::header(&[base_sources.clone(), vec![template_path.clone()]].concat());
             yaml::write(&mut text, &obj.value);
@@ -168,6 +221,7 @@ pub(super) fn render(
         for backend in backends::serving(&p.cluster.value) {
             for mut obj in backend.chart_objects(p, &values) {
                 objects::finish(&mut obj, &p.namespace, &labels, &[]);
+                kinds.insert(GroupKind::of(&obj));
                 let file_name = objects::file_name(&obj);
                 let mut text = layout::header(&srcs);
                 yaml::write(&mut text, &obj.value);
@@ -178,6 +232,8 @@ pub(super) fn render(
         let mut text = layout::header(&srcs);
         yaml::write(&mut text, &values);
         out.push((area.path(id, "values.yaml"), text));
+        // What the chart itself renders (delivered by the engine from the chart source).
+        kinds.extend(values::chart_kinds(p));
     }
     // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
     let unique: BTreeSet<&String> = resources.iter().collect();
@@ -200,5 +256,9 @@ pub(super) fn render(
         }),
     );
     out.push((area.path(id, "kustomization.yaml"), kustomization));
-    (out, errors)
+    AppDone {
+        files: out,
+        errors,
+        kinds,
+    }
 }

@@ -325,6 +325,25 @@ pub fn explain(sources: &Sources, p: &Placement, files: &SourceMap) -> String {
     out
 }
 
+/// The kinds a chart renders (by the `helm create` convention): what the GitOps engine
+/// applies from the chart source, so what an Argo CD project must permit.
+pub fn chart_kinds(_p: &Placement) -> Vec<crate::kube::GroupKind> {
+    [
+        ("apps", "Deployment"),
+        ("", "Service"),
+        ("", "ServiceAccount"),
+        ("autoscaling", "HorizontalPodAutoscaler"),
+        ("networking.k8s.io", "Ingress"),
+        ("gateway.networking.k8s.io", "HTTPRoute"),
+    ]
+    .into_iter()
+    .map(|(group, kind)| crate::kube::GroupKind {
+        group: group.to_string(),
+        kind: kind.to_string(),
+    })
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,9 @@ pub mod flux;
 
 use serde_json::Value;
 
-use crate::kube::Object;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::kube::{GroupKind, Object};
 use crate::layout::Area;
 use crate::load::Sources;
 use crate::model::fleet::Fleet;
@@ -45,6 +47,12 @@ pub trait ClusterBackend: Sync {
     /// the file headers.
     fn sources(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// For an engine backend: whether the cluster root applies the objects of `area` itself;
+    /// if not, the engine delivers them with objects of its own (pointing at the area's
+    /// folder), which [`ClusterContext::delivered`] tells it to make.
+    fn root_applies(&self, _area: Area) -> bool {
+        true
     }
     /// The objects of the cluster root.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
@@ -87,6 +95,10 @@ pub struct ClusterContext<'a> {
     pub cluster: &'a ClusterPlan<'a>,
     /// Every placement on the cluster (whatever was selected: the root lists them all).
     pub placements: Vec<&'a Placement<'a>>,
+    /// What each app's folder delivers (the kinds of its objects, and its chart's).
+    pub kinds: BTreeMap<String, BTreeSet<GroupKind>>,
+    /// For the engine backend: the areas the other backends filled, with their kinds.
+    pub delivered: BTreeMap<Area<'static>, BTreeSet<GroupKind>>,
 }
 
 impl ClusterContext<'_> {
@@ -162,6 +174,8 @@ pub(crate) mod testing {
             fleet: &plan.fleet.value,
             cluster: c,
             placements: plan.placements.iter().filter(|p| p.cluster_id() == cluster).collect(),
+            kinds: BTreeMap::new(),
+            delivered: BTreeMap::new(),
         };
         backend
             .cluster_objects(&ctx)
