@@ -423,7 +423,7 @@ fn argo_cd_projects_permit_exactly_what_their_applications_deliver() {
                         used.entry(project_name.to_string())
                             .or_default()
                             .push((group.to_string(), kind.to_string()));
-                        if !dir.is_empty() && !(group == "argoproj.io") {
+                        if !dir.is_empty() && group != "argoproj.io" {
                             servers.insert(server.to_string());
                         }
                         checked += 1;
