@@ -219,7 +219,7 @@ pub(super) fn render(
         let values = values::values(sources, p).to_json();
         // E.g. on Flux the chart source and HelmRelease, which the app's Kustomization applies.
         for backend in backends::serving(&p.cluster.value) {
-            for mut obj in backend.chart_objects(p, &values) {
+            for mut obj in backend.chart_objects(&plan.fleet.value, p, &values) {
                 objects::finish(&mut obj, &p.namespace, &labels, &[]);
                 kinds.insert(GroupKind::of(&obj));
                 let file_name = objects::file_name(&obj);

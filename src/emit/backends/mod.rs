@@ -57,7 +57,7 @@ pub trait ClusterBackend: Sync {
     /// The objects of the cluster root.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
     /// Objects that join a placed chart app's own folder, given its Helm values.
-    fn chart_objects(&self, _p: &Placement, _values: &Value) -> Vec<Object> {
+    fn chart_objects(&self, _fleet: &Fleet, _p: &Placement, _values: &Value) -> Vec<Object> {
         Vec::new()
     }
 }
