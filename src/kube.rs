@@ -107,6 +107,53 @@ pub fn pod_spec(object: &Value) -> Option<&Value> {
     path.iter().try_fold(object, |cur, k| cur.get(k))?.get("spec")
 }
 
+/// A container image reference, `[registry/]repository[:tag][@digest]`, as the container
+/// runtime reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The registry host (`registry.example.com:5000`), when the reference names one.
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    pub fn parse(image: &str) -> ImageRef {
+        let (rest, digest) = match image.split_once('@') {
+            Some((r, d)) => (r, Some(d.to_string())),
+            None => (image, None),
+        };
+        // A tag follows the last `:` after the last `/` (a registry port is not a tag).
+        let slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match rest[slash..].rfind(':') {
+            Some(i) => (&rest[..slash + i], Some(rest[slash + i + 1..].to_string())),
+            None => (rest, None),
+        };
+        // The first component is a registry when it looks like a host (docker's rule).
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (Some(first.to_string()), path.to_string())
+            }
+            _ => (None, name.to_string()),
+        };
+        ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// `registry/repository`, without tag or digest.
+    pub fn name(&self) -> String {
+        match &self.registry {
+            Some(r) => format!("{r}/{}", self.repository),
+            None => self.repository.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +167,24 @@ mod tests {
         assert_eq!(pod_spec(&cron), Some(&json!({"x": 1})));
         let svc = json!({"kind": "Service", "spec": {}});
         assert_eq!(pod_spec(&svc), None);
+    }
+
+    #[test]
+    fn image_references_split_into_registry_repository_tag_and_digest() {
+        let i = ImageRef::parse("registry.example.com:5000/team/web:1.2@sha256:abc");
+        assert_eq!(i.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(i.repository, "team/web");
+        assert_eq!(
+            (i.tag.as_deref(), i.digest.as_deref()),
+            (Some("1.2"), Some("sha256:abc"))
+        );
+        let i = ImageRef::parse("nginx");
+        assert_eq!((i.registry, i.repository.as_str(), i.tag), (None, "nginx", None));
+        assert_eq!(ImageRef::parse("library/nginx:1").registry, None);
+        assert_eq!(
+            ImageRef::parse("r.example.com/web@sha256:1").name(),
+            "r.example.com/web"
+        );
     }
 
     #[test]

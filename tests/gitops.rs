@@ -495,3 +495,49 @@ fn flux_target_namespaces_change_nothing() {
     }
     assert!(checked > 100, "checked {checked} objects");
 }
+
+/// Every chart app's values fit what its chart convention reads: each key fleetgen writes
+/// in the shape the chart's templates use (`data/chart-conventions/`), and no label the
+/// chart sets itself repeated in `podLabels`/`commonLabels` (helm create pastes podLabels
+/// after its own labels as text: a repeated key is a duplicate YAML key).
+#[test]
+fn chart_values_fit_their_convention() {
+    let mut checked = 0;
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let summary = load(&cluster.join("cluster.yaml"));
+            for app in summary["apps"].as_array().into_iter().flatten() {
+                let Some(convention) = app["chart"]["convention"].as_str() else {
+                    continue;
+                };
+                let name = app["name"].as_str().unwrap();
+                let values_file = cluster.join("apps").join(name).join("values.yaml");
+                if !values_file.is_file() {
+                    continue; // drained: the chart is not deployed
+                }
+                let schema_file = root().join(format!("data/chart-conventions/{convention}.values.schema.json"));
+                let mut schema: Value = serde_json::from_str(&fs::read_to_string(schema_file).unwrap()).unwrap();
+                // A values file may set the chart's other keys: only the convention's are judged.
+                schema.as_object_mut().unwrap().remove("additionalProperties");
+                let validator = jsonschema::validator_for(&schema).unwrap();
+                let values = load(&values_file);
+                let errors: Vec<String> = validator
+                    .iter_errors(&values)
+                    .map(|e| format!("{}: {e}", e.instance_path()))
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", values_file.display());
+                for key in ["podLabels", "commonLabels"] {
+                    for label in values[key].as_object().into_iter().flat_map(|m| m.keys()) {
+                        assert!(
+                            !label.starts_with("app.kubernetes.io/") && !label.starts_with("helm.sh/"),
+                            "{}: {key} repeats the chart's own label {label}",
+                            values_file.display()
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "checked {checked} chart apps");
+}

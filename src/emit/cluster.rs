@@ -199,6 +199,15 @@ fn root(
     out
 }
 
+/// Whether a placement attaches a route to the cluster's gateway (the built-in route's test).
+fn routes(p: &crate::resolve::plan::Placement) -> bool {
+    let t = &p.app.value.traffic;
+    p.gateway.is_some()
+        && t.port.is_some()
+        && t.exposure != crate::model::app::Exposure::None
+        && !t.hostnames.is_empty()
+}
+
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
 fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
     let files = &sources.files;
@@ -212,16 +221,39 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
         .iter()
         .filter(|p| p.cluster_id() == c.id())
         .map(|p| {
-            json!({
+            let mut app = json!({
                 "name": p.app_name(),
                 "namespace": p.namespace,
                 "version": p.app.value.application.version,
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
                 "replicas": matrix::replicas(p),
                 "state": matrix::state(p),
-            })
+            });
+            if let Some(chart) = &p.app.value.chart {
+                app["chart"] = json!({
+                    "name": chart.name.as_str(),
+                    "version": chart.version,
+                    "convention": chart.convention.as_str(),
+                });
+            }
+            app
         })
         .collect();
+    // What the Gateway must admit: the namespaces whose routes attach to it.
+    let routed: Vec<&str> = plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == c.id() && p.drained.is_none() && routes(p))
+        .map(|p| p.namespace.as_str())
+        .collect();
+    let gateway = c.gateway().map(|g| {
+        let mut gw = json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()});
+        if let Some(listener) = &g.listener {
+            gw["listener"] = json!(listener);
+        }
+        gw["allowRoutesFrom"] = json!(routed);
+        gw
+    });
     let mut text = layout::header(&srcs);
     yaml::write(
         &mut text,
@@ -235,7 +267,7 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
             "profile": v.profile.as_str(),
             "gitopsEngine": v.gitops.engine.as_str(),
             "kubernetesVersion": v.kubernetes_version,
-            "gateway": c.gateway().map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+            "gateway": gateway,
             "apps": apps,
         }),
     );

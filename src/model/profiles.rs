@@ -33,6 +33,9 @@ pub struct ClusterProfile {
 pub struct GatewayRef {
     pub name: Id,
     pub namespace: Id,
+    /// The listener routes attach to (their `sectionName`): the Gateway's HTTPS listener.
+    #[serde(default)]
+    pub listener: Option<String>,
 }
 
 string_enum!(MetricsBackend {

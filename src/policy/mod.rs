@@ -136,7 +136,7 @@ pub fn finding(
     template: crate::source::FileId,
     files: &crate::source::SourceMap,
 ) -> crate::diag::Diagnostic {
-    use crate::diag::{Diagnostic, Label};
+    use crate::diag::Label;
     use crate::model::policy::Check;
     use crate::resolve::plan::Origin;
     let app = p.app;
@@ -217,27 +217,53 @@ pub fn finding(
         | Check::InternalLoadBalancer
         | Check::ReadOnlyRootFilesystem => (template_label.clone(), "change the template that renders the object"),
     };
+    let mut d = finding_at(
+        p,
+        ci,
+        (&object.kind, &object.name),
+        violation,
+        label.clone(),
+        help,
+        files,
+    );
+    if label.file != template {
+        d = d.with_secondary(template_label);
+    }
+    d
+}
+
+/// A compile-time finding placed at `label`: `violation` of intent `ci` in the object
+/// `(kind, name)` of placement `p`; an error when the cluster denies it, a warning when it
+/// audits it.
+pub fn finding_at(
+    p: &crate::resolve::plan::Placement,
+    ci: &ClusterIntent,
+    (kind, name): (&str, &str),
+    violation: &checks::Violation,
+    label: crate::diag::Label,
+    help: &str,
+    files: &crate::source::SourceMap,
+) -> crate::diag::Diagnostic {
     let verb = match ci.enforcement {
         Enforcement::Deny => "denies",
         Enforcement::Audit => "audits",
     };
-    let mut d = Diagnostic::error(
+    let intent = &ci.intent.value;
+    let d = crate::diag::Diagnostic::error(
         checks::code(intent.check),
         files,
-        label.clone(),
+        label,
         format!(
-            "{} in {} `{}`: policy profile `{}` {verb} it ({})",
-            violation.what, object.kind, object.name, p.cluster.value.policy_profile, intent.id
+            "{} in {kind} `{name}`: policy profile `{}` {verb} it ({})",
+            violation.what, p.cluster.value.policy_profile, intent.id
         ),
     )
     .with_help(help);
-    if label.file != template {
-        d = d.with_secondary(template_label);
-    }
     if ci.enforcement == Enforcement::Audit {
-        d = d.warning();
+        d.warning()
+    } else {
+        d
     }
-    d
 }
 
 /// The active exemptions of one intent on one cluster, split into those that free the whole
