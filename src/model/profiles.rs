@@ -26,6 +26,8 @@ pub struct ClusterProfile {
     pub environments: Vec<Environment>,
     #[serde(default)]
     pub gateway: Option<GatewayRef>,
+    #[serde(default)]
+    pub platform_namespaces: Vec<Id>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -98,26 +98,23 @@ pub fn check(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>) {
 }
 
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
-/// admission binding alike): the system ones, the intent's own, the GitOps engine's
-/// (`engine`, which the cluster's engine backend names) and those exemptions free.
-pub fn excluded_namespaces(intent: &PolicyIntent, engine: Option<&str>, exempted: &[String]) -> Vec<String> {
-    let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+/// admission binding alike): the ones the intent lists in `azure.parameters.excludedNamespaces`
+/// — exactly those, even an empty list — or, when it lists none, the system namespaces; then
+/// the cluster's `platform` namespaces (its profile's, and the GitOps engine's, which the
+/// engine backend names) unless the intent sets `excludePlatformNamespaces: false`; then those
+/// exemptions free.
+pub fn excluded_namespaces(intent: &PolicyIntent, platform: &[String], exempted: &[String]) -> Vec<String> {
     let own = intent
         .azure
         .as_ref()
         .and_then(|a| a.parameters.get("excludedNamespaces"))
         .and_then(Value::as_array);
-    for ns in own.into_iter().flatten().filter_map(Value::as_str) {
-        if !excluded.iter().any(|e| e == ns) {
-            excluded.push(ns.to_string());
-        }
-    }
-    if let Some(engine) = engine
-        && !excluded.iter().any(|e| e == engine)
-    {
-        excluded.push(engine.to_string());
-    }
-    for ns in exempted {
+    let mut excluded: Vec<String> = match own {
+        Some(list) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        None => azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect(),
+    };
+    let platform = platform.iter().filter(|_| intent.exclude_platform_namespaces);
+    for ns in platform.chain(exempted) {
         if !excluded.contains(ns) {
             excluded.push(ns.clone());
         }

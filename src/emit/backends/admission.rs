@@ -11,9 +11,10 @@ use super::{ClusterBackend, ClusterContext, EngineObject};
 use crate::kube::Object;
 use crate::layout::Area;
 use crate::load::Sources;
-use crate::model::Cluster;
+
 use crate::model::common::Enforcement;
 use crate::policy::{self, checks};
+use crate::resolve::plan::ClusterPlan;
 
 pub struct Admission;
 
@@ -27,7 +28,7 @@ impl ClusterBackend for Admission {
     }
 
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
-        objects(ctx.sources, ctx.plan, &ctx.cluster.doc.value)
+        objects(ctx.sources, ctx.plan, ctx.cluster)
             .into_iter()
             .map(EngineObject::cluster)
             .collect()
@@ -39,7 +40,9 @@ fn object(kind: &str, name: &str, spec: Value) -> Object {
 }
 
 /// The policies and bindings of one cluster.
-fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Cluster) -> Vec<Object> {
+fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &ClusterPlan) -> Vec<Object> {
+    let cluster = &cluster_plan.doc.value;
+    let platform = super::platform_namespaces(cluster_plan);
     let ctx = checks::Context::for_cluster(&plan.fleet.value, cluster);
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
@@ -91,7 +94,7 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Clust
                         "matchExpressions": [{
                             "key": "kubernetes.io/metadata.name",
                             "operator": "NotIn",
-                            "values": policy::excluded_namespaces(intent, super::engine_namespace(cluster), &exempt.namespaces),
+                            "values": policy::excluded_namespaces(intent, &platform, &exempt.namespaces),
                         }],
                     },
                 },

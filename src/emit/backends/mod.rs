@@ -87,6 +87,21 @@ pub fn engine_namespace(cluster: &Cluster) -> Option<&'static str> {
         .map(|(_, namespace)| namespace)
 }
 
+/// The namespaces of a cluster's platform, which policies leave alone: the GitOps engine's
+/// and those its profile lists.
+pub fn platform_namespaces(cluster: &ClusterPlan) -> Vec<String> {
+    let mut out: Vec<String> = engine_namespace(&cluster.doc.value)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for ns in cluster.profile.iter().flat_map(|p| &p.value.platform_namespaces) {
+        if !out.iter().any(|o| o == ns.as_str()) {
+            out.push(ns.to_string());
+        }
+    }
+    out
+}
+
 /// What a cluster backend knows about one cluster.
 pub struct ClusterContext<'a> {
     pub sources: &'a Sources,
