@@ -88,22 +88,28 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
     CLUSTER_SCOPED.contains(&kind)
 }
 
-/// Where the pod templates of a workload kind are (key paths from the object's root).
-pub fn pod_template_paths(kind: &str) -> &'static [&'static [&'static str]] {
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &[&["spec", "template"]],
-        "CronJob" => &[&["spec", "jobTemplate", "spec", "template"]],
-        _ => &[],
+/// Where the pod template of an object is (a key path from its root): by kind for the
+/// built-in workloads, and found by shape for any other (an Argo Rollout, a KEDA
+/// ScaledJob …: `spec.template.spec` holding `containers`).
+pub fn pod_template_path(object: &Value) -> Option<&'static [&'static str]> {
+    const TEMPLATE: &[&str] = &["spec", "template"];
+    match object.get("kind").and_then(Value::as_str).unwrap_or("") {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some(TEMPLATE),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
+        "Pod" => None,
+        _ => object
+            .pointer("/spec/template/spec/containers")
+            .is_some_and(Value::is_array)
+            .then_some(TEMPLATE),
     }
 }
 
-/// The pod spec of an object, if it has one: a Pod's own, or a workload's pod template's.
+/// The pod spec of an object, if it has one: a Pod's own, or its pod template's.
 pub fn pod_spec(object: &Value) -> Option<&Value> {
-    let kind = object.get("kind")?.as_str()?;
-    if kind == "Pod" {
+    if object.get("kind").and_then(Value::as_str) == Some("Pod") {
         return object.get("spec");
     }
-    let path = pod_template_paths(kind).first()?;
+    let path = pod_template_path(object)?;
     path.iter().try_fold(object, |cur, k| cur.get(k))?.get("spec")
 }
 
@@ -167,6 +173,10 @@ mod tests {
         assert_eq!(pod_spec(&cron), Some(&json!({"x": 1})));
         let svc = json!({"kind": "Service", "spec": {}});
         assert_eq!(pod_spec(&svc), None);
+        let rollout = json!({"kind": "Rollout", "spec": {"template": {"spec": {"containers": []}}}});
+        assert_eq!(pod_spec(&rollout), Some(&json!({"containers": []})));
+        let other = json!({"kind": "Widget", "spec": {"template": {"spec": {"x": 1}}}});
+        assert_eq!(pod_spec(&other), None, "no containers: not a pod template");
     }
 
     #[test]

@@ -196,10 +196,7 @@ pub(super) fn render(
         for (index, written) in objects.iter().enumerate() {
             if let Some(why) = outside_namespace(p, written) {
                 // At the object's `kind:` in the template, when the template spells it out.
-                let text = &files.get(template_file).text;
-                let at = text
-                    .find(&format!("kind: {}", written.kind))
-                    .map_or(0..0, |i| i..i + 6 + written.kind.len());
+                let at = crate::policy::kind_line(files, template_file, &written.kind);
                 let help = if written.namespace.is_some() && !is_cluster_scoped(&written.kind) {
                     "drop `metadata.namespace`: fleetgen puts the app's objects in its namespace"
                 } else {

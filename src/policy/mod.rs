@@ -122,6 +122,17 @@ pub fn excluded_namespaces(intent: &PolicyIntent, platform: &[String], exempted:
     excluded
 }
 
+/// Where a template spells out an object's `kind: <kind>` (the first such line), to point
+/// at the object rather than the template's first line; the start of the file when it does
+/// not (the kind comes from an expression).
+pub fn kind_line(files: &crate::source::SourceMap, template: crate::source::FileId, kind: &str) -> crate::source::Span {
+    files
+        .get(template)
+        .text
+        .find(&format!("kind: {kind}"))
+        .map_or(0..0, |i| i..i + 6 + kind.len())
+}
+
 /// A compile-time finding: `violation` of intent `ci` in the rendered `object` of placement
 /// `p`, placed at the contract line that produced it (or the template, when the template
 /// decides), an error when the cluster denies it and a warning when it audits it.
@@ -144,7 +155,11 @@ pub fn finding(
         }
         _ => fallback,
     };
-    let template_label = Label::new(template, 0..0, "rendered by this template");
+    let template_label = Label::new(
+        template,
+        kind_line(files, template, &object.kind),
+        "rendered by this template",
+    );
     // The contract decides the image and the main container's resources and probes; what a
     // template adds on its own is the template's doing.
     let contract_image = violation.image.as_deref() == Some(app.value.application.image.as_str());

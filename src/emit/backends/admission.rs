@@ -55,30 +55,41 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &
             continue; // exempted on this whole cluster until the exemption expires
         }
         let name = format!("fleetgen-{}", intent.id);
-        let resource_rules: Vec<Value> = rule
-            .resources
-            .iter()
-            .map(|(group, version, resource)| {
+        // One rule per API group and version, listing its resources in the rule's order.
+        let mut groups: Vec<((&str, &str), Vec<&str>)> = Vec::new();
+        for (group, version, resource) in &rule.resources {
+            match groups.iter_mut().find(|(gv, _)| *gv == (*group, *version)) {
+                Some((_, resources)) => resources.push(resource),
+                None => groups.push(((group, version), vec![resource])),
+            }
+        }
+        let resource_rules: Vec<Value> = groups
+            .into_iter()
+            .map(|((group, version), resources)| {
                 json!({
                     "apiGroups": [group],
                     "apiVersions": [version],
-                    "resources": [resource],
+                    "resources": resources,
                     "operations": ["CREATE", "UPDATE"],
                 })
             })
             .collect();
-        out.push(object(
-            "ValidatingAdmissionPolicy",
-            &name,
-            json!({
-                "failurePolicy": "Fail",
-                "matchConstraints": {"resourceRules": resource_rules},
-                "validations": [{
-                    "expression": rule.expression,
-                    "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
-                }],
-            }),
-        ));
+        let mut spec = json!({
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": resource_rules},
+        });
+        if !rule.variables.is_empty() {
+            spec["variables"] = rule
+                .variables
+                .iter()
+                .map(|(name, expression)| json!({"name": name, "expression": expression}))
+                .collect();
+        }
+        spec["validations"] = json!([{
+            "expression": rule.expression,
+            "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
+        }]);
+        out.push(object("ValidatingAdmissionPolicy", &name, spec));
         let actions = match ci.enforcement {
             Enforcement::Deny => json!(["Deny"]),
             Enforcement::Audit => json!(["Audit", "Warn"]),
