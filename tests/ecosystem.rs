@@ -417,6 +417,42 @@ fn diagnostics_on_a_terminal_stderr_are_coloured_while_stdout_to_a_file_is_not()
 }
 
 #[test]
+fn lint_check_and_diff_show_progress_on_a_terminal_only() {
+    let fleet = fleet_with(None);
+    let bin = env!("CARGO_BIN_EXE_fleetgen");
+    let repo = fleet.path().display().to_string();
+    assert_eq!(
+        fleetgen()
+            .args(["render", "--quiet", "--repo", &repo])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    Repository::init(fleet.path()).map(|r| commit_all(&r, "fleet")).unwrap();
+    let now = [("FLEETGEN_PROGRESS_AFTER_MS", "0")];
+    for (command, doing) in [
+        (format!("{bin} lint --repo {repo}"), "linting ["),
+        (format!("{bin} check --repo {repo}"), "checking ["),
+        (format!("{bin} diff --repo {repo}"), "compiling "),
+    ] {
+        let Some((_, terminal)) = on_a_terminal(&command, &now) else {
+            eprintln!("util-linux `script` is missing: skipped");
+            return;
+        };
+        assert!(terminal.contains(doing), "{command}: {terminal}");
+        // Never in a log: stderr to a pipe shows no bar.
+        let piped = fleetgen()
+            .env("FLEETGEN_PROGRESS_AFTER_MS", "0")
+            .args(command.split(' ').skip(1))
+            .output()
+            .unwrap();
+        assert!(!stderr(&piped).contains(doing.trim()), "{command}: {}", report(&piped));
+    }
+}
+
+#[test]
 fn text_wraps_at_the_width_and_never_splits_an_id() {
     let fleet = fleet_with(Some(&root().join("tests/fixtures/invalid/id-mismatch")));
     let at = |width: usize| {

@@ -368,7 +368,13 @@ impl Progress {
     }
 
     fn show_if_slow(&self, bar: &indicatif::ProgressBar) {
-        if bar.is_hidden() && self.start.elapsed() > std::time::Duration::from_millis(500) {
+        // Half a second; `FLEETGEN_PROGRESS_AFTER_MS` changes it, so that tests can see the
+        // bar on a small fleet.
+        let after = std::env::var("FLEETGEN_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or(500);
+        if bar.is_hidden() && self.start.elapsed() >= std::time::Duration::from_millis(after) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
     }
