@@ -856,3 +856,59 @@ fn a_partial_render_says_what_it_wrote() {
     );
     assert!(text.contains("kept "), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The README, followed as a newcomer would
+
+/// The fenced block that follows the first line containing `marker` in the README.
+fn readme_block(marker: &str) -> String {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let at = readme.find(marker).unwrap_or_else(|| panic!("README has no {marker}"));
+    let rest = &readme[at..];
+    let start = rest.find("```").unwrap();
+    let body = &rest[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readme_start_commands_work_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cwd = dir.path().to_path_buf();
+    let mut ran = 0;
+    for line in readme_block("## Start a fleet repository").lines() {
+        let command = line.split('#').next().unwrap().trim();
+        if let Some(folder) = command.strip_prefix("cd ") {
+            cwd = cwd.join(folder);
+        } else if let Some(args) = command.strip_prefix("fleetgen ") {
+            let out = run_in(&cwd, &args.split_whitespace().collect::<Vec<_>>());
+            assert_eq!(out.status.code(), Some(0), "`{command}`: {}", report(&out));
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "only {ran} fleetgen commands in the README's start");
+    assert!(cwd.join("rendered/fleet.yaml").is_file());
+}
+
+#[test]
+fn the_readme_shows_the_workflow_init_writes() {
+    let dir = init();
+    let written = fs::read_to_string(dir.path().join(".github/workflows/fleetgen.yml")).unwrap();
+    // init pins the action by commit with the tag as a comment; the README shows the tag.
+    let written: String = written
+        .lines()
+        .map(|l| match l.split_once("fleetgen/fleetgen@") {
+            Some((head, pin)) => match pin.split_once(" # ") {
+                Some((_, tag)) => format!("{head}fleetgen/fleetgen@{tag}\n"),
+                None => format!("{l}\n"),
+            },
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_eq!(readme_block("<!-- the workflow fleetgen init writes"), written);
+    // And the pre-commit configuration it shows names the hooks init configures.
+    let config = readme_block("This repository is a pre-commit hook repository");
+    for id in ["fleetgen-validate", "fleetgen-check", "fleetgen-lint"] {
+        assert!(config.contains(&format!("id: {id}")));
+    }
+}
