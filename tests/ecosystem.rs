@@ -376,7 +376,8 @@ fn on_a_terminal(command: &str, env: &[(&str, &str)]) -> Option<(String, String)
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("stdout");
     let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &format!("{command} > {}", out_file.display()), "/dev/null"]);
+    cmd.args(["-qec", &format!("{command} > {}", out_file.display()), "/dev/null"])
+        .stdin(std::process::Stdio::null());
     cmd.env_remove("NO_COLOR")
         .env_remove("FORCE_COLOR")
         .env_remove("CLICOLOR_FORCE")
