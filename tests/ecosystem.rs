@@ -454,6 +454,35 @@ fn lint_check_and_diff_show_progress_on_a_terminal_only() {
 }
 
 #[test]
+fn text_wraps_at_the_terminal_width_without_columns() {
+    let fleet = fleet_with(Some(&root().join("tests/fixtures/invalid/id-mismatch")));
+    let bin = env!("CARGO_BIN_EXE_fleetgen");
+    let render = format!("{bin} render --repo {}", fleet.path().display());
+    // render prints its diagnostics on stderr, here a terminal 50 or 120 columns wide.
+    let at = |cols: usize| {
+        on_a_terminal(
+            &format!("stty cols {cols} rows 40; unset COLUMNS; {render}"),
+            &[("NO_COLOR", "1")],
+        )
+        .map(|(_, terminal)| terminal)
+    };
+    let Some(narrow) = at(50) else {
+        eprintln!("util-linux `script` is missing: skipped");
+        return;
+    };
+    let wide = at(120).unwrap();
+    let title = |text: &str| {
+        text.lines()
+            .skip_while(|l| !l.contains('×'))
+            .take_while(|l| !l.contains("╭"))
+            .count()
+    };
+    assert!(narrow.contains("FG021") && wide.contains("FG021"), "{narrow}{wide}");
+    assert!(title(&narrow) > 1, "not wrapped at 50 columns: {narrow}");
+    assert_eq!(title(&wide), 1, "wrapped on 120 columns: {wide}");
+}
+
+#[test]
 fn text_wraps_at_the_width_and_never_splits_an_id() {
     let fleet = fleet_with(Some(&root().join("tests/fixtures/invalid/id-mismatch")));
     let at = |width: usize| {
