@@ -242,6 +242,9 @@ const fn const_starts_with(s: &[u8], prefix: &[u8]) -> bool {
     true
 }
 
+/// The output folder, at the top of the fleet unless `--out` says otherwise.
+pub const OUTPUT: &str = "rendered";
+
 /// The placement matrix, at the top of the output folder.
 pub const MATRIX: &str = "fleet.yaml";
 

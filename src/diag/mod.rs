@@ -1,11 +1,13 @@
 //! Diagnostics: what fleetgen says about the input, located in the source.
 
 pub mod codes;
+mod junit;
 mod render;
 mod sarif;
 
 pub use codes::{Class, Code};
 pub use render::{Format, Style, render};
+pub use sarif::HOME;
 
 use crate::source::{FileId, SourceMap, Span};
 

@@ -222,6 +222,44 @@ impl Files for GitRevision {
     }
 }
 
+/// The files committed under `folder` (the output folder, `rendered`) of the fleet at `dir`
+/// as of `rev`, by path inside it: what `fleetgen diff` compares when a revision's sources
+/// no longer compile. `None` when the revision has no such folder.
+pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BTreeMap<String, String>>, String> {
+    let revision = GitRevision::open(dir, rev)?;
+    let repo = &revision.repo;
+    let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
+    let workdir = repo.workdir().ok_or("the git repository has no working tree")?;
+    let workdir = std::fs::canonicalize(workdir).map_err(|e| format!("cannot open the repository: {e}"))?;
+    let at = dir.strip_prefix(&workdir).unwrap_or(Path::new("")).join(folder);
+    let commit = repo
+        .revparse_single(&revision.commit)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| e.message().to_string())?;
+    let root = commit.tree().map_err(|e| e.message().to_string())?;
+    let Ok(entry) = root.get_path(&at) else {
+        return Ok(None);
+    };
+    let tree = entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| e.message().to_string())?;
+    let mut found = Vec::new();
+    let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if let (Ok(name), Some(ObjectType::Blob)) = (entry.name(), entry.kind()) {
+            found.push((format!("{dir}{name}"), entry.id()));
+        }
+        TreeWalkResult::Ok
+    });
+    let mut files = BTreeMap::new();
+    for (path, id) in found {
+        let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
+        let text = String::from_utf8_lossy(blob.content()).into_owned();
+        files.insert(path, text);
+    }
+    Ok(Some(files))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
