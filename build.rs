@@ -1,6 +1,8 @@
 //! Records the commit fleetgen is built from, for `fleetgen version`: only when the package
 //! is the top of its own git checkout (a clone, `cargo install --git`, a pre-commit hook
-//! repository), never the commit of a repository it happens to be vendored in.
+//! repository), never the commit of a repository it happens to be vendored in. And a hash of
+//! the sources themselves, which every key of the incremental cache includes: a build from
+//! other sources never trusts what another build rendered.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +14,36 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
     }
     let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (!text.is_empty()).then_some(text)
+}
+
+/// Feeds every file under `dir` (sorted, with its path) into an FNV-1a hash.
+fn hash_tree(h: &mut u64, root: &Path, dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            hash_tree(h, root, &path);
+        } else {
+            hash_file(h, root, &path);
+        }
+    }
+}
+
+fn hash_file(h: &mut u64, root: &Path, path: &Path) {
+    if let Ok(bytes) = std::fs::read(path) {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        for b in rel.bytes().chain([0]).chain(bytes).chain([0]) {
+            *h ^= u64::from(b);
+            *h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 fn main() {
@@ -35,6 +67,19 @@ fn main() {
         std::env::var("TARGET").unwrap_or_default()
     );
     println!("cargo:rerun-if-changed=build.rs");
+    let mut source_hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in ["src", "data", "schemas", "vendor", "Cargo.lock"] {
+        let path = manifest.join(part);
+        if path.is_dir() {
+            hash_tree(&mut source_hash, &manifest, &path);
+        } else {
+            hash_file(&mut source_hash, &manifest, &path);
+        }
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+    println!("cargo:rustc-env=FLEETGEN_SOURCE_HASH={source_hash:016x}");
     if own_checkout {
         // Run again when HEAD moves: its file (a checkout) and the branch it names (a
         // commit). Only files that exist: cargo runs a script watching a missing one always.

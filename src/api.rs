@@ -10,11 +10,12 @@ use crate::diag;
 use crate::emit::{self, templates};
 use crate::load::Sources;
 use crate::resolve::plan;
-use crate::{lint, load, policy, resolve};
+use crate::{lint, load, policy, resolve, trace};
 
 pub use crate::clock::{Day, parse_date};
 pub use crate::diag::{Code, Diagnostic, Format, Severity, Style};
 pub use crate::emit::{RenderedTree, Selection};
+pub use crate::incremental::{Cache, Stats, Store, Sum};
 pub use crate::layout::{Kind, Role, classify};
 pub use crate::load::files::{FileError, Files, MemoryFiles, WorkTree};
 pub use crate::load::git::GitRevision;
@@ -40,6 +41,11 @@ pub struct Options<'a> {
     /// Called as each cluster is rendered (from render threads) with the number of
     /// clusters being rendered, for a progress bar.
     pub on_cluster: Option<&'a (dyn Fn(usize) + Sync)>,
+    /// The incremental cache's entries from the last render: placements whose inputs did
+    /// not change are not rendered again, and their files come back in
+    /// [`RenderedTree::known`] rather than [`RenderedTree::files`]. Not used by `Lint`
+    /// (whose rules read every object).
+    pub reuse: Option<&'a Store>,
 }
 
 impl Options<'_> {
@@ -48,6 +54,7 @@ impl Options<'_> {
             goal,
             select: Selection::default(),
             on_cluster: None,
+            reuse: None,
         }
     }
 }
@@ -164,18 +171,21 @@ impl Compiled {
 /// Takes the repository `files` as far as `options.goal`: every stage runs only when the
 /// one before it left no error (lint's rules run over whatever rendered).
 pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
-    let (sources, mut found) = load::load(files);
-    found.extend(resolve::check(&sources));
-    policy::check(&sources, &mut found);
-    found.extend(lint::check_sources(&sources));
-    lint::adjust(&sources, &mut found);
-    let (engine, template_errors) = templates::Engine::new(&sources);
+    let (sources, mut found) = trace::stage("load", || load::load(files));
+    trace::note("load", || format!("{} files", sources.files.len()));
+    trace::stage("validate", || {
+        found.extend(resolve::check(&sources));
+        policy::check(&sources, &mut found);
+        found.extend(lint::check_sources(&sources));
+        lint::adjust(&sources, &mut found);
+    });
+    let (engine, template_errors) = trace::stage("templates", || templates::Engine::new(&sources));
     found.extend(template_errors);
     if diag::exit_code(&found) != 0 {
         return Compiled::new(sources, found, None, Vec::new());
     }
     let (tree, landings) = {
-        let (plan, more) = plan::plan(&sources);
+        let (plan, more) = trace::stage("plan", || plan::plan(&sources));
         found.extend(more);
         let Some(plan) = plan.filter(|_| diag::exit_code(&found) == 0) else {
             return Compiled::new(sources, found, None, Vec::new());
@@ -187,7 +197,7 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
             },
             _ => options.select.clone(),
         };
-        let landings = plan
+        let landings: Vec<Landing> = plan
             .placements
             .iter()
             .filter(|p| select.placement(p))
@@ -207,10 +217,23 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
                         f(total);
                     }
                 };
-                let (tree, more) = emit::render(&sources, &plan, &engine, &select, &tick);
+                let reuse = options.reuse.filter(|_| options.goal != Goal::Lint);
+                let (tree, more) = trace::stage("render", || {
+                    emit::render(&sources, &plan, &engine, &select, reuse, &tick)
+                });
+                trace::note("render", || match reuse {
+                    Some(_) => format!(
+                        "{} placements ({} rendered, {} from the cache), {} files",
+                        tree.stats.rendered + tree.stats.reused,
+                        tree.stats.rendered,
+                        tree.stats.reused,
+                        tree.len()
+                    ),
+                    None => format!("{} placements rendered, {} files", tree.stats.rendered, tree.len()),
+                });
                 found.extend(more);
                 if options.goal == Goal::Lint {
-                    found.extend(lint::run(&sources, &plan, &tree));
+                    found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
                 }
                 (diag::exit_code(&found) == 0).then_some(tree)
             }

@@ -6,9 +6,14 @@
 //! - stale: a file whose content differs (the sources changed and nobody re-rendered);
 //! - edited by hand: a file whose body no longer matches the digest in its own header.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use similar::TextDiff;
 
 use crate::emit::{self, RenderedTree};
+use crate::incremental::Sum;
+use crate::incremental::index::OnDisk;
 
 /// How a file on disk differs from the render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,17 +62,42 @@ fn unified(path: &str, old: &str, new: &str) -> String {
     cut
 }
 
-/// What differs between the render (`expected`) and the disk (`actual`), in path order.
-pub fn compare(expected: &RenderedTree, actual: &RenderedTree) -> Vec<Drift> {
+/// What differs between the render (`expected`) and the output folder as scanned (`disk`:
+/// each file known by its content hash, its text there when it was read), reading the
+/// text of a file only when it differs. `None` when a file the cache stood for (known by
+/// hash only) differs: saying how takes its text, so the caller renders without the cache.
+pub fn compare_disk(
+    expected: &RenderedTree,
+    disk: &BTreeMap<String, OnDisk>,
+    out: &Path,
+) -> std::io::Result<Option<Vec<Drift>>> {
+    for (path, sum) in &expected.known {
+        if disk.get(path).map(|d| d.sum) != Some(*sum) {
+            return Ok(None);
+        }
+    }
+    let mut old = BTreeMap::new();
+    for (path, want) in &expected.files {
+        let Some(have) = disk.get(path) else {
+            continue;
+        };
+        if have.sum != Sum::of(want.as_bytes()) {
+            let text = match &have.text {
+                Some(text) => text.clone(),
+                None => std::fs::read_to_string(out.join(path))?,
+            };
+            old.insert(path.as_str(), text);
+        }
+    }
     let mut out = Vec::new();
     for (path, want) in &expected.files {
-        match actual.files.get(path) {
-            None => out.push(Drift {
+        match (disk.contains_key(path), old.get(path.as_str())) {
+            (false, _) => out.push(Drift {
                 path: path.clone(),
                 status: Status::Missing,
                 diff: unified(path, "", want),
             }),
-            Some(have) if have != want => out.push(Drift {
+            (true, Some(have)) => out.push(Drift {
                 path: path.clone(),
                 status: if emit::intact(have) == Some(false) {
                     Status::EditedByHand
@@ -76,10 +106,11 @@ pub fn compare(expected: &RenderedTree, actual: &RenderedTree) -> Vec<Drift> {
                 },
                 diff: unified(path, have, want),
             }),
-            Some(_) => {}
+            (true, None) => {}
         }
     }
-    for path in actual.files.keys().filter(|p| !expected.files.contains_key(*p)) {
+    let expects = |p: &String| expected.files.contains_key(p) || expected.known.contains_key(p);
+    for path in disk.keys().filter(|p| !expects(p)) {
         out.push(Drift {
             path: path.clone(),
             status: Status::Orphaned,
@@ -87,7 +118,7 @@ pub fn compare(expected: &RenderedTree, actual: &RenderedTree) -> Vec<Drift> {
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+    Ok(Some(out))
 }
 
 /// The report for people.
@@ -173,13 +204,28 @@ mod tests {
         RenderedTree::from_files(files.iter().copied())
     }
 
+    /// An output folder as a scan that read every file found it.
+    fn disk(files: &[(&str, &str)]) -> BTreeMap<String, OnDisk> {
+        let on_disk = |t: &str| OnDisk {
+            sum: Sum::of(t.as_bytes()),
+            text: Some(t.to_string()),
+        };
+        files.iter().map(|(p, t)| (p.to_string(), on_disk(t))).collect()
+    }
+
+    fn compare(expected: &RenderedTree, disk: &BTreeMap<String, OnDisk>) -> Vec<Drift> {
+        compare_disk(expected, disk, Path::new("/nonexistent"))
+            .expect("every text was read")
+            .expect("no file is known by hash only")
+    }
+
     #[test]
     fn tells_stale_from_edited_by_hand() {
         let old_render = emit::tree::seal("# Rendered by fleetgen\na: 1\n");
         let new_render = emit::tree::seal("# Rendered by fleetgen\na: 2\n");
         let hand = old_render.replace("a: 1", "a: 3");
         let expected = tree(&[("x.yaml", &new_render), ("y.yaml", &new_render), ("new.yaml", "n\n")]);
-        let actual = tree(&[("x.yaml", &old_render), ("y.yaml", &hand), ("gone.yaml", "g\n")]);
+        let actual = disk(&[("x.yaml", &old_render), ("y.yaml", &hand), ("gone.yaml", "g\n")]);
         let d = compare(&expected, &actual);
         let got: Vec<(&str, &Status)> = d.iter().map(|d| (d.path.as_str(), &d.status)).collect();
         assert_eq!(
@@ -196,7 +242,27 @@ mod tests {
             "{}",
             d[2].diff
         );
-        assert!(compare(&expected, &expected).is_empty());
+        let same: Vec<(&str, &str)> = expected.files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        assert!(compare(&expected, &disk(&same)).is_empty());
+    }
+
+    #[test]
+    fn a_file_known_by_hash_is_compared_by_hash_and_asks_for_its_text_when_it_differs() {
+        let mut expected = tree(&[("a.yaml", "a\n")]);
+        expected.known.insert("k.yaml".into(), Sum::of(b"k\n"));
+        let same = disk(&[("a.yaml", "a\n"), ("k.yaml", "k\n")]);
+        let found = compare_disk(&expected, &same, Path::new("/nonexistent")).expect("nothing to read");
+        assert_eq!(found.map(|d| d.len()), Some(0));
+        for changed in [
+            disk(&[("a.yaml", "a\n"), ("k.yaml", "edited\n")]),
+            disk(&[("a.yaml", "a\n")]),
+        ] {
+            let found = compare_disk(&expected, &changed, Path::new("/nonexistent")).expect("nothing to read");
+            assert!(
+                found.is_none(),
+                "a differing cached file needs a render to be explained"
+            );
+        }
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub(crate) struct Cli {
     /// Print diagnostics only: no progress bar, no summary lines.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Say on stderr what each stage took and did (files read, placements rendered or
+    /// unchanged, files compared and written); `version --verbose` prints one field a line.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,12 +90,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Print the version and the commit fleetgen was built from.
-    Version {
-        /// One `key: value` per line (release, commit-hash, commit-date, target), for scripts.
-        #[arg(long, short)]
-        verbose: bool,
-    },
+    /// Print the version and the commit fleetgen was built from (with `--verbose`, one
+    /// `key: value` per line: release, commit-hash, commit-date, target, for scripts).
+    Version,
 }
 
 /// Colour and width of one output stream.
@@ -189,7 +190,10 @@ pub fn run() -> u8 {
             width: width(columns(terminal_size::terminal_size_of(&stderr)), &env_var),
         },
     };
-    match cli.command {
+    if cli.verbose {
+        crate::trace::enable();
+    }
+    let code = match cli.command {
         Command::Init(args) => commands::init::run(args, &ui),
         Command::Validate(args) => commands::validate::run(args, &ui),
         Command::Render(args) => commands::render::run(args, &ui),
@@ -201,8 +205,12 @@ pub fn run() -> u8 {
         Command::Schema(args) => commands::schema::run(args),
         Command::Completions { shell } => commands::meta::completions(shell),
         Command::Man { out } => commands::meta::man(out.as_deref()),
-        Command::Version { verbose } => commands::meta::version(verbose),
+        Command::Version => commands::meta::version(cli.verbose),
+    };
+    if cli.verbose {
+        eprint!("{}", crate::trace::take());
     }
+    code
 }
 
 /// The folder holding fleet.yaml: `dir` itself or the nearest folder above it, as git finds

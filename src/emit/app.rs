@@ -4,9 +4,10 @@
 //! whatever the cluster's engine backends add to the folder (a HelmRelease on Flux); and
 //! the folder's `kustomization.yaml` listing them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::backends;
@@ -26,7 +27,7 @@ use crate::resolve::plan::{Origin, Placement, Plan};
 pub(super) type Outputs = Vec<(String, String)>;
 
 /// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
-pub(super) type Seen = HashMap<(String, String, String, String), (String, String)>;
+pub(super) type Seen = FxHashMap<(String, String, String, String), (String, String)>;
 
 /// What rendering one placement produced.
 pub(super) struct AppDone {
@@ -34,6 +35,8 @@ pub(super) struct AppDone {
     pub errors: Vec<Diagnostic>,
     /// The kinds of object its folder delivers (what its Argo CD project must permit).
     pub kinds: BTreeSet<GroupKind>,
+    /// The objects it put in `seen`, with their templates.
+    pub claims: Vec<crate::incremental::store::Claim>,
 }
 
 /// A label at the source of a value: its file and line, or (for a value fleetgen sets
@@ -163,6 +166,7 @@ pub(super) fn render(
     let mut errors = Vec::new();
     let mut resources = Vec::new();
     let mut kinds = BTreeSet::new();
+    let mut claims = Vec::new();
     let convention = p.app.value.chart.as_ref().map(|c| c.convention);
     let chart = convention.is_some();
     // A drained app keeps only its namespace (see `resolve::plan::Placement::drained`).
@@ -239,6 +243,10 @@ pub(super) fn render(
                 );
                 continue;
             }
+            claims.push((
+                [key.0.clone(), key.1.clone(), key.2.clone(), key.3.clone()],
+                template_path.clone(),
+            ));
             seen.insert(key, (app.to_string(), template_path.clone()));
             errors.extend(enforce.check(p, &obj, template_file, files));
             kinds.insert(GroupKind::of(&obj));
@@ -321,5 +329,6 @@ pub(super) fn render(
         files: out,
         errors,
         kinds,
+        claims,
     }
 }

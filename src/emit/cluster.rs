@@ -21,6 +21,8 @@ use super::backends::{self, ClusterContext, EngineObject};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
+use crate::incremental::store::Claim;
+use crate::incremental::{Entry, Key, Stats, Sum};
 use crate::kube::GroupKind;
 use crate::layout::{self, Area};
 use crate::load::Sources;
@@ -35,6 +37,11 @@ pub(super) struct ClusterDone {
     pub apps: BTreeMap<String, String>,
     pub errors: Vec<PlacementError>,
     pub objects: Vec<RenderedObject>,
+    /// Files of placements taken from the cache: known by content, not rendered.
+    pub known: Vec<(String, Sum)>,
+    /// What the cache holds for this cluster's placements after this render.
+    pub entries: Vec<(Key, Entry)>,
+    pub stats: Stats,
 }
 
 pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> ClusterDone {
@@ -44,11 +51,54 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let mut errors = Vec::new();
     let id = cluster.id();
     let enforce = Enforce::new(sources, &plan.fleet.value, &cluster.doc.value, &run.used);
-    let mut seen = Seen::new();
+    let mut seen = Seen::default();
     let mut kinds: BTreeMap<String, BTreeSet<GroupKind>> = BTreeMap::new();
+    let mut known = Vec::new();
+    let mut entries = Vec::new();
+    let mut stats = Stats::default();
+    // Placements rendered now that the cache will hold: their entry, files in `out`, claims.
+    let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<Claim>)> = Vec::new();
     for p in plan.placements.iter().filter(|p| p.cluster_id() == id) {
         let selected = select.placement(p);
+        let key = run.reuse.as_ref().map(|r| r.inputs.placement(sources, p));
+        let hit = key.and_then(|k| Some((k, run.reuse.as_ref()?.store.entries.get(&k)?)));
+        // An entry stands for the placement unless one of its objects is already taken (then
+        // a render says by whom).
+        if let Some((key, entry)) = hit.filter(|(_, e)| e.claims.iter().all(|(k, _)| !seen.contains_key(&claim_key(k))))
+        {
+            run.used.add(entry.exemptions.iter().map(String::as_str));
+            for (k, template) in &entry.claims {
+                seen.insert(claim_key(k), (p.app_name().to_string(), template.clone()));
+            }
+            let delivered = entry.kinds.iter().map(|(group, kind)| GroupKind {
+                group: group.clone(),
+                kind: kind.clone(),
+            });
+            kinds.insert(p.app_name().to_string(), delivered.collect());
+            if selected {
+                known.extend(entry.files.iter().cloned());
+            }
+            entries.push((key, entry.clone()));
+            stats.reused += 1;
+            continue;
+        }
+        enforce.take_exempted();
         let done = app::render(run, p, &mut seen, &enforce, kept.as_mut().filter(|_| selected));
+        stats.rendered += 1;
+        let exempted = enforce.take_exempted();
+        // Only a placement without findings is cached (its findings must show every time).
+        if let Some(key) = key.filter(|_| selected && done.errors.is_empty()) {
+            fresh.push((entries.len(), out.len()..out.len() + done.files.len(), done.claims));
+            let delivered = done.kinds.iter().map(|k| (k.group.clone(), k.kind.clone()));
+            entries.push((
+                key,
+                Entry {
+                    kinds: delivered.collect(),
+                    exemptions: exempted,
+                    ..Entry::default()
+                },
+            ));
+        }
         kinds.insert(p.app_name().to_string(), done.kinds);
         // An app rendered only for what it delivers: its errors count, its warnings are its team's.
         let found = done
@@ -69,12 +119,28 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             *text = seal(text);
         }
     }
+    // The fresh placements' entries, from their files as sealed.
+    for (at, range, claims) in fresh {
+        let entry = &mut entries[at].1;
+        entry.files = out[range]
+            .iter()
+            .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
+            .collect();
+        entry.claims = claims;
+    }
     ClusterDone {
         files: out,
         apps,
         errors,
         objects: kept.unwrap_or_default(),
+        known,
+        entries,
+        stats,
     }
+}
+
+fn claim_key(k: &[String; 4]) -> (String, String, String, String) {
+    (k[0].clone(), k[1].clone(), k[2].clone(), k[3].clone())
 }
 
 /// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of

@@ -2,16 +2,19 @@
 //! the placement matrix meanwhile, then the fleet backends; problems of many placements
 //! grouped into one diagnostic each.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::backends::{self, FleetContext};
 use super::templates::Engine;
 use super::tree::{RenderedTree, Selection, seal};
 use super::{cluster, context::Contexts, matrix, objects};
 use crate::diag::Diagnostic;
+use crate::incremental::key::Inputs;
+use crate::incremental::{Key, Store};
 use crate::layout;
 use crate::load::Sources;
 use crate::policy::enforce;
@@ -26,14 +29,19 @@ pub(super) struct Run<'a> {
     pub engine: &'a Engine,
     pub contexts: Contexts,
     pub cache: ParseCache,
+    /// What the incremental cache offers, when it is used.
+    pub reuse: Option<Reuse<'a>>,
+}
+
+/// The incremental cache's part in a render: the entries of the last one, and the keys of
+/// this one's inputs.
+pub(super) struct Reuse<'a> {
+    pub store: &'a Store,
+    pub inputs: Inputs,
 }
 
 /// A problem of one placement: the diagnostic, the app and the cluster.
 pub(super) type PlacementError = (Diagnostic, String, String);
-
-/// Stack for render threads: template output is parsed with serde-saphyr, which needs more
-/// than the 2 MiB a thread gets by default.
-const STACK: usize = crate::load::yaml::PARSER_STACK;
 
 /// Renders the selected part of the fleet, with the problems of every cluster (errors,
 /// and warnings such as audit-level policy findings), calling `cluster_done` as each
@@ -44,9 +52,14 @@ pub fn render(
     plan: &Plan,
     engine: &Engine,
     select: &Selection,
+    reuse: Option<&Store>,
     cluster_done: &(dyn Fn() + Sync),
 ) -> (RenderedTree, Vec<Diagnostic>) {
     let run = Run {
+        reuse: reuse.map(|store| Reuse {
+            store,
+            inputs: Inputs::new(sources),
+        }),
         used: enforce::Used::default(),
         sources,
         plan,
@@ -67,27 +80,23 @@ pub fn render(
     };
     // The placement matrix is written meanwhile, on whichever thread is free.
     let fleet_matrix = || seal(&matrix::render(plan));
-    let (results, fleet_matrix) = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
-        Ok(pool) => pool.install(|| rayon::join(work, fleet_matrix)),
-        Err(_) => std::thread::scope(|s| {
-            let results = std::thread::Builder::new()
-                .stack_size(STACK)
-                .spawn_scoped(s, || {
-                    clusters.iter().map(|c| cluster::render(&run, c, select)).collect()
-                })
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .unwrap_or_default();
-            (results, fleet_matrix())
-        }),
-    };
+    let (results, fleet_matrix) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_matrix));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
+    let mut store = run.reuse.as_ref().map(|_| Store::default());
     for mut done in results {
         tree.files.extend(done.files);
+        tree.known.extend(done.known);
         tree.apps.append(&mut done.apps);
         problems.append(&mut done.errors);
         tree.objects.append(&mut done.objects);
+        tree.stats.rendered += done.stats.rendered;
+        tree.stats.reused += done.stats.reused;
+        if let Some(store) = store.as_mut() {
+            store.entries.extend(done.entries);
+        }
     }
+    tree.store = store;
     tree.files.insert(layout::MATRIX.into(), fleet_matrix);
     let ctx = FleetContext {
         sources,
@@ -149,7 +158,7 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
         .collect()
 }
 
-type ParsedOutputs = HashMap<(FileId, String), Arc<Vec<objects::Object>>>;
+type ParsedOutputs = FxHashMap<(FileId, Key), Arc<Vec<objects::Object>>>;
 
 /// Parsed template output, shared by all clusters. Managed labels are added after
 /// parsing, so most templates render the same text on every cluster an app lands on (the
@@ -166,11 +175,12 @@ impl ParseCache {
         template: FileId,
         files: &SourceMap,
     ) -> Result<Arc<Vec<objects::Object>>, Box<Diagnostic>> {
-        let key = (template, text);
+        // Keyed by a hash of the text: hashing it is cheaper than keeping and comparing it.
+        let key = (template, Key::of(text.as_bytes()));
         if let Some(hit) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(Arc::clone(hit));
         }
-        let mut parsed = objects::parse(&key.1, template, files)?;
+        let mut parsed = objects::parse(&text, template, files)?;
         // Put in order once here, not on every cluster (see `objects::finish_ordered`).
         for obj in &mut parsed {
             objects::canonical(&mut obj.value, None);

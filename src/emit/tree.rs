@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::incremental::{Stats, Store, Sum};
 use crate::kube::Object;
 use crate::layout::{self, Output};
 use crate::resolve::plan::Placement;
@@ -21,6 +22,13 @@ pub struct RenderedTree {
     pub(crate) apps: BTreeMap<String, String>,
     /// The apps' objects, for lint rules; kept only when [`Selection::keep_objects`] asks.
     pub objects: Vec<RenderedObject>,
+    /// Files of placements the incremental cache stood for: known by size and content hash
+    /// (their text is in the output folder). Empty unless the render was given a cache.
+    pub known: BTreeMap<String, Sum>,
+    /// How many placements were rendered and how many taken from the cache.
+    pub stats: Stats,
+    /// What the cache should hold after this render (when it was given one).
+    pub store: Option<Store>,
 }
 
 impl RenderedTree {
@@ -30,6 +38,15 @@ impl RenderedTree {
             files: files.into_iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
             ..RenderedTree::default()
         }
+    }
+
+    /// How many files the tree has, rendered or known.
+    pub fn len(&self) -> usize {
+        self.files.len() + self.known.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The ids of the clusters the tree has files of, sorted.

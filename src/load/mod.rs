@@ -291,16 +291,22 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
         paths.extend(walk.files);
         diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
     }
+    let mut ahead = read_ahead(files, &paths);
     for path in paths {
+        let mut yaml = || {
+            ahead
+                .remove(&path)
+                .unwrap_or(Ahead::Unreadable(files::FileError::NotFound))
+        };
         match layout::classify(&path) {
-            Role::Input(kind) => read_input(files, &path, kind, &mut sources, &mut diagnostics),
+            Role::Input(kind) => read_input(yaml(), &path, kind, &mut sources, &mut diagnostics),
             Role::Values(app) => {
-                if let Some((file, node)) = read_yaml(files, &path, &mut sources.files, &mut diagnostics) {
+                if let Some((file, node)) = read_yaml(yaml(), &path, &mut sources.files, &mut diagnostics) {
                     sources.values.push(ValuesFile { app, file, node });
                 }
             }
             Role::ChartDefaults(app) => {
-                if let Some((file, node)) = read_yaml(files, &path, &mut sources.files, &mut diagnostics) {
+                if let Some((file, node)) = read_yaml(yaml(), &path, &mut sources.files, &mut diagnostics) {
                     sources.chart_defaults.push(ValuesFile { app, file, node });
                 }
             }
@@ -376,23 +382,58 @@ fn read_chart_schema(
     }
 }
 
-/// Reads and parses one YAML file into the source map.
+/// A YAML input file read, and parsed on the parser pool, before it joins the source map.
+enum Ahead {
+    Unreadable(files::FileError),
+    NotUtf8(std::string::FromUtf8Error),
+    Parsed(SourceFile, Result<Node, yaml::YamlError>),
+}
+
+/// Reads the YAML files among `paths` (in order, through `files`, which need not be
+/// shareable between threads) and parses them on the parser pool: a few threads with large
+/// stacks, not one per file.
+fn read_ahead(files: &dyn Files, paths: &[String]) -> std::collections::HashMap<String, Ahead> {
+    let yaml: Vec<(&String, Result<Vec<u8>, files::FileError>)> = paths
+        .iter()
+        .filter(|p| {
+            matches!(
+                layout::classify(p),
+                Role::Input(_) | Role::Values(_) | Role::ChartDefaults(_)
+            )
+        })
+        .map(|p| (p, files.read(p)))
+        .collect();
+    let parse = |(path, bytes): (&String, Result<Vec<u8>, files::FileError>)| {
+        let ahead = match bytes.map(String::from_utf8) {
+            Err(e) => Ahead::Unreadable(e),
+            Ok(Err(e)) => Ahead::NotUtf8(e),
+            Ok(Ok(text)) => {
+                let file = SourceFile::new(path.as_str(), text);
+                let node = yaml::parse_here(&file);
+                Ahead::Parsed(file, node)
+            }
+        };
+        (path.clone(), ahead)
+    };
+    yaml::on_pool(|| {
+        use rayon::prelude::*;
+        yaml.into_par_iter().map(parse).collect()
+    })
+}
+
+/// Adds one YAML file, read and parsed ahead, to the source map.
 fn read_yaml(
-    files: &dyn Files,
+    ahead: Ahead,
     path: &str,
     map: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(FileId, Node)> {
-    let bytes = match files.read(path) {
-        Ok(b) => b,
-        Err(e) => {
+    let (file, parsed) = match ahead {
+        Ahead::Unreadable(e) => {
             diagnostics.push(e.diagnostic(path));
             return None;
         }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
+        Ahead::NotUtf8(e) => {
             // Show the file as far as it can be shown, with the bad byte marked.
             let at = e.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
@@ -404,9 +445,9 @@ fn read_yaml(
             );
             return None;
         }
+        Ahead::Parsed(file, parsed) => (map.add(file), parsed),
     };
-    let file = map.add(SourceFile::new(path, text));
-    match yaml::parse(map.get(file)) {
+    match parsed {
         Ok(node) => Some((file, node)),
         Err(e) => {
             let label = Label::new(file, e.span, "");
@@ -416,16 +457,16 @@ fn read_yaml(
     }
 }
 
-fn read_input(files: &dyn Files, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
+fn read_input(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
     let before = diagnostics.len();
-    read_typed(files, path, kind, sources, diagnostics);
+    read_typed(ahead, path, kind, sources, diagnostics);
     if diagnostics.len() > before {
         sources.failed.push((kind, layout::id_from_path(path).to_string()));
     }
 }
 
-fn read_typed(files: &dyn Files, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
-    let Some((file, node)) = read_yaml(files, path, &mut sources.files, diagnostics) else {
+fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagnostics: &mut Vec<Diagnostic>) {
+    let Some((file, node)) = read_yaml(ahead, path, &mut sources.files, diagnostics) else {
         return;
     };
     if node.value == yaml::Value::Null {

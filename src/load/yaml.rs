@@ -102,6 +102,24 @@ impl Node {
 /// reserved, not committed, so this costs nothing for ordinary files.
 pub const PARSER_STACK: usize = 64 * 1024 * 1024;
 
+/// Runs `f` on the parser pool: as many threads as cores, each with a [`PARSER_STACK`]
+/// stack, made once per process (render uses it too); on the current thread, as
+/// [`parse`] falls back, when no thread can be made.
+pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(PARSER_STACK)
+            .thread_name(|i| format!("fleetgen-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Parses one YAML document. An empty file gives a `Null` node.
 pub fn parse(file: &SourceFile) -> Result<Node, YamlError> {
     std::thread::scope(|scope| {

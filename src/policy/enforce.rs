@@ -22,7 +22,7 @@ use super::{ClusterIntent, checks, exemptions};
 pub struct Used(Mutex<BTreeSet<String>>);
 
 impl Used {
-    fn add<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+    pub fn add<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
         let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
         used.extend(names.into_iter().map(str::to_string));
     }
@@ -39,9 +39,20 @@ pub struct Enforce<'s> {
     /// Exemptions in force today.
     exemptions: Vec<&'s Doc<PolicyExemption>>,
     used: &'s Used,
+    /// The exemptions that turned a finding off since [`Enforce::take_exempted`] (the cache
+    /// records them with the placement, so that a reused placement still uses them: FG092).
+    exempted: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'s> Enforce<'s> {
+    /// The names of the exemptions that turned a finding off since the last call, sorted.
+    pub fn take_exempted(&self) -> Vec<String> {
+        let mut names = std::mem::take(&mut *self.exempted.borrow_mut());
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The enforcement of `cluster`'s policy profile, recording exemptions it uses in `used`.
     pub fn new(
         sources: &'s Sources,
@@ -58,6 +69,7 @@ impl<'s> Enforce<'s> {
                 .filter(|e| exemptions::active(&e.value, sources.today))
                 .collect(),
             used,
+            exempted: std::cell::RefCell::default(),
         }
     }
 
@@ -134,6 +146,9 @@ impl<'s> Enforce<'s> {
                 .collect();
             if !exempted.is_empty() {
                 if !found.is_empty() {
+                    self.exempted
+                        .borrow_mut()
+                        .extend(exempted.iter().map(|s| s.to_string()));
                     self.used.add(exempted);
                 }
                 continue;

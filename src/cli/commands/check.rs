@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::api::{self, Format, Goal, Options};
+use crate::api::{self, Cache, Format, Goal, Options};
 use crate::check::Drift;
 use crate::cli::{FleetArgs, Progress, Ui, print};
+use crate::incremental::Index;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -19,6 +20,10 @@ pub struct Args {
     /// The rendered tree to check [default: <repo>/rendered].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Neither use nor refresh the incremental cache (`.fleetgen/`): render every placement
+    /// and read every file.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
@@ -60,29 +65,82 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     let progress = Progress::new(ui.quiet, "checking");
     let tick = |total| progress.tick(total);
-    let options = Options {
-        on_cluster: Some(&tick),
-        ..Options::new(Goal::Render)
+    let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
+    let store = cache.as_ref().map(Cache::store);
+    let compile = |reuse| {
+        api::compile(
+            &fleet.files,
+            &Options {
+                on_cluster: Some(&tick),
+                reuse,
+                ..Options::new(Goal::Render)
+            },
+        )
     };
-    let compiled = api::compile(&fleet.files, &options);
+    let compiled = compile(store.as_ref());
     progress.done();
     ui.report(&compiled, format, prefix);
     let Some(rendered) = &compiled.tree else {
         return compiled.exit_code().max(1);
     };
-    let on_disk = match crate::write::read_tree(&out) {
-        Ok(t) => t,
+    let index = match &cache {
+        Some(cache) => cache.index(&out),
+        None => Index::default(),
+    };
+    let scanned = crate::trace::stage("read", || {
+        let paths = crate::write::list_tree(&out)?;
+        crate::incremental::index::scan(&out, &index, paths)
+    });
+    let (disk, index) = match scanned {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("error: cannot read `{}`: {e}", out.display());
             return 2;
         }
     };
-    let drifts = crate::check::compare(rendered, &on_disk);
+    crate::trace::note("read", || {
+        let read = disk.values().filter(|d| d.text.is_some()).count();
+        format!(
+            "{} files: {read} read, {} known by their stat",
+            disk.len(),
+            disk.len() - read
+        )
+    });
+    let compared = crate::trace::stage("compare", || crate::check::compare_disk(rendered, &disk, &out));
+    let drifts = match compared {
+        Ok(Some(drifts)) => drifts,
+        // A file the cache stood for is not on disk as rendered: render everything to say how.
+        Ok(None) => {
+            crate::trace::note("compare", || {
+                "a cached placement's file differs: rendering without the cache".into()
+            });
+            let cold = compile(None);
+            let tree = cold.tree.as_ref().unwrap_or(rendered);
+            match crate::check::compare_disk(tree, &disk, &out) {
+                Ok(Some(drifts)) => drifts,
+                Ok(None) => unreachable!("a render without the cache knows every text"),
+                Err(e) => {
+                    eprintln!("error: cannot read `{}`: {e}", out.display());
+                    return 2;
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", out.display());
+            return 2;
+        }
+    };
+    if let Some(cache) = &cache {
+        // Derived data: a cache that cannot be written costs speed, never a result.
+        if let Err(e) = cache.save(rendered.store.as_ref(), Some(&index)) {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+        }
+    }
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts)),
         (_, true) if ui.quiet => {}
         (Format::Github, true) => {}
-        (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.files.len())),
+        (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.len())),
         (Format::Concise, false) => print(&crate::check::concise(&drifts, &shown)),
         (Format::Github, false) => print(&crate::check::github(&drifts, &format!("{prefix}{shown}"))),
         (_, false) => print(&crate::check::text(&drifts, &shown)),

@@ -48,6 +48,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         goal: Goal::Render,
         select: select.clone(),
         on_cluster: Some(&tick),
+        reuse: None,
     };
     let compiled = api::compile(files, &options);
     // A selection naming nothing is refused (and what rendered is dropped).
@@ -78,11 +79,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .then(|| crate::write::read_tree(&out).ok())
         .flatten();
     let keep = |path: &str| !select.replaces(path);
-    let written = crate::write::write(
-        &out,
-        rendered,
-        (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
-    );
+    let written = crate::trace::stage("write", || {
+        crate::write::write(
+            &out,
+            rendered,
+            (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
+        )
+    });
     progress.done();
     match written {
         Ok(_) if ui.quiet => 0,

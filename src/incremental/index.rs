@@ -1,0 +1,214 @@
+//! The stat index of an output folder, as git's index is of a work tree: for each file its
+//! size, modification and change times, inode and content hash, recorded when fleetgen last
+//! wrote or read it. A file whose stat is unchanged has the recorded content and is not
+//! read again — unless it was modified so close to the recording that a later edit in the
+//! same clock tick would leave the stat unchanged ("racy git"): such entries are re-hashed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::codec::{Reader, Writer};
+use super::key::Key;
+use super::store::Sum;
+
+/// What the index compares: a file's stat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub inode: u64,
+}
+
+fn nanos(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
+    }
+}
+
+impl Stat {
+    pub fn of(meta: &fs::Metadata) -> Stat {
+        #[cfg(unix)]
+        let (ctime_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ctime() * 1_000_000_000 + meta.ctime_nsec(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (ctime_ns, inode) = (0, 0);
+        Stat {
+            size: meta.len(),
+            mtime_ns: meta.modified().map_or(0, nanos),
+            ctime_ns,
+            inode,
+        }
+    }
+}
+
+/// How close to the recording a modification makes an entry untrusted: wider than any file
+/// system's timestamp granularity (FAT's is two seconds).
+const RACY_NS: i64 = 3_000_000_000;
+
+const MAGIC: &[u8] = b"fleetgen stat index v1\n";
+
+/// The index of one output folder.
+#[derive(Default, Debug)]
+pub struct Index {
+    /// The output folder it describes (its canonical path).
+    pub root: String,
+    /// When it was recorded.
+    pub recorded_ns: i64,
+    pub files: FxHashMap<String, (Stat, Sum)>,
+}
+
+impl Index {
+    /// The index at `path` if it describes `root`, else an empty one.
+    pub fn load(path: &Path, root: &str) -> Index {
+        let read = std::fs::read(path).ok().and_then(|b| decode(&b));
+        match read {
+            Some(index) if index.root == root => index,
+            _ => Index {
+                root: root.to_string(),
+                ..Index::default()
+            },
+        }
+    }
+
+    /// What the index knows of a file with this stat, if it can be trusted.
+    pub fn known(&self, path: &str, stat: &Stat) -> Option<Sum> {
+        let (recorded, sum) = self.files.get(path)?;
+        (recorded == stat && stat.mtime_ns < self.recorded_ns - RACY_NS).then_some(*sum)
+    }
+
+    pub fn encode(&self, now_ns: i64) -> Vec<u8> {
+        let mut w = Writer::new(MAGIC);
+        w.str(&self.root);
+        w.u64(now_ns as u64);
+        let mut paths: Vec<&String> = self.files.keys().collect();
+        paths.sort();
+        w.u64(paths.len() as u64);
+        for path in paths {
+            let (s, sum) = &self.files[path];
+            w.str(path);
+            for n in [s.size, s.mtime_ns as u64, s.ctime_ns as u64, s.inode, sum.size] {
+                w.u64(n);
+            }
+            w.bytes(&sum.hash.0);
+        }
+        w.finish()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Index> {
+    let mut r = Reader::new(bytes, MAGIC)?;
+    let root = r.str()?;
+    let recorded_ns = r.u64()? as i64;
+    let mut files = FxHashMap::default();
+    for _ in 0..r.count()? {
+        let path = r.str()?;
+        let stat = Stat {
+            size: r.u64()?,
+            mtime_ns: r.u64()? as i64,
+            ctime_ns: r.u64()? as i64,
+            inode: r.u64()?,
+        };
+        let size = r.u64()?;
+        files.insert(
+            path,
+            (
+                stat,
+                Sum {
+                    size,
+                    hash: Key(r.array()?),
+                },
+            ),
+        );
+    }
+    r.end().then_some(Index {
+        root,
+        recorded_ns,
+        files,
+    })
+}
+
+/// The current time, for [`Index::encode`].
+pub fn now_ns() -> i64 {
+    nanos(SystemTime::now())
+}
+
+/// A file of the output folder as a scan found it.
+#[derive(Debug)]
+pub struct OnDisk {
+    pub sum: Sum,
+    /// Its text, when the scan had to read it (its stat changed, or it is new to the index).
+    pub text: Option<String>,
+}
+
+/// Every file under `out` (relative paths), each known by the index when its stat is
+/// unchanged, else read and hashed; and the index brought up to date.
+pub fn scan(out: &Path, index: &Index, paths: Vec<String>) -> io::Result<(BTreeMap<String, OnDisk>, Index)> {
+    let found: Vec<io::Result<(String, Stat, OnDisk)>> = paths
+        .into_par_iter()
+        .map(|rel| {
+            let full = out.join(&rel);
+            let stat = Stat::of(&fs::symlink_metadata(&full)?);
+            if let Some(sum) = index.known(&rel, &stat) {
+                return Ok((rel, stat, OnDisk { sum, text: None }));
+            }
+            let text = fs::read_to_string(&full)?;
+            // Stat again: a file rewritten while it was read is hashed from what was read,
+            // and recorded with the stat from before (so it is read again next time).
+            let sum = Sum::of(text.as_bytes());
+            Ok((rel, stat, OnDisk { sum, text: Some(text) }))
+        })
+        .collect();
+    let mut files = BTreeMap::new();
+    let mut next = Index {
+        root: index.root.clone(),
+        recorded_ns: 0,
+        files: FxHashMap::default(),
+    };
+    for item in found {
+        let (rel, stat, disk) = item?;
+        next.files.insert(rel.clone(), (stat, disk.sum));
+        files.insert(rel, disk);
+    }
+    Ok((files, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusts_an_unchanged_stat_only_outside_the_racy_window() {
+        let stat = Stat {
+            size: 4,
+            mtime_ns: 10_000_000_000,
+            ctime_ns: 10_000_000_000,
+            inode: 7,
+        };
+        let sum = Sum::of(b"text");
+        let mut index = Index {
+            root: "/r".into(),
+            recorded_ns: 20_000_000_000,
+            files: FxHashMap::default(),
+        };
+        index.files.insert("a".into(), (stat, sum));
+        assert_eq!(index.known("a", &stat), Some(sum));
+        assert_eq!(index.known("a", &Stat { inode: 8, ..stat }), None);
+        assert_eq!(index.known("a", &Stat { size: 5, ..stat }), None);
+        assert_eq!(index.known("b", &stat), None);
+        index.recorded_ns = stat.mtime_ns + 1;
+        assert_eq!(index.known("a", &stat), None, "modified as it was recorded: racy");
+        let back = decode(&index.encode(20_000_000_000)).expect("decodes");
+        assert_eq!(back.files, index.files);
+        assert_eq!((back.root.as_str(), back.recorded_ns), ("/r", 20_000_000_000));
+    }
+}

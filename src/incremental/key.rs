@@ -1,0 +1,140 @@
+//! Cache keys: a content hash of every input a placement's output is made from.
+//!
+//! A placement's folder (`<clusterId>/apps/<app>/`) is a function of: fleetgen itself (the
+//! build's own source hash, templates and chart conventions included), the day (exemptions
+//! and expiry dates), the fleet-wide inputs (fleet.yaml, every profile, the policy library,
+//! every template — a template may include another), the app's own files (contract, values
+//! layers, vendored chart schema and defaults), the cluster's file, and the placement as
+//! resolved from all of them (replicas shared in a region, gateway, labels, identity, kill
+//! switches). Each of those is hashed with its path, so a file that moves changes the key.
+
+use rustc_hash::FxHashMap;
+
+use crate::layout::{self, Kind, Role};
+use crate::load::Sources;
+use crate::resolve::plan::Placement;
+use crate::source::FileId;
+
+/// A BLAKE3 digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub [u8; 32]);
+
+impl Key {
+    pub fn of(bytes: &[u8]) -> Key {
+        Key(*blake3::hash(bytes).as_bytes())
+    }
+
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// What fleetgen itself contributes to every key: its sources at build time (see
+/// `build.rs`), and the cache format.
+pub const BUILD: &str = concat!(env!("FLEETGEN_SOURCE_HASH"), "/cache-v1");
+
+/// The hashes of the inputs, by what reads them; computed once per compile.
+pub struct Inputs {
+    /// fleetgen, the day and every fleet-wide file.
+    global: Key,
+    /// An app's own files, by the app's folder name.
+    apps: FxHashMap<String, Key>,
+    /// Each cluster file.
+    clusters: FxHashMap<FileId, Key>,
+}
+
+fn feed(h: &mut blake3::Hasher, path: &str, text: &str) {
+    h.update(&(path.len() as u64).to_le_bytes());
+    h.update(path.as_bytes());
+    h.update(&(text.len() as u64).to_le_bytes());
+    h.update(text.as_bytes());
+}
+
+/// The app folder a file belongs to (`apps/<app>/…`), if it is one of an app's own files.
+fn app_folder(path: &str) -> Option<&str> {
+    let own = matches!(
+        layout::classify(path),
+        Role::Input(Kind::App) | Role::Values(_) | Role::ChartSchema(_) | Role::ChartDefaults(_)
+    );
+    let rest = path.strip_prefix("apps/")?;
+    own.then(|| rest.split('/').next()).flatten()
+}
+
+impl Inputs {
+    pub fn new(sources: &Sources) -> Inputs {
+        let mut global = blake3::Hasher::new();
+        global.update(BUILD.as_bytes());
+        global.update(sources.today.to_string().as_bytes());
+        let mut apps: FxHashMap<String, blake3::Hasher> = FxHashMap::default();
+        let mut clusters = FxHashMap::default();
+        for (id, file) in sources.files.iter() {
+            if let Some(app) = app_folder(&file.path) {
+                feed(apps.entry(app.to_string()).or_default(), &file.path, &file.text);
+            } else if matches!(layout::classify(&file.path), Role::Input(Kind::Cluster)) {
+                let mut h = blake3::Hasher::new();
+                feed(&mut h, &file.path, &file.text);
+                clusters.insert(id, Key(*h.finalize().as_bytes()));
+            } else {
+                feed(&mut global, &file.path, &file.text);
+            }
+        }
+        Inputs {
+            global: Key(*global.finalize().as_bytes()),
+            apps: apps
+                .into_iter()
+                .map(|(k, h)| (k, Key(*h.finalize().as_bytes())))
+                .collect(),
+            clusters,
+        }
+    }
+
+    /// The key of placement `p`'s folder.
+    pub fn placement(&self, sources: &Sources, p: &Placement) -> Key {
+        let mut h = blake3::Hasher::new();
+        h.update(&self.global.0);
+        let contract = &sources.files.get(p.app.file).path;
+        let app = app_folder(contract).and_then(|a| self.apps.get(a));
+        h.update(&app.map_or([0; 32], |k| k.0));
+        h.update(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
+        feed(&mut h, contract, &resolved(p));
+        Key(*h.finalize().as_bytes())
+    }
+}
+
+/// The placement as resolved, values only (where each came from is for diagnostics, and
+/// file ids change when a file is added).
+fn resolved(p: &Placement) -> String {
+    fn values(list: &[(String, crate::resolve::plan::Sourced<String>)]) -> Vec<(&str, &str)> {
+        list.iter().map(|(k, v)| (k.as_str(), v.value.as_str())).collect()
+    }
+    let resources = |r: &crate::resolve::plan::Resources| {
+        (
+            r.cpu.as_ref().map(|v| v.value.clone()),
+            r.memory.as_ref().map(|v| v.value.clone()),
+        )
+    };
+    format!(
+        "{:?}",
+        (
+            p.cluster_id(),
+            &p.gateway,
+            &p.namespace,
+            (p.replicas.min, p.replicas.max, p.replicas.share),
+            p.pod_disruption_budget.value,
+            &p.topology_spread.value,
+            (resources(&p.requests), resources(&p.limits)),
+            (
+                p.readiness_path.as_ref().map(|v| &v.value),
+                p.liveness_path.as_ref().map(|v| &v.value),
+            ),
+            values(&p.labels),
+            (
+                values(&p.identity.service_account_annotations),
+                values(&p.identity.pod_labels),
+                p.identity.automount_token,
+            ),
+            &p.telemetry,
+            (&p.suspended, &p.drained),
+        )
+    )
+}

@@ -1,0 +1,106 @@
+//! The incremental engine: what a render can reuse from the last one.
+//!
+//! Each placement's folder is keyed by a content hash of every input it is made from
+//! ([`key`]); a placement whose key is in the store ([`store`]) is not rendered again — its
+//! files are known by size and hash, and the output folder, checked through its stat index
+//! ([`index`]), holds their text. Placements with any diagnostic are never stored, so their
+//! findings are reported on every run. The cluster-wide files (GitOps objects, `cluster.yaml`,
+//! kustomizations) and the fleet files are rendered every time.
+//!
+//! The cache is derived data, in `.fleetgen/` beside `fleet.yaml` (or `$FLEETGEN_CACHE_DIR`):
+//! ignored by git (its own `.gitignore`), tagged for backup tools (`CACHEDIR.TAG`), safe to
+//! delete at any time, and never trusted without its key: a render with a cold cache is
+//! byte-identical to one with a warm cache.
+
+pub mod codec;
+pub mod index;
+pub mod key;
+pub mod store;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use index::Index;
+pub use key::Key;
+pub use store::{Entry, Store, Sum};
+
+/// How many placements a render rendered and how many it took from the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub rendered: usize,
+    pub reused: usize,
+}
+
+/// The cache folder of a fleet.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by fleetgen: derived data, safe to delete.\n# For information about cache directory tags see https://bford.info/cachedir/\n";
+
+impl Cache {
+    /// `$FLEETGEN_CACHE_DIR`, else `.fleetgen/` in the fleet's root folder.
+    pub fn for_fleet(root: &Path) -> Cache {
+        let dir = match std::env::var_os("FLEETGEN_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => root.join(".fleetgen"),
+        };
+        Cache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The placement store (empty when there is none, or it cannot be read).
+    pub fn store(&self) -> Store {
+        Store::load(&self.dir.join("placements"))
+    }
+
+    /// The stat index of output folder `out` (empty when it describes another folder).
+    pub fn index(&self, out: &Path) -> Index {
+        Index::load(&self.dir.join("rendered.index"), &root_name(out))
+    }
+
+    /// Records the store and the index (each replaced atomically).
+    pub fn save(&self, store: Option<&Store>, index: Option<&Index>) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        for (name, text) in [
+            (".gitignore", "# fleetgen's cache: derived data, safe to delete\n*\n"),
+            ("CACHEDIR.TAG", TAG),
+        ] {
+            let path = self.dir.join(name);
+            if !path.exists() {
+                fs::write(path, text)?;
+            }
+        }
+        if let Some(store) = store {
+            replace(&self.dir.join("placements"), &store.encode())?;
+        }
+        if let Some(index) = index {
+            replace(&self.dir.join("rendered.index"), &index.encode(index::now_ns()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The name an index records for output folder `out`: its canonical path.
+pub fn root_name(out: &Path) -> String {
+    fs::canonicalize(out)
+        .unwrap_or_else(|_| out.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Writes `path` through a temporary file beside it and a rename.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    drop(f);
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}

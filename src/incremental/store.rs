@@ -1,0 +1,162 @@
+//! The placement store: for each placement key, what its folder was when it last rendered
+//! without a diagnostic — each file's path, size and content hash, the kinds it delivers
+//! and the objects it claims on its cluster. The texts are not stored: the output folder
+//! holds them, and the stat index ([`super::index`]) says whether a file on disk still
+//! has the recorded content.
+//!
+//! One binary file, `placements`, read whole and written whole (atomically); anything it
+//! cannot decode is an empty store, never an error.
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use super::codec::{Reader, Writer};
+use super::key::Key;
+
+/// A rendered file known by its content: size and BLAKE3 hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sum {
+    pub size: u64,
+    pub hash: Key,
+}
+
+impl Sum {
+    pub fn of(text: &[u8]) -> Sum {
+        Sum {
+            size: text.len() as u64,
+            hash: Key::of(text),
+        }
+    }
+}
+
+/// An object a placement rendered: (group, kind, namespace, name) and the template path.
+pub type Claim = ([String; 4], String);
+
+/// What a placement's render produced, enough to stand for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// Its files (sealed, as written), in the order rendered.
+    pub files: Vec<(String, Sum)>,
+    /// The kinds its folder delivers: (group, kind).
+    pub kinds: Vec<(String, String)>,
+    /// The objects it rendered, for the duplicate check across the cluster's apps.
+    pub claims: Vec<Claim>,
+    /// The policy exemptions that turned one of its findings off (still used when reused).
+    pub exemptions: Vec<String>,
+}
+
+const MAGIC: &[u8] = b"fleetgen placements v2\n";
+
+/// The entries, by key.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub entries: FxHashMap<Key, Entry>,
+}
+
+impl Store {
+    pub fn load(path: &Path) -> Store {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| decode(&bytes))
+            .unwrap_or_default()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(MAGIC);
+        let mut keys: Vec<&Key> = self.entries.keys().collect();
+        keys.sort();
+        w.u64(keys.len() as u64);
+        for key in keys {
+            let e = &self.entries[key];
+            w.bytes(&key.0);
+            w.u64(e.files.len() as u64);
+            for (path, sum) in &e.files {
+                w.str(path);
+                w.u64(sum.size);
+                w.bytes(&sum.hash.0);
+            }
+            w.u64(e.kinds.len() as u64);
+            for (group, kind) in &e.kinds {
+                w.str(group);
+                w.str(kind);
+            }
+            w.u64(e.claims.len() as u64);
+            for (key, template) in &e.claims {
+                for part in key {
+                    w.str(part);
+                }
+                w.str(template);
+            }
+            w.u64(e.exemptions.len() as u64);
+            for name in &e.exemptions {
+                w.str(name);
+            }
+        }
+        w.finish()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Store> {
+    let mut r = Reader::new(bytes, MAGIC)?;
+    let mut entries = FxHashMap::default();
+    for _ in 0..r.count()? {
+        let key = Key(r.array()?);
+        let mut e = Entry::default();
+        for _ in 0..r.count()? {
+            let path = r.str()?;
+            let size = r.u64()?;
+            e.files.push((
+                path,
+                Sum {
+                    size,
+                    hash: Key(r.array()?),
+                },
+            ));
+        }
+        for _ in 0..r.count()? {
+            e.kinds.push((r.str()?, r.str()?));
+        }
+        for _ in 0..r.count()? {
+            let key = [r.str()?, r.str()?, r.str()?, r.str()?];
+            e.claims.push((key, r.str()?));
+        }
+        for _ in 0..r.count()? {
+            e.exemptions.push(r.str()?);
+        }
+        entries.insert(key, e);
+    }
+    r.end().then_some(Store { entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_what_it_did_not_write() {
+        let mut store = Store::default();
+        store.entries.insert(
+            Key::of(b"k"),
+            Entry {
+                files: vec![("c/apps/a/x.yaml".into(), Sum::of(b"text"))],
+                kinds: vec![("apps".into(), "Deployment".into())],
+                claims: vec![(
+                    ["apps".into(), "Deployment".into(), "a".into(), "a".into()],
+                    "t.j2".into(),
+                )],
+                exemptions: vec!["legacy-root".into()],
+            },
+        );
+        let bytes = store.encode();
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back.entries, store.entries);
+        // Truncated, extended or altered: no store rather than a wrong one.
+        assert!(decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(decode(&[bytes.as_slice(), b"x"].concat()).is_none());
+        let mut flipped = bytes.clone();
+        flipped[MAGIC.len() + 12] ^= 1;
+        assert!(decode(&flipped).is_none());
+        assert!(decode(b"").is_none());
+    }
+}

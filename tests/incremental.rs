@@ -1,0 +1,267 @@
+//! The incremental engine: a placement is rendered again only when an input it is made
+//! from changed, and what the cache stands for is exactly what a render without it makes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use fleetgen::api::{self, Compiled, Format, Goal, MemoryFiles, Options, Store, Style, Sum};
+
+/// The bundled fleet, held in memory, on the tests' day.
+fn bundled() -> MemoryFiles {
+    let mut files = MemoryFiles::default();
+    for root in ["fleet.yaml", "clusters", "apps", "profiles", "policy-library"] {
+        let path = common::root().join(root);
+        if path.is_dir() {
+            let sub = MemoryFiles::from_dir(&path).unwrap();
+            for p in sub.paths() {
+                files.insert(format!("{root}/{p}"), sub.get(p).unwrap().to_vec());
+            }
+        } else {
+            files.insert(root, fs::read(path).unwrap());
+        }
+    }
+    files.set_today(common::today());
+    files
+}
+
+fn compile(files: &MemoryFiles, reuse: Option<&Store>) -> Compiled {
+    api::compile(
+        files,
+        &Options {
+            reuse,
+            ..Options::new(Goal::Render)
+        },
+    )
+}
+
+/// Every file of a render by content: rendered texts hashed, known files as the cache knows them.
+fn sums(c: &Compiled) -> BTreeMap<String, Sum> {
+    let tree = c.tree.as_ref().expect("the fleet renders");
+    let mut all: BTreeMap<String, Sum> = tree
+        .files
+        .iter()
+        .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+        .collect();
+    for (path, sum) in &tree.known {
+        assert!(
+            all.insert(path.clone(), *sum).is_none(),
+            "{path} is both rendered and known"
+        );
+    }
+    all
+}
+
+/// The paths whose content differs between two renders (or that only one has).
+fn differ(a: &BTreeMap<String, Sum>, b: &BTreeMap<String, Sum>) -> Vec<String> {
+    let mut paths: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|p| a.get(*p) != b.get(*p))
+        .cloned()
+        .collect();
+    paths.dedup();
+    paths
+}
+
+fn report(c: &Compiled) -> String {
+    c.report(&Style::plain(Format::Text))
+}
+
+fn edit(files: &MemoryFiles, path: &str, from: &str, to: &str) -> MemoryFiles {
+    let text = String::from_utf8(files.get(path).unwrap_or_else(|| panic!("{path}")).to_vec()).unwrap();
+    assert!(text.contains(from), "{path} has no `{from}`");
+    let mut out = files.clone();
+    out.insert(path, text.replacen(from, to, 1));
+    out
+}
+
+#[test]
+fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited() {
+    let base = bundled();
+    let cold = compile(&base, None);
+    let store = cold.tree.as_ref().and_then(|t| t.store.as_ref());
+    assert!(store.is_none(), "no cache asked for, none made");
+    let first = compile(&base, Some(&Store::default()));
+    let store = first
+        .tree
+        .as_ref()
+        .unwrap()
+        .store
+        .as_ref()
+        .expect("a cache was asked for");
+    assert_eq!(differ(&sums(&first), &sums(&cold)), Vec::<String>::new());
+    let again = compile(&base, Some(store));
+    assert_eq!(differ(&sums(&again), &sums(&cold)), Vec::<String>::new());
+    let stats = again.tree.as_ref().unwrap().stats;
+    assert_eq!(stats.rendered, 0, "nothing changed, nothing rendered: {stats:?}");
+    assert_eq!(stats.reused, cold.landings.len());
+
+    let mut later = base.clone();
+    later.set_today(common::today() + 400);
+    let edits: Vec<(&str, MemoryFiles)> = vec![
+        (
+            "a contract",
+            edit(
+                &base,
+                "apps/catalog-worker/app.yaml",
+                "minReplicasPerRegion: 2",
+                "minReplicasPerRegion: 4",
+            ),
+        ),
+        (
+            "a cluster",
+            edit(
+                &base,
+                "clusters/aws-eu-west-1-prod-platform-01.yaml",
+                "kubernetesVersion: \"1.34\"",
+                "kubernetesVersion: \"1.35\"",
+            ),
+        ),
+        (
+            "fleet.yaml",
+            edit(&base, "fleet.yaml", "memory: 128Mi", "memory: 192Mi"),
+        ),
+        (
+            "a profile",
+            edit(
+                &base,
+                "profiles/telemetry/batch-worker.yaml",
+                "port: 9102",
+                "port: 9103",
+            ),
+        ),
+        (
+            "a values file",
+            edit(
+                &base,
+                "apps/storefront-web/values/common.yaml",
+                "runAsUser: 10001",
+                "runAsUser: 10002",
+            ),
+        ),
+        (
+            "an exemption",
+            edit(
+                &base,
+                "policy-library/exemptions/fleet-canary-reads-the-api.yaml",
+                "expires: \"2027-06-30\"",
+                "expires: \"2026-11-01\"",
+            ),
+        ),
+        ("the day", later),
+    ];
+    for (what, files) in edits {
+        let cold = compile(&files, None);
+        let warm = compile(&files, Some(store));
+        assert_eq!(report(&warm), report(&cold), "{what}: the same findings");
+        match (&cold.tree, &warm.tree) {
+            (Some(_), Some(_)) => {
+                assert_eq!(
+                    differ(&sums(&warm), &sums(&cold)),
+                    Vec::<String>::new(),
+                    "{what}: the same files"
+                );
+                assert!(
+                    !differ(&sums(&cold), &sums(&first)).is_empty(),
+                    "{what}: the edit changes the output"
+                );
+            }
+            (None, None) => assert_ne!(cold.exit_code(), 0, "{what}"),
+            _ => panic!("{what}: one render failed and the other did not"),
+        }
+    }
+}
+
+#[test]
+fn editing_one_contract_renders_only_its_placements() {
+    let base = bundled();
+    let first = compile(&base, Some(&Store::default()));
+    let store = first.tree.as_ref().unwrap().store.as_ref().unwrap();
+    let edited = edit(&base, "apps/catalog-worker/app.yaml", "memory: 256Mi", "memory: 384Mi");
+    let warm = compile(&edited, Some(store));
+    let tree = warm.tree.as_ref().unwrap();
+    let placements = warm.landings.iter().filter(|l| l.app == "catalog-worker").count();
+    assert!(placements > 1);
+    assert_eq!(tree.stats.rendered, placements, "{:?}", tree.stats);
+    assert_eq!(tree.stats.reused, warm.landings.len() - placements);
+    // What was rendered again, of the apps' folders, is catalog-worker's.
+    for path in tree.files.keys().filter(|p| p.contains("/apps/")) {
+        assert!(path.contains("/apps/catalog-worker/"), "{path} was rendered again");
+    }
+}
+
+#[test]
+fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());
+    let run = |args: &[&str]| common::fleetgen().current_dir(dir.path()).args(args).output().unwrap();
+    assert!(run(&["render", "--quiet"]).status.success());
+    let check = |args: &[&str]| {
+        let out = run(&[&["check", "--verbose"], args].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, cold, _) = check(&[]);
+    assert_eq!(code, Some(0), "{cold}");
+    assert!(cold.contains("0 from the cache"), "{cold}");
+    let cache = dir.path().join(".fleetgen");
+    assert_eq!(
+        fs::read_to_string(cache.join(".gitignore")).unwrap().lines().last(),
+        Some("*")
+    );
+    assert!(
+        fs::read_to_string(cache.join("CACHEDIR.TAG"))
+            .unwrap()
+            .starts_with("Signature: 8a477f597d28d172789f06886806bc55")
+    );
+    // Files written more than the racy window ago are then known by their stat.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for entry in walkdir::WalkDir::new(dir.path().join("rendered")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+    }
+    let (_, _, _) = check(&[]);
+    let (code, warm, _) = check(&[]);
+    assert_eq!(code, Some(0), "{warm}");
+    assert!(warm.contains("(0 rendered"), "{warm}");
+    assert!(warm.contains(": 0 read"), "{warm}");
+    // A hand edit with the size and times kept is still found: the inode or ctime moved.
+    let deployment = walkdir::WalkDir::new(dir.path().join("rendered"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| p.to_string_lossy().contains("/apps/") && p.to_string_lossy().contains("deployment-"))
+        .unwrap();
+    let text = fs::read_to_string(&deployment).unwrap();
+    assert!(text.contains("kind: Deployment\n"));
+    fs::write(
+        &deployment,
+        text.replacen("kind: Deployment\n", "kind: Deploymenx\n", 1),
+    )
+    .unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&deployment)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let (code, _, out) = check(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("edited by hand"), "{out}");
+    // --no-cache neither reads nor writes it.
+    fs::remove_dir_all(&cache).unwrap();
+    let (code, _, out) = check(&["--no-cache"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!cache.exists());
+}
