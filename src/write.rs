@@ -117,7 +117,7 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
     let old_paths = list_tree(out).map_err(unreadable)?;
     let removed = old_paths
         .iter()
-        .filter(|k| !tree.files.contains_key(*k) && !kept.contains_key(*k))
+        .filter(|k| !tree.files.contains_key(*k) && !tree.known.contains_key(*k) && !kept.contains_key(*k))
         .count();
 
     let pid = std::process::id();
@@ -128,14 +128,21 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
         fs::create_dir_all(&tmp)?;
         let dirs: BTreeSet<&str> = files
             .iter()
-            .filter_map(|(path, _)| path.rsplit_once('/').map(|(dir, _)| dir))
+            .map(|(path, _)| path.as_str())
+            .chain(tree.known.keys().map(String::as_str))
+            .filter_map(|path| path.rsplit_once('/').map(|(dir, _)| dir))
             .collect();
         for dir in dirs {
             fs::create_dir_all(tmp.join(dir))?;
         }
         files
             .par_iter()
-            .try_for_each(|(path, text)| fs::write(tmp.join(path), text))
+            .try_for_each(|(path, text)| fs::write(tmp.join(path), text))?;
+        // What the incremental cache stood for is in the old tree: linked, not rewritten.
+        tree.known.par_iter().try_for_each(|(path, _)| {
+            let (old, new) = (out.join(path), tmp.join(path));
+            fs::hard_link(&old, &new).or_else(|_| fs::copy(&old, &new).map(|_| ()))
+        })
     })();
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&tmp);
@@ -161,7 +168,7 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
         return Err(format!("cannot create `{shown}`: {e}"));
     }
     Ok(Written {
-        files: files.len(),
+        files: files.len() + tree.known.len(),
         removed,
     })
 }

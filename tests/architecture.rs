@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// Modules by stage, earliest first. The foundation (rank 0) may use itself.
 const STAGES: &[(usize, &[&str])] = &[
-    (0, &["source", "diag", "suggest", "layout", "model", "kube", "clock"]),
+    (
+        0,
+        &["source", "diag", "suggest", "layout", "model", "kube", "clock", "trace"],
+    ),
     (1, &["load"]),
     (2, &["resolve"]),
-    (3, &["policy"]),
+    (3, &["policy", "incremental"]),
     (4, &["emit"]),
     (5, &["lint"]),
     (6, &["check", "diff", "write"]),

@@ -197,7 +197,7 @@ fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());
     let run = |args: &[&str]| common::fleetgen().current_dir(dir.path()).args(args).output().unwrap();
-    assert!(run(&["render", "--quiet"]).status.success());
+    assert!(run(&["render", "--quiet", "--no-cache"]).status.success());
     let check = |args: &[&str]| {
         let out = run(&[&["check", "--verbose"], args].concat());
         (
@@ -264,4 +264,58 @@ fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     let (code, _, out) = check(&["--no-cache"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(!cache.exists());
+}
+
+/// The inode of every file under `dir`, by relative path.
+fn inodes(dir: &std::path::Path) -> BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            (rel, e.metadata().unwrap().ino())
+        })
+        .collect()
+}
+
+#[test]
+fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());
+    let run = |args: &[&str]| common::fleetgen().current_dir(dir.path()).args(args).output().unwrap();
+    let render = || {
+        let out = run(&["render", "--verbose"]);
+        assert!(out.status.success(), "{}", common::report(&out));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let cold = render();
+    assert!(cold.contains("0 from the cache"), "{cold}");
+    let rendered = dir.path().join("rendered");
+    let before = inodes(&rendered);
+    let contract = fs::read_dir(dir.path().join("apps")).unwrap().next().unwrap().unwrap().path();
+    let app = contract.file_name().unwrap().to_string_lossy().into_owned();
+    let path = contract.join("app.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("version: "), "{text}");
+    fs::write(&path, text.replacen("version: ", "version: 9", 1)).unwrap();
+    let warm = render();
+    let files = api::MemoryFiles::from_dir(dir.path()).unwrap();
+    let placements = compile(&files, None).landings.iter().filter(|l| l.app == app).count();
+    assert!(placements > 0);
+    assert!(warm.contains(&format!("({placements} rendered, ")), "{app}: {warm}");
+    // The other apps' files are the same files (linked into the new tree), the app's are new.
+    let after = inodes(&rendered);
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    let rewritten: Vec<&String> = after.iter().filter(|(p, i)| before[*p] != **i).map(|(p, _)| p).collect();
+    assert!(rewritten.iter().any(|p| p.contains(&format!("/apps/{app}/"))), "{rewritten:?}");
+    for p in &rewritten {
+        assert!(
+            p.contains(&format!("/apps/{app}/")) || !p.contains("/apps/"),
+            "{p} was rewritten though its app did not change"
+        );
+    }
+    let out = run(&["check", "--no-cache"]);
+    assert!(out.status.success(), "{}", common::report(&out));
 }

@@ -22,13 +22,14 @@ use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
 use crate::incremental::store::Claim;
+use crate::incremental::store::ClusterEntry;
 use crate::incremental::{Entry, Key, Stats, Sum};
 use crate::kube::GroupKind;
 use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::policy::enforce::Enforce;
 use crate::resolve::labels;
-use crate::resolve::plan::{ClusterPlan, Plan};
+use crate::resolve::plan::{ClusterPlan, Placement, Plan};
 
 /// What rendering one cluster produced.
 pub(super) struct ClusterDone {
@@ -41,6 +42,8 @@ pub(super) struct ClusterDone {
     pub known: Vec<(String, Sum)>,
     /// What the cache holds for this cluster's placements after this render.
     pub entries: Vec<(Key, Entry)>,
+    /// And for its cluster-wide files.
+    pub cluster_entry: Option<(Key, ClusterEntry)>,
     pub stats: Stats,
 }
 
@@ -58,9 +61,19 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let mut stats = Stats::default();
     // Placements rendered now that the cache will hold: their entry, files in `out`, claims.
     let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<Claim>)> = Vec::new();
-    for p in plan.placements.iter().filter(|p| p.cluster_id() == id) {
+    // (position in the plan, placement) of the cluster's placements.
+    let placements: Vec<(usize, &Placement)> = plan
+        .placements
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.cluster_id() == id)
+        .collect();
+    let keys = run.reuse.as_ref().map(|r| &r.keys);
+    // The cluster-wide files are made from the cluster and its placements and nothing else.
+    let cluster_key = keys.and_then(|k| k.clusters.get(id).copied());
+    for (i, p) in placements {
         let selected = select.placement(p);
-        let key = run.reuse.as_ref().map(|r| r.inputs.placement(sources, p));
+        let key = keys.map(|k| k.placements[i]);
         let hit = key.and_then(|k| Some((k, run.reuse.as_ref()?.store.entries.get(&k)?)));
         // An entry stands for the placement unless one of its objects is already taken (then
         // a render says by whom).
@@ -110,9 +123,21 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             out.extend(done.files);
         }
     }
-    out.push((Area::Summary.path(id, ""), summary(sources, plan, cluster)));
     let mut apps = BTreeMap::new();
-    out.extend(root(run, cluster, kinds, &mut apps));
+    let cached = cluster_key.and_then(|k| Some((k, run.reuse.as_ref()?.store.clusters.get(&k)?)));
+    let mut cluster_entry = None;
+    let cluster_files = out.len();
+    match cached {
+        Some((key, entry)) => {
+            known.extend(entry.files.iter().cloned());
+            apps.extend(entry.apps.iter().cloned());
+            cluster_entry = Some((key, entry.clone()));
+        }
+        None => {
+            out.push((Area::Summary.path(id, ""), summary(sources, plan, cluster)));
+            out.extend(root(run, cluster, kinds, &mut apps));
+        }
+    }
     // Sealed here, on the cluster's thread, rather than one by one afterwards.
     for (path, text) in out.iter_mut() {
         if path.ends_with(".yaml") {
@@ -128,6 +153,14 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             .collect();
         entry.claims = claims;
     }
+    if let (Some(key), None) = (cluster_key, &cluster_entry) {
+        let files = &out[cluster_files..];
+        let entry = ClusterEntry {
+            files: files.iter().map(|(p, t)| (p.clone(), Sum::of(t.as_bytes()))).collect(),
+            apps: apps.iter().map(|(p, a)| (p.clone(), a.clone())).collect(),
+        };
+        cluster_entry = Some((key, entry));
+    }
     ClusterDone {
         files: out,
         apps,
@@ -135,6 +168,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         objects: kept.unwrap_or_default(),
         known,
         entries,
+        cluster_entry,
         stats,
     }
 }

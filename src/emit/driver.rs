@@ -13,8 +13,8 @@ use super::templates::Engine;
 use super::tree::{RenderedTree, Selection, seal};
 use super::{cluster, context::Contexts, matrix, objects};
 use crate::diag::Diagnostic;
-use crate::incremental::key::Inputs;
-use crate::incremental::{Key, Store};
+use crate::incremental::key::{Inputs, Keys};
+use crate::incremental::{Key, Store, Sum};
 use crate::layout;
 use crate::load::Sources;
 use crate::policy::enforce;
@@ -37,7 +37,7 @@ pub(super) struct Run<'a> {
 /// this one's inputs.
 pub(super) struct Reuse<'a> {
     pub store: &'a Store,
-    pub inputs: Inputs,
+    pub keys: Keys,
 }
 
 /// A problem of one placement: the diagnostic, the app and the cluster.
@@ -58,7 +58,7 @@ pub fn render(
     let run = Run {
         reuse: reuse.map(|store| Reuse {
             store,
-            inputs: Inputs::new(sources),
+            keys: Inputs::new(sources).keys(sources, plan),
         }),
         used: enforce::Used::default(),
         sources,
@@ -78,8 +78,11 @@ pub fn render(
             })
             .collect::<Vec<_>>()
     };
+    // The fleet files of a whole render may be those of the last one.
+    let fleet_key = run.reuse.as_ref().filter(|_| select.is_all()).map(|r| r.keys.fleet);
+    let fleet_cached = fleet_key.and_then(|key| run.reuse.as_ref()?.store.fleet.get(&key));
     // The placement matrix is written meanwhile, on whichever thread is free.
-    let fleet_matrix = || seal(&matrix::render(plan));
+    let fleet_matrix = || fleet_cached.is_none().then(|| seal(&matrix::render(plan)));
     let (results, fleet_matrix) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_matrix));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
@@ -94,21 +97,37 @@ pub fn render(
         tree.stats.reused += done.stats.reused;
         if let Some(store) = store.as_mut() {
             store.entries.extend(done.entries);
+            store.clusters.extend(done.cluster_entry);
         }
     }
+    let mut fleet_files = Vec::new();
+    if let Some(matrix) = fleet_matrix {
+        fleet_files.push((layout::MATRIX.to_string(), matrix));
+        let ctx = FleetContext {
+            sources,
+            plan,
+            selected: &|id| select.cluster(id),
+        };
+        for backend in backends::FLEET {
+            for (path, text) in backend.render(&ctx) {
+                let text = if path.ends_with(".yaml") { seal(&text) } else { text };
+                fleet_files.push((path, text));
+            }
+        }
+    }
+    if let (Some(store), Some(key)) = (store.as_mut(), fleet_key) {
+        let files = match fleet_cached {
+            Some(files) => files.clone(),
+            None => fleet_files
+                .iter()
+                .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+                .collect(),
+        };
+        store.fleet.insert(key, files);
+    }
+    tree.known.extend(fleet_cached.into_iter().flatten().cloned());
+    tree.files.extend(fleet_files);
     tree.store = store;
-    tree.files.insert(layout::MATRIX.into(), fleet_matrix);
-    let ctx = FleetContext {
-        sources,
-        plan,
-        selected: &|id| select.cluster(id),
-    };
-    for backend in backends::FLEET {
-        for (path, text) in backend.render(&ctx) {
-            let text = if path.ends_with(".yaml") { seal(&text) } else { text };
-            tree.files.insert(path, text);
-        }
-    }
     let mut problems = group(problems);
     if select.is_all() {
         problems.extend(enforce::unused(sources, &run.used));

@@ -49,16 +49,18 @@ impl RenderedTree {
         self.len() == 0
     }
 
-    /// The ids of the clusters the tree has files of, sorted.
+    /// The ids of the clusters the tree has files of (rendered or known), sorted.
     pub fn clusters(&self) -> impl Iterator<Item = &str> {
-        let mut last = None;
-        self.files.keys().filter_map(move |path| match layout::output_of(path) {
-            Output::Cluster { id, .. } if last != Some(id) => {
-                last = Some(id);
-                Some(id)
-            }
-            _ => None,
-        })
+        let ids: std::collections::BTreeSet<&str> = self
+            .files
+            .keys()
+            .chain(self.known.keys())
+            .filter_map(|path| match layout::output_of(path) {
+                Output::Cluster { id, .. } => Some(id),
+                _ => None,
+            })
+            .collect();
+        ids.into_iter()
     }
 
     /// The app a file belongs to, if it belongs to one.

@@ -182,6 +182,24 @@ pub fn scan(out: &Path, index: &Index, paths: Vec<String>) -> io::Result<(BTreeM
     Ok((files, next))
 }
 
+/// The index of an output folder just written with files of these contents: each file's
+/// stat, and its content hash (`None` when a file cannot be stat'ed).
+pub fn record(out: &Path, sums: Vec<(&String, Sum)>) -> Option<Index> {
+    let stats: Vec<Option<Stat>> = sums
+        .par_iter()
+        .map(|(p, _)| fs::symlink_metadata(out.join(p)).ok().map(|m| Stat::of(&m)))
+        .collect();
+    let mut files = FxHashMap::default();
+    for ((path, sum), stat) in sums.into_iter().zip(stats) {
+        files.insert(path.clone(), (stat?, sum));
+    }
+    Some(Index {
+        root: super::root_name(out),
+        recorded_ns: 0,
+        files,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,12 @@
 //! resolved from all of them (replicas shared in a region, gateway, labels, identity, kill
 //! switches). Each of those is hashed with its path, so a file that moves changes the key.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::layout::{self, Kind, Role};
 use crate::load::Sources;
-use crate::resolve::plan::Placement;
+use crate::resolve::plan::{Placement, Plan};
 use crate::source::FileId;
 
 /// A BLAKE3 digest.
@@ -88,6 +89,39 @@ impl Inputs {
         }
     }
 
+    /// The keys of a render: every placement's, each cluster's cluster-wide files
+    /// (`cluster.yaml`, its GitOps and policy objects, kustomizations: made from the cluster
+    /// and its placements), and the fleet files' (the matrix, the fleet backends': made from
+    /// every cluster).
+    pub fn keys(&self, sources: &Sources, plan: &Plan) -> Keys {
+        let placements: Vec<Key> = plan.placements.par_iter().map(|p| self.placement(sources, p)).collect();
+        let mut by_cluster: FxHashMap<&str, Vec<Key>> = FxHashMap::default();
+        for (p, key) in plan.placements.iter().zip(&placements) {
+            by_cluster.entry(p.cluster_id()).or_default().push(*key);
+        }
+        let mut fleet = blake3::Hasher::new();
+        fleet.update(b"fleet");
+        fleet.update(&self.global.0);
+        let mut clusters = FxHashMap::default();
+        for c in &plan.clusters {
+            let mut h = blake3::Hasher::new();
+            h.update(b"cluster");
+            h.update(&self.global.0);
+            h.update(&self.clusters.get(&c.doc.file).map_or([0; 32], |k| k.0));
+            for key in by_cluster.get(c.id()).into_iter().flatten() {
+                h.update(&key.0);
+            }
+            let key = Key(*h.finalize().as_bytes());
+            fleet.update(&key.0);
+            clusters.insert(c.id().to_string(), key);
+        }
+        Keys {
+            placements,
+            clusters,
+            fleet: Key(*fleet.finalize().as_bytes()),
+        }
+    }
+
     /// The key of placement `p`'s folder.
     pub fn placement(&self, sources: &Sources, p: &Placement) -> Key {
         let mut h = blake3::Hasher::new();
@@ -99,6 +133,15 @@ impl Inputs {
         feed(&mut h, contract, &resolved(p));
         Key(*h.finalize().as_bytes())
     }
+}
+
+/// The keys of one render (see [`Inputs::keys`]).
+pub struct Keys {
+    /// By the placement's position in the plan.
+    pub placements: Vec<Key>,
+    /// By cluster id.
+    pub clusters: FxHashMap<String, Key>,
+    pub fleet: Key,
 }
 
 /// The placement as resolved, values only (where each came from is for diagnostics, and

@@ -46,12 +46,23 @@ pub struct Entry {
     pub exemptions: Vec<String>,
 }
 
-const MAGIC: &[u8] = b"fleetgen placements v2\n";
+/// What a cluster's cluster-wide files were.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterEntry {
+    pub files: Vec<(String, Sum)>,
+    /// Those that belong to an app (its GitOps objects): path → app.
+    pub apps: Vec<(String, String)>,
+}
+
+const MAGIC: &[u8] = b"fleetgen placements v4\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
 pub struct Store {
     pub entries: FxHashMap<Key, Entry>,
+    pub clusters: FxHashMap<Key, ClusterEntry>,
+    /// The fleet files (`fleet.yaml`, the fleet backends') of a whole render.
+    pub fleet: FxHashMap<Key, Vec<(String, Sum)>>,
 }
 
 impl Store {
@@ -70,12 +81,7 @@ impl Store {
         for key in keys {
             let e = &self.entries[key];
             w.bytes(&key.0);
-            w.u64(e.files.len() as u64);
-            for (path, sum) in &e.files {
-                w.str(path);
-                w.u64(sum.size);
-                w.bytes(&sum.hash.0);
-            }
+            files(&mut w, &e.files);
             w.u64(e.kinds.len() as u64);
             for (group, kind) in &e.kinds {
                 w.str(group);
@@ -93,8 +99,48 @@ impl Store {
                 w.str(name);
             }
         }
+        let mut keys: Vec<&Key> = self.clusters.keys().collect();
+        keys.sort();
+        w.u64(keys.len() as u64);
+        for key in keys {
+            let e = &self.clusters[key];
+            w.bytes(&key.0);
+            files(&mut w, &e.files);
+            w.u64(e.apps.len() as u64);
+            for (path, app) in &e.apps {
+                w.str(path);
+                w.str(app);
+            }
+        }
+        let mut keys: Vec<&Key> = self.fleet.keys().collect();
+        keys.sort();
+        w.u64(keys.len() as u64);
+        for key in keys {
+            w.bytes(&key.0);
+            files(&mut w, &self.fleet[key]);
+        }
         w.finish()
     }
+}
+
+fn files(w: &mut Writer, files: &[(String, Sum)]) {
+    w.u64(files.len() as u64);
+    for (path, sum) in files {
+        w.str(path);
+        w.u64(sum.size);
+        w.bytes(&sum.hash.0);
+    }
+}
+
+fn read_files(r: &mut Reader) -> Option<Vec<(String, Sum)>> {
+    let mut files = Vec::new();
+    for _ in 0..r.count()? {
+        let path = r.str()?;
+        let size = r.u64()?;
+        let hash = Key(r.array()?);
+        files.push((path, Sum { size, hash }));
+    }
+    Some(files)
 }
 
 fn decode(bytes: &[u8]) -> Option<Store> {
@@ -102,18 +148,10 @@ fn decode(bytes: &[u8]) -> Option<Store> {
     let mut entries = FxHashMap::default();
     for _ in 0..r.count()? {
         let key = Key(r.array()?);
-        let mut e = Entry::default();
-        for _ in 0..r.count()? {
-            let path = r.str()?;
-            let size = r.u64()?;
-            e.files.push((
-                path,
-                Sum {
-                    size,
-                    hash: Key(r.array()?),
-                },
-            ));
-        }
+        let mut e = Entry {
+            files: read_files(&mut r)?,
+            ..Entry::default()
+        };
         for _ in 0..r.count()? {
             e.kinds.push((r.str()?, r.str()?));
         }
@@ -126,7 +164,28 @@ fn decode(bytes: &[u8]) -> Option<Store> {
         }
         entries.insert(key, e);
     }
-    r.end().then_some(Store { entries })
+    let mut clusters = FxHashMap::default();
+    for _ in 0..r.count()? {
+        let key = Key(r.array()?);
+        let mut e = ClusterEntry {
+            files: read_files(&mut r)?,
+            ..ClusterEntry::default()
+        };
+        for _ in 0..r.count()? {
+            e.apps.push((r.str()?, r.str()?));
+        }
+        clusters.insert(key, e);
+    }
+    let mut fleet = FxHashMap::default();
+    for _ in 0..r.count()? {
+        let key = Key(r.array()?);
+        fleet.insert(key, read_files(&mut r)?);
+    }
+    r.end().then_some(Store {
+        entries,
+        clusters,
+        fleet,
+    })
 }
 
 #[cfg(test)]
@@ -148,9 +207,19 @@ mod tests {
                 exemptions: vec!["legacy-root".into()],
             },
         );
+        store.clusters.insert(
+            Key::of(b"c"),
+            ClusterEntry {
+                files: vec![("c/cluster.yaml".into(), Sum::of(b"cluster"))],
+                apps: vec![("c/gitops/kustomization-a.yaml".into(), "a".into())],
+            },
+        );
+        store
+            .fleet
+            .insert(Key::of(b"f"), vec![("fleet.yaml".into(), Sum::of(b"matrix"))]);
         let bytes = store.encode();
         let back = decode(&bytes).expect("decodes");
-        assert_eq!(back.entries, store.entries);
+        assert_eq!(back, store);
         // Truncated, extended or altered: no store rather than a wrong one.
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());
         assert!(decode(&[bytes.as_slice(), b"x"].concat()).is_none());

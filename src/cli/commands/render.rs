@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
-use crate::api::{self, Format, Goal, Options, Selection};
+use std::path::Path;
+
+use crate::api::{self, Cache, Format, Goal, Options, RenderedTree, Selection};
 use crate::cli::{FleetArgs, Progress, Ui, check_selection, print};
+use crate::incremental::Index;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,6 +27,9 @@ pub struct Args {
     /// Print each Helm value of a chart app on a cluster with the file and line it came from.
     #[arg(long, num_args = 2, value_names = ["APP", "CLUSTER"], conflicts_with_all = ["stdout", "out", "clusters", "apps"])]
     explain_values: Option<Vec<String>>,
+    /// Neither use nor refresh the incremental cache (`.fleetgen/`): render every placement.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
@@ -44,13 +50,31 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     let progress = Progress::new(ui.quiet || args.stdout, "rendering");
     let tick = |total| progress.tick(total);
-    let options = Options {
-        goal: Goal::Render,
-        select: select.clone(),
-        on_cluster: Some(&tick),
-        reuse: None,
+    // A whole render into the output folder reuses what did not change: the old tree holds
+    // the text of what the cache knows by hash (checked through the stat index).
+    let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
+    let store = cache.as_ref().map(Cache::store);
+    let compile = |reuse| {
+        api::compile(
+            files,
+            &Options {
+                goal: Goal::Render,
+                select: select.clone(),
+                on_cluster: Some(&tick),
+                reuse,
+            },
+        )
     };
-    let compiled = api::compile(files, &options);
+    let mut compiled = compile(store.as_ref());
+    if let (Some(cache), Some(tree)) = (&cache, &compiled.tree)
+        && !tree.known.is_empty()
+        && !crate::trace::stage("verify", || on_disk(&out, &cache.index(&out), tree))
+    {
+        crate::trace::note("verify", || {
+            "the output folder does not hold what the cache knows: rendering without it".into()
+        });
+        compiled = compile(None);
+    }
     // A selection naming nothing is refused (and what rendered is dropped).
     if compiled.exit_code() == 0
         && let Err(message) = check_selection(&compiled, &select)
@@ -87,6 +111,20 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         )
     });
     progress.done();
+    if let (Some(cache), Ok(_)) = (&cache, &written) {
+        // Derived data: a cache that cannot be written costs speed, never a result.
+        let index = crate::trace::stage("index", || {
+            let sums = rendered
+                .files
+                .iter()
+                .map(|(p, t)| (p, api::Sum::of(t.as_bytes())))
+                .chain(rendered.known.iter().map(|(p, s)| (p, *s)));
+            crate::incremental::index::record(&out, sums.collect())
+        });
+        if let Err(e) = cache.save(rendered.store.as_ref(), index.as_ref()) {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+        }
+    }
     match written {
         Ok(_) if ui.quiet => 0,
         Ok(w) => {
@@ -169,5 +207,17 @@ fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Forma
             print(&text);
             0
         }
+    }
+}
+
+/// Whether every file the cache stood for is in the output folder with the content it knows.
+fn on_disk(out: &Path, index: &Index, tree: &RenderedTree) -> bool {
+    let paths = tree.known.keys().cloned().collect();
+    match crate::incremental::index::scan(out, index, paths) {
+        Ok((disk, _)) => tree
+            .known
+            .iter()
+            .all(|(path, sum)| disk.get(path).map(|d| d.sum) == Some(*sum)),
+        Err(_) => false,
     }
 }
