@@ -87,8 +87,25 @@ fn describe(path: &str, text: &str) -> (Option<String>, Option<String>) {
     (field("kind"), name)
 }
 
+/// The placement matrices (`fleet.yaml`, megabytes on a large fleet) of the two trees of a
+/// diff, parsed once for everything that reads them.
+pub struct Matrices {
+    old: Option<Value>,
+    new: Option<Value>,
+}
+
+impl Matrices {
+    pub fn of(old: &RenderedTree, new: &RenderedTree) -> Matrices {
+        let parse = |t: &RenderedTree| t.files.get(MATRIX).and_then(|t| data(MATRIX, body(t)));
+        let (old, new) = rayon::join(|| parse(old), || parse(new));
+        Matrices { old, new }
+    }
+}
+
+const MATRIX: &str = "fleet.yaml";
+
 /// Every file that differs between `old` and `new`, in path order.
-pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
+pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> Vec<FileChange> {
     let paths: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
     let mut out = Vec::new();
     for path in paths {
@@ -98,7 +115,12 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
             (Some(_), None) => Change::Removed,
             (Some(x), Some(y)) => {
                 let (bx, by) = (body(x), body(y));
-                let same = bx == by || matches!((data(path, bx), data(path, by)), (Some(p), Some(q)) if p == q);
+                let same = bx == by
+                    || if path == MATRIX {
+                        matrices.old.is_some() && matrices.old == matrices.new
+                    } else {
+                        matches!((data(path, bx), data(path, by)), (Some(p), Some(q)) if p == q)
+                    };
                 if same {
                     continue;
                 }
@@ -122,7 +144,11 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
             .context_radius(2)
             .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string();
-        let (kind, name) = describe(path, b.or(a).map_or("", |s| s.as_str()));
+        let (kind, name) = if path == MATRIX {
+            (None, None)
+        } else {
+            describe(path, b.or(a).map_or("", |s| s.as_str()))
+        };
         let cluster = path.split('/').next().unwrap_or(path).to_string();
         let app = new.app_of(path).or_else(|| old.app_of(path)).map(str::to_string);
         out.push(FileChange {
@@ -140,9 +166,9 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree) -> Vec<FileChange> {
     out
 }
 
-/// (app, cluster) pairs of a tree's placement matrix.
-fn placements(tree: &RenderedTree) -> BTreeSet<(String, String)> {
-    let Some(value) = tree.files.get("fleet.yaml").and_then(|t| data("fleet.yaml", body(t))) else {
+/// (app, cluster) pairs of a placement matrix.
+fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
+    let Some(value) = matrix else {
         return BTreeSet::new();
     };
     value["placements"]
@@ -172,8 +198,7 @@ pub struct Summary {
 /// they narrowed `changes`.
 pub fn summary(
     changes: &[FileChange],
-    old: &RenderedTree,
-    new: &RenderedTree,
+    matrices: &Matrices,
     apps: &BTreeMap<String, (String, String)>,
     only_clusters: &[String],
     only_apps: &[String],
@@ -184,8 +209,8 @@ pub fn summary(
             && (only_clusters.is_empty() || only_clusters.contains(cluster))
     };
     let (before, after): (BTreeSet<_>, BTreeSet<_>) = (
-        placements(old).into_iter().filter(wanted).collect(),
-        placements(new).into_iter().filter(wanted).collect(),
+        placements(&matrices.old).into_iter().filter(wanted).collect(),
+        placements(&matrices.new).into_iter().filter(wanted).collect(),
     );
     let mut s = Summary {
         clusters: changes
@@ -430,12 +455,12 @@ mod tests {
             "c/apps/a/x.yaml",
             "# digest: 2\nmetadata:\n  name: a\nkind: Service\nspec:\n  c: 2\n  b: 1\n",
         )]);
-        assert!(compare(&old, &new).is_empty());
+        assert!(compare(&old, &new, &Matrices::of(&old, &new)).is_empty());
         let changed = tree(&[(
             "c/apps/a/x.yaml",
             "kind: Service\nmetadata:\n  name: a\nspec: {b: 2, c: 2}\n",
         )]);
-        let c = compare(&old, &changed);
+        let c = compare(&old, &changed, &Matrices::of(&old, &changed));
         assert_eq!(c.len(), 1);
         assert_eq!(
             (c[0].cluster.as_str(), c[0].app.as_deref(), c[0].kind.as_deref()),
@@ -455,8 +480,9 @@ mod tests {
         }
         old.files.insert("fleet.yaml".into(), "placements: []\n".into());
         new.files.insert("fleet.yaml".into(), "placements: [x]\n".into());
-        let changes = compare(&old, &new);
-        let s = summary(&changes, &old, &new, &BTreeMap::new(), &[], &[]);
+        let matrices = Matrices::of(&old, &new);
+        let changes = compare(&old, &new, &matrices);
+        let s = summary(&changes, &matrices, &BTreeMap::new(), &[], &[]);
         let md = Markdown {
             again: "fleetgen diff HEAD",
             note: None,

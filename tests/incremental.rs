@@ -294,7 +294,12 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     assert!(cold.contains("0 from the cache"), "{cold}");
     let rendered = dir.path().join("rendered");
     let before = inodes(&rendered);
-    let contract = fs::read_dir(dir.path().join("apps")).unwrap().next().unwrap().unwrap().path();
+    let contract = fs::read_dir(dir.path().join("apps"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let app = contract.file_name().unwrap().to_string_lossy().into_owned();
     let path = contract.join("app.yaml");
     let text = fs::read_to_string(&path).unwrap();
@@ -308,8 +313,15 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     // The other apps' files are the same files (linked into the new tree), the app's are new.
     let after = inodes(&rendered);
     assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
-    let rewritten: Vec<&String> = after.iter().filter(|(p, i)| before[*p] != **i).map(|(p, _)| p).collect();
-    assert!(rewritten.iter().any(|p| p.contains(&format!("/apps/{app}/"))), "{rewritten:?}");
+    let rewritten: Vec<&String> = after
+        .iter()
+        .filter(|(p, i)| before[*p] != **i)
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        rewritten.iter().any(|p| p.contains(&format!("/apps/{app}/"))),
+        "{rewritten:?}"
+    );
     for p in &rewritten {
         assert!(
             p.contains(&format!("/apps/{app}/")) || !p.contains("/apps/"),

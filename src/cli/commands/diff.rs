@@ -54,19 +54,50 @@ type AppOwners = std::collections::BTreeMap<String, (String, String)>;
 
 /// One side of a diff.
 enum Side {
-    Compiled(RenderedTree, AppOwners),
+    Compiled(Box<RenderedTree>, AppOwners),
     /// The sources do not compile: the report to print.
     Broken(String),
 }
 
-/// Compiles one side of a diff.
-fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress) -> Side {
+/// Compiles one side of a diff. The second side reuses what the first rendered: a
+/// placement whose inputs are the same in both revisions is not rendered again (its files'
+/// texts are the first side's).
+fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress, first: Option<&Side>) -> Side {
     let tick = |total| progress.tick(total);
-    let options = Options {
-        on_cluster: Some(&tick),
-        ..Options::new(Goal::Render)
+    let empty = api::Store::default();
+    let reuse = match first {
+        Some(Side::Compiled(tree, _)) => tree.store.as_ref(),
+        Some(Side::Broken(_)) => None,
+        None => Some(&empty),
     };
-    let compiled = api::compile(files, &options);
+    let compile = |reuse| {
+        api::compile(
+            files,
+            &Options {
+                on_cluster: Some(&tick),
+                reuse,
+                ..Options::new(Goal::Render)
+            },
+        )
+    };
+    let mut compiled = compile(reuse);
+    if let (Some(tree), Some(Side::Compiled(old, _))) = (compiled.tree.as_mut(), first)
+        && !tree.known.is_empty()
+    {
+        // Known files are the first side's files with the same content.
+        let known = std::mem::take(&mut tree.known);
+        for (path, sum) in &known {
+            match old.files.get(path).filter(|t| api::Sum::of(t.as_bytes()) == *sum) {
+                Some(text) => {
+                    tree.files.insert(path.clone(), text.clone());
+                }
+                None => {
+                    compiled = compile(None);
+                    break;
+                }
+            }
+        }
+    }
     let Some(tree) = compiled.tree else {
         return Side::Broken(compiled.report(&ui.stderr_style(Format::Text, "")));
     };
@@ -82,7 +113,7 @@ fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress) -> Side {
             )
         })
         .collect();
-    Side::Compiled(tree, owners)
+    Side::Compiled(Box::new(tree), owners)
 }
 
 /// The rendered tree committed at `rev` (`None`: the working tree's folder on disk).
@@ -146,9 +177,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let to_name = to.clone().unwrap_or_else(|| "working tree".to_string());
     let progress = Progress::new(ui.quiet, "");
     progress.doing(&format!("compiling {from}"));
-    let old = compile_side(&old_files, ui, &progress);
+    let old = compile_side(&old_files, ui, &progress, None);
     progress.doing(&format!("compiling {to_name}"));
-    let new = compile_side(new_files.as_ref(), ui, &progress);
+    let new = compile_side(new_files.as_ref(), ui, &progress, Some(&old));
     progress.done();
     let mut apps = AppOwners::new();
     let mut note = None;
@@ -156,7 +187,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (Side::Compiled(old, a), Side::Compiled(new, b)) => {
             apps.extend(a);
             apps.extend(b);
-            (old, new)
+            (*old, *new)
         }
         (old, new) => {
             // A revision whose sources this fleetgen no longer reads (an older schema, say)
@@ -207,12 +238,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     if let Some(note) = &note {
         eprintln!("note: {note}");
     }
-    let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new)
+    let matrices = crate::diff::Matrices::of(&old, &new);
+    let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new, &matrices)
         .into_iter()
         .filter(|c| select.clusters.is_empty() || select.clusters.contains(&c.cluster))
         .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
         .collect();
-    let summary = crate::diff::summary(&changes, &old, &new, &apps, &select.clusters, &select.apps);
+    let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
     // What a reader runs to see it all: the same revisions, said so that git takes them.
     let again = match &to {
         Some(rev) => format!("fleetgen diff {from} {rev}"),
