@@ -1,12 +1,17 @@
 """The benchmark behind bench/run: see that script for how to run it.
 
 For each fleet size it generates a synthetic fleet and its kustomize equivalent, then times:
-- `fleetgen render` into a fresh folder (median, min-max of --runs) and its peak RSS;
-- the copy floor: `cp -r` of the rendered tree into a fresh folder (median of --runs);
+- `fleetgen render` into a fresh folder (median, min-max of --runs), its CPU time and peak RSS;
+- two floors: the file-creation floor (examples/write-floor.rs writes the same files from
+  memory, in parallel, as render does) and `cp -r` of the rendered tree (median of --runs);
 - kustomize building every cluster's overlay, the engine loaded once (one run: it is slow),
-  and checks that every cluster's kustomize output equals fleetgen's objects;
-- `fleetgen check` (tree up to date) and `fleetgen lint`;
-and prints a Markdown table with the ratios and the time per placement.
+  wall and CPU, and checks that every cluster's kustomize output equals fleetgen's objects;
+- `fleetgen check` (tree up to date, warm cache), and after a one-contract change with a cold
+  cache (no `.fleetgen/`) and a warm one (the cache of the tree before the change);
+- `fleetgen render` after a one-contract change (warm cache);
+- `fleetgen lint` and its peak RSS;
+and prints Markdown tables with the ratios and the time per placement. `--no-kustomize`
+leaves kustomize out (for the largest sizes).
 """
 
 import argparse
@@ -24,29 +29,39 @@ from pathlib import Path
 import yaml
 
 
-def run_timed(cmd, cwd=None):
-    """Wall seconds and peak RSS (KiB) of one run of `cmd`; fails on a non-zero exit."""
+CPU = {}  # id(list of walls) → list of CPU seconds, for the runs `repeat` timed
+
+
+def run_timed(cmd, cwd=None, codes=(0,)):
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one run of `cmd`;
+    fails on an exit code not in `codes`."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in codes:
         sys.exit(f"{' '.join(map(str, cmd))} exited {code}:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
-def repeat(runs, cmd, before=None, cwd=None):
-    walls, rss = [], 0
+def repeat(runs, cmd, before=None, cwd=None, codes=(0,)):
+    walls, rss, cpu = [], 0, []
     for _ in range(runs):
         if before:
             before()
-        wall, peak = run_timed(cmd, cwd)
+        wall, peak, used = run_timed(cmd, cwd, codes)
         walls.append(wall)
+        cpu.append(used)
         rss = max(rss, peak)
+    CPU[id(walls)] = cpu
     return walls, rss
+
+
+def cpu_of(walls):
+    return statistics.median(CPU[id(walls)])
 
 
 def fmt(walls):
@@ -86,12 +101,13 @@ def kustomize_all(lib_path, kustomize_root, rendered):
     lib.pykustomize_last_error.restype = ctypes.c_char_p
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     clusters = sorted(p.name for p in (kustomize_root / "clusters").iterdir())
-    outputs, seconds = {}, 0.0
+    outputs, seconds, cpu = {}, 0.0, 0.0
     for c in clusters:
         out = ctypes.c_char_p()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         rc = lib.pykustomize_build(str(kustomize_root / "clusters" / c).encode(), b"{}", ctypes.byref(out))
         seconds += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
         if rc != 0:
             sys.exit(f"kustomize build {c} failed: {(lib.pykustomize_last_error() or b'').decode()[:500]}")
         outputs[c] = out.value.decode() if out.value else ""
@@ -107,7 +123,7 @@ def kustomize_all(lib_path, kustomize_root, rendered):
         objects += len(got)
         if got != want:
             differ.append(c)
-    return seconds, objects, differ
+    return seconds, cpu, objects, differ
 
 
 def main():
@@ -116,6 +132,8 @@ def main():
     ap.add_argument("--fleetgen", required=True)
     ap.add_argument("--gen", required=True)
     ap.add_argument("--kustomize", required=True)
+    ap.add_argument("--floor", required=True, help="the write-floor example")
+    ap.add_argument("--no-kustomize", action="store_true")
     ap.add_argument("--repo", required=True)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--runs", type=int, default=5)
@@ -136,10 +154,17 @@ def main():
             return lambda: [shutil.rmtree(d, ignore_errors=True) for d in dirs]
 
         print(f"# {size}: fleetgen render ×{a.runs}", file=sys.stderr)
-        render, rss = repeat(a.runs, [fleetgen, "render", "--color", "never", "--out", str(out)], fresh(out), cwd=fleet)
+        render, rss = repeat(a.runs, [fleetgen, "render", "--color", "never", "--no-cache", "--out", str(out)],
+                             fresh(out), cwd=fleet)
         files, size_bytes = tree_size(out)
-        print(f"# {size}: cp -r ×{a.runs}", file=sys.stderr)
+        print(f"# {size}: file-creation floor, cp -r ×{a.runs}", file=sys.stderr)
+        writes = []
+        for _ in range(a.runs):
+            shutil.rmtree(copy, ignore_errors=True)
+            res = subprocess.run([a.floor, str(out), str(copy)], check=True, capture_output=True, text=True)
+            writes.append(float(res.stdout.strip()))
         floor, _ = repeat(a.runs, ["cp", "-r", str(out), str(copy)], fresh(copy))
+        shutil.rmtree(copy, ignore_errors=True)
         placements = sum(1 for line in (out / "fleet.yaml").read_text().splitlines() if line.startswith("  - app: "))
         # check and lint read the fleet's own rendered/.
         subprocess.run([fleetgen, "render", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
@@ -149,17 +174,51 @@ def main():
         if res.returncode != 0 or not res.stdout.startswith("no findings"):
             sys.exit(f"the {size} fleet does not lint clean:\n{res.stdout[-3000:]}{res.stderr[-2000:]}")
         print(f"# {size}: fleetgen check, lint ×{a.runs}", file=sys.stderr)
+        # Files written within the stat index's racy window are hashed again: let them age.
+        time.sleep(4)
+        subprocess.run([fleetgen, "check", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
         check, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], cwd=fleet)
-        lint, _ = repeat(a.runs, [fleetgen, "lint", "--color", "never"], cwd=fleet)
-        print(f"# {size}: kustomize (every cluster overlay, one run)", file=sys.stderr)
-        k_seconds, k_objects, differ = kustomize_all(a.kustomize, root / "kustomize", out)
-        if differ:
-            sys.exit(f"kustomize output differs from fleetgen's on {len(differ)} clusters, e.g. {differ[:3]}")
+        lint, lint_rss = repeat(a.runs, [fleetgen, "lint", "--color", "never"], cwd=fleet)
+        # One contract changes (its version): what a pre-commit hook meets.
+        cache = fleet / ".fleetgen"
+        saved = root / "cache-before"
+        shutil.copytree(cache, saved)
+        contract = sorted((fleet / "apps").iterdir())[0] / "app.yaml"
+        original = contract.read_text()
+        edited = original.replace("  version: ", "  version: 9", 1)
+        assert edited != original
+        contract.write_text(edited)
+
+        def cache_as_before():
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(saved, cache)
+
+        print(f"# {size}: check after a one-contract change, cold and warm ×{a.runs}", file=sys.stderr)
+        changed_cold, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], fresh(cache), cwd=fleet, codes=(1,))
+        changed_warm, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], cache_as_before, cwd=fleet,
+                                 codes=(1,))
+
+        def tree_as_before():
+            contract.write_text(original)
+            subprocess.run([fleetgen, "render", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
+            contract.write_text(edited)
+
+        print(f"# {size}: render after a one-contract change ×{a.runs}", file=sys.stderr)
+        changed_render, _ = repeat(a.runs, [fleetgen, "render", "--color", "never"], tree_as_before, cwd=fleet)
+        if a.no_kustomize:
+            k_seconds, k_cpu, k_objects = None, None, None
+        else:
+            print(f"# {size}: kustomize (every cluster overlay, one run)", file=sys.stderr)
+            k_seconds, k_cpu, k_objects, differ = kustomize_all(a.kustomize, root / "kustomize", out)
+            if differ:
+                sys.exit(f"kustomize output differs from fleetgen's on {len(differ)} clusters, e.g. {differ[:3]}")
         med = statistics.median(render)
         rows.append({
             "size": size, "placements": placements, "objects": k_objects, "files": files, "bytes": size_bytes,
-            "render": render, "rss": rss, "floor": floor, "kustomize": k_seconds,
-            "check": check, "lint": lint, "per_placement_ms": med / placements * 1000,
+            "render": render, "rss": rss, "floor": floor, "writes": writes, "kustomize": k_seconds,
+            "kustomize_cpu": k_cpu, "check": check, "lint": lint, "lint_rss": lint_rss,
+            "changed_cold": changed_cold, "changed_warm": changed_warm, "changed_render": changed_render,
+            "per_placement_ms": med / placements * 1000,
         })
         shutil.rmtree(root, ignore_errors=True)
 
@@ -171,15 +230,29 @@ def main():
     fs = subprocess.run(["df", "-T", str(work)], capture_output=True, text=True).stdout.splitlines()[-1].split()[1]
     print(f"Machine: {os.cpu_count()} × {cpu}, {mem:.0f} GiB, Linux {platform.release()}; "
           f"outputs on {fs}; medians of {a.runs} runs (min–max), kustomize one run.\n")
-    print("| clusters×apps | placements | objects (kustomize) | files | output | fleetgen render | peak RSS | "
-          "cp -r floor | render ÷ floor | kustomize | kustomize ÷ render | per placement | check (no-op) | lint |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| clusters×apps | placements | files | output | fleetgen render (CPU) | peak RSS | write floor | "
+          "render ÷ write floor | cp -r | kustomize (CPU) | kustomize ÷ render: wall, CPU | per placement |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         med = statistics.median(r["render"])
-        print(f"| {r['size']} | {r['placements']} | {r['objects']} | {r['files']} | {r['bytes'] / 2**20:.0f} MiB | "
-              f"{fmt(r['render'])} | {r['rss'] / 1024:.0f} MiB | {fmt(r['floor'])} | "
-              f"{med / statistics.median(r['floor']):.1f}× | {r['kustomize']:.1f} s | {r['kustomize'] / med:.0f}× | "
-              f"{r['per_placement_ms']:.3f} ms | {fmt(r['check'])} | {fmt(r['lint'])} |")
+        kust, ratio = "–", "–"
+        if r["kustomize"] is not None:
+            kust = f"{r['kustomize']:.1f} s ({r['kustomize_cpu']:.1f} s)"
+            ratio = f"{r['kustomize'] / med:.0f}×, {r['kustomize_cpu'] / cpu_of(r['render']):.0f}×"
+        print(f"| {r['size']} | {r['placements']} | {r['files']} | {r['bytes'] / 2**20:.0f} MiB | "
+              f"{fmt(r['render'])} ({cpu_of(r['render']):.2f} s) | {r['rss'] / 1024:.0f} MiB | "
+              f"{fmt(r['writes'])} | {med / statistics.median(r['writes']):.1f}× | {fmt(r['floor'])} | "
+              f"{kust} | {ratio} | {r['per_placement_ms']:.3f} ms |")
+    print()
+    print("| clusters×apps | check (no-op) | check after a contract change: cold cache | warm cache | "
+          "warm ÷ cold | render after a contract change | ÷ full render | lint | lint peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        cold, warm = statistics.median(r["changed_cold"]), statistics.median(r["changed_warm"])
+        again = statistics.median(r["changed_render"])
+        print(f"| {r['size']} | {fmt(r['check'])} | {fmt(r['changed_cold'])} | {fmt(r['changed_warm'])} | "
+              f"{warm / cold:.2f} | {fmt(r['changed_render'])} | {again / statistics.median(r['render']):.2f} | "
+              f"{fmt(r['lint'])} | {r['lint_rss'] / 1024:.0f} MiB |")
     if len(rows) > 1:
         per = [r["per_placement_ms"] for r in rows]
         print(f"\nTime per placement from {rows[0]['size']} to {rows[-1]['size']}: "
@@ -190,7 +263,8 @@ def main():
             dt = statistics.median(big["render"]) - statistics.median(small["render"])
             steps.append(f"{small['size']}→{big['size']}: {dt / (big['placements'] - small['placements']) * 1000:.3f} ms")
         print("Marginal time per placement: " + ", ".join(steps) + ".")
-    print(f"`fleetgen check` on the bundled fleet: {fmt(bundled)} over {len(bundled)} runs.")
+    print(f"`fleetgen check` on the bundled fleet: {fmt(bundled)}, {cpu_of(bundled) * 1000:.0f} ms CPU "
+          f"(median) over {len(bundled)} runs.")
 
 
 if __name__ == "__main__":

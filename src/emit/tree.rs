@@ -118,7 +118,8 @@ impl RenderedObject {
 pub struct Selection {
     pub clusters: Vec<String>,
     pub apps: Vec<String>,
-    /// Keep the apps' objects in [`RenderedTree::objects`] (lint reads them).
+    /// Keep the apps' objects in [`RenderedTree::objects`] (lint reads them), and no file
+    /// texts of the clusters (lint does not read them).
     pub keep_objects: bool,
 }
 
