@@ -27,7 +27,10 @@ fn main() {
         })
         .collect();
     let start = Instant::now();
-    let dirs: BTreeSet<PathBuf> = files.iter().filter_map(|(p, _)| p.parent().map(|d| to.join(d))).collect();
+    let dirs: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|(p, _)| p.parent().map(|d| to.join(d)))
+        .collect();
     std::fs::create_dir_all(to).expect("the new folder");
     for d in dirs {
         std::fs::create_dir_all(d).expect("a folder");

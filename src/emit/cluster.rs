@@ -29,7 +29,7 @@ use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::policy::enforce::Enforce;
 use crate::resolve::labels;
-use crate::resolve::plan::{ClusterPlan, Placement, Plan};
+use crate::resolve::plan::{ClusterPlan, Placement};
 
 /// What rendering one cluster produced.
 pub(super) struct ClusterDone {
@@ -134,7 +134,8 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             cluster_entry = Some((key, entry.clone()));
         }
         None => {
-            out.push((Area::Summary.path(id, ""), summary(sources, plan, cluster)));
+            let mine: Vec<&Placement> = run.placements_of(id).map(|(_, p)| p).collect();
+            out.push((Area::Summary.path(id, ""), summary(sources, cluster, &mine)));
             out.extend(root(run, cluster, kinds, &mut apps));
         }
     }
@@ -200,7 +201,7 @@ fn root(
         plan,
         fleet: &plan.fleet.value,
         cluster,
-        placements: plan.placements.iter().filter(|p| p.cluster_id() == id).collect(),
+        placements: run.placements_of(id).map(|(_, p)| p).collect(),
         kinds,
         delivered: BTreeMap::new(),
     };
@@ -314,17 +315,15 @@ fn routes(p: &crate::resolve::plan::Placement) -> bool {
 }
 
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
-fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
+fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> String {
     let files = &sources.files;
     let v = &c.doc.value;
     let mut srcs = vec![files.get(c.doc.file).path.clone()];
     if let Some(p) = c.profile {
         srcs.push(files.get(p.file).path.clone());
     }
-    let apps: Vec<Value> = plan
-        .placements
+    let apps: Vec<Value> = placements
         .iter()
-        .filter(|p| p.cluster_id() == c.id())
         .map(|p| {
             let mut app = json!({
                 "name": p.app_name(),
@@ -345,10 +344,9 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
         })
         .collect();
     // What the Gateway must admit: the namespaces whose routes attach to it.
-    let routed: Vec<&str> = plan
-        .placements
+    let routed: Vec<&str> = placements
         .iter()
-        .filter(|p| p.cluster_id() == c.id() && p.drained.is_none() && routes(p))
+        .filter(|p| p.drained.is_none() && routes(p))
         .map(|p| p.namespace.as_str())
         .collect();
     let gateway = c.gateway().map(|g| {

@@ -18,7 +18,7 @@ use crate::incremental::{Key, Store, Sum};
 use crate::layout;
 use crate::load::Sources;
 use crate::policy::enforce;
-use crate::resolve::plan::{ClusterPlan, Plan};
+use crate::resolve::plan::{ClusterPlan, Placement, Plan};
 use crate::source::{FileId, SourceMap};
 
 /// Everything one render shares between clusters.
@@ -31,6 +31,20 @@ pub(super) struct Run<'a> {
     pub cache: ParseCache,
     /// What the incremental cache offers, when it is used.
     pub reuse: Option<Reuse<'a>>,
+    /// Each cluster's placements, by their positions in the plan.
+    pub by_cluster: FxHashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Run<'a> {
+    /// The placements of cluster `id`, with their positions in the plan, in plan order.
+    pub fn placements_of(&self, id: &str) -> impl Iterator<Item = (usize, &'a Placement<'a>)> + '_ {
+        let plan = self.plan;
+        self.by_cluster
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(move |&i| (i, &plan.placements[i]))
+    }
 }
 
 /// The incremental cache's part in a render: the entries of the last one, and the keys of
@@ -66,6 +80,13 @@ pub fn render(
         engine,
         contexts: Contexts::new(sources, plan),
         cache: ParseCache::default(),
+        by_cluster: {
+            let mut by: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+            for (i, p) in plan.placements.iter().enumerate() {
+                by.entry(p.cluster_id()).or_default().push(i);
+            }
+            by
+        },
     };
     let clusters: Vec<&ClusterPlan> = plan.clusters.iter().filter(|c| select.cluster(c.id())).collect();
     let work = || {

@@ -87,6 +87,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         Some(cache) => cache.index(&out),
         None => Index::default(),
     };
+    let old_index_len = index.files.len();
     let scanned = crate::trace::stage("read", || {
         let paths = crate::write::list_tree(&out)?;
         crate::incremental::index::scan(&out, &index, paths)
@@ -131,8 +132,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
     };
     if let Some(cache) = &cache {
-        // Derived data: a cache that cannot be written costs speed, never a result.
-        if let Err(e) = cache.save(rendered.store.as_ref(), Some(&index)) {
+        // Derived data: a cache that cannot be written costs speed, never a result. What did
+        // not change is not written again.
+        let store_changed = rendered.store.as_ref() != store.as_ref();
+        let index_changed = disk.values().any(|d| d.text.is_some()) || index.files.len() != old_index_len;
+        let saved = cache.save(
+            rendered.store.as_ref().filter(|_| store_changed),
+            Some(&index).filter(|_| index_changed),
+        );
+        if let Err(e) = saved {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
         }
     }
