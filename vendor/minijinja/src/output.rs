@@ -94,34 +94,46 @@ impl<'a> Output<'a> {
         matches!(self.capture_stack.last(), Some(None))
     }
 
+    /// fleetgen patch: output captured into a string (a `{% set %}` block, a macro's
+    /// body, a `{% filter %}` block) is charged to the render's budget before it is kept.
+    #[inline]
+    fn charge(&self, len: usize) -> fmt::Result {
+        if matches!(self.capture_stack.last(), Some(Some(_))) {
+            crate::budget::charge(len).map_err(|_| fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Writes some data to the underlying buffer contained within this output.
     #[inline]
     pub fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.charge(s.len())?;
         self.target().write_str(s)
     }
 
     /// Writes some formatted information into this instance.
     #[inline]
     pub fn write_fmt(&mut self, a: fmt::Arguments<'_>) -> fmt::Result {
-        self.target().write_fmt(a)
+        fmt::Write::write_fmt(self, a)
     }
 }
 
 impl fmt::Write for Output<'_> {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.charge(s.len())?;
         fmt::Write::write_str(self.target(), s)
     }
 
     #[inline]
     fn write_char(&mut self, c: char) -> fmt::Result {
+        self.charge(c.len_utf8())?;
         fmt::Write::write_char(self.target(), c)
     }
 
-    #[inline]
-    fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
-        fmt::Write::write_fmt(self.target(), args)
-    }
+    // `write_fmt` is the trait's default: it calls `write_str` piece by piece, so each
+    // piece is charged.
 }
 
 pub struct NullWriter;
@@ -154,14 +166,23 @@ pub struct WriteWrapper<W> {
 
 impl<W> WriteWrapper<W> {
     /// Replaces the given error with the held error if available.
+    ///
+    /// fleetgen patch: the original error keeps its place in the template (name, line,
+    /// span), so that a writer refusing more output points at the line that wrote it.
     pub fn take_err(&mut self, original: Error) -> Error {
-        self.err
-            .take()
-            .map(|io_err| {
-                Error::new(ErrorKind::WriteFailure, "I/O error during rendering")
-                    .with_source(io_err)
-            })
-            .unwrap_or(original)
+        match self.err.take() {
+            Some(io_err) => {
+                let mut rv = original;
+                if rv.kind() == ErrorKind::WriteFailure {
+                    rv.set_detail("I/O error during rendering");
+                    rv.with_source(io_err)
+                } else {
+                    Error::new(ErrorKind::WriteFailure, "I/O error during rendering")
+                        .with_source(io_err)
+                }
+            }
+            None => original,
+        }
     }
 }
 

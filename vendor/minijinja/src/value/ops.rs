@@ -319,6 +319,12 @@ fn materialize_seq_concat(lhs: &Value, rhs: &Value, len: usize) -> Result<Value,
 pub fn add(lhs: &Value, rhs: &Value) -> Result<Value, Error> {
     if lhs.is_tuple() || rhs.is_tuple() {
         if lhs.is_tuple() && rhs.is_tuple() {
+            // fleetgen patch: charged before it is built.
+            ok!(crate::budget::charge(
+                seq_concat_len(lhs, rhs)
+                    .unwrap_or(0)
+                    .saturating_mul(crate::budget::ITEM)
+            ));
             let mut values = Vec::with_capacity(untrusted_size_hint(
                 seq_concat_len(lhs, rhs).unwrap_or_default(),
             ));
@@ -336,6 +342,11 @@ pub fn add(lhs: &Value, rhs: &Value) -> Result<Value, Error> {
     if matches!(lhs.kind(), ValueKind::Seq | ValueKind::Iterable)
         && matches!(rhs.kind(), ValueKind::Seq | ValueKind::Iterable)
     {
+        // fleetgen patch: charged as if materialised, so that doubling a list in a loop
+        // runs out of budget instead of chaining lazily to 2^n items.
+        if let Some(len) = seq_concat_len(lhs, rhs) {
+            ok!(crate::budget::charge(len.saturating_mul(crate::budget::ITEM)));
+        }
         let values = vec![lhs.clone(), rhs.clone()];
         let depth = MergeSeq::depth_for_values(&values);
 
@@ -359,7 +370,11 @@ pub fn add(lhs: &Value, rhs: &Value) -> Result<Value, Error> {
             .ok_or_else(|| failed_op("+", lhs, rhs))
             .map(int_as_value),
         Some(CoerceResult::F64(a, b)) => Ok((a + b).into()),
-        Some(CoerceResult::Str(a, b)) => Ok(Value::from([a, b].concat())),
+        Some(CoerceResult::Str(a, b)) => {
+            // fleetgen patch: charged before it is built.
+            ok!(crate::budget::charge(a.len().saturating_add(b.len())));
+            Ok(Value::from([a, b].concat()))
+        }
         _ => Err(impossible_op("+", lhs, rhs)),
     }
 }
@@ -434,6 +449,8 @@ pub fn mul(lhs: &Value, rhs: &Value) -> Result<Value, Error> {
                 "repeated string is too large",
             ));
         }
+        // fleetgen patch: charged before it is built.
+        ok!(crate::budget::charge(s.len() * n));
         return Ok(Value::from(s.repeat(n)));
     } else if let Some((seq, n)) = lhs
         .as_object()
@@ -484,6 +501,10 @@ fn repeat_iterable(n: &Value, seq: &DynObject) -> Result<Value, Error> {
             ErrorKind::InvalidOperation,
             "repeated sequence is too large"
         )));
+    // fleetgen patch: charged before it is built.
+    ok!(crate::budget::charge(
+        repeated_len.saturating_mul(crate::budget::ITEM)
+    ));
 
     if let Some(tuple) = seq.downcast_ref::<Tuple>() {
         let mut values = Vec::with_capacity(repeated_len);
@@ -597,8 +618,18 @@ pub fn neg(val: &Value) -> Result<Value, Error> {
 }
 
 /// Attempts a string concatenation.
-pub fn string_concat(left: Value, right: &Value) -> Value {
-    Value::from(format!("{left}{right}"))
+///
+/// fleetgen patch: charged to the render's budget (see [`crate::budget`]) before the
+/// string is built, so it returns a `Result`.
+pub fn string_concat(left: Value, right: &Value) -> Result<Value, Error> {
+    if crate::budget::left().is_some() {
+        let len = match (left.as_str(), right.as_str()) {
+            (Some(l), Some(r)) => l.len().saturating_add(r.len()),
+            _ => ok!(crate::budget::measure(&left)).saturating_add(ok!(crate::budget::measure(right))),
+        };
+        ok!(crate::budget::charge(len));
+    }
+    Ok(Value::from(format!("{left}{right}")))
 }
 
 /// Implements a containment operation on values.
@@ -925,11 +956,11 @@ mod tests {
     #[test]
     fn test_concat() {
         assert_eq!(
-            string_concat(Value::from("foo"), &Value::from(42)),
+            string_concat(Value::from("foo"), &Value::from(42)).unwrap(),
             Value::from("foo42")
         );
         assert_eq!(
-            string_concat(Value::from(23), &Value::from(42)),
+            string_concat(Value::from(23), &Value::from(42)).unwrap(),
             Value::from("2342")
         );
     }

@@ -558,7 +558,7 @@ impl<'env> Executor<'env> {
                     b = stack.pop();
                     ctx_ok!(undefined_behavior.assert_value_not_undefined(&b));
                     ctx_ok!(undefined_behavior.assert_value_not_undefined(&a));
-                    stack.push(ops::string_concat(b, &a));
+                    stack.push(ctx_ok!(ops::string_concat(b, &a)));
                 }
                 Instruction::In => {
                     a = stack.pop();
@@ -724,6 +724,8 @@ impl<'env> Executor<'env> {
                     let args = stack.get_call_args(*arg_count);
                     let arg_count = args.len();
                     a = ctx_ok!(filter.call(state, args));
+                    // fleetgen patch: what a filter returns is charged to the budget.
+                    ctx_ok!(crate::budget::charge_value(&a));
                     stack.drop_top(arg_count);
                     stack.push(a);
                 }
@@ -781,6 +783,8 @@ impl<'env> Executor<'env> {
                             format!("{name} is unknown"),
                         ));
                     };
+                    // fleetgen patch: what a function returns is charged to the budget.
+                    ctx_ok!(crate::budget::charge_value(&rv));
                     let arg_count = args.len();
                     stack.drop_top(arg_count);
                     stack.push(rv);
@@ -789,6 +793,8 @@ impl<'env> Executor<'env> {
                     let args = stack.get_call_args(*arg_count);
                     let arg_count = args.len();
                     a = ctx_ok!(args[0].call_method(state, name, &args[1..]));
+                    // fleetgen patch: what a method returns is charged to the budget.
+                    ctx_ok!(crate::budget::charge_value(&a));
                     stack.drop_top(arg_count);
                     stack.push(a);
                 }
@@ -796,6 +802,8 @@ impl<'env> Executor<'env> {
                     let args = stack.get_call_args(*arg_count);
                     let arg_count = args.len();
                     a = ctx_ok!(args[0].call(state, &args[1..]));
+                    // fleetgen patch: what a call returns is charged to the budget.
+                    ctx_ok!(crate::budget::charge_value(&a));
                     stack.drop_top(arg_count);
                     stack.push(a);
                 }
