@@ -23,7 +23,8 @@ pub use crate::load::git::GitRevision;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Goal {
     /// Load, check how the files fit together, compile the templates, resolve every
-    /// placement: `fleetgen validate`.
+    /// placement and render it in memory (so that template errors are found), keeping
+    /// no tree: `fleetgen validate`.
     Validate,
     /// And render the selection: `render`, `check`, `diff`. The tree comes back only when
     /// there is no error.
@@ -198,23 +199,19 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
                 ring: p.cluster.value.upgrade_channel.to_string(),
             })
             .collect();
-        let tree = match options.goal {
-            Goal::Validate => None,
-            Goal::Render | Goal::Lint => {
-                let total = plan.clusters.iter().filter(|c| select.cluster(c.id())).count();
-                let tick = || {
-                    if let Some(f) = options.on_cluster {
-                        f(total);
-                    }
-                };
-                let (tree, more) = emit::render(&sources, &plan, &engine, &select, &tick);
-                found.extend(more);
-                if options.goal == Goal::Lint {
-                    found.extend(lint::run(&sources, &plan, &tree));
-                }
-                (diag::exit_code(&found) == 0).then_some(tree)
+        // Validate renders too, in memory, so that template errors are found before a render.
+        let total = plan.clusters.iter().filter(|c| select.cluster(c.id())).count();
+        let tick = || {
+            if let Some(f) = options.on_cluster {
+                f(total);
             }
         };
+        let (tree, more) = emit::render(&sources, &plan, &engine, &select, &tick);
+        found.extend(more);
+        if options.goal == Goal::Lint {
+            found.extend(lint::run(&sources, &plan, &tree));
+        }
+        let tree = (diag::exit_code(&found) == 0 && options.goal != Goal::Validate).then_some(tree);
         (tree, landings)
     };
     Compiled::new(sources, found, tree, landings)
