@@ -114,3 +114,54 @@ fn validate_renders_templates_so_template_errors_fail_it() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The output folder
+
+#[cfg(unix)]
+#[test]
+fn an_output_folder_that_is_a_symbolic_link_is_neither_emptied_nor_read() {
+    let fleet = fleet_with(None);
+    // A folder outside the repository that looks like fleetgen's output.
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("fleet.yaml"), "# Rendered by fleetgen\n").unwrap();
+    for i in 0..20 {
+        fs::write(outside.path().join(format!("file-{i}.txt")), "not fleetgen's").unwrap();
+    }
+    let before = read_tree(outside.path());
+    std::os::unix::fs::symlink(outside.path(), fleet.path().join("rendered")).unwrap();
+    for command in ["render", "check"] {
+        let out = run(fleet.path(), &[command]);
+        let text = report(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("is a symbolic link"), "{command}: {text}");
+        assert!(
+            !text.contains("not fleetgen's"),
+            "{command} printed what the link points to: {text}"
+        );
+    }
+    assert_eq!(read_tree(outside.path()), before);
+}
+
+#[test]
+fn an_output_folder_inside_the_input_folders_is_refused() {
+    let fleet = fleet_with(None);
+    for inside in [
+        "clusters/rendered",
+        "apps/web/out",
+        "profiles/out",
+        "policy-library/out",
+        "templates",
+    ] {
+        let out = run(
+            fleet.path(),
+            &["render", "--out", &fleet.path().join(inside).display().to_string()],
+        );
+        let text = report(&out);
+        assert_eq!(out.status.code(), Some(2), "{inside}: {text}");
+        assert!(text.contains("a folder fleetgen reads"), "{inside}: {text}");
+        assert!(!fleet.path().join(inside).join("fleet.yaml").exists(), "{inside}");
+    }
+    // The sources still validate: nothing was written among them.
+    assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
+}

@@ -31,10 +31,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(rendered) = &compiled.tree else {
         return compiled.exit_code().max(1);
     };
-    let on_disk = match crate::write::read_tree(&out) {
+    let on_disk = match crate::write::read_for_check(&out, rendered) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", out.display());
+        Err(message) => {
+            eprintln!("error: {message}");
             return 2;
         }
     };

@@ -73,11 +73,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     progress.writing();
     let keep = |path: &str| !select.replaces(path);
     let written = crate::write::write(
+        &args.fleet.repo,
         &out,
         rendered,
         (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
     );
     progress.done();
+    // A clean-up that failed: the render succeeded, but something is left beside it.
+    for warning in written.iter().flat_map(|w| &w.warnings) {
+        eprintln!("warning: {warning}");
+    }
     match written {
         Ok(_) if ui.quiet => 0,
         Ok(w) => {
