@@ -165,3 +165,169 @@ fn an_output_folder_inside_the_input_folders_is_refused() {
     // The sources still validate: nothing was written among them.
     assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
 }
+
+// ---------------------------------------------------------------------------------------
+// Git revisions, and what is not a regular file
+
+/// Commits everything under `dir` (a new repository, or the next commit of one).
+fn commit_all(dir: &Path) -> git2::Repository {
+    let repo = git2::Repository::open(dir)
+        .or_else(|_| git2::Repository::init(dir))
+        .unwrap();
+    {
+        let mut index = repo.index().unwrap();
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "x", &tree, &parents).unwrap();
+    }
+    repo
+}
+
+/// The concise report of `validate` on the working tree and on `HEAD` of the same folder.
+fn both_readers(dir: &Path) -> (String, String) {
+    use fleetgen::api::{self, Format, GitRevision, Goal, Options, Style, WorkTree};
+    let style = Style {
+        format: Format::Concise,
+        color: false,
+        width: 80,
+    };
+    let tree = WorkTree::open(dir).unwrap();
+    let head = GitRevision::open(dir, "HEAD").unwrap();
+    (
+        api::compile(&tree, &Options::new(Goal::Validate)).report(style),
+        api::compile(&head, &Options::new(Goal::Validate)).report(style),
+    )
+}
+
+#[test]
+fn an_input_folder_that_is_a_file_is_reported_the_same_in_both_readers() {
+    let fleet = fleet_with(None);
+    fs::remove_dir_all(fleet.path().join("clusters")).unwrap();
+    fs::write(fleet.path().join("clusters"), "clusterId: x\n").unwrap();
+    commit_all(fleet.path());
+    let (tree, head) = both_readers(fleet.path());
+    assert!(
+        tree.contains("clusters:1:1: error[FG001] this is a file; fleetgen reads a folder of input files here"),
+        "{tree}"
+    );
+    assert_eq!(tree, head);
+    assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_reported_the_same_in_both_readers() {
+    use std::os::unix::ffi::OsStrExt;
+    let fleet = fleet_with(None);
+    let name = std::ffi::OsStr::from_bytes(b"clusters/caf\xe9.yaml");
+    fs::copy(
+        fleet.path().join("clusters/eastus-prod-01.yaml"),
+        fleet.path().join(name),
+    )
+    .unwrap();
+    commit_all(fleet.path());
+    let (tree, head) = both_readers(fleet.path());
+    assert!(
+        tree.contains("clusters/caf\u{fffd}.yaml:1:1: error[FG001] the file name is not valid UTF-8"),
+        "{tree}"
+    );
+    assert_eq!(tree, head);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_where_an_input_file_belongs_is_reported_not_opened() {
+    let fleet = fleet_with(None);
+    let fifo = fleet.path().join("clusters/pipe.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Opening a FIFO for reading waits for a writer: the timeout in `run` catches a hang.
+    let out = run(fleet.path(), &["validate", "--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("clusters/pipe.yaml:1:1: error[FG001] this is a FIFO, not a regular file"),
+        "{text}"
+    );
+    // fleet.yaml itself.
+    let fleet = fleet_with(None);
+    fs::remove_file(fleet.path().join("fleet.yaml")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(fleet.path().join("fleet.yaml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = run(fleet.path(), &["validate", "--format", "concise"]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(
+        report(&out).contains("fleet.yaml:1:1: error[FG001] this is a FIFO"),
+        "{}",
+        report(&out)
+    );
+}
+
+#[test]
+fn a_revision_reads_only_the_files_fleetgen_reads_and_no_large_link_whole() {
+    let fleet = fleet_with(None);
+    // A large asset fleetgen never reads, and a "link" whose target is a 16 MB path.
+    let assets = fleet.path().join("apps/web/assets");
+    fs::create_dir_all(&assets).unwrap();
+    fs::write(assets.join("model.bin"), vec![7u8; 64 * 1024 * 1024]).unwrap();
+    let repo = commit_all(fleet.path());
+    let big_link = repo.blob(&vec![b'a'; 16 * 1024 * 1024]).unwrap();
+    let head = repo.head().unwrap().peel_to_tree().unwrap();
+    let mut web_assets = repo
+        .treebuilder(Some(
+            &repo
+                .find_tree(head.get_path(Path::new("apps/web/assets")).unwrap().id())
+                .unwrap(),
+        ))
+        .unwrap();
+    web_assets.insert("link", big_link, 0o120000).unwrap();
+    let assets_id = web_assets.write().unwrap();
+    let mut web = repo
+        .treebuilder(Some(
+            &repo
+                .find_tree(head.get_path(Path::new("apps/web")).unwrap().id())
+                .unwrap(),
+        ))
+        .unwrap();
+    web.insert("assets", assets_id, 0o040000).unwrap();
+    let web_id = web.write().unwrap();
+    let mut apps = repo
+        .treebuilder(Some(
+            &repo.find_tree(head.get_path(Path::new("apps")).unwrap().id()).unwrap(),
+        ))
+        .unwrap();
+    apps.insert("web", web_id, 0o040000).unwrap();
+    let apps_id = apps.write().unwrap();
+    let mut top = repo.treebuilder(Some(&head)).unwrap();
+    top.insert("apps", apps_id, 0o040000).unwrap();
+    let top = repo.find_tree(top.write().unwrap()).unwrap();
+    let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "big link", &top, &[&parent])
+        .unwrap();
+    let started = std::time::Instant::now();
+    let revision = fleetgen::api::GitRevision::open(fleet.path(), "HEAD").unwrap();
+    use fleetgen::api::Files;
+    let walk = revision.walk("apps");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!walk.files.iter().any(|f| f.contains("assets")), "{:?}", walk.files);
+    assert_eq!(walk.problems.len(), 1, "{:?}", walk.problems);
+    let (path, problem) = &walk.problems[0];
+    assert_eq!(path, "apps/web/assets/link");
+    assert_eq!(
+        problem,
+        &fleetgen::api::FileError::Unreadable("a symbolic link whose target is 16777216 bytes long".into())
+    );
+    // And the whole diff: bounded by the files fleetgen reads, not by the assets.
+    let out = run(fleet.path(), &["diff", "HEAD~1", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(report(&out).contains("apps/web/assets/link"), "{}", report(&out));
+}

@@ -256,6 +256,14 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     };
     let mut diagnostics = Vec::new();
     if !files.is_file(layout::FLEET_FILE) {
+        // There, but not a file fleetgen can read (a folder, a FIFO, a link out of the repository).
+        match files.read(layout::FLEET_FILE) {
+            Err(files::FileError::NotFound) | Ok(_) => {}
+            Err(e) => {
+                diagnostics.push(e.diagnostic(layout::FLEET_FILE));
+                return (sources, diagnostics);
+            }
+        }
         diagnostics.push(
             Diagnostic::file_error(
                 codes::UNREADABLE,
@@ -269,6 +277,16 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     let mut paths = vec![layout::FLEET_FILE.to_string()];
     for dir in layout::ROOTS.iter().filter(|r| **r != layout::FLEET_FILE) {
         let walk = files.walk(dir);
+        // A root folder that could not be listed at all: its kinds count as failed, so that
+        // what depends on them is not reported as a cascade of missing references.
+        if walk.problems.iter().any(|(path, _)| path == dir) {
+            sources.failed.extend(
+                Kind::ALL
+                    .iter()
+                    .filter(|k| k.location().starts_with(&format!("{dir}/")))
+                    .map(|k| (*k, "*".to_string())),
+            );
+        }
         paths.extend(walk.files);
         diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
     }

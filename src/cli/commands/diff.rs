@@ -41,15 +41,16 @@ pub struct Args {
 /// App name → (owner team, criticality), for the diff summary.
 type AppOwners = std::collections::BTreeMap<String, (String, String)>;
 
-/// Compiles one side of a diff; on errors, prints them (with the side's name) and gives None.
-fn compile_side(files: &dyn Files, side: &str, ui: &Ui) -> Option<(RenderedTree, AppOwners)> {
+/// Compiles one side of a diff; on errors, prints them (with the side's name) and gives
+/// the exit code they call for (2 when an input could not be used, as for any command).
+fn compile_side(files: &dyn Files, side: &str, ui: &Ui) -> Result<(RenderedTree, AppOwners), u8> {
     let compiled = api::compile(files, &Options::new(Goal::Render));
     let Some(tree) = compiled.tree else {
         eprintln!("error: the sources at {side} do not compile:");
         eprint!("{}", compiled.report(ui.style(Format::Text)));
-        return None;
+        return Err(compiled.exit_code().max(1));
     };
-    Some((
+    Ok((
         tree,
         compiled
             .sources
@@ -87,8 +88,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(old_files) = open_revision(&args.repo, &from) else {
         return 2;
     };
-    let Some((old, mut apps)) = compile_side(&old_files, &format!("`{from}`"), ui) else {
-        return 1;
+    let (old, mut apps) = match compile_side(&old_files, &format!("`{from}`"), ui) {
+        Ok(side) => side,
+        Err(code) => return code,
     };
     let (new, to_name) = match &to {
         Some(rev) => {
@@ -108,8 +110,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             (compile_side(&files, "the working tree", ui), "working tree".to_string())
         }
     };
-    let Some((new, new_apps)) = new else {
-        return 1;
+    let (new, new_apps) = match new {
+        Ok(side) => side,
+        Err(code) => return code,
     };
     apps.extend(new_apps);
     let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new)
