@@ -235,6 +235,29 @@ impl LintFilter {
     fn keeps(&self, code: &Code) -> bool {
         (self.select.is_empty() || Self::picks(&self.select, code)) && !Self::picks(&self.ignore, code)
     }
+
+    /// Every `--select` and `--ignore` entry names at least one code: a code, a name or a
+    /// code prefix. A misspelt one would otherwise select nothing and turn the gate off.
+    pub fn check(&self) -> Result<(), String> {
+        let all = lint::catalogue();
+        for (flag, list) in [("--select", &self.select), ("--ignore", &self.ignore)] {
+            for key in list {
+                let one = [key.clone()];
+                if all.iter().any(|c| Self::picks(&one, c)) && !key.is_empty() {
+                    continue;
+                }
+                let names = all.iter().map(|c| c.name).chain(all.iter().map(|c| c.id));
+                let hint = match crate::suggest::closest(key, names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => {
+                        "`fleetgen rules` lists the rules; a code prefix such as `FG1` selects a family".to_string()
+                    }
+                };
+                return Err(format!("{flag} `{key}` names no rule or code; {hint}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What `fleetgen lint` prints for a compile, and its exit code: the findings `filter`

@@ -331,3 +331,123 @@ fn a_revision_reads_only_the_files_fleetgen_reads_and_no_large_link_whole() {
     assert_eq!(out.status.code(), Some(2), "{}", report(&out));
     assert!(report(&out).contains("apps/web/assets/link"), "{}", report(&out));
 }
+
+// ---------------------------------------------------------------------------------------
+// The smaller ones
+
+#[test]
+fn control_characters_from_inputs_are_escaped_in_text_and_concise_output() {
+    let fleet = fleet_with(None);
+    let path = fleet.path().join("clusters/eastus-prod-01.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    // A profile name that recolours the terminal, clears it, and forges a concise line.
+    let hostile = "profile: \"aks\\e[31m\\e[2J\\nclusters/x.yaml:1:1: error[FG000] forged\"";
+    fs::write(&path, text.replace("profile: aks-standard", hostile)).unwrap();
+    for format in ["concise", "text"] {
+        let out = run(fleet.path(), &["validate", "--format", format]);
+        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{format}: {shown}");
+        assert!(
+            !shown.contains('\u{1b}'),
+            "{format}: an escape reached the terminal: {shown:?}"
+        );
+        assert!(shown.contains("\\u{1b}[31m"), "{format}: {shown}");
+        assert!(
+            !shown.lines().any(|l| l.starts_with("clusters/x.yaml")),
+            "{format}: a forged line: {shown}"
+        );
+    }
+    // The source line itself, shown by text reports, is escaped too.
+    fs::write(
+        &path,
+        text.replace("profile: aks-standard", "profile: aks\u{1b}]0;pwned\u{7}"),
+    )
+    .unwrap();
+    let out = run(fleet.path(), &["validate"]);
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_ne!(out.status.code(), Some(0), "{shown}");
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+    assert!(shown.contains("aks\\u{1b}]0;pwned\\u{7}"), "{shown}");
+}
+
+#[test]
+fn cr_only_line_endings_are_located_on_their_line() {
+    let fleet = fleet_with(None);
+    let path = fleet.path().join("clusters/eastus-prod-01.yaml");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("profile: aks-standard", "profile: aks-standrad")
+        .replace('\n', "\r");
+    fs::write(&path, text).unwrap();
+    let out = run(fleet.path(), &["validate", "--format", "concise"]);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        shown.contains("clusters/eastus-prod-01.yaml:12:10: error[FG023]"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_values_file_that_is_not_a_mapping_is_an_error_not_dropped() {
+    let fleet = fleet_with(None);
+    let app = fleet.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(
+        &app,
+        format!("{text}chart:\n  repository: oci://registry.example.com/charts\n  name: web\n  version: 1.0.0\n"),
+    )
+    .unwrap();
+    let values = fleet.path().join("apps/web/values");
+    fs::create_dir_all(&values).unwrap();
+    for (body, what) in [
+        ("just-a-string\n", "a string"),
+        ("- a\n- b\n", "a list"),
+        ("42\n", "a number"),
+    ] {
+        fs::write(values.join("common.yaml"), body).unwrap();
+        let out = run(fleet.path(), &["validate", "--format", "concise"]);
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{what}: {shown}");
+        assert!(
+            shown.contains(&format!(
+                "apps/web/values/common.yaml:1:1: error[FG011] a values file is a mapping of Helm values, not {what}"
+            )),
+            "{shown}"
+        );
+    }
+    fs::write(values.join("common.yaml"), "# nothing yet\n").unwrap();
+    assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
+}
+
+#[test]
+fn lint_select_and_ignore_refuse_what_names_no_rule() {
+    let fleet = fleet_with(None);
+    for args in [
+        &["--select", "FG999"][..],
+        &["--select", "fake-active-activ"],
+        &["--ignore", "undocumented-clusters"],
+        &["--select", "FG100,"],
+        &["--select", "XY"],
+    ] {
+        let mut all = vec!["lint"];
+        all.extend_from_slice(args);
+        let out = run(fleet.path(), &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", report(&out));
+        assert!(
+            stderr(&out).contains("names no rule or code"),
+            "{args:?}: {}",
+            report(&out)
+        );
+    }
+    let out = run(fleet.path(), &["lint", "--select", "fake-active-activ"]);
+    assert!(
+        stderr(&out).contains("did you mean `fake-active-active`?"),
+        "{}",
+        report(&out)
+    );
+    // Codes, names and code prefixes are fine.
+    for good in ["FG100", "fake-active-active", "FG12", "fg1"] {
+        let out = run(fleet.path(), &["lint", "--select", good]);
+        assert_ne!(out.status.code(), Some(2), "{good}: {}", report(&out));
+    }
+}

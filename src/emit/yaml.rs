@@ -13,8 +13,10 @@ pub fn write(out: &mut String, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => write_map(out, map, 0),
         Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
+        // A block scalar's lines are indented even at the top, where `---`, `...` or `%`
+        // at the start of a line would end the document.
         scalar => {
-            write_scalar(out, scalar, 0);
+            write_scalar(out, scalar, 2);
             out.push('\n');
         }
     }
@@ -40,7 +42,12 @@ fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usiz
         if i > 0 || !out.ends_with("- ") {
             indent(out, level);
         }
-        write_string(out, k, level);
+        // A key is plain or quoted, never a block scalar (which cannot be a key).
+        if is_plain_safe(k) {
+            out.push_str(k);
+        } else {
+            write_quoted(out, k);
+        }
         out.push(':');
         write_value_after_key(out, v, level);
     }
@@ -229,6 +236,10 @@ fn looks_like_other_type(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
     ];
+    // YAML 1.1's merge key and value key: PyYAML resolves them to tags it cannot construct.
+    if s == "<<" || s == "=" {
+        return true;
+    }
     let bare = s.trim_start_matches(['+', '-', '.']);
     // The longest word is five letters.
     let word = |w: &str| w.len() <= 5 && WORDS.iter().any(|x| x.eq_ignore_ascii_case(w));

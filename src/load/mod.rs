@@ -295,7 +295,21 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
             Role::Input(kind) => read_input(files, &path, kind, &mut sources, &mut diagnostics),
             Role::Values(app) => {
                 if let Some((file, node)) = read_yaml(files, &path, &mut sources.files, &mut diagnostics) {
-                    sources.values.push(ValuesFile { app, file, node });
+                    // Helm values are a mapping (or nothing); anything else would be dropped.
+                    if matches!(node.value, yaml::Value::Map(_) | yaml::Value::Null) {
+                        sources.values.push(ValuesFile { app, file, node });
+                    } else {
+                        let label = Label::new(file, node.span.clone(), format!("{} here", node.type_name()));
+                        diagnostics.push(
+                            Diagnostic::error(
+                                codes::WRONG_TYPE,
+                                &sources.files,
+                                label,
+                                format!("a values file is a mapping of Helm values, not {}", node.type_name()),
+                            )
+                            .with_help("write the values as `key: value` lines (an empty file is no values)"),
+                        );
+                    }
                 }
             }
             Role::Stray(help) => diagnostics.push(

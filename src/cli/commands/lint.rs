@@ -28,12 +28,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(tree) = args.fleet.open() else {
         return 2;
     };
-    let compiled = api::compile(&tree, &Options::new(Goal::Lint));
     let filter = LintFilter {
         select: args.select,
         ignore: args.ignore,
         deny_warnings: args.deny_warnings,
     };
+    if let Err(message) = filter.check() {
+        eprintln!("error: {message}");
+        return 2;
+    }
+    let compiled = api::compile(&tree, &Options::new(Goal::Lint));
     let (code, text) = api::lint_report(compiled, &filter, ui.style(args.fleet.format), ui.quiet);
     print(&text);
     code
