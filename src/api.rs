@@ -167,7 +167,7 @@ impl Compiled {
 pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
     let (sources, mut found) = load::load(files);
     found.extend(resolve::check(&sources));
-    policy::check(&sources, &mut found);
+    policy::check(&sources, &lint::exemptable(), &mut found);
     found.extend(lint::check_sources(&sources));
     lint::adjust(&sources, &mut found);
     let (engine, template_errors) = templates::Engine::new(&sources);
