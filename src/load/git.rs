@@ -59,6 +59,21 @@ impl GitRevision {
             commit: commit_id,
         })
     }
+
+    /// The fleet at a tree of `repo` (its top is the fleet folder), for tools that build
+    /// trees without commits (the fuzz harness).
+    pub fn from_tree(repo: Repository, tree: Oid, name: &str) -> Result<GitRevision, String> {
+        let files = {
+            let tree = repo.find_tree(tree).map_err(|e| e.message().to_string())?;
+            index(&repo, &tree)?
+        };
+        Ok(GitRevision {
+            repo,
+            files,
+            name: name.to_string(),
+            commit: tree.to_string(),
+        })
+    }
 }
 
 /// Files found under the roots, by path: the blob to read, or why it cannot be read.
