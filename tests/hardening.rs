@@ -92,6 +92,13 @@ fn hostile_templates_stop_every_command_with_fg041_at_their_line() {
             );
             assert!(!text.contains("panicked"), "{name}, {command}: {text}");
         }
+        // `diff` renders both sides: the template committed, and in the working tree.
+        commit_all(fleet.path());
+        let out = run(fleet.path(), &["diff", "HEAD"]);
+        let text = report(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}, diff: {text}");
+        assert!(text.contains(&at) && text.contains("FG041"), "{name}, diff: {text}");
+        assert!(!text.contains("panicked"), "{name}, diff: {text}");
         assert_eq!(read_tree(&rendered), before, "{name}: the old tree changed");
     }
 }
