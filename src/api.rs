@@ -112,7 +112,7 @@ impl Compiled {
     }
 
     /// The diagnostics, printed in `style`.
-    pub fn report(&self, style: Style) -> String {
+    pub fn report(&self, style: &Style) -> String {
         diag::render(&self.diagnostics, &self.sources.files, style, lint::catalogue())
     }
 
@@ -218,12 +218,14 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
 }
 
 /// Which lint findings count: `--select`, `--ignore` (codes, names or code prefixes such as
-/// `FG12`), `--deny-warnings`.
+/// `FG12`), `--deny-warnings`, and the files asked about.
 #[derive(Clone, Debug, Default)]
 pub struct LintFilter {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub deny_warnings: bool,
+    /// Only findings in these files or folders (relative to the fleet); all when empty.
+    pub paths: Vec<String>,
 }
 
 impl LintFilter {
@@ -258,12 +260,21 @@ impl LintFilter {
         }
         Ok(())
     }
+
+    /// Whether a finding in `path` is one asked about.
+    pub fn in_paths(&self, path: &str) -> bool {
+        self.paths.is_empty()
+            || self
+                .paths
+                .iter()
+                .any(|p| p.is_empty() || path == p || path.starts_with(&format!("{p}/")))
+    }
 }
 
 /// What `fleetgen lint` prints for a compile, and its exit code: the findings `filter`
 /// keeps, or (text formats) a line saying there are none.
-pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: Style, quiet: bool) -> (u8, String) {
-    compiled.retain(|d| filter.keeps(d.code));
+pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: &Style, quiet: bool) -> (u8, String) {
+    compiled.retain(|d| filter.keeps(d.code) && filter.in_paths(&d.path));
     let mut text = compiled.report(style);
     if compiled.diagnostics().is_empty() && matches!(style.format, Format::Text | Format::Concise) && !quiet {
         let c = compiled.counts();

@@ -108,14 +108,49 @@ pub fn text(drifts: &[Drift], out: &str) -> String {
             text.push('\n');
         }
     }
+    text.push_str(&count_line(drifts, out));
+    text
+}
+
+fn count_line(drifts: &[Drift], out: &str) -> String {
     let count = |s: Status| drifts.iter().filter(|d| d.status == s).count();
-    text.push_str(&format!(
+    format!(
         "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned\nrun `fleetgen render` to bring it up to date\n",
         count(Status::Stale),
         count(Status::EditedByHand),
         count(Status::Missing),
         count(Status::Orphaned),
-    ));
+    )
+}
+
+/// One line per file: `rendered/c/apps/a/x.yaml: stale`, then the count.
+pub fn concise(drifts: &[Drift], out: &str) -> String {
+    let mut text = String::new();
+    for d in drifts {
+        text.push_str(&format!("{out}/{}: {}\n", d.path, d.status.as_str()));
+    }
+    text.push_str(&count_line(drifts, out));
+    text
+}
+
+/// GitHub Actions workflow commands: an error annotation on each file (`out` is the output
+/// folder's path from the top of the git repository).
+pub fn github(drifts: &[Drift], out: &str) -> String {
+    let prop = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+            .replace(':', "%3A")
+            .replace(',', "%2C")
+    };
+    let mut text = String::new();
+    for d in drifts {
+        text.push_str(&format!(
+            "::error file={},title=fleetgen check::{}: run `fleetgen render` and commit the result\n",
+            prop(&format!("{out}/{}", d.path)),
+            d.status.as_str()
+        ));
+    }
     text
 }
 

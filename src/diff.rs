@@ -167,20 +167,31 @@ pub struct Summary {
     pub disappeared: Vec<(String, String)>,
 }
 
-/// `apps`: app name → (owner, criticality), from both revisions.
+/// `apps`: app name → (owner, criticality), from both revisions. `only_clusters` and
+/// `only_apps` (`--cluster`, `--app`) narrow the placements that appeared or disappeared as
+/// they narrowed `changes`.
 pub fn summary(
     changes: &[FileChange],
     old: &RenderedTree,
     new: &RenderedTree,
     apps: &BTreeMap<String, (String, String)>,
+    only_clusters: &[String],
+    only_apps: &[String],
 ) -> Summary {
     let count = |c: Change| changes.iter().filter(|f| f.change == c).count();
-    let (before, after) = (placements(old), placements(new));
+    let wanted = |(app, cluster): &(String, String)| {
+        (only_apps.is_empty() || only_apps.contains(app))
+            && (only_clusters.is_empty() || only_clusters.contains(cluster))
+    };
+    let (before, after): (BTreeSet<_>, BTreeSet<_>) = (
+        placements(old).into_iter().filter(wanted).collect(),
+        placements(new).into_iter().filter(wanted).collect(),
+    );
     let mut s = Summary {
         clusters: changes
             .iter()
             .map(|c| c.cluster.clone())
-            .filter(|c| !c.ends_with(".yaml") && !c.starts_with('_'))
+            .filter(|c| is_cluster(c))
             .collect(),
         added: count(Change::Added),
         removed: count(Change::Removed),
@@ -277,10 +288,29 @@ pub fn text(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String
     out
 }
 
-/// A pull-request comment: never longer than `limit` characters, the summary always there,
-/// each cluster folded, truncated with a note when the change is too big.
-pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, limit: usize) -> String {
+/// How a pull-request comment is made.
+pub struct Markdown<'a> {
+    /// The command that shows the whole diff, named when the comment is cut.
+    pub again: &'a str,
+    /// Said under the title (e.g. that committed trees were compared).
+    pub note: Option<&'a str>,
+    /// The most characters the comment may have.
+    pub limit: usize,
+}
+
+/// Whether a group of changes is a cluster's (not `fleet.yaml` or a `_fleet` folder).
+fn is_cluster(group: &str) -> bool {
+    !group.ends_with(".yaml") && !group.starts_with('_')
+}
+
+/// A pull-request comment: never longer than `md.limit` characters, the summary always
+/// there, each cluster folded, truncated with a note when the change is too big.
+pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &Markdown) -> String {
+    let Markdown { again, note, limit } = *md;
     let mut out = format!("## fleetgen diff `{from}` → `{to}`\n\n");
+    if let Some(note) = note {
+        out.push_str(&format!("> {note}\n\n"));
+    }
     for line in summary_lines(s) {
         out.push_str(&format!("- {line}\n"));
     }
@@ -290,15 +320,15 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, limit
     }
     out.push('\n');
     let groups = by_cluster(changes);
-    let total = groups.len();
-    let note = |shown: usize| {
+    let total = groups.keys().filter(|g| is_cluster(g)).count();
+    let cut = |shown: usize| {
         format!(
-            "\n_{} of {total} clusters shown; the comment is limited to {limit} characters. Run `fleetgen diff {from} {to}` for the rest._\n",
-            shown
+            "\n_{shown} of {total} changed clusters shown; the comment is limited to {limit} characters. Run `{again}` for the rest._\n"
         )
     };
-    let reserve = note(total).chars().count() + 16;
+    let reserve = cut(total).chars().count() + 16;
     let mut shown = 0;
+    let mut left_out = false;
     for (cluster, files) in &groups {
         let (plus, minus): (usize, usize) = (
             files.iter().map(|f| f.added_lines).sum(),
@@ -330,22 +360,23 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, limit
             short.push_str("</details>\n");
             used = out.chars().count();
             if used + short.chars().count() + reserve > limit {
+                left_out = true;
                 break;
             }
             out.push_str(&short);
         } else {
             out.push_str(&section);
         }
-        shown += 1;
+        shown += usize::from(is_cluster(cluster));
     }
-    if shown < total {
-        out.push_str(&note(shown));
+    if left_out {
+        out.push_str(&cut(shown));
     }
     out
 }
 
 /// The report for machines: every changed object.
-pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String {
+pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str, note: Option<&str>) -> String {
     let items: Vec<Value> = changes
         .iter()
         .map(|c| {
@@ -359,7 +390,7 @@ pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String
     let pair = |list: &Vec<(String, String)>| -> Vec<Value> {
         list.iter().map(|(a, c)| json!({"app": a, "cluster": c})).collect()
     };
-    let value = json!({
+    let mut value = json!({
         "from": from,
         "to": to,
         "summary": {
@@ -373,6 +404,9 @@ pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String
         },
         "changes": items,
     });
+    if let Some(note) = note {
+        value["note"] = json!(note);
+    }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
@@ -419,11 +453,21 @@ mod tests {
             new.files
                 .insert(format!("cluster-{c:03}/apps/a/x.yaml"), body.replace(": ", ": v"));
         }
+        old.files.insert("fleet.yaml".into(), "placements: []\n".into());
+        new.files.insert("fleet.yaml".into(), "placements: [x]\n".into());
         let changes = compare(&old, &new);
-        let s = summary(&changes, &old, &new, &BTreeMap::new());
-        let md = markdown(&changes, &s, "HEAD", "working tree", 65_536);
+        let s = summary(&changes, &old, &new, &BTreeMap::new(), &[], &[]);
+        let md = Markdown {
+            again: "fleetgen diff HEAD",
+            note: None,
+            limit: 65_536,
+        };
+        let md = markdown(&changes, &s, "HEAD", "working tree", &md);
         assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
         assert!(md.contains("clusters changed: 300"));
-        assert!(md.contains("clusters shown"));
+        // The cut names a command that runs, and counts clusters only (not fleet.yaml).
+        let note = md.lines().rfind(|l| l.contains("changed clusters shown")).unwrap();
+        assert!(note.contains(" of 300 changed clusters shown"), "{note}");
+        assert!(note.contains("Run `fleetgen diff HEAD` for the rest"), "{note}");
     }
 }

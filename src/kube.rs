@@ -43,6 +43,27 @@ impl Object {
     }
 }
 
+/// An API group and kind, as Argo CD's project lists name them (`""` for the core group).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKind {
+    pub group: String,
+    pub kind: String,
+}
+
+impl GroupKind {
+    pub fn of(object: &Object) -> GroupKind {
+        GroupKind {
+            group: object.group().to_string(),
+            kind: object.kind.clone(),
+        }
+    }
+
+    /// Whether objects of this kind have no namespace.
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(&self.kind)
+    }
+}
+
 /// Kinds without a namespace (those a template or backend is likely to render).
 const CLUSTER_SCOPED: &[&str] = &[
     "Namespace",
@@ -67,23 +88,76 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
     CLUSTER_SCOPED.contains(&kind)
 }
 
-/// Where the pod templates of a workload kind are (key paths from the object's root).
-pub fn pod_template_paths(kind: &str) -> &'static [&'static [&'static str]] {
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &[&["spec", "template"]],
-        "CronJob" => &[&["spec", "jobTemplate", "spec", "template"]],
-        _ => &[],
+/// Where the pod template of an object is (a key path from its root): by kind for the
+/// built-in workloads, and found by shape for any other (an Argo Rollout, a KEDA
+/// ScaledJob …: `spec.template.spec` holding `containers`).
+pub fn pod_template_path(object: &Value) -> Option<&'static [&'static str]> {
+    const TEMPLATE: &[&str] = &["spec", "template"];
+    match object.get("kind").and_then(Value::as_str).unwrap_or("") {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some(TEMPLATE),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
+        "Pod" => None,
+        _ => object
+            .pointer("/spec/template/spec/containers")
+            .is_some_and(Value::is_array)
+            .then_some(TEMPLATE),
     }
 }
 
-/// The pod spec of an object, if it has one: a Pod's own, or a workload's pod template's.
+/// The pod spec of an object, if it has one: a Pod's own, or its pod template's.
 pub fn pod_spec(object: &Value) -> Option<&Value> {
-    let kind = object.get("kind")?.as_str()?;
-    if kind == "Pod" {
+    if object.get("kind").and_then(Value::as_str) == Some("Pod") {
         return object.get("spec");
     }
-    let path = pod_template_paths(kind).first()?;
+    let path = pod_template_path(object)?;
     path.iter().try_fold(object, |cur, k| cur.get(k))?.get("spec")
+}
+
+/// A container image reference, `[registry/]repository[:tag][@digest]`, as the container
+/// runtime reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The registry host (`registry.example.com:5000`), when the reference names one.
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    pub fn parse(image: &str) -> ImageRef {
+        let (rest, digest) = match image.split_once('@') {
+            Some((r, d)) => (r, Some(d.to_string())),
+            None => (image, None),
+        };
+        // A tag follows the last `:` after the last `/` (a registry port is not a tag).
+        let slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match rest[slash..].rfind(':') {
+            Some(i) => (&rest[..slash + i], Some(rest[slash + i + 1..].to_string())),
+            None => (rest, None),
+        };
+        // The first component is a registry when it looks like a host (docker's rule).
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (Some(first.to_string()), path.to_string())
+            }
+            _ => (None, name.to_string()),
+        };
+        ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// `registry/repository`, without tag or digest.
+    pub fn name(&self) -> String {
+        match &self.registry {
+            Some(r) => format!("{r}/{}", self.repository),
+            None => self.repository.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +173,28 @@ mod tests {
         assert_eq!(pod_spec(&cron), Some(&json!({"x": 1})));
         let svc = json!({"kind": "Service", "spec": {}});
         assert_eq!(pod_spec(&svc), None);
+        let rollout = json!({"kind": "Rollout", "spec": {"template": {"spec": {"containers": []}}}});
+        assert_eq!(pod_spec(&rollout), Some(&json!({"containers": []})));
+        let other = json!({"kind": "Widget", "spec": {"template": {"spec": {"x": 1}}}});
+        assert_eq!(pod_spec(&other), None, "no containers: not a pod template");
+    }
+
+    #[test]
+    fn image_references_split_into_registry_repository_tag_and_digest() {
+        let i = ImageRef::parse("registry.example.com:5000/team/web:1.2@sha256:abc");
+        assert_eq!(i.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(i.repository, "team/web");
+        assert_eq!(
+            (i.tag.as_deref(), i.digest.as_deref()),
+            (Some("1.2"), Some("sha256:abc"))
+        );
+        let i = ImageRef::parse("nginx");
+        assert_eq!((i.registry, i.repository.as_str(), i.tag), (None, "nginx", None));
+        assert_eq!(ImageRef::parse("library/nginx:1").registry, None);
+        assert_eq!(
+            ImageRef::parse("r.example.com/web@sha256:1").name(),
+            "r.example.com/web"
+        );
     }
 
     #[test]

@@ -138,6 +138,12 @@ pub enum Role {
     Input(Kind),
     /// A Helm values file of the app whose folder holds it.
     Values(String),
+    /// `apps/<app>/chart/values.schema.json`: the JSON Schema the app's chart ships, vendored
+    /// so that the merged values are checked against it.
+    ChartSchema(String),
+    /// `apps/<app>/chart/values.yaml`: the chart's own defaults, vendored beside its schema
+    /// (they complete the values the schema judges).
+    ChartDefaults(String),
     /// A template: `templates/*.yaml.j2` (fleet-wide, replacing a built-in) or
     /// `apps/<app>/templates/*.yaml.j2` (the app's own objects).
     Template(Option<String>),
@@ -163,6 +169,8 @@ pub fn classify(path: &str) -> Role {
     }
     match parts.as_slice() {
         ["apps", _, "app.yaml"] => Role::Input(Kind::App),
+        ["apps", app, "chart", "values.schema.json"] => Role::ChartSchema(app.to_string()),
+        ["apps", app, "chart", "values.yaml"] => Role::ChartDefaults(app.to_string()),
         ["apps", app, "values", .., _] if is_yaml => Role::Values(app.to_string()),
         ["apps", app, "templates", name] if name.ends_with(".yaml.j2") => Role::Template(Some(app.to_string())),
         ["templates", name] if name.ends_with(".yaml.j2") => Role::Template(None),
@@ -174,7 +182,7 @@ pub fn classify(path: &str) -> Role {
             Role::Stray("an app's templates are `apps/<app>/templates/<name>.yaml.j2` files".to_string())
         }
         ["apps", app, ..] if looks_yaml => Role::Stray(format!(
-            "an app folder holds `app.yaml`, `values/*.yaml` and `templates/*.yaml.j2`; did you mean `apps/{app}/app.yaml`?"
+            "an app folder holds `app.yaml`, `values/*.yaml`, `templates/*.yaml.j2` and `chart/values.schema.json`; did you mean `apps/{app}/app.yaml`?"
         )),
         ["apps", _] if looks_yaml => Role::Stray("a contract lives in `apps/<app>/app.yaml`".to_string()),
         _ => {
@@ -234,6 +242,9 @@ const fn const_starts_with(s: &[u8], prefix: &[u8]) -> bool {
     true
 }
 
+/// The output folder, at the top of the fleet unless `--out` says otherwise.
+pub const OUTPUT: &str = "rendered";
+
 /// The placement matrix, at the top of the output folder.
 pub const MATRIX: &str = "fleet.yaml";
 
@@ -243,7 +254,7 @@ pub fn header(sources: &[String]) -> String {
 }
 
 /// An area of a cluster's tree, `rendered/<clusterId>/…`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Area<'a> {
     /// `kustomization.yaml`: the cluster root, listing the engine's objects and the policies.
     Root,
@@ -292,6 +303,14 @@ pub fn engine_path(id: &str, app: Option<&str>) -> String {
     match app {
         Some(app) => format!("rendered/{id}/apps/{app}"),
         None => format!("rendered/{id}"),
+    }
+}
+
+impl Area<'_> {
+    /// The folder of an area as the engine's source sees it: `rendered/<id>/policy`.
+    pub fn engine_folder(self, id: &str) -> String {
+        let file = self.in_root("");
+        format!("{}/{}", engine_path(id, None), file.trim_end_matches('/'))
     }
 }
 
@@ -346,6 +365,10 @@ mod tests {
             Role::Input(Kind::PolicyIntent)
         );
         assert_eq!(classify("apps/web/README.md"), Role::Other);
+        assert_eq!(
+            classify("apps/web/chart/values.schema.json"),
+            Role::ChartSchema("web".into())
+        );
         assert!(matches!(classify("apps/web/app.yml"), Role::Stray(_)));
         assert!(matches!(classify("apps/web/deploy.yaml"), Role::Stray(_)));
         assert!(matches!(classify("profiles/network/x.yaml"), Role::Stray(_)));

@@ -213,13 +213,20 @@ fn every_cluster_tree_has_its_engine_wiring() {
                     );
                 }
                 "argocd" => {
+                    // The root, one per app, and one delivering the admission policies.
+                    let policies = cluster.join("policy").is_dir();
                     assert_eq!(
                         kinds.iter().filter(|k| *k == "Application").count(),
-                        apps + 1,
+                        apps + 1 + usize::from(policies),
                         "{}",
                         cluster.display()
                     );
                     assert!(kinds.iter().any(|k| k == "AppProject"), "{}", cluster.display());
+                    assert!(
+                        !resources.iter().any(|r| r.starts_with("policy/")),
+                        "{}: the root goes to the Argo CD instance, the policies to the cluster",
+                        cluster.display()
+                    );
                 }
                 other => panic!("unknown engine {other}"),
             }
@@ -296,4 +303,241 @@ fn one_contract_gives_the_same_objects_on_flux_and_argo_cd() {
         chart_source["helm"]["valuesObject"],
         load(&argo.join("apps/shop/values.yaml"))
     );
+}
+
+/// The objects a folder of a cluster tree builds to (through its `kustomization.yaml`).
+fn built(cluster: &Path, dir: &str) -> Vec<Value> {
+    let folder = cluster.join(dir);
+    let k = load(&folder.join("kustomization.yaml"));
+    k["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| load(&folder.join(r.as_str().unwrap())))
+        .collect()
+}
+
+fn group_of(object: &Value) -> &str {
+    object["apiVersion"]
+        .as_str()
+        .unwrap_or("")
+        .rsplit_once('/')
+        .map_or("", |(g, _)| g)
+}
+
+/// Kinds without a namespace among those a fleet tree holds.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+];
+
+fn listed(list: &Value, group: &str, kind: &str) -> bool {
+    list.as_array().into_iter().flatten().any(|e| {
+        let glob = |pattern: &str, value: &str| pattern == "*" || pattern == value;
+        glob(e["group"].as_str().unwrap_or(""), group) && glob(e["kind"].as_str().unwrap_or(""), kind)
+    })
+}
+
+/// Argo CD's project rules, as `AppProject.IsGroupKindNamePermitted` and the sync's
+/// destination check apply them (argo-cd v3.5 pkg/apis/application/v1alpha1,
+/// controller/sync.go): a cluster-scoped kind only when `clusterResourceWhitelist` lists it;
+/// a namespaced one when `namespaceResourceWhitelist` is absent or lists it (an empty list
+/// permits none); a namespaced object's namespace must be a destination of the project on
+/// the Application's server. One refused object fails the whole sync. Every project permits
+/// exactly what its Applications deliver (a chart's objects are not in the tree: a project
+/// of chart apps may permit the chart convention's kinds too), and every Application of one
+/// cluster but the root (which goes to the Argo CD instance) sends its objects to one server.
+#[test]
+fn argo_cd_projects_permit_exactly_what_their_applications_deliver() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let gitops: Vec<Value> = fs::read_dir(cluster.join("gitops"))
+                .unwrap()
+                .map(|e| load(&e.unwrap().path()))
+                .collect();
+            let projects: BTreeMap<String, &Value> = gitops
+                .iter()
+                .filter(|o| o["kind"] == "AppProject")
+                .map(|o| (o["metadata"]["name"].as_str().unwrap().to_string(), &o["spec"]))
+                .collect();
+            if projects.is_empty() {
+                continue;
+            }
+            let id = cluster.file_name().unwrap().to_string_lossy().into_owned();
+            let mut used: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+            let mut servers = std::collections::BTreeSet::new();
+            let mut with_charts = std::collections::BTreeSet::new();
+            for app in gitops.iter().filter(|o| o["kind"] == "Application") {
+                let name = app["metadata"]["name"].as_str().unwrap();
+                let spec = &app["spec"];
+                let project_name = spec["project"].as_str().unwrap();
+                let Some(project) = projects.get(project_name) else {
+                    problems.push(format!("{id}: {name}: no project {project_name}"));
+                    continue;
+                };
+                let server = spec["destination"]["server"].as_str().unwrap();
+                let dest_ns = spec["destination"]["namespace"].as_str().unwrap_or("");
+                let permits_destination = |ns: &str| {
+                    project["destinations"].as_array().unwrap().iter().any(|d| {
+                        (d["server"] == server || d["server"] == "*") && (d["namespace"] == ns || d["namespace"] == "*")
+                    })
+                };
+                if !permits_destination(dest_ns) {
+                    problems.push(format!("{id}: {name}: destination {server} {dest_ns} not permitted"));
+                }
+                let sources: Vec<&Value> = match spec["sources"].as_array() {
+                    Some(list) => list.iter().collect(),
+                    None => vec![&spec["source"]],
+                };
+                for source in sources {
+                    if source.get("chart").is_some() {
+                        with_charts.insert(project_name.to_string());
+                        continue;
+                    }
+                    let path = source["path"].as_str().unwrap();
+                    let dir = path
+                        .strip_prefix(&format!("rendered/{id}"))
+                        .unwrap()
+                        .trim_start_matches('/');
+                    for o in built(&cluster, dir) {
+                        let (group, kind) = (group_of(&o), o["kind"].as_str().unwrap());
+                        let namespaced = !CLUSTER_SCOPED.contains(&kind);
+                        let permitted = if namespaced {
+                            project
+                                .get("namespaceResourceWhitelist")
+                                .is_none_or(|wl| listed(wl, group, kind))
+                        } else {
+                            listed(&project["clusterResourceWhitelist"], group, kind)
+                        };
+                        let what = format!("{id}: {name}: {kind}/{}", o["metadata"]["name"]);
+                        if !permitted {
+                            problems.push(format!("{what} is not permitted by project {project_name}"));
+                        }
+                        let ns = o["metadata"]["namespace"].as_str().unwrap_or(dest_ns);
+                        if namespaced && !permits_destination(ns) {
+                            problems.push(format!("{what}: namespace {ns} is not a destination of {project_name}"));
+                        }
+                        used.entry(project_name.to_string())
+                            .or_default()
+                            .push((group.to_string(), kind.to_string()));
+                        if !dir.is_empty() && group != "argoproj.io" {
+                            servers.insert(server.to_string());
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+            if servers.len() > 1 {
+                problems.push(format!("{id}: objects go to several servers: {servers:?}"));
+            }
+            // Exactly: nothing permitted that no Application delivers.
+            for (name, project) in &projects {
+                if with_charts.contains(name) {
+                    continue;
+                }
+                let delivered = used.get(name).cloned().unwrap_or_default();
+                for list in ["clusterResourceWhitelist", "namespaceResourceWhitelist"] {
+                    for e in project[list].as_array().into_iter().flatten() {
+                        let (g, k) = (e["group"].as_str().unwrap(), e["kind"].as_str().unwrap());
+                        if !delivered.iter().any(|(dg, dk)| dg == g && dk == k) {
+                            problems.push(format!(
+                                "{id}: project {name} permits {g}/{k}, which none of its Applications delivers"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "checked {checked} objects");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Flux's `targetNamespace` moves every namespaced object of a Kustomization into that
+/// namespace: every object an app's Kustomization applies is already there (or is that
+/// Namespace), so the move changes nothing and Flux and Argo CD put the objects in the same
+/// place.
+#[test]
+fn flux_target_namespaces_change_nothing() {
+    let mut checked = 0;
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let Ok(entries) = fs::read_dir(cluster.join("gitops")) else {
+                continue;
+            };
+            for entry in entries {
+                let ks = load(&entry.unwrap().path());
+                let Some(target) = ks["spec"]["targetNamespace"].as_str() else {
+                    continue;
+                };
+                let id = cluster.file_name().unwrap().to_string_lossy().into_owned();
+                let dir = ks["spec"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches(&format!("./rendered/{id}/"))
+                    .to_string();
+                for o in built(&cluster, &dir) {
+                    let kind = o["kind"].as_str().unwrap();
+                    let what = format!("{}/{dir}: {kind}/{}", cluster.display(), o["metadata"]["name"]);
+                    if kind == "Namespace" {
+                        assert_eq!(o["metadata"]["name"], target, "{what}");
+                    } else {
+                        assert!(!CLUSTER_SCOPED.contains(&kind), "{what} is cluster-scoped");
+                        assert_eq!(o["metadata"]["namespace"], target, "{what}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "checked {checked} objects");
+}
+
+/// Every chart app's values fit what its chart convention reads: each key fleetgen writes
+/// in the shape the chart's templates use (`data/chart-conventions/`), and no label the
+/// chart sets itself repeated in `podLabels`/`commonLabels` (helm create pastes podLabels
+/// after its own labels as text: a repeated key is a duplicate YAML key).
+#[test]
+fn chart_values_fit_their_convention() {
+    let mut checked = 0;
+    for tree in trees() {
+        for cluster in clusters(&tree) {
+            let summary = load(&cluster.join("cluster.yaml"));
+            for app in summary["apps"].as_array().into_iter().flatten() {
+                let Some(convention) = app["chart"]["convention"].as_str() else {
+                    continue;
+                };
+                let name = app["name"].as_str().unwrap();
+                let values_file = cluster.join("apps").join(name).join("values.yaml");
+                if !values_file.is_file() {
+                    continue; // drained: the chart is not deployed
+                }
+                let schema_file = root().join(format!("data/chart-conventions/{convention}.values.schema.json"));
+                let mut schema: Value = serde_json::from_str(&fs::read_to_string(schema_file).unwrap()).unwrap();
+                // A values file may set the chart's other keys: only the convention's are judged.
+                schema.as_object_mut().unwrap().remove("additionalProperties");
+                let validator = jsonschema::validator_for(&schema).unwrap();
+                let values = load(&values_file);
+                let errors: Vec<String> = validator
+                    .iter_errors(&values)
+                    .map(|e| format!("{}: {e}", e.instance_path()))
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", values_file.display());
+                for key in ["podLabels", "commonLabels"] {
+                    for label in values[key].as_object().into_iter().flat_map(|m| m.keys()) {
+                        assert!(
+                            !label.starts_with("app.kubernetes.io/") && !label.starts_with("helm.sh/"),
+                            "{}: {key} repeats the chart's own label {label}",
+                            values_file.display()
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "checked {checked} chart apps");
 }

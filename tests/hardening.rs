@@ -198,16 +198,12 @@ fn commit_all(dir: &Path) -> git2::Repository {
 /// The concise report of `validate` on the working tree and on `HEAD` of the same folder.
 fn both_readers(dir: &Path) -> (String, String) {
     use fleetgen::api::{self, Format, GitRevision, Goal, Options, Style, WorkTree};
-    let style = Style {
-        format: Format::Concise,
-        color: false,
-        width: 80,
-    };
+    let style = Style::plain(Format::Concise);
     let tree = WorkTree::open(dir).unwrap();
     let head = GitRevision::open(dir, "HEAD").unwrap();
     (
-        api::compile(&tree, &Options::new(Goal::Validate)).report(style),
-        api::compile(&head, &Options::new(Goal::Validate)).report(style),
+        api::compile(&tree, &Options::new(Goal::Validate)).report(&style),
+        api::compile(&head, &Options::new(Goal::Validate)).report(&style),
     )
 }
 

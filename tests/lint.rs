@@ -40,12 +40,8 @@ fn lint_spec(case: Option<&Path>) -> (u8, String) {
     }
     files.set_today(common::today());
     let compiled = api::compile(&files, &Options::new(Goal::Lint));
-    let style = Style {
-        format: Format::Text,
-        color: false,
-        width: 80,
-    };
-    let (code, text) = api::lint_report(compiled, &LintFilter::default(), style, false);
+    let style = Style::plain(Format::Text);
+    let (code, text) = api::lint_report(compiled, &LintFilter::default(), &style, false);
     (code, format!("exit: {code}\n{text}"))
 }
 

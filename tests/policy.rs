@@ -14,6 +14,25 @@ fn load_json(path: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The `excludedNamespaces` the AKS baseline passes each assignment (cluster-stamp.bicep
+/// lines 1399–1541, mspnp/aks-baseline-multi-region @ 7e1c1fe0).
+fn baseline_excluded(guid: &str) -> &'static [&'static str] {
+    match guid {
+        // paAKSLinuxRestrictive, paEnforceResourceLimits
+        "42b8ef37-b724-4e24-bbc8-7a7708edfe00" | "e345eecc-fa47-480f-9e88-67dcc122b164" => &[
+            "kube-system",
+            "gatekeeper-system",
+            "azure-arc",
+            "flux-system",
+            "cluster-baseline-settings",
+        ],
+        // paEnforceHttpsIngress, paEnforceInternalLoadBalancers
+        "1a5b4dca-0b6f-4cf5-907c-56316bc1bf3d" | "3fc4dc25-5baf-40d8-9b05-7fe74c1bc64e" => &[],
+        // paRoRootFilesystem, paEnforceImageSource
+        _ => &["kube-system", "gatekeeper-system", "azure-arc", "flux-system"],
+    }
+}
+
 /// The six assignments of Microsoft's multi-region AKS baseline (mspnp/aks-baseline-multi-region
 /// cluster-stamp.bicep lines 1399–1541): definition, kind, effect, and what the parameters hold.
 #[test]
@@ -39,15 +58,17 @@ fn the_reference_profile_reproduces_the_aks_baseline_assignments() {
         assert_eq!(a["type"], "Microsoft.Authorization/policyAssignments");
         let p = &a["properties"]["parameters"];
         assert_eq!(p["effect"]["value"], effect, "{guid}");
-        let excluded: Vec<&str> = p["excludedNamespaces"]["value"]
+        // The excluded namespaces, as the baseline passes them (compared as sets).
+        let mut excluded: Vec<&str> = p["excludedNamespaces"]["value"]
             .as_array()
             .unwrap_or_else(|| panic!("{guid}: no excludedNamespaces"))
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        for ns in ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"] {
-            assert!(excluded.contains(&ns), "{guid}: {ns} not excluded: {excluded:?}");
-        }
+        excluded.sort_unstable();
+        let mut want: Vec<&str> = baseline_excluded(guid).to_vec();
+        want.sort_unstable();
+        assert_eq!(excluded, want, "{guid}: excludedNamespaces");
         assert!(a["name"].as_str().unwrap().len() <= 64);
         assert!(a["properties"]["displayName"].as_str().unwrap().chars().count() <= 128);
     }
@@ -58,21 +79,6 @@ fn the_reference_profile_reproduces_the_aks_baseline_assignments() {
             .unwrap()["properties"]["parameters"]
             .clone()
     };
-    // paAKSLinuxRestrictive and paEnforceResourceLimits also exclude cluster-baseline-settings.
-    for guid in [
-        "42b8ef37-b724-4e24-bbc8-7a7708edfe00",
-        "e345eecc-fa47-480f-9e88-67dcc122b164",
-    ] {
-        let excluded = by_guid(guid)["excludedNamespaces"]["value"].clone();
-        assert!(
-            excluded
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|v| v == "cluster-baseline-settings"),
-            "{guid}"
-        );
-    }
     let limits = by_guid("e345eecc-fa47-480f-9e88-67dcc122b164");
     assert_eq!(limits["cpuLimit"]["value"], "1000m");
     assert_eq!(limits["memoryLimit"]["value"], "512Mi");
@@ -105,5 +111,29 @@ fn only_aks_clusters_get_azure_assignments() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let has = dir.join("azure/policy-assignments.json").is_file();
         assert_eq!(has, name.starts_with("azure-"), "{name}");
+    }
+}
+
+/// Two AKS clusters in one resource group (tests/golden/shared-resource-group): assignment
+/// names are unique per resource group, so each cluster's template names its own, and
+/// deploying one does not overwrite the other's Deny or Audit.
+#[test]
+fn clusters_sharing_a_resource_group_get_distinct_assignment_names() {
+    let tree = "tests/golden/shared-resource-group/expected";
+    let names = |cluster: &str| -> Vec<String> {
+        let template = load_json(&format!("{tree}/{cluster}/azure/policy-assignments.json"));
+        assert_eq!(template["metadata"]["resourceGroup"], "rg-eastus-prod-01");
+        template["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (names("eastus-prod-01"), names("eastus-prod-02"));
+    assert!(!a.is_empty() && !b.is_empty());
+    for name in &a {
+        assert!(!b.contains(name), "{name} is in both clusters' templates");
+        assert!(name.len() <= 64, "{name}");
     }
 }

@@ -4,7 +4,7 @@
 mod commands;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -20,8 +20,10 @@ Exit codes:
 /// Compiler and linter for multi-cluster GitOps repositories.
 #[derive(Debug, Parser)]
 #[command(name = "fleetgen", version, about, after_help = EXIT_CODES)]
-struct Cli {
-    /// When to colour the output.
+pub(crate) struct Cli {
+    /// When to colour the output: `auto` colours a stream that is a terminal, unless
+    /// `NO_COLOR` is set (non-empty) or `TERM=dumb`; `FORCE_COLOR` or `CLICOLOR_FORCE` colour
+    /// it anyway.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
     /// Print diagnostics only: no progress bar, no summary lines.
@@ -32,7 +34,7 @@ struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
@@ -40,6 +42,10 @@ enum Color {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start a fleet repository: fleet.yaml, a cluster, an app, profiles, a policy profile,
+    /// the schemas, a pre-commit configuration and a CI workflow.
+    #[command(after_help = EXIT_CODES)]
+    Init(commands::init::Args),
     /// Check the fleet without writing: schemas, references, placements, templates, labels.
     #[command(after_help = EXIT_CODES)]
     Validate(commands::validate::Args),
@@ -52,7 +58,7 @@ enum Command {
     Check(commands::check::Args),
     /// Show what a change does to each cluster: compile the fleet at two git revisions (or a
     /// revision and the working tree) and compare the rendered trees. Reads git objects only.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = commands::diff::EXIT_CODES)]
     Diff(commands::diff::Args),
     /// Run the rule catalogue over the whole fleet (and every validate check).
     #[command(after_help = commands::lint::EXIT_CODES)]
@@ -64,37 +70,100 @@ enum Command {
         /// A code (FG100) or name (fake-active-active).
         code: String,
     },
-    /// Print the JSON Schema of an input kind, or list the kinds.
+    /// Print the JSON Schema of an input kind, list the kinds, or write every schema to a
+    /// folder (for editors and other validators).
     #[command(after_help = EXIT_CODES)]
-    Schema {
-        /// An input kind (`fleetgen schema` lists them).
-        kind: Option<String>,
+    Schema(commands::schema::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = commands::meta::COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one per command into a folder.
+    Man {
+        /// Write fleetgen.1 and fleetgen-<command>.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the version and the commit fleetgen was built from.
+    Version {
+        /// One `key: value` per line (release, commit-hash, commit-date, target), for scripts.
+        #[arg(long, short)]
+        verbose: bool,
     },
 }
 
-/// What every command needs of the terminal.
-pub(crate) struct Ui {
+/// Colour and width of one output stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stream {
     pub color: bool,
-    pub quiet: bool,
     pub width: usize,
 }
 
+/// What every command needs of the terminal: colour and width are decided per stream, so
+/// that diagnostics on stderr follow stderr's terminal, not stdout's.
+pub(crate) struct Ui {
+    pub quiet: bool,
+    pub stdout: Stream,
+    pub stderr: Stream,
+}
+
 impl Ui {
-    /// How diagnostics are printed in `format`.
-    pub fn style(&self, format: Format) -> Style {
+    fn style(stream: Stream, format: Format, path_prefix: &str) -> Style {
         Style {
             format,
-            color: self.color,
-            width: self.width,
+            color: stream.color,
+            width: stream.width,
+            path_prefix: path_prefix.to_string(),
         }
     }
 
+    /// How diagnostics printed on stdout look.
+    pub fn stdout_style(&self, format: Format, path_prefix: &str) -> Style {
+        Self::style(self.stdout, format, path_prefix)
+    }
+
+    /// How diagnostics printed on stderr look.
+    pub fn stderr_style(&self, format: Format, path_prefix: &str) -> Style {
+        Self::style(self.stderr, format, path_prefix)
+    }
+
     /// Prints a compile's diagnostics, if any, on stderr.
-    pub fn report(&self, compiled: &Compiled, format: Format) {
+    pub fn report(&self, compiled: &Compiled, format: Format, path_prefix: &str) {
         if !compiled.diagnostics().is_empty() {
-            eprint!("{}", compiled.report(self.style(format)));
+            eprint!("{}", compiled.report(&self.stderr_style(format, path_prefix)));
         }
     }
+}
+
+/// Whether to colour a stream: `--color`, then `CLICOLOR_FORCE` or `FORCE_COLOR` (set and
+/// not empty or `0`), then `NO_COLOR` (set and not empty), `CLICOLOR=0` or `TERM=dumb`,
+/// then whether the stream is a terminal. `var` reads the environment.
+pub(crate) fn use_color(choice: Color, terminal: bool, var: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    let forced = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto if forced("CLICOLOR_FORCE") || forced("FORCE_COLOR") => true,
+        Color::Auto if set("NO_COLOR") => false,
+        Color::Auto if var("CLICOLOR").as_deref() == Some("0") || var("TERM").as_deref() == Some("dumb") => false,
+        Color::Auto => terminal,
+    }
+}
+
+/// The width to wrap a stream at: `COLUMNS` when set, else the terminal's width, else 80.
+pub(crate) fn width(terminal: Option<usize>, var: &dyn Fn(&str) -> Option<String>) -> usize {
+    var("COLUMNS")
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w| *w > 0)
+        .or(terminal)
+        .unwrap_or(80)
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
 /// Runs fleetgen with the process arguments and returns the exit code.
@@ -106,16 +175,22 @@ pub fn run() -> u8 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let columns = |size: Option<(terminal_size::Width, terminal_size::Height)>| size.map(|(w, _)| usize::from(w.0));
     let ui = Ui {
-        color: match cli.color {
-            Color::Always => true,
-            Color::Never => false,
-            Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        },
         quiet: cli.quiet,
-        width: std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80),
+        stdout: Stream {
+            color: use_color(cli.color, stdout.is_terminal(), &env_var),
+            width: width(columns(terminal_size::terminal_size_of(&stdout)), &env_var),
+        },
+        stderr: Stream {
+            color: use_color(cli.color, stderr.is_terminal(), &env_var),
+            width: width(columns(terminal_size::terminal_size_of(&stderr)), &env_var),
+        },
     };
     match cli.command {
+        Command::Init(args) => commands::init::run(args, &ui),
         Command::Validate(args) => commands::validate::run(args, &ui),
         Command::Render(args) => commands::render::run(args, &ui),
         Command::Check(args) => commands::check::run(args, &ui),
@@ -123,32 +198,121 @@ pub fn run() -> u8 {
         Command::Lint(args) => commands::lint::run(args, &ui),
         Command::Rules => commands::explain::rules(),
         Command::Explain { code } => commands::explain::explain(&code),
-        Command::Schema { kind } => commands::schema::run(kind.as_deref()),
+        Command::Schema(args) => commands::schema::run(args),
+        Command::Completions { shell } => commands::meta::completions(shell),
+        Command::Man { out } => commands::meta::man(out.as_deref()),
+        Command::Version { verbose } => commands::meta::version(verbose),
+    }
+}
+
+/// The folder holding fleet.yaml: `dir` itself or the nearest folder above it, as git finds
+/// `.git` and cargo `Cargo.toml`.
+pub(crate) fn find_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(crate::layout::FLEET_FILE).is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The fleet to work on: `--repo`, or the folder holding fleet.yaml found from the working
+/// directory up.
+pub(crate) fn fleet_root(repo: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(repo) = repo {
+        return Ok(repo.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let found = find_root(&cwd).ok_or_else(|| {
+        format!(
+            "no {} in `{}` or any folder above it; run `fleetgen init` to start a fleet, or pass --repo DIR",
+            crate::layout::FLEET_FILE,
+            cwd.display()
+        )
+    })?;
+    // Relative to the working directory where it can be, so that messages stay short.
+    Ok(match found.strip_prefix(&cwd) {
+        Ok(rest) if rest.as_os_str().is_empty() => PathBuf::from("."),
+        _ => found,
+    })
+}
+
+/// The fleet folder's place in its git repository, `infra/fleet/` (empty at the root or
+/// outside git): what the machine formats put before paths.
+pub(crate) fn git_prefix(root: &Path) -> String {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return String::new();
+    };
+    let (Some(workdir), Ok(root)) = (repo.workdir(), std::fs::canonicalize(root)) else {
+        return String::new();
+    };
+    let Ok(workdir) = std::fs::canonicalize(workdir) else {
+        return String::new();
+    };
+    match root.strip_prefix(&workdir) {
+        Ok(rel) => prefix_of(
+            &rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+/// `infra/fleet` → `infra/fleet/`; empty stays empty.
+fn prefix_of(path: &str) -> String {
+    let path = path.trim_matches('/');
+    if path.is_empty() || path == "." {
+        String::new()
+    } else {
+        format!("{path}/")
     }
 }
 
 /// What every command that reads a fleet's working tree takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct FleetArgs {
-    /// The fleet repository (the folder holding fleet.yaml).
-    #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
+    /// The fleet repository (the folder holding fleet.yaml) [default: the nearest folder
+    /// holding fleet.yaml, from the working directory up].
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
     /// How to print diagnostics (and the command's findings).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Put this before every path in concise, JSON, GitHub, JUnit and SARIF output
+    /// [default: the fleet's folder relative to the root of its git repository].
+    #[arg(long, value_name = "PREFIX")]
+    pub path_prefix: Option<String>,
+}
+
+/// A fleet opened for a command: its files, its folder, and the prefix of its paths.
+pub(crate) struct Fleet {
+    pub files: WorkTree,
+    pub root: PathBuf,
+    pub path_prefix: String,
 }
 
 impl FleetArgs {
-    /// Opens the working tree, or says why not.
-    pub fn open(&self) -> Option<WorkTree> {
-        WorkTree::open(&self.repo)
-            .map_err(|message| eprintln!("error: {message}"))
-            .ok()
+    /// Finds and opens the working tree, or says why not (on stderr).
+    pub fn open(&self) -> Option<Fleet> {
+        let opened = fleet_root(self.repo.as_deref()).and_then(|root| Ok((WorkTree::open(&root)?, root)));
+        let (files, root) = opened.map_err(|message| eprintln!("error: {message}")).ok()?;
+        let path_prefix = match (&self.path_prefix, self.format) {
+            (Some(p), _) => prefix_of(p),
+            // Text reports keep paths relative to the fleet: no need to look for git.
+            (None, Format::Text) => String::new(),
+            (None, _) => git_prefix(&root),
+        };
+        Some(Fleet {
+            files,
+            root,
+            path_prefix,
+        })
     }
+}
 
-    /// The output folder: `--out`, else `<repo>/rendered`.
+impl Fleet {
+    /// The output folder: `--out`, else `<root>/rendered`.
     pub fn out(&self, out: Option<PathBuf>) -> PathBuf {
-        out.unwrap_or_else(|| self.repo.join("rendered"))
+        out.unwrap_or_else(|| self.root.join(crate::layout::OUTPUT))
     }
 }
 
@@ -175,16 +339,18 @@ pub(crate) fn print(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-/// A progress bar on stderr for a render that takes more than a moment: shown only on a
-/// terminal, without `--quiet`, and only once the render has run for half a second, so
-/// that CI logs and quick renders look the same as without it.
+/// A progress bar on stderr for a command that renders the fleet (render, check, lint,
+/// diff) and takes more than a moment: shown only on a terminal, without `--quiet`, and only
+/// once the render has run for half a second, so that CI logs and quick runs look the same
+/// as without it.
 pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     start: std::time::Instant,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Progress {
+    /// A bar that says `doing` (`rendering`, `linting` …) while clusters are rendered.
+    pub fn new(quiet: bool, doing: &str) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
             if let Ok(style) =
@@ -192,7 +358,7 @@ impl Progress {
             {
                 bar.set_style(style.progress_chars("=> "));
             }
-            bar.set_message("rendering");
+            bar.set_message(doing.to_string());
             bar
         });
         Progress {
@@ -202,8 +368,23 @@ impl Progress {
     }
 
     fn show_if_slow(&self, bar: &indicatif::ProgressBar) {
-        if bar.is_hidden() && self.start.elapsed() > std::time::Duration::from_millis(500) {
+        // Half a second; `FLEETGEN_PROGRESS_AFTER_MS` changes it, so that tests can see the
+        // bar on a small fleet.
+        let after = std::env::var("FLEETGEN_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or(500);
+        if bar.is_hidden() && self.start.elapsed() >= std::time::Duration::from_millis(after) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    /// Says what is being done now (`compiling HEAD~1` …).
+    pub fn doing(&self, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(what.to_string());
+            bar.set_position(0);
+            bar.unset_length();
         }
     }
 

@@ -88,10 +88,13 @@ codes! {
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, Error, "two apps placed on one cluster share a namespace";
     NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes";
     UNUSED_VALUES_FILE = "FG034", "unused-values-file", Reference, Warning, "a Helm values file that matches no environment or cluster, or belongs to an app without a chart";
+    SOURCE_AUTH = "FG035", "source-auth", Reference, Error, "a private source the GitOps engine cannot authenticate to: an ssh:// repository without a Secret, or a registry's cloud identity on a cluster of another cloud";
+    CHART_VALUES = "FG036", "chart-values", Reference, Error, "merged Helm values that the chart's vendored values.schema.json refuses";
     TEMPLATE_SYNTAX = "FG040", "template-syntax", Input, Error, "a template does not parse as a minijinja template";
     TEMPLATE_ERROR = "FG041", "template-error", Input, Error, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
     RENDERED_OBJECT = "FG042", "rendered-object", Input, Error, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, Error, "two templates render the same object (kind, namespace, name) on one cluster";
+    OBJECT_OUTSIDE_NAMESPACE = "FG044", "object-outside-namespace", Reference, Error, "a template renders a cluster-scoped object, or an object in another namespace than its app's";
     KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, or an app drained from a cluster); printed as a warning with its reason";
     KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster that does not exist or that the app does not land on";
     RUNS_AS_ROOT = "FG060", "runs-as-root", Reference, Error, "a rendered container may run as root on a cluster whose policy profile forbids it (run-as-non-root)";

@@ -2,11 +2,13 @@
 
 pub mod codes;
 mod escape;
+mod junit;
 mod render;
 mod sarif;
 
 pub use codes::{Class, Code};
 pub use render::{Format, Style, render};
+pub use sarif::HOME;
 
 use crate::source::{FileId, SourceMap, Span};
 

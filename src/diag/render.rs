@@ -1,4 +1,5 @@
-//! Printing diagnostics: miette's graphical report, one line per problem, or JSON.
+//! Printing diagnostics: miette's graphical report, one line per problem, JSON, GitHub
+//! workflow commands, JUnit XML or SARIF.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,52 +22,58 @@ pub enum Format {
     Concise,
     /// A JSON array of objects (code, severity, message, file, line, column, …).
     Json,
-    /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=CODE::message`.
+    /// GitHub Actions workflow commands: `::error file=…,line=…,endLine=…,title=CODE::message`.
     Github,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,
+    /// JUnit XML, for CI systems that show test reports: one test case per problem.
+    Junit,
 }
 
-/// How to print: the format, colour, and the width text reports wrap at.
-#[derive(Clone, Copy, Debug)]
+/// How to print: the format, colour, the width text reports wrap at, and what to put
+/// before every path in the machine formats.
+#[derive(Clone, Debug)]
 pub struct Style {
     pub format: Format,
     pub color: bool,
     pub width: usize,
+    /// Prepended to the paths of concise, JSON, GitHub, JUnit and SARIF output: the fleet's
+    /// folder relative to the root of its git repository (`infra/fleet/`), so that a fleet
+    /// in a monorepo annotates the right files. Empty at the root; text reports keep paths
+    /// relative to the fleet.
+    pub path_prefix: String,
+}
+
+impl Style {
+    /// `format` without colour, at width 80, paths relative to the fleet.
+    pub fn plain(format: Format) -> Style {
+        Style {
+            format,
+            color: false,
+            width: 80,
+            path_prefix: String::new(),
+        }
+    }
+
+    /// A path of the fleet as the machine formats print it.
+    pub fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.path_prefix)
+    }
 }
 
 /// Renders diagnostics, followed (for text formats) by a summary line; SARIF describes every
 /// code of `catalogue` as a rule.
-pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style, catalogue: &[&'static Code]) -> String {
-    let Style { format, color, width } = style;
-    match format {
-        Format::Json => json(diagnostics, sources),
-        Format::Sarif => super::sarif::render(diagnostics, sources, catalogue),
-        Format::Github => {
-            let mut out = String::new();
-            for d in diagnostics {
-                let (line, column) = d.line_col(sources);
-                let level = match d.severity {
-                    super::Severity::Error => "error",
-                    super::Severity::Warning => "warning",
-                };
-                // Workflow commands escape %, CR and LF in the message, and also : and , in properties.
-                let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-                let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
-                out.push_str(&format!(
-                    "::{level} file={},line={line},col={column},title={}::{}\n",
-                    prop(&d.path),
-                    prop(&format!("{} {}", d.code.id, d.code.name)),
-                    escape(&d.message)
-                ));
-            }
-            out
-        }
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style, catalogue: &[&'static Code]) -> String {
+    match style.format {
+        Format::Json => json(diagnostics, sources, style),
+        Format::Sarif => super::sarif::render(diagnostics, sources, catalogue, style),
+        Format::Junit => super::junit::render(diagnostics, sources, style),
+        Format::Github => github(diagnostics, sources, style),
         Format::Concise => {
             let mut out = String::new();
             for d in diagnostics {
                 let (line, column) = d.line_col(sources);
-                let place = format!("{}:{line}:{column}", escape::line(&d.path));
+                let place = format!("{}:{line}:{column}", escape::line(&style.path(&d.path)));
                 out.push_str(&format!(
                     "{place}: {}[{}] {}\n",
                     d.severity.as_str(),
@@ -78,14 +85,19 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style, cat
             out
         }
         Format::Text => {
-            let theme = if color {
+            let theme = if style.color {
                 GraphicalTheme::unicode()
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
+            // Lines break at spaces only: an id such as `eastus-prod-01` is never split at a
+            // hyphen, and one longer than the line stays whole.
             let handler = GraphicalReportHandler::new_themed(theme)
-                .with_width(width)
-                .with_links(false);
+                .with_width(style.width)
+                .with_links(false)
+                .with_break_words(false)
+                .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
             let mut out = String::new();
             for d in diagnostics {
                 let report = Report::new(d, sources);
@@ -97,6 +109,40 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style, cat
             out
         }
     }
+}
+
+/// The end of a diagnostic's primary span (1-based line and column); its start when it has
+/// none.
+pub(super) fn end_line_col(d: &Diagnostic, sources: &SourceMap) -> (usize, usize) {
+    match &d.primary {
+        Some(l) => sources.get(l.file).line_col(l.span.end.max(l.span.start)),
+        None => d.line_col(sources),
+    }
+}
+
+/// GitHub Actions workflow commands: an annotation per problem, spanning the primary label,
+/// with the help under the message.
+fn github(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) -> String {
+    // Workflow commands escape %, CR and LF in the message, and also : and , in properties.
+    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for d in diagnostics {
+        let (line, column) = d.line_col(sources);
+        let (end_line, end_column) = end_line_col(d, sources);
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        out.push_str(&format!(
+            "::{} file={},line={line},endLine={end_line},col={column},endColumn={end_column},title={}::{}\n",
+            d.severity.as_str(),
+            prop(&style.path(&d.path)),
+            prop(&format!("{} {}", d.code.id, d.code.name)),
+            escape(&message)
+        ));
+    }
+    out
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {
@@ -116,7 +162,7 @@ struct JsonDiagnostic<'a> {
     name: &'a str,
     severity: &'a str,
     message: &'a str,
-    file: &'a str,
+    file: String,
     line: usize,
     column: usize,
     end_line: usize,
@@ -129,27 +175,24 @@ struct JsonDiagnostic<'a> {
 
 #[derive(Serialize)]
 struct JsonLabel<'a> {
-    file: &'a str,
+    file: String,
     line: usize,
     column: usize,
     message: &'a str,
 }
 
-fn json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+fn json(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) -> String {
     let items: Vec<_> = diagnostics
         .iter()
         .map(|d| {
             let (line, column) = d.line_col(sources);
-            let (end_line, end_column) = match &d.primary {
-                Some(l) => sources.get(l.file).line_col(l.span.end),
-                None => (line, column),
-            };
+            let (end_line, end_column) = end_line_col(d, sources);
             JsonDiagnostic {
                 code: d.code.id,
                 name: d.code.name,
                 severity: d.severity.as_str(),
                 message: &d.message,
-                file: &d.path,
+                file: style.path(&d.path),
                 line,
                 column,
                 end_line,
@@ -164,7 +207,7 @@ fn json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                         let file = sources.get(l.file);
                         let (line, column) = file.line_col(l.span.start);
                         JsonLabel {
-                            file: &file.path,
+                            file: style.path(&file.path),
                             line,
                             column,
                             message: &l.text,

@@ -1,11 +1,37 @@
 //! SARIF 2.1.0 (OASIS), the format code-scanning services read: one run, the tool with
-//! every diagnostic code of the catalogue as a rule (lint rules with their documentation), and one result
-//! per diagnostic located in its source file, relative to the repository root.
+//! every diagnostic code of the catalogue as a rule (lint rules with their documentation as
+//! plain text and as Markdown, and a link to it), and one result per diagnostic located in
+//! its source file, relative to `SRCROOT`: the root of the git repository the fleet is in.
 
 use serde_json::{Value, json};
 
-use super::{Code, Diagnostic, Label, Severity};
+use super::{Code, Diagnostic, Label, Severity, Style};
 use crate::source::SourceMap;
+
+/// fleetgen's home: `repository` in Cargo.toml.
+pub const HOME: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// Where the documentation of this version lives: the tag's tree.
+fn docs_uri(path: &str) -> String {
+    format!("{HOME}/blob/v{}/{path}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A rule's Markdown documentation as plain text: `## Heading` becomes `Heading:`, code
+/// fences go (their lines stay).
+fn plain(markdown: &str) -> String {
+    let mut out = String::new();
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            continue;
+        }
+        match line.strip_prefix("## ") {
+            Some(heading) => out.push_str(&format!("{heading}:")),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
@@ -37,12 +63,17 @@ fn rule(code: &Code) -> Value {
                 .collect::<Vec<_>>()
                 .join(" ");
             rule["fullDescription"] = json!({ "text": if what.is_empty() { summary.clone() } else { what } });
-            rule["help"] = json!({ "text": doc, "markdown": doc });
+            rule["help"] = json!({ "text": plain(&doc), "markdown": doc });
+            rule["helpUri"] = json!(docs_uri(&format!("docs/rules/{}-{}.md", code.id, code.name)));
             rule["properties"] = json!({ "tags": [r.family] });
         }
         _ => {
             rule["fullDescription"] = json!({ "text": summary });
-            rule["help"] = json!({ "text": format!("fleetgen explain {}", code.id) });
+            rule["help"] = json!({
+                "text": format!("{summary} `fleetgen explain {}` prints this.", code.id),
+                "markdown": format!("{summary}\n\n`fleetgen explain {}` prints this; the README's table of diagnostic codes lists them all.", code.id),
+            });
+            rule["helpUri"] = json!(docs_uri("README.md#diagnostics"));
         }
     }
     rule
@@ -81,7 +112,7 @@ fn uri(path: &str) -> String {
 }
 
 /// A SARIF log of `diagnostics`, with every code of `catalogue` as a rule.
-pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'static Code]) -> String {
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'static Code], style: &Style) -> String {
     let rules: Vec<Value> = catalogue.iter().map(|c| rule(c)).collect();
     let results: Vec<Value> = diagnostics
         .iter()
@@ -97,7 +128,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'st
                 "ruleIndex": index,
                 "level": level(d.severity),
                 "message": { "text": text },
-                "locations": [location(&uri(&d.path), primary)],
+                "locations": [location(&uri(&style.path(&d.path)), primary)],
             });
             if !d.secondary.is_empty() {
                 let related: Vec<Value> = d
@@ -105,7 +136,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'st
                     .iter()
                     .enumerate()
                     .map(|(i, l)| {
-                        let mut loc = location(&uri(&sources.get(l.file).path), Some(region(sources, l)));
+                        let mut loc = location(&uri(&style.path(&sources.get(l.file).path)), Some(region(sources, l)));
                         loc["id"] = json!(i + 1);
                         loc["message"] = json!({ "text": if l.text.is_empty() { "related" } else { l.text.as_str() } });
                         loc
@@ -133,9 +164,17 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'st
             "tool": {
                 "driver": {
                     "name": "fleetgen",
+                    "fullName": format!("fleetgen {}", env!("CARGO_PKG_VERSION")),
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": HOME,
                     "rules": rules,
+                }
+            },
+            "invocations": [{ "executionSuccessful": true }],
+            "originalUriBaseIds": {
+                "SRCROOT": {
+                    "description": { "text": "The root of the git repository the fleet is in (the fleet's own folder when it is in none)." }
                 }
             },
             "columnKind": "unicodeCodePoints",

@@ -13,18 +13,93 @@ use super::backends;
 use super::context::{pairs_json, to_mj, workload};
 use super::driver::Run;
 use super::tree::RenderedObject;
-use super::{objects, values, yaml};
+use super::{charts, objects, values, yaml};
 use crate::diag::{Diagnostic, Label, codes};
+use crate::kube::{GroupKind, is_cluster_scoped};
 use crate::layout::{self, Area};
 use crate::load::Sources;
+use crate::model::policy::Check;
 use crate::policy::enforce::Enforce;
-use crate::resolve::plan::{Placement, Plan};
+use crate::resolve::plan::{Origin, Placement, Plan};
 
 /// Rendered files: (path, text).
 pub(super) type Outputs = Vec<(String, String)>;
 
 /// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
 pub(super) type Seen = HashMap<(String, String, String, String), (String, String)>;
+
+/// What rendering one placement produced.
+pub(super) struct AppDone {
+    pub files: Outputs,
+    pub errors: Vec<Diagnostic>,
+    /// The kinds of object its folder delivers (what its Argo CD project must permit).
+    pub kinds: BTreeSet<GroupKind>,
+}
+
+/// A label at the source of a value: its file and line, or (for a value fleetgen sets
+/// itself) the app's chart.
+fn origin_label(p: &Placement, origin: &Origin, text: &str) -> Label {
+    match origin {
+        Origin::Source(file, span) | Origin::Derived(file, span, _) => Label::new(*file, span.clone(), text),
+        Origin::Default(_) => p.app.label(&["chart"], "fleetgen sets it for this chart"),
+    }
+}
+
+/// FG036: what the chart's vendored `values.schema.json` refuses in the merged values (over
+/// the chart's own vendored defaults, as Helm coalesces them), each at the value's source.
+fn chart_schema_errors(sources: &Sources, p: &Placement, tree: &values::Tree) -> Vec<Diagnostic> {
+    let Some(schema) = sources.chart_schemas.iter().find(|s| s.app == p.app_name()) else {
+        return Vec::new();
+    };
+    let files = &sources.files;
+    let merged = values::with_chart_defaults(sources, p, tree.clone());
+    let json = merged.to_json();
+    let mut out = Vec::new();
+    for error in schema.validator.iter_errors(&json) {
+        let segments: Vec<String> = error
+            .instance_path()
+            .segments()
+            .map(|s| match s {
+                jsonschema::paths::LocationSegment::Property(k) => k.to_string(),
+                jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
+            })
+            .collect();
+        let path = if segments.is_empty() {
+            "the values".to_string()
+        } else {
+            format!("`{}`", segments.join("."))
+        };
+        let origin = merged.origin_at(&segments);
+        out.push(
+            Diagnostic::error(
+                codes::CHART_VALUES,
+                files,
+                origin_label(p, &origin, "this value"),
+                format!("the chart's values.schema.json refuses {path}: {error}"),
+            )
+            .with_secondary(Label::new(schema.file, 0..0, "the chart's schema"))
+            .with_help("change the value in the contract or values file that sets it, to what the chart accepts"),
+        );
+    }
+    out
+}
+
+/// An object an app may not render: cluster-scoped (but its own Namespace), or in another
+/// namespace. An app owns its namespace and nothing else, so that the answer is the same on
+/// Flux (whose `targetNamespace` would move the object) and Argo CD (whose project would
+/// refuse it and fail the whole sync).
+fn outside_namespace(p: &Placement, obj: &objects::Object) -> Option<String> {
+    if obj.kind == "Namespace" && obj.group().is_empty() {
+        return (obj.name != p.namespace).then(|| format!("it is the Namespace `{}`, not the app's own", obj.name));
+    }
+    if is_cluster_scoped(&obj.kind) {
+        return Some("it is cluster-scoped".to_string());
+    }
+    match &obj.namespace {
+        Some(ns) if *ns != p.namespace => Some(format!("it is in namespace `{ns}`")),
+        _ => None,
+    }
+}
 
 /// The source files a placement's objects are made from, for file headers.
 pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<String> {
@@ -60,7 +135,7 @@ pub(super) fn render(
     seen: &mut Seen,
     enforce: &Enforce,
     mut kept: Option<&mut Vec<RenderedObject>>,
-) -> (Outputs, Vec<Diagnostic>) {
+) -> AppDone {
     let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
     let files = &sources.files;
     let app = p.app_name();
@@ -68,7 +143,11 @@ pub(super) fn render(
     let labels: Vec<(String, String)> = p.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
     let mut pod_labels = labels.clone();
     pod_labels.extend(p.identity.pod_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())));
-    let selector = vec![("app.kubernetes.io/name".to_string(), app.to_string())];
+    // A chart selects its pods by the chart's name and the release.
+    let selector = match &p.app.value.chart {
+        Some(chart) => charts::selector(chart, app),
+        None => vec![("app.kubernetes.io/name".to_string(), app.to_string())],
+    };
     let ctx = minijinja::context! {
         fleet => contexts.fleet.clone(),
         app => contexts.apps.get(app).cloned(),
@@ -83,15 +162,17 @@ pub(super) fn render(
     let mut out: Outputs = Vec::new();
     let mut errors = Vec::new();
     let mut resources = Vec::new();
-    let chart = p.app.value.chart.is_some();
+    let mut kinds = BTreeSet::new();
+    let convention = p.app.value.chart.as_ref().map(|c| c.convention);
+    let chart = convention.is_some();
     // A drained app keeps only its namespace (see `resolve::plan::Placement::drained`).
     let templates: Vec<&str> = match p.drained {
         Some(_) => engine
-            .templates_for(app, chart)
+            .templates_for(app, convention)
             .into_iter()
             .filter(|n| *n == "namespace.yaml.j2")
             .collect(),
-        None => engine.templates_for(app, chart),
+        None => engine.templates_for(app, convention),
     };
     for name in templates {
         let Some(template_file) = engine.file(name) else {
@@ -113,6 +194,28 @@ pub(super) fn render(
         };
         let template_path = files.get(template_file).path.clone();
         for (index, written) in objects.iter().enumerate() {
+            if let Some(why) = outside_namespace(p, written) {
+                // At the object's `kind:` in the template, when the template spells it out.
+                let at = crate::policy::kind_line(files, template_file, &written.kind);
+                let help = if written.namespace.is_some() && !is_cluster_scoped(&written.kind) {
+                    "drop `metadata.namespace`: fleetgen puts the app's objects in its namespace"
+                } else {
+                    "deliver cluster-wide objects from the platform's own repository, not from an app"
+                };
+                errors.push(
+                    Diagnostic::error(
+                        codes::OBJECT_OUTSIDE_NAMESPACE,
+                        files,
+                        Label::new(template_file, at, "rendered here"),
+                        format!(
+                            "{} `{}` is not `{app}`'s to render: {why}; an app's templates render objects in its namespace `{}`",
+                            written.kind, written.name, p.namespace
+                        ),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            }
             let mut obj = written.clone();
             objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
             let key = (
@@ -138,6 +241,7 @@ pub(super) fn render(
             }
             seen.insert(key, (app.to_string(), template_path.clone()));
             errors.extend(enforce.check(p, &obj, template_file, files));
+            kinds.insert(GroupKind::of(&obj));
             let file_name = objects::file_name(&obj);
             let mut text = layout::header(&[base_sources.clone(), vec![template_path.clone()]].concat());
             yaml::write(&mut text, &obj.value);
@@ -163,11 +267,22 @@ pub(super) fn render(
                 .iter()
                 .map(|v| files.get(v.file).path.clone()),
         );
-        let values = values::values(sources, p).to_json();
+        let tree = values::values(sources, p);
+        let values = tree.to_json();
+        // The image the chart will run, judged by the image intents where it was decided.
+        if let Some(image) = charts::image(p, &tree) {
+            let at = |check: Check| match check {
+                Check::ApprovedRegistry => origin_label(p, &image.registry_at, "decides the registry"),
+                _ => origin_label(p, &image.pinned_at, "decides the image"),
+            };
+            errors.extend(enforce.check_chart_image(p, &image.image, &at, files));
+        }
+        errors.extend(chart_schema_errors(sources, p, &tree));
         // E.g. on Flux the chart source and HelmRelease, which the app's Kustomization applies.
         for backend in backends::serving(&p.cluster.value) {
-            for mut obj in backend.chart_objects(p, &values) {
+            for mut obj in backend.chart_objects(&plan.fleet.value, p, &values) {
                 objects::finish(&mut obj, &p.namespace, &labels, &[]);
+                kinds.insert(GroupKind::of(&obj));
                 let file_name = objects::file_name(&obj);
                 let mut text = layout::header(&srcs);
                 yaml::write(&mut text, &obj.value);
@@ -178,6 +293,8 @@ pub(super) fn render(
         let mut text = layout::header(&srcs);
         yaml::write(&mut text, &values);
         out.push((area.path(id, "values.yaml"), text));
+        // What the chart itself renders (delivered by the engine from the chart source).
+        kinds.extend(charts::kinds(p, &values));
     }
     // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
     let unique: BTreeSet<&String> = resources.iter().collect();
@@ -200,5 +317,9 @@ pub(super) fn render(
         }),
     );
     out.push((area.path(id, "kustomization.yaml"), kustomization));
-    (out, errors)
+    AppDone {
+        files: out,
+        errors,
+        kinds,
+    }
 }

@@ -1,9 +1,18 @@
 //! One cluster's tree, `<clusterId>/`: each selected placement's folder ([`super::app`]),
 //! the objects of every cluster backend that serves the cluster (in the backend's area:
 //! `gitops/`, `policy/`), `cluster.yaml` (what the cluster resolved to), and the root
-//! `kustomization.yaml` listing the backends' objects.
+//! `kustomization.yaml`.
+//!
+//! Every placement of the cluster is rendered, selected or not: the GitOps objects list
+//! every app and what it delivers (Argo CD's projects permit exactly those kinds), so a
+//! partial render writes the same GitOps objects as a full one; only the selected apps'
+//! folders are kept.
+//!
+//! The engine backend delivers what the other backends make: the root applies an area
+//! itself, or (Argo CD: an Application per area, to the cluster's own API server) the
+//! area gets a `kustomization.yaml` of its own that the engine's object points at.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -12,6 +21,7 @@ use super::backends::{self, ClusterContext, EngineObject};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
+use crate::kube::GroupKind;
 use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::policy::enforce::Enforce;
@@ -35,18 +45,24 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let id = cluster.id();
     let enforce = Enforce::new(sources, &plan.fleet.value, &cluster.doc.value, &run.used);
     let mut seen = Seen::new();
-    for p in plan
-        .placements
-        .iter()
-        .filter(|p| p.cluster_id() == id && select.placement(p))
-    {
-        let (mut f, found) = app::render(run, p, &mut seen, &enforce, kept.as_mut());
-        out.append(&mut f);
-        errors.extend(found.into_iter().map(|d| (d, p.app_name().to_string(), id.to_string())));
+    let mut kinds: BTreeMap<String, BTreeSet<GroupKind>> = BTreeMap::new();
+    for p in plan.placements.iter().filter(|p| p.cluster_id() == id) {
+        let selected = select.placement(p);
+        let done = app::render(run, p, &mut seen, &enforce, kept.as_mut().filter(|_| selected));
+        kinds.insert(p.app_name().to_string(), done.kinds);
+        // An app rendered only for what it delivers: its errors count, its warnings are its team's.
+        let found = done
+            .errors
+            .into_iter()
+            .filter(|d| selected || d.severity == crate::diag::Severity::Error);
+        errors.extend(found.map(|d| (d, p.app_name().to_string(), id.to_string())));
+        if selected {
+            out.extend(done.files);
+        }
     }
     out.push((Area::Summary.path(id, ""), summary(sources, plan, cluster)));
     let mut apps = BTreeMap::new();
-    out.extend(root(run, cluster, &mut apps));
+    out.extend(root(run, cluster, kinds, &mut apps));
     // Sealed here, on the cluster's thread, rather than one by one afterwards.
     for (path, text) in out.iter_mut() {
         if path.ends_with(".yaml") {
@@ -61,19 +77,27 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     }
 }
 
-/// The cluster backends' objects and the cluster root `kustomization.yaml` listing them;
-/// records in `apps` the files that belong to an app.
-fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -> Outputs {
+/// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of
+/// the areas the engine delivers through objects of its own); records in `apps` the files
+/// that belong to an app.
+fn root(
+    run: &Run,
+    cluster: &ClusterPlan,
+    kinds: BTreeMap<String, BTreeSet<GroupKind>>,
+    apps: &mut BTreeMap<String, String>,
+) -> Outputs {
     let (sources, plan) = (run.sources, run.plan);
     let files = &sources.files;
     let id = cluster.id();
     let c = &cluster.doc.value;
-    let ctx = ClusterContext {
+    let mut ctx = ClusterContext {
         sources,
         plan,
         fleet: &plan.fleet.value,
         cluster,
         placements: plan.placements.iter().filter(|p| p.cluster_id() == id).collect(),
+        kinds,
+        delivered: BTreeMap::new(),
     };
     let base = vec![
         files.get(cluster.doc.file).path.clone(),
@@ -90,8 +114,11 @@ fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -
     .map(|(k, v)| (k, v.value))
     .collect();
     let mut out = Outputs::new();
-    let mut resources = Vec::new();
-    for backend in backends::serving(c) {
+    // (area, file name) of every cluster object. The engine backend runs last: it delivers
+    // what the others made, so it is told the areas and kinds they filled.
+    let mut made: Vec<(Area, String)> = Vec::new();
+    let (engines, others): (Vec<_>, Vec<_>) = backends::serving(c).partition(|b| b.engine().is_some());
+    for backend in others.into_iter().chain(engines.iter().copied()) {
         let area = backend.area();
         for EngineObject { mut object, placement } in backend.cluster_objects(&ctx) {
             let mut srcs = base.clone();
@@ -111,13 +138,51 @@ fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -
             if let Some(p) = placement {
                 apps.insert(path.clone(), p.app_name().to_string());
             }
-            resources.push(area.in_root(&name));
+            if backend.engine().is_none() {
+                ctx.delivered.entry(area).or_default().insert(GroupKind::of(&object));
+            }
+            made.push((area, name));
             out.push((path, text));
         }
     }
+    // What the root applies itself, and the areas the engine delivers through its objects
+    // (each with a kustomization of its own).
+    let root_applies = |area: Area| engines.iter().all(|e| e.root_applies(area));
+    let mut resources: Vec<String> = made
+        .iter()
+        .filter(|(a, _)| root_applies(*a))
+        .map(|(a, f)| a.in_root(f))
+        .collect();
     resources.sort();
+    let mut delivered: BTreeMap<Area, Vec<String>> = BTreeMap::new();
+    for (area, file) in made.iter().filter(|(a, _)| !root_applies(*a)) {
+        delivered.entry(*area).or_default().push(file.clone());
+    }
+    for (area, mut listed) in delivered {
+        listed.sort();
+        let mut text = format!(
+            "{}# sources: {}, fleet.yaml; the objects of this folder, which the {} objects deliver to the cluster\n",
+            layout::HEADER,
+            files.get(cluster.doc.file).path,
+            c.gitops.engine
+        );
+        yaml::write(
+            &mut text,
+            &json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": listed,
+            }),
+        );
+        out.push((area.path(id, "kustomization.yaml"), text));
+    }
+    let also = if root_applies(Area::Policy) {
+        ", and its admission policies"
+    } else {
+        ""
+    };
     let mut text = format!(
-        "{}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster, and its admission policies\n",
+        "{}# sources: {}, fleet.yaml; the {} objects that reconcile this cluster{also}\n",
         layout::HEADER,
         files.get(cluster.doc.file).path,
         c.gitops.engine
@@ -134,6 +199,15 @@ fn root(run: &Run, cluster: &ClusterPlan, apps: &mut BTreeMap<String, String>) -
     out
 }
 
+/// Whether a placement attaches a route to the cluster's gateway (the built-in route's test).
+fn routes(p: &crate::resolve::plan::Placement) -> bool {
+    let t = &p.app.value.traffic;
+    p.gateway.is_some()
+        && t.port.is_some()
+        && t.exposure != crate::model::app::Exposure::None
+        && !t.hostnames.is_empty()
+}
+
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
 fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
     let files = &sources.files;
@@ -147,16 +221,39 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
         .iter()
         .filter(|p| p.cluster_id() == c.id())
         .map(|p| {
-            json!({
+            let mut app = json!({
                 "name": p.app_name(),
                 "namespace": p.namespace,
                 "version": p.app.value.application.version,
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
                 "replicas": matrix::replicas(p),
                 "state": matrix::state(p),
-            })
+            });
+            if let Some(chart) = &p.app.value.chart {
+                app["chart"] = json!({
+                    "name": chart.name.as_str(),
+                    "version": chart.version,
+                    "convention": chart.convention.as_str(),
+                });
+            }
+            app
         })
         .collect();
+    // What the Gateway must admit: the namespaces whose routes attach to it.
+    let routed: Vec<&str> = plan
+        .placements
+        .iter()
+        .filter(|p| p.cluster_id() == c.id() && p.drained.is_none() && routes(p))
+        .map(|p| p.namespace.as_str())
+        .collect();
+    let gateway = c.gateway().map(|g| {
+        let mut gw = json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()});
+        if let Some(listener) = &g.listener {
+            gw["listener"] = json!(listener);
+        }
+        gw["allowRoutesFrom"] = json!(routed);
+        gw
+    });
     let mut text = layout::header(&srcs);
     yaml::write(
         &mut text,
@@ -170,7 +267,7 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
             "profile": v.profile.as_str(),
             "gitopsEngine": v.gitops.engine.as_str(),
             "kubernetesVersion": v.kubernetes_version,
-            "gateway": c.gateway().map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+            "gateway": gateway,
             "apps": apps,
         }),
     );

@@ -105,7 +105,12 @@ pub(super) fn workload(p: &Placement) -> Value {
             "annotations": pairs_json(&annotations),
             "automountToken": p.identity.automount_token,
         },
-        "gateway": p.gateway.map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str()})),
+        "gateway": p.gateway.map(|g| json!({"name": g.name.as_str(), "namespace": g.namespace.as_str(), "listener": g.listener})),
+        // The Service a route points at: the app's own, or the one its chart makes.
+        "service": match super::charts::service(p) {
+            Some((name, port)) => json!({"name": name, "port": port}),
+            None => json!({"name": p.app_name(), "port": port}),
+        },
         "metrics": metrics,
     })
 }

@@ -17,6 +17,7 @@
 
 mod app;
 pub mod backends;
+pub mod charts;
 mod cluster;
 mod context;
 mod driver;

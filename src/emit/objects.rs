@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Label, codes};
 pub use crate::kube::Object;
-use crate::kube::{is_cluster_scoped, pod_template_paths};
+use crate::kube::{is_cluster_scoped, pod_template_path};
 use crate::load::yaml;
 use crate::source::{FileId, SourceFile, SourceMap};
 
@@ -126,15 +126,13 @@ pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], po
 /// once, when it is parsed): only the maps the merge touched are ordered again.
 pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
     merge(obj, namespace, labels, pod_labels);
-    let kind = obj.kind.clone();
+    let template_path = pod_template_path(&obj.value);
     let Value::Object(root) = &mut obj.value else { return };
     order(root, None);
     reorder_metadata(root);
-    for path in pod_template_paths(&kind) {
-        if let Some(Value::Object(template)) = pointer_mut(root, path) {
-            order(template, Some("template"));
-            reorder_metadata(template);
-        }
+    if let Some(Value::Object(template)) = template_path.and_then(|path| pointer_mut(root, path)) {
+        order(template, Some("template"));
+        reorder_metadata(template);
     }
 }
 
@@ -150,6 +148,7 @@ fn reorder_metadata(parent: &mut Map<String, Value>) {
 
 fn merge(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
     let scoped = !is_cluster_scoped(&obj.kind);
+    let template_path = pod_template_path(&obj.value);
     let Value::Object(root) = &mut obj.value else { return };
     let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(meta) = object_slot(metadata) {
@@ -162,12 +161,10 @@ fn merge(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_lab
         }
         merge_labels(meta, labels);
     }
-    for path in pod_template_paths(&obj.kind) {
-        if let Some(Value::Object(template)) = pointer_mut(root, path) {
-            let meta = template.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(meta) = object_slot(meta) {
-                merge_labels(meta, pod_labels);
-            }
+    if let Some(Value::Object(template)) = template_path.and_then(|path| pointer_mut(root, path)) {
+        let meta = template.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(meta) = object_slot(meta) {
+            merge_labels(meta, pod_labels);
         }
     }
 }

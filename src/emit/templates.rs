@@ -16,6 +16,7 @@ use crate::source::{FileId, SourceMap};
 
 use super::sandbox::{self, Failure};
 use crate::load::builtin;
+use crate::model::app::ChartConvention;
 
 /// Instructions one render may execute; the largest built-in needs a few hundred.
 pub const FUEL: u64 = 1_000_000;
@@ -91,15 +92,16 @@ impl Engine {
         (engine, out)
     }
 
-    /// The templates rendered for one placement of `app`, in order.
-    pub fn templates_for(&self, app: &str, chart: bool) -> Vec<&str> {
+    /// The templates rendered for one placement of `app`, in order: every fleet-wide one,
+    /// but for an app deployed by a chart of `convention` only the built-ins the chart
+    /// needs beside it ([`super::charts::builtins`]).
+    pub fn templates_for(&self, app: &str, chart: Option<ChartConvention>) -> Vec<&str> {
         let builtin_names: Vec<&str> = builtin::TEMPLATES.iter().map(|(n, _)| *n).collect();
-        let mut names: Vec<&str> = self
-            .fleet
-            .iter()
-            .map(String::as_str)
-            .filter(|n| !chart || builtin::FOR_CHART_APPS.contains(n) || !builtin_names.contains(n))
-            .collect();
+        let keeps = |n: &str| match chart {
+            None => true,
+            Some(c) => super::charts::builtins(c).contains(&n) || !builtin_names.contains(&n),
+        };
+        let mut names: Vec<&str> = self.fleet.iter().map(String::as_str).filter(|n| keeps(n)).collect();
         if let Some(own) = self.apps.get(app) {
             names.extend(own.iter().map(String::as_str));
         }

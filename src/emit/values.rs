@@ -2,16 +2,17 @@
 //!
 //! Layers, later ones winning: `apps/<app>/values/common.yaml`, then
 //! `values/<environment>.yaml`, then `values/<clusterId>.yaml`, then the values fleetgen
-//! derives from the contract and the cluster (replicas, autoscaling, labels, identity,
-//! topology spread, resources, image). Mappings merge key by key; a list replaces the list
-//! below it whole; `null` removes a key, as in Helm.
+//! derives from the contract and the cluster in the keys of the chart's convention
+//! ([`super::charts`]: replicas, autoscaling, labels, identity, spread, resources, image,
+//! service, probes). Mappings merge key by key; a list replaces the list below it whole;
+//! `null` removes a key, as in Helm.
 
 use serde_json::{Map, Value, json};
 
 use crate::load::yaml::{self, Node};
 use crate::load::{Sources, ValuesFile};
 use crate::model::app::TopologySpread;
-use crate::resolve::plan::{Origin, Placement, Resources};
+use crate::resolve::plan::{Origin, Placement};
 use crate::source::{FileId, SourceMap};
 
 /// A values tree whose every node knows its origin.
@@ -38,11 +39,11 @@ impl Tree {
         }
     }
 
-    fn leaf(value: Value, origin: &Origin) -> Tree {
+    pub(super) fn leaf(value: Value, origin: &Origin) -> Tree {
         Tree::Leaf(value, origin.clone())
     }
 
-    fn map(entries: Vec<(&str, Tree)>, origin: &Origin) -> Tree {
+    pub(super) fn map(entries: Vec<(&str, Tree)>, origin: &Origin) -> Tree {
         Tree::Map(
             entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             origin.clone(),
@@ -67,6 +68,42 @@ impl Tree {
             }
             (slot, over) => *slot = over,
         }
+    }
+
+    /// The node at a path of keys.
+    pub fn get(&self, path: &[&str]) -> Option<&Tree> {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(self);
+        };
+        match self {
+            Tree::Map(entries, _) => entries.iter().find(|(k, _)| k == first)?.1.get(rest),
+            _ => None,
+        }
+    }
+
+    /// A leaf's value and origin.
+    pub fn leaf_value(&self) -> Option<(&Value, Origin)> {
+        match self {
+            Tree::Leaf(v, o) => Some((v, o.clone())),
+            _ => None,
+        }
+    }
+
+    /// Where the node at a JSON pointer's segments (keys and list indexes) came from: the
+    /// deepest node of the path that exists.
+    pub fn origin_at(&self, segments: &[String]) -> Origin {
+        let origin = match self {
+            Tree::Leaf(_, o) | Tree::Seq(_, o) | Tree::Map(_, o) => o.clone(),
+        };
+        let Some((first, rest)) = segments.split_first() else {
+            return origin;
+        };
+        let child = match self {
+            Tree::Map(entries, _) => entries.iter().find(|(k, _)| k == first).map(|(_, v)| v),
+            Tree::Seq(items, _) => first.parse::<usize>().ok().and_then(|i| items.get(i)),
+            Tree::Leaf(..) => None,
+        };
+        child.map_or(origin, |c| c.origin_at(rest))
     }
 
     pub fn to_json(&self) -> Value {
@@ -136,147 +173,41 @@ pub fn values(sources: &Sources, p: &Placement) -> Tree {
             tree.merge(Tree::from_node(&layer.node, layer.file));
         }
     }
-    tree.merge(derived(p));
+    tree.merge(super::charts::derived(p));
     tree
 }
 
-fn resource_list(list: &Resources) -> Tree {
-    let mut entries = Vec::new();
-    for (name, v) in [("cpu", &list.cpu), ("memory", &list.memory)] {
-        if let Some(v) = v {
-            entries.push((name, Tree::leaf(json!(v.value), &v.origin)));
+/// `tree` over the chart's own defaults (`apps/<app>/chart/values.yaml`, when vendored): the
+/// values Helm hands the chart's templates and its schema.
+pub fn with_chart_defaults(sources: &Sources, p: &Placement, tree: Tree) -> Tree {
+    match sources.chart_defaults.iter().find(|d| d.app == p.app_name()) {
+        Some(d) if matches!(d.node.value, yaml::Value::Map(_)) => {
+            let mut base = Tree::from_node(&d.node, d.file);
+            base.merge(tree);
+            base
         }
+        _ => tree,
     }
-    Tree::map(entries, &Origin::Default("set by fleetgen"))
 }
 
-/// What fleetgen derives from the contract and the cluster, in the conventional keys of
-/// `helm create` charts.
-fn derived(p: &Placement) -> Tree {
-    let app = &p.app.value;
-    let at_app = |path: &[&str]| Origin::Source(p.app.file, p.app.span(path));
-    let fixed = Origin::Default("set by fleetgen");
-    let r = &p.replicas;
-    let mut top: Vec<(&str, Tree)> = vec![
-        ("replicaCount", Tree::leaf(json!(r.min), &r.min_origin)),
-        (
-            "autoscaling",
-            Tree::map(
-                vec![
-                    ("enabled", Tree::leaf(json!(true), &fixed)),
-                    ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
-                    ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
-                    ("targetCPUUtilizationPercentage", Tree::leaf(json!(70), &fixed)),
-                ],
-                &fixed,
-            ),
-        ),
-    ];
-    let image_origin = at_app(&["application", "image"]);
-    let image = &app.application.image;
-    let image_tree = match image.split_once('@') {
-        Some((repo, digest)) => Tree::map(
-            vec![
-                ("repository", Tree::leaf(json!(repo), &image_origin)),
-                ("digest", Tree::leaf(json!(digest), &image_origin)),
-            ],
-            &image_origin,
-        ),
-        None => {
-            // A tag follows the last `:` after the last `/` (a registry port is not a tag).
-            let slash = image.rfind('/').map_or(0, |i| i + 1);
-            let (repo, tag) = match image[slash..].rfind(':') {
-                Some(i) => (&image[..slash + i], json!(&image[slash + i + 1..])),
-                None => (image.as_str(), json!(app.application.version)),
-            };
-            Tree::map(
-                vec![
-                    ("repository", Tree::leaf(json!(repo), &image_origin)),
-                    ("tag", Tree::leaf(tag, &image_origin)),
-                ],
-                &image_origin,
-            )
-        }
-    };
-    top.push(("image", image_tree));
-    let mut pod_labels: Vec<(&str, Tree)> = p
-        .labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+/// `s` as a container image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`, other characters as `-`.
+pub fn tag_safe(s: &str) -> String {
+    let mut tag: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(128)
         .collect();
-    pod_labels.extend(
-        p.identity
-            .pod_labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin))),
-    );
-    pod_labels.sort_by(|a, b| a.0.cmp(b.0));
-    top.push(("podLabels", Tree::map(pod_labels, &fixed)));
-    let annotations: Vec<(&str, Tree)> = p
-        .identity
-        .service_account_annotations
-        .iter()
-        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
-        .collect();
-    top.push((
-        "serviceAccount",
-        Tree::map(
-            vec![
-                ("create", Tree::leaf(json!(true), &fixed)),
-                (
-                    "name",
-                    Tree::leaf(json!(p.app_name()), &at_app(&["application", "name"])),
-                ),
-                ("automount", Tree::leaf(json!(p.identity.automount_token), &fixed)),
-                ("annotations", Tree::map(annotations, &fixed)),
-            ],
-            &fixed,
-        ),
-    ));
-    let mut resources = Vec::new();
-    if !p.requests.is_empty() {
-        resources.push(("requests", resource_list(&p.requests)));
+    if tag.is_empty() || tag.starts_with(['.', '-']) {
+        tag.insert(0, '_');
+        tag.truncate(128);
     }
-    if !p.limits.is_empty() {
-        resources.push(("limits", resource_list(&p.limits)));
-    }
-    if !resources.is_empty() {
-        top.push(("resources", Tree::map(resources, &fixed)));
-    }
-    if let Some((key, when)) = spread(p.topology_spread.value) {
-        let o = &p.topology_spread.origin;
-        let selector: Vec<(&str, Tree)> = vec![("app.kubernetes.io/name", Tree::leaf(json!(p.app_name()), o))];
-        top.push((
-            "topologySpreadConstraints",
-            Tree::Seq(
-                vec![Tree::map(
-                    vec![
-                        ("maxSkew", Tree::leaf(json!(1), o)),
-                        ("topologyKey", Tree::leaf(json!(key), o)),
-                        ("whenUnsatisfiable", Tree::leaf(json!(when), o)),
-                        (
-                            "labelSelector",
-                            Tree::map(vec![("matchLabels", Tree::map(selector, o))], o),
-                        ),
-                    ],
-                    o,
-                )],
-                o.clone(),
-            ),
-        ));
-    }
-    let pdb = &p.pod_disruption_budget;
-    top.push((
-        "podDisruptionBudget",
-        Tree::map(
-            vec![
-                ("enabled", Tree::leaf(json!(pdb.value), &pdb.origin)),
-                ("maxUnavailable", Tree::leaf(json!(1), &fixed)),
-            ],
-            &pdb.origin,
-        ),
-    ));
-    Tree::map(top, &fixed)
+    tag
 }
 
 /// Topology key and `whenUnsatisfiable` for a contract's spread: zones are a promise
@@ -371,9 +302,10 @@ mod tests {
         assert_eq!(v["feature"], json!({"x": 3}), "maps merge by key; null removes");
         assert_eq!(v["ingress"], json!({"enabled": false}), "untouched keys stay");
         assert_eq!(v["replicaCount"], json!(2), "fleetgen's derived values win");
+        // helm-create renders `repository:tag`: the digest rides in the tag, after the version.
         assert_eq!(
-            v["image"]["digest"].as_str().map(|d| d.starts_with("sha256:")),
-            Some(true)
+            v["image"]["tag"].as_str(),
+            Some("2026.07.03-1421@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49")
         );
         // The staging cluster does not read prod.yaml.
         let staging = plan.placement("web", "eastus-staging-01").unwrap();

@@ -21,10 +21,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("httproute.yaml.j2", include_str!("templates/httproute.yaml.j2")),
 ];
 
-/// Built-ins that chart-deployed apps get too: the chart brings the workload itself, fleetgen
-/// the namespace and the route through the cluster's gateway (to the Service named after the app).
-pub const FOR_CHART_APPS: &[&str] = &["namespace.yaml.j2", "httproute.yaml.j2"];
-
 /// The path under which a built-in template appears in diagnostics and file headers.
 pub fn display_path(name: &str) -> String {
     format!("<builtin>/{name}")

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
 
 use super::files::{FileError, Files, MAX_FILE_BYTES, Walk};
 use crate::layout::{self, Role};
@@ -299,6 +299,54 @@ impl Files for GitRevision {
         }
         Ok(self.repo.find_blob(id).map_err(unreadable)?.content().to_vec())
     }
+}
+
+/// The files committed under `folder` (the output folder, `rendered`) of the fleet at `dir`
+/// as of `rev`, by path inside it: what `fleetgen diff` compares when a revision's sources
+/// no longer compile. `None` when the revision has no such folder. Only regular files are
+/// read, each after its size is read from its object header: a file over the input limit
+/// (or a symbolic link) makes the folder unusable, as it would be for `check`.
+pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BTreeMap<String, String>>, String> {
+    let revision = GitRevision::open(dir, rev)?;
+    let repo = &revision.repo;
+    let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
+    let workdir = repo.workdir().ok_or("the git repository has no working tree")?;
+    let workdir = std::fs::canonicalize(workdir).map_err(|e| format!("cannot open the repository: {e}"))?;
+    let at = dir.strip_prefix(&workdir).unwrap_or(Path::new("")).join(folder);
+    let commit = repo
+        .revparse_single(&revision.commit)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| e.message().to_string())?;
+    let root = commit.tree().map_err(|e| e.message().to_string())?;
+    let Ok(entry) = root.get_path(&at) else {
+        return Ok(None);
+    };
+    let tree = entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| e.message().to_string())?;
+    let mut found = Vec::new();
+    let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if let (Ok(name), Some(ObjectType::Blob)) = (entry.name(), entry.kind()) {
+            found.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
+        }
+        TreeWalkResult::Ok
+    });
+    let odb = repo.odb().map_err(|e| e.message().to_string())?;
+    let mut files = BTreeMap::new();
+    for (path, id, mode) in found {
+        if mode != 0o100644 && mode != 0o100755 {
+            return Err(format!("`{folder}/{path}` is not a regular file"));
+        }
+        let (size, _) = odb.read_header(id).map_err(|e| e.message().to_string())?;
+        if size as u64 > MAX_FILE_BYTES {
+            return Err(format!("`{folder}/{path}` is over {MAX_FILE_BYTES} bytes"));
+        }
+        let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
+        let text = String::from_utf8_lossy(blob.content()).into_owned();
+        files.insert(path, text);
+    }
+    Ok(Some(files))
 }
 
 #[cfg(test)]

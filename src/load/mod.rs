@@ -150,6 +150,22 @@ pub struct ValuesFile {
     pub node: Node,
 }
 
+/// The JSON Schema of an app's chart (`apps/<app>/chart/values.schema.json`), compiled.
+pub struct ChartSchema {
+    pub app: String,
+    pub file: FileId,
+    pub validator: std::sync::Arc<jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for ChartSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChartSchema")
+            .field("app", &self.app)
+            .field("file", &self.file)
+            .finish()
+    }
+}
+
 /// Everything read from the repository.
 #[derive(Debug, Default)]
 pub struct Sources {
@@ -168,6 +184,9 @@ pub struct Sources {
     pub policy_profiles: Vec<Doc<PolicyProfile>>,
     pub policy_exemptions: Vec<Doc<PolicyExemption>>,
     pub values: Vec<ValuesFile>,
+    /// Charts' own schemas and defaults, vendored beside an app (`apps/<app>/chart/`).
+    pub chart_schemas: Vec<ChartSchema>,
+    pub chart_defaults: Vec<ValuesFile>,
     /// Templates from the repository, in path order; built-ins are added by `emit`.
     pub templates: Vec<TemplateFile>,
     /// Files that could not be read into the model: (kind, the id their path implies). Later
@@ -312,6 +331,12 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
                     }
                 }
             }
+            Role::ChartDefaults(app) => {
+                if let Some((file, node)) = read_yaml(files, &path, &mut sources.files, &mut diagnostics) {
+                    sources.chart_defaults.push(ValuesFile { app, file, node });
+                }
+            }
+            Role::ChartSchema(app) => read_chart_schema(files, &path, app, &mut sources, &mut diagnostics),
             Role::Stray(help) => diagnostics.push(
                 Diagnostic::file_error(codes::UNEXPECTED_FILE, &path, "fleetgen does not read this file")
                     .with_help(help)
@@ -323,6 +348,64 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     }
     add_builtin_templates(&mut sources);
     (sources, diagnostics)
+}
+
+/// Reads a chart's vendored JSON Schema and compiles it (offline: a `$ref` out of the file
+/// does not resolve).
+fn read_chart_schema(
+    files: &dyn Files,
+    path: &str,
+    app: String,
+    sources: &mut Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let bytes = match files.read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diagnostics.push(e.diagnostic(path));
+            return;
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        diagnostics.push(Diagnostic::file_error(
+            codes::UNREADABLE,
+            path,
+            "the file is not valid UTF-8",
+        ));
+        return;
+    };
+    let file = sources.files.add(SourceFile::new(path, text));
+    let schema: serde_json::Value = match serde_json::from_str(&sources.files.get(file).text) {
+        Ok(v) => v,
+        Err(e) => {
+            let f = sources.files.get(file);
+            let at = f.offset(e.line(), e.column());
+            let label = Label::new(file, at..at, "here");
+            diagnostics.push(Diagnostic::error(
+                codes::YAML_SYNTAX,
+                &sources.files,
+                label,
+                format!("the chart's schema is not valid JSON: {e}"),
+            ));
+            return;
+        }
+    };
+    match jsonschema::validator_for(&schema) {
+        Ok(validator) => sources.chart_schemas.push(ChartSchema {
+            app,
+            file,
+            validator: std::sync::Arc::new(validator),
+        }),
+        Err(e) => diagnostics.push(
+            Diagnostic::error(
+                codes::SCHEMA,
+                &sources.files,
+                Label::new(file, 0..0, "this schema"),
+                format!("the chart's values.schema.json does not compile: {e}"),
+            )
+            .with_help("vendor the chart's schema as it ships; fleetgen resolves no `$ref` outside the file"),
+        ),
+    }
 }
 
 /// Reads and parses one YAML file into the source map.

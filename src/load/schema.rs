@@ -85,6 +85,17 @@ pub fn text(kind: Kind) -> &'static str {
 /// The shared definitions every kind refers to.
 pub const COMMON: (&str, &str) = ("common.schema.json", include_str!("../../schemas/common.schema.json"));
 
+/// Every schema file, shared definitions first: (file name, text).
+pub fn files() -> Vec<(&'static str, &'static str)> {
+    std::iter::once(COMMON)
+        .chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
+        .collect()
+}
+
+/// Where the embedded schemas are registered. Each schema's `$id` is its own file name, a
+/// relative URI: resolved against this base here, and against the file's location in an
+/// editor or another validator, so `common.schema.json#/$defs/…` finds the file beside it
+/// everywhere and nothing is ever fetched.
 const BASE: &str = "file:///fleetgen/schemas/";
 
 /// Every embedded schema document, parsed once: (file name, document).

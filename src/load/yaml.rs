@@ -153,7 +153,89 @@ fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
         Some(loc) => location_span(&loc, file),
         None => 0..0,
     };
+    if code == codes::YAML_SYNTAX
+        && let Some((message, span)) = indentation(&message, &span, file)
+    {
+        return YamlError { code, message, span };
+    }
     YamlError { code, message, span }
+}
+
+/// A line of the file: its start offset, its indentation (leading spaces and tabs) and text.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
+    text.split_inclusive('\n').scan(0, |at, line| {
+        let start = *at;
+        *at += line.len();
+        let line = line.trim_end_matches(['\n', '\r']);
+        let body = line.trim_start_matches([' ', '\t']);
+        Some((start, &line[..line.len() - body.len()], body))
+    })
+}
+
+/// The key a line starts with (`scrapeInterval` of `scrapeInterval: 30s`), if any.
+fn key_of(body: &str) -> Option<&str> {
+    let body = body.strip_prefix("- ").unwrap_or(body);
+    let end = body.find(':')?;
+    let key = &body[..end];
+    (!key.is_empty() && !key.contains(' ') && !key.starts_with('#')).then_some(key)
+}
+
+fn spaces(n: usize) -> String {
+    format!("{n} space{}", if n == 1 { "" } else { "s" })
+}
+
+/// Indentation mistakes the parser reports in its own terms (and, for a tab, on the line
+/// before): said in words, at the line that is wrong.
+fn indentation(message: &str, span: &Span, file: &SourceFile) -> Option<(String, Span)> {
+    let text = &*file.text;
+    let at = span.start.min(text.len());
+    let all: Vec<(usize, &str, &str)> = lines(text).collect();
+    let here = all.iter().rposition(|(start, _, _)| *start <= at)?;
+    if message.contains("tab") {
+        // The tab is in the indentation of this line or of the next one with content.
+        let (start, indent, _) = all[here..]
+            .iter()
+            .find(|(_, indent, body)| indent.contains('\t') && !body.is_empty())?;
+        let tab = start + indent.find('\t')?;
+        return Some((
+            "a tab indents this line; YAML indents with spaces only".to_string(),
+            tab..tab + 1,
+        ));
+    }
+    let wrong_key = message.contains("did not find expected key");
+    if !wrong_key && !message.contains("mapping values are not allowed") {
+        return None;
+    }
+    let (start, indent, body) = all[here];
+    let key = key_of(body)?;
+    let above = all[..here]
+        .iter()
+        .rev()
+        .find(|(_, _, b)| !b.is_empty() && !b.starts_with('#'))?;
+    let (mine, theirs) = (indent.len(), above.1.len());
+    let span = start + mine..start + mine + key.len();
+    let neighbour = key_of(above.2).map_or_else(|| "the line above".to_string(), |k| format!("`{k}` above"));
+    if mine < theirs && wrong_key {
+        return Some((
+            format!(
+                "`{key}` is indented less than its siblings: {} where {neighbour} has {}",
+                spaces(mine),
+                theirs
+            ),
+            span,
+        ));
+    }
+    if mine > theirs && !wrong_key && !above.2.trim_end().ends_with(':') {
+        return Some((
+            format!(
+                "`{key}` is indented more than {neighbour} ({} against {}), but {neighbour} has a value on its line, so nothing can be nested under it",
+                spaces(mine),
+                theirs
+            ),
+            span,
+        ));
+    }
+    None
 }
 
 fn budget_message(message: &str) -> String {
@@ -322,6 +404,38 @@ mod tests {
         assert_eq!(err.code, codes::YAML_SYNTAX);
         let err = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(err.message.contains("more than one YAML document"), "{}", err.message);
+    }
+
+    #[test]
+    fn indentation_mistakes_are_said_in_words_at_the_line_that_is_wrong() {
+        let at = |text: &str| {
+            let file = SourceFile::new("t.yaml", text);
+            let err = parse(&file).unwrap_err();
+            let (line, column) = file.line_col(err.span.start);
+            (err.message, line, column)
+        };
+        // A tab indenting a line used to be reported at the end of the line before.
+        let (message, line, column) = at("metrics:\n  backend: prometheus\n\tscrapeInterval: 30s\n");
+        assert_eq!(message, "a tab indents this line; YAML indents with spaces only");
+        assert_eq!((line, column), (3, 1));
+        let (message, line, _) = at("metrics:\n\tbackend: prometheus\n");
+        assert_eq!(message, "a tab indents this line; YAML indents with spaces only");
+        assert_eq!(line, 2);
+        let (message, line, column) = at("metrics:\n  backend: prometheus\n scrapeInterval: 30s\nlogs: {}\n");
+        assert_eq!(
+            message,
+            "`scrapeInterval` is indented less than its siblings: 1 space where `backend` above has 2"
+        );
+        assert_eq!((line, column), (3, 2));
+        let (message, line, column) = at("metrics:\n  backend: prometheus\n    scrapeInterval: 30s\n");
+        assert_eq!(
+            message,
+            "`scrapeInterval` is indented more than `backend` above (4 spaces against 2), but `backend` above has a value on its line, so nothing can be nested under it"
+        );
+        assert_eq!((line, column), (3, 5));
+        // Other syntax errors keep the parser's words.
+        let (message, _, _) = at("a: b: c\n");
+        assert!(message.contains("mapping values are not allowed"), "{message}");
     }
 
     #[test]

@@ -245,4 +245,19 @@ pub struct Chart {
     pub repository: String,
     pub name: Id,
     pub version: String,
+    #[serde(default)]
+    pub convention: ChartConvention,
+}
+
+string_enum!(
+    /// The values layout a chart reads (see `emit::charts`).
+    ChartConvention { HelmCreate = "helm-create", Bitnami = "bitnami" }
+);
+
+// string_enum! takes no attributes on variants, so `#[default]` cannot be derived.
+#[allow(clippy::derivable_impls)]
+impl Default for ChartConvention {
+    fn default() -> Self {
+        ChartConvention::HelmCreate
+    }
 }

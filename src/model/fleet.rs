@@ -66,7 +66,22 @@ pub struct Repository {
     pub url: String,
     #[serde(default = "default_branch")]
     pub branch: String,
+    #[serde(default)]
+    pub auth: Option<SourceAuth>,
 }
+
+/// How a GitOps engine authenticates to a private source: a Secret, or a platform identity.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum SourceAuth {
+    SecretRef(Id),
+    Provider(AuthProvider),
+}
+
+string_enum!(
+    /// A platform identity a source controller can authenticate with.
+    AuthProvider { Azure = "azure", Aws = "aws", Github = "github" }
+);
 
 fn default_branch() -> String {
     "main".to_string()
@@ -157,6 +172,17 @@ pub struct Registry {
     #[serde(default)]
     pub provider: Option<Provider>,
     pub replica_regions: Vec<RegionTarget>,
+    #[serde(default)]
+    pub auth: Option<SourceAuth>,
+}
+
+impl Fleet {
+    /// The registry whose host serves `url` (`oci://host/…`, `https://host/…`), if any.
+    pub fn registry_of(&self, url: &str) -> Option<&Registry> {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or(rest);
+        self.registries.iter().find(|r| r.host == host)
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -32,8 +32,14 @@ pub struct PolicyIntent {
     #[serde(default)]
     pub description: Option<String>,
     pub check: Check,
+    #[serde(default = "yes", rename = "excludePlatformNamespaces")]
+    pub exclude_platform_namespaces: bool,
     #[serde(default)]
     pub azure: Option<AzurePolicy>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 string_enum!(AzurePolicyKind { PolicyDefinition = "policyDefinition", PolicySetDefinition = "policySetDefinition" });

@@ -26,6 +26,8 @@ pub struct ClusterProfile {
     pub environments: Vec<Environment>,
     #[serde(default)]
     pub gateway: Option<GatewayRef>,
+    #[serde(default)]
+    pub platform_namespaces: Vec<Id>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -33,6 +35,9 @@ pub struct ClusterProfile {
 pub struct GatewayRef {
     pub name: Id,
     pub namespace: Id,
+    /// The listener routes attach to (their `sectionName`): the Gateway's HTTPS listener.
+    #[serde(default)]
+    pub listener: Option<String>,
 }
 
 string_enum!(MetricsBackend {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use crate::diag::{Diagnostic, codes};
+use crate::diag::{Diagnostic, Label, codes};
 use crate::kube::Object;
 use crate::load::{Doc, Sources};
 use crate::model::PolicyExemption;
@@ -63,8 +63,51 @@ impl<'s> Enforce<'s> {
 
     /// The findings of `obj`, rendered by `template` for placement `p`.
     pub fn check(&self, p: &Placement, obj: &Object, template: FileId, files: &SourceMap) -> Vec<Diagnostic> {
+        self.judge(p, obj, &|_| true, &|ci, v| {
+            super::finding(p, ci, obj, v, template, files)
+        })
+    }
+
+    /// The findings of the image intents for the image a chart runs (`image`, as its values
+    /// render it), placed `at` the value that decided it: a values file's line, or the
+    /// contract's image.
+    pub fn check_chart_image(
+        &self,
+        p: &Placement,
+        image: &str,
+        at: &dyn Fn(Check) -> Label,
+        files: &SourceMap,
+    ) -> Vec<Diagnostic> {
+        let pod = Object::new(
+            "v1",
+            "Pod",
+            p.app_name(),
+            Some(&p.namespace),
+            serde_json::json!({"containers": [{"name": p.app_name(), "image": image}]}),
+        );
+        let images = |check: Check| matches!(check, Check::ImageDigest | Check::ApprovedRegistry);
+        self.judge(p, &pod, &images, &|ci, v| {
+            let help = match ci.intent.value.check {
+                Check::ImageDigest => {
+                    "pin the image by digest in the contract (`registry/repo@sha256:…`), and override no image tag in a values file"
+                }
+                _ => "use a registry of fleet.yaml's `registries` that serves this cluster's provider",
+            };
+            super::finding_at(p, ci, ("chart", p.app_name()), v, at(ci.intent.value.check), help, files)
+        })
+    }
+
+    /// The findings of every intent for `obj`, made by `make`, but those an exemption in
+    /// force turns off (which it remembers as used).
+    fn judge(
+        &self,
+        p: &Placement,
+        obj: &Object,
+        only: &dyn Fn(Check) -> bool,
+        make: &dyn Fn(&ClusterIntent, &checks::Violation) -> Diagnostic,
+    ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for ci in &self.intents {
+        for ci in self.intents.iter().filter(|ci| only(ci.intent.value.check)) {
             let check = ci.intent.value.check;
             let found = if check == Check::WorkloadIdentity {
                 let has_identity = !p.identity.service_account_annotations.is_empty();
@@ -96,7 +139,7 @@ impl<'s> Enforce<'s> {
                 continue;
             }
             for v in found {
-                out.push(super::finding(p, ci, obj, &v, template, files));
+                out.push(make(ci, &v));
             }
         }
         out

@@ -100,31 +100,39 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
 }
 
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
-/// admission binding alike): the system ones, the intent's own, the GitOps engine's
-/// (`engine`, which the cluster's engine backend names) and those exemptions free.
-pub fn excluded_namespaces(intent: &PolicyIntent, engine: Option<&str>, exempted: &[String]) -> Vec<String> {
-    let mut excluded: Vec<String> = azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+/// admission binding alike): the ones the intent lists in `azure.parameters.excludedNamespaces`
+/// — exactly those, even an empty list — or, when it lists none, the system namespaces; then
+/// the cluster's `platform` namespaces (its profile's, and the GitOps engine's, which the
+/// engine backend names) unless the intent sets `excludePlatformNamespaces: false`; then those
+/// exemptions free.
+pub fn excluded_namespaces(intent: &PolicyIntent, platform: &[String], exempted: &[String]) -> Vec<String> {
     let own = intent
         .azure
         .as_ref()
         .and_then(|a| a.parameters.get("excludedNamespaces"))
         .and_then(Value::as_array);
-    for ns in own.into_iter().flatten().filter_map(Value::as_str) {
-        if !excluded.iter().any(|e| e == ns) {
-            excluded.push(ns.to_string());
-        }
-    }
-    if let Some(engine) = engine
-        && !excluded.iter().any(|e| e == engine)
-    {
-        excluded.push(engine.to_string());
-    }
-    for ns in exempted {
+    let mut excluded: Vec<String> = match own {
+        Some(list) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        None => azure::SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect(),
+    };
+    let platform = platform.iter().filter(|_| intent.exclude_platform_namespaces);
+    for ns in platform.chain(exempted) {
         if !excluded.contains(ns) {
             excluded.push(ns.clone());
         }
     }
     excluded
+}
+
+/// Where a template spells out an object's `kind: <kind>` (the first such line), to point
+/// at the object rather than the template's first line; the start of the file when it does
+/// not (the kind comes from an expression).
+pub fn kind_line(files: &crate::source::SourceMap, template: crate::source::FileId, kind: &str) -> crate::source::Span {
+    files
+        .get(template)
+        .text
+        .find(&format!("kind: {kind}"))
+        .map_or(0..0, |i| i..i + 6 + kind.len())
 }
 
 /// A compile-time finding: `violation` of intent `ci` in the rendered `object` of placement
@@ -138,7 +146,7 @@ pub fn finding(
     template: crate::source::FileId,
     files: &crate::source::SourceMap,
 ) -> crate::diag::Diagnostic {
-    use crate::diag::{Diagnostic, Label};
+    use crate::diag::Label;
     use crate::model::policy::Check;
     use crate::resolve::plan::Origin;
     let app = p.app;
@@ -149,7 +157,11 @@ pub fn finding(
         }
         _ => fallback,
     };
-    let template_label = Label::new(template, 0..0, "rendered by this template");
+    let template_label = Label::new(
+        template,
+        kind_line(files, template, &object.kind),
+        "rendered by this template",
+    );
     // The contract decides the image and the main container's resources and probes; what a
     // template adds on its own is the template's doing.
     let contract_image = violation.image.as_deref() == Some(app.value.application.image.as_str());
@@ -219,27 +231,53 @@ pub fn finding(
         | Check::InternalLoadBalancer
         | Check::ReadOnlyRootFilesystem => (template_label.clone(), "change the template that renders the object"),
     };
+    let mut d = finding_at(
+        p,
+        ci,
+        (&object.kind, &object.name),
+        violation,
+        label.clone(),
+        help,
+        files,
+    );
+    if label.file != template {
+        d = d.with_secondary(template_label);
+    }
+    d
+}
+
+/// A compile-time finding placed at `label`: `violation` of intent `ci` in the object
+/// `(kind, name)` of placement `p`; an error when the cluster denies it, a warning when it
+/// audits it.
+pub fn finding_at(
+    p: &crate::resolve::plan::Placement,
+    ci: &ClusterIntent,
+    (kind, name): (&str, &str),
+    violation: &checks::Violation,
+    label: crate::diag::Label,
+    help: &str,
+    files: &crate::source::SourceMap,
+) -> crate::diag::Diagnostic {
     let verb = match ci.enforcement {
         Enforcement::Deny => "denies",
         Enforcement::Audit => "audits",
     };
-    let mut d = Diagnostic::error(
+    let intent = &ci.intent.value;
+    let d = crate::diag::Diagnostic::error(
         checks::code(intent.check),
         files,
-        label.clone(),
+        label,
         format!(
-            "{} in {} `{}`: policy profile `{}` {verb} it ({})",
-            violation.what, object.kind, object.name, p.cluster.value.policy_profile, intent.id
+            "{} in {kind} `{name}`: policy profile `{}` {verb} it ({})",
+            violation.what, p.cluster.value.policy_profile, intent.id
         ),
     )
     .with_help(help);
-    if label.file != template {
-        d = d.with_secondary(template_label);
-    }
     if ci.enforcement == Enforcement::Audit {
-        d = d.warning();
+        d.warning()
+    } else {
+        d
     }
-    d
 }
 
 /// The active exemptions of one intent on one cluster, split into those that free the whole

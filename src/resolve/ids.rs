@@ -51,6 +51,30 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         out,
     );
 
+    // One API server is one cluster: two entries naming it would have one Argo CD instance
+    // send two trees (and two sets of same-named admission policies) to it.
+    let mut servers: BTreeMap<&str, &Doc<crate::model::Cluster>> = BTreeMap::new();
+    for doc in &sources.clusters {
+        let Some(server) = doc.value.gitops.api_server.as_deref() else {
+            continue;
+        };
+        if let Some(first) = servers.insert(server, doc) {
+            out.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_ID,
+                    map,
+                    doc.label(&["gitops", "apiServer"], "named again here"),
+                    format!(
+                        "clusters `{}` and `{}` name the same API server",
+                        first.value.cluster_id, doc.value.cluster_id
+                    ),
+                )
+                .with_secondary(first.label(&["gitops", "apiServer"], "first named here"))
+                .with_help("an API server is one cluster: give each registry entry its own"),
+            );
+        }
+    }
+
     if let Some(fleet) = &sources.fleet {
         let f = &fleet.value;
         unique_items(

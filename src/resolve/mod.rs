@@ -10,6 +10,7 @@ pub mod labels;
 pub mod placement;
 pub mod plan;
 mod references;
+mod sources;
 mod switches;
 mod values;
 
@@ -25,5 +26,6 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
+    sources::check(sources, &mut out);
     out
 }

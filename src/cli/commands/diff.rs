@@ -6,7 +6,14 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::api::{self, Files, Format, GitRevision, Goal, Options, RenderedTree, Selection, WorkTree};
-use crate::cli::{Ui, print};
+use crate::cli::{Progress, Ui, print};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  the diff was shown (with --exit-code: nothing changed)
+  1  with --exit-code: something changed; or a side's sources do not compile and it has
+     no committed rendered/ to fall back to
+  2  the input or the command could not be used (unknown revision, not a git repository)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
@@ -24,9 +31,10 @@ pub struct Args {
     /// The revision to compare against, e.g. `origin/main` in CI (same as giving REV1).
     #[arg(long, conflicts_with = "revs")]
     base: Option<String>,
-    /// The fleet repository (the folder holding fleet.yaml), inside a git repository.
-    #[arg(long, default_value = ".")]
-    repo: PathBuf,
+    /// The fleet repository (the folder holding fleet.yaml), inside a git repository
+    /// [default: the nearest folder holding fleet.yaml, from the working directory up].
+    #[arg(long)]
+    repo: Option<PathBuf>,
     /// How to print the diff.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     format: DiffFormat,
@@ -36,35 +44,66 @@ pub struct Args {
     /// Only this app (repeatable).
     #[arg(long = "app", value_name = "NAME")]
     apps: Vec<String>,
+    /// Exit 1 when something changed (as `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
 }
 
 /// App name → (owner team, criticality), for the diff summary.
 type AppOwners = std::collections::BTreeMap<String, (String, String)>;
 
-/// Compiles one side of a diff; on errors, prints them (with the side's name) and gives
-/// the exit code they call for (2 when an input could not be used, as for any command).
-fn compile_side(files: &dyn Files, side: &str, ui: &Ui) -> Result<(RenderedTree, AppOwners), u8> {
-    let compiled = api::compile(files, &Options::new(Goal::Render));
-    let Some(tree) = compiled.tree else {
-        eprintln!("error: the sources at {side} do not compile:");
-        eprint!("{}", compiled.report(ui.style(Format::Text)));
-        return Err(compiled.exit_code().max(1));
+/// One side of a diff.
+enum Side {
+    Compiled(RenderedTree, AppOwners),
+    /// The sources do not compile: the report to print, and the exit code it calls for
+    /// (2 when an input could not be used, as for any command).
+    Broken(String, u8),
+}
+
+/// Compiles one side of a diff.
+fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress) -> Side {
+    let tick = |total| progress.tick(total);
+    let options = Options {
+        on_cluster: Some(&tick),
+        ..Options::new(Goal::Render)
     };
-    Ok((
-        tree,
-        compiled
-            .sources
-            .apps
-            .iter()
-            .map(|a| {
-                let app = &a.value.application;
-                (
-                    app.name.to_string(),
-                    (app.owner.to_string(), app.criticality.to_string()),
-                )
-            })
-            .collect(),
-    ))
+    let compiled = api::compile(files, &options);
+    let Some(tree) = compiled.tree else {
+        return Side::Broken(
+            compiled.report(&ui.stderr_style(Format::Text, "")),
+            compiled.exit_code().max(1),
+        );
+    };
+    let owners = compiled
+        .sources
+        .apps
+        .iter()
+        .map(|a| {
+            let app = &a.value.application;
+            (
+                app.name.to_string(),
+                (app.owner.to_string(), app.criticality.to_string()),
+            )
+        })
+        .collect();
+    Side::Compiled(tree, owners)
+}
+
+/// The rendered tree committed at `rev` (`None`: the working tree's folder on disk).
+fn committed(repo: &Path, rev: Option<&str>) -> Option<RenderedTree> {
+    let out = crate::layout::OUTPUT;
+    match rev {
+        Some(rev) => {
+            let files = crate::load::git::committed_folder(repo, rev, out).ok()??;
+            Some(RenderedTree::from_files(
+                files.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+            ))
+        }
+        None => {
+            let dir = repo.join(out);
+            dir.is_dir().then(|| crate::write::read_tree(&dir).ok()).flatten()
+        }
+    }
 }
 
 fn open_revision(repo: &Path, rev: &str) -> Option<GitRevision> {
@@ -74,6 +113,13 @@ fn open_revision(repo: &Path, rev: &str) -> Option<GitRevision> {
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
+    let repo = match crate::cli::fleet_root(args.repo.as_deref()) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     let from = args
         .base
         .clone()
@@ -85,47 +131,111 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         apps: args.apps,
         ..Selection::default()
     };
-    let Some(old_files) = open_revision(&args.repo, &from) else {
+    let Some(old_files) = open_revision(&repo, &from) else {
         return 2;
     };
-    let (old, mut apps) = match compile_side(&old_files, &format!("`{from}`"), ui) {
-        Ok(side) => side,
-        Err(code) => return code,
-    };
-    let (new, to_name) = match &to {
-        Some(rev) => {
-            let Some(files) = open_revision(&args.repo, rev) else {
+    let new_files: Box<dyn Files> = match &to {
+        Some(rev) => match open_revision(&repo, rev) {
+            Some(f) => Box::new(f),
+            None => return 2,
+        },
+        None => match WorkTree::open(&repo) {
+            Ok(t) => Box::new(t),
+            Err(message) => {
+                eprintln!("error: {message}");
                 return 2;
-            };
-            (compile_side(&files, &format!("`{rev}`"), ui), rev.clone())
+            }
+        },
+    };
+    let to_name = to.clone().unwrap_or_else(|| "working tree".to_string());
+    let progress = Progress::new(ui.quiet, "");
+    progress.doing(&format!("compiling {from}"));
+    let old = compile_side(&old_files, ui, &progress);
+    progress.doing(&format!("compiling {to_name}"));
+    let new = compile_side(new_files.as_ref(), ui, &progress);
+    progress.done();
+    let mut apps = AppOwners::new();
+    let mut note = None;
+    let (old, new) = match (old, new) {
+        (Side::Compiled(old, a), Side::Compiled(new, b)) => {
+            apps.extend(a);
+            apps.extend(b);
+            (old, new)
         }
-        None => {
-            let files = match WorkTree::open(&args.repo) {
-                Ok(t) => t,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return 2;
+        (old, new) => {
+            // A revision whose sources this fleetgen no longer reads (an older schema, say)
+            // still has the tree it rendered then: compare the committed trees instead.
+            let broken_at = |side: &Side, name: &str| matches!(side, Side::Broken(..)).then(|| format!("`{name}`"));
+            let working_tree_broken = to.is_none() && matches!(new, Side::Broken(..));
+            let fallback = (!working_tree_broken)
+                .then(|| Some((committed(&repo, Some(&from))?, committed(&repo, to.as_deref())?)))
+                .flatten();
+            match fallback {
+                Some((old_tree, new_tree)) => {
+                    let broken: Vec<String> = [broken_at(&old, &from), broken_at(&new, &to_name)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    for side in [&old, &new] {
+                        if let Side::Compiled(_, owners) = side {
+                            apps.extend(owners.clone());
+                        }
+                    }
+                    let other = match &to {
+                        Some(rev) => format!("at `{rev}`"),
+                        None => format!("in the working tree's {}/", crate::layout::OUTPUT),
+                    };
+                    note = Some(format!(
+                        "{} does not compile with this fleetgen (fleetgen {}); comparing the rendered trees committed at `{from}` and {other} instead",
+                        broken.join(" and "),
+                        env!("CARGO_PKG_VERSION"),
+                    ));
+                    (old_tree, new_tree)
                 }
-            };
-            (compile_side(&files, "the working tree", ui), "working tree".to_string())
+                None => {
+                    let new_name = match &to {
+                        Some(rev) => format!("`{rev}`"),
+                        None => "the working tree".to_string(),
+                    };
+                    let mut code = 1;
+                    for (side, name) in [(&old, format!("`{from}`")), (&new, new_name)] {
+                        if let Side::Broken(report, exit) = side {
+                            eprintln!("error: the sources at {name} do not compile:");
+                            eprint!("{report}");
+                            code = code.max(*exit);
+                        }
+                    }
+                    return code;
+                }
+            }
         }
     };
-    let (new, new_apps) = match new {
-        Ok(side) => side,
-        Err(code) => return code,
-    };
-    apps.extend(new_apps);
+    if let Some(note) = &note {
+        eprintln!("note: {note}");
+    }
     let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new)
         .into_iter()
         .filter(|c| select.clusters.is_empty() || select.clusters.contains(&c.cluster))
         .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
         .collect();
-    let summary = crate::diff::summary(&changes, &old, &new, &apps);
+    let summary = crate::diff::summary(&changes, &old, &new, &apps, &select.clusters, &select.apps);
+    // What a reader runs to see it all: the same revisions, said so that git takes them.
+    let again = match &to {
+        Some(rev) => format!("fleetgen diff {from} {rev}"),
+        None => format!("fleetgen diff {from}"),
+    };
     let text = match args.format {
         DiffFormat::Text => crate::diff::text(&changes, &summary, &from, &to_name),
-        DiffFormat::Markdown => crate::diff::markdown(&changes, &summary, &from, &to_name, 65_536),
-        DiffFormat::Json => crate::diff::json(&changes, &summary, &from, &to_name),
+        DiffFormat::Markdown => {
+            let md = crate::diff::Markdown {
+                again: &again,
+                note: note.as_deref(),
+                limit: 65_536,
+            };
+            crate::diff::markdown(&changes, &summary, &from, &to_name, &md)
+        }
+        DiffFormat::Json => crate::diff::json(&changes, &summary, &from, &to_name, note.as_deref()),
     };
     print(&text);
-    0
+    u8::from(args.exit_code && !changes.is_empty())
 }

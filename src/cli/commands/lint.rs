@@ -1,7 +1,12 @@
 //! `fleetgen lint`: every validate check, the render's findings, and the rule catalogue.
+//! Given paths (or `-` for standard input), it reports on those files only, with the rest
+//! of the fleet as context: what an editor integration runs on the buffer being edited.
 
-use crate::api::{self, Goal, LintFilter, Options};
-use crate::cli::{FleetArgs, Ui, print};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use crate::api::{self, FileError, Files, Goal, LintFilter, Options, Severity, WorkTree};
+use crate::cli::{FleetArgs, Progress, Ui, print};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -13,6 +18,13 @@ Exit codes:
 pub struct Args {
     #[command(flatten)]
     fleet: FleetArgs,
+    /// Report only on these files or folders (the rest of the fleet is still read, as
+    /// context); `-` reads one file from standard input, named by --stdin-filename.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The file standard input stands for (with `-`), e.g. the editor's buffer.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Only these rules (codes or names, comma-separated; a code prefix like FG1 selects a family).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -24,21 +36,158 @@ pub struct Args {
     deny_warnings: bool,
 }
 
+/// The working tree with one file's content replaced (or added) by what came on stdin.
+struct WithStdin<'a> {
+    tree: &'a WorkTree,
+    path: String,
+    bytes: Vec<u8>,
+}
+
+impl Files for WithStdin<'_> {
+    fn walk(&self, dir: &str) -> crate::load::files::Walk {
+        let mut walk = self.tree.walk(dir);
+        if self.path.starts_with(&format!("{dir}/")) && !walk.files.contains(&self.path) {
+            walk.files.push(self.path.clone());
+            walk.files.sort();
+        }
+        walk
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        path == self.path || self.tree.is_file(path)
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>, FileError> {
+        if path != self.path {
+            return self.tree.read(path);
+        }
+        if self.bytes.len() as u64 > crate::load::files::MAX_FILE_BYTES {
+            return Err(FileError::TooLarge);
+        }
+        Ok(self.bytes.clone())
+    }
+
+    fn today(&self) -> crate::api::Day {
+        self.tree.today()
+    }
+}
+
+/// `path` (relative to the working directory) as a path of the fleet at `root`, `/`-separated.
+fn in_fleet(root: &Path, path: &Path) -> Result<String, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let root = std::fs::canonicalize(root).map_err(|e| format!("cannot open `{}`: {e}", root.display()))?;
+    // Lexically, so that a file that does not exist yet (an unsaved buffer) has a place;
+    // through the real folder above it, so that links in the way are seen through.
+    let absolute = cwd.join(path);
+    let mut normal = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::CurDir => {}
+            c => normal.push(c),
+        }
+    }
+    let (dir, name) = match (normal.parent(), normal.file_name()) {
+        (Some(dir), Some(name)) => (std::fs::canonicalize(dir).unwrap_or(dir.to_path_buf()), Some(name)),
+        _ => (normal.clone(), None),
+    };
+    let full = match name {
+        Some(name) => dir.join(name),
+        None => dir,
+    };
+    let rel = full
+        .strip_prefix(&root)
+        .map_err(|_| format!("`{}` is not inside the fleet at `{}`", path.display(), root.display()))?;
+    Ok(rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
+}
+
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let Some(tree) = args.fleet.open() else {
+    let Some(fleet) = args.fleet.open() else {
         return 2;
     };
+    let stdin_wanted = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut wanted = Vec::new();
+    for path in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+        match in_fleet(&fleet.root, path) {
+            Ok(rel) => wanted.push(rel),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return 2;
+            }
+        }
+    }
+    let stdin = match (stdin_wanted, &args.stdin_filename) {
+        (false, None) => None,
+        (false, Some(_)) => {
+            eprintln!("error: --stdin-filename names the file `-` stands for; give `-` as a path too");
+            return 2;
+        }
+        (true, None) => {
+            eprintln!("error: `-` reads a file from standard input: say which with --stdin-filename PATH");
+            return 2;
+        }
+        (true, Some(name)) => {
+            let rel = match in_fleet(&fleet.root, name) {
+                Ok(rel) => rel,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return 2;
+                }
+            };
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                eprintln!("error: cannot read standard input: {e}");
+                return 2;
+            }
+            wanted.push(rel.clone());
+            Some(WithStdin {
+                tree: &fleet.files,
+                path: rel,
+                bytes,
+            })
+        }
+    };
+    let files: &dyn Files = match &stdin {
+        Some(s) => s,
+        None => &fleet.files,
+    };
+    let progress = Progress::new(ui.quiet, "linting");
+    let tick = |total| progress.tick(total);
+    let options = Options {
+        on_cluster: Some(&tick),
+        ..Options::new(Goal::Lint)
+    };
+    let compiled = api::compile(files, &options);
+    progress.done();
     let filter = LintFilter {
         select: args.select,
         ignore: args.ignore,
         deny_warnings: args.deny_warnings,
+        paths: wanted,
     };
     if let Err(message) = filter.check() {
         eprintln!("error: {message}");
         return 2;
     }
-    let compiled = api::compile(&tree, &Options::new(Goal::Lint));
-    let (code, text) = api::lint_report(compiled, &filter, ui.style(args.fleet.format), ui.quiet);
+    let elsewhere = compiled
+        .diagnostics()
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !filter.in_paths(&d.path))
+        .count();
+    let style = ui.stdout_style(args.fleet.format, &fleet.path_prefix);
+    let (code, text) = api::lint_report(compiled, &filter, &style, ui.quiet);
     print(&text);
+    if elsewhere > 0 {
+        eprintln!(
+            "note: {elsewhere} error{} in other files of the fleet (not shown; `fleetgen lint` lists them); while the fleet has errors, some rules may not have run",
+            if elsewhere == 1 { "" } else { "s" }
+        );
+    }
     code
 }

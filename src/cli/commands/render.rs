@@ -27,37 +27,39 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let out = args.fleet.out(args.out);
     let format = args.fleet.format;
-    let Some(files) = args.fleet.open() else {
+    let Some(fleet) = args.fleet.open() else {
         return 2;
     };
+    let out = fleet.out(args.out);
+    let prefix = fleet.path_prefix.as_str();
+    let files = &fleet.files;
     if let Some(v) = &args.explain_values {
-        return explain_values(&files, &v[0], &v[1], format, ui);
+        return explain_values(files, &v[0], &v[1], format, prefix, ui);
     }
     let select = Selection {
         clusters: args.clusters,
         apps: args.apps,
         ..Selection::default()
     };
-    let progress = Progress::new(ui.quiet || args.stdout);
+    let progress = Progress::new(ui.quiet || args.stdout, "rendering");
     let tick = |total| progress.tick(total);
     let options = Options {
         goal: Goal::Render,
         select: select.clone(),
         on_cluster: Some(&tick),
     };
-    let compiled = api::compile(&files, &options);
+    let compiled = api::compile(files, &options);
     // A selection naming nothing is refused (and what rendered is dropped).
     if compiled.exit_code() == 0
         && let Err(message) = check_selection(&compiled, &select)
     {
         progress.done();
-        ui.report(&compiled, format);
+        ui.report(&compiled, format, prefix);
         eprintln!("error: {message}");
         return 2;
     }
-    ui.report(&compiled, format);
+    ui.report(&compiled, format, prefix);
     let Some(rendered) = &compiled.tree else {
         progress.done();
         return compiled.exit_code().max(1);
@@ -71,9 +73,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         return 0;
     }
     progress.writing();
+    // A partial render says what it changed: the old tree is read before it is replaced.
+    let before = (!select.is_all() && !ui.quiet)
+        .then(|| crate::write::read_tree(&out).ok())
+        .flatten();
     let keep = |path: &str| !select.replaces(path);
     let written = crate::write::write(
-        &args.fleet.repo,
+        &fleet.root,
         &out,
         rendered,
         (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
@@ -96,18 +102,37 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 }
             }
             let clusters = rendered.clusters().count();
-            text.push_str(&format!(
-                "rendered {} placements on {} clusters: {} files in {}{}\n",
-                compiled.landings.len(),
-                clusters,
-                w.files,
-                out.display(),
-                if w.removed > 0 {
-                    format!(", {} stale files removed", w.removed)
-                } else {
-                    String::new()
-                }
-            ));
+            let removed = if w.removed > 0 {
+                format!(", {} stale files removed", w.removed)
+            } else {
+                String::new()
+            };
+            if select.is_all() {
+                text.push_str(&format!(
+                    "rendered {} placements on {} clusters: {} files in {}{removed}\n",
+                    compiled.landings.len(),
+                    clusters,
+                    w.files,
+                    out.display(),
+                ));
+            } else {
+                let written = rendered.files.len();
+                let changed = match &before {
+                    Some(old) => rendered
+                        .files
+                        .iter()
+                        .filter(|(path, text)| old.files.get(*path) != Some(*text))
+                        .count(),
+                    None => written,
+                };
+                text.push_str(&format!(
+                    "rendered {} placements on {} clusters: wrote {written} files ({changed} changed){removed} in {}, kept {} files of the rest of the fleet\n",
+                    compiled.landings.len(),
+                    clusters,
+                    out.display(),
+                    w.files - written,
+                ));
+            }
             print(&text);
             0
         }
@@ -118,7 +143,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
 }
 
-fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Format, ui: &Ui) -> u8 {
+fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Format, prefix: &str, ui: &Ui) -> u8 {
     let compiled = api::compile(files, &Options::new(Goal::Validate));
     let select = Selection {
         clusters: vec![cluster.to_string()],
@@ -129,7 +154,7 @@ fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Forma
         eprintln!("error: {message}");
         return 2;
     }
-    ui.report(&compiled, format);
+    ui.report(&compiled, format, prefix);
     if compiled.exit_code() != 0 {
         return compiled.exit_code();
     }

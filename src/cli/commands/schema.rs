@@ -1,11 +1,46 @@
-//! `fleetgen schema [KIND]`: list the input kinds, or print one kind's JSON Schema.
+//! `fleetgen schema [KIND]`: list the input kinds, print one kind's JSON Schema, or write
+//! them all into a folder (`--write DIR`).
+
+use std::path::{Path, PathBuf};
 
 use crate::cli::print;
 use crate::layout::Kind;
 use crate::load::schema;
 
-pub fn run(kind: Option<&str>) -> u8 {
-    match kind {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// An input kind (`fleetgen schema` lists them), or `common` for the shared definitions.
+    kind: Option<String>,
+    /// Write every schema (and common.schema.json, which they refer to) into DIR, as the
+    /// modelines of a fleet's files expect them in `schemas/` at its top.
+    #[arg(long, value_name = "DIR", conflicts_with = "kind")]
+    write: Option<PathBuf>,
+}
+
+/// Writes every schema file into `dir`, creating it; returns how many.
+pub fn write_all(dir: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let files = schema::files();
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(files.len())
+}
+
+pub fn run(args: Args) -> u8 {
+    if let Some(dir) = &args.write {
+        return match write_all(dir) {
+            Ok(n) => {
+                eprintln!("wrote {n} schemas into {}", dir.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: cannot write schemas into `{}`: {e}", dir.display());
+                2
+            }
+        };
+    }
+    match args.kind.as_deref() {
         None => {
             let mut out = String::from("input kinds (fleetgen schema KIND prints one):\n");
             for k in Kind::ALL {
@@ -15,6 +50,7 @@ pub fn run(kind: Option<&str>) -> u8 {
                 "\nshared definitions: {} (fleetgen schema common)\n",
                 schema::COMMON.0
             ));
+            out.push_str("all of them into a folder: fleetgen schema --write schemas\n");
             print(&out);
             0
         }

@@ -10,12 +10,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
-    let Some(tree) = args.fleet.open() else {
+    let Some(fleet) = args.fleet.open() else {
         return 2;
     };
     let format = args.fleet.format;
-    let compiled = api::compile(&tree, &Options::new(Goal::Validate));
-    let mut text = compiled.report(ui.style(format));
+    let compiled = api::compile(&fleet.files, &Options::new(Goal::Validate));
+    let mut text = compiled.report(&ui.stdout_style(format, &fleet.path_prefix));
     if compiled.diagnostics().is_empty() && matches!(format, Format::Text | Format::Concise) && !ui.quiet {
         let c = compiled.counts();
         text = format!(

@@ -11,9 +11,10 @@ use super::{ClusterBackend, ClusterContext, EngineObject};
 use crate::kube::Object;
 use crate::layout::Area;
 use crate::load::Sources;
-use crate::model::Cluster;
+
 use crate::model::common::Enforcement;
 use crate::policy::{self, checks};
+use crate::resolve::plan::ClusterPlan;
 
 pub struct Admission;
 
@@ -27,7 +28,7 @@ impl ClusterBackend for Admission {
     }
 
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
-        objects(ctx.sources, ctx.plan, &ctx.cluster.doc.value)
+        objects(ctx.sources, ctx.plan, ctx.cluster)
             .into_iter()
             .map(EngineObject::cluster)
             .collect()
@@ -39,7 +40,9 @@ fn object(kind: &str, name: &str, spec: Value) -> Object {
 }
 
 /// The policies and bindings of one cluster.
-fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Cluster) -> Vec<Object> {
+fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &ClusterPlan) -> Vec<Object> {
+    let cluster = &cluster_plan.doc.value;
+    let platform = super::platform_namespaces(cluster_plan);
     let ctx = checks::Context::for_cluster(&plan.fleet.value, cluster);
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
@@ -52,30 +55,41 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Clust
             continue; // exempted on this whole cluster until the exemption expires
         }
         let name = format!("fleetgen-{}", intent.id);
-        let resource_rules: Vec<Value> = rule
-            .resources
-            .iter()
-            .map(|(group, version, resource)| {
+        // One rule per API group and version, listing its resources in the rule's order.
+        let mut groups: Vec<((&str, &str), Vec<&str>)> = Vec::new();
+        for (group, version, resource) in &rule.resources {
+            match groups.iter_mut().find(|(gv, _)| *gv == (*group, *version)) {
+                Some((_, resources)) => resources.push(resource),
+                None => groups.push(((group, version), vec![resource])),
+            }
+        }
+        let resource_rules: Vec<Value> = groups
+            .into_iter()
+            .map(|((group, version), resources)| {
                 json!({
                     "apiGroups": [group],
                     "apiVersions": [version],
-                    "resources": [resource],
+                    "resources": resources,
                     "operations": ["CREATE", "UPDATE"],
                 })
             })
             .collect();
-        out.push(object(
-            "ValidatingAdmissionPolicy",
-            &name,
-            json!({
-                "failurePolicy": "Fail",
-                "matchConstraints": {"resourceRules": resource_rules},
-                "validations": [{
-                    "expression": rule.expression,
-                    "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
-                }],
-            }),
-        ));
+        let mut spec = json!({
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": resource_rules},
+        });
+        if !rule.variables.is_empty() {
+            spec["variables"] = rule
+                .variables
+                .iter()
+                .map(|(name, expression)| json!({"name": name, "expression": expression}))
+                .collect();
+        }
+        spec["validations"] = json!([{
+            "expression": rule.expression,
+            "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
+        }]);
+        out.push(object("ValidatingAdmissionPolicy", &name, spec));
         let actions = match ci.enforcement {
             Enforcement::Deny => json!(["Deny"]),
             Enforcement::Audit => json!(["Audit", "Warn"]),
@@ -91,7 +105,7 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster: &Clust
                         "matchExpressions": [{
                             "key": "kubernetes.io/metadata.name",
                             "operator": "NotIn",
-                            "values": policy::excluded_namespaces(intent, super::engine_namespace(cluster), &exempt.namespaces),
+                            "values": policy::excluded_namespaces(intent, &platform, &exempt.namespaces),
                         }],
                     },
                 },

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{ClusterBackend, ClusterContext, EngineObject};
-use crate::kube::Object;
-use crate::layout;
+use crate::kube::{GroupKind, Object};
+use crate::layout::{self, Area};
 use crate::model::GitopsEngine;
 use crate::resolve::plan::Placement;
 
@@ -31,6 +31,13 @@ pub struct ArgoCd;
 impl ClusterBackend for ArgoCd {
     fn engine(&self) -> Option<(GitopsEngine, &'static str)> {
         Some((GitopsEngine::Argocd, NAMESPACE))
+    }
+
+    /// The root delivers only the GitOps objects, to the Argo CD instance (which may manage
+    /// a remote cluster): every other area has an Application of its own that sends it to
+    /// the cluster's API server.
+    fn root_applies(&self, area: Area) -> bool {
+        area == Area::Gitops
     }
 
     /// The projects and Applications of one cluster, for `gitops/`.
@@ -91,37 +98,89 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             }),
         )),
     ];
-    // One project per owner team, limited to what that team's apps use here.
-    let mut teams: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for p in &ctx.placements {
-        let entry = teams.entry(p.app.value.application.owner.as_str()).or_default();
-        entry.0.insert(repo.url.clone());
-        if let Some(chart) = &p.app.value.chart {
-            entry.0.insert(chart_repo_url(&chart.repository));
+    // The cluster's own areas (its admission policies): a project permitting exactly their
+    // kinds, and an Application per area to the cluster's API server.
+    if !ctx.delivered.is_empty() {
+        let kinds: BTreeSet<&GroupKind> = ctx.delivered.values().flatten().collect();
+        let mut spec = json!({
+            "description": format!("What cluster {id} gets besides its apps: its admission policies."),
+            "sourceRepos": [repo.url],
+            "destinations": [{"server": server, "namespace": "*"}],
+        });
+        permit(&mut spec, kinds);
+        out.push(EngineObject::cluster(object(
+            "AppProject",
+            &format!("{id}-fleet-policy"),
+            json!({}),
+            spec,
+        )));
+        for area in ctx.delivered.keys() {
+            let name = area.in_root("").trim_end_matches('/').to_string();
+            out.push(EngineObject::cluster(object(
+                "Application",
+                &format!("{id}-{name}"),
+                json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
+                json!({
+                    "project": format!("{id}-fleet-policy"),
+                    "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": area.engine_folder(id)},
+                    "destination": {"server": server},
+                    "syncPolicy": automated(false),
+                }),
+            )));
         }
-        entry.1.insert(p.namespace.clone());
     }
-    for (team, (repos, namespaces)) in &teams {
-        let destinations: Vec<Value> = namespaces
+    // One project per owner team, limited to what that team's apps deliver here: their
+    // repositories, their namespaces, the kinds of their objects (and of their charts).
+    #[derive(Default)]
+    struct Team<'k> {
+        repos: BTreeSet<String>,
+        namespaces: BTreeSet<String>,
+        kinds: BTreeSet<&'k GroupKind>,
+    }
+    let mut teams: BTreeMap<&str, Team> = BTreeMap::new();
+    for p in &ctx.placements {
+        let team = teams.entry(p.app.value.application.owner.as_str()).or_default();
+        team.repos.insert(repo.url.clone());
+        if let Some(chart) = &p.app.value.chart {
+            team.repos.insert(chart_repo_url(&chart.repository));
+        }
+        team.namespaces.insert(p.namespace.clone());
+        team.kinds.extend(ctx.kinds.get(p.app_name()).into_iter().flatten());
+    }
+    for (name, team) in teams {
+        let destinations: Vec<Value> = team
+            .namespaces
             .iter()
             .map(|ns| json!({"server": server, "namespace": ns}))
             .collect();
+        let mut spec = json!({
+            "description": format!("Apps of {name} on cluster {id}."),
+            "sourceRepos": team.repos,
+            "destinations": destinations,
+        });
+        permit(&mut spec, team.kinds);
         out.push(EngineObject::cluster(object(
             "AppProject",
-            &format!("{id}-{team}"),
+            &format!("{id}-{name}"),
             json!({}),
-            json!({
-                "description": format!("Apps of {team} on cluster {id}."),
-                "sourceRepos": repos.iter().collect::<Vec<_>>(),
-                "destinations": destinations,
-                "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
-            }),
+            spec,
         )));
     }
     for p in &ctx.placements {
         out.push(EngineObject::app(application(ctx, p, server), p));
     }
     out
+}
+
+/// Sets a project's resource lists to exactly `kinds`, cluster-scoped and namespaced apart.
+/// An empty namespaced list is written (`[]`): Argo CD reads it as "none", an absent one as
+/// "any".
+fn permit<'k>(spec: &mut Value, kinds: impl IntoIterator<Item = &'k GroupKind>) {
+    let entry = |k: &GroupKind| json!({"group": k.group, "kind": k.kind});
+    let (cluster, namespaced): (Vec<&GroupKind>, Vec<&GroupKind>) =
+        kinds.into_iter().partition(|k| k.is_cluster_scoped());
+    spec["clusterResourceWhitelist"] = cluster.into_iter().map(entry).collect();
+    spec["namespaceResourceWhitelist"] = namespaced.into_iter().map(entry).collect();
 }
 
 fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {

@@ -4,10 +4,13 @@
 //! `Microsoft.Authorization/policyAssignments` per intent of the cluster's policy profile
 //! that maps to an Azure built-in.
 //!
-//! - name: `fg-<intent id>` (at most 64 characters; a longer id is cut and given a hash);
+//! - name: `fg-<intent id>-<hash of the cluster id>`: names are unique per resource group,
+//!   and two clusters may share one (at most 64 characters; a longer id is cut and hashed);
 //! - displayName: `[<clusterId>] <intent title>`, at most 128 characters;
 //! - effect: `Audit` or `Deny` from the profile's enforcement for the cluster's environment;
-//! - excludedNamespaces: the system namespaces, the GitOps engine's, and the intent's own;
+//! - excludedNamespaces: exactly the intent's own list (the system namespaces when it lists
+//!   none), the cluster's platform namespaces (its profile's and the GitOps engine's) unless
+//!   the intent sets `excludePlatformNamespaces: false`, and those exemptions free;
 //! - allowedContainerImagesRegex (approved-registry): built from fleet.yaml's registries.
 //!
 //! With `policy.hoistAzureAssignments` in fleet.yaml, an assignment that every AKS cluster of
@@ -39,13 +42,20 @@ impl FleetBackend for AzurePolicy {
     }
 }
 
-/// `fg-<id>`, at most 64 characters.
-pub fn assignment_name(intent_id: &str) -> String {
-    let name = format!("fg-{intent_id}");
-    if name.len() <= 64 {
-        return name;
-    }
-    format!("{}-{:08x}", &name[..55], crate::emit::fnv1a64(intent_id) as u32)
+/// The name of a resource of `what` (an intent or exemption id): `fg-<what>`, and for a
+/// cluster's resource-group template `-<hash of the cluster id>` after it, because names are
+/// unique per resource group and clusters may share one; at most 64 characters (a longer id
+/// is cut and given a hash of its own).
+pub fn resource_name(what: &str, cluster: Option<&str>) -> String {
+    let suffix = cluster.map_or_else(String::new, |c| format!("-{:08x}", crate::emit::fnv1a64(c) as u32));
+    let room = 64 - suffix.len();
+    let base = format!("fg-{what}");
+    let base = if base.len() <= room {
+        base
+    } else {
+        format!("{}-{:08x}", &base[..room - 9], crate::emit::fnv1a64(what) as u32)
+    };
+    format!("{base}{suffix}")
 }
 
 fn take_chars(s: &str, n: usize) -> String {
@@ -55,9 +65,9 @@ fn take_chars(s: &str, n: usize) -> String {
 /// One cluster's assignments and exemptions, before they are laid out in files.
 struct ClusterPolicy<'a> {
     cluster: &'a ClusterPlan<'a>,
-    /// (assignment name, what must be equal to hoist it, the resource).
+    /// (intent id, what must be equal to hoist it, the resource).
     assignments: Vec<(String, Value, Value)>,
-    /// (assignment name, exemption resource without its assignment id).
+    /// (intent id, exemption resource without its assignment id).
     exemptions: Vec<(String, Value)>,
 }
 
@@ -89,7 +99,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
         if definition.parameters.contains_key("excludedNamespaces") {
             parameters.insert(
                 "excludedNamespaces".into(),
-                json!({"value": policy::excluded_namespaces(intent, super::engine_namespace(c), &exempt.namespaces)}),
+                json!({"value": policy::excluded_namespaces(intent, &super::platform_namespaces(cluster), &exempt.namespaces)}),
             );
         }
         if intent.check == Check::ApprovedRegistry && definition.parameters.contains_key("allowedContainerImagesRegex")
@@ -110,15 +120,15 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
             .description
             .clone()
             .unwrap_or_else(|| definition.description.clone());
-        let assignment = assignment_name(intent.id.as_str());
+        let assignment = resource_name(intent.id.as_str(), Some(c.cluster_id.as_str()));
         for ex in &exempt.cluster_wide {
             let ex = &ex.value;
             result.exemptions.push((
-                assignment.clone(),
+                intent.id.to_string(),
                 json!({
                     "type": "Microsoft.Authorization/policyExemptions",
                     "apiVersion": "2022-07-01-preview",
-                    "name": take_chars(&format!("fg-{}", ex.name), 64),
+                    "name": resource_name(ex.name.as_str(), Some(c.cluster_id.as_str())),
                     "properties": {
                         "exemptionCategory": "Waiver",
                         "displayName": take_chars(&format!("[{}] {} exempted: {}", c.cluster_id, intent.id, ex.name), 128),
@@ -131,7 +141,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
         }
         let key = json!({"definition": definition.resource_id(), "parameters": parameters});
         result.assignments.push((
-            assignment.clone(),
+            intent.id.to_string(),
             key,
             json!({
                 "type": "Microsoft.Authorization/policyAssignments",
@@ -180,7 +190,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             .as_ref()
             .map_or_else(String::new, |a| a.subscription_id.clone())
     };
-    // (subscription, assignment name) hoisted to the subscription.
+    // (subscription, intent id) hoisted to the subscription.
     let mut hoisted: std::collections::BTreeMap<(String, String), Value> = std::collections::BTreeMap::new();
     if plan.fleet.value.policy.hoist_azure_assignments {
         let mut subscriptions: std::collections::BTreeMap<String, Vec<&ClusterPolicy>> =
@@ -192,12 +202,14 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             if members.len() < 2 || sub.is_empty() {
                 continue;
             }
-            for (name, key, resource) in &members[0].assignments {
+            for (intent, key, resource) in &members[0].assignments {
                 let shared = members[1..]
                     .iter()
-                    .all(|m| m.assignments.iter().any(|(n, k, _)| n == name && k == key));
+                    .all(|m| m.assignments.iter().any(|(i, k, _)| i == intent && k == key));
                 if shared {
                     let mut resource = resource.clone();
+                    // One assignment in the subscription: its name needs no cluster's.
+                    resource["name"] = json!(resource_name(intent, None));
                     let title = resource["properties"]["displayName"]
                         .as_str()
                         .and_then(|d| d.split_once("] ").map(|(_, t)| t.to_string()))
@@ -206,7 +218,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                         json!(take_chars(&format!("[{}] {title}", plan.fleet.value.name), 128));
                     resource["properties"]["metadata"]["hoistedFrom"] =
                         json!(members.iter().map(|m| m.cluster.id()).collect::<Vec<_>>());
-                    hoisted.insert((sub.clone(), name.clone()), resource);
+                    hoisted.insert((sub.clone(), intent.clone()), resource);
                 }
             }
         }
@@ -215,16 +227,17 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
     for p in policies.iter().filter(|p| selected(p.cluster.id())) {
         let c = &p.cluster.doc.value;
         let sub = subscription(p);
-        let is_hoisted = |name: &str| hoisted.contains_key(&(sub.clone(), name.to_string()));
+        let is_hoisted = |intent: &str| hoisted.contains_key(&(sub.clone(), intent.to_string()));
         let mut resources: Vec<Value> = p
             .assignments
             .iter()
-            .filter(|(name, _, _)| !is_hoisted(name))
+            .filter(|(intent, _, _)| !is_hoisted(intent))
             .map(|(_, _, r)| r.clone())
             .collect();
-        for (assignment, exemption) in &p.exemptions {
+        for (intent, exemption) in &p.exemptions {
             // A hoisted assignment lives in the subscription, deployed before this template.
-            let hoisted_here = is_hoisted(assignment);
+            let hoisted_here = is_hoisted(intent);
+            let assignment = resource_name(intent, (!hoisted_here).then_some(c.cluster_id.as_str()));
             let id = if hoisted_here {
                 format!("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")
             } else {
@@ -304,13 +317,22 @@ mod tests {
     #[test]
     fn assignment_names_fit_in_64_characters_and_stay_distinct() {
         assert_eq!(
-            assignment_name("must-pin-image-by-digest"),
+            resource_name("must-pin-image-by-digest", None),
             "fg-must-pin-image-by-digest"
         );
+        // Two clusters in one resource group: two names.
+        let (a, b) = (
+            resource_name("must-pin-image-by-digest", Some("eastus-prod-01")),
+            resource_name("must-pin-image-by-digest", Some("eastus-prod-02")),
+        );
+        assert_ne!(a, b);
+        assert!(a.starts_with("fg-must-pin-image-by-digest-"), "{a}");
         let long_a = format!("{}-a", "x".repeat(61));
         let long_b = format!("{}-b", "x".repeat(61));
-        assert!(assignment_name(&long_a).len() <= 64);
-        assert_ne!(assignment_name(&long_a), assignment_name(&long_b));
+        for cluster in [None, Some("c1")] {
+            assert!(resource_name(&long_a, cluster).len() <= 64);
+            assert_ne!(resource_name(&long_a, cluster), resource_name(&long_b, cluster));
+        }
     }
 }
 
@@ -343,7 +365,10 @@ mod assignment_tests {
         );
         let prod = &files[0].1;
         let assignment = &prod["resources"][0];
-        assert_eq!(assignment["name"], "fg-must-run-as-non-root");
+        assert_eq!(
+            assignment["name"],
+            resource_name("must-run-as-non-root", Some("eastus-prod-01"))
+        );
         assert_eq!(assignment["properties"]["parameters"]["effect"]["value"], "Deny");
         let staging = &files[1].1["resources"][0];
         assert_eq!(staging["properties"]["parameters"]["effect"]["value"], "Audit");

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::{ClusterBackend, ClusterContext, EngineObject};
 use crate::kube::Object;
 use crate::layout;
+use crate::model::fleet::{Fleet, SourceAuth};
 use crate::model::{Criticality, GitopsEngine};
 use crate::resolve::plan::Placement;
 
@@ -37,8 +38,8 @@ impl ClusterBackend for Flux {
     }
 
     /// A chart app's source and HelmRelease, in its own folder and namespace.
-    fn chart_objects(&self, p: &Placement, values: &Value) -> Vec<Object> {
-        chart_objects(p, values.clone())
+    fn chart_objects(&self, fleet: &Fleet, p: &Placement, values: &Value) -> Vec<Object> {
+        chart_objects(fleet, p, values.clone())
     }
 }
 
@@ -49,18 +50,20 @@ fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Valu
 fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
     let id = ctx.cluster.id();
     let fleet = &ctx.fleet.repository;
+    let mut source = json!({
+        "interval": "1m",
+        "url": fleet.url,
+        "ref": {"branch": fleet.branch},
+        "sparseCheckout": [layout::engine_path(id, None)],
+    });
+    authenticate(&mut source, fleet.auth.as_ref());
     let mut out = vec![
         EngineObject::cluster(object(
             "source.toolkit.fluxcd.io/v1",
             "GitRepository",
             "fleet",
             NAMESPACE,
-            json!({
-                "interval": "1m",
-                "url": fleet.url,
-                "ref": {"branch": fleet.branch},
-                "sparseCheckout": [layout::engine_path(id, None)],
-            }),
+            source,
         )),
         EngineObject::cluster(object(
             "kustomize.toolkit.fluxcd.io/v1",
@@ -115,7 +118,16 @@ fn timeout(p: &Placement) -> &'static str {
     if p.app.value.chart.is_some() { "10m" } else { "5m" }
 }
 
-fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
+/// Sets a source's credentials: `secretRef`, or `provider` (a platform identity).
+fn authenticate(spec: &mut Value, auth: Option<&SourceAuth>) {
+    match auth {
+        Some(SourceAuth::SecretRef(name)) => spec["secretRef"] = json!({"name": name.as_str()}),
+        Some(SourceAuth::Provider(provider)) => spec["provider"] = json!(provider.as_str()),
+        None => {}
+    }
+}
+
+fn chart_objects(fleet: &Fleet, p: &Placement, values: Value) -> Vec<Object> {
     let Some(chart) = &p.app.value.chart else {
         return Vec::new();
     };
@@ -137,23 +149,20 @@ fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
         "driftDetection": {"mode": "enabled"},
         "values": values,
     });
+    let auth = fleet.registry_of(&chart.repository).and_then(|r| r.auth.as_ref());
     let source = if let Some(rest) = chart.repository.strip_prefix("oci://") {
         release["chartRef"] = json!({"kind": "OCIRepository", "name": app});
-        object(
-            "source.toolkit.fluxcd.io/v1",
-            "OCIRepository",
-            app,
-            ns,
-            json!({
-                "interval": "10m",
-                "url": format!("oci://{}/{}", rest.trim_end_matches('/'), chart.name),
-                "ref": {"tag": chart.version},
-                "layerSelector": {
-                    "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
-                    "operation": "copy",
-                },
-            }),
-        )
+        let mut spec = json!({
+            "interval": "10m",
+            "url": format!("oci://{}/{}", rest.trim_end_matches('/'), chart.name),
+            "ref": {"tag": chart.version},
+            "layerSelector": {
+                "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                "operation": "copy",
+            },
+        });
+        authenticate(&mut spec, auth);
+        object("source.toolkit.fluxcd.io/v1", "OCIRepository", app, ns, spec)
     } else {
         release["chart"] = json!({
             "spec": {
@@ -163,13 +172,10 @@ fn chart_objects(p: &Placement, values: Value) -> Vec<Object> {
                 "interval": "1h",
             }
         });
-        object(
-            "source.toolkit.fluxcd.io/v1",
-            "HelmRepository",
-            app,
-            ns,
-            json!({"interval": "1h", "url": chart.repository}),
-        )
+        // An https:// Helm repository takes a basic-auth Secret; a cloud identity is for OCI.
+        let mut spec = json!({"interval": "1h", "url": chart.repository});
+        authenticate(&mut spec, auth.filter(|a| matches!(a, SourceAuth::SecretRef(_))));
+        object("source.toolkit.fluxcd.io/v1", "HelmRepository", app, ns, spec)
     };
     vec![
         source,
@@ -235,7 +241,7 @@ mod tests {
             let (plan, _) = crate::resolve::plan::plan(&sources);
             let plan = plan.unwrap();
             let p = plan.placements.iter().find(|p| p.app_name() == "web").unwrap();
-            let objects = Flux.chart_objects(p, &json!({"replicaCount": 2}));
+            let objects = Flux.chart_objects(&plan.fleet.value, p, &json!({"replicaCount": 2}));
             let kinds: Vec<&str> = objects.iter().map(|o| o.kind.as_str()).collect();
             assert_eq!(kinds, [source_kind, "HelmRelease"]);
             let release = &objects[1].value["spec"];

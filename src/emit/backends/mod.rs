@@ -18,7 +18,9 @@ pub mod flux;
 
 use serde_json::Value;
 
-use crate::kube::Object;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::kube::{GroupKind, Object};
 use crate::layout::Area;
 use crate::load::Sources;
 use crate::model::fleet::Fleet;
@@ -46,10 +48,16 @@ pub trait ClusterBackend: Sync {
     fn sources(&self) -> &'static [&'static str] {
         &[]
     }
+    /// For an engine backend: whether the cluster root applies the objects of `area` itself;
+    /// if not, the engine delivers them with objects of its own (pointing at the area's
+    /// folder), which [`ClusterContext::delivered`] tells it to make.
+    fn root_applies(&self, _area: Area) -> bool {
+        true
+    }
     /// The objects of the cluster root.
     fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
     /// Objects that join a placed chart app's own folder, given its Helm values.
-    fn chart_objects(&self, _p: &Placement, _values: &Value) -> Vec<Object> {
+    fn chart_objects(&self, _fleet: &Fleet, _p: &Placement, _values: &Value) -> Vec<Object> {
         Vec::new()
     }
 }
@@ -79,6 +87,21 @@ pub fn engine_namespace(cluster: &Cluster) -> Option<&'static str> {
         .map(|(_, namespace)| namespace)
 }
 
+/// The namespaces of a cluster's platform, which policies leave alone: the GitOps engine's
+/// and those its profile lists.
+pub fn platform_namespaces(cluster: &ClusterPlan) -> Vec<String> {
+    let mut out: Vec<String> = engine_namespace(&cluster.doc.value)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for ns in cluster.profile.iter().flat_map(|p| &p.value.platform_namespaces) {
+        if !out.iter().any(|o| o == ns.as_str()) {
+            out.push(ns.to_string());
+        }
+    }
+    out
+}
+
 /// What a cluster backend knows about one cluster.
 pub struct ClusterContext<'a> {
     pub sources: &'a Sources,
@@ -87,6 +110,10 @@ pub struct ClusterContext<'a> {
     pub cluster: &'a ClusterPlan<'a>,
     /// Every placement on the cluster (whatever was selected: the root lists them all).
     pub placements: Vec<&'a Placement<'a>>,
+    /// What each app's folder delivers (the kinds of its objects, and its chart's).
+    pub kinds: BTreeMap<String, BTreeSet<GroupKind>>,
+    /// For the engine backend: the areas the other backends filled, with their kinds.
+    pub delivered: BTreeMap<Area<'static>, BTreeSet<GroupKind>>,
 }
 
 impl ClusterContext<'_> {
@@ -162,6 +189,8 @@ pub(crate) mod testing {
             fleet: &plan.fleet.value,
             cluster: c,
             placements: plan.placements.iter().filter(|p| p.cluster_id() == cluster).collect(),
+            kinds: BTreeMap::new(),
+            delivered: BTreeMap::new(),
         };
         backend
             .cluster_objects(&ctx)

@@ -3,10 +3,11 @@
 //! label (fleet.yaml `labels.required`, with `labels.prefix`), or carries it empty, on its
 //! own metadata or on any pod template inside it, wherever the kind keeps it.
 //!
-//! fleetgen adds the labels itself to every object and to the pod templates of the kinds
-//! it knows (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob). This rule
-//! catches what that cannot reach: a pod template in a custom resource (an Argo Rollout, a
-//! KEDA ScaledJob …) that an app's own template renders. A contract or cluster field that
+//! fleetgen adds the labels itself to every object and to its pod template: where the
+//! built-in kinds keep it (a CronJob's under `jobTemplate`), and at `spec.template` of any
+//! other kind (an Argo Rollout). This rule catches what that cannot reach: a pod template
+//! elsewhere in a custom resource (a KEDA ScaledJob's `spec.jobTargetRef.template` …) that
+//! an app's own template renders. A contract or cluster field that
 //! should feed a label but is missing is `label-value` (FG030), found by `fleetgen
 //! validate`. Objects a Helm chart renders are the chart's and are not seen here.
 //!
@@ -17,12 +18,13 @@
 //!
 //! ## Example
 //! ```yaml
-//! # apps/web/templates/rollout.yaml.j2
-//! apiVersion: argoproj.io/v1alpha1
-//! kind: Rollout
+//! # apps/web/templates/scaledjob.yaml.j2
+//! apiVersion: keda.sh/v1alpha1
+//! kind: ScaledJob
 //! spec:
-//!   template:
-//!     metadata: { labels: {{ selector | tojson }} }   # no telemetry labels
+//!   jobTargetRef:
+//!     template:
+//!       metadata: { labels: {{ selector | tojson }} }   # no telemetry labels
 //! ```
 //!
 //! ## Use instead

@@ -1,0 +1,542 @@
+//! Chart conventions: which values a chart reads, so that the values fleetgen derives from
+//! the contract are ones the chart really uses, never repeat the labels the chart sets
+//! itself, keep the image pinned, and so that fleetgen knows the Service the chart makes (for
+//! the route) and the kinds it renders (for the Argo CD project).
+//!
+//! - `helm-create`: the layout `helm create` scaffolds (helm v3/v4 `pkg/chart…/create.go`):
+//!   `image.repository` + `image.tag` rendered as `repository:tag`, so a digest rides in the
+//!   tag (`<version>@sha256:…`); labels from `_helpers.tpl` (`app.kubernetes.io/name`,
+//!   `instance`, `version`, `managed-by`, `helm.sh/chart`) with `podLabels` pasted after
+//!   them as text (a repeated key would be a duplicate YAML key); no PodDisruptionBudget and
+//!   no topology spread of its own, so fleetgen renders the PodDisruptionBudget beside the
+//!   chart and spreads by `affinity`.
+//! - `bitnami`: Bitnami's `common` library: `image.registry`/`repository`/`digest` (a
+//!   digest replaces the tag), `commonLabels` and `podLabels` merged as maps,
+//!   `topologySpreadConstraints`, `pdb`, `containerPorts`, `service.ports`.
+//!
+//! Both name their Service `<release>` when the release name contains the chart's name, else
+//! `<release>-<chart>`, and select pods by `app.kubernetes.io/name: <chart>` and
+//! `app.kubernetes.io/instance: <release>`; the release is the app.
+
+use serde_json::{Value, json};
+
+use super::values::{self, Tree};
+use crate::kube::{GroupKind, ImageRef};
+use crate::model::app::{Chart, ChartConvention};
+use crate::resolve::plan::{Origin, Placement, Resources};
+
+/// Label keys a chart sets on its objects itself: fleetgen never sets them again.
+const CHART_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+];
+
+/// The chart of a placement, if it is deployed by one.
+fn chart<'p>(p: &'p Placement) -> Option<&'p Chart> {
+    p.app.value.chart.as_ref()
+}
+
+/// The labels the chart selects its pods by.
+pub fn selector(chart: &Chart, release: &str) -> Vec<(String, String)> {
+    vec![
+        ("app.kubernetes.io/instance".to_string(), release.to_string()),
+        ("app.kubernetes.io/name".to_string(), chart.name.to_string()),
+    ]
+}
+
+/// The name of the Service (and Deployment) the chart makes: its `fullname`.
+pub fn fullname(chart: &Chart, release: &str) -> String {
+    let name = if release.contains(chart.name.as_str()) {
+        release.to_string()
+    } else {
+        format!("{release}-{}", chart.name)
+    };
+    let cut: String = name.chars().take(63).collect();
+    cut.trim_end_matches('-').to_string()
+}
+
+/// The built-in templates a chart app gets besides the chart: its namespace and route, and
+/// under `helm-create` the PodDisruptionBudget the chart does not make.
+pub fn builtins(convention: ChartConvention) -> &'static [&'static str] {
+    match convention {
+        ChartConvention::HelmCreate => &["namespace.yaml.j2", "poddisruptionbudget.yaml.j2", "httproute.yaml.j2"],
+        ChartConvention::Bitnami => &["namespace.yaml.j2", "httproute.yaml.j2"],
+    }
+}
+
+/// Whether the merged values switch a chart feature on (`path` true), with the chart's default.
+fn enabled(values: &Value, path: &[&str], default: bool) -> bool {
+    path.iter()
+        .try_fold(values, |v, k| v.get(k))
+        .and_then(Value::as_bool)
+        .unwrap_or(default)
+}
+
+/// The kinds the chart renders with these values: what the engine applies from the chart
+/// source, so what an Argo CD project must permit.
+pub fn kinds(p: &Placement, values: &Value) -> Vec<GroupKind> {
+    let Some(chart) = chart(p) else { return Vec::new() };
+    let mut kinds = vec![("apps", "Deployment"), ("", "Service"), ("", "ServiceAccount")];
+    let (autoscaling, ingress) = (
+        enabled(values, &["autoscaling", "enabled"], false),
+        enabled(values, &["ingress", "enabled"], false),
+    );
+    if autoscaling {
+        kinds.push(("autoscaling", "HorizontalPodAutoscaler"));
+    }
+    if ingress {
+        kinds.push(("networking.k8s.io", "Ingress"));
+    }
+    match chart.convention {
+        ChartConvention::HelmCreate => {
+            if enabled(values, &["httpRoute", "enabled"], false) {
+                kinds.push(("gateway.networking.k8s.io", "HTTPRoute"));
+            }
+        }
+        ChartConvention::Bitnami => {
+            if enabled(values, &["pdb", "create"], true) {
+                kinds.push(("policy", "PodDisruptionBudget"));
+            }
+            if enabled(values, &["networkPolicy", "enabled"], true) {
+                kinds.push(("networking.k8s.io", "NetworkPolicy"));
+            }
+            kinds.push(("", "ConfigMap"));
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|(group, kind)| GroupKind {
+            group: group.to_string(),
+            kind: kind.to_string(),
+        })
+        .collect()
+}
+
+/// The image a chart runs, read back from its merged values as its templates build it.
+pub struct ChartImage {
+    /// As the container runtime reads it (`<appVersion>` where the chart would fill in its own).
+    pub image: String,
+    /// The value that decided how it is pinned (the tag or digest), or its repository.
+    pub pinned_at: Origin,
+    /// The value that decided its registry.
+    pub registry_at: Origin,
+}
+
+/// The image the chart runs with these values.
+pub fn image(p: &Placement, values: &Tree) -> Option<ChartImage> {
+    let chart = chart(p)?;
+    let leaf = |path: &[&str]| values.get(path).and_then(Tree::leaf_value);
+    let text =
+        |path: &[&str]| leaf(path).and_then(|(v, o)| v.as_str().filter(|s| !s.is_empty()).map(|s| (s.to_string(), o)));
+    let (repository, repository_at) = text(&["image", "repository"])?;
+    Some(match chart.convention {
+        ChartConvention::HelmCreate => {
+            // `repository:tag`; an absent tag becomes the chart's appVersion, which nothing pins.
+            let (image, pinned_at) = match text(&["image", "tag"]) {
+                Some((tag, at)) => (format!("{repository}:{tag}"), at),
+                None => (format!("{repository}:<appVersion>"), repository_at.clone()),
+            };
+            ChartImage {
+                image,
+                pinned_at,
+                registry_at: repository_at,
+            }
+        }
+        ChartConvention::Bitnami => {
+            // `global.imageRegistry`, when set, wins over `image.registry` (common.images.image).
+            let (name, registry_at) = match text(&["global", "imageRegistry"]).or_else(|| text(&["image", "registry"]))
+            {
+                Some((registry, at)) => (format!("{registry}/{repository}"), at),
+                None => (repository, repository_at.clone()),
+            };
+            // A digest replaces the tag.
+            let (image, pinned_at) = match (text(&["image", "digest"]), text(&["image", "tag"])) {
+                (Some((digest, at)), _) => (format!("{name}@{digest}"), at),
+                (None, Some((tag, at))) => (format!("{name}:{tag}"), at),
+                (None, None) => (format!("{name}:<appVersion>"), repository_at),
+            };
+            ChartImage {
+                image,
+                pinned_at,
+                registry_at,
+            }
+        }
+    })
+}
+
+fn resource_list(list: &Resources) -> Tree {
+    let mut entries = Vec::new();
+    for (name, v) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+        if let Some(v) = v {
+            entries.push((name, Tree::leaf(json!(v.value), &v.origin)));
+        }
+    }
+    Tree::map(entries, &Origin::Default("set by fleetgen"))
+}
+
+/// What fleetgen derives from the contract and the cluster, in the keys the chart's
+/// convention reads.
+pub fn derived(p: &Placement) -> Tree {
+    let Some(chart) = chart(p) else {
+        return Tree::map(Vec::new(), &Origin::Default("no chart"));
+    };
+    let app = &p.app.value;
+    let at_app = |path: &[&str]| Origin::Source(p.app.file, p.app.span(path));
+    let fixed = Origin::Default("set by fleetgen");
+    let r = &p.replicas;
+    let convention = chart.convention;
+    let mut top: Vec<(&str, Tree)> = vec![("replicaCount", Tree::leaf(json!(r.min), &r.min_origin))];
+    let target_cpu = match convention {
+        ChartConvention::HelmCreate => "targetCPUUtilizationPercentage",
+        ChartConvention::Bitnami => "targetCPU",
+    };
+    top.push((
+        "autoscaling",
+        Tree::map(
+            vec![
+                ("enabled", Tree::leaf(json!(true), &fixed)),
+                ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
+                ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
+                (target_cpu, Tree::leaf(json!(70), &fixed)),
+            ],
+            &fixed,
+        ),
+    ));
+    let image_origin = at_app(&["application", "image"]);
+    let image = ImageRef::parse(&app.application.image);
+    let leaf = |v: &str| Tree::leaf(json!(v), &image_origin);
+    let image_tree = match convention {
+        ChartConvention::HelmCreate => {
+            // helm-create renders `repository:tag`: a digest rides in the tag.
+            let version = values::tag_safe(&app.application.version);
+            let tag = match (&image.digest, &image.tag) {
+                (Some(digest), Some(tag)) => format!("{tag}@{digest}"),
+                (Some(digest), None) => format!("{version}@{digest}"),
+                (None, Some(tag)) => tag.clone(),
+                (None, None) => version,
+            };
+            Tree::map(
+                vec![("repository", leaf(&image.name())), ("tag", leaf(&tag))],
+                &image_origin,
+            )
+        }
+        ChartConvention::Bitnami => {
+            let mut entries = Vec::new();
+            if let Some(registry) = &image.registry {
+                entries.push(("registry", leaf(registry)));
+            }
+            entries.push(("repository", leaf(&image.repository)));
+            match (&image.digest, &image.tag) {
+                (Some(digest), _) => entries.push(("digest", leaf(digest))),
+                (None, Some(tag)) => entries.push(("tag", leaf(tag))),
+                (None, None) => entries.push(("tag", leaf(&values::tag_safe(&app.application.version)))),
+            }
+            Tree::map(entries, &image_origin)
+        }
+    };
+    top.push(("image", image_tree));
+    // Labels the chart does not set itself: the telemetry labels and the identity's pod labels.
+    let own = |k: &str| !CHART_LABELS.contains(&k);
+    let telemetry: Vec<(&str, Tree)> = p
+        .labels
+        .iter()
+        .filter(|(k, _)| own(k))
+        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+        .collect();
+    let identity: Vec<(&str, Tree)> = p
+        .identity
+        .pod_labels
+        .iter()
+        .filter(|(k, _)| own(k))
+        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+        .collect();
+    match convention {
+        ChartConvention::HelmCreate => {
+            let mut pod_labels: Vec<(&str, Tree)> = telemetry.into_iter().chain(identity).collect();
+            pod_labels.sort_by(|a, b| a.0.cmp(b.0));
+            top.push(("podLabels", Tree::map(pod_labels, &fixed)));
+        }
+        ChartConvention::Bitnami => {
+            // commonLabels go on every object and (merged with podLabels) on the pods.
+            let mut common = telemetry;
+            common.sort_by(|a, b| a.0.cmp(b.0));
+            top.push(("commonLabels", Tree::map(common, &fixed)));
+            let mut pod_labels = identity;
+            pod_labels.sort_by(|a, b| a.0.cmp(b.0));
+            top.push(("podLabels", Tree::map(pod_labels, &fixed)));
+        }
+    }
+    let annotations: Vec<(&str, Tree)> = p
+        .identity
+        .service_account_annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v.value), &v.origin)))
+        .collect();
+    let automount = match convention {
+        ChartConvention::HelmCreate => "automount",
+        ChartConvention::Bitnami => "automountServiceAccountToken",
+    };
+    top.push((
+        "serviceAccount",
+        Tree::map(
+            vec![
+                ("create", Tree::leaf(json!(true), &fixed)),
+                (
+                    "name",
+                    Tree::leaf(json!(p.app_name()), &at_app(&["application", "name"])),
+                ),
+                (automount, Tree::leaf(json!(p.identity.automount_token), &fixed)),
+                ("annotations", Tree::map(annotations, &fixed)),
+            ],
+            &fixed,
+        ),
+    ));
+    let mut resources = Vec::new();
+    if !p.requests.is_empty() {
+        resources.push(("requests", resource_list(&p.requests)));
+    }
+    if !p.limits.is_empty() {
+        resources.push(("limits", resource_list(&p.limits)));
+    }
+    if !resources.is_empty() {
+        top.push(("resources", Tree::map(resources, &fixed)));
+    }
+    let selector: Vec<(String, String)> = selector(chart, p.app_name());
+    if let Some((key, when)) = values::spread(p.topology_spread.value) {
+        let o = &p.topology_spread.origin;
+        let match_labels = Tree::map(
+            selector
+                .iter()
+                .map(|(k, v)| (k.as_str(), Tree::leaf(json!(v), o)))
+                .collect(),
+            o,
+        );
+        match convention {
+            ChartConvention::HelmCreate => {
+                // No topologySpreadConstraints in the chart: its `affinity` spreads instead.
+                top.push((
+                    "affinity",
+                    Tree::map(
+                        vec![(
+                            "podAntiAffinity",
+                            Tree::map(
+                                vec![(
+                                    "preferredDuringSchedulingIgnoredDuringExecution",
+                                    Tree::Seq(
+                                        vec![Tree::map(
+                                            vec![
+                                                ("weight", Tree::leaf(json!(100), o)),
+                                                (
+                                                    "podAffinityTerm",
+                                                    Tree::map(
+                                                        vec![
+                                                            ("topologyKey", Tree::leaf(json!(key), o)),
+                                                            (
+                                                                "labelSelector",
+                                                                Tree::map(vec![("matchLabels", match_labels)], o),
+                                                            ),
+                                                        ],
+                                                        o,
+                                                    ),
+                                                ),
+                                            ],
+                                            o,
+                                        )],
+                                        o.clone(),
+                                    ),
+                                )],
+                                o,
+                            ),
+                        )],
+                        o,
+                    ),
+                ));
+            }
+            ChartConvention::Bitnami => top.push((
+                "topologySpreadConstraints",
+                Tree::Seq(
+                    vec![Tree::map(
+                        vec![
+                            ("maxSkew", Tree::leaf(json!(1), o)),
+                            ("topologyKey", Tree::leaf(json!(key), o)),
+                            ("whenUnsatisfiable", Tree::leaf(json!(when), o)),
+                            ("labelSelector", Tree::map(vec![("matchLabels", match_labels)], o)),
+                        ],
+                        o,
+                    )],
+                    o.clone(),
+                ),
+            )),
+        }
+    }
+    if convention == ChartConvention::Bitnami {
+        let pdb = &p.pod_disruption_budget;
+        top.push((
+            "pdb",
+            Tree::map(
+                vec![
+                    ("create", Tree::leaf(json!(pdb.value), &pdb.origin)),
+                    ("maxUnavailable", Tree::leaf(json!(1), &fixed)),
+                ],
+                &pdb.origin,
+            ),
+        ));
+    }
+    let port = app.traffic.port.map(|port| (port.0, at_app(&["traffic", "port"])));
+    let mut service = vec![("type", Tree::leaf(json!("ClusterIP"), &fixed))];
+    if let Some((port, at)) = &port {
+        match convention {
+            // The container listens on `service.port` too (its port named `http`).
+            ChartConvention::HelmCreate => service.push(("port", Tree::leaf(json!(port), at))),
+            ChartConvention::Bitnami => {
+                top.push((
+                    "containerPorts",
+                    Tree::map(vec![("http", Tree::leaf(json!(port), at))], at),
+                ));
+                service.push(("ports", Tree::map(vec![("http", Tree::leaf(json!(port), at))], at)));
+            }
+        }
+    }
+    top.push(("service", Tree::map(service, &fixed)));
+    if let Some(ready) = &p.readiness_path {
+        let probe = match convention {
+            ChartConvention::HelmCreate => Tree::map(
+                vec![(
+                    "httpGet",
+                    Tree::map(
+                        vec![
+                            ("path", Tree::leaf(json!(ready.value), &ready.origin)),
+                            ("port", Tree::leaf(json!("http"), &fixed)),
+                        ],
+                        &ready.origin,
+                    ),
+                )],
+                &ready.origin,
+            ),
+            ChartConvention::Bitnami => Tree::map(
+                vec![
+                    ("enabled", Tree::leaf(json!(true), &fixed)),
+                    ("path", Tree::leaf(json!(ready.value), &ready.origin)),
+                ],
+                &ready.origin,
+            ),
+        };
+        top.push(("readinessProbe", probe));
+    }
+    Tree::map(top, &fixed)
+}
+
+/// The Service a chart app's route points at: the chart's `fullname` and the port fleetgen
+/// gives it (the contract's `traffic.port`).
+pub fn service(p: &Placement) -> Option<(String, u16)> {
+    let chart = chart(p)?;
+    Some((fullname(chart, p.app_name()), p.app.value.traffic.port?.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+    use crate::model::common::Id;
+
+    /// The base fleet's `web` (with a cloud identity, probes, spread and a PDB) deployed by
+    /// a chart of `convention`: the values fleetgen derives for it on an AKS cluster.
+    fn derived_for(convention: &str) -> Value {
+        let web = format!(
+            "{}chart:\n  repository: oci://registry.example.com/charts\n  name: web\n  version: 1.2.3\n  convention: {convention}\n",
+            fixture::text("apps/web/app.yaml").replace(
+                "observability:",
+                "identity:\n  cloudPermissionsProfile: api\nobservability:"
+            )
+        );
+        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        derived(plan.placement("web", "eastus-prod-01").unwrap()).to_json()
+    }
+
+    /// Every key fleetgen derives is one the convention's charts read, in the shape they
+    /// read it (`data/chart-conventions/<convention>.values.schema.json`).
+    #[test]
+    fn derived_values_fit_the_conventions_schema() {
+        for (convention, schema) in [
+            (
+                "helm-create",
+                include_str!("../../data/chart-conventions/helm-create.values.schema.json"),
+            ),
+            (
+                "bitnami",
+                include_str!("../../data/chart-conventions/bitnami.values.schema.json"),
+            ),
+        ] {
+            let mut schema: Value = serde_json::from_str(schema).unwrap();
+            // Strict at the top too: fleetgen adds no key the convention does not know.
+            schema["additionalProperties"] = json!(false);
+            let validator = jsonschema::validator_for(&schema).unwrap();
+            let values = derived_for(convention);
+            let errors: Vec<String> = validator
+                .iter_errors(&values)
+                .map(|e| format!("{}: {e}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{convention}: {errors:?}\n{values:#}");
+        }
+    }
+
+    #[test]
+    fn no_label_the_chart_sets_is_set_again() {
+        for convention in ["helm-create", "bitnami"] {
+            let values = derived_for(convention);
+            for key in ["podLabels", "commonLabels"] {
+                for label in values[key].as_object().into_iter().flat_map(|m| m.keys()) {
+                    assert!(!CHART_LABELS.contains(&label.as_str()), "{convention}: {key}.{label}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_digest_stays_in_the_image_the_chart_renders() {
+        let helm = derived_for("helm-create");
+        let tag = helm["image"]["tag"].as_str().unwrap();
+        assert!(tag.starts_with("2026.07.03-1421@sha256:"), "{tag}");
+        let bitnami = derived_for("bitnami");
+        assert_eq!(bitnami["image"]["registry"], "registry.example.com");
+        assert_eq!(bitnami["image"]["repository"], "web");
+        assert!(bitnami["image"]["digest"].as_str().unwrap().starts_with("sha256:"));
+        assert!(
+            bitnami["image"].get("tag").is_none(),
+            "a Bitnami digest replaces the tag"
+        );
+        assert_eq!(
+            bitnami["service"]["type"], "ClusterIP",
+            "Bitnami's default is a public LoadBalancer"
+        );
+        assert_eq!(bitnami["pdb"]["create"], true);
+        assert_eq!(
+            bitnami["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"],
+            json!({"app.kubernetes.io/instance": "web", "app.kubernetes.io/name": "web"})
+        );
+    }
+
+    fn chart(name: &str) -> Chart {
+        Chart {
+            repository: "oci://r.example.com/charts".into(),
+            name: Id::try_from(name.to_string()).unwrap(),
+            version: "1.0.0".into(),
+            convention: ChartConvention::HelmCreate,
+        }
+    }
+
+    #[test]
+    fn the_service_is_the_release_or_release_dash_chart() {
+        assert_eq!(fullname(&chart("shop"), "shop"), "shop");
+        assert_eq!(fullname(&chart("shop"), "eu-shop"), "eu-shop");
+        assert_eq!(fullname(&chart("docs-site"), "docs"), "docs-docs-site");
+        let long = "a".repeat(60);
+        assert_eq!(fullname(&chart("web"), &long).len(), 63);
+    }
+}
