@@ -24,7 +24,8 @@ pub use crate::load::git::GitRevision;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Goal {
     /// Load, check how the files fit together, compile the templates, resolve every
-    /// placement: `fleetgen validate`.
+    /// placement and render it in memory (so that template errors are found), keeping
+    /// no tree: `fleetgen validate`.
     Validate,
     /// And render the selection: `render`, `check`, `diff`. The tree comes back only when
     /// there is no error.
@@ -175,7 +176,7 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
     trace::note("load", || format!("{} files", sources.files.len()));
     trace::stage("validate", || {
         found.extend(resolve::check(&sources));
-        policy::check(&sources, &mut found);
+        policy::check(&sources, &lint::exemptable(), &mut found);
         found.extend(lint::check_sources(&sources));
         lint::adjust(&sources, &mut found);
     });
@@ -208,36 +209,32 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
                 ring: p.cluster.value.upgrade_channel.to_string(),
             })
             .collect();
-        let tree = match options.goal {
-            Goal::Validate => None,
-            Goal::Render | Goal::Lint => {
-                let total = plan.clusters.iter().filter(|c| select.cluster(c.id())).count();
-                let tick = || {
-                    if let Some(f) = options.on_cluster {
-                        f(total);
-                    }
-                };
-                let reuse = options.reuse.filter(|_| options.goal != Goal::Lint);
-                let (tree, more) = trace::stage("render", || {
-                    emit::render(&sources, &plan, &engine, &select, reuse, &tick)
-                });
-                trace::note("render", || match reuse {
-                    Some(_) => format!(
-                        "{} placements ({} rendered, {} from the cache), {} files",
-                        tree.stats.rendered + tree.stats.reused,
-                        tree.stats.rendered,
-                        tree.stats.reused,
-                        tree.len()
-                    ),
-                    None => format!("{} placements rendered, {} files", tree.stats.rendered, tree.len()),
-                });
-                found.extend(more);
-                if options.goal == Goal::Lint {
-                    found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
-                }
-                (diag::exit_code(&found) == 0).then_some(tree)
+        // Validate renders too, in memory, so that template errors are found before a render.
+        let total = plan.clusters.iter().filter(|c| select.cluster(c.id())).count();
+        let tick = || {
+            if let Some(f) = options.on_cluster {
+                f(total);
             }
         };
+        let reuse = options.reuse.filter(|_| options.goal == Goal::Render);
+        let (tree, more) = trace::stage("render", || {
+            emit::render(&sources, &plan, &engine, &select, reuse, &tick)
+        });
+        trace::note("render", || match reuse {
+            Some(_) => format!(
+                "{} placements ({} rendered, {} from the cache), {} files",
+                tree.stats.rendered + tree.stats.reused,
+                tree.stats.rendered,
+                tree.stats.reused,
+                tree.len()
+            ),
+            None => format!("{} placements rendered, {} files", tree.stats.rendered, tree.len()),
+        });
+        found.extend(more);
+        if options.goal == Goal::Lint {
+            found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
+        }
+        let tree = (diag::exit_code(&found) == 0 && options.goal != Goal::Validate).then_some(tree);
         (tree, landings)
     };
     Compiled::new(sources, found, tree, landings)
@@ -262,6 +259,29 @@ impl LintFilter {
 
     fn keeps(&self, code: &Code) -> bool {
         (self.select.is_empty() || Self::picks(&self.select, code)) && !Self::picks(&self.ignore, code)
+    }
+
+    /// Every `--select` and `--ignore` entry names at least one code: a code, a name or a
+    /// code prefix. A misspelt one would otherwise select nothing and turn the gate off.
+    pub fn check(&self) -> Result<(), String> {
+        let all = lint::catalogue();
+        for (flag, list) in [("--select", &self.select), ("--ignore", &self.ignore)] {
+            for key in list {
+                let one = [key.clone()];
+                if all.iter().any(|c| Self::picks(&one, c)) && !key.is_empty() {
+                    continue;
+                }
+                let names = all.iter().map(|c| c.name).chain(all.iter().map(|c| c.id));
+                let hint = match crate::suggest::closest(key, names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => {
+                        "`fleetgen rules` lists the rules; a code prefix such as `FG1` selects a family".to_string()
+                    }
+                };
+                return Err(format!("{flag} `{key}` names no rule or code; {hint}"));
+            }
+        }
+        Ok(())
     }
 
     /// Whether a finding in `path` is one asked about.

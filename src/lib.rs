@@ -29,6 +29,9 @@ pub(crate) mod clock;
 pub(crate) mod diag;
 pub(crate) mod diff;
 pub(crate) mod emit;
+/// What the fuzz targets in `fuzz/` run; built only by cargo-fuzz (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub(crate) mod incremental;
 pub(crate) mod kube;
 pub(crate) mod layout;

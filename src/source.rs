@@ -13,7 +13,8 @@ pub struct FileId(u32);
 /// A byte range inside one source file.
 pub type Span = Range<usize>;
 
-/// One file's text with a line index.
+/// One file's text with a line index. Lines end at LF, CRLF or a lone CR, as YAML (and
+/// the parser's locations) count them.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: String,
@@ -25,7 +26,13 @@ impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+            if b == b'\n' || lone_cr {
+                line_starts.push(i + 1);
+            }
+        }
         SourceFile {
             path: path.into(),
             text,
@@ -48,7 +55,7 @@ impl SourceFile {
             return self.text.len();
         };
         let rest = &self.text[start..];
-        let end_of_line = rest.find('\n').unwrap_or(rest.len());
+        let end_of_line = rest.find(['\n', '\r']).unwrap_or(rest.len());
         rest[..end_of_line]
             .char_indices()
             .nth(column.saturating_sub(1))
@@ -124,6 +131,17 @@ mod tests {
         let f = SourceFile::new("a.yaml", "name: café\n");
         let span = f.span_at(1, 7, 4);
         assert_eq!(&f.text[span], "café");
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_as_lf_and_crlf_do() {
+        for text in ["a: 1\rname: x\r", "a: 1\nname: x\n", "a: 1\r\nname: x\r\n"] {
+            let f = SourceFile::new("a.yaml", text);
+            let x = f.text.find('x').unwrap();
+            assert_eq!(f.line_col(x), (2, 7), "{text:?}");
+            assert_eq!(f.offset(2, 7), x, "{text:?}");
+            assert_eq!(f.offset(1, 9), 4, "{text:?}: the end of line 1");
+        }
     }
 
     #[test]

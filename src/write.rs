@@ -1,45 +1,160 @@
-//! Stage 4, `write`: put a rendered tree on disk, atomically.
+//! Stage 4, `write`: put a rendered tree on disk, atomically, and read one back.
 //!
 //! The new tree is written into a temporary folder beside the output folder, then swapped
-//! in with two renames; a render that fails, or a write that fails half-way, leaves the
-//! old tree whole. Files of clusters and apps that no longer exist disappear with the old
-//! tree. A folder that fleetgen did not write is never replaced.
+//! in with one atomic exchange (`renameat2(RENAME_EXCHANGE)` on Linux): at every instant
+//! the output folder is either the whole old tree or the whole new one, even if fleetgen
+//! is killed. Elsewhere (or on a filesystem without the exchange) it falls back to two
+//! renames, old aside and new in, which leaves a moment without an output folder. A
+//! render that fails, or a write that fails half-way, leaves the old tree whole. Files of
+//! clusters and apps that no longer exist disappear with the old tree.
+//!
+//! What fleetgen refuses to touch:
+//! - an output folder that is a symbolic link (it would write, list and delete wherever
+//!   the link points), or one inside the folders it reads (`clusters/`, `apps/` …);
+//! - a folder that fleetgen did not write (its `fleet.yaml` lacks fleetgen's header).
+//!
+//! Temporary folders are `.<out>.fleetgen-{new,old}-<pid>-<random>`, created exclusively
+//! (a name planted in the parent folder is never reused or followed); ones left by a
+//! process that no longer runs (a crash, or an earlier run in a container where every
+//! run has the same pid) are removed before a write, and a clean-up that fails is
+//! reported.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::emit::RenderedTree;
-use crate::layout::{MARK, MATRIX};
+use crate::layout::{self, MARK, MATRIX};
 
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Written {
     pub files: usize,
     pub removed: usize,
+    /// How the new tree replaced the old one.
+    pub swap: Swap,
+    /// Clean-ups that failed (the render itself succeeded): each says what is left where.
+    pub warnings: Vec<String>,
 }
+
+/// How the new tree took the old one's place.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Swap {
+    /// There was no old tree: one rename.
+    #[default]
+    Created,
+    /// One atomic exchange of the two folders.
+    Exchanged,
+    /// Two renames (old aside, new in), where the exchange is not available.
+    TwoRenames,
+}
+
+/// The largest rendered file `check` reads when the render did not produce a larger one:
+/// the same limit as for input files.
+pub const MAX_READ_BYTES: u64 = crate::load::files::MAX_FILE_BYTES;
 
 fn is_fleetgen_output(dir: &Path) -> io::Result<bool> {
     if fs::read_dir(dir)?.next().is_none() {
         return Ok(true); // empty
     }
-    match fs::read_to_string(dir.join(MATRIX)) {
-        Ok(text) => Ok(text.starts_with(MARK)),
+    let matrix = dir.join(MATRIX);
+    if fs::symlink_metadata(&matrix).is_ok_and(|m| !m.is_file()) {
+        return Ok(false);
+    }
+    let mut head = vec![0; MARK.len()];
+    match fs::File::open(&matrix) {
+        Ok(mut f) => {
+            let n = f.read(&mut head)?;
+            Ok(head[..n] == *MARK.as_bytes())
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-/// Relative, `/`-separated paths of the files under `dir`, sorted.
+/// Refuses an output folder that is a symbolic link.
+pub fn refuse_link(out: &Path) -> Result<(), String> {
+    match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() => Err(format!(
+            "`{}` is a symbolic link; fleetgen does not write, list or delete through one (use the real folder as --out)",
+            out.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an output folder inside a folder fleetgen reads (`clusters/`, `apps/` …), or
+/// one that is the repository or holds it: writing there would change the sources.
+pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
+    let Ok(repo) = fs::canonicalize(repo) else {
+        return Ok(()); // the repository is refused on its own
+    };
+    // The output folder may not exist yet: judge its nearest existing ancestor.
+    let mut existing = out.to_path_buf();
+    let mut rest = Vec::new();
+    while fs::symlink_metadata(&existing).is_err() {
+        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+            }
+            _ => break,
+        }
+    }
+    let Ok(mut real) = fs::canonicalize(&existing) else {
+        return Ok(());
+    };
+    for name in rest.into_iter().rev() {
+        real.push(name);
+    }
+    if repo.starts_with(&real) {
+        return Err(format!(
+            "`{}` is the repository or holds it; fleetgen writes its output beside the sources, not over them",
+            out.display()
+        ));
+    }
+    if let Ok(inside) = real.strip_prefix(&repo)
+        && let Some(first) = inside.components().next()
+        && layout::ROOTS.iter().any(|r| first.as_os_str() == *r)
+    {
+        return Err(format!(
+            "`{}` is inside `{}`, a folder fleetgen reads; choose an output folder outside {}",
+            out.display(),
+            first.as_os_str().to_string_lossy(),
+            crate::suggest::list(
+                &layout::ROOTS
+                    .iter()
+                    .filter(|r| **r != layout::FLEET_FILE)
+                    .map(|r| format!("{r}/"))
+                    .collect::<Vec<_>>()
+            )
+        ));
+    }
+    Ok(())
+}
+
+/// Relative, `/`-separated paths of the regular files under `dir`, sorted. Symbolic links
+/// are neither followed nor listed, `dir` itself included.
 pub fn list_tree(dir: &Path) -> io::Result<Vec<String>> {
     let mut paths = Vec::new();
-    if !dir.exists() {
-        return Ok(paths);
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(paths),
+        Err(e) => return Err(e),
+        Ok(m) if !m.is_dir() => return Ok(paths),
+        Ok(_) => {}
     }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .follow_root_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(io::Error::other)?;
         if entry.file_type().is_file() {
             let rel = entry.path().strip_prefix(dir).map_err(io::Error::other)?;
@@ -53,8 +168,10 @@ pub fn list_tree(dir: &Path) -> io::Result<Vec<String>> {
     Ok(paths)
 }
 
-/// Files of an existing output folder, by relative path (read in parallel).
+/// Files of an existing output folder, by relative path (read in parallel). Refuses a
+/// symbolic link as the folder.
 pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
+    refuse_link(dir).map_err(io::Error::other)?;
     let paths = list_tree(dir)?;
     let texts: Vec<io::Result<String>> = paths.par_iter().map(|rel| fs::read_to_string(dir.join(rel))).collect();
     let mut tree = RenderedTree::default();
@@ -64,27 +181,124 @@ pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
     Ok(tree)
 }
 
-/// Removes a folder tree, its files in parallel.
+/// Removes a folder tree, its files in parallel; a symbolic link is removed, not followed.
 fn remove_tree(dir: &Path) -> io::Result<()> {
+    if fail_point("remove") {
+        return Err(io::Error::other("injected failure"));
+    }
+    if fs::symlink_metadata(dir)?.file_type().is_symlink() {
+        return fs::remove_file(dir);
+    }
     let paths = list_tree(dir)?;
     paths.par_iter().try_for_each(|rel| fs::remove_file(dir.join(rel)))?;
     fs::remove_dir_all(dir)
 }
 
+/// The prefix of the temporary folders of output folder `name`.
+fn temp_prefix(name: &str, which: &str) -> String {
+    format!(".{name}.fleetgen-{which}-")
+}
+
+/// Whether the process of a temporary folder's name no longer runs (or is this one: with
+/// the same pid as an earlier run, as in a container, a leftover cannot be ours yet).
+fn is_stale(rest: &str) -> bool {
+    let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        None => true,
+        Some(pid) if pid == std::process::id() => true,
+        Some(pid) => {
+            let proc = Path::new("/proc");
+            !proc.is_dir() || !proc.join(pid.to_string()).exists()
+        }
+    }
+}
+
+/// Removes the temporary folders of `name` in `parent` that earlier runs left behind.
+fn clean_stale(parent: &Path, name: &str, warnings: &mut Vec<String>) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let prefixes = [temp_prefix(name, "new"), temp_prefix(name, "old")];
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = prefixes.iter().find_map(|p| file_name.strip_prefix(p.as_str())) else {
+            continue;
+        };
+        if !is_stale(rest) {
+            continue;
+        }
+        if let Err(e) = remove_tree(&entry.path()) {
+            warnings.push(format!(
+                "could not remove `{}`, left by an earlier run: {e}",
+                entry.path().display()
+            ));
+        }
+    }
+}
+
+/// A new, empty folder with an unpredictable name beside the output folder, created
+/// exclusively.
+fn temp_dir(parent: &Path, name: &str, which: &str) -> io::Result<PathBuf> {
+    if fail_point("temp") {
+        return Err(io::Error::other("injected failure"));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{}{}-", temp_prefix(name, which), std::process::id()))
+        .rand_bytes(12)
+        .tempdir_in(parent)?;
+    Ok(dir.keep())
+}
+
+/// Puts `new` in the place of `out` (which exists): one atomic exchange where the system
+/// has it; otherwise the old tree is moved aside first. Returns how, and where the old
+/// tree now is.
+fn swap(parent: &Path, name: &str, new: &Path, out: &Path) -> io::Result<(Swap, PathBuf)> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if !fail_point("exchange") {
+            match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
+                // The exchange left the old tree where the new one was.
+                Ok(()) => return Ok((Swap::Exchanged, new.to_path_buf())),
+                // Not supported by this kernel or filesystem: fall back below.
+                Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let backup = temp_dir(parent, name, "old")?;
+    // The empty folder reserves the name; the rename replaces it.
+    fs::rename(out, &backup)?;
+    if let Err(e) = fs::rename(new, out) {
+        let _ = fs::rename(&backup, out);
+        return Err(e);
+    }
+    Ok((Swap::TwoRenames, backup))
+}
+
 /// Writes `tree` as the whole content of `out`, or, when only part of the fleet was
 /// rendered, over the files of the old content that `keep` accepts (by relative path).
-pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool>) -> Result<Written, String> {
+/// `repo` is the repository the tree was rendered from: `out` may not be inside the
+/// folders it reads.
+pub fn write(
+    repo: &Path,
+    out: &Path,
+    tree: &RenderedTree,
+    keep: Option<&dyn Fn(&str) -> bool>,
+) -> Result<Written, String> {
     let shown = out.display();
     let name = out
         .file_name()
         .ok_or_else(|| format!("`{shown}` cannot be an output folder"))?
         .to_string_lossy()
         .into_owned();
+    refuse_link(out)?;
+    refuse_inside_inputs(repo, out)?;
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let exists = out.exists();
+    let exists = fs::symlink_metadata(out).is_ok();
     if exists {
         if !out.is_dir() {
             return Err(format!("`{shown}` exists and is not a folder"));
@@ -102,6 +316,8 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
     } else {
         fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     }
+    let mut warnings = Vec::new();
+    clean_stale(&parent, &name, &mut warnings);
     let unreadable = |e: io::Error| format!("cannot read `{shown}`: {e}");
     // Only a partial render needs the old files' contents (to keep what it does not own).
     let kept: BTreeMap<String, String> = match keep {
@@ -120,12 +336,9 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
         .filter(|k| !tree.files.contains_key(*k) && !tree.known.contains_key(*k) && !kept.contains_key(*k))
         .count();
 
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.fleetgen-new-{pid}"));
-    let backup = parent.join(format!(".{name}.fleetgen-old-{pid}"));
-    let _ = fs::remove_dir_all(&tmp);
+    let tmp = temp_dir(&parent, &name, "new")
+        .map_err(|e| format!("cannot create a folder beside `{shown}`: {e}; `{shown}` is unchanged"))?;
     let result = (|| -> io::Result<()> {
-        fs::create_dir_all(&tmp)?;
         let dirs: BTreeSet<&str> = files
             .iter()
             .map(|(path, _)| path.as_str())
@@ -144,76 +357,165 @@ pub fn write(out: &Path, tree: &RenderedTree, keep: Option<&dyn Fn(&str) -> bool
             fs::hard_link(&old, &new).or_else(|_| fs::copy(&old, &new).map(|_| ()))
         })
     })();
+    let discard = |dir: &Path, warnings: &mut Vec<String>| {
+        if let Err(e) = remove_tree(dir) {
+            warnings.push(format!("could not remove `{}`: {e}", dir.display()));
+        }
+    };
     if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
+        discard(&tmp, &mut warnings);
         return Err(format!(
-            "cannot write the new tree beside `{shown}`: {e}; `{shown}` is unchanged"
+            "cannot write the new tree beside `{shown}`: {e}; `{shown}` is unchanged{}",
+            warnings.iter().map(|w| format!("; {w}")).collect::<String>()
         ));
     }
-    if exists {
-        if let Err(e) = fs::rename(out, &backup) {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(format!("cannot move `{shown}` aside: {e}; it is unchanged"));
+    let swap = if exists {
+        match swap(&parent, &name, &tmp, out) {
+            Ok((how, old)) => {
+                discard(&old, &mut warnings);
+                how
+            }
+            Err(e) => {
+                discard(&tmp, &mut warnings);
+                return Err(format!("cannot move the new tree into `{shown}`: {e}; it is unchanged"));
+            }
         }
+    } else {
         if let Err(e) = fs::rename(&tmp, out) {
-            let _ = fs::rename(&backup, out);
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(format!(
-                "cannot move the new tree into `{shown}`: {e}; the old tree is back"
-            ));
+            discard(&tmp, &mut warnings);
+            return Err(format!("cannot create `{shown}`: {e}"));
         }
-        let _ = remove_tree(&backup);
-    } else if let Err(e) = fs::rename(&tmp, out) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(format!("cannot create `{shown}`: {e}"));
-    }
+        Swap::Created
+    };
     Ok(Written {
         files: files.len() + tree.known.len(),
         removed,
+        swap,
+        warnings,
     })
+}
+
+/// Test hook: whether the named step should fail (set by the tests of this module).
+#[cfg(test)]
+fn fail_point(step: &str) -> bool {
+    tests::FAIL.with(|f| f.borrow().contains(&step.to_string()))
+}
+
+#[cfg(not(test))]
+fn fail_point(_: &str) -> bool {
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    thread_local! {
+        pub static FAIL: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn failing<R>(steps: &[&str], f: impl FnOnce() -> R) -> R {
+        FAIL.with(|v| *v.borrow_mut() = steps.iter().map(|s| s.to_string()).collect());
+        let r = f();
+        FAIL.with(|v| v.borrow_mut().clear());
+        r
+    }
+
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
         RenderedTree::from_files(files.iter().copied())
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A repository folder for `write`'s input check (the output goes beside it).
+    fn repo(dir: &Path) -> PathBuf {
+        let repo = dir.join("repo");
+        fs::create_dir_all(repo.join("clusters")).unwrap();
+        repo
     }
 
     #[test]
     fn replaces_the_whole_tree_and_drops_stale_files() {
         let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
         let out = dir.path().join("rendered");
         let first = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("a/apps/x/k.yaml", "1\n")]);
-        assert_eq!(write(&out, &first, None).unwrap().files, 2);
+        let w = write(&repo, &out, &first, None).unwrap();
+        assert_eq!((w.files, w.swap), (2, Swap::Created));
         let second = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("b/apps/y/k.yaml", "2\n")]);
-        let w = write(&out, &second, None).unwrap();
-        assert_eq!(w, Written { files: 2, removed: 1 });
+        let w = write(&repo, &out, &second, None).unwrap();
+        assert_eq!((w.files, w.removed), (2, 1));
         assert_eq!(read_tree(&out).unwrap(), second);
-        let leftovers: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("rendered")]);
+        assert_eq!(entries(dir.path()), ["rendered", "repo"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_swap_is_one_atomic_exchange_and_the_folder_never_disappears() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let out = dir.path().join("rendered");
+        let t = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("a/k.yaml", "1\n")]);
+        write(&repo, &out, &t, None).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let missing = std::thread::scope(|s| {
+            let watcher = s.spawn(|| {
+                let mut missing = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if fs::symlink_metadata(out.join("fleet.yaml")).is_err() {
+                        missing += 1;
+                    }
+                }
+                missing
+            });
+            for _ in 0..200 {
+                let w = write(&repo, &out, &t, None).unwrap();
+                assert_eq!(w.swap, Swap::Exchanged);
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            watcher.join().unwrap()
+        });
+        assert_eq!(missing, 0, "the output folder was missing {missing} times");
+        assert_eq!(entries(dir.path()), ["rendered", "repo"]);
+    }
+
+    #[test]
+    fn without_the_exchange_two_renames_still_leave_a_whole_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let out = dir.path().join("rendered");
+        write(&repo, &out, &tree(&[("fleet.yaml", "# Rendered by fleetgen\n")]), None).unwrap();
+        let second = tree(&[("fleet.yaml", "# Rendered by fleetgen 2\n")]);
+        let w = failing(&["exchange"], || write(&repo, &out, &second, None)).unwrap();
+        assert_eq!(w.swap, Swap::TwoRenames);
+        assert_eq!(read_tree(&out).unwrap(), second);
+        assert_eq!(entries(dir.path()), ["rendered", "repo"]);
     }
 
     #[test]
     fn keeps_what_a_partial_render_does_not_own() {
         let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
         let out = dir.path().join("rendered");
         let full = tree(&[
             ("fleet.yaml", "# Rendered by fleetgen\n"),
             ("a/apps/x/k.yaml", "1\n"),
             ("a/apps/y/k.yaml", "1\n"),
         ]);
-        write(&out, &full, None).unwrap();
+        write(&repo, &out, &full, None).unwrap();
         let part = tree(&[
             ("fleet.yaml", "# Rendered by fleetgen v2\n"),
             ("a/apps/x/n.yaml", "2\n"),
         ]);
         let keep = |path: &str| !path.starts_with("a/apps/x/");
-        write(&out, &part, Some(&keep)).unwrap();
+        write(&repo, &out, &part, Some(&keep)).unwrap();
         let now = read_tree(&out).unwrap();
         let paths: Vec<&str> = now.files.keys().map(String::as_str).collect();
         assert_eq!(paths, vec!["a/apps/x/n.yaml", "a/apps/y/k.yaml", "fleet.yaml"]);
@@ -222,9 +524,128 @@ mod tests {
     #[test]
     fn refuses_a_folder_fleetgen_did_not_write() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("notes.txt"), "mine").unwrap();
-        let err = write(dir.path(), &tree(&[("fleet.yaml", "x")]), None).unwrap_err();
+        let repo = repo(dir.path());
+        let out = dir.path().join("mine");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = write(&repo, &out, &tree(&[("fleet.yaml", "x")]), None).unwrap_err();
         assert!(err.contains("was not written by fleetgen"), "{err}");
-        assert_eq!(fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+        assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_output_folder_that_is_a_link_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let target = dir.path().join("elsewhere");
+        fs::create_dir(&target).unwrap();
+        // A folder fleetgen would otherwise accept as its own.
+        fs::write(target.join("fleet.yaml"), "# Rendered by fleetgen\n").unwrap();
+        fs::write(target.join("precious.txt"), "keep me").unwrap();
+        let out = dir.path().join("rendered");
+        std::os::unix::fs::symlink(&target, &out).unwrap();
+        let err = write(&repo, &out, &tree(&[("fleet.yaml", "# Rendered by fleetgen\n")]), None).unwrap_err();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(read_tree(&out).is_err());
+        assert!(refuse_link(&out).is_err(), "check refuses it too");
+        assert_eq!(entries(&target), ["fleet.yaml", "precious.txt"]);
+        assert!(list_tree(&out).unwrap().is_empty(), "a link is not listed through");
+    }
+
+    #[test]
+    fn an_output_folder_inside_the_inputs_or_over_the_repository_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let t = tree(&[("fleet.yaml", "# Rendered by fleetgen\n")]);
+        for inside in [
+            "clusters/out",
+            "apps/web/out",
+            "profiles/x",
+            "policy-library/out",
+            "templates/out",
+        ] {
+            let err = write(&repo, &repo.join(inside), &t, None).unwrap_err();
+            assert!(err.contains("a folder fleetgen reads"), "{inside}: {err}");
+        }
+        for over in [repo.clone(), dir.path().to_path_buf()] {
+            let err = write(&repo, &over, &t, None).unwrap_err();
+            assert!(err.contains("holds it"), "{err}");
+        }
+        assert_eq!(entries(&repo), ["clusters"]);
+        // Beside the inputs is fine.
+        write(&repo, &repo.join("rendered"), &t, None).unwrap();
+    }
+
+    #[test]
+    fn temporary_folders_are_unpredictable_and_stale_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let out = dir.path().join("rendered");
+        let pid = std::process::id();
+        // What a crash leaves, in a container where every run has this pid: the old
+        // names were fixed, so the next render failed with ENOTEMPTY.
+        for which in ["new", "old"] {
+            let stale = dir.path().join(format!(".rendered.fleetgen-{which}-{pid}"));
+            fs::create_dir_all(stale.join("x")).unwrap();
+            fs::write(stale.join("x/file.yaml"), "old").unwrap();
+        }
+        let t = tree(&[("fleet.yaml", "# Rendered by fleetgen\n")]);
+        write(&repo, &out, &t, None).unwrap();
+        let w = write(&repo, &out, &t, None).unwrap();
+        assert!(w.warnings.is_empty(), "{:?}", w.warnings);
+        assert_eq!(entries(dir.path()), ["rendered", "repo"]);
+        // Two temporary folders of one process get different names.
+        let a = temp_dir(dir.path(), "rendered", "new").unwrap();
+        let b = temp_dir(dir.path(), "rendered", "new").unwrap();
+        assert_ne!(a, b);
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(&format!(".rendered.fleetgen-new-{pid}-")) && name.len() > 30,
+            "{name}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_with_a_temporary_name_receives_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let out = dir.path().join("rendered");
+        let victim = dir.path().join("victim");
+        fs::create_dir(&victim).unwrap();
+        fs::write(victim.join("keep.txt"), "mine").unwrap();
+        let pid = std::process::id();
+        for which in ["new", "old"] {
+            std::os::unix::fs::symlink(&victim, dir.path().join(format!(".rendered.fleetgen-{which}-{pid}"))).unwrap();
+        }
+        let t = tree(&[("fleet.yaml", "# Rendered by fleetgen\n"), ("a/b.yaml", "x\n")]);
+        write(&repo, &out, &t, None).unwrap();
+        write(&repo, &out, &t, None).unwrap();
+        assert_eq!(entries(&victim), ["keep.txt"]);
+        assert_eq!(entries(dir.path()), ["rendered", "repo", "victim"]);
+    }
+
+    #[test]
+    fn a_failed_clean_up_is_reported_and_a_failed_write_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo(dir.path());
+        let out = dir.path().join("rendered");
+        let t = tree(&[("fleet.yaml", "# Rendered by fleetgen\n")]);
+        write(&repo, &out, &t, None).unwrap();
+        let w = failing(&["remove"], || write(&repo, &out, &t, None)).unwrap();
+        assert_eq!(w.warnings.len(), 1, "{:?}", w.warnings);
+        assert!(w.warnings[0].starts_with("could not remove"), "{:?}", w.warnings);
+        let err = failing(&["temp"], || {
+            write(
+                &repo,
+                &out,
+                &tree(&[("fleet.yaml", "# Rendered by fleetgen 2\n")]),
+                None,
+            )
+        })
+        .unwrap_err();
+        assert!(err.contains("is unchanged"), "{err}");
+        assert_eq!(read_tree(&out).unwrap(), t);
     }
 }

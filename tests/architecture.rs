@@ -17,7 +17,7 @@ const STAGES: &[(usize, &[&str])] = &[
     (4, &["emit"]),
     (5, &["lint"]),
     (6, &["check", "diff", "write"]),
-    (7, &["api"]),
+    (7, &["api", "fuzzing"]),
     (8, &["cli"]),
 ];
 

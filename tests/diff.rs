@@ -144,11 +144,24 @@ fn a_revision_that_does_not_compile_is_reported_with_its_diagnostics() {
     commit(&repo, "break a cluster");
     let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Bad YAML: the input cannot be used, exit 2 as for every other command.
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("the sources at `HEAD` do not compile"), "{err}");
     assert!(err.contains("clusters/eastus-prod-01.yaml"), "{err}");
     let out = diff(dir.path(), &["no-such-revision"]);
     assert_eq!(out.status.code(), Some(2));
+    // An unknown profile: the files parse but do not fit together, exit 1.
+    let text = fs::read_to_string(root().join("tests/fixtures/base/clusters/eastus-prod-01.yaml")).unwrap();
+    fs::write(
+        dir.path().join("clusters/eastus-prod-01.yaml"),
+        text.replace("profile: aks-standard", "profile: aks-standrad"),
+    )
+    .unwrap();
+    commit(&repo, "unknown profile");
+    let out = diff(dir.path(), &["HEAD~2", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("FG023"), "{err}");
 }
 
 /// One symbolic-link rule for the working tree and a git revision: a link that stays in the
@@ -196,7 +209,12 @@ fn a_revision_follows_the_links_the_working_tree_follows() {
         common::report(&validate)
     );
     let out = diff(dir.path(), &["HEAD", "HEAD"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an input error exits 2: {}",
+        common::report(&out)
+    );
     assert!(
         common::report(&out).contains("symbolic link points outside the repository"),
         "{}",

@@ -1,6 +1,7 @@
 //! Diagnostics: what fleetgen says about the input, located in the source.
 
 pub mod codes;
+mod escape;
 mod junit;
 mod render;
 mod sarif;

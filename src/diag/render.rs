@@ -7,6 +7,7 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 
+use super::escape;
 use super::{Code, Diagnostic, Severity};
 use crate::source::SourceMap;
 
@@ -72,12 +73,12 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style, ca
             let mut out = String::new();
             for d in diagnostics {
                 let (line, column) = d.line_col(sources);
-                let place = format!("{}:{line}:{column}", style.path(&d.path));
+                let place = format!("{}:{line}:{column}", escape::line(&style.path(&d.path)));
                 out.push_str(&format!(
                     "{place}: {}[{}] {}\n",
                     d.severity.as_str(),
                     d.code.id,
-                    d.message
+                    escape::line(&d.message)
                 ));
             }
             out.push_str(&summary(diagnostics));
@@ -239,45 +240,48 @@ impl Report {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         };
+        let help = d.help.as_deref().map(|h| escape::lines(h).into_owned());
         let Some(primary) = &d.primary else {
             return Report {
-                message: format!("{}: {}", d.path, d.message),
+                message: format!("{}: {}", escape::line(&d.path), escape::line(&d.message)),
                 code: d.code.id,
                 severity,
-                help: d.help.clone(),
+                help,
                 source: None,
                 labels: Vec::new(),
                 related: Vec::new(),
             };
         };
         let file = sources.get(primary.file);
+        let (source, shown) = escape::shown(&file.path, &file.text);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             non_empty(&primary.text),
-            primary.span.clone(),
+            shown(&primary.span),
         )];
         let mut related = Vec::new();
         for l in &d.secondary {
             if l.file == primary.file {
-                labels.push(LabeledSpan::new_with_span(non_empty(&l.text), l.span.clone()));
+                labels.push(LabeledSpan::new_with_span(non_empty(&l.text), shown(&l.span)));
             } else {
                 let other = sources.get(l.file);
+                let (source, shown) = escape::shown(&other.path, &other.text);
                 related.push(Report {
-                    message: format!("see {}", other.path),
+                    message: format!("see {}", escape::line(&other.path)),
                     code: "",
                     severity: miette::Severity::Advice,
                     help: None,
-                    source: Some(NamedSource::new(other.path.clone(), other.text.clone())),
-                    labels: vec![LabeledSpan::new_primary_with_span(non_empty(&l.text), l.span.clone())],
+                    source: Some(source),
+                    labels: vec![LabeledSpan::new_primary_with_span(non_empty(&l.text), shown(&l.span))],
                     related: Vec::new(),
                 });
             }
         }
         Report {
-            message: d.message.clone(),
+            message: escape::line(&d.message).into_owned(),
             code: d.code.id,
             severity,
-            help: d.help.clone(),
-            source: Some(NamedSource::new(file.path.clone(), file.text.clone())),
+            help,
+            source: Some(source),
             labels,
             related,
         }
@@ -285,7 +289,7 @@ impl Report {
 }
 
 fn non_empty(text: &str) -> Option<String> {
-    (!text.is_empty()).then(|| text.to_string())
+    (!text.is_empty()).then(|| escape::line(text).into_owned())
 }
 
 impl fmt::Debug for Report {

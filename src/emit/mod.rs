@@ -23,6 +23,7 @@ mod context;
 mod driver;
 mod matrix;
 pub mod objects;
+pub mod sandbox;
 pub mod templates;
 pub mod tree;
 pub mod values;

@@ -2,8 +2,9 @@
 //!
 //! A template sees only the context fleetgen gives it: minijinja has no file or
 //! environment access, and the engine has no loader, so `{% include %}` reaches only the
-//! other templates of the repository and the built-ins. Every render has a fuel budget and
-//! minijinja's recursion limit, so a runaway template stops with an error.
+//! other templates of the repository and the built-ins. Every render has a fuel budget,
+//! minijinja's recursion limit, and the memory and output bounds of [`super::sandbox`], so
+//! a runaway template stops with an error at its line.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,13 +14,13 @@ use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Sources;
 use crate::source::{FileId, SourceMap};
 
+use super::sandbox::{self, Failure};
 use crate::load::builtin;
 use crate::model::app::ChartConvention;
 
 /// Instructions one render may execute; the largest built-in needs a few hundred.
 pub const FUEL: u64 = 1_000_000;
-/// Largest output one render may produce.
-pub const MAX_OUTPUT: usize = 1024 * 1024;
+pub use sandbox::{BUDGET, MAX_OUTPUT};
 
 pub struct Engine {
     env: Environment<'static>,
@@ -38,9 +39,9 @@ impl Engine {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_debug(true);
         env.set_fuel(Some(FUEL));
-        // minijinja's own `tojson` turns an undefined value into `null` even in strict mode.
-        env.add_filter("tojson", tojson);
-        env.add_filter("string", string);
+        // Size-aware filters; also minijinja's own `tojson` and `string`, which turn an
+        // undefined value into `null` or `""` even in strict mode.
+        sandbox::install(&mut env);
         let syntax = env
             .syntax()
             .to_builder()
@@ -75,7 +76,9 @@ impl Engine {
                 Some(app) => format!("apps/{app}/templates/{}", t.name),
             };
             let text = sources.files.get(t.file).text.to_string();
-            match engine.env.add_template_owned(key.clone(), text) {
+            // Compiling folds constants (`'x' * 99999999`): bounded like a render.
+            let (added, _) = minijinja::budget::scope(BUDGET, || engine.env.add_template_owned(key.clone(), text));
+            match added {
                 Ok(()) => {
                     engine.files.insert(key.clone(), t.file);
                     match &t.app {
@@ -110,30 +113,56 @@ impl Engine {
         self.files.get(name).copied()
     }
 
-    /// Renders one template.
+    /// Renders one template, within the limits of [`sandbox`].
     pub fn render(&self, name: &str, ctx: &minijinja::Value, files: &SourceMap) -> Result<String, Box<Diagnostic>> {
-        let result = self.env.get_template(name).and_then(|t| t.render(ctx));
-        match result {
-            Ok(text) if text.len() > MAX_OUTPUT => {
-                let file = self.files[name];
-                Err(Box::new(Diagnostic::error(
-                    codes::TEMPLATE_ERROR,
-                    files,
-                    Label::new(file, 0..0, "this template"),
-                    format!("template output is larger than {} KiB", MAX_OUTPUT / 1024),
-                )))
+        let Some(&file) = self.files.get(name) else {
+            return Err(Box::new(Diagnostic::file_error(
+                codes::TEMPLATE_ERROR,
+                name,
+                "no such template",
+            )));
+        };
+        let template = match self.env.get_template(name) {
+            Ok(t) => t,
+            Err(e) => return Err(Box::new(located(&e, file, files, codes::TEMPLATE_ERROR))),
+        };
+        // The error may sit in an included template.
+        let at = |e: &minijinja::Error| e.name().and_then(|n| self.files.get(n)).copied().unwrap_or(file);
+        let failure = match sandbox::render(&template, ctx) {
+            Ok(text) => return Ok(text),
+            Err(f) => f,
+        };
+        let d = match failure {
+            Failure::Error(e) => located(&e, at(&e), files, codes::TEMPLATE_ERROR),
+            Failure::TooLarge(e) => {
+                let mut d = located(&e, at(&e), files, codes::TEMPLATE_ERROR);
+                d.message = format!(
+                    "the template's output is larger than {} KiB; fleetgen stopped it here",
+                    MAX_OUTPUT / 1024
+                );
+                d.with_help(
+                    "a loop that writes far more than a Kubernetes object; templates may not write unbounded output",
+                )
             }
-            Ok(text) => Ok(text),
-            Err(e) => {
-                // The error may sit in an included template.
-                let file = e
-                    .name()
-                    .and_then(|n| self.files.get(n))
-                    .copied()
-                    .unwrap_or(self.files[name]);
-                Err(Box::new(located(&e, file, files, codes::TEMPLATE_ERROR)))
+            Failure::Budget(e) => {
+                let mut d = located(&e, at(&e), files, codes::TEMPLATE_ERROR);
+                d.message = format!(
+                    "the template would build more than {} MiB of text and lists in one render; fleetgen stopped it here",
+                    BUDGET / (1024 * 1024)
+                );
+                d.with_help("a string or list that grows in a loop or recursion (or a filter asked for a huge width or count); templates may not use unbounded memory")
             }
-        }
+            Failure::Panic(message) => Diagnostic::error(
+                codes::TEMPLATE_ERROR,
+                files,
+                Label::new(file, 0..0, "while rendering this template"),
+                format!("the template engine failed: {message}"),
+            )
+            .with_help(
+                "this is a bug in fleetgen or minijinja, not in the template; please report it with the template",
+            ),
+        };
+        Err(Box::new(d))
     }
 }
 
@@ -151,33 +180,6 @@ fn enclosing_expression(text: &str, span: &std::ops::Range<usize>) -> Option<(St
         .trim_start_matches('-')
         .trim();
     (!expr.is_empty()).then(|| (expr.to_string(), open..close))
-}
-
-fn refuse_undefined(value: &minijinja::Value, filter: &str) -> Result<(), minijinja::Error> {
-    if value.is_undefined() {
-        return Err(minijinja::Error::new(
-            ErrorKind::UndefinedError,
-            format!("`{filter}` was given an undefined value"),
-        ));
-    }
-    Ok(())
-}
-
-/// JSON of a value (valid YAML in flow style); an undefined value is an error.
-fn tojson(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
-    refuse_undefined(&value, "tojson")?;
-    serde_json::to_string(&value)
-        .map(minijinja::Value::from_safe_string)
-        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("cannot write as JSON: {e}")))
-}
-
-/// A value as a string; an undefined value is an error.
-fn string(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
-    refuse_undefined(&value, "string")?;
-    Ok(match value.as_str() {
-        Some(_) => value,
-        None => minijinja::Value::from(value.to_string()),
-    })
 }
 
 fn located(e: &minijinja::Error, file: FileId, files: &SourceMap, code: &'static crate::diag::Code) -> Diagnostic {

@@ -24,7 +24,7 @@ pub enum Tree {
 }
 
 impl Tree {
-    fn from_node(node: &Node, file: FileId) -> Tree {
+    pub(crate) fn from_node(node: &Node, file: FileId) -> Tree {
         let origin = Origin::Source(file, node.span.clone());
         match &node.value {
             yaml::Value::Map(entries) => Tree::Map(

@@ -13,8 +13,10 @@ pub fn write(out: &mut String, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => write_map(out, map, 0),
         Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
+        // A block scalar's lines are indented even at the top, where `---`, `...` or `%`
+        // at the start of a line would end the document.
         scalar => {
-            write_scalar(out, scalar, 0);
+            write_scalar(out, scalar, 2);
             out.push('\n');
         }
     }
@@ -40,11 +42,28 @@ fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usiz
         if i > 0 || !out.ends_with("- ") {
             indent(out, level);
         }
-        write_string(out, k, level);
+        // A key is plain or quoted, never a block scalar (which cannot be a key). YAML
+        // limits a key written as `key:` to 1024 characters; a longer one is written as
+        // an explicit `? key` with its `:` on the next line.
+        let start = out.len();
+        if is_plain_safe(k) {
+            out.push_str(k);
+        } else {
+            write_quoted(out, k);
+        }
+        if out.len() - start > MAX_IMPLICIT_KEY {
+            out.insert_str(start, "? ");
+            out.push('\n');
+            indent(out, level);
+        }
         out.push(':');
         write_value_after_key(out, v, level);
     }
 }
+
+/// The longest key, in bytes as written, in the `key: value` form: YAML limits such a key
+/// to 1024 characters; counting bytes keeps readers that count bytes safe too.
+const MAX_IMPLICIT_KEY: usize = 1000;
 
 fn write_value_after_key(out: &mut String, v: &Value, level: usize) {
     match v {
@@ -114,7 +133,7 @@ fn write_quoted(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{feff}' || ('\u{80}'..='\u{9f}').contains(&c) => {
+            c if !is_printable(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
@@ -123,11 +142,19 @@ fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Multi-line text without characters a literal block cannot hold.
+/// YAML's printable characters (`c-printable`): what may appear in a document unescaped.
+/// Tab, LF and CR are printable too, but every caller handles them itself.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// Multi-line text without characters a literal block cannot hold. NEL and the Unicode
+/// line and paragraph separators are line breaks to YAML 1.1 readers: not in a block.
 fn is_literal_safe(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\t', '\n'])
-        && s.chars().all(|c| c == '\n' || !(c.is_control() || c == '\u{feff}'))
+        && s.chars()
+            .all(|c| c == '\n' || (is_printable(c) && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')))
         && !s.lines().any(|l| l.ends_with([' ', '\t']))
 }
 
@@ -203,7 +230,7 @@ fn is_plain_safe_unicode(s: &str) -> bool {
         return false;
     }
     if s.chars()
-        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+        .any(|c| !is_printable(c) || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
     {
         return false;
     }
@@ -229,6 +256,10 @@ fn looks_like_other_type(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
     ];
+    // YAML 1.1's merge key and value key: PyYAML resolves them to tags it cannot construct.
+    if s == "<<" || s == "=" {
+        return true;
+    }
     let bare = s.trim_start_matches(['+', '-', '.']);
     // The longest word is five letters.
     let word = |w: &str| w.len() <= 5 && WORDS.iter().any(|x| x.eq_ignore_ascii_case(w));
@@ -313,7 +344,8 @@ mod tests {
     #[test]
     fn output_reads_back_as_the_same_data() {
         let v = json!({
-            "s": ["on", "1.20", "a\"b\\c", "tab\there", "multi\n  indented\nlines", "trailing\n\n", "ünï", "\u{1}"],
+            "long key": { "k".repeat(2000): [{ "é".repeat(600): 1 }] },
+            "s": ["on", "1.20", "a\"b\\c", "tab\there", "multi\n  indented\nlines", "trailing\n\n", "ünï", "\u{1}", "\u{ffff}", "a\u{fffe}\nb", "\u{85}x", "x\u{2028}\ny"],
             "n": [1, -2, 3.5],
             "nested": [[1, 2], [{"k": "v"}]],
             "yes": "no",

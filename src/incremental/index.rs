@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -151,21 +151,48 @@ pub struct OnDisk {
 }
 
 /// Every file under `out` (relative paths), each known by the index when its stat is
-/// unchanged, else read and hashed; and the index brought up to date.
-pub fn scan(out: &Path, index: &Index, paths: Vec<String>) -> io::Result<(BTreeMap<String, OnDisk>, Index)> {
-    let found: Vec<io::Result<(String, Stat, OnDisk)>> = paths
+/// unchanged, else read and hashed; and the index brought up to date. `limit` says how much
+/// of a file may be read: `None` for a file no render makes (listed, never read), else a
+/// size past which the file is not read (it differs by its size alone) and is shown as a
+/// one-line note. Only files read whole enter the new index.
+pub fn scan(
+    out: &Path,
+    index: &Index,
+    paths: Vec<String>,
+    limit: &(dyn Fn(&str) -> Option<u64> + Sync),
+) -> io::Result<(BTreeMap<String, OnDisk>, Index)> {
+    let found: Vec<io::Result<(String, Option<Stat>, OnDisk)>> = paths
         .into_par_iter()
         .map(|rel| {
             let full = out.join(&rel);
             let stat = Stat::of(&fs::symlink_metadata(&full)?);
             if let Some(sum) = index.known(&rel, &stat) {
-                return Ok((rel, stat, OnDisk { sum, text: None }));
+                return Ok((rel, Some(stat), OnDisk { sum, text: None }));
             }
-            let text = fs::read_to_string(&full)?;
-            // Stat again: a file rewritten while it was read is hashed from what was read,
-            // and recorded with the stat from before (so it is read again next time).
-            let sum = Sum::of(text.as_bytes());
-            Ok((rel, stat, OnDisk { sum, text: Some(text) }))
+            let unread = |text: Option<String>| OnDisk {
+                sum: Sum {
+                    size: stat.size,
+                    hash: Key([0; 32]),
+                },
+                text,
+            };
+            let Some(max) = limit(&rel) else {
+                return Ok((rel, None, unread(None)));
+            };
+            if stat.size > max {
+                let note = format!(
+                    "(a file of {} bytes, larger than fleetgen would write; not read)\n",
+                    stat.size
+                );
+                return Ok((rel, None, unread(Some(note))));
+            }
+            let mut bytes = Vec::new();
+            fs::File::open(&full)?.take(max + 1).read_to_end(&mut bytes)?;
+            let sum = Sum::of(&bytes);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            // Recorded with the stat from before the read: a file rewritten meanwhile is read
+            // again next time.
+            Ok((rel, Some(stat), OnDisk { sum, text: Some(text) }))
         })
         .collect();
     let mut files = BTreeMap::new();
@@ -176,7 +203,9 @@ pub fn scan(out: &Path, index: &Index, paths: Vec<String>) -> io::Result<(BTreeM
     };
     for item in found {
         let (rel, stat, disk) = item?;
-        next.files.insert(rel.clone(), (stat, disk.sum));
+        if let Some(stat) = stat {
+            next.files.insert(rel.clone(), (stat, disk.sum));
+        }
         files.insert(rel, disk);
     }
     Ok((files, next))
@@ -228,5 +257,31 @@ mod tests {
         let back = decode(&index.encode(20_000_000_000)).expect("decodes");
         assert_eq!(back.files, index.files);
         assert_eq!((back.root.as_str(), back.recorded_ns), ("/r", 20_000_000_000));
+    }
+
+    #[test]
+    fn a_scan_reads_no_file_past_its_limit_and_no_file_no_render_makes() {
+        let max = crate::load::files::MAX_FILE_BYTES;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("big.yaml"), vec![b'x'; max as usize + 10]).unwrap();
+        fs::write(out.join("orphan.yaml"), vec![b'y'; max as usize * 3]).unwrap();
+        fs::write(out.join("small.yaml"), "a: 1\n").unwrap();
+        let expected = |p: &str| (p != "orphan.yaml").then_some(max.max(5));
+        let paths = vec!["big.yaml".into(), "orphan.yaml".into(), "small.yaml".into()];
+        let (found, index) = scan(out, &Index::default(), paths, &expected).unwrap();
+        let text = |p: &str| found[p].text.as_deref();
+        assert!(
+            text("big.yaml").is_some_and(|t| t.contains("not read")),
+            "{:?}",
+            text("big.yaml")
+        );
+        assert_eq!(text("orphan.yaml"), None);
+        assert_eq!(text("small.yaml"), Some("a: 1\n"));
+        assert_eq!(found["small.yaml"].sum, Sum::of(b"a: 1\n"));
+        // Only what was read whole is recorded.
+        let mut recorded: Vec<&String> = index.files.keys().collect();
+        recorded.sort();
+        assert_eq!(recorded, ["small.yaml"]);
     }
 }

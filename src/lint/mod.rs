@@ -8,6 +8,7 @@
 
 pub mod query;
 pub mod rules;
+pub mod secrets;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -313,6 +314,16 @@ fn check_config(sources: &Sources) -> Vec<Diagnostic> {
         );
     }
     out
+}
+
+/// The rules whose findings a policy exemption (`rule: <name>`) can turn off for a target:
+/// the secrets family, whose false positives are values, not designs.
+pub fn exemptable() -> Vec<&'static Code> {
+    rules()
+        .iter()
+        .filter(|r| r.family() == "secrets")
+        .map(|r| &r.code)
+        .collect()
 }
 
 /// A rule by code (`FG100`) or name (`fake-active-active`).

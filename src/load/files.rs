@@ -6,7 +6,10 @@
 //! - a symbolic link is followed when it stays inside the repository and refused when it
 //!   leaves it (in a git revision too, where the link's target is looked up in the same
 //!   revision);
-//! - a file over [`MAX_FILE_BYTES`] is refused before it is read.
+//! - a file over [`MAX_FILE_BYTES`] is refused before it is read;
+//! - where fleetgen would read a file, anything else (a FIFO, a device, a socket, a git
+//!   submodule) is refused without being opened, a file name that is not UTF-8 is
+//!   refused, and an input folder that is a file (`clusters` as a regular file) too.
 //!
 //! Every reader reports problems as a [`FileError`], worded once in [`FileError::diagnostic`].
 
@@ -21,6 +24,10 @@ use crate::diag::{Diagnostic, codes};
 /// a mistake (or an attack) and is refused before it is read.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Entries one walk of an input folder may visit (links can make a small tree look
+/// exponentially large, and no fleet has a million files).
+pub const MAX_ENTRIES: usize = 1_000_000;
+
 /// Why a file (or folder) of the repository cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
@@ -34,6 +41,15 @@ pub enum FileError {
     LinkOutside,
     /// Symbolic links that lead back to themselves.
     LinkLoop,
+    /// Where fleetgen reads a file, something else: "a FIFO", "a device", "a socket", "a
+    /// git submodule".
+    NotAFile(&'static str),
+    /// Where fleetgen reads a folder (`clusters`), a file.
+    NotAFolder,
+    /// A file or folder name that is not valid UTF-8 (shown with U+FFFD in its place).
+    NameNotUtf8,
+    /// A folder (with what links add to it) of more than [`MAX_ENTRIES`] entries.
+    TooManyEntries,
 }
 
 impl FileError {
@@ -59,6 +75,30 @@ impl FileError {
             )
             .with_help("copy the file into the repository, or link to a file inside it"),
             FileError::LinkLoop => Diagnostic::file_error(codes::UNREADABLE, path, "cannot read: symbolic link loop"),
+            FileError::NotAFile(what) => Diagnostic::file_error(
+                codes::UNREADABLE,
+                path,
+                format!("this is {what}, not a regular file; fleetgen does not open it"),
+            )
+            .with_help("input files are regular files (or links to regular files inside the repository)"),
+            FileError::NotAFolder => Diagnostic::file_error(
+                codes::UNREADABLE,
+                path,
+                "this is a file; fleetgen reads a folder of input files here",
+            )
+            .with_help(format!("move it into a folder: `{path}/<name>.yaml`")),
+            FileError::NameNotUtf8 => Diagnostic::file_error(
+                codes::UNREADABLE,
+                path,
+                "the file name is not valid UTF-8; fleetgen does not read it",
+            )
+            .with_help("rename it: file names become ids, paths and diagnostics, which are UTF-8"),
+            FileError::TooManyEntries => Diagnostic::file_error(
+                codes::UNREADABLE,
+                path,
+                format!("more than {MAX_ENTRIES} files and folders here (links included); fleetgen stopped reading"),
+            )
+            .with_help("look for symbolic links that lead back into the folders they are in"),
         }
     }
 }
@@ -120,18 +160,55 @@ impl WorkTree {
     }
 }
 
+/// What a file system entry is, when it is neither a regular file nor a folder.
+fn special_kind(t: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = t;
+    "a special file"
+}
+
 impl Files for WorkTree {
     fn walk(&self, dir: &str) -> Walk {
         let mut walk = Walk::default();
         let start = self.root.join(dir);
-        if !start.exists() {
-            return walk;
+        match fs::metadata(&start) {
+            Err(_) if fs::symlink_metadata(&start).is_err() => return walk,
+            Ok(m) if !m.is_dir() => {
+                if let Err(problem) = self.inside(&start) {
+                    walk.problems.push((dir.to_string(), problem));
+                } else if m.is_file() {
+                    walk.problems.push((dir.to_string(), FileError::NotAFolder));
+                } else {
+                    walk.problems
+                        .push((dir.to_string(), FileError::NotAFile(special_kind(m.file_type()))));
+                }
+                return walk;
+            }
+            _ => {}
         }
         let mut it = walkdir::WalkDir::new(&start)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter();
+        let mut visited = 0usize;
         while let Some(entry) = it.next() {
+            visited += 1;
+            if visited > MAX_ENTRIES {
+                walk.problems.push((dir.to_string(), FileError::TooManyEntries));
+                break;
+            }
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -146,6 +223,17 @@ impl Files for WorkTree {
                 }
             };
             let rel = self.relative(entry.path());
+            if entry.file_name().to_str().is_none() {
+                // Reported where fleetgen would read a file, and for any folder (which could
+                // hold such files), as the git reader does.
+                if entry.file_type().is_dir() {
+                    it.skip_current_dir();
+                    walk.problems.push((rel, FileError::NameNotUtf8));
+                } else if crate::layout::classify(&rel) != crate::layout::Role::Other {
+                    walk.problems.push((rel, FileError::NameNotUtf8));
+                }
+                continue;
+            }
             if entry.path_is_symlink()
                 && let Err(problem) = self.inside(entry.path())
             {
@@ -155,8 +243,11 @@ impl Files for WorkTree {
                 }
                 continue;
             }
-            if entry.file_type().is_file() {
+            let t = entry.file_type();
+            if t.is_file() {
                 walk.files.push(rel);
+            } else if !t.is_dir() && crate::layout::classify(&rel) != crate::layout::Role::Other {
+                walk.problems.push((rel, FileError::NotAFile(special_kind(t))));
             }
         }
         walk
@@ -173,6 +264,14 @@ impl Files for WorkTree {
         }
         let real = self.inside(&path)?;
         let unreadable = |e: std::io::Error| FileError::Unreadable(e.to_string());
+        // Opening a FIFO would wait for a writer: look before opening.
+        let kind = fs::metadata(&real).map_err(unreadable)?.file_type();
+        if kind.is_dir() {
+            return Err(FileError::NotAFile("a folder"));
+        }
+        if !kind.is_file() {
+            return Err(FileError::NotAFile(special_kind(kind)));
+        }
         let file = fs::File::open(&real).map_err(unreadable)?;
         if file.metadata().map_err(unreadable)?.len() > MAX_FILE_BYTES {
             return Err(FileError::TooLarge);

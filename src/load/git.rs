@@ -10,7 +10,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
 
 use super::files::{FileError, Files, MAX_FILE_BYTES, Walk};
-use crate::layout;
+use crate::layout::{self, Role};
 
 /// Symbolic links followed one after another before giving up.
 const MAX_LINKS: usize = 40;
@@ -18,7 +18,7 @@ const MAX_LINKS: usize = 40;
 /// The files of a revision under the folders fleetgen reads.
 pub struct GitRevision {
     repo: Repository,
-    files: BTreeMap<String, Result<Oid, FileError>>,
+    files: Index,
     /// The revision as given, e.g. `HEAD~1`.
     pub name: String,
     /// Its commit id.
@@ -59,104 +59,178 @@ impl GitRevision {
             commit: commit_id,
         })
     }
+
+    /// The fleet at a tree of `repo` (its top is the fleet folder), for tools that build
+    /// trees without commits (the fuzz harness).
+    pub fn from_tree(repo: Repository, tree: Oid, name: &str) -> Result<GitRevision, String> {
+        let files = {
+            let tree = repo.find_tree(tree).map_err(|e| e.message().to_string())?;
+            index(&repo, &tree)?
+        };
+        Ok(GitRevision {
+            repo,
+            files,
+            name: name.to_string(),
+            commit: tree.to_string(),
+        })
+    }
 }
 
-/// Every file under the roots fleetgen reads, links resolved.
-fn index(repo: &Repository, tree: &Tree) -> Result<BTreeMap<String, Result<Oid, FileError>>, String> {
-    let mut files = BTreeMap::new();
+/// Files found under the roots, by path: the blob to read, or why it cannot be read.
+type Index = BTreeMap<String, Result<Oid, FileError>>;
+
+/// The largest blob read as a symbolic link's target (Linux's `PATH_MAX`).
+const MAX_LINK_BYTES: usize = 4096;
+
+/// Entries a revision's walk may visit before giving up (links can make a small tree look
+/// exponentially large); the working tree has the same limit.
+pub const MAX_ENTRIES: usize = super::files::MAX_ENTRIES;
+
+/// A folder still to list: its path, its tree, the trees it is inside (for loops), and how
+/// many links led here.
+struct Pending {
+    at: String,
+    tree: Oid,
+    ancestors: Vec<Oid>,
+    links: usize,
+}
+
+/// Every file under the roots fleetgen reads that fleetgen would read (by its path's
+/// role in [`layout::classify`]), links resolved, with what cannot be read.
+fn index(repo: &Repository, tree: &Tree) -> Result<Index, String> {
+    let mut files = Index::new();
+    let mut pending = Vec::new();
     for root in layout::ROOTS {
         let Ok(entry) = tree.get_path(Path::new(root)) else {
             continue;
         };
-        match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let sub = entry
-                    .to_object(repo)
-                    .and_then(|o| o.peel_to_tree())
-                    .map_err(|e| e.message().to_string())?;
-                add_tree(repo, tree, &sub, root, 0, &mut files);
+        let folder = *root != layout::FLEET_FILE;
+        let found = resolve_entry(repo, tree, root, entry.id(), entry.filemode(), entry.kind(), 0);
+        match (found, folder) {
+            (Ok(Target::Tree(id)), true) => pending.push(Pending {
+                at: root.to_string(),
+                tree: id,
+                ancestors: vec![tree.id()],
+                links: 0,
+            }),
+            (Ok(Target::Tree(_)), false) => {
+                files.insert(root.to_string(), Err(FileError::NotAFile("a folder")));
             }
-            _ => add_entry(repo, tree, root, entry.id(), entry.filemode(), 0, &mut files),
+            (Ok(Target::Blob(id)), false) => {
+                files.insert(root.to_string(), Ok(id));
+            }
+            (Ok(Target::Blob(_)), true) => {
+                files.insert(root.to_string(), Err(FileError::NotAFolder));
+            }
+            (Err(problem), _) => {
+                files.insert(root.to_string(), Err(problem));
+            }
+        }
+    }
+    let mut visited = 0usize;
+    while let Some(dir) = pending.pop() {
+        let sub = repo.find_tree(dir.tree).map_err(|e| e.message().to_string())?;
+        for entry in sub.iter() {
+            visited += 1;
+            if visited > MAX_ENTRIES {
+                files.insert(dir.at.clone(), Err(FileError::TooManyEntries));
+                return Ok(files);
+            }
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            let path = format!("{}/{name}", dir.at);
+            if entry.name().is_err() {
+                if layout::classify(&path) != Role::Other || entry.kind() == Some(ObjectType::Tree) {
+                    files.insert(path, Err(FileError::NameNotUtf8));
+                }
+                continue;
+            }
+            match resolve_entry(repo, tree, &path, entry.id(), entry.filemode(), entry.kind(), dir.links) {
+                Ok(Target::Tree(id)) => {
+                    if dir.ancestors.contains(&id) || id == dir.tree {
+                        files.insert(path, Err(FileError::LinkLoop));
+                        continue;
+                    }
+                    let mut ancestors = dir.ancestors.clone();
+                    ancestors.push(dir.tree);
+                    let links = dir.links + usize::from(entry.filemode() == LINK);
+                    pending.push(Pending {
+                        at: path,
+                        tree: id,
+                        ancestors,
+                        links,
+                    });
+                }
+                Ok(Target::Blob(id)) => {
+                    if layout::classify(&path) != Role::Other {
+                        files.insert(path, Ok(id));
+                    }
+                }
+                // A link that cannot be followed is reported wherever it is, as in the
+                // working tree; anything else only where fleetgen would read a file.
+                Err(problem) => {
+                    if entry.filemode() == LINK || layout::classify(&path) != Role::Other {
+                        files.insert(path, Err(problem));
+                    }
+                }
+            }
         }
     }
     Ok(files)
 }
 
-/// Adds the files of `sub`, listed under `at`.
-fn add_tree(
-    repo: &Repository,
-    top: &Tree,
-    sub: &Tree,
-    at: &str,
-    depth: usize,
-    files: &mut BTreeMap<String, Result<Oid, FileError>>,
-) {
-    let mut found = Vec::new();
-    let _ = sub.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        if let (Ok(name), Some(ObjectType::Blob)) = (entry.name(), entry.kind()) {
-            found.push((format!("{at}/{dir}{name}"), entry.id(), entry.filemode()));
-        }
-        TreeWalkResult::Ok
-    });
-    for (path, id, mode) in found {
-        add_entry(repo, top, &path, id, mode, depth, files);
-    }
-}
+/// The mode of a symbolic link in a git tree.
+const LINK: i32 = 0o120000;
 
-fn add_entry(
+/// What an entry of the revision is, links followed.
+fn resolve_entry(
     repo: &Repository,
     top: &Tree,
     path: &str,
     id: Oid,
     mode: i32,
-    depth: usize,
-    files: &mut BTreeMap<String, Result<Oid, FileError>>,
-) {
-    if mode != 0o120000 {
-        files.insert(path.to_string(), Ok(id));
-        return;
-    }
-    // A symbolic link: its blob holds the target path.
-    match follow(repo, top, path, id, depth) {
-        Ok(Target::Blob(blob)) => {
-            files.insert(path.to_string(), Ok(blob));
-        }
-        Ok(Target::Tree(tree)) => add_tree(repo, top, &tree, path, depth + 1, files),
-        Err(problem) => {
-            files.insert(path.to_string(), Err(problem));
-        }
+    kind: Option<ObjectType>,
+    links: usize,
+) -> Result<Target, FileError> {
+    match kind {
+        Some(ObjectType::Tree) => Ok(Target::Tree(id)),
+        Some(ObjectType::Blob) if mode == LINK => follow(repo, top, path, id, links),
+        Some(ObjectType::Blob) => Ok(Target::Blob(id)),
+        Some(ObjectType::Commit) => Err(FileError::NotAFile("a git submodule")),
+        _ => Err(FileError::NotAFile("a special entry")),
     }
 }
 
-enum Target<'r> {
+enum Target {
     Blob(Oid),
-    Tree(Tree<'r>),
+    Tree(Oid),
 }
 
 /// Where the link at `path` (whose blob is `id`) leads, inside the fleet folder `top`.
-fn follow<'r>(repo: &'r Repository, top: &Tree, path: &str, id: Oid, depth: usize) -> Result<Target<'r>, FileError> {
+fn follow(repo: &Repository, top: &Tree, path: &str, id: Oid, links: usize) -> Result<Target, FileError> {
+    let unreadable = |e: git2::Error| FileError::Unreadable(e.message().to_string());
+    let odb = repo.odb().map_err(unreadable)?;
     let mut path = path.to_string();
     let mut id = id;
-    for _ in depth..MAX_LINKS {
-        let blob = repo
-            .find_blob(id)
-            .map_err(|e| FileError::Unreadable(e.message().to_string()))?;
+    for _ in links..MAX_LINKS {
+        // A link's blob is its target's path: never read a large one whole.
+        let (size, _) = odb.read_header(id).map_err(unreadable)?;
+        if size > MAX_LINK_BYTES {
+            return Err(FileError::Unreadable(format!(
+                "a symbolic link whose target is {size} bytes long"
+            )));
+        }
+        let blob = repo.find_blob(id).map_err(unreadable)?;
         let target = std::str::from_utf8(blob.content()).map_err(|_| FileError::LinkOutside)?;
         let resolved = resolve(&path, target).ok_or(FileError::LinkOutside)?;
         let entry = top.get_path(Path::new(&resolved)).map_err(|_| FileError::NotFound)?;
         match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let tree = entry
-                    .to_object(repo)
-                    .and_then(|o| o.peel_to_tree())
-                    .map_err(|e| FileError::Unreadable(e.message().to_string()))?;
-                return Ok(Target::Tree(tree));
-            }
-            Some(ObjectType::Blob) if entry.filemode() == 0o120000 => {
+            Some(ObjectType::Tree) => return Ok(Target::Tree(entry.id())),
+            Some(ObjectType::Blob) if entry.filemode() == LINK => {
                 path = resolved;
                 id = entry.id();
             }
             Some(ObjectType::Blob) => return Ok(Target::Blob(entry.id())),
+            Some(ObjectType::Commit) => return Err(FileError::NotAFile("a git submodule")),
             _ => return Err(FileError::NotFound),
         }
     }
@@ -187,6 +261,11 @@ impl Files for GitRevision {
     fn walk(&self, dir: &str) -> Walk {
         let prefix = format!("{dir}/");
         let mut walk = Walk::default();
+        // The folder itself could not be listed (a file, a link out of the fleet).
+        if let Some(Err(problem)) = self.files.get(dir) {
+            walk.problems.push((dir.to_string(), problem.clone()));
+            return walk;
+        }
         for (path, entry) in self.files.range(prefix.clone()..) {
             if !path.starts_with(&prefix) {
                 break;
@@ -224,7 +303,9 @@ impl Files for GitRevision {
 
 /// The files committed under `folder` (the output folder, `rendered`) of the fleet at `dir`
 /// as of `rev`, by path inside it: what `fleetgen diff` compares when a revision's sources
-/// no longer compile. `None` when the revision has no such folder.
+/// no longer compile. `None` when the revision has no such folder. Only regular files are
+/// read, each after its size is read from its object header: a file over the input limit
+/// (or a symbolic link) makes the folder unusable, as it would be for `check`.
 pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BTreeMap<String, String>>, String> {
     let revision = GitRevision::open(dir, rev)?;
     let repo = &revision.repo;
@@ -247,12 +328,20 @@ pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BT
     let mut found = Vec::new();
     let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
         if let (Ok(name), Some(ObjectType::Blob)) = (entry.name(), entry.kind()) {
-            found.push((format!("{dir}{name}"), entry.id()));
+            found.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
         }
         TreeWalkResult::Ok
     });
+    let odb = repo.odb().map_err(|e| e.message().to_string())?;
     let mut files = BTreeMap::new();
-    for (path, id) in found {
+    for (path, id, mode) in found {
+        if mode != 0o100644 && mode != 0o100755 {
+            return Err(format!("`{folder}/{path}` is not a regular file"));
+        }
+        let (size, _) = odb.read_header(id).map_err(|e| e.message().to_string())?;
+        if size as u64 > MAX_FILE_BYTES {
+            return Err(format!("`{folder}/{path}` is over {MAX_FILE_BYTES} bytes"));
+        }
         let blob = repo.find_blob(id).map_err(|e| e.message().to_string())?;
         let text = String::from_utf8_lossy(blob.content()).into_owned();
         files.insert(path, text);

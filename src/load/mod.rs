@@ -275,6 +275,14 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     };
     let mut diagnostics = Vec::new();
     if !files.is_file(layout::FLEET_FILE) {
+        // There, but not a file fleetgen can read (a folder, a FIFO, a link out of the repository).
+        match files.read(layout::FLEET_FILE) {
+            Err(files::FileError::NotFound) | Ok(_) => {}
+            Err(e) => {
+                diagnostics.push(e.diagnostic(layout::FLEET_FILE));
+                return (sources, diagnostics);
+            }
+        }
         diagnostics.push(
             Diagnostic::file_error(
                 codes::UNREADABLE,
@@ -288,6 +296,16 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
     let mut paths = vec![layout::FLEET_FILE.to_string()];
     for dir in layout::ROOTS.iter().filter(|r| **r != layout::FLEET_FILE) {
         let walk = files.walk(dir);
+        // A root folder that could not be listed at all: its kinds count as failed, so that
+        // what depends on them is not reported as a cascade of missing references.
+        if walk.problems.iter().any(|(path, _)| path == dir) {
+            sources.failed.extend(
+                Kind::ALL
+                    .iter()
+                    .filter(|k| k.location().starts_with(&format!("{dir}/")))
+                    .map(|k| (*k, "*".to_string())),
+            );
+        }
         paths.extend(walk.files);
         diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
     }
@@ -302,7 +320,21 @@ fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
             Role::Input(kind) => read_input(yaml(), &path, kind, &mut sources, &mut diagnostics),
             Role::Values(app) => {
                 if let Some((file, node)) = read_yaml(yaml(), &path, &mut sources.files, &mut diagnostics) {
-                    sources.values.push(ValuesFile { app, file, node });
+                    // Helm values are a mapping (or nothing); anything else would be dropped.
+                    if matches!(node.value, yaml::Value::Map(_) | yaml::Value::Null) {
+                        sources.values.push(ValuesFile { app, file, node });
+                    } else {
+                        let label = Label::new(file, node.span.clone(), format!("{} here", node.type_name()));
+                        diagnostics.push(
+                            Diagnostic::error(
+                                codes::WRONG_TYPE,
+                                &sources.files,
+                                label,
+                                format!("a values file is a mapping of Helm values, not {}", node.type_name()),
+                            )
+                            .with_help("write the values as `key: value` lines (an empty file is no values)"),
+                        );
+                    }
                 }
             }
             Role::ChartDefaults(app) => {

@@ -166,6 +166,8 @@ pub fn unused(sources: &Sources, used: &Used) -> Vec<Diagnostic> {
     sources
         .policy_exemptions
         .iter()
+        // Exemptions of lint rules are judged by `fleetgen lint`, not by a render.
+        .filter(|doc| doc.value.rule.as_deref().is_none_or(exemptions::is_policy_rule))
         .filter(|doc| exemptions::active(&doc.value, sources.today) && !used.contains(doc.value.name.as_str()))
         .map(|doc| {
             Diagnostic::error(

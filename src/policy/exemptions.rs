@@ -25,10 +25,16 @@ pub fn active(ex: &PolicyExemption, today: crate::clock::Day) -> bool {
     parse_date(&ex.expires).is_some_and(|last| today <= last)
 }
 
-/// The finding codes a `rule:` may name.
+/// The policy finding codes a `rule:` may name.
 fn rule_code(rule: &str) -> Option<&'static crate::diag::Code> {
     let code = codes::find(rule)?;
     ("FG060"..="FG071").contains(&code.id).then_some(code)
+}
+
+/// Whether `rule:` names a policy finding, which compile-time enforcement exempts (rather
+/// than a lint rule that honours exemptions itself).
+pub fn is_policy_rule(rule: &str) -> bool {
+    rule_code(rule).is_some()
 }
 
 /// Whether `ex` covers a finding of `intent` (with `code`) for `app` on `cluster` in `namespace`.
@@ -44,8 +50,9 @@ pub fn covers(ex: &PolicyExemption, intent: &str, code: &str, app: &str, cluster
         && t.namespace.as_ref().is_none_or(|n| n.as_str() == namespace)
 }
 
-/// Load-time checks: references, dates, expiry.
-pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+/// Load-time checks: references, dates, expiry. `lint_rules` are the lint rules that
+/// honour exemptions (by name), which a `rule:` may name besides the policy findings.
+pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec<Diagnostic>) {
     let files = &sources.files;
     let today = sources.today;
     let intents: Vec<&str> = sources.policy_intents.iter().map(|d| d.value.id.as_str()).collect();
@@ -76,17 +83,19 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         }
         if let Some(r) = &ex.rule
             && rule_code(r).is_none()
+            && !lint_rules.iter().any(|c| c.name == r.as_str())
         {
             out.push(
                 Diagnostic::error(
                     codes::EXEMPTION_INVALID,
                     files,
                     doc.label(&["rule"], "not a policy finding"),
-                    format!("`{r}` is not a policy finding code"),
+                    format!("`{r}` is not a policy finding code or an exemptable rule"),
                 )
-                .with_help(
-                    "a rule is one of FG060-FG071 (or its name, e.g. `mounts-token`); `fleetgen explain` lists them",
-                ),
+                .with_help(format!(
+                    "a rule is one of FG060-FG071 (or its name, e.g. `mounts-token`), or the name of {}; `fleetgen explain` describes them",
+                    crate::suggest::list(&lint_rules.iter().map(|c| c.name.to_string()).collect::<Vec<_>>())
+                )),
             );
         }
         if let Some(a) = &ex.target.app {

@@ -92,9 +92,11 @@ pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
 }
 
 /// Every problem of the policy library: intents against the Azure built-ins, exemptions.
-pub fn check(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>) {
+/// `lint_rules` are the lint rules an exemption's `rule:` may name besides the policy
+/// findings (the lint stage, which comes later, says which).
+pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec<crate::diag::Diagnostic>) {
     intents::check(sources, out);
-    exemptions::check(sources, out);
+    exemptions::check(sources, lint_rules, out);
 }
 
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the

@@ -88,9 +88,23 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         None => Index::default(),
     };
     let old_index_len = index.files.len();
+    // No symbolic link is followed, and nothing is read past what the render makes (a
+    // larger file is stale by its size alone); files no render makes are listed, not read.
+    if let Err(message) = crate::write::refuse_link(&out) {
+        eprintln!("error: {message}");
+        return 2;
+    }
+    let limit = |path: &str| {
+        let size = rendered
+            .files
+            .get(path)
+            .map(|t| t.len() as u64)
+            .or_else(|| rendered.known.get(path).map(|s| s.size))?;
+        Some(crate::write::MAX_READ_BYTES.max(size))
+    };
     let scanned = crate::trace::stage("read", || {
         let paths = crate::write::list_tree(&out)?;
-        crate::incremental::index::scan(&out, &index, paths)
+        crate::incremental::index::scan(&out, &index, paths, &limit)
     });
     let (disk, index) = match scanned {
         Ok(found) => found,

@@ -55,8 +55,9 @@ type AppOwners = std::collections::BTreeMap<String, (String, String)>;
 /// One side of a diff.
 enum Side {
     Compiled(Box<RenderedTree>, AppOwners),
-    /// The sources do not compile: the report to print.
-    Broken(String),
+    /// The sources do not compile: the report to print, and the exit code it calls for
+    /// (2 when an input could not be used, as for any command).
+    Broken(String, u8),
 }
 
 /// Compiles one side of a diff. The second side reuses what the first rendered: a
@@ -67,7 +68,7 @@ fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress, first: Option<&
     let empty = api::Store::default();
     let reuse = match first {
         Some(Side::Compiled(tree, _)) => tree.store.as_ref(),
-        Some(Side::Broken(_)) => None,
+        Some(Side::Broken(..)) => None,
         None => Some(&empty),
     };
     let compile = |reuse| {
@@ -99,7 +100,10 @@ fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress, first: Option<&
         }
     }
     let Some(tree) = compiled.tree else {
-        return Side::Broken(compiled.report(&ui.stderr_style(Format::Text, "")));
+        return Side::Broken(
+            compiled.report(&ui.stderr_style(Format::Text, "")),
+            compiled.exit_code().max(1),
+        );
     };
     let owners = compiled
         .sources
@@ -192,8 +196,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (old, new) => {
             // A revision whose sources this fleetgen no longer reads (an older schema, say)
             // still has the tree it rendered then: compare the committed trees instead.
-            let broken_at = |side: &Side, name: &str| matches!(side, Side::Broken(_)).then(|| format!("`{name}`"));
-            let working_tree_broken = to.is_none() && matches!(new, Side::Broken(_));
+            let broken_at = |side: &Side, name: &str| matches!(side, Side::Broken(..)).then(|| format!("`{name}`"));
+            let working_tree_broken = to.is_none() && matches!(new, Side::Broken(..));
             let fallback = (!working_tree_broken)
                 .then(|| Some((committed(&repo, Some(&from))?, committed(&repo, to.as_deref())?)))
                 .flatten();
@@ -224,13 +228,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                         Some(rev) => format!("`{rev}`"),
                         None => "the working tree".to_string(),
                     };
+                    let mut code = 1;
                     for (side, name) in [(&old, format!("`{from}`")), (&new, new_name)] {
-                        if let Side::Broken(report) = side {
+                        if let Side::Broken(report, exit) = side {
                             eprintln!("error: the sources at {name} do not compile:");
                             eprint!("{report}");
+                            code = code.max(*exit);
                         }
                     }
-                    return 1;
+                    return code;
                 }
             }
         }

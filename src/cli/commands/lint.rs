@@ -171,6 +171,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         deny_warnings: args.deny_warnings,
         paths: wanted,
     };
+    if let Err(message) = filter.check() {
+        eprintln!("error: {message}");
+        return 2;
+    }
     let elsewhere = compiled
         .diagnostics()
         .iter()

@@ -105,12 +105,17 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let keep = |path: &str| !select.replaces(path);
     let written = crate::trace::stage("write", || {
         crate::write::write(
+            &fleet.root,
             &out,
             rendered,
             (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
         )
     });
     progress.done();
+    // A clean-up that failed: the render succeeded, but something is left beside it.
+    for warning in written.iter().flat_map(|w| &w.warnings) {
+        eprintln!("warning: {warning}");
+    }
     if let (Some(cache), Ok(_)) = (&cache, &written) {
         // Derived data: a cache that cannot be written costs speed, never a result.
         let index = crate::trace::stage("index", || {
@@ -212,8 +217,12 @@ fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Forma
 
 /// Whether every file the cache stood for is in the output folder with the content it knows.
 fn on_disk(out: &Path, index: &Index, tree: &RenderedTree) -> bool {
+    if crate::write::refuse_link(out).is_err() {
+        return false;
+    }
     let paths = tree.known.keys().cloned().collect();
-    match crate::incremental::index::scan(out, index, paths) {
+    let limit = |path: &str| Some(crate::write::MAX_READ_BYTES.max(tree.known.get(path)?.size));
+    match crate::incremental::index::scan(out, index, paths, &limit) {
         Ok((disk, _)) => tree
             .known
             .iter()

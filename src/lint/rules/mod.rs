@@ -41,4 +41,9 @@ families! {
         managed_label_override,
         missing_telemetry_label,
     }
+    secrets {
+        credential_pattern,
+        plaintext_credential,
+        secret_object,
+    }
 }

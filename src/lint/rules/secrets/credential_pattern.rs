@@ -1,0 +1,42 @@
+//! ## What it does
+//! Flags a string that has the shape of a credential, wherever it is written: an AWS
+//! access key id (`AKIA…`) or secret access key, a private key block (`-----BEGIN …
+//! PRIVATE KEY-----`), a password in a URL (`postgres://app:…@db`), a password in free text
+//! (`the admin password is …`, `password=…`), a GitHub or Slack token, an Azure storage or
+//! Service Bus key (`AccountKey=…`), a Google API key, a JSON web token. Every string of
+//! every input file is read (descriptions and reasons included), and every string of the
+//! objects an app's template renders.
+//!
+//! A password in text counts when the word after `password is`, `password:` or
+//! `password=` has six characters and a digit or a symbol, so prose such as "password:
+//! managed by Key Vault" is not flagged.
+//!
+//! ## Why is this bad?
+//! These strings are live credentials far more often than not, and what fleetgen reads
+//! and renders is committed: a key pasted into a contract's description is in the
+//! repository's history, its forks and every clone from then on, and scanners that crawl
+//! public repositories find AWS and GitHub keys within minutes.
+//!
+//! ## Example
+//! ```yaml
+//! # apps/orders/app.yaml
+//! description: Orders API. Staging DB is postgres://orders:Tr0ub4dor@staging-db:5432/orders
+//! ```
+//!
+//! ## Use instead
+//! Remove the credential (and rotate it: it is in history). Keep it in a secret store and
+//! reference it: an `ExternalSecret` (External Secrets Operator), a `SecretProviderClass`
+//! (Secrets Store CSI driver), or a `SealedSecret` committed encrypted. A finding that is
+//! not a credential can be exempted (`policy-library/exemptions/`, `rule:
+//! credential-pattern`, for an app, cluster or namespace) or turned off in fleet.yaml.
+
+use crate::diag::Diagnostic;
+use crate::lint::Context;
+use crate::lint::rule;
+use crate::lint::secrets::{self, Finding};
+
+rule!("FG142" "credential-pattern", "secrets", Error, Lint, "a string shaped like a credential (an AWS key, a private key, a password in a URL or in text, a token), in an input file or a rendered object (lint)");
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    secrets::report(ctx, out, &RULE.code, |f| matches!(f, Finding::Shaped(_)));
+}

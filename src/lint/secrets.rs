@@ -1,0 +1,503 @@
+//! What the secrets rules share: which keys hold credentials, which strings look like
+//! one, where a rendered value came from, and whether an exemption frees a finding.
+//!
+//! Everything fleetgen renders is committed to git, and so is everything it reads. A
+//! password in a values file, a key in a contract's description or a `kind: Secret` in an
+//! app template ends up in the repository's history for good. The rules flag them at the
+//! source line and say what to use instead; they never print the value itself.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexSet};
+use serde_json::Value;
+
+use crate::diag::{Code, Diagnostic, Label};
+use crate::lint::Context;
+use crate::lint::query::{about, on_clusters};
+use crate::load::yaml::{self, Node};
+use crate::load::{Doc, Input, Sources};
+use crate::policy::exemptions;
+use crate::source::{FileId, SourceMap, Span};
+
+/// What to use instead, for every secrets finding.
+pub const USE_INSTEAD: &str = "keep the value in a secret store and let the cluster fetch it: an ExternalSecret (External Secrets Operator) or a SecretProviderClass (Secrets Store CSI driver, e.g. Azure Key Vault, AWS Secrets Manager); or commit it encrypted, as a SealedSecret";
+
+/// Whether a key (or an environment variable's name) names a credential: `password`,
+/// `DB_PASSWORD`, `clientSecret`, `apiKey`, `aws_secret_access_key`, `token` …, but not a
+/// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`).
+pub fn is_credential_key(key: &str) -> bool {
+    let k: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    const ENDS: &[&str] = &[
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "connectionstring",
+        "credential",
+        "credentials",
+        "accountkey",
+        "sastoken",
+    ];
+    !k.starts_with("existing") && ENDS.iter().any(|e| k.ends_with(e))
+}
+
+/// Whether a credential key's value is the credential itself, not a reference to one kept
+/// elsewhere (`${DB_PASSWORD}`, `{{ … }}`, `$(VAR)`, `vault:…`, a Key Vault or Secrets
+/// Manager URI, a `<placeholder>`, a masked `****`).
+pub fn is_plaintext(value: &str) -> bool {
+    let v = value.trim();
+    if v.chars().count() < 3 || v.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
+        return false;
+    }
+    const REFERENCES: &[&str] = &[
+        "${",
+        "{{",
+        "$(",
+        "<",
+        "vault:",
+        "ref+",
+        "secret://",
+        "secretref:",
+        "akv:",
+        "arn:aws:secretsmanager:",
+        "arn:aws:ssm:",
+        "projects/",
+    ];
+    if REFERENCES.iter().any(|r| v.starts_with(r)) {
+        return false;
+    }
+    !(v.starts_with("https://") && (v.contains(".vault.azure.net/") || v.contains("secretsmanager")))
+}
+
+/// Credential-shaped strings, found anywhere: (what it is, pattern).
+const PATTERNS: &[(&str, &str)] = &[
+    ("an AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+    (
+        "an AWS secret access key",
+        r"(?i)aws.{0,20}secret.{0,20}[:=]\s*[\x22']?[A-Za-z0-9/+]{40}\b",
+    ),
+    ("a private key", r"-----BEGIN[A-Z ]*PRIVATE KEY[A-Z ]*-----"),
+    (
+        "a password in a URL",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:[^\s/@$<{*][^\s/@]*@[^\s/@]",
+    ),
+    (
+        "a password in text",
+        r"(?i)\b(?:password|passwd|pwd|passphrase)\b\s*(?:is|=|:)\s*[\x22']?([^\s\x22']+)",
+    ),
+    ("a GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    (
+        "an Azure storage or Service Bus key",
+        r"(?i)\b(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}={0,2}",
+    ),
+    ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    (
+        "a JSON web token",
+        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+    ),
+];
+
+fn patterns() -> &'static (RegexSet, Vec<Regex>) {
+    static P: OnceLock<(RegexSet, Vec<Regex>)> = OnceLock::new();
+    P.get_or_init(|| {
+        let set = RegexSet::new(PATTERNS.iter().map(|(_, p)| *p)).expect("the patterns compile");
+        let each = PATTERNS
+            .iter()
+            .map(|(_, p)| Regex::new(p).expect("a pattern compiles"))
+            .collect();
+        (set, each)
+    })
+}
+
+/// What credential `text` holds, if it holds one: the kind (e.g. "a private key"), and a
+/// password in text only when the password has a digit or a symbol and six characters
+/// (so "password: managed by Key Vault" is prose, not a password).
+pub fn credential_in(text: &str) -> Option<&'static str> {
+    let (set, each) = patterns();
+    for i in set.matches(text).iter() {
+        let (what, _) = PATTERNS[i];
+        if what == "a password in text" {
+            let real = each[i].captures_iter(text).any(|c| {
+                let word = c
+                    .get(1)
+                    .map_or("", |m| m.as_str())
+                    .trim_end_matches([',', ';', '.', ')']);
+                word.chars().count() >= 6
+                    && !word.starts_with(['$', '<', '{', '*', '('])
+                    && word.chars().any(|c| !c.is_alphabetic())
+            });
+            if !real {
+                continue;
+            }
+        }
+        return Some(what);
+    }
+    None
+}
+
+/// What kind of finding a string is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// A plaintext value under a credential key (the key's name).
+    Keyed,
+    /// A credential-shaped string (its kind).
+    Shaped(&'static str),
+}
+
+/// A string found in a source file, with the key it is under.
+pub struct Found {
+    pub key: String,
+    pub span: Span,
+    pub finding: Finding,
+}
+
+/// Every finding in a YAML tree: credential keys with plaintext values (and `name:`/`value:`
+/// pairs, as in environment variables), and credential-shaped strings anywhere.
+pub fn scan_node(node: &Node, out: &mut Vec<Found>) {
+    fn visit(node: &Node, key: &str, out: &mut Vec<Found>) {
+        match &node.value {
+            yaml::Value::String(s) => {
+                if is_credential_key(key) && is_plaintext(s) {
+                    out.push(Found {
+                        key: key.to_string(),
+                        span: node.span.clone(),
+                        finding: Finding::Keyed,
+                    });
+                } else if let Some(what) = credential_in(s) {
+                    out.push(Found {
+                        key: key.to_string(),
+                        span: node.span.clone(),
+                        finding: Finding::Shaped(what),
+                    });
+                }
+            }
+            yaml::Value::Map(entries) => {
+                // `- name: DB_PASSWORD` / `value: …`: the value is keyed by the name.
+                let named = node.get_str("name").filter(|n| is_credential_key(n));
+                for e in entries {
+                    let k = match (named, e.key.as_str()) {
+                        (Some(name), "value") => name,
+                        _ => e.key.as_str(),
+                    };
+                    visit(&e.value, k, out);
+                }
+            }
+            yaml::Value::Seq(items) => {
+                for item in items {
+                    visit(item, key, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    visit(node, "", out);
+}
+
+/// Every string in a rendered object with the key it is under (as [`scan_node`] keys it).
+pub fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>) {
+    match value {
+        Value::String(s) => out.push((key.to_string(), s)),
+        Value::Object(map) => {
+            let named = map.get("name").and_then(Value::as_str).filter(|n| is_credential_key(n));
+            for (k, v) in map {
+                let k = match (named, k.as_str()) {
+                    (Some(name), "value") => name,
+                    _ => k.as_str(),
+                };
+                strings(v, k, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                strings(item, key, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a string is, remembered: a rendered fleet repeats the same strings on every
+/// cluster.
+#[derive(Default)]
+pub struct Memo<'v>(HashMap<(&'v str, bool), Option<Finding>>);
+
+impl<'v> Memo<'v> {
+    pub fn judge(&mut self, key: &str, value: &'v str) -> Option<Finding> {
+        let keyed = is_credential_key(key);
+        *self.0.entry((value, keyed)).or_insert_with(|| {
+            if keyed && is_plaintext(value) {
+                Some(Finding::Keyed)
+            } else {
+                credential_in(value).map(Finding::Shaped)
+            }
+        })
+    }
+}
+
+/// An input file of the repository to scan, and whose it is.
+pub struct Scanned<'s> {
+    pub file: FileId,
+    pub node: &'s Node,
+    pub app: Option<&'s str>,
+    pub cluster: Option<&'s str>,
+}
+
+/// Every YAML input file: fleet.yaml, clusters, contracts, profiles, the policy library
+/// and Helm values.
+pub fn inputs(sources: &Sources) -> Vec<Scanned<'_>> {
+    fn docs<'s, T: Input>(docs: &'s [Doc<T>], out: &mut Vec<Scanned<'s>>) {
+        out.extend(docs.iter().map(|d| Scanned {
+            file: d.file,
+            node: &d.node,
+            app: None,
+            cluster: None,
+        }));
+    }
+    let mut out = Vec::new();
+    if let Some(f) = &sources.fleet {
+        docs(std::slice::from_ref(f), &mut out);
+    }
+    out.extend(sources.clusters.iter().map(|d| Scanned {
+        file: d.file,
+        node: &d.node,
+        app: None,
+        cluster: Some(d.value.cluster_id.as_str()),
+    }));
+    out.extend(sources.apps.iter().map(|d| Scanned {
+        file: d.file,
+        node: &d.node,
+        app: Some(d.value.application.name.as_str()),
+        cluster: None,
+    }));
+    docs(&sources.cluster_profiles, &mut out);
+    docs(&sources.observability_profiles, &mut out);
+    docs(&sources.backup_profiles, &mut out);
+    docs(&sources.identity_profiles, &mut out);
+    docs(&sources.telemetry_profiles, &mut out);
+    docs(&sources.policy_intents, &mut out);
+    docs(&sources.policy_profiles, &mut out);
+    docs(&sources.policy_exemptions, &mut out);
+    out.extend(sources.values.iter().map(|v| Scanned {
+        file: v.file,
+        node: &v.node,
+        app: Some(v.app.as_str()),
+        cluster: None,
+    }));
+    out
+}
+
+/// Where a rendered string came from: the string node of an input file holding exactly
+/// it (the contract, the cluster, a values file …), else its first occurrence in the
+/// template's text, else the template's `kind:` line.
+pub fn locate(files: &SourceMap, inputs: &[Scanned], template: FileId, value: &str, kind_line: &str) -> (FileId, Span) {
+    fn find(node: &Node, value: &str) -> Option<Span> {
+        match &node.value {
+            yaml::Value::String(s) if s == value => Some(node.span.clone()),
+            yaml::Value::Map(entries) => entries.iter().find_map(|e| find(&e.value, value)),
+            yaml::Value::Seq(items) => items.iter().find_map(|n| find(n, value)),
+            _ => None,
+        }
+    }
+    for input in inputs {
+        if let Some(span) = find(input.node, value) {
+            return (input.file, span);
+        }
+    }
+    let text = &files.get(template).text;
+    // A block of several lines is indented in the template: look for its first line.
+    let first_line = value.lines().next().filter(|l| l.len() >= 8 && *l != value);
+    let at = [Some(value), first_line, Some(kind_line)]
+        .into_iter()
+        .flatten()
+        .find_map(|needle| text.find(needle).map(|at| at..at + needle.len()))
+        .unwrap_or(0..0);
+    (template, at)
+}
+
+/// Whether an exemption in force frees a finding of `rule` (by name) for a target.
+pub fn exempted(
+    sources: &Sources,
+    rule: &str,
+    app: Option<&str>,
+    cluster: Option<&str>,
+    namespace: Option<&str>,
+) -> bool {
+    sources.policy_exemptions.iter().any(|doc| {
+        let ex = &doc.value;
+        let t = &ex.target;
+        let matches = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
+        ex.rule.as_deref() == Some(rule)
+            && exemptions::active(ex, sources.today)
+            && matches(t.app.as_ref().map(|a| a.as_str()), app)
+            && matches(t.cluster.as_ref().map(|c| c.as_str()), cluster)
+            && matches(t.namespace.as_ref().map(|n| n.as_str()), namespace)
+    })
+}
+
+/// Findings `wanted` keeps, in the input files and in the rendered objects, one
+/// diagnostic per place (a rendered value found in an input file is reported there).
+pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wanted: impl Fn(Finding) -> bool) {
+    let sources = ctx.sources;
+    let files = &sources.files;
+    let inputs = inputs(sources);
+    // (file, span) → (finding, key, apps, clusters, clusters it is rendered on)
+    type Names = BTreeSet<String>;
+    type Entry = (Finding, String, Names, Names, Names);
+    let mut found: BTreeMap<(FileId, (usize, usize)), Entry> = BTreeMap::new();
+    let mut add = |file: FileId,
+                   span: Span,
+                   finding: Finding,
+                   key: &str,
+                   app: Option<&str>,
+                   cluster: Option<&str>,
+                   rendered: bool| {
+        let entry = found
+            .entry((file, (span.start, span.end)))
+            .or_insert_with(|| (finding, key.to_string(), Names::new(), Names::new(), Names::new()));
+        entry.2.extend(app.map(str::to_string));
+        entry.3.extend(cluster.map(str::to_string));
+        if rendered {
+            entry.4.extend(cluster.map(str::to_string));
+        }
+    };
+    for input in &inputs {
+        let mut hits = Vec::new();
+        scan_node(input.node, &mut hits);
+        for h in hits {
+            if wanted(h.finding) && !exempted(sources, code.name, input.app, input.cluster, None) {
+                add(input.file, h.span, h.finding, &h.key, input.app, input.cluster, false);
+            }
+        }
+    }
+    let mut memo = Memo::default();
+    for o in &ctx.tree.objects {
+        let mut found_strings = Vec::new();
+        strings(&o.object, "", &mut found_strings);
+        let namespace = o.object["metadata"]["namespace"].as_str();
+        for (key, value) in found_strings {
+            let Some(finding) = memo.judge(&key, value).filter(|f| wanted(*f)) else {
+                continue;
+            };
+            if exempted(sources, code.name, Some(&o.app), Some(&o.cluster), namespace) {
+                continue;
+            }
+            let kind_line = format!("kind: {}", o.object["kind"].as_str().unwrap_or_default());
+            let (file, span) = locate(files, &inputs, o.template, value, &kind_line);
+            add(file, span, finding, &key, Some(&o.app), Some(&o.cluster), true);
+        }
+    }
+    for ((file, (start, end)), (finding, key, apps, clusters, rendered_on)) in found {
+        let what = match finding {
+            Finding::Keyed => "a plaintext credential".to_string(),
+            Finding::Shaped(what) => what.to_string(),
+        };
+        let under = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" in `{key}`")
+        };
+        let on = if rendered_on.is_empty() {
+            String::new()
+        } else {
+            format!(" (rendered on {})", on_clusters(&rendered_on))
+        };
+        let d = Diagnostic::error(
+            code,
+            files,
+            Label::new(file, start..end, "committed to git"),
+            format!("{what}{under}{on}; everything fleetgen reads and renders is committed"),
+        )
+        .with_help(USE_INSTEAD);
+        out.push(about(d, &apps, &clusters));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_keys_and_references() {
+        for k in [
+            "password",
+            "DB_PASSWORD",
+            "clientSecret",
+            "apiKey",
+            "aws_secret_access_key",
+            "token",
+            "sasToken",
+        ] {
+            assert!(is_credential_key(k), "{k}");
+        }
+        for k in [
+            "existingSecret",
+            "passwordSecretName",
+            "tokenPath",
+            "secretRef",
+            "clientId",
+            "name",
+            "automount",
+        ] {
+            assert!(!is_credential_key(k), "{k}");
+        }
+        for v in ["hunter22", "s3cr3t!", "changeme"] {
+            assert!(is_plaintext(v), "{v}");
+        }
+        for v in [
+            "${DB_PASSWORD}",
+            "{{ .Values.x }}",
+            "$(PASS)",
+            "vault:secret/data/db#password",
+            "",
+            "****",
+            "<password>",
+            "https://kv-eastus.vault.azure.net/secrets/db",
+            "arn:aws:secretsmanager:us-east-1:1:secret:db",
+        ] {
+            assert!(!is_plaintext(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn credential_shapes() {
+        let cases = [
+            ("key AKIAIOSFODNN7EXAMPLE here", Some("an AWS access key id")),
+            ("-----BEGIN RSA PRIVATE KEY-----\nMIIE", Some("a private key")),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----", Some("a private key")),
+            (
+                "postgres://app:hunter2@db.internal:5432/orders",
+                Some("a password in a URL"),
+            ),
+            ("the admin password is Hunter2!", Some("a password in text")),
+            ("password=Sup3rS3cret", Some("a password in text")),
+            ("ghp_0123456789abcdefghijABCDEFGHIJ012345", Some("a GitHub token")),
+            (
+                "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abcdefghijklmnopqrstuvwxyz0123==",
+                Some("an Azure storage or Service Bus key"),
+            ),
+            ("password: managed by Key Vault", None),
+            ("https://user@example.com/path", None),
+            ("postgres://app:${DB_PASSWORD}@db:5432", None),
+            (
+                "registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49",
+                None,
+            ),
+            ("Rotate the password every 90 days.", None),
+            ("http://localhost:8080/healthz", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(credential_in(text), want, "{text}");
+        }
+    }
+}
