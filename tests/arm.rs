@@ -255,6 +255,13 @@ fn every_rendered_arm_template_is_valid_for_azure() {
     for kind in [
         "Microsoft.Authorization/policyAssignments",
         "Microsoft.Authorization/policyExemptions",
+        "Microsoft.Cdn/profiles",
+        "Microsoft.Cdn/profiles/afdEndpoints",
+        "Microsoft.Cdn/profiles/customDomains",
+        "Microsoft.Cdn/profiles/originGroups",
+        "Microsoft.Cdn/profiles/originGroups/origins",
+        "Microsoft.Cdn/profiles/afdEndpoints/routes",
+        "Microsoft.Cdn/profiles/securityPolicies",
     ] {
         assert!(
             checked.get(kind).is_some_and(|n| *n > 0),

@@ -66,7 +66,7 @@ pub fn render(
             .collect::<Vec<_>>()
     };
     // The placement matrix is written meanwhile, on whichever thread is free.
-    let fleet_matrix = || seal(&matrix::render(plan));
+    let fleet_matrix = || seal(&matrix::render(sources, plan));
     let (results, fleet_matrix) = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
         Ok(pool) => pool.install(|| rayon::join(work, fleet_matrix)),
         Err(_) => std::thread::scope(|s| {

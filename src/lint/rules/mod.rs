@@ -41,4 +41,12 @@ families! {
         managed_label_override,
         missing_telemetry_label,
     }
+    traffic {
+        app_out_of_rotation,
+        hostname_conflict,
+        origin_without_gateway,
+        public_without_edge,
+        standby_takes_traffic,
+        weights_without_total,
+    }
 }
