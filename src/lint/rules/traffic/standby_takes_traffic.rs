@@ -43,7 +43,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(primary) = route.origins.iter().find(|o| o.rank == first) else { continue };
         let planned = a.placement.regions.first().map(ToString::to_string).unwrap_or_default();
         let env = route.entry.environment();
-        let message = if primary.region != planned {
+        // A primary whose clusters are all drained is a kill switch at work, not a design.
+        let planned_has_cluster = ctx.sources.clusters.iter().any(|c| {
+            let v = &c.value;
+            v.environment == env
+                && format!("{}:{}", v.provider, v.region) == planned
+                && crate::resolve::placement::selects(a, v)
+        });
+        let message = if primary.region != planned && planned_has_cluster {
+            continue;
+        } else if primary.region != planned {
             format!(
                 "`{name}` fails over from `{planned}`, which has no cluster in {env}: standby region `{}` takes all of its traffic behind {}",
                 primary.region,
