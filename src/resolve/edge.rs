@@ -1112,6 +1112,82 @@ mod tests {
         assert_eq!(continent(Provider::Azure, "moon"), None);
     }
 
+    use crate::load::fixture;
+
+    const EDGE: &str =
+        "edge:\n  frontDoor:\n    - { name: afd, resourceGroup: rg-edge, endpoint: ep, domains: [example.com] }\n";
+
+    fn web(traffic: &str) -> String {
+        fixture::text("apps/web/app.yaml").replace("  routing: latency\n  failover: automatic\n", traffic)
+    }
+
+    /// (cluster, priority, weight, in rotation) of the one route of `web`.
+    fn origins(sources: &Sources) -> Vec<(String, u32, Option<u32>, bool)> {
+        let routes = routes(sources);
+        assert_eq!(routes.len(), 1, "{routes:?}");
+        routes[0]
+            .origins
+            .iter()
+            .map(|o| (o.id().to_string(), o.priority, o.weight, o.in_rotation()))
+            .collect()
+    }
+
+    #[test]
+    fn a_region_weight_is_split_evenly_over_its_clusters() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let second = fixture::text("clusters/eastus-prod-01.yaml").replace("eastus-prod-01", "eastus-prod-02");
+        let app = web(
+            "  routing: weighted-global\n  failover: automatic\n  weights: { azure:eastus: 3, aws:us-east-1: 1 }\n",
+        );
+        let sources = fixture::sources(&[
+            ("fleet.yaml", &fleet),
+            ("clusters/eastus-prod-02.yaml", &second),
+            ("apps/web/app.yaml", &app),
+        ]);
+        assert_eq!(
+            origins(&sources),
+            [
+                ("eastus-prod-01".to_string(), 1, Some(3), true),
+                ("eastus-prod-02".to_string(), 1, Some(3), true),
+                ("useast1-prod-01".to_string(), 1, Some(2), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn failover_priorities_follow_the_placement_and_drained_clusters_are_no_origins() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let app = web("  routing: failover\n  failover: automatic\n");
+        let reversed = app.replace(
+            "regions: [azure:eastus, aws:us-east-1]",
+            "regions: [aws:us-east-1, azure:eastus]",
+        );
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &reversed)]);
+        assert_eq!(
+            origins(&sources),
+            [
+                ("eastus-prod-01".to_string(), 2, None, true),
+                ("useast1-prod-01".to_string(), 1, None, true)
+            ]
+        );
+        let drained = app + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-1: move\" }\n";
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &drained)]);
+        assert_eq!(origins(&sources), [("eastus-prod-01".to_string(), 1, None, true)]);
+    }
+
+    #[test]
+    fn an_expired_switch_holds_nothing_and_is_an_error() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let cluster = fixture::text("clusters/eastus-prod-01.yaml")
+            + "edge:\n  origin: gw.example.net\n  inRotation: false\n  reason: \"INC-1: x\"\n  expires: \"2026-11-21\"\n";
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("clusters/eastus-prod-01.yaml", &cluster)]);
+        assert!(origins(&sources).iter().all(|o| o.3));
+        let mut out = Vec::new();
+        check(&sources, &mut out);
+        let codes: Vec<&str> = out.iter().map(|d| d.code.id).collect();
+        assert_eq!(codes, ["FG052"], "{out:?}");
+    }
+
     #[test]
     fn latency_is_read_in_milliseconds() {
         assert_eq!(latency_ms("50ms"), Some(50));
