@@ -319,6 +319,25 @@ pub fn fleet_folder(name: &str, rest: &str) -> String {
     format!("_{name}/{rest}")
 }
 
+/// The global traffic layer's templates, `_edge/…`: an ARM template per Front Door profile
+/// and a CloudFormation template per Route 53 hosted zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeFile<'a> {
+    /// `_edge/frontdoor/<profile>.json`.
+    FrontDoor(&'a str),
+    /// `_edge/route53/<zone name>.json`.
+    Route53(&'a str),
+}
+
+impl EdgeFile<'_> {
+    pub fn path(self) -> String {
+        match self {
+            EdgeFile::FrontDoor(name) => fleet_folder("edge", &format!("frontdoor/{name}.json")),
+            EdgeFile::Route53(zone) => fleet_folder("edge", &format!("route53/{zone}.json")),
+        }
+    }
+}
+
 /// What an output path is, read back from the path alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output<'a> {
@@ -392,6 +411,11 @@ mod tests {
     fn output_paths_read_back() {
         assert_eq!(output_of("fleet.yaml"), Output::Fleet);
         assert_eq!(output_of("_azure/sub/policy-assignments.json"), Output::Fleet);
+        assert_eq!(output_of(&EdgeFile::FrontDoor("afd").path()), Output::Fleet);
+        assert_eq!(
+            EdgeFile::Route53("example.com").path(),
+            "_edge/route53/example.com.json"
+        );
         assert_eq!(
             output_of(&Area::App("web").path("c1", "deployment-web.yaml")),
             Output::Cluster {

@@ -95,8 +95,11 @@ codes! {
     RENDERED_OBJECT = "FG042", "rendered-object", Input, Error, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, Error, "two templates render the same object (kind, namespace, name) on one cluster";
     OBJECT_OUTSIDE_NAMESPACE = "FG044", "object-outside-namespace", Reference, Error, "a template renders a cluster-scoped object, or an object in another namespace than its app's";
-    KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, or an app drained from a cluster); printed as a warning with its reason";
-    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster that does not exist or that the app does not land on";
+    KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, an app drained from a cluster, a cluster or region out of rotation, a temporary weight); printed as a warning with its reason";
+    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster (or region) that does not exist or that the app does not land on";
+    TRAFFIC_SWITCH_EXPIRED = "FG052", "traffic-switch-expired", Reference, Error, "a traffic kill switch past its `expires` date: renew it or remove it";
+    TRAFFIC_SWITCH_EXPIRING = "FG053", "traffic-switch-expiring", Reference, Warning, "a traffic kill switch that expires within 14 days";
+    EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, …)";
     RUNS_AS_ROOT = "FG060", "runs-as-root", Reference, Error, "a rendered container may run as root on a cluster whose policy profile forbids it (run-as-non-root)";
     HOST_NETWORK = "FG061", "host-network", Reference, Error, "a rendered pod uses the host network (no-host-network)";
     IMAGE_NOT_PINNED = "FG062", "image-not-pinned", Reference, Error, "a rendered container image is not pinned by digest (image-digest)";

@@ -91,6 +91,8 @@ pub(super) fn workload(p: &Placement) -> Value {
         "exposure": a.traffic.exposure.as_str(),
         "port": port,
         "hostnames": a.traffic.hostnames,
+        // The Front Door id the route requires, when a profile locks its origins.
+        "frontDoorId": p.front_door_id,
         "replicas": {"min": p.replicas.min, "max": p.replicas.max, "share": p.replicas.share},
         "podDisruptionBudget": p.pod_disruption_budget.value,
         "topologySpread": values::spread(p.topology_spread.value)

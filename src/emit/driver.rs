@@ -103,7 +103,7 @@ pub fn render(
     let fleet_key = run.reuse.as_ref().filter(|_| select.is_all()).map(|r| r.keys.fleet);
     let fleet_cached = fleet_key.and_then(|key| run.reuse.as_ref()?.store.fleet.get(&key));
     // The placement matrix is written meanwhile, on whichever thread is free.
-    let fleet_matrix = || fleet_cached.is_none().then(|| seal(&matrix::render(plan)));
+    let fleet_matrix = || fleet_cached.is_none().then(|| seal(&matrix::render(sources, plan)));
     let (results, fleet_matrix) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_matrix));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();

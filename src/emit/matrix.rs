@@ -1,10 +1,13 @@
 //! `fleet.yaml` at the top of the output: the placement matrix, every app × cluster with
-//! its environment, region, ring, version, data mode, delivery, replicas and state.
+//! its environment, region, ring, version, data mode, delivery, replicas and state; and the
+//! traffic kill switches in force (out of rotation, temporary weights), with their reasons.
 
 use serde_json::{Value, json};
 
 use super::yaml;
 use crate::layout;
+use crate::load::Sources;
+use crate::resolve::edge::{self, Action};
 use crate::resolve::plan::{Placement, Plan};
 
 /// Replicas on the cluster: none where the app is drained.
@@ -25,7 +28,7 @@ pub(super) fn state(p: &Placement) -> &'static str {
 }
 
 /// `fleet.yaml`: every placement, sorted by app then cluster.
-pub(super) fn render(plan: &Plan) -> String {
+pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
     let mut rows: Vec<&Placement> = plan.placements.iter().collect();
     rows.sort_by(|a, b| (a.app_name(), a.cluster_id()).cmp(&(b.app_name(), b.cluster_id())));
     let placements: Vec<Value> = rows
@@ -46,13 +49,45 @@ pub(super) fn render(plan: &Plan) -> String {
             })
         })
         .collect();
+    // The traffic switches in force, in the order they are written (clusters, fleet, apps).
+    let switches: Vec<Value> = edge::switches(sources)
+        .into_iter()
+        .filter(|s| s.active(sources.today))
+        .map(|s| {
+            let mut v = json!({
+                "switch": match s.action {
+                    Action::OutOfRotation => "out-of-rotation".to_string(),
+                    Action::Weight(_) => "weight".to_string(),
+                },
+            });
+            if let Some(app) = s.app() {
+                v["app"] = json!(app);
+            }
+            if let Some(c) = s.cluster {
+                v["cluster"] = json!(c);
+            }
+            if let Some(r) = &s.region {
+                v["region"] = json!(r);
+            }
+            if let Action::Weight(w) = s.action {
+                v["weight"] = json!(w);
+            }
+            v["reason"] = json!(s.reason);
+            if let Some(e) = s.expires {
+                v["expires"] = json!(e);
+            }
+            v["source"] = json!(s.file_path(sources));
+            v
+        })
+        .collect();
     let mut text = format!("{}# sources: fleet.yaml, clusters/, apps/\n", layout::HEADER);
-    yaml::write(
-        &mut text,
-        &json!({
-            "fleet": plan.fleet.value.name.as_str(),
-            "placements": placements,
-        }),
-    );
+    let mut matrix = json!({
+        "fleet": plan.fleet.value.name.as_str(),
+        "placements": placements,
+    });
+    if !switches.is_empty() {
+        matrix["trafficSwitches"] = json!(switches);
+    }
+    yaml::write(&mut text, &matrix);
     text
 }

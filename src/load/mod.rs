@@ -532,7 +532,13 @@ fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagn
         }
     };
     match value {
-        Typed::Fleet(value) => sources.fleet = Some(Doc { file, node, value }),
+        Typed::Fleet(value) => {
+            sources.fleet = Some(Doc {
+                file,
+                node,
+                value: *value,
+            })
+        }
         Typed::Cluster(value) => sources.clusters.push(Doc {
             file,
             node,
@@ -557,7 +563,7 @@ fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagn
 /// A file read into the struct of its kind.
 #[derive(Debug)]
 pub enum Typed {
-    Fleet(Fleet),
+    Fleet(Box<Fleet>),
     Cluster(Box<Cluster>),
     App(Box<App>),
     ClusterProfile(ClusterProfile),
@@ -580,7 +586,7 @@ pub fn parse_typed(
         serde_path_to_error::deserialize(json)
     }
     Ok(match kind {
-        Kind::Fleet => Typed::Fleet(de(json)?),
+        Kind::Fleet => Typed::Fleet(Box::new(de(json)?)),
         Kind::Cluster => Typed::Cluster(Box::new(de(json)?)),
         Kind::App => Typed::App(Box::new(de(json)?)),
         Kind::ClusterProfile => Typed::ClusterProfile(de(json)?),

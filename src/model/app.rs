@@ -101,6 +101,41 @@ pub struct Traffic {
     pub port: Option<Port>,
     #[serde(default)]
     pub routing_key: Option<String>,
+    /// Shares of global traffic by `provider:region` or cluster id (weighted-global).
+    #[serde(default)]
+    pub weights: std::collections::BTreeMap<String, u32>,
+    #[serde(default)]
+    pub health_probe: Option<HealthProbe>,
+    /// Traffic kill switches of this app.
+    #[serde(default)]
+    pub switches: Vec<TrafficSwitch>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthProbe {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub interval: Option<Duration>,
+}
+
+/// A cluster or region of an app out of rotation, or at a temporary weight.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrafficSwitch {
+    #[serde(default)]
+    pub cluster: Option<Id>,
+    #[serde(default)]
+    pub region: Option<RegionTarget>,
+    /// Always `false` when given (the schema allows nothing else).
+    #[serde(default)]
+    pub in_rotation: Option<bool>,
+    #[serde(default)]
+    pub weight: Option<u32>,
+    pub reason: String,
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// A TCP port, 1–65535.

@@ -58,6 +58,29 @@ pub struct Cluster {
     pub azure: Option<AzureCluster>,
     #[serde(default)]
     pub aws: Option<AwsCluster>,
+    /// The cluster as a global origin.
+    #[serde(default)]
+    pub edge: Option<ClusterEdge>,
+}
+
+/// `edge:` of a cluster: its gateway's public host name, and whether it is in rotation.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterEdge {
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub alias_hosted_zone_id: Option<String>,
+    #[serde(default = "in_rotation")]
+    pub in_rotation: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+fn in_rotation() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Deserialize)]

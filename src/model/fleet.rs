@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::app::Runtime;
-use super::common::{Duration, Id, Provider, RegionTarget, string_enum};
+use super::common::{Duration, Environment, Id, Provider, RegionTarget, string_enum};
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -25,6 +25,103 @@ pub struct Fleet {
     pub defaults: Defaults,
     #[serde(default)]
     pub lint: FleetLint,
+    /// The global entry points in front of the regional gateways.
+    #[serde(default)]
+    pub edge: Edge,
+}
+
+/// `edge:`: Front Door profiles, Route 53 hosted zones, and regions out of rotation.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Edge {
+    #[serde(default)]
+    pub front_door: Vec<FrontDoorProfile>,
+    #[serde(default)]
+    pub route53: Vec<HostedZone>,
+    #[serde(default)]
+    pub out_of_rotation: Vec<RegionSwitch>,
+}
+
+string_enum!(FrontDoorSku { Standard = "standard", Premium = "premium" });
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrontDoorProfile {
+    pub name: Id,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    pub resource_group: String,
+    pub endpoint: String,
+    #[serde(default)]
+    pub sku: Option<FrontDoorSku>,
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub waf_policy_id: Option<String>,
+    #[serde(default)]
+    pub lock_origins: bool,
+    #[serde(default)]
+    pub front_door_id: Option<String>,
+    #[serde(default)]
+    pub health_probe: Option<ProbeDefaults>,
+    #[serde(default)]
+    pub load_balancing: Option<LoadBalancing>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeDefaults {
+    #[serde(default)]
+    pub interval: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancing {
+    #[serde(default)]
+    pub sample_size: Option<u32>,
+    #[serde(default)]
+    pub successful_samples_required: Option<u32>,
+    /// `50ms`, `0s`, `1s`: milliseconds, 0–1000.
+    #[serde(default)]
+    pub additional_latency: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HostedZone {
+    pub name: String,
+    pub zone_id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub environment: Option<Environment>,
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheckDefaults>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HealthCheckDefaults {
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+}
+
+/// A region out of global traffic for every app.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSwitch {
+    pub region: RegionTarget,
+    pub reason: String,
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// Settings of `fleetgen lint`.

@@ -5,6 +5,7 @@
 //! labels ([`labels`]), identity, namespaces, and the deployment order ([`deps`]).
 
 pub mod deps;
+pub mod edge;
 mod ids;
 pub mod labels;
 pub mod placement;
@@ -26,6 +27,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
+    edge::check(sources, &mut out);
     sources::check(sources, &mut out);
     out
 }

@@ -106,6 +106,9 @@ pub struct Placement<'s> {
     pub suspended: Option<String>,
     /// Kill switch: the app is drained from this cluster, with the reason.
     pub drained: Option<String>,
+    /// The Front Door id its route must require (`X-Azure-FDID`): a profile that locks its
+    /// origins serves one of its hostnames in the cluster's environment.
+    pub front_door_id: Option<String>,
 }
 
 impl Placement<'_> {
@@ -408,6 +411,7 @@ fn placement<'s>(
         telemetry,
         suspended,
         drained,
+        front_door_id: super::edge::front_door_lock(&fleet.value, a, c),
     })
 }
 

@@ -5,7 +5,8 @@
 //!   the cluster root (in its [`Area`]: `gitops/`, `policy/`), and objects that join a
 //!   placed app's own folder (a chart app's HelmRelease on Flux);
 //! - a [`FleetBackend`] renders files laid out across clusters (Azure Policy assignments,
-//!   hoisted to a subscription when clusters share them).
+//!   hoisted to a subscription when clusters share them; the global traffic layer's Front
+//!   Door and Route 53 templates in `_edge/`).
 //!
 //! Adding an output is one file here, one line in [`CLUSTER`] or [`FLEET`], and its golden
 //! case (`tests/golden/`). The driver ([`super::driver`]) does the rest: labels, headers,
@@ -15,6 +16,8 @@ pub mod admission;
 pub mod argocd;
 pub mod azure_policy;
 pub mod flux;
+pub mod frontdoor;
+pub mod route53;
 
 use serde_json::Value;
 
@@ -73,7 +76,7 @@ pub trait FleetBackend: Sync {
 pub static CLUSTER: &[&dyn ClusterBackend] = &[&flux::Flux, &argocd::ArgoCd, &admission::Admission];
 
 /// Every fleet backend.
-pub static FLEET: &[&dyn FleetBackend] = &[&azure_policy::AzurePolicy];
+pub static FLEET: &[&dyn FleetBackend] = &[&azure_policy::AzurePolicy, &frontdoor::FrontDoor, &route53::Route53];
 
 /// The cluster backends that render into `cluster`'s tree.
 pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBackend> + '_ {

@@ -46,4 +46,12 @@ families! {
         plaintext_credential,
         secret_object,
     }
+    traffic {
+        app_out_of_rotation,
+        hostname_conflict,
+        origin_without_gateway,
+        public_without_edge,
+        standby_takes_traffic,
+        weights_without_total,
+    }
 }

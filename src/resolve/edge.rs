@@ -1,0 +1,1197 @@
+//! The global traffic layer, resolved: which edge entry (a Front Door profile or a Route 53
+//! hosted zone of fleet.yaml's `edge:`) serves each hostname of each public app, which
+//! clusters become its origins, and with what priority, weight and rotation once the
+//! traffic kill switches are applied.
+//!
+//! - An entry serves a hostname equal to one of its domains or under one (the longest
+//!   domain wins), for the clusters of its environment.
+//! - The origins of a hostname are the clusters the app lands on in that environment and is
+//!   not drained from (a drained cluster runs nothing to send traffic to).
+//! - Kill switches take a cluster (its registry entry, `edge.inRotation: false`), a region
+//!   (fleet.yaml `edge.outOfRotation`, every app) or an app's cluster or region
+//!   (`traffic.switches`) out of rotation, or give an app a temporary weight; each with a
+//!   reason and an optional `expires` date. An origin out of rotation stays in the Front
+//!   Door template, disabled; on Route 53 its record is left out.
+//!
+//! [`check`] reports what the edges cannot express (FG054), the switches (FG050 warnings,
+//! FG051 targets, FG052/FG053 expiry) and weights naming nothing (FG023); the lint rules of
+//! the `traffic` family and the `frontdoor` and `route53` backends read [`routes`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::clock::{Day, parse_date};
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::{Doc, Sources};
+use crate::model::app::{Exposure, Routing};
+use crate::model::cluster::ClusterRole;
+use crate::model::fleet::{Fleet, FrontDoorProfile, HostedZone};
+use crate::model::{App, Cluster, Environment, Provider};
+use crate::source::SourceMap;
+use crate::suggest;
+
+use super::placement::selects;
+
+/// Days of warning before a traffic switch expires.
+pub const WARN_DAYS: i64 = 14;
+
+/// Front Door's defaults (the portal's): probe every 100 s, 4 samples, 3 good, 50 ms.
+pub const FRONT_DOOR_PROBE_SECONDS: u64 = 100;
+/// Route 53's default request interval, and its failure threshold.
+pub const ROUTE53_INTERVAL_SECONDS: u64 = 30;
+pub const ROUTE53_FAILURE_THRESHOLD: u32 = 3;
+
+/// One entry of fleet.yaml's `edge:`.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'s> {
+    FrontDoor(usize, &'s FrontDoorProfile),
+    Route53(usize, &'s HostedZone),
+}
+
+impl<'s> Entry<'s> {
+    pub fn name(&self) -> &'s str {
+        match self {
+            Entry::FrontDoor(_, p) => p.name.as_str(),
+            Entry::Route53(_, z) => z.name.as_str(),
+        }
+    }
+    /// `Front Door profile `x`` / `Route 53 zone `y``.
+    pub fn describe(&self) -> String {
+        match self {
+            Entry::FrontDoor(_, p) => format!("Front Door profile `{}`", p.name),
+            Entry::Route53(_, z) => format!("Route 53 zone `{}`", z.name),
+        }
+    }
+    pub fn environment(&self) -> Environment {
+        let env = match self {
+            Entry::FrontDoor(_, p) => p.environment,
+            Entry::Route53(_, z) => z.environment,
+        };
+        env.unwrap_or(Environment::Prod)
+    }
+    pub fn domains(&self) -> Vec<&'s str> {
+        match self {
+            Entry::FrontDoor(_, p) => p.domains.iter().map(String::as_str).collect(),
+            Entry::Route53(_, z) => vec![z.name.as_str()],
+        }
+    }
+    /// (list key in `edge`, index): where the entry is in fleet.yaml.
+    pub fn at(&self) -> (&'static str, usize) {
+        match self {
+            Entry::FrontDoor(i, _) => ("frontDoor", *i),
+            Entry::Route53(i, _) => ("route53", *i),
+        }
+    }
+    /// A label at the entry (or its `field`) in fleet.yaml.
+    pub fn label(&self, fleet: &Doc<Fleet>, field: Option<&str>, text: impl Into<String>) -> Label {
+        let (list, i) = self.at();
+        fleet.item_field_label(&["edge", list], i, field, text)
+    }
+    pub fn is_front_door(&self) -> bool {
+        matches!(self, Entry::FrontDoor(..))
+    }
+    fn same(&self, other: &Entry) -> bool {
+        self.at() == other.at()
+    }
+}
+
+/// Every entry of `edge:`, Front Door profiles first.
+pub fn entries(fleet: &Fleet) -> Vec<Entry<'_>> {
+    let mut out: Vec<Entry> = fleet
+        .edge
+        .front_door
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Entry::FrontDoor(i, p))
+        .collect();
+    out.extend(fleet.edge.route53.iter().enumerate().map(|(i, z)| Entry::Route53(i, z)));
+    out
+}
+
+/// Whether `host` is `domain` or a name under it.
+pub fn in_domain(host: &str, domain: &str) -> bool {
+    host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// The entry serving `host` for clusters of `env`: the one with the longest domain holding it.
+pub fn serving<'e, 's>(entries: &'e [Entry<'s>], host: &str, env: Environment) -> Option<&'e Entry<'s>> {
+    entries
+        .iter()
+        .filter(|e| e.environment() == env)
+        .filter_map(|e| {
+            e.domains()
+                .into_iter()
+                .filter(|d| in_domain(host, d))
+                .map(str::len)
+                .max()
+                .map(|len| (len, e))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, e)| e)
+}
+
+/// Whether any entry (of any environment) holds `host`.
+pub fn any_serves(entries: &[Entry], host: &str) -> bool {
+    entries.iter().any(|e| e.domains().iter().any(|d| in_domain(host, d)))
+}
+
+/// The Front Door id an app's route on `cluster` must require (`X-Azure-FDID`): that of the
+/// first profile with `lockOrigins` serving one of the app's hostnames in the cluster's
+/// environment (FG054 reports an app behind a locked profile and another entry).
+pub fn front_door_lock(fleet: &Fleet, app: &App, cluster: &Cluster) -> Option<String> {
+    if app.traffic.exposure != Exposure::Public {
+        return None;
+    }
+    let entries = entries(fleet);
+    app.traffic
+        .hostnames
+        .iter()
+        .find_map(|host| match serving(&entries, host, cluster.environment)? {
+            Entry::FrontDoor(_, p) if p.lock_origins => p.front_door_id.clone(),
+            _ => None,
+        })
+}
+
+/// Where a switch is written.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'s> {
+    /// A cluster's registry entry: `edge.inRotation: false`.
+    Cluster(&'s Doc<Cluster>),
+    /// fleet.yaml `edge.outOfRotation[i]`.
+    Fleet(usize),
+    /// An app's `traffic.switches[i]`.
+    App(&'s Doc<App>, usize),
+}
+
+/// What a switch does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    OutOfRotation,
+    Weight(u32),
+}
+
+/// A traffic kill switch, wherever it is written.
+#[derive(Clone, Debug)]
+pub struct Switch<'s> {
+    pub scope: Scope<'s>,
+    /// The cluster id, or the `provider:region`, it names.
+    pub cluster: Option<&'s str>,
+    pub region: Option<String>,
+    pub action: Action,
+    pub reason: &'s str,
+    pub expires: Option<&'s str>,
+}
+
+impl Switch<'_> {
+    /// Whether it holds on `today`: no date, or a date not yet past (a date that does not
+    /// exist holds nothing; FG052 says so).
+    pub fn active(&self, today: Day) -> bool {
+        match self.expires {
+            None => true,
+            Some(d) => parse_date(d).is_some_and(|last| today <= last),
+        }
+    }
+
+    /// Whether it applies to `cluster` (for `app`: fleet and cluster switches apply to all).
+    pub fn applies(&self, app: &str, cluster: &Cluster) -> bool {
+        if let Scope::App(doc, _) = self.scope
+            && doc.value.application.name.as_str() != app
+        {
+            return false;
+        }
+        let region = format!("{}:{}", cluster.provider, cluster.region);
+        self.cluster.is_some_and(|c| c == cluster.cluster_id.as_str()) || self.region.as_deref() == Some(&region)
+    }
+
+    /// The app it is written for (`None`: every app).
+    pub fn app(&self) -> Option<&str> {
+        match self.scope {
+            Scope::App(doc, _) => Some(doc.value.application.name.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The label at the switch.
+    pub fn label(&self, fleet: Option<&Doc<Fleet>>, text: impl Into<String>) -> Option<Label> {
+        let field = if self.cluster.is_some() { "cluster" } else { "region" };
+        Some(match self.scope {
+            Scope::Cluster(doc) => doc.label(&["edge", "inRotation"], text),
+            Scope::Fleet(i) => fleet?.item_field_label(&["edge", "outOfRotation"], i, Some("region"), text),
+            Scope::App(doc, i) => doc.item_field_label(&["traffic", "switches"], i, Some(field), text),
+        })
+    }
+
+    /// A label at the switch's `expires` date.
+    fn expires_label(&self, fleet: Option<&Doc<Fleet>>, text: &str) -> Option<Label> {
+        Some(match self.scope {
+            Scope::Cluster(doc) => doc.label(&["edge", "expires"], text),
+            Scope::Fleet(i) => fleet?.item_field_label(&["edge", "outOfRotation"], i, Some("expires"), text),
+            Scope::App(doc, i) => doc.item_field_label(&["traffic", "switches"], i, Some("expires"), text),
+        })
+    }
+
+    /// What it does, in words: `cluster `x` is out of rotation`.
+    pub fn describe(&self) -> String {
+        let target = match (self.cluster, &self.region) {
+            (Some(c), _) => format!("cluster `{c}`"),
+            (None, Some(r)) => format!("region `{r}`"),
+            (None, None) => "nothing".to_string(),
+        };
+        let whose = match self.scope {
+            Scope::App(doc, _) => format!(" for `{}`", doc.value.application.name),
+            Scope::Fleet(_) => " for every app".to_string(),
+            Scope::Cluster(_) => String::new(),
+        };
+        match self.action {
+            Action::OutOfRotation => format!("{target} is out of rotation{whose}"),
+            Action::Weight(w) => format!("{target} takes a temporary weight of {w}{whose}"),
+        }
+    }
+
+    /// The file the switch is written in.
+    pub fn file_path<'a>(&self, sources: &'a Sources) -> &'a str {
+        let file = match self.scope {
+            Scope::Cluster(doc) => doc.file,
+            Scope::App(doc, _) => doc.file,
+            Scope::Fleet(_) => match &sources.fleet {
+                Some(f) => f.file,
+                None => return "fleet.yaml",
+            },
+        };
+        &sources.files.get(file).path
+    }
+}
+
+/// Every traffic switch of the repository: clusters' `edge.inRotation: false`, fleet.yaml's
+/// `edge.outOfRotation`, apps' `traffic.switches`.
+pub fn switches(sources: &Sources) -> Vec<Switch<'_>> {
+    let mut out = Vec::new();
+    for doc in &sources.clusters {
+        if let Some(edge) = &doc.value.edge
+            && !edge.in_rotation
+        {
+            out.push(Switch {
+                scope: Scope::Cluster(doc),
+                cluster: Some(doc.value.cluster_id.as_str()),
+                region: None,
+                action: Action::OutOfRotation,
+                reason: edge.reason.as_deref().unwrap_or(""),
+                expires: edge.expires.as_deref(),
+            });
+        }
+    }
+    if let Some(fleet) = &sources.fleet {
+        for (i, s) in fleet.value.edge.out_of_rotation.iter().enumerate() {
+            out.push(Switch {
+                scope: Scope::Fleet(i),
+                cluster: None,
+                region: Some(s.region.to_string()),
+                action: Action::OutOfRotation,
+                reason: &s.reason,
+                expires: s.expires.as_deref(),
+            });
+        }
+    }
+    for doc in &sources.apps {
+        for (i, s) in doc.value.traffic.switches.iter().enumerate() {
+            out.push(Switch {
+                scope: Scope::App(doc, i),
+                cluster: s.cluster.as_ref().map(|c| c.as_str()),
+                region: s.region.as_ref().map(ToString::to_string),
+                action: match s.weight {
+                    Some(w) => Action::Weight(w),
+                    None => Action::OutOfRotation,
+                },
+                reason: &s.reason,
+                expires: s.expires.as_deref(),
+            });
+        }
+    }
+    out
+}
+
+/// A cluster as an origin of one hostname.
+#[derive(Clone, Debug)]
+pub struct Origin<'s> {
+    pub cluster: &'s Doc<Cluster>,
+    /// `provider:region`.
+    pub region: String,
+    /// The region's place in the contract's `placement.regions` among the origins' regions
+    /// (failover: 0 is the primary).
+    pub rank: usize,
+    /// A `role: standby` cluster: it takes traffic only when the active ones fail.
+    pub standby: bool,
+    /// The switch that takes it out of rotation, if one does.
+    pub out: Option<Switch<'s>>,
+    /// The switch that sets its weight, if one does.
+    pub weight_switch: Option<Switch<'s>>,
+    /// Its share under weighted routing (0: a last resort); `None` when all share equally.
+    pub weight: Option<u32>,
+    /// Front Door priority, 1 (first) to 5 and beyond (FG054 when over 5).
+    pub priority: u32,
+}
+
+impl Origin<'_> {
+    pub fn id(&self) -> &str {
+        self.cluster.value.cluster_id.as_str()
+    }
+    pub fn in_rotation(&self) -> bool {
+        self.out.is_none()
+    }
+    /// The host name of the cluster's gateway, if the registry gives one.
+    pub fn host(&self) -> Option<&str> {
+        self.cluster.value.edge.as_ref().and_then(|e| e.origin.as_deref())
+    }
+}
+
+/// One hostname of one app, as an edge entry serves it in the entry's environment.
+#[derive(Clone, Debug)]
+pub struct Route<'s> {
+    pub app: &'s Doc<App>,
+    pub host: &'s str,
+    /// The hostname's index in `traffic.hostnames`.
+    pub host_index: usize,
+    pub entry: Entry<'s>,
+    pub routing: Routing,
+    /// In cluster id order.
+    pub origins: Vec<Origin<'s>>,
+    /// The path health checks request.
+    pub probe_path: String,
+    /// Seconds between probes, and whether the contract set it.
+    pub probe_interval: (u64, bool),
+}
+
+impl Route<'_> {
+    pub fn app_name(&self) -> &str {
+        self.app.value.application.name.as_str()
+    }
+    /// The origins that take traffic.
+    pub fn in_rotation(&self) -> impl Iterator<Item = &Origin<'_>> {
+        self.origins.iter().filter(|o| o.in_rotation())
+    }
+}
+
+/// The path health checks use: the contract's `traffic.healthProbe.path`, else the
+/// readiness path (the contract's, else fleet.yaml's default), else `/`.
+fn probe_path(app: &App, fleet: &Fleet) -> String {
+    app.traffic
+        .health_probe
+        .as_ref()
+        .and_then(|h| h.path.clone())
+        .or_else(|| app.runtime.probes.as_ref().and_then(|p| p.readiness_path.clone()))
+        .or_else(|| {
+            fleet
+                .defaults
+                .runtime
+                .probes
+                .as_ref()
+                .and_then(|p| p.readiness_path.clone())
+        })
+        .unwrap_or_else(|| "/".to_string())
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Every hostname of every public app, with the entry serving it and its origins, for each
+/// environment an entry serves; sorted by entry, app and hostname.
+pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
+    let Some(fleet) = &sources.fleet else { return Vec::new() };
+    let entries = entries(&fleet.value);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let today = sources.today;
+    let all_switches: Vec<Switch> = switches(sources).into_iter().filter(|s| s.active(today)).collect();
+    let mut clusters: Vec<&Doc<Cluster>> = sources.clusters.iter().collect();
+    clusters.sort_by(|a, b| a.value.cluster_id.cmp(&b.value.cluster_id));
+    let mut out = Vec::new();
+    for app in &sources.apps {
+        let a = &app.value;
+        if a.traffic.exposure != Exposure::Public {
+            continue;
+        }
+        for (host_index, host) in a.traffic.hostnames.iter().enumerate() {
+            for entry in &entries {
+                let env = entry.environment();
+                if !serving(&entries, host, env).is_some_and(|e| e.same(entry)) {
+                    continue;
+                }
+                let landed: Vec<&Doc<Cluster>> = clusters
+                    .iter()
+                    .copied()
+                    .filter(|c| c.value.environment == env && selects(a, &c.value))
+                    .filter(|c| !a.gitops.drain.iter().any(|d| d.cluster == c.value.cluster_id))
+                    .collect();
+                if landed.is_empty() {
+                    continue;
+                }
+                out.push(route(
+                    app,
+                    host,
+                    host_index,
+                    *entry,
+                    &landed,
+                    &all_switches,
+                    &fleet.value,
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.entry.at(), a.app_name(), a.host_index).cmp(&(b.entry.at(), b.app_name(), b.host_index)));
+    out
+}
+
+fn route<'s>(
+    app: &'s Doc<App>,
+    host: &'s str,
+    host_index: usize,
+    entry: Entry<'s>,
+    landed: &[&'s Doc<Cluster>],
+    switches: &[Switch<'s>],
+    fleet: &Fleet,
+) -> Route<'s> {
+    let a = &app.value;
+    let name = a.application.name.as_str();
+    let routing = a.traffic.routing.unwrap_or(Routing::Latency);
+    let region_of = |c: &Cluster| format!("{}:{}", c.provider, c.region);
+    // Regions in the contract's order (the first is the failover primary).
+    let mut regions: Vec<String> = Vec::new();
+    for r in &a.placement.regions {
+        let r = r.to_string();
+        if landed.iter().any(|c| region_of(&c.value) == r) && !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    // Weights by cluster id or region: the contract's, then the switches' in their place.
+    let mut named: BTreeMap<String, u32> = a.traffic.weights.clone();
+    let mut weight_switches: BTreeMap<String, &Switch> = BTreeMap::new();
+    for s in switches
+        .iter()
+        .filter(|s| matches!(s.scope, Scope::App(doc, _) if doc.value.application.name.as_str() == name))
+    {
+        if let Action::Weight(w) = s.action {
+            let key = s
+                .cluster
+                .map_or_else(|| s.region.clone().unwrap_or_default(), str::to_string);
+            named.insert(key.clone(), w);
+            weight_switches.insert(key, s);
+        }
+    }
+    let per_region: BTreeMap<String, u64> = regions
+        .iter()
+        .map(|r| {
+            (
+                r.clone(),
+                landed.iter().filter(|c| region_of(&c.value) == *r).count() as u64,
+            )
+        })
+        .collect();
+    // A region's weight is split evenly over its clusters: scale every weight by the least
+    // common multiple of those counts, so that the split is exact.
+    let scale = per_region
+        .iter()
+        .filter(|(r, _)| named.contains_key(*r))
+        .fold(1u64, |l, (_, n)| l / gcd(l, *n) * n);
+    let weighted = routing == Routing::WeightedGlobal && !named.is_empty();
+    let mut origins = Vec::new();
+    for c in landed {
+        let v = &c.value;
+        let region = region_of(v);
+        let rank = regions.iter().position(|r| *r == region).unwrap_or(regions.len());
+        let id = v.cluster_id.as_str();
+        let weight = weighted.then(|| {
+            let w = if let Some(w) = named.get(id) {
+                u64::from(*w) * scale
+            } else if let Some(w) = named.get(&region) {
+                u64::from(*w) * scale / per_region.get(&region).copied().unwrap_or(1).max(1)
+            } else {
+                0
+            };
+            u32::try_from(w).unwrap_or(u32::MAX)
+        });
+        let standby = v.role == ClusterRole::Standby;
+        let base = match routing {
+            Routing::Failover => rank as u32 + 1,
+            _ => 1 + u32::from(standby),
+        };
+        let priority = base + u32::from(weight == Some(0));
+        let out = switches
+            .iter()
+            .find(|s| s.action == Action::OutOfRotation && s.applies(name, v))
+            .cloned();
+        let weight_switch = weight_switches
+            .get(id)
+            .or_else(|| weight_switches.get(&region))
+            .map(|s| (*s).clone());
+        origins.push(Origin {
+            cluster: c,
+            region,
+            rank,
+            standby,
+            out,
+            weight_switch,
+            weight,
+            priority,
+        });
+    }
+    let probe = a.traffic.health_probe.as_ref().and_then(|h| h.interval);
+    let default = match entry {
+        Entry::FrontDoor(_, p) => p
+            .health_probe
+            .as_ref()
+            .and_then(|h| h.interval)
+            .map_or(FRONT_DOOR_PROBE_SECONDS, |d| d.seconds),
+        Entry::Route53(_, z) => z
+            .health_check
+            .as_ref()
+            .and_then(|h| h.interval)
+            .map_or(ROUTE53_INTERVAL_SECONDS, |d| d.seconds),
+    };
+    Route {
+        app,
+        host,
+        host_index,
+        entry,
+        routing,
+        origins,
+        probe_path: probe_path(a, fleet),
+        probe_interval: probe.map_or((default, false), |d| (d.seconds, true)),
+    }
+}
+
+/// The continent Route 53 geolocation routes to a region (`NA`, `EU` …), from the region's
+/// name; `None` for a region this table does not know.
+pub fn continent(provider: Provider, region: &str) -> Option<&'static str> {
+    let r = region;
+    let c = match provider {
+        Provider::Aws => match r.split('-').next()? {
+            "us" | "ca" | "mx" => "NA",
+            "sa" => "SA",
+            "eu" => "EU",
+            "af" => "AF",
+            "me" | "il" => "AS",
+            "ap" if r.starts_with("ap-southeast-2")
+                || r.starts_with("ap-southeast-4")
+                || r.starts_with("ap-southeast-6") =>
+            {
+                "OC"
+            }
+            "ap" => "AS",
+            _ => return None,
+        },
+        Provider::Azure => {
+            const TABLE: &[(&[&str], &str)] = &[
+                (&["us", "canada", "mexico"], "NA"),
+                (&["brazil", "chile"], "SA"),
+                (
+                    &[
+                        "europe",
+                        "uk",
+                        "france",
+                        "germany",
+                        "sweden",
+                        "norway",
+                        "switzerland",
+                        "poland",
+                        "italy",
+                        "spain",
+                        "austria",
+                        "belgium",
+                        "denmark",
+                        "finland",
+                        "greece",
+                    ],
+                    "EU",
+                ),
+                (&["australia", "newzealand"], "OC"),
+                (&["southafrica"], "AF"),
+                (
+                    &[
+                        "asia",
+                        "japan",
+                        "korea",
+                        "india",
+                        "uae",
+                        "qatar",
+                        "israel",
+                        "indonesia",
+                        "malaysia",
+                        "taiwan",
+                    ],
+                    "AS",
+                ),
+            ];
+            return TABLE
+                .iter()
+                .find(|(words, _)| words.iter().any(|w| r.contains(w)))
+                .map(|(_, c)| *c);
+        }
+    };
+    Some(c)
+}
+
+/// The problems an engine has with a route: (message, where, help).
+pub fn engine_problems<'s>(route: &Route<'s>) -> Vec<(String, Label, &'static str)> {
+    let app = route.app;
+    let a = &app.value;
+    let mut out = Vec::new();
+    let at_routing = || app.label(&["traffic", "routing"], "this routing");
+    let what = route.entry.describe();
+    let host = route.host;
+    let (interval, from_app) = route.probe_interval;
+    let interval_label = || {
+        if from_app {
+            app.label(&["traffic", "healthProbe", "interval"], "this interval")
+        } else {
+            app.item_label(&["traffic", "hostnames"], route.host_index, "served here")
+        }
+    };
+    match route.entry {
+        Entry::FrontDoor(..) => {
+            if route.routing == Routing::Geo {
+                out.push((
+                    format!("{what} cannot route `{host}` by geography: Front Door sends each request to the nearest healthy origin"),
+                    at_routing(),
+                    "serve the hostname from a Route 53 zone (geolocation records), or use `routing: latency`",
+                ));
+            }
+            for o in &route.origins {
+                if o.priority > 5 {
+                    out.push((
+                        format!(
+                            "Front Door has priorities 1 to 5; `{host}` would need {} for cluster `{}`",
+                            o.priority,
+                            o.id()
+                        ),
+                        at_routing(),
+                        "place the app in at most five regions for failover (a weight of 0 takes one more level)",
+                    ));
+                }
+                if o.weight.is_some_and(|w| w > 1000) {
+                    out.push((
+                        format!(
+                            "Front Door weights are 1 to 1000; cluster `{}` would get {}",
+                            o.id(),
+                            o.weight.unwrap_or(0)
+                        ),
+                        app.label(&["traffic", "weights"], "these weights"),
+                        "use smaller weights, or name clusters rather than regions with several clusters",
+                    ));
+                }
+            }
+            if !(1..=255).contains(&interval) {
+                out.push((
+                    format!("Front Door probes every 1 to 255 seconds; `{host}` asks for {interval}s"),
+                    interval_label(),
+                    "set `traffic.healthProbe.interval` (or the profile's `healthProbe.interval`) between 1s and 255s",
+                ));
+            }
+        }
+        Entry::Route53(_, zone) => {
+            let aws = |o: &Origin| o.cluster.value.provider == Provider::Aws;
+            match route.routing {
+                Routing::Latency => {
+                    for o in route.origins.iter().filter(|o| !o.standby) {
+                        if !aws(o) {
+                            out.push((
+                                format!("Route 53 latency records name an AWS region; cluster `{}` of `{host}` is in `{}`", o.id(), o.region),
+                                at_routing(),
+                                "serve the hostname from a Front Door profile, or use weighted, failover or geo routing",
+                            ));
+                        }
+                    }
+                    let mut seen = BTreeSet::new();
+                    for o in route.origins.iter().filter(|o| !o.standby) {
+                        if !seen.insert(&o.region) {
+                            out.push((
+                                format!("Route 53 has one latency record per region; `{host}` lands on two clusters in `{}`", o.region),
+                                at_routing(),
+                                "serve the hostname from a Front Door profile, or place the app on one cluster per region",
+                            ));
+                        }
+                    }
+                }
+                Routing::Failover => {
+                    let ranks: Vec<usize> = route.origins.iter().map(|o| o.rank).collect();
+                    let count = |r: usize| ranks.iter().filter(|x| **x == r).count();
+                    if count(0) != 1 || count(1) != 1 || ranks.iter().any(|r| *r > 1) {
+                        out.push((
+                            format!(
+                                "Route 53 failover has one PRIMARY and one SECONDARY record; `{host}` lands on {} clusters in {} regions",
+                                ranks.len(),
+                                ranks.iter().collect::<BTreeSet<_>>().len()
+                            ),
+                            at_routing(),
+                            "place a failover app on one cluster in each of two regions, or serve it from a Front Door profile (priorities 1 to 5)",
+                        ));
+                    }
+                }
+                Routing::Geo => {
+                    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+                    for o in &route.origins {
+                        let v = &o.cluster.value;
+                        match continent(v.provider, &v.region) {
+                            None => out.push((
+                                format!("fleetgen knows no continent for region `{}` (cluster `{}`) to route `{host}` by geography", o.region, o.id()),
+                                at_routing(),
+                                "use weighted, latency or failover routing",
+                            )),
+                            Some(c) => {
+                                if let Some(other) = seen.insert(c, o.id()) {
+                                    out.push((
+                                        format!("Route 53 has one geolocation record per location; clusters `{other}` and `{}` of `{host}` are both in continent {c}", o.id()),
+                                        at_routing(),
+                                        "place a geo-routed app on one cluster per continent",
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+                Routing::WeightedGlobal | Routing::SingleRegion => {}
+            }
+            for o in &route.origins {
+                if o.weight.is_some_and(|w| w > 255) {
+                    out.push((
+                        format!(
+                            "Route 53 weights are 0 to 255; cluster `{}` would get {}",
+                            o.id(),
+                            o.weight.unwrap_or(0)
+                        ),
+                        app.label(&["traffic", "weights"], "these weights"),
+                        "use weights of at most 255",
+                    ));
+                }
+                if host == zone.name
+                    && o.cluster
+                        .value
+                        .edge
+                        .as_ref()
+                        .is_some_and(|e| e.alias_hosted_zone_id.is_none())
+                {
+                    out.push((
+                        format!("`{host}` is the zone apex, where DNS allows no CNAME; cluster `{}` gives no `edge.aliasHostedZoneId` for an alias record", o.id()),
+                        app.item_label(&["traffic", "hostnames"], route.host_index, "the zone apex"),
+                        "give the cluster's `edge.aliasHostedZoneId` (its load balancer's canonical hosted zone), or serve a name under the apex",
+                    ));
+                }
+            }
+            if interval != 10 && interval != 30 {
+                out.push((
+                    format!("Route 53 checks every 10 or 30 seconds; `{host}` asks for {interval}s"),
+                    interval_label(),
+                    "set `traffic.healthProbe.interval` to 10s or 30s",
+                ));
+            }
+        }
+    }
+    if (!a.traffic.weights.is_empty() || route.origins.iter().any(|o| o.weight_switch.is_some()))
+        && route.routing != Routing::WeightedGlobal
+    {
+        out.push((
+            format!(
+                "`{}` has weights, but its routing is `{}`: weights apply to `weighted-global` only",
+                a.application.name, route.routing
+            ),
+            at_routing(),
+            "use `routing: weighted-global`, or drop the weights (take a cluster out with `inRotation: false`)",
+        ));
+    }
+    out
+}
+
+/// Every problem of the edge configuration and the traffic switches (unsorted).
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let Some(fleet) = &sources.fleet else { return };
+    let files = &sources.files;
+    check_entries(fleet, files, out);
+    check_switches(sources, fleet, out);
+    check_weights(sources, out);
+    if sources.any_failed(crate::layout::Kind::Cluster) || sources.any_failed(crate::layout::Kind::App) {
+        return;
+    }
+    let routes = routes(sources);
+    let mut reported = BTreeSet::new();
+    for r in &routes {
+        for (message, label, help) in engine_problems(r) {
+            if reported.insert(message.clone()) {
+                out.push(
+                    Diagnostic::error(codes::EDGE_UNROUTABLE, files, label, message)
+                        .with_secondary(r.entry.label(fleet, Some("name"), "the edge serving it"))
+                        .with_help(help)
+                        .for_app(r.app_name()),
+                );
+            }
+        }
+    }
+    // A locked profile's routes carry its id: every hostname of the app must come through it.
+    for r in routes
+        .iter()
+        .filter(|r| matches!(r.entry, Entry::FrontDoor(_, p) if p.lock_origins))
+    {
+        for other in routes.iter().filter(|o| {
+            o.app_name() == r.app_name() && !o.entry.same(&r.entry) && o.entry.environment() == r.entry.environment()
+        }) {
+            let message = format!(
+                "`{}` is behind {} (which locks its origins) and {} (`{}`): its route cannot take both",
+                r.app_name(),
+                r.entry.describe(),
+                other.entry.describe(),
+                other.host
+            );
+            if reported.insert(message.clone()) {
+                out.push(
+                    Diagnostic::error(
+                        codes::EDGE_UNROUTABLE,
+                        files,
+                        other
+                            .app
+                            .item_label(&["traffic", "hostnames"], other.host_index, "served elsewhere"),
+                        message,
+                    )
+                    .with_secondary(
+                        r.entry
+                            .label(fleet, Some("lockOrigins"), "accepts only its own traffic"),
+                    )
+                    .with_help("serve all of the app's hostnames from the locked profile"),
+                );
+            }
+        }
+    }
+}
+
+fn check_entries(fleet: &Doc<Fleet>, files: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let entries = entries(&fleet.value);
+    let mut names: BTreeMap<(&str, &str), Entry> = BTreeMap::new();
+    let mut domains: BTreeMap<(String, Environment), Entry> = BTreeMap::new();
+    for e in &entries {
+        let kind = if e.is_front_door() { "frontDoor" } else { "route53" };
+        if let Some(first) = names.insert((kind, e.name()), *e) {
+            out.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_ID,
+                    files,
+                    e.label(fleet, Some("name"), "named again"),
+                    format!("two edge entries are named `{}`", e.name()),
+                )
+                .with_secondary(first.label(fleet, Some("name"), "first here")),
+            );
+        }
+        for d in e.domains() {
+            if let Some(first) = domains.insert((d.to_string(), e.environment()), *e) {
+                out.push(
+                    Diagnostic::error(
+                        codes::EDGE_UNROUTABLE,
+                        files,
+                        e.label(fleet, None, format!("also serves `{d}`")),
+                        format!(
+                            "{} and {} both serve `{d}` in {}: a hostname has one entry point",
+                            first.describe(),
+                            e.describe(),
+                            e.environment()
+                        ),
+                    )
+                    .with_secondary(first.label(fleet, None, "first here")),
+                );
+            }
+        }
+        if let Entry::FrontDoor(_, p) = e
+            && let Some(l) = p.load_balancing.as_ref().and_then(|l| l.additional_latency.as_deref())
+            && latency_ms(l).is_none_or(|ms| ms > 1000)
+        {
+            out.push(Diagnostic::error(
+                codes::EDGE_UNROUTABLE,
+                files,
+                e.label(fleet, Some("loadBalancing"), "this latency"),
+                format!("Front Door's latency sensitivity is 0 to 1000 ms; `{l}` is not"),
+            ));
+        }
+    }
+}
+
+/// `50ms`, `1s` → milliseconds.
+pub fn latency_ms(s: &str) -> Option<u32> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    s.strip_suffix('s')?.parse::<u32>().ok()?.checked_mul(1000)
+}
+
+fn check_switches(sources: &Sources, fleet: &Doc<Fleet>, out: &mut Vec<Diagnostic>) {
+    let files = &sources.files;
+    let today = sources.today;
+    let clusters: Vec<&str> = sources.clusters.iter().map(|c| c.value.cluster_id.as_str()).collect();
+    let served: BTreeSet<String> = sources
+        .clusters
+        .iter()
+        .map(|c| format!("{}:{}", c.value.provider, c.value.region))
+        .collect();
+    let clusters_failed = sources.any_failed(crate::layout::Kind::Cluster);
+    for s in switches(sources) {
+        let Some(label) = s.label(Some(fleet), "kill switch on") else {
+            continue;
+        };
+        // The target exists and, for an app's switch, is one the app lands on.
+        let mut target_ok = true;
+        if !clusters_failed {
+            let app = match s.scope {
+                Scope::App(doc, _) => Some(doc),
+                _ => None,
+            };
+            let field = if s.cluster.is_some() { "cluster" } else { "region" };
+            let at = |text: &str| match s.scope {
+                Scope::App(doc, i) => doc.item_field_label(&["traffic", "switches"], i, Some(field), text),
+                Scope::Fleet(i) => fleet.item_field_label(&["edge", "outOfRotation"], i, Some("region"), text),
+                Scope::Cluster(doc) => doc.label(&["edge", "inRotation"], text),
+            };
+            if let Some(c) = s.cluster {
+                match sources.clusters.iter().find(|d| d.value.cluster_id.as_str() == c) {
+                    None => {
+                        target_ok = false;
+                        let help = match suggest::closest(c, clusters.iter().copied()) {
+                            Some(x) => format!("did you mean `{x}`?"),
+                            None => "name a cluster of clusters/".to_string(),
+                        };
+                        out.push(
+                            Diagnostic::error(
+                                codes::KILL_SWITCH_TARGET,
+                                files,
+                                at("no such cluster"),
+                                format!("no cluster `{c}`"),
+                            )
+                            .with_help(help),
+                        );
+                    }
+                    Some(d) => {
+                        if let Some(app) = app
+                            && !selects(&app.value, &d.value)
+                        {
+                            target_ok = false;
+                            out.push(
+                                Diagnostic::error(
+                                    codes::KILL_SWITCH_TARGET,
+                                    files,
+                                    at("not a cluster of this app"),
+                                    format!(
+                                        "`{}` does not land on cluster `{c}`, so this switch does nothing",
+                                        app.value.application.name
+                                    ),
+                                )
+                                .with_help("a traffic switch names a cluster or region of the app's placement"),
+                            );
+                        }
+                    }
+                }
+            }
+            if let Some(r) = &s.region {
+                let placed = app.is_none_or(|a| a.value.placement.regions.iter().any(|x| x.to_string() == *r));
+                if !served.contains(r) || !placed {
+                    target_ok = false;
+                    let message = match app {
+                        Some(a) if served.contains(r) => {
+                            format!(
+                                "`{}` is not placed in region `{r}`, so this switch does nothing",
+                                a.value.application.name
+                            )
+                        }
+                        _ => format!("no cluster serves region `{r}`"),
+                    };
+                    out.push(Diagnostic::error(
+                        codes::KILL_SWITCH_TARGET,
+                        files,
+                        at("not a region of this app"),
+                        message,
+                    ));
+                }
+            }
+        }
+        match s.expires.map(|d| (d, parse_date(d))) {
+            Some((d, None)) => out.push(Diagnostic::error(
+                codes::TRAFFIC_SWITCH_EXPIRED,
+                files,
+                s.expires_label(Some(fleet), "no such day").unwrap_or(label.clone()),
+                format!("`{d}` is not a date"),
+            )),
+            Some((d, Some(last))) if last < today => out.push(
+                Diagnostic::error(
+                    codes::TRAFFIC_SWITCH_EXPIRED,
+                    files,
+                    s.expires_label(Some(fleet), "expired").unwrap_or(label.clone()),
+                    format!("traffic switch expired on {d}: {} ({})", s.describe(), s.reason),
+                )
+                .with_help("renew it with a new date and reason, or remove it to restore traffic"),
+            ),
+            Some((d, Some(last))) if last - today < WARN_DAYS && target_ok => out.push(
+                Diagnostic::error(
+                    codes::TRAFFIC_SWITCH_EXPIRING,
+                    files,
+                    s.expires_label(Some(fleet), "expires soon").unwrap_or(label.clone()),
+                    format!(
+                        "traffic switch expires on {d} (in {} days): {}",
+                        last - today,
+                        s.describe()
+                    ),
+                )
+                .with_help("when it expires, rendering fails until it is renewed or removed")
+                .warning(),
+            ),
+            _ => {}
+        }
+        if target_ok && s.active(today) {
+            let help = match s.action {
+                Action::OutOfRotation => {
+                    "its workloads keep running; Front Door disables the origin, Route 53 leaves the record out. Remove the switch to bring it back"
+                }
+                Action::Weight(_) => "remove the switch to return to the contract's weights",
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::KILL_SWITCH,
+                    files,
+                    label,
+                    format!("{}: {}", s.describe(), s.reason),
+                )
+                .with_help(help)
+                .warning(),
+            );
+        }
+    }
+}
+
+/// Weights name regions or clusters of the app's placement.
+fn check_weights(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    if sources.any_failed(crate::layout::Kind::Cluster) {
+        return;
+    }
+    for doc in &sources.apps {
+        let a = &doc.value;
+        for key in a.traffic.weights.keys() {
+            let known = if key.contains(':') {
+                a.placement.regions.iter().any(|r| r.to_string() == *key)
+            } else {
+                sources
+                    .clusters
+                    .iter()
+                    .any(|c| c.value.cluster_id.as_str() == key && selects(a, &c.value))
+            };
+            if !known {
+                out.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REFERENCE,
+                        &sources.files,
+                        doc.key_label(&["traffic", "weights", key.as_str()], "not a region or cluster of this app"),
+                        format!("`{key}` in `traffic.weights` is neither a region of the placement nor a cluster the app lands on"),
+                    )
+                    .with_help("name a `provider:region` of `placement.regions`, or a cluster id"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hostname_is_in_a_domain_at_a_dot() {
+        assert!(in_domain("contoso.com", "contoso.com"));
+        assert!(in_domain("www.contoso.com", "contoso.com"));
+        assert!(!in_domain("notcontoso.com", "contoso.com"));
+        assert!(!in_domain("contoso.com", "www.contoso.com"));
+    }
+
+    #[test]
+    fn continents_of_regions() {
+        assert_eq!(continent(Provider::Aws, "us-east-1"), Some("NA"));
+        assert_eq!(continent(Provider::Aws, "eu-west-1"), Some("EU"));
+        assert_eq!(continent(Provider::Aws, "ap-southeast-2"), Some("OC"));
+        assert_eq!(continent(Provider::Azure, "westeurope"), Some("EU"));
+        assert_eq!(continent(Provider::Azure, "westus3"), Some("NA"));
+        assert_eq!(continent(Provider::Azure, "moon"), None);
+    }
+
+    use crate::load::fixture;
+
+    const EDGE: &str =
+        "edge:\n  frontDoor:\n    - { name: afd, resourceGroup: rg-edge, endpoint: ep, domains: [example.com] }\n";
+
+    fn web(traffic: &str) -> String {
+        fixture::text("apps/web/app.yaml").replace("  routing: latency\n  failover: automatic\n", traffic)
+    }
+
+    /// (cluster, priority, weight, in rotation) of the one route of `web`.
+    fn origins(sources: &Sources) -> Vec<(String, u32, Option<u32>, bool)> {
+        let routes = routes(sources);
+        assert_eq!(routes.len(), 1, "{routes:?}");
+        routes[0]
+            .origins
+            .iter()
+            .map(|o| (o.id().to_string(), o.priority, o.weight, o.in_rotation()))
+            .collect()
+    }
+
+    #[test]
+    fn a_region_weight_is_split_evenly_over_its_clusters() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let second = fixture::text("clusters/eastus-prod-01.yaml").replace("eastus-prod-01", "eastus-prod-02");
+        let app = web(
+            "  routing: weighted-global\n  failover: automatic\n  weights: { azure:eastus: 3, aws:us-east-1: 1 }\n",
+        );
+        let sources = fixture::sources(&[
+            ("fleet.yaml", &fleet),
+            ("clusters/eastus-prod-02.yaml", &second),
+            ("apps/web/app.yaml", &app),
+        ]);
+        assert_eq!(
+            origins(&sources),
+            [
+                ("eastus-prod-01".to_string(), 1, Some(3), true),
+                ("eastus-prod-02".to_string(), 1, Some(3), true),
+                ("useast1-prod-01".to_string(), 1, Some(2), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn failover_priorities_follow_the_placement_and_drained_clusters_are_no_origins() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let app = web("  routing: failover\n  failover: automatic\n");
+        let reversed = app.replace(
+            "regions: [azure:eastus, aws:us-east-1]",
+            "regions: [aws:us-east-1, azure:eastus]",
+        );
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &reversed)]);
+        assert_eq!(
+            origins(&sources),
+            [
+                ("eastus-prod-01".to_string(), 2, None, true),
+                ("useast1-prod-01".to_string(), 1, None, true)
+            ]
+        );
+        let drained = app + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-1: move\" }\n";
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &drained)]);
+        assert_eq!(origins(&sources), [("eastus-prod-01".to_string(), 1, None, true)]);
+    }
+
+    #[test]
+    fn an_expired_switch_holds_nothing_and_is_an_error() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let cluster = fixture::text("clusters/eastus-prod-01.yaml")
+            + "edge:\n  origin: gw.example.net\n  inRotation: false\n  reason: \"INC-1: x\"\n  expires: \"2026-11-21\"\n";
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("clusters/eastus-prod-01.yaml", &cluster)]);
+        assert!(origins(&sources).iter().all(|o| o.3));
+        let mut out = Vec::new();
+        check(&sources, &mut out);
+        let codes: Vec<&str> = out.iter().map(|d| d.code.id).collect();
+        assert_eq!(codes, ["FG052"], "{out:?}");
+    }
+
+    #[test]
+    fn latency_is_read_in_milliseconds() {
+        assert_eq!(latency_ms("50ms"), Some(50));
+        assert_eq!(latency_ms("1s"), Some(1000));
+        assert_eq!(latency_ms("x"), None);
+    }
+}

@@ -1,0 +1,282 @@
+//! The global traffic layer's kill switches, as a diff: each switch changes exactly the
+//! Front Door origins and Route 53 records it names — and nothing of the clusters' trees,
+//! whose workloads keep running — besides listing itself in `rendered/fleet.yaml`.
+//!
+//! The fleet is the golden case `edge-switches` with its switches taken out: a Front Door
+//! profile (example.com) and a Route 53 zone (example.net), apps `web` (latency) and `cart`
+//! (weighted 2:1:1 over azure:eastus, aws:us-east-1, aws:eu-west-1).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use common::{fleet_with, fleetgen, read_tree, report, root};
+use serde_json::Value;
+
+fn render(repo: &Path) -> BTreeMap<String, String> {
+    let out = fleetgen()
+        .args(["render", "--color", "never", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    read_tree(&repo.join("rendered"))
+}
+
+fn edit(repo: &Path, file: &str, f: impl FnOnce(String) -> String) {
+    let path = repo.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, f(text)).unwrap();
+}
+
+/// The fleet without switches.
+fn fleet() -> tempfile::TempDir {
+    let dir = fleet_with(Some(&root().join("tests/golden/edge-switches/input")));
+    edit(dir.path(), "clusters/eastus-prod-01.yaml", |t| {
+        t.lines()
+            .filter(|l| {
+                !["  inRotation:", "  reason:", "  expires:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    edit(dir.path(), "apps/cart/app.yaml", |t| {
+        let start = t.find("  switches:").unwrap();
+        let end = t.find("observability:").unwrap();
+        format!("{}{}", &t[..start], &t[end..])
+    });
+    dir
+}
+
+/// The resources of an edge template by name (ARM) or logical id (CloudFormation).
+fn resources(text: &str) -> BTreeMap<String, Value> {
+    let v: Value = serde_json::from_str(text).unwrap();
+    match v.get("Resources") {
+        Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["name"].as_str().unwrap().to_string(), r.clone()))
+            .collect(),
+    }
+}
+
+/// What a switch did to one resource.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Change {
+    /// A Front Door origin's `enabledState` went from Enabled to Disabled, nothing else.
+    Disabled,
+    /// A record left the template.
+    Removed,
+    /// The weight (Front Door `weight`, Route 53 `Weight`) became this, nothing else.
+    Weight(u64),
+}
+
+/// (file, resource, what happened to it).
+type Changes = BTreeSet<(String, String, Change)>;
+
+fn changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Changes {
+    let files: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut out = BTreeSet::new();
+    for file in files {
+        let (b, a) = (before.get(file), after.get(file));
+        if b == a || file == "fleet.yaml" {
+            continue;
+        }
+        assert!(
+            file.starts_with("_edge/"),
+            "{file} changed: a traffic switch touches no cluster tree"
+        );
+        let (b, a) = (resources(b.unwrap()), resources(a.unwrap()));
+        for (name, old) in &b {
+            let change = match a.get(name) {
+                None => Change::Removed,
+                Some(new) if new == old => continue,
+                Some(new) => {
+                    let mut old = old.clone();
+                    if old["properties"]["enabledState"] == "Enabled" && new["properties"]["enabledState"] == "Disabled"
+                    {
+                        old["properties"]["enabledState"] = "Disabled".into();
+                        assert_eq!(&old, new, "{file} {name}: more than the origin's state changed");
+                        Change::Disabled
+                    } else if let Some(w) = new["properties"]["weight"].as_u64() {
+                        old["properties"]["weight"] = w.into();
+                        assert_eq!(&old, new, "{file} {name}: more than the weight changed");
+                        Change::Weight(w)
+                    } else if let Some(w) = new["Properties"]["Weight"].as_u64() {
+                        old["Properties"]["Weight"] = w.into();
+                        assert_eq!(&old, new, "{file} {name}: more than the weight changed");
+                        Change::Weight(w)
+                    } else {
+                        panic!("{file} {name}: unexpected change {old} → {new}");
+                    }
+                }
+            };
+            out.insert((file.clone(), name.clone(), change));
+        }
+        let added: Vec<&String> = a.keys().filter(|n| !b.contains_key(*n)).collect();
+        assert!(added.is_empty(), "{file}: a switch added {added:?}");
+    }
+    out
+}
+
+const FD: &str = "_edge/frontdoor/afd-prod.json";
+const R53: &str = "_edge/route53/example.net.json";
+
+fn expect(items: &[(&str, &str, Change)]) -> Changes {
+    items
+        .iter()
+        .map(|(f, n, c)| {
+            let c = match c {
+                Change::Disabled => Change::Disabled,
+                Change::Removed => Change::Removed,
+                Change::Weight(w) => Change::Weight(*w),
+            };
+            (f.to_string(), n.to_string(), c)
+        })
+        .collect()
+}
+
+#[test]
+fn each_traffic_switch_changes_exactly_what_it_names() {
+    let dir = fleet();
+    let base = render(dir.path());
+    assert!(
+        base.contains_key(FD) && base.contains_key(R53),
+        "{:?}",
+        base.keys().filter(|k| k.starts_with('_')).collect::<Vec<_>>()
+    );
+    assert!(!base["fleet.yaml"].contains("trafficSwitches"));
+
+    type Apply = fn(&Path);
+    let cases: Vec<(&str, Apply, Changes)> = vec![
+        (
+            "a cluster out of rotation (its registry entry)",
+            |p| {
+                edit(p, "clusters/eastus-prod-01.yaml", |t| {
+                    t + "  inRotation: false\n  reason: \"INC-1: eastus gateway 5xx\"\n"
+                })
+            },
+            expect(&[
+                (FD, "afd-prod/cart/cart-eastus-prod-01", Change::Disabled),
+                (FD, "afd-prod/web/web-eastus-prod-01", Change::Disabled),
+                (R53, "RecordCartExampleNetEastusProd01", Change::Removed),
+            ]),
+        ),
+        (
+            "a region out of rotation for every app (fleet.yaml)",
+            |p| {
+                edit(p, "fleet.yaml", |t| {
+                    t + "  outOfRotation:\n    - region: aws:us-east-1\n      reason: \"INC-2: us-east-1 degraded\"\n"
+                })
+            },
+            expect(&[
+                (FD, "afd-prod/cart/cart-useast1-prod-01", Change::Disabled),
+                (FD, "afd-prod/web/web-useast1-prod-01", Change::Disabled),
+                (R53, "RecordCartExampleNetUseast1Prod01", Change::Removed),
+            ]),
+        ),
+        (
+            "one app's cluster out of rotation (its contract)",
+            |p| {
+                edit(p, "apps/cart/app.yaml", |t| {
+                    t.replace(
+                        "observability:",
+                        "  switches:\n    - cluster: euwest1-prod-01\n      inRotation: false\n      reason: \"INC-3: cart errors in eu-west-1\"\nobservability:",
+                    )
+                })
+            },
+            expect(&[
+                (FD, "afd-prod/cart/cart-euwest1-prod-01", Change::Disabled),
+                (R53, "RecordCartExampleNetEuwest1Prod01", Change::Removed),
+            ]),
+        ),
+        (
+            "a temporary weight",
+            |p| {
+                edit(p, "apps/cart/app.yaml", |t| {
+                    t.replace(
+                        "observability:",
+                        "  switches:\n    - region: azure:eastus\n      weight: 7\n      reason: \"CHG-4: drain us-east-1 slowly\"\nobservability:",
+                    )
+                })
+            },
+            expect(&[
+                (FD, "afd-prod/cart/cart-eastus-prod-01", Change::Weight(7)),
+                (R53, "RecordCartExampleNetEastusProd01", Change::Weight(7)),
+            ]),
+        ),
+    ];
+    for (what, apply, expected) in cases {
+        let dir = fleet();
+        apply(dir.path());
+        let after = render(dir.path());
+        assert_eq!(changes(&base, &after), expected, "{what}");
+        assert!(
+            after["fleet.yaml"].contains("trafficSwitches:"),
+            "{what}: not listed in rendered/fleet.yaml"
+        );
+    }
+}
+
+#[test]
+fn a_switch_warns_with_its_reason_and_an_expired_one_fails_the_render() {
+    let dir = fleet();
+    edit(dir.path(), "clusters/eastus-prod-01.yaml", |t| {
+        t + "  inRotation: false\n  reason: \"INC-5: eastus certificate\"\n  expires: \"2026-12-01\"\n"
+    });
+    let out = fleetgen()
+        .args(["render", "--color", "never", "--format", "concise", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning[FG050] cluster `eastus-prod-01` is out of rotation: INC-5: eastus certificate"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning[FG053] traffic switch expires on 2026-12-01 (in 9 days)"),
+        "{text}"
+    );
+
+    edit(dir.path(), "clusters/eastus-prod-01.yaml", |t| {
+        t.replace("2026-12-01", "2026-11-21")
+    });
+    let out = fleetgen()
+        .args(["render", "--color", "never", "--format", "concise", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error[FG052] traffic switch expired on 2026-11-21"),
+        "{text}"
+    );
+}
+
+#[test]
+fn out_of_rotation_is_a_warning_for_lint_and_the_app_keeps_running() {
+    let dir = fleet();
+    edit(dir.path(), "clusters/eastus-prod-01.yaml", |t| {
+        t + "  inRotation: false\n  reason: \"INC-6: eastus\"\n"
+    });
+    let out = fleetgen()
+        .args(["lint", "--color", "never", "--format", "concise", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = report(&out);
+    assert!(text.contains("warning[FG050]"), "{text}");
+    assert!(!text.contains("error["), "{text}");
+    let tree = render(dir.path());
+    assert!(tree.contains_key("eastus-prod-01/apps/web/deployment-web.yaml"));
+    assert!(tree["fleet.yaml"].contains("state: active"));
+}
