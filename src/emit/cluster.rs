@@ -199,15 +199,6 @@ fn root(
     out
 }
 
-/// Whether a placement attaches a route to the cluster's gateway (the built-in route's test).
-fn routes(p: &crate::resolve::plan::Placement) -> bool {
-    let t = &p.app.value.traffic;
-    p.gateway.is_some()
-        && t.port.is_some()
-        && t.exposure != crate::model::app::Exposure::None
-        && !t.hostnames.is_empty()
-}
-
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
 fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
     let files = &sources.files;
@@ -229,6 +220,7 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
                 "replicas": matrix::replicas(p),
                 "state": matrix::state(p),
             });
+            matrix::mark_standby(&mut app, p);
             if let Some(chart) = &p.app.value.chart {
                 app["chart"] = json!({
                     "name": chart.name.as_str(),
@@ -243,7 +235,7 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
     let routed: Vec<&str> = plan
         .placements
         .iter()
-        .filter(|p| p.cluster_id() == c.id() && p.drained.is_none() && routes(p))
+        .filter(|p| p.cluster_id() == c.id() && p.drained.is_none() && super::context::routes(p))
         .map(|p| p.namespace.as_str())
         .collect();
     let gateway = c.gateway().map(|g| {
@@ -262,6 +254,8 @@ fn summary(sources: &Sources, plan: &Plan, c: &ClusterPlan) -> String {
             "provider": v.provider.as_str(),
             "region": v.region,
             "environment": v.environment.as_str(),
+            "ownerTeam": v.owner_team.as_str(),
+            "criticality": v.criticality.as_str(),
             "ring": v.upgrade_channel.as_str(),
             "role": v.role.as_str(),
             "profile": v.profile.as_str(),
