@@ -477,7 +477,7 @@ placement:
                 out,
                 "traffic:\n  exposure: {exposure}\n  routing: weighted-global\n  failover: automatic\n  port: 8080\n"
             );
-            String::new()
+            "data:\n  mode: stateless\n".to_string()
         }
     };
     if exposure == "public" {

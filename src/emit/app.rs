@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::backends;
-use super::context::{pairs_json, to_mj, workload};
+use super::context::{pairs_json, pod_selector, to_mj, workload};
 use super::driver::Run;
 use super::tree::RenderedObject;
 use super::{charts, objects, values, yaml};
@@ -147,15 +147,12 @@ pub(super) fn render(
     let mut pod_labels = labels.clone();
     pod_labels.extend(p.identity.pod_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())));
     // A chart selects its pods by the chart's name and the release.
-    let selector = match &p.app.value.chart {
-        Some(chart) => charts::selector(chart, app),
-        None => vec![("app.kubernetes.io/name".to_string(), app.to_string())],
-    };
+    let selector = pod_selector(p);
     let ctx = minijinja::context! {
         fleet => contexts.fleet.clone(),
         app => contexts.apps.get(app).cloned(),
         cluster => contexts.clusters.get(id).cloned(),
-        workload => to_mj(workload(p)),
+        workload => to_mj(workload(plan, p)),
         labels => to_mj(pairs_json(&labels)),
         podLabels => to_mj(pairs_json(&pod_labels)),
         selector => to_mj(pairs_json(&selector)),

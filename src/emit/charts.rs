@@ -62,8 +62,13 @@ pub fn fullname(chart: &Chart, release: &str) -> String {
 /// under `helm-create` the PodDisruptionBudget the chart does not make.
 pub fn builtins(convention: ChartConvention) -> &'static [&'static str] {
     match convention {
-        ChartConvention::HelmCreate => &["namespace.yaml.j2", "poddisruptionbudget.yaml.j2", "httproute.yaml.j2"],
-        ChartConvention::Bitnami => &["namespace.yaml.j2", "httproute.yaml.j2"],
+        ChartConvention::HelmCreate => &[
+            "namespace.yaml.j2",
+            "poddisruptionbudget.yaml.j2",
+            "httproute.yaml.j2",
+            "networkpolicy.yaml.j2",
+        ],
+        ChartConvention::Bitnami => &["namespace.yaml.j2", "httproute.yaml.j2", "networkpolicy.yaml.j2"],
     }
 }
 

@@ -305,15 +305,6 @@ fn root(
     out
 }
 
-/// Whether a placement attaches a route to the cluster's gateway (the built-in route's test).
-fn routes(p: &crate::resolve::plan::Placement) -> bool {
-    let t = &p.app.value.traffic;
-    p.gateway.is_some()
-        && t.port.is_some()
-        && t.exposure != crate::model::app::Exposure::None
-        && !t.hostnames.is_empty()
-}
-
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.
 fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> String {
     let files = &sources.files;
@@ -333,6 +324,7 @@ fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> Str
                 "replicas": matrix::replicas(p),
                 "state": matrix::state(p),
             });
+            matrix::mark_standby(&mut app, p);
             if let Some(chart) = &p.app.value.chart {
                 app["chart"] = json!({
                     "name": chart.name.as_str(),
@@ -346,7 +338,7 @@ fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> Str
     // What the Gateway must admit: the namespaces whose routes attach to it.
     let routed: Vec<&str> = placements
         .iter()
-        .filter(|p| p.drained.is_none() && routes(p))
+        .filter(|p| p.drained.is_none() && super::context::routes(p))
         .map(|p| p.namespace.as_str())
         .collect();
     let gateway = c.gateway().map(|g| {
@@ -365,6 +357,8 @@ fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> Str
             "provider": v.provider.as_str(),
             "region": v.region,
             "environment": v.environment.as_str(),
+            "ownerTeam": v.owner_team.as_str(),
+            "criticality": v.criticality.as_str(),
             "ring": v.upgrade_channel.as_str(),
             "role": v.role.as_str(),
             "profile": v.profile.as_str(),

@@ -1,6 +1,6 @@
 //! What a template sees: `fleet`, `app` and `cluster` (the source files as written), and
 //! `workload` (the placement as resolved: namespace, replicas, resources, probes, identity,
-//! gateway), `labels`, `podLabels` and `selector`.
+//! gateway, network), `labels`, `podLabels` and `selector`.
 
 use std::collections::HashMap;
 
@@ -48,8 +48,99 @@ pub(super) fn pairs_json(pairs: &[(String, String)]) -> Value {
     Value::Object(m)
 }
 
+/// The labels that select a placement's pods: a chart's selector, or the app's name.
+pub(super) fn pod_selector(p: &Placement) -> Vec<(String, String)> {
+    match &p.app.value.chart {
+        Some(chart) => super::charts::selector(chart, p.app_name()),
+        None => vec![("app.kubernetes.io/name".to_string(), p.app_name().to_string())],
+    }
+}
+
+/// Whether a placement attaches a route to the cluster's gateway (the built-in route's test).
+pub(super) fn routes(p: &Placement) -> bool {
+    let t = &p.app.value.traffic;
+    p.gateway.is_some()
+        && t.port.is_some()
+        && t.exposure != crate::model::app::Exposure::None
+        && !t.hostnames.is_empty()
+}
+
+/// What the app's NetworkPolicies allow (`workload.network`), or `None` when fleet.yaml
+/// turns them off: traffic from the gateway (an exposed app with a route), from the apps on
+/// the cluster that depend on it, to the ones it depends on, to its cloud's APIs (an app with
+/// a cloud identity), to `network.egress`; DNS is in the template.
+fn network(plan: &Plan, p: &Placement) -> Value {
+    if !plan.fleet.value.network.policies {
+        return Value::Null;
+    }
+    let a = &p.app.value;
+    let port = a.traffic.port.map(|p| p.0);
+    let here = |name: &str| plan.placement(name, p.cluster_id()).filter(|q| q.drained.is_none());
+    let peer = |q: &Placement| {
+        json!({
+            "name": q.app_name(),
+            "namespace": q.namespace,
+            "selector": pairs_json(&pod_selector(q)),
+            "port": q.app.value.traffic.port.map(|p| p.0),
+        })
+    };
+    let mut calls: Vec<Value> = Vec::new();
+    for dep in &a.depends_on {
+        if dep.service.as_str() == p.app_name() {
+            continue;
+        }
+        if let Some(q) = here(dep.service.as_str()).filter(|q| q.app.value.traffic.port.is_some()) {
+            let v = peer(q);
+            if !calls.contains(&v) {
+                calls.push(v);
+            }
+        }
+    }
+    calls.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
+    let mut callers: Vec<Value> = plan
+        .placements
+        .iter()
+        .filter(|q| q.cluster_id() == p.cluster_id() && q.drained.is_none() && q.app_name() != p.app_name())
+        .filter(|q| {
+            q.app
+                .value
+                .depends_on
+                .iter()
+                .any(|d| d.service.as_str() == p.app_name())
+        })
+        .map(peer)
+        .collect();
+    callers.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
+    let gateway = p
+        .gateway
+        .filter(|_| routes(p))
+        .map(|g| json!({"namespace": g.namespace.as_str(), "sourceRanges": g.source_ranges}));
+    let egress: Vec<Value> = a
+        .network
+        .egress
+        .iter()
+        .map(|e| json!({"cidr": e.cidr, "ports": e.ports.iter().map(|p| p.0).collect::<Vec<_>>()}))
+        .collect();
+    // A cloud identity needs its token endpoint and the cloud's APIs: public HTTPS addresses
+    // that NetworkPolicy (no host names) cannot name more narrowly than "anywhere on 443";
+    // EKS Pod Identity also needs its node agent at 169.254.170.23:80.
+    let cloud = a.identity.cloud_permissions_profile.is_some().then(|| {
+        json!({
+            "podIdentityAgent": p.cluster.value.identity_mode == crate::model::common::IdentityMode::EksPodIdentity,
+        })
+    });
+    json!({
+        "port": port,
+        "gateway": gateway,
+        "cloud": cloud,
+        "calls": calls,
+        "callers": if port.is_some() { callers } else { Vec::new() },
+        "egress": egress,
+    })
+}
+
 /// The derived view of a placement that templates use as `workload`.
-pub(super) fn workload(p: &Placement) -> Value {
+pub(super) fn workload(plan: &Plan, p: &Placement) -> Value {
     let a = &p.app.value;
     let list = |l: &crate::resolve::plan::Resources| {
         let mut m = Map::new();
@@ -114,6 +205,7 @@ pub(super) fn workload(p: &Placement) -> Value {
             None => json!({"name": p.app_name(), "port": port}),
         },
         "metrics": metrics,
+        "network": network(plan, p),
     })
 }
 

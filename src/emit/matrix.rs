@@ -1,6 +1,7 @@
 //! `fleet.yaml` at the top of the output: the placement matrix, every app × cluster with
-//! its environment, region, ring, version, data mode, delivery, replicas and state; and the
-//! traffic kill switches in force (out of rotation, temporary weights), with their reasons.
+//! its environment, region, ring, version, data mode, delivery, replicas and state (and
+//! `standby` in a standby region); and the traffic kill switches in force (out of rotation,
+//! temporary weights), with their reasons.
 
 use serde_json::{Value, json};
 
@@ -15,6 +16,14 @@ pub(super) fn replicas(p: &Placement) -> Value {
     match p.drained {
         Some(_) => json!({"min": 0, "max": 0}),
         None => json!({"min": p.replicas.min, "max": p.replicas.max}),
+    }
+}
+
+/// Adds `standby: <data mode>` to a row of a placement in a standby region of its app
+/// (which runs the standby shape's replicas, see `resolve::plan`).
+pub(super) fn mark_standby(row: &mut Value, p: &Placement) {
+    if let Some(mode) = p.replicas.standby {
+        row["standby"] = json!(mode.as_str());
     }
 }
 
@@ -35,7 +44,7 @@ pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
         .iter()
         .map(|p| {
             let c = &p.cluster.value;
-            json!({
+            let mut row = json!({
                 "app": p.app_name(),
                 "cluster": p.cluster_id(),
                 "environment": c.environment.as_str(),
@@ -46,7 +55,9 @@ pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
                 "replicas": replicas(p),
                 "state": state(p),
-            })
+            });
+            mark_standby(&mut row, p);
+            row
         })
         .collect();
     // The traffic switches in force, in the order they are written (clusters, fleet, apps).

@@ -19,6 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/poddisruptionbudget.yaml.j2"),
     ),
     ("httproute.yaml.j2", include_str!("templates/httproute.yaml.j2")),
+    ("networkpolicy.yaml.j2", include_str!("templates/networkpolicy.yaml.j2")),
 ];
 
 /// The path under which a built-in template appears in diagnostics and file headers.

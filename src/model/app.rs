@@ -23,6 +23,28 @@ pub struct App {
     pub gitops: AppGitops,
     #[serde(default)]
     pub chart: Option<Chart>,
+    #[serde(default)]
+    pub network: Network,
+}
+
+/// What the app's NetworkPolicies allow beyond what the contract implies (gateway, DNS,
+/// `dependsOn` on the same cluster).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Destinations outside the cluster the app connects to (its database, a cloud API).
+    #[serde(default)]
+    pub egress: Vec<EgressRule>,
+}
+
+/// One destination outside the cluster: an IP range and the TCP ports on it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    pub cidr: String,
+    pub ports: Vec<Port>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// Kill switches of an app.
@@ -75,6 +97,9 @@ pub struct PlacementSpec {
     pub cells: Vec<Id>,
     #[serde(default)]
     pub purposes: Vec<Id>,
+    /// Jurisdictions (fleet.yaml `jurisdictions`) the app's data may live in.
+    #[serde(default)]
+    pub residency: Vec<Id>,
 }
 
 string_enum!(Exposure { Public = "public", Internal = "internal", None = "none" });
@@ -235,6 +260,7 @@ string_enum!(
         RegionalPrimaryWithStandby = "regional-primary-with-standby",
         Regional = "regional",
         ActiveActive = "active-active",
+        Stateless = "stateless",
     }
 );
 string_enum!(ConflictResolution {
@@ -249,8 +275,14 @@ pub struct Data {
     pub mode: DataMode,
     #[serde(default)]
     pub write_regions: Vec<RegionTarget>,
+    /// Required unless the mode is `stateless` (the schema says so); 0 there.
+    #[serde(default)]
     pub rpo: Duration,
+    #[serde(default)]
     pub rto: Duration,
+    /// warm-standby: the share of the primary's replicas a standby region runs.
+    #[serde(default)]
+    pub standby_fraction: Option<f64>,
     #[serde(default)]
     pub conflict_resolution: Option<ConflictResolution>,
     #[serde(default)]

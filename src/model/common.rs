@@ -151,7 +151,7 @@ impl fmt::Display for RegionTarget {
 }
 
 /// A duration written `1d2h3m4s` (any parts, in that order), kept in seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Duration {
     pub seconds: u64,

@@ -28,6 +28,40 @@ pub struct Fleet {
     /// The global entry points in front of the regional gateways.
     #[serde(default)]
     pub edge: Edge,
+    /// `provider:region` → the jurisdiction its data is under (`placement.residency`).
+    #[serde(default)]
+    pub jurisdictions: BTreeMap<RegionTarget, Id>,
+    #[serde(default)]
+    pub network: FleetNetwork,
+}
+
+/// Network isolation of every app.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetNetwork {
+    /// Render each app's default-deny NetworkPolicy and the allows its contract implies.
+    #[serde(default = "yes")]
+    pub policies: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for FleetNetwork {
+    fn default() -> Self {
+        FleetNetwork { policies: true }
+    }
+}
+
+impl Fleet {
+    /// The jurisdiction of a `provider:region`, if the table names it.
+    pub fn jurisdiction_of(&self, region: &str) -> Option<&Id> {
+        self.jurisdictions
+            .iter()
+            .find(|(r, _)| r.to_string() == region)
+            .map(|(_, j)| j)
+    }
 }
 
 /// `edge:`: Front Door profiles, Route 53 hosted zones, and regions out of rotation.
@@ -206,6 +240,9 @@ pub enum LabelDimension {
     Team,
     Criticality,
     Cell,
+    /// The cluster's `ownerTeam`: who is paged for the cluster.
+    #[serde(rename = "cluster-owner")]
+    ClusterOwner,
 }
 
 impl LabelDimension {
@@ -222,9 +259,11 @@ impl LabelDimension {
             LabelDimension::Team => "team",
             LabelDimension::Criticality => "criticality",
             LabelDimension::Cell => "cell",
+            LabelDimension::ClusterOwner => "cluster-owner",
         }
     }
 
+    /// The ten that are required by default; `cluster-owner` only where the fleet asks.
     pub const ALL: [LabelDimension; 10] = [
         LabelDimension::Cluster,
         LabelDimension::Provider,

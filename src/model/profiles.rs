@@ -32,12 +32,17 @@ pub struct ClusterProfile {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GatewayRef {
     pub name: Id,
     pub namespace: Id,
     /// The listener routes attach to (their `sectionName`): the Gateway's HTTPS listener.
     #[serde(default)]
     pub listener: Option<String>,
+    /// Where the gateway's proxies connect to pods from, when they run outside the cluster
+    /// (CIDRs); without it, from the gateway's namespace (in-cluster proxy pods).
+    #[serde(default)]
+    pub source_ranges: Vec<String>,
 }
 
 string_enum!(MetricsBackend {

@@ -50,6 +50,7 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
             LabelDimension::Region => Some((Some(c.region.clone()), at_cluster(&["region"]))),
             LabelDimension::Environment => Some((Some(c.environment.to_string()), at_cluster(&["environment"]))),
             LabelDimension::Cell => Some((c.cell.as_ref().map(ToString::to_string), at_cluster(&["cell"]))),
+            LabelDimension::ClusterOwner => Some((Some(c.owner_team.to_string()), at_cluster(&["ownerTeam"]))),
             _ => owner
                 .app
                 .and_then(|(app, ns)| of_app(*dim, app, ns))

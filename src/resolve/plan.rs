@@ -5,12 +5,20 @@
 //! (provider:region within one environment) may hold several clusters that the app lands on;
 //! each gets `ceil(min / n)` and `ceil(max / n)` (never below its min), so the region
 //! together never runs fewer than the contract's minimum.
+//!
+//! Standby shape: an app whose data mode keeps a standby (`pilot-light`, `warm-standby`,
+//! `hot-standby`) runs its full minimum only in its write regions. A standby region (a placed
+//! region that is not in `data.writeRegions`) runs 1 replica for `pilot-light` (the core that
+//! must be up to be scaled out; 0 would need the HorizontalPodAutoscaler's alpha
+//! scale-to-zero), `ceil(min × data.standbyFraction)` for `warm-standby` (default 0.5), and
+//! the full minimum for `hot-standby`. The maximum stays the contract's, so that the
+//! autoscaler can grow the standby into the primary's load on failover.
 
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::{Doc, Sources};
-use crate::model::app::{PodDisruptionBudget, ResourceList, TopologySpread};
+use crate::model::app::{DataMode, PodDisruptionBudget, ResourceList, TopologySpread};
 use crate::model::fleet::Fleet;
 use crate::model::profiles::{ClusterProfile, GatewayRef, IdentityProfile, TelemetryProfile};
 use crate::model::{App, Cluster, Provider};
@@ -139,6 +147,11 @@ pub struct Replicas {
     pub max: u32,
     /// How many clusters share the region's replicas.
     pub share: u32,
+    /// The region's minimum and maximum before they are shared (after the standby shape).
+    pub region_min: u32,
+    pub region_max: u32,
+    /// The data mode that makes this a standby region, which runs fewer replicas.
+    pub standby: Option<DataMode>,
     pub min_origin: Origin,
     pub max_origin: Origin,
 }
@@ -269,6 +282,11 @@ fn placement<'s>(
             origin: Origin::Default("the minimum"),
         },
     );
+    let standby = standby_mode(a, c);
+    let min = match standby {
+        Some(mode) => standby_min(app, mode, min),
+        None => min,
+    };
     let per_min = min.value.div_ceil(share);
     let per_max = max.value.div_ceil(share).max(per_min);
     let pdb = pick(
@@ -397,6 +415,9 @@ fn placement<'s>(
             min: per_min,
             max: per_max,
             share,
+            region_min: min.value,
+            region_max: max.value.max(min.value),
+            standby,
             min_origin: divided(min.origin, min.value, share),
             max_origin: divided(max.origin, max.value, share),
         },
@@ -415,6 +436,49 @@ fn placement<'s>(
     })
 }
 
+/// The standby data mode when `cluster` is in a standby region of `app`: a region the app
+/// is placed in but does not write in, under a mode that keeps a standby.
+pub fn standby_mode(app: &App, cluster: &Cluster) -> Option<DataMode> {
+    let data = app.data.as_ref()?;
+    if !matches!(
+        data.mode,
+        DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby
+    ) {
+        return None;
+    }
+    let writes_here = data
+        .write_regions
+        .iter()
+        .any(|r| r.provider == cluster.provider && r.region == cluster.region);
+    (!data.write_regions.is_empty() && !writes_here).then_some(data.mode)
+}
+
+/// The default share of the primary's replicas a warm standby runs.
+pub const STANDBY_FRACTION: f64 = 0.5;
+
+/// A standby region's minimum (see the module documentation), derived from the data mode.
+fn standby_min(app: &Doc<App>, mode: DataMode, min: Sourced<u32>) -> Sourced<u32> {
+    let fraction = app.value.data.as_ref().and_then(|d| d.standby_fraction);
+    let (value, how, at) = match mode {
+        DataMode::PilotLight => (1, "pilot-light standby region: 1 replica".to_string(), "mode"),
+        DataMode::WarmStandby => {
+            let f = fraction.unwrap_or(STANDBY_FRACTION);
+            let n = ((f64::from(min.value) * f).ceil() as u32).clamp(1, min.value.max(1));
+            let at = if fraction.is_some() { "standbyFraction" } else { "mode" };
+            (
+                n,
+                format!("warm-standby region: {f} of {} per region, rounded up", min.value),
+                at,
+            )
+        }
+        _ => return min,
+    };
+    Sourced {
+        value,
+        origin: Origin::Derived(app.file, app.span(&["data", at]), how),
+    }
+}
+
 /// Notes how a per-region count was divided over the region's clusters.
 fn divided(origin: Origin, total: u32, share: u32) -> Origin {
     match origin {
@@ -423,6 +487,9 @@ fn divided(origin: Origin, total: u32, share: u32) -> Origin {
             span,
             format!("{total} per region over {share} clusters, rounded up"),
         ),
+        Origin::Derived(file, span, how) if share > 1 => {
+            Origin::Derived(file, span, format!("{how}, over {share} clusters, rounded up"))
+        }
         other => other,
     }
 }
@@ -690,6 +757,60 @@ mod tests {
             "{}",
             conflicts[0].message
         );
+    }
+
+    /// The base fleet's `api` with `data` in `mode`, writing in azure:eastus only.
+    fn standby_api(mode: &str, extra: &str) -> String {
+        let api = fixture::text("apps/api/app.yaml");
+        let data_at = api.find("data:\n").unwrap();
+        let rest = &api[data_at..];
+        let end = rest.find("observability:").unwrap();
+        format!(
+            "{}data:\n  mode: {mode}\n  writeRegions: [azure:eastus]\n{extra}  rpo: 1h\n  rto: 4h\n{}",
+            &api[..data_at],
+            &rest[end..]
+        )
+        .replace(
+            "minReplicasPerRegion: 3",
+            "minReplicasPerRegion: 6\n  maxReplicasPerRegion: 12",
+        )
+    }
+
+    #[test]
+    fn a_warm_standby_region_runs_its_fraction_and_keeps_the_maximum() {
+        let api = standby_api("warm-standby", "  standbyFraction: 0.25\n");
+        let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
+        let (plan, problems) = plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let resolved = plan.unwrap();
+        let primary = find(&resolved, "api", "eastus-prod-01");
+        assert_eq!(
+            (primary.replicas.min, primary.replicas.max, primary.replicas.standby),
+            (6, 12, None)
+        );
+        let standby = find(&resolved, "api", "useast1-prod-01");
+        // ceil(6 × 0.25) = 2; the maximum stays 12 for the failover.
+        assert_eq!((standby.replicas.min, standby.replicas.max), (2, 12));
+        assert_eq!(standby.replicas.standby, Some(DataMode::WarmStandby));
+        let how = standby.replicas.min_origin.describe(&sources.files);
+        assert!(how.contains("warm-standby region: 0.25 of 6 per region"), "{how}");
+        // Without a declared fraction, half.
+        let api = standby_api("warm-standby", "");
+        let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
+        let (half, _) = super::plan(&sources);
+        assert_eq!(find(half.as_ref().unwrap(), "api", "useast1-prod-01").replicas.min, 3);
+    }
+
+    #[test]
+    fn pilot_light_runs_one_and_hot_standby_runs_all() {
+        for (mode, want) in [("pilot-light", 1), ("hot-standby", 6)] {
+            let api = standby_api(mode, "");
+            let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
+            let (plan, problems) = plan(&sources);
+            assert!(problems.is_empty(), "{problems:?}");
+            let standby = find(plan.as_ref().unwrap(), "api", "useast1-prod-01");
+            assert_eq!((standby.replicas.min, standby.replicas.max), (want, 12), "{mode}");
+        }
     }
 
     #[test]

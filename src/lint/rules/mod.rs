@@ -41,6 +41,15 @@ families! {
         managed_label_override,
         missing_telemetry_label,
     }
+    placement {
+        backup_rpo_unmet,
+        cluster_below_app_criticality,
+        critical_without_data,
+        failover_headroom,
+        placement_target_dropped,
+        residency_violation,
+        write_region_unserved,
+    }
     secrets {
         credential_pattern,
         plaintext_credential,

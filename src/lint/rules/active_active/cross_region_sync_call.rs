@@ -3,6 +3,16 @@
 //! placed in every region and environment its caller runs in: somewhere the caller runs,
 //! each request waits on a call to another region.
 //!
+//! Two more ways a call crosses a boundary are flagged too:
+//! - a synchronous dependency whose data keeps a standby (`pilot-light`, `warm-standby`,
+//!   `hot-standby`, `regional-primary-with-standby`) and whose caller does not run in the
+//!   dependency's standby regions (placed regions outside its `writeRegions`): in every day
+//!   operation the call stays in its region, but once the dependency fails over, every call
+//!   reaches another region;
+//! - any dependency, `sync` or `async`, that crosses a data residency boundary: the caller
+//!   has `placement.residency` and the dependency runs in a region outside it (the caller's
+//!   data leaves its jurisdictions), or the dependency has one and the caller runs outside it.
+//!
 //! ## Why is this bad?
 //! A synchronous cross-region call adds the inter-region round trip to every request and
 //! ties the caller's availability to two regions instead of one: when the remote region
@@ -15,19 +25,27 @@
 //! dependsOn: [{ service: payments-api, call: sync }]   # payments-api runs in azure:eastus only
 //! ```
 //!
+//! ```yaml
+//! # apps/reporting-api: regions [azure:eastus]
+//! dependsOn: [{ service: ledger-api, call: sync }]
+//! # apps/ledger-api: warm-standby, writeRegions [azure:eastus], also placed in azure:westus3
+//! ```
+//!
 //! ## Use instead
 //! Place the dependency in every region of its caller, or make the call asynchronous
-//! (`call: async`, through a queue) where it may cross regions.
+//! (`call: async`, through a queue) where it may cross regions. Place a caller of a standby
+//! dependency in the dependency's standby regions too, so that it fails over with it. Keep
+//! both ends of a call with residency inside the same jurisdictions.
 
 use std::collections::BTreeSet;
 
 use crate::diag::Diagnostic;
 use crate::lint::query::and_list;
 use crate::lint::{Context, region_of};
-use crate::model::app::CallKind;
+use crate::model::app::{CallKind, DataMode};
 use crate::lint::rule;
 
-rule!("FG107" "cross-region-sync-call", "active-active", Error, Lint, "a synchronous dependency that does not run in every region of its caller (lint)");
+rule!("FG107" "cross-region-sync-call", "active-active", Error, Lint, "a synchronous dependency that does not run in every region of its caller, crosses regions after its failover, or a dependency across a residency boundary (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -38,9 +56,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .map(|p| (p.cluster.value.environment.to_string(), region_of(p)))
             .collect();
         for (i, dep) in app.depends_on.iter().enumerate() {
-            if dep.call != CallKind::Sync || dep.service.as_str() == name {
+            if dep.service.as_str() == name {
                 continue;
             }
+            residency(ctx, doc, i, out);
+            if dep.call != CallKind::Sync {
+                continue;
+            }
+            failover_only(ctx, doc, i, &runs, out);
             let there: BTreeSet<(String, String)> = ctx
                 .active(dep.service.as_str())
                 .map(|p| (p.cluster.value.environment.to_string(), region_of(p)))
@@ -77,4 +100,121 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// A call between the caller and its `i`th dependency that carries data across a residency
+/// boundary (either end's `placement.residency`).
+fn residency(ctx: &Context, doc: &crate::load::Doc<crate::model::App>, i: usize, out: &mut Vec<Diagnostic>) {
+    let fleet = &ctx.plan.fleet.value;
+    let app = &doc.value;
+    let name = app.application.name.as_str();
+    let dep = &app.depends_on[i];
+    let Some(callee) = ctx.sources.apps.iter().find(|a| a.value.application.name == dep.service) else {
+        return;
+    };
+    let outside = |residency: &[crate::model::Id], regions: Vec<String>| -> Vec<String> {
+        regions
+            .into_iter()
+            .filter(|r| !fleet.jurisdiction_of(r).is_some_and(|j| residency.contains(j)))
+            .map(|r| format!("`{r}`"))
+            .collect()
+    };
+    let mine = &app.placement.residency;
+    let theirs = &callee.value.placement.residency;
+    // (the residency crossed, the regions outside it, who runs there, whose residency it is)
+    let mut found = None;
+    if !mine.is_empty() {
+        let o = outside(mine, ctx.served_regions(dep.service.as_str()));
+        if !o.is_empty() {
+            found = Some((mine, o, format!("`{}` runs", dep.service), doc));
+        }
+    }
+    if found.is_none() && !theirs.is_empty() {
+        let o = outside(theirs, ctx.served_regions(name));
+        if !o.is_empty() {
+            found = Some((theirs, o, format!("`{name}` runs"), callee));
+        }
+    }
+    let Some((bound, regions, whose, owner)) = found else {
+        return;
+    };
+    let within: Vec<String> = bound.iter().map(|j| format!("`{j}`")).collect();
+    out.push(
+        Diagnostic::error(
+            &RULE.code,
+            &ctx.sources.files,
+            doc.item_field_label(&["dependsOn"], i, Some("service"), format!("called `{}`", dep.call)),
+            format!(
+                "`{name}` calls `{}` ({}) across a residency boundary: data must stay in {}, but {whose} in {}",
+                dep.service,
+                dep.call,
+                and_list(&within),
+                and_list(&regions)
+            ),
+        )
+        .with_secondary(owner.label(&["placement", "residency"], "this residency"))
+        .with_help("keep both ends of the call in the same jurisdictions, or drop the dependency")
+        .for_app(name),
+    );
+}
+
+/// A synchronous call to a dependency that keeps a standby, from a caller that does not run
+/// in the dependency's standby regions: on the dependency's failover, every call crosses.
+fn failover_only(
+    ctx: &Context,
+    doc: &crate::load::Doc<crate::model::App>,
+    i: usize,
+    runs: &BTreeSet<(String, String)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let app = &doc.value;
+    let name = app.application.name.as_str();
+    let dep = &app.depends_on[i];
+    let Some(callee) = ctx.sources.apps.iter().find(|a| a.value.application.name == dep.service) else {
+        return;
+    };
+    let Some(data) = &callee.value.data else { return };
+    if data.write_regions.is_empty()
+        || !matches!(
+            data.mode,
+            DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby | DataMode::RegionalPrimaryWithStandby
+        )
+    {
+        return;
+    }
+    let writes: BTreeSet<String> = data.write_regions.iter().map(ToString::to_string).collect();
+    let envs: BTreeSet<&str> = runs.iter().map(|(e, _)| e.as_str()).collect();
+    // (environment, standby region) of the dependency where the caller does not run.
+    let mut missing = BTreeSet::new();
+    for p in ctx.active(dep.service.as_str()) {
+        let env = p.cluster.value.environment.to_string();
+        let region = region_of(p);
+        if envs.contains(env.as_str()) && !writes.contains(&region) && !runs.contains(&(env, region.clone())) {
+            missing.insert(region);
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let standby: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
+    out.push(
+        Diagnostic::error(
+            &RULE.code,
+            &ctx.sources.files,
+            doc.item_field_label(&["dependsOn"], i, Some("service"), "called synchronously"),
+            format!(
+                "`{name}` calls `{}` synchronously, and `{}` fails over to {} where `{name}` does not run: after a failover those calls cross regions",
+                dep.service,
+                dep.service,
+                and_list(&standby)
+            ),
+        )
+        .with_secondary(callee.label(&["data", "mode"], "fails over to its standby regions"))
+        .with_help(format!(
+            "place `{name}` in {} too, so that it fails over with `{}`, or make the call `async`",
+            and_list(&standby),
+            dep.service
+        ))
+        .for_app(name),
+    );
 }

@@ -53,6 +53,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             | DataMode::HotStandby
             | DataMode::RegionalPrimaryWithStandby => true,
             DataMode::Regional | DataMode::ActiveActive => data.write_regions.len() == 1,
+            DataMode::Stateless => false,
         };
         if !single_writer {
             continue;

@@ -50,7 +50,7 @@ pub fn default_floors(mode: DataMode) -> (u64, u64) {
         DataMode::WarmStandby => (M, M),
         DataMode::HotStandby => (0, M),
         DataMode::RegionalPrimaryWithStandby | DataMode::Regional => (M, 5 * M),
-        DataMode::ActiveActive => (0, 0),
+        DataMode::ActiveActive | DataMode::Stateless => (0, 0),
     }
 }
 

@@ -12,6 +12,10 @@
 //! routed to that cluster fails meanwhile. Adding a cluster to a region quietly halves
 //! every app's share, which is how this usually happens.
 //!
+//! Placements in a standby region (`pilot-light`, `warm-standby`: see the standby shape in
+//! the README) are not flagged: they run few replicas by design and take no traffic until
+//! a failover, when the autoscaler grows them.
+//!
 //! ## Example
 //! ```yaml
 //! # two prod clusters in aws:us-east-1
@@ -35,7 +39,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // app → (a placement, cluster descriptions)
     let mut found: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
     for (i, p) in ctx.plan.placements.iter().enumerate() {
-        if p.drained.is_some() {
+        let scaled_down = matches!(
+            p.replicas.standby,
+            Some(crate::model::app::DataMode::PilotLight | crate::model::app::DataMode::WarmStandby)
+        );
+        if p.drained.is_some() || scaled_down {
             continue;
         }
         for w in workloads(ctx.objects(p)) {
