@@ -140,11 +140,32 @@ pub fn parse_here(file: &SourceFile) -> Result<Node, YamlError> {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         with_snippet: false,
+        budget: Some(budget_for(file.text.len())),
     };
     match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(&file.text, options) {
         Ok(raw) => Ok(convert(raw, file)),
         Err(e) => Err(yaml_error(&e, file)),
     }
+}
+
+/// What a file of `len` bytes may expand to: nodes and events in proportion to its size
+/// (16 nodes a byte past a floor of 10,000, under serde-saphyr's own caps), so that an
+/// alias bomb is refused after work on the order of the file's size, not a million events
+/// whatever its size. Hand-written YAML makes at most about one node per byte; anchors
+/// and merge keys in ordinary use stay far below sixteen.
+pub fn budget_for(len: usize) -> serde_saphyr::Budget {
+    let defaults = serde_saphyr::Budget::default();
+    let nodes = len.saturating_mul(16).saturating_add(10_000).min(defaults.max_nodes);
+    // Every node is one event, every collection one more (its end), and a document four.
+    let events = nodes.saturating_mul(2).saturating_add(64).min(defaults.max_events);
+    let bytes = len.saturating_mul(64).saturating_add(1 << 16);
+    let mut budget = defaults.clone();
+    budget.max_nodes = nodes;
+    budget.max_events = events;
+    budget.max_recorded_anchor_events = events.min(defaults.max_recorded_anchor_events);
+    budget.max_recorded_anchor_bytes = bytes.min(defaults.max_recorded_anchor_bytes);
+    budget.max_total_scalar_bytes = bytes.min(defaults.max_total_scalar_bytes);
+    budget
 }
 
 fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
@@ -259,7 +280,10 @@ fn indentation(message: &str, span: &Span, file: &SourceFile) -> Option<(String,
 fn budget_message(message: &str) -> String {
     if message.contains("Depth") {
         "the YAML nests deeper than 64 levels".to_string()
-    } else if message.contains("Nodes") || message.contains("Alias") || message.contains("Events") {
+    } else if ["Nodes", "Alias", "Anchor", "Events", "ScalarBytes"]
+        .iter()
+        .any(|w| message.contains(w))
+    {
         "the YAML expands to too many nodes (an alias bomb?); fleetgen refuses it".to_string()
     } else {
         format!("the YAML exceeds a safety limit ({message})")
@@ -414,6 +438,31 @@ mod tests {
         assert_eq!(parse_str(&bomb).unwrap_err().code, codes::YAML_LIMIT);
         let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
         assert_eq!(parse_str(&deep).unwrap_err().code, codes::YAML_LIMIT);
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_file_so_a_small_bomb_is_refused_early() {
+        // 130 bytes expanding to 4^6 = 4,096 lists of four: under serde-saphyr's own caps
+        // (250,000 nodes) but far over what 130 bytes may become.
+        let mut bomb = String::from("a: &a [1,1,1,1]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g"];
+        for pair in names.windows(2) {
+            bomb.push_str(&format!("{1}: &{1} [*{0},*{0},*{0},*{0}]\n", pair[0], pair[1]));
+        }
+        assert!(bomb.len() < 200);
+        let err = parse_str(&bomb).unwrap_err();
+        assert_eq!(err.code, codes::YAML_LIMIT);
+        assert!(err.message.contains("alias bomb"), "{}", err.message);
+        // The same shape one level shallower (1,365 nodes) is ordinary YAML.
+        let cut = bomb.lines().take(6).collect::<Vec<_>>().join("\n");
+        assert!(parse_str(&cut).is_ok());
+        // Anchors and merge keys in ordinary use: 90 services sharing one block (serde-saphyr refuses more than ten aliases an anchor past 100).
+        let mut shared = String::from("defaults: &defaults {replicas: 2, port: 8080, probe: /ready, tier: 1}\n");
+        for i in 0..90 {
+            shared.push_str(&format!("s{i}:\n  <<: *defaults\n  name: s{i}\n"));
+        }
+        assert!(parse_str(&shared).is_ok());
+        assert_eq!(budget_for(2 << 20).max_nodes, serde_saphyr::Budget::default().max_nodes);
     }
 
     #[test]
