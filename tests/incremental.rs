@@ -150,6 +150,12 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
                 "expires: \"2026-11-01\"",
             ),
         ),
+        // checkout-api calls payments-api: its NetworkPolicy names the callee's port, an
+        // input of another app's placement on the same cluster.
+        (
+            "a dependency's contract",
+            edit(&base, "apps/payments-api/app.yaml", "port: 8080", "port: 8443"),
+        ),
         ("the day", later),
     ];
     for (what, files) in edits {

@@ -62,12 +62,8 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     // Placements rendered now that the cache will hold: their entry, files in `out`, claims.
     let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<Claim>)> = Vec::new();
     // (position in the plan, placement) of the cluster's placements.
-    let placements: Vec<(usize, &Placement)> = plan
-        .placements
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.cluster_id() == id)
-        .collect();
+    let range = plan.cluster_range(id);
+    let placements: Vec<(usize, &Placement)> = range.clone().zip(&plan.placements[range]).collect();
     let keys = run.reuse.as_ref().map(|r| &r.keys);
     // The cluster-wide files are made from the cluster and its placements and nothing else.
     let cluster_key = keys.and_then(|k| k.clusters.get(id).copied());

@@ -68,14 +68,14 @@ pub(super) fn routes(p: &Placement) -> bool {
 /// What the app's NetworkPolicies allow (`workload.network`), or `None` when fleet.yaml
 /// turns them off: traffic from the gateway (an exposed app with a route), from the apps on
 /// the cluster that depend on it, to the ones it depends on, to its cloud's APIs (an app with
-/// a cloud identity), to `network.egress`; DNS is in the template.
+/// a cloud identity), to `network.egress`; DNS is in the template. What it reads of another
+/// placement is part of the placement's cache key (`incremental::key`): keep the two alike.
 fn network(plan: &Plan, p: &Placement) -> Value {
     if !plan.fleet.value.network.policies {
         return Value::Null;
     }
     let a = &p.app.value;
     let port = a.traffic.port.map(|p| p.0);
-    let here = |name: &str| plan.placement(name, p.cluster_id()).filter(|q| q.drained.is_none());
     let peer = |q: &Placement| {
         json!({
             "name": q.app_name(),
@@ -85,31 +85,14 @@ fn network(plan: &Plan, p: &Placement) -> Value {
         })
     };
     let mut calls: Vec<Value> = Vec::new();
-    for dep in &a.depends_on {
-        if dep.service.as_str() == p.app_name() {
-            continue;
-        }
-        if let Some(q) = here(dep.service.as_str()).filter(|q| q.app.value.traffic.port.is_some()) {
-            let v = peer(q);
-            if !calls.contains(&v) {
-                calls.push(v);
-            }
+    for q in plan.callees(p).filter(|q| q.app.value.traffic.port.is_some()) {
+        let v = peer(q);
+        if !calls.contains(&v) {
+            calls.push(v);
         }
     }
     calls.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
-    let mut callers: Vec<Value> = plan
-        .placements
-        .iter()
-        .filter(|q| q.cluster_id() == p.cluster_id() && q.drained.is_none() && q.app_name() != p.app_name())
-        .filter(|q| {
-            q.app
-                .value
-                .depends_on
-                .iter()
-                .any(|d| d.service.as_str() == p.app_name())
-        })
-        .map(peer)
-        .collect();
+    let mut callers: Vec<Value> = plan.callers(p).map(peer).collect();
     callers.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
     let gateway = p
         .gateway

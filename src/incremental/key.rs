@@ -94,7 +94,11 @@ impl Inputs {
     /// and its placements), and the fleet files' (the matrix, the fleet backends': made from
     /// every cluster).
     pub fn keys(&self, sources: &Sources, plan: &Plan) -> Keys {
-        let placements: Vec<Key> = plan.placements.par_iter().map(|p| self.placement(sources, p)).collect();
+        let placements: Vec<Key> = plan
+            .placements
+            .par_iter()
+            .map(|p| self.placement(sources, plan, p))
+            .collect();
         let mut by_cluster: FxHashMap<&str, Vec<Key>> = FxHashMap::default();
         for (p, key) in plan.placements.iter().zip(&placements) {
             by_cluster.entry(p.cluster_id()).or_default().push(*key);
@@ -122,8 +126,9 @@ impl Inputs {
         }
     }
 
-    /// The key of placement `p`'s folder.
-    pub fn placement(&self, sources: &Sources, p: &Placement) -> Key {
+    /// The key of placement `p`'s folder: the fleet-wide files, the app's own, its cluster
+    /// file, the placement as resolved and what it reads of its neighbours on the cluster.
+    pub fn placement(&self, sources: &Sources, plan: &Plan, p: &Placement) -> Key {
         let mut h = blake3::Hasher::new();
         h.update(&self.global.0);
         let contract = &sources.files.get(p.app.file).path;
@@ -131,6 +136,12 @@ impl Inputs {
         h.update(&app.map_or([0; 32], |k| k.0));
         h.update(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
         feed(&mut h, contract, &resolved(p));
+        // What its output reads of other placements on the cluster: its NetworkPolicy peers
+        // (undrained, by being listed), by what `emit::context::network` takes of each.
+        for q in plan.callees(p).chain(plan.callers(p)) {
+            let peer = format!("{:?}", (&q.namespace, q.app.value.traffic.port, &q.app.value.chart));
+            feed(&mut h, q.app_name(), &peer);
+        }
         Key(*h.finalize().as_bytes())
     }
 }

@@ -294,12 +294,7 @@ pub fn cluster_exemptions<'s>(
     cluster: &Cluster,
 ) -> ClusterExemptions<'s> {
     let id = cluster.cluster_id.as_str();
-    let namespace_of = |app: &str| {
-        plan.placements
-            .iter()
-            .find(|p| p.cluster_id() == id && p.app_name() == app)
-            .map(|p| p.namespace.clone())
-    };
+    let namespace_of = |app: &str| plan.placement(app, id).map(|p| p.namespace.clone());
     let mut result = ClusterExemptions {
         cluster_wide: Vec::new(),
         namespaces: Vec::new(),

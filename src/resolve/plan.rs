@@ -68,12 +68,48 @@ pub struct Plan<'s> {
     pub clusters: Vec<ClusterPlan<'s>>,
 }
 
-impl Plan<'_> {
+impl<'s> Plan<'s> {
+    /// Where the placements on `cluster` are in [`Plan::placements`] (sorted by cluster).
+    pub fn cluster_range(&self, cluster: &str) -> std::ops::Range<usize> {
+        let start = self.placements.partition_point(|p| p.cluster_id() < cluster);
+        let len = self.placements[start..].partition_point(|p| p.cluster_id() == cluster);
+        start..start + len
+    }
+
+    /// The placements on `cluster`, in app order.
+    pub fn on_cluster(&self, cluster: &str) -> &[Placement<'s>] {
+        &self.placements[self.cluster_range(cluster)]
+    }
+
     /// The placement of `app` on `cluster`, if it lands there.
-    pub fn placement(&self, app: &str, cluster: &str) -> Option<&Placement<'_>> {
-        self.placements
+    pub fn placement(&self, app: &str, cluster: &str) -> Option<&Placement<'s>> {
+        let here = self.on_cluster(cluster);
+        here.binary_search_by(|p| p.app_name().cmp(app)).ok().map(|i| &here[i])
+    }
+
+    /// The undrained placements on `p`'s cluster of the services `p` depends on, in
+    /// `dependsOn` order (the app itself left out).
+    pub fn callees<'a>(&'a self, p: &'a Placement) -> impl Iterator<Item = &'a Placement<'s>> {
+        p.app
+            .value
+            .depends_on
             .iter()
-            .find(|p| p.app_name() == app && p.cluster_id() == cluster)
+            .filter(|d| d.service.as_str() != p.app_name())
+            .filter_map(|d| self.placement(d.service.as_str(), p.cluster_id()))
+            .filter(|q| q.drained.is_none())
+    }
+
+    /// The undrained placements on `p`'s cluster that depend on `p`'s app, in app order.
+    pub fn callers<'a>(&'a self, p: &'a Placement) -> impl Iterator<Item = &'a Placement<'s>> {
+        self.on_cluster(p.cluster_id()).iter().filter(|q| {
+            q.drained.is_none()
+                && q.app_name() != p.app_name()
+                && q.app
+                    .value
+                    .depends_on
+                    .iter()
+                    .any(|d| d.service.as_str() == p.app_name())
+        })
     }
 }
 
