@@ -13,7 +13,7 @@ use serde_json::json;
 use super::backends;
 use super::context::{pairs_json, pod_selector, to_mj, workload};
 use super::driver::Run;
-use super::tree::RenderedObject;
+use super::tree::{Finish, RenderedObject};
 use super::{charts, objects, values, yaml};
 use crate::diag::{Diagnostic, Label, codes};
 use crate::kube::{GroupKind, is_cluster_scoped};
@@ -175,6 +175,8 @@ pub(super) fn render(
             .collect(),
         None => engine.templates_for(app, convention),
     };
+    // What lint keeps of each object: shared by the placement's objects.
+    let mut finish: Option<Arc<Finish>> = None;
     for name in templates {
         let Some(template_file) = engine.file(name) else {
             continue;
@@ -252,12 +254,19 @@ pub(super) fn render(
             yaml::write(&mut text, &obj.value);
             resources.push(file_name.clone());
             if let Some(kept) = kept.as_deref_mut() {
+                let finish = finish.get_or_insert_with(|| {
+                    Arc::new(Finish {
+                        namespace: p.namespace.clone(),
+                        labels: labels.clone(),
+                        pod_labels: pod_labels.clone(),
+                    })
+                });
                 kept.push(RenderedObject {
                     cluster: id.to_string(),
                     app: app.to_string(),
                     template: template_file,
                     path: area.path(id, &file_name),
-                    object: obj.value.clone(),
+                    finish: Arc::clone(finish),
                     output: Arc::clone(&objects),
                     index,
                 });

@@ -144,25 +144,29 @@ pub struct Budget<'a> {
 pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
     let mut out = Vec::new();
     for o in objects {
-        let kind = o.object["kind"].as_str().unwrap_or_default();
+        // Finishing an object changes its labels and namespace only: kinds, names and specs
+        // are read as written, pod labels (which the managed labels join) finished.
+        let kind = o.kind();
         if !matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
             continue;
         }
-        let name = o.object["metadata"]["name"].as_str().unwrap_or_default();
+        let written = o.written();
+        let name = written["metadata"]["name"].as_str().unwrap_or_default();
         let hpa = objects.iter().find(|h| {
-            h.object["kind"] == "HorizontalPodAutoscaler"
-                && h.object["spec"]["scaleTargetRef"]["kind"] == kind
-                && h.object["spec"]["scaleTargetRef"]["name"] == name
+            h.kind() == "HorizontalPodAutoscaler"
+                && h.written()["spec"]["scaleTargetRef"]["kind"] == kind
+                && h.written()["spec"]["scaleTargetRef"]["name"] == name
         });
-        let replicas = o.object["spec"]["replicas"]
+        let replicas = written["spec"]["replicas"]
             .as_u64()
-            .or_else(|| hpa.and_then(|h| h.object["spec"]["minReplicas"].as_u64()))
+            .or_else(|| hpa.and_then(|h| h.written()["spec"]["minReplicas"].as_u64()))
             .unwrap_or(1) as u32;
-        let pod_labels = &o.object["spec"]["template"]["metadata"]["labels"];
+        let finished = o.object();
+        let pod_labels = &finished["spec"]["template"]["metadata"]["labels"];
         let budget = objects
             .iter()
-            .filter(|b| b.object["kind"] == "PodDisruptionBudget")
-            .find(|b| selects(&b.object["spec"]["selector"], pod_labels))
+            .filter(|b| b.kind() == "PodDisruptionBudget")
+            .find(|b| selects(&b.written()["spec"]["selector"], pod_labels))
             .and_then(|b| budget(b, replicas));
         out.push(Workload { replicas, budget });
     }
@@ -179,7 +183,7 @@ fn selects(selector: &Value, labels: &Value) -> bool {
 }
 
 fn budget(b: &RenderedObject, replicas: u32) -> Option<Budget<'_>> {
-    let spec = &b.object["spec"];
+    let spec = &b.written()["spec"];
     let r = i64::from(replicas);
     // Kubernetes scales percentages against the expected pods, rounding up.
     let scaled = |v: &Value| -> Option<i64> {

@@ -228,20 +228,24 @@ pub fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>
 }
 
 /// What a string is, remembered: a rendered fleet repeats the same strings on every
-/// cluster.
+/// cluster. By whether its key names a credential, then the string.
 #[derive(Default)]
-pub struct Memo<'v>(HashMap<(&'v str, bool), Option<Finding>>);
+pub struct Memo([HashMap<String, Option<Finding>>; 2]);
 
-impl<'v> Memo<'v> {
-    pub fn judge(&mut self, key: &str, value: &'v str) -> Option<Finding> {
+impl Memo {
+    pub fn judge(&mut self, key: &str, value: &str) -> Option<Finding> {
         let keyed = is_credential_key(key);
-        *self.0.entry((value, keyed)).or_insert_with(|| {
-            if keyed && is_plaintext(value) {
-                Some(Finding::Keyed)
-            } else {
-                credential_in(value).map(Finding::Shaped)
-            }
-        })
+        let seen = &mut self.0[usize::from(keyed)];
+        if let Some(finding) = seen.get(value) {
+            return *finding;
+        }
+        let finding = if keyed && is_plaintext(value) {
+            Some(Finding::Keyed)
+        } else {
+            credential_in(value).map(Finding::Shaped)
+        };
+        seen.insert(value.to_string(), finding);
+        finding
     }
 }
 
@@ -382,9 +386,10 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
     }
     let mut memo = Memo::default();
     for o in &ctx.tree.objects {
+        let object = o.object();
         let mut found_strings = Vec::new();
-        strings(&o.object, "", &mut found_strings);
-        let namespace = o.object["metadata"]["namespace"].as_str();
+        strings(&object, "", &mut found_strings);
+        let namespace = object["metadata"]["namespace"].as_str();
         for (key, value) in found_strings {
             let Some(finding) = memo.judge(&key, value).filter(|f| wanted(*f)) else {
                 continue;
@@ -392,7 +397,7 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
             if exempted(sources, code.name, Some(&o.app), Some(&o.cluster), namespace) {
                 continue;
             }
-            let kind_line = format!("kind: {}", o.object["kind"].as_str().unwrap_or_default());
+            let kind_line = format!("kind: {}", o.kind());
             let (file, span) = locate(files, &inputs, o.template, value, &kind_line);
             add(file, span, finding, &key, Some(&o.app), Some(&o.cluster), true);
         }

@@ -50,12 +50,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 .collect()
         });
         let places = std::iter::once(("/metadata/labels", false)).chain(at.iter().map(|a| (a.as_str(), true)));
+        // The finished object, made once and only for an object whose template wrote labels.
+        let mut finished: Option<Value> = None;
         for (pointer, pod) in places {
             // Only labels the template itself wrote can be overridden.
             let Some(Value::Object(mine)) = written.pointer(pointer) else {
                 continue;
             };
-            let Some(Value::Object(kept)) = o.object.pointer(pointer) else {
+            let Some(Value::Object(kept)) = finished.get_or_insert_with(|| o.object()).pointer(pointer) else {
                 continue;
             };
             let managed = p

@@ -54,7 +54,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     type Names = BTreeSet<String>;
     let mut found: BTreeMap<Key, (Names, Names, Names)> = BTreeMap::new();
     for o in &ctx.tree.objects {
-        let value = &o.object;
+        let value = &o.object();
         let mut places = vec![("/metadata/labels".to_string(), "metadata".to_string())];
         places.extend(
             pod_templates(value)

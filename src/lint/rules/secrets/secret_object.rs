@@ -60,8 +60,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     type Names = BTreeSet<String>;
     let mut found: BTreeMap<(FileId, String), (Names, Names, Names)> = BTreeMap::new();
     for o in &ctx.tree.objects {
-        let v = &o.object;
-        if v["kind"] != "Secret" || v["apiVersion"] != "v1" {
+        if o.kind() != "Secret" {
+            continue;
+        }
+        let v = &o.object();
+        if v["apiVersion"] != "v1" {
             continue;
         }
         let fields: Vec<&str> = ["data", "stringData"]
