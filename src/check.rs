@@ -64,17 +64,22 @@ fn unified(path: &str, old: &str, new: &str) -> String {
 
 /// What differs between the render (`expected`) and the output folder as scanned (`disk`:
 /// each file known by its content hash, its text there when it was read), reading the
-/// text of a file only when it differs. `None` when a file the cache stood for (known by
-/// hash only) differs: saying how takes its text, so the caller renders without the cache.
+/// text of a file only when it differs. `Err` with the files the cache stood for (known by
+/// hash only) that differ: saying how takes their text, so the caller renders the
+/// placements they belong to again.
 pub fn compare_disk(
     expected: &RenderedTree,
     disk: &BTreeMap<String, OnDisk>,
     out: &Path,
-) -> std::io::Result<Option<Vec<Drift>>> {
-    for (path, sum) in &expected.known {
-        if disk.get(path).map(|d| d.sum) != Some(*sum) {
-            return Ok(None);
-        }
+) -> std::io::Result<Result<Vec<Drift>, Vec<String>>> {
+    let unexplained: Vec<String> = expected
+        .known
+        .iter()
+        .filter(|(path, sum)| disk.get(*path).map(|d| d.sum) != Some(**sum))
+        .map(|(path, _)| path.clone())
+        .collect();
+    if !unexplained.is_empty() {
+        return Ok(Err(unexplained));
     }
     let mut old = BTreeMap::new();
     for (path, want) in &expected.files {
@@ -118,7 +123,7 @@ pub fn compare_disk(
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Some(out))
+    Ok(Ok(out))
 }
 
 /// The report for people.
@@ -252,15 +257,16 @@ mod tests {
         expected.known.insert("k.yaml".into(), Sum::of(b"k\n"));
         let same = disk(&[("a.yaml", "a\n"), ("k.yaml", "k\n")]);
         let found = compare_disk(&expected, &same, Path::new("/nonexistent")).expect("nothing to read");
-        assert_eq!(found.map(|d| d.len()), Some(0));
+        assert_eq!(found.map(|d| d.len()), Ok(0));
         for changed in [
             disk(&[("a.yaml", "a\n"), ("k.yaml", "edited\n")]),
             disk(&[("a.yaml", "a\n")]),
         ] {
             let found = compare_disk(&expected, &changed, Path::new("/nonexistent")).expect("nothing to read");
-            assert!(
-                found.is_none(),
-                "a differing cached file needs a render to be explained"
+            assert_eq!(
+                found.map(|d| d.len()),
+                Err(vec!["k.yaml".to_string()]),
+                "a differing cached file needs a render to be explained, and is named"
             );
         }
     }

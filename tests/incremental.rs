@@ -262,9 +262,16 @@ fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
         .unwrap()
         .set_modified(old)
         .unwrap();
-    let (code, _, out) = check(&[]);
+    let (code, edited, out) = check(&[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("edited by hand"), "{out}");
+    // Saying how the file differs takes the text it should have: only the placement it
+    // belongs to is rendered again, not the fleet.
+    assert!(
+        edited.contains("1 cached files differ: rendering what they belong to again"),
+        "{edited}"
+    );
+    assert!(edited.contains("(1 rendered, "), "{edited}");
     // --no-cache neither reads nor writes it.
     fs::remove_dir_all(&cache).unwrap();
     let (code, _, out) = check(&["--no-cache"]);

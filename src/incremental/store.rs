@@ -66,6 +66,34 @@ pub struct Store {
 }
 
 impl Store {
+    /// The store without the entries that stand for any of `paths`: a render with it
+    /// renders again (with their texts) the placements, clusters and fleet files those
+    /// files belong to, and reuses the rest.
+    pub fn without(&self, paths: &[String]) -> Store {
+        let gone: rustc_hash::FxHashSet<&str> = paths.iter().map(String::as_str).collect();
+        let keeps = |files: &[(String, Sum)]| !files.iter().any(|(p, _)| gone.contains(p.as_str()));
+        Store {
+            entries: self
+                .entries
+                .iter()
+                .filter(|(_, e)| keeps(&e.files))
+                .map(|(k, e)| (*k, e.clone()))
+                .collect(),
+            clusters: self
+                .clusters
+                .iter()
+                .filter(|(_, e)| keeps(&e.files))
+                .map(|(k, e)| (*k, e.clone()))
+                .collect(),
+            fleet: self
+                .fleet
+                .iter()
+                .filter(|(_, files)| keeps(files))
+                .map(|(k, f)| (*k, f.clone()))
+                .collect(),
+        }
+    }
+
     pub fn load(path: &Path) -> Store {
         std::fs::read(path)
             .ok()

@@ -77,12 +77,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             },
         )
     };
-    let compiled = compile(store.as_ref());
+    // A narrower store, should a cached file differ on disk (see below).
+    let narrowed: Option<crate::incremental::Store>;
+    let mut compiled = compile(store.as_ref());
     progress.done();
     ui.report(&compiled, format, prefix);
-    let Some(rendered) = &compiled.tree else {
+    if compiled.tree.is_none() {
         return compiled.exit_code().max(1);
-    };
+    }
     let index = match &cache {
         Some(cache) => cache.index(&out),
         None => Index::default(),
@@ -94,18 +96,23 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         eprintln!("error: {message}");
         return 2;
     }
-    let limit = |path: &str| {
-        let size = rendered
-            .files
-            .get(path)
-            .map(|t| t.len() as u64)
-            .or_else(|| rendered.known.get(path).map(|s| s.size))?;
-        Some(crate::write::MAX_READ_BYTES.max(size))
+    let scanned = {
+        let Some(rendered) = &compiled.tree else {
+            unreachable!("checked above")
+        };
+        let limit = |path: &str| {
+            let size = rendered
+                .files
+                .get(path)
+                .map(|t| t.len() as u64)
+                .or_else(|| rendered.known.get(path).map(|s| s.size))?;
+            Some(crate::write::MAX_READ_BYTES.max(size))
+        };
+        crate::trace::stage("read", || {
+            let paths = crate::write::list_tree(&out)?;
+            crate::incremental::index::scan(&out, &index, paths, &limit)
+        })
     };
-    let scanned = crate::trace::stage("read", || {
-        let paths = crate::write::list_tree(&out)?;
-        crate::incremental::index::scan(&out, &index, paths, &limit)
-    });
     let (disk, index) = match scanned {
         Ok(found) => found,
         Err(e) => {
@@ -121,29 +128,58 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             disk.len() - read
         )
     });
-    let compared = crate::trace::stage("compare", || crate::check::compare_disk(rendered, &disk, &out));
-    let drifts = match compared {
-        Ok(Some(drifts)) => drifts,
-        // A file the cache stood for is not on disk as rendered: render everything to say how.
-        Ok(None) => {
+    // A file the cache stood for (known by its hash) differs on disk: saying how takes the
+    // text it should have, so the placements (or cluster-wide or fleet files) it belongs to
+    // are rendered again and the rest reused; should that not explain it, everything is.
+    let compare = |compiled: &api::Compiled| -> Result<Result<Vec<Drift>, Vec<String>>, u8> {
+        let Some(rendered) = &compiled.tree else {
+            return Err(compiled.exit_code().max(1));
+        };
+        crate::trace::stage("compare", || crate::check::compare_disk(rendered, &disk, &out)).map_err(|e| {
+            eprintln!("error: cannot read `{}`: {e}", out.display());
+            2
+        })
+    };
+    let unexplained = match compare(&compiled) {
+        Ok(Ok(drifts)) => Ok(drifts),
+        Ok(Err(unexplained)) => Err(unexplained),
+        Err(code) => return code,
+    };
+    let drifts = match unexplained {
+        Ok(drifts) => drifts,
+        Err(unexplained) => {
             crate::trace::note("compare", || {
-                "a cached placement's file differs: rendering without the cache".into()
+                format!(
+                    "{} cached files differ: rendering what they belong to again",
+                    unexplained.len()
+                )
             });
-            let cold = compile(None);
-            let tree = cold.tree.as_ref().unwrap_or(rendered);
-            match crate::check::compare_disk(tree, &disk, &out) {
-                Ok(Some(drifts)) => drifts,
-                Ok(None) => unreachable!("a render without the cache knows every text"),
-                Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", out.display());
-                    return 2;
+            narrowed = store.as_ref().map(|s| s.without(&unexplained));
+            compiled = compile(narrowed.as_ref());
+            match compare(&compiled) {
+                Ok(Ok(drifts)) => drifts,
+                Ok(Err(_)) => {
+                    crate::trace::note("compare", || "rendering without the cache".into());
+                    compiled = compile(None);
+                    match compare(&compiled) {
+                        Ok(Ok(drifts)) => drifts,
+                        Ok(Err(left)) => {
+                            eprintln!(
+                                "error: {} files of `{}` differ from a render that knows every text (a bug)",
+                                left.len(),
+                                out.display()
+                            );
+                            return 2;
+                        }
+                        Err(code) => return code,
+                    }
                 }
+                Err(code) => return code,
             }
         }
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", out.display());
-            return 2;
-        }
+    };
+    let Some(rendered) = &compiled.tree else {
+        return compiled.exit_code().max(1);
     };
     if let Some(cache) = &cache {
         // Derived data: a cache that cannot be written costs speed, never a result. What did
