@@ -20,24 +20,49 @@ pub struct SourceFile {
     pub path: String,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
+    /// Whether each line is ASCII: its columns are then its bytes, found without a walk
+    /// along the line (a flow sequence of 10,000 items is one line, and each item's
+    /// position is asked for).
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
+        let mut ascii_lines = Vec::new();
+        let mut ascii = true;
         let bytes = text.as_bytes();
         for (i, &b) in bytes.iter().enumerate() {
+            ascii &= b.is_ascii();
             let lone_cr = b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
             if b == b'\n' || lone_cr {
                 line_starts.push(i + 1);
+                ascii_lines.push(ascii);
+                ascii = true;
             }
         }
+        ascii_lines.push(ascii);
         SourceFile {
             path: path.into(),
             text,
             line_starts,
+            ascii_lines,
         }
+    }
+
+    /// The byte range of 0-based line `line`, without its line break.
+    fn line_range(&self, line: usize) -> Range<usize> {
+        let start = self.line_starts[line];
+        let mut end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
+        let bytes = self.text.as_bytes();
+        if end > start && bytes[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
     }
 
     /// 1-based line and 1-based column (in characters) of a byte offset.
@@ -45,21 +70,29 @@ impl SourceFile {
         let offset = self.clamp(offset);
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = if self.ascii_lines[line] {
+            offset - start
+        } else {
+            self.text[start..offset].chars().count()
+        } + 1;
         (line + 1, column)
     }
 
     /// Byte offset of a 1-based line and 1-based character column; clamped to the text.
     pub fn offset(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let index = line.saturating_sub(1);
+        if index >= self.line_starts.len() {
             return self.text.len();
-        };
-        let rest = &self.text[start..];
-        let end_of_line = rest.find(['\n', '\r']).unwrap_or(rest.len());
-        rest[..end_of_line]
+        }
+        let range = self.line_range(index);
+        let column = column.saturating_sub(1);
+        if self.ascii_lines[index] {
+            return range.start + column.min(range.len());
+        }
+        self.text[range.clone()]
             .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(start + end_of_line, |(i, _)| start + i)
+            .nth(column)
+            .map_or(range.end, |(i, _)| range.start + i)
     }
 
     /// The byte span of `chars` characters starting at a 1-based line and column.
@@ -142,6 +175,17 @@ mod tests {
             assert_eq!(f.offset(2, 7), x, "{text:?}");
             assert_eq!(f.offset(1, 9), 4, "{text:?}: the end of line 1");
         }
+    }
+
+    #[test]
+    fn ascii_and_other_lines_agree_on_offsets_and_columns() {
+        let f = SourceFile::new("a.yaml", "a: [1, 2]\r\nb: [é, x]\n\nc: 3");
+        for (i, _) in f.text.char_indices().filter(|(_, c)| !matches!(c, '\r' | '\n')) {
+            let (line, col) = f.line_col(i);
+            assert_eq!(f.offset(line, col), i, "offset {i} at {line}:{col}");
+        }
+        assert_eq!(f.offset(2, 99), f.text.find("]\n").unwrap() + 1, "the end of line 2");
+        assert_eq!(f.offset(3, 5), f.text.find("\n\nc").unwrap() + 1, "an empty line");
     }
 
     #[test]
