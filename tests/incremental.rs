@@ -344,3 +344,41 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     let out = run(&["check", "--no-cache"]);
     assert!(out.status.success(), "{}", common::report(&out));
 }
+
+#[test]
+fn objects_claimed_twice_are_reported_by_every_warm_render_as_by_a_cold_one() {
+    let base = bundled();
+    let first = compile(&base, Some(&Store::default()));
+    let store = first.tree.as_ref().unwrap().store.as_ref().unwrap();
+    let cases = [
+        // An app's template renders the ServiceAccount fleetgen renders for it.
+        (
+            {
+                let mut files = base.clone();
+                let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: catalog-worker\n";
+                files.insert("apps/catalog-worker/templates/serviceaccount.yaml.j2", sa);
+                files
+            },
+            "is rendered twice",
+        ),
+        // checkout-api moves into catalog-worker's namespace, whose placements the cache holds.
+        (
+            edit(
+                &base,
+                "apps/checkout-api/app.yaml",
+                "  version: 2026.07.03-1421\n",
+                "  version: 2026.07.03-1421\n  namespace: catalog-worker\n",
+            ),
+            "both use namespace",
+        ),
+    ];
+    for (files, says) in cases {
+        let cold = compile(&files, None);
+        assert!(report(&cold).contains(says), "{}", report(&cold));
+        for run in ["first", "second"] {
+            let warm = compile(&files, Some(store));
+            assert_eq!(report(&warm), report(&cold), "{says}: the {run} warm render");
+            assert_eq!(warm.exit_code(), cold.exit_code());
+        }
+    }
+}

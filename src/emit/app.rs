@@ -27,7 +27,8 @@ use crate::resolve::plan::{Origin, Placement, Plan};
 pub(super) type Outputs = Vec<(String, String)>;
 
 /// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
-pub(super) type Seen = FxHashMap<(String, String, String, String), (String, String)>;
+/// The objects rendered on a cluster so far, by object id: the app and template of each.
+pub(super) type Seen = FxHashMap<u128, (String, String)>;
 
 /// What rendering one placement produced.
 pub(super) struct AppDone {
@@ -36,7 +37,8 @@ pub(super) struct AppDone {
     /// The kinds of object its folder delivers (what its Argo CD project must permit).
     pub kinds: BTreeSet<GroupKind>,
     /// The objects it put in `seen`, with their templates.
-    pub claims: Vec<crate::incremental::store::Claim>,
+    /// The objects it rendered: (object id, template).
+    pub claims: Vec<crate::incremental::store::NewClaim>,
 }
 
 /// A label at the source of a value: its file and line, or (for a value fleetgen sets
@@ -221,11 +223,11 @@ pub(super) fn render(
             }
             let mut obj = written.clone();
             objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
-            let key = (
-                obj.group().to_string(),
-                obj.kind.clone(),
-                obj.namespace.clone().unwrap_or_default(),
-                obj.name.clone(),
+            let key = crate::incremental::store::object_id(
+                obj.group(),
+                &obj.kind,
+                obj.namespace.as_deref().unwrap_or_default(),
+                &obj.name,
             );
             if let Some((other_app, other_template)) = seen.get(&key) {
                 errors.push(
@@ -242,10 +244,7 @@ pub(super) fn render(
                 );
                 continue;
             }
-            claims.push((
-                [key.0.clone(), key.1.clone(), key.2.clone(), key.3.clone()],
-                template_path.clone(),
-            ));
+            claims.push((key, template_path.clone()));
             seen.insert(key, (app.to_string(), template_path.clone()));
             errors.extend(enforce.check(p, &obj, template_file, files));
             kinds.insert(GroupKind::of(&obj));

@@ -13,6 +13,7 @@
 //! area gets a `kustomization.yaml` of its own that the engine's object points at.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -21,8 +22,7 @@ use super::backends::{self, ClusterContext, EngineObject};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
-use crate::incremental::store::Claim;
-use crate::incremental::store::ClusterEntry;
+use crate::incremental::store::{ClusterEntry, NewClaim};
 use crate::incremental::{Entry, Key, Stats, Sum};
 use crate::kube::GroupKind;
 use crate::layout::{self, Area};
@@ -41,9 +41,9 @@ pub(super) struct ClusterDone {
     /// Files of placements taken from the cache: known by content, not rendered.
     pub known: Vec<(String, Sum)>,
     /// What the cache holds for this cluster's placements after this render.
-    pub entries: Vec<(Key, Entry)>,
+    pub entries: Vec<(Key, Arc<Entry>)>,
     /// And for its cluster-wide files.
-    pub cluster_entry: Option<(Key, ClusterEntry)>,
+    pub cluster_entry: Option<(Key, Arc<ClusterEntry>)>,
     pub stats: Stats,
 }
 
@@ -60,24 +60,26 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let mut entries = Vec::new();
     let mut stats = Stats::default();
     // Placements rendered now that the cache will hold: their entry, files in `out`, claims.
-    let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<Claim>)> = Vec::new();
+    let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<NewClaim>)> = Vec::new();
     // (position in the plan, placement) of the cluster's placements.
     let range = plan.cluster_range(id);
     let placements: Vec<(usize, &Placement)> = range.clone().zip(&plan.placements[range]).collect();
     let keys = run.reuse.as_ref().map(|r| &r.keys);
     // The cluster-wide files are made from the cluster and its placements and nothing else.
     let cluster_key = keys.and_then(|k| k.clusters.get(id).copied());
+    if let Some(done) = unchanged(run, select, &placements, cluster_key) {
+        return done;
+    }
     for (i, p) in placements {
         let selected = select.placement(p);
         let key = keys.map(|k| k.placements[i]);
         let hit = key.and_then(|k| Some((k, run.reuse.as_ref()?.store.entries.get(&k)?)));
         // An entry stands for the placement unless one of its objects is already taken (then
         // a render says by whom).
-        if let Some((key, entry)) = hit.filter(|(_, e)| e.claims.iter().all(|(k, _)| !seen.contains_key(&claim_key(k))))
-        {
+        if let Some((key, entry)) = hit.filter(|(_, e)| e.claims.iter().all(|(id, _)| !seen.contains_key(id))) {
             run.used.add(entry.exemptions.iter().map(String::as_str));
-            for (k, template) in &entry.claims {
-                seen.insert(claim_key(k), (p.app_name().to_string(), template.clone()));
+            for claim in &entry.claims {
+                seen.insert(claim.0, (p.app_name().to_string(), entry.template(claim).to_string()));
             }
             let delivered = entry.kinds.iter().map(|(group, kind)| GroupKind {
                 group: group.clone(),
@@ -87,7 +89,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             if selected {
                 known.extend(entry.files.iter().cloned());
             }
-            entries.push((key, entry.clone()));
+            entries.push((key, Arc::clone(entry)));
             stats.reused += 1;
             continue;
         }
@@ -101,11 +103,11 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             let delivered = done.kinds.iter().map(|k| (k.group.clone(), k.kind.clone()));
             entries.push((
                 key,
-                Entry {
+                Arc::new(Entry {
                     kinds: delivered.collect(),
                     exemptions: exempted,
                     ..Entry::default()
-                },
+                }),
             ));
         }
         kinds.insert(p.app_name().to_string(), done.kinds);
@@ -127,7 +129,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         Some((key, entry)) => {
             known.extend(entry.files.iter().cloned());
             apps.extend(entry.apps.iter().cloned());
-            cluster_entry = Some((key, entry.clone()));
+            cluster_entry = Some((key, Arc::clone(entry)));
         }
         None => {
             let mine: Vec<&Placement> = run.placements_of(id).map(|(_, p)| p).collect();
@@ -143,12 +145,13 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     }
     // The fresh placements' entries, from their files as sealed.
     for (at, range, claims) in fresh {
-        let entry = &mut entries[at].1;
+        // Made here, not shared yet: `make_mut` does not copy it.
+        let entry = Arc::make_mut(&mut entries[at].1);
         entry.files = out[range]
             .iter()
             .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
             .collect();
-        entry.claims = claims;
+        entry.set_claims(claims);
     }
     if let (Some(key), None) = (cluster_key, &cluster_entry) {
         let files = &out[cluster_files..];
@@ -156,7 +159,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             files: files.iter().map(|(p, t)| (p.clone(), Sum::of(t.as_bytes()))).collect(),
             apps: apps.iter().map(|(p, a)| (p.clone(), a.clone())).collect(),
         };
-        cluster_entry = Some((key, entry));
+        cluster_entry = Some((key, Arc::new(entry)));
     }
     // Lint reads the objects, not the texts: a render for it keeps no text (its peak memory
     // is the objects).
@@ -175,8 +178,46 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     }
 }
 
-fn claim_key(k: &[String; 4]) -> (String, String, String, String) {
-    (k[0].clone(), k[1].clone(), k[2].clone(), k[3].clone())
+/// The cluster as the last render left it, when the cache has every placement on it and
+/// its cluster-wide files: that render stored them together (the store keeps only the
+/// entries of the last render, and a placement with a finding, a duplicate object
+/// included, is never stored), so nothing is rendered and nothing needs the objects the
+/// placements claim or the kinds they deliver.
+fn unchanged(
+    run: &Run,
+    select: &Selection,
+    placements: &[(usize, &Placement)],
+    cluster_key: Option<Key>,
+) -> Option<ClusterDone> {
+    let reuse = run.reuse.as_ref()?;
+    let cluster_key = cluster_key?;
+    let cluster_entry = reuse.store.clusters.get(&cluster_key)?;
+    let mut entries = Vec::with_capacity(placements.len());
+    for &(i, _) in placements {
+        let key = reuse.keys.placements[i];
+        entries.push((key, Arc::clone(reuse.store.entries.get(&key)?)));
+    }
+    let mut known = Vec::new();
+    for ((_, p), (_, entry)) in placements.iter().zip(&entries) {
+        run.used.add(entry.exemptions.iter().map(String::as_str));
+        if select.placement(p) {
+            known.extend(entry.files.iter().cloned());
+        }
+    }
+    known.extend(cluster_entry.files.iter().cloned());
+    Some(ClusterDone {
+        files: Vec::new(),
+        apps: cluster_entry.apps.iter().cloned().collect(),
+        errors: Vec::new(),
+        objects: Vec::new(),
+        known,
+        stats: Stats {
+            rendered: 0,
+            reused: entries.len(),
+        },
+        entries,
+        cluster_entry: Some((cluster_key, Arc::clone(cluster_entry))),
+    })
 }
 
 /// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of

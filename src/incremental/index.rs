@@ -3,6 +3,9 @@
 //! wrote or read it. A file whose stat is unchanged has the recorded content and is not
 //! read again — unless it was modified so close to the recording that a later edit in the
 //! same clock tick would leave the stat unchanged ("racy git"): such entries are re-hashed.
+//!
+//! Files are known by a 128-bit digest of their path rather than the path: the index of a
+//! large tree (357,311 files) then loads as fixed-size records, without a string each.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -55,7 +58,17 @@ impl Stat {
 /// system's timestamp granularity (FAT's is two seconds).
 const RACY_NS: i64 = 3_000_000_000;
 
-const MAGIC: &[u8] = b"fleetgen stat index v1\n";
+const MAGIC: &[u8] = b"fleetgen stat index v2\n";
+
+/// A file's path, as the index knows it: the first 128 bits of its BLAKE3 hash.
+pub type PathId = u128;
+
+pub fn path_id(path: &str) -> PathId {
+    let hash = blake3::hash(path.as_bytes());
+    let mut first = [0; 16];
+    first.copy_from_slice(&hash.as_bytes()[..16]);
+    u128::from_le_bytes(first)
+}
 
 /// The index of one output folder.
 #[derive(Default, Debug)]
@@ -64,7 +77,7 @@ pub struct Index {
     pub root: String,
     /// When it was recorded.
     pub recorded_ns: i64,
-    pub files: FxHashMap<String, (Stat, Sum)>,
+    pub files: FxHashMap<PathId, (Stat, Sum)>,
 }
 
 impl Index {
@@ -81,8 +94,8 @@ impl Index {
     }
 
     /// What the index knows of a file with this stat, if it can be trusted.
-    pub fn known(&self, path: &str, stat: &Stat) -> Option<Sum> {
-        let (recorded, sum) = self.files.get(path)?;
+    pub fn known(&self, path: PathId, stat: &Stat) -> Option<Sum> {
+        let (recorded, sum) = self.files.get(&path)?;
         (recorded == stat && stat.mtime_ns < self.recorded_ns - RACY_NS).then_some(*sum)
     }
 
@@ -90,12 +103,12 @@ impl Index {
         let mut w = Writer::new(MAGIC);
         w.str(&self.root);
         w.u64(now_ns as u64);
-        let mut paths: Vec<&String> = self.files.keys().collect();
+        let mut paths: Vec<&PathId> = self.files.keys().collect();
         paths.sort();
         w.u64(paths.len() as u64);
         for path in paths {
             let (s, sum) = &self.files[path];
-            w.str(path);
+            w.bytes(&path.to_le_bytes());
             for n in [s.size, s.mtime_ns as u64, s.ctime_ns as u64, s.inode, sum.size] {
                 w.u64(n);
             }
@@ -110,8 +123,10 @@ fn decode(bytes: &[u8]) -> Option<Index> {
     let root = r.str()?;
     let recorded_ns = r.u64()? as i64;
     let mut files = FxHashMap::default();
-    for _ in 0..r.count()? {
-        let path = r.str()?;
+    let count = r.count()?;
+    files.reserve(count);
+    for _ in 0..count {
+        let path = u128::from_le_bytes(r.array()?);
         let stat = Stat {
             size: r.u64()?,
             mtime_ns: r.u64()? as i64,
@@ -150,24 +165,32 @@ pub struct OnDisk {
     pub text: Option<String>,
 }
 
-/// Every file under `out` (relative paths), each known by the index when its stat is
-/// unchanged, else read and hashed; and the index brought up to date. `limit` says how much
-/// of a file may be read: `None` for a file no render makes (listed, never read), else a
-/// size past which the file is not read (it differs by its size alone) and is shown as a
-/// one-line note. Only files read whole enter the new index.
+/// Every file under `out` (relative paths, each with its stat when the caller has it),
+/// each known by the index when its stat is unchanged, else read and hashed; and the index
+/// brought up to date, `None` when it is unchanged (every file it has was found as it
+/// recorded it, and no file was read). `limit` says how much of a file may be read: `None`
+/// for a file no render makes (listed, never read), else a size past which the file is not
+/// read (it differs by its size alone) and is shown as a one-line note. Only files read
+/// whole enter the new index.
 pub fn scan(
     out: &Path,
     index: &Index,
-    paths: Vec<String>,
+    paths: Vec<(String, Option<Stat>)>,
     limit: &(dyn Fn(&str) -> Option<u64> + Sync),
-) -> io::Result<(BTreeMap<String, OnDisk>, Index)> {
-    let found: Vec<io::Result<(String, Option<Stat>, OnDisk)>> = paths
+) -> io::Result<(BTreeMap<String, OnDisk>, Option<Index>)> {
+    // (path, its id, the stat to record when the file is to be in the index, what it is)
+    type Found = (String, PathId, Option<Stat>, OnDisk);
+    let found: Vec<io::Result<Found>> = paths
         .into_par_iter()
-        .map(|rel| {
+        .map(|(rel, stat)| {
             let full = out.join(&rel);
-            let stat = Stat::of(&fs::symlink_metadata(&full)?);
-            if let Some(sum) = index.known(&rel, &stat) {
-                return Ok((rel, Some(stat), OnDisk { sum, text: None }));
+            let stat = match stat {
+                Some(stat) => stat,
+                None => Stat::of(&fs::symlink_metadata(&full)?),
+            };
+            let id = path_id(&rel);
+            if let Some(sum) = index.known(id, &stat) {
+                return Ok((rel, id, Some(stat), OnDisk { sum, text: None }));
             }
             let unread = |text: Option<String>| OnDisk {
                 sum: Sum {
@@ -177,14 +200,14 @@ pub fn scan(
                 text,
             };
             let Some(max) = limit(&rel) else {
-                return Ok((rel, None, unread(None)));
+                return Ok((rel, id, None, unread(None)));
             };
             if stat.size > max {
                 let note = format!(
                     "(a file of {} bytes, larger than fleetgen would write; not read)\n",
                     stat.size
                 );
-                return Ok((rel, None, unread(Some(note))));
+                return Ok((rel, id, None, unread(Some(note))));
             }
             let mut bytes = Vec::new();
             fs::File::open(&full)?.take(max + 1).read_to_end(&mut bytes)?;
@@ -192,23 +215,27 @@ pub fn scan(
             let text = String::from_utf8_lossy(&bytes).into_owned();
             // Recorded with the stat from before the read: a file rewritten meanwhile is read
             // again next time.
-            Ok((rel, Some(stat), OnDisk { sum, text: Some(text) }))
+            Ok((rel, id, Some(stat), OnDisk { sum, text: Some(text) }))
         })
         .collect();
-    let mut files = BTreeMap::new();
-    let mut next = Index {
+    let found: Vec<Found> = found.into_iter().collect::<io::Result<_>>()?;
+    let kept = found
+        .iter()
+        .filter(|(_, _, stat, d)| stat.is_some() && d.text.is_none())
+        .count();
+    let read = found.iter().any(|(_, _, _, d)| d.text.is_some());
+    let next = (read || kept != index.files.len()).then(|| Index {
         root: index.root.clone(),
         recorded_ns: 0,
-        files: FxHashMap::default(),
-    };
-    for item in found {
-        let (rel, stat, disk) = item?;
-        if let Some(stat) = stat {
-            next.files.insert(rel.clone(), (stat, disk.sum));
-        }
-        files.insert(rel, disk);
-    }
-    Ok((files, next))
+        files: found
+            .iter()
+            .filter_map(|(_, id, stat, disk)| Some((*id, ((*stat)?, disk.sum))))
+            .collect(),
+    });
+    // Sorted by the walk: the map is built in one pass.
+    let mut found: Vec<(String, OnDisk)> = found.into_iter().map(|(rel, _, _, disk)| (rel, disk)).collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok((found.into_iter().collect(), next))
 }
 
 /// The index of an output folder just written with files of these contents: each file's
@@ -220,7 +247,7 @@ pub fn record(out: &Path, sums: Vec<(&String, Sum)>) -> Option<Index> {
         .collect();
     let mut files = FxHashMap::default();
     for ((path, sum), stat) in sums.into_iter().zip(stats) {
-        files.insert(path.clone(), (stat?, sum));
+        files.insert(path_id(path), (stat?, sum));
     }
     Some(Index {
         root: super::root_name(out),
@@ -247,13 +274,14 @@ mod tests {
             recorded_ns: 20_000_000_000,
             files: FxHashMap::default(),
         };
-        index.files.insert("a".into(), (stat, sum));
-        assert_eq!(index.known("a", &stat), Some(sum));
-        assert_eq!(index.known("a", &Stat { inode: 8, ..stat }), None);
-        assert_eq!(index.known("a", &Stat { size: 5, ..stat }), None);
-        assert_eq!(index.known("b", &stat), None);
+        let (a, b) = (path_id("a"), path_id("b"));
+        index.files.insert(a, (stat, sum));
+        assert_eq!(index.known(a, &stat), Some(sum));
+        assert_eq!(index.known(a, &Stat { inode: 8, ..stat }), None);
+        assert_eq!(index.known(a, &Stat { size: 5, ..stat }), None);
+        assert_eq!(index.known(b, &stat), None);
         index.recorded_ns = stat.mtime_ns + 1;
-        assert_eq!(index.known("a", &stat), None, "modified as it was recorded: racy");
+        assert_eq!(index.known(a, &stat), None, "modified as it was recorded: racy");
         let back = decode(&index.encode(20_000_000_000)).expect("decodes");
         assert_eq!(back.files, index.files);
         assert_eq!((back.root.as_str(), back.recorded_ns), ("/r", 20_000_000_000));
@@ -268,8 +296,9 @@ mod tests {
         fs::write(out.join("orphan.yaml"), vec![b'y'; max as usize * 3]).unwrap();
         fs::write(out.join("small.yaml"), "a: 1\n").unwrap();
         let expected = |p: &str| (p != "orphan.yaml").then_some(max.max(5));
-        let paths = vec!["big.yaml".into(), "orphan.yaml".into(), "small.yaml".into()];
-        let (found, index) = scan(out, &Index::default(), paths, &expected).unwrap();
+        let paths = ["big.yaml", "orphan.yaml", "small.yaml"].map(|p| (p.to_string(), None));
+        let (found, index) = scan(out, &Index::default(), paths.into(), &expected).unwrap();
+        let index = index.expect("a file was read: the index changed");
         let text = |p: &str| found[p].text.as_deref();
         assert!(
             text("big.yaml").is_some_and(|t| t.contains("not read")),
@@ -280,8 +309,7 @@ mod tests {
         assert_eq!(text("small.yaml"), Some("a: 1\n"));
         assert_eq!(found["small.yaml"].sum, Sum::of(b"a: 1\n"));
         // Only what was read whole is recorded.
-        let mut recorded: Vec<&String> = index.files.keys().collect();
-        recorded.sort();
-        assert_eq!(recorded, ["small.yaml"]);
+        let recorded: Vec<&PathId> = index.files.keys().collect();
+        assert_eq!(recorded, [&path_id("small.yaml")]);
     }
 }

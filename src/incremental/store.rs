@@ -8,6 +8,7 @@
 //! cannot decode is an empty store, never an error.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -30,8 +31,25 @@ impl Sum {
     }
 }
 
-/// An object a placement rendered: (group, kind, namespace, name) and the template path.
-pub type Claim = ([String; 4], String);
+/// An object a placement rendered: its [`object_id`] and the template that rendered it
+/// (a position in [`Entry::templates`]).
+pub type Claim = (u128, u32);
+
+/// An object a render has just rendered: its [`object_id`] and its template's path.
+pub type NewClaim = (u128, String);
+
+/// An object as the duplicate check knows it: the first 128 bits of the BLAKE3 hash of its
+/// group, kind, namespace and name (a store of 357,311 objects keeps no strings for them).
+pub fn object_id(group: &str, kind: &str, namespace: &str, name: &str) -> u128 {
+    let mut h = blake3::Hasher::new();
+    for part in [group, kind, namespace, name] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let mut first = [0; 16];
+    first.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    u128::from_le_bytes(first)
+}
 
 /// What a placement's render produced, enough to stand for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,6 +60,8 @@ pub struct Entry {
     pub kinds: Vec<(String, String)>,
     /// The objects it rendered, for the duplicate check across the cluster's apps.
     pub claims: Vec<Claim>,
+    /// The templates that rendered them.
+    pub templates: Vec<String>,
     /// The policy exemptions that turned one of its findings off (still used when reused).
     pub exemptions: Vec<String>,
 }
@@ -54,15 +74,41 @@ pub struct ClusterEntry {
     pub apps: Vec<(String, String)>,
 }
 
-const MAGIC: &[u8] = b"fleetgen placements v4\n";
+const MAGIC: &[u8] = b"fleetgen placements v5\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
 pub struct Store {
-    pub entries: FxHashMap<Key, Entry>,
-    pub clusters: FxHashMap<Key, ClusterEntry>,
+    pub entries: FxHashMap<Key, Arc<Entry>>,
+    pub clusters: FxHashMap<Key, Arc<ClusterEntry>>,
     /// The fleet files (`fleet.yaml`, the fleet backends') of a whole render.
     pub fleet: FxHashMap<Key, Vec<(String, Sum)>>,
+}
+
+impl Entry {
+    /// The template that rendered claim `claim`.
+    pub fn template(&self, claim: &Claim) -> &str {
+        self.templates.get(claim.1 as usize).map_or("", String::as_str)
+    }
+
+    /// Records the objects rendered: (object id, template) each.
+    pub fn set_claims(&mut self, claims: Vec<NewClaim>) {
+        let mut templates: Vec<String> = Vec::new();
+        self.claims = claims
+            .into_iter()
+            .map(|(id, template)| {
+                let at = match templates.iter().position(|t| *t == template) {
+                    Some(at) => at,
+                    None => {
+                        templates.push(template);
+                        templates.len() - 1
+                    }
+                };
+                (id, u32::try_from(at).unwrap_or(u32::MAX))
+            })
+            .collect();
+        self.templates = templates;
+    }
 }
 
 impl Store {
@@ -77,13 +123,13 @@ impl Store {
                 .entries
                 .iter()
                 .filter(|(_, e)| keeps(&e.files))
-                .map(|(k, e)| (*k, e.clone()))
+                .map(|(k, e)| (*k, Arc::clone(e)))
                 .collect(),
             clusters: self
                 .clusters
                 .iter()
                 .filter(|(_, e)| keeps(&e.files))
-                .map(|(k, e)| (*k, e.clone()))
+                .map(|(k, e)| (*k, Arc::clone(e)))
                 .collect(),
             fleet: self
                 .fleet
@@ -116,10 +162,12 @@ impl Store {
                 w.str(kind);
             }
             w.u64(e.claims.len() as u64);
-            for (key, template) in &e.claims {
-                for part in key {
-                    w.str(part);
-                }
+            for (id, template) in &e.claims {
+                w.bytes(&id.to_le_bytes());
+                w.u64(u64::from(*template));
+            }
+            w.u64(e.templates.len() as u64);
+            for template in &e.templates {
                 w.str(template);
             }
             w.u64(e.exemptions.len() as u64);
@@ -184,13 +232,19 @@ fn decode(bytes: &[u8]) -> Option<Store> {
             e.kinds.push((r.str()?, r.str()?));
         }
         for _ in 0..r.count()? {
-            let key = [r.str()?, r.str()?, r.str()?, r.str()?];
-            e.claims.push((key, r.str()?));
+            let id = u128::from_le_bytes(r.array()?);
+            e.claims.push((id, u32::try_from(r.u64()?).ok()?));
+        }
+        for _ in 0..r.count()? {
+            e.templates.push(r.str()?);
+        }
+        if e.claims.iter().any(|(_, t)| *t as usize >= e.templates.len()) {
+            return None;
         }
         for _ in 0..r.count()? {
             e.exemptions.push(r.str()?);
         }
-        entries.insert(key, e);
+        entries.insert(key, Arc::new(e));
     }
     let mut clusters = FxHashMap::default();
     for _ in 0..r.count()? {
@@ -202,7 +256,7 @@ fn decode(bytes: &[u8]) -> Option<Store> {
         for _ in 0..r.count()? {
             e.apps.push((r.str()?, r.str()?));
         }
-        clusters.insert(key, e);
+        clusters.insert(key, Arc::new(e));
     }
     let mut fleet = FxHashMap::default();
     for _ in 0..r.count()? {
@@ -225,22 +279,20 @@ mod tests {
         let mut store = Store::default();
         store.entries.insert(
             Key::of(b"k"),
-            Entry {
+            Arc::new(Entry {
                 files: vec![("c/apps/a/x.yaml".into(), Sum::of(b"text"))],
                 kinds: vec![("apps".into(), "Deployment".into())],
-                claims: vec![(
-                    ["apps".into(), "Deployment".into(), "a".into(), "a".into()],
-                    "t.j2".into(),
-                )],
+                claims: vec![(object_id("apps", "Deployment", "a", "a"), 0)],
+                templates: vec!["t.j2".into()],
                 exemptions: vec!["legacy-root".into()],
-            },
+            }),
         );
         store.clusters.insert(
             Key::of(b"c"),
-            ClusterEntry {
+            Arc::new(ClusterEntry {
                 files: vec![("c/cluster.yaml".into(), Sum::of(b"cluster"))],
                 apps: vec![("c/gitops/kustomization-a.yaml".into(), "a".into())],
-            },
+            }),
         );
         store
             .fleet

@@ -66,7 +66,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let progress = Progress::new(ui.quiet, "checking");
     let tick = |total| progress.tick(total);
     let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
-    let store = cache.as_ref().map(Cache::store);
+    let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
     let compile = |reuse| {
         api::compile(
             &fleet.files,
@@ -85,11 +85,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     if compiled.tree.is_none() {
         return compiled.exit_code().max(1);
     }
-    let index = match &cache {
+    let index = crate::trace::stage("index", || match &cache {
         Some(cache) => cache.index(&out),
         None => Index::default(),
-    };
-    let old_index_len = index.files.len();
+    });
     // No symbolic link is followed, and nothing is read past what the render makes (a
     // larger file is stale by its size alone); files no render makes are listed, not read.
     if let Err(message) = crate::write::refuse_link(&out) {
@@ -109,7 +108,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             Some(crate::write::MAX_READ_BYTES.max(size))
         };
         crate::trace::stage("read", || {
-            let paths = crate::write::list_tree(&out)?;
+            let paths = crate::write::walk(&out, true)?;
             crate::incremental::index::scan(&out, &index, paths, &limit)
         })
     };
@@ -185,11 +184,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         // Derived data: a cache that cannot be written costs speed, never a result. What did
         // not change is not written again.
         let store_changed = rendered.store.as_ref() != store.as_ref();
-        let index_changed = disk.values().any(|d| d.text.is_some()) || index.files.len() != old_index_len;
-        let saved = cache.save(
-            rendered.store.as_ref().filter(|_| store_changed),
-            Some(&index).filter(|_| index_changed),
-        );
+        let saved = crate::trace::stage("save", || {
+            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())
+        });
         if let Err(e) = saved {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
         }
@@ -203,5 +200,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (Format::Github, false) => print(&crate::check::github(&drifts, &format!("{prefix}{shown}"))),
         (_, false) => print(&crate::check::text(&drifts, &shown)),
     }
-    u8::from(!drifts.is_empty())
+    let code = u8::from(!drifts.is_empty());
+    // The process ends with this command: its memory goes back to the system whole, which is
+    // faster than freeing hundreds of thousands of paths and entries one by one.
+    std::mem::forget((compiled, disk, store, index, fleet));
+    code
 }

@@ -220,7 +220,7 @@ fn on_disk(out: &Path, index: &Index, tree: &RenderedTree) -> bool {
     if crate::write::refuse_link(out).is_err() {
         return false;
     }
-    let paths = tree.known.keys().cloned().collect();
+    let paths = tree.known.keys().map(|p| (p.clone(), None)).collect();
     let limit = |path: &str| Some(crate::write::MAX_READ_BYTES.max(tree.known.get(path)?.size));
     match crate::incremental::index::scan(out, index, paths, &limit) {
         Ok((disk, _)) => tree
