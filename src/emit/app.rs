@@ -141,7 +141,7 @@ pub(super) fn render(
     enforce: &Enforce,
     mut kept: Option<&mut Vec<RenderedObject>>,
 ) -> AppDone {
-    let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, &run.contexts, &run.cache);
+    let (sources, plan, engine, contexts, cache) = (run.sources, run.plan, run.engine, run.contexts(), &run.cache);
     let files = &sources.files;
     let app = p.app_name();
     let id = p.cluster_id();

@@ -27,7 +27,8 @@ pub(super) struct Run<'a> {
     pub sources: &'a Sources,
     pub plan: &'a Plan<'a>,
     pub engine: &'a Engine,
-    pub contexts: Contexts,
+    /// Built when the first placement is rendered (a render the cache stands for wholly needs none).
+    contexts: std::sync::OnceLock<Contexts>,
     pub cache: ParseCache,
     /// What the incremental cache offers, when it is used.
     pub reuse: Option<Reuse<'a>>,
@@ -36,6 +37,11 @@ pub(super) struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
+    /// The template contexts of every app and cluster.
+    pub fn contexts(&self) -> &Contexts {
+        self.contexts.get_or_init(|| Contexts::new(self.sources, self.plan))
+    }
+
     /// The placements of cluster `id`, with their positions in the plan, in plan order.
     pub fn placements_of(&self, id: &str) -> impl Iterator<Item = (usize, &'a Placement<'a>)> + '_ {
         let plan = self.plan;
@@ -78,7 +84,7 @@ pub fn render(
         sources,
         plan,
         engine,
-        contexts: Contexts::new(sources, plan),
+        contexts: std::sync::OnceLock::new(),
         cache: ParseCache::default(),
         by_cluster: {
             let mut by: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
@@ -103,7 +109,11 @@ pub fn render(
     let fleet_key = run.reuse.as_ref().filter(|_| select.is_all()).map(|r| r.keys.fleet);
     let fleet_cached = fleet_key.and_then(|key| run.reuse.as_ref()?.store.fleet.get(&key));
     // The placement matrix is written meanwhile, on whichever thread is free.
-    let fleet_matrix = || fleet_cached.is_none().then(|| seal(&matrix::render(sources, plan)));
+    let fleet_matrix = || {
+        fleet_cached
+            .is_none()
+            .then(|| crate::trace::stage("matrix", || seal(&matrix::render(sources, plan))))
+    };
     let (results, fleet_matrix) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_matrix));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
@@ -132,12 +142,14 @@ pub fn render(
             plan,
             selected: &|id| select.cluster(id),
         };
-        for backend in backends::FLEET {
-            for (path, text) in backend.render(&ctx) {
-                let text = if path.ends_with(".yaml") { seal(&text) } else { text };
-                fleet_files.push((path, text));
+        crate::trace::stage("fleet backends", || {
+            for backend in backends::FLEET {
+                for (path, text) in backend.render(&ctx) {
+                    let text = if path.ends_with(".yaml") { seal(&text) } else { text };
+                    fleet_files.push((path, text));
+                }
             }
-        }
+        });
     }
     if let (Some(store), Some(key)) = (store.as_mut(), fleet_key) {
         let files = match fleet_cached {
