@@ -59,6 +59,21 @@ impl<'a> Context<'a> {
         set.into_iter().collect()
     }
 
+    /// The app's highest environment (in promotion order: prod over staging …) among the
+    /// placements that run it, and the `provider:region`s it lands in there, sorted: what a
+    /// criticality or a multi-region claim promises is counted where the app serves, not
+    /// summed over environments (a second region with only staging does not make prod
+    /// multi-region).
+    pub fn top_environment_regions(&self, app: &str) -> Option<(crate::model::Environment, Vec<String>)> {
+        let top = self.active(app).map(|p| p.cluster.value.environment).max()?;
+        let set: BTreeSet<String> = self
+            .active(app)
+            .filter(|p| p.cluster.value.environment == top)
+            .map(region_of)
+            .collect();
+        Some((top, set.into_iter().collect()))
+    }
+
     /// The placements of an app that run it (not drained).
     pub fn active<'p>(&'p self, app: &'p str) -> impl Iterator<Item = &'p Placement<'p>> + 'p {
         self.plan

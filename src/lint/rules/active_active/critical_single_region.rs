@@ -1,6 +1,7 @@
 //! ## What it does
 //! Flags a tier-0 or tier-1 app that runs in only one region (counting the regions its
-//! placement really lands in, not the ones it names).
+//! placement really lands in, not the ones it names) in its highest environment: prod when
+//! it runs in prod, however many regions its staging clusters are in.
 //!
 //! ## Why is this bad?
 //! The criticality says the business cannot do without the app; one region says a single
@@ -29,7 +30,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if !matches!(app.application.criticality, Criticality::Tier0 | Criticality::Tier1) {
             continue;
         }
-        let regions = ctx.served_regions(app.application.name.as_str());
+        let Some((env, regions)) = ctx.top_environment_regions(app.application.name.as_str()) else {
+            continue;
+        };
         if regions.len() != 1 {
             continue;
         }
@@ -39,7 +42,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 &ctx.sources.files,
                 doc.label(&["application", "criticality"], "critical"),
                 format!(
-                    "`{}` is {} but runs only in {}",
+                    "`{}` is {} but runs in {env} only in {}",
                     app.application.name, app.application.criticality, regions[0]
                 ),
             )

@@ -1,6 +1,7 @@
 //! ## What it does
 //! Flags an app that claims to be multi-region (`weighted-global`, `latency` or `geo`
-//! routing, or `active-active` data) while its placement lands in a single region.
+//! routing, or `active-active` data) while its placement lands in a single region in its
+//! highest environment (prod when it runs in prod, however many regions its staging is in).
 //!
 //! ## Why is this bad?
 //! The contract reads as if the app survives a regional outage; the fleet runs it in one
@@ -35,7 +36,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if !routed && !multi_writer {
             continue;
         }
-        let regions = ctx.served_regions(app.application.name.as_str());
+        let Some((env, regions)) = ctx.top_environment_regions(app.application.name.as_str()) else {
+            continue;
+        };
         if regions.len() != 1 {
             continue;
         }
@@ -50,7 +53,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 &ctx.sources.files,
                 doc.label(path, what),
                 format!(
-                    "`{}` claims to be multi-region but lands only in {}",
+                    "`{}` claims to be multi-region but lands in {env} only in {}",
                     app.application.name, regions[0]
                 ),
             )

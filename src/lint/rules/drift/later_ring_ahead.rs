@@ -1,23 +1,27 @@
 //! ## What it does
 //! Flags a cluster in a later ring that runs a Kubernetes version, or an add-on version,
-//! newer than any cluster of an earlier ring runs (compared among clusters of the same
-//! service, AKS with AKS and EKS with EKS).
+//! newer than an earlier ring runs: every earlier ring with clusters of the same service
+//! (AKS with AKS, EKS with EKS; for an add-on, clusters that have it) must have a cluster
+//! on that version or newer. A version that one earlier ring runs and another skipped is
+//! flagged at the ring it skipped.
 //!
 //! ## Why is this bad?
 //! Rings exist so that a version meets the sandbox and staging clusters before it meets
-//! production. A prod cluster ahead of every earlier ring runs a version no earlier ring
-//! has tried: the rollout order was skipped, and the first test is in front of customers.
+//! production. A prod cluster ahead of an earlier ring runs a version that ring has not
+//! tried: the rollout order was skipped, and that ring's test happens in front of customers.
 //!
 //! ## Example
 //! ```yaml
 //! # rings: [sandbox, staging, prod]
-//! clusters/aws-us-east-1-sandbox-platform-01.yaml: { upgradeChannel: sandbox, kubernetesVersion: "1.34" }
+//! clusters/aws-us-east-1-sandbox-platform-01.yaml: { upgradeChannel: sandbox, kubernetesVersion: "1.35" }
+//! clusters/aws-us-east-1-staging-platform-01.yaml: { upgradeChannel: staging, kubernetesVersion: "1.34" }
 //! clusters/aws-eu-west-1-prod-platform-01.yaml:    { upgradeChannel: prod,    kubernetesVersion: "1.35" }
 //! ```
+//! Sandbox ran 1.35, but staging did not: prod is the first place 1.35 meets staging's apps.
 //!
 //! ## Use instead
-//! Upgrade an earlier ring first (`sandbox` to 1.35), then let the version move on ring by
-//! ring; or put the cluster back on the version the earlier rings run.
+//! Upgrade the ring that was skipped first (`staging` to 1.35), then let the version move on
+//! ring by ring; or put the cluster back on the version the earlier rings run.
 
 use crate::diag::Diagnostic;
 use crate::lint::Context;
@@ -26,7 +30,7 @@ use crate::load::Doc;
 use crate::model::Cluster;
 use crate::lint::rule;
 
-rule!("FG121" "later-ring-ahead", "drift", Error, Lint, "a later ring runs a Kubernetes or add-on version newer than any earlier ring (lint)");
+rule!("FG121" "later-ring-ahead", "drift", Error, Lint, "a later ring runs a Kubernetes or add-on version that an earlier ring has not run (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let rings = &ctx.plan.fleet.value.rings;
@@ -73,19 +77,25 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             ));
         }
         for (what, path, version, runs) in items {
-            let Some((newest_doc, newest)) = runs.into_iter().max_by(|a, b| compare_versions(a.1, b.1)) else {
+            // The first earlier ring (in ring order) whose newest cluster is behind.
+            let behind = (0..ring).find_map(|r| {
+                let (doc, newest) = runs
+                    .iter()
+                    .filter(|(o, _)| ring_of(&o.value) == Some(r))
+                    .max_by(|a, b| compare_versions(a.1, b.1))?;
+                compare_versions(version, newest).is_gt().then_some((*doc, *newest))
+            });
+            let Some((newest_doc, newest)) = behind else {
                 continue;
             };
-            if compare_versions(version, newest).is_le() {
-                continue;
-            }
+            let skipped = &newest_doc.value.upgrade_channel;
             out.push(
                 Diagnostic::error(
                     &RULE.code,
                     &ctx.sources.files,
                     doc.label(&path, format!("{what} {version}")),
                     format!(
-                        "cluster `{}` in ring `{}` runs {what} {version}, newer than any earlier ring runs (newest: {newest})",
+                        "cluster `{}` in ring `{}` runs {what} {version}, which ring `{skipped}` has not run (newest there: {newest})",
                         c.cluster_id, c.upgrade_channel
                     ),
                 )
@@ -94,7 +104,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     format!("`{}` in ring `{}`", newest_doc.value.cluster_id, newest_doc.value.upgrade_channel),
                 ))
                 .with_help(format!(
-                    "roll {what} {version} out to an earlier ring first, or keep `{}` on {newest}",
+                    "roll {what} {version} out to ring `{skipped}` first, or keep `{}` on {newest}",
                     c.cluster_id
                 ))
                 .on_cluster(c.cluster_id.as_str()),
