@@ -275,3 +275,115 @@ fn fleet_yaml_changes_severities() {
     assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(34), Some(5)));
     assert_eq!(d["help"], "did you mean `undocumented-cluster`?");
 }
+
+#[test]
+fn an_exemption_waives_a_lint_finding_for_its_target_until_it_expires() {
+    let case = root().join("tests/specs/active-active/critical-single-region/invalid/tier-1-in-one-region");
+    let lint = |exemptions: &[(&str, &str)]| {
+        let mut files = MemoryFiles::from_dir(&root().join("tests/fixtures/base")).unwrap();
+        files.add_dir(&root().join("tests/fixtures/lint-base")).unwrap();
+        files.add_dir(&case).unwrap();
+        for (name, text) in exemptions {
+            files.insert(format!("policy-library/exemptions/{name}.yaml"), text.to_string());
+        }
+        files.set_today(common::today());
+        let compiled = api::compile(&files, &Options::new(Goal::Lint));
+        let style = Style::plain(Format::Concise);
+        api::lint_report(compiled, &LintFilter::default(), &style, false)
+    };
+    let waiver = |rule: &str, target: &str, expires: &str| {
+        format!(
+            "name: web-single-region\nrule: {rule}\ntarget: {target}\nowner: web-team\nreason: \"Second region lands next quarter (WEB-42)\"\nexpires: \"{expires}\"\n"
+        )
+    };
+    let (code, text) = lint(&[]);
+    assert!(code == 1 && text.contains("FG104"), "{text}");
+    // By name or by code, for the app: waived.
+    for rule in ["critical-single-region", "FG104", "fg104"] {
+        let (code, text) = lint(&[("web-single-region", &waiver(rule, "{ app: web }", "2027-06-30"))]);
+        assert_eq!(code, 0, "{rule}: {text}");
+        assert!(!text.contains("FG104") && !text.contains("FG092"), "{rule}: {text}");
+    }
+    // For another app: the finding stays, and the exemption turned nothing off.
+    let (code, text) = lint(&[("web-single-region", &waiver("FG104", "{ app: api }", "2027-06-30"))]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("FG104") && text.contains("FG092"), "{text}");
+    // Expired: an error that fails the gate (and waives nothing).
+    let (code, text) = lint(&[("web-single-region", &waiver("FG104", "{ app: web }", "2026-01-31"))]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("FG090"), "{text}");
+    // A rule that does not exist is refused.
+    let (code, text) = lint(&[(
+        "web-single-region",
+        &waiver("critical-single-regoin", "{ app: web }", "2027-06-30"),
+    )]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("FG093") && text.contains("not a policy finding code or a lint rule"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
+    let fleet = lint_fleet(Some(
+        &root().join("tests/specs/active-active/critical-single-region/invalid/tier-1-in-one-region"),
+    ));
+    let dir = fleet.path();
+    let lint = |args: &[&str]| {
+        let out = fleetgen()
+            .args(["lint", "--color", "never", "--format", "concise", "--repo"])
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), report(&out))
+    };
+    let baseline = dir.join("lint-baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let (code, text) = lint(&[]);
+    assert!(code == Some(1) && text.contains("FG104"), "{text}");
+    let (code, text) = lint(&["--write-baseline", baseline]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("wrote a baseline of 1 findings"), "{text}");
+    let recorded = fs::read_to_string(baseline).unwrap();
+    assert!(
+        recorded.contains("\"code\": \"FG104\"") && recorded.contains("apps/web/app.yaml"),
+        "{recorded}"
+    );
+    // Today's finding is held; a finding moved by an edit above it is still the same one.
+    let (code, text) = lint(&["--baseline", baseline]);
+    assert_eq!(code, Some(0), "{text}");
+    let contract = dir.join("apps/web/app.yaml");
+    let original = fs::read_to_string(&contract).unwrap();
+    fs::write(&contract, format!("# the web front end\n{original}")).unwrap();
+    let (code, text) = lint(&["--baseline", baseline]);
+    assert_eq!(code, Some(0), "{text}");
+    // A new finding fails the gate, alone.
+    let api = dir.join("apps/api/app.yaml");
+    let text_api = fs::read_to_string(&api).unwrap();
+    fs::write(
+        &api,
+        text_api.replace("[azure:eastus, aws:us-east-1]", "[azure:eastus]"),
+    )
+    .unwrap();
+    let (code, text) = lint(&["--baseline", baseline]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("apps/api/app.yaml") && !text.contains("apps/web/app.yaml"),
+        "{text}"
+    );
+    // The held finding fixed: the baseline says it is out of date.
+    fs::write(
+        &contract,
+        original.replace("criticality: tier-1", "criticality: tier-2"),
+    )
+    .unwrap();
+    let (_, text) = lint(&["--baseline", baseline]);
+    assert!(text.contains("1 finding of the baseline"), "{text}");
+    // Not a baseline: exit 2, located.
+    fs::write(dir.join("bad.json"), "{\n  \"findings\": [\n").unwrap();
+    let (code, text) = lint(&["--baseline", dir.join("bad.json").to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("bad.json:3:"), "{text}");
+}

@@ -37,6 +37,11 @@ pub struct RuleDoc {
 }
 
 impl Code {
+    /// Whether `key` names this code: its name, or its id in any case (`FG104`, `fg104`).
+    pub fn named_by(&self, key: &str) -> bool {
+        key == self.name || key.eq_ignore_ascii_case(self.id)
+    }
+
     /// A lint rule's documentation: its file's leading `//!` lines.
     pub fn doc(&self) -> Option<String> {
         let source = self.rule.as_ref()?.source;

@@ -6,6 +6,7 @@
 //! lists in [`rules`] register it. Validate-stage rules run over the sources before
 //! anything renders ([`check_sources`]), lint-stage rules over the rendered fleet ([`run`]).
 
+pub mod baseline;
 pub mod query;
 pub mod rules;
 pub mod secrets;
@@ -26,6 +27,8 @@ pub struct Context<'a> {
     pub tree: &'a RenderedTree,
     /// (app, cluster) → the placement and its rendered objects.
     index: HashMap<(&'a str, &'a str), (&'a Placement<'a>, Vec<&'a RenderedObject>)>,
+    /// The exemptions that turned a lint finding off, by name (for FG092).
+    used: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl<'a> Context<'a> {
@@ -45,7 +48,30 @@ impl<'a> Context<'a> {
             plan,
             tree,
             index,
+            used: std::sync::Mutex::default(),
         }
+    }
+
+    /// The exemption in force that frees a finding of `code` for a target (every field the
+    /// exemption's target gives must match), recording that it was used.
+    pub fn exempted(&self, code: &Code, app: Option<&str>, cluster: Option<&str>, namespace: Option<&str>) -> bool {
+        let found = self.sources.policy_exemptions.iter().find(|doc| {
+            let ex = &doc.value;
+            let t = &ex.target;
+            let matches = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
+            ex.rule.as_deref().is_some_and(|r| code.named_by(r))
+                && crate::policy::exemptions::active(ex, self.sources.today)
+                && matches(t.app.as_ref().map(|a| a.as_str()), app)
+                && matches(t.cluster.as_ref().map(|c| c.as_str()), cluster)
+                && matches(t.namespace.as_ref().map(|n| n.as_str()), namespace)
+        });
+        if let Some(doc) = found {
+            self.used
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(doc.value.name.to_string());
+        }
+        found.is_some()
     }
 
     /// The placement of `app` on `cluster`.
@@ -248,21 +274,51 @@ pub fn check_sources(sources: &Sources) -> Vec<Diagnostic> {
     out
 }
 
-/// Runs every lint-stage rule, at the severity the repository gives it.
+/// Runs every lint-stage rule, at the severity the repository gives it. A finding an
+/// exemption in force names (`rule:` the rule's name or code, a `target` its app and
+/// cluster match) is waived; an exemption of a rule that ran and waived nothing is FG092.
 pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnostic> {
     let ctx = Context::new(sources, plan, tree);
     let mut out = Vec::new();
+    let mut ran: Vec<&Code> = Vec::new();
     for rule in rules() {
         let (Check::Fleet(check), Some(level)) = (rule.check, severity(sources, rule)) else {
             continue;
         };
+        ran.push(&rule.code);
         let mut found = Vec::new();
         check(&ctx, &mut found);
-        out.extend(found.into_iter().map(|mut d| {
-            d.severity = level;
+        for mut d in found {
             name_subject(sources, &mut d);
-            d
-        }));
+            if ctx.exempted(&rule.code, d.app.as_deref(), d.cluster.as_deref(), None) {
+                continue;
+            }
+            d.severity = level;
+            out.push(d);
+        }
+    }
+    let used = ctx.used.lock().unwrap_or_else(|e| e.into_inner());
+    for doc in &sources.policy_exemptions {
+        let ex = &doc.value;
+        let of_a_rule_that_ran = ex.rule.as_deref().is_some_and(|r| ran.iter().any(|c| c.named_by(r)));
+        if !of_a_rule_that_ran
+            || !crate::policy::exemptions::active(ex, sources.today)
+            || used.contains(ex.name.as_str())
+        {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                codes::EXEMPTION_UNUSED,
+                &sources.files,
+                doc.label(&["name"], "matched no finding"),
+                format!("exemption `{}` turned no finding off", ex.name),
+            )
+            .with_help(
+                "remove it: the finding it waived is fixed (or its target names no app or cluster the rule reports)",
+            )
+            .warning(),
+        );
     }
     out
 }
@@ -331,12 +387,13 @@ fn check_config(sources: &Sources) -> Vec<Diagnostic> {
     out
 }
 
-/// The rules whose findings a policy exemption (`rule: <name>`) can turn off for a target:
-/// the secrets family, whose false positives are values, not designs.
+/// The rules whose findings a policy exemption (`rule: <name or code>`) can turn off for a
+/// target: every rule `fleetgen lint` runs over the rendered fleet (FG100 and up; the
+/// validate-stage rules are turned off or down in fleet.yaml's `lint.severity`).
 pub fn exemptable() -> Vec<&'static Code> {
     rules()
         .iter()
-        .filter(|r| r.family() == "secrets")
+        .filter(|r| matches!(r.check, Check::Fleet(_)))
         .map(|r| &r.code)
         .collect()
 }

@@ -17,7 +17,6 @@ use crate::lint::Context;
 use crate::lint::query::{about, on_clusters};
 use crate::load::yaml::{self, Node};
 use crate::load::{Doc, Input, Sources};
-use crate::policy::exemptions;
 use crate::source::{FileId, SourceMap, Span};
 
 /// What to use instead, for every secrets finding.
@@ -329,26 +328,6 @@ pub fn locate(files: &SourceMap, inputs: &[Scanned], template: FileId, value: &s
     (template, at)
 }
 
-/// Whether an exemption in force frees a finding of `rule` (by name) for a target.
-pub fn exempted(
-    sources: &Sources,
-    rule: &str,
-    app: Option<&str>,
-    cluster: Option<&str>,
-    namespace: Option<&str>,
-) -> bool {
-    sources.policy_exemptions.iter().any(|doc| {
-        let ex = &doc.value;
-        let t = &ex.target;
-        let matches = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
-        ex.rule.as_deref() == Some(rule)
-            && exemptions::active(ex, sources.today)
-            && matches(t.app.as_ref().map(|a| a.as_str()), app)
-            && matches(t.cluster.as_ref().map(|c| c.as_str()), cluster)
-            && matches(t.namespace.as_ref().map(|n| n.as_str()), namespace)
-    })
-}
-
 /// Findings `wanted` keeps, in the input files and in the rendered objects, one
 /// diagnostic per place (a rendered value found in an input file is reported there).
 pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wanted: impl Fn(Finding) -> bool) {
@@ -379,7 +358,7 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
         let mut hits = Vec::new();
         scan_node(input.node, &mut hits);
         for h in hits {
-            if wanted(h.finding) && !exempted(sources, code.name, input.app, input.cluster, None) {
+            if wanted(h.finding) && !ctx.exempted(code, input.app, input.cluster, None) {
                 add(input.file, h.span, h.finding, &h.key, input.app, input.cluster, false);
             }
         }
@@ -394,7 +373,7 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
             let Some(finding) = memo.judge(&key, value).filter(|f| wanted(*f)) else {
                 continue;
             };
-            if exempted(sources, code.name, Some(&o.app), Some(&o.cluster), namespace) {
+            if ctx.exempted(code, Some(&o.app), Some(&o.cluster), namespace) {
                 continue;
             }
             let kind_line = format!("kind: {}", o.kind());

@@ -83,18 +83,20 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
         }
         if let Some(r) = &ex.rule
             && rule_code(r).is_none()
-            && !lint_rules.iter().any(|c| c.name == r.as_str())
+            && !lint_rules.iter().any(|c| c.named_by(r))
         {
             out.push(
                 Diagnostic::error(
                     codes::EXEMPTION_INVALID,
                     files,
-                    doc.label(&["rule"], "not a policy finding"),
-                    format!("`{r}` is not a policy finding code or an exemptable rule"),
+                    doc.label(&["rule"], "not a finding this can turn off"),
+                    format!("`{r}` is not a policy finding code or a lint rule"),
                 )
                 .with_help(format!(
-                    "a rule is one of FG060-FG071 (or its name, e.g. `mounts-token`), or the name of {}; `fleetgen explain` describes them",
-                    crate::suggest::list(&lint_rules.iter().map(|c| c.name.to_string()).collect::<Vec<_>>())
+                    "a rule is a policy finding, FG060-FG071 (or its name, e.g. `mounts-token`), or a lint rule by code or name{}; `fleetgen rules` lists them",
+                    crate::suggest::closest(r, lint_rules.iter().map(|c| c.name))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
                 )),
             );
         }

@@ -34,6 +34,13 @@ pub struct Args {
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Report only findings that this baseline file (from --write-baseline) does not record.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record the current rule and policy findings in FILE (JSON) and exit 0: the baseline
+    /// a later `--baseline FILE` compares with.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 /// The working tree with one file's content replaced (or added) by what came on stdin.
@@ -163,8 +170,63 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         on_cluster: Some(&tick),
         ..Options::new(Goal::Lint)
     };
-    let compiled = api::compile(files, &options);
+    let mut compiled = api::compile(files, &options);
     progress.done();
+    if let Some(path) = &args.write_baseline {
+        if compiled.exit_code() == 2 {
+            print(
+                &api::lint_report(
+                    compiled,
+                    &LintFilter::default(),
+                    &ui.stdout_style(args.fleet.format, &fleet.path_prefix),
+                    ui.quiet,
+                )
+                .1,
+            );
+            eprintln!("error: the fleet has input errors: no baseline written");
+            return 2;
+        }
+        let text = crate::lint::baseline::write(compiled.diagnostics());
+        let count = crate::lint::baseline::read(&text).map_or(0, |s| s.len());
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            return 2;
+        }
+        if !ui.quiet {
+            eprintln!("wrote a baseline of {count} findings to `{}`", path.display());
+        }
+        return 0;
+    }
+    if let Some(path) = &args.baseline {
+        let recorded = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+            .and_then(|text| crate::lint::baseline::read(&text).map_err(|e| format!("{}:{e}", path.display())));
+        let recorded = match recorded {
+            Ok(recorded) => recorded,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return 2;
+            }
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        compiled.retain(|d| {
+            let known =
+                crate::lint::baseline::holds(d.code) && recorded.contains(&crate::lint::baseline::fingerprint(d));
+            if known {
+                seen.insert(crate::lint::baseline::fingerprint(d));
+            }
+            !known
+        });
+        let gone = recorded.len() - seen.len();
+        if gone > 0 && !ui.quiet {
+            eprintln!(
+                "note: {gone} finding{} of the baseline `{}` no longer occur{}: rewrite it with --write-baseline",
+                if gone == 1 { "" } else { "s" },
+                path.display(),
+                if gone == 1 { "s" } else { "" }
+            );
+        }
+    }
     let filter = LintFilter {
         select: args.select,
         ignore: args.ignore,

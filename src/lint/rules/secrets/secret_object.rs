@@ -50,7 +50,7 @@ use crate::diag::{Diagnostic, Label};
 use crate::lint::Context;
 use crate::lint::query::{about, find_in, on_clusters};
 use crate::lint::rule;
-use crate::lint::secrets::{USE_INSTEAD, exempted};
+use crate::lint::secrets::USE_INSTEAD;
 use crate::source::FileId;
 
 rule!("FG140" "secret-object", "secrets", Error, Lint, "an app template renders a Secret with its data in plain text, committed to git (lint)");
@@ -75,7 +75,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let namespace = v["metadata"]["namespace"].as_str();
-        if exempted(ctx.sources, RULE.code.name, Some(&o.app), Some(&o.cluster), namespace) {
+        if ctx.exempted(&RULE.code, Some(&o.app), Some(&o.cluster), namespace) {
             continue;
         }
         let name = v["metadata"]["name"].as_str().unwrap_or_default().to_string();
