@@ -293,7 +293,10 @@ pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnosti
             if ctx.exempted(&rule.code, d.app.as_deref(), d.cluster.as_deref(), None) {
                 continue;
             }
-            d.severity = level;
+            // The repository's level, except that a rule at error may say a finding is only a
+            // warning (removed-api: a deprecated version, not yet a removed one).
+            let deliberate = d.severity == Severity::Warning && rule.default() == Severity::Error;
+            d.severity = if deliberate { Severity::Warning } else { level };
             out.push(d);
         }
     }
