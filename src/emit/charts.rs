@@ -210,13 +210,14 @@ pub fn derived(p: &Placement) -> Tree {
             &fixed,
         ),
     ));
-    let image_origin = at_app(&["application", "image"]);
-    let image = ImageRef::parse(&app.application.image);
+    let release = p.release();
+    let image_origin = at_app(&release.path("image"));
+    let image = ImageRef::parse(release.image);
     let leaf = |v: &str| Tree::leaf(json!(v), &image_origin);
     let image_tree = match convention {
         ChartConvention::HelmCreate => {
             // helm-create renders `repository:tag`: a digest rides in the tag.
-            let version = values::tag_safe(&app.application.version);
+            let version = values::tag_safe(release.version);
             let tag = match (&image.digest, &image.tag) {
                 (Some(digest), Some(tag)) => format!("{tag}@{digest}"),
                 (Some(digest), None) => format!("{version}@{digest}"),
@@ -237,7 +238,7 @@ pub fn derived(p: &Placement) -> Tree {
             match (&image.digest, &image.tag) {
                 (Some(digest), _) => entries.push(("digest", leaf(digest))),
                 (None, Some(tag)) => entries.push(("tag", leaf(tag))),
-                (None, None) => entries.push(("tag", leaf(&values::tag_safe(&app.application.version)))),
+                (None, None) => entries.push(("tag", leaf(&values::tag_safe(release.version)))),
             }
             Tree::map(entries, &image_origin)
         }

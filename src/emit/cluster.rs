@@ -356,7 +356,7 @@ fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> Str
             let mut app = json!({
                 "name": p.app_name(),
                 "namespace": p.namespace,
-                "version": p.app.value.application.version,
+                "version": p.release().version,
                 "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
                 "replicas": matrix::replicas(p),
                 "state": matrix::state(p),

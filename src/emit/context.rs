@@ -158,8 +158,8 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> Value {
     json!({
         "name": p.app_name(),
         "namespace": p.namespace,
-        "image": a.application.image,
-        "version": a.application.version,
+        "image": p.release().image,
+        "version": p.release().version,
         "owner": a.application.owner.as_str(),
         "criticality": a.application.criticality.as_str(),
         "exposure": a.traffic.exposure.as_str(),

@@ -49,7 +49,7 @@ pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
             "environment": c.environment.as_str(),
             "region": format!("{}:{}", c.provider, c.region),
             "ring": c.upgrade_channel.as_str(),
-            "version": p.app.value.application.version,
+            "version": p.release().version,
             "dataMode": p.app.value.data.as_ref().map(|d| d.mode.as_str()),
             "delivery": if p.app.value.chart.is_some() { "helm" } else { "manifests" },
             "replicas": replicas(p),

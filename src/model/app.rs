@@ -86,6 +86,67 @@ pub struct Application {
     pub version: String,
     #[serde(default)]
     pub namespace: Option<Id>,
+    /// Ring → the release clusters of that ring run instead of `image`/`version`: how a
+    /// release walks the rings (the newest at the top, later rings pinned until promoted).
+    #[serde(default)]
+    pub rings: std::collections::BTreeMap<Id, RingRelease>,
+}
+
+/// The image and version the clusters of one ring run.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RingRelease {
+    pub image: String,
+    pub version: String,
+}
+
+/// What one cluster runs of an app: its ring's release, else the contract's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Release<'a> {
+    pub image: &'a str,
+    pub version: &'a str,
+    /// The ring whose entry of `application.rings` this is; `None` for the top-level pair.
+    pub ring: Option<&'a str>,
+}
+
+impl Release<'_> {
+    /// Where `field` (`image` or `version`) of this release is written in the contract.
+    pub fn path<'p>(&self, field: &'p str) -> Vec<&'p str>
+    where
+        Self: 'p,
+    {
+        match self.ring {
+            Some(ring) => vec!["application", "rings", ring, field],
+            None => vec!["application", field],
+        }
+    }
+}
+
+impl Application {
+    /// The release a cluster of `ring` (its `upgradeChannel`) runs.
+    pub fn release(&self, ring: &str) -> Release<'_> {
+        match self.rings.iter().find(|(name, _)| name.as_str() == ring) {
+            Some((name, r)) => Release {
+                image: &r.image,
+                version: &r.version,
+                ring: Some(name.as_str()),
+            },
+            None => Release {
+                image: &self.image,
+                version: &self.version,
+                ring: None,
+            },
+        }
+    }
+
+    /// Every distinct image the contract names (the top-level one, then each ring's).
+    pub fn images(&self) -> impl Iterator<Item = (&str, Vec<&str>)> {
+        std::iter::once((self.image.as_str(), vec!["application", "image"])).chain(
+            self.rings
+                .iter()
+                .map(|(ring, r)| (r.image.as_str(), vec!["application", "rings", ring.as_str(), "image"])),
+        )
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -164,7 +164,8 @@ pub fn finding(
     );
     // The contract decides the image and the main container's resources and probes; what a
     // template adds on its own is the template's doing.
-    let contract_image = violation.image.as_deref() == Some(app.value.application.image.as_str());
+    let release = p.release();
+    let contract_image = violation.image.as_deref() == Some(release.image);
     let main_container = violation.container.as_deref() == Some(p.app_name());
     let (label, help) = match intent.check {
         Check::ImageDigest | Check::ApprovedRegistry if !contract_image => {
@@ -174,11 +175,11 @@ pub fn finding(
             (template_label.clone(), "change the container the template renders")
         }
         Check::ImageDigest => (
-            app.label(&["application", "image"], "this image"),
+            app.label(&release.path("image"), "this image"),
             "pin the image: `registry/repo@sha256:…`",
         ),
         Check::ApprovedRegistry => (
-            app.label(&["application", "image"], "this image"),
+            app.label(&release.path("image"), "this image"),
             "use a registry of fleet.yaml's `registries` that serves this cluster's provider",
         ),
         Check::ResourceRequests => (

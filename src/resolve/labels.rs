@@ -53,7 +53,7 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
             LabelDimension::ClusterOwner => Some((Some(c.owner_team.to_string()), at_cluster(&["ownerTeam"]))),
             _ => owner
                 .app
-                .and_then(|(app, ns)| of_app(*dim, app, ns))
+                .and_then(|(app, ns)| of_app(*dim, app, ns, c.upgrade_channel.as_str()))
                 .map(|(v, o)| (Some(v), o)),
         };
         if let Some((value, origin)) = found {
@@ -69,8 +69,9 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
 }
 
 /// The value of an app's dimension, and where it comes from.
-fn of_app(dim: LabelDimension, app: &Doc<App>, namespace: &str) -> Option<(String, Origin)> {
+fn of_app(dim: LabelDimension, app: &Doc<App>, namespace: &str, ring: &str) -> Option<(String, Origin)> {
     let a = &app.value.application;
+    let release = a.release(ring);
     let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
     Some(match dim {
         LabelDimension::Namespace if a.namespace.is_some() => {
@@ -78,7 +79,7 @@ fn of_app(dim: LabelDimension, app: &Doc<App>, namespace: &str) -> Option<(Strin
         }
         LabelDimension::Namespace => (namespace.to_string(), at(&["application", "name"])),
         LabelDimension::Service => (a.name.to_string(), at(&["application", "name"])),
-        LabelDimension::Version => (a.version.clone(), at(&["application", "version"])),
+        LabelDimension::Version => (release.version.to_string(), at(&release.path("version"))),
         LabelDimension::Team => (a.owner.to_string(), at(&["application", "owner"])),
         LabelDimension::Criticality => (a.criticality.to_string(), at(&["application", "criticality"])),
         _ => return None,
@@ -112,12 +113,13 @@ pub fn managed(fleet: &Fleet, owner: Owner) -> Vec<(String, Sourced<String>)> {
                 origin: at(&["application", "name"]),
             },
         ));
-        if is_label_value(&a.version) {
+        let release = a.release(owner.cluster.value.upgrade_channel.as_str());
+        if is_label_value(release.version) {
             labels.push((
                 "app.kubernetes.io/version".into(),
                 Sourced {
-                    value: a.version.clone(),
-                    origin: at(&["application", "version"]),
+                    value: release.version.to_string(),
+                    origin: at(&release.path("version")),
                 },
             ));
         }

@@ -155,7 +155,14 @@ pub struct Placement<'s> {
     pub front_door_id: Option<String>,
 }
 
-impl Placement<'_> {
+impl<'s> Placement<'s> {
+    /// The image and version this cluster runs: its ring's release of the app.
+    pub fn release(&self) -> crate::model::app::Release<'s> {
+        self.app
+            .value
+            .application
+            .release(self.cluster.value.upgrade_channel.as_str())
+    }
     pub fn app_name(&self) -> &str {
         self.app.value.application.name.as_str()
     }

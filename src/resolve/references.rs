@@ -170,19 +170,35 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             }
         }
         if let Some(fleet) = &sources.fleet {
-            let image = a.application.image.as_str();
-            let host = image.split('/').next().unwrap_or(image);
             let hosts: Vec<&str> = fleet.value.registries.iter().map(|r| r.host.as_str()).collect();
-            if !hosts.contains(&host) && !sources.any_failed(Kind::Fleet) {
-                out.push(
-                    Diagnostic::error(
-                        codes::UNKNOWN_REFERENCE,
-                        map,
-                        doc.label(&["application", "image"], format!("`{host}` is not a fleet registry")),
-                        format!("image registry `{host}` is not one of fleet.yaml's `registries`"),
-                    )
-                    .with_help(help(host, &hosts, "fleet.yaml `registries`")),
-                );
+            for (image, path) in a.application.images() {
+                let host = image.split('/').next().unwrap_or(image);
+                if !hosts.contains(&host) && !sources.any_failed(Kind::Fleet) {
+                    out.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_REFERENCE,
+                            map,
+                            doc.label(&path, format!("`{host}` is not a fleet registry")),
+                            format!("image registry `{host}` is not one of fleet.yaml's `registries`"),
+                        )
+                        .with_help(help(host, &hosts, "fleet.yaml `registries`")),
+                    );
+                }
+            }
+            // Each ring of `application.rings` is one of the fleet's.
+            let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
+            for ring in a.application.rings.keys() {
+                if !rings.contains(&ring.as_str()) && !sources.any_failed(Kind::Fleet) {
+                    out.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_REFERENCE,
+                            map,
+                            doc.key_label(&["application", "rings", ring.as_str()], "no such ring"),
+                            format!("unknown ring `{ring}` in `application.rings`"),
+                        )
+                        .with_help(help(ring.as_str(), &rings, "fleet.yaml `rings`")),
+                    );
+                }
             }
         }
     }

@@ -33,6 +33,7 @@ families! {
         later_ring_ahead,
         profile_contradiction,
         region_without_earlier_ring,
+        release_skips_ring,
         removed_api,
         ring_version_skew,
         undocumented_cluster,

@@ -34,7 +34,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
         let app = &doc.value;
         let name = app.application.name.as_str();
-        let image = app.application.image.as_str();
+        // Each image the contract names (per ring too), checked where it runs.
+        let mut seen = BTreeSet::new();
+        for (image, path) in app.application.images() {
+        if !seen.insert(image) {
+            continue;
+        }
         // An image from no listed registry is the approved-registry policy's business.
         let Some((index, registry)) = fleet.value.registries.iter().enumerate().find(|(_, r)| {
             image
@@ -46,6 +51,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let replicas: BTreeSet<String> = registry.replica_regions.iter().map(ToString::to_string).collect();
         let missing: BTreeSet<String> = ctx
             .active(name)
+            .filter(|p| p.release().image == image)
             .map(region_of)
             .filter(|r| !replicas.contains(r))
             .collect();
@@ -57,7 +63,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             Diagnostic::error(
                 &RULE.code,
                 &ctx.sources.files,
-                doc.label(&["application", "image"], format!("from `{}`", registry.name)),
+                doc.label(&path, format!("from `{}`", registry.name)),
                 format!(
                     "`{name}` runs in {} but its registry `{}` has no replica there",
                     and_list(&missing),
@@ -72,5 +78,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             ))
             .for_app(name),
         );
+        }
     }
 }
