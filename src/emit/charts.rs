@@ -193,7 +193,12 @@ pub fn derived(p: &Placement) -> Tree {
     let fixed = Origin::Default("set by fleetgen");
     let r = &p.replicas;
     let convention = chart.convention;
-    let mut top: Vec<(&str, Tree)> = vec![("replicaCount", Tree::leaf(json!(r.min), &r.min_origin))];
+    // An incident scale-down (fleet.yaml `switches.scaleDown`): 0 replicas, no autoscaling.
+    let scaled = Origin::Default("incident switch: scaled down");
+    let mut top: Vec<(&str, Tree)> = match p.scaled_down {
+        Some(_) => vec![("replicaCount", Tree::leaf(json!(0), &scaled))],
+        None => vec![("replicaCount", Tree::leaf(json!(r.min), &r.min_origin))],
+    };
     let target_cpu = match convention {
         ChartConvention::HelmCreate => "targetCPUUtilizationPercentage",
         ChartConvention::Bitnami => "targetCPU",
@@ -202,7 +207,10 @@ pub fn derived(p: &Placement) -> Tree {
         "autoscaling",
         Tree::map(
             vec![
-                ("enabled", Tree::leaf(json!(true), &fixed)),
+                match p.scaled_down {
+                    Some(_) => ("enabled", Tree::leaf(json!(false), &scaled)),
+                    None => ("enabled", Tree::leaf(json!(true), &fixed)),
+                },
                 ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
                 ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
                 (target_cpu, Tree::leaf(json!(70), &fixed)),

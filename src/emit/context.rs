@@ -168,6 +168,8 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> Value {
         // The Front Door id the route requires, when a profile locks its origins.
         "frontDoorId": p.front_door_id,
         "replicas": {"min": p.replicas.min, "max": p.replicas.max, "share": p.replicas.share},
+        // Incident switch: 0 replicas and no autoscaler here, with the reason.
+        "scaledDown": p.scaled_down,
         "podDisruptionBudget": p.pod_disruption_budget.value,
         "topologySpread": values::spread(p.topology_spread.value)
             .map(|(key, when)| json!({"topologyKey": key, "whenUnsatisfiable": when})),

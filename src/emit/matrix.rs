@@ -1,7 +1,7 @@
 //! `fleet.yaml` at the top of the output: the placement matrix, every app × cluster with
 //! its environment, region, ring, version, data mode, delivery, replicas and state (and
-//! `standby` in a standby region); and the traffic kill switches in force (out of rotation,
-//! temporary weights), with their reasons.
+//! `standby` in a standby region); the traffic kill switches in force (out of rotation,
+//! temporary weights), with their reasons; and fleet.yaml's incident switches in force.
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -14,9 +14,9 @@ use crate::resolve::plan::{Placement, Plan};
 
 /// Replicas on the cluster: none where the app is drained.
 pub(super) fn replicas(p: &Placement) -> Value {
-    match p.drained {
-        Some(_) => json!({"min": 0, "max": 0}),
-        None => json!({"min": p.replicas.min, "max": p.replicas.max}),
+    match (&p.drained, &p.scaled_down) {
+        (None, None) => json!({"min": p.replicas.min, "max": p.replicas.max}),
+        _ => json!({"min": 0, "max": 0}),
     }
 }
 
@@ -28,12 +28,13 @@ pub(super) fn mark_standby(row: &mut Value, p: &Placement) {
     }
 }
 
-/// `active`, or the kill switch that is on: `drained` or `suspended`.
+/// `active`, or the kill switch that is on: `drained`, `scaled-down` or `suspended`.
 pub(super) fn state(p: &Placement) -> &'static str {
-    match (&p.drained, &p.suspended) {
-        (Some(_), _) => "drained",
-        (None, Some(_)) => "suspended",
-        (None, None) => "active",
+    match (&p.drained, &p.scaled_down, &p.suspended) {
+        (Some(_), _, _) => "drained",
+        (None, Some(_), _) => "scaled-down",
+        (None, None, Some(_)) => "suspended",
+        (None, None, None) => "active",
     }
 }
 
@@ -112,5 +113,62 @@ pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
     if !switches.is_empty() {
         yaml::write(&mut text, &json!({ "trafficSwitches": switches }));
     }
+    let incidents = incident_switches(sources);
+    if !incidents.is_empty() {
+        yaml::write(&mut text, &json!({ "incidentSwitches": incidents }));
+    }
     text
+}
+
+/// The incident switches of fleet.yaml in force today, in the order written (freeze,
+/// blocked images, scale-downs, audit-only).
+fn incident_switches(sources: &Sources) -> Vec<Value> {
+    let Some(fleet) = &sources.fleet else {
+        return Vec::new();
+    };
+    let today = sources.today;
+    let s = &fleet.value.switches;
+    let holds = |expires: Option<&str>| crate::resolve::incidents::holds(expires, today);
+    let with = |mut v: Value, reason: &str, owner: &str, expires: Option<&str>| {
+        v["reason"] = json!(reason);
+        v["owner"] = json!(owner);
+        if let Some(e) = expires {
+            v["expires"] = json!(e);
+        }
+        v
+    };
+    let mut out = Vec::new();
+    for f in s.freeze.iter().filter(|f| holds(f.expires.as_deref())) {
+        let rings: Vec<&str> = match f.rings.is_empty() {
+            true => fleet.value.rings.iter().map(|r| r.name.as_str()).collect(),
+            false => f.rings.iter().map(|r| r.as_str()).collect(),
+        };
+        out.push(with(
+            json!({"switch": "freeze", "rings": rings}),
+            &f.reason,
+            f.owner.as_str(),
+            f.expires.as_deref(),
+        ));
+    }
+    for b in s.block_images.iter().filter(|b| holds(b.expires.as_deref())) {
+        out.push(with(
+            json!({"switch": "block-image", "digest": b.digest}),
+            &b.reason,
+            b.owner.as_str(),
+            b.expires.as_deref(),
+        ));
+    }
+    for d in s.scale_down.iter().filter(|d| holds(d.expires.as_deref())) {
+        let v = json!({"switch": "scale-down", "app": d.app.as_str(), "clusters": d.clusters.iter().map(|c| c.as_str()).collect::<Vec<_>>()});
+        out.push(with(v, &d.reason, d.owner.as_str(), d.expires.as_deref()));
+    }
+    for a in s.audit_only.iter().filter(|a| holds(Some(&a.expires))) {
+        out.push(with(
+            json!({"switch": "audit-only", "intent": a.intent.as_str()}),
+            &a.reason,
+            a.owner.as_str(),
+            Some(&a.expires),
+        ));
+    }
+    out
 }

@@ -33,6 +33,71 @@ pub struct Fleet {
     pub jurisdictions: BTreeMap<RegionTarget, Id>,
     #[serde(default)]
     pub network: FleetNetwork,
+    /// The incident controls of a bad release, each with why, who and until when.
+    #[serde(default)]
+    pub switches: IncidentSwitches,
+}
+
+/// `switches:`: fleet-wide kill switches for a bad release. Each holds until its `expires`
+/// date (the last day it holds); past it, every run fails until it is renewed or removed.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IncidentSwitches {
+    /// Stop GitOps sync of every app, on the clusters of `rings` (all when empty).
+    #[serde(default)]
+    pub freeze: Vec<Freeze>,
+    /// Image digests no cluster may run.
+    #[serde(default)]
+    pub block_images: Vec<BlockImage>,
+    /// An app at zero replicas on named clusters, without deleting it.
+    #[serde(default)]
+    pub scale_down: Vec<ScaleDown>,
+    /// A policy intent that audits instead of denying, everywhere, until a date.
+    #[serde(default)]
+    pub audit_only: Vec<AuditOnly>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freeze {
+    #[serde(default)]
+    pub rings: Vec<Id>,
+    pub reason: String,
+    pub owner: Id,
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockImage {
+    /// `sha256:<64 hex>`.
+    pub digest: String,
+    pub reason: String,
+    pub owner: Id,
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleDown {
+    pub app: Id,
+    pub clusters: Vec<Id>,
+    pub reason: String,
+    pub owner: Id,
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditOnly {
+    pub intent: Id,
+    pub reason: String,
+    pub owner: Id,
+    /// Required: enforcement comes back on its own after this day.
+    pub expires: String,
 }
 
 /// Network isolation of every app.

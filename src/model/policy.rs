@@ -78,6 +78,10 @@ pub struct IntentChoice {
     pub enforcement: Enforcement,
     #[serde(default)]
     pub by_environment: BTreeMap<Environment, Enforcement>,
+    /// Ring (fleet.yaml `rings`) → enforcement; wins over `byEnvironment`, so that a step
+    /// (audit → deny) can walk the rings.
+    #[serde(default)]
+    pub by_ring: BTreeMap<Id, Enforcement>,
 }
 
 /// `policy-library/exemptions/<name>.yaml`: one intent (or finding code) off for one target

@@ -409,6 +409,40 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
 }
 
 /// `s` inside a single-quoted CEL string.
+/// The containers of `object` (a Pod or a workload with a pod template) whose image carries
+/// one of the blocked `digests` (`sha256:…`; fleet.yaml `switches.blockImages`).
+pub fn blocked_images(object: &Value, digests: &[&str]) -> Vec<Violation> {
+    let Some(spec) = pod_spec(object) else {
+        return Vec::new();
+    };
+    containers(spec)
+        .filter_map(|c| {
+            let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+            let digest = digests.iter().find(|d| image.ends_with(&format!("@{d}")))?;
+            Some(Violation {
+                what: format!("container `{}` runs blocked image digest {digest}", name(c)),
+                container: Some(name(c).to_string()),
+                image: Some(image.to_string()),
+            })
+        })
+        .collect()
+}
+
+/// The admission form of [`blocked_images`]: no container's image ends with `@<digest>`.
+pub fn blocked_images_cel(digests: &[&str]) -> CelRule {
+    let any = digests
+        .iter()
+        .map(|d| format!("c.image.endsWith('@{}')", cel_string(d)))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    CelRule {
+        resources: POD_RESOURCES.to_vec(),
+        variables: POD_VARIABLES,
+        expression: format!("{ALL_CONTAINERS}.all(c, !({any}))"),
+        message: "an image digest is blocked by an incident switch (fleet.yaml switches.blockImages)".into(),
+    }
+}
+
 fn cel_string(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
 }
@@ -660,5 +694,59 @@ mod tests {
             }
         }
         assert!(compared >= 250, "compared {compared}");
+
+        // The blocked-image rule, on the same samples and on ones that run a blocked digest.
+        let digests = [
+            "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+            "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+        ];
+        let rule = checks::blocked_images_cel(&digests);
+        let program = cel_interpreter::Program::compile(&rule.expression).unwrap();
+        let blocked_pod = |image: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                   "spec": {"initContainers": [{"name": "i", "image": "registry.example.com/init:1"}],
+                            "containers": [{"name": "c", "image": image}]}})
+        };
+        let mut blocked_samples: Vec<(String, Value)> =
+            samples.iter().map(|(n, o)| (n.to_string(), o.clone())).collect();
+        blocked_samples.push((
+            "blocked".into(),
+            blocked_pod(&format!("registry.example.com/a@{}", digests[1])),
+        ));
+        blocked_samples.push((
+            "other digest".into(),
+            blocked_pod(&format!("registry.example.com/a@sha256:{}", "3".repeat(64))),
+        ));
+        blocked_samples.push((
+            "digest as tag".into(),
+            blocked_pod(&format!("registry.example.com/a:{}", &digests[0][7..])),
+        ));
+        let mut hits = 0;
+        for (name, object) in &blocked_samples {
+            let kind = object["kind"].as_str().unwrap();
+            if !rule.resources.iter().any(|(_, _, r)| *r == resource_of(kind)) {
+                continue;
+            }
+            let mut context = cel_interpreter::Context::default();
+            context.add_variable("object", object.clone()).unwrap();
+            let mut variables: std::collections::HashMap<String, cel_interpreter::Value> =
+                std::collections::HashMap::new();
+            for (var, expression) in rule.variables {
+                let value = cel_interpreter::Program::compile(expression)
+                    .unwrap()
+                    .execute(&context)
+                    .unwrap();
+                variables.insert(var.to_string(), value);
+                context.add_variable_from_value("variables", variables.clone());
+            }
+            let allowed = match program.execute(&context) {
+                Ok(cel_interpreter::Value::Bool(b)) => b,
+                other => panic!("blocked images on {name}: CEL gave {other:?}"),
+            };
+            let rust_ok = checks::blocked_images(object, &digests).is_empty();
+            assert_eq!(allowed, rust_ok, "blocked images on `{name}`");
+            hits += usize::from(!allowed);
+        }
+        assert_eq!(hits, 1, "exactly the pod with a blocked digest is refused");
     }
 }

@@ -39,6 +39,8 @@ pub struct Enforce<'s> {
     /// Exemptions in force today.
     exemptions: Vec<&'s Doc<PolicyExemption>>,
     used: &'s Used,
+    /// The image digests an incident switch blocks today (fleet.yaml `switches.blockImages`).
+    blocked: Vec<&'s str>,
     /// The exemptions that turned a finding off since [`Enforce::take_exempted`] (the cache
     /// records them with the placement, so that a reused placement still uses them: FG092).
     exempted: std::cell::RefCell<Vec<String>>,
@@ -69,15 +71,51 @@ impl<'s> Enforce<'s> {
                 .filter(|e| exemptions::active(&e.value, sources.today))
                 .collect(),
             used,
+            blocked: crate::resolve::incidents::blocked(fleet, sources.today)
+                .into_iter()
+                .map(|b| b.digest.as_str())
+                .collect(),
             exempted: std::cell::RefCell::default(),
         }
     }
 
+    /// FG057 for each container of `obj` that runs a blocked digest, but the contract's own
+    /// image (which `resolve` reports at the contract, once for the app).
+    fn blocked(&self, p: &Placement, obj: &Object, label: &dyn Fn() -> Label, files: &SourceMap) -> Vec<Diagnostic> {
+        if self.blocked.is_empty() {
+            return Vec::new();
+        }
+        checks::blocked_images(&obj.value, &self.blocked)
+            .into_iter()
+            .filter(|v| v.image.as_deref() != Some(p.release().image))
+            .map(|v| {
+                Diagnostic::error(
+                    codes::BLOCKED_IMAGE,
+                    files,
+                    label(),
+                    format!("{} {} on `{}`: {}", obj.kind, obj.name, p.cluster_id(), v.what),
+                )
+                .with_help("remove the image from the template or values, or pick another release of it")
+                .for_app(p.app_name())
+                .on_cluster(p.cluster_id())
+            })
+            .collect()
+    }
+
     /// The findings of `obj`, rendered by `template` for placement `p`.
     pub fn check(&self, p: &Placement, obj: &Object, template: FileId, files: &SourceMap) -> Vec<Diagnostic> {
-        self.judge(p, obj, &|_| true, &|ci, v| {
+        let mut out = self.judge(p, obj, &|_| true, &|ci, v| {
             super::finding(p, ci, obj, v, template, files)
-        })
+        });
+        let at = || {
+            Label::new(
+                template,
+                super::kind_line(files, template, &obj.kind),
+                "rendered by this template",
+            )
+        };
+        out.extend(self.blocked(p, obj, &at, files));
+        out
     }
 
     /// The findings of the image intents for the image a chart runs (`image`, as its values
@@ -98,7 +136,8 @@ impl<'s> Enforce<'s> {
             serde_json::json!({"containers": [{"name": p.app_name(), "image": image}]}),
         );
         let images = |check: Check| matches!(check, Check::ImageDigest | Check::ApprovedRegistry);
-        self.judge(p, &pod, &images, &|ci, v| {
+        let mut out = self.blocked(p, &pod, &|| at(Check::ImageDigest), files);
+        out.extend(self.judge(p, &pod, &images, &|ci, v| {
             let help = match ci.intent.value.check {
                 Check::ImageDigest => {
                     "pin the image by digest in the contract (`registry/repo@sha256:…`), and override no image tag in a values file"
@@ -106,7 +145,8 @@ impl<'s> Enforce<'s> {
                 _ => "use a registry of fleet.yaml's `registries` that serves this cluster's provider",
             };
             super::finding_at(p, ci, ("chart", p.app_name()), v, at(ci.intent.value.check), help, files)
-        })
+        }));
+        out
     }
 
     /// The findings of every intent for `obj`, made by `make`, but those an exemption in

@@ -151,16 +151,12 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             let Some(definition) = intent.value.azure.as_ref().and_then(|m| catalog.find(&m.definition_id)) else {
                 continue;
             };
-            let mut asked = vec![(choice.enforcement, None)];
-            asked.extend(choice.by_environment.iter().map(|(env, e)| (*e, Some(*env))));
-            for (enforcement, env) in asked {
+            let mut asked = vec![(choice.enforcement, "enforcement")];
+            asked.extend(choice.by_environment.values().map(|e| (*e, "byEnvironment")));
+            asked.extend(choice.by_ring.values().map(|e| (*e, "byRing")));
+            for (enforcement, field) in asked {
                 if definition.effect(enforcement).is_none() {
-                    let label = match env {
-                        None => profile.item_field_label(&["intents"], i, Some("enforcement"), "not an allowed effect"),
-                        Some(_) => {
-                            profile.item_field_label(&["intents"], i, Some("byEnvironment"), "not an allowed effect")
-                        }
-                    };
+                    let label = profile.item_field_label(&["intents"], i, Some(field), "not an allowed effect");
                     out.push(
                         Diagnostic::error(
                             codes::AZURE_EFFECT_NOT_ALLOWED,

@@ -23,8 +23,9 @@ pub struct ClusterIntent<'s> {
     pub enforcement: Enforcement,
 }
 
-/// The intents of a cluster's policy profile, with the enforcement for its environment, in
-/// the profile's order.
+/// The intents of a cluster's policy profile, with the enforcement for its ring (`byRing`),
+/// else its environment (`byEnvironment`), else the profile's, in the profile's order; an
+/// intent an incident switch of fleet.yaml sets to audit-only audits.
 pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIntent<'s>> {
     let Some(profile) = sources
         .policy_profiles
@@ -39,11 +40,21 @@ pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIn
         .iter()
         .filter_map(|choice| {
             let intent = sources.policy_intents.iter().find(|i| i.value.id == choice.intent)?;
-            let enforcement = choice
-                .by_environment
-                .get(&cluster.environment)
-                .copied()
+            let mut enforcement = choice
+                .by_ring
+                .iter()
+                .find(|(ring, _)| **ring == cluster.upgrade_channel)
+                .map(|(_, e)| *e)
+                .or_else(|| choice.by_environment.get(&cluster.environment).copied())
                 .unwrap_or(choice.enforcement);
+            // Incident switch: the intent audits instead of denying until its date.
+            let audit_only = sources
+                .fleet
+                .as_ref()
+                .and_then(|f| crate::resolve::incidents::audit_only(&f.value, intent.value.id.as_str(), sources.today));
+            if audit_only.is_some() {
+                enforcement = Enforcement::Audit;
+            }
             Some(ClusterIntent { intent, enforcement })
         })
         .collect()

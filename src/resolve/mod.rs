@@ -7,6 +7,7 @@
 pub mod deps;
 pub mod edge;
 mod ids;
+pub mod incidents;
 pub mod labels;
 pub mod placement;
 pub mod plan;
@@ -27,6 +28,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     switches::check(sources, &mut out);
+    incidents::check(sources, &mut out);
     edge::check(sources, &mut out);
     sources::check(sources, &mut out);
     out

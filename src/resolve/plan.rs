@@ -150,6 +150,8 @@ pub struct Placement<'s> {
     pub suspended: Option<String>,
     /// Kill switch: the app is drained from this cluster, with the reason.
     pub drained: Option<String>,
+    /// Incident switch (fleet.yaml `switches.scaleDown`): the app runs 0 replicas here.
+    pub scaled_down: Option<String>,
     /// The Front Door id its route must require (`X-Azure-FDID`): a profile that locks its
     /// origins serves one of its hostnames in the cluster's environment.
     pub front_door_id: Option<String>,
@@ -431,11 +433,24 @@ fn placement<'s>(
         .iter()
         .find(|t| t.value.name == a.observability.telemetry_profile)
         .map(|t| &t.value);
+    let scaled_down = super::incidents::scaled_down(
+        &fleet.value,
+        a.application.name.as_str(),
+        c.cluster_id.as_str(),
+        sources.today,
+    );
     let suspended = c
         .gitops
         .suspend
         .as_ref()
         .map(|s| format!("cluster `{}` suspended: {}", c.cluster_id, s.reason))
+        .or_else(|| {
+            // A freeze does not hold back a scale-down of the app on the cluster, which must
+            // reach it.
+            super::incidents::frozen(&fleet.value, c.upgrade_channel.as_str(), sources.today)
+                .filter(|_| scaled_down.is_none())
+                .map(|f| format!("ring `{}` frozen: {}", c.upgrade_channel, f.reason))
+        })
         .or_else(|| {
             a.gitops
                 .suspend
@@ -475,6 +490,7 @@ fn placement<'s>(
         telemetry,
         suspended,
         drained,
+        scaled_down: scaled_down.map(|s| s.reason.clone()),
         front_door_id: super::edge::front_door_lock(&fleet.value, a, c),
     })
 }

@@ -124,6 +124,22 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 );
                 out.push(d.with_help(help(intent, &intents, "policy-library/intents/")));
             }
+            if let Some(fleet) = &sources.fleet {
+                let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
+                for ring in choice.by_ring.keys() {
+                    if !rings.contains(&ring.as_str()) && !sources.any_failed(Kind::Fleet) {
+                        out.push(
+                            Diagnostic::error(
+                                codes::UNKNOWN_REFERENCE,
+                                map,
+                                doc.item_field_label(&["intents"], i, Some("byRing"), "no such ring"),
+                                format!("unknown ring `{ring}` in `byRing` of `{intent}`"),
+                            )
+                            .with_help(help(ring.as_str(), &rings, "fleet.yaml `rings`")),
+                        );
+                    }
+                }
+            }
         }
     }
 

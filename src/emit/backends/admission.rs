@@ -3,7 +3,9 @@
 //! (admissionregistration.k8s.io/v1) per intent of the cluster's policy profile that has an
 //! admission form ([`crate::policy::checks::cel`]). `deny` binds with `validationActions:
 //! [Deny]`, `audit` with `[Audit, Warn]`; the binding skips the same namespaces as the Azure
-//! assignment: the system ones, the GitOps engine's and the intent's own.
+//! assignment: the system ones, the GitOps engine's and the intent's own. While fleet.yaml's
+//! incident switches block image digests, `fleetgen-blocked-images` refuses them in every
+//! namespace (`[Deny]`).
 
 use serde_json::{Value, json};
 
@@ -39,6 +41,67 @@ fn object(kind: &str, name: &str, spec: Value) -> Object {
     Object::new("admissionregistration.k8s.io/v1", kind, name, None, spec)
 }
 
+/// A ValidatingAdmissionPolicy for `rule` and its binding, skipping the `excluded`
+/// namespaces (none: every namespace).
+fn pair(
+    name: &str,
+    rule: &checks::CelRule,
+    validations: Vec<(String, String)>,
+    actions: Value,
+    excluded: Option<Vec<String>>,
+) -> [Object; 2] {
+    // One rule per API group and version, listing its resources in the rule's order.
+    let mut groups: Vec<((&str, &str), Vec<&str>)> = Vec::new();
+    for (group, version, resource) in &rule.resources {
+        match groups.iter_mut().find(|(gv, _)| *gv == (*group, *version)) {
+            Some((_, resources)) => resources.push(resource),
+            None => groups.push(((group, version), vec![resource])),
+        }
+    }
+    let resource_rules: Vec<Value> = groups
+        .into_iter()
+        .map(|((group, version), resources)| {
+            json!({
+                "apiGroups": [group],
+                "apiVersions": [version],
+                "resources": resources,
+                "operations": ["CREATE", "UPDATE"],
+            })
+        })
+        .collect();
+    let mut spec = json!({
+        "failurePolicy": "Fail",
+        "matchConstraints": {"resourceRules": resource_rules},
+    });
+    if !rule.variables.is_empty() {
+        spec["variables"] = rule
+            .variables
+            .iter()
+            .map(|(name, expression)| json!({"name": name, "expression": expression}))
+            .collect();
+    }
+    spec["validations"] = validations
+        .into_iter()
+        .map(|(expression, message)| json!({"expression": expression, "message": message}))
+        .collect();
+    let mut binding = json!({"policyName": name, "validationActions": actions});
+    if let Some(excluded) = excluded {
+        binding["matchResources"] = json!({
+            "namespaceSelector": {
+                "matchExpressions": [{
+                    "key": "kubernetes.io/metadata.name",
+                    "operator": "NotIn",
+                    "values": excluded,
+                }],
+            },
+        });
+    }
+    [
+        object("ValidatingAdmissionPolicy", name, spec),
+        object("ValidatingAdmissionPolicyBinding", name, binding),
+    ]
+}
+
 /// The policies and bindings of one cluster.
 fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &ClusterPlan) -> Vec<Object> {
     let cluster = &cluster_plan.doc.value;
@@ -55,61 +118,45 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &
             continue; // exempted on this whole cluster until the exemption expires
         }
         let name = format!("fleetgen-{}", intent.id);
-        // One rule per API group and version, listing its resources in the rule's order.
-        let mut groups: Vec<((&str, &str), Vec<&str>)> = Vec::new();
-        for (group, version, resource) in &rule.resources {
-            match groups.iter_mut().find(|(gv, _)| *gv == (*group, *version)) {
-                Some((_, resources)) => resources.push(resource),
-                None => groups.push(((group, version), vec![resource])),
-            }
-        }
-        let resource_rules: Vec<Value> = groups
-            .into_iter()
-            .map(|((group, version), resources)| {
-                json!({
-                    "apiGroups": [group],
-                    "apiVersions": [version],
-                    "resources": resources,
-                    "operations": ["CREATE", "UPDATE"],
-                })
-            })
-            .collect();
-        let mut spec = json!({
-            "failurePolicy": "Fail",
-            "matchConstraints": {"resourceRules": resource_rules},
-        });
-        if !rule.variables.is_empty() {
-            spec["variables"] = rule
-                .variables
-                .iter()
-                .map(|(name, expression)| json!({"name": name, "expression": expression}))
-                .collect();
-        }
-        spec["validations"] = json!([{
-            "expression": rule.expression,
-            "message": format!("{} ({}): {}", intent.title, intent.id, rule.message),
-        }]);
-        out.push(object("ValidatingAdmissionPolicy", &name, spec));
+        let message = format!("{} ({}): {}", intent.title, intent.id, rule.message);
         let actions = match ci.enforcement {
             Enforcement::Deny => json!(["Deny"]),
             Enforcement::Audit => json!(["Audit", "Warn"]),
         };
-        out.push(object(
-            "ValidatingAdmissionPolicyBinding",
+        let excluded = policy::excluded_namespaces(intent, &platform, &exempt.namespaces);
+        out.extend(pair(
             &name,
-            json!({
-                "policyName": name,
-                "validationActions": actions,
-                "matchResources": {
-                    "namespaceSelector": {
-                        "matchExpressions": [{
-                            "key": "kubernetes.io/metadata.name",
-                            "operator": "NotIn",
-                            "values": policy::excluded_namespaces(intent, &platform, &exempt.namespaces),
-                        }],
-                    },
-                },
-            }),
+            &rule,
+            vec![(rule.expression.clone(), message)],
+            actions,
+            Some(excluded),
+        ));
+    }
+    // Incident switch: the blocked image digests, refused in every namespace.
+    // One validation per digest, so that the refusal names the digest and the incident.
+    let blocked = crate::resolve::incidents::blocked(&plan.fleet.value, sources.today);
+    if !blocked.is_empty() {
+        let rules: Vec<checks::CelRule> = blocked
+            .iter()
+            .map(|b| checks::blocked_images_cel(&[b.digest.as_str()]))
+            .collect();
+        let validations: Vec<(String, String)> = rules
+            .iter()
+            .zip(&blocked)
+            .map(|(rule, b)| {
+                (
+                    rule.expression.clone(),
+                    format!("image digest {} is blocked: {}", b.digest, b.reason),
+                )
+            })
+            .collect();
+        // Every digest's rule matches the same resources with the same variables.
+        out.extend(pair(
+            "fleetgen-blocked-images",
+            &rules[0],
+            validations,
+            json!(["Deny"]),
+            None,
         ));
     }
     out

@@ -31,6 +31,7 @@ families! {
     }
     drift {
         later_ring_ahead,
+        policy_skips_ring,
         profile_contradiction,
         region_without_earlier_ring,
         release_skips_ring,

@@ -1,0 +1,323 @@
+//! Incident switches (fleet.yaml `switches:`): freeze sync by ring, block image digests,
+//! scale an app down on named clusters, let a policy intent audit instead of deny. Each one
+//! on is a warning with its reason and owner (FG050); one past its `expires` date is an error
+//! (FG055) and holds nothing; one that names nothing real is FG051. The functions below are
+//! what the later stages ask: is this ring frozen, is this app scaled down here, which
+//! digests are blocked, does this intent only audit today.
+
+use crate::clock::{Day, parse_date};
+use crate::diag::{Diagnostic, Label, codes};
+use crate::load::Sources;
+use crate::model::Fleet;
+use crate::model::fleet::{AuditOnly, BlockImage, Freeze, ScaleDown};
+use crate::suggest;
+
+use super::placement::selects;
+
+/// Days of warning before a switch expires.
+const WARN_DAYS: i64 = 14;
+
+/// Whether a switch with this `expires` holds on `today` (a date that does not exist holds
+/// nothing; FG055 says so).
+pub fn holds(expires: Option<&str>, today: Day) -> bool {
+    expires.is_none_or(|d| parse_date(d).is_some_and(|last| today <= last))
+}
+
+/// The freeze in force on the clusters of `ring`, if any (the first one written).
+pub fn frozen<'f>(fleet: &'f Fleet, ring: &str, today: Day) -> Option<&'f Freeze> {
+    fleet.switches.freeze.iter().find(|f| {
+        holds(f.expires.as_deref(), today) && (f.rings.is_empty() || f.rings.iter().any(|r| r.as_str() == ring))
+    })
+}
+
+/// The scale-down in force for `app` on `cluster`, if any.
+pub fn scaled_down<'f>(fleet: &'f Fleet, app: &str, cluster: &str, today: Day) -> Option<&'f ScaleDown> {
+    fleet.switches.scale_down.iter().find(|s| {
+        holds(s.expires.as_deref(), today) && s.app.as_str() == app && s.clusters.iter().any(|c| c.as_str() == cluster)
+    })
+}
+
+/// The image blocks in force, in the order written.
+pub fn blocked(fleet: &Fleet, today: Day) -> Vec<&BlockImage> {
+    fleet
+        .switches
+        .block_images
+        .iter()
+        .filter(|b| holds(b.expires.as_deref(), today))
+        .collect()
+}
+
+/// The audit-only switch in force for `intent`, if any.
+pub fn audit_only<'f>(fleet: &'f Fleet, intent: &str, today: Day) -> Option<&'f AuditOnly> {
+    fleet
+        .switches
+        .audit_only
+        .iter()
+        .find(|a| a.intent.as_str() == intent && holds(Some(&a.expires), today))
+}
+
+/// The block in force whose digest `image` carries.
+pub fn block_of<'b>(blocked: &[&'b BlockImage], image: &str) -> Option<&'b BlockImage> {
+    blocked.iter().copied().find(|b| {
+        image
+            .strip_suffix(b.digest.as_str())
+            .is_some_and(|rest| rest.ends_with('@'))
+    })
+}
+
+pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let Some(fleet) = &sources.fleet else { return };
+    let files = &sources.files;
+    let today = sources.today;
+    let s = &fleet.value.switches;
+    let date = |list: &str, i: usize, expires: Option<&str>, what: &str, out: &mut Vec<Diagnostic>| -> bool {
+        let at = |text: &str| fleet.item_field_label(&["switches", list], i, Some("expires"), text);
+        match expires.map(|d| (d, parse_date(d))) {
+            Some((d, None)) => {
+                out.push(Diagnostic::error(
+                    codes::INCIDENT_SWITCH_EXPIRED,
+                    files,
+                    at("no such day"),
+                    format!("`{d}` is not a date"),
+                ));
+                false
+            }
+            Some((d, Some(last))) if last < today => {
+                out.push(
+                    Diagnostic::error(
+                        codes::INCIDENT_SWITCH_EXPIRED,
+                        files,
+                        at("expired"),
+                        format!("incident switch expired on {d}: {what}"),
+                    )
+                    .with_help("renew it with a new date and reason, or remove it"),
+                );
+                false
+            }
+            Some((d, Some(last))) if last - today < WARN_DAYS => {
+                out.push(
+                    Diagnostic::error(
+                        codes::INCIDENT_SWITCH_EXPIRING,
+                        files,
+                        at("expires soon"),
+                        format!("incident switch expires on {d} (in {} days): {what}", last - today),
+                    )
+                    .with_help("when it expires, every run fails until it is renewed or removed")
+                    .warning(),
+                );
+                true
+            }
+            _ => true,
+        }
+    };
+    let on = |label: Label, message: String, help: &str, out: &mut Vec<Diagnostic>| {
+        out.push(
+            Diagnostic::error(codes::KILL_SWITCH, files, label, message)
+                .with_help(help.to_string())
+                .warning(),
+        );
+    };
+    let unknown = |label: Label, message: String, help: String, out: &mut Vec<Diagnostic>| {
+        out.push(Diagnostic::error(codes::KILL_SWITCH_TARGET, files, label, message).with_help(help));
+    };
+    let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
+    let closest = |name: &str, known: &[&str], place: &str| match suggest::closest(name, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("name one of {place}"),
+    };
+
+    for (i, f) in s.freeze.iter().enumerate() {
+        let mut ok = true;
+        for ring in &f.rings {
+            if !rings.contains(&ring.as_str()) {
+                ok = false;
+                let label = fleet.item_field_label(&["switches", "freeze"], i, Some("rings"), "no such ring");
+                unknown(
+                    label,
+                    format!("no ring `{ring}`"),
+                    closest(ring.as_str(), &rings, "fleet.yaml `rings`"),
+                    out,
+                );
+            }
+        }
+        let scope = if f.rings.is_empty() {
+            "every ring".to_string()
+        } else {
+            format!(
+                "ring {}",
+                suggest::list(&f.rings.iter().map(ToString::to_string).collect::<Vec<_>>())
+            )
+        };
+        let what = format!(
+            "GitOps sync of every app is frozen on {scope} ({}, {})",
+            f.reason, f.owner
+        );
+        if date("freeze", i, f.expires.as_deref(), &what, out) && ok {
+            on(
+                fleet.item_label(&["switches", "freeze"], i, "incident switch on"),
+                what,
+                "apps keep running; each cluster's root keeps syncing, so removing the entry resumes sync",
+                out,
+            );
+        }
+    }
+
+    let blocked = blocked(&fleet.value, today);
+    for (i, b) in s.block_images.iter().enumerate() {
+        let what = format!("image digest {} is blocked ({}, {})", b.digest, b.reason, b.owner);
+        if date("blockImages", i, b.expires.as_deref(), &what, out) {
+            on(
+                fleet.item_label(&["switches", "blockImages"], i, "incident switch on"),
+                what,
+                "every cluster's admission policy refuses pods with this digest; placements that render it fail",
+                out,
+            );
+        }
+    }
+    // A contract whose release runs a blocked digest on a cluster it lands on.
+    for doc in &sources.apps {
+        let a = &doc.value;
+        for (image, path) in a.application.images() {
+            let Some(b) = block_of(&blocked, image) else { continue };
+            let ring = path.get(2).copied();
+            let lands = sources.clusters.iter().any(|c| {
+                selects(a, &c.value)
+                    && a.application.release(c.value.upgrade_channel.as_str()).image == image
+                    && ring.is_none_or(|r| c.value.upgrade_channel.as_str() == r)
+            });
+            if !lands {
+                continue;
+            }
+            let index = s.block_images.iter().position(|x| std::ptr::eq(x, b)).unwrap_or(0);
+            out.push(
+                Diagnostic::error(
+                    codes::BLOCKED_IMAGE,
+                    files,
+                    doc.label(&path, "blocked digest"),
+                    format!(
+                        "`{}` runs image digest {}, which fleet.yaml blocks: {}",
+                        a.application.name, b.digest, b.reason
+                    ),
+                )
+                .with_secondary(fleet.item_field_label(&["switches", "blockImages"], index, Some("digest"), "blocked here"))
+                .with_help("roll the app back (or forward) to another release, or pin the rings that ran it to the previous one")
+                .for_app(a.application.name.as_str()),
+            );
+        }
+    }
+
+    for (i, d) in s.scale_down.iter().enumerate() {
+        let app = sources.apps.iter().find(|a| a.value.application.name == d.app);
+        let mut ok = true;
+        match app {
+            None if !sources.any_failed(crate::layout::Kind::App) => {
+                ok = false;
+                let apps: Vec<&str> = sources.apps.iter().map(|a| a.value.application.name.as_str()).collect();
+                unknown(
+                    fleet.item_field_label(&["switches", "scaleDown"], i, Some("app"), "no such app"),
+                    format!("no app `{}`", d.app),
+                    closest(d.app.as_str(), &apps, "apps/"),
+                    out,
+                );
+            }
+            None => ok = false,
+            Some(app) => {
+                for c in &d.clusters {
+                    let label = || {
+                        fleet.item_field_label(
+                            &["switches", "scaleDown"],
+                            i,
+                            Some("clusters"),
+                            "not a cluster of this app",
+                        )
+                    };
+                    match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
+                        None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
+                        None => {
+                            ok = false;
+                            let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
+                            unknown(
+                                label(),
+                                format!("no cluster `{c}`"),
+                                closest(c.as_str(), &ids, "clusters/"),
+                                out,
+                            );
+                        }
+                        Some(x) if !selects(&app.value, &x.value) => {
+                            ok = false;
+                            unknown(
+                                label(),
+                                format!(
+                                    "`{}` does not land on cluster `{c}`, so this switch does nothing",
+                                    d.app
+                                ),
+                                "a scale-down names clusters of the app's placement".into(),
+                                out,
+                            );
+                        }
+                        // A sync stopped by hand would keep the scale-down from the cluster
+                        // (a fleet freeze gives way to it).
+                        Some(x)
+                            if x.value.gitops.suspend.is_some()
+                                || app.value.gitops.suspend.as_ref().is_some_and(|s| {
+                                    s.clusters.is_empty() || s.clusters.contains(&x.value.cluster_id)
+                                }) =>
+                        {
+                            ok = false;
+                            unknown(
+                                label(),
+                                format!(
+                                    "sync of `{}` on cluster `{c}` is suspended, so the scale-down would not reach it",
+                                    d.app
+                                ),
+                                "lift `gitops.suspend` (of the cluster or the app) while the scale-down holds".into(),
+                                out,
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        let what = format!(
+            "`{}` is scaled down to 0 replicas on {} ({}, {})",
+            d.app,
+            suggest::list(&d.clusters.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            d.reason,
+            d.owner
+        );
+        if date("scaleDown", i, d.expires.as_deref(), &what, out) && ok {
+            on(
+                fleet.item_label(&["switches", "scaleDown"], i, "incident switch on"),
+                what,
+                "nothing is deleted: its Deployment runs 0 replicas and has no autoscaler; remove the entry to scale back up",
+                out,
+            );
+        }
+    }
+
+    let intents: Vec<&str> = sources.policy_intents.iter().map(|d| d.value.id.as_str()).collect();
+    for (i, a) in s.audit_only.iter().enumerate() {
+        let known = intents.contains(&a.intent.as_str());
+        if !known && !sources.any_failed(crate::layout::Kind::PolicyIntent) {
+            unknown(
+                fleet.item_field_label(&["switches", "auditOnly"], i, Some("intent"), "no such intent"),
+                format!("no policy intent `{}`", a.intent),
+                closest(a.intent.as_str(), &intents, "policy-library/intents/"),
+                out,
+            );
+        }
+        let what = format!(
+            "policy intent `{}` audits instead of denying until {} ({}, {})",
+            a.intent, a.expires, a.reason, a.owner
+        );
+        if date("auditOnly", i, Some(&a.expires), &what, out) && known {
+            on(
+                fleet.item_label(&["switches", "auditOnly"], i, "incident switch on"),
+                what,
+                "Azure assignments audit, admission bindings warn and audit, compile-time findings are warnings; deny returns the day after `expires`",
+                out,
+            );
+        }
+    }
+}
