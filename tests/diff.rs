@@ -221,3 +221,66 @@ fn a_revision_follows_the_links_the_working_tree_follows() {
         common::report(&out)
     );
 }
+
+/// A release walks the rings by data alone: the new release at the top reaches staging, the
+/// pin holds prod; deleting the pin promotes it. Each step's diff is that ring's clusters.
+#[test]
+fn a_release_walks_the_rings_one_diff_per_ring() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
+    let repo = Repository::init(dir.path()).unwrap();
+    commit(&repo, "base: api 2026.07.03-1200 everywhere");
+    let app = dir.path().join("apps/api/app.yaml");
+    let base = fs::read_to_string(&app).unwrap();
+    let old = "registry.example.com/api@sha256:dce143d4703ddf2236dcbc0d7157803858db96a44eaf371a9df06f3e14642c52";
+    let new = format!("registry.example.com/api@sha256:{}", "ab".repeat(32));
+    // Step 1: the new release at the top, prod pinned to the old one.
+    let step1 = base.replace(old, &new).replace(
+        "  version: 2026.07.03-1200\n",
+        &format!(
+            "  version: 2026.07.04-0800\n  rings:\n    prod:\n      image: {old}\n      version: 2026.07.03-1200\n"
+        ),
+    );
+    fs::write(&app, &step1).unwrap();
+    commit(&repo, "api 07.04 to staging");
+    // Step 2: promote to prod (delete the pin).
+    fs::write(
+        &app,
+        base.replace(old, &new).replace("2026.07.03-1200", "2026.07.04-0800"),
+    )
+    .unwrap();
+    commit(&repo, "api 07.04 to prod");
+
+    let out = diff(dir.path(), &["HEAD~2", "HEAD~1"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("clusters changed: 1"), "{text}");
+    assert!(text.contains("\neastus-staging-01\n"), "{text}");
+    assert!(
+        !text.contains("eastus-prod-01/apps") && !text.contains("useast1-prod-01/apps"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+          image: registry.example.com/api@sha256:abab"),
+        "{text}"
+    );
+
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("clusters changed: 2"), "{text}");
+    assert!(
+        text.contains("\neastus-prod-01\n") && text.contains("\nuseast1-prod-01\n"),
+        "{text}"
+    );
+    assert!(!text.contains("eastus-staging-01/apps"), "{text}");
+    assert!(
+        text.contains("+    app.kubernetes.io/version: \"2026.07.04-0800\""),
+        "{text}"
+    );
+}
