@@ -387,23 +387,46 @@ fn summary(sources: &Sources, c: &ClusterPlan, placements: &[&Placement]) -> Str
         gw
     });
     let mut text = layout::header(&srcs);
-    yaml::write(
-        &mut text,
-        &json!({
-            "clusterId": v.cluster_id.as_str(),
-            "provider": v.provider.as_str(),
-            "region": v.region,
-            "environment": v.environment.as_str(),
-            "ownerTeam": v.owner_team.as_str(),
-            "criticality": v.criticality.as_str(),
-            "ring": v.upgrade_channel.as_str(),
-            "role": v.role.as_str(),
-            "profile": v.profile.as_str(),
-            "gitopsEngine": v.gitops.engine.as_str(),
-            "kubernetesVersion": v.kubernetes_version,
-            "gateway": gateway,
-            "apps": apps,
-        }),
-    );
+    let mut summary = json!({
+        "clusterId": v.cluster_id.as_str(),
+        "provider": v.provider.as_str(),
+        "region": v.region,
+        "environment": v.environment.as_str(),
+        "ownerTeam": v.owner_team.as_str(),
+        "criticality": v.criticality.as_str(),
+        "ring": v.upgrade_channel.as_str(),
+        "role": v.role.as_str(),
+        "profile": v.profile.as_str(),
+        "gitopsEngine": v.gitops.engine.as_str(),
+        "kubernetesVersion": v.kubernetes_version,
+    });
+    // The upgrade registry (what the cluster file says; absent keys stay absent).
+    let versions =
+        |m: &std::collections::BTreeMap<crate::model::common::Id, String>| -> serde_json::Map<String, Value> {
+            m.iter().map(|(k, ver)| (k.to_string(), json!(ver))).collect()
+        };
+    if !v.addons.is_empty() {
+        summary["addons"] = Value::Object(versions(&v.addons));
+    }
+    if !v.controllers.is_empty() {
+        summary["controllers"] = Value::Object(versions(&v.controllers));
+    }
+    if let Some(u) = &v.upgrade {
+        let mut up = serde_json::Map::new();
+        let mut put = |k: &str, val: Option<&str>| {
+            if let Some(val) = val {
+                up.insert(k.to_string(), json!(val));
+            }
+        };
+        put("autoUpgradeChannel", u.auto_upgrade_channel.map(|c| c.as_str()));
+        put("supportPlan", u.support_plan.map(|p| p.as_str()));
+        put("nextWindow", u.next_window.as_deref());
+        put("risk", u.risk.map(|r| r.as_str()));
+        put("riskNote", u.risk_note.as_deref());
+        summary["upgrade"] = Value::Object(up);
+    }
+    summary["gateway"] = json!(gateway);
+    summary["apps"] = json!(apps);
+    yaml::write(&mut text, &summary);
     text
 }

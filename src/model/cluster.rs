@@ -53,6 +53,12 @@ pub struct Cluster {
     pub kubernetes_version: String,
     #[serde(default)]
     pub addons: BTreeMap<Id, String>,
+    /// Controllers the platform team installs (not the provider's add-ons), name → version.
+    #[serde(default)]
+    pub controllers: BTreeMap<Id, String>,
+    /// The upgrade registry: version policy, next window, risk.
+    #[serde(default)]
+    pub upgrade: Option<Upgrade>,
     pub gitops: Gitops,
     #[serde(default)]
     pub azure: Option<AzureCluster>,
@@ -61,6 +67,37 @@ pub struct Cluster {
     /// The cluster as a global origin.
     #[serde(default)]
     pub edge: Option<ClusterEdge>,
+}
+
+string_enum!(
+    /// AKS's automatic upgrade channel (`autoUpgradeProfile.upgradeChannel`).
+    AutoUpgradeChannel { None = "none", Patch = "patch", Stable = "stable", Rapid = "rapid", NodeImage = "node-image" }
+);
+string_enum!(
+    /// The provider's support plan: `standard`, or `extended` (EKS extended support, AKS
+    /// long-term support).
+    SupportPlan { Standard = "standard", Extended = "extended" }
+);
+string_enum!(
+    /// How safe the next upgrade looks to the platform team.
+    UpgradeRisk { Ok = "ok", AtRisk = "at-risk", Blocked = "blocked" }
+);
+
+/// `upgrade:` of a cluster: the upgrade registry entry.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Upgrade {
+    #[serde(default)]
+    pub auto_upgrade_channel: Option<AutoUpgradeChannel>,
+    #[serde(default)]
+    pub support_plan: Option<SupportPlan>,
+    /// `YYYY-MM-DD`: the first day of the next planned upgrade window.
+    #[serde(default)]
+    pub next_window: Option<String>,
+    #[serde(default)]
+    pub risk: Option<UpgradeRisk>,
+    #[serde(default)]
+    pub risk_note: Option<String>,
 }
 
 /// `edge:` of a cluster: its gateway's public host name, and whether it is in rotation.

@@ -36,6 +36,23 @@ pub struct Fleet {
     /// The incident controls of a bad release, each with why, who and until when.
     #[serde(default)]
     pub switches: IncidentSwitches,
+    /// Managed Kubernetes service → the minor versions it supports and until when.
+    #[serde(default)]
+    pub support: BTreeMap<super::common::Service, Vec<SupportWindow>>,
+}
+
+/// One minor version of a managed service and the last day of its support.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SupportWindow {
+    /// `1.34`.
+    pub version: String,
+    /// The last day of standard support.
+    pub end: String,
+    /// The last day of extended support (EKS) or long-term support (AKS), for clusters on
+    /// the extended plan.
+    #[serde(default)]
+    pub extended_end: Option<String>,
 }
 
 /// `switches:`: fleet-wide kill switches for a bad release. Each holds until its `expires`

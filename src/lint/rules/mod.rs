@@ -38,6 +38,8 @@ families! {
         removed_api,
         ring_version_skew,
         undocumented_cluster,
+        unsupported_version,
+        upgrade_window_past,
     }
     labels {
         label_value,

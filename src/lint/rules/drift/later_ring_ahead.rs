@@ -1,5 +1,6 @@
 //! ## What it does
-//! Flags a cluster in a later ring that runs a Kubernetes version, or an add-on version,
+//! Flags a cluster in a later ring that runs a Kubernetes version, or an add-on or controller
+//! version,
 //! newer than an earlier ring runs: every earlier ring with clusters of the same service
 //! (AKS with AKS, EKS with EKS; for an add-on, clusters that have it) must have a cluster
 //! on that version or newer. A version that one earlier ring runs and another skipped is
@@ -58,23 +59,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 .map(|o| (*o, o.value.kubernetes_version.as_str()))
                 .collect(),
         )];
-        for (addon, version) in &c.addons {
+        // Add-ons, then controllers: each compared with the earlier clusters that run it.
+        let components = c
+            .addons
+            .iter()
+            .map(|(k, v)| ("addons", k, v))
+            .chain(c.controllers.iter().map(|(k, v)| ("controllers", k, v)));
+        for (field, name, version) in components {
             let runs: Vec<(&Doc<Cluster>, &str)> = earlier
                 .iter()
                 .filter_map(|o| {
-                    o.value
-                        .addons
-                        .iter()
-                        .find(|(k, _)| *k == addon)
-                        .map(|(_, v)| (*o, v.as_str()))
+                    let list = if field == "addons" { &o.value.addons } else { &o.value.controllers };
+                    list.iter().find(|(k, _)| *k == name).map(|(_, v)| (*o, v.as_str()))
                 })
                 .collect();
-            items.push((
-                addon.to_string(),
-                vec!["addons", addon.as_str()],
-                version.as_str(),
-                runs,
-            ));
+            items.push((name.to_string(), vec![field, name.as_str()], version.as_str(), runs));
         }
         for (what, path, version, runs) in items {
             // The first earlier ring (in ring order) whose newest cluster is behind.

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Flags clusters of one cluster profile and one ring (`upgradeChannel`) that run different
-//! Kubernetes versions, or different versions of an add-on they both run. The version most
-//! of the group runs (the newer one on a tie) is taken as the group's; the others are flagged.
+//! Kubernetes versions, or different versions of an add-on (or a controller) they both run.
+//! The version most of the group runs (the newer one on a tie) is taken as the group's; the
+//! others are flagged.
 //!
 //! ## Why is this bad?
 //! A profile and a ring together say "these clusters are built and upgraded the same way".
@@ -74,6 +75,27 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                         .map(|(_, v)| v.as_str())
                 },
                 &["addons", addon],
+            );
+        }
+        let controllers: std::collections::BTreeSet<&str> = members
+            .iter()
+            .flat_map(|d| d.value.controllers.keys().map(|k| k.as_str()))
+            .collect();
+        for controller in controllers {
+            compare(
+                ctx,
+                out,
+                profile,
+                ring,
+                controller,
+                &members,
+                |c| {
+                    c.controllers
+                        .iter()
+                        .find(|(k, _)| k.as_str() == controller)
+                        .map(|(_, v)| v.as_str())
+                },
+                &["controllers", controller],
             );
         }
     }
