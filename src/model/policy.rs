@@ -24,18 +24,116 @@ string_enum!(
     }
 );
 
+/// One intent as a ring runs it: the current definition, or one of the `previous` versions
+/// the file keeps while a ring is pinned to it (`versionByRing` of a policy profile).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawIntent")]
 pub struct PolicyIntent {
     pub id: Id,
     pub title: String,
-    #[serde(default)]
     pub description: Option<String>,
     pub check: Check,
-    #[serde(default = "yes", rename = "excludePlatformNamespaces")]
     pub exclude_platform_namespaces: bool,
-    #[serde(default)]
     pub azure: Option<AzurePolicy>,
+    /// The version of this definition, when the file gives one.
+    pub version: Option<u32>,
+    /// Earlier versions, newest first, each a whole definition (with the same id).
+    pub previous: Vec<PolicyIntent>,
+}
+
+impl PolicyIntent {
+    /// The definition of `version` (`None`: the current one), if the file keeps it.
+    pub fn revision(&self, version: Option<u32>) -> Option<&PolicyIntent> {
+        match version {
+            None => Some(self),
+            Some(v) if self.version.unwrap_or(1) == v => Some(self),
+            Some(v) => self.previous.iter().find(|p| p.version == Some(v)),
+        }
+    }
+
+    /// Every version the file keeps, the current one first.
+    pub fn versions(&self) -> Vec<u32> {
+        std::iter::once(self.version.unwrap_or(1))
+            .chain(self.previous.iter().filter_map(|p| p.version))
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawIntent {
+    id: Id,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    check: Check,
+    #[serde(default = "yes")]
+    exclude_platform_namespaces: bool,
+    #[serde(default)]
+    azure: Option<AzurePolicy>,
+    #[serde(default)]
+    version: Option<u32>,
+    #[serde(default)]
+    previous: Vec<RawRevision>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRevision {
+    version: u32,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    check: Check,
+    #[serde(default = "yes")]
+    exclude_platform_namespaces: bool,
+    #[serde(default)]
+    azure: Option<AzurePolicy>,
+}
+
+impl TryFrom<RawIntent> for PolicyIntent {
+    type Error = String;
+    fn try_from(r: RawIntent) -> Result<Self, String> {
+        if !r.previous.is_empty() && r.version.is_none() {
+            return Err("an intent that keeps `previous` versions says its own `version`".into());
+        }
+        let current = r.version.unwrap_or(1);
+        let mut seen = vec![current];
+        for p in &r.previous {
+            if p.version >= current || seen.contains(&p.version) {
+                return Err(format!(
+                    "previous version {} is not older than the intent's others (its version is {current})",
+                    p.version
+                ));
+            }
+            seen.push(p.version);
+        }
+        let previous = r
+            .previous
+            .into_iter()
+            .map(|p| PolicyIntent {
+                id: r.id.clone(),
+                title: p.title.unwrap_or_else(|| r.title.clone()),
+                description: p.description.or_else(|| r.description.clone()),
+                check: p.check,
+                exclude_platform_namespaces: p.exclude_platform_namespaces,
+                azure: p.azure,
+                version: Some(p.version),
+                previous: Vec::new(),
+            })
+            .collect();
+        Ok(PolicyIntent {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+            check: r.check,
+            exclude_platform_namespaces: r.exclude_platform_namespaces,
+            azure: r.azure,
+            version: r.version,
+            previous,
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -82,6 +180,10 @@ pub struct IntentChoice {
     /// (audit → deny) can walk the rings.
     #[serde(default)]
     pub by_ring: BTreeMap<Id, Enforcement>,
+    /// Ring → the version of the intent it runs (one the intent file keeps in `previous`);
+    /// other rings run the current one.
+    #[serde(default)]
+    pub version_by_ring: BTreeMap<Id, u32>,
 }
 
 /// `policy-library/exemptions/<name>.yaml`: one intent (or finding code) off for one target

@@ -138,13 +138,13 @@ impl<'s> Enforce<'s> {
         let images = |check: Check| matches!(check, Check::ImageDigest | Check::ApprovedRegistry);
         let mut out = self.blocked(p, &pod, &|| at(Check::ImageDigest), files);
         out.extend(self.judge(p, &pod, &images, &|ci, v| {
-            let help = match ci.intent.value.check {
+            let help = match ci.definition.check {
                 Check::ImageDigest => {
                     "pin the image by digest in the contract (`registry/repo@sha256:…`), and override no image tag in a values file"
                 }
                 _ => "use a registry of fleet.yaml's `registries` that serves this cluster's provider",
             };
-            super::finding_at(p, ci, ("chart", p.app_name()), v, at(ci.intent.value.check), help, files)
+            super::finding_at(p, ci, ("chart", p.app_name()), v, at(ci.definition.check), help, files)
         }));
         out
     }
@@ -159,8 +159,8 @@ impl<'s> Enforce<'s> {
         make: &dyn Fn(&ClusterIntent, &checks::Violation) -> Diagnostic,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for ci in self.intents.iter().filter(|ci| only(ci.intent.value.check)) {
-            let check = ci.intent.value.check;
+        for ci in self.intents.iter().filter(|ci| only(ci.definition.check)) {
+            let check = ci.definition.check;
             let found = if check == Check::WorkloadIdentity {
                 let has_identity = !p.identity.service_account_annotations.is_empty();
                 checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
@@ -175,7 +175,7 @@ impl<'s> Enforce<'s> {
                 .filter(|e| {
                     exemptions::covers(
                         &e.value,
-                        ci.intent.value.id.as_str(),
+                        ci.definition.id.as_str(),
                         code,
                         p.app_name(),
                         p.cluster_id(),

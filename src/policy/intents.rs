@@ -20,8 +20,25 @@ pub fn managed_parameters(check: Check) -> &'static [&'static str] {
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let files = &sources.files;
     let catalog = azure::catalog();
-    for doc in &sources.policy_intents {
-        let intent = &doc.value;
+    // Every revision's mapping: the current one at its own lines, a previous one at its item
+    // of `previous`.
+    let revisions = sources.policy_intents.iter().flat_map(|doc| {
+        let current = (doc, &doc.value, None);
+        std::iter::once(current).chain(
+            doc.value
+                .previous
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (doc, p, Some(i))),
+        )
+    });
+    for (doc, intent, previous) in revisions {
+        let label = |path: &[&str], text: String| -> crate::diag::Label {
+            match previous {
+                None => doc.label(path, text),
+                Some(i) => doc.item_field_label(&["previous"], i, Some("azure"), text),
+            }
+        };
         let Some(mapping) = &intent.azure else { continue };
         let wanted_kind = match mapping.kind {
             AzurePolicyKind::PolicyDefinition => "policyDefinition",
@@ -34,7 +51,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         codes::AZURE_UNKNOWN_DEFINITION,
                         files,
-                        doc.label(&["azure", "kind"], format!("it is a {}", d.kind)),
+                        label(&["azure", "kind"], format!("it is a {}", d.kind)),
                         format!("`{}` is a {}, not a {wanted_kind}", mapping.definition_id, d.kind),
                     )
                     .with_help(format!("set `kind: {}`", d.kind)),
@@ -46,7 +63,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         codes::AZURE_UNKNOWN_DEFINITION,
                         files,
-                        doc.label(&["azure", "definitionId"], "no built-in Kubernetes policy has this id"),
+                        label(&["azure", "definitionId"], "no built-in Kubernetes policy has this id".to_string()),
                         format!("unknown Azure policy `{}`", mapping.definition_id),
                     )
                     .with_help(format!(
@@ -62,7 +79,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     codes::AZURE_DEPRECATED,
                     files,
-                    doc.label(&["azure", "definitionId"], "deprecated"),
+                    label(&["azure", "definitionId"], "deprecated".to_string()),
                     format!("`{}` is deprecated", definition.display_name),
                 )
                 .warning(),
@@ -71,7 +88,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let managed = managed_parameters(intent.check);
         let known: Vec<&str> = definition.parameters.keys().map(String::as_str).collect();
         for (name, value) in &mapping.parameters {
-            let at = doc.label(&["azure", "parameters", name], "");
+            let at = label(&["azure", "parameters", name], "".to_string());
             let Some(parameter) = definition.parameters.get(name) else {
                 let help = match suggest::closest(name, known.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
@@ -120,7 +137,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 out.push(Diagnostic::error(
                     codes::AZURE_PARAMETER_VALUE,
                     files,
-                    doc.label(&["azure", "parameters", name], "not an allowed value"),
+                    label(&["azure", "parameters", name], "not an allowed value".to_string()),
                     format!("`{name}` must be one of {}", serde_json::Value::Array(allowed.clone())),
                 ));
             }
@@ -135,7 +152,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     codes::AZURE_MISSING_PARAMETER,
                     files,
-                    doc.label(&["azure", "parameters"], format!("`{name}` missing")),
+                    label(&["azure", "parameters"], format!("`{name}` missing")),
                     format!("`{}` requires the parameter `{name}`", definition.display_name),
                 )
                 .with_help(format!("add `{name}:` under `azure.parameters`")),

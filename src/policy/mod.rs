@@ -19,7 +19,8 @@ use serde_json::Value;
 /// An intent as one cluster enforces it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterIntent<'s> {
-    pub intent: &'s Doc<PolicyIntent>,
+    /// The definition the cluster's ring runs: the current one, or a pinned earlier version.
+    pub definition: &'s PolicyIntent,
     pub enforcement: Enforcement,
 }
 
@@ -55,7 +56,18 @@ pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIn
             if audit_only.is_some() {
                 enforcement = Enforcement::Audit;
             }
-            Some(ClusterIntent { intent, enforcement })
+            // A ring pinned to a version the file does not keep runs the current one (the
+            // pin is reported as an unknown reference).
+            let pin = choice
+                .version_by_ring
+                .iter()
+                .find(|(ring, _)| **ring == cluster.upgrade_channel)
+                .map(|(_, v)| *v);
+            let definition = intent.value.revision(pin).unwrap_or(&intent.value);
+            Some(ClusterIntent {
+                definition,
+                enforcement,
+            })
         })
         .collect()
 }
@@ -161,7 +173,7 @@ pub fn finding(
     use crate::model::policy::Check;
     use crate::resolve::plan::Origin;
     let app = p.app;
-    let intent = &ci.intent.value;
+    let intent = &ci.definition;
     let at_origin = |origin: Option<&Origin>, fallback: Label| match origin {
         Some(Origin::Source(file, span)) | Some(Origin::Derived(file, span, _)) => {
             Label::new(*file, span.clone(), "from here")
@@ -274,7 +286,7 @@ pub fn finding_at(
         Enforcement::Deny => "denies",
         Enforcement::Audit => "audits",
     };
-    let intent = &ci.intent.value;
+    let intent = &ci.definition;
     let d = crate::diag::Diagnostic::error(
         checks::code(intent.check),
         files,

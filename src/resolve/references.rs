@@ -124,9 +124,31 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 );
                 out.push(d.with_help(help(intent, &intents, "policy-library/intents/")));
             }
+            // A pinned version must be one the intent file keeps.
+            if let Some(def) = sources.policy_intents.iter().find(|d| d.value.id == choice.intent) {
+                let kept = def.value.versions();
+                for (ring, version) in &choice.version_by_ring {
+                    if !kept.contains(version) {
+                        let kept: Vec<String> = kept.iter().map(|v| format!("`{v}`")).collect();
+                        out.push(
+                            Diagnostic::error(
+                                codes::UNKNOWN_REFERENCE,
+                                map,
+                                doc.item_field_label(&["intents"], i, Some("versionByRing"), "no such version"),
+                                format!("ring `{ring}` is pinned to version {version} of `{intent}`, which its file does not keep"),
+                            )
+                            .with_help(format!(
+                                "the file keeps {} (add the old definition under `previous`, or pin one of these)",
+                                kept.join(", ")
+                            ))
+                            .with_secondary(def.label(&["id"], "the intent")),
+                        );
+                    }
+                }
+            }
             if let Some(fleet) = &sources.fleet {
                 let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
-                for ring in choice.by_ring.keys() {
+                for ring in choice.by_ring.keys().chain(choice.version_by_ring.keys()) {
                     if !rings.contains(&ring.as_str()) && !sources.any_failed(Kind::Fleet) {
                         out.push(
                             Diagnostic::error(

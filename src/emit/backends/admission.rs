@@ -109,7 +109,7 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &
     let ctx = checks::Context::for_cluster(&plan.fleet.value, cluster);
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
-        let intent = &ci.intent.value;
+        let intent = &ci.definition;
         let Some(rule) = checks::cel(intent.check, &ctx) else {
             continue;
         };
@@ -124,13 +124,18 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &
             Enforcement::Audit => json!(["Audit", "Warn"]),
         };
         let excluded = policy::excluded_namespaces(intent, &platform, &exempt.namespaces);
-        out.extend(pair(
+        let [mut policy, binding] = pair(
             &name,
             &rule,
             vec![(rule.expression.clone(), message)],
             actions,
             Some(excluded),
-        ));
+        );
+        // The version of the intent this ring runs, when the intent file gives one.
+        if let Some(version) = intent.version {
+            policy.value["metadata"]["annotations"] = json!({"fleetgen.io/intent-version": version.to_string()});
+        }
+        out.extend([policy, binding]);
     }
     // Incident switch: the blocked image digests, refused in every namespace.
     // One validation per digest, so that the refusal names the digest and the incident.

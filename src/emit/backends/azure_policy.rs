@@ -83,7 +83,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
         exemptions: Vec::new(),
     };
     for ci in policy::intents_for(sources, c) {
-        let intent = &ci.intent.value;
+        let intent = &ci.definition;
         let Some(mapping) = &intent.azure else { continue };
         let Some(definition) = catalog.find(&mapping.definition_id) else {
             continue;
@@ -139,6 +139,15 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
                 }),
             ));
         }
+        let mut metadata = json!({
+            "generatedBy": "fleetgen",
+            "intent": intent.id.as_str(),
+            "enforcement": ci.enforcement.as_str(),
+            "policyProfile": c.policy_profile.as_str(),
+        });
+        if let Some(version) = intent.version {
+            metadata["intentVersion"] = json!(version);
+        }
         let key = json!({"definition": definition.resource_id(), "parameters": parameters});
         result.assignments.push((
             intent.id.to_string(),
@@ -153,12 +162,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
                     "policyDefinitionId": definition.resource_id(),
                     "enforcementMode": "Default",
                     "parameters": parameters,
-                    "metadata": {
-                        "generatedBy": "fleetgen",
-                        "intent": intent.id.as_str(),
-                        "enforcement": ci.enforcement.as_str(),
-                        "policyProfile": c.policy_profile.as_str(),
-                    },
+                    "metadata": metadata,
                 },
             }),
         ));

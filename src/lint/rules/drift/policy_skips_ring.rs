@@ -1,17 +1,22 @@
 //! ## What it does
-//! Flags a cluster that denies with a policy intent while an earlier ring running the same
-//! policy profile only audits it: every earlier ring with clusters of the profile must have a
-//! cluster that denies, before a later ring may deny. (Profiles are separate tracks: a
-//! sandbox on the reference profile that audits everything does not hold prod back.) The
-//! enforcement of a cluster is its
-//! policy profile's `byRing` entry for its ring, else `byEnvironment`, else `enforcement`
-//! (and audit while an incident switch of fleet.yaml says `auditOnly`).
+//! Flags a cluster that is ahead of an earlier ring on a policy intent, among the clusters
+//! that run the same policy profile (profiles are separate tracks: a sandbox on the reference
+//! profile that audits everything does not hold prod back):
+//! - it denies with the intent while an earlier ring only audits it: every earlier ring with
+//!   clusters of the profile must have a cluster that denies before a later ring may;
+//! - it runs a newer version of the intent than an earlier ring: every earlier ring must
+//!   have a cluster on that version or a newer one (`version` of the intent file, rings
+//!   pinned to an older one with `versionByRing`).
+//!
+//! A cluster's enforcement is its policy profile's `byRing` entry for its ring, else
+//! `byEnvironment`, else `enforcement` (and audit while an incident switch of fleet.yaml says
+//! `auditOnly`).
 //!
 //! ## Why is this bad?
-//! Turning an intent from audit to deny refuses every workload that breaks it from then on.
-//! Rings exist so that the step meets staging's workloads, and the teams that fix them,
-//! before it meets production's. A prod ring that denies first finds the broken workloads
-//! at its own deploys.
+//! Turning an intent from audit to deny, or changing what it checks, refuses workloads that
+//! passed before. Rings exist so that the step meets staging's workloads, and the teams that
+//! fix them, before it meets production's. A prod ring that takes the step first finds the
+//! broken workloads at its own deploys.
 //!
 //! ## Example
 //! ```yaml
@@ -25,71 +30,126 @@
 //! Prod is the first ring that refuses a writable root filesystem.
 //!
 //! ## Use instead
-//! Take the step in the earlier ring first (`byRing: {staging: deny}`, or the staging
-//! profile's enforcement), then in the next one; or keep the later ring auditing
-//! (`byRing: {prod: audit}`) until the earlier one denies.
+//! Take the step in the earlier ring first (`byRing: {staging: deny}`; a new version of the
+//! intent with the later rings pinned to the old one, `versionByRing: {prod: 1}`), then in
+//! the next one; or keep the later ring where the earlier one is until then.
 
 use crate::diag::Diagnostic;
 use crate::lint::Context;
 use crate::lint::rule;
+use crate::load::Doc;
+use crate::model::Cluster;
 use crate::model::common::Enforcement;
 use crate::policy;
 
-rule!("FG126" "policy-skips-ring", "drift", Error, Lint, "a later ring denies with a policy intent that an earlier ring enforcing it only audits (lint)");
+rule!("FG126" "policy-skips-ring", "drift", Error, Lint, "a later ring ahead of an earlier ring running the same policy profile: it denies where that ring audits, or runs a newer version of the intent (lint)");
+
+/// One cluster's view of one intent.
+struct Enforced<'s> {
+    doc: &'s Doc<Cluster>,
+    ring: usize,
+    profile: &'s str,
+    intent: &'s str,
+    enforcement: Enforcement,
+    version: u32,
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let rings = &ctx.plan.fleet.value.rings;
     let position = |ring: &str| rings.iter().position(|r| r.name == *ring);
-    // (cluster, ring position, policy profile, intent, enforcement)
     let mut enforced = Vec::new();
     for doc in &ctx.sources.clusters {
         let c = &doc.value;
         let Some(ring) = position(c.upgrade_channel.as_str()) else { continue };
-        let profile = c.policy_profile.as_str();
         for ci in policy::intents_for(ctx.sources, c) {
-            enforced.push((doc, ring, profile, ci.intent.value.id.as_str(), ci.enforcement));
+            enforced.push(Enforced {
+                doc,
+                ring,
+                profile: c.policy_profile.as_str(),
+                intent: ci.definition.id.as_str(),
+                enforcement: ci.enforcement,
+                version: ci.definition.version.unwrap_or(1),
+            });
         }
     }
-    for &(doc, ring, profile, intent, enforcement) in &enforced {
-        if enforcement != Enforcement::Deny {
-            continue;
-        }
-        // The first earlier ring (in rollout order) that enforces the intent and never denies.
-        let skipped = (0..ring).find(|&r| {
-            let here: Vec<Enforcement> = enforced
+    for e in &enforced {
+        // The clusters of an earlier ring `r` that run the same profile and intent.
+        let peers = |r: usize| {
+            enforced
                 .iter()
-                .filter(|(_, er, ep, ei, _)| *er == r && *ep == profile && *ei == intent)
-                .map(|(.., e)| *e)
-                .collect();
-            !here.is_empty() && !here.contains(&Enforcement::Deny)
-        });
-        let Some(skipped) = skipped else { continue };
-        let c = &doc.value;
-        let earlier = rings[skipped].name.as_str();
-        let witness = enforced
-            .iter()
-            .find(|(_, er, ep, ei, _)| *er == skipped && *ep == profile && *ei == intent)
-            .map(|(d, ..)| *d);
-        let mut d = Diagnostic::error(
-            &RULE.code,
-            &ctx.sources.files,
-            doc.label(&["policyProfile"], format!("denies `{intent}`")),
-            format!(
-                "cluster `{}` in ring `{}` denies with `{intent}`, which ring `{earlier}` only audits (policy profile `{profile}`)",
-                c.cluster_id, c.upgrade_channel
-            ),
-        )
-        .with_help(format!(
-            "deny in ring `{earlier}` first (`byRing: {{{earlier}: deny}}` in its policy profile), or audit in ring `{}` until then (`byRing: {{{}: audit}}`)",
-            c.upgrade_channel, c.upgrade_channel
-        ))
-        .on_cluster(c.cluster_id.as_str());
-        if let Some(w) = witness {
-            d = d.with_secondary(w.label(
-                &["policyProfile"],
-                format!("`{}` in ring `{earlier}` audits", w.value.cluster_id),
+                .filter(move |o| o.ring == r && o.profile == e.profile && o.intent == e.intent)
+        };
+        // The first earlier ring (in rollout order) that never denies, and the first whose
+        // newest version is older.
+        let audits = (e.enforcement == Enforcement::Deny)
+            .then(|| (0..e.ring).find(|&r| peers(r).next().is_some() && peers(r).all(|o| o.enforcement != Enforcement::Deny)))
+            .flatten();
+        let older = (0..e.ring).find(|&r| peers(r).next().is_some() && peers(r).all(|o| o.version < e.version));
+        let c = &e.doc.value;
+        let intent = e.intent;
+        let profile = e.profile;
+        if let Some(r) = audits {
+            let earlier = rings[r].name.as_str();
+            let witness = peers(r).next().map(|o| o.doc);
+            out.push(finding(
+                ctx,
+                e.doc,
+                witness,
+                format!("denies `{intent}`"),
+                format!(
+                    "cluster `{}` in ring `{}` denies with `{intent}`, which ring `{earlier}` only audits (policy profile `{profile}`)",
+                    c.cluster_id, c.upgrade_channel
+                ),
+                format!("`{{}}` in ring `{earlier}` audits"),
+                format!(
+                    "deny in ring `{earlier}` first (`byRing: {{{earlier}: deny}}` in its policy profile), or audit in ring `{}` until then (`byRing: {{{}: audit}}`)",
+                    c.upgrade_channel, c.upgrade_channel
+                ),
             ));
         }
-        out.push(d);
+        if let Some(r) = older {
+            let earlier = rings[r].name.as_str();
+            let newest = peers(r).map(|o| o.version).max().unwrap_or(0);
+            let witness = peers(r).next().map(|o| o.doc);
+            out.push(finding(
+                ctx,
+                e.doc,
+                witness,
+                format!("version {} of `{intent}`", e.version),
+                format!(
+                    "cluster `{}` in ring `{}` runs version {} of `{intent}`, which ring `{earlier}` has not run (it runs version {newest}; policy profile `{profile}`)",
+                    c.cluster_id, c.upgrade_channel, e.version
+                ),
+                format!("`{{}}` in ring `{earlier}` runs version {newest}"),
+                format!(
+                    "move ring `{earlier}` to version {} first (drop its `versionByRing` pin), or pin ring `{}` to version {newest} (`versionByRing: {{{}: {newest}}}`)",
+                    e.version, c.upgrade_channel, c.upgrade_channel
+                ),
+            ));
+        }
     }
+}
+
+/// A finding at `doc`'s policy profile, with the earlier ring's `witness` beside it
+/// (`witness_text` has `{}` for its cluster id).
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    ctx: &Context,
+    doc: &Doc<Cluster>,
+    witness: Option<&Doc<Cluster>>,
+    label: String,
+    message: String,
+    witness_text: String,
+    help: String,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(&RULE.code, &ctx.sources.files, doc.label(&["policyProfile"], label), message)
+        .with_help(help)
+        .on_cluster(doc.value.cluster_id.as_str());
+    if let Some(w) = witness {
+        d = d.with_secondary(w.label(
+            &["policyProfile"],
+            witness_text.replace("{}", w.value.cluster_id.as_str()),
+        ));
+    }
+    d
 }
