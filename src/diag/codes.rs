@@ -101,7 +101,7 @@ codes! {
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, Error, "two templates render the same object (kind, namespace, name) on one cluster";
     OBJECT_OUTSIDE_NAMESPACE = "FG044", "object-outside-namespace", Reference, Error, "a template renders a cluster-scoped object, or an object in another namespace than its app's";
     KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, an app drained from a cluster, a cluster or region out of rotation, a temporary weight); printed as a warning with its reason";
-    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster (or region) that does not exist or that the app does not land on";
+    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster, region, ring, app or intent that does not exist, or a cluster the app does not land on (or, for a scale-down, where its sync is suspended)";
     TRAFFIC_SWITCH_EXPIRED = "FG052", "traffic-switch-expired", Reference, Error, "a traffic kill switch past its `expires` date: renew it or remove it";
     TRAFFIC_SWITCH_EXPIRING = "FG053", "traffic-switch-expiring", Reference, Warning, "a traffic kill switch that expires within 14 days";
     EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, …)";

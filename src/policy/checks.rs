@@ -408,17 +408,31 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
     }
 }
 
-/// `s` inside a single-quoted CEL string.
 /// The containers of `object` (a Pod or a workload with a pod template) whose image carries
-/// one of the blocked `digests` (`sha256:…`; fleet.yaml `switches.blockImages`).
-pub fn blocked_images(object: &Value, digests: &[&str]) -> Vec<Violation> {
+/// one of the blocked `digests` (`sha256:…`; fleet.yaml `switches.blockImages`). On an update
+/// (`old`: the object before it), a digest one of the old object's containers already ran is
+/// let through: the controllers must still scale the old ReplicaSet down, and a workload on
+/// the digest must be able to move off it (or to zero replicas).
+pub fn blocked_images(object: &Value, old: Option<&Value>, digests: &[&str]) -> Vec<Violation> {
     let Some(spec) = pod_spec(object) else {
         return Vec::new();
+    };
+    let ran = |digest: &str| {
+        old.and_then(pod_spec)
+            .and_then(|s| s.get("containers"))
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.get("image")
+                        .and_then(Value::as_str)
+                        .is_some_and(|i| i.ends_with(&format!("@{digest}")))
+                })
+            })
     };
     containers(spec)
         .filter_map(|c| {
             let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-            let digest = digests.iter().find(|d| image.ends_with(&format!("@{d}")))?;
+            let digest = digests.iter().find(|d| image.ends_with(&format!("@{d}")) && !ran(d))?;
             Some(Violation {
                 what: format!("container `{}` runs blocked image digest {digest}", name(c)),
                 container: Some(name(c).to_string()),
@@ -428,21 +442,31 @@ pub fn blocked_images(object: &Value, digests: &[&str]) -> Vec<Violation> {
         .collect()
 }
 
-/// The admission form of [`blocked_images`]: no container's image ends with `@<digest>`.
+/// The old object's pod spec, in CEL (read only on an update).
+const OLD_POD_SPEC: &str = "(oldObject.kind == 'Pod' ? oldObject.spec : (oldObject.kind == 'CronJob' ? oldObject.spec.jobTemplate.spec.template.spec : oldObject.spec.template.spec))";
+
+/// The admission form of [`blocked_images`]: for each digest, no container's image ends with
+/// `@<digest>`, unless the update's old object already ran it.
 pub fn blocked_images_cel(digests: &[&str]) -> CelRule {
-    let any = digests
+    let each = digests
         .iter()
-        .map(|d| format!("c.image.endsWith('@{}')", cel_string(d)))
+        .map(|d| {
+            let ends = format!("c.image.endsWith('@{}')", cel_string(d));
+            format!(
+                "((request.operation == 'UPDATE' && {OLD_POD_SPEC}.containers.exists(c, {ends})) || {ALL_CONTAINERS}.all(c, !{ends}))"
+            )
+        })
         .collect::<Vec<_>>()
-        .join(" || ");
+        .join(" && ");
     CelRule {
         resources: POD_RESOURCES.to_vec(),
         variables: POD_VARIABLES,
-        expression: format!("{ALL_CONTAINERS}.all(c, !({any}))"),
+        expression: each,
         message: "an image digest is blocked by an incident switch (fleet.yaml switches.blockImages)".into(),
     }
 }
 
+/// `s` inside a single-quoted CEL string.
 fn cel_string(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
 }
@@ -707,28 +731,54 @@ mod tests {
                    "spec": {"initContainers": [{"name": "i", "image": "registry.example.com/init:1"}],
                             "containers": [{"name": "c", "image": image}]}})
         };
-        let mut blocked_samples: Vec<(String, Value)> =
-            samples.iter().map(|(n, o)| (n.to_string(), o.clone())).collect();
-        blocked_samples.push((
-            "blocked".into(),
-            blocked_pod(&format!("registry.example.com/a@{}", digests[1])),
-        ));
-        blocked_samples.push((
-            "other digest".into(),
-            blocked_pod(&format!("registry.example.com/a@sha256:{}", "3".repeat(64))),
-        ));
+        // (name, object, old object on an update)
+        let mut blocked_samples: Vec<(String, Value, Option<Value>)> =
+            samples.iter().map(|(n, o)| (n.to_string(), o.clone(), None)).collect();
+        let bad = format!("registry.example.com/a@{}", digests[1]);
+        let good = format!("registry.example.com/a@sha256:{}", "3".repeat(64));
+        let as_replicaset = |pod: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs"},
+                   "spec": {"template": {"metadata": {}, "spec": pod["spec"]}}})
+        };
+        blocked_samples.push(("blocked".into(), blocked_pod(&bad), None));
+        blocked_samples.push(("other digest".into(), blocked_pod(&good), None));
         blocked_samples.push((
             "digest as tag".into(),
             blocked_pod(&format!("registry.example.com/a:{}", &digests[0][7..])),
+            None,
+        ));
+        // Updates: moving onto the digest is refused; an object that already ran it may
+        // still change (scaled down, moved off it).
+        blocked_samples.push((
+            "update onto the digest".into(),
+            as_replicaset(blocked_pod(&bad)),
+            Some(as_replicaset(blocked_pod(&good))),
+        ));
+        blocked_samples.push((
+            "update of an old ReplicaSet on the digest".into(),
+            as_replicaset(blocked_pod(&bad)),
+            Some(as_replicaset(blocked_pod(&bad))),
+        ));
+        blocked_samples.push((
+            "update off the digest".into(),
+            as_replicaset(blocked_pod(&good)),
+            Some(as_replicaset(blocked_pod(&bad))),
         ));
         let mut hits = 0;
-        for (name, object) in &blocked_samples {
+        for (name, object, old) in &blocked_samples {
             let kind = object["kind"].as_str().unwrap();
             if !rule.resources.iter().any(|(_, _, r)| *r == resource_of(kind)) {
                 continue;
             }
             let mut context = cel_interpreter::Context::default();
             context.add_variable("object", object.clone()).unwrap();
+            let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
+            context
+                .add_variable("request", json!({"operation": operation}))
+                .unwrap();
+            context
+                .add_variable("oldObject", old.clone().unwrap_or(Value::Null))
+                .unwrap();
             let mut variables: std::collections::HashMap<String, cel_interpreter::Value> =
                 std::collections::HashMap::new();
             for (var, expression) in rule.variables {
@@ -743,10 +793,13 @@ mod tests {
                 Ok(cel_interpreter::Value::Bool(b)) => b,
                 other => panic!("blocked images on {name}: CEL gave {other:?}"),
             };
-            let rust_ok = checks::blocked_images(object, &digests).is_empty();
+            let rust_ok = checks::blocked_images(object, old.as_ref(), &digests).is_empty();
             assert_eq!(allowed, rust_ok, "blocked images on `{name}`");
             hits += usize::from(!allowed);
         }
-        assert_eq!(hits, 1, "exactly the pod with a blocked digest is refused");
+        assert_eq!(
+            hits, 2,
+            "exactly the new pod and the update onto the digest are refused"
+        );
     }
 }

@@ -85,7 +85,7 @@ impl<'s> Enforce<'s> {
         if self.blocked.is_empty() {
             return Vec::new();
         }
-        checks::blocked_images(&obj.value, &self.blocked)
+        checks::blocked_images(&obj.value, None, &self.blocked)
             .into_iter()
             .filter(|v| v.image.as_deref() != Some(p.release().image))
             .map(|v| {

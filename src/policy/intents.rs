@@ -159,35 +159,89 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    // Every enforcement a profile chooses must be an effect the definition allows.
+    // Every enforcement a profile chooses must be an effect the definition allows: the
+    // current definition's and that of every earlier version a ring is pinned to.
     for profile in &sources.policy_profiles {
         for (i, choice) in profile.value.intents.iter().enumerate() {
             let Some(intent) = sources.policy_intents.iter().find(|d| d.value.id == choice.intent) else {
                 continue;
             };
-            let Some(definition) = intent.value.azure.as_ref().and_then(|m| catalog.find(&m.definition_id)) else {
-                continue;
-            };
+            let mut revisions = vec![&intent.value];
+            for v in choice.version_by_ring.values() {
+                if let Some(r) = intent.value.revision(Some(*v))
+                    && !revisions.iter().any(|x| std::ptr::eq(*x, r))
+                {
+                    revisions.push(r);
+                }
+            }
             let mut asked = vec![(choice.enforcement, "enforcement")];
             asked.extend(choice.by_environment.values().map(|e| (*e, "byEnvironment")));
             asked.extend(choice.by_ring.values().map(|e| (*e, "byRing")));
-            for (enforcement, field) in asked {
-                if definition.effect(enforcement).is_none() {
-                    let label = profile.item_field_label(&["intents"], i, Some(field), "not an allowed effect");
+            for revision in revisions {
+                let Some(definition) = revision.azure.as_ref().and_then(|m| catalog.find(&m.definition_id)) else {
+                    continue;
+                };
+                for (enforcement, field) in &asked {
+                    if definition.effect(*enforcement).is_none() {
+                        let label = profile.item_field_label(&["intents"], i, Some(field), "not an allowed effect");
+                        let version = revision.version.map(|v| format!(" (version {v})")).unwrap_or_default();
+                        out.push(
+                            Diagnostic::error(
+                                codes::AZURE_EFFECT_NOT_ALLOWED,
+                                files,
+                                label,
+                                format!(
+                                    "`{}`{version} cannot be enforced as `{enforcement}` in Azure: `{}` allows {}",
+                                    choice.intent,
+                                    definition.display_name,
+                                    suggest::list(&definition.effects)
+                                ),
+                            )
+                            .with_secondary(
+                                match intent.value.previous.iter().position(|p| std::ptr::eq(p, revision)) {
+                                    Some(k) => intent.item_field_label(&["previous"], k, Some("azure"), "mapped here"),
+                                    None => intent.label(&["azure", "definitionId"], "mapped here"),
+                                },
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // An incident switch that turns an intent to audit needs every version's Azure
+    // definition to allow `Audit`.
+    if let Some(fleet) = &sources.fleet {
+        for (i, switch) in fleet.value.switches.audit_only.iter().enumerate() {
+            let Some(intent) = sources.policy_intents.iter().find(|d| d.value.id == switch.intent) else {
+                continue;
+            };
+            let revisions = std::iter::once(&intent.value).chain(intent.value.previous.iter());
+            for revision in revisions {
+                let Some(definition) = revision.azure.as_ref().and_then(|m| catalog.find(&m.definition_id)) else {
+                    continue;
+                };
+                if definition.effect(crate::model::common::Enforcement::Audit).is_none() {
                     out.push(
                         Diagnostic::error(
                             codes::AZURE_EFFECT_NOT_ALLOWED,
                             files,
-                            label,
+                            fleet.item_field_label(
+                                &["switches", "auditOnly"],
+                                i,
+                                Some("intent"),
+                                "cannot audit in Azure",
+                            ),
                             format!(
-                                "`{}` cannot be enforced as `{enforcement}` in Azure: `{}` allows {}",
-                                choice.intent,
+                                "`{}` cannot be switched to audit in Azure: `{}` allows {}",
+                                switch.intent,
                                 definition.display_name,
                                 suggest::list(&definition.effects)
                             ),
                         )
-                        .with_secondary(intent.label(&["azure", "definitionId"], "mapped here")),
+                        .with_secondary(intent.label(&["id"], "the intent")),
                     );
+                    break;
                 }
             }
         }

@@ -422,6 +422,16 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
                     .copied()
                     .filter(|c| c.value.environment == env && selects(a, &c.value))
                     .filter(|c| !a.gitops.drain.iter().any(|d| d.cluster == c.value.cluster_id))
+                    // Scaled down to zero by an incident switch: no origin to send traffic to.
+                    .filter(|c| {
+                        super::incidents::scaled_down(
+                            &fleet.value,
+                            a.application.name.as_str(),
+                            c.value.cluster_id.as_str(),
+                            today,
+                        )
+                        .is_none()
+                    })
                     .collect();
                 if landed.is_empty() {
                     continue;

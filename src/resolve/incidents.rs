@@ -178,7 +178,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     for doc in &sources.apps {
         let a = &doc.value;
         for (image, path) in a.application.images() {
-            let Some(b) = block_of(&blocked, image) else { continue };
+            // Whether a cluster the app lands on runs this image (its ring's release).
             let ring = path.get(2).copied();
             let lands = sources.clusters.iter().any(|c| {
                 selects(a, &c.value)
@@ -188,6 +188,25 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             if !lands {
                 continue;
             }
+            // An image by tag may be a blocked digest: neither fleetgen nor the admission
+            // policy (which sees the tag) can tell.
+            if !blocked.is_empty() && !image.contains("@sha256:") {
+                out.push(
+                    Diagnostic::error(
+                        codes::BLOCKED_IMAGE,
+                        files,
+                        doc.label(&path, "not pinned by digest"),
+                        format!(
+                            "image digests are blocked, but `{}` runs `{image}` by tag: whether it is a blocked digest cannot be told",
+                            a.application.name
+                        ),
+                    )
+                    .with_help("pin the image by digest (`@sha256:…`) while blocks are in force")
+                    .for_app(a.application.name.as_str())
+                    .warning(),
+                );
+            }
+            let Some(b) = block_of(&blocked, image) else { continue };
             let index = s.block_images.iter().position(|x| std::ptr::eq(x, b)).unwrap_or(0);
             out.push(
                 Diagnostic::error(

@@ -148,14 +148,19 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             }
             if let Some(fleet) = &sources.fleet {
                 let rings: Vec<&str> = fleet.value.rings.iter().map(|r| r.name.as_str()).collect();
-                for ring in choice.by_ring.keys().chain(choice.version_by_ring.keys()) {
+                let named = choice
+                    .by_ring
+                    .keys()
+                    .map(|r| (r, "byRing"))
+                    .chain(choice.version_by_ring.keys().map(|r| (r, "versionByRing")));
+                for (ring, field) in named {
                     if !rings.contains(&ring.as_str()) && !sources.any_failed(Kind::Fleet) {
                         out.push(
                             Diagnostic::error(
                                 codes::UNKNOWN_REFERENCE,
                                 map,
-                                doc.item_field_label(&["intents"], i, Some("byRing"), "no such ring"),
-                                format!("unknown ring `{ring}` in `byRing` of `{intent}`"),
+                                doc.item_field_label(&["intents"], i, Some(field), "no such ring"),
+                                format!("unknown ring `{ring}` in `{field}` of `{intent}`"),
                             )
                             .with_help(help(ring.as_str(), &rings, "fleet.yaml `rings`")),
                         );

@@ -92,7 +92,14 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             "path": format!("./{}", layout::engine_path(id, Some(p.app_name()))),
             "targetNamespace": p.namespace,
         });
-        let deps = ctx.dependencies(p);
+        // A scaled-down app waits for nothing: its dependencies may be frozen (suspended
+        // Kustomizations never reach the new revision, and kustomize-controller would hold
+        // the scale-down behind them).
+        let deps = if p.scaled_down.is_some() {
+            Vec::new()
+        } else {
+            ctx.dependencies(p)
+        };
         if !deps.is_empty() {
             spec["dependsOn"] = Value::Array(deps.iter().map(|d| json!({"name": d})).collect());
         }

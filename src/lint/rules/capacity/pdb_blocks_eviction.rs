@@ -34,7 +34,8 @@ rule!("FG130" "pdb-blocks-eviction", "capacity", Error, Lint, "a PodDisruptionBu
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     // (app, budget template, budget rule) → clusters with their replicas
     let mut found: BTreeMap<(String, FileId, String), BTreeSet<(String, u32)>> = BTreeMap::new();
-    for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none()) {
+    // Drained or scaled to zero: no pods for a budget to hold.
+    for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none() && p.scaled_down.is_none()) {
         for w in workloads(ctx.objects(p)) {
             let Some(b) = &w.budget else { continue };
             if b.allowed > 0 {

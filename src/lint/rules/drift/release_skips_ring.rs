@@ -3,7 +3,10 @@
 //! the app runs: the app twin of `later-ring-ahead` (FG121). Each cluster runs its ring's
 //! release of the app (`application.rings.<ring>`, else the contract's `image` and
 //! `version`); for every ring the app lands on, every earlier ring it lands on must run
-//! that version or a newer one, and the same version must be the same image.
+//! that version or a newer one, and the same version must be the same image. Versions are
+//! ordered by their numbered core, a release above its pre-releases (`1.4.0-rc.1` <
+//! `1.4.0`), build metadata ignored; versions that do not start with a number (a git SHA)
+//! must be equal.
 //!
 //! ## Why is this bad?
 //! A release walks the rings so that it meets staging before it meets production. A prod
@@ -38,6 +41,32 @@ use crate::lint::rule;
 
 rule!("FG125" "release-skips-ring", "drift", Error, Lint, "a later ring runs an app release that an earlier ring of the app has not run (lint)");
 
+/// Orders two release versions: by their numbered core (`2026.07.03`, `1.4.0`), then a
+/// release above its pre-releases (`1.4.0-rc.1` < `1.4.0`), then the pre-release parts
+/// (`2026.07.03-0955` < `2026.07.03-1421`); build metadata (`+abc`) is ignored. Versions
+/// that do not start with a number (a git SHA) cannot be ordered: unless equal, they count
+/// as newer, so that an earlier ring must run exactly the same one.
+fn compare_releases(a: &str, b: &str) -> Ordering {
+    let split = |v: &'_ str| -> (String, Option<String>) {
+        let v = v.split('+').next().unwrap_or(v).trim_start_matches('v');
+        match v.split_once('-') {
+            Some((core, pre)) => (core.to_string(), Some(pre.to_string())),
+            None => (v.to_string(), None),
+        }
+    };
+    let numbered = |core: &str| core.split('.').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let ((ca, pa), (cb, pb)) = (split(a), split(b));
+    if !numbered(&ca) || !numbered(&cb) {
+        return if a == b { Ordering::Equal } else { Ordering::Greater };
+    }
+    compare_versions(&ca, &cb).then_with(|| match (pa, pb) {
+        (None, None) => Ordering::Equal,
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(x), Some(y)) => compare_versions(&x, &y),
+    })
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let rings = &ctx.plan.fleet.value.rings;
     let position = |ring: &str| rings.iter().position(|r| r.name == *ring);
@@ -56,7 +85,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let skipped = landed.iter().take_while(|&&e| e < r).find_map(|&e| {
                 let earlier = rings[e].name.as_str();
                 let there = a.release(earlier);
-                match compare_versions(here.version, there.version) {
+                match compare_releases(here.version, there.version) {
                     Ordering::Greater => Some((earlier, there, false)),
                     Ordering::Equal if here.image != there.image => Some((earlier, there, true)),
                     _ => None,
@@ -97,5 +126,24 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     .for_app(name),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_order_by_core_then_pre_release() {
+        assert_eq!(compare_releases("2026.07.03-1421", "2026.07.03-0955"), Ordering::Greater);
+        assert_eq!(compare_releases("2026.07.02-1610", "2026.07.03-0955"), Ordering::Less);
+        assert_eq!(compare_releases("1.4.0-rc.1", "1.4.0"), Ordering::Less);
+        assert_eq!(compare_releases("1.4.0", "1.4.0-rc.1"), Ordering::Greater);
+        assert_eq!(compare_releases("1.4.0+abc", "1.4.0"), Ordering::Equal);
+        assert_eq!(compare_releases("1.10.0", "1.9.9"), Ordering::Greater);
+        // Unordered versions must be equal.
+        assert_eq!(compare_releases("3f1c9a7", "3f1c9a7"), Ordering::Equal);
+        assert_eq!(compare_releases("3f1c9a7", "a0b1c2d"), Ordering::Greater);
+        assert_eq!(compare_releases("a0b1c2d", "3f1c9a7"), Ordering::Greater);
     }
 }

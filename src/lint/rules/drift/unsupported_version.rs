@@ -75,7 +75,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             (Some(e), true) => (e.as_str(), "extended support"),
             _ => (w.end.as_str(), "standard support"),
         };
-        let Some(day) = parse_date(last) else { continue };
+        let field = if plan == "standard support" { "end" } else { "extendedEnd" };
+        let Some(day) = parse_date(last) else {
+            out.push(
+                Diagnostic::error(
+                    &RULE.code,
+                    files,
+                    fleet.item_field_label(&["support", service.as_str()], index, Some(field), "no such day"),
+                    format!("`{last}` is not a date, so the support of Kubernetes {version} on {service} cannot be judged"),
+                )
+                .with_help("write the provider's date as YYYY-MM-DD")
+                .on_cluster(c.cluster_id.as_str()),
+            );
+            continue;
+        };
         if today <= day {
             continue;
         }
@@ -96,7 +109,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .with_secondary(fleet.item_field_label(
                 &["support", service.as_str()],
                 index,
-                Some(if plan == "standard support" { "end" } else { "extendedEnd" }),
+                Some(field),
                 "last day",
             ))
             .with_help(help)

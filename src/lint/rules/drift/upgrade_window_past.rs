@@ -31,7 +31,18 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(window) = c.upgrade.as_ref().and_then(|u| u.next_window.as_deref()) else {
             continue;
         };
-        let Some(day) = parse_date(window) else { continue };
+        let Some(day) = parse_date(window) else {
+            out.push(
+                Diagnostic::error(
+                    &RULE.code,
+                    &ctx.sources.files,
+                    doc.label(&["upgrade", "nextWindow"], "no such day"),
+                    format!("`{window}` is not a date"),
+                )
+                .on_cluster(c.cluster_id.as_str()),
+            );
+            continue;
+        };
         if day >= today {
             continue;
         }
