@@ -393,3 +393,67 @@ fn quiet_prints_nothing_and_no_progress_reaches_a_pipe() {
         assert!(out.stdout.is_empty(), "{command}: {}", report(&out));
     }
 }
+
+/// Every SecretProviderClass fleetgen renders (the identity-secrets golden) fits the
+/// upstream CRD schema (vendored in tests/data/crd, see its SOURCES.md), and the Deployment
+/// mounts the class by name through the Secrets Store CSI driver.
+#[test]
+fn secret_provider_classes_fit_the_upstream_crd_and_are_mounted() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root().join("tests/data/crd/secretproviderclass-v1.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let tree = read_tree(&root().join("tests/golden/identity-secrets/expected"));
+    let mut checked = 0;
+    for (path, text) in &tree {
+        if !path.ends_with("secretproviderclass-api-secrets.yaml") {
+            continue;
+        }
+        let object: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&object).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+        assert_eq!(object["apiVersion"], "secrets-store.csi.x-k8s.io/v1", "{path}");
+        let provider = object["spec"]["provider"].as_str().unwrap();
+        let parameters = &object["spec"]["parameters"];
+        match provider {
+            "azure" => {
+                assert!(
+                    parameters["keyvaultName"].as_str().unwrap().starts_with("kv-"),
+                    "{path}"
+                );
+                assert!(
+                    parameters["objects"]
+                        .as_str()
+                        .unwrap()
+                        .contains("objectName: api-db-credentials"),
+                    "{path}"
+                );
+            }
+            "aws" => {
+                assert_eq!(parameters["region"], "us-east-1", "{path}");
+                assert!(
+                    parameters["objects"]
+                        .as_str()
+                        .unwrap()
+                        .contains("objectName: \"api/db-credentials\""),
+                    "{path}"
+                );
+            }
+            other => panic!("{path}: provider {other}"),
+        }
+        let deployment = path.replace("secretproviderclass-api-secrets.yaml", "deployment-api.yaml");
+        let deployment: serde_json::Value = serde_saphyr::from_str(&tree[&deployment]).unwrap();
+        let pod = &deployment["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["volumes"][0]["csi"]["volumeAttributes"]["secretProviderClass"], "api-secrets",
+            "{path}"
+        );
+        assert_eq!(pod["volumes"][0]["csi"]["driver"], "secrets-store.csi.k8s.io", "{path}");
+        assert_eq!(
+            pod["containers"][0]["volumeMounts"][0]["name"], "secrets-store",
+            "{path}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "three clusters run api");
+}

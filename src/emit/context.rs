@@ -11,6 +11,9 @@ use crate::resolve::plan::{Placement, Plan};
 
 use super::values;
 
+/// Where the Deployment mounts the app's secrets (one file per secret).
+pub const SECRETS_MOUNT_PATH: &str = "/mnt/secrets";
+
 /// Template contexts of every app and cluster, built once.
 pub(super) struct Contexts {
     pub fleet: minijinja::Value,
@@ -170,6 +173,13 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> Value {
         "replicas": {"min": p.replicas.min, "max": p.replicas.max, "share": p.replicas.share},
         // Incident switch: 0 replicas and no autoscaler here, with the reason.
         "scaledDown": p.scaled_down,
+        // `read-secret`: the SecretProviderClass and where the Deployment mounts it.
+        "secrets": p.identity.secrets.as_ref().map(|s| json!({
+            "name": format!("{}-secrets", p.app_name()),
+            "provider": s.provider,
+            "parameters": s.parameters.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "mountPath": SECRETS_MOUNT_PATH,
+        })),
         "podDisruptionBudget": p.pod_disruption_budget.value,
         "topologySpread": values::spread(p.topology_spread.value)
             .map(|(key, when)| json!({"topologyKey": key, "whenUnsatisfiable": when})),

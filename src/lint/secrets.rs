@@ -24,7 +24,8 @@ pub const USE_INSTEAD: &str = "keep the value in a secret store and let the clus
 
 /// Whether a key (or an environment variable's name) names a credential: `password`,
 /// `DB_PASSWORD`, `clientSecret`, `apiKey`, `aws_secret_access_key`, `token` …, but not a
-/// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`).
+/// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`, the `read-secret`
+/// permission).
 pub fn is_credential_key(key: &str) -> bool {
     let k: String = key
         .chars()
@@ -47,7 +48,8 @@ pub fn is_credential_key(key: &str) -> bool {
         "accountkey",
         "sastoken",
     ];
-    !k.starts_with("existing") && ENDS.iter().any(|e| k.ends_with(e))
+    // `read-secret` (an identity profile's permission) names a secret in a store.
+    !k.starts_with("existing") && k != "readsecret" && ENDS.iter().any(|e| k.ends_with(e))
 }
 
 /// Whether a credential key's value is the credential itself, not a reference to one kept
@@ -432,6 +434,7 @@ mod tests {
             "clientId",
             "name",
             "automount",
+            "read-secret",
         ] {
             assert!(!is_credential_key(k), "{k}");
         }

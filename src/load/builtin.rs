@@ -8,6 +8,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "serviceaccount.yaml.j2",
         include_str!("templates/serviceaccount.yaml.j2"),
     ),
+    (
+        "secretproviderclass.yaml.j2",
+        include_str!("templates/secretproviderclass.yaml.j2"),
+    ),
     ("deployment.yaml.j2", include_str!("templates/deployment.yaml.j2")),
     ("service.yaml.j2", include_str!("templates/service.yaml.j2")),
     (

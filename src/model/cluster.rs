@@ -153,4 +153,8 @@ pub struct AzureCluster {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AwsCluster {
     pub account_id: String,
+    /// The app secrets live in this region's AWS Secrets Manager (the regional secret store
+    /// `read-secret` permissions read from).
+    #[serde(default)]
+    pub secrets_manager: bool,
 }

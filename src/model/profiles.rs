@@ -1,5 +1,7 @@
 //! `profiles/<kind>/<name>.yaml`: what clusters and apps name instead of repeating.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::common::{Duration, Environment, Id, IdentityMode, Provider, Service, string_enum};
@@ -116,6 +118,44 @@ pub struct IdentityProfile {
     pub azure: Option<AzureIdentity>,
     #[serde(default)]
     pub aws: Option<AwsIdentity>,
+    /// What the workload needs, in capability words (`read-secret: orders/db-credentials`),
+    /// not in the cloud's terms.
+    #[serde(default, rename = "requiredPermissions")]
+    pub required_permissions: Vec<Permission>,
+}
+
+string_enum!(
+    /// A capability a workload needs. Only `read-secret` is compiled so far: into a
+    /// SecretProviderClass on the cluster's regional secret store, mounted by the Deployment.
+    Capability { ReadSecret = "read-secret" }
+);
+
+/// One required permission: a capability and its target (`read-secret: orders/db-credentials`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "BTreeMap<String, String>")]
+pub struct Permission {
+    pub capability: Capability,
+    pub target: String,
+}
+
+impl TryFrom<BTreeMap<String, String>> for Permission {
+    type Error = String;
+    fn try_from(map: BTreeMap<String, String>) -> Result<Self, String> {
+        let mut entries = map.into_iter();
+        match (entries.next(), entries.next()) {
+            (Some((capability, target)), None) => {
+                let capability = match capability.as_str() {
+                    "read-secret" => Capability::ReadSecret,
+                    other => return Err(format!("`{other}` is not a capability fleetgen compiles (read-secret)")),
+                };
+                if target.is_empty() {
+                    return Err("a permission names its target".into());
+                }
+                Ok(Permission { capability, target })
+            }
+            _ => Err("a permission is one `capability: target` pair".into()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

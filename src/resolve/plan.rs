@@ -207,6 +207,27 @@ pub struct Identity {
     pub service_account_annotations: Vec<(String, Sourced<String>)>,
     pub pod_labels: Vec<(String, Sourced<String>)>,
     pub automount_token: bool,
+    /// The secrets the app reads (`read-secret` permissions), from the cluster's regional
+    /// store through the Secrets Store CSI driver.
+    pub secrets: Option<SecretStore>,
+}
+
+/// A SecretProviderClass of one placement: the CSI provider and its parameters.
+#[derive(Clone, Debug)]
+pub struct SecretStore {
+    /// `azure` (Key Vault) or `aws` (Secrets Manager).
+    pub provider: &'static str,
+    /// The provider's parameters, all strings, in name order.
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+/// A Key Vault secret name for a `read-secret` target: letters, digits and `-` only
+/// (`orders/db-credentials` → `orders-db-credentials`).
+pub fn key_vault_name(target: &str) -> String {
+    target
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect()
 }
 
 /// Resolves placements. Call only on sources that validated without errors.
@@ -657,6 +678,108 @@ fn identity(
         // EKS Pod Identity associates the role with the service account outside Kubernetes;
         // the service account needs no annotation.
         _ => {}
+    }
+    // `read-secret`: a SecretProviderClass on the cluster's regional store.
+    let reads: Vec<&str> = profile
+        .value
+        .required_permissions
+        .iter()
+        .filter(|p| p.capability == crate::model::profiles::Capability::ReadSecret)
+        .map(|p| p.target.as_str())
+        .collect();
+    if reads.is_empty() {
+        return id;
+    }
+    if a.chart.is_some() {
+        out.push(
+            Diagnostic::error(
+                codes::IDENTITY_UNAVAILABLE,
+                files,
+                profile.label(&["requiredPermissions"], "not compiled for charts"),
+                format!(
+                    "`{}` is deployed by a chart: its `read-secret` permissions are not mounted on cluster `{}`",
+                    a.application.name, c.cluster_id
+                ),
+            )
+            .with_help("mount the secrets through the chart's own values; fleetgen mounts them for its built-in Deployment only")
+            .warning(),
+        );
+        return id;
+    }
+    match c.provider {
+        Provider::Azure => {
+            let azure = c.azure.as_ref();
+            let vault = azure.and_then(|z| z.key_vault.as_ref());
+            let tenant = azure.and_then(|z| z.tenant_id.as_ref());
+            let client = profile.value.azure.as_ref().map(|z| &z.client_id);
+            match (vault, tenant, client) {
+                (Some(vault), Some(tenant), Some(client)) => {
+                    let mut objects = String::from("array:\n");
+                    let mut names: Vec<String> = Vec::new();
+                    for name in reads.iter().map(|t| key_vault_name(t)) {
+                        if !names.contains(&name) {
+                            names.push(name);
+                        }
+                    }
+                    for name in names {
+                        objects.push_str(&format!("  - |\n    objectName: {name}\n    objectType: secret\n"));
+                    }
+                    id.secrets = Some(SecretStore {
+                        provider: "azure",
+                        parameters: vec![
+                            ("clientID", client.clone()),
+                            ("cloudName", String::new()),
+                            ("keyvaultName", vault.clone()),
+                            ("objects", objects),
+                            ("tenantId", tenant.clone()),
+                            ("usePodIdentity", "false".into()),
+                        ],
+                    });
+                }
+                (None, _, _) => {
+                    *ok = false;
+                    missing(
+                        "regional Key Vault to read secrets from",
+                        out,
+                        cluster.label(&["clusterId"], "this cluster has no `azure.keyVault`"),
+                    );
+                }
+                (_, None, _) => {
+                    *ok = false;
+                    missing(
+                        "tenant for its Key Vault",
+                        out,
+                        cluster.label(&["clusterId"], "this cluster has no `azure.tenantId`"),
+                    );
+                }
+                (_, _, None) => {} // reported above: the profile has no `azure` section
+            }
+        }
+        Provider::Aws => {
+            if c.aws.as_ref().is_some_and(|w| w.secrets_manager) {
+                let mut objects = String::new();
+                for target in &reads {
+                    objects.push_str(&format!(
+                        "- objectName: \"{target}\"\n  objectType: \"secretsmanager\"\n"
+                    ));
+                }
+                let mut parameters = vec![("objects", objects), ("region", c.region.clone())];
+                if c.identity_mode == crate::model::common::IdentityMode::EksPodIdentity {
+                    parameters.push(("usePodIdentity", "true".into()));
+                }
+                id.secrets = Some(SecretStore {
+                    provider: "aws",
+                    parameters,
+                });
+            } else {
+                *ok = false;
+                missing(
+                    "regional secret store to read secrets from",
+                    out,
+                    cluster.label(&["clusterId"], "this cluster has no `aws.secretsManager: true`"),
+                );
+            }
+        }
     }
     id
 }
