@@ -20,6 +20,26 @@ pub fn managed_parameters(check: Check) -> &'static [&'static str] {
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let files = &sources.files;
     let catalog = azure::catalog();
+    // Each previous version is older than the intent's own, and told once.
+    for doc in &sources.policy_intents {
+        let current = doc.value.version.unwrap_or(1);
+        let mut seen = vec![current];
+        for (i, p) in doc.value.previous.iter().enumerate() {
+            let v = p.version.unwrap_or(0);
+            if v >= current || seen.contains(&v) {
+                out.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        files,
+                        doc.item_field_label(&["previous"], i, Some("version"), "not an earlier version"),
+                        format!("previous version {v} of `{}` is not older than the others (its version is {current})", doc.value.id),
+                    )
+                    .with_help("list each earlier version once, below the intent's own `version`"),
+                );
+            }
+            seen.push(v);
+        }
+    }
     // Every revision's mapping: the current one at its own lines, a previous one at its item
     // of `previous`.
     let revisions = sources.policy_intents.iter().flat_map(|doc| {
