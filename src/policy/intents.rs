@@ -32,7 +32,10 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                         codes::INVALID_VALUE,
                         files,
                         doc.item_field_label(&["previous"], i, Some("version"), "not an earlier version"),
-                        format!("previous version {v} of `{}` is not older than the others (its version is {current})", doc.value.id),
+                        format!(
+                            "previous version {v} of `{}` is not older than the others (its version is {current})",
+                            doc.value.id
+                        ),
                     )
                     .with_help("list each earlier version once, below the intent's own `version`"),
                 );
