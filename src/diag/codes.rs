@@ -105,7 +105,7 @@ codes! {
     TRAFFIC_SWITCH_EXPIRED = "FG052", "traffic-switch-expired", Reference, Error, "a traffic kill switch past its `expires` date: renew it or remove it";
     TRAFFIC_SWITCH_EXPIRING = "FG053", "traffic-switch-expiring", Reference, Warning, "a traffic kill switch that expires within 14 days";
     EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, …)";
-    INCIDENT_SWITCH_EXPIRED = "FG055", "incident-switch-expired", Reference, Error, "an incident switch of fleet.yaml `switches` (freeze, blocked image, scale-down, audit-only) past its `expires` date: renew it or remove it";
+    INCIDENT_SWITCH_EXPIRED = "FG055", "incident-switch-expired", Reference, Error, "an incident switch of fleet.yaml `switches` (freeze, blocked image, scale-down, identity revocation, audit-only) past its `expires` date: renew it or remove it";
     INCIDENT_SWITCH_EXPIRING = "FG056", "incident-switch-expiring", Reference, Warning, "an incident switch that expires within 14 days";
     BLOCKED_IMAGE = "FG057", "blocked-image", Reference, Error, "a placement renders an image whose digest fleet.yaml `switches.blockImages` blocks";
     RUNS_AS_ROOT = "FG060", "runs-as-root", Reference, Error, "a rendered container may run as root on a cluster whose policy profile forbids it (run-as-non-root)";

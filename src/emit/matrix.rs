@@ -162,6 +162,13 @@ fn incident_switches(sources: &Sources) -> Vec<Value> {
         let v = json!({"switch": "scale-down", "app": d.app.as_str(), "clusters": d.clusters.iter().map(|c| c.as_str()).collect::<Vec<_>>()});
         out.push(with(v, &d.reason, d.owner.as_str(), d.expires.as_deref()));
     }
+    for r in s.revoke_identity.iter().filter(|r| holds(r.expires.as_deref())) {
+        let mut v = json!({"switch": "revoke-identity", "app": r.app.as_str()});
+        if !r.clusters.is_empty() {
+            v["clusters"] = json!(r.clusters.iter().map(|c| c.as_str()).collect::<Vec<_>>());
+        }
+        out.push(with(v, &r.reason, r.owner.as_str(), r.expires.as_deref()));
+    }
     for a in s.audit_only.iter().filter(|a| holds(Some(&a.expires))) {
         out.push(with(
             json!({"switch": "audit-only", "intent": a.intent.as_str()}),

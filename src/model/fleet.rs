@@ -72,6 +72,22 @@ pub struct IncidentSwitches {
     /// A policy intent that audits instead of denying, everywhere, until a date.
     #[serde(default)]
     pub audit_only: Vec<AuditOnly>,
+    /// An app's cloud identity taken away on named clusters (all when empty): no identity
+    /// annotations or label, no secrets mounted.
+    #[serde(default)]
+    pub revoke_identity: Vec<RevokeIdentity>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeIdentity {
+    pub app: Id,
+    #[serde(default)]
+    pub clusters: Vec<Id>,
+    pub reason: String,
+    pub owner: Id,
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

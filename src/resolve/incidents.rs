@@ -9,7 +9,7 @@ use crate::clock::{Day, parse_date};
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Sources;
 use crate::model::Fleet;
-use crate::model::fleet::{AuditOnly, BlockImage, Freeze, ScaleDown};
+use crate::model::fleet::{AuditOnly, BlockImage, Freeze, RevokeIdentity, ScaleDown};
 use crate::suggest;
 
 use super::placement::selects;
@@ -34,6 +34,15 @@ pub fn frozen<'f>(fleet: &'f Fleet, ring: &str, today: Day) -> Option<&'f Freeze
 pub fn scaled_down<'f>(fleet: &'f Fleet, app: &str, cluster: &str, today: Day) -> Option<&'f ScaleDown> {
     fleet.switches.scale_down.iter().find(|s| {
         holds(s.expires.as_deref(), today) && s.app.as_str() == app && s.clusters.iter().any(|c| c.as_str() == cluster)
+    })
+}
+
+/// The identity revocation in force for `app` on `cluster`, if any.
+pub fn revoked<'f>(fleet: &'f Fleet, app: &str, cluster: &str, today: Day) -> Option<&'f RevokeIdentity> {
+    fleet.switches.revoke_identity.iter().find(|r| {
+        holds(r.expires.as_deref(), today)
+            && r.app.as_str() == app
+            && (r.clusters.is_empty() || r.clusters.iter().any(|c| c.as_str() == cluster))
     })
 }
 
@@ -110,7 +119,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             _ => true,
         }
     };
-    let on = |label: Label, message: String, help: &str, out: &mut Vec<Diagnostic>| {
+    let on_switch = |label: Label, message: String, help: &str, out: &mut Vec<Diagnostic>| {
         out.push(
             Diagnostic::error(codes::KILL_SWITCH, files, label, message)
                 .with_help(help.to_string())
@@ -153,7 +162,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             f.reason, f.owner
         );
         if date("freeze", i, f.expires.as_deref(), &what, out) && ok {
-            on(
+            on_switch(
                 fleet.item_label(&["switches", "freeze"], i, "incident switch on"),
                 what,
                 "apps keep running; each cluster's root keeps syncing, so removing the entry resumes sync",
@@ -166,7 +175,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     for (i, b) in s.block_images.iter().enumerate() {
         let what = format!("image digest {} is blocked ({}, {})", b.digest, b.reason, b.owner);
         if date("blockImages", i, b.expires.as_deref(), &what, out) {
-            on(
+            on_switch(
                 fleet.item_label(&["switches", "blockImages"], i, "incident switch on"),
                 what,
                 "every cluster's admission policy refuses pods with this digest; placements that render it fail",
@@ -306,10 +315,89 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             d.owner
         );
         if date("scaleDown", i, d.expires.as_deref(), &what, out) && ok {
-            on(
+            on_switch(
                 fleet.item_label(&["switches", "scaleDown"], i, "incident switch on"),
                 what,
                 "nothing is deleted: its Deployment runs 0 replicas and has no autoscaler; remove the entry to scale back up",
+                out,
+            );
+        }
+    }
+
+    for (i, r) in s.revoke_identity.iter().enumerate() {
+        let at =
+            |field: &str, text: &str| fleet.item_field_label(&["switches", "revokeIdentity"], i, Some(field), text);
+        let mut ok = true;
+        match sources.apps.iter().find(|a| a.value.application.name == r.app) {
+            None => {
+                ok = false;
+                if !sources.any_failed(crate::layout::Kind::App) {
+                    let apps: Vec<&str> = sources.apps.iter().map(|a| a.value.application.name.as_str()).collect();
+                    unknown(
+                        at("app", "no such app"),
+                        format!("no app `{}`", r.app),
+                        closest(r.app.as_str(), &apps, "apps/"),
+                        out,
+                    );
+                }
+            }
+            Some(app) if app.value.identity.cloud_permissions_profile.is_none() => {
+                ok = false;
+                unknown(
+                    at("app", "no cloud identity"),
+                    format!("`{}` has no cloud identity, so this switch does nothing", r.app),
+                    "a revocation names an app with `identity.cloudPermissionsProfile`".into(),
+                    out,
+                );
+            }
+            Some(app) => {
+                for c in &r.clusters {
+                    match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
+                        None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
+                        None => {
+                            ok = false;
+                            let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
+                            unknown(
+                                at("clusters", "no such cluster"),
+                                format!("no cluster `{c}`"),
+                                closest(c.as_str(), &ids, "clusters/"),
+                                out,
+                            );
+                        }
+                        Some(x) if !selects(&app.value, &x.value) => {
+                            ok = false;
+                            unknown(
+                                at("clusters", "not a cluster of this app"),
+                                format!(
+                                    "`{}` does not land on cluster `{c}`, so this switch does nothing",
+                                    r.app
+                                ),
+                                "a revocation names clusters of the app's placement".into(),
+                                out,
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        let on = if r.clusters.is_empty() {
+            "everywhere".to_string()
+        } else {
+            format!(
+                "on {}",
+                suggest::list(&r.clusters.iter().map(ToString::to_string).collect::<Vec<_>>())
+            )
+        };
+        let what = format!(
+            "the cloud identity of `{}` is revoked {on} ({}, {})",
+            r.app, r.reason, r.owner
+        );
+        if date("revokeIdentity", i, r.expires.as_deref(), &what, out) && ok {
+            on_switch(
+                fleet.item_label(&["switches", "revokeIdentity"], i, "incident switch on"),
+                what,
+                "its service account loses the identity annotations and its pods the label; no secrets are mounted. Remove the entry to give it back",
                 out,
             );
         }
@@ -331,7 +419,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             a.intent, a.expires, a.reason, a.owner
         );
         if date("auditOnly", i, Some(&a.expires), &what, out) && known {
-            on(
+            on_switch(
                 fleet.item_label(&["switches", "auditOnly"], i, "incident switch on"),
                 what,
                 "Azure assignments audit, admission bindings warn and audit, compile-time findings are warnings; deny returns the day after `expires`",

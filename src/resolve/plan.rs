@@ -591,6 +591,22 @@ fn identity(
     let Some(name) = &a.identity.cloud_permissions_profile else {
         return id;
     };
+    // Incident switch: the identity is revoked here (no annotations, label or secrets).
+    if sources
+        .fleet
+        .as_ref()
+        .and_then(|f| {
+            super::incidents::revoked(
+                &f.value,
+                a.application.name.as_str(),
+                c.cluster_id.as_str(),
+                sources.today,
+            )
+        })
+        .is_some()
+    {
+        return id;
+    }
     let Some(profile): Option<&Doc<IdentityProfile>> = sources.identity_profiles.iter().find(|p| p.value.name == *name)
     else {
         return id; // an unknown reference, reported by `resolve::check`

@@ -59,6 +59,7 @@ families! {
         credential_pattern,
         plaintext_credential,
         secret_object,
+        shared_identity,
     }
     traffic {
         app_out_of_rotation,
