@@ -7,8 +7,10 @@
 
 use crate::clock::{Day, parse_date};
 use crate::diag::{Diagnostic, Label, codes};
-use crate::load::Sources;
+use crate::load::{Doc, Sources};
+use crate::model::App;
 use crate::model::Fleet;
+use crate::model::common::Id;
 use crate::model::fleet::{AuditOnly, BlockImage, Freeze, RevokeIdentity, ScaleDown};
 use crate::suggest;
 
@@ -235,76 +237,32 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 
     for (i, d) in s.scale_down.iter().enumerate() {
-        let app = sources.apps.iter().find(|a| a.value.application.name == d.app);
-        let mut ok = true;
-        match app {
-            None if !sources.any_failed(crate::layout::Kind::App) => {
+        let app = targets(sources, fleet, "scaleDown", i, &d.app, &d.clusters, out);
+        let mut ok = app.is_some();
+        // A sync stopped by hand would keep the scale-down from the cluster (a fleet freeze
+        // gives way to it).
+        for c in app.map_or(&[][..], |_| &d.clusters[..]) {
+            let (Some(app), Some(x)) = (app, sources.clusters.iter().find(|x| x.value.cluster_id == *c)) else {
+                continue;
+            };
+            let suspended = x.value.gitops.suspend.is_some()
+                || app
+                    .value
+                    .gitops
+                    .suspend
+                    .as_ref()
+                    .is_some_and(|s| s.clusters.is_empty() || s.clusters.contains(&x.value.cluster_id));
+            if suspended {
                 ok = false;
-                let apps: Vec<&str> = sources.apps.iter().map(|a| a.value.application.name.as_str()).collect();
                 unknown(
-                    fleet.item_field_label(&["switches", "scaleDown"], i, Some("app"), "no such app"),
-                    format!("no app `{}`", d.app),
-                    closest(d.app.as_str(), &apps, "apps/"),
+                    fleet.item_field_label(&["switches", "scaleDown"], i, Some("clusters"), "sync suspended here"),
+                    format!(
+                        "sync of `{}` on cluster `{c}` is suspended, so the scale-down would not reach it",
+                        d.app
+                    ),
+                    "lift `gitops.suspend` (of the cluster or the app) while the scale-down holds".into(),
                     out,
                 );
-            }
-            None => ok = false,
-            Some(app) => {
-                for c in &d.clusters {
-                    let label = || {
-                        fleet.item_field_label(
-                            &["switches", "scaleDown"],
-                            i,
-                            Some("clusters"),
-                            "not a cluster of this app",
-                        )
-                    };
-                    match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
-                        None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
-                        None => {
-                            ok = false;
-                            let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
-                            unknown(
-                                label(),
-                                format!("no cluster `{c}`"),
-                                closest(c.as_str(), &ids, "clusters/"),
-                                out,
-                            );
-                        }
-                        Some(x) if !selects(&app.value, &x.value) => {
-                            ok = false;
-                            unknown(
-                                label(),
-                                format!(
-                                    "`{}` does not land on cluster `{c}`, so this switch does nothing",
-                                    d.app
-                                ),
-                                "a scale-down names clusters of the app's placement".into(),
-                                out,
-                            );
-                        }
-                        // A sync stopped by hand would keep the scale-down from the cluster
-                        // (a fleet freeze gives way to it).
-                        Some(x)
-                            if x.value.gitops.suspend.is_some()
-                                || app.value.gitops.suspend.as_ref().is_some_and(|s| {
-                                    s.clusters.is_empty() || s.clusters.contains(&x.value.cluster_id)
-                                }) =>
-                        {
-                            ok = false;
-                            unknown(
-                                label(),
-                                format!(
-                                    "sync of `{}` on cluster `{c}` is suspended, so the scale-down would not reach it",
-                                    d.app
-                                ),
-                                "lift `gitops.suspend` (of the cluster or the app) while the scale-down holds".into(),
-                                out,
-                            );
-                        }
-                        Some(_) => {}
-                    }
-                }
             }
         }
         let what = format!(
@@ -325,61 +283,16 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 
     for (i, r) in s.revoke_identity.iter().enumerate() {
-        let at =
-            |field: &str, text: &str| fleet.item_field_label(&["switches", "revokeIdentity"], i, Some(field), text);
-        let mut ok = true;
-        match sources.apps.iter().find(|a| a.value.application.name == r.app) {
-            None => {
-                ok = false;
-                if !sources.any_failed(crate::layout::Kind::App) {
-                    let apps: Vec<&str> = sources.apps.iter().map(|a| a.value.application.name.as_str()).collect();
-                    unknown(
-                        at("app", "no such app"),
-                        format!("no app `{}`", r.app),
-                        closest(r.app.as_str(), &apps, "apps/"),
-                        out,
-                    );
-                }
-            }
-            Some(app) if app.value.identity.cloud_permissions_profile.is_none() => {
-                ok = false;
-                unknown(
-                    at("app", "no cloud identity"),
-                    format!("`{}` has no cloud identity, so this switch does nothing", r.app),
-                    "a revocation names an app with `identity.cloudPermissionsProfile`".into(),
-                    out,
-                );
-            }
-            Some(app) => {
-                for c in &r.clusters {
-                    match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
-                        None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
-                        None => {
-                            ok = false;
-                            let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
-                            unknown(
-                                at("clusters", "no such cluster"),
-                                format!("no cluster `{c}`"),
-                                closest(c.as_str(), &ids, "clusters/"),
-                                out,
-                            );
-                        }
-                        Some(x) if !selects(&app.value, &x.value) => {
-                            ok = false;
-                            unknown(
-                                at("clusters", "not a cluster of this app"),
-                                format!(
-                                    "`{}` does not land on cluster `{c}`, so this switch does nothing",
-                                    r.app
-                                ),
-                                "a revocation names clusters of the app's placement".into(),
-                                out,
-                            );
-                        }
-                        Some(_) => {}
-                    }
-                }
-            }
+        let app = targets(sources, fleet, "revokeIdentity", i, &r.app, &r.clusters, out);
+        let mut ok = app.is_some();
+        if app.is_some_and(|a| a.value.identity.cloud_permissions_profile.is_none()) {
+            ok = false;
+            unknown(
+                fleet.item_field_label(&["switches", "revokeIdentity"], i, Some("app"), "no cloud identity"),
+                format!("`{}` has no cloud identity, so this switch does nothing", r.app),
+                "a revocation names an app with `identity.cloudPermissionsProfile`".into(),
+                out,
+            );
         }
         let on = if r.clusters.is_empty() {
             "everywhere".to_string()
@@ -427,4 +340,65 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// Checks the `app` and `clusters` of item `i` of `switches.<list>` (FG051): the app exists,
+/// and each cluster exists and is one the app lands on. The app, when all of that holds.
+fn targets<'s>(
+    sources: &'s Sources,
+    fleet: &Doc<Fleet>,
+    list: &str,
+    i: usize,
+    app: &Id,
+    clusters: &[Id],
+    out: &mut Vec<Diagnostic>,
+) -> Option<&'s Doc<App>> {
+    let files = &sources.files;
+    let at = |field: &str, text: &str| fleet.item_field_label(&["switches", list], i, Some(field), text);
+    let closest = |name: &str, known: &[&str], place: &str| match suggest::closest(name, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("name one of {place}"),
+    };
+    let unknown = |label: Label, message: String, help: String, out: &mut Vec<Diagnostic>| {
+        out.push(Diagnostic::error(codes::KILL_SWITCH_TARGET, files, label, message).with_help(help));
+    };
+    let Some(doc) = sources.apps.iter().find(|a| a.value.application.name == *app) else {
+        if !sources.any_failed(crate::layout::Kind::App) {
+            let apps: Vec<&str> = sources.apps.iter().map(|a| a.value.application.name.as_str()).collect();
+            unknown(
+                at("app", "no such app"),
+                format!("no app `{app}`"),
+                closest(app.as_str(), &apps, "apps/"),
+                out,
+            );
+        }
+        return None;
+    };
+    let mut ok = true;
+    for c in clusters {
+        match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
+            None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
+            None => {
+                ok = false;
+                let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
+                unknown(
+                    at("clusters", "no such cluster"),
+                    format!("no cluster `{c}`"),
+                    closest(c.as_str(), &ids, "clusters/"),
+                    out,
+                );
+            }
+            Some(x) if !selects(&doc.value, &x.value) => {
+                ok = false;
+                unknown(
+                    at("clusters", "not a cluster of this app"),
+                    format!("`{app}` does not land on cluster `{c}`, so this switch does nothing"),
+                    "an incident switch names clusters of the app's placement".into(),
+                    out,
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    ok.then_some(doc)
 }
