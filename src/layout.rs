@@ -338,6 +338,40 @@ impl EdgeFile<'_> {
     }
 }
 
+/// The cloud side of app identities, `_identity/…`: what each cloud must hold for the
+/// clusters' service accounts to act as the apps' identities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityFile<'a> {
+    /// `_identity/azure/<subscriptionId>/<resourceGroup>.json`: an ARM template of the
+    /// federated credentials of the managed identities in the resource group, and of the
+    /// role assignments on its resources.
+    Azure {
+        subscription_id: &'a str,
+        resource_group: &'a str,
+    },
+    /// `_identity/aws/<accountId>/iam.json`: a CloudFormation template of the account's app
+    /// roles (trust and permissions).
+    AwsRoles { account_id: &'a str },
+    /// `_identity/aws/<accountId>/<region>.json`: a CloudFormation template of the region's
+    /// EKS Pod Identity associations.
+    AwsAssociations { account_id: &'a str, region: &'a str },
+}
+
+impl IdentityFile<'_> {
+    pub fn path(self) -> String {
+        match self {
+            IdentityFile::Azure {
+                subscription_id,
+                resource_group,
+            } => fleet_folder("identity", &format!("azure/{subscription_id}/{resource_group}.json")),
+            IdentityFile::AwsRoles { account_id } => fleet_folder("identity", &format!("aws/{account_id}/iam.json")),
+            IdentityFile::AwsAssociations { account_id, region } => {
+                fleet_folder("identity", &format!("aws/{account_id}/{region}.json"))
+            }
+        }
+    }
+}
+
 /// What an output path is, read back from the path alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output<'a> {

@@ -1,5 +1,6 @@
 //! Every ARM template fleetgen renders — the Azure Policy assignments of each AKS cluster
-//! (and of a subscription, hoisted), and the Front Door profiles of `_edge/frontdoor/` —
+//! (and of a subscription, hoisted), the Front Door profiles of `_edge/frontdoor/`, and the
+//! federated credentials and role assignments of `_identity/azure/` —
 //! validated against Azure's own resource schemas (Azure/azure-resource-manager-schemas,
 //! vendored in `tests/data/arm/` with their commits in its SOURCES.md), offline.
 //!
@@ -137,6 +138,9 @@ impl Arm {
             };
             let schema = json!({"allOf": [
                 {"$ref": format!("{BASE}common/definitions.json#/definitions/resourceBase")},
+                // What a template adds to every resource: `scope` of extension resources
+                // (role assignments on a Key Vault secret), `copy`, `comments`.
+                {"$ref": format!("{BASE}2019-04-01/deploymentTemplate.json#/definitions/resourceBase")},
                 {"$ref": reference},
             ]});
             for e in self

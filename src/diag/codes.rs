@@ -95,6 +95,8 @@ codes! {
     UNUSED_VALUES_FILE = "FG034", "unused-values-file", Reference, Warning, "a Helm values file that matches no environment or cluster, or belongs to an app without a chart";
     SOURCE_AUTH = "FG035", "source-auth", Reference, Error, "a private source the GitOps engine cannot authenticate to: an ssh:// repository without a Secret, or a registry's cloud identity on a cluster of another cloud";
     CHART_VALUES = "FG036", "chart-values", Reference, Error, "merged Helm values that the chart's vendored values.schema.json refuses";
+    UNMAPPED_PERMISSION = "FG037", "unmapped-permission", Reference, Error, "an identity profile's required permission (a capability word) has no mapping in fleet.yaml `permissions` for a cloud the app lands on";
+    FEDERATED_CREDENTIAL_LIMIT = "FG038", "federated-credential-limit", Reference, Error, "a managed identity federated with more clusters and service accounts than the 20 federated credentials Microsoft Entra allows on one identity";
     TEMPLATE_SYNTAX = "FG040", "template-syntax", Input, Error, "a template does not parse as a minijinja template";
     TEMPLATE_ERROR = "FG041", "template-error", Input, Error, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
     RENDERED_OBJECT = "FG042", "rendered-object", Input, Error, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";

@@ -147,6 +147,14 @@ pub struct AzureCluster {
     pub resource_group: String,
     #[serde(default)]
     pub key_vault: Option<String>,
+    /// The cluster's OIDC issuer (`az aks show --query oidcIssuerProfile.issuerUrl`): the
+    /// issuer of the federated identity credentials of the apps' identities.
+    #[serde(default)]
+    pub oidc_issuer_url: Option<String>,
+    /// The regional resources the permission mapping's scopes name (`{serviceBus}` →
+    /// `resources.serviceBus`), all in the cluster's resource group.
+    #[serde(default)]
+    pub resources: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -157,4 +165,14 @@ pub struct AwsCluster {
     /// `read-secret` permissions read from).
     #[serde(default)]
     pub secrets_manager: bool,
+    /// The EKS cluster's name in AWS, for Pod Identity associations (default: the cluster id).
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    /// The cluster's IAM OIDC provider (`oidc.eks.<region>.amazonaws.com/id/<id>`), which an
+    /// IRSA role's trust policy names.
+    #[serde(default)]
+    pub oidc_provider: Option<String>,
+    /// The regional resources the permission mapping's ARNs name (`{bucket}` → `resources.bucket`).
+    #[serde(default)]
+    pub resources: BTreeMap<String, String>,
 }

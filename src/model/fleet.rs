@@ -39,6 +39,49 @@ pub struct Fleet {
     /// Managed Kubernetes service → the minor versions it supports and until when.
     #[serde(default)]
     pub support: BTreeMap<super::common::Service, Vec<SupportWindow>>,
+    /// Capability word → how each cloud grants it: the provider mapping of identity
+    /// profiles' `requiredPermissions`.
+    #[serde(default)]
+    pub permissions: BTreeMap<super::profiles::Capability, PermissionMapping>,
+}
+
+/// How the clouds grant one capability. Scopes and ARNs are templates: `{target}` (the
+/// permission's target), `{targetName}` (the target with characters other than letters,
+/// digits and `-` replaced by `-`, a Key Vault object name), `{region}`, `{subscriptionId}`,
+/// `{resourceGroup}`, `{keyVault}`, `{accountId}`, and any key of the cluster's
+/// `azure.resources` / `aws.resources`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionMapping {
+    #[serde(default)]
+    pub azure: Option<AzureGrant>,
+    #[serde(default)]
+    pub aws: Option<AwsGrant>,
+}
+
+/// An Azure built-in (or custom) role assigned at a scope in the cluster's resource group.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureGrant {
+    /// The role's name, for people (`Key Vault Secrets User`).
+    pub role: String,
+    /// The role definition's id (a GUID).
+    pub role_definition_id: String,
+    /// The resource the role is assigned on, relative to the resource group
+    /// (`Microsoft.KeyVault/vaults/{keyVault}/secrets/{targetName}`).
+    pub scope: String,
+}
+
+/// IAM actions on resources, a statement of the app role's policy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsGrant {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    /// An IAM condition block (operator → key → value), for grants an ARN cannot narrow
+    /// (a KMS key by alias).
+    #[serde(default)]
+    pub condition: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// One minor version of a managed service and the last day of its support.

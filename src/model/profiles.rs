@@ -125,9 +125,17 @@ pub struct IdentityProfile {
 }
 
 string_enum!(
-    /// A capability a workload needs. Only `read-secret` is compiled so far: into a
-    /// SecretProviderClass on the cluster's regional secret store, mounted by the Deployment.
-    Capability { ReadSecret = "read-secret" }
+    /// A capability a workload needs. Each maps (fleet.yaml `permissions`) to a cloud role or
+    /// IAM actions on a regional resource; `read-secret` also mounts the secret through a
+    /// SecretProviderClass on the cluster's regional store.
+    Capability {
+        ReadSecret = "read-secret",
+        PublishEvent = "publish-event",
+        ConsumeEvent = "consume-event",
+        ReadObject = "read-object",
+        WriteObject = "write-object",
+        UseKey = "use-key",
+    }
 );
 
 /// One required permission: a capability and its target (`read-secret: orders/db-credentials`).
@@ -144,9 +152,12 @@ impl TryFrom<BTreeMap<String, String>> for Permission {
         let mut entries = map.into_iter();
         match (entries.next(), entries.next()) {
             (Some((capability, target)), None) => {
-                let capability = match capability.as_str() {
-                    "read-secret" => Capability::ReadSecret,
-                    other => return Err(format!("`{other}` is not a capability fleetgen compiles (read-secret)")),
+                let Some(capability) = Capability::ALL.iter().copied().find(|c| c.as_str() == capability) else {
+                    let words: Vec<&str> = Capability::ALL.iter().map(|c| c.as_str()).collect();
+                    return Err(format!(
+                        "`{capability}` is not a capability word ({})",
+                        words.join(", ")
+                    ));
                 };
                 if target.is_empty() {
                     return Err("a permission names its target".into());
@@ -162,6 +173,14 @@ impl TryFrom<BTreeMap<String, String>> for Permission {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AzureIdentity {
     pub client_id: String,
+    /// The user-assigned managed identity's resource: fleetgen adds a federated credential
+    /// per AKS cluster to it and grants its role assignments to it.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub resource_group: Option<String>,
+    #[serde(default)]
+    pub subscription_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

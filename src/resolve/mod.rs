@@ -4,6 +4,7 @@
 //! [`plan::plan`] then resolves every placement into the values rendering needs: replicas,
 //! labels ([`labels`]), identity, namespaces, and the deployment order ([`deps`]).
 
+pub mod cloud_identity;
 pub mod deps;
 pub mod edge;
 mod ids;

@@ -210,6 +210,11 @@ pub struct Identity {
     /// The secrets the app reads (`read-secret` permissions), from the cluster's regional
     /// store through the Secrets Store CSI driver.
     pub secrets: Option<SecretStore>,
+    /// How the cloud trusts the app's service account here (none: revoked, or the profile
+    /// does not name the cloud identity's resource).
+    pub federation: Option<super::cloud_identity::Federation>,
+    /// The required permissions as this cluster's cloud grants them.
+    pub grants: Vec<super::cloud_identity::Grant>,
 }
 
 /// A SecretProviderClass of one placement: the CSI provider and its parameters.
@@ -275,6 +280,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     }
     placements.sort_by(|a, b| (a.cluster_id(), a.app_name()).cmp(&(b.cluster_id(), b.app_name())));
     check_namespaces(&placements, files, &mut out);
+    super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
     (
         Some(Plan {
             fleet,
@@ -695,6 +701,7 @@ fn identity(
         // the service account needs no annotation.
         _ => {}
     }
+    super::cloud_identity::resolve(sources, cluster, profile, &mut id, out, ok);
     // `read-secret`: a SecretProviderClass on the cluster's regional store.
     let reads: Vec<&str> = profile
         .value

@@ -6,7 +6,8 @@
 //!   placed app's own folder (a chart app's HelmRelease on Flux);
 //! - a [`FleetBackend`] renders files laid out across clusters (Azure Policy assignments,
 //!   hoisted to a subscription when clusters share them; the global traffic layer's Front
-//!   Door and Route 53 templates in `_edge/`).
+//!   Door and Route 53 templates in `_edge/`; the clouds' side of app identities in
+//!   `_identity/`).
 //!
 //! Adding an output is one file here, one line in [`CLUSTER`] or [`FLEET`], and its golden
 //! case (`tests/golden/`). The driver ([`super::driver`]) does the rest: labels, headers,
@@ -15,6 +16,7 @@
 pub mod admission;
 pub mod argocd;
 pub mod azure_policy;
+pub mod cloud_identity;
 pub mod flux;
 pub mod frontdoor;
 pub mod route53;
@@ -76,7 +78,25 @@ pub trait FleetBackend: Sync {
 pub static CLUSTER: &[&dyn ClusterBackend] = &[&flux::Flux, &argocd::ArgoCd, &admission::Admission];
 
 /// Every fleet backend.
-pub static FLEET: &[&dyn FleetBackend] = &[&azure_policy::AzurePolicy, &frontdoor::FrontDoor, &route53::Route53];
+pub static FLEET: &[&dyn FleetBackend] = &[
+    &azure_policy::AzurePolicy,
+    &cloud_identity::CloudIdentity,
+    &frontdoor::FrontDoor,
+    &route53::Route53,
+];
+
+/// `orders.example.com` → `OrdersExampleCom`: a CloudFormation logical id is alphanumeric.
+pub fn pascal(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
 
 /// The cluster backends that render into `cluster`'s tree.
 pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBackend> + '_ {
@@ -216,6 +236,13 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use crate::load::fixture;
+
+    #[test]
+    fn logical_ids_are_alphanumeric() {
+        assert_eq!(pascal("orders.example.com"), "OrdersExampleCom");
+        assert_eq!(pascal("useast1-prod-01"), "Useast1Prod01");
+        assert_eq!(pascal("-default"), "Default");
+    }
 
     #[test]
     fn each_cluster_is_served_by_its_engine_and_the_admission_backend() {

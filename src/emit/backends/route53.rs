@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{FleetBackend, FleetContext};
+use super::{FleetBackend, FleetContext, pascal};
 use crate::layout::EdgeFile;
 use crate::load::Sources;
 use crate::model::app::Routing;
@@ -35,19 +35,6 @@ impl FleetBackend for Route53 {
     fn render(&self, ctx: &FleetContext) -> Vec<(String, String)> {
         render(ctx.sources)
     }
-}
-
-/// `orders.example.com` → `OrdersExampleCom`: a CloudFormation logical id is alphanumeric.
-pub fn pascal(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 fn render(sources: &Sources) -> Vec<(String, String)> {
@@ -218,16 +205,4 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
         },
         "Resources": resources,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logical_ids_are_alphanumeric() {
-        assert_eq!(pascal("orders.example.com"), "OrdersExampleCom");
-        assert_eq!(pascal("useast1-prod-01"), "Useast1Prod01");
-        assert_eq!(pascal("-default"), "Default");
-    }
 }

@@ -1,14 +1,19 @@
 //! ## What it does
 //! Flags an AKS cluster that runs apps with a cloud identity (`identity.cloudPermissionsProfile`)
 //! but has no regional Key Vault: `azure.keyVault` is missing, or another cluster in a
-//! different region names the same vault.
+//! different region names the same vault. On either cloud, flags a cluster running such apps
+//! whose regional resources (`azure.resources`, `aws.resources`: the Service Bus namespace,
+//! storage account … that the permission mapping grants on) name one that a cluster of
+//! another region names too.
 //!
 //! ## Why is this bad?
 //! Apps with a cloud identity read their secrets and certificates from the cluster's Key
 //! Vault. A vault in another region (or none, with secrets copied in by hand) makes every
 //! secret read a cross-region dependency: the region that should survive an outage cannot
 //! start pods while the vault's region is down. The multi-region AKS baseline gives every
-//! regional stamp its own vault for this reason.
+//! regional stamp its own vault for this reason. The same holds for every resource the
+//! apps' grants are scoped to: the standby that reads the primary's vault, queue or bucket
+//! has its data but not its secrets and grants when the primary's region fails.
 //!
 //! ## Example
 //! ```yaml
@@ -19,7 +24,8 @@
 //!
 //! ## Use instead
 //! Give each region's clusters a vault in that region
-//! (`keyVault: kv-westeurope-prod-01`), with the secrets the apps need replicated into it.
+//! (`keyVault: kv-westeurope-prod-01`), with the secrets the apps need replicated into it,
+//! and regional resources of their own region (`resources: {serviceBus: sb-westeurope-prod}`).
 
 use std::collections::BTreeSet;
 
@@ -28,15 +34,12 @@ use crate::lint::Context;
 use crate::model::Provider;
 use crate::lint::rule;
 
-rule!("FG109" "no-regional-key-vault", "active-active", Error, Lint, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region (lint)");
+rule!("FG109" "no-regional-key-vault", "active-active", Error, Lint, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region, or a cluster whose regional resources (azure.resources, aws.resources) are another region's (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for cp in &ctx.plan.clusters {
         let doc = cp.doc;
         let c = &doc.value;
-        if c.provider != Provider::Azure {
-            continue;
-        }
         let apps: BTreeSet<&str> = ctx
             .plan
             .placements
@@ -49,6 +52,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let names: Vec<String> = apps.iter().map(|a| format!("`{a}`")).collect();
+        shared_resources(ctx, doc, &names, out);
+        if c.provider != Provider::Azure {
+            continue;
+        }
         let vault = c.azure.as_ref().and_then(|a| a.key_vault.as_deref());
         let Some(vault) = vault else {
             let path: &[&str] = if c.azure.is_some() { &["azure"] } else { &["region"] };
@@ -92,6 +99,46 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             )
             .with_secondary(other.label(&["azure", "keyVault"], "the same vault"))
             .with_help(format!("give the clusters in {} a vault in {}", c.region, c.region))
+            .on_cluster(c.cluster_id.as_str()),
+        );
+    }
+}
+
+/// The cluster's regional resources (`<provider>.resources`) by key.
+fn resources(c: &crate::model::Cluster) -> Option<(&'static str, &std::collections::BTreeMap<String, String>)> {
+    match c.provider {
+        Provider::Azure => c.azure.as_ref().map(|a| ("azure", &a.resources)),
+        Provider::Aws => c.aws.as_ref().map(|a| ("aws", &a.resources)),
+    }
+}
+
+/// A regional resource of `doc` that a cluster of another region of its cloud names too.
+fn shared_resources(ctx: &Context, doc: &crate::load::Doc<crate::model::Cluster>, names: &[String], out: &mut Vec<Diagnostic>) {
+    let c = &doc.value;
+    let Some((section, mine)) = resources(c) else { return };
+    for (key, value) in mine {
+        let other = ctx.sources.clusters.iter().find(|o| {
+            o.value.provider == c.provider
+                && o.value.region != c.region
+                && resources(&o.value).is_some_and(|(_, theirs)| theirs.get(key) == Some(value))
+        });
+        let Some(other) = other else { continue };
+        out.push(
+            Diagnostic::error(
+                &RULE.code,
+                &ctx.sources.files,
+                doc.label(&[section, "resources", key], "shared across regions"),
+                format!(
+                    "cluster `{}` in {} names `{value}` as its `{key}`, as `{}` in {} does: the grants of {} there depend on another region",
+                    c.cluster_id,
+                    c.region,
+                    other.value.cluster_id,
+                    other.value.region,
+                    names.join(", ")
+                ),
+            )
+            .with_secondary(other.label(&[section, "resources", key], "the same resource"))
+            .with_help(format!("give the clusters in {} a `{key}` in {}", c.region, c.region))
             .on_cluster(c.cluster_id.as_str()),
         );
     }

@@ -1,0 +1,558 @@
+//! The cloud side of an app's identity on one cluster: how the cloud trusts the cluster's
+//! service account ([`Federation`]) and what the identity may do there ([`Grant`]), from the
+//! identity profile, the cluster registry and fleet.yaml `permissions` (the provider
+//! mapping of capability words). The fleet backend `cloud_identity` renders them: ARM
+//! templates of federated credentials and role assignments, CloudFormation templates of IAM
+//! roles and Pod Identity associations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Diagnostic, codes};
+use crate::load::{Doc, Sources};
+use crate::model::common::IdentityMode;
+use crate::model::profiles::{Capability, IdentityProfile};
+use crate::model::{Cluster, Provider};
+
+use super::plan::{Identity, Placement, key_vault_name};
+
+/// The audience of AKS workload identity's federated credentials.
+pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// The most federated identity credentials Microsoft Entra takes on one user-assigned
+/// managed identity.
+pub const AZURE_CREDENTIAL_LIMIT: usize = 20;
+
+/// How the cloud trusts the app's service account on one cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Federation {
+    /// AKS workload identity: a federated identity credential on the user-assigned managed
+    /// identity for the cluster's OIDC issuer.
+    Azure { identity: AzureIdentityId, issuer: String },
+    /// EKS Pod Identity: an association of the cluster for the service account.
+    PodIdentity {
+        account_id: String,
+        region: String,
+        cluster_name: String,
+        role_name: String,
+    },
+    /// EKS IRSA: the role's trust policy names the cluster's IAM OIDC provider.
+    Irsa {
+        account_id: String,
+        oidc_provider: String,
+        role_name: String,
+    },
+}
+
+/// A user-assigned managed identity's resource.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AzureIdentityId {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+}
+
+impl AzureIdentityId {
+    pub fn resource_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+/// One required permission, as the cluster's cloud grants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub capability: Capability,
+    pub target: String,
+    pub cloud: CloudGrant,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloudGrant {
+    /// A role assignment for the identity on a resource of the cluster's resource group.
+    Azure {
+        identity: AzureIdentityId,
+        role: String,
+        role_definition_id: String,
+        subscription_id: String,
+        resource_group: String,
+        /// Relative to the resource group: `Microsoft.KeyVault/vaults/kv/secrets/name`.
+        scope: String,
+    },
+    /// A statement of the app role's policy in the cluster's account.
+    Aws {
+        account_id: String,
+        role_name: String,
+        actions: Vec<String>,
+        resources: Vec<String>,
+        condition: BTreeMap<String, BTreeMap<String, String>>,
+    },
+}
+
+/// Fills `{name}` placeholders of a mapping's scope or ARN; the first name `var` does not
+/// know is the error.
+pub fn fill(template: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('}') else {
+            return Err(after.to_string());
+        };
+        let name = &after[..j];
+        out.push_str(&var(name).ok_or_else(|| name.to_string())?);
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Resolves the federation and grants of `profile` for an app on `cluster` into `id`.
+pub(super) fn resolve(
+    sources: &Sources,
+    cluster: &Doc<Cluster>,
+    profile: &Doc<IdentityProfile>,
+    id: &mut Identity,
+    out: &mut Vec<Diagnostic>,
+    ok: &mut bool,
+) {
+    let files = &sources.files;
+    let c = &cluster.value;
+    let name = profile.value.name.as_str();
+    let failed = std::cell::Cell::new(false);
+    let fail = |out: &mut Vec<Diagnostic>, what: String, primary, secondary: Option<crate::diag::Label>| {
+        failed.set(true);
+        let mut d = Diagnostic::error(
+            codes::IDENTITY_UNAVAILABLE,
+            files,
+            primary,
+            format!(
+                "identity profile `{name}` cannot be wired on cluster `{}`: {what}",
+                c.cluster_id
+            ),
+        );
+        if let Some(s) = secondary {
+            d = d.with_secondary(s);
+        }
+        out.push(d);
+    };
+    let azure_identity = profile.value.azure.as_ref().and_then(|z| {
+        Some(AzureIdentityId {
+            subscription_id: z.subscription_id.clone()?,
+            resource_group: z.resource_group.clone()?,
+            name: z.name.clone()?,
+        })
+    });
+    // Federation.
+    match (c.provider, c.identity_mode) {
+        (Provider::Azure, IdentityMode::WorkloadIdentity) => {
+            if let Some(identity) = &azure_identity {
+                match c.azure.as_ref().and_then(|z| z.oidc_issuer_url.as_ref()) {
+                    Some(issuer) => {
+                        id.federation = Some(Federation::Azure {
+                            identity: identity.clone(),
+                            issuer: issuer.clone(),
+                        })
+                    }
+                    None => fail(
+                        out,
+                        "it has no OIDC issuer for the federated credential".into(),
+                        cluster.label(&["clusterId"], "this cluster has no `azure.oidcIssuerUrl`"),
+                        Some(profile.label(&["azure", "name"], "federated with each cluster")),
+                    ),
+                }
+            }
+        }
+        (Provider::Aws, mode) => {
+            if let (Some(role), Some(account)) = (profile.value.aws.as_ref(), c.aws.as_ref()) {
+                if mode == IdentityMode::EksPodIdentity {
+                    id.federation = Some(Federation::PodIdentity {
+                        account_id: account.account_id.clone(),
+                        region: c.region.clone(),
+                        cluster_name: account.cluster_name.clone().unwrap_or_else(|| c.cluster_id.to_string()),
+                        role_name: role.role_name.clone(),
+                    });
+                } else {
+                    match &account.oidc_provider {
+                        Some(provider) => {
+                            id.federation = Some(Federation::Irsa {
+                                account_id: account.account_id.clone(),
+                                oidc_provider: provider.clone(),
+                                role_name: role.role_name.clone(),
+                            })
+                        }
+                        None => fail(
+                            out,
+                            "the role's trust policy needs the cluster's IAM OIDC provider".into(),
+                            cluster.label(&["clusterId"], "this cluster has no `aws.oidcProvider`"),
+                            Some(profile.label(&["aws", "roleName"], "trusts each IRSA cluster")),
+                        ),
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    // Grants.
+    let Some(fleet) = sources.fleet.as_ref() else {
+        if failed.get() {
+            *ok = false;
+        }
+        return;
+    };
+    for (i, permission) in profile.value.required_permissions.iter().enumerate() {
+        let at = |text: &str| profile.item_label(&["requiredPermissions"], i, text.to_string());
+        let mapping = fleet.value.permissions.get(&permission.capability);
+        // One report per capability word (the first permission naming it); the same report
+        // from every cluster of the cloud is merged.
+        let first_of_word = profile.value.required_permissions[..i]
+            .iter()
+            .all(|q| q.capability != permission.capability);
+        let unmapped = |out: &mut Vec<Diagnostic>| {
+            if !first_of_word {
+                return;
+            }
+            out.push(
+                Diagnostic::error(
+                    codes::UNMAPPED_PERMISSION,
+                    files,
+                    at(&format!("no {} mapping", c.provider)),
+                    format!(
+                        "`{}` has no {} mapping in fleet.yaml `permissions`, and identity profile `{name}` is used on {} clusters",
+                        permission.capability, c.provider, c.provider
+                    ),
+                )
+                .with_help(format!(
+                    "add `permissions.{}.{}` to fleet.yaml: the {} that grant it",
+                    permission.capability,
+                    c.provider,
+                    match c.provider {
+                        Provider::Azure => "role and scope",
+                        Provider::Aws => "IAM actions and resources",
+                    }
+                )),
+            );
+        };
+        let target = permission.target.clone();
+        let target_name = key_vault_name(&target);
+        match c.provider {
+            Provider::Azure => {
+                let Some(grant) = mapping.and_then(|m| m.azure.as_ref()) else {
+                    failed.set(true);
+                    unmapped(out);
+                    continue;
+                };
+                let Some(identity) = &azure_identity else {
+                    failed.set(true);
+                    if profile.value.azure.is_some() && first_of_word {
+                        // A fault of the profile alone: one report, whichever cluster.
+                        out.push(Diagnostic::error(
+                            codes::IDENTITY_UNAVAILABLE,
+                            files,
+                            profile.label(&["azure"], "no `name`, `resourceGroup` and `subscriptionId`"),
+                            format!(
+                                "identity profile `{name}` needs `{}` on Azure but does not name its managed identity's resource, which the roles are assigned to",
+                                permission.capability
+                            ),
+                        ));
+                    }
+                    continue;
+                };
+                let Some(az) = c.azure.as_ref() else { continue };
+                let var = |n: &str| -> Option<String> {
+                    match n {
+                        "target" => Some(target.clone()),
+                        "targetName" => Some(target_name.clone()),
+                        "region" => Some(c.region.clone()),
+                        "subscriptionId" => Some(az.subscription_id.clone()),
+                        "resourceGroup" => Some(az.resource_group.clone()),
+                        "keyVault" => az.key_vault.clone(),
+                        other => az.resources.get(other).cloned(),
+                    }
+                };
+                match fill(&grant.scope, &var) {
+                    Ok(scope) => id.grants.push(Grant {
+                        capability: permission.capability,
+                        target: target.clone(),
+                        cloud: CloudGrant::Azure {
+                            identity: identity.clone(),
+                            role: grant.role.clone(),
+                            role_definition_id: grant.role_definition_id.to_ascii_lowercase(),
+                            subscription_id: az.subscription_id.clone(),
+                            resource_group: az.resource_group.clone(),
+                            scope,
+                        },
+                    }),
+                    Err(missing) => fail(
+                        out,
+                        format!(
+                            "its `{}` scope names `{{{missing}}}`, which the cluster does not have",
+                            permission.capability
+                        ),
+                        cluster.label(&["clusterId"], format!("no `azure.{}`", placeholder_field(&missing))),
+                        Some(fleet.label(
+                            &["permissions", permission.capability.as_str(), "azure", "scope"],
+                            "the scope",
+                        )),
+                    ),
+                }
+            }
+            Provider::Aws => {
+                let Some(grant) = mapping.and_then(|m| m.aws.as_ref()) else {
+                    failed.set(true);
+                    unmapped(out);
+                    continue;
+                };
+                let (Some(role), Some(account)) = (profile.value.aws.as_ref(), c.aws.as_ref()) else {
+                    continue; // reported by the caller (FG031)
+                };
+                let cluster_name = account.cluster_name.clone().unwrap_or_else(|| c.cluster_id.to_string());
+                let var = |n: &str| -> Option<String> {
+                    match n {
+                        "target" => Some(target.clone()),
+                        "targetName" => Some(target_name.clone()),
+                        "region" => Some(c.region.clone()),
+                        "accountId" => Some(account.account_id.clone()),
+                        "clusterName" => Some(cluster_name.clone()),
+                        other => account.resources.get(other).cloned(),
+                    }
+                };
+                let resources: Result<Vec<String>, String> = grant.resources.iter().map(|r| fill(r, &var)).collect();
+                let condition: Result<BTreeMap<String, BTreeMap<String, String>>, String> = grant
+                    .condition
+                    .iter()
+                    .map(|(op, keys)| {
+                        let keys: Result<BTreeMap<String, String>, String> =
+                            keys.iter().map(|(k, v)| Ok((fill(k, &var)?, fill(v, &var)?))).collect();
+                        Ok((op.clone(), keys?))
+                    })
+                    .collect();
+                match (resources, condition) {
+                    (Ok(resources), Ok(condition)) => id.grants.push(Grant {
+                        capability: permission.capability,
+                        target: target.clone(),
+                        cloud: CloudGrant::Aws {
+                            account_id: account.account_id.clone(),
+                            role_name: role.role_name.clone(),
+                            actions: grant.actions.clone(),
+                            resources,
+                            condition,
+                        },
+                    }),
+                    (Err(missing), _) | (_, Err(missing)) => fail(
+                        out,
+                        format!(
+                            "its `{}` ARN names `{{{missing}}}`, which the cluster does not have",
+                            permission.capability
+                        ),
+                        cluster.label(&["clusterId"], format!("no `aws.{}`", placeholder_field(&missing))),
+                        Some(fleet.label(&["permissions", permission.capability.as_str(), "aws"], "the mapping")),
+                    ),
+                }
+            }
+        }
+    }
+    if failed.get() {
+        *ok = false;
+    }
+}
+
+/// The cluster field a placeholder reads: `keyVault` itself, else `resources.<name>`.
+fn placeholder_field(name: &str) -> String {
+    match name {
+        "keyVault" => "keyVault".into(),
+        other => format!("resources.{other}"),
+    }
+}
+
+/// The federated credentials of each Azure identity: (issuer, subject) pairs, each with the
+/// first placement that needs it.
+pub fn azure_credentials<'p, 'a>(
+    placements: &'p [Placement<'a>],
+) -> BTreeMap<AzureIdentityId, BTreeMap<(String, String), &'p Placement<'a>>> {
+    let mut by_identity: BTreeMap<AzureIdentityId, BTreeMap<(String, String), &Placement>> = BTreeMap::new();
+    for p in placements.iter().filter(|p| p.drained.is_none()) {
+        if let Some(Federation::Azure { identity, issuer }) = &p.identity.federation {
+            by_identity
+                .entry(identity.clone())
+                .or_default()
+                .entry((issuer.clone(), subject(p)))
+                .or_insert(p);
+        }
+    }
+    by_identity
+}
+
+/// The service account subject of a placement's pods: `system:serviceaccount:<ns>:<sa>`.
+pub fn subject(p: &Placement) -> String {
+    format!("system:serviceaccount:{}:{}", p.namespace, p.app_name())
+}
+
+/// FG038: an Azure identity federated with more (issuer, subject) pairs than Entra takes.
+pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
+    for (identity, credentials) in azure_credentials(placements) {
+        if credentials.len() <= AZURE_CREDENTIAL_LIMIT {
+            continue;
+        }
+        let profiles: BTreeSet<&str> = credentials
+            .values()
+            .filter_map(|p| {
+                p.app
+                    .value
+                    .identity
+                    .cloud_permissions_profile
+                    .as_ref()
+                    .map(|n| n.as_str())
+            })
+            .collect();
+        let Some(first) = profiles
+            .iter()
+            .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == *n))
+        else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                codes::FEDERATED_CREDENTIAL_LIMIT,
+                &sources.files,
+                first.label(&["azure", "name"], format!("{} federated credentials", credentials.len())),
+                format!(
+                    "managed identity `{}` needs {} federated credentials (one per cluster and service account), more than the {AZURE_CREDENTIAL_LIMIT} Microsoft Entra allows on one identity",
+                    identity.name,
+                    credentials.len()
+                ),
+            )
+            .with_help("split the apps or rings over more managed identities (one identity profile each)"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_or_named() {
+        let var = |n: &str| match n {
+            "region" => Some("eu-west-1".to_string()),
+            "target" => Some("orders/db".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            fill("arn:aws:secretsmanager:{region}:x:secret:{target}-??????", &var),
+            Ok("arn:aws:secretsmanager:eu-west-1:x:secret:orders/db-??????".into())
+        );
+        assert_eq!(fill("a/{bucket}/b", &var), Err("bucket".into()));
+        assert_eq!(fill("a/{region", &var), Err("region".into()));
+        assert_eq!(fill("plain", &var), Ok("plain".into()));
+    }
+
+    const PROFILE: &str = "name: api\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\n  name: id-api\n  resourceGroup: rg-identities\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:\n  roleName: base-api\nrequiredPermissions:\n  - read-secret: api/db\n";
+
+    /// The EKS cluster with its region's Secrets Manager.
+    fn eks() -> String {
+        crate::load::fixture::text("clusters/useast1-prod-01.yaml") + "  secretsManager: true\n"
+    }
+
+    #[test]
+    fn each_cluster_gets_its_own_issuer_grant_and_trust() {
+        let eks = eks();
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ]);
+        let (plan, problems) = super::super::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        let on = |cluster: &str| {
+            plan.placements
+                .iter()
+                .find(|p| p.app_name() == "api" && p.cluster_id() == cluster)
+                .unwrap()
+        };
+        let prod = on("eastus-prod-01");
+        match &prod.identity.federation {
+            Some(Federation::Azure { identity, issuer }) => {
+                assert_eq!(identity.name, "id-api");
+                assert!(issuer.ends_with("/00000000-0000-0000-0000-000000000001/"), "{issuer}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match &prod.identity.grants[..] {
+            [
+                Grant {
+                    cloud: CloudGrant::Azure {
+                        scope, resource_group, ..
+                    },
+                    ..
+                },
+            ] => {
+                assert_eq!(scope, "Microsoft.KeyVault/vaults/kv-eastus-prod-01/secrets/api-db");
+                assert_eq!(resource_group, "rg-eastus-prod-01");
+            }
+            other => panic!("{other:?}"),
+        }
+        let staging = on("eastus-staging-01");
+        assert!(
+            matches!(&staging.identity.grants[0].cloud, CloudGrant::Azure { scope, .. } if scope.contains("kv-eastus-staging-01"))
+        );
+        let eks = on("useast1-prod-01");
+        assert!(
+            matches!(&eks.identity.federation, Some(Federation::Irsa { oidc_provider, .. }) if oidc_provider.starts_with("oidc.eks.us-east-1"))
+        );
+        match &eks.identity.grants[..] {
+            [
+                Grant {
+                    cloud: CloudGrant::Aws {
+                        resources, role_name, ..
+                    },
+                    ..
+                },
+            ] => {
+                assert_eq!(
+                    resources,
+                    &["arn:aws:secretsmanager:us-east-1:111111111111:secret:api/db-??????"]
+                );
+                assert_eq!(role_name, "base-api");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn more_than_twenty_credentials_on_one_identity_are_refused() {
+        let base = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
+        let clusters: Vec<(String, String)> = (2..=21)
+            .map(|n| {
+                let id = format!("eastus-prod-{n:02}");
+                // Each cluster has an issuer of its own.
+                let text = base
+                    .replace("eastus-prod-01", &id)
+                    .replace("-000000000001/\n", &format!("-0000000001{n:02}/\n"));
+                (format!("clusters/{id}.yaml"), text)
+            })
+            .collect();
+        let eks = eks();
+        let mut overlay: Vec<(&str, &str)> = vec![
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ];
+        overlay.extend(clusters.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        // 21 prod clusters and the staging one: 22 credentials.
+        let sources = crate::load::fixture::sources(&overlay);
+        let (_, problems) = super::super::plan::plan(&sources);
+        let limit: Vec<_> = problems.iter().filter(|d| d.code.id == "FG038").collect();
+        assert_eq!(limit.len(), 1, "{problems:?}");
+        assert!(
+            limit[0].message.contains("22 federated credentials"),
+            "{}",
+            limit[0].message
+        );
+        // Twenty fit.
+        let sources = crate::load::fixture::sources(&overlay[..20]); // 19 prod clusters and staging
+        let (_, problems) = super::super::plan::plan(&sources);
+        assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
+    }
+}
