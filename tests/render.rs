@@ -457,3 +457,36 @@ fn secret_provider_classes_fit_the_upstream_crd_and_are_mounted() {
     }
     assert_eq!(checked, 3, "three clusters run api");
 }
+
+/// Every SecretProviderClass of every golden tree and of the bundled fleet's rendered/
+/// (plain Deployments and chart apps) fits the upstream CRD schema.
+#[test]
+fn every_rendered_secret_provider_class_fits_the_upstream_crd() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root().join("tests/data/crd/secretproviderclass-v1.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut trees: Vec<PathBuf> = case_dirs(&root().join("tests/golden"))
+        .into_iter()
+        .map(|c| c.join("expected"))
+        .collect();
+    trees.push(root().join("rendered"));
+    let mut checked = 0;
+    for dir in trees {
+        for (path, text) in read_tree(&dir) {
+            if !path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with("secretproviderclass-"))
+            {
+                continue;
+            }
+            let object: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&object).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}/{path}: {errors:?}", dir.display());
+            checked += 1;
+        }
+    }
+    // identity-secrets (3), identity-pod-identity (2), chart-conventions (2), the bundled fleet.
+    assert!(checked > 7 + 10, "only {checked} SecretProviderClasses");
+}

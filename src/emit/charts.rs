@@ -58,8 +58,9 @@ pub fn fullname(chart: &Chart, release: &str) -> String {
     cut.trim_end_matches('-').to_string()
 }
 
-/// The built-in templates a chart app gets besides the chart: its namespace and route, and
-/// under `helm-create` the PodDisruptionBudget the chart does not make.
+/// The built-in templates a chart app gets besides the chart: its namespace, route, network
+/// policies and SecretProviderClass, and under `helm-create` the PodDisruptionBudget the
+/// chart does not make.
 pub fn builtins(convention: ChartConvention) -> &'static [&'static str] {
     match convention {
         ChartConvention::HelmCreate => &[
@@ -67,10 +68,27 @@ pub fn builtins(convention: ChartConvention) -> &'static [&'static str] {
             "poddisruptionbudget.yaml.j2",
             "httproute.yaml.j2",
             "networkpolicy.yaml.j2",
+            "secretproviderclass.yaml.j2",
         ],
-        ChartConvention::Bitnami => &["namespace.yaml.j2", "httproute.yaml.j2", "networkpolicy.yaml.j2"],
+        ChartConvention::Bitnami => &[
+            "namespace.yaml.j2",
+            "httproute.yaml.j2",
+            "networkpolicy.yaml.j2",
+            "secretproviderclass.yaml.j2",
+        ],
     }
 }
+
+/// The value lists of the Deployment's extra volumes and mounts under a convention.
+fn secrets_keys(convention: ChartConvention) -> (&'static str, &'static str) {
+    match convention {
+        ChartConvention::HelmCreate => ("volumes", "volumeMounts"),
+        ChartConvention::Bitnami => ("extraVolumes", "extraVolumeMounts"),
+    }
+}
+
+/// The derived lists that add to what the values files list instead of replacing it.
+pub const APPENDED: &[&str] = &["volumes", "volumeMounts", "extraVolumes", "extraVolumeMounts"];
 
 /// Whether the merged values switch a chart feature on (`path` true), with the chart's default.
 fn enabled(values: &Value, path: &[&str], default: bool) -> bool {
@@ -308,6 +326,24 @@ pub fn derived(p: &Placement) -> Tree {
             &fixed,
         ),
     ));
+    // `read-secret`: the SecretProviderClass (rendered beside the chart) as a CSI volume and
+    // its mount, in the lists the chart adds to its Deployment (after the values files' own,
+    // see [`APPENDED`]).
+    if p.identity.secrets.is_some() {
+        let (volumes, mounts) = secrets_keys(convention);
+        let o = Origin::Default("read-secret: the SecretProviderClass mounted by fleetgen");
+        let volume = json!({
+            "name": "secrets-store",
+            "csi": {
+                "driver": "secrets-store.csi.k8s.io",
+                "readOnly": true,
+                "volumeAttributes": {"secretProviderClass": format!("{}-secrets", p.app_name())},
+            },
+        });
+        let mount = json!({"name": "secrets-store", "mountPath": super::context::SECRETS_MOUNT_PATH, "readOnly": true});
+        top.push((volumes, Tree::Seq(vec![Tree::leaf(volume, &o)], o.clone())));
+        top.push((mounts, Tree::Seq(vec![Tree::leaf(mount, &o)], o.clone())));
+    }
     let mut resources = Vec::new();
     if !p.requests.is_empty() {
         resources.push(("requests", resource_list(&p.requests)));
@@ -459,6 +495,33 @@ mod tests {
     /// The base fleet's `web` (with a cloud identity, probes, spread and a PDB) deployed by
     /// a chart of `convention`: the values fleetgen derives for it on an AKS cluster.
     fn derived_for(convention: &str) -> Value {
+        let sources = secret_reading_chart(convention, None);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        derived(plan.placement("web", "eastus-prod-01").unwrap()).to_json()
+    }
+
+    #[test]
+    fn the_secrets_volume_comes_after_the_values_files_volumes() {
+        let common = "volumes:\n  - name: cache\n    emptyDir: {}\n";
+        let sources = secret_reading_chart("helm-create", Some(common));
+        let (plan, _) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap();
+        let values = super::super::values::values(&sources, plan.placement("web", "eastus-prod-01").unwrap()).to_json();
+        let names: Vec<&str> = values["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["cache", "secrets-store"]);
+        assert_eq!(values["volumeMounts"].as_array().unwrap().len(), 1);
+    }
+
+    /// The base fleet with `web` as a chart app of `convention` whose identity reads a
+    /// secret, and `common` as its common values file.
+    fn secret_reading_chart(convention: &str, common: Option<&str>) -> crate::load::Sources {
         let web = format!(
             "{}chart:\n  repository: oci://registry.example.com/charts\n  name: web\n  version: 1.2.3\n  convention: {convention}\n",
             fixture::text("apps/web/app.yaml").replace(
@@ -466,11 +529,19 @@ mod tests {
                 "identity:\n  cloudPermissionsProfile: api\nobservability:"
             )
         );
-        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
-        let (plan, problems) = crate::resolve::plan::plan(&sources);
-        assert!(problems.is_empty(), "{problems:?}");
-        let plan = plan.unwrap();
-        derived(plan.placement("web", "eastus-prod-01").unwrap()).to_json()
+        // The identity reads a secret: the chart mounts it.
+        let profile = fixture::text("profiles/identity/api.yaml").replace(
+            "aws:",
+            "  name: id-api\n  resourceGroup: rg-identities\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:",
+        ) + "requiredPermissions:\n  - read-secret: web/token\n";
+        let eks = fixture::text("clusters/useast1-prod-01.yaml") + "  secretsManager: true\n";
+        let mut overlay = vec![
+            ("apps/web/app.yaml", web.as_str()),
+            ("profiles/identity/api.yaml", profile.as_str()),
+            ("clusters/useast1-prod-01.yaml", eks.as_str()),
+        ];
+        overlay.extend(common.map(|c| ("apps/web/values/common.yaml", c)));
+        fixture::sources(&overlay)
     }
 
     /// Every key fleetgen derives is one the convention's charts read, in the shape they
@@ -497,6 +568,16 @@ mod tests {
                 .map(|e| format!("{}: {e}", e.instance_path()))
                 .collect();
             assert!(errors.is_empty(), "{convention}: {errors:?}\n{values:#}");
+            let (volumes, mounts) = secrets_keys(if convention == "bitnami" {
+                ChartConvention::Bitnami
+            } else {
+                ChartConvention::HelmCreate
+            });
+            assert_eq!(
+                values[volumes][0]["csi"]["volumeAttributes"]["secretProviderClass"],
+                "web-secrets"
+            );
+            assert_eq!(values[mounts][0]["mountPath"], "/mnt/secrets");
         }
     }
 

@@ -173,7 +173,21 @@ pub fn values(sources: &Sources, p: &Placement) -> Tree {
             tree.merge(Tree::from_node(&layer.node, layer.file));
         }
     }
-    tree.merge(super::charts::derived(p));
+    let mut derived = super::charts::derived(p);
+    // Volumes fleetgen adds come after the values files' own, not instead of them.
+    if let (Tree::Map(ours, _), Tree::Map(theirs, _)) = (&mut derived, &tree) {
+        for (key, list) in ours.iter_mut() {
+            if !super::charts::APPENDED.contains(&key.as_str()) {
+                continue;
+            }
+            if let (Tree::Seq(items, _), Some((_, Tree::Seq(before, _)))) =
+                (list, theirs.iter().find(|(k, _)| k == key))
+            {
+                items.splice(0..0, before.iter().cloned());
+            }
+        }
+    }
+    tree.merge(derived);
     tree
 }
 

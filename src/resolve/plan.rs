@@ -713,22 +713,6 @@ fn identity(
     if reads.is_empty() {
         return id;
     }
-    if a.chart.is_some() {
-        out.push(
-            Diagnostic::error(
-                codes::IDENTITY_UNAVAILABLE,
-                files,
-                profile.label(&["requiredPermissions"], "not compiled for charts"),
-                format!(
-                    "`{}` is deployed by a chart: its `read-secret` permissions are not mounted on cluster `{}`",
-                    a.application.name, c.cluster_id
-                ),
-            )
-            .with_help("mount the secrets through the chart's own values; fleetgen mounts them for its built-in Deployment only")
-            .warning(),
-        );
-        return id;
-    }
     match c.provider {
         Provider::Azure => {
             let azure = c.azure.as_ref();
