@@ -490,3 +490,82 @@ fn every_rendered_secret_provider_class_fits_the_upstream_crd() {
     // identity-secrets (3), identity-pod-identity (2), chart-conventions (2), the bundled fleet.
     assert!(checked > 7 + 10, "only {checked} SecretProviderClasses");
 }
+
+/// The bundled fleet: every placement of an app with a cloud identity is trusted by its
+/// cloud in rendered/_identity/ — a federated credential for the AKS cluster's issuer, the
+/// IRSA role's trust of the cluster's OIDC provider, or a Pod Identity association.
+#[test]
+fn every_bundled_placement_with_an_identity_is_federated() {
+    let tree = read_tree(&root().join("rendered"));
+    let json = |path: &str| -> serde_json::Value { serde_json::from_str(&tree[path]).unwrap() };
+    let yaml =
+        |path: PathBuf| -> serde_json::Value { serde_saphyr::from_str(&fs::read_to_string(path).unwrap()).unwrap() };
+    let mut trusted: std::collections::BTreeSet<(String, String)> = Default::default();
+    for path in tree.keys().filter(|p| p.starts_with("_identity/")) {
+        let template = json(path);
+        for r in template["resources"].as_array().into_iter().flatten() {
+            if r["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials" {
+                let p = &r["properties"];
+                trusted.insert((
+                    p["issuer"].as_str().unwrap().into(),
+                    p["subject"].as_str().unwrap().into(),
+                ));
+            }
+        }
+        for r in template["Resources"].as_object().into_iter().flat_map(|m| m.values()) {
+            let p = &r["Properties"];
+            if r["Type"] == "AWS::EKS::PodIdentityAssociation" {
+                let subject = format!(
+                    "system:serviceaccount:{}:{}",
+                    p["Namespace"].as_str().unwrap(),
+                    p["ServiceAccount"].as_str().unwrap()
+                );
+                trusted.insert((p["ClusterName"].as_str().unwrap().into(), subject));
+            }
+            for s in p["AssumeRolePolicyDocument"]["Statement"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(arn) = s["Principal"]["Federated"].as_str() {
+                    let provider = arn.split("oidc-provider/").nth(1).unwrap();
+                    for sub in s["Condition"]["StringEquals"][format!("{provider}:sub")]
+                        .as_array()
+                        .unwrap()
+                    {
+                        trusted.insert((provider.into(), sub.as_str().unwrap().into()));
+                    }
+                }
+            }
+        }
+    }
+    let mut checked = 0;
+    for path in tree
+        .keys()
+        .filter(|p| p.contains("/apps/") && p.rsplit('/').next().unwrap().starts_with("serviceaccount-"))
+    {
+        let parts: Vec<&str> = path.split('/').collect();
+        let (cluster_id, app) = (parts[0], parts[2]);
+        let contract = yaml(root().join(format!("apps/{app}/app.yaml")));
+        if contract["identity"]["cloudPermissionsProfile"].is_null() {
+            continue;
+        }
+        let cluster = yaml(root().join(format!("clusters/{cluster_id}.yaml")));
+        let sa: serde_json::Value = serde_saphyr::from_str(&tree[path]).unwrap();
+        let subject = format!(
+            "system:serviceaccount:{}:{app}",
+            sa["metadata"]["namespace"].as_str().unwrap()
+        );
+        let trust = match cluster["identityMode"].as_str().unwrap() {
+            "workload-identity" => cluster["azure"]["oidcIssuerUrl"].as_str().unwrap().to_string(),
+            "irsa" => cluster["aws"]["oidcProvider"].as_str().unwrap().to_string(),
+            _ => cluster["aws"]["clusterName"].as_str().unwrap_or(cluster_id).to_string(),
+        };
+        assert!(
+            trusted.contains(&(trust.clone(), subject.clone())),
+            "{cluster_id}: {subject} is not trusted by {trust}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} placements with an identity");
+}

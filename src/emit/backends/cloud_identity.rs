@@ -12,7 +12,8 @@
 //!   group's resources, `principalType: ServicePrincipal`, its name a `guid()` of the three.
 //! - `_identity/aws/<account>/iam.json`, a CloudFormation template (IAM is global: deploy
 //!   once per account, `CAPABILITY_NAMED_IAM`): each app role of the account, trusting EKS
-//!   Pod Identity (`pods.eks.amazonaws.com`, only from the account's clusters) and each IRSA
+//!   Pod Identity (`pods.eks.amazonaws.com`, only for the session tags of the account's
+//!   clusters, the apps' namespaces and service accounts) and each IRSA
 //!   cluster's OIDC provider for the apps' service accounts, with an inline policy of the
 //!   permissions' statements (one per capability and target, the ARNs of every region).
 //! - `_identity/aws/<account>/<region>.json`: the region's `AWS::EKS::PodIdentityAssociation`s.
@@ -198,8 +199,9 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
 /// One account's app role as the placements need it.
 #[derive(Default)]
 struct Role {
-    /// The account's Pod Identity clusters (ARNs) the role trusts.
-    pod_identity: BTreeSet<String>,
+    /// Pod Identity: the account's clusters (names), namespaces and service accounts the
+    /// role trusts, matched on the session tags EKS Pod Identity sets.
+    pod_identity: [BTreeSet<String>; 3],
     /// IRSA: OIDC provider → the service account subjects it trusts.
     irsa: BTreeMap<String, BTreeSet<String>>,
     /// (capability, target, actions, condition) → resources.
@@ -233,8 +235,9 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
             }) => {
                 let (roles, sources) = accounts.entry(account_id.clone()).or_default();
                 let role = roles.entry(role_name.clone()).or_default();
-                role.pod_identity
-                    .insert(format!("arn:aws:eks:{region}:{account_id}:cluster/{cluster_name}"));
+                role.pod_identity[0].insert(cluster_name.clone());
+                role.pod_identity[1].insert(p.namespace.clone());
+                role.pod_identity[2].insert(p.app_name().to_string());
                 role.profiles.extend(profile.clone());
                 sources_of(ctx, p, sources);
                 let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
@@ -300,15 +303,20 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
         let mut resources = Map::new();
         for (name, role) in roles {
             let mut trust = Vec::new();
-            if !role.pod_identity.is_empty() {
+            let [clusters, namespaces, service_accounts] = &role.pod_identity;
+            if !clusters.is_empty() {
                 trust.push(json!({
                     "Sid": "EksPodIdentity",
                     "Effect": "Allow",
                     "Principal": {"Service": "pods.eks.amazonaws.com"},
                     "Action": ["sts:AssumeRole", "sts:TagSession"],
                     "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account},
-                        "ArnEquals": {"aws:SourceArn": role.pod_identity.iter().collect::<Vec<_>>()},
+                        "StringEquals": {
+                            "aws:SourceAccount": account,
+                            "aws:RequestTag/eks-cluster-name": clusters.iter().collect::<Vec<_>>(),
+                            "aws:RequestTag/kubernetes-namespace": namespaces.iter().collect::<Vec<_>>(),
+                            "aws:RequestTag/kubernetes-service-account": service_accounts.iter().collect::<Vec<_>>(),
+                        },
                     },
                 }));
             }
