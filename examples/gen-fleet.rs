@@ -395,8 +395,9 @@ addons:
         _ => {
             let _ = write!(
                 out,
-                "aws:\n  accountId: \"{:012}\"\n",
-                100_000_000_000u64 + index as u64
+                "aws:\n  accountId: \"{:012}\"\n  oidcProvider: oidc.eks.{region}.amazonaws.com/id/{:032X}\n",
+                100_000_000_000u64 + index as u64,
+                index
             );
         }
     }
