@@ -97,6 +97,7 @@ codes! {
     CHART_VALUES = "FG036", "chart-values", Reference, Error, "merged Helm values that the chart's vendored values.schema.json refuses";
     UNMAPPED_PERMISSION = "FG037", "unmapped-permission", Reference, Error, "an identity profile's required permission (a capability word) has no mapping in fleet.yaml `permissions` for a cloud the app lands on";
     FEDERATED_CREDENTIAL_LIMIT = "FG038", "federated-credential-limit", Reference, Error, "a managed identity federated with more clusters and service accounts than the 20 federated credentials Microsoft Entra allows on one identity";
+    IAM_POLICY_SIZE = "FG039", "iam-policy-size", Reference, Error, "an app's IAM role needs a trust policy (IRSA clusters and service accounts) or inline permissions larger than IAM's quotas (2,048 and 10,240 characters)";
     TEMPLATE_SYNTAX = "FG040", "template-syntax", Input, Error, "a template does not parse as a minijinja template";
     TEMPLATE_ERROR = "FG041", "template-error", Input, Error, "a template failed while rendering: undefined value, failed filter, recursion or fuel limit";
     RENDERED_OBJECT = "FG042", "rendered-object", Input, Error, "a template's output is not YAML, or not a Kubernetes object with apiVersion, kind and metadata.name";

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::{Value, json};
+
 use crate::diag::{Diagnostic, codes};
 use crate::load::{Doc, Sources};
 use crate::model::common::IdentityMode;
@@ -367,6 +369,234 @@ fn placeholder_field(name: &str) -> String {
     }
 }
 
+/// (word, target, actions, condition as JSON text) → (resource ARNs, condition).
+type Statements = BTreeMap<(String, String, Vec<String>, String), (BTreeSet<String>, Value)>;
+
+/// One account's app role as the placements need it.
+#[derive(Default)]
+pub struct AwsRole {
+    /// Pod Identity: the account's clusters (names), namespaces and service accounts the
+    /// role trusts, matched on the session tags EKS Pod Identity sets.
+    pod_identity: [BTreeSet<String>; 3],
+    /// IRSA: OIDC provider → the service account subjects it trusts.
+    irsa: BTreeMap<String, BTreeSet<String>>,
+    statements: Statements,
+    /// The identity profiles whose role it is.
+    pub profiles: BTreeSet<String>,
+}
+
+/// Every AWS app role the placements (not drained) need: account → role name → role.
+pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, AwsRole>> {
+    let mut accounts: BTreeMap<String, BTreeMap<String, AwsRole>> = BTreeMap::new();
+    for p in placements.iter().filter(|p| p.drained.is_none()) {
+        let profile = p
+            .app
+            .value
+            .identity
+            .cloud_permissions_profile
+            .as_ref()
+            .map(|n| n.to_string());
+        match &p.identity.federation {
+            Some(Federation::PodIdentity {
+                account_id,
+                cluster_name,
+                role_name,
+                ..
+            }) => {
+                let role = accounts
+                    .entry(account_id.clone())
+                    .or_default()
+                    .entry(role_name.clone())
+                    .or_default();
+                role.pod_identity[0].insert(cluster_name.clone());
+                role.pod_identity[1].insert(p.namespace.clone());
+                role.pod_identity[2].insert(p.app_name().to_string());
+                role.profiles.extend(profile.clone());
+            }
+            Some(Federation::Irsa {
+                account_id,
+                oidc_provider,
+                role_name,
+            }) => {
+                let role = accounts
+                    .entry(account_id.clone())
+                    .or_default()
+                    .entry(role_name.clone())
+                    .or_default();
+                role.irsa.entry(oidc_provider.clone()).or_default().insert(subject(p));
+                role.profiles.extend(profile.clone());
+            }
+            _ => {}
+        }
+        for g in &p.identity.grants {
+            if let CloudGrant::Aws {
+                account_id,
+                role_name,
+                actions,
+                resources,
+                condition,
+            } = &g.cloud
+            {
+                let role = accounts
+                    .entry(account_id.clone())
+                    .or_default()
+                    .entry(role_name.clone())
+                    .or_default();
+                role.profiles.extend(profile.clone());
+                let condition = json!(condition);
+                let key = (
+                    g.capability.to_string(),
+                    g.target.clone(),
+                    actions.clone(),
+                    condition.to_string(),
+                );
+                role.statements
+                    .entry(key)
+                    .or_insert_with(|| (BTreeSet::new(), condition))
+                    .0
+                    .extend(resources.iter().cloned());
+            }
+        }
+    }
+    accounts
+}
+
+/// `orders-created` → `OrdersCreated`: IAM Sids are alphanumeric.
+fn sid(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The role's trust policy: EKS Pod Identity for the account's clusters, namespaces and
+/// service accounts (its session tags), and each IRSA cluster's OIDC provider for exactly
+/// the apps' service accounts. None when no cluster assumes the role.
+pub fn aws_trust_policy(account: &str, role: &AwsRole) -> Option<Value> {
+    let mut trust = Vec::new();
+    let [clusters, namespaces, service_accounts] = &role.pod_identity;
+    if !clusters.is_empty() {
+        trust.push(json!({
+            "Sid": "EksPodIdentity",
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": account,
+                    "aws:RequestTag/eks-cluster-name": clusters.iter().collect::<Vec<_>>(),
+                    "aws:RequestTag/kubernetes-namespace": namespaces.iter().collect::<Vec<_>>(),
+                    "aws:RequestTag/kubernetes-service-account": service_accounts.iter().collect::<Vec<_>>(),
+                },
+            },
+        }));
+    }
+    for (provider, subjects) in &role.irsa {
+        trust.push(json!({
+            "Sid": format!("Irsa{}", sid(provider.rsplit('/').next().unwrap_or(provider))),
+            "Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{account}:oidc-provider/{provider}")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    format!("{provider}:aud"): "sts.amazonaws.com",
+                    format!("{provider}:sub"): subjects.iter().collect::<Vec<_>>(),
+                },
+            },
+        }));
+    }
+    (!trust.is_empty()).then(|| json!({"Version": "2012-10-17", "Statement": trust}))
+}
+
+/// The role's permissions: a statement per word and target, with the ARNs of every region.
+pub fn aws_permissions_policy(role: &AwsRole) -> Option<Value> {
+    // Sids are unique in a policy: targets that read the same once pascal-cased (`a/b`,
+    // `a-b`) are numbered.
+    let mut sids: BTreeSet<String> = BTreeSet::new();
+    let statements: Vec<Value> = role
+        .statements
+        .iter()
+        .map(|((capability, target, actions, _), (arns, condition))| {
+            let base = sid(&format!("{capability} {target}"));
+            let mut id = base.clone();
+            let mut n = 1;
+            while !sids.insert(id.clone()) {
+                n += 1;
+                id = format!("{base}{n}");
+            }
+            let mut s = json!({
+                "Sid": id,
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": arns.iter().collect::<Vec<_>>(),
+            });
+            if condition.as_object().is_some_and(|c| !c.is_empty()) {
+                s["Condition"] = condition.clone();
+            }
+            s
+        })
+        .collect();
+    (!statements.is_empty()).then(|| json!({"Version": "2012-10-17", "Statement": statements}))
+}
+
+/// IAM's default quotas: a role's trust policy (`ACLSizePerRole`, up to 4,096 on request)
+/// and its inline policies together, in characters without whitespace.
+pub const IAM_TRUST_POLICY_LIMIT: usize = 2048;
+pub const IAM_INLINE_POLICY_LIMIT: usize = 10240;
+
+/// The characters IAM counts in a policy: its JSON without whitespace outside strings.
+fn policy_size(policy: &Value) -> usize {
+    serde_json::to_string(policy).map_or(0, |s| s.len())
+}
+
+/// FG039: an app role whose trust or permissions policy is larger than IAM takes.
+pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
+    for (account, roles) in aws_roles(placements) {
+        for (name, role) in roles {
+            let sizes = [
+                (
+                    "trust policy",
+                    aws_trust_policy(&account, &role).map(|p| policy_size(&p)),
+                    IAM_TRUST_POLICY_LIMIT,
+                    "the quota ACLSizePerRole can be raised to 4,096; or move the clusters to EKS Pod Identity, whose trust does not grow per cluster",
+                ),
+                (
+                    "inline permissions policy",
+                    aws_permissions_policy(&role).map(|p| policy_size(&p)),
+                    IAM_INLINE_POLICY_LIMIT,
+                    "split the app's permissions over identity profiles (roles) of their own",
+                ),
+            ];
+            for (what, size, limit, help) in sizes {
+                let Some(size) = size.filter(|s| *s > limit) else {
+                    continue;
+                };
+                let Some(doc) = role
+                    .profiles
+                    .iter()
+                    .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == n))
+                else {
+                    continue;
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::IAM_POLICY_SIZE,
+                        &sources.files,
+                        doc.label(&["aws", "roleName"], format!("{size} characters")),
+                        format!("role `{name}` in AWS account {account} needs a {what} of {size} characters, over IAM's {limit}"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+}
+
 /// The federated credentials of each Azure identity: (issuer, subject) pairs, each with the
 /// first placement that needs it.
 pub fn azure_credentials<'p, 'a>(
@@ -554,5 +784,34 @@ mod tests {
         let sources = crate::load::fixture::sources(&overlay[..20]); // 19 prod clusters and staging
         let (_, problems) = super::super::plan::plan(&sources);
         assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
+    }
+
+    #[test]
+    fn an_irsa_trust_over_iams_quota_is_refused() {
+        let eks = eks();
+        let copies: Vec<(String, String)> = (2..=7)
+            .map(|n| {
+                let id = format!("useast1-prod-{n:02}");
+                let text = eks
+                    .replace("useast1-prod-01", &id)
+                    .replace("/id/", &format!("/id/{n:02}"));
+                (format!("clusters/{id}.yaml"), text)
+            })
+            .collect();
+        let mut overlay: Vec<(&str, &str)> = vec![
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ];
+        overlay.extend(copies.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        // Seven IRSA providers in one account: the role's trust outgrows 2,048 characters.
+        let sources = crate::load::fixture::sources(&overlay);
+        let (_, problems) = super::super::plan::plan(&sources);
+        let size: Vec<_> = problems.iter().filter(|d| d.code.id == "FG039").collect();
+        assert_eq!(size.len(), 1, "{problems:?}");
+        assert!(size[0].message.contains("trust policy"), "{}", size[0].message);
+        // Four fit.
+        let sources = crate::load::fixture::sources(&overlay[..5]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        assert!(problems.iter().all(|d| d.code.id != "FG039"), "{problems:?}");
     }
 }

@@ -281,6 +281,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     placements.sort_by(|a, b| (a.cluster_id(), a.app_name()).cmp(&(b.cluster_id(), b.app_name())));
     check_namespaces(&placements, files, &mut out);
     super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
+    super::cloud_identity::check_iam_sizes(sources, &placements, &mut out);
     (
         Some(Plan {
             fleet,

@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use super::{FleetBackend, FleetContext, pascal};
 use crate::layout::IdentityFile;
-use crate::resolve::cloud_identity::{self, AZURE_AUDIENCE, AzureIdentityId, CloudGrant, Federation, subject};
+use crate::resolve::cloud_identity::{self, AZURE_AUDIENCE, AzureIdentityId, CloudGrant, Federation};
 use crate::resolve::plan::{Placement, Plan};
 
 pub struct CloudIdentity;
@@ -35,8 +35,6 @@ type Target = (String, String);
 type Gathered<R> = BTreeMap<Target, (R, BTreeSet<String>)>;
 /// (scope, role definition id, identity) → (role name, why: `<word> <target>`s).
 type Assignments = BTreeMap<(String, String, AzureIdentityId), (String, BTreeSet<String>)>;
-/// (word, target, actions, condition as JSON text) → (resource ARNs, condition).
-type Statements = BTreeMap<(String, String, Vec<String>, String), (BTreeSet<String>, Value)>;
 
 /// The api-versions written.
 const MANAGED_IDENTITY_API: &str = "2024-11-30";
@@ -196,187 +194,84 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
         .collect()
 }
 
-/// One account's app role as the placements need it.
-#[derive(Default)]
-struct Role {
-    /// Pod Identity: the account's clusters (names), namespaces and service accounts the
-    /// role trusts, matched on the session tags EKS Pod Identity sets.
-    pod_identity: [BTreeSet<String>; 3],
-    /// IRSA: OIDC provider → the service account subjects it trusts.
-    irsa: BTreeMap<String, BTreeSet<String>>,
-    /// (capability, target, actions, condition) → resources.
-    statements: Statements,
-    profiles: BTreeSet<String>,
-}
-
 fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
-    // account → role name → role; (account, region) → associations.
-    let mut accounts: BTreeMap<String, (BTreeMap<String, Role>, BTreeSet<String>)> = BTreeMap::new();
+    // (account, region) → associations; account → the sources of its roles.
     let mut associations: Gathered<Map<String, Value>> = BTreeMap::new();
+    let mut account_sources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let fleet_path = ctx
         .sources
         .fleet
         .as_ref()
         .map(|f| ctx.sources.files.get(f.file).path.clone());
     for p in active(ctx.plan) {
-        let profile = p
-            .app
-            .value
-            .identity
-            .cloud_permissions_profile
-            .as_ref()
-            .map(|n| n.to_string());
-        match &p.identity.federation {
-            Some(Federation::PodIdentity {
-                account_id,
-                region,
-                cluster_name,
-                role_name,
-            }) => {
-                let (roles, sources) = accounts.entry(account_id.clone()).or_default();
-                let role = roles.entry(role_name.clone()).or_default();
-                role.pod_identity[0].insert(cluster_name.clone());
-                role.pod_identity[1].insert(p.namespace.clone());
-                role.pod_identity[2].insert(p.app_name().to_string());
-                role.profiles.extend(profile.clone());
-                sources_of(ctx, p, sources);
-                let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
-                sources_of(ctx, p, sources);
-                resources.insert(
-                    pascal(&format!("{} {} {}", p.cluster_id(), p.namespace, p.app_name())),
-                    json!({
-                        "Type": "AWS::EKS::PodIdentityAssociation",
-                        "Properties": {
-                            "ClusterName": cluster_name,
-                            "Namespace": p.namespace,
-                            "ServiceAccount": p.app_name(),
-                            "RoleArn": format!("arn:aws:iam::{account_id}:role/{role_name}"),
-                        },
-                    }),
-                );
+        let mut account = None;
+        if let Some(Federation::PodIdentity {
+            account_id,
+            region,
+            cluster_name,
+            role_name,
+        }) = &p.identity.federation
+        {
+            let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
+            sources_of(ctx, p, sources);
+            resources.insert(
+                pascal(&format!("{} {} {}", p.cluster_id(), p.namespace, p.app_name())),
+                json!({
+                    "Type": "AWS::EKS::PodIdentityAssociation",
+                    "Properties": {
+                        "ClusterName": cluster_name,
+                        "Namespace": p.namespace,
+                        "ServiceAccount": p.app_name(),
+                        "RoleArn": format!("arn:aws:iam::{account_id}:role/{role_name}"),
+                    },
+                }),
+            );
+        }
+        if let Some(Federation::PodIdentity { account_id, .. } | Federation::Irsa { account_id, .. }) =
+            &p.identity.federation
+        {
+            account = Some(account_id);
+        }
+        let sources = |account: &String, with_fleet: bool, set: &mut BTreeMap<String, BTreeSet<String>>| {
+            let sources = set.entry(account.clone()).or_default();
+            if with_fleet {
+                sources.extend(fleet_path.clone());
             }
-            Some(Federation::Irsa {
-                account_id,
-                oidc_provider,
-                role_name,
-            }) => {
-                let (roles, sources) = accounts.entry(account_id.clone()).or_default();
-                let role = roles.entry(role_name.clone()).or_default();
-                role.irsa.entry(oidc_provider.clone()).or_default().insert(subject(p));
-                role.profiles.extend(profile.clone());
-                sources_of(ctx, p, sources);
-            }
-            _ => {}
+            sources_of(ctx, p, sources);
+        };
+        if let Some(account) = account {
+            sources(account, false, &mut account_sources);
         }
         for g in &p.identity.grants {
-            if let CloudGrant::Aws {
-                account_id,
-                role_name,
-                actions,
-                resources,
-                condition,
-            } = &g.cloud
-            {
-                let (roles, sources) = accounts.entry(account_id.clone()).or_default();
-                sources.extend(fleet_path.clone());
-                sources_of(ctx, p, sources);
-                let role = roles.entry(role_name.clone()).or_default();
-                role.profiles.extend(profile.clone());
-                let condition = json!(condition);
-                let key = (
-                    g.capability.to_string(),
-                    g.target.clone(),
-                    actions.clone(),
-                    condition.to_string(),
-                );
-                role.statements
-                    .entry(key)
-                    .or_insert_with(|| (BTreeSet::new(), condition))
-                    .0
-                    .extend(resources.iter().cloned());
+            if let CloudGrant::Aws { account_id, .. } = &g.cloud {
+                sources(account_id, true, &mut account_sources);
             }
         }
     }
     let mut files = Vec::new();
-    for (account, (roles, sources)) in accounts {
+    for (account, roles) in cloud_identity::aws_roles(&ctx.plan.placements) {
+        let sources = account_sources.remove(&account).unwrap_or_default();
         let path = IdentityFile::AwsRoles { account_id: &account }.path();
         let mut resources = Map::new();
         for (name, role) in roles {
-            let mut trust = Vec::new();
-            let [clusters, namespaces, service_accounts] = &role.pod_identity;
-            if !clusters.is_empty() {
-                trust.push(json!({
-                    "Sid": "EksPodIdentity",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "pods.eks.amazonaws.com"},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"],
-                    "Condition": {
-                        "StringEquals": {
-                            "aws:SourceAccount": account,
-                            "aws:RequestTag/eks-cluster-name": clusters.iter().collect::<Vec<_>>(),
-                            "aws:RequestTag/kubernetes-namespace": namespaces.iter().collect::<Vec<_>>(),
-                            "aws:RequestTag/kubernetes-service-account": service_accounts.iter().collect::<Vec<_>>(),
-                        },
-                    },
-                }));
-            }
-            for (provider, subjects) in &role.irsa {
-                trust.push(json!({
-                    "Sid": format!("Irsa{}", pascal(provider.rsplit('/').next().unwrap_or(provider))),
-                    "Effect": "Allow",
-                    "Principal": {"Federated": format!("arn:aws:iam::{account}:oidc-provider/{provider}")},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            format!("{provider}:aud"): "sts.amazonaws.com",
-                            format!("{provider}:sub"): subjects.iter().collect::<Vec<_>>(),
-                        },
-                    },
-                }));
-            }
-            if trust.is_empty() {
+            let Some(trust) = cloud_identity::aws_trust_policy(&account, &role) else {
                 // Permissions of a role no cluster of the account assumes (revoked or
                 // drained everywhere): nothing to render.
                 continue;
-            }
-            // Sids are unique in a policy: targets that read the same once pascal-cased
-            // (`a/b`, `a-b`) are numbered.
-            let mut sids: BTreeSet<String> = BTreeSet::new();
-            let statements: Vec<Value> = role
-                .statements
-                .into_iter()
-                .map(|((capability, target, actions, _), (arns, condition))| {
-                    let base = pascal(&format!("{capability} {target}"));
-                    let mut sid = base.clone();
-                    let mut n = 1;
-                    while !sids.insert(sid.clone()) {
-                        n += 1;
-                        sid = format!("{base}{n}");
-                    }
-                    let mut s = json!({
-                        "Sid": sid,
-                        "Effect": "Allow",
-                        "Action": actions,
-                        "Resource": arns.into_iter().collect::<Vec<_>>(),
-                    });
-                    if condition.as_object().is_some_and(|c| !c.is_empty()) {
-                        s["Condition"] = condition;
-                    }
-                    s
-                })
-                .collect();
+            };
+            let permissions = cloud_identity::aws_permissions_policy(&role);
             let mut properties = json!({
                 "RoleName": name,
                 "Description": format!(
                     "App role of identity profile {}. {GENERATED}",
                     role.profiles.iter().cloned().collect::<Vec<_>>().join(", ")
                 ),
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": trust},
+                "AssumeRolePolicyDocument": trust,
             });
-            if !statements.is_empty() {
+            if let Some(permissions) = permissions {
                 properties["Policies"] = json!([{
                     "PolicyName": "fleetgen-permissions",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                    "PolicyDocument": permissions,
                 }]);
             }
             resources.insert(
