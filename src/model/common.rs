@@ -82,6 +82,20 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
+/// `orders.example.com` → `OrdersExampleCom`: the alphanumeric ids CloudFormation (logical
+/// ids) and IAM (statement Sids) take.
+pub fn pascal_case(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 string_enum!(
     /// Cloud provider.
     Provider { Aws = "aws", Azure = "azure" }

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use crate::diag::{Diagnostic, codes};
 use crate::load::{Doc, Sources};
 use crate::model::common::IdentityMode;
+// IAM Sids are alphanumeric: `orders-created` → `OrdersCreated`.
+use crate::model::common::pascal_case as sid;
 use crate::model::profiles::{Capability, IdentityProfile};
 use crate::model::{Cluster, Provider};
 
@@ -385,6 +387,19 @@ pub struct AwsRole {
     pub profiles: BTreeSet<String>,
 }
 
+/// The role `name` of `account`, made empty on first use.
+fn role_of<'a>(
+    accounts: &'a mut BTreeMap<String, BTreeMap<String, AwsRole>>,
+    account: &str,
+    name: &str,
+) -> &'a mut AwsRole {
+    accounts
+        .entry(account.to_string())
+        .or_default()
+        .entry(name.to_string())
+        .or_default()
+}
+
 /// Every AWS app role the placements (not drained) need: account → role name → role.
 pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, AwsRole>> {
     let mut accounts: BTreeMap<String, BTreeMap<String, AwsRole>> = BTreeMap::new();
@@ -403,11 +418,7 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
                 role_name,
                 ..
             }) => {
-                let role = accounts
-                    .entry(account_id.clone())
-                    .or_default()
-                    .entry(role_name.clone())
-                    .or_default();
+                let role = role_of(&mut accounts, account_id, role_name);
                 role.pod_identity[0].insert(cluster_name.clone());
                 role.pod_identity[1].insert(p.namespace.clone());
                 role.pod_identity[2].insert(p.app_name().to_string());
@@ -418,11 +429,7 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
                 oidc_provider,
                 role_name,
             }) => {
-                let role = accounts
-                    .entry(account_id.clone())
-                    .or_default()
-                    .entry(role_name.clone())
-                    .or_default();
+                let role = role_of(&mut accounts, account_id, role_name);
                 role.irsa.entry(oidc_provider.clone()).or_default().insert(subject(p));
                 role.profiles.extend(profile.clone());
             }
@@ -437,11 +444,7 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
                 condition,
             } = &g.cloud
             {
-                let role = accounts
-                    .entry(account_id.clone())
-                    .or_default()
-                    .entry(role_name.clone())
-                    .or_default();
+                let role = role_of(&mut accounts, account_id, role_name);
                 role.profiles.extend(profile.clone());
                 let condition = json!(condition);
                 let key = (
@@ -459,19 +462,6 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
         }
     }
     accounts
-}
-
-/// `orders-created` → `OrdersCreated`: IAM Sids are alphanumeric.
-fn sid(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// The role's trust policy: EKS Pod Identity for the account's clusters, namespaces and

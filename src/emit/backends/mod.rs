@@ -85,18 +85,8 @@ pub static FLEET: &[&dyn FleetBackend] = &[
     &route53::Route53,
 ];
 
-/// `orders.example.com` → `OrdersExampleCom`: a CloudFormation logical id is alphanumeric.
-pub fn pascal(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            cs.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
+/// CloudFormation logical ids are alphanumeric.
+pub use crate::model::common::pascal_case as pascal;
 
 /// The cluster backends that render into `cluster`'s tree.
 pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBackend> + '_ {
