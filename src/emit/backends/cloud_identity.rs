@@ -214,8 +214,15 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
         {
             let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
             sources_of(ctx, p, sources);
+            // Logical ids are alphanumeric, so `a-b c` and `a b-c` meet: the second one gets
+            // a hash of its parts.
+            let parts = format!("{} {} {}", p.cluster_id(), p.namespace, p.app_name());
+            let mut id = pascal(&parts);
+            if resources.contains_key(&id) {
+                id = format!("{id}{:08X}", crate::emit::fnv1a64(&parts) as u32);
+            }
             resources.insert(
-                pascal(&format!("{} {} {}", p.cluster_id(), p.namespace, p.app_name())),
+                id,
                 json!({
                     "Type": "AWS::EKS::PodIdentityAssociation",
                     "Properties": {
@@ -274,10 +281,11 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
                     "PolicyDocument": permissions,
                 }]);
             }
-            resources.insert(
-                format!("{}Role", pascal(&name)),
-                json!({"Type": "AWS::IAM::Role", "Properties": properties}),
-            );
+            let mut id = format!("{}Role", pascal(&name));
+            if resources.contains_key(&id) {
+                id = format!("{id}{:08X}", crate::emit::fnv1a64(&name) as u32);
+            }
+            resources.insert(id, json!({"Type": "AWS::IAM::Role", "Properties": properties}));
         }
         if resources.is_empty() {
             continue;
@@ -322,4 +330,47 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
         files.push((path, text(&template)));
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    #[test]
+    fn roles_whose_names_meet_once_pascal_cased_keep_their_own_logical_ids() {
+        // `web.api` and `web-api` both read `WebApi`.
+        let web = fixture::text("apps/web/app.yaml").replace(
+            "observability:",
+            "identity:\n  cloudPermissionsProfile: web\nobservability:",
+        );
+        let web_profile = "name: web\naws:\n  roleName: base.api\n";
+        let api_profile =
+            "name: api\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\naws:\n  roleName: base-api\n";
+        let sources = fixture::sources(&[
+            ("apps/web/app.yaml", &web),
+            ("profiles/identity/web.yaml", web_profile),
+            ("profiles/identity/api.yaml", api_profile),
+        ]);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let ctx = FleetContext {
+            sources: &sources,
+            plan: &plan,
+            selected: &|_| true,
+        };
+        let files = CloudIdentity.render(&ctx);
+        let (_, text) = files
+            .iter()
+            .find(|(path, _)| path.ends_with("/iam.json"))
+            .expect("an IAM template");
+        let template: Value = serde_json::from_str(text).unwrap();
+        let names: BTreeSet<&str> = template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|r| r["Properties"]["RoleName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, BTreeSet::from(["base-api", "base.api"]));
+    }
 }
