@@ -266,6 +266,8 @@ fn every_rendered_arm_template_is_valid_for_azure() {
         "Microsoft.Cdn/profiles/originGroups/origins",
         "Microsoft.Cdn/profiles/afdEndpoints/routes",
         "Microsoft.Cdn/profiles/securityPolicies",
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+        "Microsoft.Authorization/roleAssignments",
     ] {
         assert!(
             checked.get(kind).is_some_and(|n| *n > 0),

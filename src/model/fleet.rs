@@ -48,7 +48,7 @@ pub struct Fleet {
 /// How the clouds grant one capability. Scopes and ARNs are templates: `{target}` (the
 /// permission's target), `{targetName}` (the target with characters other than letters,
 /// digits and `-` replaced by `-`, a Key Vault object name), `{region}`, `{subscriptionId}`,
-/// `{resourceGroup}`, `{keyVault}`, `{accountId}`, and any key of the cluster's
+/// `{resourceGroup}`, `{keyVault}`, `{accountId}`, `{clusterName}`, and any key of the cluster's
 /// `azure.resources` / `aws.resources`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

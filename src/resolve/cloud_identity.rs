@@ -276,6 +276,21 @@ pub(super) fn resolve(
                         other => az.resources.get(other).cloned(),
                     }
                 };
+                if grant.scope.contains("{target}") && target.contains('/') {
+                    fail(
+                        out,
+                        format!(
+                            "its `{}` target `{target}` has a `/`, which would split the Azure resource path of the scope",
+                            permission.capability
+                        ),
+                        at("a `/` in an Azure resource name"),
+                        Some(fleet.label(
+                            &["permissions", permission.capability.as_str(), "azure", "scope"],
+                            "`{target}` here; `{targetName}` replaces `/` by `-`",
+                        )),
+                    );
+                    continue;
+                }
                 match fill(&grant.scope, &var) {
                     Ok(scope) => id.grants.push(Grant {
                         capability: permission.capability,
@@ -377,9 +392,9 @@ type Statements = BTreeMap<(String, String, Vec<String>, String), (BTreeSet<Stri
 /// One account's app role as the placements need it.
 #[derive(Default)]
 pub struct AwsRole {
-    /// Pod Identity: the account's clusters (names), namespaces and service accounts the
-    /// role trusts, matched on the session tags EKS Pod Identity sets.
-    pod_identity: [BTreeSet<String>; 3],
+    /// Pod Identity: (namespace, service account) → the account's clusters (names) where
+    /// it may take the role, matched on the session tags EKS Pod Identity sets.
+    pod_identity: BTreeMap<(String, String), BTreeSet<String>>,
     /// IRSA: OIDC provider → the service account subjects it trusts.
     irsa: BTreeMap<String, BTreeSet<String>>,
     statements: Statements,
@@ -419,9 +434,10 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
                 ..
             }) => {
                 let role = role_of(&mut accounts, account_id, role_name);
-                role.pod_identity[0].insert(cluster_name.clone());
-                role.pod_identity[1].insert(p.namespace.clone());
-                role.pod_identity[2].insert(p.app_name().to_string());
+                role.pod_identity
+                    .entry((p.namespace.clone(), p.app_name().to_string()))
+                    .or_default()
+                    .insert(cluster_name.clone());
                 role.profiles.extend(profile.clone());
             }
             Some(Federation::Irsa {
@@ -469,10 +485,11 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
 /// the apps' service accounts. None when no cluster assumes the role.
 pub fn aws_trust_policy(account: &str, role: &AwsRole) -> Option<Value> {
     let mut trust = Vec::new();
-    let [clusters, namespaces, service_accounts] = &role.pod_identity;
-    if !clusters.is_empty() {
+    // One statement per service account: lists of namespaces and service accounts side by
+    // side would trust every pairing of them.
+    for (i, ((namespace, service_account), clusters)) in role.pod_identity.iter().enumerate() {
         trust.push(json!({
-            "Sid": "EksPodIdentity",
+            "Sid": if i == 0 { "EksPodIdentity".to_string() } else { format!("EksPodIdentity{}", i + 1) },
             "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
             "Action": ["sts:AssumeRole", "sts:TagSession"],
@@ -480,8 +497,8 @@ pub fn aws_trust_policy(account: &str, role: &AwsRole) -> Option<Value> {
                 "StringEquals": {
                     "aws:SourceAccount": account,
                     "aws:RequestTag/eks-cluster-name": clusters.iter().collect::<Vec<_>>(),
-                    "aws:RequestTag/kubernetes-namespace": namespaces.iter().collect::<Vec<_>>(),
-                    "aws:RequestTag/kubernetes-service-account": service_accounts.iter().collect::<Vec<_>>(),
+                    "aws:RequestTag/kubernetes-namespace": namespace,
+                    "aws:RequestTag/kubernetes-service-account": service_account,
                 },
             },
         }));
@@ -583,6 +600,48 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
                     .with_help(help),
                 );
             }
+        }
+    }
+}
+
+/// FG031: one Azure scope granted from clusters of different resource groups. Scopes are
+/// relative to the cluster's group, and a vault, namespace or storage account lives in one:
+/// for the other clusters the role assignment would name a resource that is not there.
+pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<&str, (&str, &str, &Placement)> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for p in placements {
+        for g in &p.identity.grants {
+            let CloudGrant::Azure {
+                subscription_id,
+                resource_group,
+                scope,
+                ..
+            } = &g.cloud
+            else {
+                continue;
+            };
+            let first = *seen.entry(scope).or_insert((subscription_id, resource_group, p));
+            if (first.0, first.1) == (subscription_id.as_str(), resource_group.as_str())
+                || !reported.insert((scope.as_str(), p.cluster_id()))
+            {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    codes::IDENTITY_UNAVAILABLE,
+                    &sources.files,
+                    p.cluster.label(&["azure", "resourceGroup"], format!("`{resource_group}`")),
+                    format!(
+                        "`{scope}` is granted on cluster `{}` in resource group `{resource_group}` and on cluster `{}` in `{}`: one resource cannot be in both, and fleetgen scopes role assignments to the cluster's group",
+                        p.cluster_id(),
+                        first.2.cluster_id(),
+                        first.1
+                    ),
+                )
+                .with_secondary(first.2.cluster.label(&["azure", "resourceGroup"], format!("`{}`", first.1)))
+                .with_help("give each cluster the resources of its own resource group (keyVault, azure.resources)"),
+            );
         }
     }
 }
@@ -803,5 +862,42 @@ mod tests {
         let sources = crate::load::fixture::sources(&overlay[..5]);
         let (_, problems) = super::super::plan::plan(&sources);
         assert!(problems.iter().all(|d| d.code.id != "FG039"), "{problems:?}");
+    }
+
+    #[test]
+    fn one_resource_granted_from_two_resource_groups_is_refused() {
+        let eks = eks();
+        // The staging cluster names the prod cluster's vault, which is in the prod group.
+        let staging = crate::load::fixture::text("clusters/eastus-staging-01.yaml")
+            .replace("keyVault: kv-eastus-staging-01", "keyVault: kv-eastus-prod-01");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("clusters/eastus-staging-01.yaml", &staging),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        let scope: Vec<_> = problems
+            .iter()
+            .filter(|d| d.message.contains("cannot be in both"))
+            .collect();
+        assert_eq!(scope.len(), 1, "{problems:?}");
+        assert_eq!(scope[0].code.id, "FG031");
+    }
+
+    #[test]
+    fn a_slash_in_an_azure_target_is_refused() {
+        let eks = eks();
+        let profile = PROFILE.replace("- read-secret: api/db", "- publish-event: orders/created");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", &profile),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        assert!(
+            problems
+                .iter()
+                .any(|d| d.code.id == "FG031" && d.message.contains("has a `/`")),
+            "{problems:?}"
+        );
     }
 }

@@ -282,6 +282,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     check_namespaces(&placements, files, &mut out);
     super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
     super::cloud_identity::check_iam_sizes(sources, &placements, &mut out);
+    super::cloud_identity::check_scopes(sources, &placements, &mut out);
     (
         Some(Plan {
             fleet,

@@ -3,8 +3,8 @@
 //! [`crate::resolve::cloud_identity`] resolves for every placement (not drained, not
 //! revoked):
 //!
-//! - `_identity/azure/<subscription>/<resourceGroup>.json`, an ARM template (`az deployment
-//!   group create`) per resource group: a federated identity credential
+//! - `_identity/azure/<subscription>/<resourceGroup>.json`, an ARM template (deployed as a
+//!   deployment stack, which deletes what a newer file drops) per resource group: a federated identity credential
 //!   (`Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials`) on
 //!   each managed identity of the group for each (cluster OIDC issuer, service account)
 //!   its apps run as, chained by `dependsOn` (Entra refuses concurrent writes of one
@@ -74,8 +74,8 @@ fn sources_of(ctx: &FleetContext, p: &Placement, into: &mut BTreeSet<String>) {
 
 /// A federated credential's name: `<cluster>_<namespace>_<serviceaccount>` (underscores are
 /// in no DNS label, so the parts cannot run together), at most 120 characters.
-fn credential_name(p: &Placement) -> String {
-    let name = format!("{}_{}_{}", p.cluster_id(), p.namespace, p.app_name());
+fn credential_name(cluster: &str, namespace: &str, app: &str) -> String {
+    let name = format!("{cluster}_{namespace}_{app}");
     if name.len() <= 120 {
         name
     } else {
@@ -83,9 +83,91 @@ fn credential_name(p: &Placement) -> String {
     }
 }
 
+/// Where a placement's identity deploys if no switch takes it away: (the identity's
+/// resource group, the cluster's resource group) on Azure, (account, Pod Identity region)
+/// on AWS. Every one gets its file even when revocations or drains leave it empty, so that
+/// deploying the file takes the grants away (an empty stack rather than a missing file).
+struct Targets {
+    azure: BTreeMap<Target, BTreeSet<String>>,
+    accounts: BTreeMap<String, BTreeSet<String>>,
+    regions: BTreeMap<Target, BTreeSet<String>>,
+}
+
+fn targets(ctx: &FleetContext) -> Targets {
+    use crate::model::Provider;
+    use crate::model::common::IdentityMode;
+    let mut t = Targets {
+        azure: BTreeMap::new(),
+        accounts: BTreeMap::new(),
+        regions: BTreeMap::new(),
+    };
+    // The switches that may have emptied a file are in fleet.yaml.
+    let fleet = ctx
+        .sources
+        .fleet
+        .as_ref()
+        .map(|f| ctx.sources.files.get(f.file).path.clone());
+    for p in &ctx.plan.placements {
+        let Some(name) = &p.app.value.identity.cloud_permissions_profile else {
+            continue;
+        };
+        let Some(profile) = ctx.sources.identity_profiles.iter().find(|d| d.value.name == *name) else {
+            continue;
+        };
+        let (profile, c) = (&profile.value, &p.cluster.value);
+        let keep = |set: &mut BTreeSet<String>| {
+            sources_of(ctx, p, set);
+            set.extend(fleet.clone());
+        };
+        match c.provider {
+            Provider::Azure => {
+                let identity = profile
+                    .azure
+                    .as_ref()
+                    .and_then(|z| Some((z.subscription_id.clone()?, z.resource_group.clone()?)));
+                if c.identity_mode == IdentityMode::WorkloadIdentity
+                    && let Some(identity) = identity.clone()
+                {
+                    keep(t.azure.entry(identity).or_default());
+                }
+                if let (Some(_), Some(z), false) = (identity, &c.azure, profile.required_permissions.is_empty()) {
+                    keep(
+                        t.azure
+                            .entry((z.subscription_id.clone(), z.resource_group.clone()))
+                            .or_default(),
+                    );
+                }
+            }
+            Provider::Aws => {
+                if let (Some(_), Some(a)) = (&profile.aws, &c.aws) {
+                    keep(t.accounts.entry(a.account_id.clone()).or_default());
+                    if c.identity_mode == IdentityMode::EksPodIdentity {
+                        keep(t.regions.entry((a.account_id.clone(), c.region.clone())).or_default());
+                    }
+                }
+            }
+        }
+    }
+    t
+}
+
+/// A CloudFormation template needs a resource: an empty stack keeps a placeholder.
+fn placeholder(resources: &mut Map<String, Value>) {
+    if resources.is_empty() {
+        resources.insert(
+            "NoResources".into(),
+            json!({"Type": "AWS::CloudFormation::WaitConditionHandle", "Properties": {}}),
+        );
+    }
+}
+
 fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
     // (subscription, resource group) → resources, and the sources they came from.
-    let mut groups: Gathered<Vec<Value>> = BTreeMap::new();
+    let mut groups: Gathered<Vec<Value>> = targets(ctx)
+        .azure
+        .into_iter()
+        .map(|(t, sources)| (t, (Vec::new(), sources)))
+        .collect();
     if let Some(f) = &ctx.sources.fleet {
         let fleet_path = ctx.sources.files.get(f.file).path.clone();
         let credentials = cloud_identity::azure_credentials(&ctx.plan.placements);
@@ -96,7 +178,7 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
             let mut previous: Option<String> = None;
             for ((issuer, subject), p) in pairs {
                 sources_of(ctx, p, sources);
-                let name = credential_name(p);
+                let name = credential_name(p.cluster_id(), &p.namespace, p.app_name());
                 let mut resource = json!({
                     "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
                     "apiVersion": MANAGED_IDENTITY_API,
@@ -183,8 +265,10 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
                     "sources": sources.into_iter().collect::<Vec<_>>(),
                     "subscriptionId": subscription_id,
                     "resourceGroup": resource_group,
+                    // A deployment stack deletes what a later version of the file no longer
+                    // lists (a plain deployment would leave revoked grants in place).
                     "deploy": format!(
-                        "az deployment group create --subscription {subscription_id} --resource-group {resource_group} --template-file {path}"
+                        "az stack group create --name fleetgen-identity --subscription {subscription_id} --resource-group {resource_group} --template-file {path} --action-on-unmanage deleteResources --deny-settings-mode none"
                     ),
                 },
                 "resources": resources,
@@ -255,15 +339,24 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
             }
         }
     }
+    let targets = targets(ctx);
+    for (region, sources) in targets.regions {
+        associations.entry(region).or_default().1.extend(sources);
+    }
+    let mut roles_of = cloud_identity::aws_roles(&ctx.plan.placements);
+    for (account, sources) in targets.accounts {
+        roles_of.entry(account.clone()).or_default();
+        account_sources.entry(account).or_default().extend(sources);
+    }
     let mut files = Vec::new();
-    for (account, roles) in cloud_identity::aws_roles(&ctx.plan.placements) {
+    for (account, roles) in roles_of {
         let sources = account_sources.remove(&account).unwrap_or_default();
         let path = IdentityFile::AwsRoles { account_id: &account }.path();
         let mut resources = Map::new();
         for (name, role) in roles {
             let Some(trust) = cloud_identity::aws_trust_policy(&account, &role) else {
                 // Permissions of a role no cluster of the account assumes (revoked or
-                // drained everywhere): nothing to render.
+                // drained everywhere): the role is left out, and the stack deletes it.
                 continue;
             };
             let permissions = cloud_identity::aws_permissions_policy(&role);
@@ -287,9 +380,7 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
             }
             resources.insert(id, json!({"Type": "AWS::IAM::Role", "Properties": properties}));
         }
-        if resources.is_empty() {
-            continue;
-        }
+        placeholder(&mut resources);
         let stack = format!("fleetgen-identity-{account}");
         let template = json!({
             "AWSTemplateFormatVersion": "2010-09-09",
@@ -305,7 +396,8 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
         });
         files.push((path, text(&template)));
     }
-    for ((account, region), (resources, sources)) in associations {
+    for ((account, region), (mut resources, sources)) in associations {
+        placeholder(&mut resources);
         let path = IdentityFile::AwsAssociations {
             account_id: &account,
             region: &region,
@@ -372,5 +464,67 @@ mod tests {
             .map(|r| r["Properties"]["RoleName"].as_str().unwrap())
             .collect();
         assert_eq!(names, BTreeSet::from(["base-api", "base.api"]));
+    }
+
+    #[test]
+    fn credential_names_fit_entra_and_stay_distinct() {
+        assert_eq!(
+            credential_name("eastus-prod-01", "api", "api"),
+            "eastus-prod-01_api_api"
+        );
+        let cluster = "c".repeat(63);
+        let a = credential_name(&cluster, &"n".repeat(63), "api");
+        let b = credential_name(&cluster, &format!("{}m", "n".repeat(62)), "api");
+        for name in [&a, &b] {
+            assert!(name.len() <= 120 && name.len() > 100, "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{name}"
+            );
+        }
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_drained_placement_loses_its_credential_and_its_group_keeps_an_empty_template() {
+        let profile = "name: api\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\n  name: id-api\n  resourceGroup: rg-identities\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:\n  roleName: base-api\nrequiredPermissions:\n  - read-secret: api/db\n";
+        let eks = fixture::text("clusters/useast1-prod-01.yaml") + "  secretsManager: true\n";
+        let api = fixture::text("apps/api/app.yaml")
+            + "gitops:\n  drain:\n    - cluster: eastus-staging-01\n      reason: \"INC-1: staging drained\"\n";
+        let sources = fixture::sources(&[
+            ("profiles/identity/api.yaml", profile),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("apps/api/app.yaml", &api),
+        ]);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let ctx = FleetContext {
+            sources: &sources,
+            plan: &plan,
+            selected: &|_| true,
+        };
+        let files: BTreeMap<String, Value> = CloudIdentity
+            .render(&ctx)
+            .into_iter()
+            .map(|(path, text)| (path, serde_json::from_str(&text).unwrap()))
+            .collect();
+        let identities = &files["_identity/azure/00000000-0000-0000-0000-000000000001/rg-identities.json"];
+        let subjects: Vec<&str> = identities["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(subjects.len(), 1, "{subjects:?}");
+        assert!(subjects[0].contains("eastus-prod-01"), "{subjects:?}");
+        // The staging group's file stays, empty: deploying it removes the grant.
+        let staging = &files["_identity/azure/00000000-0000-0000-0000-000000000002/rg-eastus-staging-01.json"];
+        assert_eq!(staging["resources"], json!([]));
+        assert!(
+            staging["metadata"]["deploy"]
+                .as_str()
+                .unwrap()
+                .contains("--action-on-unmanage deleteResources")
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! ## What it does
 //! Flags an AKS cluster that runs apps with a cloud identity (`identity.cloudPermissionsProfile`)
 //! but has no regional Key Vault: `azure.keyVault` is missing, or another cluster in a
-//! different region names the same vault. On either cloud, flags a cluster running such apps
-//! whose regional resources (`azure.resources`, `aws.resources`: the Service Bus namespace,
-//! storage account … that the permission mapping grants on) name one that a cluster of
-//! another region names too.
+//! different region names the same vault; and one running such apps whose regional
+//! resources (`azure.resources`: the Service Bus namespace, storage account … that the
+//! permission mapping grants on) name one that a cluster of another region names too. (AWS
+//! ARNs carry the region, so `aws.resources` values are not compared.)
 //!
 //! ## Why is this bad?
 //! Apps with a cloud identity read their secrets and certificates from the cluster's Key
@@ -34,7 +34,7 @@ use crate::lint::Context;
 use crate::model::Provider;
 use crate::lint::rule;
 
-rule!("FG109" "no-regional-key-vault", "active-active", Error, Lint, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region, or a cluster whose regional resources (azure.resources, aws.resources) are another region's (lint)");
+rule!("FG109" "no-regional-key-vault", "active-active", Error, Lint, "an AKS cluster running apps with a cloud identity without a Key Vault of its own region, or whose regional resources (azure.resources) are another region's (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for cp in &ctx.plan.clusters {
@@ -104,11 +104,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The cluster's regional resources (`<provider>.resources`) by key.
+/// The cluster's regional resources by key: `azure.resources`, whose values name globally
+/// unique resources (namespaces, storage accounts). AWS ARNs carry `{region}`, so one
+/// `aws.resources` value in every region is the usual case, not a shared resource.
 fn resources(c: &crate::model::Cluster) -> Option<(&'static str, &std::collections::BTreeMap<String, String>)> {
     match c.provider {
         Provider::Azure => c.azure.as_ref().map(|a| ("azure", &a.resources)),
-        Provider::Aws => c.aws.as_ref().map(|a| ("aws", &a.resources)),
+        Provider::Aws => None,
     }
 }
 
