@@ -292,6 +292,12 @@ pub(super) fn resolve(
                     continue;
                 }
                 match fill(&grant.scope, &var) {
+                    Ok(scope) if let Some(problem) = azure_name_problem(&scope) => fail(
+                        out,
+                        format!("its `{}` scope `{scope}` {problem}", permission.capability),
+                        at("not a name Azure takes"),
+                        None,
+                    ),
                     Ok(scope) => id.grants.push(Grant {
                         capability: permission.capability,
                         target: target.clone(),
@@ -349,6 +355,18 @@ pub(super) fn resolve(
                     })
                     .collect();
                 match (resources, condition) {
+                    (Ok(resources), _)
+                        if let Some((arn, problem)) = resources
+                            .iter()
+                            .find_map(|r| aws_name_problem(r).map(|p| (r.clone(), p))) =>
+                    {
+                        fail(
+                            out,
+                            format!("its `{}` ARN `{arn}` {problem}", permission.capability),
+                            at("not a name AWS takes"),
+                            None,
+                        )
+                    }
                     (Ok(resources), Ok(condition)) => id.grants.push(Grant {
                         capability: permission.capability,
                         target: target.clone(),
@@ -375,6 +393,87 @@ pub(super) fn resolve(
     }
     if failed.get() {
         *ok = false;
+    }
+}
+
+/// A name rule of a resource a scope or ARN names, broken: (what, allowed characters as a
+/// predicate, shortest, longest).
+fn name_problem(kind: &str, name: &str, ok: fn(char) -> bool, min: usize, max: usize) -> Option<String> {
+    let n = name.chars().count();
+    if n < min || n > max || !name.chars().all(ok) {
+        Some(format!(
+            "names {kind} `{name}`, which must be {min}–{max} characters of the ones the cloud allows"
+        ))
+    } else {
+        None
+    }
+}
+
+/// The Azure naming rule the last segment of a scope breaks, for the resources the permission
+/// mapping grants on: blob containers (lowercase letters, digits, `-`, 3–63), Key Vault
+/// secrets and keys (letters, digits, `-`, 1–127), Service Bus topics and queues (letters,
+/// digits, `.`, `-`, `_`, 1–260).
+pub fn azure_name_problem(scope: &str) -> Option<String> {
+    let mut parts = scope.rsplit('/');
+    let (name, kind) = (parts.next()?, parts.next()?);
+    match kind {
+        "containers" => name_problem(
+            "a blob container",
+            name,
+            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+            3,
+            63,
+        ),
+        "secrets" | "keys" => name_problem(
+            "a Key Vault object",
+            name,
+            |c| c.is_ascii_alphanumeric() || c == '-',
+            1,
+            127,
+        ),
+        "topics" | "queues" => name_problem(
+            "a Service Bus entity",
+            name,
+            |c| c.is_ascii_alphanumeric() || ".-_".contains(c),
+            1,
+            260,
+        ),
+        _ => None,
+    }
+}
+
+/// The AWS naming rule an ARN's resource breaks: S3 buckets (lowercase letters, digits, `.`,
+/// `-`, 3–63), SNS topics (letters, digits, `-`, `_`, 1–256), SQS queues (the same, 1–80).
+pub fn aws_name_problem(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    let service = parts.nth(2)?;
+    let resource = parts.nth(2)?;
+    match service {
+        "s3" => {
+            let bucket = resource.split('/').next()?;
+            name_problem(
+                "an S3 bucket",
+                bucket,
+                |c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c),
+                3,
+                63,
+            )
+        }
+        "sns" => name_problem(
+            "an SNS topic",
+            resource,
+            |c| c.is_ascii_alphanumeric() || "-_".contains(c),
+            1,
+            256,
+        ),
+        "sqs" => name_problem(
+            "an SQS queue",
+            resource,
+            |c| c.is_ascii_alphanumeric() || "-_".contains(c),
+            1,
+            80,
+        ),
+        _ => None,
     }
 }
 
@@ -899,5 +998,28 @@ mod tests {
                 .any(|d| d.code.id == "FG031" && d.message.contains("has a `/`")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn names_the_clouds_refuse_are_caught() {
+        let c = "Microsoft.Storage/storageAccounts/st/blobServices/default/containers/";
+        assert_eq!(azure_name_problem(&format!("{c}reports")), None);
+        assert!(azure_name_problem(&format!("{c}Reports")).is_some());
+        assert!(azure_name_problem(&format!("{c}ab")).is_some());
+        assert_eq!(azure_name_problem("Microsoft.KeyVault/vaults/kv/secrets/api-db"), None);
+        assert!(azure_name_problem("Microsoft.KeyVault/vaults/kv/secrets/api_db").is_some());
+        assert_eq!(
+            azure_name_problem("Microsoft.ServiceBus/namespaces/sb/topics/orders.created"),
+            None
+        );
+        assert_eq!(aws_name_problem("arn:aws:s3:::reports-eu-west-1/*"), None);
+        assert!(aws_name_problem("arn:aws:s3:::Reports-eu-west-1").is_some());
+        assert_eq!(aws_name_problem("arn:aws:sns:eu-west-1:1:orders-created"), None);
+        assert!(aws_name_problem("arn:aws:sqs:eu-west-1:1:orders.created").is_some());
+        assert_eq!(
+            aws_name_problem("arn:aws:secretsmanager:eu-west-1:1:secret:a/b-??????"),
+            None
+        );
+        assert_eq!(aws_name_problem("arn:aws:kms:eu-west-1:1:key/*"), None);
     }
 }
