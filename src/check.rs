@@ -72,10 +72,12 @@ pub fn compare_disk(
     disk: &BTreeMap<String, OnDisk>,
     out: &Path,
 ) -> std::io::Result<Result<Vec<Drift>, Vec<String>>> {
+    // The maps are sorted alike: walked side by side, not looked up path by path.
+    let mut on_disk = Cursor::new(disk.iter());
     let unexplained: Vec<String> = expected
         .known
         .iter()
-        .filter(|(path, sum)| disk.get(*path).map(|d| d.sum) != Some(**sum))
+        .filter(|(path, sum)| on_disk.find(path).map(|d| d.sum) != Some(**sum))
         .map(|(path, _)| path.clone())
         .collect();
     if !unexplained.is_empty() {
@@ -114,8 +116,11 @@ pub fn compare_disk(
             (true, None) => {}
         }
     }
-    let expects = |p: &String| expected.files.contains_key(p) || expected.known.contains_key(p);
-    for path in disk.keys().filter(|p| !expects(p)) {
+    let (mut files, mut known) = (Cursor::new(expected.files.iter()), Cursor::new(expected.known.iter()));
+    for path in disk
+        .keys()
+        .filter(|p| files.find(p).is_none() && known.find(p).is_none())
+    {
         out.push(Drift {
             path: path.clone(),
             status: Status::Orphaned,
@@ -124,6 +129,25 @@ pub fn compare_disk(
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Ok(out))
+}
+
+/// A walk through a sorted map that finds keys asked for in ascending order.
+struct Cursor<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> {
+    items: std::iter::Peekable<I>,
+}
+
+impl<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> Cursor<'a, V, I> {
+    fn new(items: I) -> Self {
+        Cursor {
+            items: items.peekable(),
+        }
+    }
+
+    /// The value of `key`, which is not less than any key asked for before.
+    fn find(&mut self, key: &str) -> Option<&'a V> {
+        while self.items.next_if(|(k, _)| k.as_str() < key).is_some() {}
+        self.items.peek().filter(|(k, _)| k.as_str() == key).map(|(_, v)| *v)
+    }
 }
 
 /// The report for people.

@@ -15,6 +15,15 @@ struct Line {
     stage: &'static str,
     took: Option<Duration>,
     what: String,
+    /// The process's resident memory when the stage ended (where the system tells it).
+    rss: Option<u64>,
+}
+
+/// The resident set size of this process in bytes, from `/proc/self/statm` (Linux only).
+fn rss() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// Starts recording (for this process).
@@ -41,6 +50,7 @@ pub fn stage<T>(stage: &'static str, f: impl FnOnce() -> T) -> T {
         stage,
         took: Some(start.elapsed()),
         what: String::new(),
+        rss: rss(),
     });
     out
 }
@@ -52,6 +62,7 @@ pub fn note(stage: &'static str, what: impl FnOnce() -> String) {
             stage,
             took: None,
             what: what(),
+            rss: None,
         });
     }
 }
@@ -60,12 +71,13 @@ pub fn note(stage: &'static str, what: impl FnOnce() -> String) {
 /// ran more than once are added up), and forgets them.
 pub fn take() -> String {
     let lines = std::mem::take(&mut *LINES.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut stages: Vec<(&'static str, Option<Duration>, Vec<String>)> = Vec::new();
+    type Stage = (&'static str, Option<Duration>, Vec<String>, Option<u64>);
+    let mut stages: Vec<Stage> = Vec::new();
     for line in lines {
-        let at = match stages.iter().position(|(s, _, _)| *s == line.stage) {
+        let at = match stages.iter().position(|(s, ..)| *s == line.stage) {
             Some(i) => i,
             None => {
-                stages.push((line.stage, None, Vec::new()));
+                stages.push((line.stage, None, Vec::new(), None));
                 stages.len() - 1
             }
         };
@@ -76,13 +88,19 @@ pub fn take() -> String {
         if !line.what.is_empty() {
             entry.2.push(line.what);
         }
+        if line.rss.is_some() {
+            entry.3 = line.rss;
+        }
     }
     let mut text = String::new();
-    for (stage, took, what) in stages {
+    for (stage, took, what, rss) in stages {
         text.push_str("fleetgen: ");
         text.push_str(stage);
         if let Some(t) = took {
             text.push_str(&format!(" {:.1} ms", t.as_secs_f64() * 1000.0));
+        }
+        if let Some(bytes) = rss {
+            text.push_str(&format!(" (rss {} MiB)", bytes >> 20));
         }
         if !what.is_empty() {
             text.push_str(": ");

@@ -161,35 +161,50 @@ pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
         Ok(m) if !m.is_dir() => return Ok(Vec::new()),
         Ok(_) => {}
     }
-    let mut found = walk_dir(dir, "", stat)?;
+    let mut folders = Vec::new();
+    walk_dir(dir, "", stat, &mut folders)?;
+    // Each folder's files gathered once into one list (appending folder lists up the tree
+    // copied each entry once per level).
+    let mut found = Vec::with_capacity(folders.iter().map(Vec::len).sum());
+    for mut files in folders {
+        found.append(&mut files);
+    }
     found.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(found)
 }
 
-/// One folder of [`walk`]: its files, and its subfolders' (each on the pool).
-fn walk_dir(dir: &Path, prefix: &str, stat: bool) -> io::Result<Vec<Walked>> {
+/// One folder of [`walk`]: its files pushed to `found` as one list, and its subfolders'
+/// (each on the pool).
+fn walk_dir(dir: &Path, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         let name = entry.file_name();
-        let rel = format!("{prefix}{}", name.to_string_lossy());
+        let mut rel = String::with_capacity(prefix.len() + name.len());
+        rel.push_str(prefix);
+        rel.push_str(&name.to_string_lossy());
         if kind.is_file() {
             let stat = if stat { Some(Stat::of(&entry.metadata()?)) } else { None };
             files.push((rel, stat));
         } else if kind.is_dir() {
+            rel.push('/');
             dirs.push((entry.path(), rel));
         }
     }
-    let below: Vec<io::Result<Vec<Walked>>> = dirs
+    found.push(files);
+    let below: Vec<io::Result<Vec<Vec<Walked>>>> = dirs
         .into_par_iter()
-        .map(|(path, rel)| walk_dir(&path, &format!("{rel}/"), stat))
+        .map(|(path, rel)| {
+            let mut mine = Vec::new();
+            walk_dir(&path, &rel, stat, &mut mine).map(|()| mine)
+        })
         .collect();
     for more in below {
-        files.append(&mut more?);
+        found.append(&mut more?);
     }
-    Ok(files)
+    Ok(())
 }
 
 /// Files of an existing output folder, by relative path (read in parallel). Refuses a

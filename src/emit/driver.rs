@@ -108,13 +108,42 @@ pub fn render(
     // The fleet files of a whole render may be those of the last one.
     let fleet_key = run.reuse.as_ref().filter(|_| select.is_all()).map(|r| r.keys.fleet);
     let fleet_cached = fleet_key.and_then(|key| run.reuse.as_ref()?.store.fleet.get(&key));
-    // The placement matrix is written meanwhile, on whichever thread is free.
-    let fleet_matrix = || {
-        fleet_cached
-            .is_none()
-            .then(|| crate::trace::stage("matrix", || seal(&matrix::render(sources, plan))))
+    // The placement matrix and the fleet backends' files (made from the plan, not from the
+    // clusters' trees) are made meanwhile, on whichever thread is free.
+    let fleet_files = || {
+        if fleet_cached.is_some() {
+            return Vec::new();
+        }
+        let ctx = FleetContext {
+            sources,
+            plan,
+            selected: &|id| select.cluster(id),
+        };
+        let (matrix, backends) = rayon::join(
+            || crate::trace::stage("matrix", || seal(&matrix::render(sources, plan))),
+            || {
+                crate::trace::stage("fleet backends", || {
+                    backends::FLEET
+                        .par_iter()
+                        .map(|backend| {
+                            let files = backend.render(&ctx);
+                            files
+                                .into_iter()
+                                .map(|(path, text)| {
+                                    let text = if path.ends_with(".yaml") { seal(&text) } else { text };
+                                    (path, text)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            },
+        );
+        let mut files = vec![(layout::MATRIX.to_string(), matrix)];
+        files.extend(backends.into_iter().flatten());
+        files
     };
-    let (results, fleet_matrix) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_matrix));
+    let (results, fleet_files) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_files));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
     let mut store = run.reuse.as_ref().map(|_| Store::default());
@@ -133,23 +162,6 @@ pub fn render(
             store.entries.extend(done.entries);
             store.clusters.extend(done.cluster_entry);
         }
-    }
-    let mut fleet_files = Vec::new();
-    if let Some(matrix) = fleet_matrix {
-        fleet_files.push((layout::MATRIX.to_string(), matrix));
-        let ctx = FleetContext {
-            sources,
-            plan,
-            selected: &|id| select.cluster(id),
-        };
-        crate::trace::stage("fleet backends", || {
-            for backend in backends::FLEET {
-                for (path, text) in backend.render(&ctx) {
-                    let text = if path.ends_with(".yaml") { seal(&text) } else { text };
-                    fleet_files.push((path, text));
-                }
-            }
-        });
     }
     if let (Some(store), Some(key)) = (store.as_mut(), fleet_key) {
         let files = match fleet_cached {

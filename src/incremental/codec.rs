@@ -2,32 +2,66 @@
 //! strings, then a BLAKE3 checksum of everything before it. Decoding checks every length
 //! against what is left, so a truncated or corrupt file decodes to nothing, never a panic.
 
-pub struct Writer {
-    buf: Vec<u8>,
+use std::io::{self, Write};
+
+/// Writes the encoding to `out` in blocks, hashing each block as it goes: a cache of tens
+/// of megabytes is never held in memory whole to be written.
+pub struct Writer<W: Write> {
+    out: W,
+    block: Vec<u8>,
+    hasher: blake3::Hasher,
+    error: Option<io::Error>,
 }
 
-impl Writer {
-    pub fn new(magic: &[u8]) -> Writer {
-        Writer { buf: magic.to_vec() }
+const BLOCK: usize = 64 * 1024;
+
+impl<W: Write> Writer<W> {
+    pub fn to(out: W, magic: &[u8]) -> Writer<W> {
+        let mut w = Writer {
+            out,
+            block: Vec::with_capacity(BLOCK),
+            hasher: blake3::Hasher::new(),
+            error: None,
+        };
+        w.bytes(magic);
+        w
+    }
+
+    fn flush_block(&mut self) {
+        self.hasher.update(&self.block);
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(&self.block)
+        {
+            self.error = Some(e);
+        }
+        self.block.clear();
     }
 
     pub fn u64(&mut self, n: u64) {
-        self.buf.extend_from_slice(&n.to_le_bytes());
+        self.bytes(&n.to_le_bytes());
     }
 
     pub fn bytes(&mut self, b: &[u8]) {
-        self.buf.extend_from_slice(b);
+        if self.block.len() + b.len() > BLOCK {
+            self.flush_block();
+        }
+        self.block.extend_from_slice(b);
     }
 
     pub fn str(&mut self, s: &str) {
         self.u64(s.len() as u64);
-        self.buf.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
-        let sum = *blake3::hash(&self.buf).as_bytes();
-        self.buf.extend_from_slice(&sum);
-        self.buf
+    /// The checksum written after everything else; the first write error, if any.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.flush_block();
+        let sum = *self.hasher.finalize().as_bytes();
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.out.write_all(&sum)?;
+        Ok(self.out)
     }
 }
 

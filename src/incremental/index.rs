@@ -99,8 +99,14 @@ impl Index {
         (recorded == stat && stat.mtime_ns < self.recorded_ns - RACY_NS).then_some(*sum)
     }
 
+    /// The index's encoding, in memory, recorded at `now_ns`.
     pub fn encode(&self, now_ns: i64) -> Vec<u8> {
-        let mut w = Writer::new(MAGIC);
+        self.write_to(Vec::new(), now_ns).unwrap_or_default()
+    }
+
+    /// Writes the index's encoding, recorded at `now_ns`, to `out`.
+    pub fn write_to<W: io::Write>(&self, out: W, now_ns: i64) -> io::Result<W> {
+        let mut w = Writer::to(out, MAGIC);
         w.str(&self.root);
         w.u64(now_ns as u64);
         let mut paths: Vec<&PathId> = self.files.keys().collect();
@@ -165,6 +171,34 @@ pub struct OnDisk {
     pub text: Option<String>,
 }
 
+/// A file of the output folder with its stat, as the index knows it (`None`: its stat
+/// changed, or the index does not have it).
+#[derive(Debug)]
+pub struct Stated {
+    pub rel: String,
+    pub id: PathId,
+    pub stat: Stat,
+    pub known: Option<Sum>,
+}
+
+/// The first half of a [`scan`], which needs no render: each file (relative paths, each
+/// with its stat when the caller has it) stat'ed where it is not, and looked up in the
+/// index. `check` runs it while the sources compile.
+pub fn lookup(out: &Path, index: &Index, paths: Vec<(String, Option<Stat>)>) -> io::Result<Vec<Stated>> {
+    paths
+        .into_par_iter()
+        .map(|(rel, stat)| {
+            let stat = match stat {
+                Some(stat) => stat,
+                None => Stat::of(&fs::symlink_metadata(out.join(&rel))?),
+            };
+            let id = path_id(&rel);
+            let known = index.known(id, &stat);
+            Ok(Stated { rel, id, stat, known })
+        })
+        .collect()
+}
+
 /// Every file under `out` (relative paths, each with its stat when the caller has it),
 /// each known by the index when its stat is unchanged, else read and hashed; and the index
 /// brought up to date, `None` when it is unchanged (every file it has was found as it
@@ -178,18 +212,22 @@ pub fn scan(
     paths: Vec<(String, Option<Stat>)>,
     limit: &(dyn Fn(&str) -> Option<u64> + Sync),
 ) -> io::Result<(BTreeMap<String, OnDisk>, Option<Index>)> {
+    finish(out, index, lookup(out, index, paths)?, limit)
+}
+
+/// The second half of a [`scan`]: the files the index does not know read (within `limit`).
+pub fn finish(
+    out: &Path,
+    index: &Index,
+    stated: Vec<Stated>,
+    limit: &(dyn Fn(&str) -> Option<u64> + Sync),
+) -> io::Result<(BTreeMap<String, OnDisk>, Option<Index>)> {
     // (path, its id, the stat to record when the file is to be in the index, what it is)
     type Found = (String, PathId, Option<Stat>, OnDisk);
-    let found: Vec<io::Result<Found>> = paths
+    let found: Vec<io::Result<Found>> = stated
         .into_par_iter()
-        .map(|(rel, stat)| {
-            let full = out.join(&rel);
-            let stat = match stat {
-                Some(stat) => stat,
-                None => Stat::of(&fs::symlink_metadata(&full)?),
-            };
-            let id = path_id(&rel);
-            if let Some(sum) = index.known(id, &stat) {
+        .map(|Stated { rel, id, stat, known }| {
+            if let Some(sum) = known {
                 return Ok((rel, id, Some(stat), OnDisk { sum, text: None }));
             }
             let unread = |text: Option<String>| OnDisk {
@@ -210,7 +248,7 @@ pub fn scan(
                 return Ok((rel, id, None, unread(Some(note))));
             }
             let mut bytes = Vec::new();
-            fs::File::open(&full)?.take(max + 1).read_to_end(&mut bytes)?;
+            fs::File::open(out.join(&rel))?.take(max + 1).read_to_end(&mut bytes)?;
             let sum = Sum::of(&bytes);
             let text = String::from_utf8_lossy(&bytes).into_owned();
             // Recorded with the stat from before the read: a file rewritten meanwhile is read

@@ -44,11 +44,11 @@ pub struct Inputs {
     clusters: FxHashMap<FileId, Key>,
 }
 
-fn feed(h: &mut blake3::Hasher, path: &str, text: &str) {
+fn feed(h: &mut blake3::Hasher, path: &str, text: &[u8]) {
     h.update(&(path.len() as u64).to_le_bytes());
     h.update(path.as_bytes());
     h.update(&(text.len() as u64).to_le_bytes());
-    h.update(text.as_bytes());
+    h.update(text);
 }
 
 /// The app folder a file belongs to (`apps/<app>/…`), if it is one of an app's own files.
@@ -70,13 +70,17 @@ impl Inputs {
         let mut clusters = FxHashMap::default();
         for (id, file) in sources.files.iter() {
             if let Some(app) = app_folder(&file.path) {
-                feed(apps.entry(app.to_string()).or_default(), &file.path, &file.text);
+                feed(
+                    apps.entry(app.to_string()).or_default(),
+                    &file.path,
+                    file.text.as_bytes(),
+                );
             } else if matches!(layout::classify(&file.path), Role::Input(Kind::Cluster)) {
                 let mut h = blake3::Hasher::new();
-                feed(&mut h, &file.path, &file.text);
+                feed(&mut h, &file.path, file.text.as_bytes());
                 clusters.insert(id, Key(*h.finalize().as_bytes()));
             } else {
-                feed(&mut global, &file.path, &file.text);
+                feed(&mut global, &file.path, file.text.as_bytes());
             }
         }
         Inputs {
@@ -139,7 +143,10 @@ impl Inputs {
         // What its output reads of other placements on the cluster: its NetworkPolicy peers
         // (undrained, by being listed), by what `emit::context::network` takes of each.
         for q in plan.callees(p).chain(plan.callers(p)) {
-            let peer = format!("{:?}", (&q.namespace, q.app.value.traffic.port, &q.app.value.chart));
+            let peer = digest(format_args!(
+                "{:?}",
+                (&q.namespace, q.app.value.traffic.port, &q.app.value.chart)
+            ));
             feed(&mut h, q.app_name(), &peer);
         }
         Key(*h.finalize().as_bytes())
@@ -157,7 +164,23 @@ pub struct Keys {
 
 /// The placement as resolved, values only (where each came from is for diagnostics, and
 /// file ids change when a file is added).
-fn resolved(p: &Placement) -> String {
+/// The BLAKE3 hash of formatted text, written straight into the hasher (no string is built).
+fn digest(args: std::fmt::Arguments) -> [u8; 32] {
+    struct Hashing(blake3::Hasher);
+    impl std::fmt::Write for Hashing {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut h = Hashing(blake3::Hasher::new());
+    // Writing into a hasher cannot fail; a `Debug` impl that fails is a bug caught by tests.
+    let _ = std::fmt::write(&mut h, args);
+    *h.0.finalize().as_bytes()
+}
+
+/// The digest of everything of the placement as resolved that its folder is made from.
+fn resolved(p: &Placement) -> [u8; 32] {
     fn values(list: &[(String, crate::resolve::plan::Sourced<String>)]) -> Vec<(&str, &str)> {
         list.iter().map(|(k, v)| (k.as_str(), v.value.as_str())).collect()
     }
@@ -167,7 +190,7 @@ fn resolved(p: &Placement) -> String {
             r.memory.as_ref().map(|v| v.value.clone()),
         )
     };
-    format!(
+    digest(format_args!(
         "{:?}",
         (
             p.cluster_id(),
@@ -190,5 +213,5 @@ fn resolved(p: &Placement) -> String {
             &p.telemetry,
             (&p.suspended, &p.drained),
         )
-    )
+    ))
 }

@@ -18,7 +18,7 @@ pub mod key;
 pub mod store;
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 pub use index::Index;
@@ -77,10 +77,12 @@ impl Cache {
             }
         }
         if let Some(store) = store {
-            replace(&self.dir.join("placements"), &store.encode())?;
+            replace(&self.dir.join("placements"), |f| store.write_to(f).map(drop))?;
         }
         if let Some(index) = index {
-            replace(&self.dir.join("rendered.index"), &index.encode(index::now_ns()))?;
+            replace(&self.dir.join("rendered.index"), |f| {
+                index.write_to(f, index::now_ns()).map(drop)
+            })?;
         }
         Ok(())
     }
@@ -95,12 +97,10 @@ pub fn root_name(out: &Path) -> String {
 }
 
 /// Writes `path` through a temporary file beside it and a rename.
-fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn replace(path: &Path, write: impl FnOnce(&mut fs::File) -> io::Result<()>) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    drop(f);
-    fs::rename(&tmp, path).inspect_err(|_| {
+    let written = fs::File::create(&tmp).and_then(|mut f| write(&mut f));
+    written.and_then(|()| fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
 }

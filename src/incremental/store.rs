@@ -147,8 +147,14 @@ impl Store {
             .unwrap_or_default()
     }
 
+    /// The store's encoding, in memory.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new(MAGIC);
+        self.write_to(Vec::new()).unwrap_or_default()
+    }
+
+    /// Writes the store's encoding to `out`.
+    pub fn write_to<W: std::io::Write>(&self, out: W) -> std::io::Result<W> {
+        let mut w = Writer::to(out, MAGIC);
         let mut keys: Vec<&Key> = self.entries.keys().collect();
         keys.sort();
         w.u64(keys.len() as u64);
@@ -199,7 +205,7 @@ impl Store {
     }
 }
 
-fn files(w: &mut Writer, files: &[(String, Sum)]) {
+fn files<W: std::io::Write>(w: &mut Writer<W>, files: &[(String, Sum)]) {
     w.u64(files.len() as u64);
     for (path, sum) in files {
         w.str(path);
@@ -300,6 +306,15 @@ mod tests {
         let bytes = store.encode();
         let back = decode(&bytes).expect("decodes");
         assert_eq!(back, store);
+        // Written in blocks: a store larger than one block reads back whole too.
+        let mut large = Store::default();
+        let files = (0..5000)
+            .map(|i| (format!("c/apps/a/{i}.yaml"), Sum::of(&[i as u8])))
+            .collect();
+        large.fleet.insert(Key::of(b"f"), files);
+        let encoded = large.encode();
+        assert!(encoded.len() > 3 * 64 * 1024, "{}", encoded.len());
+        assert_eq!(decode(&encoded).as_ref(), Some(&large));
         // Truncated, extended or altered: no store rather than a wrong one.
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());
         assert!(decode(&[bytes.as_slice(), b"x"].concat()).is_none());

@@ -79,22 +79,52 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     // A narrower store, should a cached file differ on disk (see below).
     let narrowed: Option<crate::incremental::Store>;
-    let mut compiled = compile(store.as_ref());
+    // While the sources compile, the output folder is walked, each file stat'ed and looked
+    // up in the stat index: none of that needs the render. No symbolic link is followed.
+    let (mut compiled, walked) = std::thread::scope(|scope| {
+        let walker = std::thread::Builder::new()
+            .name("fleetgen-walk".into())
+            .spawn_scoped(scope, || {
+                let index = crate::trace::stage("index", || match &cache {
+                    Some(cache) => cache.index(&out),
+                    None => Index::default(),
+                });
+                crate::write::refuse_link(&out)?;
+                // On one thread of its own: the compile has the cores.
+                let walk = || {
+                    let paths = crate::write::walk(&out, true)?;
+                    crate::incremental::index::lookup(&out, &index, paths)
+                };
+                let stated = crate::trace::stage("walk", || {
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(pool) => pool.install(walk),
+                        Err(_) => walk(),
+                    }
+                })
+                .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
+                Ok::<_, String>((index, stated))
+            });
+        let compiled = compile(store.as_ref());
+        let walked = match walker {
+            Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(e) => Err(format!("cannot start a thread: {e}")),
+        };
+        (compiled, walked)
+    });
     progress.done();
     ui.report(&compiled, format, prefix);
     if compiled.tree.is_none() {
         return compiled.exit_code().max(1);
     }
-    let index = crate::trace::stage("index", || match &cache {
-        Some(cache) => cache.index(&out),
-        None => Index::default(),
-    });
-    // No symbolic link is followed, and nothing is read past what the render makes (a
-    // larger file is stale by its size alone); files no render makes are listed, not read.
-    if let Err(message) = crate::write::refuse_link(&out) {
-        eprintln!("error: {message}");
-        return 2;
-    }
+    let (index, stated) = match walked {
+        Ok(walked) => walked,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    // Nothing is read past what the render makes (a larger file is stale by its size
+    // alone); files no render makes are listed, not read.
     let scanned = {
         let Some(rendered) = &compiled.tree else {
             unreachable!("checked above")
@@ -108,8 +138,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             Some(crate::write::MAX_READ_BYTES.max(size))
         };
         crate::trace::stage("read", || {
-            let paths = crate::write::walk(&out, true)?;
-            crate::incremental::index::scan(&out, &index, paths, &limit)
+            crate::incremental::index::finish(&out, &index, stated, &limit)
         })
     };
     let (disk, index) = match scanned {
@@ -139,7 +168,29 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             2
         })
     };
-    let unexplained = match compare(&compiled) {
+    // The cache is saved while the trees are compared: what it records is the render's,
+    // whatever the output folder holds. Derived data: a cache that cannot be written costs
+    // speed, never a result. What did not change is not written again.
+    let save = |compiled: &api::Compiled| {
+        let (Some(cache), Some(rendered)) = (&cache, &compiled.tree) else {
+            return;
+        };
+        let store_changed = rendered.store.as_ref() != store.as_ref();
+        let saved = crate::trace::stage("save", || {
+            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())
+        });
+        if let Err(e) = saved {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+        }
+    };
+    let first = std::thread::scope(|scope| {
+        let saver = scope.spawn(|| save(&compiled));
+        let first = compare(&compiled);
+        saver.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        first
+    });
+    let mut saved = true;
+    let unexplained = match first {
         Ok(Ok(drifts)) => Ok(drifts),
         Ok(Err(unexplained)) => Err(unexplained),
         Err(code) => return code,
@@ -155,6 +206,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             });
             narrowed = store.as_ref().map(|s| s.without(&unexplained));
             compiled = compile(narrowed.as_ref());
+            saved = false;
             match compare(&compiled) {
                 Ok(Ok(drifts)) => drifts,
                 Ok(Err(_)) => {
@@ -180,16 +232,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(rendered) = &compiled.tree else {
         return compiled.exit_code().max(1);
     };
-    if let Some(cache) = &cache {
-        // Derived data: a cache that cannot be written costs speed, never a result. What did
-        // not change is not written again.
-        let store_changed = rendered.store.as_ref() != store.as_ref();
-        let saved = crate::trace::stage("save", || {
-            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())
-        });
-        if let Err(e) = saved {
-            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
-        }
+    if !saved {
+        save(&compiled);
     }
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts)),

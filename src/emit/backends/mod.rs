@@ -151,7 +151,7 @@ pub struct FleetContext<'a> {
     pub sources: &'a Sources,
     pub plan: &'a Plan<'a>,
     /// Whether a cluster was selected for this render.
-    pub selected: &'a dyn Fn(&str) -> bool,
+    pub selected: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 /// An object a cluster backend emits, and the placement it belongs to (none: the cluster's).
