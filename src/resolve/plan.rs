@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::{Doc, Sources};
 use crate::model::app::{DataMode, PodDisruptionBudget, ResourceList, TopologySpread};
@@ -257,26 +259,36 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     let mut apps: Vec<&Doc<App>> = sources.apps.iter().collect();
     apps.sort_by(|a, b| a.value.application.name.as_str().cmp(b.value.application.name.as_str()));
 
-    let mut placements = Vec::new();
-    for app in &apps {
-        let chosen: Vec<ClusterPlan> = clusters
-            .iter()
-            .copied()
-            .filter(|c| selects(&app.value, &c.doc.value))
-            .collect();
-        // Clusters per (environment, provider:region) share that region's replicas; a cluster
-        // the app is drained from does not.
-        let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
-        let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
-        for c in chosen.iter().filter(|c| !drained(c)) {
-            *share.entry(region_key(&c.doc.value)).or_default() += 1;
-        }
-        for c in chosen {
-            let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
-            if let Some(p) = placement(sources, fleet, app, c, n, &mut out) {
-                placements.push(p);
+    // Each app's placements on its own (in parallel), gathered in app order.
+    let per_app: Vec<(Vec<Placement>, Vec<Diagnostic>)> = apps
+        .par_iter()
+        .map(|app| {
+            let (mut mine, mut found) = (Vec::new(), Vec::new());
+            let chosen: Vec<ClusterPlan> = clusters
+                .iter()
+                .copied()
+                .filter(|c| selects(&app.value, &c.doc.value))
+                .collect();
+            // Clusters per (environment, provider:region) share that region's replicas; a
+            // cluster the app is drained from does not.
+            let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
+            let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
+            for c in chosen.iter().filter(|c| !drained(c)) {
+                *share.entry(region_key(&c.doc.value)).or_default() += 1;
             }
-        }
+            for c in chosen {
+                let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
+                if let Some(p) = placement(sources, fleet, app, c, n, &mut found) {
+                    mine.push(p);
+                }
+            }
+            (mine, found)
+        })
+        .collect();
+    let mut placements = Vec::with_capacity(per_app.iter().map(|(p, _)| p.len()).sum());
+    for (mut mine, mut found) in per_app {
+        placements.append(&mut mine);
+        out.append(&mut found);
     }
     placements.sort_by(|a, b| (a.cluster_id(), a.app_name()).cmp(&(b.cluster_id(), b.app_name())));
     check_namespaces(&placements, files, &mut out);
