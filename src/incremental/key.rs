@@ -162,8 +162,6 @@ pub struct Keys {
     pub fleet: Key,
 }
 
-/// The placement as resolved, values only (where each came from is for diagnostics, and
-/// file ids change when a file is added).
 /// The BLAKE3 hash of formatted text, written straight into the hasher (no string is built).
 fn digest(args: std::fmt::Arguments) -> [u8; 32] {
     struct Hashing(blake3::Hasher);
@@ -174,12 +172,16 @@ fn digest(args: std::fmt::Arguments) -> [u8; 32] {
         }
     }
     let mut h = Hashing(blake3::Hasher::new());
-    // Writing into a hasher cannot fail; a `Debug` impl that fails is a bug caught by tests.
-    let _ = std::fmt::write(&mut h, args);
+    // The hasher never fails and the standard `Debug` impls formatted here never do: as
+    // `format!` would, a failure is a bug, not a key.
+    if std::fmt::write(&mut h, args).is_err() {
+        unreachable!("formatting a placement for its key failed");
+    }
     *h.0.finalize().as_bytes()
 }
 
-/// The digest of everything of the placement as resolved that its folder is made from.
+/// The placement as resolved, values only (where each came from is for diagnostics, and
+/// file ids change when a file is added), as a digest.
 fn resolved(p: &Placement) -> [u8; 32] {
     fn values(list: &[(String, crate::resolve::plan::Sourced<String>)]) -> Vec<(&str, &str)> {
         list.iter().map(|(k, v)| (k.as_str(), v.value.as_str())).collect()

@@ -184,9 +184,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
     };
     let first = std::thread::scope(|scope| {
-        let saver = scope.spawn(|| save(&compiled));
+        let saver = std::thread::Builder::new()
+            .name("fleetgen-save".into())
+            .spawn_scoped(scope, || save(&compiled));
         let first = compare(&compiled);
-        saver.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        match saver {
+            Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            // No thread could be made: saved here, after the comparison.
+            Err(_) => save(&compiled),
+        }
         first
     });
     let mut saved = true;
