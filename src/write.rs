@@ -162,6 +162,9 @@ pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
         Ok(_) => {}
     }
     let mut folders = Vec::new();
+    #[cfg(target_os = "linux")]
+    at::walk_root(dir, stat, &mut folders)?;
+    #[cfg(not(target_os = "linux"))]
     walk_dir(dir, "", stat, &mut folders)?;
     // Each folder's files gathered once into one list (appending folder lists up the tree
     // copied each entry once per level).
@@ -174,7 +177,8 @@ pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
 }
 
 /// One folder of [`walk`]: its files pushed to `found` as one list, and its subfolders'
-/// (each on the pool).
+/// (each on the pool). The portable walk: on Linux the tests hold [`at`]'s to it.
+#[cfg_attr(all(target_os = "linux", not(test)), allow(dead_code))]
 fn walk_dir(dir: &Path, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
@@ -205,6 +209,101 @@ fn walk_dir(dir: &Path, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) 
         found.append(&mut more?);
     }
     Ok(())
+}
+
+/// [`walk`] on Linux, with the calls `find` makes: each folder opened relative to its parent
+/// and read with `getdents64` into a buffer, each file stat'ed relative to its folder. What
+/// `std::fs::read_dir` adds per entry (a `CString` of its name, an `OsString` copy, a
+/// `PathBuf` for each folder opened from the root again) was a third of the walk's own
+/// CPU in a 99,423-file `check`.
+#[cfg(target_os = "linux")]
+mod at {
+    use std::ffi::CString;
+    use std::io;
+    use std::mem::MaybeUninit;
+    use std::os::fd::OwnedFd;
+    use std::path::Path;
+
+    use rayon::prelude::*;
+    use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RawDir, StatxFlags, StatxTimestamp};
+
+    use super::Walked;
+    use crate::incremental::index::Stat;
+
+    /// What a walk asks `statx` for.
+    const WANTED: StatxFlags = StatxFlags::TYPE
+        .union(StatxFlags::SIZE)
+        .union(StatxFlags::MTIME)
+        .union(StatxFlags::CTIME)
+        .union(StatxFlags::INO);
+
+    /// Folders are opened as folders, never through a symbolic link.
+    fn open_dir(fd: impl std::os::fd::AsFd, name: impl rustix::path::Arg) -> io::Result<OwnedFd> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(rustix::fs::openat(fd, name, flags, Mode::empty())?)
+    }
+
+    fn nanos(t: StatxTimestamp) -> i64 {
+        t.tv_sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(t.tv_nsec))
+    }
+
+    pub(super) fn walk_root(dir: &Path, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+        walk_dir(open_dir(CWD, dir)?, "", stat, found)
+    }
+
+    fn walk_dir(dir: OwnedFd, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+        let mut files = Vec::new();
+        let mut dirs: Vec<(CString, String)> = Vec::new();
+        let mut buf = [MaybeUninit::<u8>::uninit(); 16 * 1024];
+        let mut entries = RawDir::new(&dir, &mut buf);
+        while let Some(entry) = entries.next() {
+            let entry = entry?;
+            let name = entry.file_name();
+            if matches!(name.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let mut kind = entry.file_type();
+            // A file system that does not say the type in the listing is asked with `statx`.
+            let looked = if kind == FileType::Unknown || (stat && kind == FileType::RegularFile) {
+                let s = rustix::fs::statx(&dir, name, AtFlags::SYMLINK_NOFOLLOW, WANTED)?;
+                kind = FileType::from_raw_mode(u32::from(s.stx_mode));
+                Some(Stat {
+                    size: s.stx_size,
+                    mtime_ns: nanos(s.stx_mtime),
+                    ctime_ns: nanos(s.stx_ctime),
+                    inode: s.stx_ino,
+                })
+            } else {
+                None
+            };
+            let shown = String::from_utf8_lossy(name.to_bytes());
+            let mut rel = String::with_capacity(prefix.len() + shown.len() + 1);
+            rel.push_str(prefix);
+            rel.push_str(&shown);
+            match kind {
+                FileType::RegularFile => files.push((rel, looked.filter(|_| stat))),
+                FileType::Directory => {
+                    rel.push('/');
+                    dirs.push((name.to_owned(), rel));
+                }
+                _ => {}
+            }
+        }
+        found.push(files);
+        let below: Vec<io::Result<Vec<Vec<Walked>>>> = dirs
+            .into_par_iter()
+            .map(|(name, rel)| {
+                let mut mine = Vec::new();
+                walk_dir(open_dir(&dir, name.as_c_str())?, &rel, stat, &mut mine).map(|()| mine)
+            })
+            .collect();
+        for more in below {
+            found.append(&mut more?);
+        }
+        Ok(())
+    }
 }
 
 /// Files of an existing output folder, by relative path (read in parallel). Refuses a
@@ -493,6 +592,51 @@ mod tests {
         assert_eq!((w.files, w.removed), (2, 1));
         assert_eq!(read_tree(&out).unwrap(), second);
         assert_eq!(entries(dir.path()), ["rendered", "repo"]);
+    }
+
+    /// The Linux walk (`getdents64`, `statx` relative to each folder) finds what the portable
+    /// one finds, with the same stats: nested and empty folders, a name that is not UTF-8,
+    /// links to a file and to a folder (neither followed nor listed), a FIFO (not a file),
+    /// a folder of more entries than one `getdents64` buffer holds.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_linux_walk_finds_what_the_portable_walk_finds() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        for folder in ["a/apps/x", "a/apps/y", "b", "empty/deeper"] {
+            fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        for (path, text) in [
+            ("fleet.yaml", "f\n"),
+            ("a/apps/x/k.yaml", "k\n"),
+            ("a/apps/y/z", ""),
+            ("b/c", "cc"),
+        ] {
+            fs::write(root.join(path), text).unwrap();
+        }
+        fs::write(root.join("b").join(std::ffi::OsStr::from_bytes(b"not-utf8-\xff")), "x").unwrap();
+        for i in 0..700 {
+            fs::write(root.join("a").join(format!("many-{i:04}-{}", "n".repeat(40))), "").unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("fleet.yaml"), root.join("b/link-to-file")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("b/link-to-folder")).unwrap();
+        let fifo = std::process::Command::new("mkfifo").arg(root.join("b/fifo")).status();
+        for stat in [true, false] {
+            let fast = walk(&root, stat).unwrap();
+            let mut portable = Vec::new();
+            walk_dir(&root, "", stat, &mut portable).unwrap();
+            let mut portable: Vec<Walked> = portable.into_iter().flatten().collect();
+            portable.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(fast, portable);
+            assert_eq!(fast.len(), 705);
+            assert!(fast.iter().any(|(p, _)| p == "b/not-utf8-\u{fffd}"));
+            assert!(!fast.iter().any(|(p, _)| p.starts_with("b/link") || p == "b/fifo"));
+            assert_eq!(fast.iter().all(|(_, s)| s.is_some()), stat);
+        }
+        assert!(fifo.is_ok_and(|s| s.success()), "mkfifo made the FIFO");
+        // A walk of a link to a folder lists nothing.
+        assert!(walk(&root.join("b/link-to-folder"), true).unwrap().is_empty());
     }
 
     #[cfg(target_os = "linux")]

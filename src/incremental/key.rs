@@ -162,23 +162,43 @@ pub struct Keys {
     pub fleet: Key,
 }
 
-/// The BLAKE3 hash of formatted text, written straight into the hasher (no string is built).
+/// The BLAKE3 hash of formatted text. `Debug` writes a placement in hundreds of pieces of a
+/// few bytes; they are gathered in blocks of [`BLOCK`] bytes before the hasher sees them
+/// (fed one by one, the hasher's per-call work cost more than the hashing).
 fn digest(args: std::fmt::Arguments) -> [u8; 32] {
-    struct Hashing(blake3::Hasher);
+    struct Hashing {
+        hasher: blake3::Hasher,
+        block: Vec<u8>,
+    }
     impl std::fmt::Write for Hashing {
         fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            self.0.update(s.as_bytes());
+            if self.block.len() + s.len() > BLOCK {
+                self.hasher.update(&self.block);
+                self.block.clear();
+            }
+            if s.len() > BLOCK {
+                self.hasher.update(s.as_bytes());
+            } else {
+                self.block.extend_from_slice(s.as_bytes());
+            }
             Ok(())
         }
     }
-    let mut h = Hashing(blake3::Hasher::new());
+    let mut h = Hashing {
+        hasher: blake3::Hasher::new(),
+        block: Vec::with_capacity(BLOCK),
+    };
     // The hasher never fails and the standard `Debug` impls formatted here never do: as
     // `format!` would, a failure is a bug, not a key.
     if std::fmt::write(&mut h, args).is_err() {
         unreachable!("formatting a placement for its key failed");
     }
-    *h.0.finalize().as_bytes()
+    h.hasher.update(&h.block);
+    *h.hasher.finalize().as_bytes()
 }
+
+/// How much formatted text [`digest`] gathers before hashing it.
+const BLOCK: usize = 4096;
 
 /// The placement as resolved, values only (where each came from is for diagnostics, and
 /// file ids change when a file is added), as a digest.
@@ -216,4 +236,35 @@ fn resolved(p: &Placement) -> [u8; 32] {
             (&p.suspended, &p.drained),
         )
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest is the hash of the whole formatted text, however `Debug` splits it and
+    /// wherever the blocks end: short text, text of many blocks, a piece longer than a block.
+    #[test]
+    fn digest_is_the_hash_of_the_formatted_text() {
+        let long = "x".repeat(BLOCK * 2 + 17);
+        let many: Vec<String> = (0..3000).map(|i| format!("piece {i}")).collect();
+        for text in [
+            format!("{:?}", ("short", 1)),
+            format!("{many:?}"),
+            format!("{:?}", ("a", &long, "b")),
+        ] {
+            assert_eq!(
+                digest(format_args!("{text}")),
+                *blake3::hash(text.as_bytes()).as_bytes()
+            );
+        }
+        assert_eq!(
+            digest(format_args!("{many:?}")),
+            *blake3::hash(format!("{many:?}").as_bytes()).as_bytes()
+        );
+        assert_eq!(
+            digest(format_args!("{:?}", ("a", &long, "b"))),
+            *blake3::hash(format!("{:?}", ("a", &long, "b")).as_bytes()).as_bytes()
+        );
+    }
 }

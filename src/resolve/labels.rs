@@ -42,7 +42,7 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
     let c = &cluster.value;
     let at_cluster = |path: &[&str]| Origin::Source(cluster.file, cluster.span(path));
     let prefix = &fleet.labels.prefix;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(fleet.labels.required.len());
     for dim in &fleet.labels.required {
         let found: Option<(Option<String>, Origin)> = match dim {
             LabelDimension::Cluster => Some((Some(c.cluster_id.to_string()), at_cluster(&["clusterId"]))),
@@ -59,7 +59,7 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
         if let Some((value, origin)) = found {
             out.push(Required {
                 dimension: *dim,
-                key: format!("{prefix}{}", dim.as_str()),
+                key: [prefix.as_str(), dim.as_str()].concat(),
                 value,
                 origin,
             });
@@ -90,19 +90,18 @@ fn of_app(dim: LabelDimension, app: &Doc<App>, namespace: &str, ring: &str) -> O
 /// value (an invalid one is reported by `label-value`, FG030), then `app.kubernetes.io/name`
 /// and `version` for an app's objects, and `app.kubernetes.io/managed-by`.
 pub fn managed(fleet: &Fleet, owner: Owner) -> Vec<(String, Sourced<String>)> {
-    let mut labels: Vec<(String, Sourced<String>)> = required(fleet, owner)
-        .into_iter()
-        .filter_map(|r| {
-            let value = r.value.filter(|v| is_label_value(v))?;
-            Some((
-                r.key,
-                Sourced {
-                    value,
-                    origin: r.origin,
-                },
-            ))
-        })
-        .collect();
+    // The required ones, then up to three of `app.kubernetes.io/`.
+    let mut labels: Vec<(String, Sourced<String>)> = Vec::with_capacity(fleet.labels.required.len() + 3);
+    labels.extend(required(fleet, owner).into_iter().filter_map(|r| {
+        let value = r.value.filter(|v| is_label_value(v))?;
+        Some((
+            r.key,
+            Sourced {
+                value,
+                origin: r.origin,
+            },
+        ))
+    }));
     if let Some((app, _)) = owner.app {
         let a = &app.value.application;
         let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
