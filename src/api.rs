@@ -47,6 +47,10 @@ pub struct Options<'a> {
     /// [`RenderedTree::known`] rather than [`RenderedTree::files`]. Not used by `Lint`
     /// (whose rules read every object).
     pub reuse: Option<&'a Store>,
+    /// The process ends soon after this compile (a command of the CLI): the plan, a few
+    /// strings for every placement, is left for the exit to give back whole rather than
+    /// freed piece by piece (0.14 s of one core at 30,678 placements, by `perf`).
+    pub exit_after: bool,
 }
 
 impl Options<'_> {
@@ -56,6 +60,7 @@ impl Options<'_> {
             select: Selection::default(),
             on_cluster: None,
             reuse: None,
+            exit_after: false,
         }
     }
 }
@@ -235,6 +240,9 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
             found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
         }
         let tree = (diag::exit_code(&found) == 0 && options.goal != Goal::Validate).then_some(tree);
+        if options.exit_after {
+            std::mem::forget(plan);
+        }
         (tree, landings)
     };
     Compiled::new(sources, found, tree, landings)

@@ -73,6 +73,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             &Options {
                 on_cluster: Some(&tick),
                 reuse,
+                exit_after: true,
                 ..Options::new(Goal::Render)
             },
         )

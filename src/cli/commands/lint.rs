@@ -168,6 +168,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let tick = |total| progress.tick(total);
     let options = Options {
         on_cluster: Some(&tick),
+        exit_after: true,
         ..Options::new(Goal::Lint)
     };
     let mut compiled = api::compile(files, &options);

@@ -62,6 +62,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 select: select.clone(),
                 on_cluster: Some(&tick),
                 reuse,
+                exit_after: true,
             },
         )
     };
