@@ -66,8 +66,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let progress = Progress::new(ui.quiet, "checking");
     let tick = |total| progress.tick(total);
     let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
-    let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
-    let compile = |reuse| {
+    let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             &fleet.files,
             &Options {
@@ -82,7 +81,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let narrowed: Option<crate::incremental::Store>;
     // While the sources compile, the output folder is walked, each file stat'ed and looked
     // up in the stat index: none of that needs the render. No symbolic link is followed.
-    let (mut compiled, walked) = std::thread::scope(|scope| {
+    let (store, mut compiled, walked) = std::thread::scope(|scope| {
         let walker = std::thread::Builder::new()
             .name("fleetgen-walk".into())
             .spawn_scoped(scope, || {
@@ -105,12 +104,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
                 Ok::<_, String>((index, stated))
             });
+        // The store is read once the walk has started (on the other core).
+        let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
         let compiled = compile(store.as_ref());
         let walked = match walker {
             Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             Err(e) => Err(format!("cannot start a thread: {e}")),
         };
-        (compiled, walked)
+        (store, compiled, walked)
     });
     progress.done();
     ui.report(&compiled, format, prefix);
