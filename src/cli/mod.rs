@@ -301,7 +301,10 @@ pub(crate) struct Fleet {
 impl FleetArgs {
     /// Finds and opens the working tree, or says why not (on stderr).
     pub fn open(&self) -> Option<Fleet> {
-        let opened = fleet_root(self.repo.as_deref()).and_then(|root| Ok((WorkTree::open(&root)?, root)));
+        let opened = fleet_root(self.repo.as_deref()).and_then(|root| {
+            choose_pages(&root);
+            Ok((WorkTree::open(&root)?, root))
+        });
         let (files, root) = opened.map_err(|message| eprintln!("error: {message}")).ok()?;
         let path_prefix = match (&self.path_prefix, self.format) {
             (Some(p), _) => prefix_of(p),
@@ -314,6 +317,28 @@ impl FleetArgs {
             root,
             path_prefix,
         })
+    }
+}
+
+/// A placement store from this size on says the fleet is large (about 2,000 placements:
+/// the 200×500 benchmark fleet's is 19 MB, the bundled fleet's 0.1 MB).
+const LARGE_STORE: u64 = 4 << 20;
+
+/// Whether the fleet at `root` is large, by its placement store (no store: not known large).
+fn large_fleet(root: &Path) -> bool {
+    let store = crate::incremental::Cache::for_fleet(root).dir().join("placements");
+    std::fs::metadata(store).is_ok_and(|m| m.len() >= LARGE_STORE)
+}
+
+/// Transparent huge pages for this process, by the size of its fleet (Linux). mimalloc asks
+/// the kernel for 2 MiB pages: a small fleet's run touches a few MiB and takes about 2,000
+/// fewer page faults with them (4 of the bundled `check`'s 30 ms of CPU), but a large
+/// fleet's zeroes whole 2 MiB pages it uses little of (28% of a warm 200×500 `check`'s CPU
+/// was the kernel's `clear_page`; 2% with 4 KiB pages). Decided before the fleet is read.
+fn choose_pages(root: &Path) {
+    if large_fleet(root) {
+        #[cfg(target_os = "linux")]
+        let _ = rustix::thread::disable_transparent_huge_pages(true);
     }
 }
 
@@ -418,5 +443,23 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_is_large_by_its_placement_store() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!large_fleet(dir.path()), "no cache: not known large");
+        let cache = dir.path().join(".fleetgen");
+        std::fs::create_dir_all(&cache).unwrap();
+        let store = std::fs::File::create(cache.join("placements")).unwrap();
+        store.set_len(LARGE_STORE - 1).unwrap();
+        assert!(!large_fleet(dir.path()));
+        store.set_len(LARGE_STORE).unwrap();
+        assert!(large_fleet(dir.path()));
     }
 }
