@@ -6,7 +6,9 @@
 //! is killed. Elsewhere (or on a filesystem without the exchange) it falls back to two
 //! renames, old aside and new in, which leaves a moment without an output folder. A
 //! render that fails, or a write that fails half-way, leaves the old tree whole. Files of
-//! clusters and apps that no longer exist disappear with the old tree.
+//! clusters and apps that no longer exist disappear with the old tree. A whole render with
+//! the cache writes into the tree before last instead ([`shadow`]), and swaps it in the
+//! same way.
 //!
 //! What fleetgen refuses to touch:
 //! - an output folder that is a symbolic link (it would write, list and delete wherever
@@ -29,6 +31,8 @@ use rayon::prelude::*;
 use crate::emit::RenderedTree;
 use crate::incremental::index::Stat;
 use crate::layout::{self, MARK, MATRIX};
+
+pub mod shadow;
 
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -155,6 +159,28 @@ pub type Walked = (String, Option<Stat>);
 /// to its folder (`fstatat`: no path walk from the root for each of 357,311 files). No
 /// symbolic link is followed (`dir` itself included); a missing `dir` has no files.
 pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
+    walk_as(dir, How { stat, strict: false })
+}
+
+/// What a [`walk`] asks of each entry.
+#[derive(Clone, Copy)]
+struct How {
+    /// Each file's stat.
+    stat: bool,
+    /// Only what fleetgen writes: regular files with UTF-8 names, folders that hold
+    /// something. Anything else (a link, a FIFO, an empty folder) is an error.
+    strict: bool,
+}
+
+/// The error of a strict walk that met something fleetgen does not write.
+fn not_ours(rel: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("`{rel}` is not what fleetgen writes"),
+    )
+}
+
+fn walk_as(dir: &Path, how: How) -> io::Result<Vec<Walked>> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -163,9 +189,9 @@ pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
     }
     let mut folders = Vec::new();
     #[cfg(target_os = "linux")]
-    at::walk_root(dir, stat, &mut folders)?;
+    at::walk_root(dir, how, &mut folders)?;
     #[cfg(not(target_os = "linux"))]
-    walk_dir(dir, "", stat, &mut folders)?;
+    walk_dir(dir, "", how, &mut folders)?;
     // Each folder's files gathered once into one list (appending folder lists up the tree
     // copied each entry once per level).
     let mut found = Vec::with_capacity(folders.iter().map(Vec::len).sum());
@@ -179,7 +205,7 @@ pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
 /// One folder of [`walk`]: its files pushed to `found` as one list, and its subfolders'
 /// (each on the pool). The portable walk: on Linux the tests hold [`at`]'s to it.
 #[cfg_attr(all(target_os = "linux", not(test)), allow(dead_code))]
-fn walk_dir(dir: &Path, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+fn walk_dir(dir: &Path, prefix: &str, how: How, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for entry in fs::read_dir(dir)? {
@@ -189,20 +215,30 @@ fn walk_dir(dir: &Path, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) 
         let mut rel = String::with_capacity(prefix.len() + name.len());
         rel.push_str(prefix);
         rel.push_str(&name.to_string_lossy());
+        if how.strict && (name.to_str().is_none() || !(kind.is_file() || kind.is_dir())) {
+            return Err(not_ours(&rel));
+        }
         if kind.is_file() {
-            let stat = if stat { Some(Stat::of(&entry.metadata()?)) } else { None };
+            let stat = if how.stat {
+                Some(Stat::of(&entry.metadata()?))
+            } else {
+                None
+            };
             files.push((rel, stat));
         } else if kind.is_dir() {
             rel.push('/');
             dirs.push((entry.path(), rel));
         }
     }
+    if how.strict && files.is_empty() && dirs.is_empty() && !prefix.is_empty() {
+        return Err(not_ours(prefix));
+    }
     found.push(files);
     let below: Vec<io::Result<Vec<Vec<Walked>>>> = dirs
         .into_par_iter()
         .map(|(path, rel)| {
             let mut mine = Vec::new();
-            walk_dir(&path, &rel, stat, &mut mine).map(|()| mine)
+            walk_dir(&path, &rel, how, &mut mine).map(|()| mine)
         })
         .collect();
     for more in below {
@@ -227,7 +263,7 @@ mod at {
     use rayon::prelude::*;
     use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RawDir, StatxFlags, StatxTimestamp};
 
-    use super::Walked;
+    use super::{How, Walked, not_ours};
     use crate::incremental::index::Stat;
 
     /// What a walk asks `statx` for.
@@ -249,11 +285,12 @@ mod at {
             .saturating_add(i64::from(t.tv_nsec))
     }
 
-    pub(super) fn walk_root(dir: &Path, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
-        walk_dir(open_dir(CWD, dir)?, "", stat, found)
+    pub(super) fn walk_root(dir: &Path, how: How, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+        walk_dir(open_dir(CWD, dir)?, "", how, found)
     }
 
-    fn walk_dir(dir: OwnedFd, prefix: &str, stat: bool, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+    fn walk_dir(dir: OwnedFd, prefix: &str, how: How, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
+        let stat = how.stat;
         let mut files = Vec::new();
         let mut dirs: Vec<(CString, String)> = Vec::new();
         let mut buf = [MaybeUninit::<u8>::uninit(); 16 * 1024];
@@ -282,6 +319,10 @@ mod at {
             let mut rel = String::with_capacity(prefix.len() + shown.len() + 1);
             rel.push_str(prefix);
             rel.push_str(&shown);
+            let strange = !matches!(kind, FileType::RegularFile | FileType::Directory);
+            if how.strict && (strange || std::str::from_utf8(name.to_bytes()).is_err()) {
+                return Err(not_ours(&rel));
+            }
             match kind {
                 FileType::RegularFile => files.push((rel, looked.filter(|_| stat))),
                 FileType::Directory => {
@@ -291,12 +332,15 @@ mod at {
                 _ => {}
             }
         }
+        if how.strict && files.is_empty() && dirs.is_empty() && !prefix.is_empty() {
+            return Err(not_ours(prefix));
+        }
         found.push(files);
         let below: Vec<io::Result<Vec<Vec<Walked>>>> = dirs
             .into_par_iter()
             .map(|(name, rel)| {
                 let mut mine = Vec::new();
-                walk_dir(open_dir(&dir, name.as_c_str())?, &rel, stat, &mut mine).map(|()| mine)
+                walk_dir(open_dir(&dir, name.as_c_str())?, &rel, how, &mut mine).map(|()| mine)
             })
             .collect();
         for more in below {
@@ -414,16 +458,17 @@ fn swap(parent: &Path, name: &str, new: &Path, out: &Path) -> io::Result<(Swap, 
     Ok((Swap::TwoRenames, backup))
 }
 
-/// Writes `tree` as the whole content of `out`, or, when only part of the fleet was
-/// rendered, over the files of the old content that `keep` accepts (by relative path).
-/// `repo` is the repository the tree was rendered from: `out` may not be inside the
-/// folders it reads.
-pub fn write(
-    repo: &Path,
-    out: &Path,
-    tree: &RenderedTree,
-    keep: Option<&dyn Fn(&str) -> bool>,
-) -> Result<Written, String> {
+/// An output folder fleetgen may write: its name, the folder it is in, and whether it
+/// exists.
+struct Target {
+    name: String,
+    parent: PathBuf,
+    exists: bool,
+}
+
+/// Checks that `out` is an output folder fleetgen may replace (see the module's notes),
+/// creating the folder it is in when it does not exist.
+fn target(repo: &Path, out: &Path) -> Result<Target, String> {
     let shown = out.display();
     let name = out
         .file_name()
@@ -454,6 +499,21 @@ pub fn write(
     } else {
         fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     }
+    Ok(Target { name, parent, exists })
+}
+
+/// Writes `tree` as the whole content of `out`, or, when only part of the fleet was
+/// rendered, over the files of the old content that `keep` accepts (by relative path).
+/// `repo` is the repository the tree was rendered from: `out` may not be inside the
+/// folders it reads.
+pub fn write(
+    repo: &Path,
+    out: &Path,
+    tree: &RenderedTree,
+    keep: Option<&dyn Fn(&str) -> bool>,
+) -> Result<Written, String> {
+    let shown = out.display();
+    let Target { name, parent, exists } = target(repo, out)?;
     let mut warnings = Vec::new();
     clean_stale(&parent, &name, &mut warnings);
     let unreadable = |e: io::Error| format!("cannot read `{shown}`: {e}");
@@ -552,7 +612,7 @@ mod tests {
         pub static FAIL: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
-    fn failing<R>(steps: &[&str], f: impl FnOnce() -> R) -> R {
+    pub(super) fn failing<R>(steps: &[&str], f: impl FnOnce() -> R) -> R {
         FAIL.with(|v| *v.borrow_mut() = steps.iter().map(|s| s.to_string()).collect());
         let r = f();
         FAIL.with(|v| v.borrow_mut().clear());
@@ -625,7 +685,7 @@ mod tests {
         for stat in [true, false] {
             let fast = walk(&root, stat).unwrap();
             let mut portable = Vec::new();
-            walk_dir(&root, "", stat, &mut portable).unwrap();
+            walk_dir(&root, "", How { stat, strict: false }, &mut portable).unwrap();
             let mut portable: Vec<Walked> = portable.into_iter().flatten().collect();
             portable.sort_by(|a, b| a.0.cmp(&b.0));
             assert_eq!(fast, portable);
@@ -635,6 +695,41 @@ mod tests {
             assert_eq!(fast.iter().all(|(_, s)| s.is_some()), stat);
         }
         assert!(fifo.is_ok_and(|s| s.success()), "mkfifo made the FIFO");
+        // A strict walk (of the shadow) refuses what fleetgen does not write, on both walks;
+        // over what it writes it finds what a walk finds.
+        let strict = How {
+            stat: true,
+            strict: true,
+        };
+        let portable = |dir: &Path| {
+            let mut found = Vec::new();
+            walk_dir(dir, "", strict, &mut found).map(|()| found)
+        };
+        let clean = root.join("a/apps");
+        assert_eq!(walk_as(&clean, strict).unwrap(), walk(&clean, true).unwrap());
+        assert_eq!(portable(&clean).unwrap().concat().len(), 2);
+        for odd in ["link", "fifo", "empty folder", "name"] {
+            let dir = root.join("strict").join(odd);
+            fs::create_dir_all(dir.join("sub")).unwrap();
+            fs::write(dir.join("sub/ok.yaml"), "ok\n").unwrap();
+            assert_eq!(walk_as(&dir, strict).unwrap().len(), 1, "{odd}: clean");
+            match odd {
+                "link" => std::os::unix::fs::symlink("ok.yaml", dir.join("sub/link")).unwrap(),
+                "fifo" => assert!(
+                    std::process::Command::new("mkfifo")
+                        .arg(dir.join("sub/fifo"))
+                        .status()
+                        .is_ok_and(|s| s.success())
+                ),
+                "empty folder" => fs::create_dir(dir.join("sub/empty")).unwrap(),
+                _ => fs::write(dir.join("sub").join(std::ffi::OsStr::from_bytes(b"odd-\xfe")), "").unwrap(),
+            }
+            for found in [walk_as(&dir, strict).map(drop), portable(&dir).map(drop)] {
+                let e = found.expect_err(odd);
+                assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{odd}: {e}");
+            }
+            assert_eq!(walk(&dir, true).unwrap().len(), 1 + usize::from(odd == "name"), "{odd}");
+        }
         // A walk of a link to a folder lists nothing.
         assert!(walk(&root.join("b/link-to-folder"), true).unwrap().is_empty());
     }

@@ -279,8 +279,9 @@ fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     assert!(!cache.exists());
 }
 
-/// The inode of every file under `dir`, by relative path.
-fn inodes(dir: &std::path::Path) -> BTreeMap<String, u64> {
+/// The identity of every file under `dir`, by relative path: its inode and change time (an
+/// inode freed by a removal may be the next new file's).
+fn inodes(dir: &std::path::Path) -> BTreeMap<String, (u64, i64, i64)> {
     use std::os::unix::fs::MetadataExt;
     walkdir::WalkDir::new(dir)
         .into_iter()
@@ -288,9 +289,20 @@ fn inodes(dir: &std::path::Path) -> BTreeMap<String, u64> {
         .filter(|e| e.file_type().is_file())
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            (rel, e.metadata().unwrap().ino())
+            let meta = e.metadata().unwrap();
+            (rel, (meta.ino(), meta.ctime(), meta.ctime_nsec()))
         })
         .collect()
+}
+
+/// How many files a render's `--verbose` says it wrote or copied into the shadow.
+fn writes(verbose: &str) -> usize {
+    let line = verbose
+        .lines()
+        .find(|l| l.contains(" files written or copied"))
+        .unwrap_or_else(|| panic!("no shadow write: {verbose}"));
+    let words = line.rsplit(": ").next().unwrap_or_default();
+    words.split(' ').next().unwrap().parse().unwrap()
 }
 
 #[test]
@@ -306,7 +318,12 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     let cold = render();
     assert!(cold.contains("0 from the cache"), "{cold}");
     let rendered = dir.path().join("rendered");
-    let before = inodes(&rendered);
+    let first = inodes(&rendered);
+    // The second render keeps the first tree as the cache's shadow, and fills it: every
+    // file is written or copied once.
+    let again = render();
+    assert!(again.contains("(0 rendered, "), "{again}");
+    assert_eq!(writes(&again), first.len(), "{again}");
     let contract = fs::read_dir(dir.path().join("apps"))
         .unwrap()
         .next()
@@ -323,14 +340,11 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     let placements = compile(&files, None).landings.iter().filter(|l| l.app == app).count();
     assert!(placements > 0);
     assert!(warm.contains(&format!("({placements} rendered, ")), "{app}: {warm}");
-    // The other apps' files are the same files (linked into the new tree), the app's are new.
+    // The shadow was the first tree: the other apps' files are its files, untouched; the
+    // app's are new, and so are cluster-wide files that list its version.
     let after = inodes(&rendered);
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
-    let rewritten: Vec<&String> = after
-        .iter()
-        .filter(|(p, i)| before[*p] != **i)
-        .map(|(p, _)| p)
-        .collect();
+    assert_eq!(first.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    let rewritten: Vec<&String> = after.iter().filter(|(p, i)| first[*p] != **i).map(|(p, _)| p).collect();
     assert!(
         rewritten.iter().any(|p| p.contains(&format!("/apps/{app}/"))),
         "{rewritten:?}"
@@ -341,6 +355,13 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
             "{p} was rewritten though its app did not change"
         );
     }
+    assert_eq!(writes(&warm), rewritten.len(), "{warm}");
+    let out = run(&["check", "--no-cache"]);
+    assert!(out.status.success(), "{}", common::report(&out));
+    // The shadow is now the second tree, which lacks the edit; after one more render, it
+    // has it, and a render writes nothing.
+    assert_eq!(writes(&render()), rewritten.len());
+    assert_eq!(writes(&render()), 0);
     let out = run(&["check", "--no-cache"]);
     assert!(out.status.success(), "{}", common::report(&out));
 }

@@ -60,9 +60,24 @@ impl Stat {
     }
 }
 
-/// How close to the recording a modification makes an entry untrusted: wider than any file
-/// system's timestamp granularity (FAT's is two seconds).
+/// How close to the recording a modification makes an entry untrusted, on a file system
+/// whose timestamps have whole seconds only: wider than any such granularity (FAT's is two
+/// seconds).
 const RACY_NS: i64 = 3_000_000_000;
+
+/// The same for a timestamp with a fraction of a second: wider than the kernel's clock tick
+/// (timestamps come from a clock that moves once a tick, 1–10 ms), so that a file changed
+/// after the recording has a later modification time than the one recorded.
+const RACY_FINE_NS: i64 = 50_000_000;
+
+/// How close to the recording a file modified at `mtime_ns` must not be, to be trusted.
+fn racy_window(mtime_ns: i64) -> i64 {
+    if mtime_ns.rem_euclid(1_000_000_000) == 0 {
+        RACY_NS
+    } else {
+        RACY_FINE_NS
+    }
+}
 
 const MAGIC: &[u8] = b"fleetgen stat index v3\n";
 
@@ -136,7 +151,7 @@ impl Index {
             return (None, None);
         };
         let (_, recorded, sum) = &self.files[at];
-        let trusted = recorded == stat && stat.mtime_ns < self.recorded_ns - RACY_NS;
+        let trusted = recorded == stat && stat.mtime_ns < self.recorded_ns.saturating_sub(racy_window(stat.mtime_ns));
         (trusted.then_some(*sum), Some(at))
     }
 
@@ -367,6 +382,18 @@ mod tests {
         assert_eq!(index.known(0, b, &stat), (None, None));
         index.recorded_ns = stat.mtime_ns + 1;
         assert_eq!(index.known(0, a, &stat).0, None, "modified as it was recorded: racy");
+        // Whole seconds: the window is three seconds; a fraction: one of 50 ms.
+        index.recorded_ns = stat.mtime_ns + 2_900_000_000;
+        assert_eq!(index.known(0, a, &stat).0, None, "whole seconds, 2.9 s before");
+        let fine = Stat {
+            mtime_ns: stat.mtime_ns + 1,
+            ..stat
+        };
+        let fine_index = Index::new("/r".into(), fine.mtime_ns + 60_000_000, vec![(a, fine, sum)]);
+        assert_eq!(fine_index.known(0, a, &fine).0, Some(sum), "a fraction, 60 ms before");
+        let fine_index = Index::new("/r".into(), fine.mtime_ns + 40_000_000, vec![(a, fine, sum)]);
+        assert_eq!(fine_index.known(0, a, &fine).0, None, "a fraction, 40 ms before: racy");
+        index.recorded_ns = 20_000_000_000;
         let back = decode(&index.encode(20_000_000_000)).expect("decodes");
         assert_eq!(back.files, index.files);
         assert_eq!((back.root.as_str(), back.recorded_ns), ("/r", 20_000_000_000));

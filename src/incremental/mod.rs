@@ -4,8 +4,11 @@
 //! ([`key`]); a placement whose key is in the store ([`store`]) is not rendered again — its
 //! files are known by size and hash, and the output folder, checked through its stat index
 //! ([`index`]), holds their text. Placements with any diagnostic are never stored, so their
-//! findings are reported on every run. The cluster-wide files (GitOps objects, `cluster.yaml`,
-//! kustomizations) and the fleet files are rendered every time.
+//! findings are reported on every run. A cluster's cluster-wide files (GitOps objects,
+//! `cluster.yaml`, kustomizations) are keyed by the cluster and its placements' keys, the
+//! fleet files by every cluster's key. A whole render keeps the tree the output folder held
+//! before as the *shadow* (`shadow/`, with `shadow.index`) and brings it up to the next one
+//! (the writer's `shadow` module).
 //!
 //! The cache is derived data, in `.fleetgen/` beside `fleet.yaml` (or `$FLEETGEN_CACHE_DIR`):
 //! ignored by git (its own `.gitignore`), tagged for backup tools (`CACHEDIR.TAG`), safe to
@@ -64,8 +67,8 @@ impl Cache {
         Index::load(&self.dir.join("rendered.index"), &root_name(out))
     }
 
-    /// Records the store and the index (each replaced atomically).
-    pub fn save(&self, store: Option<&Store>, index: Option<&Index>) -> io::Result<()> {
+    /// The cache folder, made when missing: ignored by git, tagged for backup tools.
+    fn make(&self) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         for (name, text) in [
             (".gitignore", "# fleetgen's cache: derived data, safe to delete\n*\n"),
@@ -76,6 +79,43 @@ impl Cache {
                 fs::write(path, text)?;
             }
         }
+        Ok(())
+    }
+
+    /// Where the shadow of the output folder is kept (see the writer's `shadow` module),
+    /// and the file whose lock says a render is using it; `None` until the cache folder
+    /// exists (a first render, which may fail, makes nothing).
+    pub fn shadow(&self) -> Option<(PathBuf, PathBuf)> {
+        if !self.dir.is_dir() {
+            return None;
+        }
+        self.make().ok()?;
+        Some((self.dir.join("shadow"), self.dir.join("shadow.lock")))
+    }
+
+    /// The shadow's stat index for output folder `out` (empty when it describes another).
+    pub fn shadow_index(&self, out: &Path) -> Index {
+        Index::load(&self.dir.join("shadow.index"), &root_name(out))
+    }
+
+    /// After the shadow was exchanged with the output folder: the output folder's index
+    /// becomes the shadow's (the files it describes are in the shadow now), and `index`
+    /// the output folder's.
+    pub fn save_exchanged(&self, store: Option<&Store>, index: &Index) -> io::Result<()> {
+        let (live, shadow) = (self.dir.join("rendered.index"), self.dir.join("shadow.index"));
+        match fs::rename(&live, &shadow) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::remove_file(&shadow) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+            other => other?,
+        }
+        self.save(store, Some(index))
+    }
+
+    /// Records the store and the index (each replaced atomically).
+    pub fn save(&self, store: Option<&Store>, index: Option<&Index>) -> io::Result<()> {
+        self.make()?;
         if let Some(store) = store {
             replace(&self.dir.join("placements"), |f| store.write_to(f).map(drop))?;
         }

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::api::{self, Cache, Format, Goal, Options, RenderedTree, Selection};
 use crate::cli::{FleetArgs, Progress, Ui, check_selection, print};
 use crate::incremental::Index;
+use crate::write::shadow::{Failed, Shadow};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,11 +51,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     let progress = Progress::new(ui.quiet || args.stdout, "rendering");
     let tick = |total| progress.tick(total);
-    // A whole render into the output folder reuses what did not change: the old tree holds
-    // the text of what the cache knows by hash (checked through the stat index).
+    // A whole render into the output folder reuses what did not change: the old tree (or
+    // the shadow) holds the text of what the cache knows by hash (checked through the stat
+    // indexes).
     let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
-    let store = cache.as_ref().map(Cache::store);
-    let compile = |reuse| {
+    let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             files,
             &Options {
@@ -66,15 +67,70 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             },
         )
     };
-    let mut compiled = compile(store.as_ref());
-    if let (Some(cache), Some(tree)) = (&cache, &compiled.tree)
-        && !tree.known.is_empty()
-        && !crate::trace::stage("verify", || on_disk(&out, &cache.index(&out), tree))
-    {
+    // The tree the output folder held before, brought up to the new one (only what changed
+    // is written) and exchanged with it; a first render writes a fresh tree.
+    let shadow = cache.as_ref().and_then(|cache| {
+        let (dir, lock) = cache.shadow()?;
+        Some((Shadow::open(dir, &lock, &out)?, cache.shadow_index(&out)))
+    });
+    // While the sources compile, the shadow is walked and looked up in its index, on a
+    // thread of its own (the compile has the cores).
+    let (_store, live, scanned, mut compiled) = std::thread::scope(|scope| {
+        let walker = std::thread::Builder::new()
+            .name("fleetgen-walk".into())
+            .spawn_scoped(scope, || {
+                let scan = || {
+                    let live = cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default();
+                    let scanned = shadow.as_ref().map(|(shadow, index)| shadow.scan(index));
+                    (live, scanned)
+                };
+                crate::trace::stage("walk", || {
+                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                        Ok(pool) => pool.install(scan),
+                        Err(_) => scan(),
+                    }
+                })
+            });
+        // The store is read once the walk has started (on the other core).
+        let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
+        let compiled = compile(store.as_ref());
+        let (live, scanned) = match walker {
+            Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => (
+                cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default(),
+                shadow.as_ref().map(|(shadow, index)| shadow.scan(index)),
+            ),
+        };
+        (store, live, scanned, compiled)
+    });
+    let fell_back = || {
         crate::trace::note("verify", || {
             "the output folder does not hold what the cache knows: rendering without it".into()
         });
+    };
+    if let (None, true, Some(tree)) = (&shadow, cache.is_some(), &compiled.tree)
+        && !tree.known.is_empty()
+        && !crate::trace::stage("verify", || on_disk(&out, &live, tree))
+    {
+        fell_back();
         compiled = compile(None);
+    }
+    let mut plan = match (&shadow, &scanned, &compiled.tree) {
+        (Some((shadow, _)), Some(scanned), Some(tree)) => Some(crate::trace::stage("verify", || {
+            shadow.plan(scanned, &out, tree, &live)
+        })),
+        _ => None,
+    };
+    if plan.as_ref().is_some_and(|plan| plan.missing > 0) {
+        drop(plan);
+        fell_back();
+        compiled = compile(None);
+        plan = match (&shadow, &scanned, &compiled.tree) {
+            (Some((shadow, _)), Some(scanned), Some(tree)) => Some(crate::trace::stage("verify", || {
+                shadow.plan(scanned, &out, tree, &live)
+            })),
+            _ => None,
+        };
     }
     // A selection naming nothing is refused (and what rendered is dropped).
     if compiled.exit_code() == 0
@@ -104,20 +160,49 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .then(|| crate::write::read_tree(&out).ok())
         .flatten();
     let keep = |path: &str| !select.replaces(path);
-    let written = crate::trace::stage("write", || {
-        crate::write::write(
-            &fleet.root,
-            &out,
-            rendered,
-            (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
-        )
-    });
+    let classic = |rendered: &RenderedTree| {
+        crate::trace::stage("write", || {
+            crate::write::write(
+                &fleet.root,
+                &out,
+                rendered,
+                (!select.is_all()).then_some(&keep as &dyn Fn(&str) -> bool),
+            )
+        })
+    };
+    let (mut exchanged, mut fresh) = (None, None);
+    let written = match plan {
+        None => classic(rendered),
+        Some(plan) => match crate::trace::stage("write", || plan.write(&fleet.root, &out)) {
+            Ok((written, index)) => {
+                exchanged = Some(index);
+                Ok(written)
+            }
+            Err(Failed::Refused(message)) => Err(message),
+            Err(Failed::Shadow(message)) => {
+                // Only speed is lost: the whole tree is rendered and written afresh.
+                crate::trace::note("write", || format!("{message}: writing a fresh tree"));
+                match &fresh.insert(compile(None)).tree {
+                    Some(tree) => classic(tree),
+                    None => Err(format!("{message}, and rendering again failed")),
+                }
+            }
+        },
+    };
+    let rendered = fresh
+        .as_ref()
+        .and_then(|c: &api::Compiled| c.tree.as_ref())
+        .unwrap_or(rendered);
     progress.done();
     // A clean-up that failed: the render succeeded, but something is left beside it.
     for warning in written.iter().flat_map(|w| &w.warnings) {
         eprintln!("warning: {warning}");
     }
-    if let (Some(cache), Ok(_)) = (&cache, &written) {
+    if let (Some(cache), Ok(_), Some(index)) = (&cache, &written, &exchanged) {
+        if let Err(e) = crate::trace::stage("index", || cache.save_exchanged(rendered.store.as_ref(), index)) {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+        }
+    } else if let (Some(cache), Ok(_)) = (&cache, &written) {
         // Derived data: a cache that cannot be written costs speed, never a result.
         let index = crate::trace::stage("index", || {
             let sums = rendered

@@ -1,0 +1,571 @@
+//! A whole render with the cache writes only what changed, and still swaps the output
+//! folder in whole.
+//!
+//! The tree the output folder held before the last render is kept in the cache folder (the
+//! *shadow*, `.fleetgen/shadow/`). A render brings the shadow up to the new tree file by
+//! file: a file whose stat the shadow's index knows, with the content the new tree has, is
+//! kept; one the new tree does not have is removed; the rest are written (the placements
+//! that rendered) or copied from the output folder (what the cache knows by content,
+//! checked there through the output folder's index). The shadow is then exchanged with the
+//! output folder in one `renameat2(RENAME_EXCHANGE)`, as a fresh tree would be: at every
+//! instant the output folder is the whole old tree or the whole new one. The old tree is
+//! now the shadow, for the next render, and its index goes with it. So a render writes
+//! the files that changed in this render and the last one, not a directory entry per file
+//! of the fleet, and removes no old tree. The first render with an empty shadow copies the
+//! whole tree once.
+//!
+//! Nothing in the shadow is trusted without its stat: a file changed there (by hand, or by
+//! a render killed half-way) differs from its index entry and is replaced. A shadow with
+//! anything fleetgen does not write in it (a link, a FIFO, an empty folder, a name that is
+//! not UTF-8) is removed and built again. One render at a time uses it (a lock file); one
+//! that cannot, or a cache folder on another file system than the output folder, renders
+//! the classic way (a fresh tree beside the output folder).
+
+use std::fs;
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+
+use super::{How, Written, clean_stale, list_tree, remove_tree, swap, target, walk_as};
+use crate::emit::RenderedTree;
+use crate::incremental::Sum;
+use crate::incremental::index::{self, Index, PathId, Stat, Stated, path_id};
+
+/// The shadow folder of one output folder, held for one render.
+pub struct Shadow {
+    dir: PathBuf,
+    /// Locked while the shadow is read, changed and exchanged.
+    _lock: fs::File,
+}
+
+impl Shadow {
+    /// Shadow folder `dir` for output folder `out` (which exists), locked through file
+    /// `lock`; `None` when it cannot serve: another render holds it, the two are on
+    /// different file systems, or one is inside the other.
+    pub fn open(dir: PathBuf, lock: &Path, out: &Path) -> Option<Shadow> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let parent = dir.parent()?;
+            let (out_meta, cache_meta) = (fs::symlink_metadata(out).ok()?, fs::metadata(parent).ok()?);
+            if !out_meta.is_dir() || out_meta.dev() != cache_meta.dev() {
+                return None;
+            }
+            let (real_out, real_cache) = (fs::canonicalize(out).ok()?, fs::canonicalize(parent).ok()?);
+            if real_out.starts_with(&real_cache) || real_cache.starts_with(&real_out) {
+                return None;
+            }
+            let lock = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(lock)
+                .ok()?;
+            lock.try_lock().ok()?;
+            Some(Shadow { dir, _lock: lock })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (dir, lock, out);
+            None
+        }
+    }
+
+    /// The shadow's files, each looked up in `index` (the shadow's): what it holds, found
+    /// without the render (a render runs this while the sources compile). A shadow with
+    /// anything a render does not leave in it is removed first.
+    pub fn scan(&self, index: &Index) -> Vec<Stated> {
+        let walked = match walk_as(
+            &self.dir,
+            How {
+                stat: true,
+                strict: true,
+            },
+        ) {
+            Ok(walked) => walked,
+            Err(_) => {
+                // Built again from nothing (a failed removal fails the write, which then
+                // renders the classic way).
+                let _ = remove_tree(&self.dir);
+                Vec::new()
+            }
+        };
+        index::lookup(&self.dir, index, walked).unwrap_or_default()
+    }
+
+    /// What bringing the shadow (its files `scanned`) up to `tree` takes, found without
+    /// writing: each file it lacks that the cache knows by content is looked up in `out`
+    /// through `live_index`.
+    pub fn plan<'a>(&self, scanned: &[Stated], out: &Path, tree: &'a RenderedTree, live_index: &Index) -> Plan<'a> {
+        let mut shadow = scanned.iter().peekable();
+        let texts: Vec<(&String, &String, Sum)> = tree
+            .files
+            .par_iter()
+            .map(|(path, text)| (path, text, Sum::of(text.as_bytes())))
+            .collect();
+        let mut items = Vec::with_capacity(texts.len() + tree.known.len());
+        let mut gone = Vec::new();
+        for (path, sum, text) in merged(&texts, &tree.known) {
+            while let Some(old) = shadow.next_if(|s| s.rel.as_str() < path) {
+                gone.push(old.rel.clone());
+            }
+            let act = |text: Option<&'a str>| text.map_or(Act::Copy, Act::Write);
+            items.push(match shadow.next_if(|s| s.rel == path) {
+                Some(old) if old.known == Some(sum) => Item {
+                    path,
+                    id: old.id,
+                    sum,
+                    act: Act::Keep(old.stat),
+                    present: true,
+                },
+                // Not known by its stat (changed since, or recorded too soon after it was
+                // written to tell): read to see.
+                Some(old) if old.known.is_none() && old.stat.size == sum.size => Item {
+                    path,
+                    id: old.id,
+                    sum,
+                    act: Act::Read(old.stat, text),
+                    present: true,
+                },
+                Some(old) => Item {
+                    path,
+                    id: old.id,
+                    sum,
+                    act: act(text),
+                    present: true,
+                },
+                None => Item {
+                    path,
+                    id: path_id(path),
+                    sum,
+                    act: act(text),
+                    present: false,
+                },
+            });
+        }
+        gone.extend(shadow.map(|s| s.rel.clone()));
+        items.par_iter_mut().for_each(|item| {
+            if let Act::Read(stat, text) = item.act {
+                let same = fs::read(self.dir.join(item.path)).is_ok_and(|bytes| Sum::of(&bytes) == item.sum);
+                item.act = if same {
+                    Act::Keep(stat)
+                } else {
+                    text.map_or(Act::Copy, Act::Write)
+                };
+            }
+        });
+        let missing = items
+            .par_iter()
+            .filter(|item| matches!(item.act, Act::Copy))
+            .filter(|item| !holds(out, item, live_index))
+            .count();
+        let removed = if live_index.files.is_empty() {
+            let new = |p: &String| tree.files.contains_key(p) || tree.known.contains_key(p);
+            list_tree(out).map_or(0, |old| old.iter().filter(|p| !new(p)).count())
+        } else {
+            let ids: FxHashSet<PathId> = items.iter().map(|i| i.id).collect();
+            live_index.files.iter().filter(|f| !ids.contains(&f.0)).count()
+        };
+        Plan {
+            dir: self.dir.clone(),
+            items,
+            gone,
+            missing,
+            removed,
+        }
+    }
+}
+
+/// Whether output folder `out` has `item`'s content: known by its stat in `index`, else
+/// read (no further than that content's size) and hashed.
+fn holds(out: &Path, item: &Item, index: &Index) -> bool {
+    let path = out.join(item.path);
+    let Ok(meta) = fs::symlink_metadata(&path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != item.sum.size {
+        return false;
+    }
+    if let (Some(sum), _) = index.known(usize::MAX, item.id, &Stat::of(&meta)) {
+        return sum == item.sum;
+    }
+    let mut bytes = Vec::new();
+    let read = fs::File::open(&path).and_then(|f| f.take(item.sum.size + 1).read_to_end(&mut bytes));
+    read.is_ok() && Sum::of(&bytes) == item.sum
+}
+
+/// The new tree's files in path order: each with its content, and its text when it was
+/// rendered (`None`: the cache knows it by content).
+fn merged<'a, 'b>(
+    texts: &'b [(&'a String, &'a String, Sum)],
+    known: &'a std::collections::BTreeMap<String, Sum>,
+) -> impl Iterator<Item = (&'a str, Sum, Option<&'a str>)> + 'b
+where
+    'a: 'b,
+{
+    let mut texts = texts.iter().copied().peekable();
+    let mut known = known.iter().peekable();
+    std::iter::from_fn(move || match (texts.peek(), known.peek()) {
+        (Some((tp, _, _)), Some((kp, _))) if kp < tp => known.next().map(|(p, s)| (p.as_str(), *s, None)),
+        (Some(_), _) => texts.next().map(|(p, t, s)| (p.as_str(), s, Some(t.as_str()))),
+        (None, _) => known.next().map(|(p, s)| (p.as_str(), *s, None)),
+    })
+}
+
+/// What becomes of one file of the new tree in the shadow.
+enum Act<'a> {
+    /// The shadow has it, with this stat.
+    Keep(Stat),
+    /// The shadow has a file of its size with this stat, not known by it: to read (and then
+    /// to keep, or to write with the text, or copy when there is none).
+    Read(Stat, Option<&'a str>),
+    /// Written with this text.
+    Write(&'a str),
+    /// Copied from the output folder. Not linked: a file the two trees shared would
+    /// change its stat (its change time) in one whenever it is linked or removed in the
+    /// other, and each index would stop knowing it.
+    Copy,
+}
+
+struct Item<'a> {
+    path: &'a str,
+    id: PathId,
+    sum: Sum,
+    act: Act<'a>,
+    /// Whether the shadow has a file at this path (to remove first when it is replaced).
+    present: bool,
+}
+
+/// How to bring the shadow up to a new tree.
+pub struct Plan<'a> {
+    dir: PathBuf,
+    /// The new tree's files, in path order.
+    items: Vec<Item<'a>>,
+    /// The shadow's files the new tree does not have.
+    gone: Vec<String>,
+    /// How many files the cache knows by content are neither in the shadow nor in the
+    /// output folder as it knows them: the render must render them (without the cache).
+    pub missing: usize,
+    /// How many files of the output folder the new tree does not have.
+    removed: usize,
+}
+
+/// Why a shadow write failed.
+#[derive(Debug)]
+pub enum Failed {
+    /// The output folder may not be written (the same refusals as a classic write).
+    Refused(String),
+    /// The shadow could not be brought up to date or exchanged; the output folder is
+    /// unchanged and a classic write can take over.
+    Shadow(String),
+}
+
+impl Plan<'_> {
+    /// How many files it writes or copies (the rest are kept).
+    pub fn writes(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.act, Act::Write(_) | Act::Copy))
+            .count()
+    }
+
+    /// Brings the shadow up to the new tree and exchanges it with `out` (rendered from
+    /// `repo`). Returns what was written and the index of the new output folder (to be
+    /// recorded: each file's stat and content).
+    pub fn write(self, repo: &Path, out: &Path) -> Result<(Written, Index), Failed> {
+        let shown = out.display();
+        let t = target(repo, out).map_err(Failed::Refused)?;
+        if !t.exists || self.missing > 0 {
+            return Err(Failed::Shadow(format!("`{shown}` does not hold what the cache knows")));
+        }
+        let mut warnings = Vec::new();
+        clean_stale(&t.parent, &t.name, &mut warnings);
+        let failed = |what: &str, e: io::Error| Failed::Shadow(format!("cannot {what} `{}`: {e}", self.dir.display()));
+        let stats = self.update(out).map_err(|e| failed("bring up to date", e))?;
+        crate::trace::note("write", || {
+            let (writes, gone) = (self.writes(), self.gone.len());
+            let kept = self.items.len() - writes;
+            format!("{writes} files written or copied, {gone} removed, {kept} kept from the tree before last")
+        });
+        let (how, old) = swap(&t.parent, &t.name, &self.dir, out).map_err(|e| failed("exchange", e))?;
+        if old != self.dir {
+            // Two renames: the old tree went aside; it becomes the shadow.
+            if let Err(e) = fs::rename(&old, &self.dir) {
+                let _ = remove_tree(&old);
+                warnings.push(format!("the old tree was not kept in `{}`: {e}", self.dir.display()));
+            }
+        }
+        let files = self
+            .items
+            .iter()
+            .zip(stats)
+            .map(|(item, stat)| (item.id, stat, item.sum))
+            .collect();
+        let written = Written {
+            files: self.items.len(),
+            removed: self.removed,
+            swap: how,
+            warnings,
+        };
+        Ok((written, Index::new(crate::incremental::root_name(out), 0, files)))
+    }
+
+    /// Removes, writes and copies the shadow's files; the stat of each file of the new tree.
+    fn update(&self, out: &Path) -> io::Result<Vec<Stat>> {
+        let dir = &self.dir;
+        if super::fail_point("shadow") {
+            return Err(io::Error::other("injected failure"));
+        }
+        fs::create_dir_all(dir)?;
+        // Replaced files are removed, never written over: a classic render may have linked
+        // them into the output folder.
+        let replaced = self
+            .items
+            .iter()
+            .filter(|i| i.present && matches!(i.act, Act::Write(_) | Act::Copy));
+        let doomed: Vec<&str> = self
+            .gone
+            .iter()
+            .map(String::as_str)
+            .chain(replaced.map(|i| i.path))
+            .collect();
+        doomed.par_iter().try_for_each(|p| fs::remove_file(dir.join(p)))?;
+        // Folders left empty, deepest first (reverse path order puts a folder after what
+        // is in it).
+        let mut empty: Vec<&str> = self.gone.iter().flat_map(|p| ancestors(p)).collect();
+        empty.sort_unstable();
+        empty.dedup();
+        empty.retain(|folder| !self.has_folder(folder));
+        for folder in empty.iter().rev() {
+            fs::remove_dir(dir.join(folder))?;
+        }
+        let mut needed: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|i| !i.present)
+            .filter_map(|i| i.path.rsplit_once('/').map(|(folder, _)| folder))
+            .collect();
+        needed.dedup();
+        for folder in needed {
+            fs::create_dir_all(dir.join(folder))?;
+        }
+        self.items
+            .par_iter()
+            .map(|item| match item.act {
+                Act::Keep(stat) | Act::Read(stat, _) => Ok(stat),
+                Act::Write(text) => {
+                    let mut file = fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(dir.join(item.path))?;
+                    file.write_all(text.as_bytes())?;
+                    Ok(Stat::of(&file.metadata()?))
+                }
+                Act::Copy => {
+                    fs::copy(out.join(item.path), dir.join(item.path))?;
+                    Ok(Stat::of(&fs::symlink_metadata(dir.join(item.path))?))
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a file of the new tree is in `folder` (or below it).
+    fn has_folder(&self, folder: &str) -> bool {
+        let prefix = format!("{folder}/");
+        let at = self.items.partition_point(|i| i.path < prefix.as_str());
+        self.items.get(at).is_some_and(|i| i.path.starts_with(&prefix))
+    }
+}
+
+/// The folders a relative path is in, the outermost first: `a/b/c` → `a`, `a/b`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(at, _)| &path[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incremental::root_name;
+    use crate::write::{Swap, read_tree, write};
+
+    const HEAD: &str = "# Rendered by fleetgen\n";
+
+    /// A fleet folder and an output folder beside it, with a cache folder.
+    struct Place {
+        _dir: tempfile::TempDir,
+        repo: PathBuf,
+        out: PathBuf,
+        cache: PathBuf,
+    }
+
+    fn place() -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        fs::create_dir_all(repo.join("clusters")).unwrap();
+        let (out, cache) = (dir.path().join("rendered"), repo.join(".fleetgen"));
+        fs::create_dir_all(&cache).unwrap();
+        Place {
+            _dir: dir,
+            repo,
+            out,
+            cache,
+        }
+    }
+
+    impl Place {
+        fn shadow(&self) -> Shadow {
+            Shadow::open(self.cache.join("shadow"), &self.cache.join("shadow.lock"), &self.out).expect("usable")
+        }
+    }
+
+    /// A tree of these rendered files, and of these files known by content only.
+    fn tree(files: &[(&str, &str)], known: &[(&str, &str)]) -> RenderedTree {
+        let mut tree = RenderedTree::from_files(files.iter().copied().chain([("fleet.yaml", HEAD)]));
+        tree.known = known
+            .iter()
+            .map(|(p, t)| (p.to_string(), Sum::of(t.as_bytes())))
+            .collect();
+        tree
+    }
+
+    /// An index recorded long after these files were written: every one trusted by its stat.
+    fn index_of(out: &Path, files: Vec<(PathId, Stat, Sum)>) -> Index {
+        Index::new(root_name(out), i64::MAX / 2, files)
+    }
+
+    /// The index of a folder as it is on disk.
+    fn index_now(dir: &Path, out: &Path) -> Index {
+        let tree = read_tree(dir).unwrap();
+        let files = tree
+            .files
+            .iter()
+            .map(|(p, t)| {
+                let stat = Stat::of(&fs::symlink_metadata(dir.join(p)).unwrap());
+                (path_id(p), stat, Sum::of(t.as_bytes()))
+            })
+            .collect();
+        index_of(out, files)
+    }
+
+    /// Renders `tree` through the shadow, as `fleetgen render` does: returns how many files
+    /// it wrote or copied, and the output folder's new index.
+    fn render(place: &Place, tree: &RenderedTree, shadow_index: &Index, live: &Index) -> (usize, Index) {
+        let shadow = place.shadow();
+        let scanned = shadow.scan(shadow_index);
+        let plan = shadow.plan(&scanned, &place.out, tree, live);
+        assert_eq!(plan.missing, 0);
+        let writes = plan.writes();
+        let (written, index) = plan.write(&place.repo, &place.out).unwrap();
+        assert_eq!((written.files, written.swap), (tree.len(), Swap::Exchanged));
+        (writes, index_of(&place.out, index.files))
+    }
+
+    /// The texts of a tree with known files: those read from `from`.
+    fn texts(tree: &RenderedTree, from: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut all = tree.files.clone();
+        all.extend(from.iter().map(|(p, t)| (p.to_string(), t.to_string())));
+        all
+    }
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_render_writes_only_what_changed_since_the_tree_before_last_and_swaps_it_in_whole() {
+        let place = place();
+        let one = tree(
+            &[("a/x/1.yaml", "1\n"), ("a/x/2.yaml", "2\n"), ("b/y/3.yaml", "3\n")],
+            &[],
+        );
+        write(&place.repo, &place.out, &one, None).unwrap();
+        let live = index_now(&place.out, &place.out);
+        // The first render through the shadow fills it: every file is written or copied.
+        let cached = [("a/x/1.yaml", "1\n"), ("b/y/3.yaml", "3\n")];
+        let two = tree(&[("a/x/2.yaml", "two\n")], &cached);
+        let (writes, live2) = render(&place, &two, &Index::default(), &live);
+        assert_eq!(writes, 4);
+        assert_eq!(read_tree(&place.out).unwrap().files, texts(&two, &cached));
+        assert_eq!(
+            read_tree(&place.cache.join("shadow")).unwrap(),
+            one,
+            "the old tree is the shadow"
+        );
+        // Then only what changed in this render and the last: 2.yaml (changed last time),
+        // 1.yaml (changed now); b/ goes, c/ and a/x/1.yaml/ (a file become a folder) come.
+        let cached = [("a/x/2.yaml", "two\n")];
+        let three = tree(&[("a/x/1.yaml/in", "one\n"), ("c/4.yaml", "4\n")], &cached);
+        let (writes, live3) = render(&place, &three, &live, &live2);
+        assert_eq!(
+            writes, 3,
+            "1.yaml/in and 4.yaml written, 2.yaml copied; fleet.yaml kept"
+        );
+        assert_eq!(read_tree(&place.out).unwrap().files, texts(&three, &cached));
+        assert!(!place.out.join("b").exists(), "a folder left empty is removed");
+        assert_eq!(
+            read_tree(&place.cache.join("shadow")).unwrap().files,
+            texts(&two, &[("a/x/1.yaml", "1\n"), ("b/y/3.yaml", "3\n")])
+        );
+        // Nothing changed: nothing written, and the indexes know every file.
+        let (writes, live4) = render(&place, &three, &live2, &live3);
+        assert_eq!(writes, 2, "the tree before last lacks this render's new files");
+        let (writes, _) = render(&place, &three, &live3, &live4);
+        assert_eq!(writes, 0);
+        assert_eq!(read_tree(&place.out).unwrap().files, texts(&three, &cached));
+    }
+
+    #[test]
+    fn what_changed_in_the_shadow_is_replaced_and_what_is_not_ours_rebuilds_it() {
+        let place = place();
+        let one = tree(&[("a/1.yaml", "1\n"), ("a/2.yaml", "2\n")], &[]);
+        write(&place.repo, &place.out, &one, None).unwrap();
+        let live = index_now(&place.out, &place.out);
+        let (_, live2) = render(&place, &one, &Index::default(), &live);
+        // A file of the shadow changed by hand, its size kept: not known by its stat, read,
+        // and replaced.
+        let shadow = place.cache.join("shadow");
+        fs::write(shadow.join("a/1.yaml"), "9\n").unwrap();
+        let (writes, live3) = render(&place, &one, &live, &live2);
+        assert_eq!(writes, 1);
+        assert_eq!(read_tree(&place.out).unwrap(), one);
+        // A link, or an empty folder, in the shadow: it is built again from nothing.
+        for odd in ["link", "empty"] {
+            let shadow_index = index_now(&shadow, &place.out);
+            match odd {
+                "link" => std::os::unix::fs::symlink("/etc", shadow.join("a/link")).unwrap(),
+                _ => fs::create_dir(shadow.join("empty")).unwrap(),
+            }
+            let (writes, _) = render(&place, &one, &shadow_index, &live3);
+            assert_eq!(writes, 3, "{odd}: every file written or copied");
+            assert_eq!(read_tree(&place.out).unwrap(), one);
+            for planted in ["a/link", "empty"] {
+                assert!(
+                    fs::symlink_metadata(place.out.join(planted)).is_err(),
+                    "{odd}: {planted}"
+                );
+            }
+            // Back to the shadow it was: the next round plants the other.
+            let back = index_now(&place.out, &place.out);
+            render(&place, &one, &back, &back);
+        }
+    }
+
+    #[test]
+    fn a_cached_file_neither_tree_holds_is_missing_and_a_failed_update_changes_nothing() {
+        let place = place();
+        let one = tree(&[("a/1.yaml", "1\n")], &[]);
+        write(&place.repo, &place.out, &one, None).unwrap();
+        let live = index_now(&place.out, &place.out);
+        let shadow = place.shadow();
+        let scanned = shadow.scan(&Index::default());
+        let two = tree(&[], &[("a/1.yaml", "other\n")]);
+        assert_eq!(shadow.plan(&scanned, &place.out, &two, &live).missing, 1);
+        // One render at a time.
+        assert!(Shadow::open(place.cache.join("shadow"), &place.cache.join("shadow.lock"), &place.out).is_none());
+        let three = tree(&[("a/1.yaml", "3\n")], &[]);
+        let plan = shadow.plan(&scanned, &place.out, &three, &live);
+        let failed = super::super::tests::failing(&["shadow"], || plan.write(&place.repo, &place.out));
+        assert!(matches!(failed, Err(Failed::Shadow(_))), "{failed:?}");
+        assert_eq!(read_tree(&place.out).unwrap(), one);
+    }
+}
