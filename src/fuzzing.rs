@@ -210,7 +210,7 @@ pub fn git(data: &[u8]) {
                 }
             }
         }
-        let _ = load::load(&revision);
+        let _ = load::load(&revision, None);
     }
 }
 

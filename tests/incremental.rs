@@ -403,3 +403,66 @@ fn objects_claimed_twice_are_reported_by_every_warm_render_as_by_a_cold_one() {
         }
     }
 }
+
+/// Input files a run found valid against their schema are not validated again while fleetgen
+/// and their text are the same; an edited file is, and its schema errors are reported as
+/// without the cache.
+#[test]
+fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());
+    let run = |args: &[&str]| common::fleetgen().current_dir(dir.path()).args(args).output().unwrap();
+    assert!(run(&["render", "--quiet"]).status.success());
+    let check = |args: &[&str]| {
+        let out = run(&[&["check", "--verbose", "--color", "never"], args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let note = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("fleetgen: schema: "))
+            .map(str::to_string);
+        // What it reports, without the timings.
+        let report: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("fleetgen: ")).collect();
+        let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), report.join("\n"));
+        (out.status.code(), note, report)
+    };
+    let inputs = api::MemoryFiles::from_dir(dir.path()).unwrap();
+    let kinds = compile(&inputs, None).schema_valid().len();
+    assert!(kinds > 5, "{kinds}");
+    let (code, note, _) = check(&[]);
+    assert_eq!(
+        (code, note.as_deref()),
+        (
+            Some(0),
+            Some(format!("input files: 0 validated, {kinds} known valid").as_str())
+        )
+    );
+    // A contract with a field its schema does not allow: validated again, and reported.
+    let contract = fs::read_dir(dir.path().join("apps"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let path = contract.join("app.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("{text}notAField: 1\n")).unwrap();
+    let (code, note, out) = check(&[]);
+    let (cold_code, _, cold) = check(&["--no-cache"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_eq!(
+        note.as_deref(),
+        Some(format!("input files: 1 validated, {} known valid", kinds - 1).as_str())
+    );
+    assert!(out.contains("notAField"), "{out}");
+    assert_eq!((code, &out), (cold_code, &cold));
+    // Put back: known valid again, without validating.
+    fs::write(&path, text).unwrap();
+    let (code, note, _) = check(&[]);
+    assert_eq!(
+        (code, note.as_deref()),
+        (
+            Some(0),
+            Some(format!("input files: 0 validated, {kinds} known valid").as_str())
+        )
+    );
+}

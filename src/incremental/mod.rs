@@ -28,6 +28,11 @@ pub use index::Index;
 pub use key::Key;
 pub use store::{Entry, Store, Sum};
 
+use crate::load::schema::{Digest as SchemaDigest, Valid as SchemaValid};
+use codec::{Reader, Writer};
+
+const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v1\n";
+
 /// How many placements a render rendered and how many it took from the cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -111,6 +116,43 @@ impl Cache {
             other => other?,
         }
         self.save(store, Some(index))
+    }
+
+    /// The digests of the input files the last run found valid against their schema
+    /// (empty when there are none, or they cannot be read).
+    pub fn schema_valid(&self) -> SchemaValid {
+        let read = fs::read(self.dir.join("schema-valid")).ok();
+        let decode = |bytes: &[u8]| -> Option<SchemaValid> {
+            let mut r = Reader::new(bytes, VALID_MAGIC)?;
+            let count = r.count()?;
+            let mut valid = SchemaValid::default();
+            valid.reserve(count);
+            for _ in 0..count {
+                valid.insert(r.array()?);
+            }
+            r.end().then_some(valid)
+        };
+        read.as_deref().and_then(decode).unwrap_or_default()
+    }
+
+    /// Records the digests of the input files valid against their schema, unless they are
+    /// those `before` has.
+    pub fn save_schema_valid(&self, before: &SchemaValid, valid: &[SchemaDigest]) -> io::Result<()> {
+        if valid.len() == before.len() && valid.iter().all(|d| before.contains(d)) {
+            return Ok(());
+        }
+        self.make()?;
+        let mut sorted = valid.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        replace(&self.dir.join("schema-valid"), |f| {
+            let mut w = Writer::to(f, VALID_MAGIC);
+            w.u64(sorted.len() as u64);
+            for digest in &sorted {
+                w.bytes(digest);
+            }
+            w.finish().map(drop)
+        })
     }
 
     /// Records the store and the index (each replaced atomically).

@@ -192,6 +192,12 @@ pub struct Sources {
     /// Files that could not be read into the model: (kind, the id their path implies). Later
     /// checks treat these ids as existing, so one broken file gives one error, not a cascade.
     pub failed: Vec<(Kind, String)>,
+    /// Files an earlier run found valid against their schema ([`schema::digest`]).
+    pub valid_before: schema::Valid,
+    /// The digests of the input files valid against their schema, found so now or before.
+    pub valid: Vec<schema::Digest>,
+    /// How many input files were validated against their schema (not known valid before).
+    pub validated: usize,
 }
 
 impl Sources {
@@ -259,18 +265,25 @@ fn add_builtin_templates(sources: &mut Sources) {
 }
 
 /// Loads a whole repository. Diagnostics are returned unsorted.
-pub fn load(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
-    // The schema validators compile on another thread meanwhile (they are needed from the
-    // first file on; whichever thread gets to one first compiles it, the other waits).
-    std::thread::scope(|s| {
-        s.spawn(schema::warm);
-        load_files(files)
-    })
+/// Files whose digest is in `valid` (an earlier run's [`Sources::valid`]) are not validated
+/// against their schema again.
+pub fn load(files: &dyn Files, valid: Option<&schema::Valid>) -> (Sources, Vec<Diagnostic>) {
+    match valid.filter(|v| !v.is_empty()) {
+        // Most files are known valid: a validator compiles when a file needs it.
+        Some(valid) => load_files(files, valid.clone()),
+        // The schema validators compile on another thread meanwhile (they are needed from
+        // the first file on; whichever thread gets to one first compiles it, the other waits).
+        None => std::thread::scope(|s| {
+            s.spawn(schema::warm);
+            load_files(files, schema::Valid::default())
+        }),
+    }
 }
 
-fn load_files(files: &dyn Files) -> (Sources, Vec<Diagnostic>) {
+fn load_files(files: &dyn Files, valid_before: schema::Valid) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources {
         today: files.today(),
+        valid_before,
         ..Sources::default()
     };
     let mut diagnostics = Vec::new();
@@ -519,11 +532,16 @@ fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagn
         return;
     }
     let json = node.to_json();
-    let errors = schema::validate(kind, file, &sources.files, &node, &json);
-    if !errors.is_empty() {
-        diagnostics.extend(errors);
-        return;
+    let digest = schema::digest(kind, &sources.files.get(file).text);
+    if !sources.valid_before.contains(&digest) {
+        sources.validated += 1;
+        let errors = schema::validate(kind, file, &sources.files, &node, &json);
+        if !errors.is_empty() {
+            diagnostics.extend(errors);
+            return;
+        }
     }
+    sources.valid.push(digest);
     let value = match parse_typed(kind, &json) {
         Ok(v) => v,
         Err(e) => {
@@ -644,7 +662,7 @@ pub mod fixture {
             files.insert(*path, *text);
         }
         files.set_today(crate::clock::parse_date("2026-11-22").expect("a date"));
-        let (sources, problems) = load(&files);
+        let (sources, problems) = load(&files, None);
         assert!(problems.is_empty(), "the fixture does not load: {problems:?}");
         sources
     }

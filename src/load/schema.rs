@@ -128,6 +128,24 @@ fn registry() -> &'static jsonschema::Registry<'static> {
     })
 }
 
+/// A file's schema check, known by a digest of fleetgen's build, the file's kind and its
+/// text: what the schema says of it cannot change while these do.
+pub type Digest = [u8; 32];
+
+/// The digests of files a run found valid: a later run with the cache does not validate
+/// them again (nor compile the validators, when every file is among them).
+pub type Valid = rustc_hash::FxHashSet<Digest>;
+
+pub fn digest(kind: Kind, text: &str) -> Digest {
+    let mut h = blake3::Hasher::new();
+    for part in [env!("FLEETGEN_SOURCE_HASH"), "/schema-v1", file_name(kind)] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
+    }
+    h.update(text.as_bytes());
+    *h.finalize().as_bytes()
+}
+
 /// Compiles every kind's validator (on a spare thread while files are read and parsed).
 pub fn warm() {
     for kind in Kind::ALL {

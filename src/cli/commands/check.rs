@@ -66,12 +66,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let progress = Progress::new(ui.quiet, "checking");
     let tick = |total| progress.tick(total);
     let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
+    // Input files the last run found valid against their schema are not validated again.
+    let valid = cache.as_ref().map(Cache::schema_valid);
     let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             &fleet.files,
             &Options {
                 on_cluster: Some(&tick),
                 reuse,
+                valid: valid.as_ref(),
                 exit_after: true,
                 ..Options::new(Goal::Render)
             },
@@ -179,7 +182,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         };
         let store_changed = rendered.store.as_ref() != store.as_ref();
         let saved = crate::trace::stage("save", || {
-            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())
+            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())?;
+            let before = valid.as_ref().map(std::borrow::Cow::Borrowed).unwrap_or_default();
+            cache.save_schema_valid(&before, compiled.schema_valid())
         });
         if let Err(e) = saved {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));

@@ -55,6 +55,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // the shadow) holds the text of what the cache knows by hash (checked through the stat
     // indexes).
     let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
+    // Input files the last run found valid against their schema are not validated again.
+    let valid = cache.as_ref().map(Cache::schema_valid);
     let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             files,
@@ -63,6 +65,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 select: select.clone(),
                 on_cluster: Some(&tick),
                 reuse,
+                valid: valid.as_ref(),
                 exit_after: true,
             },
         )
@@ -71,7 +74,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // is written) and exchanged with it; a first render writes a fresh tree.
     let shadow = cache.as_ref().and_then(|cache| {
         let (dir, lock) = cache.shadow()?;
-        Some((Shadow::open(dir, &lock, &out)?, cache.shadow_index(&out)))
+        Shadow::open(dir, &lock, &out).map(|shadow| (shadow, cache))
     });
     // While the sources compile, the shadow is walked and looked up in its index, on a
     // thread of its own (the compile has the cores).
@@ -81,7 +84,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             .spawn_scoped(scope, || {
                 let scan = || {
                     let live = cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default();
-                    let scanned = shadow.as_ref().map(|(shadow, index)| shadow.scan(index));
+                    let scanned = shadow
+                        .as_ref()
+                        .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out)));
                     (live, scanned)
                 };
                 crate::trace::stage("walk", || {
@@ -98,7 +103,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             Err(_) => (
                 cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default(),
-                shadow.as_ref().map(|(shadow, index)| shadow.scan(index)),
+                shadow
+                    .as_ref()
+                    .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out))),
             ),
         };
         (store, live, scanned, compiled)
@@ -171,24 +178,40 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         })
     };
     let (mut exchanged, mut fresh) = (None, None);
-    let written = match plan {
-        None => classic(rendered),
-        Some(plan) => match crate::trace::stage("write", || plan.write(&fleet.root, &out)) {
-            Ok((written, index)) => {
-                exchanged = Some(index);
-                Ok(written)
-            }
-            Err(Failed::Refused(message)) => Err(message),
-            Err(Failed::Shadow(message)) => {
-                // Only speed is lost: the whole tree is rendered and written afresh.
-                crate::trace::note("write", || format!("{message}: writing a fresh tree"));
-                match &fresh.insert(compile(None)).tree {
-                    Some(tree) => classic(tree),
-                    None => Err(format!("{message}, and rendering again failed")),
+    let (written, store_saved) = std::thread::scope(|scope| {
+        // Through the shadow, the placement store is written meanwhile: it stands for no file
+        // that is not checked on disk, so a write that then fails leaves it harmless.
+        let saver = match (&cache, &plan, &rendered.store) {
+            (Some(cache), Some(_), Some(store)) => std::thread::Builder::new()
+                .name("fleetgen-save".into())
+                .spawn_scoped(scope, move || cache.save(Some(store), None))
+                .ok(),
+            _ => None,
+        };
+        let written = match plan {
+            None => classic(rendered),
+            Some(plan) => match crate::trace::stage("write", || plan.write(&fleet.root, &out)) {
+                Ok((written, index)) => {
+                    exchanged = Some(index);
+                    Ok(written)
                 }
-            }
-        },
-    };
+                Err(Failed::Refused(message)) => Err(message),
+                Err(Failed::Shadow(message)) => {
+                    // Only speed is lost: the whole tree is rendered and written afresh.
+                    crate::trace::note("write", || format!("{message}: writing a fresh tree"));
+                    match &fresh.insert(compile(None)).tree {
+                        Some(tree) => classic(tree),
+                        None => Err(format!("{message}, and rendering again failed")),
+                    }
+                }
+            },
+        };
+        let saved = saver.map(|handle| handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (written, saved)
+    });
+    if let Some(Err(e)) = &store_saved {
+        crate::trace::note("cache", || format!("store not saved: {e}"));
+    }
     let rendered = fresh
         .as_ref()
         .and_then(|c: &api::Compiled| c.tree.as_ref())
@@ -198,8 +221,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     for warning in written.iter().flat_map(|w| &w.warnings) {
         eprintln!("warning: {warning}");
     }
+    if let (Some(cache), Some(before), Ok(_)) = (&cache, &valid, &written) {
+        let compiled = fresh.as_ref().unwrap_or(&compiled);
+        if let Err(e) = cache.save_schema_valid(before, compiled.schema_valid()) {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+        }
+    }
     if let (Some(cache), Ok(_), Some(index)) = (&cache, &written, &exchanged) {
-        if let Err(e) = crate::trace::stage("index", || cache.save_exchanged(rendered.store.as_ref(), index)) {
+        let store = rendered.store.as_ref().filter(|_| store_saved.is_none());
+        if let Err(e) = crate::trace::stage("index", || cache.save_exchanged(store, index)) {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
         }
     } else if let (Some(cache), Ok(_)) = (&cache, &written) {
