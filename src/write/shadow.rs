@@ -64,6 +64,11 @@ impl Shadow {
                 .open(lock)
                 .ok()?;
             lock.try_lock().ok()?;
+            // Anything but a folder in its place (a link above all: it would be written
+            // through) is removed, never followed.
+            if fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+                fs::remove_file(&dir).ok()?;
+            }
             Some(Shadow { dir, _lock: lock })
         }
         #[cfg(not(unix))]
@@ -560,6 +565,21 @@ mod tests {
         let scanned = shadow.scan(&Index::default());
         let two = tree(&[], &[("a/1.yaml", "other\n")]);
         assert_eq!(shadow.plan(&scanned, &place.out, &two, &live).missing, 1);
+        // A link in the shadow's place is removed, not written through.
+        drop(shadow);
+        let elsewhere = place.cache.join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::remove_dir_all(place.cache.join("shadow")).ok();
+        std::os::unix::fs::symlink(&elsewhere, place.cache.join("shadow")).unwrap();
+        let (writes, _) = render(&place, &one, &Index::default(), &live);
+        assert_eq!(writes, 2);
+        assert!(
+            fs::read_dir(&elsewhere).unwrap().next().is_none(),
+            "nothing written through the link"
+        );
+        assert!(fs::symlink_metadata(place.cache.join("shadow")).unwrap().is_dir());
+        let shadow = place.shadow();
+        let scanned = shadow.scan(&Index::default());
         // One render at a time.
         assert!(Shadow::open(place.cache.join("shadow"), &place.cache.join("shadow.lock"), &place.out).is_none());
         let three = tree(&[("a/1.yaml", "3\n")], &[]);
