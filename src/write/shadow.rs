@@ -153,7 +153,10 @@ impl Shadow {
         gone.extend(shadow.map(|s| s.rel.clone()));
         items.par_iter_mut().for_each(|item| {
             if let Act::Read(stat, text) = item.act {
-                let same = fs::read(self.dir.join(item.path)).is_ok_and(|bytes| Sum::of(&bytes) == item.sum);
+                let mut bytes = Vec::new();
+                let read = fs::File::open(self.dir.join(item.path))
+                    .and_then(|f| f.take(item.sum.size + 1).read_to_end(&mut bytes));
+                let same = read.is_ok() && Sum::of(&bytes) == item.sum;
                 item.act = if same {
                     Act::Keep(stat)
                 } else {
@@ -514,9 +517,25 @@ mod tests {
         // Nothing changed: nothing written, and the indexes know every file.
         let (writes, live4) = render(&place, &three, &live2, &live3);
         assert_eq!(writes, 2, "the tree before last lacks this render's new files");
-        let (writes, _) = render(&place, &three, &live3, &live4);
+        let (writes, live5) = render(&place, &three, &live3, &live4);
         assert_eq!(writes, 0);
         assert_eq!(read_tree(&place.out).unwrap().files, texts(&three, &cached));
+        // Where the exchange is not available: two renames, and the old tree still becomes
+        // the shadow.
+        let shadow = place.shadow();
+        let scanned = shadow.scan(&live4);
+        let four = tree(&[("d/5.yaml", "5\n")], &cached);
+        let plan = shadow.plan(&scanned, &place.out, &four, &live5);
+        let failing = super::super::tests::failing;
+        let (written, _) = failing(&["exchange"], || plan.write(&place.repo, &place.out)).unwrap();
+        assert_eq!(written.swap, Swap::TwoRenames);
+        assert_eq!(read_tree(&place.out).unwrap().files, texts(&four, &cached));
+        assert_eq!(
+            read_tree(&place.cache.join("shadow")).unwrap().files,
+            texts(&three, &cached)
+        );
+        let parent = place.out.parent().unwrap();
+        assert_eq!(fs::read_dir(parent).unwrap().count(), 2, "repo and rendered only");
     }
 
     #[test]
