@@ -295,6 +295,16 @@ fn inodes(dir: &std::path::Path) -> BTreeMap<String, (u64, i64, i64)> {
         .collect()
 }
 
+/// The folder of the first app a fleet folder lists.
+fn first_app(fleet: &std::path::Path) -> std::path::PathBuf {
+    fs::read_dir(fleet.join("apps"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
+
 /// How many files a render's `--verbose` says it wrote or copied into the shadow.
 fn writes(verbose: &str) -> usize {
     let line = verbose
@@ -324,12 +334,7 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     let again = render();
     assert!(again.contains("(0 rendered, "), "{again}");
     assert_eq!(writes(&again), first.len(), "{again}");
-    let contract = fs::read_dir(dir.path().join("apps"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let contract = first_app(dir.path());
     let app = contract.file_name().unwrap().to_string_lossy().into_owned();
     let path = contract.join("app.yaml");
     let text = fs::read_to_string(&path).unwrap();
@@ -437,12 +442,7 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
         )
     );
     // A contract with a field its schema does not allow: validated again, and reported.
-    let contract = fs::read_dir(dir.path().join("apps"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let contract = first_app(dir.path());
     let path = contract.join("app.yaml");
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, format!("{text}notAField: 1\n")).unwrap();
