@@ -369,6 +369,22 @@ fn render_after_a_contract_edit_renders_its_placements_and_rewrites_only_changed
     assert_eq!(writes(&render()), 0);
     let out = run(&["check", "--no-cache"]);
     assert!(out.status.success(), "{}", common::report(&out));
+    // A `check` that found the edit stale stored the edited placements' files, which no tree
+    // holds yet: the render after it renders those placements again, and only those.
+    fs::write(&path, text.replacen("version: ", "version: 8", 1)).unwrap();
+    assert_eq!(run(&["check"]).status.code(), Some(1));
+    let after_check = render();
+    assert!(
+        after_check.contains("cached files differ: rendering what they belong to again"),
+        "{after_check}"
+    );
+    assert!(!after_check.contains("rendering without it"), "{after_check}");
+    assert!(
+        after_check.contains(&format!("({placements} rendered, ")),
+        "{after_check}"
+    );
+    let out = run(&["check", "--no-cache"]);
+    assert!(out.status.success(), "{}", common::report(&out));
 }
 
 #[test]

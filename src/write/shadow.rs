@@ -168,7 +168,8 @@ impl Shadow {
             .par_iter()
             .filter(|item| matches!(item.act, Act::Copy))
             .filter(|item| !holds(out, item, live_index))
-            .count();
+            .map(|item| item.path.to_string())
+            .collect();
         let removed = if live_index.files.is_empty() {
             let new = |p: &String| tree.files.contains_key(p) || tree.known.contains_key(p);
             list_tree(out).map_or(0, |old| old.iter().filter(|p| !new(p)).count())
@@ -253,9 +254,9 @@ pub struct Plan<'a> {
     items: Vec<Item<'a>>,
     /// The shadow's files the new tree does not have.
     gone: Vec<String>,
-    /// How many files the cache knows by content are neither in the shadow nor in the
-    /// output folder as it knows them: the render must render them (without the cache).
-    pub missing: usize,
+    /// The files the cache knows by content that are neither in the shadow nor in the
+    /// output folder as it knows them: the render must render what they belong to.
+    pub missing: Vec<String>,
     /// How many files of the output folder the new tree does not have.
     removed: usize,
 }
@@ -285,7 +286,7 @@ impl Plan<'_> {
     pub fn write(self, repo: &Path, out: &Path) -> Result<(Written, Index), Failed> {
         let shown = out.display();
         let t = target(repo, out).map_err(Failed::Refused)?;
-        if !t.exists || self.missing > 0 {
+        if !t.exists || !self.missing.is_empty() {
             return Err(Failed::Shadow(format!("`{shown}` does not hold what the cache knows")));
         }
         let mut warnings = Vec::new();
@@ -463,7 +464,7 @@ mod tests {
         let shadow = place.shadow();
         let scanned = shadow.scan(shadow_index);
         let plan = shadow.plan(&scanned, &place.out, tree, live);
-        assert_eq!(plan.missing, 0);
+        assert_eq!(plan.missing, Vec::<String>::new());
         let writes = plan.writes();
         let (written, index) = plan.write(&place.repo, &place.out).unwrap();
         assert_eq!((written.files, written.swap), (tree.len(), Swap::Exchanged));
@@ -583,7 +584,7 @@ mod tests {
         let shadow = place.shadow();
         let scanned = shadow.scan(&Index::default());
         let two = tree(&[], &[("a/1.yaml", "other\n")]);
-        assert_eq!(shadow.plan(&scanned, &place.out, &two, &live).missing, 1);
+        assert_eq!(shadow.plan(&scanned, &place.out, &two, &live).missing, ["a/1.yaml"]);
         // A link in the shadow's place is removed, not written through.
         drop(shadow);
         let elsewhere = place.cache.join("elsewhere");

@@ -183,8 +183,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let store_changed = rendered.store.as_ref() != store.as_ref();
         let saved = crate::trace::stage("save", || {
             cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())?;
-            let before = valid.as_ref().map(std::borrow::Cow::Borrowed).unwrap_or_default();
-            cache.save_schema_valid(&before, compiled.schema_valid())
+            match &valid {
+                Some(before) => cache.save_schema_valid(before, compiled.schema_valid()),
+                None => Ok(()),
+            }
         });
         if let Err(e) = saved {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));

@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::api::{self, Cache, Format, Goal, Options, RenderedTree, Selection};
 use crate::cli::{FleetArgs, Progress, Ui, check_selection, print};
 use crate::incremental::Index;
-use crate::write::shadow::{Failed, Shadow};
+use crate::incremental::index::Stated;
+use crate::write::shadow::{Failed, Plan, Shadow};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -76,39 +77,35 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let (dir, lock) = cache.shadow()?;
         Shadow::open(dir, &lock, &out).map(|shadow| (shadow, cache))
     });
-    // While the sources compile, the shadow is walked and looked up in its index, on a
-    // thread of its own (the compile has the cores).
-    let (_store, live, scanned, mut compiled) = std::thread::scope(|scope| {
-        let walker = std::thread::Builder::new()
-            .name("fleetgen-walk".into())
-            .spawn_scoped(scope, || {
-                let scan = || {
-                    let live = cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default();
-                    let scanned = shadow
-                        .as_ref()
-                        .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out)));
-                    (live, scanned)
-                };
-                crate::trace::stage("walk", || {
-                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-                        Ok(pool) => pool.install(scan),
-                        Err(_) => scan(),
-                    }
-                })
-            });
+    // The output folder's index and the shadow looked up in its own: none of it needs the
+    // render, so while the sources compile it runs on a thread of its own (the compile has
+    // the cores).
+    let scan = || {
+        let live = cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default();
+        let scanned = shadow
+            .as_ref()
+            .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out)));
+        (live, scanned)
+    };
+    let (store, (live, scanned), mut compiled) = std::thread::scope(|scope| {
+        let walker = cache.as_ref().and_then(|_| {
+            let on_one_thread = || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                Ok(pool) => pool.install(scan),
+                Err(_) => scan(),
+            };
+            std::thread::Builder::new()
+                .name("fleetgen-walk".into())
+                .spawn_scoped(scope, move || crate::trace::stage("walk", on_one_thread))
+                .ok()
+        });
         // The store is read once the walk has started (on the other core).
         let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
         let compiled = compile(store.as_ref());
-        let (live, scanned) = match walker {
-            Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => (
-                cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default(),
-                shadow
-                    .as_ref()
-                    .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out))),
-            ),
+        let scanned = match walker {
+            Some(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => scan(),
         };
-        (store, live, scanned, compiled)
+        (store, scanned, compiled)
     });
     let fell_back = || {
         crate::trace::note("verify", || {
@@ -122,22 +119,28 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         fell_back();
         compiled = compile(None);
     }
-    let mut plan = match (&shadow, &scanned, &compiled.tree) {
-        (Some((shadow, _)), Some(scanned), Some(tree)) => Some(crate::trace::stage("verify", || {
-            shadow.plan(scanned, &out, tree, &live)
-        })),
-        _ => None,
-    };
-    if plan.as_ref().is_some_and(|plan| plan.missing > 0) {
+    let shadow_scanned = shadow.as_ref().map(|(shadow, _)| shadow).zip(scanned.as_deref());
+    let mut plan = plan_for(shadow_scanned, &out, compiled.tree.as_ref(), &live);
+    // Files the cache knows that neither tree holds (the store of a `check` that found
+    // `rendered/` stale, say): what they belong to is rendered again, the rest reused, as
+    // `check` does; without the cache only if that is not enough.
+    let narrowed = plan
+        .as_ref()
+        .filter(|plan| !plan.missing.is_empty())
+        .map(|plan| store.as_ref().map(|s| s.without(&plan.missing)));
+    if let Some(narrowed) = &narrowed {
         drop(plan);
-        fell_back();
-        compiled = compile(None);
-        plan = match (&shadow, &scanned, &compiled.tree) {
-            (Some((shadow, _)), Some(scanned), Some(tree)) => Some(crate::trace::stage("verify", || {
-                shadow.plan(scanned, &out, tree, &live)
-            })),
-            _ => None,
-        };
+        crate::trace::note("verify", || {
+            "cached files differ: rendering what they belong to again".into()
+        });
+        compiled = compile(narrowed.as_ref());
+        plan = plan_for(shadow_scanned, &out, compiled.tree.as_ref(), &live);
+        if plan.as_ref().is_some_and(|plan| !plan.missing.is_empty()) {
+            drop(plan);
+            fell_back();
+            compiled = compile(None);
+            plan = plan_for(shadow_scanned, &out, compiled.tree.as_ref(), &live);
+        }
     }
     // A selection naming nothing is refused (and what rendered is dropped).
     if compiled.exit_code() == 0
@@ -209,9 +212,18 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let saved = saver.map(|handle| handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (written, saved)
     });
-    if let Some(Err(e)) = &store_saved {
-        crate::trace::note("cache", || format!("store not saved: {e}"));
-    }
+    // Derived data: a cache that cannot be written costs speed, never a result.
+    let unsaved = |cache: &Cache, e: std::io::Error| {
+        crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+    };
+    // Whether the store was written meanwhile (or tried to be: it is not tried again).
+    let store_saved = match (&cache, store_saved) {
+        (Some(cache), Some(Err(e))) => {
+            unsaved(cache, e);
+            true
+        }
+        (_, saved) => saved.is_some(),
+    };
     let rendered = fresh
         .as_ref()
         .and_then(|c: &api::Compiled| c.tree.as_ref())
@@ -224,16 +236,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     if let (Some(cache), Some(before), Ok(_)) = (&cache, &valid, &written) {
         let compiled = fresh.as_ref().unwrap_or(&compiled);
         if let Err(e) = cache.save_schema_valid(before, compiled.schema_valid()) {
-            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+            unsaved(cache, e);
         }
     }
     if let (Some(cache), Ok(_), Some(index)) = (&cache, &written, &exchanged) {
-        let store = rendered.store.as_ref().filter(|_| store_saved.is_none());
+        let store = rendered.store.as_ref().filter(|_| !store_saved);
         if let Err(e) = crate::trace::stage("index", || cache.save_exchanged(store, index)) {
-            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+            unsaved(cache, e);
         }
     } else if let (Some(cache), Ok(_)) = (&cache, &written) {
-        // Derived data: a cache that cannot be written costs speed, never a result.
         let index = crate::trace::stage("index", || {
             let sums = rendered
                 .files
@@ -243,7 +254,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             crate::incremental::index::record(&out, sums.collect())
         });
         if let Err(e) = cache.save(rendered.store.as_ref(), index.as_ref()) {
-            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
+            unsaved(cache, e);
         }
     }
     match written {
@@ -329,6 +340,17 @@ fn explain_values(files: &api::WorkTree, app: &str, cluster: &str, format: Forma
             0
         }
     }
+}
+
+/// How to bring the shadow (with its files `scanned`) up to `tree`, when there are both.
+fn plan_for<'a>(
+    shadow: Option<(&Shadow, &[Stated])>,
+    out: &Path,
+    tree: Option<&'a RenderedTree>,
+    live: &Index,
+) -> Option<Plan<'a>> {
+    let ((shadow, scanned), tree) = shadow.zip(tree)?;
+    Some(crate::trace::stage("verify", || shadow.plan(scanned, out, tree, live)))
 }
 
 /// Whether every file the cache stood for is in the output folder with the content it knows.
