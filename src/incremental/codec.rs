@@ -2,7 +2,9 @@
 //! strings, then a BLAKE3 checksum of everything before it. Decoding checks every length
 //! against what is left, so a truncated or corrupt file decodes to nothing, never a panic.
 
-use std::io::{self, Write};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::Path;
 
 /// Writes the encoding to `out` in blocks, hashing each block as it goes: a cache of tens
 /// of megabytes is never held in memory whole to be written.
@@ -65,26 +67,70 @@ impl<W: Write> Writer<W> {
     }
 }
 
-pub struct Reader<'a> {
-    rest: &'a [u8],
+/// Reads the encoding from `src` in blocks, hashing each block as it comes: a cache of
+/// tens of megabytes is never held in memory whole to be read (on a virtual machine each
+/// fresh 4 KiB page costs microseconds to fault in and zero, more than decoding it). What
+/// it decodes counts only once [`Reader::finish`] has checked the checksum.
+pub struct Reader<R: Read> {
+    src: R,
+    block: Vec<u8>,
+    /// What of `block` is decoded already.
+    at: usize,
+    /// Bytes of the body (everything before the checksum) not yet decoded.
+    rest: u64,
+    /// Bytes of the body not yet read from `src`.
+    unread: u64,
+    hasher: blake3::Hasher,
+    failed: bool,
 }
 
-impl<'a> Reader<'a> {
-    /// A reader of `bytes` when they start with `magic` and end with their checksum.
-    pub fn new(bytes: &'a [u8], magic: &[u8]) -> Option<Reader<'a>> {
-        let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
-        if blake3::hash(body).as_bytes() != sum {
-            return None;
-        }
-        Some(Reader {
-            rest: body.strip_prefix(magic)?,
-        })
+impl Reader<fs::File> {
+    /// A reader of the file at `path`, when it can be opened and starts with `magic`.
+    pub fn open(path: &Path, magic: &[u8]) -> Option<Reader<fs::File>> {
+        let file = fs::File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
+        Reader::new(file, len, magic)
+    }
+}
+
+impl<R: Read> Reader<R> {
+    /// A reader of the `len` bytes of `src`, when they start with `magic` (and are long
+    /// enough to end with a checksum).
+    pub fn new(src: R, len: u64, magic: &[u8]) -> Option<Reader<R>> {
+        let body = len.checked_sub(32)?;
+        let mut r = Reader {
+            src,
+            block: Vec::with_capacity(BLOCK),
+            at: 0,
+            rest: body,
+            unread: body,
+            hasher: blake3::Hasher::new(),
+            failed: false,
+        };
+        (r.take(magic.len())? == magic).then_some(r)
     }
 
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.rest.split_at_checked(n)?;
-        self.rest = rest;
-        Some(head)
+    /// The next `n` bytes of the body, at most one block's worth.
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if n as u64 > self.rest || n > BLOCK || self.failed {
+            return None;
+        }
+        if self.block.len() - self.at < n {
+            self.block.drain(..self.at);
+            self.at = 0;
+            let start = self.block.len();
+            let want = (BLOCK - start).min(usize::try_from(self.unread).unwrap_or(BLOCK));
+            self.block.resize(start + want, 0);
+            if self.src.read_exact(&mut self.block[start..]).is_err() {
+                self.failed = true;
+                return None;
+            }
+            self.hasher.update(&self.block[start..]);
+            self.unread -= want as u64;
+        }
+        self.rest -= n as u64;
+        self.at += n;
+        Some(&self.block[self.at - n..self.at])
     }
 
     pub fn u64(&mut self) -> Option<u64> {
@@ -94,8 +140,14 @@ impl<'a> Reader<'a> {
     /// A count of items that follow, each at least one byte long (bounds what a corrupt
     /// count can make a loop do).
     pub fn count(&mut self) -> Option<usize> {
-        let n = usize::try_from(self.u64()?).ok()?;
-        (n <= self.rest.len()).then_some(n)
+        self.count_of(1)
+    }
+
+    /// A count of items that follow, each at least `size` bytes long (bounds what a corrupt
+    /// count can make a loop do, or a vector reserve).
+    pub fn count_of(&mut self, size: u64) -> Option<usize> {
+        let n = self.u64()?;
+        (n.checked_mul(size)? <= self.rest).then_some(usize::try_from(n).ok()?)
     }
 
     pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
@@ -104,10 +156,78 @@ impl<'a> Reader<'a> {
 
     pub fn str(&mut self) -> Option<String> {
         let n = usize::try_from(self.u64()?).ok()?;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        if n as u64 > self.rest {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(n);
+        // A string longer than a block is taken a block at a time.
+        while bytes.len() < n {
+            let part = (n - bytes.len()).min(BLOCK);
+            bytes.extend_from_slice(self.take(part)?);
+        }
+        String::from_utf8(bytes).ok()
     }
 
-    pub fn end(&self) -> bool {
-        self.rest.is_empty()
+    /// Whether everything was decoded and the checksum after it is that of what was read.
+    pub fn finish(mut self) -> bool {
+        let mut sum = [0; 32];
+        self.rest == 0
+            && !self.failed
+            && self.src.read_exact(&mut sum).is_ok()
+            && *self.hasher.finalize().as_bytes() == sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAGIC: &[u8] = b"test v1\n";
+
+    fn encode(f: impl FnOnce(&mut Writer<Vec<u8>>)) -> Vec<u8> {
+        let mut w = Writer::to(Vec::new(), MAGIC);
+        f(&mut w);
+        w.finish().expect("in memory")
+    }
+
+    #[test]
+    fn reads_back_across_blocks_and_checks_the_sum_last() {
+        // A string longer than two blocks, and numbers that straddle a block's end.
+        let long = "x".repeat(2 * BLOCK + 17);
+        let bytes = encode(|w| {
+            w.u64(7);
+            w.str(&long);
+            for n in 0..20_000u64 {
+                w.u64(n);
+            }
+            w.str("");
+        });
+        let read_as = |bytes: &[u8], len: u64| -> Option<(u64, String, u64, String)> {
+            let mut r = Reader::new(bytes, len, MAGIC)?;
+            let (first, s) = (r.u64()?, r.str()?);
+            let mut sum = 0;
+            for _ in 0..20_000 {
+                sum += r.u64()?;
+            }
+            let empty = r.str()?;
+            r.finish().then_some((first, s, sum, empty))
+        };
+        let read = |bytes: &[u8]| read_as(bytes, bytes.len() as u64);
+        assert_eq!(read(&bytes), Some((7, long, 19_999 * 20_000 / 2, String::new())));
+        // One byte changed anywhere, one missing or one more: nothing.
+        let mut flipped = bytes.clone();
+        flipped[MAGIC.len() + 3 * BLOCK / 2] ^= 1;
+        assert_eq!(read(&flipped), None);
+        assert_eq!(read(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(read(&[bytes.as_slice(), b"!"].concat()), None);
+        // A file shorter or longer than its length said (it changed while read).
+        assert_eq!(read_as(&bytes, bytes.len() as u64 + 5), None);
+        assert_eq!(read_as(&bytes, bytes.len() as u64 - 8), None);
+        // A count past the end.
+        let huge = encode(|w| w.u64(u64::MAX));
+        let mut r = Reader::new(&huge[..], huge.len() as u64, MAGIC).expect("magic");
+        assert_eq!(r.count_of(1), None);
+        // Another magic: refused at once.
+        assert!(Reader::new(&bytes[..], bytes.len() as u64, b"other v1\n").is_none());
     }
 }

@@ -107,7 +107,7 @@ pub struct Index {
 impl Index {
     /// The index at `path` if it describes `root`, else an empty one.
     pub fn load(path: &Path, root: &str) -> Index {
-        let read = std::fs::read(path).ok().and_then(|b| decode(&b));
+        let read = Reader::open(path, MAGIC).and_then(decode_from);
         match read {
             Some(index) if index.root == root => index,
             _ => Index {
@@ -177,11 +177,16 @@ impl Index {
     }
 }
 
+#[cfg(test)]
 fn decode(bytes: &[u8]) -> Option<Index> {
-    let mut r = Reader::new(bytes, MAGIC)?;
+    decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
+}
+
+fn decode_from<R: io::Read>(mut r: Reader<R>) -> Option<Index> {
     let root = r.str()?;
     let recorded_ns = r.u64()? as i64;
-    let count = r.count()?;
+    // Each file: its path digest, four stat numbers, its size and hash.
+    let count = r.count_of(16 + 5 * 8 + 32)?;
     let mut files = Vec::with_capacity(count);
     for _ in 0..count {
         let path = u128::from_le_bytes(r.array()?);
@@ -201,7 +206,7 @@ fn decode(bytes: &[u8]) -> Option<Index> {
             },
         ));
     }
-    r.end().then(|| Index::new(root, recorded_ns, files))
+    r.finish().then(|| Index::new(root, recorded_ns, files))
 }
 
 /// The current time, for [`Index::encode`].

@@ -121,18 +121,18 @@ impl Cache {
     /// The digests of the input files the last run found valid against their schema
     /// (empty when there are none, or they cannot be read).
     pub fn schema_valid(&self) -> SchemaValid {
-        let read = fs::read(self.dir.join("schema-valid")).ok();
-        let decode = |bytes: &[u8]| -> Option<SchemaValid> {
-            let mut r = Reader::new(bytes, VALID_MAGIC)?;
-            let count = r.count()?;
+        let decode = |mut r: Reader<fs::File>| -> Option<SchemaValid> {
+            let count = r.count_of(32)?;
             let mut valid = SchemaValid::default();
             valid.reserve(count);
             for _ in 0..count {
                 valid.insert(r.array()?);
             }
-            r.end().then_some(valid)
+            r.finish().then_some(valid)
         };
-        read.as_deref().and_then(decode).unwrap_or_default()
+        Reader::open(&self.dir.join("schema-valid"), VALID_MAGIC)
+            .and_then(decode)
+            .unwrap_or_default()
     }
 
     /// Records the digests of the input files valid against their schema, unless they are

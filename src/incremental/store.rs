@@ -4,9 +4,10 @@
 //! holds them, and the stat index ([`super::index`]) says whether a file on disk still
 //! has the recorded content.
 //!
-//! One binary file, `placements`, read whole and written whole (atomically); anything it
-//! cannot decode is an empty store, never an error.
+//! One binary file, `placements`, read and written a block at a time and replaced whole
+//! (atomically); anything it cannot decode is an empty store, never an error.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -141,10 +142,7 @@ impl Store {
     }
 
     pub fn load(path: &Path) -> Store {
-        std::fs::read(path)
-            .ok()
-            .and_then(|bytes| decode(&bytes))
-            .unwrap_or_default()
+        Reader::open(path, MAGIC).and_then(decode_from).unwrap_or_default()
     }
 
     /// The store's encoding, in memory.
@@ -214,9 +212,13 @@ fn files<W: std::io::Write>(w: &mut Writer<W>, files: &[(String, Sum)]) {
     }
 }
 
-fn read_files(r: &mut Reader) -> Option<Vec<(String, Sum)>> {
-    let mut files = Vec::new();
-    for _ in 0..r.count()? {
+/// The least encoded size of a file: its path's length, size and hash.
+const FILE_BYTES: u64 = 8 + 8 + 32;
+
+fn read_files<R: Read>(r: &mut Reader<R>) -> Option<Vec<(String, Sum)>> {
+    let count = r.count_of(FILE_BYTES)?;
+    let mut files = Vec::with_capacity(count);
+    for _ in 0..count {
         let path = r.str()?;
         let size = r.u64()?;
         let hash = Key(r.array()?);
@@ -225,10 +227,17 @@ fn read_files(r: &mut Reader) -> Option<Vec<(String, Sum)>> {
     Some(files)
 }
 
+#[cfg(test)]
 fn decode(bytes: &[u8]) -> Option<Store> {
-    let mut r = Reader::new(bytes, MAGIC)?;
+    decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
+}
+
+fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
+    // An entry is at least its key and five counts.
+    let count = r.count_of(32 + 5 * 8)?;
     let mut entries = FxHashMap::default();
-    for _ in 0..r.count()? {
+    entries.reserve(count);
+    for _ in 0..count {
         let key = Key(r.array()?);
         let mut e = Entry {
             files: read_files(&mut r)?,
@@ -269,7 +278,7 @@ fn decode(bytes: &[u8]) -> Option<Store> {
         let key = Key(r.array()?);
         fleet.insert(key, read_files(&mut r)?);
     }
-    r.end().then_some(Store {
+    r.finish().then_some(Store {
         entries,
         clusters,
         fleet,
