@@ -277,3 +277,50 @@ fn build_tree(repo: &git2::Repository, mut data: &[u8]) -> Option<git2::Oid> {
     }
     written.get("").copied()
 }
+
+/// A file of the incremental cache (`.fleetgen/`), which fleetgen reads without trusting
+/// it: the first byte's low bits pick the file (the placement store, the stat index, the
+/// schema memo) and its high bit whether the rest is framed as fleetgen writes it (the
+/// file's magic line before it and its checksum after it, so that mutations reach what
+/// follows the checksum check). Decoding may refuse; it must not panic, and what it accepts
+/// must encode to a file that decodes to the same thing.
+pub fn cache(data: &[u8]) {
+    use crate::incremental::{self as cache, index, store};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let file = |magic: &[u8]| -> Vec<u8> {
+        if pick & 0x80 == 0 {
+            return rest.to_vec();
+        }
+        let mut bytes = [magic, rest].concat();
+        let sum = *blake3::hash(&bytes).as_bytes();
+        bytes.extend_from_slice(&sum);
+        bytes
+    };
+    match pick & 0x7F {
+        0..=42 => {
+            if let Some(decoded) = store::decode(&file(store::MAGIC)) {
+                assert_eq!(store::decode(&decoded.encode()).as_ref(), Some(&decoded), "a store");
+            }
+        }
+        43..=85 => {
+            if let Some(decoded) = index::decode(&file(index::MAGIC)) {
+                let back = index::decode(&decoded.encode(decoded.recorded_ns)).expect("an index decodes again");
+                assert_eq!(
+                    (&back.root, back.recorded_ns, &back.files),
+                    (&decoded.root, decoded.recorded_ns, &decoded.files),
+                    "an index"
+                );
+            }
+        }
+        _ => {
+            if let Some(decoded) = cache::decode_schema_valid_bytes(&file(cache::VALID_MAGIC)) {
+                let mut sorted: Vec<_> = decoded.iter().copied().collect();
+                sorted.sort_unstable();
+                let bytes = cache::encode_schema_valid(Vec::new(), &sorted).expect("in memory");
+                assert_eq!(cache::decode_schema_valid_bytes(&bytes), Some(decoded), "a schema memo");
+            }
+        }
+    }
+}

@@ -79,7 +79,7 @@ fn racy_window(mtime_ns: i64) -> i64 {
     }
 }
 
-const MAGIC: &[u8] = b"fleetgen stat index v3\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen stat index v3\n";
 
 /// A file's path, as the index knows it: the first 128 bits of its BLAKE3 hash.
 pub type PathId = u128;
@@ -177,8 +177,9 @@ impl Index {
     }
 }
 
-#[cfg(test)]
-fn decode(bytes: &[u8]) -> Option<Index> {
+/// The index encoded in `bytes`, if they hold one.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn decode(bytes: &[u8]) -> Option<Index> {
     decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
 }
 
@@ -402,6 +403,39 @@ mod tests {
         let back = decode(&index.encode(20_000_000_000)).expect("decodes");
         assert_eq!(back.files, index.files);
         assert_eq!((back.root.as_str(), back.recorded_ns), ("/r", 20_000_000_000));
+    }
+
+    /// Decoded as it is read, the checksum checked last: every cut and every flipped bit
+    /// of an index is refused, and nothing panics.
+    #[test]
+    fn every_cut_and_every_flipped_bit_is_refused() {
+        let files = (0..3u64)
+            .map(|i| {
+                let stat = Stat {
+                    size: 10 + i,
+                    mtime_ns: 1_000 + i as i64,
+                    ctime_ns: 2_000 + i as i64,
+                    inode: 77 + i,
+                };
+                (path_id(&format!("c/{i}.yaml")), stat, Sum::of(&[i as u8]))
+            })
+            .collect();
+        let bytes = Index::new("/repo/rendered".into(), 5, files).encode(9_000);
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(
+            (back.root.as_str(), back.recorded_ns, back.files.len()),
+            ("/repo/rendered", 9_000, 3)
+        );
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 1 << bit;
+                assert!(decode(&damaged).is_none(), "bit {bit} of byte {at}");
+            }
+        }
     }
 
     /// A file is found wherever it is in the index, whatever the hint: at the hint, before

@@ -31,7 +31,7 @@ pub use store::{Entry, Store, Sum};
 use crate::load::schema::{Digest as SchemaDigest, Valid as SchemaValid};
 use codec::{Reader, Writer};
 
-const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v1\n";
+pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v1\n";
 
 /// How many placements a render rendered and how many it took from the cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -121,17 +121,8 @@ impl Cache {
     /// The digests of the input files the last run found valid against their schema
     /// (empty when there are none, or they cannot be read).
     pub fn schema_valid(&self) -> SchemaValid {
-        let decode = |mut r: Reader<fs::File>| -> Option<SchemaValid> {
-            let count = r.count_of(32)?;
-            let mut valid = SchemaValid::default();
-            valid.reserve(count);
-            for _ in 0..count {
-                valid.insert(r.array()?);
-            }
-            r.finish().then_some(valid)
-        };
         Reader::open(&self.dir.join("schema-valid"), VALID_MAGIC)
-            .and_then(decode)
+            .and_then(decode_schema_valid)
             .unwrap_or_default()
     }
 
@@ -146,12 +137,7 @@ impl Cache {
         sorted.sort_unstable();
         sorted.dedup();
         replace(&self.dir.join("schema-valid"), |f| {
-            let mut w = Writer::to(f, VALID_MAGIC);
-            w.u64(sorted.len() as u64);
-            for digest in &sorted {
-                w.bytes(digest);
-            }
-            w.finish().map(drop)
+            encode_schema_valid(f, &sorted).map(drop)
         })
     }
 
@@ -185,4 +171,56 @@ fn replace(path: &Path, write: impl FnOnce(&mut fs::File) -> io::Result<()>) -> 
     written.and_then(|()| fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
+}
+
+/// The schema memo read by `r`: the digests it holds.
+fn decode_schema_valid<R: io::Read>(mut r: Reader<R>) -> Option<SchemaValid> {
+    let count = r.count_of(32)?;
+    let mut valid = SchemaValid::default();
+    valid.reserve(count);
+    for _ in 0..count {
+        valid.insert(r.array()?);
+    }
+    r.finish().then_some(valid)
+}
+
+/// The schema memo encoded in `bytes`, if they hold one.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn decode_schema_valid_bytes(bytes: &[u8]) -> Option<SchemaValid> {
+    decode_schema_valid(Reader::new(bytes, bytes.len() as u64, VALID_MAGIC)?)
+}
+
+/// Writes the schema memo of these digests (sorted, without repeats) to `out`.
+pub(crate) fn encode_schema_valid<W: io::Write>(out: W, sorted: &[SchemaDigest]) -> io::Result<W> {
+    let mut w = Writer::to(out, VALID_MAGIC);
+    w.u64(sorted.len() as u64);
+    for digest in sorted {
+        w.bytes(digest);
+    }
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema memo reads back what was written; every cut and every flipped bit is
+    /// refused (an empty memo: every file validated again), and nothing panics.
+    #[test]
+    fn schema_memo_round_trips_and_refuses_damage() {
+        let sorted: Vec<SchemaDigest> = vec![[1; 32], [2; 32], [7; 32]];
+        let bytes = encode_schema_valid(Vec::new(), &sorted).expect("in memory");
+        let back = decode_schema_valid_bytes(&bytes).expect("decodes");
+        assert_eq!(back, sorted.iter().copied().collect::<SchemaValid>());
+        for cut in 0..bytes.len() {
+            assert!(decode_schema_valid_bytes(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 1 << bit;
+                assert!(decode_schema_valid_bytes(&damaged).is_none(), "bit {bit} of byte {at}");
+            }
+        }
+    }
 }

@@ -75,7 +75,7 @@ pub struct ClusterEntry {
     pub apps: Vec<(String, String)>,
 }
 
-const MAGIC: &[u8] = b"fleetgen placements v5\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v5\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -227,8 +227,9 @@ fn read_files<R: Read>(r: &mut Reader<R>) -> Option<Vec<(String, Sum)>> {
     Some(files)
 }
 
-#[cfg(test)]
-fn decode(bytes: &[u8]) -> Option<Store> {
+/// The store encoded in `bytes`, if they hold one.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn decode(bytes: &[u8]) -> Option<Store> {
     decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
 }
 
@@ -331,5 +332,44 @@ mod tests {
         flipped[MAGIC.len() + 12] ^= 1;
         assert!(decode(&flipped).is_none());
         assert!(decode(b"").is_none());
+    }
+
+    /// The store is decoded as it is read and its checksum checked last: whatever a
+    /// damaged file's counts and lengths say, every cut and every flipped bit is refused,
+    /// and nothing panics.
+    #[test]
+    fn every_cut_and_every_flipped_bit_is_refused() {
+        let mut store = Store::default();
+        for app in ["api", "web"] {
+            store.entries.insert(
+                Key::of(app.as_bytes()),
+                Arc::new(Entry {
+                    files: vec![(format!("c/apps/{app}/d.yaml"), Sum::of(app.as_bytes()))],
+                    kinds: vec![("apps".into(), "Deployment".into())],
+                    claims: vec![(object_id("apps", "Deployment", app, app), 0)],
+                    templates: vec!["d.yaml.j2".into()],
+                    exemptions: vec![],
+                }),
+            );
+        }
+        store.clusters.insert(
+            Key::of(b"c"),
+            Arc::new(ClusterEntry {
+                files: vec![("c/cluster.yaml".into(), Sum::of(b"c"))],
+                apps: vec![],
+            }),
+        );
+        let bytes = store.encode();
+        assert_eq!(decode(&bytes).as_ref(), Some(&store));
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 1 << bit;
+                assert!(decode(&damaged).is_none(), "bit {bit} of byte {at}");
+            }
+        }
     }
 }
