@@ -178,6 +178,23 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// Asserts that `decodes` refuses `bytes` cut at every byte and with each of its bits
+/// flipped (and does not panic on any of them).
+#[cfg(test)]
+pub(crate) fn assert_refuses_damage(bytes: &[u8], decodes: impl Fn(&[u8]) -> bool) {
+    for cut in 0..bytes.len() {
+        assert!(!decodes(&bytes[..cut]), "cut at {cut}");
+    }
+    let mut damaged = bytes.to_vec();
+    for at in 0..bytes.len() {
+        for bit in 0..8 {
+            damaged[at] ^= 1 << bit;
+            assert!(!decodes(&damaged), "bit {bit} of byte {at}");
+            damaged[at] ^= 1 << bit;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
