@@ -279,10 +279,10 @@ fn build_tree(repo: &git2::Repository, mut data: &[u8]) -> Option<git2::Oid> {
 }
 
 /// A file of the incremental cache (`.fleetgen/`), which fleetgen reads without trusting
-/// it: the first byte's low bits pick the file (the placement store, the stat index, the
-/// schema memo) and its high bit whether the rest is framed as fleetgen writes it (the
-/// file's magic line before it and its checksum after it, so that mutations reach what
-/// follows the checksum check). Decoding may refuse; it must not panic, and what it accepts
+/// it: the first byte's low seven bits pick the file (0–42 the placement store, 43–85 the
+/// stat index, the rest the schema memo) and its high bit whether the rest is framed as
+/// fleetgen writes it (the file's magic line before it and its checksum after it, so that
+/// mutations reach what follows the checksum check). Decoding may refuse; it must not panic, and what it accepts
 /// must encode to a file that decodes to the same thing.
 pub fn cache(data: &[u8]) {
     use crate::incremental::{self as cache, index, store};

@@ -93,6 +93,14 @@ impl Reader<fs::File> {
     }
 }
 
+/// A reader of bytes in memory (the tests' and the fuzzer's way in).
+#[cfg(any(test, fuzzing))]
+impl<'a> Reader<&'a [u8]> {
+    pub fn of(bytes: &'a [u8], magic: &[u8]) -> Option<Reader<&'a [u8]>> {
+        Reader::new(bytes, bytes.len() as u64, magic)
+    }
+}
+
 impl<R: Read> Reader<R> {
     /// A reader of the `len` bytes of `src`, when they start with `magic` (and are long
     /// enough to end with a checksum).
@@ -242,9 +250,9 @@ mod tests {
         assert_eq!(read_as(&bytes, bytes.len() as u64 - 8), None);
         // A count past the end.
         let huge = encode(|w| w.u64(u64::MAX));
-        let mut r = Reader::new(&huge[..], huge.len() as u64, MAGIC).expect("magic");
+        let mut r = Reader::of(&huge, MAGIC).expect("magic");
         assert_eq!(r.count_of(1), None);
         // Another magic: refused at once.
-        assert!(Reader::new(&bytes[..], bytes.len() as u64, b"other v1\n").is_none());
+        assert!(Reader::of(&bytes, b"other v1\n").is_none());
     }
 }

@@ -180,7 +180,7 @@ impl Index {
 /// The index encoded in `bytes`, if they hold one.
 #[cfg(any(test, fuzzing))]
 pub(crate) fn decode(bytes: &[u8]) -> Option<Index> {
-    decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
+    decode_from(Reader::of(bytes, MAGIC)?)
 }
 
 fn decode_from<R: io::Read>(mut r: Reader<R>) -> Option<Index> {

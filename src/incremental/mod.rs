@@ -187,7 +187,7 @@ fn decode_schema_valid<R: io::Read>(mut r: Reader<R>) -> Option<SchemaValid> {
 /// The schema memo encoded in `bytes`, if they hold one.
 #[cfg(any(test, fuzzing))]
 pub(crate) fn decode_schema_valid_bytes(bytes: &[u8]) -> Option<SchemaValid> {
-    decode_schema_valid(Reader::new(bytes, bytes.len() as u64, VALID_MAGIC)?)
+    decode_schema_valid(Reader::of(bytes, VALID_MAGIC)?)
 }
 
 /// Writes the schema memo of these digests (sorted, without repeats) to `out`.

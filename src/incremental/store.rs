@@ -230,7 +230,7 @@ fn read_files<R: Read>(r: &mut Reader<R>) -> Option<Vec<(String, Sum)>> {
 /// The store encoded in `bytes`, if they hold one.
 #[cfg(any(test, fuzzing))]
 pub(crate) fn decode(bytes: &[u8]) -> Option<Store> {
-    decode_from(Reader::new(bytes, bytes.len() as u64, MAGIC)?)
+    decode_from(Reader::of(bytes, MAGIC)?)
 }
 
 fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
