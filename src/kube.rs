@@ -97,8 +97,11 @@ pub fn pod_template_path(object: &Value) -> Option<&'static [&'static str]> {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some(TEMPLATE),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
         "Pod" => None,
-        _ => object
-            .pointer("/spec/template/spec/containers")
+        // Key by key: `Value::pointer` parses its path and allocates a string per step,
+        // and this runs for every rendered object under every policy check.
+        _ => ["spec", "template", "spec", "containers"]
+            .iter()
+            .try_fold(object, |cur, k| cur.get(k))
             .is_some_and(Value::is_array)
             .then_some(TEMPLATE),
     }
