@@ -159,13 +159,14 @@ impl<'s> Enforce<'s> {
         make: &dyn Fn(&ClusterIntent, &checks::Violation) -> Diagnostic,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        let pod = checks::pod_spec(&obj.value);
         for ci in self.intents.iter().filter(|ci| only(ci.definition.check)) {
             let check = ci.definition.check;
             let found = if check == Check::WorkloadIdentity {
                 let has_identity = !p.identity.service_account_annotations.is_empty();
                 checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
             } else {
-                checks::violations(check, &obj.value, &self.ctx)
+                checks::violations_in(check, &obj.value, pod, &self.ctx)
             };
             let code = checks::code(check).id;
             let namespace = obj.namespace.as_deref().unwrap_or(&p.namespace);
