@@ -59,7 +59,7 @@ fn output_error(template: FileId, files: &SourceMap, message: String, help: Stri
 
 fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) -> Result<Object, Box<Diagnostic>> {
     let file = SourceFile::new("<output>", doc);
-    let node = yaml::parse_here(&file).map_err(|e| {
+    let value = yaml::parse_json_here(&file).map_err(|e| {
         let (line, col) = file.line_col(e.span.start);
         let text = doc.lines().nth(line.saturating_sub(1)).unwrap_or("").trim_end();
         output_error(
@@ -72,7 +72,6 @@ fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) 
             ),
         )
     })?;
-    let value = node.to_json();
     let field = |v: &Value, path: &[&str]| -> Option<String> {
         let mut cur = v;
         for p in path {
