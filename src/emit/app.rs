@@ -179,6 +179,7 @@ pub(super) fn render(
     };
     // What lint keeps of each object: shared by the placement's objects.
     let mut finish: Option<Arc<Finish>> = None;
+    let (mut managed, mut managed_pod) = (objects::Managed::new(&labels), objects::Managed::once(&pod_labels));
     for name in templates {
         let Some(template_file) = engine.file(name) else {
             continue;
@@ -222,7 +223,7 @@ pub(super) fn render(
                 continue;
             }
             let mut obj = written.clone();
-            objects::finish_ordered(&mut obj, &p.namespace, &labels, &pod_labels);
+            objects::finish_ordered_with(&mut obj, &p.namespace, &mut managed, &mut managed_pod);
             let key = crate::incremental::store::object_id(
                 obj.group(),
                 &obj.kind,

@@ -117,13 +117,63 @@ fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) 
 /// managed labels into the object's and pod template's labels (the managed value wins),
 /// and orders keys.
 pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
-    merge(obj, namespace, labels, pod_labels);
+    merge(
+        obj,
+        namespace,
+        &mut Managed::once(labels),
+        &mut Managed::once(pod_labels),
+    );
     canonical(&mut obj.value, None);
 }
+
+/// Managed labels to merge into the label maps of one placement's objects, with what
+/// merging them gave for each map met so far: most of a placement's templates write the
+/// same labels, so a map is merged once and cloned after (a clone copies the map's hash
+/// table; merging hashes every key).
+pub struct Managed<'a> {
+    labels: &'a [(String, String)],
+    /// (a template's label map, that map merged), the first few met.
+    merged: Vec<(Map<String, Value>, Map<String, Value>)>,
+    /// How many maps to remember.
+    remember: usize,
+}
+
+impl<'a> Managed<'a> {
+    /// For the label maps of a placement's objects: the first [`REMEMBERED`] remembered.
+    pub fn new(labels: &'a [(String, String)]) -> Self {
+        Managed {
+            labels,
+            merged: Vec::new(),
+            remember: REMEMBERED,
+        }
+    }
+
+    /// For maps met about once (a placement's pod template): none remembered, as remembering
+    /// one costs two copies.
+    pub fn once(labels: &'a [(String, String)]) -> Self {
+        Managed {
+            remember: 0,
+            ..Managed::new(labels)
+        }
+    }
+}
+
+/// How many label maps a [`Managed`] remembers.
+const REMEMBERED: usize = 8;
 
 /// [`finish`] for an object already in canonical order (template output is put in order
 /// once, when it is parsed): only the maps the merge touched are ordered again.
 pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+    finish_ordered_with(
+        obj,
+        namespace,
+        &mut Managed::once(labels),
+        &mut Managed::once(pod_labels),
+    );
+}
+
+/// [`finish_ordered`] for the objects of one placement, sharing what merging its labels gave.
+pub fn finish_ordered_with(obj: &mut Object, namespace: &str, labels: &mut Managed, pod_labels: &mut Managed) {
     merge(obj, namespace, labels, pod_labels);
     let template_path = pod_template_path(&obj.value);
     let Value::Object(root) = &mut obj.value else { return };
@@ -145,7 +195,7 @@ fn reorder_metadata(parent: &mut Map<String, Value>) {
     }
 }
 
-fn merge(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+fn merge(obj: &mut Object, namespace: &str, labels: &mut Managed, pod_labels: &mut Managed) {
     let scoped = !is_cluster_scoped(&obj.kind);
     let template_path = pod_template_path(&obj.value);
     let Value::Object(root) = &mut obj.value else { return };
@@ -185,17 +235,25 @@ fn pointer_mut<'a>(root: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'
     Some(cur)
 }
 
-fn merge_labels(meta: &mut Map<String, Value>, labels: &[(String, String)]) {
+fn merge_labels(meta: &mut Map<String, Value>, managed: &mut Managed) {
     let entry = meta.entry("labels").or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
     }
     if let Value::Object(map) = entry {
+        // The same entries in the same order: merged the same.
+        let same =
+            |seen: &Map<String, Value>| seen.len() == map.len() && seen.iter().zip(map.iter()).all(|(a, b)| a == b);
+        if let Some((_, merged)) = managed.merged.iter().find(|(seen, _)| same(seen)) {
+            *map = merged.clone();
+            return;
+        }
+        let seen = (managed.merged.len() < managed.remember).then(|| map.clone());
         // Merged as a list and put in the order `order` gives labels (by key, when every
         // value is a string), then made a map once: inserting each label and then ordering
         // the map hashed every key twice (3% of a render's instructions).
         let mut merged: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-        for (k, v) in labels {
+        for (k, v) in managed.labels {
             match merged.iter_mut().find(|(key, _)| key == k) {
                 Some((_, slot)) => *slot = Value::String(v.clone()),
                 None => merged.push((k.clone(), Value::String(v.clone()))),
@@ -205,6 +263,9 @@ fn merge_labels(meta: &mut Map<String, Value>, labels: &[(String, String)]) {
             merged.sort_by(|a, b| a.0.cmp(&b.0));
         }
         map.extend(merged);
+        if let Some(seen) = seen {
+            managed.merged.push((seen, map.clone()));
+        }
     }
 }
 
@@ -306,6 +367,58 @@ mod tests {
             r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"ns","labels":{"team":"t","z":"1"}},"spec":{"template":{"metadata":{"labels":{"team":"t","use":"true"}},"spec":{}}}}"#
         );
         assert_eq!(obj.namespace.as_deref(), Some("ns"));
+    }
+
+    /// A placement's objects finished with one [`Managed`] (maps met before are cloned, not
+    /// merged again) come out as each finished on its own: the same map in another order,
+    /// a map with one more label or another value, or none, is merged anew.
+    #[test]
+    fn remembered_merges_are_the_merges() {
+        let object = |labels: Option<Value>| {
+            let mut metadata = json!({"name": "web"});
+            if let Some(labels) = labels {
+                metadata["labels"] = labels;
+            }
+            Object {
+                kind: "Deployment".into(),
+                name: "web".into(),
+                namespace: None,
+                api_version: "apps/v1".into(),
+                value: json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": {"template": {"spec": {"containers": []}}}}),
+            }
+        };
+        let maps = [
+            Some(json!({"a": "1", "team": "x"})),
+            Some(json!({"team": "x", "a": "1"})),
+            Some(json!({"a": "1", "team": "x"})),
+            Some(json!({"a": "2", "team": "x"})),
+            Some(json!({"a": 1, "team": "x"})),
+            None,
+            Some(json!({"a": "1", "team": "x", "b": "3"})),
+            Some(json!({"a": "1", "team": "x"})),
+            None,
+        ];
+        let managed = vec![
+            ("team".to_string(), "t".to_string()),
+            ("z".to_string(), "m".to_string()),
+        ];
+        let pod = vec![("use".to_string(), "true".to_string())];
+        let (mut shared, mut shared_pod) = (Managed::new(&managed), Managed::new(&pod));
+        for labels in maps {
+            let mut alone = object(labels.clone());
+            finish_ordered(&mut alone, "ns", &managed, &pod);
+            let mut together = object(labels);
+            finish_ordered_with(&mut together, "ns", &mut shared, &mut shared_pod);
+            assert_eq!(
+                serde_json::to_string(&together.value).unwrap(),
+                serde_json::to_string(&alone.value).unwrap()
+            );
+        }
+        assert!(
+            shared.merged.len() > 1 && shared.merged.len() < 9,
+            "{}",
+            shared.merged.len()
+        );
     }
 
     /// A label map with a value that is not a string keeps the template's order: a managed
