@@ -31,9 +31,7 @@ pub fn to_string(value: &Value) -> String {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
-    }
+    out.extend(std::iter::repeat_n(' ', n));
 }
 
 fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
@@ -126,6 +124,12 @@ fn write_string(out: &mut String, s: &str, level: usize) {
 
 fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
+    // Most quoted strings (`"true"`, `"8080"`, a label value with a space) escape nothing.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
