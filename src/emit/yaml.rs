@@ -349,7 +349,7 @@ mod tests {
     fn output_reads_back_as_the_same_data() {
         let v = json!({
             "long key": { "k".repeat(2000): [{ "é".repeat(600): 1 }] },
-            "s": ["on", "1.20", "a\"b\\c", "tab\there", "multi\n  indented\nlines", "trailing\n\n", "ünï", "\u{1}", "\u{ffff}", "a\u{fffe}\nb", "\u{85}x", "x\u{2028}\ny"],
+            "s": ["on", "1.20", "a\"b\\c", "#a\"b\\c", "\"quoted\"", "tab\there", "multi\n  indented\nlines", "trailing\n\n", "ünï", "\u{1}", "\u{ffff}", "a\u{fffe}\nb", "\u{85}x", "x\u{2028}\ny"],
             "n": [1, -2, 3.5],
             "nested": [[1, 2], [{"k": "v"}]],
             "yes": "no",

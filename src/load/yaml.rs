@@ -378,9 +378,7 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawNode::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
-        serde_json::Number::from_f64(v)
-            .map(RawNode::Number)
-            .ok_or_else(|| E::custom("infinite or NaN numbers are not allowed"))
+        number(v).map(RawNode::Number)
     }
     fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
         Ok(RawNode::String(v.to_string()))
@@ -405,9 +403,13 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
-/// A YAML value as JSON, read as [`RawVisitor`] reads it: the same scalars (numbers through
-/// [`RawVisitor::visit_f64`]'s rule), and of a repeated key the last value in the first
-/// key's place, as [`Node::to_json`] collecting a map does.
+/// A float as a number both visitors take: JSON has no infinity and no NaN.
+fn number<E: de::Error>(v: f64) -> Result<serde_json::Number, E> {
+    serde_json::Number::from_f64(v).ok_or_else(|| E::custom("infinite or NaN numbers are not allowed"))
+}
+
+/// A YAML value as JSON, read as [`RawVisitor`] reads it (the same scalars; merge keys and
+/// repeated keys are the parser's business, before either visitor sees a map).
 struct Json(serde_json::Value);
 
 impl<'de> Deserialize<'de> for Json {
@@ -443,10 +445,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(serde_json::Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<serde_json::Value, E> {
-        match RawVisitor.visit_f64(v)? {
-            RawNode::Number(n) => Ok(serde_json::Value::Number(n)),
-            _ => Err(E::custom("a number read as something else")),
-        }
+        number(v).map(serde_json::Value::Number)
     }
     fn visit_str<E>(self, v: &str) -> Result<serde_json::Value, E> {
         Ok(serde_json::Value::String(v.to_string()))
@@ -496,6 +495,8 @@ mod tests {
             "# only a comment\n",
             "- a\n- - b\n  - c\n",
             "a: 1\na: 2\n",
+            "x: &x {k: 1, m: 1}\ny: &y {k: 2, n: 2}\nz:\n  <<: [*x, *y]\n  m: 3\n",
+            "x: &x {k: 1}\nz: {<<: *x, k: 2, <<: {k: 3}}\n",
             "a: [1, 2\n",
             "key: value\n  bad: indent\n",
         ];
