@@ -162,59 +162,37 @@ pub struct Keys {
     pub fleet: Key,
 }
 
-/// The BLAKE3 hash of formatted text. `Debug` writes a placement in hundreds of pieces of a
-/// few bytes; they are gathered in blocks of [`BLOCK`] bytes before the hasher sees them
-/// (fed one by one, the hasher's per-call work cost more than the hashing).
+/// The BLAKE3 hash of formatted text (see [`Feed`]).
 fn digest(args: std::fmt::Arguments) -> [u8; 32] {
-    struct Hashing {
-        hasher: blake3::Hasher,
-        block: Vec<u8>,
-    }
-    impl std::fmt::Write for Hashing {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            if self.block.len() + s.len() > BLOCK {
-                self.hasher.update(&self.block);
-                self.block.clear();
-            }
-            if s.len() > BLOCK {
-                self.hasher.update(s.as_bytes());
-            } else {
-                self.block.extend_from_slice(s.as_bytes());
-            }
-            Ok(())
-        }
-    }
-    let mut h = Hashing {
-        hasher: blake3::Hasher::new(),
-        block: Vec::with_capacity(BLOCK),
-    };
+    let mut h = Feed::new();
     // The hasher never fails and the standard `Debug` impls formatted here never do: as
     // `format!` would, a failure is a bug, not a key.
     if std::fmt::write(&mut h, args).is_err() {
         unreachable!("formatting a placement for its key failed");
     }
-    h.hasher.update(&h.block);
-    *h.hasher.finalize().as_bytes()
+    h.digest()
 }
 
-/// How much formatted text [`digest`] gathers before hashing it.
+/// How much a [`Feed`] gathers before hashing it.
 const BLOCK: usize = 4096;
 
 /// The placement as resolved, values only (where each came from is for diagnostics, and
-/// file ids change when a file is added), as a digest.
+/// file ids change when a file is added), as a digest: fed to BLAKE3 through `Hash`, which
+/// writes each string with an end mark and each list with its length (formatting it with
+/// `Debug` first cost 12% of a warm `check` at 200 × 500).
 fn resolved(p: &Placement) -> [u8; 32] {
     fn values(list: &[(String, crate::resolve::plan::Sourced<String>)]) -> Vec<(&str, &str)> {
         list.iter().map(|(k, v)| (k.as_str(), v.value.as_str())).collect()
     }
-    let resources = |r: &crate::resolve::plan::Resources| {
+    fn resources(r: &crate::resolve::plan::Resources) -> (Option<&str>, Option<&str>) {
         (
-            r.cpu.as_ref().map(|v| v.value.clone()),
-            r.memory.as_ref().map(|v| v.value.clone()),
+            r.cpu.as_ref().map(|v| v.value.as_str()),
+            r.memory.as_ref().map(|v| v.value.as_str()),
         )
-    };
-    digest(format_args!(
-        "{:?}",
-        (
+    }
+    let mut h = Feed::new();
+    std::hash::Hash::hash(
+        &(
             p.cluster_id(),
             &p.gateway,
             &p.namespace,
@@ -234,8 +212,80 @@ fn resolved(p: &Placement) -> [u8; 32] {
             ),
             &p.telemetry,
             (&p.suspended, &p.drained),
-        )
-    ))
+        ),
+        &mut h,
+    );
+    h.digest()
+}
+
+/// BLAKE3 as a `Hasher` (for `Hash`) and as a `fmt::Write` (for `Debug`): what is written,
+/// gathered in blocks of [`BLOCK`] bytes (a value writes many pieces of a few bytes; fed
+/// one by one, the hasher's per-call work would cost more than the hashing). Integers are
+/// written little-endian.
+struct Feed {
+    hasher: blake3::Hasher,
+    block: Vec<u8>,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed {
+            hasher: blake3::Hasher::new(),
+            block: Vec::with_capacity(BLOCK),
+        }
+    }
+
+    fn digest(mut self) -> [u8; 32] {
+        self.hasher.update(&self.block);
+        *self.hasher.finalize().as_bytes()
+    }
+}
+
+impl std::fmt::Write for Feed {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        std::hash::Hasher::write(self, s.as_bytes());
+        Ok(())
+    }
+}
+
+impl std::hash::Hasher for Feed {
+    fn write(&mut self, bytes: &[u8]) {
+        if self.block.len() + bytes.len() > BLOCK {
+            self.hasher.update(&self.block);
+            self.block.clear();
+        }
+        if bytes.len() > BLOCK {
+            self.hasher.update(bytes);
+        } else {
+            self.block.extend_from_slice(bytes);
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write(&[n]);
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write(&n.to_le_bytes());
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write(&n.to_le_bytes());
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.write(&n.to_le_bytes());
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+    /// The first eight bytes of the digest so far (the keys use [`Feed::digest`]).
+    fn finish(&self) -> u64 {
+        let mut h = self.hasher.clone();
+        h.update(&self.block);
+        let mut first = [0; 8];
+        first.copy_from_slice(&h.finalize().as_bytes()[..8]);
+        u64::from_le_bytes(first)
+    }
 }
 
 #[cfg(test)]
@@ -257,5 +307,38 @@ mod tests {
             digest(format_args!("{:?}", ("a", &long, "b"))),
             whole(format!("{:?}", ("a", &long, "b")))
         );
+    }
+
+    /// What `Hash` writes reaches BLAKE3 whole and in order, however it is cut: and since
+    /// strings end with a mark and lists start with their length, values that would print
+    /// the same run together do not share a digest.
+    #[test]
+    fn hashed_values_are_their_bytes_and_do_not_run_together() {
+        fn of<T: std::hash::Hash>(value: &T) -> [u8; 32] {
+            let mut h = Feed::new();
+            value.hash(&mut h);
+            h.digest()
+        }
+        /// The bytes `Hash` writes, as the feed is told them.
+        struct Bytes(Vec<u8>);
+        impl std::hash::Hasher for Bytes {
+            fn write(&mut self, bytes: &[u8]) {
+                self.0.extend_from_slice(bytes);
+            }
+            fn finish(&self) -> u64 {
+                0
+            }
+        }
+        use std::hash::Hash;
+        let long: Vec<String> = (0..2000).map(|i| format!("label-{i}")).collect();
+        let value = (("cluster", 3u32, Some("x")), &long, true);
+        let mut bytes = Bytes(Vec::new());
+        value.hash(&mut bytes);
+        assert!(bytes.0.len() > 2 * BLOCK);
+        assert_eq!(of(&value), *blake3::hash(&bytes.0).as_bytes());
+        assert_ne!(of(&("ab", "c")), of(&("a", "bc")));
+        assert_ne!(of(&(vec!["a"], vec!["b"])), of(&(vec!["a", "b"], Vec::<&str>::new())));
+        assert_ne!(of(&(Some(1u32), None::<u32>)), of(&(None::<u32>, Some(1u32))));
+        assert_eq!(of(&value), of(&value.clone()));
     }
 }

@@ -225,7 +225,7 @@ pub struct TrafficSwitch {
 }
 
 /// A TCP port, 1–65535.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(try_from = "u64")]
 pub struct Port(pub u16);
 

@@ -32,7 +32,7 @@ pub struct ClusterProfile {
     pub platform_namespaces: Vec<Id>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayRef {
@@ -189,7 +189,7 @@ pub struct AwsIdentity {
     pub role_name: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetryProfile {
     pub name: Id,
@@ -201,7 +201,7 @@ pub struct TelemetryProfile {
     pub logs: AppLogs,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppMetrics {
     #[serde(default)]
@@ -209,7 +209,7 @@ pub struct AppMetrics {
     pub path: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tracing {
     pub enabled: bool,
@@ -217,7 +217,7 @@ pub struct Tracing {
 
 string_enum!(LogFormat { Json = "json", Text = "text" });
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppLogs {
     pub format: LogFormat,
