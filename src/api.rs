@@ -15,6 +15,7 @@ use crate::{lint, load, policy, resolve, trace};
 pub use crate::clock::{Day, parse_date};
 pub use crate::diag::{Code, Diagnostic, Format, Severity, Style};
 pub use crate::emit::{RenderedTree, Selection};
+pub use crate::incremental::parsed::{Digest as ParsedDigest, Parsed};
 pub use crate::incremental::{Cache, Stats, Store, Sum};
 pub use crate::layout::{Kind, Role, classify};
 pub use crate::load::files::{FileError, Files, MemoryFiles, WorkTree};
@@ -51,6 +52,9 @@ pub struct Options<'a> {
     /// Input files an earlier compile found valid against their schema (its
     /// [`Compiled::schema_valid`]): not validated again.
     pub valid: Option<&'a SchemaValid>,
+    /// The trees of input files an earlier compile parsed (its [`Compiled::parsed`]): not
+    /// parsed again. With a memo, the compile's own trees are kept for the next.
+    pub parsed: Option<&'a Parsed>,
     /// The process ends soon after this compile (a command of the CLI): the plan, a few
     /// strings for every placement, is left for the exit to give back whole rather than
     /// freed piece by piece (0.14 s of one core at 30,678 placements, by `perf`).
@@ -65,6 +69,7 @@ impl Options<'_> {
             on_cluster: None,
             reuse: None,
             valid: None,
+            parsed: None,
             exit_after: false,
         }
     }
@@ -117,6 +122,17 @@ impl Compiled {
     /// The digests of the input files valid against their schema, for [`Options::valid`].
     pub fn schema_valid(&self) -> &[SchemaDigest] {
         &self.sources.valid
+    }
+
+    /// The trees of the YAML files that parsed, encoded, for [`Options::parsed`] (none
+    /// without a memo).
+    pub fn parsed(&self) -> &[(ParsedDigest, std::sync::Arc<[u8]>)] {
+        &self.sources.parsed
+    }
+
+    /// How many YAML files this compile parsed (the rest came from the parse memo).
+    pub fn reparsed(&self) -> usize {
+        self.sources.reparsed
     }
 
     pub fn diagnostics(&self) -> &[Diagnostic] {
@@ -187,8 +203,16 @@ impl Compiled {
 /// Takes the repository `files` as far as `options.goal`: every stage runs only when the
 /// one before it left no error (lint's rules run over whatever rendered).
 pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
-    let (sources, mut found) = trace::stage("load", || load::load(files, options.valid));
+    let (sources, mut found) = trace::stage("load", || load::load(files, options.valid, options.parsed));
     trace::note("load", || format!("{} files", sources.files.len()));
+    if options.parsed.is_some() {
+        trace::note("parse", || {
+            format!(
+                "YAML files: {} parsed, {} from the parse memo",
+                sources.reparsed, sources.from_memo
+            )
+        });
+    }
     if options.valid.is_some() {
         trace::note("schema", || {
             let known = sources

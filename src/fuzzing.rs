@@ -210,7 +210,7 @@ pub fn git(data: &[u8]) {
                 }
             }
         }
-        let _ = load::load(&revision, None);
+        let _ = load::load(&revision, None, None);
     }
 }
 
@@ -279,13 +279,14 @@ fn build_tree(repo: &git2::Repository, mut data: &[u8]) -> Option<git2::Oid> {
 }
 
 /// A file of the incremental cache (`.fleetgen/`), which fleetgen reads without trusting
-/// it: the first byte's low seven bits pick the file (0–42 the placement store, 43–85 the
-/// stat index, the rest the schema memo) and its high bit whether the rest is framed as
+/// it: the first byte's low seven bits pick the file (0–31 the placement store, 32–63 the
+/// stat index, 64–95 the schema memo, the rest the parse memo, whose trees are also decoded
+/// unframed) and its high bit whether the rest is framed as
 /// fleetgen writes it (the file's magic line before it and its checksum after it, so that
 /// mutations reach what follows the checksum check). Decoding may refuse; it must not panic, and what it accepts
 /// must encode to a file that decodes to the same thing.
 pub fn cache(data: &[u8]) {
-    use crate::incremental::{self as cache, index, store};
+    use crate::incremental::{self as cache, index, parsed, store};
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
@@ -299,12 +300,12 @@ pub fn cache(data: &[u8]) {
         bytes
     };
     match pick & 0x7F {
-        0..=42 => {
+        0..=31 => {
             if let Some(decoded) = store::decode(&file(store::MAGIC)) {
                 assert_eq!(store::decode(&decoded.encode()).as_ref(), Some(&decoded), "a store");
             }
         }
-        43..=85 => {
+        32..=63 => {
             if let Some(decoded) = index::decode(&file(index::MAGIC)) {
                 let back = index::decode(&decoded.encode(decoded.recorded_ns)).expect("an index decodes again");
                 assert_eq!(
@@ -314,12 +315,24 @@ pub fn cache(data: &[u8]) {
                 );
             }
         }
-        _ => {
+        64..=95 => {
             if let Some(decoded) = cache::decode_schema_valid_bytes(&file(cache::VALID_MAGIC)) {
                 let mut sorted: Vec<_> = decoded.iter().copied().collect();
                 sorted.sort_unstable();
                 let bytes = cache::encode_schema_valid(Vec::new(), &sorted).expect("in memory");
                 assert_eq!(cache::decode_schema_valid_bytes(&bytes), Some(decoded), "a schema memo");
+            }
+        }
+        _ => {
+            if let Some(decoded) = parsed::decode(&file(parsed::MAGIC)) {
+                let bytes = decoded.write_to(Vec::new()).expect("in memory");
+                assert_eq!(parsed::decode(&bytes).as_ref(), Some(&decoded), "a parse memo");
+            }
+            // Unframed, the bytes are also a tree's encoding, for a text of any length: a
+            // tree that decodes is encoded and decoded to itself.
+            if let Some(tree) = parsed::decode_tree(rest, usize::MAX) {
+                let again = parsed::decode_tree(&parsed::encode_tree(&tree), usize::MAX);
+                assert_eq!(again.as_ref(), Some(&tree), "a parsed tree");
             }
         }
     }

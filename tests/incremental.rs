@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 
-use fleetgen::api::{self, Compiled, Format, Goal, MemoryFiles, Options, Store, Style, Sum};
+use fleetgen::api::{self, Compiled, Format, Goal, MemoryFiles, Options, Parsed, Store, Style, Sum};
 
 /// The bundled fleet, held in memory, on the tests' day.
 fn bundled() -> MemoryFiles {
@@ -27,10 +27,16 @@ fn bundled() -> MemoryFiles {
 }
 
 fn compile(files: &MemoryFiles, reuse: Option<&Store>) -> Compiled {
+    compile_with(files, reuse, None)
+}
+
+/// With the parse memo of an earlier compile too.
+fn compile_with(files: &MemoryFiles, reuse: Option<&Store>, parsed: Option<&Parsed>) -> Compiled {
     api::compile(
         files,
         &Options {
             reuse,
+            parsed,
             ..Options::new(Goal::Render)
         },
     )
@@ -83,7 +89,11 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
     let cold = compile(&base, None);
     let store = cold.tree.as_ref().and_then(|t| t.store.as_ref());
     assert!(store.is_none(), "no cache asked for, none made");
-    let first = compile(&base, Some(&Store::default()));
+    let first = compile_with(&base, Some(&Store::default()), Some(&Parsed::default()));
+    let yaml_files = first.reparsed();
+    assert!(yaml_files > 40, "{yaml_files}");
+    assert_eq!(first.parsed().len(), yaml_files, "every file parsed, every tree kept");
+    let memo = Parsed::of(first.parsed().iter().cloned());
     let store = first
         .tree
         .as_ref()
@@ -92,8 +102,9 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
         .as_ref()
         .expect("a cache was asked for");
     assert_eq!(differ(&sums(&first), &sums(&cold)), Vec::<String>::new());
-    let again = compile(&base, Some(store));
+    let again = compile_with(&base, Some(store), Some(&memo));
     assert_eq!(differ(&sums(&again), &sums(&cold)), Vec::<String>::new());
+    assert_eq!(again.reparsed(), 0, "nothing changed, nothing parsed");
     let stats = again.tree.as_ref().unwrap().stats;
     assert_eq!(stats.rendered, 0, "nothing changed, nothing rendered: {stats:?}");
     assert_eq!(stats.reused, cold.landings.len());
@@ -156,12 +167,25 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
             "a dependency's contract",
             edit(&base, "apps/payments-api/app.yaml", "port: 8080", "port: 8443"),
         ),
+        // Not YAML: the same located error, warm or cold.
+        (
+            "a syntax error",
+            edit(
+                &base,
+                "apps/catalog-worker/app.yaml",
+                "minReplicasPerRegion: 2",
+                "minReplicasPerRegion: [2",
+            ),
+        ),
         ("the day", later),
     ];
     for (what, files) in edits {
         let cold = compile(&files, None);
-        let warm = compile(&files, Some(store));
+        let warm = compile_with(&files, Some(store), Some(&memo));
         assert_eq!(report(&warm), report(&cold), "{what}: the same findings");
+        // Only the edited file is parsed again; the others' trees come from the memo.
+        let edited = usize::from(what != "the day");
+        assert_eq!(warm.reparsed(), edited, "{what}");
         match (&cold.tree, &warm.tree) {
             (Some(_), Some(_)) => {
                 assert_eq!(
@@ -434,6 +458,8 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
     common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());
     let run = |args: &[&str]| common::fleetgen().current_dir(dir.path()).args(args).output().unwrap();
     assert!(run(&["render", "--quiet"]).status.success());
+    // What the last check said of parsing (`--verbose`).
+    let notes = std::cell::RefCell::new(None::<String>);
     let check = |args: &[&str]| {
         let out = run(&[&["check", "--verbose", "--color", "never"], args].concat());
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -441,6 +467,11 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
             .lines()
             .find_map(|l| l.strip_prefix("fleetgen: schema: "))
             .map(str::to_string);
+        let parsed = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("fleetgen: parse: YAML files: "))
+            .map(str::to_string);
+        *notes.borrow_mut() = parsed;
         // What it reports, without the timings.
         let report: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("fleetgen: ")).collect();
         let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), report.join("\n"));
@@ -449,6 +480,7 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
     let inputs = api::MemoryFiles::from_dir(dir.path()).unwrap();
     let kinds = compile(&inputs, None).schema_valid().len();
     assert!(kinds > 5, "{kinds}");
+    let yaml = compile_with(&inputs, None, Some(&Parsed::default())).parsed().len();
     let (code, note, _) = check(&[]);
     assert_eq!(
         (code, note.as_deref()),
@@ -457,12 +489,16 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
             Some(format!("input files: 0 validated, {kinds} known valid").as_str())
         )
     );
+    // Nor parsed: the trees come from the parse memo.
+    let from_memo = |parsed: usize| Some(format!("{parsed} parsed, {} from the parse memo", yaml - parsed));
+    assert_eq!(notes.borrow().clone(), from_memo(0));
     // A contract with a field its schema does not allow: validated again, and reported.
     let contract = first_app(dir.path());
     let path = contract.join("app.yaml");
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, format!("{text}notAField: 1\n")).unwrap();
     let (code, note, out) = check(&[]);
+    assert_eq!(notes.borrow().clone(), from_memo(1));
     let (cold_code, _, cold) = check(&["--no-cache"]);
     assert_eq!(code, Some(2), "{out}");
     assert_eq!(
@@ -471,7 +507,18 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
     );
     assert!(out.contains("notAField"), "{out}");
     assert_eq!((code, &out), (cold_code, &cold));
-    // Put back: known valid again, without validating.
+    // `--no-cache` asks for no memo and says nothing of one.
+    assert_eq!(notes.borrow().clone(), None);
+    // Not YAML: parsed again, and the same located error as without the cache.
+    fs::write(&path, format!("{text}notAField: [1\n")).unwrap();
+    let (code, _, out) = check(&[]);
+    assert_eq!(notes.borrow().clone(), from_memo(1));
+    let (cold_code, _, cold) = check(&["--no-cache"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("app.yaml:"), "{out}");
+    assert_eq!((code, &out), (cold_code, &cold));
+    // Put back: known valid again, without validating; and not parsed, since a run that
+    // failed left the memo as it was.
     fs::write(&path, text).unwrap();
     let (code, note, _) = check(&[]);
     assert_eq!(
@@ -481,4 +528,5 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
             Some(format!("input files: 0 validated, {kinds} known valid").as_str())
         )
     );
+    assert_eq!(notes.borrow().clone(), from_memo(0));
 }

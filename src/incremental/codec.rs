@@ -163,17 +163,22 @@ impl<R: Read> Reader<R> {
     }
 
     pub fn str(&mut self) -> Option<String> {
+        String::from_utf8(self.blob()?).ok()
+    }
+
+    /// Length-prefixed bytes (as [`Writer::str`] writes a string's).
+    pub fn blob(&mut self) -> Option<Vec<u8>> {
         let n = usize::try_from(self.u64()?).ok()?;
         if n as u64 > self.rest {
             return None;
         }
         let mut bytes = Vec::with_capacity(n);
-        // A string longer than a block is taken a block at a time.
+        // Bytes longer than a block are taken a block at a time.
         while bytes.len() < n {
             let part = (n - bytes.len()).min(BLOCK);
             bytes.extend_from_slice(self.take(part)?);
         }
-        String::from_utf8(bytes).ok()
+        Some(bytes)
     }
 
     /// Whether everything was decoded and the checksum after it is that of what was read.

@@ -18,6 +18,7 @@
 pub mod codec;
 pub mod index;
 pub mod key;
+pub mod parsed;
 pub mod store;
 
 use std::fs;
@@ -139,6 +140,26 @@ impl Cache {
         replace(&self.dir.join("schema-valid"), |f| {
             encode_schema_valid(f, &sorted).map(drop)
         })
+    }
+
+    /// The trees of the YAML files the last run parsed (empty when there are none, or
+    /// they cannot be read).
+    pub fn parsed(&self) -> parsed::Parsed {
+        parsed::Parsed::load(&self.dir.join("parsed"))
+    }
+
+    /// Records the trees of the YAML files that parsed, unless they are those `before` has.
+    pub fn save_parsed(
+        &self,
+        before: &parsed::Parsed,
+        now: &[(parsed::Digest, std::sync::Arc<[u8]>)],
+    ) -> io::Result<()> {
+        if before.holds_exactly(now.iter().map(|(d, _)| d)) {
+            return Ok(());
+        }
+        self.make()?;
+        let memo = parsed::Parsed::of(now.iter().cloned());
+        replace(&self.dir.join("parsed"), |f| memo.write_to(f).map(drop))
     }
 
     /// Records the store and the index (each replaced atomically).

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Day;
 use crate::diag::{Diagnostic, Label, codes};
+use crate::incremental::parsed;
 use crate::layout::{self, Kind, Role};
 use crate::model::{
     App, BackupProfile, Cluster, ClusterProfile, Fleet, IdentityProfile, ObservabilityProfile, PolicyExemption,
@@ -198,6 +199,12 @@ pub struct Sources {
     pub valid: Vec<schema::Digest>,
     /// How many input files were validated against their schema (not known valid before).
     pub validated: usize,
+    /// With a parse memo: the tree of every YAML file that parsed, by digest, encoded (for
+    /// the next run's memo, [`crate::incremental::parsed`]).
+    pub parsed: Vec<(parsed::Digest, std::sync::Arc<[u8]>)>,
+    /// How many YAML files were parsed, and how many decoded from the memo.
+    pub reparsed: usize,
+    pub from_memo: usize,
 }
 
 impl Sources {
@@ -267,20 +274,30 @@ fn add_builtin_templates(sources: &mut Sources) {
 /// Loads a whole repository. Diagnostics are returned unsorted.
 /// Files whose digest is in `valid` (an earlier run's [`Sources::valid`]) are not validated
 /// against their schema again.
-pub fn load(files: &dyn Files, valid: Option<&schema::Valid>) -> (Sources, Vec<Diagnostic>) {
+/// YAML files whose tree is in `memo` (an earlier run's [`Sources::parsed`]) are not parsed
+/// again; with a memo, [`Sources::parsed`] is this run's.
+pub fn load(
+    files: &dyn Files,
+    valid: Option<&schema::Valid>,
+    memo: Option<&parsed::Parsed>,
+) -> (Sources, Vec<Diagnostic>) {
     match valid.filter(|v| !v.is_empty()) {
         // Most files are known valid: a validator compiles when a file needs it.
-        Some(valid) => load_files(files, valid.clone()),
+        Some(valid) => load_files(files, valid.clone(), memo),
         // The schema validators compile on another thread meanwhile (they are needed from
         // the first file on; whichever thread gets to one first compiles it, the other waits).
         None => std::thread::scope(|s| {
             s.spawn(schema::warm);
-            load_files(files, schema::Valid::default())
+            load_files(files, schema::Valid::default(), memo)
         }),
     }
 }
 
-fn load_files(files: &dyn Files, valid_before: schema::Valid) -> (Sources, Vec<Diagnostic>) {
+fn load_files(
+    files: &dyn Files,
+    valid_before: schema::Valid,
+    memo: Option<&parsed::Parsed>,
+) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources {
         today: files.today(),
         valid_before,
@@ -322,7 +339,12 @@ fn load_files(files: &dyn Files, valid_before: schema::Valid) -> (Sources, Vec<D
         paths.extend(walk.files);
         diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
     }
-    let mut ahead = read_ahead(files, &paths);
+    let (mut ahead, trees) = read_ahead(files, &paths, memo);
+    if memo.is_some() {
+        sources.reparsed = trees.iter().filter(|t| t.fresh).count();
+        sources.from_memo = trees.iter().filter(|t| !t.fresh && t.encoded.is_some()).count();
+        sources.parsed = trees.into_iter().filter_map(|t| t.encoded).collect();
+    }
     for path in paths {
         let mut yaml = || {
             ahead
@@ -434,10 +456,21 @@ enum Ahead {
     Parsed(SourceFile, Result<Node, yaml::YamlError>),
 }
 
+/// What [`read_ahead`] did for one YAML file: parsed it or decoded its tree, and with a
+/// memo, the tree's digest and encoding (when it parsed).
+struct Tree {
+    fresh: bool,
+    encoded: Option<(parsed::Digest, std::sync::Arc<[u8]>)>,
+}
+
 /// Reads the YAML files among `paths` (in order, through `files`, which need not be
 /// shareable between threads) and parses them on the parser pool: a few threads with large
-/// stacks, not one per file.
-fn read_ahead(files: &dyn Files, paths: &[String]) -> std::collections::HashMap<String, Ahead> {
+/// stacks, not one per file. A file whose tree `memo` holds is decoded, not parsed.
+fn read_ahead(
+    files: &dyn Files,
+    paths: &[String],
+    memo: Option<&parsed::Parsed>,
+) -> (std::collections::HashMap<String, Ahead>, Vec<Tree>) {
     let yaml: Vec<(&String, Result<Vec<u8>, files::FileError>)> = paths
         .iter()
         .filter(|p| {
@@ -449,20 +482,49 @@ fn read_ahead(files: &dyn Files, paths: &[String]) -> std::collections::HashMap<
         .map(|p| (p, files.read(p)))
         .collect();
     let parse = |(path, bytes): (&String, Result<Vec<u8>, files::FileError>)| {
+        let mut tree = Tree {
+            fresh: false,
+            encoded: None,
+        };
         let ahead = match bytes.map(String::from_utf8) {
             Err(e) => Ahead::Unreadable(e),
             Ok(Err(e)) => Ahead::NotUtf8(e),
             Ok(Ok(text)) => {
                 let file = SourceFile::new(path.as_str(), text);
-                let node = yaml::parse_here(&file);
+                let node = match memo {
+                    None => {
+                        tree.fresh = true;
+                        yaml::parse_here(&file)
+                    }
+                    Some(memo) => {
+                        let digest = parsed::digest(&file.text);
+                        let known = memo
+                            .encoded(&digest)
+                            .and_then(|e| Some((parsed::decode_tree(e, file.text.len())?, e.clone())));
+                        match known {
+                            Some((node, encoded)) => {
+                                tree.encoded = Some((digest, encoded));
+                                Ok(node)
+                            }
+                            None => {
+                                tree.fresh = true;
+                                let node = yaml::parse_here(&file);
+                                if let Ok(node) = &node {
+                                    tree.encoded = Some((digest, parsed::encode_tree(node).into()));
+                                }
+                                node
+                            }
+                        }
+                    }
+                };
                 Ahead::Parsed(file, node)
             }
         };
-        (path.clone(), ahead)
+        ((path.clone(), ahead), tree)
     };
     yaml::on_pool(|| {
         use rayon::prelude::*;
-        yaml.into_par_iter().map(parse).collect()
+        yaml.into_par_iter().map(parse).unzip()
     })
 }
 
@@ -662,7 +724,7 @@ pub mod fixture {
             files.insert(*path, *text);
         }
         files.set_today(crate::clock::parse_date("2026-11-22").expect("a date"));
-        let (sources, problems) = load(&files, None);
+        let (sources, problems) = load(&files, None, None);
         assert!(problems.is_empty(), "the fixture does not load: {problems:?}");
         sources
     }

@@ -68,6 +68,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
     // Input files the last run found valid against their schema are not validated again.
     let valid = cache.as_ref().map(Cache::schema_valid);
+    // Nor parsed again, when their text did not change.
+    let parsed = cache.as_ref().map(Cache::parsed);
     let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             &fleet.files,
@@ -75,6 +77,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 on_cluster: Some(&tick),
                 reuse,
                 valid: valid.as_ref(),
+                parsed: parsed.as_ref(),
                 exit_after: true,
                 ..Options::new(Goal::Render)
             },
@@ -183,8 +186,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let store_changed = rendered.store.as_ref() != store.as_ref();
         let saved = crate::trace::stage("save", || {
             cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())?;
-            match &valid {
-                Some(before) => cache.save_schema_valid(before, compiled.schema_valid()),
+            if let Some(before) = &valid {
+                cache.save_schema_valid(before, compiled.schema_valid())?;
+            }
+            match &parsed {
+                Some(before) => cache.save_parsed(before, compiled.parsed()),
                 None => Ok(()),
             }
         });

@@ -58,6 +58,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
     // Input files the last run found valid against their schema are not validated again.
     let valid = cache.as_ref().map(Cache::schema_valid);
+    // Nor parsed again, when their text did not change.
+    let parsed = cache.as_ref().map(Cache::parsed);
     let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             files,
@@ -67,6 +69,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 on_cluster: Some(&tick),
                 reuse,
                 valid: valid.as_ref(),
+                parsed: parsed.as_ref(),
                 exit_after: true,
             },
         )
@@ -236,6 +239,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     if let (Some(cache), Some(before), Ok(_)) = (&cache, &valid, &written) {
         let compiled = fresh.as_ref().unwrap_or(&compiled);
         if let Err(e) = cache.save_schema_valid(before, compiled.schema_valid()) {
+            unsaved(cache, e);
+        }
+        if let Some(parsed) = &parsed
+            && let Err(e) = cache.save_parsed(parsed, compiled.parsed())
+        {
             unsaved(cache, e);
         }
     }
