@@ -15,11 +15,11 @@ use crate::{lint, load, policy, resolve, trace};
 pub use crate::clock::{Day, parse_date};
 pub use crate::diag::{Code, Diagnostic, Format, Severity, Style};
 pub use crate::emit::{RenderedTree, Selection};
-pub use crate::incremental::parsed::{Digest as ParsedDigest, Parsed};
 pub use crate::incremental::{Cache, Stats, Store, Sum};
 pub use crate::layout::{Kind, Role, classify};
 pub use crate::load::files::{FileError, Files, MemoryFiles, WorkTree};
 pub use crate::load::git::GitRevision;
+pub use crate::load::memo::{Digest as ParsedDigest, Parsed};
 pub use crate::load::schema::{Digest as SchemaDigest, Valid as SchemaValid};
 
 /// How far down the pipeline to go.

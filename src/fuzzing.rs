@@ -325,13 +325,13 @@ pub fn cache(data: &[u8]) {
         }
         _ => {
             if let Some(decoded) = parsed::decode(&file(parsed::MAGIC)) {
-                let bytes = decoded.write_to(Vec::new()).expect("in memory");
+                let bytes = parsed::write_to(&decoded, Vec::new()).expect("in memory");
                 assert_eq!(parsed::decode(&bytes).as_ref(), Some(&decoded), "a parse memo");
             }
             // Unframed, the bytes are also a tree's encoding, for a text of any length: a
             // tree that decodes is encoded and decoded to itself.
-            if let Some(tree) = parsed::decode_tree(rest, usize::MAX) {
-                let again = parsed::decode_tree(&parsed::encode_tree(&tree), usize::MAX);
+            if let Some(tree) = crate::load::memo::decode_tree(rest, usize::MAX) {
+                let again = crate::load::memo::decode_tree(&crate::load::memo::encode_tree(&tree), usize::MAX);
                 assert_eq!(again.as_ref(), Some(&tree), "a parsed tree");
             }
         }

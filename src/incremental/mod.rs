@@ -145,7 +145,7 @@ impl Cache {
     /// The trees of the YAML files the last run parsed (empty when there are none, or
     /// they cannot be read).
     pub fn parsed(&self) -> parsed::Parsed {
-        parsed::Parsed::load(&self.dir.join("parsed"))
+        parsed::load(&self.dir.join("parsed"))
     }
 
     /// Records the trees of the YAML files that parsed, unless they are those `before` has.
@@ -159,7 +159,7 @@ impl Cache {
         }
         self.make()?;
         let memo = parsed::Parsed::of(now.iter().cloned());
-        replace(&self.dir.join("parsed"), |f| memo.write_to(f).map(drop))
+        replace(&self.dir.join("parsed"), |f| parsed::write_to(&memo, f).map(drop))
     }
 
     /// Records the store and the index (each replaced atomically).

@@ -5,6 +5,7 @@
 pub mod builtin;
 pub mod files;
 pub mod git;
+pub mod memo;
 pub mod schema;
 pub mod yaml;
 
@@ -12,7 +13,6 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Day;
 use crate::diag::{Diagnostic, Label, codes};
-use crate::incremental::parsed;
 use crate::layout::{self, Kind, Role};
 use crate::model::{
     App, BackupProfile, Cluster, ClusterProfile, Fleet, IdentityProfile, ObservabilityProfile, PolicyExemption,
@@ -200,8 +200,8 @@ pub struct Sources {
     /// How many input files were validated against their schema (not known valid before).
     pub validated: usize,
     /// With a parse memo: the tree of every YAML file that parsed, by digest, encoded (for
-    /// the next run's memo, [`crate::incremental::parsed`]).
-    pub parsed: Vec<(parsed::Digest, std::sync::Arc<[u8]>)>,
+    /// the next run's memo, [`memo`]).
+    pub parsed: Vec<(memo::Digest, std::sync::Arc<[u8]>)>,
     /// How many YAML files were parsed, and how many decoded from the memo.
     pub reparsed: usize,
     pub from_memo: usize,
@@ -279,7 +279,7 @@ fn add_builtin_templates(sources: &mut Sources) {
 pub fn load(
     files: &dyn Files,
     valid: Option<&schema::Valid>,
-    memo: Option<&parsed::Parsed>,
+    memo: Option<&memo::Parsed>,
 ) -> (Sources, Vec<Diagnostic>) {
     match valid.filter(|v| !v.is_empty()) {
         // Most files are known valid: a validator compiles when a file needs it.
@@ -296,7 +296,7 @@ pub fn load(
 fn load_files(
     files: &dyn Files,
     valid_before: schema::Valid,
-    memo: Option<&parsed::Parsed>,
+    memo: Option<&memo::Parsed>,
 ) -> (Sources, Vec<Diagnostic>) {
     let mut sources = Sources {
         today: files.today(),
@@ -460,7 +460,7 @@ enum Ahead {
 /// memo, the tree's digest and encoding (when it parsed).
 struct Tree {
     fresh: bool,
-    encoded: Option<(parsed::Digest, std::sync::Arc<[u8]>)>,
+    encoded: Option<(memo::Digest, std::sync::Arc<[u8]>)>,
 }
 
 /// Reads the YAML files among `paths` (in order, through `files`, which need not be
@@ -469,7 +469,7 @@ struct Tree {
 fn read_ahead(
     files: &dyn Files,
     paths: &[String],
-    memo: Option<&parsed::Parsed>,
+    memo: Option<&memo::Parsed>,
 ) -> (std::collections::HashMap<String, Ahead>, Vec<Tree>) {
     let yaml: Vec<(&String, Result<Vec<u8>, files::FileError>)> = paths
         .iter()
@@ -497,10 +497,10 @@ fn read_ahead(
                         yaml::parse_here(&file)
                     }
                     Some(memo) => {
-                        let digest = parsed::digest(&file.text);
+                        let digest = memo::digest(&file.text);
                         let known = memo
                             .encoded(&digest)
-                            .and_then(|e| Some((parsed::decode_tree(e, file.text.len())?, e.clone())));
+                            .and_then(|e| Some((memo::decode_tree(e, file.text.len())?, e.clone())));
                         match known {
                             Some((node, encoded)) => {
                                 tree.encoded = Some((digest, encoded));
@@ -510,7 +510,7 @@ fn read_ahead(
                                 tree.fresh = true;
                                 let node = yaml::parse_here(&file);
                                 if let Ok(node) = &node {
-                                    tree.encoded = Some((digest, parsed::encode_tree(node).into()));
+                                    tree.encoded = Some((digest, memo::encode_tree(node).into()));
                                 }
                                 node
                             }
