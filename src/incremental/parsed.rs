@@ -8,6 +8,9 @@ pub use crate::load::memo::{Digest, Parsed};
 
 pub(crate) const MAGIC: &[u8] = b"fleetgen parsed v1\n";
 
+/// The fewest bytes of a tree: one node's tag and its span's two ends.
+const MIN_TREE: usize = 3;
+
 /// The memo in the file at `path` (empty when there is none, or it cannot be read).
 pub fn load(path: &std::path::Path) -> Parsed {
     Reader::open(path, MAGIC).and_then(decode_from).unwrap_or_default()
@@ -28,12 +31,18 @@ pub fn write_to<W: std::io::Write>(memo: &Parsed, out: W) -> std::io::Result<W> 
 }
 
 fn decode_from<R: std::io::Read>(mut r: Reader<R>) -> Option<Parsed> {
-    // A tree is at least its digest, its length and one node (a tag and two spans' bytes).
-    let count = r.count_of(32 + 8 + 3)?;
+    // A tree is at least its digest, its length and one node.
+    let count = r.count_of(32 + 8 + MIN_TREE as u64)?;
     let mut trees = Vec::with_capacity(count);
     for _ in 0..count {
         let digest: Digest = r.array()?;
-        trees.push((digest, r.blob()?.into()));
+        let tree = r.blob()?;
+        // Not even one node: not what a memo holds (and a count bounded by it would not
+        // read back).
+        if tree.len() < MIN_TREE {
+            return None;
+        }
+        trees.push((digest, tree.into()));
     }
     r.finish().then(|| Parsed::of(trees))
 }
@@ -69,5 +78,14 @@ mod tests {
         assert!(back.holds_exactly(texts.iter().map(|t| digest(t)).collect::<Vec<_>>().iter()));
         assert!(!back.holds_exactly([digest(texts[0])].iter()));
         crate::incremental::codec::assert_refuses_damage(&bytes, |b| decode(b).is_some());
+        // A memo whose trees are shorter than a node is refused (its count could not be
+        // bounded by what the file holds when read back; found by the `cache` fuzz target).
+        let long = encode_tree(&parse("- a long enough tree\n- for the count to pass\n"));
+        let short = Parsed::of([
+            ([1; 32], long.into()),
+            ([2; 32], std::sync::Arc::from(&b"\x00\x00"[..])),
+        ]);
+        let bytes = write_to(&short, Vec::new()).expect("in memory");
+        assert_eq!(decode(&bytes), None);
     }
 }
