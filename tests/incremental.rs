@@ -223,6 +223,86 @@ fn editing_one_contract_renders_only_its_placements() {
 }
 
 #[test]
+fn the_cloud_identity_files_are_made_again_only_when_a_placement_s_identity_changed() {
+    let base = bundled();
+    let first = compile(&base, Some(&Store::default()));
+    let store = first.tree.as_ref().unwrap().store.as_ref().unwrap();
+    let identity = |c: &Compiled| -> BTreeMap<String, Sum> {
+        sums(c)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("_identity/"))
+            .collect()
+    };
+    assert!(identity(&first).len() > 4, "{:?}", identity(&first));
+    let contract = "apps/payments-api/app.yaml";
+    // (what, the edit, whether the identity files stay as they were)
+    let edits = [
+        (
+            "a version",
+            edit(&base, contract, "version: 2026.06.30-0915", "version: 2026.07.01-0800"),
+            true,
+        ),
+        (
+            "replicas",
+            edit(&base, contract, "minReplicasPerRegion: 3", "minReplicasPerRegion: 4"),
+            true,
+        ),
+        (
+            "a drain",
+            edit(
+                &base,
+                contract,
+                "observability:",
+                "gitops:\n  drain:\n    - cluster: aws-us-east-1-staging-platform-01\n      reason: \"INC-7: drained\"\nobservability:",
+            ),
+            false,
+        ),
+        (
+            "a permission",
+            edit(
+                &base,
+                "profiles/identity/payments-api.yaml",
+                "  - publish-event: payment-events\n",
+                "",
+            ),
+            false,
+        ),
+        (
+            "an identity profile dropped",
+            edit(
+                &base,
+                contract,
+                "identity:\n  cloudPermissionsProfile: payments-api\n",
+                "",
+            ),
+            false,
+        ),
+    ];
+    for (what, files, same) in edits {
+        let cold = compile(&files, None);
+        assert!(cold.tree.is_some(), "{what}: {}", report(&cold));
+        let warm = compile(&files, Some(store));
+        assert_eq!(
+            differ(&sums(&warm), &sums(&cold)),
+            Vec::<String>::new(),
+            "{what}: the same files"
+        );
+        let reused = warm.tree.as_ref().unwrap().stats.backends_reused;
+        assert_eq!(reused, usize::from(same), "{what}: cloud identity reused");
+        assert_eq!(
+            identity(&cold) == identity(&first),
+            same,
+            "{what}: the identity files changed"
+        );
+        if !same {
+            // Made again: its files are texts, not sums the store stood for.
+            let tree = warm.tree.as_ref().unwrap();
+            assert!(tree.files.keys().any(|p| p.starts_with("_identity/")), "{what}");
+        }
+    }
+}
+
+#[test]
 fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_tree(&common::root().join("tests/fixtures/base"), dir.path());

@@ -214,6 +214,7 @@ fn unchanged(
         stats: Stats {
             rendered: 0,
             reused: entries.len(),
+            backends_reused: 0,
         },
         entries,
         cluster_entry: Some((cluster_key, Arc::clone(cluster_entry))),

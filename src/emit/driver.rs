@@ -109,41 +109,82 @@ pub fn render(
     let fleet_key = run.reuse.as_ref().filter(|_| select.is_all()).map(|r| r.keys.fleet);
     let fleet_cached = fleet_key.and_then(|key| run.reuse.as_ref()?.store.fleet.get(&key));
     // The placement matrix and the fleet backends' files (made from the plan, not from the
-    // clusters' trees) are made meanwhile, on whichever thread is free.
+    // clusters' trees) are made meanwhile, on whichever thread is free. A backend with a
+    // key of its own (see `FleetBackend::key`) that the store has is not made again.
+    let ctx = FleetContext {
+        sources,
+        plan,
+        selected: &|id| select.cluster(id),
+    };
+    let whole = run.reuse.as_ref().filter(|_| select.is_all());
     let fleet_files = || {
-        if fleet_cached.is_some() {
-            return Vec::new();
-        }
-        let ctx = FleetContext {
-            sources,
-            plan,
-            selected: &|id| select.cluster(id),
+        let keyed = || -> Vec<Option<Key>> {
+            let keys = |r: &Reuse| {
+                backends::FLEET
+                    .par_iter()
+                    .map(|b| b.key(&ctx, &r.keys.global))
+                    .collect()
+            };
+            whole.map_or_else(|| vec![None; backends::FLEET.len()], keys)
         };
+        if fleet_cached.is_some() {
+            return Fleet {
+                keyed: keyed(),
+                reused: backends::FLEET.len(),
+                ..Fleet::default()
+            };
+        }
         let (matrix, backends) = rayon::join(
             || crate::trace::stage("matrix", || seal(&matrix::render(sources, plan))),
             || {
                 crate::trace::stage("fleet backends", || {
-                    backends::FLEET
+                    let keys = keyed();
+                    let made: Vec<Made> = backends::FLEET
                         .par_iter()
-                        .map(|backend| {
+                        .zip(&keys)
+                        .map(|(backend, key)| {
+                            if let Some(known) = key.and_then(|k| whole?.store.fleet.get(&k)) {
+                                return Err(known);
+                            }
                             let files = backend.render(&ctx);
-                            files
+                            Ok(files
                                 .into_iter()
                                 .map(|(path, text)| {
                                     let text = if path.ends_with(".yaml") { seal(&text) } else { text };
                                     (path, text)
                                 })
-                                .collect::<Vec<_>>()
+                                .collect())
                         })
-                        .collect::<Vec<_>>()
+                        .collect();
+                    (keys, made)
                 })
             },
         );
-        let mut files = vec![(layout::MATRIX.to_string(), matrix)];
-        files.extend(backends.into_iter().flatten());
-        files
+        let (keyed, made) = backends;
+        let mut fleet = Fleet {
+            texts: vec![(layout::MATRIX.to_string(), matrix)],
+            keyed,
+            ..Fleet::default()
+        };
+        for (files, key) in made.into_iter().zip(&fleet.keyed) {
+            match files {
+                Ok(files) => {
+                    if let Some(key) = key {
+                        let sums = files.iter().map(|(p, t)| (p.clone(), Sum::of(t.as_bytes()))).collect();
+                        fleet.entries.push((*key, sums));
+                    }
+                    fleet.texts.extend(files);
+                }
+                Err(known) => {
+                    fleet.reused += 1;
+                    fleet.known.extend(known.iter().cloned());
+                    fleet.entries.extend(key.map(|k| (k, known.clone())));
+                }
+            }
+        }
+        fleet
     };
-    let (results, fleet_files) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_files));
+    let (results, fleet) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_files));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
     let mut store = run.reuse.as_ref().map(|_| Store::default());
@@ -151,9 +192,10 @@ pub fn render(
     // by one, or appending map to map, costs more than the rest of a cached render).
     // Sized once: grown by doubling, the lists of a 30k-placement render touch twice the
     // memory they end with (and fresh memory costs a page fault per 4 KiB).
-    let mut files = Vec::with_capacity(results.iter().map(|d| d.files.len()).sum::<usize>() + fleet_files.len());
-    let mut known =
-        Vec::with_capacity(results.iter().map(|d| d.known.len()).sum::<usize>() + fleet_cached.map_or(0, Vec::len));
+    let mut files = Vec::with_capacity(results.iter().map(|d| d.files.len()).sum::<usize>() + fleet.texts.len());
+    let mut known = Vec::with_capacity(
+        results.iter().map(|d| d.known.len()).sum::<usize>() + fleet_cached.map_or(0, Vec::len) + fleet.known.len(),
+    );
     let mut apps = Vec::with_capacity(results.iter().map(|d| d.apps.len()).sum());
     if let Some(store) = store.as_mut() {
         store.entries.reserve(results.iter().map(|d| d.entries.len()).sum());
@@ -172,18 +214,39 @@ pub fn render(
             store.clusters.extend(done.cluster_entry);
         }
     }
+    tree.stats.backends_reused = fleet.reused;
     if let (Some(store), Some(key)) = (store.as_mut(), fleet_key) {
         let files = match fleet_cached {
             Some(files) => files.clone(),
-            None => fleet_files
-                .iter()
-                .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
-                .collect(),
+            None => {
+                let mut files: Vec<(String, Sum)> = fleet
+                    .texts
+                    .iter()
+                    .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+                    .chain(fleet.known.iter().cloned())
+                    .collect();
+                files.sort_by(|a, b| a.0.cmp(&b.0));
+                files
+            }
         };
         store.fleet.insert(key, files);
+        // Each keyed backend's files under its own key, for a later render whose fleet key
+        // differs (with the fleet files reused whole, as the last render recorded them).
+        match fleet_cached {
+            Some(_) => {
+                let old = whole.map(|r| &r.store.fleet);
+                for key in fleet.keyed.iter().flatten() {
+                    if let Some(files) = old.and_then(|old| old.get(key)) {
+                        store.fleet.insert(*key, files.clone());
+                    }
+                }
+            }
+            None => store.fleet.extend(fleet.entries),
+        }
     }
     known.extend(fleet_cached.into_iter().flatten().cloned());
-    files.extend(fleet_files);
+    known.extend(fleet.known);
+    files.extend(fleet.texts);
     tree.files = sorted_map(files);
     tree.known = sorted_map(known);
     tree.apps = sorted_map(apps);
@@ -193,6 +256,22 @@ pub fn render(
         problems.extend(enforce::unused(sources, &run.used));
     }
     (tree, problems)
+}
+
+/// A fleet backend's files: made (texts), or known from the store (sums).
+type Made<'s> = Result<Vec<(String, String)>, &'s Vec<(String, Sum)>>;
+
+/// The fleet files of a render: those made (texts), those a keyed backend's entry stood for
+/// (sums), and each keyed backend's entry for the next store.
+#[derive(Default)]
+struct Fleet {
+    texts: Vec<(String, String)>,
+    known: Vec<(String, Sum)>,
+    /// Each fleet backend's own key, when it has one and the render is whole and cached.
+    keyed: Vec<Option<Key>>,
+    entries: Vec<(Key, Vec<(String, Sum)>)>,
+    /// How many backends were not made again.
+    reused: usize,
 }
 
 /// A map of `items`, sorted first (stably: of a path given twice the last wins, as with

@@ -25,6 +25,14 @@ impl Key {
         Key(*blake3::hash(bytes).as_bytes())
     }
 
+    /// The key of `value` as [`Hash`](std::hash::Hash) writes it, under `global`, in
+    /// `domain` (so that two kinds of value never share a key).
+    pub fn hashed<T: std::hash::Hash + ?Sized>(domain: &[u8], global: &Key, value: &T) -> Key {
+        let mut h = Feed::new();
+        std::hash::Hash::hash(&(domain, &global.0, value), &mut h);
+        Key(h.digest())
+    }
+
     pub fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -127,6 +135,7 @@ impl Inputs {
             placements,
             clusters,
             fleet: Key(*fleet.finalize().as_bytes()),
+            global: self.global,
         }
     }
 
@@ -160,6 +169,9 @@ pub struct Keys {
     /// By cluster id.
     pub clusters: FxHashMap<String, Key>,
     pub fleet: Key,
+    /// fleetgen, the day and every fleet-wide file: what a fleet backend's own key
+    /// (`FleetBackend::key`, in `emit::backends`) is made under.
+    pub global: Key,
 }
 
 /// The BLAKE3 hash of formatted text (see [`Feed`]).

@@ -6,7 +6,9 @@
 //! ([`index`]), holds their text. Placements with any diagnostic are never stored, so their
 //! findings are reported on every run. A cluster's cluster-wide files (GitOps objects,
 //! `cluster.yaml`, kustomizations) are keyed by the cluster and its placements' keys, the
-//! fleet files by every cluster's key. A whole render keeps the tree the output folder held
+//! fleet files by every cluster's key; a fleet backend that says what it reads of a
+//! placement (the cloud identity backend: each placement's `Seat`) also by its own key, so
+//! that a change it does not read leaves its files as they were. A whole render keeps the tree the output folder held
 //! before as the *shadow* (`shadow/`, with `shadow.index`) and brings it up to the next one
 //! (the writer's `shadow` module).
 //!
@@ -34,11 +36,13 @@ use codec::{Reader, Writer};
 
 pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v1\n";
 
-/// How many placements a render rendered and how many it took from the cache.
+/// How many placements a render rendered and how many it took from the cache; how many
+/// fleet backends with a key of their own it took from the cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub rendered: usize,
     pub reused: usize,
+    pub backends_reused: usize,
 }
 
 /// The cache folder of a fleet.

@@ -27,7 +27,7 @@ pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub const AZURE_CREDENTIAL_LIMIT: usize = 20;
 
 /// How the cloud trusts the app's service account on one cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Federation {
     /// AKS workload identity: a federated identity credential on the user-assigned managed
     /// identity for the cluster's OIDC issuer.
@@ -48,7 +48,7 @@ pub enum Federation {
 }
 
 /// A user-assigned managed identity's resource.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AzureIdentityId {
     pub subscription_id: String,
     pub resource_group: String,
@@ -65,14 +65,14 @@ impl AzureIdentityId {
 }
 
 /// One required permission, as the cluster's cloud grants it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
     pub capability: Capability,
     pub target: String,
     pub cloud: CloudGrant,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CloudGrant {
     /// A role assignment for the identity on a resource of the cluster's resource group.
     Azure {
@@ -477,6 +477,67 @@ pub fn aws_name_problem(arn: &str) -> Option<String> {
     }
 }
 
+/// What the cloud identity outputs read of a placement, and nothing more: the fleet
+/// backend renders from these and the fleet-wide identity profiles alone, so a digest of
+/// them is a sound cache key for its files (see `emit::backends::cloud_identity`).
+#[derive(Clone, Copy, Debug, Hash)]
+pub struct Seat<'p> {
+    pub app_name: &'p str,
+    pub cluster_id: &'p str,
+    pub namespace: &'p str,
+    /// Not drained.
+    pub active: bool,
+    pub federation: Option<&'p Federation>,
+    pub grants: &'p [Grant],
+    /// The app's identity profile (`identity.cloudPermissionsProfile`).
+    pub profile: Option<&'p str>,
+    pub provider: Provider,
+    pub identity_mode: IdentityMode,
+    /// The cluster's (subscription, resource group), on Azure.
+    pub azure: Option<(&'p str, &'p str)>,
+    /// The cluster's account, on AWS.
+    pub aws_account: Option<&'p str>,
+    pub region: &'p str,
+    /// The paths of the contract and of the cluster file.
+    pub app_file: &'p str,
+    pub cluster_file: &'p str,
+}
+
+/// The seat of every placement, in the plan's order.
+pub fn seats<'p>(sources: &'p Sources, placements: &'p [Placement]) -> Vec<Seat<'p>> {
+    placements
+        .iter()
+        .map(|p| {
+            let c = &p.cluster.value;
+            Seat {
+                app_name: p.app_name(),
+                cluster_id: p.cluster_id(),
+                namespace: &p.namespace,
+                active: p.drained.is_none(),
+                federation: p.identity.federation.as_ref(),
+                grants: &p.identity.grants,
+                profile: p
+                    .app
+                    .value
+                    .identity
+                    .cloud_permissions_profile
+                    .as_ref()
+                    .map(|n| n.as_str()),
+                provider: c.provider,
+                identity_mode: c.identity_mode,
+                azure: c
+                    .azure
+                    .as_ref()
+                    .map(|z| (z.subscription_id.as_str(), z.resource_group.as_str())),
+                aws_account: c.aws.as_ref().map(|a| a.account_id.as_str()),
+                region: &c.region,
+                app_file: &sources.files.get(p.app.file).path,
+                cluster_file: &sources.files.get(p.cluster.file).path,
+            }
+        })
+        .collect()
+}
+
 /// The cluster field a placeholder reads: `keyVault` itself, else `resources.<name>`.
 fn placeholder_field(name: &str) -> String {
     match name {
@@ -515,17 +576,11 @@ fn role_of<'a>(
 }
 
 /// Every AWS app role the placements (not drained) need: account → role name → role.
-pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, AwsRole>> {
+pub fn aws_roles(seats: &[Seat]) -> BTreeMap<String, BTreeMap<String, AwsRole>> {
     let mut accounts: BTreeMap<String, BTreeMap<String, AwsRole>> = BTreeMap::new();
-    for p in placements.iter().filter(|p| p.drained.is_none()) {
-        let profile = p
-            .app
-            .value
-            .identity
-            .cloud_permissions_profile
-            .as_ref()
-            .map(|n| n.to_string());
-        match &p.identity.federation {
+    for p in seats.iter().filter(|p| p.active) {
+        let profile = p.profile.map(str::to_string);
+        match p.federation {
             Some(Federation::PodIdentity {
                 account_id,
                 cluster_name,
@@ -534,7 +589,7 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
             }) => {
                 let role = role_of(&mut accounts, account_id, role_name);
                 role.pod_identity
-                    .entry((p.namespace.clone(), p.app_name().to_string()))
+                    .entry((p.namespace.to_string(), p.app_name.to_string()))
                     .or_default()
                     .insert(cluster_name.clone());
                 role.profiles.extend(profile.clone());
@@ -550,7 +605,7 @@ pub fn aws_roles(placements: &[Placement]) -> BTreeMap<String, BTreeMap<String, 
             }
             _ => {}
         }
-        for g in &p.identity.grants {
+        for g in p.grants {
             if let CloudGrant::Aws {
                 account_id,
                 role_name,
@@ -662,7 +717,7 @@ fn policy_size(policy: &Value) -> usize {
 
 /// FG039: an app role whose trust or permissions policy is larger than IAM takes.
 pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
-    for (account, roles) in aws_roles(placements) {
+    for (account, roles) in aws_roles(&seats(sources, placements)) {
         for (name, role) in roles {
             let sizes = [
                 (
@@ -747,12 +802,12 @@ pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mu
 
 /// The federated credentials of each Azure identity: (issuer, subject) pairs, each with the
 /// first placement that needs it.
-pub fn azure_credentials<'p, 'a>(
-    placements: &'p [Placement<'a>],
-) -> BTreeMap<AzureIdentityId, BTreeMap<(String, String), &'p Placement<'a>>> {
-    let mut by_identity: BTreeMap<AzureIdentityId, BTreeMap<(String, String), &Placement>> = BTreeMap::new();
-    for p in placements.iter().filter(|p| p.drained.is_none()) {
-        if let Some(Federation::Azure { identity, issuer }) = &p.identity.federation {
+pub fn azure_credentials<'s, 'p>(
+    seats: &'s [Seat<'p>],
+) -> BTreeMap<AzureIdentityId, BTreeMap<(String, String), &'s Seat<'p>>> {
+    let mut by_identity: BTreeMap<AzureIdentityId, BTreeMap<(String, String), &Seat>> = BTreeMap::new();
+    for p in seats.iter().filter(|p| p.active) {
+        if let Some(Federation::Azure { identity, issuer }) = p.federation {
             by_identity
                 .entry(identity.clone())
                 .or_default()
@@ -764,27 +819,18 @@ pub fn azure_credentials<'p, 'a>(
 }
 
 /// The service account subject of a placement's pods: `system:serviceaccount:<ns>:<sa>`.
-pub fn subject(p: &Placement) -> String {
-    format!("system:serviceaccount:{}:{}", p.namespace, p.app_name())
+pub fn subject(p: &Seat) -> String {
+    format!("system:serviceaccount:{}:{}", p.namespace, p.app_name)
 }
 
 /// FG038: an Azure identity federated with more (issuer, subject) pairs than Entra takes.
 pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
-    for (identity, credentials) in azure_credentials(placements) {
+    let seats = seats(sources, placements);
+    for (identity, credentials) in azure_credentials(&seats) {
         if credentials.len() <= AZURE_CREDENTIAL_LIMIT {
             continue;
         }
-        let profiles: BTreeSet<&str> = credentials
-            .values()
-            .filter_map(|p| {
-                p.app
-                    .value
-                    .identity
-                    .cloud_permissions_profile
-                    .as_ref()
-                    .map(|n| n.as_str())
-            })
-            .collect();
+        let profiles: BTreeSet<&str> = credentials.values().filter_map(|p| p.profile).collect();
         let Some(first) = profiles
             .iter()
             .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == *n))

@@ -23,9 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::{FleetBackend, FleetContext, pascal};
+use crate::incremental::Key;
 use crate::layout::IdentityFile;
-use crate::resolve::cloud_identity::{self, AZURE_AUDIENCE, AzureIdentityId, CloudGrant, Federation};
-use crate::resolve::plan::{Placement, Plan};
+use crate::model::profiles::IdentityProfile;
+use crate::resolve::cloud_identity::{self, AZURE_AUDIENCE, AzureIdentityId, CloudGrant, Federation, Seat};
 
 pub struct CloudIdentity;
 
@@ -44,14 +45,54 @@ const GENERATED: &str = "Rendered by fleetgen; do not edit. Change the sources a
 
 impl FleetBackend for CloudIdentity {
     fn render(&self, ctx: &FleetContext) -> Vec<(String, String)> {
-        let mut files = azure(ctx);
-        files.extend(aws(ctx));
+        let view = View::of(ctx);
+        let mut files = azure(&view);
+        files.extend(aws(&view));
         files
+    }
+
+    /// The files are made from the [`View`] alone: its seats, and inputs the fleet-wide key
+    /// covers. A change that leaves every seat as it was (a version, replicas, values)
+    /// leaves the files as they were.
+    fn key(&self, ctx: &FleetContext, global: &Key) -> Option<Key> {
+        Some(Key::hashed(b"cloud-identity", global, &View::of(ctx).seats))
     }
 }
 
-fn active<'p, 'a>(plan: &'p Plan<'a>) -> impl Iterator<Item = &'p Placement<'a>> {
-    plan.placements.iter().filter(|p| p.drained.is_none())
+/// Everything this backend's files are made from: each placement's [`Seat`] (what it
+/// reads of a placement) and fleet-wide inputs (the identity profiles, fleet.yaml's path).
+/// The functions below see nothing else.
+struct View<'a> {
+    seats: Vec<Seat<'a>>,
+    /// The identity profiles with their files' paths, in load order.
+    profiles: Vec<(&'a IdentityProfile, &'a str)>,
+    /// fleet.yaml's path: the switches that may have emptied a file are there.
+    fleet: Option<&'a str>,
+}
+
+impl<'a> View<'a> {
+    fn of(ctx: &FleetContext<'a>) -> View<'a> {
+        let files = &ctx.sources.files;
+        View {
+            seats: cloud_identity::seats(ctx.sources, &ctx.plan.placements),
+            profiles: ctx
+                .sources
+                .identity_profiles
+                .iter()
+                .map(|d| (&d.value, files.get(d.file).path.as_str()))
+                .collect(),
+            fleet: ctx.sources.fleet.as_ref().map(|f| files.get(f.file).path.as_str()),
+        }
+    }
+
+    /// The identity profile `name` (the first of that name) and its path.
+    fn profile(&self, name: &str) -> Option<(&'a IdentityProfile, &'a str)> {
+        self.profiles.iter().find(|(p, _)| p.name.as_str() == name).copied()
+    }
+
+    fn active(&self) -> impl Iterator<Item = &Seat<'a>> {
+        self.seats.iter().filter(|p| p.active)
+    }
 }
 
 fn text(v: &Value) -> String {
@@ -61,14 +102,11 @@ fn text(v: &Value) -> String {
 }
 
 /// The source files of a placement's identity: its app, cluster and identity profile.
-fn sources_of(ctx: &FleetContext, p: &Placement, into: &mut BTreeSet<String>) {
-    let files = &ctx.sources.files;
-    into.insert(files.get(p.app.file).path.clone());
-    into.insert(files.get(p.cluster.file).path.clone());
-    if let Some(name) = &p.app.value.identity.cloud_permissions_profile
-        && let Some(doc) = ctx.sources.identity_profiles.iter().find(|d| d.value.name == *name)
-    {
-        into.insert(files.get(doc.file).path.clone());
+fn sources_of(view: &View, p: &Seat, into: &mut BTreeSet<String>) {
+    into.insert(p.app_file.to_string());
+    into.insert(p.cluster_file.to_string());
+    if let Some((_, path)) = p.profile.and_then(|name| view.profile(name)) {
+        into.insert(path.to_string());
     }
 }
 
@@ -93,7 +131,7 @@ struct Targets {
     regions: BTreeMap<Target, BTreeSet<String>>,
 }
 
-fn targets(ctx: &FleetContext) -> Targets {
+fn targets(view: &View) -> Targets {
     use crate::model::Provider;
     use crate::model::common::IdentityMode;
     let mut t = Targets {
@@ -102,47 +140,44 @@ fn targets(ctx: &FleetContext) -> Targets {
         regions: BTreeMap::new(),
     };
     // The switches that may have emptied a file are in fleet.yaml.
-    let fleet = ctx
-        .sources
-        .fleet
-        .as_ref()
-        .map(|f| ctx.sources.files.get(f.file).path.clone());
-    for p in &ctx.plan.placements {
-        let Some(name) = &p.app.value.identity.cloud_permissions_profile else {
+    for p in &view.seats {
+        let Some((profile, _)) = p.profile.and_then(|name| view.profile(name)) else {
             continue;
         };
-        let Some(profile) = ctx.sources.identity_profiles.iter().find(|d| d.value.name == *name) else {
-            continue;
-        };
-        let (profile, c) = (&profile.value, &p.cluster.value);
         let keep = |set: &mut BTreeSet<String>| {
-            sources_of(ctx, p, set);
-            set.extend(fleet.clone());
+            sources_of(view, p, set);
+            set.extend(view.fleet.map(str::to_string));
         };
-        match c.provider {
+        match p.provider {
             Provider::Azure => {
                 let identity = profile
                     .azure
                     .as_ref()
                     .and_then(|z| Some((z.subscription_id.clone()?, z.resource_group.clone()?)));
-                if c.identity_mode == IdentityMode::WorkloadIdentity
+                if p.identity_mode == IdentityMode::WorkloadIdentity
                     && let Some(identity) = identity.clone()
                 {
                     keep(t.azure.entry(identity).or_default());
                 }
-                if let (Some(_), Some(z), false) = (identity, &c.azure, profile.required_permissions.is_empty()) {
+                if let (Some(_), Some((subscription, group)), false) =
+                    (identity, p.azure, profile.required_permissions.is_empty())
+                {
                     keep(
                         t.azure
-                            .entry((z.subscription_id.clone(), z.resource_group.clone()))
+                            .entry((subscription.to_string(), group.to_string()))
                             .or_default(),
                     );
                 }
             }
             Provider::Aws => {
-                if let (Some(_), Some(a)) = (&profile.aws, &c.aws) {
-                    keep(t.accounts.entry(a.account_id.clone()).or_default());
-                    if c.identity_mode == IdentityMode::EksPodIdentity {
-                        keep(t.regions.entry((a.account_id.clone(), c.region.clone())).or_default());
+                if let (Some(_), Some(account)) = (&profile.aws, p.aws_account) {
+                    keep(t.accounts.entry(account.to_string()).or_default());
+                    if p.identity_mode == IdentityMode::EksPodIdentity {
+                        keep(
+                            t.regions
+                                .entry((account.to_string(), p.region.to_string()))
+                                .or_default(),
+                        );
                     }
                 }
             }
@@ -161,24 +196,23 @@ fn placeholder(resources: &mut Map<String, Value>) {
     }
 }
 
-fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
+fn azure(view: &View) -> Vec<(String, String)> {
     // (subscription, resource group) → resources, and the sources they came from.
-    let mut groups: Gathered<Vec<Value>> = targets(ctx)
+    let mut groups: Gathered<Vec<Value>> = targets(view)
         .azure
         .into_iter()
         .map(|(t, sources)| (t, (Vec::new(), sources)))
         .collect();
-    if let Some(f) = &ctx.sources.fleet {
-        let fleet_path = ctx.sources.files.get(f.file).path.clone();
-        let credentials = cloud_identity::azure_credentials(&ctx.plan.placements);
+    if let Some(fleet_path) = view.fleet {
+        let credentials = cloud_identity::azure_credentials(&view.seats);
         for (identity, pairs) in &credentials {
             let (resources, sources) = groups
                 .entry((identity.subscription_id.clone(), identity.resource_group.clone()))
                 .or_default();
             let mut previous: Option<String> = None;
             for ((issuer, subject), p) in pairs {
-                sources_of(ctx, p, sources);
-                let name = credential_name(p.cluster_id(), &p.namespace, p.app_name());
+                sources_of(view, p, sources);
+                let name = credential_name(p.cluster_id, p.namespace, p.app_name);
                 let mut resource = json!({
                     "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
                     "apiVersion": MANAGED_IDENTITY_API,
@@ -203,8 +237,8 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
         }
         // Role assignments: (subscription, group) → (scope, role, identity) → apps.
         let mut assignments: BTreeMap<Target, Assignments> = BTreeMap::new();
-        for p in active(ctx.plan) {
-            for g in &p.identity.grants {
+        for p in view.active() {
+            for g in p.grants {
                 if let CloudGrant::Azure {
                     identity,
                     role,
@@ -224,8 +258,8 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
                         .entry((subscription_id.clone(), resource_group.clone()))
                         .or_default()
                         .1;
-                    sources_of(ctx, p, sources);
-                    sources.insert(fleet_path.clone());
+                    sources_of(view, p, sources);
+                    sources.insert(fleet_path.to_string());
                 }
             }
         }
@@ -278,29 +312,24 @@ fn azure(ctx: &FleetContext) -> Vec<(String, String)> {
         .collect()
 }
 
-fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
+fn aws(view: &View) -> Vec<(String, String)> {
     // (account, region) → associations; account → the sources of its roles.
     let mut associations: Gathered<Map<String, Value>> = BTreeMap::new();
     let mut account_sources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let fleet_path = ctx
-        .sources
-        .fleet
-        .as_ref()
-        .map(|f| ctx.sources.files.get(f.file).path.clone());
-    for p in active(ctx.plan) {
+    for p in view.active() {
         let mut account = None;
         if let Some(Federation::PodIdentity {
             account_id,
             region,
             cluster_name,
             role_name,
-        }) = &p.identity.federation
+        }) = p.federation
         {
             let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
-            sources_of(ctx, p, sources);
+            sources_of(view, p, sources);
             // Logical ids are alphanumeric, so `a-b c` and `a b-c` meet: the second one gets
             // a hash of its parts.
-            let parts = format!("{} {} {}", p.cluster_id(), p.namespace, p.app_name());
+            let parts = format!("{} {} {}", p.cluster_id, p.namespace, p.app_name);
             let mut id = pascal(&parts);
             if resources.contains_key(&id) {
                 id = format!("{id}{:08X}", crate::emit::fnv1a64(&parts) as u32);
@@ -312,38 +341,36 @@ fn aws(ctx: &FleetContext) -> Vec<(String, String)> {
                     "Properties": {
                         "ClusterName": cluster_name,
                         "Namespace": p.namespace,
-                        "ServiceAccount": p.app_name(),
+                        "ServiceAccount": p.app_name,
                         "RoleArn": format!("arn:aws:iam::{account_id}:role/{role_name}"),
                     },
                 }),
             );
         }
-        if let Some(Federation::PodIdentity { account_id, .. } | Federation::Irsa { account_id, .. }) =
-            &p.identity.federation
-        {
+        if let Some(Federation::PodIdentity { account_id, .. } | Federation::Irsa { account_id, .. }) = p.federation {
             account = Some(account_id);
         }
         let sources = |account: &String, with_fleet: bool, set: &mut BTreeMap<String, BTreeSet<String>>| {
             let sources = set.entry(account.clone()).or_default();
             if with_fleet {
-                sources.extend(fleet_path.clone());
+                sources.extend(view.fleet.map(str::to_string));
             }
-            sources_of(ctx, p, sources);
+            sources_of(view, p, sources);
         };
         if let Some(account) = account {
             sources(account, false, &mut account_sources);
         }
-        for g in &p.identity.grants {
+        for g in p.grants {
             if let CloudGrant::Aws { account_id, .. } = &g.cloud {
                 sources(account_id, true, &mut account_sources);
             }
         }
     }
-    let targets = targets(ctx);
+    let targets = targets(view);
     for (region, sources) in targets.regions {
         associations.entry(region).or_default().1.extend(sources);
     }
-    let mut roles_of = cloud_identity::aws_roles(&ctx.plan.placements);
+    let mut roles_of = cloud_identity::aws_roles(&view.seats);
     for (account, sources) in targets.accounts {
         roles_of.entry(account.clone()).or_default();
         account_sources.entry(account).or_default().extend(sources);

@@ -72,6 +72,13 @@ pub trait FleetBackend: Sync {
     /// Its files, by path relative to the output folder, for the clusters `selected` admits
     /// (fleet-wide files always).
     fn render(&self, ctx: &FleetContext) -> Vec<(String, String)>;
+    /// A key of everything its files are made from, given the key of the fleet-wide inputs
+    /// (fleetgen, the day, fleet.yaml, profiles, policy, templates), when that is less than
+    /// the whole plan: a whole render reuses the files of an earlier render with the same
+    /// key. None (the default): made again whenever any placement changes.
+    fn key(&self, _ctx: &FleetContext, _global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
+        None
+    }
 }
 
 /// Every cluster backend, in the order their objects are made.
