@@ -128,7 +128,14 @@ pub trait Files {
 #[derive(Debug)]
 pub struct WorkTree {
     root: PathBuf,
+    /// The real location of each folder a file was read from. A file that is not a link
+    /// itself is where its folder really is: resolving every file's whole path cost a
+    /// `readlink` per component (7,639 calls for the 989 inputs of a 200-cluster fleet).
+    folders: std::sync::Mutex<Folders>,
 }
+
+/// Folders by path as asked, with their real location (or why there is none).
+type Folders = rustc_hash::FxHashMap<PathBuf, Result<PathBuf, String>>;
 
 impl WorkTree {
     /// Opens a repository folder; fails when it is not a readable folder.
@@ -138,7 +145,10 @@ impl WorkTree {
             return Err(format!("`{}` is not a folder", dir.display()));
         }
         fs::read_dir(&root).map_err(|e| format!("cannot read repository `{}`: {e}", dir.display()))?;
-        Ok(WorkTree { root })
+        Ok(WorkTree {
+            root,
+            folders: Default::default(),
+        })
     }
 
     fn relative(&self, path: &Path) -> String {
@@ -147,6 +157,47 @@ impl WorkTree {
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/")
+    }
+
+    /// The real location of a path that is not a link itself: its folder's (resolved once
+    /// per folder) and its name; refused when it leaves the repository.
+    fn inside_folder(&self, path: &Path) -> Result<PathBuf, FileError> {
+        let (Some(folder), Some(std::path::Component::Normal(name))) = (path.parent(), path.components().next_back())
+        else {
+            return self.inside(path);
+        };
+        let real = self.real_folder(folder).map_err(FileError::Unreadable)?.join(name);
+        if real.starts_with(&self.root) {
+            Ok(real)
+        } else {
+            Err(FileError::LinkOutside)
+        }
+    }
+
+    /// The real location of a folder: the root's is known, one that is not a link is its
+    /// parent's and its name, anything else (a link, `..`) is resolved whole.
+    fn real_folder(&self, folder: &Path) -> Result<PathBuf, String> {
+        if folder == self.root {
+            return Ok(self.root.clone());
+        }
+        let known = |folders: &Folders| folders.get(folder).cloned();
+        if let Some(real) = known(&self.folders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+            return real;
+        }
+        let real = match (folder.parent(), folder.components().next_back()) {
+            (Some(parent), Some(std::path::Component::Normal(name)))
+                if parent.starts_with(&self.root)
+                    && fs::symlink_metadata(folder).is_ok_and(|m| m.file_type().is_dir()) =>
+            {
+                self.real_folder(parent).map(|p| p.join(name))
+            }
+            _ => fs::canonicalize(folder).map_err(|e| e.to_string()),
+        };
+        self.folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(folder.to_path_buf(), real.clone());
+        real
     }
 
     /// The real location of a path, refused when it leaves the repository.
@@ -259,13 +310,17 @@ impl Files for WorkTree {
 
     fn read(&self, rel: &str) -> Result<Vec<u8>, FileError> {
         let path = self.root.join(rel);
-        if !path.exists() && !path.is_symlink() {
-            return Err(FileError::NotFound);
-        }
-        let real = self.inside(&path)?;
+        // Nothing there, or nothing that can be looked at: not found (as `Path::exists`).
+        let own = fs::symlink_metadata(&path).map_err(|_| FileError::NotFound)?;
         let unreadable = |e: std::io::Error| FileError::Unreadable(e.to_string());
         // Opening a FIFO would wait for a writer: look before opening.
-        let kind = fs::metadata(&real).map_err(unreadable)?.file_type();
+        let (real, kind) = if own.file_type().is_symlink() {
+            let real = self.inside(&path)?;
+            let kind = fs::metadata(&real).map_err(unreadable)?.file_type();
+            (real, kind)
+        } else {
+            (self.inside_folder(&path)?, own.file_type())
+        };
         if kind.is_dir() {
             return Err(FileError::NotAFile("a folder"));
         }
@@ -387,6 +442,31 @@ mod tests {
         assert_eq!(tree.read("clusters/b.yaml").unwrap(), b"a: 1\n");
         assert_eq!(tree.read("clusters/c.yaml"), Err(FileError::LinkOutside));
         assert_eq!(tree.read("clusters/none.yaml"), Err(FileError::NotFound));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_read_through_its_folder_s_real_location() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.yaml"), "x: 1\n").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        fs::create_dir_all(repo.path().join("apps/web/values")).unwrap();
+        fs::write(repo.path().join("apps/web/values/common.yaml"), "a: 1\n").unwrap();
+        std::os::unix::fs::symlink("web", repo.path().join("apps/alias")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), repo.path().join("apps/away")).unwrap();
+        let tree = WorkTree::open(repo.path()).unwrap();
+        // Twice each: the second read finds the folder remembered.
+        for _ in 0..2 {
+            assert_eq!(tree.read("apps/alias/values/common.yaml").unwrap(), b"a: 1\n");
+            assert_eq!(tree.read("apps/web/values/../values/common.yaml").unwrap(), b"a: 1\n");
+            assert_eq!(tree.read("apps/away/secret.yaml"), Err(FileError::LinkOutside));
+            assert_eq!(
+                tree.read("apps/web/values/../../away/secret.yaml"),
+                Err(FileError::LinkOutside)
+            );
+            assert_eq!(tree.read("apps/web/values"), Err(FileError::NotAFile("a folder")));
+            assert_eq!(tree.read("apps/web/values/common.yaml/x"), Err(FileError::NotFound));
+        }
     }
 
     #[test]
