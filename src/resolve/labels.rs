@@ -39,23 +39,16 @@ pub fn namespace(app: &App) -> &str {
 /// The required labels that apply to `owner` (an app's dimensions only when it is an app's).
 pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
     let cluster = owner.cluster;
-    let c = &cluster.value;
-    let at_cluster = |path: &[&str]| Origin::Source(cluster.file, cluster.span(path));
+    let ring = cluster.value.upgrade_channel.as_str();
     let prefix = &fleet.labels.prefix;
     let mut out = Vec::with_capacity(fleet.labels.required.len());
     for dim in &fleet.labels.required {
-        let found: Option<(Option<String>, Origin)> = match dim {
-            LabelDimension::Cluster => Some((Some(c.cluster_id.to_string()), at_cluster(&["clusterId"]))),
-            LabelDimension::Provider => Some((Some(c.provider.to_string()), at_cluster(&["provider"]))),
-            LabelDimension::Region => Some((Some(c.region.clone()), at_cluster(&["region"]))),
-            LabelDimension::Environment => Some((Some(c.environment.to_string()), at_cluster(&["environment"]))),
-            LabelDimension::Cell => Some((c.cell.as_ref().map(ToString::to_string), at_cluster(&["cell"]))),
-            LabelDimension::ClusterOwner => Some((Some(c.owner_team.to_string()), at_cluster(&["ownerTeam"]))),
-            _ => owner
+        let found: Option<(Option<String>, Origin)> = of_cluster(*dim, cluster).or_else(|| {
+            owner
                 .app
-                .and_then(|(app, ns)| of_app(*dim, app, ns, c.upgrade_channel.as_str()))
-                .map(|(v, o)| (Some(v), o)),
-        };
+                .and_then(|(app, ns)| of_app(*dim, app, ns, ring))
+                .map(|(v, o)| (Some(v), o))
+        });
         if let Some((value, origin)) = found {
             out.push(Required {
                 dimension: *dim,
@@ -66,6 +59,22 @@ pub fn required(fleet: &Fleet, owner: Owner) -> Vec<Required> {
         }
     }
     out
+}
+
+/// The value of a dimension the cluster alone decides (none: a cluster without `cell`), and
+/// where it comes from; None for an app's dimension.
+fn of_cluster(dim: LabelDimension, cluster: &Doc<Cluster>) -> Option<(Option<String>, Origin)> {
+    let c = &cluster.value;
+    let at = |path: &[&str]| Origin::Source(cluster.file, cluster.span(path));
+    Some(match dim {
+        LabelDimension::Cluster => (Some(c.cluster_id.to_string()), at(&["clusterId"])),
+        LabelDimension::Provider => (Some(c.provider.to_string()), at(&["provider"])),
+        LabelDimension::Region => (Some(c.region.clone()), at(&["region"])),
+        LabelDimension::Environment => (Some(c.environment.to_string()), at(&["environment"])),
+        LabelDimension::Cell => (c.cell.as_ref().map(ToString::to_string), at(&["cell"])),
+        LabelDimension::ClusterOwner => (Some(c.owner_team.to_string()), at(&["ownerTeam"])),
+        _ => return None,
+    })
 }
 
 /// The value of an app's dimension, and where it comes from.
@@ -123,14 +132,104 @@ pub fn managed(fleet: &Fleet, owner: Owner) -> Vec<(String, Sourced<String>)> {
             ));
         }
     }
-    labels.push((
+    labels.push(managed_by());
+    labels
+}
+
+/// One label (`(key, value)`) per required dimension, where valid.
+type Dimensions = Vec<Option<(String, Sourced<String>)>>;
+
+/// A placement's managed labels in two parts, each derived once for all the placements
+/// that share it: its cluster's (the dimensions the cluster decides) and its app's in the
+/// cluster's ring (the app's dimensions, `app.kubernetes.io/name` and `/version`).
+/// [`Part::join`] of a cluster's and an app's part is [`managed`] of the placement.
+pub struct Part {
+    dimensions: Dimensions,
+    /// `app.kubernetes.io/name` and `/version` (an app's part).
+    own: Vec<(String, Sourced<String>)>,
+}
+
+/// `(key, value)` of a required dimension's label, if its value is valid.
+fn label(
+    fleet: &Fleet,
+    dim: LabelDimension,
+    value: Option<String>,
+    origin: Origin,
+) -> Option<(String, Sourced<String>)> {
+    let value = value.filter(|v| is_label_value(v))?;
+    Some((
+        [fleet.labels.prefix.as_str(), dim.as_str()].concat(),
+        Sourced { value, origin },
+    ))
+}
+
+impl Part {
+    /// The cluster's part of its placements' labels.
+    pub fn of_cluster(fleet: &Fleet, cluster: &Doc<Cluster>) -> Part {
+        let dimensions = fleet
+            .labels
+            .required
+            .iter()
+            .map(|dim| of_cluster(*dim, cluster).and_then(|(v, o)| label(fleet, *dim, v, o)))
+            .collect();
+        Part {
+            dimensions,
+            own: Vec::new(),
+        }
+    }
+
+    /// The app's part of its placements' labels in ring `ring`.
+    pub fn of_app(fleet: &Fleet, app: &Doc<App>, namespace: &str, ring: &str) -> Part {
+        let dimensions = fleet
+            .labels
+            .required
+            .iter()
+            .map(|dim| of_app(*dim, app, namespace, ring).and_then(|(v, o)| label(fleet, *dim, Some(v), o)))
+            .collect();
+        let a = &app.value.application;
+        let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
+        let mut own = vec![(
+            "app.kubernetes.io/name".to_string(),
+            Sourced {
+                value: a.name.to_string(),
+                origin: at(&["application", "name"]),
+            },
+        )];
+        let release = a.release(ring);
+        if is_label_value(release.version) {
+            own.push((
+                "app.kubernetes.io/version".into(),
+                Sourced {
+                    value: release.version.to_string(),
+                    origin: at(&release.path("version")),
+                },
+            ));
+        }
+        Part { dimensions, own }
+    }
+
+    /// The labels of a placement of the app whose part is `app` on the cluster whose part
+    /// is `self`: each dimension from whichever part decides it, then the app's own, then
+    /// `app.kubernetes.io/managed-by`.
+    pub fn join(&self, app: &Part) -> Vec<(String, Sourced<String>)> {
+        let mut labels = Vec::with_capacity(self.dimensions.len() + app.own.len() + 1);
+        for (mine, theirs) in self.dimensions.iter().zip(&app.dimensions) {
+            labels.extend(mine.as_ref().or(theirs.as_ref()).cloned());
+        }
+        labels.extend(app.own.iter().cloned());
+        labels.push(managed_by());
+        labels
+    }
+}
+
+fn managed_by() -> (String, Sourced<String>) {
+    (
         "app.kubernetes.io/managed-by".into(),
         Sourced {
             value: "fleetgen".into(),
             origin: Origin::Default("fleetgen manages the object"),
         },
-    ));
-    labels
+    )
 }
 
 /// Whether Kubernetes accepts `v` as a label value: at most 63 characters of
@@ -149,6 +248,48 @@ pub fn is_label_value(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placement_s_labels_are_its_cluster_s_and_its_app_s_parts_joined() {
+        use crate::load::fixture;
+        let web = fixture::text("apps/web/app.yaml");
+        // A version Kubernetes refuses in one ring only; a cluster without `cell`.
+        let staging_plus = web.replace(
+            "  version: 2026.07.03-1421\n",
+            "  version: 2026.07.03-1421\n  rings:\n    staging:\n      image: registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49\n      version: 2026.07.04+1\n",
+        );
+        let no_cell = fixture::text("clusters/useast1-prod-01.yaml").replace("cell: cell-b\n", "");
+        let cases: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![
+                ("apps/web/app.yaml", &staging_plus),
+                ("clusters/useast1-prod-01.yaml", &no_cell),
+            ],
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for overlay in cases {
+            let sources = fixture::sources(&overlay);
+            let (plan, problems) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+            assert!(plan.placements.len() > 4);
+            for p in &plan.placements {
+                let owner = Owner {
+                    cluster: p.cluster,
+                    app: Some((p.app, namespace(&p.app.value))),
+                };
+                let want = managed(&plan.fleet.value, owner);
+                let got = |l: &[(String, Sourced<String>)]| -> Vec<(String, String, String)> {
+                    l.iter()
+                        .map(|(k, v)| (k.clone(), v.value.clone(), format!("{:?}", v.origin)))
+                        .collect()
+                };
+                assert_eq!(got(&p.labels), got(&want), "{} on {}", p.app_name(), p.cluster_id());
+                seen.insert(p.labels.len());
+            }
+        }
+        // Placements with and without the cell and the version label were among them.
+        assert!(seen.len() >= 3, "{seen:?}");
+    }
 
     #[test]
     fn label_values_are_what_kubernetes_accepts() {

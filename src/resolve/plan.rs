@@ -259,6 +259,12 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     let mut apps: Vec<&Doc<App>> = sources.apps.iter().collect();
     apps.sort_by(|a, b| a.value.application.name.as_str().cmp(b.value.application.name.as_str()));
 
+    // A placement's managed labels are its cluster's part and its app's part in the
+    // cluster's ring, each derived once (see `labels::Part`).
+    let cluster_labels: rustc_hash::FxHashMap<crate::source::FileId, super::labels::Part> = clusters
+        .iter()
+        .map(|c| (c.doc.file, super::labels::Part::of_cluster(&fleet.value, c.doc)))
+        .collect();
     // Each app's placements on its own (in parallel), gathered in app order.
     let per_app: Vec<(Vec<Placement>, Vec<Diagnostic>)> = apps
         .par_iter()
@@ -276,9 +282,23 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
             for c in chosen.iter().filter(|c| !drained(c)) {
                 *share.entry(region_key(&c.doc.value)).or_default() += 1;
             }
+            let namespace = super::labels::namespace(&app.value);
+            let mut rings: Vec<(&str, super::labels::Part)> = Vec::new();
             for c in chosen {
                 let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
-                if let Some(p) = placement(sources, fleet, app, c, n, &mut found) {
+                let ring = c.doc.value.upgrade_channel.as_str();
+                let at = match rings.iter().position(|(r, _)| *r == ring) {
+                    Some(at) => at,
+                    None => {
+                        rings.push((ring, super::labels::Part::of_app(&fleet.value, app, namespace, ring)));
+                        rings.len() - 1
+                    }
+                };
+                let labels = match cluster_labels.get(&c.doc.file) {
+                    Some(part) => part.join(&rings[at].1),
+                    None => super::labels::Part::of_cluster(&fleet.value, c.doc).join(&rings[at].1),
+                };
+                if let Some(p) = placement(sources, fleet, app, c, n, labels, &mut found) {
                     mine.push(p);
                 }
             }
@@ -335,6 +355,7 @@ fn placement<'s>(
     app: &'s Doc<App>,
     cluster: ClusterPlan<'s>,
     share: u32,
+    labels: Vec<(String, Sourced<String>)>,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Placement<'s>> {
     let files = &sources.files;
@@ -442,13 +463,6 @@ fn placement<'s>(
 
     let namespace = super::labels::namespace(a);
     let mut ok = true;
-    let labels = super::labels::managed(
-        &fleet.value,
-        super::labels::Owner {
-            cluster: cluster.doc,
-            app: Some((app, namespace)),
-        },
-    );
     let namespace = namespace.to_string();
     let identity = identity(sources, app, cluster.doc, out, &mut ok);
     let gateway = cluster.gateway();
