@@ -57,12 +57,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Parsed> {
 mod tests {
     use super::*;
     use crate::load::memo::{digest, encode_tree};
-    use crate::load::yaml::Node;
-    use crate::source::SourceFile;
 
-    fn parse(text: &str) -> Node {
-        crate::load::yaml::parse_here(&SourceFile::new("x.yaml", text)).expect("parses")
-    }
+    use crate::load::fixture::parse;
 
     /// The memo file reads back what was written, and every cut and flipped bit is refused.
     #[test]

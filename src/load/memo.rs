@@ -270,9 +270,7 @@ mod tests {
     use super::*;
     use crate::source::SourceFile;
 
-    fn parse(text: &str) -> Node {
-        crate::load::yaml::parse_here(&SourceFile::new("x.yaml", text)).expect("parses")
-    }
+    use crate::load::fixture::parse;
 
     /// Every YAML file of the bundled fleet and the test fixtures, and documents with every
     /// kind of scalar, decode to the tree the parser makes of them.

@@ -734,4 +734,23 @@ pub mod fixture {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
         std::fs::read_to_string(root.join(path)).expect("a base fixture file")
     }
+
+    /// `apps/web/app.yaml` with a staging ring whose version Kubernetes refuses as a label
+    /// value (`+`), the other rings' fine.
+    pub fn web_bad_in_staging() -> String {
+        text("apps/web/app.yaml").replace(
+            "  version: 2026.07.03-1421\n",
+            "  version: 2026.07.03-1421\n  rings:\n    staging:\n      image: registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49\n      version: 2026.07.04+1\n",
+        )
+    }
+
+    /// `clusters/useast1-prod-01.yaml` without its `cell`.
+    pub fn cluster_without_cell() -> String {
+        text("clusters/useast1-prod-01.yaml").replace("cell: cell-b\n", "")
+    }
+
+    /// A YAML text's tree, parsed on this thread.
+    pub fn parse(text: &str) -> crate::load::yaml::Node {
+        crate::load::yaml::parse_here(&crate::source::SourceFile::new("x.yaml", text)).expect("parses")
+    }
 }

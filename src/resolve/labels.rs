@@ -112,25 +112,7 @@ pub fn managed(fleet: &Fleet, owner: Owner) -> Vec<(String, Sourced<String>)> {
         ))
     }));
     if let Some((app, _)) = owner.app {
-        let a = &app.value.application;
-        let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
-        labels.push((
-            "app.kubernetes.io/name".into(),
-            Sourced {
-                value: a.name.to_string(),
-                origin: at(&["application", "name"]),
-            },
-        ));
-        let release = a.release(owner.cluster.value.upgrade_channel.as_str());
-        if is_label_value(release.version) {
-            labels.push((
-                "app.kubernetes.io/version".into(),
-                Sourced {
-                    value: release.version.to_string(),
-                    origin: at(&release.path("version")),
-                },
-            ));
-        }
+        labels.extend(own(app, owner.cluster.value.upgrade_channel.as_str()));
     }
     labels.push(managed_by());
     labels
@@ -186,26 +168,10 @@ impl Part {
             .iter()
             .map(|dim| of_app(*dim, app, namespace, ring).and_then(|(v, o)| label(fleet, *dim, Some(v), o)))
             .collect();
-        let a = &app.value.application;
-        let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
-        let mut own = vec![(
-            "app.kubernetes.io/name".to_string(),
-            Sourced {
-                value: a.name.to_string(),
-                origin: at(&["application", "name"]),
-            },
-        )];
-        let release = a.release(ring);
-        if is_label_value(release.version) {
-            own.push((
-                "app.kubernetes.io/version".into(),
-                Sourced {
-                    value: release.version.to_string(),
-                    origin: at(&release.path("version")),
-                },
-            ));
+        Part {
+            dimensions,
+            own: own(app, ring),
         }
-        Part { dimensions, own }
     }
 
     /// The labels of a placement of the app whose part is `app` on the cluster whose part
@@ -220,6 +186,30 @@ impl Part {
         labels.push(managed_by());
         labels
     }
+}
+
+/// An app's `app.kubernetes.io/name`, and `/version` in ring `ring` when it is a valid value.
+fn own(app: &Doc<App>, ring: &str) -> Vec<(String, Sourced<String>)> {
+    let a = &app.value.application;
+    let at = |path: &[&str]| Origin::Source(app.file, app.span(path));
+    let mut own = vec![(
+        "app.kubernetes.io/name".to_string(),
+        Sourced {
+            value: a.name.to_string(),
+            origin: at(&["application", "name"]),
+        },
+    )];
+    let release = a.release(ring);
+    if is_label_value(release.version) {
+        own.push((
+            "app.kubernetes.io/version".into(),
+            Sourced {
+                value: release.version.to_string(),
+                origin: at(&release.path("version")),
+            },
+        ));
+    }
+    own
 }
 
 fn managed_by() -> (String, Sourced<String>) {
@@ -252,13 +242,9 @@ mod tests {
     #[test]
     fn a_placement_s_labels_are_its_cluster_s_and_its_app_s_parts_joined() {
         use crate::load::fixture;
-        let web = fixture::text("apps/web/app.yaml");
         // A version Kubernetes refuses in one ring only; a cluster without `cell`.
-        let staging_plus = web.replace(
-            "  version: 2026.07.03-1421\n",
-            "  version: 2026.07.03-1421\n  rings:\n    staging:\n      image: registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49\n      version: 2026.07.04+1\n",
-        );
-        let no_cell = fixture::text("clusters/useast1-prod-01.yaml").replace("cell: cell-b\n", "");
+        let staging_plus = fixture::web_bad_in_staging();
+        let no_cell = fixture::cluster_without_cell();
         let cases: Vec<Vec<(&str, &str)>> = vec![
             vec![],
             vec![

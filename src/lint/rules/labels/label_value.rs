@@ -167,13 +167,10 @@ mod tests {
     /// in one ring only (staging here, the other ring fine), a cluster without `cell`, both.
     #[test]
     fn reports_what_deriving_every_placement_reports() {
-        let web = fixture::text("apps/web/app.yaml");
-        let staging_plus = web.replace(
-            "  version: 2026.07.03-1421\n",
-            "  version: 2026.07.03-1421\n  rings:\n    staging:\n      image: registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49\n      version: 2026.07.04+1\n",
-        );
-        let prod_plus = web.replace("  version: 2026.07.03-1421\n", "  version: 2026.07.03+1421\n");
-        let no_cell = fixture::text("clusters/useast1-prod-01.yaml").replace("cell: cell-b\n", "");
+        let staging_plus = fixture::web_bad_in_staging();
+        let prod_plus =
+            fixture::text("apps/web/app.yaml").replace("  version: 2026.07.03-1421\n", "  version: 2026.07.03+1421\n");
+        let no_cell = fixture::cluster_without_cell();
         let cases: Vec<Vec<(&str, &str)>> = vec![
             vec![],
             vec![("apps/web/app.yaml", &staging_plus)],
