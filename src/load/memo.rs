@@ -53,12 +53,6 @@ impl Parsed {
         self.trees.iter()
     }
 
-    /// The tree of `text` (whose digest is `digest`), when the memo holds one that decodes
-    /// whole with every span inside the text.
-    pub fn tree(&self, digest: &Digest, text: &str) -> Option<Node> {
-        decode_tree(self.encoded(digest)?, text.len())
-    }
-
     /// A memo of these trees (digest and encoding each; a digest given twice is one tree).
     pub fn of(trees: impl IntoIterator<Item = (Digest, Arc<[u8]>)>) -> Parsed {
         Parsed {
