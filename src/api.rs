@@ -420,7 +420,7 @@ pub fn judge_input(kind: Kind, path: &str, text: &str) -> Result<Verdict, String
     } else {
         Err(errors.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "))
     };
-    let by_struct = load::parse_typed(kind, &json).map(|_| ()).map_err(|e| e.to_string());
+    let by_struct = load::parse_typed(kind, json).map(|_| ()).map_err(|e| e.to_string());
     Ok(Verdict {
         schema: by_schema,
         model: by_struct,

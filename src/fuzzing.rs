@@ -42,7 +42,7 @@ pub fn load(data: &[u8]) {
     };
     let json = node.to_json();
     let errors = load::schema::validate(kind, file, &map, &node, &json);
-    let typed = load::parse_typed(kind, &json);
+    let typed = load::parse_typed(kind, json);
     // A file the schema accepts must read into its struct (the two agree).
     assert!(
         !errors.is_empty() || typed.is_ok(),

@@ -79,3 +79,26 @@ fn every_invalid_file_fails_schema_and_struct() {
     }
     assert!(count >= 20);
 }
+
+/// An integer field written as a whole float (`10.`, `10.0`, `1e1`) is an integer to JSON
+/// Schema, so the struct takes it too; a fraction, or a whole number past the field's
+/// `maximum`, fails both. (The `load` fuzz target found `10.` passing one and failing the
+/// other.)
+#[test]
+fn a_whole_number_written_as_a_float_passes_schema_and_struct_alike() {
+    let path = root().join("fleet.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let line = "maxReplicasPerRegion: 10\n";
+    assert!(text.contains(line), "fleet.yaml no longer sets {line:?}");
+    let judged = |written: &str| {
+        let edited = text.replacen(line, &format!("maxReplicasPerRegion: {written}\n"), 1);
+        let verdict = api::judge_input(Kind::Fleet, "fleet.yaml", &edited).unwrap();
+        (verdict.schema.is_ok(), verdict.model.is_ok())
+    };
+    for whole in ["10", "10.", "10.0", "1e1", "+10.0"] {
+        assert_eq!(judged(whole), (true, true), "{whole}");
+    }
+    for refused in ["10.5", "1e30", "-1.0", "\"10\""] {
+        assert_eq!(judged(refused), (false, false), "{refused}");
+    }
+}

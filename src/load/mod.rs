@@ -604,7 +604,7 @@ fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagn
         }
     }
     sources.valid.push(digest);
-    let value = match parse_typed(kind, &json) {
+    let value = match parse_typed(kind, json) {
         Ok(v) => v,
         Err(e) => {
             diagnostics.push(typed_error(&e, file, &node, &sources.files));
@@ -658,13 +658,18 @@ pub enum Typed {
 
 /// Reads JSON into the struct of `kind`, independently of the schema: with the schema
 /// check before it, a failure here means the struct and the schema disagree.
+///
+/// A number with no fractional part reads as an integer (`replicas: 3.0`, `10.`, `1e1`):
+/// JSON Schema's `integer` counts it as one, and so does Kubernetes' own YAML reading (it
+/// goes through JSON numbers), so a struct field that holds an integer takes it too.
 pub fn parse_typed(
     kind: Kind,
-    json: &serde_json::Value,
+    mut json: serde_json::Value,
 ) -> Result<Typed, serde_path_to_error::Error<serde_json::Error>> {
-    fn de<T: DeserializeOwned>(json: &serde_json::Value) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    fn de<T: DeserializeOwned>(json: serde_json::Value) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
         serde_path_to_error::deserialize(json)
     }
+    whole_numbers_as_integers(&mut json);
     Ok(match kind {
         Kind::Fleet => Typed::Fleet(Box::new(de(json)?)),
         Kind::Cluster => Typed::Cluster(Box::new(de(json)?)),
@@ -678,6 +683,39 @@ pub fn parse_typed(
         Kind::PolicyProfile => Typed::PolicyProfile(de(json)?),
         Kind::PolicyExemption => Typed::PolicyExemption(de(json)?),
     })
+}
+
+/// Turns each float with no fractional part that an `i64` or `u64` holds into that
+/// integer (a float field still reads an integer); larger ones stay floats, which every
+/// integer field's `maximum` in the schemas refuses first.
+fn whole_numbers_as_integers(json: &mut serde_json::Value) {
+    use serde_json::Value;
+    match json {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                // The casts are exact: `f` is whole and inside the range checked (`u64::MAX as f64`
+                // is 2^64, the range's open end).
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss
+                )]
+                let whole = if (i64::MIN as f64..0.0).contains(&f) {
+                    Some(serde_json::Number::from(f as i64))
+                } else if (0.0..u64::MAX as f64).contains(&f) {
+                    Some(serde_json::Number::from(f as u64))
+                } else {
+                    None
+                };
+                if let Some(whole) = whole {
+                    *n = whole;
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(entries) => entries.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 /// Locates a struct error at the field it names; never a panic.
