@@ -10,6 +10,8 @@ For each fleet size it generates a synthetic fleet and its kustomize equivalent,
   cache (no `.fleetgen/`) and a warm one (the cache of the tree before the change);
 - `fleetgen render` after a one-contract change (warm cache);
 - `fleetgen lint` and its peak RSS;
+- the stat floor (`find` listing and stating every rendered file) and `git status` on the
+  rendered files committed (git's index stats every file, as `check` does);
 and prints Markdown tables with the ratios and the time per placement. `--no-kustomize`
 leaves kustomize out (for the largest sizes).
 """
@@ -179,6 +181,22 @@ def main():
         subprocess.run([fleetgen, "check", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
         check, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], cwd=fleet)
         lint, lint_rss = repeat(a.runs, [fleetgen, "lint", "--color", "never"], cwd=fleet)
+        # The floor of any check that finds hand edits by each file's stat: listing and
+        # stating every rendered file and nothing else (`find`), and `git status` on the same
+        # files committed (git's index: an lstat per file, as fleetgen's stat index).
+        print(f"# {size}: stat floor (find), git status ×{a.runs}", file=sys.stderr)
+        stat_floor, _ = repeat(a.runs, ["find", "rendered", "-type", "f", "-printf", "%s %T@ %C@ %i\n"], cwd=fleet)
+        tracked = root / "git-status"
+        shutil.copytree(fleet / "rendered", tracked / "rendered")
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "core.fsmonitor=false",
+               "-c", "core.untrackedCache=false"]
+        subprocess.run(git + ["init", "-q"], cwd=tracked, check=True)
+        subprocess.run(git + ["add", "-A"], cwd=tracked, check=True)
+        subprocess.run(git + ["commit", "-q", "-m", "rendered"], cwd=tracked, check=True)
+        time.sleep(4)  # out of the index's racy window, as above
+        subprocess.run(git + ["status", "--porcelain"], cwd=tracked, check=True, stdout=subprocess.DEVNULL)
+        git_status, _ = repeat(a.runs, git + ["status", "--porcelain"], cwd=tracked)
+        shutil.rmtree(tracked)
         # One contract changes (its version): what a pre-commit hook meets.
         cache = fleet / ".fleetgen"
         saved = root / "cache-before"
@@ -218,6 +236,7 @@ def main():
             "render": render, "rss": rss, "floor": floor, "writes": writes, "kustomize": k_seconds,
             "kustomize_cpu": k_cpu, "check": check, "lint": lint, "lint_rss": lint_rss,
             "changed_cold": changed_cold, "changed_warm": changed_warm, "changed_render": changed_render,
+            "stat_floor": stat_floor, "git_status": git_status,
             "per_placement_ms": med / placements * 1000,
         })
         shutil.rmtree(root, ignore_errors=True)
@@ -245,13 +264,16 @@ def main():
               f"{kust} | {ratio} | {r['per_placement_ms']:.3f} ms |")
     print()
     print("| clusters×apps | check (no-op) | check after a contract change: cold cache | warm cache | "
-          "warm ÷ cold | render after a contract change | ÷ full render | lint | lint peak RSS |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "warm ÷ cold | stat floor (find) | git status | warm ÷ stat floor | "
+          "render after a contract change | ÷ full render | lint | lint peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         cold, warm = statistics.median(r["changed_cold"]), statistics.median(r["changed_warm"])
         again = statistics.median(r["changed_render"])
         print(f"| {r['size']} | {fmt(r['check'])} | {fmt(r['changed_cold'])} | {fmt(r['changed_warm'])} | "
-              f"{warm / cold:.2f} | {fmt(r['changed_render'])} | {again / statistics.median(r['render']):.2f} | "
+              f"{warm / cold:.2f} | {fmt(r['stat_floor'])} ({cpu_of(r['stat_floor']):.2f} s CPU) | "
+              f"{fmt(r['git_status'])} | {warm / statistics.median(r['stat_floor']):.2f} | "
+              f"{fmt(r['changed_render'])} | {again / statistics.median(r['render']):.2f} | "
               f"{fmt(r['lint'])} | {r['lint_rss'] / 1024:.0f} MiB |")
     if len(rows) > 1:
         per = [r["per_placement_ms"] for r in rows]
