@@ -260,31 +260,31 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     apps.sort_by(|a, b| a.value.application.name.as_str().cmp(b.value.application.name.as_str()));
 
     // A placement's managed labels are its cluster's part and its app's part in the
-    // cluster's ring, each derived once (see `labels::Part`).
-    let cluster_labels: rustc_hash::FxHashMap<crate::source::FileId, super::labels::Part> = clusters
+    // cluster's ring, each derived once (see `labels::Part`): each cluster's part kept beside it.
+    let labelled: Vec<(ClusterPlan, super::labels::Part)> = clusters
         .iter()
-        .map(|c| (c.doc.file, super::labels::Part::of_cluster(&fleet.value, c.doc)))
+        .copied()
+        .map(|c| (c, super::labels::Part::of_cluster(&fleet.value, c.doc)))
         .collect();
     // Each app's placements on its own (in parallel), gathered in app order.
     let per_app: Vec<(Vec<Placement>, Vec<Diagnostic>)> = apps
         .par_iter()
         .map(|app| {
             let (mut mine, mut found) = (Vec::new(), Vec::new());
-            let chosen: Vec<ClusterPlan> = clusters
+            let chosen: Vec<&(ClusterPlan, super::labels::Part)> = labelled
                 .iter()
-                .copied()
-                .filter(|c| selects(&app.value, &c.doc.value))
+                .filter(|(c, _)| selects(&app.value, &c.doc.value))
                 .collect();
             // Clusters per (environment, provider:region) share that region's replicas; a
             // cluster the app is drained from does not.
             let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
             let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
-            for c in chosen.iter().filter(|c| !drained(c)) {
+            for (c, _) in chosen.iter().copied().filter(|(c, _)| !drained(c)) {
                 *share.entry(region_key(&c.doc.value)).or_default() += 1;
             }
             let namespace = super::labels::namespace(&app.value);
             let mut rings: Vec<(&str, super::labels::Part)> = Vec::new();
-            for c in chosen {
+            for &(c, ref cluster_part) in chosen {
                 let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
                 let ring = c.doc.value.upgrade_channel.as_str();
                 let at = match rings.iter().position(|(r, _)| *r == ring) {
@@ -294,10 +294,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
                         rings.len() - 1
                     }
                 };
-                let labels = match cluster_labels.get(&c.doc.file) {
-                    Some(part) => part.join(&rings[at].1),
-                    None => super::labels::Part::of_cluster(&fleet.value, c.doc).join(&rings[at].1),
-                };
+                let labels = cluster_part.join(&rings[at].1);
                 if let Some(p) = placement(sources, fleet, app, c, n, labels, &mut found) {
                     mine.push(p);
                 }
