@@ -610,3 +610,140 @@ fn files_known_valid_are_not_validated_again_and_an_edited_one_is() {
     );
     assert_eq!(notes.borrow().clone(), from_memo(0));
 }
+
+/// One scalar of a YAML line changed, as a person editing the file would: a number moved
+/// by one, a boolean flipped, a string's last digit moved (a quantity, a version, a date) or
+/// else a letter added. `None` for a line with no plain scalar.
+fn mutate_line(line: &str) -> Option<String> {
+    let (head, value) = match line.split_once(": ") {
+        Some((key, value)) => (format!("{key}: "), value),
+        None => {
+            let item = line.trim_start().strip_prefix("- ")?;
+            (line[..line.len() - item.len()].to_string(), item)
+        }
+    };
+    let value = value.trim_end();
+    if value.is_empty() || value.starts_with(['|', '>', '&', '*', '{', '[', '#', '!']) || value.contains(" #") {
+        return None;
+    }
+    let new = if let Ok(n) = value.parse::<i64>() {
+        (n + 1).to_string()
+    } else if value == "true" || value == "false" {
+        (value != "true").to_string()
+    } else if value.contains(": ") {
+        return None;
+    } else if let Some(at) = value.rfind(|c: char| c.is_ascii_digit()) {
+        let digit = value.as_bytes()[at] - b'0';
+        let moved = if digit == 9 { 8 } else { digit + 1 };
+        format!("{}{moved}{}", &value[..at], &value[at + 1..])
+    } else if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        format!("\"{inner}x\"")
+    } else {
+        format!("{value}x")
+    };
+    Some(format!("{head}{new}"))
+}
+
+/// Whatever one scalar of whatever input file becomes, a render reusing the cache of the
+/// unedited fleet makes what a render without a cache makes (the same files, the same
+/// findings): a cache key that leaves out something a placement reads fails here, for the
+/// field that was left out. Every scalar line of the apps' files is edited (what one
+/// placement reads of another's contract is where a key can fall short), and every fifth of
+/// the other input files; `FLEETGEN_SWEEP=all` edits every line of every file and also
+/// removes each (2,134 edits, two minutes of a debug build on two cores). Each key checked by
+/// leaving something out: a callee's port from its callers' keys, the cluster file from a
+/// placement's, the seats from the cloud identity files' (each fails here).
+#[test]
+fn a_warm_cache_renders_what_a_cold_one_does_after_any_one_scalar_edit() {
+    let base = bundled();
+    let first = compile_with(&base, Some(&Store::default()), Some(&Parsed::default()));
+    let memo = Parsed::of(first.parsed().iter().cloned());
+    let store = first
+        .tree
+        .as_ref()
+        .unwrap()
+        .store
+        .as_ref()
+        .expect("a cache was asked for");
+    let before = sums(&first);
+    let all = std::env::var("FLEETGEN_SWEEP").as_deref() == Ok("all");
+    let mut edits = Vec::new();
+    let mut paths: Vec<&str> = base.paths().filter(|p| p.ends_with(".yaml")).collect();
+    paths.sort_unstable();
+    let mut others = 0;
+    for path in paths {
+        let text = std::str::from_utf8(base.get(path).unwrap()).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        for (at, line) in lines.iter().enumerate() {
+            let Some(new) = mutate_line(line) else { continue };
+            if !path.starts_with("apps/") {
+                others += 1;
+                if !all && others % 5 != 1 {
+                    continue;
+                }
+            }
+            let mut edited = lines.clone();
+            edited[at] = &new;
+            let what = format!("{path}:{} `{}` → `{}`", at + 1, line.trim(), new.trim());
+            edits.push((what, path, edited.join("\n")));
+            if all {
+                // And the line gone (an optional field left out, a list one shorter).
+                edited.remove(at);
+                let what = format!("{path}:{} `{}` removed", at + 1, line.trim());
+                edits.push((what, path, edited.join("\n")));
+            }
+        }
+    }
+    assert!(edits.len() > 300, "{} edits", edits.len());
+    let started = std::time::Instant::now();
+    // Per edit: whether the output changed (`None`: both renders refused the fleet). On
+    // two threads with the stack a compile has in the binary (a test thread's is smaller).
+    let one = |(what, path, text): &(String, &str, String)| -> Option<bool> {
+        let mut files = base.clone();
+        files.insert(*path, text.clone().into_bytes());
+        let cold = compile(&files, None);
+        let warm = compile_with(&files, Some(store), Some(&memo));
+        assert_eq!(report(&warm), report(&cold), "{what}: the same findings");
+        match (&cold.tree, &warm.tree) {
+            (Some(_), Some(_)) => {
+                let (warm, cold) = (sums(&warm), sums(&cold));
+                assert_eq!(differ(&warm, &cold), Vec::<String>::new(), "{what}: the same files");
+                Some(!differ(&cold, &before).is_empty())
+            }
+            (None, None) => None,
+            _ => panic!("{what}: one render failed and the other did not"),
+        }
+    };
+    let changed: Vec<Option<bool>> = std::thread::scope(|scope| {
+        let halves: Vec<_> = (0..2)
+            .map(|half| {
+                let (edits, one) = (&edits, &one);
+                std::thread::Builder::new()
+                    .stack_size(256 << 20)
+                    .spawn_scoped(scope, move || {
+                        edits.iter().skip(half).step_by(2).map(one).collect::<Vec<_>>()
+                    })
+                    .unwrap()
+            })
+            .collect();
+        let results: Vec<Vec<_>> = halves
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        results.concat()
+    });
+    let rendered = changed.iter().filter(|c| **c == Some(true)).count();
+    let refused = changed.iter().filter(|c| c.is_none()).count();
+    eprintln!(
+        "{} edits in {:.1?}: {rendered} changed the output, {} did not, {refused} refused",
+        edits.len(),
+        started.elapsed(),
+        edits.len() - rendered - refused
+    );
+    // Edits must reach the output, or the sweep tests little.
+    assert!(
+        rendered * 3 > edits.len(),
+        "{rendered} of {} edits changed the output",
+        edits.len()
+    );
+}
