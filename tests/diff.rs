@@ -92,12 +92,17 @@ fn a_change_is_summarised_and_grouped_by_cluster() {
 #[test]
 fn a_revision_against_itself_is_no_change() {
     let (dir, _repo) = two_commits();
-    let out = diff(dir.path(), &["HEAD", "HEAD"]);
+    let out = diff(dir.path(), &["HEAD", "HEAD", "-v"]);
     assert!(
         stdout(&out).contains("no change to any rendered file"),
         "{}",
         stdout(&out)
     );
+    // The second side is all from the first's store, the placement matrix included (its
+    // text is the first side's): nothing is compiled a second time.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("(0 rendered, 6 from the cache)"), "{said}");
+    assert!(!said.contains("compiling again"), "{said}");
     // Default: HEAD against the (clean) working tree.
     let out = diff(dir.path(), &[]);
     assert!(
@@ -283,4 +288,93 @@ fn a_release_walks_the_rings_one_diff_per_ring() {
         text.contains("+    app.kubernetes.io/version: \"2026.07.04-0800\""),
         "{text}"
     );
+}
+
+fn render(repo: &Path) {
+    let out = fleetgen()
+        .args(["render", "--quiet", "--color", "never", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `diff` with the cache and with `--no-cache`: the same output in every format, and what
+/// `-v` said of the cached one.
+fn same_with_and_without_cache(repo: &Path, revs: &[&str]) -> String {
+    let mut said = String::new();
+    for format in ["text", "json", "markdown"] {
+        let args: Vec<&str> = revs.iter().copied().chain(["--format", format]).collect();
+        let cold = diff(repo, &[&args[..], &["--no-cache"]].concat());
+        let warm = diff(repo, &[&args[..], &["-v"]].concat());
+        assert_eq!(cold.status.code(), Some(0), "{}", String::from_utf8_lossy(&cold.stderr));
+        assert_eq!(warm.status.code(), Some(0), "{}", String::from_utf8_lossy(&warm.stderr));
+        assert_eq!(stdout(&warm), stdout(&cold), "{format}");
+        assert!(stdout(&cold).contains("maxReplicas"), "{format}: {}", stdout(&cold));
+        said = String::from_utf8_lossy(&warm.stderr).into_owned();
+    }
+    said
+}
+
+/// How many placements the `-v` lines say were taken from the cache, per side.
+fn from_the_cache(verbose: &str) -> Vec<usize> {
+    verbose
+        .lines()
+        .filter(|l| l.contains("fleetgen: render "))
+        .flat_map(|l| l.split("; "))
+        .filter_map(|part| {
+            let (_, after) = part.split_once(" rendered, ")?;
+            after.split_whitespace().next()?.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn the_cache_a_render_left_spares_a_diff_its_renders_and_changes_nothing_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), dir.path());
+    let repo = Repository::init(dir.path()).unwrap();
+    render(dir.path());
+    commit(&repo, "base");
+    let app = dir.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(
+        &app,
+        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
+    )
+    .unwrap();
+    commit(&repo, "scale web");
+    assert!(dir.path().join(".fleetgen/placements").is_file(), "render made a cache");
+
+    // The cache is the first revision's: the first side is all from it (texts of the files
+    // that changed read from rendered/), the second renders web's placements only.
+    let said = same_with_and_without_cache(dir.path(), &["HEAD~1", "HEAD"]);
+    let reused = from_the_cache(&said);
+    assert_eq!(reused.len(), 2, "{said}");
+    assert!(reused[0] > 0 && reused[1] > 0, "{said}");
+    assert!(!said.contains("compiling again"), "{said}");
+
+    // The cache is the second revision's, and the working tree's.
+    render(dir.path());
+    let said = same_with_and_without_cache(dir.path(), &["HEAD~1", "HEAD"]);
+    assert!(from_the_cache(&said).iter().all(|n| *n > 0), "{said}");
+    let said = same_with_and_without_cache(dir.path(), &["HEAD~1"]);
+    assert!(from_the_cache(&said).iter().all(|n| *n > 0), "{said}");
+
+    // A rendered file the change made, edited by hand since: the text the cache stands for
+    // is nowhere, and both sides are compiled again without it, as with --no-cache.
+    render(dir.path());
+    let rendered = dir.path().join("rendered");
+    let edited = walkdir::WalkDir::new(&rendered)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.is_file() && p.to_string_lossy().contains("/apps/web/"))
+        .find(|p| fs::read_to_string(p).unwrap().contains("maxReplicas: 20"))
+        .expect("a file the change made");
+    let body = fs::read_to_string(&edited).unwrap();
+    // (The same size: only its content says it is not what the cache stands for.)
+    fs::write(&edited, body.replace("maxReplicas: 20", "maxReplicas: 29")).unwrap();
+    let said = same_with_and_without_cache(dir.path(), &["HEAD", "HEAD~1"]);
+    assert!(said.contains("compiling again"), "{said}");
 }

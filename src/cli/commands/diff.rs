@@ -47,6 +47,10 @@ pub struct Args {
     /// Exit 1 when something changed (as `git diff --exit-code`).
     #[arg(long)]
     exit_code: bool,
+    /// Do not use the incremental cache (`.fleetgen/`): render every placement of both
+    /// revisions. A diff only reads the cache, never writes it.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// App name → (owner team, criticality), for the diff summary.
@@ -60,45 +64,111 @@ enum Side {
     Broken(String, u8),
 }
 
-/// Compiles one side of a diff. The second side reuses what the first rendered: a
-/// placement whose inputs are the same in both revisions is not rendered again (its files'
-/// texts are the first side's).
-fn compile_side(files: &dyn Files, ui: &Ui, progress: &Progress, first: Option<&Side>) -> Side {
+/// What the fleet's cache lends a diff, read and never written: its placement store (the
+/// first side renders only placements whose inputs the last `render` or `check` did not
+/// see), its parse and schema memos, and the folder that may hold the texts of files the
+/// store knows by hash only (the output folder, which the last `render` wrote).
+struct Lent {
+    store: api::Store,
+    parsed: api::Parsed,
+    valid: api::SchemaValid,
+    folders: Vec<PathBuf>,
+}
+
+impl Lent {
+    fn of(repo: &Path) -> Lent {
+        let cache = api::Cache::for_fleet(repo);
+        Lent {
+            store: cache.store(),
+            parsed: cache.parsed(),
+            valid: cache.schema_valid(),
+            folders: vec![repo.join(crate::layout::OUTPUT)],
+        }
+    }
+}
+
+/// Compiles one side of a diff. The first reuses the cache's store (`lent`), the second
+/// what the first rendered: a placement whose inputs are the same in both revisions is
+/// not rendered again. Files known by hash only are settled by [`settle`].
+fn compile_side(files: &dyn Files, progress: &Progress, lent: Option<&Lent>, first: Option<&Side>) -> api::Compiled {
     let tick = |total| progress.tick(total);
     let empty = api::Store::default();
     let reuse = match first {
         Some(Side::Compiled(tree, _)) => tree.store.as_ref(),
         Some(Side::Broken(..)) => None,
-        None => Some(&empty),
+        None => Some(lent.map_or(&empty, |l| &l.store)),
     };
-    let compile = |reuse| {
-        api::compile(
-            files,
-            &Options {
-                on_cluster: Some(&tick),
-                reuse,
-                ..Options::new(Goal::Render)
-            },
-        )
+    api::compile(
+        files,
+        &Options {
+            on_cluster: Some(&tick),
+            reuse,
+            parsed: lent.map(|l| &l.parsed),
+            valid: lent.map(|l| &l.valid),
+            ..Options::new(Goal::Render)
+        },
+    )
+}
+
+/// The file at `path` in one of `folders` whose content is `sum`, read only when its size is.
+fn text_in(folders: &[PathBuf], path: &str, sum: &api::Sum) -> Option<String> {
+    folders.iter().find_map(|dir| {
+        let file = dir.join(path);
+        let meta = std::fs::symlink_metadata(&file).ok()?;
+        if !meta.is_file() || meta.len() != sum.size {
+            return None;
+        }
+        let text = std::fs::read_to_string(&file).ok()?;
+        (api::Sum::of(text.as_bytes()) == *sum).then_some(text)
+    })
+}
+
+/// Gives both sides the text of every file that differs between them (and of the
+/// placement matrix, which the summary reads). A file one side knows by hash only (the
+/// cache stood for it) that is the same on the other side changes nothing and leaves both;
+/// one that differs takes its text from a folder holding that content. `false`, with
+/// both trees as they were, when some text was found nowhere.
+fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -> bool {
+    let sum_of = |t: &RenderedTree, path: &str| {
+        t.known
+            .get(path)
+            .copied()
+            .or_else(|| t.files.get(path).map(|text| api::Sum::of(text.as_bytes())))
     };
-    let mut compiled = compile(reuse);
-    if let (Some(tree), Some(Side::Compiled(old, _))) = (compiled.tree.as_mut(), first)
-        && !tree.known.is_empty()
-    {
-        // Known files are the first side's files with the same content.
-        let known = std::mem::take(&mut tree.known);
-        for (path, sum) in &known {
-            match old.files.get(path).filter(|t| api::Sum::of(t.as_bytes()) == *sum) {
-                Some(text) => {
-                    tree.files.insert(path.clone(), text.clone());
+    let mut same = Vec::new();
+    let mut found: [Vec<(String, String)>; 2] = Default::default();
+    for (at, (this, other)) in [(&*old, &*new), (&*new, &*old)].into_iter().enumerate() {
+        for (path, sum) in &this.known {
+            if sum_of(other, path) == Some(*sum) {
+                if path != crate::layout::MATRIX {
+                    same.push(path.clone());
+                    continue;
                 }
-                None => {
-                    compiled = compile(None);
-                    break;
+                if let Some(text) = other.files.get(path) {
+                    found[at].push((path.clone(), text.clone()));
+                    continue;
                 }
+            }
+            match text_in(folders, path, sum) {
+                Some(text) => found[at].push((path.clone(), text)),
+                None => return false,
             }
         }
     }
+    let [old_texts, new_texts] = found;
+    for (side, texts) in [(&mut *old, old_texts), (&mut *new, new_texts)] {
+        side.known.clear();
+        side.files.extend(texts);
+    }
+    for path in &same {
+        old.files.remove(path);
+        new.files.remove(path);
+    }
+    true
+}
+
+/// A compiled side as a [`Side`].
+fn side(compiled: api::Compiled, ui: &Ui) -> Side {
     let Some(tree) = compiled.tree else {
         return Side::Broken(
             compiled.report(&ui.stderr_style(Format::Text, "")),
@@ -180,10 +250,35 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     let to_name = to.clone().unwrap_or_else(|| "working tree".to_string());
     let progress = Progress::new(ui.quiet, "");
-    progress.doing(&format!("compiling {from}"));
-    let old = compile_side(&old_files, ui, &progress, None);
-    progress.doing(&format!("compiling {to_name}"));
-    let new = compile_side(new_files.as_ref(), ui, &progress, Some(&old));
+    let lent = (!args.no_cache).then(|| Lent::of(&repo));
+    let compile_both = |lent: Option<&Lent>| {
+        progress.doing(&format!("compiling {from}"));
+        let old = side(compile_side(&old_files, &progress, lent, None), ui);
+        progress.doing(&format!("compiling {to_name}"));
+        let new = side(compile_side(new_files.as_ref(), &progress, lent, Some(&old)), ui);
+        (old, new)
+    };
+    let (mut old, mut new) = compile_both(lent.as_ref());
+    // Files known by hash only: their texts where they differ. Should one be found nowhere
+    // (the output folder edited, or the sources changed and checked but not rendered, since
+    // the cache was saved), both sides are compiled again without the cache, as a diff
+    // without one would; then the second side's known files are the first's, unless a
+    // placement's key failed to say a difference (a bug), which costs the second side a
+    // render of its own.
+    if let (Side::Compiled(a, _), Side::Compiled(b, _)) = (&mut old, &mut new) {
+        let folders = lent.as_ref().map_or(&[][..], |l| &l.folders[..]);
+        if !settle(a, b, folders) {
+            crate::trace::note("cache", || {
+                "a file the cache stood for is not on disk: compiling again".into()
+            });
+            (old, new) = compile_both(None);
+            if let (Side::Compiled(a, _), Side::Compiled(b, _)) = (&mut old, &mut new)
+                && !settle(a, b, &[])
+            {
+                new = side(compile_side(new_files.as_ref(), &progress, None, None), ui);
+            }
+        }
+    }
     progress.done();
     let mut apps = AppOwners::new();
     let mut note = None;
