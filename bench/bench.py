@@ -223,6 +223,19 @@ def main():
 
         print(f"# {size}: render after a one-contract change ×{a.runs}", file=sys.stderr)
         changed_render, _ = repeat(a.runs, [fleetgen, "render", "--color", "never"], tree_as_before, cwd=fleet)
+        # What a reviewer runs on that change once it is committed: `diff HEAD~1 HEAD`, with the
+        # cache the render left (of HEAD) and without one. diff only reads the cache.
+        print(f"# {size}: diff HEAD~1 HEAD with and without the cache ×{a.runs}", file=sys.stderr)
+        subprocess.run(git + ["init", "-q"], cwd=fleet, check=True)
+        (fleet / ".git" / "info").mkdir(parents=True, exist_ok=True)
+        (fleet / ".git" / "info" / "exclude").write_text("/rendered/\n")
+        contract.write_text(original)
+        subprocess.run(git + ["add", "-A"], cwd=fleet, check=True)
+        subprocess.run(git + ["commit", "-q", "-m", "base"], cwd=fleet, check=True)
+        contract.write_text(edited)
+        subprocess.run(git + ["commit", "-q", "-a", "-m", "one contract"], cwd=fleet, check=True)
+        diff_cold, _ = repeat(a.runs, [fleetgen, "diff", "--color", "never", "--no-cache", "HEAD~1", "HEAD"], cwd=fleet)
+        diff_warm, _ = repeat(a.runs, [fleetgen, "diff", "--color", "never", "HEAD~1", "HEAD"], cwd=fleet)
         if a.no_kustomize:
             k_seconds, k_cpu, k_objects = None, None, None
         else:
@@ -236,7 +249,7 @@ def main():
             "render": render, "rss": rss, "floor": floor, "writes": writes, "kustomize": k_seconds,
             "kustomize_cpu": k_cpu, "check": check, "lint": lint, "lint_rss": lint_rss,
             "changed_cold": changed_cold, "changed_warm": changed_warm, "changed_render": changed_render,
-            "stat_floor": stat_floor, "git_status": git_status,
+            "stat_floor": stat_floor, "git_status": git_status, "diff_cold": diff_cold, "diff_warm": diff_warm,
             "per_placement_ms": med / placements * 1000,
         })
         shutil.rmtree(root, ignore_errors=True)
@@ -275,6 +288,13 @@ def main():
               f"{fmt(r['git_status'])} | {warm / statistics.median(r['stat_floor']):.2f} | "
               f"{fmt(r['changed_render'])} | {again / statistics.median(r['render']):.2f} | "
               f"{fmt(r['lint'])} | {r['lint_rss'] / 1024:.0f} MiB |")
+    print()
+    print("| clusters×apps | diff HEAD~1 HEAD, --no-cache (CPU) | with the cache of a render (CPU) | ÷ |")
+    print("|---|---|---|---|")
+    for r in rows:
+        cold, warm = statistics.median(r["diff_cold"]), statistics.median(r["diff_warm"])
+        print(f"| {r['size']} | {fmt(r['diff_cold'])} ({cpu_of(r['diff_cold']):.2f} s) | "
+              f"{fmt(r['diff_warm'])} ({cpu_of(r['diff_warm']):.2f} s) | {warm / cold:.2f} |")
     if len(rows) > 1:
         per = [r["per_placement_ms"] for r in rows]
         print(f"\nTime per placement from {rows[0]['size']} to {rows[-1]['size']}: "
