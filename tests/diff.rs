@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{copy_tree, fleetgen, root};
+use common::{copy_tree, fleetgen, root, scale_web};
 
 use std::fs;
 use std::path::Path;
@@ -42,17 +42,17 @@ fn commit(repo: &Repository, message: &str) {
 
 /// The base fixture fleet, committed; then `web` scaled up, committed.
 fn two_commits() -> (tempfile::TempDir, Repository) {
+    two_commits_after(|_| {})
+}
+
+/// [`two_commits`], `before_base` run on the fleet before the first commit.
+fn two_commits_after(before_base: impl Fn(&Path)) -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&root().join("tests/fixtures/base"), dir.path());
     let repo = Repository::init(dir.path()).unwrap();
+    before_base(dir.path());
     commit(&repo, "base");
-    let app = dir.path().join("apps/web/app.yaml");
-    let text = fs::read_to_string(&app).unwrap();
-    fs::write(
-        &app,
-        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
-    )
-    .unwrap();
+    scale_web(dir.path());
     commit(&repo, "scale web");
     (dir, repo)
 }
@@ -331,19 +331,7 @@ fn from_the_cache(verbose: &str) -> Vec<usize> {
 
 #[test]
 fn the_cache_a_render_left_spares_a_diff_its_renders_and_changes_nothing_it_shows() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("tests/fixtures/base"), dir.path());
-    let repo = Repository::init(dir.path()).unwrap();
-    render(dir.path());
-    commit(&repo, "base");
-    let app = dir.path().join("apps/web/app.yaml");
-    let text = fs::read_to_string(&app).unwrap();
-    fs::write(
-        &app,
-        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
-    )
-    .unwrap();
-    commit(&repo, "scale web");
+    let (dir, _repo) = two_commits_after(render);
     assert!(dir.path().join(".fleetgen/placements").is_file(), "render made a cache");
 
     // The cache is the first revision's: the first side is all from it (texts of the files

@@ -741,13 +741,7 @@ fn two_rendered_commits() -> (tempfile::TempDir, Repository) {
     };
     render();
     commit_all(&repo, "base");
-    let app = dir.path().join("apps/web/app.yaml");
-    let text = fs::read_to_string(&app).unwrap();
-    fs::write(
-        &app,
-        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
-    )
-    .unwrap();
+    common::scale_web(dir.path());
     render();
     commit_all(&repo, "scale web");
     (dir, repo)

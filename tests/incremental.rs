@@ -71,6 +71,14 @@ fn differ(a: &BTreeMap<String, Sum>, b: &BTreeMap<String, Sum>) -> Vec<String> {
     paths
 }
 
+/// The store a compile that was given one made.
+fn store_of(c: &Compiled) -> &Store {
+    c.tree
+        .as_ref()
+        .and_then(|t| t.store.as_ref())
+        .expect("a cache was asked for")
+}
+
 fn report(c: &Compiled) -> String {
     c.report(&Style::plain(Format::Text))
 }
@@ -94,13 +102,7 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
     assert!(yaml_files > 40, "{yaml_files}");
     assert_eq!(first.parsed().len(), yaml_files, "every file parsed, every tree kept");
     let memo = Parsed::of(first.parsed().iter().cloned());
-    let store = first
-        .tree
-        .as_ref()
-        .unwrap()
-        .store
-        .as_ref()
-        .expect("a cache was asked for");
+    let store = store_of(&first);
     assert_eq!(differ(&sums(&first), &sums(&cold)), Vec::<String>::new());
     let again = compile_with(&base, Some(store), Some(&memo));
     assert_eq!(differ(&sums(&again), &sums(&cold)), Vec::<String>::new());
@@ -658,13 +660,7 @@ fn a_warm_cache_renders_what_a_cold_one_does_after_any_one_scalar_edit() {
     let base = bundled();
     let first = compile_with(&base, Some(&Store::default()), Some(&Parsed::default()));
     let memo = Parsed::of(first.parsed().iter().cloned());
-    let store = first
-        .tree
-        .as_ref()
-        .unwrap()
-        .store
-        .as_ref()
-        .expect("a cache was asked for");
+    let store = store_of(&first);
     let before = sums(&first);
     let all = std::env::var("FLEETGEN_SWEEP").as_deref() == Ok("all");
     let mut edits = Vec::new();

@@ -80,3 +80,16 @@ pub fn report(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The change the diff tests commit: the base fixture's `web` may scale to 20 replicas per
+/// region (`fleet` holds the fixture).
+pub fn scale_web(fleet: &Path) {
+    let app = fleet.join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    assert!(text.contains("  port: 8080\n"), "{text}");
+    fs::write(
+        &app,
+        text.replace("  port: 8080\n", "  port: 8080\nruntime:\n  maxReplicasPerRegion: 20\n"),
+    )
+    .unwrap();
+}
