@@ -265,18 +265,20 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // without one would; then the second side's known files are the first's, unless a
     // placement's key failed to say a difference (a bug), which costs the second side a
     // render of its own.
-    if let (Side::Compiled(a, _), Side::Compiled(b, _)) = (&mut old, &mut new) {
-        let folders = lent.as_ref().map_or(&[][..], |l| &l.folders[..]);
-        if !settle(a, b, folders) {
+    let settled = |old: &mut Side, new: &mut Side, folders: &[PathBuf]| match (old, new) {
+        (Side::Compiled(a, _), Side::Compiled(b, _)) => settle(a, b, folders),
+        _ => true,
+    };
+    let folders = lent.as_ref().map_or(&[][..], |l| &l.folders[..]);
+    if !settled(&mut old, &mut new, folders) {
+        if lent.is_some() {
             crate::trace::note("cache", || {
                 "a file the cache stood for is not on disk: compiling again".into()
             });
             (old, new) = compile_both(None);
-            if let (Side::Compiled(a, _), Side::Compiled(b, _)) = (&mut old, &mut new)
-                && !settle(a, b, &[])
-            {
-                new = side(compile_side(new_files.as_ref(), &progress, None, None), ui);
-            }
+        }
+        if !settled(&mut old, &mut new, &[]) {
+            new = side(compile_side(new_files.as_ref(), &progress, None, None), ui);
         }
     }
     progress.done();
