@@ -23,17 +23,19 @@ impl Object {
         if let Some(ns) = namespace {
             metadata.insert("namespace".into(), Value::String(ns.to_string()));
         }
+        // Built field by field: `json!` would copy `spec` (it serializes each value it is
+        // given), and a cluster's Applications carry whole Helm values.
+        let mut value = serde_json::Map::new();
+        value.insert("apiVersion".into(), Value::String(api_version.to_string()));
+        value.insert("kind".into(), Value::String(kind.to_string()));
+        value.insert("metadata".into(), Value::Object(metadata));
+        value.insert("spec".into(), spec);
         Object {
             api_version: api_version.to_string(),
             kind: kind.to_string(),
             name: name.to_string(),
             namespace: namespace.map(str::to_string),
-            value: serde_json::json!({
-                "apiVersion": api_version,
-                "kind": kind,
-                "metadata": metadata,
-                "spec": spec,
-            }),
+            value: Value::Object(value),
         }
     }
 

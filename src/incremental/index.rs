@@ -79,16 +79,15 @@ fn racy_window(mtime_ns: i64) -> i64 {
     }
 }
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen stat index v3\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen stat index v4\n";
 
-/// A file's path, as the index knows it: the first 128 bits of its BLAKE3 hash.
+/// A file's path, as the index knows it: its 128-bit XXH3 hash. Two paths with one id
+/// would cost a read, not a wrong answer: an entry is trusted only when the file's stat,
+/// its inode and change time included, is the one recorded.
 pub type PathId = u128;
 
 pub fn path_id(path: &str) -> PathId {
-    let hash = blake3::hash(path.as_bytes());
-    let mut first = [0; 16];
-    first.copy_from_slice(&hash.as_bytes()[..16]);
-    u128::from_le_bytes(first)
+    xxhash_rust::xxh3::xxh3_128(path.as_bytes())
 }
 
 /// The index of one output folder.

@@ -34,7 +34,7 @@ pub use store::{Entry, Store, Sum};
 use crate::load::schema::{Digest as SchemaDigest, Valid as SchemaValid};
 use codec::{Reader, Writer};
 
-pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v1\n";
+pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v2\n";
 
 /// How many placements a render rendered and how many it took from the cache; how many
 /// fleet backends with a key of their own it took from the cache.

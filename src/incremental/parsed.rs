@@ -6,7 +6,7 @@
 use super::codec::{Reader, Writer};
 pub use crate::load::memo::{Digest, Parsed};
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen parsed v1\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen parsed v2\n";
 
 /// The fewest bytes of a tree: one node's tag and its span's two ends.
 const MIN_TREE: usize = 3;

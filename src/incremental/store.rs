@@ -75,7 +75,7 @@ pub struct ClusterEntry {
     pub apps: Vec<(String, String)>,
 }
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v5\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v6\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]

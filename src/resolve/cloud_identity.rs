@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, codes};
@@ -671,7 +672,15 @@ pub fn aws_trust_policy(account: &str, role: &AwsRole) -> Option<Value> {
             },
         }));
     }
-    (!trust.is_empty()).then(|| json!({"Version": "2012-10-17", "Statement": trust}))
+    (!trust.is_empty()).then(|| policy(trust))
+}
+
+/// An IAM policy document of these statements (moved in: `json!` would copy them).
+fn policy(statements: Vec<Value>) -> Value {
+    let mut document = serde_json::Map::new();
+    document.insert("Version".into(), Value::String("2012-10-17".into()));
+    document.insert("Statement".into(), Value::Array(statements));
+    Value::Object(document)
 }
 
 /// The role's permissions: a statement per word and target, with the ARNs of every region.
@@ -702,7 +711,7 @@ pub fn aws_permissions_policy(role: &AwsRole) -> Option<Value> {
             s
         })
         .collect();
-    (!statements.is_empty()).then(|| json!({"Version": "2012-10-17", "Statement": statements}))
+    (!statements.is_empty()).then(|| policy(statements))
 }
 
 /// IAM's default quotas: a role's trust policy (`ACLSizePerRole`, up to 4,096 on request)
@@ -717,43 +726,58 @@ fn policy_size(policy: &Value) -> usize {
 
 /// FG039: an app role whose trust or permissions policy is larger than IAM takes.
 pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
-    for (account, roles) in aws_roles(&seats(sources, placements)) {
-        for (name, role) in roles {
-            let sizes = [
-                (
-                    "trust policy",
-                    aws_trust_policy(&account, &role).map(|p| policy_size(&p)),
-                    IAM_TRUST_POLICY_LIMIT,
-                    "the quota ACLSizePerRole can be raised to 4,096; or move the clusters to EKS Pod Identity, whose trust does not grow per cluster",
-                ),
-                (
-                    "inline permissions policy",
-                    aws_permissions_policy(&role).map(|p| policy_size(&p)),
-                    IAM_INLINE_POLICY_LIMIT,
-                    "split the app's permissions over identity profiles (roles) of their own",
-                ),
-            ];
-            for (what, size, limit, help) in sizes {
-                let Some(size) = size.filter(|s| *s > limit) else {
-                    continue;
-                };
-                let Some(doc) = role
-                    .profiles
-                    .iter()
-                    .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == n))
-                else {
-                    continue;
-                };
-                out.push(
-                    Diagnostic::error(
-                        codes::IAM_POLICY_SIZE,
-                        &sources.files,
-                        doc.label(&["aws", "roleName"], format!("{size} characters")),
-                        format!("role `{name}` in AWS account {account} needs a {what} of {size} characters, over IAM's {limit}"),
-                    )
-                    .with_help(help),
-                );
-            }
+    let roles: Vec<(String, String, AwsRole)> = aws_roles(&seats(sources, placements))
+        .into_iter()
+        .flat_map(|(account, roles)| roles.into_iter().map(move |(name, role)| (account.clone(), name, role)))
+        .collect();
+    // Each role's two policies built and measured on the pool (a large fleet has thousands
+    // of roles); reported in order below.
+    let measured: Vec<[Option<usize>; 2]> = roles
+        .par_iter()
+        .map(|(account, _, role)| {
+            [
+                aws_trust_policy(account, role).map(|p| policy_size(&p)),
+                aws_permissions_policy(role).map(|p| policy_size(&p)),
+            ]
+        })
+        .collect();
+    for ((account, name, role), [trust, permissions]) in roles.iter().zip(measured) {
+        let sizes = [
+            (
+                "trust policy",
+                trust,
+                IAM_TRUST_POLICY_LIMIT,
+                "the quota ACLSizePerRole can be raised to 4,096; or move the clusters to EKS Pod Identity, whose trust does not grow per cluster",
+            ),
+            (
+                "inline permissions policy",
+                permissions,
+                IAM_INLINE_POLICY_LIMIT,
+                "split the app's permissions over identity profiles (roles) of their own",
+            ),
+        ];
+        for (what, size, limit, help) in sizes {
+            let Some(size) = size.filter(|s| *s > limit) else {
+                continue;
+            };
+            let Some(doc) = role
+                .profiles
+                .iter()
+                .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == n))
+            else {
+                continue;
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::IAM_POLICY_SIZE,
+                    &sources.files,
+                    doc.label(&["aws", "roleName"], format!("{size} characters")),
+                    format!(
+                        "role `{name}` in AWS account {account} needs a {what} of {size} characters, over IAM's {limit}"
+                    ),
+                )
+                .with_help(help),
+            );
         }
     }
 }

@@ -196,15 +196,15 @@ fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
     });
     match (&p.app.value.chart, p.drained.is_some()) {
         (Some(chart), false) => {
-            spec["sources"] = json!([
-                folder,
-                {
-                    "repoURL": chart_repo_url(&chart.repository),
-                    "chart": chart.name.as_str(),
-                    "targetRevision": chart.version,
-                    "helm": {"releaseName": app, "valuesObject": ctx.values(p)},
-                },
-            ]);
+            let mut source = json!({
+                "repoURL": chart_repo_url(&chart.repository),
+                "chart": chart.name.as_str(),
+                "targetRevision": chart.version,
+                "helm": {"releaseName": app},
+            });
+            // Moved in, not through `json!` (which copies each value it is given).
+            source["helm"]["valuesObject"] = ctx.values(p);
+            spec["sources"] = Value::Array(vec![folder, source]);
         }
         _ => spec["source"] = folder,
     }
