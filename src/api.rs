@@ -271,10 +271,13 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         });
         trace::note("render", || match reuse {
             Some(_) => format!(
-                "{} placements ({} rendered, {} from the cache), fleet backends: {} of {} from the cache, {} files",
+                "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",
                 tree.stats.rendered + tree.stats.reused,
                 tree.stats.rendered,
                 tree.stats.reused,
+                tree.stats.objects_made + tree.stats.objects_reused,
+                tree.stats.objects_made,
+                tree.stats.objects_reused,
                 tree.stats.backends_reused,
                 emit::backends::FLEET.len(),
                 tree.len()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use fleetgen::api::{self, Compiled, Format, Goal, MemoryFiles, Options, Parsed, Store, Style, Sum};
@@ -222,6 +222,86 @@ fn editing_one_contract_renders_only_its_placements() {
     for path in tree.files.keys().filter(|p| p.contains("/apps/")) {
         assert!(path.contains("/apps/catalog-worker/"), "{path} was rendered again");
     }
+    // The cluster-wide files of its clusters are made again, but of the GitOps objects of
+    // the apps on them only catalog-worker's: the others' are taken from the cache.
+    let clusters: BTreeSet<&str> = warm
+        .landings
+        .iter()
+        .filter(|l| l.app == "catalog-worker")
+        .map(|l| l.cluster.as_str())
+        .collect();
+    let neighbours = warm
+        .landings
+        .iter()
+        .filter(|l| clusters.contains(l.cluster.as_str()))
+        .count();
+    assert!(neighbours > placements);
+    assert_eq!(tree.stats.objects_made, placements, "{:?}", tree.stats);
+    assert_eq!(tree.stats.objects_reused, neighbours - placements, "{:?}", tree.stats);
+    let made_again: Vec<&String> = tree.files.keys().filter(|p| p.contains("/gitops/")).collect();
+    let of_apps: Vec<&str> = made_again.iter().filter_map(|p| tree.app_of(p)).collect();
+    assert_eq!(of_apps, vec!["catalog-worker"; placements], "{made_again:?}");
+    // And the render is the cold one's.
+    let cold = compile(&edited, None);
+    assert_eq!(differ(&sums(&cold), &sums(&warm)), Vec::<String>::new());
+    // Then another app on one of those clusters changes, with the store this render left
+    // (which recorded the objects it took from the cache where the last one had them).
+    let other = warm
+        .landings
+        .iter()
+        .find(|l| l.app != "catalog-worker" && clusters.contains(l.cluster.as_str()))
+        .map(|l| l.app.clone())
+        .expect("catalog-worker shares a cluster");
+    let again = edit(
+        &edited,
+        &format!("apps/{other}/app.yaml"),
+        "  version: ",
+        "  version: 9",
+    );
+    let second = compile(&again, Some(store_of(&warm)));
+    let stats = second.tree.as_ref().unwrap().stats;
+    let theirs: BTreeSet<&str> = second
+        .landings
+        .iter()
+        .filter(|l| l.app == other)
+        .map(|l| l.cluster.as_str())
+        .collect();
+    let on_theirs = second
+        .landings
+        .iter()
+        .filter(|l| theirs.contains(l.cluster.as_str()))
+        .count();
+    assert_eq!(stats.objects_made, theirs.len(), "{stats:?}");
+    assert_eq!(stats.objects_reused, on_theirs - theirs.len(), "{stats:?}");
+    assert_eq!(
+        differ(&sums(&compile(&again, None)), &sums(&second)),
+        Vec::<String>::new()
+    );
+}
+
+/// An app's GitOps object reads of its neighbours only what its own key covers: when
+/// checkout-api stops calling payments-api synchronously, storefront-web (which calls
+/// checkout-api) moves to an earlier Argo CD sync wave although nothing of its own, nor of
+/// the app it calls, changed. (The three share a cluster on Flux in the bundled fleet: here
+/// it is on Argo CD.)
+#[test]
+fn an_app_s_gitops_object_is_made_again_when_its_wave_moves() {
+    let cluster = "clusters/azure-eastus-prod-platform-01.yaml";
+    let base = edit(&bundled(), cluster, "engine: flux", "engine: argocd");
+    let first = compile(&base, Some(&Store::default()));
+    let edited = edit(&base, "apps/checkout-api/app.yaml", "call: sync", "call: async");
+    let warm = compile(&edited, Some(store_of(&first)));
+    let cold = compile(&edited, None);
+    assert_eq!(differ(&sums(&cold), &sums(&warm)), Vec::<String>::new());
+    let storefront = |c: &Compiled| -> Vec<(String, Sum)> {
+        sums(c)
+            .into_iter()
+            .filter(|(p, _)| p.contains("/gitops/") && p.contains("storefront-web"))
+            .collect()
+    };
+    let (before, after) = (storefront(&first), storefront(&cold));
+    assert!(!before.is_empty());
+    assert_ne!(before, after, "the edit moves storefront-web's wave");
 }
 
 #[test]

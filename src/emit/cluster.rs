@@ -15,16 +15,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use serde_json::{Value, json};
 
 use super::app::{self, Outputs, Seen};
-use super::backends::{self, ClusterContext, EngineObject};
+use super::backends::{self, ClusterContext};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
 use crate::incremental::store::{ClusterEntry, NewClaim};
 use crate::incremental::{Entry, Key, Stats, Sum};
-use crate::kube::GroupKind;
+use crate::kube::{GroupKind, Object};
 use crate::layout::{self, Area};
 use crate::load::Sources;
 use crate::policy::enforce::Enforce;
@@ -125,6 +127,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let cached = cluster_key.and_then(|k| Some((k, run.reuse.as_ref()?.store.clusters.get(&k)?)));
     let mut cluster_entry = None;
     let cluster_files = out.len();
+    let mut placed = Placed::default();
     match cached {
         Some((key, entry)) => {
             known.extend(entry.files.iter().cloned());
@@ -134,7 +137,10 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         None => {
             let mine: Vec<&Placement> = run.placements_of(id).map(|(_, p)| p).collect();
             out.push((Area::Summary.path(id, ""), summary(sources, cluster, &mine)));
-            out.extend(root(run, cluster, kinds, &mut apps));
+            placed = root(run, cluster, kinds, &mut apps, &mut out);
+            known.extend(placed.known.iter().cloned());
+            stats.objects_made = placed.made;
+            stats.objects_reused = placed.reused;
         }
     }
     // Sealed here, on the cluster's thread, rather than one by one afterwards.
@@ -154,10 +160,28 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         entry.set_claims(claims);
     }
     if let (Some(key), None) = (cluster_key, &cluster_entry) {
-        let files = &out[cluster_files..];
+        // The files made (in `out`), then those of placements' objects taken from the cache.
+        let made = &out[cluster_files..];
+        let at = |file: &At| -> u32 {
+            let i = match *file {
+                At::Out(i) => i - cluster_files,
+                At::Known(i) => made.len() + i,
+            };
+            u32::try_from(i).unwrap_or(u32::MAX)
+        };
         let entry = ClusterEntry {
-            files: files.iter().map(|(p, t)| (p.clone(), Sum::of(t.as_bytes()))).collect(),
+            cluster: id.to_string(),
+            files: made
+                .iter()
+                .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+                .chain(placed.known)
+                .collect(),
             apps: apps.iter().map(|(p, a)| (p.clone(), a.clone())).collect(),
+            placed: placed
+                .keyed
+                .iter()
+                .map(|(key, files)| (*key, files.iter().map(at).collect()))
+                .collect(),
         };
         cluster_entry = Some((key, Arc::new(entry)));
     }
@@ -212,34 +236,56 @@ fn unchanged(
         objects: Vec::new(),
         known,
         stats: Stats {
-            rendered: 0,
             reused: entries.len(),
-            backends_reused: 0,
+            ..Stats::default()
         },
         entries,
         cluster_entry: Some((cluster_key, Arc::clone(cluster_entry))),
     })
 }
 
+/// Where a file of the cluster root is: made (a position in the cluster's outputs), or
+/// taken from the cache (a position in [`Placed::known`]).
+enum At {
+    Out(usize),
+    Known(usize),
+}
+
+/// What the cluster root's placement objects were made from, for the cache.
+#[derive(Default)]
+struct Placed {
+    /// The files of placements' objects taken from the cache.
+    known: Vec<(String, Sum)>,
+    /// The files of each placement's objects, by the key they are made under.
+    keyed: Vec<(Key, Vec<At>)>,
+    /// How many placements' objects were made, and how many taken from the cache.
+    made: usize,
+    reused: usize,
+}
+
 /// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of
-/// the areas the engine delivers through objects of its own); records in `apps` the files
-/// that belong to an app.
+/// the areas the engine delivers through objects of its own), added to `out`; records in
+/// `apps` the files that belong to an app. A placement's own objects are taken from the
+/// cache when the cluster's last render made them under the same key: the placement's, its
+/// dependencies and wave on the cluster, the engine.
 fn root(
     run: &Run,
     cluster: &ClusterPlan,
     kinds: BTreeMap<String, BTreeSet<GroupKind>>,
     apps: &mut BTreeMap<String, String>,
-) -> Outputs {
+    out: &mut Outputs,
+) -> Placed {
     let (sources, plan) = (run.sources, run.plan);
     let files = &sources.files;
     let id = cluster.id();
     let c = &cluster.doc.value;
+    let mine: Vec<(usize, &Placement)> = run.placements_of(id).collect();
     let mut ctx = ClusterContext {
         sources,
         plan,
         fleet: &plan.fleet.value,
         cluster,
-        placements: run.placements_of(id).map(|(_, p)| p).collect(),
+        placements: mine.iter().map(|(_, p)| *p).collect(),
         kinds,
         delivered: BTreeMap::new(),
     };
@@ -257,14 +303,23 @@ fn root(
     .into_iter()
     .map(|(k, v)| (k, v.value))
     .collect();
-    let mut out = Outputs::new();
+    // The cluster's last render, and its placement objects by their key.
+    let reuse = run.reuse.as_ref();
+    let previous = reuse.and_then(|r| r.previous.get(id).copied());
+    let cached: FxHashMap<Key, &[u32]> = previous
+        .iter()
+        .flat_map(|e| e.placed.iter().map(|(key, at)| (*key, at.as_slice())))
+        .collect();
+    let mut placed = Placed::default();
     // (area, file name) of every cluster object. The engine backend runs last: it delivers
     // what the others made, so it is told the areas and kinds they filled.
     let mut made: Vec<(Area, String)> = Vec::new();
     let (engines, others): (Vec<_>, Vec<_>) = backends::serving(c).partition(|b| b.engine().is_some());
+    let placements: Vec<_> = ctx.placements.iter().map(|p| ctx.placement(p)).collect();
     for backend in others.into_iter().chain(engines.iter().copied()) {
         let area = backend.area();
-        for EngineObject { mut object, placement } in backend.cluster_objects(&ctx) {
+        // Writes an object of the backend as a file of the cluster root.
+        let file = |mut object: Object, placement: Option<&Placement>| {
             let mut srcs = base.clone();
             srcs.extend(backend.sources().iter().map(|s| s.to_string()));
             let labels = match placement {
@@ -278,15 +333,69 @@ fn root(
             let name = objects::file_name(&object);
             let mut text = layout::header(&srcs);
             yaml::write(&mut text, &object.value);
-            let path = area.path(id, &name);
-            if let Some(p) = placement {
-                apps.insert(path.clone(), p.app_name().to_string());
-            }
+            (area.path(id, &name), name, text, GroupKind::of(&object))
+        };
+        for object in backend.cluster_objects(&ctx) {
+            let (path, name, text, kind) = file(object, None);
             if backend.engine().is_none() {
-                ctx.delivered.entry(area).or_default().insert(GroupKind::of(&object));
+                ctx.delivered.entry(area).or_default().insert(kind);
             }
             made.push((area, name));
             out.push((path, text));
+        }
+        for (pctx, (i, p)) in placements.iter().zip(&mine) {
+            // Only the engine's are cached: the kinds of another backend's objects are what the
+            // engine is told it delivers.
+            let key = backend.engine().and_then(|(engine, _)| {
+                let placement = reuse?.keys.placements[*i];
+                let neighbours = (engine.as_str(), &pctx.dependencies, pctx.wave as u64);
+                Some(Key::hashed(b"placement objects", &placement, &neighbours))
+            });
+            let taken = key.and_then(|k| {
+                let previous = previous?;
+                let prefix = area.path(id, "");
+                let files: Vec<&(String, Sum)> = cached
+                    .get(&k)?
+                    .iter()
+                    .map(|&i| previous.files.get(i as usize))
+                    .collect::<Option<_>>()?;
+                let names: Vec<&str> = files
+                    .iter()
+                    .map(|(path, _)| path.strip_prefix(&prefix))
+                    .collect::<Option<_>>()?;
+                Some((files, names))
+            });
+            let mut at = Vec::new();
+            match taken {
+                Some((files, names)) => {
+                    for ((path, sum), name) in files.into_iter().zip(names) {
+                        apps.insert(path.clone(), p.app_name().to_string());
+                        made.push((area, name.to_string()));
+                        at.push(At::Known(placed.known.len()));
+                        placed.known.push((path.clone(), *sum));
+                    }
+                    placed.reused += 1;
+                }
+                None => {
+                    let objects = backend.placement_objects(pctx);
+                    if !objects.is_empty() {
+                        placed.made += 1;
+                    }
+                    for object in objects {
+                        let (path, name, text, kind) = file(object, Some(*p));
+                        if backend.engine().is_none() {
+                            ctx.delivered.entry(area).or_default().insert(kind);
+                        }
+                        apps.insert(path.clone(), p.app_name().to_string());
+                        made.push((area, name));
+                        at.push(At::Out(out.len()));
+                        out.push((path, text));
+                    }
+                }
+            }
+            if let Some(key) = key {
+                placed.keyed.push((key, at));
+            }
         }
     }
     // What the root applies itself, and the areas the engine delivers through its objects
@@ -340,7 +449,7 @@ fn root(
         }),
     );
     out.push((Area::Root.path(id, ""), text));
-    out
+    placed
 }
 
 /// `<clusterId>/cluster.yaml`: the cluster as resolved, and what lands on it.

@@ -14,6 +14,7 @@ use super::tree::{RenderedTree, Selection, seal};
 use super::{cluster, context::Contexts, matrix, objects};
 use crate::diag::Diagnostic;
 use crate::incremental::key::{Inputs, Keys};
+use crate::incremental::store::ClusterEntry;
 use crate::incremental::{Key, Store, Sum};
 use crate::layout;
 use crate::load::Sources;
@@ -58,6 +59,8 @@ impl<'a> Run<'a> {
 pub(super) struct Reuse<'a> {
     pub store: &'a Store,
     pub keys: Keys,
+    /// The cluster-wide files of each cluster's last render, by cluster id.
+    pub previous: FxHashMap<&'a str, &'a ClusterEntry>,
 }
 
 /// A problem of one placement: the diagnostic, the app and the cluster.
@@ -79,6 +82,7 @@ pub fn render(
         reuse: reuse.map(|store| Reuse {
             store,
             keys: crate::trace::stage("keys", || Inputs::new(sources).keys(sources, plan)),
+            previous: store.clusters.values().map(|e| (e.cluster.as_str(), &**e)).collect(),
         }),
         used: enforce::Used::default(),
         sources,
@@ -209,6 +213,8 @@ pub fn render(
         tree.objects.append(&mut done.objects);
         tree.stats.rendered += done.stats.rendered;
         tree.stats.reused += done.stats.reused;
+        tree.stats.objects_made += done.stats.objects_made;
+        tree.stats.objects_reused += done.stats.objects_reused;
         if let Some(store) = store.as_mut() {
             store.entries.extend(done.entries);
             store.clusters.extend(done.cluster_entry);

@@ -70,12 +70,19 @@ pub struct Entry {
 /// What a cluster's cluster-wide files were.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClusterEntry {
+    /// The cluster's id.
+    pub cluster: String,
     pub files: Vec<(String, Sum)>,
     /// Those that belong to an app (its GitOps objects): path → app.
     pub apps: Vec<(String, String)>,
+    /// The files of each placement's own objects in the cluster root (its Kustomization or
+    /// Application), by the key they were made under: positions in `files`. A render of the
+    /// cluster whose key changed takes from here the objects of the placements whose own
+    /// key did not.
+    pub placed: Vec<(Key, Vec<u32>)>,
 }
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v6\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v7\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -185,11 +192,20 @@ impl Store {
         for key in keys {
             let e = &self.clusters[key];
             w.bytes(&key.0);
+            w.str(&e.cluster);
             files(&mut w, &e.files);
             w.u64(e.apps.len() as u64);
             for (path, app) in &e.apps {
                 w.str(path);
                 w.str(app);
+            }
+            w.u64(e.placed.len() as u64);
+            for (key, at) in &e.placed {
+                w.bytes(&key.0);
+                w.u64(at.len() as u64);
+                for i in at {
+                    w.u64(u64::from(*i));
+                }
             }
         }
         let mut keys: Vec<&Key> = self.fleet.keys().collect();
@@ -266,11 +282,21 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
     for _ in 0..r.count()? {
         let key = Key(r.array()?);
         let mut e = ClusterEntry {
+            cluster: r.str()?,
             files: read_files(&mut r)?,
             ..ClusterEntry::default()
         };
         for _ in 0..r.count()? {
             e.apps.push((r.str()?, r.str()?));
+        }
+        for _ in 0..r.count_of(32 + 8)? {
+            let key = Key(r.array()?);
+            let mut at = Vec::new();
+            for _ in 0..r.count()? {
+                let i = u32::try_from(r.u64()?).ok().filter(|&i| (i as usize) < e.files.len())?;
+                at.push(i);
+            }
+            e.placed.push((key, at));
         }
         clusters.insert(key, Arc::new(e));
     }
@@ -306,8 +332,13 @@ mod tests {
         store.clusters.insert(
             Key::of(b"c"),
             Arc::new(ClusterEntry {
-                files: vec![("c/cluster.yaml".into(), Sum::of(b"cluster"))],
+                cluster: "c".into(),
+                files: vec![
+                    ("c/cluster.yaml".into(), Sum::of(b"cluster")),
+                    ("c/gitops/kustomization-a.yaml".into(), Sum::of(b"a")),
+                ],
                 apps: vec![("c/gitops/kustomization-a.yaml".into(), "a".into())],
+                placed: vec![(Key::of(b"a"), vec![1])],
             }),
         );
         store
@@ -355,12 +386,26 @@ mod tests {
         store.clusters.insert(
             Key::of(b"c"),
             Arc::new(ClusterEntry {
-                files: vec![("c/cluster.yaml".into(), Sum::of(b"c"))],
-                apps: vec![],
+                cluster: "c".into(),
+                files: vec![
+                    ("c/cluster.yaml".into(), Sum::of(b"c")),
+                    ("c/gitops/kustomization-api.yaml".into(), Sum::of(b"k")),
+                ],
+                apps: vec![("c/gitops/kustomization-api.yaml".into(), "api".into())],
+                placed: vec![(Key::of(b"api"), vec![1])],
             }),
         );
         let bytes = store.encode();
         assert_eq!(decode(&bytes).as_ref(), Some(&store));
+        // A placement's objects are files of the entry, or the store is refused.
+        let mut beyond = Store {
+            entries: store.entries.clone(),
+            clusters: store.clusters.clone(),
+            fleet: store.fleet.clone(),
+        };
+        let entry = beyond.clusters.values_mut().next().unwrap();
+        Arc::make_mut(entry).placed[0].1 = vec![2];
+        assert!(decode(&beyond.encode()).is_none());
         crate::incremental::codec::assert_refuses_damage(&bytes, |b| decode(b).is_some());
     }
 }

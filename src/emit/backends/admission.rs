@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ClusterBackend, ClusterContext, EngineObject};
+use super::{ClusterBackend, ClusterContext};
 use crate::kube::Object;
 use crate::layout::Area;
 use crate::load::Sources;
@@ -29,11 +29,8 @@ impl ClusterBackend for Admission {
         &["policy-library/"]
     }
 
-    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+    fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object> {
         objects(ctx.sources, ctx.plan, ctx.cluster)
-            .into_iter()
-            .map(EngineObject::cluster)
-            .collect()
     }
 }
 

@@ -16,11 +16,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{ClusterBackend, ClusterContext, EngineObject};
+use super::{ClusterBackend, ClusterContext, PlacementContext};
 use crate::kube::{GroupKind, Object};
 use crate::layout::{self, Area};
 use crate::model::GitopsEngine;
-use crate::resolve::plan::Placement;
+use crate::resolve::plan::ClusterPlan;
 
 /// Where Argo CD and its objects live.
 pub const NAMESPACE: &str = "argocd";
@@ -40,9 +40,14 @@ impl ClusterBackend for ArgoCd {
         area == Area::Gitops
     }
 
-    /// The projects and Applications of one cluster, for `gitops/`.
-    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+    /// The cluster's projects and its own Applications, for `gitops/`.
+    fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object> {
         cluster(ctx)
+    }
+
+    /// A placed app's Application, for `gitops/`.
+    fn placement_objects(&self, ctx: &PlacementContext) -> Vec<Object> {
+        vec![application(ctx)]
     }
 }
 
@@ -67,12 +72,17 @@ fn chart_repo_url(repository: &str) -> String {
     repository.strip_prefix("oci://").unwrap_or(repository).to_string()
 }
 
-fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+/// The API server the cluster's Applications deliver to.
+fn server<'a>(cluster: &'a ClusterPlan) -> &'a str {
+    cluster.doc.value.gitops.api_server.as_deref().unwrap_or(IN_CLUSTER)
+}
+
+fn cluster(ctx: &ClusterContext) -> Vec<Object> {
     let id = ctx.cluster.id();
     let repo = &ctx.fleet.repository;
-    let server = ctx.cluster.doc.value.gitops.api_server.as_deref().unwrap_or(IN_CLUSTER);
+    let server = server(ctx.cluster);
     let mut out = vec![
-        EngineObject::cluster(object(
+        object(
             "AppProject",
             &format!("{id}-fleet"),
             json!({}),
@@ -85,8 +95,8 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                     {"group": "argoproj.io", "kind": "AppProject"},
                 ],
             }),
-        )),
-        EngineObject::cluster(object(
+        ),
+        object(
             "Application",
             &format!("{id}-root"),
             json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
@@ -96,7 +106,7 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                 "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
                 "syncPolicy": automated(false),
             }),
-        )),
+        ),
     ];
     // The cluster's own areas (its admission policies): a project permitting exactly their
     // kinds, and an Application per area to the cluster's API server.
@@ -108,15 +118,10 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             "destinations": [{"server": server, "namespace": "*"}],
         });
         permit(&mut spec, kinds);
-        out.push(EngineObject::cluster(object(
-            "AppProject",
-            &format!("{id}-fleet-policy"),
-            json!({}),
-            spec,
-        )));
+        out.push(object("AppProject", &format!("{id}-fleet-policy"), json!({}), spec));
         for area in ctx.delivered.keys() {
             let name = area.in_root("").trim_end_matches('/').to_string();
-            out.push(EngineObject::cluster(object(
+            out.push(object(
                 "Application",
                 &format!("{id}-{name}"),
                 json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
@@ -126,7 +131,7 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                     "destination": {"server": server},
                     "syncPolicy": automated(false),
                 }),
-            )));
+            ));
         }
     }
     // One project per owner team, limited to what that team's apps deliver here: their
@@ -159,15 +164,7 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
             "destinations": destinations,
         });
         permit(&mut spec, team.kinds);
-        out.push(EngineObject::cluster(object(
-            "AppProject",
-            &format!("{id}-{name}"),
-            json!({}),
-            spec,
-        )));
-    }
-    for p in &ctx.placements {
-        out.push(EngineObject::app(application(ctx, p, server), p));
+        out.push(object("AppProject", &format!("{id}-{name}"), json!({}), spec));
     }
     out
 }
@@ -183,8 +180,10 @@ fn permit<'k>(spec: &mut Value, kinds: impl IntoIterator<Item = &'k GroupKind>) 
     spec["namespaceResourceWhitelist"] = namespaced.into_iter().map(entry).collect();
 }
 
-fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
+fn application(ctx: &PlacementContext) -> Object {
+    let p = ctx.placement;
     let id = ctx.cluster.id();
+    let server = server(ctx.cluster);
     let repo = &ctx.fleet.repository;
     let app = p.app_name();
     let folder =
@@ -203,12 +202,12 @@ fn application(ctx: &ClusterContext, p: &Placement, server: &str) -> Object {
                 "helm": {"releaseName": app},
             });
             // Moved in, not through `json!` (which copies each value it is given).
-            source["helm"]["valuesObject"] = ctx.values(p);
+            source["helm"]["valuesObject"] = ctx.values();
             spec["sources"] = Value::Array(vec![folder, source]);
         }
         _ => spec["source"] = folder,
     }
-    let wave = ctx.wave(p);
+    let wave = ctx.wave;
     object(
         "Application",
         &format!("{id}-{app}"),

@@ -15,7 +15,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ClusterBackend, ClusterContext, EngineObject};
+use super::{ClusterBackend, ClusterContext, PlacementContext};
 use crate::kube::Object;
 use crate::layout;
 use crate::model::fleet::{Fleet, SourceAuth};
@@ -32,9 +32,14 @@ impl ClusterBackend for Flux {
         Some((GitopsEngine::Flux, NAMESPACE))
     }
 
-    /// The engine objects of one cluster, for `gitops/`.
-    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+    /// The cluster's source and root Kustomization, for `gitops/`.
+    fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object> {
         cluster(ctx)
+    }
+
+    /// A placed app's Kustomization, for `gitops/`.
+    fn placement_objects(&self, ctx: &PlacementContext) -> Vec<Object> {
+        vec![kustomization(ctx)]
     }
 
     /// A chart app's source and HelmRelease, in its own folder and namespace.
@@ -47,7 +52,7 @@ fn object(api_version: &str, kind: &str, name: &str, namespace: &str, spec: Valu
     Object::new(api_version, kind, name, Some(namespace), spec)
 }
 
-fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
+fn cluster(ctx: &ClusterContext) -> Vec<Object> {
     let id = ctx.cluster.id();
     let fleet = &ctx.fleet.repository;
     let mut source = json!({
@@ -57,15 +62,15 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
         "sparseCheckout": [layout::engine_path(id, None)],
     });
     authenticate(&mut source, fleet.auth.as_ref());
-    let mut out = vec![
-        EngineObject::cluster(object(
+    vec![
+        object(
             "source.toolkit.fluxcd.io/v1",
             "GitRepository",
             "fleet",
             NAMESPACE,
             source,
-        )),
-        EngineObject::cluster(object(
+        ),
+        object(
             "kustomize.toolkit.fluxcd.io/v1",
             "Kustomization",
             "fleet-root",
@@ -79,45 +84,40 @@ fn cluster<'a>(ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>> {
                 "sourceRef": {"kind": "GitRepository", "name": "fleet"},
                 "path": format!("./{}", layout::engine_path(id, None)),
             }),
-        )),
-    ];
-    for p in &ctx.placements {
-        let mut spec = json!({
-            "interval": "10m",
-            "retryInterval": "2m",
-            "timeout": timeout(p),
-            "prune": true,
-            "wait": true,
-            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-            "path": format!("./{}", layout::engine_path(id, Some(p.app_name()))),
-            "targetNamespace": p.namespace,
-        });
-        // A scaled-down app waits for nothing: its dependencies may be frozen (suspended
-        // Kustomizations never reach the new revision, and kustomize-controller would hold
-        // the scale-down behind them).
-        let deps = if p.scaled_down.is_some() {
-            Vec::new()
-        } else {
-            ctx.dependencies(p)
-        };
-        if !deps.is_empty() {
-            spec["dependsOn"] = Value::Array(deps.iter().map(|d| json!({"name": d})).collect());
-        }
-        if p.suspended.is_some() {
-            spec["suspend"] = json!(true);
-        }
-        out.push(EngineObject::app(
-            object(
-                "kustomize.toolkit.fluxcd.io/v1",
-                "Kustomization",
-                p.app_name(),
-                NAMESPACE,
-                spec,
-            ),
-            p,
-        ));
+        ),
+    ]
+}
+
+/// The Kustomization of a placed app: its folder, into its namespace, after the apps it
+/// depends on here.
+fn kustomization(ctx: &PlacementContext) -> Object {
+    let p = ctx.placement;
+    let mut spec = json!({
+        "interval": "10m",
+        "retryInterval": "2m",
+        "timeout": timeout(p),
+        "prune": true,
+        "wait": true,
+        "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+        "path": format!("./{}", layout::engine_path(ctx.cluster.id(), Some(p.app_name()))),
+        "targetNamespace": p.namespace,
+    });
+    // A scaled-down app waits for nothing: its dependencies may be frozen (suspended
+    // Kustomizations never reach the new revision, and kustomize-controller would hold
+    // the scale-down behind them).
+    if p.scaled_down.is_none() && !ctx.dependencies.is_empty() {
+        spec["dependsOn"] = Value::Array(ctx.dependencies.iter().map(|d| json!({"name": d})).collect());
     }
-    out
+    if p.suspended.is_some() {
+        spec["suspend"] = json!(true);
+    }
+    object(
+        "kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization",
+        p.app_name(),
+        NAMESPACE,
+        spec,
+    )
 }
 
 /// How long a Kustomization waits for its objects to become ready.

@@ -2,8 +2,9 @@
 //! knows nothing of the others:
 //!
 //! - a [`ClusterBackend`] renders objects into each cluster's tree it serves: the objects of
-//!   the cluster root (in its [`Area`]: `gitops/`, `policy/`), and objects that join a
-//!   placed app's own folder (a chart app's HelmRelease on Flux);
+//!   the cluster root (in its [`Area`]: `gitops/`, `policy/`), the cluster's own and each
+//!   placed app's (made one placement at a time, so that the cache keeps them by placement),
+//!   and objects that join a placed app's own folder (a chart app's HelmRelease on Flux);
 //! - a [`FleetBackend`] renders files laid out across clusters (Azure Policy assignments,
 //!   hoisted to a subscription when clusters share them; the global traffic layer's Front
 //!   Door and Route 53 templates in `_edge/`; the clouds' side of app identities in
@@ -59,8 +60,15 @@ pub trait ClusterBackend: Sync {
     fn root_applies(&self, _area: Area) -> bool {
         true
     }
-    /// The objects of the cluster root.
-    fn cluster_objects<'a>(&self, ctx: &ClusterContext<'a>) -> Vec<EngineObject<'a>>;
+    /// The cluster's own objects in the cluster root.
+    fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object>;
+    /// The objects in the cluster root that belong to one placed app (its Kustomization or
+    /// Application), after the cluster's own. Only an engine backend has any: the cache
+    /// keeps them by the placement's key and what [`PlacementContext`] tells of its
+    /// neighbours, so they must be made from nothing else.
+    fn placement_objects(&self, _ctx: &PlacementContext) -> Vec<Object> {
+        Vec::new()
+    }
     /// Objects that join a placed chart app's own folder, given its Helm values.
     fn chart_objects(&self, _fleet: &Fleet, _p: &Placement, _values: &Value) -> Vec<Object> {
         Vec::new()
@@ -136,20 +144,38 @@ pub struct ClusterContext<'a> {
     pub delivered: BTreeMap<Area<'static>, BTreeSet<GroupKind>>,
 }
 
-impl ClusterContext<'_> {
-    /// The apps `p` calls synchronously that are placed on the same cluster, by name.
-    pub fn dependencies(&self, p: &Placement) -> Vec<String> {
-        crate::resolve::deps::on_cluster(&self.placements, p)
+impl<'a> ClusterContext<'a> {
+    /// What a backend knows when it makes the objects of placement `p` of the cluster.
+    pub fn placement(&self, p: &'a Placement<'a>) -> PlacementContext<'a> {
+        PlacementContext {
+            sources: self.sources,
+            fleet: self.fleet,
+            cluster: self.cluster,
+            placement: p,
+            dependencies: crate::resolve::deps::on_cluster(&self.placements, p),
+            wave: crate::resolve::deps::wave(&self.placements, p),
+        }
     }
+}
 
-    /// The deployment wave of `p`: 0 without dependencies here, else one above its highest.
-    pub fn wave(&self, p: &Placement) -> usize {
-        crate::resolve::deps::wave(&self.placements, p)
-    }
+/// What a cluster backend knows about one placement of a cluster: the placement, and of its
+/// neighbours on the cluster only what is here (the cache's key of the placement's objects
+/// covers the placement's own key, [`Self::dependencies`] and [`Self::wave`]).
+pub struct PlacementContext<'a> {
+    pub sources: &'a Sources,
+    pub fleet: &'a Fleet,
+    pub cluster: &'a ClusterPlan<'a>,
+    pub placement: &'a Placement<'a>,
+    /// The apps it calls synchronously that are placed on the same cluster, by name.
+    pub dependencies: Vec<String>,
+    /// Its deployment wave: 0 without dependencies here, else one above its highest.
+    pub wave: usize,
+}
 
+impl PlacementContext<'_> {
     /// The rendered Helm values of a chart app.
-    pub fn values(&self, p: &Placement) -> Value {
-        super::values::values(self.sources, p).to_json()
+    pub fn values(&self) -> Value {
+        super::values::values(self.sources, self.placement).to_json()
     }
 }
 
@@ -161,34 +187,14 @@ pub struct FleetContext<'a> {
     pub selected: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
-/// An object a cluster backend emits, and the placement it belongs to (none: the cluster's).
-pub struct EngineObject<'a> {
-    pub object: Object,
-    pub placement: Option<&'a Placement<'a>>,
-}
-
-impl<'a> EngineObject<'a> {
-    pub fn cluster(object: Object) -> Self {
-        EngineObject {
-            object,
-            placement: None,
-        }
-    }
-    pub fn app(object: Object, p: &'a Placement<'a>) -> Self {
-        EngineObject {
-            object,
-            placement: Some(p),
-        }
-    }
-}
-
 /// What backend unit tests share: a cluster's context from a fixture fleet.
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
     use crate::resolve::plan;
 
-    /// The objects `backend` makes for `cluster` of `sources`: (owning app, object).
+    /// The objects `backend` makes for `cluster` of `sources`, the cluster's own first:
+    /// (owning app, object).
     pub fn cluster_objects(
         sources: &Sources,
         backend: &dyn ClusterBackend,
@@ -212,11 +218,12 @@ pub(crate) mod testing {
             kinds: BTreeMap::new(),
             delivered: BTreeMap::new(),
         };
-        backend
-            .cluster_objects(&ctx)
-            .into_iter()
-            .map(|o| (o.placement.map(|p| p.app_name().to_string()), o.object.value))
-            .collect()
+        let own = backend.cluster_objects(&ctx).into_iter().map(|o| (None, o.value));
+        let placed = ctx.placements.iter().flat_map(|p| {
+            let objects = backend.placement_objects(&ctx.placement(p));
+            objects.into_iter().map(|o| (Some(p.app_name().to_string()), o.value))
+        });
+        own.chain(placed).collect()
     }
 
     /// The object of `kind` named `name` among `objects`.
