@@ -369,18 +369,70 @@ fn the_cloud_identity_files_are_made_again_only_when_a_placement_s_identity_chan
             Vec::<String>::new(),
             "{what}: the same files"
         );
-        let reused = warm.tree.as_ref().unwrap().stats.backends_reused;
-        assert_eq!(reused, usize::from(same), "{what}: cloud identity reused");
+        assert_eq!(made_again(&warm, |p| p.starts_with("_identity/")), !same, "{what}");
         assert_eq!(
             identity(&cold) == identity(&first),
             same,
             "{what}: the identity files changed"
         );
-        if !same {
-            // Made again: its files are texts, not sums the store stood for.
-            let tree = warm.tree.as_ref().unwrap();
-            assert!(tree.files.keys().any(|p| p.starts_with("_identity/")), "{what}");
-        }
+    }
+}
+
+/// Whether a warm render made files of a fleet backend again (texts), rather than taking
+/// them from the cache (sums); it asserts that it did one or the other, not both.
+fn made_again(warm: &Compiled, of: impl Fn(&str) -> bool) -> bool {
+    let tree = warm.tree.as_ref().expect("the fleet renders");
+    let made = tree.files.keys().any(|p| of(p));
+    let taken = tree.known.keys().any(|p| of(p));
+    assert!(made != taken, "made {made}, taken from the cache {taken}");
+    made
+}
+
+/// The Azure Policy files are made from fleet-wide inputs, the AKS clusters' files and the
+/// namespaces of the apps exemptions name: a contract's version is none of those; the
+/// namespace of fleet-canary (whose exemption frees its namespace from an assignment) is.
+#[test]
+fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
+    let base = bundled();
+    let first = compile(&base, Some(&Store::default()));
+    // `<clusterId>/azure/…` and `_azure/<subscription>/…` (not `_identity/azure/…`).
+    let azure = |p: &str| p.starts_with("_azure/") || (!p.starts_with('_') && p.split('/').nth(1) == Some("azure"));
+    let files = |c: &Compiled| -> BTreeMap<String, Sum> { sums(c).into_iter().filter(|(p, _)| azure(p)).collect() };
+    assert!(files(&first).len() > 3, "{:?}", files(&first));
+    let canary = "apps/fleet-canary/app.yaml";
+    // (what, the edit, whether the files are taken from the cache, whether they change)
+    let edits = [
+        (
+            "a version",
+            edit(&base, canary, "version: 2026.06.27-1200", "version: 2026.06.28-1200"),
+            true,
+            false,
+        ),
+        (
+            "the exempted app's namespace",
+            edit(&base, canary, "  version: 2026", "  namespace: canary\n  version: 2026"),
+            false,
+            true,
+        ),
+        (
+            "an AKS cluster's file",
+            edit(
+                &base,
+                "clusters/azure-westus3-prod-standby-01.yaml",
+                "clusterId:",
+                "# edited\nclusterId:",
+            ),
+            false,
+            false,
+        ),
+    ];
+    for (what, edited, taken, changes) in edits {
+        let cold = compile(&edited, None);
+        assert!(cold.tree.is_some(), "{what}: {}", report(&cold));
+        let warm = compile(&edited, Some(store_of(&first)));
+        assert_eq!(differ(&sums(&warm), &sums(&cold)), Vec::<String>::new(), "{what}");
+        assert_eq!(made_again(&warm, azure), !taken, "{what}");
+        assert_eq!(files(&cold) != files(&first), changes, "{what}: the files changed");
     }
 }
 

@@ -40,6 +40,35 @@ impl FleetBackend for AzurePolicy {
     fn render(&self, ctx: &FleetContext) -> Vec<(String, String)> {
         render(ctx.sources, ctx.plan, ctx.selected)
     }
+
+    /// Its files are made from fleet-wide inputs (fleet.yaml, profiles, the policy library),
+    /// each AKS cluster's file, and of the placements only the namespace of each app an
+    /// exemption names on each AKS cluster (`policy::cluster_exemptions`): a version or
+    /// replicas change reuses them.
+    fn key(&self, ctx: &FleetContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
+        let files = &ctx.sources.files;
+        let named: std::collections::BTreeSet<&str> = ctx
+            .sources
+            .policy_exemptions
+            .iter()
+            .filter_map(|d| d.value.target.app.as_ref().map(|a| a.as_str()))
+            .collect();
+        let read: Vec<(&str, &str, Vec<Option<&str>>)> = ctx
+            .plan
+            .clusters
+            .iter()
+            .filter(|c| c.doc.value.provider == Provider::Azure)
+            .map(|c| {
+                let file = files.get(c.doc.file);
+                let namespaces = named
+                    .iter()
+                    .map(|app| ctx.plan.placement(app, c.id()).map(|p| p.namespace.as_str()))
+                    .collect();
+                (file.path.as_str(), &*file.text, namespaces)
+            })
+            .collect();
+        Some(crate::incremental::Key::hashed(b"azure-policy", global, &(named, read)))
+    }
 }
 
 /// The name of a resource of `what` (an intent or exemption id): `fg-<what>`, and for a
