@@ -59,6 +59,11 @@ fn sums(c: &Compiled) -> BTreeMap<String, Sum> {
     all
 }
 
+/// The files of a render whose paths `of` admits, by content.
+fn sums_of(c: &Compiled, of: impl Fn(&str) -> bool) -> BTreeMap<String, Sum> {
+    sums(c).into_iter().filter(|(p, _)| of(p)).collect()
+}
+
 /// The paths whose content differs between two renders (or that only one has).
 fn differ(a: &BTreeMap<String, Sum>, b: &BTreeMap<String, Sum>) -> Vec<String> {
     let mut paths: Vec<String> = a
@@ -293,12 +298,7 @@ fn an_app_s_gitops_object_is_made_again_when_its_wave_moves() {
     let warm = compile(&edited, Some(store_of(&first)));
     let cold = compile(&edited, None);
     assert_eq!(differ(&sums(&cold), &sums(&warm)), Vec::<String>::new());
-    let storefront = |c: &Compiled| -> Vec<(String, Sum)> {
-        sums(c)
-            .into_iter()
-            .filter(|(p, _)| p.contains("/gitops/") && p.contains("storefront-web"))
-            .collect()
-    };
+    let storefront = |c: &Compiled| sums_of(c, |p| p.contains("/gitops/") && p.contains("storefront-web"));
     let (before, after) = (storefront(&first), storefront(&cold));
     assert!(!before.is_empty());
     assert_ne!(before, after, "the edit moves storefront-web's wave");
@@ -309,12 +309,7 @@ fn the_cloud_identity_files_are_made_again_only_when_a_placement_s_identity_chan
     let base = bundled();
     let first = compile(&base, Some(&Store::default()));
     let store = first.tree.as_ref().unwrap().store.as_ref().unwrap();
-    let identity = |c: &Compiled| -> BTreeMap<String, Sum> {
-        sums(c)
-            .into_iter()
-            .filter(|(p, _)| p.starts_with("_identity/"))
-            .collect()
-    };
+    let identity = |c: &Compiled| sums_of(c, |p| p.starts_with("_identity/"));
     assert!(identity(&first).len() > 4, "{:?}", identity(&first));
     let contract = "apps/payments-api/app.yaml";
     // (what, the edit, whether the identity files stay as they were)
@@ -397,7 +392,7 @@ fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
     let first = compile(&base, Some(&Store::default()));
     // `<clusterId>/azure/…` and `_azure/<subscription>/…` (not `_identity/azure/…`).
     let azure = |p: &str| p.starts_with("_azure/") || (!p.starts_with('_') && p.split('/').nth(1) == Some("azure"));
-    let files = |c: &Compiled| -> BTreeMap<String, Sum> { sums(c).into_iter().filter(|(p, _)| azure(p)).collect() };
+    let files = |c: &Compiled| sums_of(c, azure);
     assert!(files(&first).len() > 3, "{:?}", files(&first));
     let canary = "apps/fleet-canary/app.yaml";
     // (what, the edit, whether the files are taken from the cache, whether they change)
