@@ -211,6 +211,22 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
     }
 }
 
+/// The clusters `app` is placed on, and how many placements (of any app) those clusters have.
+fn clusters_of<'c>(c: &'c Compiled, app: &str) -> (BTreeSet<&'c str>, usize) {
+    let clusters: BTreeSet<&str> = c
+        .landings
+        .iter()
+        .filter(|l| l.app == app)
+        .map(|l| l.cluster.as_str())
+        .collect();
+    let on_them = c
+        .landings
+        .iter()
+        .filter(|l| clusters.contains(l.cluster.as_str()))
+        .count();
+    (clusters, on_them)
+}
+
 #[test]
 fn editing_one_contract_renders_only_its_placements() {
     let base = bundled();
@@ -229,17 +245,7 @@ fn editing_one_contract_renders_only_its_placements() {
     }
     // The cluster-wide files of its clusters are made again, but of the GitOps objects of
     // the apps on them only catalog-worker's: the others' are taken from the cache.
-    let clusters: BTreeSet<&str> = warm
-        .landings
-        .iter()
-        .filter(|l| l.app == "catalog-worker")
-        .map(|l| l.cluster.as_str())
-        .collect();
-    let neighbours = warm
-        .landings
-        .iter()
-        .filter(|l| clusters.contains(l.cluster.as_str()))
-        .count();
+    let (clusters, neighbours) = clusters_of(&warm, "catalog-worker");
     assert!(neighbours > placements);
     assert_eq!(tree.stats.objects_made, placements, "{:?}", tree.stats);
     assert_eq!(tree.stats.objects_reused, neighbours - placements, "{:?}", tree.stats);
@@ -265,17 +271,7 @@ fn editing_one_contract_renders_only_its_placements() {
     );
     let second = compile(&again, Some(store_of(&warm)));
     let stats = second.tree.as_ref().unwrap().stats;
-    let theirs: BTreeSet<&str> = second
-        .landings
-        .iter()
-        .filter(|l| l.app == other)
-        .map(|l| l.cluster.as_str())
-        .collect();
-    let on_theirs = second
-        .landings
-        .iter()
-        .filter(|l| theirs.contains(l.cluster.as_str()))
-        .count();
+    let (theirs, on_theirs) = clusters_of(&second, &other);
     assert_eq!(stats.objects_made, theirs.len(), "{stats:?}");
     assert_eq!(stats.objects_reused, on_theirs - theirs.len(), "{stats:?}");
     assert_eq!(
@@ -307,12 +303,8 @@ fn an_app_s_gitops_object_is_made_again_when_its_wave_moves() {
 #[test]
 fn the_cloud_identity_files_are_made_again_only_when_a_placement_s_identity_changed() {
     let base = bundled();
-    let first = compile(&base, Some(&Store::default()));
-    let store = first.tree.as_ref().unwrap().store.as_ref().unwrap();
-    let identity = |c: &Compiled| sums_of(c, |p| p.starts_with("_identity/"));
-    assert!(identity(&first).len() > 4, "{:?}", identity(&first));
     let contract = "apps/payments-api/app.yaml";
-    // (what, the edit, whether the identity files stay as they were)
+    // (what, the edit, whether the identity files stay as they were: then taken from the cache)
     let edits = [
         (
             "a version",
@@ -355,21 +347,28 @@ fn the_cloud_identity_files_are_made_again_only_when_a_placement_s_identity_chan
             false,
         ),
     ];
-    for (what, files, same) in edits {
-        let cold = compile(&files, None);
+    let edits = edits.map(|(what, files, same)| (what, files, same, !same));
+    follows_its_key(&base, |p| p.starts_with("_identity/"), edits);
+}
+
+/// A fleet backend's files (those `of` admits) after each edit of `base`: (what, the edited
+/// files, whether a warm render takes them from the cache, whether they change). The warm
+/// render is the cold one in every case.
+fn follows_its_key<const N: usize>(
+    base: &MemoryFiles,
+    of: impl Fn(&str) -> bool + Copy,
+    edits: [(&str, MemoryFiles, bool, bool); N],
+) {
+    let first = compile(base, Some(&Store::default()));
+    let files = |c: &Compiled| sums_of(c, of);
+    assert!(files(&first).len() > 3, "{:?}", files(&first));
+    for (what, edited, taken, changes) in edits {
+        let cold = compile(&edited, None);
         assert!(cold.tree.is_some(), "{what}: {}", report(&cold));
-        let warm = compile(&files, Some(store));
-        assert_eq!(
-            differ(&sums(&warm), &sums(&cold)),
-            Vec::<String>::new(),
-            "{what}: the same files"
-        );
-        assert_eq!(made_again(&warm, |p| p.starts_with("_identity/")), !same, "{what}");
-        assert_eq!(
-            identity(&cold) == identity(&first),
-            same,
-            "{what}: the identity files changed"
-        );
+        let warm = compile(&edited, Some(store_of(&first)));
+        assert_eq!(differ(&sums(&warm), &sums(&cold)), Vec::<String>::new(), "{what}");
+        assert_eq!(made_again(&warm, of), !taken, "{what}: made again");
+        assert_eq!(files(&cold) != files(&first), changes, "{what}: the files changed");
     }
 }
 
@@ -389,11 +388,8 @@ fn made_again(warm: &Compiled, of: impl Fn(&str) -> bool) -> bool {
 #[test]
 fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
     let base = bundled();
-    let first = compile(&base, Some(&Store::default()));
     // `<clusterId>/azure/…` and `_azure/<subscription>/…` (not `_identity/azure/…`).
     let azure = |p: &str| p.starts_with("_azure/") || (!p.starts_with('_') && p.split('/').nth(1) == Some("azure"));
-    let files = |c: &Compiled| sums_of(c, azure);
-    assert!(files(&first).len() > 3, "{:?}", files(&first));
     let canary = "apps/fleet-canary/app.yaml";
     // (what, the edit, whether the files are taken from the cache, whether they change)
     let edits = [
@@ -421,14 +417,7 @@ fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
             false,
         ),
     ];
-    for (what, edited, taken, changes) in edits {
-        let cold = compile(&edited, None);
-        assert!(cold.tree.is_some(), "{what}: {}", report(&cold));
-        let warm = compile(&edited, Some(store_of(&first)));
-        assert_eq!(differ(&sums(&warm), &sums(&cold)), Vec::<String>::new(), "{what}");
-        assert_eq!(made_again(&warm, azure), !taken, "{what}");
-        assert_eq!(files(&cold) != files(&first), changes, "{what}: the files changed");
-    }
+    follows_its_key(&base, azure, edits);
 }
 
 #[test]

@@ -316,6 +316,20 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
 mod tests {
     use super::*;
 
+    /// Cluster `id`'s entry: its summary, and app `app`'s GitOps object taken by its key.
+    fn cluster_of(id: &str, app: &str) -> Arc<ClusterEntry> {
+        let object = format!("{id}/gitops/kustomization-{app}.yaml");
+        Arc::new(ClusterEntry {
+            cluster: id.into(),
+            files: vec![
+                (format!("{id}/cluster.yaml"), Sum::of(id.as_bytes())),
+                (object.clone(), Sum::of(app.as_bytes())),
+            ],
+            apps: vec![(object, app.into())],
+            placed: vec![(Key::of(app.as_bytes()), vec![1])],
+        })
+    }
+
     #[test]
     fn round_trips_and_refuses_what_it_did_not_write() {
         let mut store = Store::default();
@@ -329,18 +343,7 @@ mod tests {
                 exemptions: vec!["legacy-root".into()],
             }),
         );
-        store.clusters.insert(
-            Key::of(b"c"),
-            Arc::new(ClusterEntry {
-                cluster: "c".into(),
-                files: vec![
-                    ("c/cluster.yaml".into(), Sum::of(b"cluster")),
-                    ("c/gitops/kustomization-a.yaml".into(), Sum::of(b"a")),
-                ],
-                apps: vec![("c/gitops/kustomization-a.yaml".into(), "a".into())],
-                placed: vec![(Key::of(b"a"), vec![1])],
-            }),
-        );
+        store.clusters.insert(Key::of(b"c"), cluster_of("c", "a"));
         store
             .fleet
             .insert(Key::of(b"f"), vec![("fleet.yaml".into(), Sum::of(b"matrix"))]);
@@ -383,18 +386,7 @@ mod tests {
                 }),
             );
         }
-        store.clusters.insert(
-            Key::of(b"c"),
-            Arc::new(ClusterEntry {
-                cluster: "c".into(),
-                files: vec![
-                    ("c/cluster.yaml".into(), Sum::of(b"c")),
-                    ("c/gitops/kustomization-api.yaml".into(), Sum::of(b"k")),
-                ],
-                apps: vec![("c/gitops/kustomization-api.yaml".into(), "api".into())],
-                placed: vec![(Key::of(b"api"), vec![1])],
-            }),
-        );
+        store.clusters.insert(Key::of(b"c"), cluster_of("c", "api"));
         let bytes = store.encode();
         assert_eq!(decode(&bytes).as_ref(), Some(&store));
         // A placement's objects are files of the entry, or the store is refused.
