@@ -106,10 +106,9 @@ impl Inputs {
     /// and its placements), and the fleet files' (the matrix, the fleet backends': made from
     /// every cluster).
     pub fn keys(&self, sources: &Sources, plan: &Plan) -> Keys {
-        let placements: Vec<Key> = plan
-            .placements
-            .par_iter()
-            .map(|p| self.placement(sources, plan, p))
+        let peers = Peers::of(plan);
+        let placements: Vec<Key> = (plan.placements.par_iter().enumerate())
+            .map(|(at, p)| self.placement(sources, &peers, at, p))
             .collect();
         let mut by_cluster: FxHashMap<&str, Vec<Key>> = FxHashMap::default();
         for (p, key) in plan.placements.iter().zip(&placements) {
@@ -139,9 +138,10 @@ impl Inputs {
         }
     }
 
-    /// The key of placement `p`'s folder: the fleet-wide files, the app's own, its cluster
-    /// file, the placement as resolved and what it reads of its neighbours on the cluster.
-    pub fn placement(&self, sources: &Sources, plan: &Plan, p: &Placement) -> Key {
+    /// The key of placement `p`'s folder (at `at` in the plan): the fleet-wide files, the
+    /// app's own, its cluster file, the placement as resolved and what it reads of its
+    /// neighbours on the cluster.
+    fn placement(&self, sources: &Sources, peers: &Peers, at: usize, p: &Placement) -> Key {
         let mut h = blake3::Hasher::new();
         h.update(&self.global.0);
         let contract = &sources.files.get(p.app.file).path;
@@ -150,15 +150,81 @@ impl Inputs {
         h.update(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
         feed(&mut h, contract, &resolved(p));
         // What its output reads of other placements on the cluster: its NetworkPolicy peers
-        // (undrained, by being listed), by what `emit::context::network` takes of each.
-        for q in plan.callees(p).chain(plan.callers(p)) {
-            let peer = digest(format_args!(
-                "{:?}",
-                (&q.namespace, q.app.value.traffic.port, &q.app.value.chart)
-            ));
-            feed(&mut h, q.app_name(), &peer);
+        // (`Plan::callees`, then `Plan::callers`), by what `emit::context::network` takes of each.
+        for &q in peers.callees[at].iter().chain(&peers.callers[at]) {
+            let (name, digest) = &peers.digests[q];
+            feed(&mut h, name, digest);
         }
         Key(*h.finalize().as_bytes())
+    }
+}
+
+/// Each placement's NetworkPolicy peers, as positions in the plan, and what its peers
+/// read of it: found once for the whole plan (asking `Plan::callers` of each placement
+/// scanned its cluster's placements each time, and each edge formatted its peer again).
+struct Peers<'p> {
+    /// `Plan::callees` of each placement.
+    callees: Vec<Vec<usize>>,
+    /// `Plan::callers` of each placement, in app order.
+    callers: Vec<Vec<usize>>,
+    /// Each placement's app name and what a peer reads of it.
+    digests: Vec<(&'p str, [u8; 32])>,
+}
+
+impl<'p> Peers<'p> {
+    fn of(plan: &'p Plan) -> Peers<'p> {
+        let all = &plan.placements;
+        // Where `app`'s placement on `cluster` is.
+        let find = |app: &str, cluster: &str| {
+            let range = plan.cluster_range(cluster);
+            let here = &all[range.clone()];
+            here.binary_search_by(|q| q.app_name().cmp(app))
+                .ok()
+                .map(|i| range.start + i)
+        };
+        let callees: Vec<Vec<usize>> = all
+            .par_iter()
+            .map(|p| {
+                (p.app.value.depends_on.iter())
+                    .filter(|d| d.service.as_str() != p.app_name())
+                    .filter_map(|d| find(d.service.as_str(), p.cluster_id()))
+                    .filter(|&q| all[q].drained.is_none())
+                    .collect()
+            })
+            .collect();
+        // Each undrained placement is a caller of the services it depends on, once each;
+        // callers are found in plan order, which on one cluster is app order.
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
+        for (at, q) in all.iter().enumerate().filter(|(_, q)| q.drained.is_none()) {
+            for d in q
+                .app
+                .value
+                .depends_on
+                .iter()
+                .filter(|d| d.service.as_str() != q.app_name())
+            {
+                if let Some(p) = find(d.service.as_str(), q.cluster_id())
+                    && callers[p].last() != Some(&at)
+                {
+                    callers[p].push(at);
+                }
+            }
+        }
+        let digests = all
+            .par_iter()
+            .map(|q| {
+                let peer = digest(format_args!(
+                    "{:?}",
+                    (&q.namespace, q.app.value.traffic.port, &q.app.value.chart)
+                ));
+                (q.app_name(), peer)
+            })
+            .collect();
+        Peers {
+            callees,
+            callers,
+            digests,
+        }
     }
 }
 
@@ -303,6 +369,31 @@ impl std::hash::Hasher for Feed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The peers found once for the whole plan are, for every placement of the bundled
+    /// fleet, what `Plan::callees` and `Plan::callers` say, in their order.
+    #[test]
+    fn peers_found_once_are_the_plan_s_callees_and_callers() {
+        let sources = crate::load::fixture::sources(&[]);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        let peers = Peers::of(&plan);
+        let at = |q: &Placement| (q.cluster_id().to_string(), q.app_name().to_string());
+        let (mut callees, mut callers) = (0, 0);
+        for (i, p) in plan.placements.iter().enumerate() {
+            let want: Vec<_> = plan.callees(p).map(at).collect();
+            let got: Vec<_> = peers.callees[i].iter().map(|&q| at(&plan.placements[q])).collect();
+            assert_eq!(got, want, "callees of {:?}", at(p));
+            let want: Vec<_> = plan.callers(p).map(at).collect();
+            let got: Vec<_> = peers.callers[i].iter().map(|&q| at(&plan.placements[q])).collect();
+            assert_eq!(got, want, "callers of {:?}", at(p));
+            assert_eq!(peers.digests[i].0, p.app_name());
+            callers += want.len();
+            callees += peers.callees[i].len();
+        }
+        assert!(callees > 0 && callers > 0, "the bundled fleet has dependencies");
+    }
 
     /// The digest is the hash of the whole formatted text, however it arrives: in one piece
     /// (short, or longer than a block) or in the thousands of pieces `Debug` writes across

@@ -261,30 +261,41 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
 
     // A placement's managed labels are its cluster's part and its app's part in the
     // cluster's ring, each derived once (see `labels::Part`): each cluster's part kept beside it.
-    let labelled: Vec<(ClusterPlan, super::labels::Part)> = clusters
+    // Each cluster's rank too: its place among the distinct ids (clusters sharing an id,
+    // which validation reports, share a rank), the order placements end in.
+    let mut rank = 0;
+    let labelled: Vec<(ClusterPlan, super::labels::Part, usize)> = clusters
         .iter()
-        .copied()
-        .map(|c| (c, super::labels::Part::of_cluster(&fleet.value, c.doc)))
+        .enumerate()
+        .map(|(i, &c)| {
+            if i > 0 && clusters[i - 1].id() != c.id() {
+                rank += 1;
+            }
+            (c, super::labels::Part::of_cluster(&fleet.value, c.doc), rank)
+        })
         .collect();
+    let ranks = rank + 1;
     // Each app's placements on its own (in parallel), gathered in app order.
-    let per_app: Vec<(Vec<Placement>, Vec<Diagnostic>)> = apps
+    // Each placement with its cluster's rank.
+    type Ranked<'s> = Vec<(usize, Placement<'s>)>;
+    let per_app: Vec<(Ranked, Vec<Diagnostic>)> = apps
         .par_iter()
         .map(|app| {
             let (mut mine, mut found) = (Vec::new(), Vec::new());
-            let chosen: Vec<&(ClusterPlan, super::labels::Part)> = labelled
+            let chosen: Vec<&(ClusterPlan, super::labels::Part, usize)> = labelled
                 .iter()
-                .filter(|(c, _)| selects(&app.value, &c.doc.value))
+                .filter(|(c, _, _)| selects(&app.value, &c.doc.value))
                 .collect();
             // Clusters per (environment, provider:region) share that region's replicas; a
             // cluster the app is drained from does not.
             let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
             let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
-            for (c, _) in chosen.iter().copied().filter(|(c, _)| !drained(c)) {
+            for (c, _, _) in chosen.iter().copied().filter(|(c, _, _)| !drained(c)) {
                 *share.entry(region_key(&c.doc.value)).or_default() += 1;
             }
             let namespace = super::labels::namespace(&app.value);
             let mut rings: Vec<(&str, super::labels::Part)> = Vec::new();
-            for &(c, ref cluster_part) in chosen {
+            for &(c, ref cluster_part, rank) in chosen {
                 let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
                 let ring = c.doc.value.upgrade_channel.as_str();
                 let at = match rings.iter().position(|(r, _)| *r == ring) {
@@ -296,18 +307,28 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
                 };
                 let labels = cluster_part.join(&rings[at].1);
                 if let Some(p) = placement(sources, fleet, app, c, n, labels, &mut found) {
-                    mine.push(p);
+                    mine.push((rank, p));
                 }
             }
             (mine, found)
         })
         .collect();
-    let mut placements = Vec::with_capacity(per_app.iter().map(|(p, _)| p.len()).sum());
-    for (mut mine, mut found) in per_app {
-        placements.append(&mut mine);
+    // Sorted by cluster, then app: each app's placements dealt to their cluster's rank in
+    // app order, each placement moved once (a sort moved these large values about 17 times
+    // each and compared their ids: 4% of a warm `check`'s instructions at 200 × 500).
+    let mut by_rank: Vec<Vec<Placement>> = (0..ranks).map(|_| Vec::new()).collect();
+    let mut total = 0;
+    for (mine, mut found) in per_app {
+        total += mine.len();
+        for (rank, p) in mine {
+            by_rank[rank].push(p);
+        }
         out.append(&mut found);
     }
-    placements.sort_by(|a, b| (a.cluster_id(), a.app_name()).cmp(&(b.cluster_id(), b.app_name())));
+    let mut placements = Vec::with_capacity(total);
+    for mut on_cluster in by_rank {
+        placements.append(&mut on_cluster);
+    }
     check_namespaces(&placements, files, &mut out);
     super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
     super::cloud_identity::check_iam_sizes(sources, &placements, &mut out);
