@@ -271,13 +271,16 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         });
         trace::note("render", || match reuse {
             Some(_) => format!(
-                "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",
+                "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), admission policies of {} changed clusters ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",
                 tree.stats.rendered + tree.stats.reused,
                 tree.stats.rendered,
                 tree.stats.reused,
                 tree.stats.objects_made + tree.stats.objects_reused,
                 tree.stats.objects_made,
                 tree.stats.objects_reused,
+                tree.stats.own_made + tree.stats.own_reused,
+                tree.stats.own_made,
+                tree.stats.own_reused,
                 tree.stats.backends_reused,
                 emit::backends::FLEET.len(),
                 tree.len()

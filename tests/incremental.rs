@@ -252,6 +252,9 @@ fn editing_one_contract_renders_only_its_placements() {
     let made_again: Vec<&String> = tree.files.keys().filter(|p| p.contains("/gitops/")).collect();
     let of_apps: Vec<&str> = made_again.iter().filter_map(|p| tree.app_of(p)).collect();
     assert_eq!(of_apps, vec!["catalog-worker"; placements], "{made_again:?}");
+    // Their admission policies are taken from the cache, none made again.
+    assert_eq!((tree.stats.own_made, tree.stats.own_reused), (0, clusters.len()));
+    assert!(!tree.files.keys().any(|p| p.contains("/policy/validatingadmission")));
     // And the render is the cold one's.
     let cold = compile(&edited, None);
     assert_eq!(differ(&sums(&cold), &sums(&warm)), Vec::<String>::new());
@@ -274,6 +277,7 @@ fn editing_one_contract_renders_only_its_placements() {
     let (theirs, on_theirs) = clusters_of(&second, &other);
     assert_eq!(stats.objects_made, theirs.len(), "{stats:?}");
     assert_eq!(stats.objects_reused, on_theirs - theirs.len(), "{stats:?}");
+    assert_eq!((stats.own_made, stats.own_reused), (0, theirs.len()), "{stats:?}");
     assert_eq!(
         differ(&sums(&compile(&again, None)), &sums(&second)),
         Vec::<String>::new()
@@ -418,6 +422,45 @@ fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
         ),
     ];
     follows_its_key(&base, azure, edits);
+}
+
+/// A cluster's admission policies are made from fleet-wide inputs, the cluster's file and
+/// the namespaces on it of the apps exemptions name. A version of fleet-canary (on the
+/// cluster) renders the cluster again but takes its policies from the cache; the canary's
+/// namespace (its exemption frees it from a binding) and the cluster's file make them again.
+#[test]
+fn a_cluster_s_admission_policies_are_made_again_only_when_what_they_read_changed() {
+    let base = bundled();
+    let cluster = "aws-eu-west-1-prod-platform-01";
+    let policy = |p: &str| p.starts_with(&format!("{cluster}/policy/")) && p.contains("validatingadmissionpolicy");
+    let canary = "apps/fleet-canary/app.yaml";
+    // (what, the edit, whether the files are taken from the cache, whether they change)
+    let edits = [
+        (
+            "a version",
+            edit(&base, canary, "version: 2026.06.27-1200", "version: 2026.06.28-1200"),
+            true,
+            false,
+        ),
+        (
+            "the exempted app's namespace",
+            edit(&base, canary, "  version: 2026", "  namespace: canary\n  version: 2026"),
+            false,
+            true,
+        ),
+        (
+            "the cluster's file",
+            edit(
+                &base,
+                &format!("clusters/{cluster}.yaml"),
+                "clusterId:",
+                "# edited\nclusterId:",
+            ),
+            false,
+            false,
+        ),
+    ];
+    follows_its_key(&base, policy, edits);
 }
 
 #[test]

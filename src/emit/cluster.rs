@@ -141,6 +141,8 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             known.extend(placed.known.iter().cloned());
             stats.objects_made = placed.made;
             stats.objects_reused = placed.reused;
+            stats.own_made = placed.own_made;
+            stats.own_reused = placed.own_reused;
         }
     }
     // Sealed here, on the cluster's thread, rather than one by one afterwards.
@@ -181,6 +183,17 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
                 .keyed
                 .iter()
                 .map(|(key, files)| (*key, files.iter().map(at).collect()))
+                .collect(),
+            own: placed
+                .owned
+                .iter()
+                .map(|(key, objects)| {
+                    let objects = objects
+                        .iter()
+                        .map(|(file, kind)| (at(file), kind.group.clone(), kind.kind.clone()))
+                        .collect();
+                    (*key, objects)
+                })
                 .collect(),
         };
         cluster_entry = Some((key, Arc::new(entry)));
@@ -261,6 +274,11 @@ struct Placed {
     /// How many placements' objects were made, and how many taken from the cache.
     made: usize,
     reused: usize,
+    /// The cluster's own objects of each backend that keys them, by that key.
+    owned: Vec<(Key, Vec<(At, GroupKind)>)>,
+    /// How many keyed backends' cluster objects were made, and how many taken.
+    own_made: usize,
+    own_reused: usize,
 }
 
 /// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of
@@ -335,13 +353,54 @@ fn root(
             yaml::write(&mut text, &object.value);
             (area.path(id, &name), name, text, GroupKind::of(&object))
         };
-        for object in backend.cluster_objects(&ctx) {
-            let (path, name, text, kind) = file(object, None);
-            if backend.engine().is_none() {
-                ctx.delivered.entry(area).or_default().insert(kind);
+        // The cluster's own objects: taken from the cluster's last render when the backend
+        // keys them and the key is the same, else made (and, keyed, kept for the next).
+        let own_key = (backend.engine().is_none())
+            .then(|| reuse.and_then(|r| backend.key(&ctx, &r.keys.global)))
+            .flatten();
+        let taken = own_key.and_then(|k| {
+            let previous = previous?;
+            let prefix = area.path(id, "");
+            let (_, objects) = previous.own.iter().find(|(key, _)| *key == k)?;
+            objects
+                .iter()
+                .map(|(i, group, kind)| {
+                    let file = previous.files.get(*i as usize)?;
+                    let name = file.0.strip_prefix(&prefix)?;
+                    Some((file, name, group, kind))
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        let mut own = Vec::new();
+        match taken {
+            Some(objects) => {
+                for ((path, sum), name, group, kind) in objects {
+                    let kind = GroupKind {
+                        group: group.clone(),
+                        kind: kind.clone(),
+                    };
+                    ctx.delivered.entry(area).or_default().insert(kind.clone());
+                    made.push((area, name.to_string()));
+                    own.push((At::Known(placed.known.len()), kind));
+                    placed.known.push((path.clone(), *sum));
+                }
+                placed.own_reused += 1;
             }
-            made.push((area, name));
-            out.push((path, text));
+            None => {
+                for object in backend.cluster_objects(&ctx) {
+                    let (path, name, text, kind) = file(object, None);
+                    if backend.engine().is_none() {
+                        ctx.delivered.entry(area).or_default().insert(kind.clone());
+                    }
+                    own.push((At::Out(out.len()), kind));
+                    made.push((area, name));
+                    out.push((path, text));
+                }
+                placed.own_made += usize::from(own_key.is_some());
+            }
+        }
+        if let Some(key) = own_key {
+            placed.owned.push((key, own));
         }
         for (pctx, (i, p)) in placements.iter().zip(&mine) {
             // Only the engine's are cached: the kinds of another backend's objects are what the

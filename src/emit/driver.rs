@@ -215,6 +215,8 @@ pub fn render(
         tree.stats.reused += done.stats.reused;
         tree.stats.objects_made += done.stats.objects_made;
         tree.stats.objects_reused += done.stats.objects_reused;
+        tree.stats.own_made += done.stats.own_made;
+        tree.stats.own_reused += done.stats.own_reused;
         if let Some(store) = store.as_mut() {
             store.entries.extend(done.entries);
             store.clusters.extend(done.cluster_entry);

@@ -39,14 +39,17 @@ pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v2\n";
 /// How many placements a render rendered and how many it took from the cache; of the
 /// clusters whose cluster-wide files were made again, for how many placements their own
 /// objects in the cluster root (a Kustomization, an Application) were made and for how
-/// many taken from the cache; how many fleet backends with a key of their own it took
-/// from the cache.
+/// many taken from the cache, and for how many the cluster's own objects of a backend
+/// with a key (the admission policies) were made and for how many taken; how many fleet
+/// backends with a key of their own it took from the cache.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub rendered: usize,
     pub reused: usize,
     pub objects_made: usize,
     pub objects_reused: usize,
+    pub own_made: usize,
+    pub own_reused: usize,
     pub backends_reused: usize,
 }
 

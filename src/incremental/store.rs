@@ -80,9 +80,17 @@ pub struct ClusterEntry {
     /// cluster whose key changed takes from here the objects of the placements whose own
     /// key did not.
     pub placed: Vec<(Key, Vec<u32>)>,
+    /// The cluster's own objects of each backend that keys them (`ClusterBackend::key`),
+    /// by that key: each object's file (a position in `files`) and (group, kind). A render
+    /// of the cluster whose key changed takes them from here when the backend's did not.
+    pub own: Vec<(Key, Vec<OwnObject>)>,
 }
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v7\n";
+/// A cluster object of a keyed backend: its file's position in [`ClusterEntry::files`]
+/// and its (group, kind), which the GitOps engine is told it delivers.
+pub type OwnObject = (u32, String, String);
+
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v8\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -207,6 +215,16 @@ impl Store {
                     w.u64(u64::from(*i));
                 }
             }
+            w.u64(e.own.len() as u64);
+            for (key, objects) in &e.own {
+                w.bytes(&key.0);
+                w.u64(objects.len() as u64);
+                for (i, group, kind) in objects {
+                    w.u64(u64::from(*i));
+                    w.str(group);
+                    w.str(kind);
+                }
+            }
         }
         let mut keys: Vec<&Key> = self.fleet.keys().collect();
         keys.sort();
@@ -298,6 +316,15 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
             }
             e.placed.push((key, at));
         }
+        for _ in 0..r.count_of(32 + 8)? {
+            let key = Key(r.array()?);
+            let mut objects = Vec::new();
+            for _ in 0..r.count_of(3 * 8)? {
+                let i = u32::try_from(r.u64()?).ok().filter(|&i| (i as usize) < e.files.len())?;
+                objects.push((i, r.str()?, r.str()?));
+            }
+            e.own.push((key, objects));
+        }
         clusters.insert(key, Arc::new(e));
     }
     let mut fleet = FxHashMap::default();
@@ -327,6 +354,14 @@ mod tests {
             ],
             apps: vec![(object, app.into())],
             placed: vec![(Key::of(app.as_bytes()), vec![1])],
+            own: vec![(
+                Key::of(id.as_bytes()),
+                vec![(
+                    0,
+                    "admissionregistration.k8s.io".into(),
+                    "ValidatingAdmissionPolicy".into(),
+                )],
+            )],
         })
     }
 
@@ -397,6 +432,13 @@ mod tests {
         };
         let entry = beyond.clusters.values_mut().next().unwrap();
         Arc::make_mut(entry).placed[0].1 = vec![2];
+        assert!(decode(&beyond.encode()).is_none());
+        // So are a keyed backend's own objects.
+        let entry = beyond.clusters.values_mut().next().unwrap();
+        Arc::make_mut(entry).placed[0].1 = vec![1];
+        assert!(decode(&beyond.encode()).is_some());
+        let entry = beyond.clusters.values_mut().next().unwrap();
+        Arc::make_mut(entry).own[0].1[0].0 = 2;
         assert!(decode(&beyond.encode()).is_none());
         crate::incremental::codec::assert_refuses_damage(&bytes, |b| decode(b).is_some());
     }

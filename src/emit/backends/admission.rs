@@ -32,6 +32,28 @@ impl ClusterBackend for Admission {
     fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object> {
         objects(ctx.sources, ctx.plan, ctx.cluster)
     }
+
+    /// Its objects are made from fleet-wide inputs (fleet.yaml and its incident switches,
+    /// profiles, the policy library, the day), the cluster's file, and of the placements
+    /// only the namespace on this cluster of each app an exemption names
+    /// (`policy::cluster_exemptions`): a version or replicas change reuses them.
+    fn key(&self, ctx: &ClusterContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
+        let file = ctx.sources.files.get(ctx.cluster.doc.file);
+        let named: std::collections::BTreeSet<&str> = (ctx.sources.policy_exemptions.iter())
+            .filter_map(|d| d.value.target.app.as_ref().map(|a| a.as_str()))
+            .collect();
+        let namespaces: Vec<(&str, Option<&str>)> = named
+            .into_iter()
+            .map(|app| {
+                (
+                    app,
+                    ctx.plan.placement(app, ctx.cluster.id()).map(|p| p.namespace.as_str()),
+                )
+            })
+            .collect();
+        let read = (file.path.as_str(), &*file.text, namespaces);
+        Some(crate::incremental::Key::hashed(b"admission", global, &read))
+    }
 }
 
 fn object(kind: &str, name: &str, spec: Value) -> Object {

@@ -62,6 +62,15 @@ pub trait ClusterBackend: Sync {
     }
     /// The cluster's own objects in the cluster root.
     fn cluster_objects(&self, ctx: &ClusterContext) -> Vec<Object>;
+    /// A key of everything its cluster objects are made from, given the key of the
+    /// fleet-wide inputs (fleetgen, the day, fleet.yaml, profiles, policy, templates), when
+    /// that is less than the cluster and all its placements: a render of the cluster takes
+    /// the objects of an earlier render with the same key. None (the default): made again
+    /// whenever the cluster is rendered. Only a backend that is not an engine may key them
+    /// (an engine's objects list what the others deliver).
+    fn key(&self, _ctx: &ClusterContext, _global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
+        None
+    }
     /// The objects in the cluster root that belong to one placed app (its Kustomization or
     /// Application), after the cluster's own. Only an engine backend has any: the cache
     /// keeps them by the placement's key and what [`PlacementContext`] tells of its
