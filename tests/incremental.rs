@@ -386,72 +386,30 @@ fn made_again(warm: &Compiled, of: impl Fn(&str) -> bool) -> bool {
     made
 }
 
-/// The Azure Policy files are made from fleet-wide inputs, the AKS clusters' files and the
-/// namespaces of the apps exemptions name: a contract's version is none of those; the
-/// namespace of fleet-canary (whose exemption frees its namespace from an assignment) is.
-#[test]
-fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
-    let base = bundled();
-    // `<clusterId>/azure/…` and `_azure/<subscription>/…` (not `_identity/azure/…`).
-    let azure = |p: &str| p.starts_with("_azure/") || (!p.starts_with('_') && p.split('/').nth(1) == Some("azure"));
+/// The edits that a key of the fleet-wide files, cluster file `cluster` and the namespaces
+/// of the apps exemptions name answers, as (what, the edited files, whether the files are
+/// taken from the cache, whether they change): fleet-canary's version (none of those:
+/// taken), its namespace (its exemption frees that namespace: made again, changed), a
+/// comment in the cluster's file (made again, the same).
+fn exemption_reader_edits(base: &MemoryFiles, cluster: &str) -> [(&'static str, MemoryFiles, bool, bool); 3] {
     let canary = "apps/fleet-canary/app.yaml";
-    // (what, the edit, whether the files are taken from the cache, whether they change)
-    let edits = [
+    [
         (
             "a version",
-            edit(&base, canary, "version: 2026.06.27-1200", "version: 2026.06.28-1200"),
+            edit(base, canary, "version: 2026.06.27-1200", "version: 2026.06.28-1200"),
             true,
             false,
         ),
         (
             "the exempted app's namespace",
-            edit(&base, canary, "  version: 2026", "  namespace: canary\n  version: 2026"),
+            edit(base, canary, "  version: 2026", "  namespace: canary\n  version: 2026"),
             false,
             true,
         ),
         (
-            "an AKS cluster's file",
+            "a cluster's file",
             edit(
-                &base,
-                "clusters/azure-westus3-prod-standby-01.yaml",
-                "clusterId:",
-                "# edited\nclusterId:",
-            ),
-            false,
-            false,
-        ),
-    ];
-    follows_its_key(&base, azure, edits);
-}
-
-/// A cluster's admission policies are made from fleet-wide inputs, the cluster's file and
-/// the namespaces on it of the apps exemptions name. A version of fleet-canary (on the
-/// cluster) renders the cluster again but takes its policies from the cache; the canary's
-/// namespace (its exemption frees it from a binding) and the cluster's file make them again.
-#[test]
-fn a_cluster_s_admission_policies_are_made_again_only_when_what_they_read_changed() {
-    let base = bundled();
-    let cluster = "aws-eu-west-1-prod-platform-01";
-    let policy = |p: &str| p.starts_with(&format!("{cluster}/policy/")) && p.contains("validatingadmissionpolicy");
-    let canary = "apps/fleet-canary/app.yaml";
-    // (what, the edit, whether the files are taken from the cache, whether they change)
-    let edits = [
-        (
-            "a version",
-            edit(&base, canary, "version: 2026.06.27-1200", "version: 2026.06.28-1200"),
-            true,
-            false,
-        ),
-        (
-            "the exempted app's namespace",
-            edit(&base, canary, "  version: 2026", "  namespace: canary\n  version: 2026"),
-            false,
-            true,
-        ),
-        (
-            "the cluster's file",
-            edit(
-                &base,
+                base,
                 &format!("clusters/{cluster}.yaml"),
                 "clusterId:",
                 "# edited\nclusterId:",
@@ -459,8 +417,29 @@ fn a_cluster_s_admission_policies_are_made_again_only_when_what_they_read_change
             false,
             false,
         ),
-    ];
-    follows_its_key(&base, policy, edits);
+    ]
+}
+
+/// The Azure Policy files are made from fleet-wide inputs, the AKS clusters' files and the
+/// namespaces of the apps exemptions name.
+#[test]
+fn the_azure_policy_files_are_made_again_only_when_what_they_read_changed() {
+    let base = bundled();
+    // `<clusterId>/azure/…` and `_azure/<subscription>/…` (not `_identity/azure/…`).
+    let azure = |p: &str| p.starts_with("_azure/") || (!p.starts_with('_') && p.split('/').nth(1) == Some("azure"));
+    let edits = exemption_reader_edits(&base, "azure-westus3-prod-standby-01");
+    follows_its_key(&base, azure, edits);
+}
+
+/// A cluster's admission policies are made from fleet-wide inputs, the cluster's file and
+/// the namespaces on it of the apps exemptions name: a version of fleet-canary (on the
+/// cluster) renders the cluster again but takes its policies from the cache.
+#[test]
+fn a_cluster_s_admission_policies_are_made_again_only_when_what_they_read_changed() {
+    let base = bundled();
+    let cluster = "aws-eu-west-1-prod-platform-01";
+    let policy = |p: &str| p.starts_with(&format!("{cluster}/policy/")) && p.contains("validatingadmissionpolicy");
+    follows_its_key(&base, policy, exemption_reader_edits(&base, cluster));
 }
 
 #[test]
