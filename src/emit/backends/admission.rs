@@ -39,18 +39,7 @@ impl ClusterBackend for Admission {
     /// (`policy::cluster_exemptions`): a version or replicas change reuses them.
     fn key(&self, ctx: &ClusterContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
         let file = ctx.sources.files.get(ctx.cluster.doc.file);
-        let named: std::collections::BTreeSet<&str> = (ctx.sources.policy_exemptions.iter())
-            .filter_map(|d| d.value.target.app.as_ref().map(|a| a.as_str()))
-            .collect();
-        let namespaces: Vec<(&str, Option<&str>)> = named
-            .into_iter()
-            .map(|app| {
-                (
-                    app,
-                    ctx.plan.placement(app, ctx.cluster.id()).map(|p| p.namespace.as_str()),
-                )
-            })
-            .collect();
+        let namespaces = super::exempted_namespaces(ctx.sources, ctx.plan, ctx.cluster.id());
         let read = (file.path.as_str(), &*file.text, namespaces);
         Some(crate::incremental::Key::hashed(b"admission", global, &read))
     }

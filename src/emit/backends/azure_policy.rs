@@ -47,27 +47,18 @@ impl FleetBackend for AzurePolicy {
     /// replicas change reuses them.
     fn key(&self, ctx: &FleetContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
         let files = &ctx.sources.files;
-        let named: std::collections::BTreeSet<&str> = ctx
-            .sources
-            .policy_exemptions
-            .iter()
-            .filter_map(|d| d.value.target.app.as_ref().map(|a| a.as_str()))
-            .collect();
-        let read: Vec<(&str, &str, Vec<Option<&str>>)> = ctx
+        let read: Vec<_> = ctx
             .plan
             .clusters
             .iter()
             .filter(|c| c.doc.value.provider == Provider::Azure)
             .map(|c| {
                 let file = files.get(c.doc.file);
-                let namespaces = named
-                    .iter()
-                    .map(|app| ctx.plan.placement(app, c.id()).map(|p| p.namespace.as_str()))
-                    .collect();
+                let namespaces = super::exempted_namespaces(ctx.sources, ctx.plan, c.id());
                 (file.path.as_str(), &*file.text, namespaces)
             })
             .collect();
-        Some(crate::incremental::Key::hashed(b"azure-policy", global, &(named, read)))
+        Some(crate::incremental::Key::hashed(b"azure-policy", global, &read))
     }
 }
 

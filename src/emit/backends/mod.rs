@@ -124,6 +124,19 @@ pub fn engine_namespace(cluster: &Cluster) -> Option<&'static str> {
         .map(|(_, namespace)| namespace)
 }
 
+/// What the policy backends read of the placements on `cluster`: the namespace there of each
+/// app a policy exemption names (none where the app does not land), in app-name order (see
+/// `policy::cluster_exemptions`). Part of the keys of the objects those backends make.
+pub fn exempted_namespaces<'p>(sources: &'p Sources, plan: &'p Plan, cluster: &str) -> Vec<(&'p str, Option<&'p str>)> {
+    let named: BTreeSet<&str> = (sources.policy_exemptions.iter())
+        .filter_map(|d| d.value.target.app.as_ref().map(|a| a.as_str()))
+        .collect();
+    named
+        .into_iter()
+        .map(|app| (app, plan.placement(app, cluster).map(|p| p.namespace.as_str())))
+        .collect()
+}
+
 /// The namespaces of a cluster's platform, which policies leave alone: the GitOps engine's
 /// and those its profile lists.
 pub fn platform_namespaces(cluster: &ClusterPlan) -> Vec<String> {
