@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use similar::TextDiff;
 
 use crate::emit::{self, RenderedTree};
@@ -72,63 +73,72 @@ pub fn compare_disk(
     disk: &BTreeMap<String, OnDisk>,
     out: &Path,
 ) -> std::io::Result<Result<Vec<Drift>, Vec<String>>> {
-    // The maps are sorted alike: walked side by side, not looked up path by path.
-    let mut on_disk = Cursor::new(disk.iter());
-    let unexplained: Vec<String> = expected
-        .known
-        .iter()
-        .filter(|(path, sum)| on_disk.find(path).map(|d| d.sum) != Some(**sum))
-        .map(|(path, _)| path.clone())
-        .collect();
+    // One pass over the output folder, with the known and rendered files beside it (the
+    // maps are sorted alike: walked side by side, not looked up path by path): the files
+    // the cache stood for that differ or are missing, and the files no render makes.
+    let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
+    let mut known = expected.known.iter().peekable();
+    let mut files = Cursor::new(expected.files.iter());
+    for (path, have) in disk {
+        while let Some((gone, _)) = known.next_if(|(k, _)| *k < path) {
+            unexplained.push(gone.clone());
+        }
+        match known.next_if(|(k, _)| *k == path) {
+            Some((_, sum)) if have.sum != *sum => unexplained.push(path.clone()),
+            Some(_) => {}
+            None if files.find(path).is_none() => orphans.push(path),
+            None => {}
+        }
+    }
+    unexplained.extend(known.map(|(gone, _)| gone.clone()));
     if !unexplained.is_empty() {
         return Ok(Err(unexplained));
     }
-    let mut old = BTreeMap::new();
-    for (path, want) in &expected.files {
-        let Some(have) = disk.get(path) else {
-            continue;
-        };
-        if have.sum != Sum::of(want.as_bytes()) {
+    // The rendered files that are missing or differ, each read and diffed on the pool (a
+    // one-contract change makes a few hundred such files, and a diff costs more than the
+    // rest of the comparison).
+    let differing: Vec<(&String, &String, Option<&OnDisk>)> = expected
+        .files
+        .iter()
+        .filter_map(|(path, want)| match disk.get(path) {
+            None => Some((path, want, None)),
+            Some(have) if have.sum != Sum::of(want.as_bytes()) => Some((path, want, Some(have))),
+            Some(_) => None,
+        })
+        .collect();
+    let found: Vec<std::io::Result<Drift>> = differing
+        .into_par_iter()
+        .map(|(path, want, have)| {
+            let Some(have) = have else {
+                return Ok(Drift {
+                    path: path.clone(),
+                    status: Status::Missing,
+                    diff: unified(path, "", want),
+                });
+            };
             let text = match &have.text {
                 Some(text) => text.clone(),
                 None => std::fs::read_to_string(out.join(path))?,
             };
-            old.insert(path.as_str(), text);
-        }
-    }
-    let mut out = Vec::new();
-    for (path, want) in &expected.files {
-        match (disk.contains_key(path), old.get(path.as_str())) {
-            (false, _) => out.push(Drift {
+            Ok(Drift {
                 path: path.clone(),
-                status: Status::Missing,
-                diff: unified(path, "", want),
-            }),
-            (true, Some(have)) => out.push(Drift {
-                path: path.clone(),
-                status: if emit::intact(have) == Some(false) {
+                status: if emit::intact(&text) == Some(false) {
                     Status::EditedByHand
                 } else {
                     Status::Stale
                 },
-                diff: unified(path, have, want),
-            }),
-            (true, None) => {}
-        }
-    }
-    let (mut files, mut known) = (Cursor::new(expected.files.iter()), Cursor::new(expected.known.iter()));
-    for path in disk
-        .keys()
-        .filter(|p| files.find(p).is_none() && known.find(p).is_none())
-    {
-        out.push(Drift {
-            path: path.clone(),
-            status: Status::Orphaned,
-            diff: String::new(),
-        });
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Ok(out))
+                diff: unified(path, &text, want),
+            })
+        })
+        .collect();
+    let mut drifts = found.into_iter().collect::<std::io::Result<Vec<Drift>>>()?;
+    drifts.extend(orphans.into_iter().map(|path| Drift {
+        path: path.clone(),
+        status: Status::Orphaned,
+        diff: String::new(),
+    }));
+    drifts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Ok(drifts))
 }
 
 /// A walk through a sorted map that finds keys asked for in ascending order.
@@ -293,6 +303,63 @@ mod tests {
                 "a differing cached file needs a render to be explained, and is named"
             );
         }
+    }
+
+    #[test]
+    fn one_pass_names_each_differing_cached_file_and_each_orphan_wherever_they_sort() {
+        let mut expected = tree(&[("a.yaml", "a\n"), ("d.yaml", "d\n")]);
+        for k in ["b.yaml", "c.yaml", "e.yaml"] {
+            expected.known.insert(k.into(), Sum::of(k.as_bytes()));
+        }
+        let held = |files: &[&str], extra: &[(&str, &str)]| {
+            let mut all: Vec<(&str, &str)> = files.iter().map(|f| (*f, *f)).collect();
+            all.extend_from_slice(extra);
+            disk(&all)
+        };
+        let rendered = [("a.yaml", "a\n"), ("d.yaml", "d\n")];
+        let unexplained = |d: &BTreeMap<String, OnDisk>| {
+            compare_disk(&expected, d, Path::new("/nonexistent"))
+                .expect("nothing to read")
+                .err()
+        };
+        // Cached files missing or changed before, between and after the others: (cached
+        // files held, the other files held, the cached files named).
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 3] = [
+            (&["c.yaml", "e.yaml"], &rendered, &["b.yaml"]),
+            (
+                &["b.yaml", "e.yaml"],
+                &[rendered[0], rendered[1], ("c.yaml", "edited")],
+                &["c.yaml"],
+            ),
+            (
+                &["b.yaml", "c.yaml"],
+                &[rendered[0], rendered[1], ("z.yaml", "z")],
+                &["e.yaml"],
+            ),
+        ];
+        for (files, extra, want) in cases {
+            let want: Vec<String> = want.iter().map(|p| p.to_string()).collect();
+            assert_eq!(unexplained(&held(files, extra)), Some(want));
+        }
+        // Everything cached is there: orphans before, among and after the rest, a missing and
+        // a stale rendered file.
+        let on_disk = held(
+            &["b.yaml", "c.yaml", "e.yaml"],
+            &[("0.yaml", "x"), ("bb.yaml", "x"), ("d.yaml", "old\n"), ("z.yaml", "x")],
+        );
+        let found: Vec<(String, Status)> = compare(&expected, &on_disk)
+            .into_iter()
+            .map(|d| (d.path, d.status))
+            .collect();
+        let want = [
+            ("0.yaml", Status::Orphaned),
+            ("a.yaml", Status::Missing),
+            ("bb.yaml", Status::Orphaned),
+            ("d.yaml", Status::Stale),
+            ("z.yaml", Status::Orphaned),
+        ];
+        assert_eq!(found, want.map(|(p, s)| (p.to_string(), s)));
     }
 
     #[test]

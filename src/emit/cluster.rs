@@ -33,7 +33,9 @@ use crate::policy::enforce::Enforce;
 use crate::resolve::labels;
 use crate::resolve::plan::{ClusterPlan, Placement};
 
-/// What rendering one cluster produced.
+/// What rendering one cluster produced: its files and the files it knows by content each
+/// in path order (sorted on the cluster's thread, so that the fleet's lists, one run per
+/// cluster, are put in order in one pass).
 pub(super) struct ClusterDone {
     pub files: Outputs,
     /// Outputs that belong to an app outside its folder (its GitOps objects): path → app.
@@ -159,6 +161,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             .iter()
             .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
             .collect();
+        by_path(&mut entry.files);
         entry.set_claims(claims);
     }
     if let (Some(key), None) = (cluster_key, &cluster_entry) {
@@ -203,6 +206,8 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     if select.keep_objects {
         out = Vec::new();
     }
+    by_path(&mut out);
+    by_path(&mut known);
     ClusterDone {
         files: out,
         apps,
@@ -242,6 +247,7 @@ fn unchanged(
         }
     }
     known.extend(cluster_entry.files.iter().cloned());
+    by_path(&mut known);
     Some(ClusterDone {
         files: Vec::new(),
         apps: cluster_entry.apps.iter().cloned().collect(),
@@ -255,6 +261,12 @@ fn unchanged(
         entries,
         cluster_entry: Some((cluster_key, Arc::clone(cluster_entry))),
     })
+}
+
+/// Sorts a cluster's files by path, stably (of a path given twice the last stays last). A
+/// placement's entry lists its files in path order, so these are a few long runs.
+fn by_path<V>(items: &mut [(String, V)]) {
+    items.sort_by(|a, b| a.0.cmp(&b.0));
 }
 
 /// Where a file of the cluster root is: made (a position in the cluster's outputs), or

@@ -282,10 +282,11 @@ struct Fleet {
     reused: usize,
 }
 
-/// A map of `items`, sorted first (stably: of a path given twice the last wins, as with
-/// inserting), so that the map is built in one pass.
-fn sorted_map<V: Send>(mut items: Vec<(String, V)>) -> std::collections::BTreeMap<String, V> {
-    items.par_sort_by(|a, b| a.0.cmp(&b.0));
+/// A map of `items`, given as each cluster's files in path order (see `cluster::ClusterDone`).
+/// `BTreeMap`'s `from_iter` sorts them stably (of a path given twice the last wins, as
+/// with inserting) and builds the map in one pass; its sort finds the clusters' runs,
+/// already in order but for a fleet file or two, and merges what is left.
+fn sorted_map<V>(items: Vec<(String, V)>) -> std::collections::BTreeMap<String, V> {
     items.into_iter().collect()
 }
 

@@ -55,7 +55,7 @@ pub fn object_id(group: &str, kind: &str, namespace: &str, name: &str) -> u128 {
 /// What a placement's render produced, enough to stand for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Entry {
-    /// Its files (sealed, as written), in the order rendered.
+    /// Its files (sealed, as written), in path order.
     pub files: Vec<(String, Sum)>,
     /// The kinds its folder delivers: (group, kind).
     pub kinds: Vec<(String, String)>,

@@ -87,6 +87,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let narrowed: Option<crate::incremental::Store>;
     // While the sources compile, the output folder is walked, each file stat'ed and looked
     // up in the stat index: none of that needs the render. No symbolic link is followed.
+    // The walk shares the pool with the compile: the two cores are not enough for both, and
+    // neither idles while the other has work.
     let (store, mut compiled, walked) = std::thread::scope(|scope| {
         let walker = std::thread::Builder::new()
             .name("fleetgen-walk".into())
@@ -96,21 +98,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                     None => Index::default(),
                 });
                 crate::write::refuse_link(&out)?;
-                // On one thread of its own: the compile has the cores.
-                let walk = || {
+                let stated = crate::trace::stage("walk", || {
                     let paths = crate::write::walk(&out, true)?;
                     crate::incremental::index::lookup(&out, &index, paths)
-                };
-                let stated = crate::trace::stage("walk", || {
-                    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-                        Ok(pool) => pool.install(walk),
-                        Err(_) => walk(),
-                    }
                 })
                 .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
                 Ok::<_, String>((index, stated))
             });
-        // The store is read once the walk has started (on the other core).
         let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
         let compiled = compile(store.as_ref());
         let walked = match walker {
