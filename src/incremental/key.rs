@@ -52,11 +52,30 @@ pub struct Inputs {
     clusters: FxHashMap<FileId, Key>,
 }
 
-fn feed(h: &mut blake3::Hasher, path: &str, text: &[u8]) {
-    h.update(&(path.len() as u64).to_le_bytes());
-    h.update(path.as_bytes());
-    h.update(&(text.len() as u64).to_le_bytes());
-    h.update(text);
+fn feed(h: &mut impl Sink, path: &str, text: &[u8]) {
+    h.put(&(path.len() as u64).to_le_bytes());
+    h.put(path.as_bytes());
+    h.put(&(text.len() as u64).to_le_bytes());
+    h.put(text);
+}
+
+/// What bytes are hashed into: BLAKE3 itself (large texts), or a [`Feed`] that gathers
+/// small pieces first (BLAKE3's work per call costs more than hashing a few dozen bytes).
+/// The hash is that of the bytes in order either way.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for blake3::Hasher {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for Feed {
+    fn put(&mut self, bytes: &[u8]) {
+        std::hash::Hasher::write(self, bytes);
+    }
 }
 
 /// The app folder a file belongs to (`apps/<app>/…`), if it is one of an app's own files.
@@ -119,14 +138,14 @@ impl Inputs {
         fleet.update(&self.global.0);
         let mut clusters = FxHashMap::default();
         for c in &plan.clusters {
-            let mut h = blake3::Hasher::new();
-            h.update(b"cluster");
-            h.update(&self.global.0);
-            h.update(&self.clusters.get(&c.doc.file).map_or([0; 32], |k| k.0));
+            let mut h = Feed::new();
+            h.put(b"cluster");
+            h.put(&self.global.0);
+            h.put(&self.clusters.get(&c.doc.file).map_or([0; 32], |k| k.0));
             for key in by_cluster.get(c.id()).into_iter().flatten() {
-                h.update(&key.0);
+                h.put(&key.0);
             }
-            let key = Key(*h.finalize().as_bytes());
+            let key = Key(h.digest());
             fleet.update(&key.0);
             clusters.insert(c.id().to_string(), key);
         }
@@ -142,12 +161,12 @@ impl Inputs {
     /// app's own, its cluster file, the placement as resolved and what it reads of its
     /// neighbours on the cluster.
     fn placement(&self, sources: &Sources, peers: &Peers, at: usize, p: &Placement) -> Key {
-        let mut h = blake3::Hasher::new();
-        h.update(&self.global.0);
+        let mut h = Feed::new();
+        h.put(&self.global.0);
         let contract = &sources.files.get(p.app.file).path;
         let app = app_folder(contract).and_then(|a| self.apps.get(a));
-        h.update(&app.map_or([0; 32], |k| k.0));
-        h.update(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
+        h.put(&app.map_or([0; 32], |k| k.0));
+        h.put(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
         feed(&mut h, contract, &resolved(p));
         // What its output reads of other placements on the cluster: its NetworkPolicy peers
         // (`Plan::callees`, then `Plan::callers`), by what `emit::context::network` takes of each.
@@ -155,7 +174,7 @@ impl Inputs {
             let (name, digest) = &peers.digests[q];
             feed(&mut h, name, digest);
         }
-        Key(*h.finalize().as_bytes())
+        Key(h.digest())
     }
 }
 
