@@ -254,8 +254,10 @@ fn read_files<R: Read>(r: &mut Reader<R>) -> Option<Vec<(String, Sum)>> {
     let mut files = Vec::with_capacity(count);
     for _ in 0..count {
         let path = r.str()?;
-        let size = r.u64()?;
-        let hash = Key(r.array()?);
+        // Its size and hash, taken whole.
+        let sum: [u8; 8 + 32] = r.array()?;
+        let (size, hash) = sum.split_first_chunk::<8>()?;
+        let (size, hash) = (u64::from_le_bytes(*size), Key(hash.try_into().ok()?));
         files.push((path, Sum { size, hash }));
     }
     Some(files)
