@@ -152,8 +152,8 @@ pub(super) fn render(
     let selector = pod_selector(p);
     let ctx = minijinja::context! {
         fleet => contexts.fleet.clone(),
-        app => contexts.apps.get(app).cloned(),
-        cluster => contexts.clusters.get(id).cloned(),
+        app => contexts.app(app),
+        cluster => contexts.cluster(id),
         workload => to_mj(workload(plan, p)),
         labels => to_mj(pairs_json(&labels)),
         podLabels => to_mj(pairs_json(&pod_labels)),

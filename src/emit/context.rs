@@ -3,10 +3,12 @@
 //! gateway, network), `labels`, `podLabels` and `selector`.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
 use crate::load::Sources;
+use crate::load::yaml::Node;
 use crate::resolve::plan::{Placement, Plan};
 
 use super::values;
@@ -14,32 +16,59 @@ use super::values;
 /// Where the Deployment mounts the app's secrets (one file per secret).
 pub const SECRETS_MOUNT_PATH: &str = "/mnt/secrets";
 
-/// Template contexts of every app and cluster, built once.
-pub(super) struct Contexts {
+/// Template contexts of every app and cluster: each made when a template first needs it (a
+/// render after a one-contract change renders a few placements, which read one app and a
+/// few clusters; making all of them was as much work as those renders).
+pub(super) struct Contexts<'a> {
     pub fleet: minijinja::Value,
-    pub apps: HashMap<String, minijinja::Value>,
-    pub clusters: HashMap<String, minijinja::Value>,
+    apps: HashMap<&'a str, Lazy<'a>>,
+    clusters: HashMap<&'a str, Lazy<'a>>,
 }
 
-impl Contexts {
-    pub fn new(sources: &Sources, plan: &Plan) -> Contexts {
+/// A source file's node and, once asked for, its template context.
+struct Lazy<'a> {
+    node: &'a Node,
+    made: OnceLock<minijinja::Value>,
+}
+
+impl<'a> Lazy<'a> {
+    fn new(node: &'a Node) -> Lazy<'a> {
+        Lazy {
+            node,
+            made: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> minijinja::Value {
+        self.made.get_or_init(|| to_mj(self.node.to_json())).clone()
+    }
+}
+
+impl<'a> Contexts<'a> {
+    pub fn new(sources: &'a Sources, plan: &Plan) -> Contexts<'a> {
         let f = &plan.fleet.value;
         Contexts {
             fleet: to_mj(json!({
                 "name": f.name.as_str(),
                 "repository": {"url": f.repository.url, "branch": f.repository.branch},
             })),
-            apps: sources
-                .apps
-                .iter()
-                .map(|a| (a.value.application.name.to_string(), to_mj(a.node.to_json())))
+            apps: (sources.apps.iter())
+                .map(|a| (a.value.application.name.as_str(), Lazy::new(&a.node)))
                 .collect(),
-            clusters: sources
-                .clusters
-                .iter()
-                .map(|c| (c.value.cluster_id.to_string(), to_mj(c.node.to_json())))
+            clusters: (sources.clusters.iter())
+                .map(|c| (c.value.cluster_id.as_str(), Lazy::new(&c.node)))
                 .collect(),
         }
+    }
+
+    /// The context of app `name`.
+    pub fn app(&self, name: &str) -> Option<minijinja::Value> {
+        self.apps.get(name).map(Lazy::get)
+    }
+
+    /// The context of cluster `id`.
+    pub fn cluster(&self, id: &str) -> Option<minijinja::Value> {
+        self.clusters.get(id).map(Lazy::get)
     }
 }
 

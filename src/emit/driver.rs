@@ -29,7 +29,7 @@ pub(super) struct Run<'a> {
     pub plan: &'a Plan<'a>,
     pub engine: &'a Engine,
     /// Built when the first placement is rendered (a render the cache stands for wholly needs none).
-    contexts: std::sync::OnceLock<Contexts>,
+    contexts: std::sync::OnceLock<Contexts<'a>>,
     pub cache: ParseCache,
     /// What the incremental cache offers, when it is used.
     pub reuse: Option<Reuse<'a>>,
@@ -39,7 +39,7 @@ pub(super) struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// The template contexts of every app and cluster.
-    pub fn contexts(&self) -> &Contexts {
+    pub fn contexts(&self) -> &Contexts<'a> {
         self.contexts.get_or_init(|| Contexts::new(self.sources, self.plan))
     }
 
