@@ -51,15 +51,21 @@ impl RenderedTree {
 
     /// The ids of the clusters the tree has files of (rendered or known), sorted.
     pub fn clusters(&self) -> impl Iterator<Item = &str> {
-        let ids: std::collections::BTreeSet<&str> = self
-            .files
-            .keys()
-            .chain(self.known.keys())
-            .filter_map(|path| match layout::output_of(path) {
+        let mut ids = std::collections::BTreeSet::new();
+        // A path in the folder of the cluster found last is that cluster's: the paths of a
+        // map are in order, so each cluster's folder is classified once, not each file.
+        let mut last: Option<&str> = None;
+        for path in self.files.keys().chain(self.known.keys()) {
+            let inside = |id: &str| path.strip_prefix(id).is_some_and(|rest| rest.starts_with('/'));
+            if last.is_some_and(inside) {
+                continue;
+            }
+            last = match layout::output_of(path) {
                 Output::Cluster { id, .. } => Some(id),
                 _ => None,
-            })
-            .collect();
+            };
+            ids.extend(last);
+        }
         ids.into_iter()
     }
 
@@ -266,6 +272,21 @@ mod tests {
         };
         assert_eq!(owned(&t, &select), vec!["c2/apps/api/deployment-api.yaml"]);
         assert_eq!(owned(&t, &Selection::default()).len(), t.files.len());
+    }
+
+    #[test]
+    fn the_clusters_are_the_folders_of_rendered_and_known_files_once_each() {
+        let mut t = RenderedTree::from_files([
+            ("_azure/s/policy-assignments.json", "{}"),
+            ("a-b/z.yaml", "z"),
+            ("a/x.yaml", "x"),
+            ("a/y.yaml", "y"),
+            ("fleet.yaml", "f"),
+        ]);
+        for known in ["a/k.yaml", "ab/k.yaml", "b/apps/web/k.yaml", "b/k.yaml", "zz.yaml"] {
+            t.known.insert(known.into(), Sum::of(b"k"));
+        }
+        assert_eq!(t.clusters().collect::<Vec<_>>(), ["a", "a-b", "ab", "b"]);
     }
 
     #[test]
