@@ -6,7 +6,6 @@
 //! - stale: a file whose content differs (the sources changed and nobody re-rendered);
 //! - edited by hand: a file whose body no longer matches the digest in its own header.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -14,7 +13,7 @@ use similar::TextDiff;
 
 use crate::emit::{self, RenderedTree};
 use crate::incremental::Sum;
-use crate::incremental::index::OnDisk;
+use crate::incremental::index::{Disk, OnDisk};
 
 /// How a file on disk differs from the render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +69,7 @@ fn unified(path: &str, old: &str, new: &str) -> String {
 /// placements they belong to again.
 pub fn compare_disk(
     expected: &RenderedTree,
-    disk: &BTreeMap<String, OnDisk>,
+    disk: &Disk,
     out: &Path,
 ) -> std::io::Result<Result<Vec<Drift>, Vec<String>>> {
     // One pass over the output folder, with the known and rendered files beside it (the
@@ -79,7 +78,7 @@ pub fn compare_disk(
     let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
     let mut known = expected.known.iter().peekable();
     let mut files = Cursor::new(expected.files.iter());
-    for (path, have) in disk {
+    for (path, have) in disk.iter() {
         while let Some((gone, _)) = known.next_if(|(k, _)| *k < path) {
             unexplained.push(gone.clone());
         }
@@ -96,11 +95,13 @@ pub fn compare_disk(
     }
     // The rendered files that are missing or differ, each read and diffed on the pool (a
     // one-contract change makes a few hundred such files, and a diff costs more than the
-    // rest of the comparison).
+    // rest of the comparison). Both lists are in path order: each file is found after the
+    // one before.
+    let mut on_disk = Cursor::new(disk.iter());
     let differing: Vec<(&String, &String, Option<&OnDisk>)> = expected
         .files
         .iter()
-        .filter_map(|(path, want)| match disk.get(path) {
+        .filter_map(|(path, want)| match on_disk.find(path) {
             None => Some((path, want, None)),
             Some(have) if have.sum != Sum::of(want.as_bytes()) => Some((path, want, Some(have))),
             Some(_) => None,
@@ -244,7 +245,7 @@ mod tests {
     }
 
     /// An output folder as a scan that read every file found it.
-    fn disk(files: &[(&str, &str)]) -> BTreeMap<String, OnDisk> {
+    fn disk(files: &[(&str, &str)]) -> Disk {
         let on_disk = |t: &str| OnDisk {
             sum: Sum::of(t.as_bytes()),
             text: Some(t.to_string()),
@@ -252,7 +253,7 @@ mod tests {
         files.iter().map(|(p, t)| (p.to_string(), on_disk(t))).collect()
     }
 
-    fn compare(expected: &RenderedTree, disk: &BTreeMap<String, OnDisk>) -> Vec<Drift> {
+    fn compare(expected: &RenderedTree, disk: &Disk) -> Vec<Drift> {
         compare_disk(expected, disk, Path::new("/nonexistent"))
             .expect("every text was read")
             .expect("no file is known by hash only")
@@ -317,7 +318,7 @@ mod tests {
             disk(&all)
         };
         let rendered = [("a.yaml", "a\n"), ("d.yaml", "d\n")];
-        let unexplained = |d: &BTreeMap<String, OnDisk>| {
+        let unexplained = |d: &Disk| {
             compare_disk(&expected, d, Path::new("/nonexistent"))
                 .expect("nothing to read")
                 .err()

@@ -286,6 +286,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
                 .iter()
                 .filter(|(c, _, _)| selects(&app.value, &c.doc.value))
                 .collect();
+            mine.reserve(chosen.len());
             // Clusters per (environment, provider:region) share that region's replicas; a
             // cluster the app is drained from does not.
             let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
@@ -316,19 +317,26 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     // Sorted by cluster, then app: each app's placements dealt to their cluster's rank in
     // app order (a stable sort moved these large values about 17 times each and compared
     // their ids: 4% of a warm `check`'s instructions at 200 × 500).
-    let mut by_rank: Vec<Vec<Placement>> = (0..ranks).map(|_| Vec::new()).collect();
-    let mut total = 0;
+    // Each placement moved once, to its place in one list (lists per cluster grown by
+    // pushing and then appended moved them about three times: 28 MB at 200 × 500).
+    let mut start = vec![0usize; ranks + 1];
+    for (mine, _) in &per_app {
+        for (rank, _) in mine {
+            start[rank + 1] += 1;
+        }
+    }
+    for rank in 0..ranks {
+        start[rank + 1] += start[rank];
+    }
+    let mut slots: Vec<Option<Placement>> = (0..start[ranks]).map(|_| None).collect();
     for (mine, mut found) in per_app {
-        total += mine.len();
         for (rank, p) in mine {
-            by_rank[rank].push(p);
+            slots[start[rank]] = Some(p);
+            start[rank] += 1;
         }
         out.append(&mut found);
     }
-    let mut placements = Vec::with_capacity(total);
-    for mut on_cluster in by_rank {
-        placements.append(&mut on_cluster);
-    }
+    let placements: Vec<Placement> = slots.into_iter().flatten().collect();
     check_namespaces(&placements, files, &mut out);
     super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
     super::cloud_identity::check_iam_sizes(sources, &placements, &mut out);

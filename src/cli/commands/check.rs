@@ -151,7 +151,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
     };
     crate::trace::note("read", || {
-        let read = disk.values().filter(|d| d.text.is_some()).count();
+        let read = disk.iter().filter(|(_, d)| d.text.is_some()).count();
         format!(
             "{} files: {read} read, {} known by their stat",
             disk.len(),
