@@ -287,6 +287,14 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
             ),
             None => format!("{} placements rendered, {} files", tree.stats.rendered, tree.len()),
         });
+        if reuse.is_some() && tree.stats.rows_written + tree.stats.rows_reused > 0 {
+            trace::note("matrix", || {
+                format!(
+                    "{} rows written, {} from the cache",
+                    tree.stats.rows_written, tree.stats.rows_reused
+                )
+            });
+        }
         found.extend(more);
         if options.goal == Goal::Lint {
             found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));

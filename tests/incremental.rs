@@ -255,6 +255,9 @@ fn editing_one_contract_renders_only_its_placements() {
     // Their admission policies are taken from the cache, none made again.
     assert_eq!((tree.stats.own_made, tree.stats.own_reused), (0, clusters.len()));
     assert!(!tree.files.keys().any(|p| p.contains("/policy/validatingadmission")));
+    // Of the placement matrix, only catalog-worker's rows are written again.
+    let rows = (tree.stats.rows_written, tree.stats.rows_reused);
+    assert_eq!(rows, (placements, warm.landings.len() - placements));
     // And the render is the cold one's.
     let cold = compile(&edited, None);
     assert_eq!(differ(&sums(&cold), &sums(&warm)), Vec::<String>::new());
@@ -278,6 +281,9 @@ fn editing_one_contract_renders_only_its_placements() {
     assert_eq!(stats.objects_made, theirs.len(), "{stats:?}");
     assert_eq!(stats.objects_reused, on_theirs - theirs.len(), "{stats:?}");
     assert_eq!((stats.own_made, stats.own_reused), (0, theirs.len()), "{stats:?}");
+    // Rows are written for the placements rendered; the rest are the store's, those the
+    // last render took from the one before among them.
+    assert_eq!((stats.rows_written, stats.rows_reused), (stats.rendered, stats.reused));
     assert_eq!(
         differ(&sums(&compile(&again, None)), &sums(&second)),
         Vec::<String>::new()

@@ -139,7 +139,17 @@ pub fn render(
             };
         }
         let (matrix, backends) = rayon::join(
-            || crate::trace::stage("matrix", || seal(&matrix::render(sources, plan))),
+            || {
+                crate::trace::stage("matrix", || {
+                    // A placement's row is the last render's when its key is unchanged.
+                    let cached = |i: usize| {
+                        let reuse = run.reuse.as_ref()?;
+                        reuse.store.rows.get(reuse.keys.placements.get(i)?).cloned()
+                    };
+                    let rows = matrix::rows(plan, &cached);
+                    (seal(&matrix::render(sources, plan, &rows.rows)), rows)
+                })
+            },
             || {
                 crate::trace::stage("fleet backends", || {
                     let keys = keyed();
@@ -165,8 +175,10 @@ pub fn render(
             },
         );
         let (keyed, made) = backends;
+        let (matrix, rows) = matrix;
         let mut fleet = Fleet {
             texts: vec![(layout::MATRIX.to_string(), matrix)],
+            rows,
             keyed,
             ..Fleet::default()
         };
@@ -223,6 +235,19 @@ pub fn render(
         }
     }
     tree.stats.backends_reused = fleet.reused;
+    tree.stats.rows_reused = fleet.rows.reused;
+    tree.stats.rows_written = fleet.rows.rows.len() - fleet.rows.reused;
+    // The matrix's rows, by their placements' keys: those of this render, or of the last one
+    // when the fleet files were its.
+    if let (Some(store), Some(reuse)) = (store.as_mut(), run.reuse.as_ref()) {
+        let keys = &reuse.keys.placements;
+        store.rows = (keys.iter().enumerate())
+            .filter_map(|(i, key)| {
+                let row = fleet.rows.rows.get(i).or_else(|| reuse.store.rows.get(key))?;
+                Some((*key, Arc::clone(row)))
+            })
+            .collect();
+    }
     if let (Some(store), Some(key)) = (store.as_mut(), fleet_key) {
         let files = match fleet_cached {
             Some(files) => files.clone(),
@@ -278,6 +303,8 @@ struct Fleet {
     /// Each fleet backend's own key, when it has one and the render is whole and cached.
     keyed: Vec<Option<Key>>,
     entries: Vec<(Key, Vec<(String, Sum)>)>,
+    /// Each placement's row of the matrix, in plan order (none when the matrix was not made).
+    rows: matrix::Rows,
     /// How many backends were not made again.
     reused: usize,
 }

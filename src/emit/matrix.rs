@@ -3,6 +3,8 @@
 //! `standby` in a standby region); the traffic kill switches in force (out of rotation,
 //! temporary weights), with their reasons; and fleet.yaml's incident switches in force.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -41,7 +43,7 @@ pub(super) fn state(p: &Placement) -> &'static str {
 /// A placement's row of the matrix, as an item of the `placements:` list: written entry by
 /// entry rather than built as a `serde_json` map and written (a third of the time a warm
 /// `check` spent on this file).
-fn row(p: &Placement) -> String {
+pub(super) fn row(p: &Placement) -> String {
     use yaml::Scalar::{Null, Str, Uint};
     let c = &p.cluster.value;
     let (min, max) = match (&p.drained, &p.scaled_down) {
@@ -77,13 +79,34 @@ fn row(p: &Placement) -> String {
     text
 }
 
-/// `fleet.yaml`: every placement, sorted by app then cluster.
-pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
-    let mut rows: Vec<&Placement> = plan.placements.iter().collect();
-    rows.sort_by(|a, b| (a.app_name(), a.cluster_id()).cmp(&(b.app_name(), b.cluster_id())));
-    // Each row written on its own, in parallel (30,678 rows at 1000×2000, and a changed
-    // contract changes this file): a list item's text does not depend on its neighbours.
-    let items: Vec<String> = rows.par_iter().map(|p| row(p)).collect();
+/// Each placement's [`row`] (see [`Rows`]): taken from `cached` where it has the row
+/// (looked up by the placement's position in the plan), else written (in parallel: 30,678
+/// rows at 1000×2000, and a list item's text does not depend on its neighbours).
+pub(super) fn rows(plan: &Plan, cached: &(dyn Fn(usize) -> Option<Arc<str>> + Sync)) -> Rows {
+    let (rows, taken): (Vec<Arc<str>>, Vec<bool>) = (plan.placements.par_iter().enumerate())
+        .map(|(i, p)| match cached(i) {
+            Some(row) => (row, true),
+            None => (Arc::from(row(p)), false),
+        })
+        .unzip();
+    let reused = taken.iter().filter(|t| **t).count();
+    Rows { rows, reused }
+}
+
+/// Each placement's row, in plan order, and how many were taken from a cache.
+#[derive(Default)]
+pub(super) struct Rows {
+    pub rows: Vec<Arc<str>>,
+    pub reused: usize,
+}
+
+/// `fleet.yaml`: every placement, sorted by app then cluster, each by its row in `rows`
+/// (see [`rows`]).
+pub(super) fn render(sources: &Sources, plan: &Plan, rows: &[Arc<str>]) -> String {
+    let mut order: Vec<usize> = (0..plan.placements.len().min(rows.len())).collect();
+    let at = |i: usize| &plan.placements[i];
+    order.sort_by(|&a, &b| (at(a).app_name(), at(a).cluster_id()).cmp(&(at(b).app_name(), at(b).cluster_id())));
+    let items: Vec<&str> = order.into_iter().map(|i| &*rows[i]).collect();
     // The traffic switches in force, in the order they are written (clusters, fleet, apps).
     let switches: Vec<Value> = edge::switches(sources)
         .into_iter()
@@ -121,8 +144,9 @@ pub(super) fn render(sources: &Sources, plan: &Plan) -> String {
         yaml::write(&mut text, &json!({ "placements": [] }));
     } else {
         text.push_str("placements:\n");
+        text.reserve(items.iter().map(|i| i.len()).sum());
         for item in items {
-            text.push_str(&item);
+            text.push_str(item);
         }
     }
     if !switches.is_empty() {

@@ -41,7 +41,8 @@ pub(crate) const VALID_MAGIC: &[u8] = b"fleetgen schema-valid v2\n";
 /// objects in the cluster root (a Kustomization, an Application) were made and for how
 /// many taken from the cache, and for how many the cluster's own objects of a backend
 /// with a key (the admission policies) were made and for how many taken; how many fleet
-/// backends with a key of their own it took from the cache.
+/// backends with a key of their own it took from the cache; how many rows of the placement
+/// matrix it wrote and how many it took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub rendered: usize,
@@ -51,6 +52,9 @@ pub struct Stats {
     pub own_made: usize,
     pub own_reused: usize,
     pub backends_reused: usize,
+    /// Rows of the placement matrix written, and taken from the cache.
+    pub rows_written: usize,
+    pub rows_reused: usize,
 }
 
 /// The cache folder of a fleet.

@@ -90,7 +90,7 @@ pub struct ClusterEntry {
 /// and its (group, kind), which the GitOps engine is told it delivers.
 pub type OwnObject = (u32, String, String);
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v8\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v9\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -99,6 +99,10 @@ pub struct Store {
     pub clusters: FxHashMap<Key, Arc<ClusterEntry>>,
     /// The fleet files (`fleet.yaml`, the fleet backends') of a whole render.
     pub fleet: FxHashMap<Key, Vec<(String, Sum)>>,
+    /// Each placement's row of the placement matrix (`fleet.yaml`), by the placement's key:
+    /// a row reads only what its key covers (the contract, the cluster file, the fleet-wide
+    /// files and the placement as resolved).
+    pub rows: FxHashMap<Key, Arc<str>>,
 }
 
 impl Entry {
@@ -153,6 +157,7 @@ impl Store {
                 .filter(|(_, files)| keeps(files))
                 .map(|(k, f)| (*k, f.clone()))
                 .collect(),
+            rows: self.rows.clone(),
         }
     }
 
@@ -232,6 +237,13 @@ impl Store {
         for key in keys {
             w.bytes(&key.0);
             files(&mut w, &self.fleet[key]);
+        }
+        let mut keys: Vec<&Key> = self.rows.keys().collect();
+        keys.sort();
+        w.u64(keys.len() as u64);
+        for key in keys {
+            w.bytes(&key.0);
+            w.str(&self.rows[key]);
         }
         w.finish()
     }
@@ -334,10 +346,19 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
         let key = Key(r.array()?);
         fleet.insert(key, read_files(&mut r)?);
     }
+    // A row is at least its key and its length.
+    let count = r.count_of(32 + 8)?;
+    let mut rows = FxHashMap::default();
+    rows.reserve(count);
+    for _ in 0..count {
+        let key = Key(r.array()?);
+        rows.insert(key, Arc::from(r.str()?));
+    }
     r.finish().then_some(Store {
         entries,
         clusters,
         fleet,
+        rows,
     })
 }
 
@@ -384,6 +405,9 @@ mod tests {
         store
             .fleet
             .insert(Key::of(b"f"), vec![("fleet.yaml".into(), Sum::of(b"matrix"))]);
+        store
+            .rows
+            .insert(Key::of(b"k"), Arc::from("  - app: a\n    cluster: c\n"));
         let bytes = store.encode();
         let back = decode(&bytes).expect("decodes");
         assert_eq!(back, store);
@@ -424,6 +448,7 @@ mod tests {
             );
         }
         store.clusters.insert(Key::of(b"c"), cluster_of("c", "api"));
+        store.rows.insert(Key::of(b"api"), Arc::from("  - app: api\n"));
         let bytes = store.encode();
         assert_eq!(decode(&bytes).as_ref(), Some(&store));
         // A placement's objects are files of the entry, or the store is refused.
@@ -431,6 +456,7 @@ mod tests {
             entries: store.entries.clone(),
             clusters: store.clusters.clone(),
             fleet: store.fleet.clone(),
+            rows: store.rows.clone(),
         };
         let entry = beyond.clusters.values_mut().next().unwrap();
         Arc::make_mut(entry).placed[0].1 = vec![2];
