@@ -8,7 +8,7 @@ For each fleet size it generates a synthetic fleet and its kustomize equivalent,
   wall and CPU, and checks that every cluster's kustomize output equals fleetgen's objects;
 - `fleetgen check` (tree up to date, warm cache), and after a one-contract change with a cold
   cache (no `.fleetgen/`) and a warm one (the cache of the tree before the change);
-- `fleetgen render` after a one-contract change (warm cache);
+- `fleetgen render` after a one-contract change (warm cache; each run a version of its own);
 - `fleetgen lint` and its peak RSS;
 - the stat floor (`find` listing and stating every rendered file) and `git status` on the
   rendered files committed (git's index stats every file, as `check` does);
@@ -216,10 +216,15 @@ def main():
         changed_warm, _ = repeat(a.runs, [fleetgen, "check", "--color", "never"], cache_as_before, cwd=fleet,
                                  codes=(1,))
 
+        # Each timed render makes a version no render made before: a render brings the tree
+        # before last (the cache's shadow) up to date, and with one edit made over and over
+        # the shadow would already hold the changed files (a swap, nothing written).
+        versions = iter(range(1, 1_000_000))
+
         def tree_as_before():
             contract.write_text(original)
             subprocess.run([fleetgen, "render", "--color", "never"], cwd=fleet, check=True, stdout=subprocess.DEVNULL)
-            contract.write_text(edited)
+            contract.write_text(original.replace("  version: ", f"  version: 9{next(versions)}", 1))
 
         print(f"# {size}: render after a one-contract change ×{a.runs}", file=sys.stderr)
         changed_render, _ = repeat(a.runs, [fleetgen, "render", "--color", "never"], tree_as_before, cwd=fleet)
