@@ -51,6 +51,10 @@ pub(super) struct ClusterDone {
     pub stats: Stats,
 }
 
+/// A placement rendered now that the cache will hold: its entry's position, its files' in
+/// the cluster's outputs, the kinds it delivers (group, kind) and its objects.
+type Fresh = (usize, std::ops::Range<usize>, Vec<(String, String)>, Vec<NewClaim>);
+
 pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> ClusterDone {
     let (sources, plan) = (run.sources, run.plan);
     let mut out: Outputs = Vec::new();
@@ -63,8 +67,9 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let mut known = Vec::new();
     let mut entries = Vec::new();
     let mut stats = Stats::default();
-    // Placements rendered now that the cache will hold: their entry, files in `out`, claims.
-    let mut fresh: Vec<(usize, std::ops::Range<usize>, Vec<NewClaim>)> = Vec::new();
+    // Placements rendered now that the cache will hold: their entry, files in `out`, the
+    // kinds they deliver and their objects.
+    let mut fresh: Vec<Fresh> = Vec::new();
     // (position in the plan, placement) of the cluster's placements.
     let range = plan.cluster_range(id);
     let placements: Vec<(usize, &Placement)> = range.clone().zip(&plan.placements[range]).collect();
@@ -77,18 +82,20 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     for (i, p) in placements {
         let selected = select.placement(p);
         let key = keys.map(|k| k.placements[i]);
-        let hit = key.and_then(|k| Some((k, run.reuse.as_ref()?.store.entries.get(&k)?)));
+        let hit = key.and_then(|k| {
+            let entry = run.reuse.as_ref()?.store.entries.get(&k)?;
+            Some((k, entry, entry.detail()?))
+        });
         // An entry stands for the placement unless one of its objects is already taken (then
         // a render says by whom).
-        if let Some((key, entry)) = hit.filter(|(_, e)| e.claims.iter().all(|(id, _)| !seen.contains_key(id))) {
+        if let Some((key, entry, detail)) =
+            hit.filter(|(_, _, d)| d.claims.iter().all(|(id, _)| !seen.contains_key(id)))
+        {
             run.used.add(entry.exemptions.iter().map(String::as_str));
-            for claim in &entry.claims {
-                seen.insert(claim.0, (p.app_name().to_string(), entry.template(claim).to_string()));
+            for claim in &detail.claims {
+                seen.insert(claim.0, (p.app_name().to_string(), detail.template(claim).to_string()));
             }
-            let delivered = entry.kinds.iter().map(|(group, kind)| GroupKind {
-                group: group.clone(),
-                kind: kind.clone(),
-            });
+            let delivered = detail.kinds.into_iter().map(|(group, kind)| GroupKind { group, kind });
             kinds.insert(p.app_name().to_string(), delivered.collect());
             if selected {
                 known.extend(entry.files.iter().cloned());
@@ -103,16 +110,12 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         let exempted = enforce.take_exempted();
         // Only a placement without findings is cached (its findings must show every time).
         if let Some(key) = key.filter(|_| selected && done.errors.is_empty()) {
-            fresh.push((entries.len(), out.len()..out.len() + done.files.len(), done.claims));
             let delivered = done.kinds.iter().map(|k| (k.group.clone(), k.kind.clone()));
-            entries.push((
-                key,
-                Arc::new(Entry {
-                    kinds: delivered.collect(),
-                    exemptions: exempted,
-                    ..Entry::default()
-                }),
-            ));
+            let range = out.len()..out.len() + done.files.len();
+            fresh.push((entries.len(), range, delivered.collect(), done.claims));
+            let mut entry = Entry::default();
+            entry.exemptions = exempted;
+            entries.push((key, Arc::new(entry)));
         }
         kinds.insert(p.app_name().to_string(), done.kinds);
         // An app rendered only for what it delivers: its errors count, its warnings are its team's.
@@ -154,7 +157,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         }
     }
     // The fresh placements' entries, from their files as sealed.
-    for (at, range, claims) in fresh {
+    for (at, range, kinds, claims) in fresh {
         // Made here, not shared yet: `make_mut` does not copy it.
         let entry = Arc::make_mut(&mut entries[at].1);
         entry.files = out[range]
@@ -162,7 +165,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
             .collect();
         by_path(&mut entry.files);
-        entry.set_claims(claims);
+        entry.set_detail(kinds, claims);
     }
     if let (Some(key), None) = (cluster_key, &cluster_entry) {
         // The files made (in `out`), then those of placements' objects taken from the cache.

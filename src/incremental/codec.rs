@@ -204,6 +204,58 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// A part of a cache file kept encoded when the file is read and decoded only when needed:
+/// the same encoding, without a magic line or checksum of its own (the file's covered it
+/// when it was read). [`Part::put_u64`] and [`Part::put_str`] write one.
+pub struct Part<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn of(bytes: &'a [u8]) -> Part<'a> {
+        Part { rest: bytes }
+    }
+
+    pub fn put_u64(out: &mut Vec<u8>, n: u64) {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+
+    pub fn put_str(out: &mut Vec<u8>, s: &str) {
+        Part::put_u64(out, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (taken, rest) = self.rest.split_at_checked(n)?;
+        self.rest = rest;
+        Some(taken)
+    }
+
+    pub fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.array()?))
+    }
+
+    pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    /// A count of items that follow, each at least `size` bytes long.
+    pub fn count_of(&mut self, size: usize) -> Option<usize> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        (n.checked_mul(size)? <= self.rest.len()).then_some(n)
+    }
+
+    pub fn str(&mut self) -> Option<String> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
+    }
+
+    /// Whether all of it was decoded.
+    pub fn finish(self) -> bool {
+        self.rest.is_empty()
+    }
+}
+
 /// Asserts that `decodes` refuses `bytes` cut at every byte and with each of its bits
 /// flipped (and does not panic on any of them).
 #[cfg(test)]

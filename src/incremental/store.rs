@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::codec::{Reader, Writer};
+use super::codec::{Part, Reader, Writer};
 use super::key::Key;
 
 /// A rendered file known by its content: size and BLAKE3 hash.
@@ -53,18 +53,39 @@ pub fn object_id(group: &str, kind: &str, namespace: &str, name: &str) -> u128 {
 }
 
 /// What a placement's render produced, enough to stand for it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Its files (sealed, as written), in path order.
     pub files: Vec<(String, Sum)>,
+    /// The policy exemptions that turned one of its findings off (still used when reused).
+    pub exemptions: Vec<String>,
+    /// Its [`Detail`], encoded: only a render of its cluster's cluster-wide files reads it,
+    /// and in a check after a small change most clusters' are taken whole (decoding every
+    /// entry's objects and kinds was a tenth of a warm check's instructions at 200 × 500).
+    /// Written back as it was read when the entry is kept.
+    detail: Box<[u8]>,
+}
+
+/// What a render of a placement's cluster reads of the placement: the kinds its folder
+/// delivers and the objects it rendered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
     /// The kinds its folder delivers: (group, kind).
     pub kinds: Vec<(String, String)>,
     /// The objects it rendered, for the duplicate check across the cluster's apps.
     pub claims: Vec<Claim>,
     /// The templates that rendered them.
     pub templates: Vec<String>,
-    /// The policy exemptions that turned one of its findings off (still used when reused).
-    pub exemptions: Vec<String>,
+}
+
+impl Default for Entry {
+    fn default() -> Entry {
+        Entry {
+            files: Vec::new(),
+            exemptions: Vec::new(),
+            detail: Detail::default().encode(),
+        }
+    }
 }
 
 /// What a cluster's cluster-wide files were.
@@ -90,7 +111,7 @@ pub struct ClusterEntry {
 /// and its (group, kind), which the GitOps engine is told it delivers.
 pub type OwnObject = (u32, String, String);
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v9\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v10\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -106,15 +127,16 @@ pub struct Store {
 }
 
 impl Entry {
-    /// The template that rendered claim `claim`.
-    pub fn template(&self, claim: &Claim) -> &str {
-        self.templates.get(claim.1 as usize).map_or("", String::as_str)
+    /// Its kinds and objects, decoded (`None` if they do not decode).
+    pub fn detail(&self) -> Option<Detail> {
+        Detail::decode(&self.detail)
     }
 
-    /// Records the objects rendered: (object id, template) each.
-    pub fn set_claims(&mut self, claims: Vec<NewClaim>) {
+    /// Records what a render made: the kinds its folder delivers and its objects (id,
+    /// template each).
+    pub fn set_detail(&mut self, kinds: Vec<(String, String)>, claims: Vec<NewClaim>) {
         let mut templates: Vec<String> = Vec::new();
-        self.claims = claims
+        let claims = claims
             .into_iter()
             .map(|(id, template)| {
                 let at = match templates.iter().position(|t| *t == template) {
@@ -127,7 +149,74 @@ impl Entry {
                 (id, u32::try_from(at).unwrap_or(u32::MAX))
             })
             .collect();
-        self.templates = templates;
+        self.detail = Detail {
+            kinds,
+            claims,
+            templates,
+        }
+        .encode();
+    }
+}
+
+/// An object's id and its template's position: 16 and 4 bytes.
+const CLAIM_BYTES: usize = 16 + 4;
+
+impl Detail {
+    /// The template that rendered claim `claim`.
+    pub fn template(&self, claim: &Claim) -> &str {
+        self.templates.get(claim.1 as usize).map_or("", String::as_str)
+    }
+
+    fn encode(&self) -> Box<[u8]> {
+        let mut out = Vec::with_capacity(
+            24 + self.claims.len() * CLAIM_BYTES
+                + (self.kinds.iter().map(|(g, k)| g.len() + k.len() + 16)).sum::<usize>()
+                + self.templates.iter().map(|t| t.len() + 8).sum::<usize>(),
+        );
+        Part::put_u64(&mut out, self.kinds.len() as u64);
+        for (group, kind) in &self.kinds {
+            Part::put_str(&mut out, group);
+            Part::put_str(&mut out, kind);
+        }
+        Part::put_u64(&mut out, self.templates.len() as u64);
+        for template in &self.templates {
+            Part::put_str(&mut out, template);
+        }
+        Part::put_u64(&mut out, self.claims.len() as u64);
+        for (id, template) in &self.claims {
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&template.to_le_bytes());
+        }
+        out.into_boxed_slice()
+    }
+
+    /// The detail encoded in `bytes`: every claim's template one of its templates, and
+    /// nothing after the last claim.
+    fn decode(bytes: &[u8]) -> Option<Detail> {
+        let mut r = Part::of(bytes);
+        let mut d = Detail::default();
+        let count = r.count_of(16)?;
+        d.kinds.reserve_exact(count);
+        for _ in 0..count {
+            d.kinds.push((r.str()?, r.str()?));
+        }
+        let count = r.count_of(8)?;
+        d.templates.reserve_exact(count);
+        for _ in 0..count {
+            d.templates.push(r.str()?);
+        }
+        let count = r.count_of(CLAIM_BYTES)?;
+        d.claims.reserve_exact(count);
+        for _ in 0..count {
+            let claim: [u8; CLAIM_BYTES] = r.array()?;
+            let (id, template) = claim.split_first_chunk::<16>()?;
+            let template = u32::from_le_bytes(template.try_into().ok()?);
+            if template as usize >= d.templates.len() {
+                return None;
+            }
+            d.claims.push((u128::from_le_bytes(*id), template));
+        }
+        r.finish().then_some(d)
     }
 }
 
@@ -180,20 +269,8 @@ impl Store {
             let e = &self.entries[key];
             w.bytes(&key.0);
             files(&mut w, &e.files);
-            w.u64(e.kinds.len() as u64);
-            for (group, kind) in &e.kinds {
-                w.str(group);
-                w.str(kind);
-            }
-            w.u64(e.claims.len() as u64);
-            for (id, template) in &e.claims {
-                w.bytes(&id.to_le_bytes());
-                w.u64(u64::from(*template));
-            }
-            w.u64(e.templates.len() as u64);
-            for template in &e.templates {
-                w.str(template);
-            }
+            w.u64(e.detail.len() as u64);
+            w.bytes(&e.detail);
             w.u64(e.exemptions.len() as u64);
             for name in &e.exemptions {
                 w.str(name);
@@ -282,32 +359,26 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Store> {
 }
 
 fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
-    // An entry is at least its key and five counts.
-    let count = r.count_of(32 + 5 * 8)?;
+    // An entry is at least its key, its files' count, its detail's length and its
+    // exemptions' count.
+    let count = r.count_of(32 + 3 * 8)?;
     let mut entries = FxHashMap::default();
     entries.reserve(count);
     for _ in 0..count {
         let key = Key(r.array()?);
-        let mut e = Entry {
-            files: read_files(&mut r)?,
-            ..Entry::default()
+        let files = read_files(&mut r)?;
+        // Kept encoded: checked when decoded (`Entry::detail`).
+        let detail = r.blob()?.into_boxed_slice();
+        let count = r.count_of(8)?;
+        let mut exemptions = Vec::with_capacity(count);
+        for _ in 0..count {
+            exemptions.push(r.str()?);
+        }
+        let e = Entry {
+            files,
+            exemptions,
+            detail,
         };
-        for _ in 0..r.count()? {
-            e.kinds.push((r.str()?, r.str()?));
-        }
-        for _ in 0..r.count()? {
-            let id = u128::from_le_bytes(r.array()?);
-            e.claims.push((id, u32::try_from(r.u64()?).ok()?));
-        }
-        for _ in 0..r.count()? {
-            e.templates.push(r.str()?);
-        }
-        if e.claims.iter().any(|(_, t)| *t as usize >= e.templates.len()) {
-            return None;
-        }
-        for _ in 0..r.count()? {
-            e.exemptions.push(r.str()?);
-        }
         entries.insert(key, Arc::new(e));
     }
     let mut clusters = FxHashMap::default();
@@ -366,6 +437,17 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
 mod tests {
     use super::*;
 
+    /// A placement's entry: one file, a Deployment's kind, `claims` and `exemptions`.
+    fn entry(file: &str, claims: Vec<NewClaim>, exemptions: Vec<String>) -> Entry {
+        let mut e = Entry {
+            files: vec![(file.into(), Sum::of(file.as_bytes()))],
+            exemptions,
+            ..Entry::default()
+        };
+        e.set_detail(vec![("apps".into(), "Deployment".into())], claims);
+        e
+    }
+
     /// Cluster `id`'s entry: its summary, and app `app`'s GitOps object taken by its key.
     fn cluster_of(id: &str, app: &str) -> Arc<ClusterEntry> {
         let object = format!("{id}/gitops/kustomization-{app}.yaml");
@@ -393,13 +475,11 @@ mod tests {
         let mut store = Store::default();
         store.entries.insert(
             Key::of(b"k"),
-            Arc::new(Entry {
-                files: vec![("c/apps/a/x.yaml".into(), Sum::of(b"text"))],
-                kinds: vec![("apps".into(), "Deployment".into())],
-                claims: vec![(object_id("apps", "Deployment", "a", "a"), 0)],
-                templates: vec!["t.j2".into()],
-                exemptions: vec!["legacy-root".into()],
-            }),
+            Arc::new(entry(
+                "c/apps/a/x.yaml",
+                vec![(object_id("apps", "Deployment", "a", "a"), "t.j2".into())],
+                vec!["legacy-root".into()],
+            )),
         );
         store.clusters.insert(Key::of(b"c"), cluster_of("c", "a"));
         store
@@ -429,6 +509,52 @@ mod tests {
         assert!(decode(b"").is_none());
     }
 
+    /// An entry's kinds and objects are kept encoded and decoded on demand: each template
+    /// once, each object pointing at its own; a detail whose object points past its
+    /// templates, or with bytes after its last object, decodes to nothing.
+    #[test]
+    fn an_entry_decodes_its_detail_on_demand_and_refuses_a_wrong_one() {
+        let deployment = object_id("apps", "Deployment", "a", "api");
+        let service = object_id("", "Service", "a", "api");
+        let mut e = Entry::default();
+        assert_eq!(e.detail(), Some(Detail::default()));
+        let kinds = vec![
+            ("apps".to_string(), "Deployment".to_string()),
+            (String::new(), "Service".to_string()),
+        ];
+        e.set_detail(
+            kinds.clone(),
+            vec![
+                (deployment, "d.yaml.j2".into()),
+                (service, "s.yaml.j2".into()),
+                (object_id("", "Service", "a", "api-headless"), "s.yaml.j2".into()),
+            ],
+        );
+        let detail = e.detail().expect("decodes");
+        assert_eq!(detail.kinds, kinds);
+        assert_eq!(detail.templates, ["d.yaml.j2", "s.yaml.j2"]);
+        assert_eq!(detail.claims.len(), 3);
+        assert_eq!(detail.template(&detail.claims[0]), "d.yaml.j2");
+        assert_eq!(detail.template(&detail.claims[2]), "s.yaml.j2");
+        // Through the store's encoding, unchanged.
+        let mut store = Store::default();
+        store.entries.insert(Key::of(b"k"), Arc::new(e.clone()));
+        let back = decode(&store.encode()).expect("decodes");
+        assert_eq!(back.entries[&Key::of(b"k")].detail(), Some(detail.clone()));
+        // A claim whose template is not one of the entry's.
+        let mut wrong = detail.clone();
+        wrong.claims[1].1 = 2;
+        assert_eq!(Detail::decode(&wrong.encode()), None);
+        wrong.claims[1].1 = 1;
+        assert_eq!(Detail::decode(&wrong.encode()), Some(detail.clone()));
+        // Cut anywhere, or followed by anything: nothing.
+        let bytes = detail.encode();
+        for cut in 0..bytes.len() {
+            assert_eq!(Detail::decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+        assert_eq!(Detail::decode(&[&bytes[..], &[0]].concat()), None);
+    }
+
     /// The store is decoded as it is read and its checksum checked last: whatever a
     /// damaged file's counts and lengths say, every cut and every flipped bit is refused,
     /// and nothing panics.
@@ -438,13 +564,11 @@ mod tests {
         for app in ["api", "web"] {
             store.entries.insert(
                 Key::of(app.as_bytes()),
-                Arc::new(Entry {
-                    files: vec![(format!("c/apps/{app}/d.yaml"), Sum::of(app.as_bytes()))],
-                    kinds: vec![("apps".into(), "Deployment".into())],
-                    claims: vec![(object_id("apps", "Deployment", app, app), 0)],
-                    templates: vec!["d.yaml.j2".into()],
-                    exemptions: vec![],
-                }),
+                Arc::new(entry(
+                    &format!("c/apps/{app}/d.yaml"),
+                    vec![(object_id("apps", "Deployment", app, app), "d.yaml.j2".into())],
+                    vec![],
+                )),
             );
         }
         store.clusters.insert(Key::of(b"c"), cluster_of("c", "api"));
