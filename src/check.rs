@@ -46,20 +46,113 @@ pub struct Drift {
 /// Lines of diff shown per file.
 pub const DIFF_LINES: usize = 40;
 
+/// Lines of context shown around each change.
+const CONTEXT: usize = 2;
+
 fn unified(path: &str, old: &str, new: &str) -> String {
+    // The lines both texts start and end with, past the context shown next to a change,
+    // are not handed to the diff (splitting whole files into lines was most of a check's
+    // diff time after a one-line change); the hunks' line numbers count those in front.
+    let (skipped, old, new) = middle(old, new);
     let diff = TextDiff::from_lines(old, new);
     let text = diff
         .unified_diff()
-        .context_radius(2)
+        .context_radius(CONTEXT)
         .header(&format!("a/{path} (on disk)"), &format!("b/{path} (rendered)"))
         .to_string();
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() <= DIFF_LINES {
-        return text;
+    let mut cut = String::with_capacity(text.len().min(8192));
+    let mut lines = 0;
+    for line in text.split_inclusive('\n') {
+        lines += 1;
+        if lines > DIFF_LINES {
+            continue;
+        }
+        match line.strip_prefix("@@ -").filter(|_| skipped > 0) {
+            Some(ranges) => cut.push_str(&shifted(ranges, skipped).unwrap_or_else(|| line.to_string())),
+            None => cut.push_str(line),
+        }
     }
-    let mut cut = lines[..DIFF_LINES].join("\n");
-    cut.push_str(&format!("\n… {} more lines of diff\n", lines.len() - DIFF_LINES));
+    if lines > DIFF_LINES {
+        cut.push_str(&format!("… {} more lines of diff\n", lines - DIFF_LINES));
+    }
     cut
+}
+
+/// `old` and `new` less the lines they start with alike and end with alike, but for
+/// [`CONTEXT`] of them next to what differs; and how many lines were left out in front
+/// (the same in both).
+fn middle<'a>(old: &'a str, new: &'a str) -> (usize, &'a str, &'a str) {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let line_start = |text: &[u8], at: usize| text[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    // The start of the first line that differs, then CONTEXT lines back.
+    let same = shared_start(a, b);
+    let mut start = line_start(a, same);
+    for _ in 0..CONTEXT {
+        if start == 0 {
+            break;
+        }
+        start = line_start(a, start - 1);
+    }
+    let skipped = a[..start].iter().filter(|&&c| c == b'\n').count();
+    let (a, b) = (&a[start..], &b[start..]);
+    // The shared end, from a line that starts a line in both, then CONTEXT lines on.
+    let mut shared = shared_end(a, b);
+    let starts_line = |text: &[u8], shared: usize| {
+        let at = text.len() - shared;
+        at == 0 || text[at - 1] == b'\n'
+    };
+    if !(starts_line(a, shared) && starts_line(b, shared)) {
+        let at = a.len() - shared;
+        shared = match a[at..].iter().position(|&c| c == b'\n') {
+            Some(i) => shared - (i + 1),
+            None => 0,
+        };
+    }
+    for _ in 0..CONTEXT {
+        let at = a.len() - shared;
+        shared = match a[at..].iter().position(|&c| c == b'\n') {
+            Some(i) => shared - (i + 1),
+            None => 0,
+        };
+    }
+    // Cut after a newline (or at a text's start or end): on a character boundary.
+    let old = &old[start..old.len() - shared];
+    let new = &new[start..new.len() - shared];
+    (skipped, old, new)
+}
+
+/// How many bytes `a` and `b` start with alike: whole blocks compared at once, then byte
+/// by byte.
+fn shared_start(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a.chunks_exact(64).zip(b.chunks_exact(64));
+    let whole = 64 * blocks.take_while(|(x, y)| x == y).count();
+    whole + a[whole..].iter().zip(&b[whole..]).take_while(|(x, y)| x == y).count()
+}
+
+/// How many bytes `a` and `b` end with alike.
+fn shared_end(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a.rchunks_exact(64).zip(b.rchunks_exact(64));
+    let whole = 64 * blocks.take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[..a.len() - whole], &b[..b.len() - whole]);
+    whole + a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
+}
+
+/// A hunk header's ranges (`-12,5 +12,6 @@`, after `@@ -`) moved down `by` lines.
+fn shifted(ranges: &str, by: usize) -> Option<String> {
+    let (old, rest) = ranges.split_once(" +")?;
+    let (new, tail) = rest.split_once(" @@")?;
+    let shift = |range: &str| -> Option<String> {
+        let (first, len) = match range.split_once(',') {
+            Some((first, len)) => (first, Some(len)),
+            None => (range, None),
+        };
+        let first = first.parse::<usize>().ok()? + by;
+        Some(match len {
+            Some(len) => format!("{first},{len}"),
+            None => first.to_string(),
+        })
+    };
+    Some(format!("@@ -{} +{} @@{tail}", shift(old)?, shift(new)?))
 }
 
 /// What differs between the render (`expected`) and the output folder as scanned (`disk`:
@@ -361,6 +454,85 @@ mod tests {
             ("z.yaml", Status::Orphaned),
         ];
         assert_eq!(found, want.map(|(p, s)| (p.to_string(), s)));
+    }
+
+    /// The diff of two whole texts, as `unified` made it before it left out what they
+    /// share: the reference it must match.
+    fn whole(path: &str, old: &str, new: &str) -> String {
+        let text = TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(CONTEXT)
+            .header(&format!("a/{path} (on disk)"), &format!("b/{path} (rendered)"))
+            .to_string();
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if lines.len() <= DIFF_LINES {
+            return text;
+        }
+        format!(
+            "{}… {} more lines of diff\n",
+            lines[..DIFF_LINES].concat(),
+            lines.len() - DIFF_LINES
+        )
+    }
+
+    /// Leaving out the lines both texts start and end with changes nothing in a diff: the
+    /// same hunks, line numbers, context and cut, whether the change is at the start, the
+    /// end or both, a line's end or start is shared, a text lacks its last newline or is
+    /// empty. Lines are distinct (edits replace, insert and remove; nothing moves), so only
+    /// one diff is right.
+    #[test]
+    fn a_diff_of_the_middle_is_the_diff_of_the_whole() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        let mut checked = 0;
+        for case in 0..3000 {
+            let count = next(70);
+            let old: Vec<String> = (0..count).map(|i| format!("line {i}")).collect();
+            let mut new = old.clone();
+            for edit in 0..1 + next(3) {
+                let at = next(new.len() + 1);
+                match next(4) {
+                    // A line whose end is the old one's, or whose start is.
+                    0 if at < new.len() => new[at] = format!("x{}", new[at]),
+                    1 if at < new.len() => new[at] = format!("{}x", new[at]),
+                    2 if at < new.len() => {
+                        new.remove(at);
+                    }
+                    _ => new.insert(at, format!("new {case}.{edit}")),
+                }
+            }
+            let join = |lines: &[String], newline_at_end: bool| {
+                let mut text = lines.join("\n");
+                if newline_at_end && !text.is_empty() {
+                    text.push('\n');
+                }
+                text
+            };
+            let (old, new) = (join(&old, next(5) != 0), join(&new, next(5) != 0));
+            let got = unified("f.yaml", &old, &new);
+            assert_eq!(got, whole("f.yaml", &old, &new), "{old:?}\n→ {new:?}");
+            checked += usize::from(old != new && middle(&old, &new).0 > 0);
+        }
+        // Most cases did leave lines out in front (and moved the hunks' numbers).
+        assert!(checked > 1500, "{checked}");
+        // A change in the tenth line of twenty: two lines of context each side, numbered
+        // as in the whole file.
+        let old: String = (1..=20).map(|i| format!("l{i}\n")).collect();
+        let new = old.replace("l10\n", "l10 changed\n");
+        assert_eq!(
+            unified("f", &old, &new),
+            "--- a/f (on disk)\n+++ b/f (rendered)\n@@ -8,5 +8,5 @@\n l8\n l9\n-l10\n+l10 changed\n l11\n l12\n"
+        );
+        assert_eq!(
+            middle(&old, &new),
+            (7, "l8\nl9\nl10\nl11\nl12\n", "l8\nl9\nl10 changed\nl11\nl12\n")
+        );
+        assert_eq!(unified("f", &old, &old), "");
     }
 
     #[test]
