@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn a_file_known_by_hash_is_compared_by_hash_and_asks_for_its_text_when_it_differs() {
         let mut expected = tree(&[("a.yaml", "a\n")]);
-        expected.known.insert("k.yaml".into(), Sum::of(b"k\n"));
+        expected.known = [("k.yaml".to_string(), Sum::of(b"k\n"))].into_iter().collect();
         let same = disk(&[("a.yaml", "a\n"), ("k.yaml", "k\n")]);
         let found = compare_disk(&expected, &same, Path::new("/nonexistent")).expect("nothing to read");
         assert_eq!(found.map(|d| d.len()), Ok(0));
@@ -402,9 +402,8 @@ mod tests {
     #[test]
     fn one_pass_names_each_differing_cached_file_and_each_orphan_wherever_they_sort() {
         let mut expected = tree(&[("a.yaml", "a\n"), ("d.yaml", "d\n")]);
-        for k in ["b.yaml", "c.yaml", "e.yaml"] {
-            expected.known.insert(k.into(), Sum::of(k.as_bytes()));
-        }
+        let known = ["b.yaml", "c.yaml", "e.yaml"];
+        expected.known = known.iter().map(|k| (k.to_string(), Sum::of(k.as_bytes()))).collect();
         let held = |files: &[&str], extra: &[(&str, &str)]| {
             let mut all: Vec<(&str, &str)> = files.iter().map(|f| (*f, *f)).collect();
             all.extend_from_slice(extra);

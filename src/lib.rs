@@ -19,7 +19,7 @@
 //!
 //! Beneath the stages: [`layout`] (where inputs are read and outputs written), `source`
 //! (files and spans), `diag` (diagnostics and their codes), `model` (the input structs),
-//! `kube` (Kubernetes objects), `clock` (dates). Above them: [`api`] (the one compile entry
+//! `kube` (Kubernetes objects), `clock` (dates), `sorted` (a map kept as a sorted list). Above them: [`api`] (the one compile entry
 //! point, the public surface) and `cli` (the commands).
 
 pub mod api;
@@ -40,6 +40,7 @@ pub(crate) mod load;
 pub(crate) mod model;
 pub(crate) mod policy;
 pub(crate) mod resolve;
+pub(crate) mod sorted;
 pub(crate) mod source;
 pub(crate) mod suggest;
 pub(crate) mod trace;

@@ -594,7 +594,7 @@ pub fn write(
     let old_paths = list_tree(out).map_err(unreadable)?;
     let removed = old_paths
         .iter()
-        .filter(|k| !tree.files.contains_key(*k) && !tree.known.contains_key(*k) && !kept.contains_key(*k))
+        .filter(|k| !tree.files.contains_key(*k) && !tree.known.contains_key(k) && !kept.contains_key(*k))
         .count();
 
     let tmp = temp_dir(&parent, &name, "new")
@@ -613,7 +613,7 @@ pub fn write(
             .par_iter()
             .try_for_each(|(path, text)| fs::write(tmp.join(path), text))?;
         // What the incremental cache stood for is in the old tree: linked, not rewritten.
-        tree.known.par_iter().try_for_each(|(path, _)| {
+        tree.known.as_slice().par_iter().try_for_each(|(path, _)| {
             let (old, new) = (out.join(path), tmp.join(path));
             fs::hard_link(&old, &new).or_else(|_| fs::copy(&old, &new).map(|_| ()))
         })

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 const STAGES: &[(usize, &[&str])] = &[
     (
         0,
-        &["source", "diag", "suggest", "layout", "model", "kube", "clock", "trace"],
+        &[
+            "source", "diag", "suggest", "layout", "model", "kube", "clock", "trace", "sorted",
+        ],
     ),
     (1, &["load"]),
     (2, &["resolve"]),

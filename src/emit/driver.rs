@@ -281,7 +281,7 @@ pub fn render(
     known.extend(fleet.known);
     files.extend(fleet.texts);
     tree.files = sorted_map(files);
-    tree.known = sorted_map(known);
+    tree.known = known.into_iter().collect();
     tree.apps = sorted_map(apps);
     tree.store = store;
     let mut problems = group(problems);

@@ -11,6 +11,7 @@ use crate::incremental::{Stats, Store, Sum};
 use crate::kube::Object;
 use crate::layout::{self, Output};
 use crate::resolve::plan::Placement;
+use crate::sorted::SortedMap;
 use crate::source::FileId;
 
 /// Rendered files by path relative to the output folder (`<clusterId>/apps/<app>/…`).
@@ -24,7 +25,7 @@ pub struct RenderedTree {
     pub objects: Vec<RenderedObject>,
     /// Files of placements the incremental cache stood for: known by size and content hash
     /// (their text is in the output folder). Empty unless the render was given a cache.
-    pub known: BTreeMap<String, Sum>,
+    pub known: SortedMap<Sum>,
     /// How many placements were rendered and how many taken from the cache.
     pub stats: Stats,
     /// What the cache should hold after this render (when it was given one).
@@ -283,9 +284,8 @@ mod tests {
             ("a/y.yaml", "y"),
             ("fleet.yaml", "f"),
         ]);
-        for known in ["a/k.yaml", "ab/k.yaml", "b/apps/web/k.yaml", "b/k.yaml", "zz.yaml"] {
-            t.known.insert(known.into(), Sum::of(b"k"));
-        }
+        let known = ["a/k.yaml", "ab/k.yaml", "b/apps/web/k.yaml", "b/k.yaml", "zz.yaml"];
+        t.known = known.iter().map(|k| (k.to_string(), Sum::of(b"k"))).collect();
         assert_eq!(t.clusters().collect::<Vec<_>>(), ["a", "a-b", "ab", "b"]);
     }
 

@@ -307,39 +307,7 @@ pub fn scan(
 }
 
 /// The files of an output folder as a scan found them, in path order.
-#[derive(Debug, Default)]
-pub struct Disk {
-    files: Vec<(String, OnDisk)>,
-}
-
-impl Disk {
-    /// The file at `path`.
-    pub fn get(&self, path: &str) -> Option<&OnDisk> {
-        let at = self.files.binary_search_by(|(p, _)| p.as_str().cmp(path)).ok()?;
-        Some(&self.files[at].1)
-    }
-
-    /// The files, in path order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &OnDisk)> {
-        self.files.iter().map(|(p, d)| (p, d))
-    }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-}
-
-impl FromIterator<(String, OnDisk)> for Disk {
-    fn from_iter<I: IntoIterator<Item = (String, OnDisk)>>(items: I) -> Disk {
-        let mut files: Vec<(String, OnDisk)> = items.into_iter().collect();
-        // A scan's files come sorted (a walk's order, or a map's); others are sorted here.
-        if !files.is_sorted_by(|a, b| a.0 < b.0) {
-            files.sort_by(|a, b| a.0.cmp(&b.0));
-            files.dedup_by(|a, b| a.0 == b.0);
-        }
-        Disk { files }
-    }
-}
+pub type Disk = crate::sorted::SortedMap<OnDisk>;
 
 /// The second half of a [`scan`]: the files the index does not know read (within `limit`).
 pub fn finish(

@@ -209,7 +209,7 @@ fn holds(out: &Path, item: &Item, index: &Index) -> bool {
 /// rendered (`None`: the cache knows it by content).
 fn merged<'a, 'b>(
     texts: &'b [(&'a String, &'a String, Sum)],
-    known: &'a std::collections::BTreeMap<String, Sum>,
+    known: &'a crate::sorted::SortedMap<Sum>,
 ) -> impl Iterator<Item = (&'a str, Sum, Option<&'a str>)> + 'b
 where
     'a: 'b,

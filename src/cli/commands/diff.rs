@@ -138,7 +138,7 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
     let mut same = Vec::new();
     let mut found: [Vec<(String, String)>; 2] = Default::default();
     for (at, (this, other)) in [(&*old, &*new), (&*new, &*old)].into_iter().enumerate() {
-        for (path, sum) in &this.known {
+        for (path, sum) in this.known.iter() {
             if sum_of(other, path) == Some(*sum) {
                 if path != crate::layout::MATRIX {
                     same.push(path.clone());
@@ -157,7 +157,7 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
     }
     let [old_texts, new_texts] = found;
     for (side, texts) in [(&mut *old, old_texts), (&mut *new, new_texts)] {
-        side.known.clear();
+        side.known = Default::default();
         side.files.extend(texts);
     }
     for path in &same {
