@@ -6,6 +6,7 @@ use crate::api::{self, Cache, Format, Goal, Options};
 use crate::check::Drift;
 use crate::cli::{FleetArgs, Progress, Ui, print};
 use crate::incremental::Index;
+use crate::incremental::index::Disk;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -125,61 +126,21 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
     };
-    // Nothing is read past what the render makes (a larger file is stale by its size
-    // alone); files no render makes are listed, not read.
-    let scanned = {
-        let Some(rendered) = &compiled.tree else {
-            unreachable!("checked above")
-        };
-        let limit = |path: &str| {
-            let size = rendered
-                .files
-                .get(path)
-                .map(|t| t.len() as u64)
-                .or_else(|| rendered.known.get(path).map(|s| s.size))?;
-            Some(crate::write::MAX_READ_BYTES.max(size))
-        };
-        crate::trace::stage("read", || {
-            crate::incremental::index::finish(&out, &index, stated, &limit)
-        })
-    };
-    let (disk, index) = match scanned {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", out.display());
-            return 2;
+    // The cache is saved while the output folder is read and compared: what it records is
+    // the render's, whatever the output folder holds. Derived data: a cache that cannot be
+    // written costs speed, never a result. What did not change is not written again.
+    let saved_or_not = |saved: std::io::Result<()>| {
+        if let (Err(e), Some(cache)) = (saved, &cache) {
+            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
         }
     };
-    crate::trace::note("read", || {
-        let read = disk.iter().filter(|(_, d)| d.text.is_some()).count();
-        format!(
-            "{} files: {read} read, {} known by their stat",
-            disk.len(),
-            disk.len() - read
-        )
-    });
-    // A file the cache stood for (known by its hash) differs on disk: saying how takes the
-    // text it should have, so the placements (or cluster-wide or fleet files) it belongs to
-    // are rendered again and the rest reused; should that not explain it, everything is.
-    let compare = |compiled: &api::Compiled| -> Result<Result<Vec<Drift>, Vec<String>>, u8> {
-        let Some(rendered) = &compiled.tree else {
-            return Err(compiled.exit_code().max(1));
-        };
-        crate::trace::stage("compare", || crate::check::compare_disk(rendered, &disk, &out)).map_err(|e| {
-            eprintln!("error: cannot read `{}`: {e}", out.display());
-            2
-        })
-    };
-    // The cache is saved while the trees are compared: what it records is the render's,
-    // whatever the output folder holds. Derived data: a cache that cannot be written costs
-    // speed, never a result. What did not change is not written again.
     let save = |compiled: &api::Compiled| {
         let (Some(cache), Some(rendered)) = (&cache, &compiled.tree) else {
             return;
         };
         let store_changed = rendered.store.as_ref() != store.as_ref();
-        let saved = crate::trace::stage("save", || {
-            cache.save(rendered.store.as_ref().filter(|_| store_changed), index.as_ref())?;
+        saved_or_not(crate::trace::stage("save", || {
+            cache.save(rendered.store.as_ref().filter(|_| store_changed), None)?;
             if let Some(before) = &valid {
                 cache.save_schema_valid(before, compiled.schema_valid())?;
             }
@@ -187,23 +148,85 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 Some(before) => cache.save_parsed(before, compiled.parsed()),
                 None => Ok(()),
             }
-        });
-        if let Err(e) = saved {
-            crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
-        }
+        }));
     };
-    let first = std::thread::scope(|scope| {
+    // A file the cache stood for (known by its hash) differs on disk: saying how takes the
+    // text it should have, so the placements (or cluster-wide or fleet files) it belongs to
+    // are rendered again and the rest reused; should that not explain it, everything is.
+    let compare = |compiled: &api::Compiled, disk: &Disk| -> Result<Result<Vec<Drift>, Vec<String>>, u8> {
+        let Some(rendered) = &compiled.tree else {
+            return Err(compiled.exit_code().max(1));
+        };
+        crate::trace::stage("compare", || crate::check::compare_disk(rendered, disk, &out)).map_err(|e| {
+            eprintln!("error: cannot read `{}`: {e}", out.display());
+            2
+        })
+    };
+    let (scanned, first) = std::thread::scope(|scope| {
+        // On a thread of its own from here: the store is written while the files the index
+        // does not know are read, and the trees compared.
         let saver = std::thread::Builder::new()
             .name("fleetgen-save".into())
             .spawn_scoped(scope, || save(&compiled));
-        let first = compare(&compiled);
+        // Nothing is read past what the render makes (a larger file is stale by its size
+        // alone); files no render makes are listed, not read.
+        let scanned = {
+            let Some(rendered) = &compiled.tree else {
+                unreachable!("checked above")
+            };
+            let limit = |path: &str| {
+                let size = rendered
+                    .files
+                    .get(path)
+                    .map(|t| t.len() as u64)
+                    .or_else(|| rendered.known.get(path).map(|s| s.size))?;
+                Some(crate::write::MAX_READ_BYTES.max(size))
+            };
+            crate::trace::stage("read", || {
+                crate::incremental::index::finish(&out, &index, stated, &limit)
+            })
+        };
+        let first = scanned.as_ref().ok().map(|(disk, next)| {
+            crate::trace::note("read", || {
+                let read = disk.iter().filter(|(_, d)| d.text.is_some()).count();
+                format!(
+                    "{} files: {read} read, {} known by their stat",
+                    disk.len(),
+                    disk.len() - read
+                )
+            });
+            // The stat index, when it changed, written beside the comparison too.
+            std::thread::scope(|inner| {
+                let indexer = (cache.as_ref().zip(next.as_ref())).map(|(cache, next)| {
+                    std::thread::Builder::new()
+                        .name("fleetgen-index".into())
+                        .spawn_scoped(inner, || saved_or_not(cache.save(None, Some(next))))
+                        .map_err(|_| saved_or_not(cache.save(None, Some(next))))
+                });
+                let first = compare(&compiled, disk);
+                if let Some(Ok(handle)) = indexer {
+                    handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                }
+                first
+            })
+        });
         match saver {
             Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             // No thread could be made: saved here, after the comparison.
             Err(_) => save(&compiled),
         }
-        first
+        (scanned, first)
     });
+    let (disk, index) = match scanned {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", out.display());
+            return 2;
+        }
+    };
+    let Some(first) = first else {
+        unreachable!("compared when read")
+    };
     let mut saved = true;
     let unexplained = match first {
         Ok(Ok(drifts)) => Ok(drifts),
@@ -222,12 +245,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             narrowed = store.as_ref().map(|s| s.without(&unexplained));
             compiled = compile(narrowed.as_ref());
             saved = false;
-            match compare(&compiled) {
+            match compare(&compiled, &disk) {
                 Ok(Ok(drifts)) => drifts,
                 Ok(Err(_)) => {
                     crate::trace::note("compare", || "rendering without the cache".into());
                     compiled = compile(None);
-                    match compare(&compiled) {
+                    match compare(&compiled, &disk) {
                         Ok(Ok(drifts)) => drifts,
                         Ok(Err(left)) => {
                             eprintln!(
