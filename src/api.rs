@@ -450,3 +450,62 @@ pub fn schema(kind: Kind) -> &'static str {
 pub fn write_yaml(out: &mut String, value: &serde_json::Value) {
     emit::yaml::write(out, value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A render that makes a cluster's cluster-wide files again reads the detail of each of
+    /// the cluster's placements it takes from the cache; one whose detail does not decode
+    /// is rendered again instead, and the render is what a cold one makes.
+    #[test]
+    fn a_placement_whose_detail_does_not_decode_is_rendered_again() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
+        let mut files = MemoryFiles::from_dir(&root).expect("the base fixture");
+        files.set_today(crate::clock::parse_date("2026-11-22").expect("a date"));
+        let render = |files: &MemoryFiles, reuse: Option<&Store>| {
+            let compiled = compile(
+                files,
+                &Options {
+                    reuse,
+                    ..Options::new(Goal::Render)
+                },
+            );
+            let tree = compiled.tree.expect("the fixture renders");
+            let mut sums: Vec<(String, Sum)> = tree
+                .files
+                .iter()
+                .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+                .collect();
+            sums.extend(tree.known.iter().map(|(p, s)| (p.clone(), *s)));
+            sums.sort_by(|a, b| a.0.cmp(&b.0));
+            (sums, tree.stats, tree.store)
+        };
+        let (_, _, store) = render(&files, Some(&Store::default()));
+        let store = store.expect("a cache was asked for");
+        // `web`'s version changes: the cluster-wide files of every cluster it is on are made
+        // again, and `api`'s placements there are taken from the cache.
+        let text = String::from_utf8(files.get("apps/web/app.yaml").expect("web").to_vec()).expect("text");
+        files.insert(
+            "apps/web/app.yaml",
+            text.replacen("  version: 2026.07.03-1421", "  version: 2026.07.04-1", 1),
+        );
+        let (cold, _, _) = render(&files, None);
+        let (warm, stats, _) = render(&files, Some(&store));
+        assert_eq!(warm, cold);
+        assert!(stats.reused > 0 && stats.rendered > 0, "{stats:?}");
+        let mut damaged = Store {
+            entries: store.entries.clone(),
+            clusters: store.clusters.clone(),
+            fleet: store.fleet.clone(),
+            rows: store.rows.clone(),
+        };
+        for entry in damaged.entries.values_mut() {
+            std::sync::Arc::make_mut(entry).set_detail_bytes(&[1]);
+        }
+        let (again, damaged_stats, _) = render(&files, Some(&damaged));
+        assert_eq!(again, cold);
+        assert_eq!(damaged_stats.reused, 0, "no detail decodes: {damaged_stats:?}");
+        assert_eq!(damaged_stats.rendered, stats.rendered + stats.reused);
+    }
+}

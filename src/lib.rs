@@ -19,8 +19,9 @@
 //!
 //! Beneath the stages: [`layout`] (where inputs are read and outputs written), `source`
 //! (files and spans), `diag` (diagnostics and their codes), `model` (the input structs),
-//! `kube` (Kubernetes objects), `clock` (dates), `sorted` (a map kept as a sorted list). Above them: [`api`] (the one compile entry
-//! point, the public surface) and `cli` (the commands).
+//! `kube` (Kubernetes objects), `clock` (dates), `sorted` (a map kept as a sorted list).
+//! Above them: [`api`] (the one compile entry point, the public surface) and `cli` (the
+//! commands).
 
 pub mod api;
 pub(crate) mod check;

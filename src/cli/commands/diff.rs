@@ -138,7 +138,7 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
     let mut same = Vec::new();
     let mut found: [Vec<(String, String)>; 2] = Default::default();
     for (at, (this, other)) in [(&*old, &*new), (&*new, &*old)].into_iter().enumerate() {
-        for (path, sum) in this.known.iter() {
+        for (path, sum) in &this.known {
             if sum_of(other, path) == Some(*sum) {
                 if path != crate::layout::MATRIX {
                     same.push(path.clone());
