@@ -256,6 +256,36 @@ impl Store {
         }
     }
 
+    /// What of this store, a render's, an output folder backs whose files `drifted` differ
+    /// from the render (stale, missing or edited by hand): the store [`without`](Self::without)
+    /// them. `None` when writing it over `before`, the store the render reused, would give
+    /// a later run nothing to reuse that `before` does not, and leave in it nothing the
+    /// folder contradicts: when it has no placement, cluster or fleet entry `before` lacks,
+    /// and `before` has none under a key whose entry it leaves out. (After a one-contract
+    /// change the changed placements' entries are all the render adds, and their files
+    /// are the ones that drifted.) The matrix's rows are not counted: a row is remade from
+    /// its placement in microseconds.
+    pub fn backed_over(&self, drifted: &[String], before: Option<&Store>) -> Option<Store> {
+        fn differ<V: PartialEq>(
+            all: &FxHashMap<Key, V>,
+            backed: &FxHashMap<Key, V>,
+            before: &FxHashMap<Key, V>,
+        ) -> bool {
+            all.iter().any(|(key, v)| match backed.contains_key(key) {
+                true => before.get(key) != Some(v),
+                false => before.contains_key(key),
+            })
+        }
+        let backed = self.without(drifted);
+        let Some(before) = before else {
+            return Some(backed);
+        };
+        (differ(&self.entries, &backed.entries, &before.entries)
+            || differ(&self.clusters, &backed.clusters, &before.clusters)
+            || differ(&self.fleet, &backed.fleet, &before.fleet))
+        .then_some(backed)
+    }
+
     pub fn load(path: &Path) -> Store {
         Reader::open(path, MAGIC).and_then(decode_from).unwrap_or_default()
     }
@@ -599,5 +629,55 @@ mod tests {
         Arc::make_mut(entry).own[0].1[0].0 = 2;
         assert!(decode(&beyond.encode()).is_none());
         crate::incremental::codec::assert_refuses_damage(&bytes, |b| decode(b).is_some());
+    }
+
+    /// A render's store is written as far as the output folder backs it, and only when that
+    /// changes what a later run reuses.
+    #[test]
+    fn a_store_is_written_as_far_as_the_folder_backs_it() {
+        let placement = |app: &str| {
+            let file = format!("c/apps/{app}/d.yaml");
+            (Key::of(file.as_bytes()), Arc::new(entry(&file, vec![], vec![])))
+        };
+        let store_of = |apps: &[&str]| Store {
+            entries: apps.iter().map(|a| placement(a)).collect(),
+            clusters: [(Key::of(b"c"), cluster_of("c", "api"))].into_iter().collect(),
+            ..Store::default()
+        };
+        let render = store_of(&["api", "web"]);
+        let drifted = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        // A first run: all of it the folder backs.
+        assert_eq!(render.backed_over(&[], None), Some(store_of(&["api", "web"])));
+        // The store it reused holds all of it: nothing to write.
+        assert_eq!(render.backed_over(&[], Some(&store_of(&["api", "web"]))), None);
+        // A store the folder does not contradict, with more in it (an older render's
+        // entries): kept as it is.
+        assert_eq!(render.backed_over(&[], Some(&store_of(&["api", "web", "old"]))), None);
+        // web is new (a changed contract) and the folder holds the render's web: written.
+        let before = store_of(&["api"]);
+        assert_eq!(render.backed_over(&[], Some(&before)), Some(store_of(&["api", "web"])));
+        // web is new and the folder holds another web (a stale tree): the render adds
+        // nothing the folder backs, and nothing is written.
+        assert_eq!(
+            render.backed_over(&drifted(&["c/apps/web/d.yaml"]), Some(&before)),
+            None
+        );
+        // web's file was edited by hand, and the store it reused has web: written without.
+        let backed = render.backed_over(&drifted(&["c/apps/web/d.yaml"]), Some(&render));
+        assert_eq!(backed, Some(store_of(&["api"])));
+        // So is a cluster whose file drifted, and an entry under the same key that is not
+        // the same.
+        let mut without_cluster = store_of(&["api", "web"]);
+        without_cluster.clusters.clear();
+        assert_eq!(
+            render.backed_over(&drifted(&["c/cluster.yaml"]), Some(&render)),
+            Some(without_cluster)
+        );
+        let mut other = store_of(&["api", "web"]);
+        let (key, _) = placement("web");
+        other
+            .entries
+            .insert(key, Arc::new(entry("c/apps/web/e.yaml", vec![], vec![])));
+        assert_eq!(render.backed_over(&[], Some(&other)), Some(store_of(&["api", "web"])));
     }
 }

@@ -126,21 +126,19 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
     };
-    // The cache is saved while the output folder is read and compared: what it records is
-    // the render's, whatever the output folder holds. Derived data: a cache that cannot be
-    // written costs speed, never a result. What did not change is not written again.
+    // What the last run knew of the input files is saved while the output folder is read
+    // and compared. Derived data: a cache that cannot be written costs speed, never a
+    // result. What did not change is not written again.
     let saved_or_not = |saved: std::io::Result<()>| {
         if let (Err(e), Some(cache)) = (saved, &cache) {
             crate::trace::note("cache", || format!("not saved in `{}`: {e}", cache.dir().display()));
         }
     };
-    let save = |compiled: &api::Compiled| {
-        let (Some(cache), Some(rendered)) = (&cache, &compiled.tree) else {
+    let save_inputs = |compiled: &api::Compiled| {
+        let Some(cache) = &cache else {
             return;
         };
-        let store_changed = rendered.store.as_ref() != store.as_ref();
         saved_or_not(crate::trace::stage("save", || {
-            cache.save(rendered.store.as_ref().filter(|_| store_changed), None)?;
             if let Some(before) = &valid {
                 cache.save_schema_valid(before, compiled.schema_valid())?;
             }
@@ -167,7 +165,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         // does not know are read, and the trees compared.
         let saver = std::thread::Builder::new()
             .name("fleetgen-save".into())
-            .spawn_scoped(scope, || save(&compiled));
+            .spawn_scoped(scope, || save_inputs(&compiled));
         // Nothing is read past what the render makes (a larger file is stale by its size
         // alone); files no render makes are listed, not read.
         let scanned = {
@@ -213,7 +211,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         match saver {
             Ok(handle) => handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             // No thread could be made: saved here, after the comparison.
-            Err(_) => save(&compiled),
+            Err(_) => save_inputs(&compiled),
         }
         (scanned, first)
     });
@@ -227,7 +225,6 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(first) = first else {
         unreachable!("compared when read")
     };
-    let mut saved = true;
     let unexplained = match first {
         Ok(Ok(drifts)) => Ok(drifts),
         Ok(Err(unexplained)) => Err(unexplained),
@@ -244,7 +241,6 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             });
             narrowed = store.as_ref().map(|s| s.without(&unexplained));
             compiled = compile(narrowed.as_ref());
-            saved = false;
             match compare(&compiled, &disk) {
                 Ok(Ok(drifts)) => drifts,
                 Ok(Err(_)) => {
@@ -270,8 +266,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(rendered) = &compiled.tree else {
         return compiled.exit_code().max(1);
     };
-    if !saved {
-        save(&compiled);
+    // The placement store is saved as far as the output folder backs it: the entries that
+    // stand for a file that differs on disk (a stale tree's changed placements, a file
+    // edited by hand) are left out, so that the next check or render renders them, once,
+    // rather than taking files the folder does not hold and rendering a second time. It is
+    // not written when that would change nothing a later run reuses.
+    if let (Some(cache), Some(fresh)) = (&cache, &rendered.store) {
+        let drifted: Vec<String> = drifts.iter().map(|d| d.path.clone()).collect();
+        if let Some(backed) = fresh.backed_over(&drifted, store.as_ref()) {
+            saved_or_not(crate::trace::stage("save store", || cache.save(Some(&backed), None)));
+        }
     }
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts)),
