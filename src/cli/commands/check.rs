@@ -272,7 +272,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // rather than taking files the folder does not hold and rendering a second time. It is
     // not written when that would change nothing a later run reuses.
     if let (Some(cache), Some(fresh)) = (&cache, &rendered.store) {
-        let drifted: Vec<String> = drifts.iter().map(|d| d.path.clone()).collect();
+        // Each drifted file with the size and hash the render gave it (an orphan has none,
+        // and no entry stands for it).
+        let drifted: Vec<(&str, crate::incremental::Sum)> = drifts
+            .iter()
+            .filter_map(|d| {
+                let sum = (rendered.known.get(&d.path).copied())
+                    .or_else(|| Some(crate::incremental::Sum::of(rendered.files.get(&d.path)?.as_bytes())))?;
+                Some((d.path.as_str(), sum))
+            })
+            .collect();
         if let Some(backed) = fresh.backed_over(&drifted, store.as_ref()) {
             saved_or_not(crate::trace::stage("save store", || cache.save(Some(&backed), None)));
         }
