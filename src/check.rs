@@ -167,22 +167,60 @@ pub fn compare_disk(
 ) -> std::io::Result<Result<Vec<Drift>, Vec<String>>> {
     // One pass over the output folder, with the known and rendered files beside it (the
     // maps are sorted alike: walked side by side, not looked up path by path): the files
-    // the cache stood for that differ or are missing, and the files no render makes.
+    // the cache stood for that differ or are missing, and the files no render makes. In
+    // pieces of the output folder on the pool (alone on one core at the end of a warm
+    // `check`, comparing 99,423 paths took 10 ms), each with the known files from its first
+    // path to the next piece's; the pieces' lists, gathered in order, are one pass's.
+    let (listed, cached) = (disk.as_slice(), expected.known.as_slice());
+    let pieces = if listed.len() < 8192 {
+        1
+    } else {
+        4 * rayon::current_num_threads()
+    };
+    let starts: Vec<usize> = (0..=pieces).map(|i| i * listed.len() / pieces).collect();
+    // Where in `cached` the piece from disk item `first` to `end` starts and ends: the
+    // first piece takes the known files before the first path, the last those after the
+    // last.
+    let known_at = |at: usize| cached.partition_point(|(k, _)| *k < listed[at].0);
+    let known_from = |first: usize| if first == 0 { 0 } else { known_at(first) };
+    let known_to = |end: usize| {
+        if end == listed.len() {
+            cached.len()
+        } else {
+            known_at(end)
+        }
+    };
+    let found: Vec<(Vec<String>, Vec<&String>)> = (starts.windows(2))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|range| {
+            let (first, end) = (range[0], range[1]);
+            let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
+            let mut known = cached[known_from(first)..known_to(end)].iter().peekable();
+            let mut files = Cursor::new(match listed.get(first) {
+                Some((path, _)) => expected.files.range::<String, _>(path..),
+                None => expected.files.range::<String, _>(..),
+            });
+            for (path, have) in &listed[first..end] {
+                while let Some((gone, _)) = known.next_if(|(k, _)| k < path) {
+                    unexplained.push(gone.clone());
+                }
+                match known.next_if(|(k, _)| k == path) {
+                    Some((_, sum)) if have.sum != *sum => unexplained.push(path.clone()),
+                    Some(_) => {}
+                    None if files.find(path).is_none() => orphans.push(path),
+                    None => {}
+                }
+            }
+            unexplained.extend(known.map(|(gone, _)| gone.clone()));
+            (unexplained, orphans)
+        })
+        .collect();
     let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
-    let mut known = expected.known.iter().peekable();
-    let mut files = Cursor::new(expected.files.iter());
-    for (path, have) in disk.iter() {
-        while let Some((gone, _)) = known.next_if(|(k, _)| *k < path) {
-            unexplained.push(gone.clone());
-        }
-        match known.next_if(|(k, _)| *k == path) {
-            Some((_, sum)) if have.sum != *sum => unexplained.push(path.clone()),
-            Some(_) => {}
-            None if files.find(path).is_none() => orphans.push(path),
-            None => {}
-        }
+    for (mut gone, mut more) in found {
+        unexplained.append(&mut gone);
+        orphans.append(&mut more);
     }
-    unexplained.extend(known.map(|(gone, _)| gone.clone()));
     if !unexplained.is_empty() {
         return Ok(Err(unexplained));
     }
@@ -389,6 +427,7 @@ mod tests {
         for changed in [
             disk(&[("a.yaml", "a\n"), ("k.yaml", "edited\n")]),
             disk(&[("a.yaml", "a\n")]),
+            Disk::default(),
         ] {
             let found = compare_disk(&expected, &changed, Path::new("/nonexistent")).expect("nothing to read");
             assert_eq!(
@@ -453,6 +492,104 @@ mod tests {
             ("z.yaml", Status::Orphaned),
         ];
         assert_eq!(found, want.map(|(p, s)| (p.to_string(), s)));
+    }
+
+    /// A large output folder is compared in pieces on the pool: the cached files that
+    /// differ or are missing and the orphans are those of one pass over the whole, wherever
+    /// the pieces start (a missing cached file just before or after a piece's first path, an
+    /// orphan first or last in a piece, runs of either across several pieces).
+    #[test]
+    fn pieces_of_a_large_folder_find_what_one_pass_would() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..40 {
+            let paths: Vec<String> = (0..20_000).map(|i| format!("c/apps/a{:05}/f.yaml", i * 2)).collect();
+            let rendered: Vec<(String, String)> = (0..50)
+                .map(|_| (format!("c/apps/a{:05}/r.yaml", next(40_000)), "r\n".into()))
+                .collect();
+            let mut expected = RenderedTree::from_files(rendered.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+            expected.known = paths.iter().map(|p| (p.clone(), Sum::of(p.as_bytes()))).collect();
+            // Most rounds only orphans; the others also missing and changed cached files.
+            let damage = if round % 2 == 0 { 0 } else { 1 + next(30) };
+            let (mut gone, mut changed) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+            for _ in 0..damage {
+                let at = next(paths.len() as u64) as usize;
+                match next(2) {
+                    0 => gone.insert(at),
+                    _ => changed.insert(at),
+                };
+            }
+            // Runs of missing files across whole pieces, now and then.
+            if round % 4 == 1 {
+                let from = next(paths.len() as u64 / 2) as usize;
+                gone.extend(from..from + 6000);
+            }
+            let mut on_disk: Vec<(String, OnDisk)> = Vec::new();
+            let mut orphans = Vec::new();
+            for (at, path) in paths.iter().enumerate() {
+                if next(500) == 0 {
+                    // An orphan right before a cached file (between two of them).
+                    let orphan = format!("c/apps/a{:05}/o.yaml", at * 2 - at.min(1));
+                    orphans.push(orphan.clone());
+                    on_disk.push((
+                        orphan,
+                        OnDisk {
+                            sum: Sum::of(b"o"),
+                            text: Some("o".into()),
+                        },
+                    ));
+                }
+                if gone.contains(&at) {
+                    continue;
+                }
+                let text = if changed.contains(&at) {
+                    "changed".to_string()
+                } else {
+                    path.clone()
+                };
+                on_disk.push((
+                    path.clone(),
+                    OnDisk {
+                        sum: Sum::of(text.as_bytes()),
+                        text: Some(text),
+                    },
+                ));
+            }
+            for (path, text) in &rendered {
+                on_disk.push((
+                    path.clone(),
+                    OnDisk {
+                        sum: Sum::of(text.as_bytes()),
+                        text: Some(text.clone()),
+                    },
+                ));
+            }
+            let disk = Disk::from_vec(on_disk);
+            let found = compare_disk(&expected, &disk, Path::new("/nonexistent")).expect("every text was read");
+            let want: Vec<String> = gone.union(&changed).map(|at| paths[*at].clone()).collect();
+            if want.is_empty() {
+                let mut orphans: Vec<String> = orphans
+                    .into_iter()
+                    .filter(|o| !expected.files.contains_key(o))
+                    .collect();
+                orphans.sort();
+                orphans.dedup();
+                let drifts = found.expect("nothing cached differs");
+                assert!(drifts.iter().all(|d| d.status == Status::Orphaned), "round {round}");
+                assert_eq!(
+                    drifts.into_iter().map(|d| d.path).collect::<Vec<_>>(),
+                    orphans,
+                    "round {round}"
+                );
+            } else {
+                assert_eq!(found.err(), Some(want), "round {round}");
+            }
+        }
     }
 
     /// The diff of two whole texts, as `unified` made it before it left out what they

@@ -20,6 +20,7 @@ use crate::layout;
 use crate::load::Sources;
 use crate::policy::enforce;
 use crate::resolve::plan::{ClusterPlan, Placement, Plan};
+use crate::sorted::SortedMap;
 use crate::source::{FileId, SourceMap};
 
 /// Everything one render shares between clusters.
@@ -281,7 +282,7 @@ pub fn render(
     known.extend(fleet.known);
     files.extend(fleet.texts);
     tree.files = sorted_map(files);
-    tree.known = known.into_iter().collect();
+    tree.known = SortedMap::from_vec(known);
     tree.apps = sorted_map(apps);
     tree.store = store;
     let mut problems = group(problems);

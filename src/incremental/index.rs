@@ -366,18 +366,29 @@ pub fn finish(
             .collect();
         Index::new(index.root.clone(), 0, files)
     });
-    let mut found = found.into_iter();
-    let disk = stated
-        .into_iter()
-        .filter_map(|Stated { rel, known, .. }| {
-            let disk = match known {
-                Some(sum) => OnDisk { sum, text: None },
-                None => found.next()?.1,
-            };
-            Some((rel, disk))
-        })
+    // The files known by their stat moved into the scan on the pool (at the end of a warm
+    // check, alone on one core, this took 13 ms at 200 × 500), then those read put in their
+    // places. The walk's order is the map's: it is only checked.
+    let unknown_at: Vec<usize> = (stated.iter().enumerate())
+        .filter(|(_, s)| s.known.is_none())
+        .map(|(at, _)| at)
         .collect();
-    Ok((disk, next))
+    let mut items = Vec::with_capacity(stated.len());
+    stated
+        .into_par_iter()
+        .with_min_len(CHUNK)
+        .map(|Stated { rel, known, .. }| {
+            let sum = known.unwrap_or(Sum {
+                size: 0,
+                hash: Key([0; 32]),
+            });
+            (rel, OnDisk { sum, text: None })
+        })
+        .collect_into_vec(&mut items);
+    for (at, (_, disk)) in unknown_at.into_iter().zip(found) {
+        items[at].1 = disk;
+    }
+    Ok((Disk::from_vec(items), next))
 }
 
 /// The index of an output folder just written with files of these contents: each file's
