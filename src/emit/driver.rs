@@ -218,6 +218,20 @@ pub fn render(
         store.entries.reserve(results.iter().map(|d| d.entries.len()).sum());
         store.clusters.reserve(results.len());
     }
+    // The fleet files known by content go where their paths sort among the clusters': a
+    // fleet backend's folder (`_identity/`) before them, `fleet.yaml` after. The list then
+    // comes in order and is only checked (appended after the clusters', a warm check at
+    // 200 × 500 sorted 99,423 paths again, alone on one core).
+    let mut fleet_known: Vec<(String, Sum)> = fleet_cached
+        .into_iter()
+        .flatten()
+        .chain(&fleet.known)
+        .cloned()
+        .collect();
+    fleet_known.sort_by(|a, b| a.0.cmp(&b.0));
+    let first = results.iter().find_map(|d| d.known.first()).map(|(p, _)| p.as_str());
+    let before = fleet_known.partition_point(|(p, _)| first.is_some_and(|first| p.as_str() < first));
+    known.extend(fleet_known.drain(..before));
     for mut done in results {
         files.append(&mut done.files);
         known.append(&mut done.known);
@@ -278,8 +292,7 @@ pub fn render(
             None => store.fleet.extend(fleet.entries),
         }
     }
-    known.extend(fleet_cached.into_iter().flatten().cloned());
-    known.extend(fleet.known);
+    known.append(&mut fleet_known);
     files.extend(fleet.texts);
     tree.files = sorted_map(files);
     tree.known = SortedMap::from_vec(known);

@@ -103,10 +103,13 @@ pub(super) struct Rows {
 /// `fleet.yaml`: every placement, sorted by app then cluster, each by its row in `rows`
 /// (see [`rows`]).
 pub(super) fn render(sources: &Sources, plan: &Plan, rows: &[Arc<str>]) -> String {
-    let mut order: Vec<usize> = (0..plan.placements.len().min(rows.len())).collect();
-    let at = |i: usize| &plan.placements[i];
-    order.sort_by(|&a, &b| (at(a).app_name(), at(a).cluster_id()).cmp(&(at(b).app_name(), at(b).cluster_id())));
-    let items: Vec<&str> = order.into_iter().map(|i| &*rows[i]).collect();
+    // The plan is in cluster order, then app order: sorted by app alone, stably, each app's
+    // placements stay in cluster order.
+    let mut order: Vec<(&str, usize)> = (0..plan.placements.len().min(rows.len()))
+        .map(|i| (plan.placements[i].app_name(), i))
+        .collect();
+    order.sort_by(|a, b| a.0.cmp(b.0));
+    let items: Vec<&str> = order.into_iter().map(|(_, i)| &*rows[i]).collect();
     // The traffic switches in force, in the order they are written (clusters, fleet, apps).
     let switches: Vec<Value> = edge::switches(sources)
         .into_iter()
