@@ -161,8 +161,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         })
     };
     let (scanned, first) = std::thread::scope(|scope| {
-        // On a thread of its own from here: the store is written while the files the index
-        // does not know are read, and the trees compared.
+        // On a thread of its own from here: the schema and parse memos are written while the
+        // files the index does not know are read, and the trees compared (the placement store
+        // waits for the comparison, below).
         let saver = std::thread::Builder::new()
             .name("fleetgen-save".into())
             .spawn_scoped(scope, || save_inputs(&compiled));
