@@ -494,19 +494,25 @@ mod tests {
         assert_eq!(found, want.map(|(p, s)| (p.to_string(), s)));
     }
 
+    /// Numbers below `n` (at least 1) from a xorshift generator started at `seed`: the same
+    /// cases on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        }
+    }
+
     /// A large output folder is compared in pieces on the pool: the cached files that
     /// differ or are missing and the orphans are those of one pass over the whole, wherever
     /// the pieces start (a missing cached file just before or after a piece's first path, an
     /// orphan first or last in a piece, runs of either across several pieces).
     #[test]
     fn pieces_of_a_large_folder_find_what_one_pass_would() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut random = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |n: u64| random(n as usize) as u64;
         for round in 0..40 {
             let paths: Vec<String> = (0..20_000).map(|i| format!("c/apps/a{:05}/f.yaml", i * 2)).collect();
             let rendered: Vec<(String, String)> = (0..50)
@@ -618,13 +624,7 @@ mod tests {
     /// one diff is right.
     #[test]
     fn a_diff_of_the_middle_is_the_diff_of_the_whole() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n.max(1) as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut checked = 0;
         for case in 0..3000 {
             let count = next(70);
