@@ -275,82 +275,84 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
         })
         .collect();
     let ranks = rank + 1;
-    // Each app's placements on its own (in parallel), gathered in app order.
-    // Each placement with its cluster's rank.
-    type Ranked<'s> = Vec<(usize, Placement<'s>)>;
-    let per_app: Vec<(Ranked, Vec<Diagnostic>)> = apps
-        .par_iter()
-        .map(|app| {
-            let (mut mine, mut found) = (Vec::new(), Vec::new());
-            let chosen: Vec<&(ClusterPlan, super::labels::Part, usize)> = labelled
-                .iter()
-                .filter(|(c, _, _)| selects(&app.value, &c.doc.value))
-                .collect();
-            mine.reserve(chosen.len());
-            // Clusters per (environment, provider:region) share that region's replicas; a
-            // cluster the app is drained from does not.
-            let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
-            let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
-            for (c, _, _) in chosen.iter().copied().filter(|(c, _, _)| !drained(c)) {
-                *share.entry(region_key(&c.doc.value)).or_default() += 1;
-            }
-            let namespace = super::labels::namespace(&app.value);
-            let mut rings: Vec<(&str, super::labels::Part)> = Vec::new();
-            for &(c, ref cluster_part, rank) in chosen {
-                let n = share.get(&region_key(&c.doc.value)).copied().unwrap_or(1);
-                let ring = c.doc.value.upgrade_channel.as_str();
-                let at = match rings.iter().position(|(r, _)| *r == ring) {
-                    Some(at) => at,
-                    None => {
-                        rings.push((ring, super::labels::Part::of_app(&fleet.value, app, namespace, ring)));
-                        rings.len() - 1
-                    }
-                };
-                let labels = cluster_part.join(&rings[at].1);
-                if let Some(p) = placement(sources, fleet, app, c, n, labels, &mut found) {
-                    mine.push((rank, p));
-                }
-            }
-            (mine, found)
-        })
-        .collect();
+    // What each app's placements share (in parallel): the clusters it selects, each with
+    // its share of its region's replicas and its ring's part of the labels.
+    let chosen: Vec<Chosen> = apps.par_iter().map(|app| Chosen::of(fleet, app, &labelled)).collect();
     // Sorted by cluster, then app: each app's placements dealt to their cluster's rank in
-    // app order (a stable sort moved these large values about 17 times each and compared
-    // their ids: 4% of a warm `check`'s instructions at 200 × 500). Gathered in app order
-    // into one list made at its size, each with the place it is dealt to, then swapped to
-    // their places cycle by cycle: no second list of them (a list of slots, then the list
-    // collected from it, touched 35 MB for 17 MB of placements at 200 × 500).
+    // app order, each one's slot known before it is made. Each placement is then made in
+    // its slot, on the pool (made per app, then moved into one list and swapped into order,
+    // 17 MB of placements at 200 × 500 were copied twice on one core at the end of the plan).
     let mut start = vec![0usize; ranks + 1];
-    for (mine, _) in &per_app {
-        for (rank, _) in mine {
-            start[rank + 1] += 1;
+    for ch in &chosen {
+        for &(c, _, _) in &ch.clusters {
+            start[labelled[c].2 + 1] += 1;
         }
     }
     for rank in 0..ranks {
         start[rank + 1] += start[rank];
     }
-    let mut placements: Vec<Placement> = Vec::with_capacity(start[ranks]);
-    let mut dealt: Vec<usize> = Vec::with_capacity(start[ranks]);
-    for (mine, mut found) in per_app {
-        for (rank, p) in mine {
+    let mut slots = vec![(0, 0); start[ranks]];
+    // Each placement's slot, in app order (the order its findings are reported in).
+    let mut dealt = Vec::with_capacity(slots.len());
+    for (a, ch) in chosen.iter().enumerate() {
+        for (k, &(c, _, _)) in ch.clusters.iter().enumerate() {
+            let rank = labelled[c].2;
+            slots[start[rank]] = (a, k);
             dealt.push(start[rank]);
             start[rank] += 1;
-            placements.push(p);
-        }
-        out.append(&mut found);
-    }
-    // `dealt` is a permutation: each swap puts one placement in its place for good.
-    for at in 0..placements.len() {
-        while dealt[at] != at {
-            let to = dealt[at];
-            placements.swap(at, to);
-            dealt.swap(at, to);
         }
     }
-    check_namespaces(&placements, files, &mut out);
-    super::cloud_identity::check_credential_limit(sources, &placements, &mut out);
-    super::cloud_identity::check_iam_sizes(sources, &placements, &mut out);
-    super::cloud_identity::check_scopes(sources, &placements, &mut out);
+    let mut placements: Vec<Placement> = Vec::with_capacity(slots.len());
+    let mut made: Vec<(bool, Vec<Diagnostic>)> = Vec::with_capacity(slots.len());
+    slots
+        .into_par_iter()
+        .map(|(a, k)| {
+            let ch = &chosen[a];
+            let (c, share, ring) = ch.clusters[k];
+            let (cluster, part, _) = &labelled[c];
+            let mut found = Vec::new();
+            let (p, ok) = placement(
+                sources,
+                fleet,
+                ch.app,
+                *cluster,
+                share,
+                part.join(&ch.rings[ring]),
+                &mut found,
+            );
+            (p, (ok, found))
+        })
+        .unzip_into_vecs(&mut placements, &mut made);
+    for slot in dealt {
+        out.append(&mut made[slot].1);
+    }
+    // A placement whose values are in error is left out (its findings say why).
+    if made.iter().any(|(ok, _)| !ok) {
+        let mut kept = made.iter().map(|(ok, _)| *ok);
+        placements.retain(|_| kept.next().unwrap_or(false));
+    }
+    // The checks across placements, side by side on the pool (one after the other, they left
+    // a core idle at the end of the plan), their findings in this order.
+    let each = |check: &(dyn Fn(&mut Vec<Diagnostic>) + Sync)| {
+        let mut found = Vec::new();
+        check(&mut found);
+        found
+    };
+    let ((namespaces, credentials), (sizes, scopes)) = rayon::join(
+        || {
+            rayon::join(
+                || each(&|out| check_namespaces(&placements, files, out)),
+                || each(&|out| super::cloud_identity::check_credential_limit(sources, &placements, out)),
+            )
+        },
+        || {
+            rayon::join(
+                || each(&|out| super::cloud_identity::check_iam_sizes(sources, &placements, out)),
+                || each(&|out| super::cloud_identity::check_scopes(sources, &placements, out)),
+            )
+        },
+    );
+    out.extend([namespaces, credentials, sizes, scopes].into_iter().flatten());
     (
         Some(Plan {
             fleet,
@@ -359,6 +361,55 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
         }),
         out,
     )
+}
+
+/// One app's placements before they are made: the clusters it selects (positions in the
+/// plan's list of clusters), each with how many of the app's clusters share its region's
+/// replicas and where its ring's part of the managed labels is in `rings`.
+struct Chosen<'s> {
+    app: &'s Doc<App>,
+    clusters: Vec<(usize, u32, usize)>,
+    rings: Vec<super::labels::Part>,
+}
+
+impl<'s> Chosen<'s> {
+    fn of(fleet: &Doc<Fleet>, app: &'s Doc<App>, labelled: &[(ClusterPlan, super::labels::Part, usize)]) -> Chosen<'s> {
+        let selected: Vec<usize> = (labelled.iter().enumerate())
+            .filter(|(_, (c, _, _))| selects(&app.value, &c.doc.value))
+            .map(|(at, _)| at)
+            .collect();
+        // Clusters per (environment, provider:region) share that region's replicas; a
+        // cluster the app is drained from does not.
+        let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
+        let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for &at in &selected {
+            let c = &labelled[at].0;
+            if !drained(c) {
+                *share.entry(region_key(&c.doc.value)).or_default() += 1;
+            }
+        }
+        let namespace = super::labels::namespace(&app.value);
+        let mut rings: Vec<&str> = Vec::new();
+        let mut parts = Vec::new();
+        let clusters = (selected.into_iter())
+            .map(|at| {
+                let c = &labelled[at].0.doc.value;
+                let n = share.get(&region_key(c)).copied().unwrap_or(1);
+                let ring = c.upgrade_channel.as_str();
+                let ring_at = rings.iter().position(|r| *r == ring).unwrap_or_else(|| {
+                    rings.push(ring);
+                    parts.push(super::labels::Part::of_app(&fleet.value, app, namespace, ring));
+                    rings.len() - 1
+                });
+                (at, n, ring_at)
+            })
+            .collect();
+        Chosen {
+            app,
+            clusters,
+            rings: parts,
+        }
+    }
 }
 
 fn region_key(c: &Cluster) -> (String, String) {
@@ -385,6 +436,8 @@ fn pick<T: Clone>(
     })
 }
 
+/// An app's placement on a cluster, and whether its values are free of errors (when they
+/// are not, `out` says why and the plan leaves it out).
 fn placement<'s>(
     sources: &'s Sources,
     fleet: &'s Doc<Fleet>,
@@ -393,7 +446,7 @@ fn placement<'s>(
     share: u32,
     labels: Vec<(String, Sourced<String>)>,
     out: &mut Vec<Diagnostic>,
-) -> Option<Placement<'s>> {
+) -> (Placement<'s>, bool) {
     let files = &sources.files;
     let a = &app.value;
     let c = &cluster.doc.value;
@@ -555,7 +608,7 @@ fn placement<'s>(
         .iter()
         .find(|d| d.cluster == c.cluster_id)
         .map(|d| d.reason.clone());
-    ok.then_some(Placement {
+    let placement = Placement {
         app,
         cluster: cluster.doc,
         gateway,
@@ -583,7 +636,8 @@ fn placement<'s>(
         drained,
         scaled_down: scaled_down.map(|s| s.reason.clone()),
         front_door_id: super::edge::front_door_lock(&fleet.value, a, c),
-    })
+    };
+    (placement, ok)
 }
 
 /// The standby data mode when `cluster` is in a standby region of `app`: a region the app
@@ -911,6 +965,64 @@ mod tests {
         sorted.sort();
         assert_eq!(order, sorted);
         assert_eq!(order.len(), 6, "two apps on three clusters");
+    }
+
+    #[test]
+    fn a_placement_in_error_is_left_out_and_its_findings_come_in_app_order() {
+        // Hostnames for both apps, and no gateway on the EKS cluster (then on none): neither
+        // app can be routed there.
+        let api = fixture::text("apps/api/app.yaml")
+            .replace("  port: 8080\n", "  port: 8080\n  hostnames: [api.example.com]\n");
+        let without = |profile: &str| {
+            fixture::text(profile)
+                .replace("gateway:\n  name: aws-alb-gateway\n  namespace: gateway-system\n", "")
+                .replace("gateway:\n  name: agc-gateway\n  namespace: agc-system\n", "")
+        };
+        let (eks, aks) = (
+            "profiles/cluster/eks-standard.yaml",
+            "profiles/cluster/aks-standard.yaml",
+        );
+        let (no_eks, no_aks) = (without(eks), without(aks));
+        assert!(no_eks != fixture::text(eks) && no_aks != fixture::text(aks));
+        let routed = |app: &str, cluster: &str| {
+            (
+                codes::NO_GATEWAY.id,
+                format!("`{app}` has hostnames, but cluster `{cluster}` has no gateway to attach its route to"),
+            )
+        };
+        let cases = [
+            (
+                vec![(eks, &no_eks)],
+                vec![
+                    ("eastus-prod-01", "api"),
+                    ("eastus-prod-01", "web"),
+                    ("eastus-staging-01", "api"),
+                    ("eastus-staging-01", "web"),
+                ],
+                vec![routed("api", "useast1-prod-01"), routed("web", "useast1-prod-01")],
+            ),
+            (
+                vec![(eks, &no_eks), (aks, &no_aks)],
+                vec![],
+                // By app, then cluster (the placements' order is by cluster, then app).
+                ["api", "web"]
+                    .iter()
+                    .flat_map(|app| ["eastus-prod-01", "eastus-staging-01", "useast1-prod-01"].map(|c| routed(app, c)))
+                    .collect(),
+            ),
+        ];
+        for (profiles, want_placed, want_found) in cases {
+            let mut overlay: Vec<(&str, &str)> = profiles.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            overlay.push(("apps/api/app.yaml", &api));
+            let sources = fixture::sources(&overlay);
+            let (plan, problems) = plan(&sources);
+            let placed: Vec<(&str, &str)> = (plan.as_ref().unwrap().placements.iter())
+                .map(|p| (p.cluster_id(), p.app_name()))
+                .collect();
+            assert_eq!(placed, want_placed);
+            let found: Vec<(&str, String)> = problems.iter().map(|d| (d.code.id, d.message.clone())).collect();
+            assert_eq!(found, want_found);
+        }
     }
 
     #[test]
