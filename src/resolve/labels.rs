@@ -3,6 +3,8 @@
 //! An app's objects carry every dimension; objects that belong to a cluster (the GitOps
 //! engine's, the admission policies) carry those the cluster alone decides.
 
+use std::sync::Arc;
+
 use crate::load::Doc;
 use crate::model::fleet::{Fleet, LabelDimension};
 use crate::model::{App, Cluster};
@@ -124,7 +126,7 @@ type Dimensions = Vec<Option<(String, Sourced<String>)>>;
 /// A placement's managed labels in two parts, each derived once for all the placements
 /// that share it: its cluster's (the dimensions the cluster decides) and its app's in the
 /// cluster's ring (the app's dimensions, `app.kubernetes.io/name` and `/version`).
-/// [`Part::join`] of a cluster's and an app's part is [`managed`] of the placement.
+/// A placement's [`Labels`] join its cluster's part and its app's.
 pub struct Part {
     dimensions: Dimensions,
     /// `app.kubernetes.io/name` and `/version` (an app's part).
@@ -173,18 +175,37 @@ impl Part {
             own: own(app, ring),
         }
     }
+}
 
-    /// The labels of a placement of the app whose part is `app` on the cluster whose part
-    /// is `self`: each dimension from whichever part decides it, then the app's own, then
-    /// `app.kubernetes.io/managed-by`.
-    pub fn join(&self, app: &Part) -> Vec<(String, Sourced<String>)> {
-        let mut labels = Vec::with_capacity(self.dimensions.len() + app.own.len() + 1);
-        for (mine, theirs) in self.dimensions.iter().zip(&app.dimensions) {
-            labels.extend(mine.as_ref().or(theirs.as_ref()).cloned());
-        }
-        labels.extend(app.own.iter().cloned());
-        labels.push(managed_by());
-        labels
+/// A placement's managed labels: its cluster's [`Part`] and its app's in the cluster's
+/// ring, each shared by every placement that has it, joined as they are read (each
+/// dimension from whichever part decides it, then the app's own labels, then
+/// `app.kubernetes.io/managed-by`): the same as [`managed`] of the placement. A list
+/// joined for each placement was 3% of a warm check's instructions at 200 × 500, for
+/// labels that the placements' keys hash and only the placements rendered again read.
+#[derive(Clone)]
+pub struct Labels {
+    cluster: Arc<Part>,
+    app: Arc<Part>,
+}
+
+impl Labels {
+    pub fn new(cluster: Arc<Part>, app: Arc<Part>) -> Labels {
+        Labels { cluster, app }
+    }
+
+    /// The labels, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &(String, Sourced<String>)> + Clone {
+        (self.cluster.dimensions.iter().zip(&self.app.dimensions))
+            .filter_map(|(mine, theirs)| mine.as_ref().or(theirs.as_ref()))
+            .chain(&self.app.own)
+            .chain(std::iter::once(&*MANAGED_BY))
+    }
+}
+
+impl std::fmt::Debug for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -211,6 +232,9 @@ fn own(app: &Doc<App>, ring: &str) -> Vec<(String, Sourced<String>)> {
     }
     own
 }
+
+/// `app.kubernetes.io/managed-by`, as every placement's [`Labels`] end.
+static MANAGED_BY: std::sync::LazyLock<(String, Sourced<String>)> = std::sync::LazyLock::new(managed_by);
 
 fn managed_by() -> (String, Sourced<String>) {
     (
@@ -269,8 +293,9 @@ mod tests {
                         .map(|(k, v)| (k.clone(), v.value.clone(), format!("{:?}", v.origin)))
                         .collect()
                 };
-                assert_eq!(got(&p.labels), got(&want), "{} on {}", p.app_name(), p.cluster_id());
-                seen.insert(p.labels.len());
+                let labels: Vec<(String, Sourced<String>)> = p.labels.iter().cloned().collect();
+                assert_eq!(got(&labels), got(&want), "{} on {}", p.app_name(), p.cluster_id());
+                seen.insert(labels.len());
             }
         }
         // Placements with and without the cell and the version label were among them.

@@ -15,6 +15,7 @@
 //! autoscaler can grow the standby into the primary's load on failover.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -145,7 +146,7 @@ pub struct Placement<'s> {
     pub readiness_path: Option<Sourced<String>>,
     pub liveness_path: Option<Sourced<String>>,
     /// Managed labels: the required telemetry labels, then `app.kubernetes.io/*`.
-    pub labels: Vec<(String, Sourced<String>)>,
+    pub labels: super::labels::Labels,
     pub identity: Identity,
     pub telemetry: Option<&'s TelemetryProfile>,
     /// Kill switch: sync stopped (the cluster's or the app's switch), with the reason.
@@ -262,22 +263,32 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     // A placement's managed labels are its cluster's part and its app's part in the
     // cluster's ring, each derived once (see `labels::Part`): each cluster's part kept beside it.
     // Each cluster's rank too: its place among the distinct ids (clusters sharing an id,
-    // which validation reports, share a rank), the order placements end in.
+    // which validation reports, share a rank), the order placements end in. And its region
+    // (environment, provider:region), as a number: named once per cluster, not per placement.
     let mut rank = 0;
-    let labelled: Vec<(ClusterPlan, super::labels::Part, usize)> = clusters
+    let mut regions: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let labelled: Vec<Labelled> = clusters
         .iter()
         .enumerate()
-        .map(|(i, &c)| {
-            if i > 0 && clusters[i - 1].id() != c.id() {
+        .map(|(i, &cluster)| {
+            if i > 0 && clusters[i - 1].id() != cluster.id() {
                 rank += 1;
             }
-            (c, super::labels::Part::of_cluster(&fleet.value, c.doc), rank)
+            let known = regions.len();
+            Labelled {
+                cluster,
+                part: Arc::new(super::labels::Part::of_cluster(&fleet.value, cluster.doc)),
+                rank,
+                region: *regions.entry(region_key(&cluster.doc.value)).or_insert(known),
+            }
         })
         .collect();
     let ranks = rank + 1;
     // What each app's placements share (in parallel): the clusters it selects, each with
     // its share of its region's replicas and its ring's part of the labels.
-    let chosen: Vec<Chosen> = apps.par_iter().map(|app| Chosen::of(fleet, app, &labelled)).collect();
+    let chosen: Vec<Chosen> = (apps.par_iter())
+        .map(|app| Chosen::of(fleet, app, &labelled, regions.len()))
+        .collect();
     // Sorted by cluster, then app: each app's placements dealt to their cluster's rank in
     // app order, each one's slot known before it is made. Each placement is then made in
     // its slot, on the pool (made per app, then moved into one list and swapped into order,
@@ -285,7 +296,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     let mut start = vec![0usize; ranks + 1];
     for ch in &chosen {
         for &(c, _, _) in &ch.clusters {
-            start[labelled[c].2 + 1] += 1;
+            start[labelled[c].rank + 1] += 1;
         }
     }
     for rank in 0..ranks {
@@ -296,7 +307,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     let mut dealt = Vec::with_capacity(slots.len());
     for (a, ch) in chosen.iter().enumerate() {
         for (k, &(c, _, _)) in ch.clusters.iter().enumerate() {
-            let rank = labelled[c].2;
+            let rank = labelled[c].rank;
             slots[start[rank]] = (a, k);
             dealt.push(start[rank]);
             start[rank] += 1;
@@ -309,7 +320,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
         .map(|(a, k)| {
             let ch = &chosen[a];
             let (c, share, ring) = ch.clusters[k];
-            let (cluster, part, _) = &labelled[c];
+            let Labelled { cluster, part, .. } = &labelled[c];
             let mut found = Vec::new();
             let (p, ok) = placement(
                 sources,
@@ -317,7 +328,7 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
                 ch.app,
                 *cluster,
                 share,
-                part.join(&ch.rings[ring]),
+                super::labels::Labels::new(Arc::clone(part), Arc::clone(&ch.rings[ring])),
                 &mut found,
             );
             (p, (ok, found))
@@ -363,29 +374,37 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
     )
 }
 
+/// A cluster as the plan's placements use it: its labels' part, its rank in the order of
+/// placements and its region's number.
+struct Labelled<'s> {
+    cluster: ClusterPlan<'s>,
+    part: Arc<super::labels::Part>,
+    rank: usize,
+    region: usize,
+}
+
 /// One app's placements before they are made: the clusters it selects (positions in the
 /// plan's list of clusters), each with how many of the app's clusters share its region's
 /// replicas and where its ring's part of the managed labels is in `rings`.
 struct Chosen<'s> {
     app: &'s Doc<App>,
     clusters: Vec<(usize, u32, usize)>,
-    rings: Vec<super::labels::Part>,
+    rings: Vec<Arc<super::labels::Part>>,
 }
 
 impl<'s> Chosen<'s> {
-    fn of(fleet: &Doc<Fleet>, app: &'s Doc<App>, labelled: &[(ClusterPlan, super::labels::Part, usize)]) -> Chosen<'s> {
+    fn of(fleet: &Doc<Fleet>, app: &'s Doc<App>, labelled: &[Labelled], regions: usize) -> Chosen<'s> {
         let selected: Vec<usize> = (labelled.iter().enumerate())
-            .filter(|(_, (c, _, _))| selects(&app.value, &c.doc.value))
+            .filter(|(_, l)| selects(&app.value, &l.cluster.doc.value))
             .map(|(at, _)| at)
             .collect();
-        // Clusters per (environment, provider:region) share that region's replicas; a
-        // cluster the app is drained from does not.
+        // Clusters per region share that region's replicas; a cluster the app is drained
+        // from does not.
         let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
-        let mut share: BTreeMap<(String, String), u32> = BTreeMap::new();
+        let mut share = vec![0u32; regions];
         for &at in &selected {
-            let c = &labelled[at].0;
-            if !drained(c) {
-                *share.entry(region_key(&c.doc.value)).or_default() += 1;
+            if !drained(&labelled[at].cluster) {
+                share[labelled[at].region] += 1;
             }
         }
         let namespace = super::labels::namespace(&app.value);
@@ -393,12 +412,16 @@ impl<'s> Chosen<'s> {
         let mut parts = Vec::new();
         let clusters = (selected.into_iter())
             .map(|at| {
-                let c = &labelled[at].0.doc.value;
-                let n = share.get(&region_key(c)).copied().unwrap_or(1);
-                let ring = c.upgrade_channel.as_str();
+                let n = share[labelled[at].region].max(1);
+                let ring = labelled[at].cluster.doc.value.upgrade_channel.as_str();
                 let ring_at = rings.iter().position(|r| *r == ring).unwrap_or_else(|| {
                     rings.push(ring);
-                    parts.push(super::labels::Part::of_app(&fleet.value, app, namespace, ring));
+                    parts.push(Arc::new(super::labels::Part::of_app(
+                        &fleet.value,
+                        app,
+                        namespace,
+                        ring,
+                    )));
                     rings.len() - 1
                 });
                 (at, n, ring_at)
@@ -444,7 +467,7 @@ fn placement<'s>(
     app: &'s Doc<App>,
     cluster: ClusterPlan<'s>,
     share: u32,
-    labels: Vec<(String, Sourced<String>)>,
+    labels: super::labels::Labels,
     out: &mut Vec<Diagnostic>,
 ) -> (Placement<'s>, bool) {
     let files = &sources.files;
@@ -910,7 +933,9 @@ fn identity(
 }
 
 fn check_namespaces(placements: &[Placement], files: &SourceMap, out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<(&str, &str), &Placement> = BTreeMap::new();
+    // Looked up, never walked: hashed (a tree compared cluster ids with long shared prefixes).
+    let mut seen: rustc_hash::FxHashMap<(&str, &str), &Placement> = rustc_hash::FxHashMap::default();
+    seen.reserve(placements.len());
     let mut reported = std::collections::BTreeSet::new();
     for p in placements {
         let Some(first) = seen.insert((p.cluster_id(), p.namespace.as_str()), p) else {
