@@ -271,7 +271,7 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         });
         trace::note("render", || match reuse {
             Some(_) => format!(
-                "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), admission policies of {} changed clusters ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",
+                "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), the GitOps engine's and admission policies' own objects on changed clusters: {} sets ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",
                 tree.stats.rendered + tree.stats.reused,
                 tree.stats.rendered,
                 tree.stats.reused,

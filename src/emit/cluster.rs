@@ -372,9 +372,7 @@ fn root(
         };
         // The cluster's own objects: taken from the cluster's last render when the backend
         // keys them and the key is the same, else made (and, keyed, kept for the next).
-        let own_key = (backend.engine().is_none())
-            .then(|| reuse.and_then(|r| backend.key(&ctx, &r.keys.global)))
-            .flatten();
+        let own_key = reuse.and_then(|r| backend.key(&ctx, &r.keys.global));
         let taken = own_key.and_then(|k| {
             let previous = previous?;
             let prefix = area.path(id, "");
@@ -396,7 +394,9 @@ fn root(
                         group: group.clone(),
                         kind: kind.clone(),
                     };
-                    ctx.delivered.entry(area).or_default().insert(kind.clone());
+                    if backend.engine().is_none() {
+                        ctx.delivered.entry(area).or_default().insert(kind.clone());
+                    }
                     made.push((area, name.to_string()));
                     own.push((At::Known(placed.known.len()), kind));
                     placed.known.push((path.clone(), *sum));

@@ -37,6 +37,14 @@ impl ClusterBackend for Flux {
         cluster(ctx)
     }
 
+    /// What [`cluster`] reads: the cluster's id (its file) and fleet.yaml's repository (in
+    /// `global`).
+    fn key(&self, ctx: &ClusterContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
+        let file = ctx.sources.files.get(ctx.cluster.doc.file);
+        let read = (file.path.as_str(), &*file.text);
+        Some(crate::incremental::Key::hashed(b"flux cluster objects", global, &read))
+    }
+
     /// A placed app's Kustomization, for `gitops/`.
     fn placement_objects(&self, ctx: &PlacementContext) -> Vec<Object> {
         vec![kustomization(ctx)]

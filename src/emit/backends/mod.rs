@@ -66,8 +66,8 @@ pub trait ClusterBackend: Sync {
     /// fleet-wide inputs (fleetgen, the day, fleet.yaml, profiles, policy, templates), when
     /// that is less than the cluster and all its placements: a render of the cluster takes
     /// the objects of an earlier render with the same key. None (the default): made again
-    /// whenever the cluster is rendered. Only a backend that is not an engine may key them
-    /// (an engine's objects list what the others deliver).
+    /// whenever the cluster is rendered. An engine backend is asked last, when
+    /// [`ClusterContext::delivered`] holds what the others deliver: its key covers that.
     fn key(&self, _ctx: &ClusterContext, _global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
         None
     }
