@@ -721,7 +721,19 @@ pub const IAM_INLINE_POLICY_LIMIT: usize = 10240;
 
 /// The characters IAM counts in a policy: its JSON without whitespace outside strings.
 fn policy_size(policy: &Value) -> usize {
-    serde_json::to_string(policy).map_or(0, |s| s.len())
+    /// Counts what is written, keeping none of it.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, policy).map_or(0, |()| count.0)
 }
 
 /// FG039: an app role whose trust or permissions policy is larger than IAM takes.
@@ -1002,6 +1014,17 @@ mod tests {
         let sources = crate::load::fixture::sources(&overlay[..20]); // 19 prod clusters and staging
         let (_, problems) = super::super::plan::plan(&sources);
         assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_policy_s_size_is_the_length_of_its_json() {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "A\"quoted\"\n", "Action": ["s3:GetObject", "é"], "Condition": {}}],
+        });
+        let text = serde_json::to_string(&policy).unwrap();
+        assert!(text.len() > 90, "{text}");
+        assert_eq!(policy_size(&policy), text.len());
     }
 
     #[test]
