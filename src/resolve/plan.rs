@@ -383,9 +383,10 @@ struct Labelled<'s> {
     region: usize,
 }
 
-/// One app's placements before they are made: its runtime settings, the clusters it selects
-/// (positions in the plan's list of clusters), each with how many of the app's clusters share its region's
-/// replicas and where its ring's part of the managed labels is in `rings`.
+/// One app's placements before they are made: its runtime settings, the clusters it
+/// selects (positions in the plan's list of clusters), each with how many of the app's
+/// clusters share its region's replicas and where its ring's part of the managed labels is
+/// in `rings`.
 struct Chosen<'s> {
     app: &'s Doc<App>,
     runtime: Runtime,
@@ -479,58 +480,42 @@ struct Runtime {
 
 impl Runtime {
     fn of(fleet: &Doc<Fleet>, app: &Doc<App>) -> Runtime {
-        let a = &app.value;
-        let rt = &a.runtime;
-        let dft = &fleet.value.defaults.runtime;
-        let count = |field: &str, from_app, from_fleet, default: Sourced<u32>| {
-            pick(app, fleet, field, from_app, from_fleet)
-                .map(|s: Sourced<crate::model::app::ReplicaCount>| Sourced {
-                    value: s.value.0,
-                    origin: s.origin,
-                })
-                .unwrap_or(default)
+        let (rt, dft) = (&app.value.runtime, &fleet.value.defaults.runtime);
+        // The field named `$name` in the contract's `runtime`, else in fleet.yaml's defaults.
+        macro_rules! picked {
+            ($field:literal, $name:ident) => {
+                pick(app, fleet, $field, rt.$name.as_ref(), dft.$name.as_ref())
+            };
+        }
+        let default = |value, why| Sourced {
+            value,
+            origin: Origin::Default(why),
+        };
+        let count = |s: Option<Sourced<crate::model::app::ReplicaCount>>, otherwise| {
+            s.map(|s| Sourced {
+                value: s.value.0,
+                origin: s.origin,
+            })
+            .unwrap_or(otherwise)
         };
         let min = count(
-            "minReplicasPerRegion",
-            rt.min_replicas_per_region.as_ref(),
-            dft.min_replicas_per_region.as_ref(),
-            Sourced {
-                value: 2,
-                origin: Origin::Default("2 replicas per region"),
-            },
+            picked!("minReplicasPerRegion", min_replicas_per_region),
+            default(2, "2 replicas per region"),
         );
         let max = count(
-            "maxReplicasPerRegion",
-            rt.max_replicas_per_region.as_ref(),
-            dft.max_replicas_per_region.as_ref(),
-            Sourced {
-                value: min.value,
-                origin: Origin::Default("the minimum"),
-            },
+            picked!("maxReplicasPerRegion", max_replicas_per_region),
+            default(min.value, "the minimum"),
         );
-        let pdb = pick(
-            app,
-            fleet,
-            "podDisruptionBudget",
-            rt.pod_disruption_budget.as_ref(),
-            dft.pod_disruption_budget.as_ref(),
-        )
-        .map(|s| Sourced {
-            value: s.value == PodDisruptionBudget::Required,
-            origin: s.origin,
-        })
-        .unwrap_or(Sourced {
-            value: true,
-            origin: Origin::Default("a PodDisruptionBudget for every workload"),
-        });
-        let spread = pick(
-            app,
-            fleet,
-            "topologySpread",
-            rt.topology_spread.as_ref(),
-            dft.topology_spread.as_ref(),
-        )
-        .unwrap_or(Sourced {
+        let pdb = picked!("podDisruptionBudget", pod_disruption_budget)
+            .map(|s| Sourced {
+                value: s.value == PodDisruptionBudget::Required,
+                origin: s.origin,
+            })
+            .unwrap_or(Sourced {
+                value: true,
+                origin: Origin::Default("a PodDisruptionBudget for every workload"),
+            });
+        let spread = picked!("topologySpread", topology_spread).unwrap_or(Sourced {
             value: TopologySpread::Zone,
             origin: Origin::Default("spread over zones"),
         });
@@ -572,7 +557,6 @@ impl Runtime {
         };
         let readiness_path = probe("readinessPath", |p| p.readiness_path.as_ref());
         let liveness_path = probe("livenessPath", |p| p.liveness_path.as_ref());
-
         Runtime {
             min,
             max,
