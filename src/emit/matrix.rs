@@ -14,19 +14,20 @@ use crate::load::Sources;
 use crate::resolve::edge::{self, Action};
 use crate::resolve::plan::{Placement, Plan};
 
-/// Replicas on the cluster: none where the app is drained.
-pub(super) fn replicas(p: &Placement) -> Value {
+/// Replicas on the cluster (minimum, maximum): none where the app is drained or scaled down.
+pub(super) fn replica_range(p: &Placement) -> (u32, u32) {
     match (&p.drained, &p.scaled_down) {
-        (None, None) => json!({"min": p.replicas.min, "max": p.replicas.max}),
-        _ => json!({"min": 0, "max": 0}),
+        (None, None) => (p.replicas.min, p.replicas.max),
+        _ => (0, 0),
     }
 }
 
-/// Adds `standby: <data mode>` to a row of a placement in a standby region of its app
-/// (which runs the standby shape's replicas, see `resolve::plan`).
-pub(super) fn mark_standby(row: &mut Value, p: &Placement) {
-    if let Some(mode) = p.replicas.standby {
-        row["standby"] = json!(mode.as_str());
+/// How the app is delivered: `helm` (a chart) or `manifests` (templates).
+pub(super) fn delivery(p: &Placement) -> &'static str {
+    if p.app.value.chart.is_some() {
+        "helm"
+    } else {
+        "manifests"
     }
 }
 
@@ -46,17 +47,9 @@ pub(super) fn state(p: &Placement) -> &'static str {
 pub(super) fn row(p: &Placement) -> String {
     use yaml::Scalar::{Null, Str, Uint};
     let c = &p.cluster.value;
-    let (min, max) = match (&p.drained, &p.scaled_down) {
-        (None, None) => (p.replicas.min, p.replicas.max),
-        _ => (0, 0),
-    };
+    let (min, max) = replica_range(p);
     let region = format!("{}:{}", c.provider, c.region);
     let data_mode = p.app.value.data.as_ref().map_or(Null, |d| Str(d.mode.as_str()));
-    let delivery = if p.app.value.chart.is_some() {
-        "helm"
-    } else {
-        "manifests"
-    };
     let mut text = String::with_capacity(320);
     text.push_str("  - ");
     let mut entry = |key, value| yaml::entry(&mut text, 4, key, value);
@@ -67,7 +60,7 @@ pub(super) fn row(p: &Placement) -> String {
     entry("ring", Some(Str(c.upgrade_channel.as_str())));
     entry("version", Some(Str(p.release().version)));
     entry("dataMode", Some(data_mode));
-    entry("delivery", Some(Str(delivery)));
+    entry("delivery", Some(Str(delivery(p))));
     entry("replicas", None);
     yaml::entry(&mut text, 6, "min", Some(Uint(min.into())));
     yaml::entry(&mut text, 6, "max", Some(Uint(max.into())));
@@ -223,10 +216,23 @@ fn incident_switches(sources: &Sources) -> Vec<Value> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::load::fixture;
     use crate::model::app::DataMode;
+
+    /// Replicas on the cluster as a map, as the matrix and the cluster summary were built.
+    pub(in crate::emit) fn replicas(p: &Placement) -> Value {
+        let (min, max) = replica_range(p);
+        json!({"min": min, "max": max})
+    }
+
+    /// Adds `standby: <data mode>` to a row of a placement in a standby region of its app.
+    pub(in crate::emit) fn mark_standby(row: &mut Value, p: &Placement) {
+        if let Some(mode) = p.replicas.standby {
+            row["standby"] = json!(mode.as_str());
+        }
+    }
 
     /// A row as the general writer makes it of a `serde_json` map, as the matrix was
     /// written before [`row`].
