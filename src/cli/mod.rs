@@ -169,6 +169,7 @@ fn env_var(name: &str) -> Option<String> {
 
 /// Runs fleetgen with the process arguments and returns the exit code.
 pub fn run() -> u8 {
+    crate::load::yaml::make_global_pool();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

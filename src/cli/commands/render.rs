@@ -92,7 +92,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     let (store, (live, scanned), mut compiled) = std::thread::scope(|scope| {
         let walker = cache.as_ref().and_then(|_| {
-            let on_one_thread = || match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            // A pool of this thread alone: the walk's folders are listed one after another
+            // here, not on the pool the compile uses, and no thread is made for it.
+            let on_one_thread = || match rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .use_current_thread()
+                .build()
+            {
                 Ok(pool) => pool.install(scan),
                 Err(_) => scan(),
             };
