@@ -87,9 +87,11 @@ pub const COMMON: (&str, &str) = ("common.schema.json", include_str!("../../sche
 
 /// Every schema file, shared definitions first: (file name, text).
 pub fn files() -> Vec<(&'static str, &'static str)> {
-    std::iter::once(COMMON)
-        .chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
-        .collect()
+    embedded().collect()
+}
+
+fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
+    std::iter::once(COMMON).chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
 }
 
 /// Where the embedded schemas are registered. Each schema's `$id` is its own file name, a
@@ -98,34 +100,51 @@ pub fn files() -> Vec<(&'static str, &'static str)> {
 /// everywhere and nothing is ever fetched.
 const BASE: &str = "file:///fleetgen/schemas/";
 
-/// Every embedded schema document, parsed once: (file name, document).
-fn documents() -> &'static [(&'static str, Json)] {
-    static DOCS: OnceLock<Vec<(&'static str, Json)>> = OnceLock::new();
-    DOCS.get_or_init(|| {
-        std::iter::once(COMMON)
-            .chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
-            .map(|(file, text)| {
-                let doc =
-                    serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded schema {file} is not JSON: {e}"));
-                (file, doc)
-            })
-            .collect()
-    })
-}
-
+/// An embedded schema document, parsed when first needed.
 fn document(file: &str) -> Option<&'static Json> {
-    documents().iter().find(|(f, _)| *f == file).map(|(_, d)| d)
+    static DOCS: [OnceLock<Json>; 1 + SCHEMAS.len()] = [const { OnceLock::new() }; 1 + SCHEMAS.len()];
+    let (at, (name, text)) = embedded().enumerate().find(|(_, (f, _))| *f == file)?;
+    Some(DOCS[at].get_or_init(|| {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded schema {name} is not JSON: {e}"))
+    }))
 }
 
-/// Every embedded schema document, registered once for all kinds.
-fn registry() -> &'static jsonschema::Registry<'static> {
-    static REGISTRY: OnceLock<jsonschema::Registry<'static>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        jsonschema::Registry::new()
-            .extend(documents().iter().map(|(file, doc)| (format!("{BASE}{file}"), doc)))
-            .and_then(|b| b.prepare())
-            .unwrap_or_else(|e| panic!("embedded schemas do not form a registry: {e}"))
-    })
+/// The schema files `file` refers to, itself first, then those they refer to in turn.
+fn with_references(file: &'static str) -> Vec<&'static str> {
+    fn refs<'a>(value: &'a Json, out: &mut Vec<&'a str>) {
+        match value {
+            Json::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", Json::String(reference)) => {
+                            let target = reference.split('#').next().unwrap_or_default();
+                            if !target.is_empty() {
+                                out.push(target);
+                            }
+                        }
+                        _ => refs(value, out),
+                    }
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    let mut files = vec![file];
+    let mut at = 0;
+    while let Some(doc) = files.get(at).and_then(|f| document(f)) {
+        at += 1;
+        let mut found = Vec::new();
+        refs(doc, &mut found);
+        for target in found {
+            if let Some((name, _)) = embedded().find(|(f, _)| *f == target)
+                && !files.contains(&name)
+            {
+                files.push(name);
+            }
+        }
+    }
+    files
 }
 
 /// A file's schema check, known by a digest of fleetgen's build, the file's kind and its
@@ -158,8 +177,16 @@ fn validator(kind: Kind) -> &'static jsonschema::Validator {
     let cells = VALIDATORS.get_or_init(|| Kind::ALL.iter().map(|_| OnceLock::new()).collect());
     let file = file_name(kind);
     cells[kind as usize].get_or_init(|| {
+        // Only the files the kind's schema refers to are registered (its own and the shared
+        // definitions, mostly): registering all twelve parsed and crawled every one of them
+        // to check a single changed contract.
+        let documents = with_references(file).into_iter();
+        let registry = jsonschema::Registry::new()
+            .extend(documents.filter_map(|f| Some((format!("{BASE}{f}"), document(f)?))))
+            .and_then(|b| b.prepare())
+            .unwrap_or_else(|e| panic!("the schemas {file} refers to do not form a registry: {e}"));
         jsonschema::draft202012::options()
-            .with_registry(registry())
+            .with_registry(&registry)
             .with_base_uri(format!("{BASE}{file}"))
             .offline()
             .build(document(file).expect("kind schema is embedded"))
@@ -348,7 +375,7 @@ fn deref(file: &'static str, mut node: &'static Json) -> Option<(&'static str, &
         };
         let (target, pointer) = reference.split_once('#').unwrap_or((reference, ""));
         if !target.is_empty() {
-            file = documents().iter().find(|(f, _)| *f == target)?.0;
+            file = embedded().find(|(f, _)| *f == target)?.0;
         }
         node = document(file)?.pointer(pointer)?;
     }
@@ -632,6 +659,32 @@ mod tests {
             let _ = validator(kind);
             assert_eq!(file_name(kind), format!("{}.schema.json", kind.name()));
         }
+    }
+
+    /// A kind's validator registers its schema and every file that refers to, in turn
+    /// (the fleet's refers to the app's, which refers to the shared definitions), and no
+    /// other: each kind compiles (above) with only these.
+    #[test]
+    fn a_kind_s_registry_holds_the_files_its_schema_refers_to_in_turn() {
+        let mut fleet = with_references("fleet.schema.json");
+        assert_eq!(fleet.remove(0), "fleet.schema.json");
+        fleet.sort_unstable();
+        assert_eq!(fleet, ["app.schema.json", "common.schema.json"]);
+        let mut cluster = with_references("cluster.schema.json");
+        cluster.sort_unstable();
+        assert_eq!(
+            cluster,
+            [
+                "cluster-profile.schema.json",
+                "cluster.schema.json",
+                "common.schema.json"
+            ]
+        );
+        assert_eq!(
+            with_references("app.schema.json"),
+            ["app.schema.json", "common.schema.json"]
+        );
+        assert_eq!(with_references("common.schema.json"), ["common.schema.json"]);
     }
 
     #[test]
