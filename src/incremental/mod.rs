@@ -84,6 +84,11 @@ impl Cache {
         Store::load(&self.dir.join("placements"))
     }
 
+    /// Whether there is a placement store (a cache a render or check left).
+    pub fn has_store(&self) -> bool {
+        self.dir.join("placements").is_file()
+    }
+
     /// The stat index of output folder `out` (empty when it describes another folder).
     pub fn index(&self, out: &Path) -> Index {
         Index::load(&self.dir.join("rendered.index"), &root_name(out))

@@ -88,23 +88,46 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let narrowed: Option<crate::incremental::Store>;
     // While the sources compile, the output folder is walked, each file stat'ed and looked
     // up in the stat index: none of that needs the render. No symbolic link is followed.
-    // The walk shares the pool with the compile: the two cores are not enough for both, and
-    // neither idles while the other has work.
+    // With a placement store (a warm cache) the compile is short and has stretches on one
+    // core (decoding the store, loading the sources), and the walk runs on threads of its
+    // own at the lowest priority: in those stretches and after the compile, rather than
+    // queued ahead of the compile's work on the shared pool (a warm check after a change,
+    // nine interleaved runs each: 264 → 241 ms at 200×500; 848 → 788 ms at 1000×2000, five
+    // each; 41 → 36 ms at 20×50, eleven each). Without a store the compile is long and keeps
+    // both cores busy, a walk of low priority would wait for its end (a cold check at
+    // 200×500: 2.23 → 2.40 s), and the walk shares the pool with it.
+    let low_priority = cfg!(target_os = "linux") && cache.as_ref().is_some_and(Cache::has_store);
     let (store, mut compiled, walked) = std::thread::scope(|scope| {
         let walker = std::thread::Builder::new()
             .name("fleetgen-walk".into())
             .spawn_scoped(scope, || {
-                let index = crate::trace::stage("index", || match &cache {
-                    Some(cache) => cache.index(&out),
-                    None => Index::default(),
+                let walk = || {
+                    let index = crate::trace::stage("index", || match &cache {
+                        Some(cache) => cache.index(&out),
+                        None => Index::default(),
+                    });
+                    crate::write::refuse_link(&out)?;
+                    let stated = crate::trace::stage("walk", || {
+                        let paths = crate::write::walk(&out, true)?;
+                        crate::incremental::index::lookup(&out, &index, paths)
+                    })
+                    .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
+                    Ok::<_, String>((index, stated))
+                };
+                let pool = low_priority.then(|| {
+                    rayon::ThreadPoolBuilder::new()
+                        .thread_name(|i| format!("fleetgen-walk-{i}"))
+                        // Best effort: at the default priority the walk only shares the cores.
+                        .start_handler(|_| {
+                            #[cfg(target_os = "linux")]
+                            let _ = rustix::process::setpriority_process(None, 19);
+                        })
+                        .build()
                 });
-                crate::write::refuse_link(&out)?;
-                let stated = crate::trace::stage("walk", || {
-                    let paths = crate::write::walk(&out, true)?;
-                    crate::incremental::index::lookup(&out, &index, paths)
-                })
-                .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
-                Ok::<_, String>((index, stated))
+                match pool {
+                    Some(Ok(pool)) => pool.install(walk),
+                    _ => walk(),
+                }
             });
         let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
         let compiled = compile(store.as_ref());
