@@ -100,6 +100,11 @@ fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// everywhere and nothing is ever fetched.
 const BASE: &str = "file:///fleetgen/schemas/";
 
+/// The embedded schema file of this name, by its `'static` name.
+fn embedded_name(file: &str) -> Option<&'static str> {
+    embedded().map(|(name, _)| name).find(|name| *name == file)
+}
+
 /// An embedded schema document, parsed when first needed.
 fn document(file: &str) -> Option<&'static Json> {
     static DOCS: [OnceLock<Json>; 1 + SCHEMAS.len()] = [const { OnceLock::new() }; 1 + SCHEMAS.len()];
@@ -137,7 +142,7 @@ fn with_references(file: &'static str) -> Vec<&'static str> {
         let mut found = Vec::new();
         refs(doc, &mut found);
         for target in found {
-            if let Some((name, _)) = embedded().find(|(f, _)| *f == target)
+            if let Some(name) = embedded_name(target)
                 && !files.contains(&name)
             {
                 files.push(name);
@@ -375,7 +380,7 @@ fn deref(file: &'static str, mut node: &'static Json) -> Option<(&'static str, &
         };
         let (target, pointer) = reference.split_once('#').unwrap_or((reference, ""));
         if !target.is_empty() {
-            file = embedded().find(|(f, _)| *f == target)?.0;
+            file = embedded_name(target)?;
         }
         node = document(file)?.pointer(pointer)?;
     }
@@ -661,7 +666,7 @@ mod tests {
         }
     }
 
-    /// A kind's validator registers its schema and every file that refers to, in turn
+    /// A kind's validator registers its schema and every file that one refers to, in turn
     /// (the fleet's refers to the app's, which refers to the shared definitions), and no
     /// other: each kind compiles (above) with only these.
     #[test]

@@ -111,13 +111,16 @@ static GLOBAL_IS_PARSER_POOL: std::sync::atomic::AtomicBool = std::sync::atomic:
 /// allocator pages), a render after a one-contract change at 20 × 50 took 45 ms instead of
 /// 40. Without it (the tests), [`on_pool`] makes a pool of its own.
 pub fn make_global_pool() {
-    let built = rayon::ThreadPoolBuilder::new()
-        .stack_size(PARSER_STACK)
-        .thread_name(|i| format!("fleetgen-{i}"))
-        .build_global();
-    if built.is_ok() {
+    if parser_pool().build_global().is_ok() {
         GLOBAL_IS_PARSER_POOL.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// The parser pool's threads: [`PARSER_STACK`] stacks, named `fleetgen-N`.
+fn parser_pool() -> rayon::ThreadPoolBuilder {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(PARSER_STACK)
+        .thread_name(|i| format!("fleetgen-{i}"))
 }
 
 /// Runs `f` on the parser pool: as many threads as cores, each with a [`PARSER_STACK`]
@@ -130,13 +133,7 @@ pub fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         return rayon::scope(|_| f());
     }
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .stack_size(PARSER_STACK)
-            .thread_name(|i| format!("fleetgen-{i}"))
-            .build()
-            .ok()
-    });
+    let pool = POOL.get_or_init(|| parser_pool().build().ok());
     match pool {
         Some(pool) => pool.install(f),
         None => f(),
