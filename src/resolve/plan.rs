@@ -585,20 +585,13 @@ fn placement<'s>(
     let files = &sources.files;
     let a = &app.value;
     let c = &cluster.doc.value;
-    let Runtime {
-        min,
-        max,
-        pdb,
-        spread,
-        requests,
-        limits,
-        readiness_path,
-        liveness_path,
-    } = runtime.clone();
+    // The app's settings, each moved once into the placement below.
+    let runtime = runtime.clone();
+    let max = runtime.max;
     let standby = standby_mode(a, c);
     let min = match standby {
-        Some(mode) => standby_min(app, mode, min),
-        None => min,
+        Some(mode) => standby_min(app, mode, runtime.min),
+        None => runtime.min,
     };
     let per_min = min.value.div_ceil(share);
     let per_max = max.value.div_ceil(share).max(per_min);
@@ -675,12 +668,12 @@ fn placement<'s>(
             min_origin: divided(min.origin, min.value, share),
             max_origin: divided(max.origin, max.value, share),
         },
-        pod_disruption_budget: pdb,
-        topology_spread: spread,
-        requests,
-        limits,
-        readiness_path,
-        liveness_path,
+        pod_disruption_budget: runtime.pdb,
+        topology_spread: runtime.spread,
+        requests: runtime.requests,
+        limits: runtime.limits,
+        readiness_path: runtime.readiness_path,
+        liveness_path: runtime.liveness_path,
         labels,
         identity,
         telemetry,
