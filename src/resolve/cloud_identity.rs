@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, codes};
@@ -635,60 +636,151 @@ pub fn aws_roles(seats: &[Seat]) -> BTreeMap<String, BTreeMap<String, AwsRole>> 
     accounts
 }
 
+/// An IAM policy document: written into the rendered CloudFormation (through `json!`,
+/// as a `serde_json::Value`) and, for FG039, through a counter of its characters. Typed
+/// and borrowing the role, so that measuring it builds nothing: building `Value`s only to
+/// count their JSON cost 5% of the instructions of a warm `check` at 200 × 500.
+#[derive(Serialize)]
+pub struct Policy<S> {
+    #[serde(rename = "Version")]
+    version: &'static str,
+    #[serde(rename = "Statement")]
+    statement: Vec<S>,
+}
+
+impl<S> Policy<S> {
+    /// A policy of these statements; none without any.
+    fn of(statement: Vec<S>) -> Option<Policy<S>> {
+        (!statement.is_empty()).then_some(Policy {
+            version: "2012-10-17",
+            statement,
+        })
+    }
+}
+
+/// A trust policy statement: EKS Pod Identity for one service account, or an IRSA
+/// cluster's OIDC provider.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Trust<'r> {
+    PodIdentity(Statement<[&'static str; 2], PodIdentityTags<'r>>),
+    Irsa(Statement<&'static str, IrsaSubjects<'r>>),
+}
+
+/// A trust statement: who may assume the role, how, and on which conditions.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement<A, C> {
+    sid: String,
+    effect: &'static str,
+    principal: Principal,
+    action: A,
+    condition: StringEquals<C>,
+}
+
+/// `{"Service": …}` or `{"Federated": …}`.
+#[derive(Serialize)]
+pub enum Principal {
+    Service(&'static str),
+    Federated(String),
+}
+
+#[derive(Serialize)]
+pub struct StringEquals<C> {
+    #[serde(rename = "StringEquals")]
+    string_equals: C,
+}
+
+/// The session tags EKS Pod Identity sets, as one service account's statement matches them.
+#[derive(Serialize)]
+pub struct PodIdentityTags<'r> {
+    #[serde(rename = "aws:SourceAccount")]
+    account: &'r str,
+    #[serde(rename = "aws:RequestTag/eks-cluster-name")]
+    clusters: &'r BTreeSet<String>,
+    #[serde(rename = "aws:RequestTag/kubernetes-namespace")]
+    namespace: &'r str,
+    #[serde(rename = "aws:RequestTag/kubernetes-service-account")]
+    service_account: &'r str,
+}
+
+/// An OIDC provider's audience and the service account subjects it may name, under keys
+/// that begin with the provider.
+pub struct IrsaSubjects<'r> {
+    provider: &'r str,
+    subjects: &'r BTreeSet<String>,
+}
+
+impl serde::Serialize for IrsaSubjects<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let provider = self.provider;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(&format!("{provider}:aud"), "sts.amazonaws.com")?;
+        map.serialize_entry(&format!("{provider}:sub"), self.subjects)?;
+        map.end()
+    }
+}
+
 /// The role's trust policy: EKS Pod Identity for the account's clusters, namespaces and
 /// service accounts (its session tags), and each IRSA cluster's OIDC provider for exactly
 /// the apps' service accounts. None when no cluster assumes the role.
-pub fn aws_trust_policy(account: &str, role: &AwsRole) -> Option<Value> {
+pub fn aws_trust_policy<'r>(account: &'r str, role: &'r AwsRole) -> Option<Policy<Trust<'r>>> {
     let mut trust = Vec::new();
     // One statement per service account: lists of namespaces and service accounts side by
     // side would trust every pairing of them.
     for (i, ((namespace, service_account), clusters)) in role.pod_identity.iter().enumerate() {
-        trust.push(json!({
-            "Sid": if i == 0 { "EksPodIdentity".to_string() } else { format!("EksPodIdentity{}", i + 1) },
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {
-                "StringEquals": {
-                    "aws:SourceAccount": account,
-                    "aws:RequestTag/eks-cluster-name": clusters.iter().collect::<Vec<_>>(),
-                    "aws:RequestTag/kubernetes-namespace": namespace,
-                    "aws:RequestTag/kubernetes-service-account": service_account,
+        trust.push(Trust::PodIdentity(Statement {
+            sid: if i == 0 {
+                "EksPodIdentity".to_string()
+            } else {
+                format!("EksPodIdentity{}", i + 1)
+            },
+            effect: "Allow",
+            principal: Principal::Service("pods.eks.amazonaws.com"),
+            action: ["sts:AssumeRole", "sts:TagSession"],
+            condition: StringEquals {
+                string_equals: PodIdentityTags {
+                    account,
+                    clusters,
+                    namespace,
+                    service_account,
                 },
             },
         }));
     }
     for (provider, subjects) in &role.irsa {
-        trust.push(json!({
-            "Sid": format!("Irsa{}", sid(provider.rsplit('/').next().unwrap_or(provider))),
-            "Effect": "Allow",
-            "Principal": {"Federated": format!("arn:aws:iam::{account}:oidc-provider/{provider}")},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    format!("{provider}:aud"): "sts.amazonaws.com",
-                    format!("{provider}:sub"): subjects.iter().collect::<Vec<_>>(),
-                },
+        trust.push(Trust::Irsa(Statement {
+            sid: format!("Irsa{}", sid(provider.rsplit('/').next().unwrap_or(provider))),
+            effect: "Allow",
+            principal: Principal::Federated(format!("arn:aws:iam::{account}:oidc-provider/{provider}")),
+            action: "sts:AssumeRoleWithWebIdentity",
+            condition: StringEquals {
+                string_equals: IrsaSubjects { provider, subjects },
             },
         }));
     }
-    (!trust.is_empty()).then(|| policy(trust))
+    Policy::of(trust)
 }
 
-/// An IAM policy document of these statements (moved in: `json!` would copy them).
-fn policy(statements: Vec<Value>) -> Value {
-    let mut document = serde_json::Map::new();
-    document.insert("Version".into(), Value::String("2012-10-17".into()));
-    document.insert("Statement".into(), Value::Array(statements));
-    Value::Object(document)
+/// A permissions policy statement: a capability word on one target.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Permission<'r> {
+    sid: String,
+    effect: &'static str,
+    action: &'r [String],
+    resource: &'r BTreeSet<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<&'r Value>,
 }
 
 /// The role's permissions: a statement per word and target, with the ARNs of every region.
-pub fn aws_permissions_policy(role: &AwsRole) -> Option<Value> {
+pub fn aws_permissions_policy(role: &AwsRole) -> Option<Policy<Permission<'_>>> {
     // Sids are unique in a policy: targets that read the same once pascal-cased (`a/b`,
     // `a-b`) are numbered.
     let mut sids: BTreeSet<String> = BTreeSet::new();
-    let statements: Vec<Value> = role
+    let statements: Vec<Permission> = role
         .statements
         .iter()
         .map(|((capability, target, actions, _), (arns, condition))| {
@@ -699,19 +791,19 @@ pub fn aws_permissions_policy(role: &AwsRole) -> Option<Value> {
                 n += 1;
                 id = format!("{base}{n}");
             }
-            let mut s = json!({
-                "Sid": id,
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": arns.iter().collect::<Vec<_>>(),
-            });
-            if condition.as_object().is_some_and(|c| !c.is_empty()) {
-                s["Condition"] = condition.clone();
+            Permission {
+                sid: id,
+                effect: "Allow",
+                action: actions,
+                resource: arns,
+                condition: condition
+                    .as_object()
+                    .is_some_and(|c| !c.is_empty())
+                    .then_some(condition),
             }
-            s
         })
         .collect();
-    (!statements.is_empty()).then(|| policy(statements))
+    Policy::of(statements)
 }
 
 /// IAM's default quotas: a role's trust policy (`ACLSizePerRole`, up to 4,096 on request)
@@ -720,7 +812,7 @@ pub const IAM_TRUST_POLICY_LIMIT: usize = 2048;
 pub const IAM_INLINE_POLICY_LIMIT: usize = 10240;
 
 /// The characters IAM counts in a policy: its JSON without whitespace outside strings.
-fn policy_size(policy: &Value) -> usize {
+fn policy_size(policy: &impl Serialize) -> usize {
     /// Counts what is written, keeping none of it.
     struct Count(usize);
     impl std::io::Write for Count {
@@ -1025,6 +1117,62 @@ mod tests {
         let text = serde_json::to_string(&policy).unwrap();
         assert!(text.len() > 90, "{text}");
         assert_eq!(policy_size(&policy), text.len());
+    }
+
+    /// FG039 measures the typed documents without building them; what it counts is the
+    /// length of the JSON the CloudFormation template carries (the document as a `Value`),
+    /// for every role of two golden cases: Pod Identity trust with permissions, one with a
+    /// condition (`identity-pod-identity`), IRSA trust with permissions (`chart-conventions`).
+    #[test]
+    fn the_size_fg039_counts_is_that_of_the_rendered_document() {
+        let rendered = |document: &dyn erased::Document| serde_json::to_string(&document.value()).unwrap().len();
+        let mut kinds = BTreeSet::new();
+        for case in ["identity-pod-identity", "chart-conventions"] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let mut files = crate::load::files::MemoryFiles::from_dir(&root.join("tests/fixtures/base")).unwrap();
+            files
+                .add_dir(&root.join("tests/golden").join(case).join("input"))
+                .unwrap();
+            files.set_today(crate::clock::parse_date("2026-11-22").unwrap());
+            let (sources, problems) = crate::load::load(&files, None, None);
+            assert!(problems.is_empty(), "{problems:?}");
+            let (plan, problems) = super::super::plan::plan(&sources);
+            assert!(problems.is_empty(), "{problems:?}");
+            let plan = plan.unwrap();
+            for (account, roles) in aws_roles(&seats(&sources, &plan.placements)) {
+                for role in roles.values() {
+                    if let Some(trust) = aws_trust_policy(&account, role) {
+                        assert_eq!(policy_size(&trust), rendered(&trust));
+                        for s in &trust.statement {
+                            kinds.insert(match s {
+                                Trust::PodIdentity(_) => "pod identity",
+                                Trust::Irsa(_) => "irsa",
+                            });
+                        }
+                    }
+                    if let Some(policy) = aws_permissions_policy(role) {
+                        assert_eq!(policy_size(&policy), rendered(&policy));
+                        kinds.insert("permissions");
+                        if policy.statement.iter().any(|s| s.condition.is_some()) {
+                            kinds.insert("condition");
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
+    }
+
+    /// A document as the template carries it.
+    mod erased {
+        pub trait Document {
+            fn value(&self) -> serde_json::Value;
+        }
+        impl<T: serde::Serialize> Document for T {
+            fn value(&self) -> serde_json::Value {
+                serde_json::to_value(self).unwrap()
+            }
+        }
     }
 
     #[test]
