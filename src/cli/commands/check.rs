@@ -101,18 +101,20 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let walker = std::thread::Builder::new()
             .name("fleetgen-walk".into())
             .spawn_scoped(scope, || {
+                // The index is read on this thread, at the default priority: on a pool thread
+                // of low priority it waited behind the compile's first stretch, beside a
+                // core left idle.
+                let index = crate::trace::stage("index", || match &cache {
+                    Some(cache) => cache.index(&out),
+                    None => Index::default(),
+                });
                 let walk = || {
-                    let index = crate::trace::stage("index", || match &cache {
-                        Some(cache) => cache.index(&out),
-                        None => Index::default(),
-                    });
                     crate::write::refuse_link(&out)?;
-                    let stated = crate::trace::stage("walk", || {
+                    crate::trace::stage("walk", || {
                         let paths = crate::write::walk(&out, true)?;
                         crate::incremental::index::lookup(&out, &index, paths)
                     })
-                    .map_err(|e| format!("cannot read `{}`: {e}", out.display()))?;
-                    Ok::<_, String>((index, stated))
+                    .map_err(|e| format!("cannot read `{}`: {e}", out.display()))
                 };
                 let pool = low_priority.then(|| {
                     rayon::ThreadPoolBuilder::new()
@@ -124,10 +126,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                         })
                         .build()
                 });
-                match pool {
+                let stated = match pool {
                     Some(Ok(pool)) => pool.install(walk),
                     _ => walk(),
-                }
+                };
+                stated.map(|stated| (index, stated))
             });
         let store = crate::trace::stage("store", || cache.as_ref().map(Cache::store));
         let compiled = compile(store.as_ref());
