@@ -153,6 +153,13 @@ impl Index {
         (trusted.then_some(*sum), Some(at))
     }
 
+    /// The content recorded at position `at` when this is the stat recorded with it, trusted
+    /// or not (see [`Stated::recorded`]).
+    pub fn recorded(&self, at: usize, stat: &Stat) -> Option<Sum> {
+        let (_, recorded, sum) = self.files.get(at)?;
+        (recorded == stat).then_some(*sum)
+    }
+
     /// The index's encoding, in memory, recorded at `now_ns`.
     pub fn encode(&self, now_ns: i64) -> Vec<u8> {
         self.write_to(Vec::new(), now_ns).unwrap_or_default()
@@ -235,6 +242,11 @@ pub struct Stated {
     pub id: PathId,
     pub stat: Stat,
     pub known: Option<Sum>,
+    /// The content the index recorded with this very stat, trusted or not (`known` when
+    /// trusted): a file recorded too soon after it was written to be trusted most likely
+    /// still has it, and certainly does not have another content the index did not see
+    /// unless it changed within the clock tick of its writing.
+    pub recorded: Option<Sum>,
 }
 
 /// The fewest files of a [`lookup`] one task takes: each task finds its first file by
@@ -274,6 +286,7 @@ pub fn lookup(out: &Path, index: &Index, mut paths: Vec<(String, Option<Stat>)>)
                     id,
                     stat,
                     known,
+                    recorded: at.and_then(|at| index.recorded(at, &stat)),
                 }
             },
         )
