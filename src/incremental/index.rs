@@ -145,19 +145,25 @@ impl Index {
     /// What the index knows of a file with this stat, if it can be trusted; and the file's
     /// position in [`Index::files`], the hint for the next file in path order.
     pub fn known(&self, hint: usize, path: PathId, stat: &Stat) -> (Option<Sum>, Option<usize>) {
-        let Some(at) = self.position(hint, path) else {
-            return (None, None);
-        };
-        let (_, recorded, sum) = &self.files[at];
-        let trusted = recorded == stat && stat.mtime_ns < self.recorded_ns.saturating_sub(racy_window(stat.mtime_ns));
-        (trusted.then_some(*sum), Some(at))
+        let (recorded, at) = self.recorded(hint, path, stat);
+        (recorded.known(), at)
     }
 
-    /// The content recorded at position `at` when this is the stat recorded with it, trusted
-    /// or not (see [`Stated::recorded`]).
-    pub fn recorded(&self, at: usize, stat: &Stat) -> Option<Sum> {
-        let (_, recorded, sum) = self.files.get(at)?;
-        (recorded == stat).then_some(*sum)
+    /// What the index recorded of a file with this stat, trusted or not; and its position
+    /// (see [`Index::known`]).
+    pub fn recorded(&self, hint: usize, path: PathId, stat: &Stat) -> (Recorded, Option<usize>) {
+        let Some(at) = self.position(hint, path) else {
+            return (Recorded::Unknown, None);
+        };
+        let (_, recorded, sum) = &self.files[at];
+        let what = if recorded != stat {
+            Recorded::Unknown
+        } else if stat.mtime_ns < self.recorded_ns.saturating_sub(racy_window(stat.mtime_ns)) {
+            Recorded::Known(*sum)
+        } else {
+            Recorded::Racy(*sum)
+        };
+        (what, Some(at))
     }
 
     /// The index's encoding, in memory, recorded at `now_ns`.
@@ -241,12 +247,36 @@ pub struct Stated {
     pub rel: String,
     pub id: PathId,
     pub stat: Stat,
-    pub known: Option<Sum>,
-    /// The content the index recorded with this very stat, trusted or not (`known` when
-    /// trusted): a file recorded too soon after it was written to be trusted most likely
-    /// still has it, and certainly does not have another content the index did not see
-    /// unless it changed within the clock tick of its writing.
-    pub recorded: Option<Sum>,
+    pub recorded: Recorded,
+}
+
+impl Stated {
+    /// Its content, when the index knows it by its stat.
+    pub fn known(&self) -> Option<Sum> {
+        self.recorded.known()
+    }
+}
+
+/// What an index recorded of a file with the stat it has now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Its content, trusted: the stat is the one recorded, outside the racy window.
+    Known(Sum),
+    /// The content recorded with this very stat, too close to the recording to be trusted:
+    /// most likely still the file's, and certainly no other content the index did not see
+    /// unless the file changed within the clock tick of its writing.
+    Racy(Sum),
+    /// Its stat changed, or the index does not have it.
+    Unknown,
+}
+
+impl Recorded {
+    pub fn known(self) -> Option<Sum> {
+        match self {
+            Recorded::Known(sum) => Some(sum),
+            Recorded::Racy(_) | Recorded::Unknown => None,
+        }
+    }
 }
 
 /// The fewest files of a [`lookup`] one task takes: each task finds its first file by
@@ -279,14 +309,13 @@ pub fn lookup(out: &Path, index: &Index, mut paths: Vec<(String, Option<Stat>)>)
                 let stat = stat.unwrap_or(NO_STAT);
                 let id = path_id(rel);
                 let from = if *next == i { *hint } else { i };
-                let (known, at) = index.known(from, id, &stat);
+                let (recorded, at) = index.recorded(from, id, &stat);
                 (*next, *hint) = (i + 1, at.map_or(from, |at| at + 1));
                 Stated {
                     rel: std::mem::take(rel),
                     id,
                     stat,
-                    known,
-                    recorded: at.and_then(|at| index.recorded(at, &stat)),
+                    recorded,
                 }
             },
         )
@@ -332,7 +361,7 @@ pub fn finish(
     // The files the index does not know (after a one-contract change, none): each one with
     // the stat to record when it is to be in the index, and what it is. Those it knows are
     // taken as they are, with no list of their own.
-    let unknown: Vec<&Stated> = stated.iter().filter(|s| s.known.is_none()).collect();
+    let unknown: Vec<&Stated> = stated.iter().filter(|s| s.known().is_none()).collect();
     let found: Vec<io::Result<(Option<Stat>, OnDisk)>> = unknown
         .into_par_iter()
         .map(|Stated { rel, stat, .. }| {
@@ -369,7 +398,7 @@ pub fn finish(
         let mut unknown = found.iter();
         let files = stated
             .iter()
-            .filter_map(|s| match s.known {
+            .filter_map(|s| match s.known() {
                 Some(sum) => Some((s.id, s.stat, sum)),
                 None => {
                     let (stat, disk) = unknown.next()?;
@@ -383,15 +412,15 @@ pub fn finish(
     // check, alone on one core, this took 13 ms at 200 × 500), then those read put in their
     // places. The walk's order is the map's: it is only checked.
     let unknown_at: Vec<usize> = (stated.iter().enumerate())
-        .filter(|(_, s)| s.known.is_none())
+        .filter(|(_, s)| s.known().is_none())
         .map(|(at, _)| at)
         .collect();
     let mut items = Vec::with_capacity(stated.len());
     stated
         .into_par_iter()
         .with_min_len(CHUNK)
-        .map(|Stated { rel, known, .. }| {
-            let sum = known.unwrap_or(Sum {
+        .map(|Stated { rel, recorded, .. }| {
+            let sum = recorded.known().unwrap_or(Sum {
                 size: 0,
                 hash: Key([0; 32]),
             });
@@ -539,7 +568,7 @@ mod tests {
             let i: usize = rel[1..].parse().unwrap();
             assert_eq!(&s.rel, rel);
             let want = i.is_multiple_of(2).then(|| Sum::of(rel.as_bytes()));
-            assert_eq!(s.known, want, "{rel}");
+            assert_eq!(s.known(), want, "{rel}");
         }
     }
 

@@ -31,7 +31,7 @@ use rustc_hash::FxHashSet;
 use super::{How, Written, clean_stale, list_tree, remove_tree, swap, target, walk_as};
 use crate::emit::RenderedTree;
 use crate::incremental::Sum;
-use crate::incremental::index::{self, Index, PathId, Stat, Stated, path_id};
+use crate::incremental::index::{self, Index, PathId, Recorded, Stat, Stated, path_id};
 
 /// The shadow folder of one output folder, held for one render.
 pub struct Shadow {
@@ -118,7 +118,7 @@ impl Shadow {
             }
             let act = |text: Option<&'a str>| text.map_or(Act::Copy, Act::Write);
             items.push(match shadow.next_if(|s| s.rel == path) {
-                Some(old) if old.known == Some(sum) => Item {
+                Some(old) if old.known() == Some(sum) => Item {
                     path,
                     id: old.id,
                     sum,
@@ -133,9 +133,9 @@ impl Shadow {
                 // without a look (at 20 × 50, 261 files of a one-contract change were read
                 // only to find each changed).
                 Some(old)
-                    if old.known.is_none()
+                    if old.known().is_none()
                         && old.stat.size == sum.size
-                        && (text.is_none() || old.recorded.is_none_or(|r| r == sum)) =>
+                        && (text.is_none() || !matches!(old.recorded, Recorded::Racy(r) if r != sum)) =>
                 {
                     Item {
                         path,
