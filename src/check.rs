@@ -226,16 +226,19 @@ pub fn compare_disk(
     }
     // The rendered files that are missing or differ, each read and diffed on the pool (a
     // one-contract change makes a few hundred such files, and a diff costs more than the
-    // rest of the comparison). Both lists are in path order: each file is found after the
-    // one before.
-    let mut on_disk = Cursor::new(disk.iter());
-    let differing: Vec<(&String, &String, Option<&OnDisk>)> = expected
-        .files
-        .iter()
-        .filter_map(|(path, want)| match on_disk.find(path) {
-            None => Some((path, want, None)),
-            Some(have) if have.sum != Sum::of(want.as_bytes()) => Some((path, want, Some(have))),
-            Some(_) => None,
+    // rest of the comparison). Each is looked for in the folder's files by bisection, on the
+    // pool too: a cursor through the whole folder, alone on one core at the end of a warm
+    // `check`, took 2 ms at 200 × 500 for 232 rendered files among 99,423.
+    let rendered: Vec<(&String, &String)> = expected.files.iter().collect();
+    let differing: Vec<(&String, &String, Option<&OnDisk>)> = rendered
+        .into_par_iter()
+        .filter_map(|(path, want)| {
+            let have = (listed.binary_search_by(|(p, _)| p.as_str().cmp(path)).ok()).map(|at| &listed[at].1);
+            match have {
+                None => Some((path, want, None)),
+                Some(have) if have.sum != Sum::of(want.as_bytes()) => Some((path, want, Some(have))),
+                Some(_) => None,
+            }
         })
         .collect();
     let found: Vec<std::io::Result<Drift>> = differing
