@@ -128,8 +128,8 @@ impl Shadow {
                 // Not known by its stat (changed since, or recorded too soon after it was
                 // written to tell): read to see, unless there is a text to write and the
                 // index recorded another content with this stat. A render records its index
-                // just after writing what changed, so the shadow's files the last render
-                // wrote are all too recent to trust; those that changed again are written
+                // just after writing what changed, so the shadow's files the render before
+                // last wrote are all too recent to trust; those that change again are written
                 // without a look (at 20 × 50, 261 files of a one-contract change were read
                 // only to find each changed).
                 Some(old)
