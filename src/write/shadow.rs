@@ -550,13 +550,20 @@ mod tests {
         assert_eq!(fs::read_dir(parent).unwrap().count(), 2, "repo and rendered only");
     }
 
-    #[test]
-    fn what_changed_in_the_shadow_is_replaced_and_what_is_not_ours_rebuilds_it() {
+    /// A tree of two files written the classic way, then rendered once through the shadow,
+    /// which that fills: the place, the tree, and the output folder's index before and after.
+    fn shadowed() -> (Place, RenderedTree, Index, Index) {
         let place = place();
         let one = tree(&[("a/1.yaml", "1\n"), ("a/2.yaml", "2\n")], &[]);
         write(&place.repo, &place.out, &one, None).unwrap();
         let live = index_now(&place.out, &place.out);
         let (_, live2) = render(&place, &one, &Index::default(), &live);
+        (place, one, live, live2)
+    }
+
+    #[test]
+    fn what_changed_in_the_shadow_is_replaced_and_what_is_not_ours_rebuilds_it() {
+        let (place, one, live, live2) = shadowed();
         // A file of the shadow changed by hand, its size kept: not known by its stat, read,
         // and replaced.
         let shadow = place.cache.join("shadow");
@@ -599,11 +606,7 @@ mod tests {
 
     #[test]
     fn a_file_not_trusted_by_its_stat_is_read_unless_its_text_replaces_another_content() {
-        let place = place();
-        let one = tree(&[("a/1.yaml", "1\n"), ("a/2.yaml", "2\n")], &[]);
-        write(&place.repo, &place.out, &one, None).unwrap();
-        let live = index_now(&place.out, &place.out);
-        let (_, live2) = render(&place, &one, &Index::default(), &live);
+        let (place, _, live, live2) = shadowed();
         // The shadow's index, recorded as its files were written, trusts none of them by its
         // stat: each is read, found as it was, and kept.
         let cached = [("a/2.yaml", "2\n")];
