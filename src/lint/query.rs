@@ -89,17 +89,38 @@ pub fn pod_templates(value: &Value) -> Vec<(String, &Value)> {
     out
 }
 
-/// Depth-first; the path is kept as segments and joined only for a template found.
-fn walk<'v>(value: &'v Value, at: &mut Vec<String>, out: &mut Vec<(String, &'v Value)>) {
+/// A step of the path [`walk`] is at: a key or a position.
+enum Step<'v> {
+    Key(&'v str),
+    At(usize),
+}
+
+/// Depth-first; the path is kept as steps, and escaped and joined only for a template found.
+fn walk<'v>(value: &'v Value, at: &mut Vec<Step<'v>>, out: &mut Vec<(String, &'v Value)>) {
+    let pointer = |at: &[Step]| {
+        let mut p = String::new();
+        for step in at {
+            p.push('/');
+            match step {
+                Step::Key(k) => p.push_str(&k.replace('~', "~0").replace('/', "~1")),
+                Step::At(i) => p.push_str(&i.to_string()),
+            }
+        }
+        p
+    };
     match value {
         Value::Object(map) => {
             for (k, v) in map {
                 if !(v.is_object() || v.is_array()) {
                     continue;
                 }
-                at.push(k.replace('~', "~0").replace('/', "~1"));
-                if k == "template" && v.pointer("/spec/containers").is_some_and(Value::is_array) {
-                    out.push((format!("/{}", at.join("/")), v));
+                at.push(Step::Key(k));
+                if k == "template"
+                    && v.get("spec")
+                        .and_then(|s| s.get("containers"))
+                        .is_some_and(Value::is_array)
+                {
+                    out.push((pointer(at), v));
                 }
                 walk(v, at, out);
                 at.pop();
@@ -110,7 +131,7 @@ fn walk<'v>(value: &'v Value, at: &mut Vec<String>, out: &mut Vec<(String, &'v V
                 if !(v.is_object() || v.is_array()) {
                     continue;
                 }
-                at.push(i.to_string());
+                at.push(Step::At(i));
                 walk(v, at, out);
                 at.pop();
             }
@@ -119,9 +140,39 @@ fn walk<'v>(value: &'v Value, at: &mut Vec<String>, out: &mut Vec<(String, &'v V
     }
 }
 
-/// A string label of a mapping at `pointer` (`/metadata/labels`).
-pub fn label_of<'v>(value: &'v Value, pointer: &str, key: &str) -> Option<&'v str> {
-    value.pointer(pointer)?.get(key)?.as_str()
+/// The value a JSON pointer (`/spec/template/metadata/labels`) names, as
+/// [`Value::pointer`] finds it, without its copy of every step: lint follows a pointer or
+/// two for every rendered object.
+pub fn pointer<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let mut at = value;
+    for step in pointer.strip_prefix('/')?.split('/') {
+        let step = if step.contains('~') {
+            std::borrow::Cow::Owned(step.replace("~1", "/").replace("~0", "~"))
+        } else {
+            std::borrow::Cow::Borrowed(step)
+        };
+        at = match at {
+            Value::Object(map) => map.get(step.as_ref())?,
+            Value::Array(items) => {
+                // As `Value::pointer` reads an index: digits, no sign, no leading zero.
+                let leading_zero = step.len() > 1 && step.starts_with('0');
+                if leading_zero || !step.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                items.get(step.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// A string label of a label mapping (what `/metadata/labels` points to), if there is one.
+pub fn label_of<'v>(labels: Option<&'v Value>, key: &str) -> Option<&'v str> {
+    labels?.get(key)?.as_str()
 }
 
 /// A workload of a placement with the replicas it runs and its PodDisruptionBudget.
@@ -235,5 +286,32 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "/spec/template");
         assert!(pod_templates(&json!({"spec": {"template": {"spec": {}}}})).is_empty());
+    }
+
+    #[test]
+    fn a_pointer_finds_what_serde_json_finds() {
+        let v = json!({
+            "spec": {"template": {"metadata": {"labels": {"a": "1"}}}},
+            "a/b": {"c~d": [10, 11, {"e": null}]},
+            "": {"": 1},
+        });
+        for p in [
+            "",
+            "/spec/template/metadata/labels",
+            "/spec/template/metadata/labels/a",
+            "/a~1b/c~0d/1",
+            "/a~1b/c~0d/2/e",
+            "/a~1b/c~0d/01",
+            "/a~1b/c~0d/+1",
+            "/a~1b/c~0d/3",
+            "/a~1b/c~0d/-",
+            "/spec/missing",
+            "/spec/template/metadata/labels/a/deeper",
+            "/",
+            "//",
+            "spec",
+        ] {
+            assert_eq!(pointer(&v, p), v.pointer(p), "{p}");
+        }
     }
 }

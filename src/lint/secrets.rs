@@ -6,10 +6,11 @@
 //! app template ends up in the repository's history for good. The rules flag them at the
 //! source line and say what to use instead; they never print the value itself.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::diag::{Code, Diagnostic, Label};
@@ -27,11 +28,23 @@ pub const USE_INSTEAD: &str = "keep the value in a secret store and let the clus
 /// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`, the `read-secret`
 /// permission).
 pub fn is_credential_key(key: &str) -> bool {
-    let k: String = key
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
+    // The key's ASCII letters and digits, lower-cased (bytes of other characters are never
+    // ASCII): on the stack, as lint asks this of every string of every rendered object.
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    let long: Vec<u8>;
+    let k: &[u8] = if key.len() <= buf.len() {
+        for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        &buf[..len]
+    } else {
+        long = (key.bytes().filter(u8::is_ascii_alphanumeric))
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        &long
+    };
     const ENDS: &[&str] = &[
         "password",
         "passwd",
@@ -49,7 +62,7 @@ pub fn is_credential_key(key: &str) -> bool {
         "sastoken",
     ];
     // `read-secret` (an identity profile's permission) names a secret in a store.
-    !k.starts_with("existing") && k != "readsecret" && ENDS.iter().any(|e| k.ends_with(e))
+    !k.starts_with(b"existing") && k != b"readsecret" && ENDS.iter().any(|e| k.ends_with(e.as_bytes()))
 }
 
 /// Whether a credential key's value is the credential itself, not a reference to one kept
@@ -206,9 +219,9 @@ pub fn scan_node(node: &Node, out: &mut Vec<Found>) {
 }
 
 /// Every string in a rendered object with the key it is under (as [`scan_node`] keys it).
-pub fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>) {
+pub fn strings<'v>(value: &'v Value, key: &'v str, out: &mut Vec<(&'v str, &'v str)>) {
     match value {
-        Value::String(s) => out.push((key.to_string(), s)),
+        Value::String(s) => out.push((key, s)),
         Value::Object(map) => {
             let named = map.get("name").and_then(Value::as_str).filter(|n| is_credential_key(n));
             for (k, v) in map {
@@ -228,15 +241,26 @@ pub fn strings<'v>(value: &'v Value, key: &str, out: &mut Vec<(String, &'v str)>
     }
 }
 
-/// What a string is, remembered: a rendered fleet repeats the same strings on every
-/// cluster. By whether its key names a credential, then the string.
+/// What a string is, remembered: a rendered fleet repeats the same keys and strings on
+/// every cluster. Whether each key names a credential; by that, then the string, what the
+/// string is.
 #[derive(Default)]
-pub struct Memo([HashMap<String, Option<Finding>>; 2]);
+pub struct Memo {
+    keys: FxHashMap<String, bool>,
+    strings: [FxHashMap<String, Option<Finding>>; 2],
+}
 
 impl Memo {
     pub fn judge(&mut self, key: &str, value: &str) -> Option<Finding> {
-        let keyed = is_credential_key(key);
-        let seen = &mut self.0[usize::from(keyed)];
+        let keyed = match self.keys.get(key) {
+            Some(&keyed) => keyed,
+            None => {
+                let keyed = is_credential_key(key);
+                self.keys.insert(key.to_string(), keyed);
+                keyed
+            }
+        };
+        let seen = &mut self.strings[usize::from(keyed)];
         if let Some(finding) = seen.get(value) {
             return *finding;
         }
@@ -330,57 +354,110 @@ pub fn locate(files: &SourceMap, inputs: &[Scanned], template: FileId, value: &s
     (template, at)
 }
 
+/// A finding of the secrets rules in one place, before any rule's exemptions: found once
+/// for both (FG141 keeps the keyed ones, FG142 the shaped ones).
+pub struct Hit<'a> {
+    /// Where it is reported: the input file (a rendered value found in an input file is
+    /// reported there).
+    pub file: FileId,
+    pub span: Span,
+    pub finding: Finding,
+    /// The key it is under.
+    pub key: String,
+    /// Whose it is, as an exemption targets it.
+    pub app: Option<&'a str>,
+    pub cluster: Option<&'a str>,
+    pub namespace: Option<String>,
+    /// Found in a rendered object (rather than in an input file).
+    pub rendered: bool,
+}
+
+/// Every finding of the secrets rules, in the input files and then in the rendered
+/// objects, in their order: the input files scanned when made, the objects as `lint`
+/// shows them finished (see [`crate::lint::EachObject`]).
+pub struct Collect<'a> {
+    sources: &'a Sources,
+    inputs: Vec<Scanned<'a>>,
+    memo: Memo,
+    hits: Vec<Hit<'a>>,
+}
+
+impl<'a> Collect<'a> {
+    pub fn new(sources: &'a Sources) -> Collect<'a> {
+        let inputs = inputs(sources);
+        let mut hits = Vec::new();
+        for input in &inputs {
+            let mut found = Vec::new();
+            scan_node(input.node, &mut found);
+            hits.extend(found.into_iter().map(|h| Hit {
+                file: input.file,
+                span: h.span,
+                finding: h.finding,
+                key: h.key,
+                app: input.app,
+                cluster: input.cluster,
+                namespace: None,
+                rendered: false,
+            }));
+        }
+        Collect {
+            sources,
+            inputs,
+            memo: Memo::default(),
+            hits,
+        }
+    }
+
+    /// Rendered objects, each with the object finished.
+    pub fn objects<'v>(&mut self, objects: impl Iterator<Item = (&'a crate::emit::RenderedObject, &'v Value)>) {
+        for (o, object) in objects {
+            let mut found_strings = Vec::new();
+            strings(object, "", &mut found_strings);
+            let namespace = object["metadata"]["namespace"].as_str();
+            for (key, value) in found_strings {
+                let Some(finding) = self.memo.judge(key, value) else {
+                    continue;
+                };
+                let kind_line = format!("kind: {}", o.kind());
+                let (file, span) = locate(&self.sources.files, &self.inputs, o.template, value, &kind_line);
+                self.hits.push(Hit {
+                    file,
+                    span,
+                    finding,
+                    key: key.to_string(),
+                    app: Some(&o.app),
+                    cluster: Some(&o.cluster),
+                    namespace: namespace.map(str::to_string),
+                    rendered: true,
+                });
+            }
+        }
+    }
+
+    pub fn hits(self) -> Vec<Hit<'a>> {
+        self.hits
+    }
+}
+
 /// Findings `wanted` keeps, in the input files and in the rendered objects, one
 /// diagnostic per place (a rendered value found in an input file is reported there).
 pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wanted: impl Fn(Finding) -> bool) {
-    let sources = ctx.sources;
-    let files = &sources.files;
-    let inputs = inputs(sources);
+    let files = &ctx.sources.files;
     // (file, span) → (finding, key, apps, clusters, clusters it is rendered on)
     type Names = BTreeSet<String>;
     type Entry = (Finding, String, Names, Names, Names);
     let mut found: BTreeMap<(FileId, (usize, usize)), Entry> = BTreeMap::new();
-    let mut add = |file: FileId,
-                   span: Span,
-                   finding: Finding,
-                   key: &str,
-                   app: Option<&str>,
-                   cluster: Option<&str>,
-                   rendered: bool| {
+    for hit in ctx.secrets() {
+        if !wanted(hit.finding) || ctx.exempted(code, hit.app, hit.cluster, hit.namespace.as_deref()) {
+            continue;
+        }
         let entry = found
-            .entry((file, (span.start, span.end)))
-            .or_insert_with(|| (finding, key.to_string(), Names::new(), Names::new(), Names::new()));
-        entry.2.extend(app.map(str::to_string));
-        entry.3.extend(cluster.map(str::to_string));
-        if rendered {
-            entry.4.extend(cluster.map(str::to_string));
-        }
-    };
-    for input in &inputs {
-        let mut hits = Vec::new();
-        scan_node(input.node, &mut hits);
-        for h in hits {
-            if wanted(h.finding) && !ctx.exempted(code, input.app, input.cluster, None) {
-                add(input.file, h.span, h.finding, &h.key, input.app, input.cluster, false);
-            }
-        }
-    }
-    let mut memo = Memo::default();
-    for o in &ctx.tree.objects {
-        let object = o.object();
-        let mut found_strings = Vec::new();
-        strings(&object, "", &mut found_strings);
-        let namespace = object["metadata"]["namespace"].as_str();
-        for (key, value) in found_strings {
-            let Some(finding) = memo.judge(&key, value).filter(|f| wanted(*f)) else {
-                continue;
-            };
-            if ctx.exempted(code, Some(&o.app), Some(&o.cluster), namespace) {
-                continue;
-            }
-            let kind_line = format!("kind: {}", o.kind());
-            let (file, span) = locate(files, &inputs, o.template, value, &kind_line);
-            add(file, span, finding, &key, Some(&o.app), Some(&o.cluster), true);
+            .entry((hit.file, (hit.span.start, hit.span.end)))
+            .or_insert_with(|| (hit.finding, hit.key.clone(), Names::new(), Names::new(), Names::new()));
+        entry.2.extend(hit.app.map(str::to_string));
+        entry.3.extend(hit.cluster.map(str::to_string));
+        if hit.rendered {
+            entry.4.extend(hit.cluster.map(str::to_string));
         }
     }
     for ((file, (start, end)), (finding, key, apps, clusters, rendered_on)) in found {

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Label};
 use crate::lint::Context;
-use crate::lint::query::{and_list, find_in, workloads};
+use crate::lint::query::{and_list, find_in};
 use crate::source::FileId;
 use crate::lint::rule;
 
@@ -36,7 +36,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let mut found: BTreeMap<(String, FileId, String), BTreeSet<(String, u32)>> = BTreeMap::new();
     // Drained or scaled to zero: no pods for a budget to hold.
     for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none() && p.scaled_down.is_none()) {
-        for w in workloads(ctx.objects(p)) {
+        for w in ctx.workloads(p) {
             let Some(b) = &w.budget else { continue };
             if b.allowed > 0 {
                 continue;

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
-use crate::lint::query::{and_list, origin_label, workloads};
+use crate::lint::query::{and_list, origin_label};
 use crate::lint::{Context, region_of};
 use crate::lint::rule;
 
@@ -46,7 +46,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if p.drained.is_some() || scaled_down {
             continue;
         }
-        for w in workloads(ctx.objects(p)) {
+        for w in ctx.workloads(p) {
             let Some(b) = &w.budget else { continue };
             if b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
                 continue;

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
 use crate::lint::Context;
-use crate::lint::query::{and_list, origin_label, workloads};
+use crate::lint::query::{and_list, origin_label};
 use crate::model::app::TopologySpread;
 use crate::lint::rule;
 
@@ -37,7 +37,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(zones) = p.cluster.value.zones else { continue };
-        let replicas = workloads(ctx.objects(p))
+        let replicas = ctx.workloads(p)
             .iter()
             .map(|w| w.replicas)
             .max()

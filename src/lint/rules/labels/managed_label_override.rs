@@ -25,51 +25,62 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Label};
-use crate::lint::Context;
-use crate::lint::query::{about, find_in, on_clusters, pod_templates};
+use crate::emit::RenderedObject;
+use crate::lint::{Context, EachObject};
+use crate::lint::query::{self, about, find_in, on_clusters, pod_templates};
 use crate::source::FileId;
 use crate::lint::rule;
 
-rule!("FG111" "managed-label-override", "labels", Warning, Lint, "a template writes a label fleetgen manages with another value, which fleetgen overwrites (lint)");
+rule!("FG111" "managed-label-override", "labels", Warning, Objects, "a template writes a label fleetgen manages with another value, which fleetgen overwrites (lint)");
 
-pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    // (template, label, written value, managed value) → (apps, clusters)
-    type Key = (FileId, String, String, String);
-    let mut found: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    // Pod templates of each template output, found once however many placements share it.
-    let mut templates_of: HashMap<*const Value, Vec<String>> = HashMap::new();
-    for o in &ctx.tree.objects {
+/// (template, label, written value, managed value) → (apps, clusters)
+type Key = (FileId, String, String, String);
+
+#[derive(Default)]
+pub struct Pass {
+    found: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)>,
+    /// Pod templates of each template output, found once however many placements share it
+    /// (by its address: the outputs live as long as the lint run).
+    templates_of: HashMap<usize, Vec<String>>,
+}
+
+impl EachObject for Pass {
+    fn object(&mut self, ctx: &Context, o: &RenderedObject, finished: &Value) {
         let Some(p) = ctx.placement(&o.app, &o.cluster) else {
-            continue;
+            return;
         };
         let written = o.written();
-        let at = templates_of.entry(written as *const Value).or_insert_with(|| {
+        let at = self.templates_of.entry(std::ptr::from_ref(written).addr()).or_insert_with(|| {
             pod_templates(written)
                 .into_iter()
                 .map(|(at, _)| format!("{at}/metadata/labels"))
                 .collect()
         });
         let places = std::iter::once(("/metadata/labels", false)).chain(at.iter().map(|a| (a.as_str(), true)));
-        // The finished object, made once and only for an object whose template wrote labels.
-        let mut finished: Option<Value> = None;
         for (pointer, pod) in places {
             // Only labels the template itself wrote can be overridden.
-            let Some(Value::Object(mine)) = written.pointer(pointer) else {
+            let Some(Value::Object(mine)) = query::pointer(written, pointer) else {
                 continue;
             };
-            let Some(Value::Object(kept)) = finished.get_or_insert_with(|| o.object()).pointer(pointer) else {
+            let Some(Value::Object(kept)) = query::pointer(finished, pointer) else {
                 continue;
             };
             let managed = p
                 .labels
                 .iter()
                 .chain(pod.then_some(&p.identity.pod_labels).into_iter().flatten());
-            for (key, _) in managed {
-                let (Some(Value::String(mine)), Some(Value::String(kept))) = (mine.get(key), kept.get(key)) else {
+            // The template's few labels, each looked for among the managed ones.
+            for (key, mine) in mine {
+                let Value::String(mine) = mine else { continue };
+                if !managed.clone().any(|(k, _)| k == key) {
+                    continue;
+                }
+                let Some(Value::String(kept)) = kept.get(key) else {
                     continue;
                 };
                 if mine != kept {
-                    let entry = found
+                    let entry = self
+                        .found
                         .entry((o.template, key.to_string(), mine.to_string(), kept.to_string()))
                         .or_default();
                     entry.0.insert(o.app.clone());
@@ -78,18 +89,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for ((template, key, written, kept), (apps, clusters)) in found {
-        let span = find_in(&ctx.sources.files, template, &key);
-        let on = on_clusters(&clusters);
-        let d = Diagnostic::error(
-            &RULE.code,
-            &ctx.sources.files,
-            Label::new(template, span, "overridden"),
-            format!(
-                "the template sets `{key}: {written}`, but fleetgen manages that label and writes `{kept}` (on {on})"
-            ),
-        )
-        .with_help("drop the label from the template and change the contract field that feeds it");
-        out.push(about(d, &apps, &clusters));
+
+    fn report(self: Box<Self>, ctx: &Context, out: &mut Vec<Diagnostic>) {
+        for ((template, key, written, kept), (apps, clusters)) in self.found {
+            let span = find_in(&ctx.sources.files, template, &key);
+            let on = on_clusters(&clusters);
+            let d = Diagnostic::error(
+                &RULE.code,
+                &ctx.sources.files,
+                Label::new(template, span, "overridden"),
+                format!(
+                    "the template sets `{key}: {written}`, but fleetgen manages that label and writes `{kept}` (on {on})"
+                ),
+            )
+            .with_help("drop the label from the template and change the contract field that feeds it");
+            out.push(about(d, &apps, &clusters));
+        }
     }
 }

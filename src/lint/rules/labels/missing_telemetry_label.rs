@@ -33,28 +33,36 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value;
+
 use crate::diag::{Diagnostic, Label};
-use crate::lint::Context;
-use crate::lint::query::{about, and_list, find_in, label_of, on_clusters, pod_templates};
+use crate::emit::RenderedObject;
+use crate::lint::{Context, EachObject};
+use crate::lint::query::{self, about, and_list, find_in, label_of, on_clusters, pod_templates};
 use crate::source::FileId;
 use crate::lint::rule;
 
-rule!("FG110" "missing-telemetry-label", "labels", Error, Lint, "a rendered object or pod template without a required telemetry label (lint)");
+rule!("FG110" "missing-telemetry-label", "labels", Error, Objects, "a rendered object or pod template without a required telemetry label (lint)");
 
-pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let fleet = &ctx.plan.fleet.value;
-    let required: Vec<String> = fleet
-        .labels
-        .required
-        .iter()
-        .map(|d| format!("{}{}", fleet.labels.prefix, d.as_str()))
-        .collect();
-    // (template, kind, name, where) → (missing labels, apps, clusters)
-    type Key = (FileId, String, String, String);
-    type Names = BTreeSet<String>;
-    let mut found: BTreeMap<Key, (Names, Names, Names)> = BTreeMap::new();
-    for o in &ctx.tree.objects {
-        let value = &o.object();
+/// (template, kind, name, where) → (missing labels, apps, clusters)
+type Key = (FileId, String, String, String);
+type Names = BTreeSet<String>;
+
+#[derive(Default)]
+pub struct Pass {
+    /// The labels fleet.yaml requires, with its prefix (known at the first object).
+    required: Option<Vec<String>>,
+    found: BTreeMap<Key, (Names, Names, Names)>,
+}
+
+impl EachObject for Pass {
+    fn object(&mut self, ctx: &Context, o: &RenderedObject, value: &Value) {
+        let required = self.required.get_or_insert_with(|| {
+            let fleet = &ctx.plan.fleet.value;
+            (fleet.labels.required.iter())
+                .map(|d| format!("{}{}", fleet.labels.prefix, d.as_str()))
+                .collect()
+        });
         let mut places = vec![("/metadata/labels".to_string(), "metadata".to_string())];
         places.extend(
             pod_templates(value)
@@ -62,9 +70,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 .map(|(at, _)| (format!("{at}/metadata/labels"), format!("the pod template at {at}"))),
         );
         for (pointer, place) in places {
+            // The labels looked up once for every required one (a pointer is parsed anew
+            // by each lookup).
+            let labels = query::pointer(value, &pointer);
             let missing: Vec<&String> = required
                 .iter()
-                .filter(|k| label_of(value, &pointer, k).is_none_or(str::is_empty))
+                .filter(|k| label_of(labels, k).is_none_or(str::is_empty))
                 .collect();
             if missing.is_empty() {
                 continue;
@@ -75,26 +86,29 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 value["metadata"]["name"].as_str().unwrap_or_default().to_string(),
                 place,
             );
-            let entry = found.entry(key).or_default();
+            let entry = self.found.entry(key).or_default();
             entry.0.extend(missing.into_iter().cloned());
             entry.1.insert(o.app.clone());
             entry.2.insert(o.cluster.clone());
         }
     }
-    for ((template, kind, name, place), (missing, apps, clusters)) in found {
-        let missing: Vec<String> = missing.into_iter().map(|m| format!("`{m}`")).collect();
-        let span = find_in(&ctx.sources.files, template, &format!("kind: {kind}"));
-        let on = on_clusters(&clusters);
-        let d = Diagnostic::error(
-            &RULE.code,
-            &ctx.sources.files,
-            Label::new(template, span, "renders it"),
-            format!(
-                "{kind} `{name}` lacks {} on {place} (on {on})",
-                and_list(&missing)
-            ),
-        )
-        .with_help("add the managed labels: `labels: {{ podLabels | tojson }}` on pod templates, `{{ labels | tojson }}` on objects");
-        out.push(about(d, &apps, &clusters));
+
+    fn report(self: Box<Self>, ctx: &Context, out: &mut Vec<Diagnostic>) {
+        for ((template, kind, name, place), (missing, apps, clusters)) in self.found {
+            let missing: Vec<String> = missing.into_iter().map(|m| format!("`{m}`")).collect();
+            let span = find_in(&ctx.sources.files, template, &format!("kind: {kind}"));
+            let on = on_clusters(&clusters);
+            let d = Diagnostic::error(
+                &RULE.code,
+                &ctx.sources.files,
+                Label::new(template, span, "renders it"),
+                format!(
+                    "{kind} `{name}` lacks {} on {place} (on {on})",
+                    and_list(&missing)
+                ),
+            )
+            .with_help("add the managed labels: `labels: {{ podLabels | tojson }}` on pod templates, `{{ labels | tojson }}` on objects");
+            out.push(about(d, &apps, &clusters));
+        }
     }
 }

@@ -41,15 +41,16 @@ fn filters(doc: &crate::load::Doc<App>) -> Vec<crate::diag::Label> {
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let clusters: Vec<&crate::model::Cluster> = ctx.sources.clusters.iter().map(|d| &d.value).collect();
+    // Each cluster's `provider:region`, made once rather than for each app and region.
+    let regions: Vec<String> = clusters.iter().map(|c| format!("{}:{}", c.provider, c.region)).collect();
     for doc in &ctx.sources.apps {
         let app = &doc.value;
         let name = app.application.name.as_str();
-        let placed: Vec<_> = ctx.plan.placements.iter().filter(|p| p.app_name() == name).collect();
+        let placed = ctx.placements_of(name);
         for (i, region) in app.placement.regions.iter().enumerate() {
             let region = region.to_string();
-            let served = clusters.iter().any(|c| {
-                format!("{}:{}", c.provider, c.region) == region && app.placement.environments.contains(&c.environment)
-            });
+            let served = (clusters.iter().zip(&regions))
+                .any(|(c, r)| *r == region && app.placement.environments.contains(&c.environment));
             if !served || placed.iter().any(|p| region_of(p) == region) {
                 continue; // unserved is FG024
             }

@@ -37,11 +37,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             if !app.placement.regions.contains(w) {
                 continue; // FG026
             }
-            let here: Vec<_> = ctx
-                .plan
-                .placements
-                .iter()
-                .filter(|p| p.app_name() == name && region_of(p) == region)
+            let here: Vec<_> = (ctx.placements_of(name).iter())
+                .filter(|p| region_of(p) == region)
                 .collect();
             if here
                 .iter()

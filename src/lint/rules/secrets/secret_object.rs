@@ -46,58 +46,65 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value;
+
 use crate::diag::{Diagnostic, Label};
-use crate::lint::Context;
+use crate::emit::RenderedObject;
+use crate::lint::{Context, EachObject};
 use crate::lint::query::{about, find_in, on_clusters};
 use crate::lint::rule;
 use crate::lint::secrets::USE_INSTEAD;
 use crate::source::FileId;
 
-rule!("FG140" "secret-object", "secrets", Error, Lint, "an app template renders a Secret with its data in plain text, committed to git (lint)");
+rule!("FG140" "secret-object", "secrets", Error, Objects, "an app template renders a Secret with its data in plain text, committed to git (lint)");
 
-pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    // (template, name) → (fields, apps, clusters)
-    type Names = BTreeSet<String>;
-    let mut found: BTreeMap<(FileId, String), (Names, Names, Names)> = BTreeMap::new();
-    for o in &ctx.tree.objects {
-        if o.kind() != "Secret" {
-            continue;
-        }
-        let v = &o.object();
-        if v["apiVersion"] != "v1" {
-            continue;
+type Names = BTreeSet<String>;
+
+#[derive(Default)]
+pub struct Pass {
+    /// (template, name) → (fields, apps, clusters)
+    found: BTreeMap<(FileId, String), (Names, Names, Names)>,
+}
+
+impl EachObject for Pass {
+    fn object(&mut self, ctx: &Context, o: &RenderedObject, v: &Value) {
+        if o.kind() != "Secret" || v["apiVersion"] != "v1" {
+            return;
         }
         let fields: Vec<&str> = ["data", "stringData"]
             .into_iter()
             .filter(|f| v[*f].as_object().is_some_and(|m| !m.is_empty()) || v[*f].as_str().is_some_and(|s| !s.is_empty()))
             .collect();
         if fields.is_empty() {
-            continue;
+            return;
         }
         let namespace = v["metadata"]["namespace"].as_str();
         if ctx.exempted(&RULE.code, Some(&o.app), Some(&o.cluster), namespace) {
-            continue;
+            return;
         }
         let name = v["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        let entry = found.entry((o.template, name)).or_default();
+        let entry = self.found.entry((o.template, name)).or_default();
         entry.0.extend(fields.iter().map(|f| f.to_string()));
         entry.1.insert(o.app.clone());
         entry.2.insert(o.cluster.clone());
     }
-    for ((template, name), (fields, apps, clusters)) in found {
-        let span = find_in(&ctx.sources.files, template, "kind: Secret");
-        let fields: Vec<String> = fields.into_iter().map(|f| format!("`{f}`")).collect();
-        let d = Diagnostic::error(
-            &RULE.code,
-            &ctx.sources.files,
-            Label::new(template, span, "rendered into git"),
-            format!(
-                "Secret `{name}` carries its values in {} (on {}); rendered/ is committed with them, and base64 is an encoding, not encryption",
-                fields.join(" and "),
-                on_clusters(&clusters)
-            ),
-        )
-        .with_help(USE_INSTEAD);
-        out.push(about(d, &apps, &clusters));
+
+    fn report(self: Box<Self>, ctx: &Context, out: &mut Vec<Diagnostic>) {
+        for ((template, name), (fields, apps, clusters)) in self.found {
+            let span = find_in(&ctx.sources.files, template, "kind: Secret");
+            let fields: Vec<String> = fields.into_iter().map(|f| format!("`{f}`")).collect();
+            let d = Diagnostic::error(
+                &RULE.code,
+                &ctx.sources.files,
+                Label::new(template, span, "rendered into git"),
+                format!(
+                    "Secret `{name}` carries its values in {} (on {}); rendered/ is committed with them, and base64 is an encoding, not encryption",
+                    fields.join(" and "),
+                    on_clusters(&clusters)
+                ),
+            )
+            .with_help(USE_INSTEAD);
+            out.push(about(d, &apps, &clusters));
+        }
     }
 }
