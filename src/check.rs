@@ -241,21 +241,31 @@ pub fn compare_disk(
             }
         })
         .collect();
-    let found: Vec<std::io::Result<Drift>> = differing
+    let found: Vec<std::io::Result<Option<Drift>>> = differing
         .into_par_iter()
         .map(|(path, want, have)| {
             let Some(have) = have else {
-                return Ok(Drift {
+                return Ok(Some(Drift {
                     path: path.clone(),
                     status: Status::Missing,
                     diff: unified(path, "", want),
-                });
+                }));
             };
             let text = match &have.text {
                 Some(text) => text.clone(),
                 None => std::fs::read_to_string(out.join(path))?,
             };
-            Ok(Drift {
+            // CRLF line endings where fleetgen writes LF (git's `core.autocrlf` checks files
+            // out so on Windows, and commits them with LF): the file is read as LF, and one
+            // that differs in nothing else holds what was rendered.
+            let text = match text.contains("\r\n") && !want.contains('\r') {
+                true => text.replace("\r\n", "\n"),
+                false => text,
+            };
+            if text == **want {
+                return Ok(None);
+            }
+            Ok(Some(Drift {
                 path: path.clone(),
                 status: if emit::intact(&text) == Some(false) {
                     Status::EditedByHand
@@ -263,10 +273,17 @@ pub fn compare_disk(
                     Status::Stale
                 },
                 diff: unified(path, &text, want),
-            })
+            }))
         })
         .collect();
-    let mut drifts = found.into_iter().collect::<std::io::Result<Vec<Drift>>>()?;
+    let found = found.into_iter().collect::<std::io::Result<Vec<Option<Drift>>>>()?;
+    let crlf = found.iter().filter(|d| d.is_none()).count();
+    if crlf > 0 {
+        crate::trace::note("compare", || {
+            format!("{crlf} files differ from the render only in their CRLF line endings: read as LF")
+        });
+    }
+    let mut drifts: Vec<Drift> = found.into_iter().flatten().collect();
     drifts.extend(orphans.into_iter().map(|path| Drift {
         path: path.clone(),
         status: Status::Orphaned,
@@ -391,6 +408,37 @@ mod tests {
         compare_disk(expected, disk, Path::new("/nonexistent"))
             .expect("every text was read")
             .expect("no file is known by hash only")
+    }
+
+    /// Git's `core.autocrlf` checks files out with CRLF line endings (and commits them with
+    /// LF): such a file holds what was rendered; one edited besides is diffed as LF, its
+    /// digest checked as LF, and shows only the edit.
+    #[test]
+    fn a_file_checked_out_with_crlf_line_endings_is_read_as_lf() {
+        let render = emit::tree::seal("# Rendered by fleetgen\na: 1\nb: 2\n");
+        let crlf = |t: &str| t.replace('\n', "\r\n");
+        let expected = tree(&[("same.yaml", &render), ("edited.yaml", &render), ("lf.yaml", &render)]);
+        let actual = disk(&[
+            ("edited.yaml", &crlf(&render.replace("b: 2", "b: 3"))),
+            ("lf.yaml", &render),
+            ("same.yaml", &crlf(&render)),
+        ]);
+        let d = compare(&expected, &actual);
+        let got: Vec<(&str, &Status)> = d.iter().map(|d| (d.path.as_str(), &d.status)).collect();
+        assert_eq!(got, vec![("edited.yaml", &Status::EditedByHand)]);
+        assert!(!d[0].diff.contains('\r'), "{}", d[0].diff);
+        assert!(
+            d[0].diff.contains("-b: 3\n+b: 2\n") && !d[0].diff.contains("-a: 1"),
+            "{}",
+            d[0].diff
+        );
+        // A lone CR is not a line ending fleetgen forgives.
+        let lone = disk(&[
+            ("edited.yaml", &render),
+            ("lf.yaml", &render),
+            ("same.yaml", &render.replace('\n', "\r")),
+        ]);
+        assert_eq!(compare(&expected, &lone).len(), 1);
     }
 
     #[test]

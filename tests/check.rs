@@ -89,6 +89,36 @@ fn each_kind_of_drift_is_reported_with_its_diff() {
     }
 }
 
+/// Every rendered file checked out with CRLF line endings (git's `core.autocrlf` on
+/// Windows; git commits them with LF): `check` passes, with the cache that knows the files
+/// by their LF contents and without one, and a render writes LF back.
+#[test]
+fn a_tree_checked_out_with_crlf_line_endings_is_up_to_date() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let rendered = repo.join("rendered");
+    let lf = common::read_tree(&rendered);
+    for (path, text) in &lf {
+        fs::write(rendered.join(path), text.replace('\n', "\r\n")).unwrap();
+    }
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let out = run(repo, "check", extra);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stdout(&out));
+    }
+    // A real edit besides the line endings is still found.
+    let hpa = rendered.join("useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml");
+    let text = fs::read_to_string(&hpa)
+        .unwrap()
+        .replace("maxReplicas: 10", "maxReplicas: 50");
+    fs::write(&hpa, text).unwrap();
+    let out = run(repo, "check", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("-  maxReplicas: 50\n"), "{}", stdout(&out));
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    assert_eq!(common::read_tree(&rendered), lf);
+}
+
 #[test]
 fn the_bundled_fleet_is_up_to_date() {
     let out = run(&root(), "check", &[]);
