@@ -69,6 +69,7 @@ fn init_writes_a_fleet_that_validates_lints_clean_renders_and_checks() {
         ".pre-commit-config.yaml",
         ".github/workflows/fleetgen.yml",
         ".gitignore",
+        ".gitattributes",
         "schemas/common.schema.json",
         "schemas/app.schema.json",
     ] {
@@ -111,6 +112,36 @@ fn init_writes_a_fleet_that_validates_lints_clean_renders_and_checks() {
     for id in ["fleetgen-validate", "fleetgen-check", "fleetgen-lint"] {
         assert!(hooks.contains(&format!("id: {id}")), "{hooks}");
     }
+}
+
+#[test]
+fn init_keeps_rendered_files_lf_in_a_checkout_that_converts_to_crlf() {
+    // A Windows checkout (core.autocrlf): the fleet's own files come out with CRLF endings,
+    // rendered/ with LF as rendered (init's .gitattributes), so a check has nothing to
+    // forgive and its cache stays warm.
+    let dir = init();
+    let fleet = dir.path();
+    let out = run_in(fleet, &["render", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let repo = Repository::init(fleet).unwrap();
+    commit_all(&repo, "init");
+    repo.config().unwrap().set_bool("core.autocrlf", true).unwrap();
+    let deployment = "rendered/azure-eastus-staging-01/apps/hello/deployment-hello.yaml";
+    for file in ["apps/hello/app.yaml", deployment] {
+        fs::remove_file(fleet.join(file)).unwrap();
+    }
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let contract = fs::read_to_string(fleet.join("apps/hello/app.yaml")).unwrap();
+    assert!(contract.contains("\r\n"), "autocrlf did not convert the contract");
+    let rendered = fs::read_to_string(fleet.join(deployment)).unwrap();
+    assert!(
+        rendered.contains("kind: Deployment") && !rendered.contains('\r'),
+        "{rendered}"
+    );
+    let out = run_in(fleet, &["check", "--color", "never", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(!stderr(&out).contains("CRLF"), "{}", report(&out));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `fleetgen init [DIR]`: scaffold a fleet repository that validates, lints clean and
 //! renders: fleet.yaml, one cluster, one app, its profiles, a policy profile, the schemas
-//! its modelines point at, a pre-commit configuration, a CI workflow and a .gitignore.
+//! its modelines point at, a pre-commit configuration, a CI workflow, a .gitignore and a
+//! .gitattributes (rendered/ checked out with LF endings).
 
 use std::path::{Path, PathBuf};
 
@@ -62,6 +63,7 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../scaffold/.github/workflows/fleetgen.yml"),
     ),
     (".gitignore", include_str!("../scaffold/gitignore")),
+    (".gitattributes", include_str!("../scaffold/gitattributes")),
 ];
 
 /// Where the schemas go: `schemas/` at the top, where the modelines look.
