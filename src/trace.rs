@@ -44,6 +44,14 @@ pub fn stage<T>(stage: &'static str, f: impl FnOnce() -> T) -> T {
     if !enabled() {
         return f();
     }
+    // A line that says nothing marks where the stage began: stages running side by side are
+    // listed in the order they began, not ended.
+    push(Line {
+        stage,
+        took: None,
+        what: String::new(),
+        rss: None,
+    });
     let start = Instant::now();
     let out = f();
     push(Line {
@@ -67,8 +75,8 @@ pub fn note(stage: &'static str, what: impl FnOnce() -> String) {
     }
 }
 
-/// The recorded lines, one per stage in the order each first ran (times of a stage that
-/// ran more than once are added up), and forgets them.
+/// The recorded lines, one per stage in the order each first began (or was first noted;
+/// times of a stage that ran more than once are added up), and forgets them.
 pub fn take() -> String {
     let lines = std::mem::take(&mut *LINES.lock().unwrap_or_else(|e| e.into_inner()));
     type Stage = (&'static str, Option<Duration>, Vec<String>, Option<u64>);
@@ -109,4 +117,27 @@ pub fn take() -> String {
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_listed_in_the_order_they_began_and_a_stage_run_twice_once() {
+        enable();
+        stage("trace-test-outer", || {
+            stage("trace-test-inner", || note("trace-test-inner", || "did".into()));
+        });
+        stage("trace-test-inner", || ());
+        // Other tests of this binary may record stages meanwhile: only these lines count.
+        let text = take();
+        let ours: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("fleetgen: trace-test-"))
+            .map(|l| l.split(' ').nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(ours, ["trace-test-outer", "trace-test-inner"], "{text}");
+        assert!(text.contains(": did\n"), "{text}");
+    }
 }
