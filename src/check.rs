@@ -158,8 +158,8 @@ fn shifted(ranges: &str, by: usize) -> Option<String> {
 /// What differs between the render (`expected`) and the output folder as scanned (`disk`:
 /// each file known by its content hash, its text there when it was read), reading the
 /// text of a file only when it differs. `Err` with the files the cache stood for (known by
-/// hash only) that differ: saying how takes their text, so the caller renders the
-/// placements they belong to again.
+/// hash only) that differ (other than in CRLF line endings, [`crlf_of`]): saying how takes
+/// their text, so the caller renders the placements they belong to again.
 pub fn compare_disk(
     expected: &RenderedTree,
     disk: &Disk,
@@ -190,12 +190,12 @@ pub fn compare_disk(
             known_at(end)
         }
     };
-    let found: Vec<(Vec<String>, Vec<&String>)> = (starts.windows(2))
+    let found: Vec<(Vec<String>, Vec<&String>, usize)> = (starts.windows(2))
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|range| {
             let (first, end) = (range[0], range[1]);
-            let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
+            let (mut unexplained, mut orphans, mut crlf) = (Vec::new(), Vec::new(), 0);
             let mut known = cached[known_from(first)..known_to(end)].iter().peekable();
             let mut files = Cursor::new(match listed.get(first) {
                 Some((path, _)) => expected.files.range::<String, _>(path..),
@@ -206,23 +206,32 @@ pub fn compare_disk(
                     unexplained.push(gone.clone());
                 }
                 match known.next_if(|(k, _)| k == path) {
-                    Some((_, sum)) if have.sum != *sum => unexplained.push(path.clone()),
+                    Some((_, sum)) if have.sum != *sum => match crlf_of(out, path, have, sum) {
+                        true => crlf += 1,
+                        false => unexplained.push(path.clone()),
+                    },
                     Some(_) => {}
                     None if files.find(path).is_none() => orphans.push(path),
                     None => {}
                 }
             }
             unexplained.extend(known.map(|(gone, _)| gone.clone()));
-            (unexplained, orphans)
+            (unexplained, orphans, crlf)
         })
         .collect();
-    let (mut unexplained, mut orphans) = (Vec::new(), Vec::new());
-    for (mut gone, mut more) in found {
+    let (mut unexplained, mut orphans, mut crlf_known) = (Vec::new(), Vec::new(), 0);
+    for (mut gone, mut more, crlf) in found {
         unexplained.append(&mut gone);
         orphans.append(&mut more);
+        crlf_known += crlf;
     }
     if !unexplained.is_empty() {
         return Ok(Err(unexplained));
+    }
+    if crlf_known > 0 {
+        crate::trace::note("compare", || {
+            format!("{crlf_known} files differ from the cache only in their CRLF line endings: read as LF")
+        });
     }
     // The rendered files that are missing or differ, each read and diffed on the pool (a
     // one-contract change makes a few hundred such files, and a diff costs more than the
@@ -291,6 +300,37 @@ pub fn compare_disk(
     }));
     drifts.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Ok(drifts))
+}
+
+/// Whether a file the cache stands for (`want`, known by hash), which differs on disk, holds
+/// it with CRLF line endings (git's `core.autocrlf`): read as LF it is what was rendered, so
+/// nothing is rendered again to say so. Its text is read when the scan did not (its stat was
+/// unchanged: the index recorded the CRLF text), and only when its size could be that of the
+/// text with a CR before each line feed.
+fn crlf_of(out: &Path, path: &str, have: &OnDisk, want: &Sum) -> bool {
+    use std::io::Read as _;
+    if have.sum.size <= want.size || have.sum.size > want.size.saturating_mul(2) {
+        return false;
+    }
+    let read;
+    let text = match &have.text {
+        Some(text) => text,
+        None => {
+            // No more than a CRLF text can hold: the file may have grown since its stat.
+            let mut bytes = Vec::new();
+            let limit = want.size.saturating_mul(2) + 1;
+            let opened = std::fs::File::open(out.join(path));
+            if opened.and_then(|f| f.take(limit).read_to_end(&mut bytes)).is_err() {
+                return false;
+            }
+            read = bytes;
+            match std::str::from_utf8(&read) {
+                Ok(text) => text,
+                Err(_) => return false,
+            }
+        }
+    };
+    text.contains("\r\n") && Sum::of(text.replace("\r\n", "\n").as_bytes()) == *want
 }
 
 /// A walk through a sorted map that finds keys asked for in ascending order.
@@ -439,6 +479,53 @@ mod tests {
             ("same.yaml", &render.replace('\n', "\r")),
         ]);
         assert_eq!(compare(&expected, &lone).len(), 1);
+    }
+
+    /// The same for files the cache stands for (known by hash only): read as LF, from the scan
+    /// or from the folder when the scan knew them by their stat, they need no render to say
+    /// so; an edit besides, or a lone CR, still does.
+    #[test]
+    fn a_file_the_cache_knows_checked_out_with_crlf_needs_no_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let lf = emit::tree::seal("# Rendered by fleetgen\na: 1\nb: 2\n");
+        let crlf = lf.replace('\n', "\r\n");
+        // (path, text in the folder, whether the scan read it: else it knew it by its stat)
+        let files = [
+            ("edited.yaml", crlf.replace("b: 2", "b: 3"), false),
+            ("lf.yaml", lf.clone(), false),
+            ("lone.yaml", lf.replace('\n', "\r"), true),
+            ("read.yaml", crlf.clone(), true),
+            ("stat.yaml", crlf.clone(), false),
+        ];
+        for (path, text, _) in &files {
+            std::fs::write(dir.path().join(path), text).unwrap();
+        }
+        let compare = |but: &[&str]| {
+            let kept = || files.iter().filter(|(path, ..)| !but.contains(path));
+            let mut expected = tree(&[]);
+            expected.known = kept()
+                .map(|(path, ..)| (path.to_string(), Sum::of(lf.as_bytes())))
+                .collect();
+            let disk: Disk = kept()
+                .map(|(path, text, read)| {
+                    let sum = Sum::of(text.as_bytes());
+                    (
+                        path.to_string(),
+                        OnDisk {
+                            sum,
+                            text: read.then(|| text.clone()),
+                        },
+                    )
+                })
+                .collect();
+            compare_disk(&expected, &disk, dir.path()).unwrap()
+        };
+        assert_eq!(compare(&[]).unwrap_err(), ["edited.yaml", "lone.yaml"]);
+        // Without those two, the folder holds what the cache knows.
+        assert!(compare(&["edited.yaml", "lone.yaml"]).unwrap().is_empty());
+        // A file gone from the folder since its scan is not what the cache knows.
+        std::fs::remove_file(dir.path().join("stat.yaml")).unwrap();
+        assert_eq!(compare(&["edited.yaml", "lone.yaml"]).unwrap_err(), ["stat.yaml"]);
     }
 
     #[test]

@@ -102,6 +102,17 @@ fn a_tree_checked_out_with_crlf_line_endings_is_up_to_date() {
     for (path, text) in &lf {
         fs::write(rendered.join(path), text.replace('\n', "\r\n")).unwrap();
     }
+    // With the cache, nothing is rendered again to tell: the files it knows are read as LF.
+    let out = run(repo, "check", &["-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let verbose = String::from_utf8_lossy(&out.stderr);
+    assert!(verbose.contains("placements (0 rendered, "), "{verbose}");
+    assert!(!verbose.contains("rendering what they belong to again"), "{verbose}");
+    let read_as_lf = format!(
+        "{} files differ from the cache only in their CRLF line endings",
+        lf.len()
+    );
+    assert!(verbose.contains(&read_as_lf), "{verbose}");
     for extra in [&[][..], &["--no-cache"][..]] {
         let out = run(repo, "check", extra);
         assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stdout(&out));

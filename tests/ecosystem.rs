@@ -118,7 +118,7 @@ fn init_writes_a_fleet_that_validates_lints_clean_renders_and_checks() {
 fn init_keeps_rendered_files_lf_in_a_checkout_that_converts_to_crlf() {
     // A Windows checkout (core.autocrlf): the fleet's own files come out with CRLF endings,
     // rendered/ with LF as rendered (init's .gitattributes), so a check has nothing to
-    // forgive and its cache stays warm.
+    // forgive and no file to read again.
     let dir = init();
     let fleet = dir.path();
     let out = run_in(fleet, &["render", "--color", "never"]);
