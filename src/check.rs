@@ -309,7 +309,7 @@ pub fn compare_disk(
 /// text with a CR before each line feed.
 fn crlf_of(out: &Path, path: &str, have: &OnDisk, want: &Sum) -> bool {
     use std::io::Read as _;
-    if have.sum.size <= want.size || have.sum.size > want.size.saturating_mul(2) {
+    if !may_be_crlf(have.sum.size, want) {
         return false;
     }
     let read;
@@ -330,7 +330,19 @@ fn crlf_of(out: &Path, path: &str, have: &OnDisk, want: &Sum) -> bool {
             }
         }
     };
-    text.contains("\r\n") && Sum::of(text.replace("\r\n", "\n").as_bytes()) == *want
+    as_lf(text, want).is_some()
+}
+
+/// Whether a file of `size` bytes could be the text `want` stands for with a CR before
+/// each line feed: larger, at most twice as large.
+pub(crate) fn may_be_crlf(size: u64, want: &Sum) -> bool {
+    size > want.size && size <= want.size.saturating_mul(2)
+}
+
+/// `text` read as LF, when it has CRLF line endings and then is the text `want` stands for.
+pub(crate) fn as_lf(text: &str, want: &Sum) -> Option<String> {
+    let lf = text.contains("\r\n").then(|| text.replace("\r\n", "\n"))?;
+    (Sum::of(lf.as_bytes()) == *want).then_some(lf)
 }
 
 /// A walk through a sorted map that finds keys asked for in ascending order.

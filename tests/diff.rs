@@ -349,10 +349,19 @@ fn the_cache_a_render_left_spares_a_diff_its_renders_and_changes_nothing_it_show
     let said = same_with_and_without_cache(dir.path(), &["HEAD~1"]);
     assert!(from_the_cache(&said).iter().all(|n| *n > 0), "{said}");
 
+    // rendered/ checked out with CRLF line endings (git's core.autocrlf): its texts are read
+    // as LF, as check reads them, and the cache still serves.
+    let rendered = dir.path().join("rendered");
+    for (path, text) in common::read_tree(&rendered) {
+        fs::write(rendered.join(path), text.replace('\n', "\r\n")).unwrap();
+    }
+    let said = same_with_and_without_cache(dir.path(), &["HEAD", "HEAD~1"]);
+    assert!(from_the_cache(&said).iter().all(|n| *n > 0), "{said}");
+    assert!(!said.contains("compiling again"), "{said}");
+
     // A rendered file the change made, edited by hand since: the text the cache stands for
     // is nowhere, and both sides are compiled again without it, as with --no-cache.
     render(dir.path());
-    let rendered = dir.path().join("rendered");
     let edited = walkdir::WalkDir::new(&rendered)
         .sort_by_file_name()
         .into_iter()

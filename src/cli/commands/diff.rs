@@ -110,16 +110,22 @@ fn compile_side(files: &dyn Files, progress: &Progress, lent: Option<&Lent>, fir
     )
 }
 
-/// The file at `path` in one of `folders` whose content is `sum`, read only when its size is.
+/// The file at `path` in one of `folders` whose content is `sum`, read only when its size is
+/// (or could be with CRLF line endings, as git's `core.autocrlf` checks files out: read as LF,
+/// as `check` reads them).
 fn text_in(folders: &[PathBuf], path: &str, sum: &api::Sum) -> Option<String> {
     folders.iter().find_map(|dir| {
         let file = dir.join(path);
         let meta = std::fs::symlink_metadata(&file).ok()?;
-        if !meta.is_file() || meta.len() != sum.size {
+        let crlf = crate::check::may_be_crlf(meta.len(), sum);
+        if !meta.is_file() || (meta.len() != sum.size && !crlf) {
             return None;
         }
         let text = std::fs::read_to_string(&file).ok()?;
-        (api::Sum::of(text.as_bytes()) == *sum).then_some(text)
+        match crlf {
+            true => crate::check::as_lf(&text, sum),
+            false => (api::Sum::of(text.as_bytes()) == *sum).then_some(text),
+        }
     })
 }
 
