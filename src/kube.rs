@@ -93,9 +93,12 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 /// Where the pod template of an object is (a key path from its root): by kind for the
 /// built-in workloads, and found by shape for any other (an Argo Rollout, a KEDA
 /// ScaledJob …: `spec.template.spec` holding `containers`).
-pub fn pod_template_path(object: &Value) -> Option<&'static [&'static str]> {
+///
+/// `kind` is the object's (an [`Object`]'s, known: a render asks this of every object, and
+/// looking `kind` up again hashed the key each time).
+pub fn pod_template_path(kind: &str, object: &Value) -> Option<&'static [&'static str]> {
     const TEMPLATE: &[&str] = &["spec", "template"];
-    match object.get("kind").and_then(Value::as_str).unwrap_or("") {
+    match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some(TEMPLATE),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
         "Pod" => None,
@@ -111,10 +114,15 @@ pub fn pod_template_path(object: &Value) -> Option<&'static [&'static str]> {
 
 /// The pod spec of an object, if it has one: a Pod's own, or its pod template's.
 pub fn pod_spec(object: &Value) -> Option<&Value> {
-    if object.get("kind").and_then(Value::as_str) == Some("Pod") {
+    pod_spec_of(object.get("kind").and_then(Value::as_str).unwrap_or(""), object)
+}
+
+/// [`pod_spec`] of an object whose `kind` is known.
+pub fn pod_spec_of<'v>(kind: &str, object: &'v Value) -> Option<&'v Value> {
+    if kind == "Pod" {
         return object.get("spec");
     }
-    let path = pod_template_path(object)?;
+    let path = pod_template_path(kind, object)?;
     path.iter().try_fold(object, |cur, k| cur.get(k))?.get("spec")
 }
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::backends;
-use super::context::{pairs_json, pod_selector, to_mj, workload};
+use super::context::{pairs_mj, pod_selector, to_mj, workload};
 use super::driver::Run;
 use super::tree::{Finish, RenderedObject};
 use super::{charts, objects, values, yaml};
@@ -155,9 +155,9 @@ pub(super) fn render(
         app => contexts.app(app),
         cluster => contexts.cluster(id),
         workload => to_mj(workload(plan, p)),
-        labels => to_mj(pairs_json(&labels)),
-        podLabels => to_mj(pairs_json(&pod_labels)),
-        selector => to_mj(pairs_json(&selector)),
+        labels => pairs_mj(&labels),
+        podLabels => pairs_mj(&pod_labels),
+        selector => pairs_mj(&selector),
     };
     let base_sources = placement_sources(sources, plan, p);
     let area = Area::App(app);

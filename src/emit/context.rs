@@ -233,6 +233,12 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> Value {
     })
 }
 
+/// Label pairs as a template map, made directly rather than as a JSON map converted (which
+/// hashes every key twice).
+pub(super) fn pairs_mj(pairs: &[(String, String)]) -> minijinja::Value {
+    minijinja::Value::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
 /// A JSON value as a template value.
 pub(super) fn to_mj(v: Value) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(v))

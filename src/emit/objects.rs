@@ -117,8 +117,10 @@ fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) 
 /// managed labels into the object's and pod template's labels (the managed value wins),
 /// and orders keys.
 pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
+    let template_path = pod_template_path(&obj.kind, &obj.value);
     merge(
         obj,
+        template_path,
         namespace,
         &mut Managed::once(labels),
         &mut Managed::once(pod_labels),
@@ -174,8 +176,9 @@ pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, Stri
 
 /// [`finish_ordered`] for the objects of one placement, sharing what merging its labels gave.
 pub fn finish_ordered_with(obj: &mut Object, namespace: &str, labels: &mut Managed, pod_labels: &mut Managed) {
-    merge(obj, namespace, labels, pod_labels);
-    let template_path = pod_template_path(&obj.value);
+    // Merging labels changes neither the kind nor where the pod template is.
+    let template_path = pod_template_path(&obj.kind, &obj.value);
+    merge(obj, template_path, namespace, labels, pod_labels);
     let Value::Object(root) = &mut obj.value else { return };
     order(root, None);
     reorder_metadata(root);
@@ -195,9 +198,14 @@ fn reorder_metadata(parent: &mut Map<String, Value>) {
     }
 }
 
-fn merge(obj: &mut Object, namespace: &str, labels: &mut Managed, pod_labels: &mut Managed) {
+fn merge(
+    obj: &mut Object,
+    template_path: Option<&[&str]>,
+    namespace: &str,
+    labels: &mut Managed,
+    pod_labels: &mut Managed,
+) {
     let scoped = !is_cluster_scoped(&obj.kind);
-    let template_path = pod_template_path(&obj.value);
     let Value::Object(root) = &mut obj.value else { return };
     let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(meta) = object_slot(metadata) {

@@ -232,7 +232,9 @@ pub fn is_plain_safe(s: &str) -> bool {
     if !bytes.is_empty() && bytes.iter().all(|&b| SIMPLE[usize::from(b)]) {
         return match bytes[0] {
             b'-' => false,
-            b if b.is_ascii_alphabetic() && bytes.len() > 5 => true,
+            // A letter first: no number, date or time, so only the words (of five letters
+            // at most) are another type.
+            b if b.is_ascii_alphabetic() => bytes.len() > 5 || !is_word(s),
             _ => !looks_like_other_type(s),
         };
     }
@@ -292,21 +294,25 @@ static SIMPLE: [bool; 256] = {
     table
 };
 
+/// A boolean, null, NaN or infinity of YAML 1.1 or 1.2, in any case (`No`, `TRUE`): five
+/// letters at most.
+fn is_word(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
+    ];
+    s.len() <= 5 && WORDS.iter().any(|x| x.eq_ignore_ascii_case(s))
+}
+
 /// Booleans, nulls, numbers, dates and times of YAML 1.1 and 1.2. Deliberately broad: a
 /// string that merely starts like a number (`1.20`, `2026.07.03-1421`, `0x1F`, `12:30`) is
 /// quoted.
 fn looks_like_other_type(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf",
-    ];
     // YAML 1.1's merge key and value key: PyYAML resolves them to tags it cannot construct.
     if s == "<<" || s == "=" {
         return true;
     }
     let bare = s.trim_start_matches(['+', '-', '.']);
-    // The longest word is five letters.
-    let word = |w: &str| w.len() <= 5 && WORDS.iter().any(|x| x.eq_ignore_ascii_case(w));
-    if word(s) || word(bare) {
+    if is_word(s) || is_word(bare) {
         return true;
     }
     match bare.chars().next() {

@@ -159,14 +159,18 @@ impl<'s> Enforce<'s> {
         make: &dyn Fn(&ClusterIntent, &checks::Violation) -> Diagnostic,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let pod = checks::pod_spec(&obj.value);
+        debug_assert_eq!(
+            obj.value.get("kind").and_then(serde_json::Value::as_str).unwrap_or(""),
+            obj.kind
+        );
+        let pod = crate::kube::pod_spec_of(&obj.kind, &obj.value);
         for ci in self.intents.iter().filter(|ci| only(ci.definition.check)) {
             let check = ci.definition.check;
             let found = if check == Check::WorkloadIdentity {
                 let has_identity = !p.identity.service_account_annotations.is_empty();
                 checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
             } else {
-                checks::violations_in(check, &obj.value, pod, &self.ctx)
+                checks::violations_in(check, &obj.value, &obj.kind, pod, &self.ctx)
             };
             let code = checks::code(check).id;
             let namespace = obj.namespace.as_deref().unwrap_or(&p.namespace);
