@@ -199,6 +199,8 @@ pub(super) fn render(
             }
         };
         let template_path = files.get(template_file).path.clone();
+        // The same sources head every object of the template.
+        let header = layout::header(&[base_sources.as_slice(), std::slice::from_ref(&template_path)].concat());
         for (index, written) in objects.iter().enumerate() {
             if let Some(why) = outside_namespace(p, written) {
                 // At the object's `kind:` in the template, when the template spells it out.
@@ -250,7 +252,8 @@ pub(super) fn render(
             errors.extend(enforce.check(p, &obj, template_file, files));
             kinds.insert(GroupKind::of(&obj));
             let file_name = objects::file_name(&obj);
-            let mut text = layout::header(&[base_sources.clone(), vec![template_path.clone()]].concat());
+            let mut text = String::with_capacity(header.len() + 1024);
+            text.push_str(&header);
             yaml::write(&mut text, &obj.value);
             resources.push(file_name.clone());
             if let Some(kept) = kept.as_deref_mut() {
