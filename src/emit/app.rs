@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::backends;
-use super::context::{pairs_mj, pod_selector, to_mj, workload};
+use super::context::{pairs_mj, pod_selector, workload};
 use super::driver::Run;
 use super::tree::{Finish, RenderedObject};
 use super::{charts, objects, values, yaml};
@@ -154,7 +154,7 @@ pub(super) fn render(
         fleet => contexts.fleet.clone(),
         app => contexts.app(app),
         cluster => contexts.cluster(id),
-        workload => to_mj(workload(plan, p)),
+        workload => workload(plan, p),
         labels => pairs_mj(&labels),
         podLabels => pairs_mj(&pod_labels),
         selector => pairs_mj(&selector),
