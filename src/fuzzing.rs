@@ -167,6 +167,23 @@ pub fn yaml_writer(data: &[u8]) {
     }
 }
 
+/// The reader of the subset of YAML that templates write: whatever it reads, serde-saphyr
+/// (with `load::yaml`'s options) reads too, to the same value.
+pub fn yaml_subset(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(value) = yaml::subset::parse(text) {
+        let general = yaml::parse_json_here(&SourceFile::new("t.yaml", text));
+        assert_eq!(
+            general.as_ref().ok(),
+            Some(&value),
+            "{text:?}: {:?}",
+            general.as_ref().err()
+        );
+    }
+}
+
 /// A bare repository for the git target; every input's objects go into an in-memory pack
 /// that is dropped afterwards.
 fn repository() -> &'static std::path::Path {

@@ -58,20 +58,26 @@ fn output_error(template: FileId, files: &SourceMap, message: String, help: Stri
 }
 
 fn parse_one(doc: &str, first_line: usize, template: FileId, files: &SourceMap) -> Result<Object, Box<Diagnostic>> {
-    let file = SourceFile::new("<output>", doc);
-    let value = yaml::parse_json_here(&file).map_err(|e| {
-        let (line, col) = file.line_col(e.span.start);
-        let text = doc.lines().nth(line.saturating_sub(1)).unwrap_or("").trim_end();
-        output_error(
-            template,
-            files,
-            format!("the template's output is not valid YAML: {}", e.message),
-            format!(
-                "output line {}, column {col}: `{text}`; quote values with `| tojson`",
-                first_line + line - 1
-            ),
-        )
-    })?;
+    // Read as the subset templates write, or else (a line table built) by the general parser.
+    let value = match yaml::subset::parse(doc) {
+        Some(value) => value,
+        None => {
+            let file = SourceFile::new("<output>", doc);
+            yaml::parse_json_here(&file).map_err(|e| {
+                let (line, col) = file.line_col(e.span.start);
+                let text = doc.lines().nth(line.saturating_sub(1)).unwrap_or("").trim_end();
+                output_error(
+                    template,
+                    files,
+                    format!("the template's output is not valid YAML: {}", e.message),
+                    format!(
+                        "output line {}, column {col}: `{text}`; quote values with `| tojson`",
+                        first_line + line - 1
+                    ),
+                )
+            })?
+        }
+    };
     let field = |v: &Value, path: &[&str]| -> Option<String> {
         let mut cur = v;
         for p in path {

@@ -52,7 +52,7 @@ pub enum Failure {
 /// Renders `template` with `ctx` inside the limits of this module.
 pub fn render(template: &minijinja::Template, ctx: &Value) -> Result<String, Failure> {
     install_panic_filter();
-    let mut out = Bounded::default();
+    let mut out = Bounded::new(MAX_OUTPUT);
     let run = || {
         IN_RENDER.with(|r| r.set(true));
         let result = budget::scope(BUDGET, || template.render_captured_to(ctx, &mut out).map(|_| ()));
@@ -82,18 +82,29 @@ pub fn render(template: &minijinja::Template, ctx: &Value) -> Result<String, Fai
     }
 }
 
-/// The output of a render: refuses to grow past [`MAX_OUTPUT`].
-#[derive(Default)]
+/// Bytes written that refuse to grow past a limit: a render's output ([`MAX_OUTPUT`]), or
+/// `tojson`'s JSON (what the render's budget has left).
 struct Bounded {
     bytes: Vec<u8>,
+    limit: usize,
     overflow: bool,
+}
+
+impl Bounded {
+    fn new(limit: usize) -> Bounded {
+        Bounded {
+            bytes: Vec::new(),
+            limit,
+            overflow: false,
+        }
+    }
 }
 
 impl io::Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.bytes.len() + buf.len() > MAX_OUTPUT {
+        if buf.len() > self.limit - self.bytes.len() {
             self.overflow = true;
-            return Err(io::Error::other("template output too large"));
+            return Err(io::Error::other("output too large"));
         }
         self.bytes.extend_from_slice(buf);
         Ok(buf.len())
@@ -378,39 +389,25 @@ fn refuse_undefined(value: &Value, filter: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A writer for `serde_json` that counts what it is given and fails past a limit.
-struct JsonMeasure {
-    len: usize,
-    limit: usize,
-}
-
-impl io::Write for JsonMeasure {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.len = self.len.saturating_add(buf.len());
-        if self.len > self.limit {
-            return Err(io::Error::other("over budget"));
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// JSON of a value (valid YAML in flow style); an undefined value is an error.
 fn tojson(value: Value) -> Result<Value, Error> {
     refuse_undefined(&value, "tojson")?;
-    if let Some(limit) = budget::left() {
-        let mut m = JsonMeasure { len: 0, limit };
-        if serde_json::to_writer(&mut m, &value).is_err() && m.len > limit {
-            return Err(budget::charge(usize::MAX).unwrap_err());
-        }
-        budget::charge(m.len)?;
+    // Written once, into bytes that stop at what the budget has left.
+    let mut out = Bounded::new(budget::left().unwrap_or(usize::MAX));
+    let cannot =
+        |e: &dyn std::fmt::Display| Error::new(ErrorKind::InvalidOperation, format!("cannot write as JSON: {e}"));
+    if let Err(e) = serde_json::to_writer(&mut out, &value) {
+        // Past what the budget has left, the budget is spent, as by any charge past it.
+        return Err(if out.overflow {
+            budget::charge(usize::MAX).unwrap_err()
+        } else {
+            cannot(&e)
+        });
     }
-    serde_json::to_string(&value)
+    budget::charge(out.bytes.len())?;
+    String::from_utf8(out.bytes)
         .map(Value::from_safe_string)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("cannot write as JSON: {e}")))
+        .map_err(|e| cannot(&e))
 }
 
 /// A value as a string; an undefined value is an error.
@@ -508,6 +505,15 @@ mod tests {
         ] {
             assert!(matches!(refused(source), Failure::Budget(_)), "{source}");
         }
+    }
+
+    /// `tojson` stops writing where the budget ends (a list of one shared megabyte string,
+    /// forty times), and the render is refused for its budget.
+    #[test]
+    fn json_past_the_budget_runs_out_of_it() {
+        let source = "{% set s = 'x' * 1000000 %}{% set l = [s, s, s, s, s, s, s, s, s, s] %}{{ (l + l + l + l) | tojson | length }}";
+        assert!(matches!(refused(source), Failure::Budget(_)));
+        assert_eq!(run("{{ ['x' * 1000] | tojson | length }}").unwrap(), "1004");
     }
 
     #[test]

@@ -10,6 +10,8 @@ use serde_saphyr::{Location, Spanned};
 use crate::diag::{Code, codes};
 use crate::source::{SourceFile, Span};
 
+pub mod subset;
+
 /// A YAML node with its span in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -165,7 +167,7 @@ pub fn parse_here(file: &SourceFile) -> Result<Node, YamlError> {
 /// `parse_here(file)?.to_json()` for text whose values need no location (template output:
 /// its errors point at the template): the same parser, options and scalars, without a
 /// location recorded for every node and the tree copied once more (16% of parsing a
-/// render's template output).
+/// render's template output). Most template output is read by [`subset::parse`] first.
 pub fn parse_json_here(file: &SourceFile) -> Result<serde_json::Value, YamlError> {
     match serde_saphyr::from_str_with_options::<Json>(&file.text, options(file)) {
         Ok(Json(value)) => Ok(value),
