@@ -269,6 +269,12 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         let (tree, more) = trace::stage("render", || {
             emit::render(&sources, &plan, &engine, &select, reuse, &tick)
         });
+        trace::note("template renders", || {
+            format!(
+                "{} rendered, {} from the render memo (another placement's render that read the same values)",
+                tree.stats.templates_rendered, tree.stats.templates_reused
+            )
+        });
         trace::note("render", || match reuse {
             Some(_) => format!(
                 "{} placements ({} rendered, {} from the cache), {} apps' GitOps objects on changed clusters ({} made, {} from the cache), the GitOps engine's and admission policies' own objects on changed clusters: {} sets ({} made, {} from the cache), fleet backends: {} of {} from the cache, {} files",

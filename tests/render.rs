@@ -150,6 +150,49 @@ fn a_failed_render_leaves_the_previous_tree_untouched() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A template is rendered once for each distinct value of what it reads of its context
+/// (the render memo): on the bundled fleet and a golden case with app templates, most
+/// renders come from it, and with it off (`FLEETGEN_RENDER_MEMO=off`, every template
+/// rendered for every placement) the tree is the same, file for file.
+#[test]
+fn the_render_memo_is_used_and_changes_no_file() {
+    let templates = root().join("tests/golden/charts-and-templates");
+    let golden = fleet_with(Some(&templates.join("input")));
+    for (repo, expected) in [
+        (root(), root().join("rendered")),
+        (golden.path().to_path_buf(), templates.join("expected")),
+    ] {
+        let expected = read_tree(&expected);
+        for memo in ["on", "off"] {
+            let out = tempfile::tempdir().unwrap();
+            let run = fleetgen()
+                .env("FLEETGEN_RENDER_MEMO", memo)
+                .args(["render", "--no-cache", "-v", "--color", "never", "--repo"])
+                .arg(&repo)
+                .arg("--out")
+                .arg(out.path())
+                .output()
+                .unwrap();
+            assert_eq!(run.status.code(), Some(0), "{}", report(&run));
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            let counts = stderr
+                .split("template renders: ")
+                .nth(1)
+                .and_then(|rest| rest.split(" from the render memo").next())
+                .unwrap_or_else(|| panic!("no template counts in {stderr}"));
+            let (rendered, reused) = counts.split_once(" rendered, ").unwrap();
+            let (rendered, reused): (usize, usize) = (rendered.parse().unwrap(), reused.parse().unwrap());
+            match memo {
+                "on" => assert!(reused > rendered, "{repo:?}: {counts}"),
+                _ => assert_eq!(reused, 0, "{repo:?}: {counts}"),
+            }
+            let tree = read_tree(out.path());
+            let diff = tree_diff(&expected, &tree);
+            assert!(diff.is_empty(), "{repo:?}, memo {memo}:\n{diff}");
+        }
+    }
+}
+
 #[test]
 fn the_bundled_fleet_renders_to_the_committed_tree_from_anywhere() {
     let committed = read_tree(&root().join("rendered"));

@@ -184,14 +184,7 @@ pub(super) fn render(
         let Some(template_file) = engine.file(name) else {
             continue;
         };
-        let text = match engine.render(name, &ctx, files) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(*e);
-                continue;
-            }
-        };
-        let objects = match cache.parse(text, template_file, files) {
+        let objects = match cache.render(engine, name, template_file, &ctx, files) {
             Ok(o) => o,
             Err(e) => {
                 errors.push(*e);

@@ -3,6 +3,7 @@
 //! grouped into one diagnostic each.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -245,6 +246,8 @@ pub fn render(
             store.clusters.extend(done.cluster_entry);
         }
     }
+    tree.stats.templates_rendered = run.cache.renders.load(Ordering::Relaxed);
+    tree.stats.templates_reused = run.cache.reused.load(Ordering::Relaxed);
     tree.stats.backends_reused = fleet.reused;
     tree.stats.rows_reused = fleet.rows.reused;
     tree.stats.rows_written = fleet.rows.rows.len() - fleet.rows.reused;
@@ -394,21 +397,172 @@ fn group(errors: Vec<PlacementError>) -> Vec<Diagnostic> {
         .collect()
 }
 
+thread_local! {
+    /// The bytes [`read_key`] writes, kept between renders on each thread.
+    static KEY_TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Each template's distinct outputs and what they parse to, by a 128-bit XXH3 of the text. The
 /// text is kept and compared, so a hash that two texts share (XXH3 is fast, not collision
 /// resistant: BLAKE3, the cache's hash, took 2% of a render's instructions here) costs a parse,
 /// never the wrong objects.
 type ParsedOutputs = FxHashMap<(FileId, u128), (String, Arc<Vec<objects::Object>>)>;
 
-/// Parsed template output, shared by all clusters. Managed labels are added after
-/// parsing, so most templates render the same text on every cluster an app lands on (the
-/// Service, the autoscaler of one replica share …); each distinct text is parsed once.
-#[derive(Default)]
+/// Each template's parsed outputs by a BLAKE3 of what it read of its context (as
+/// [`read_key`] writes it), like the incremental cache's keys never compared to more.
+type RenderedOutputs = FxHashMap<(FileId, [u8; 32]), Arc<Vec<objects::Object>>>;
+
+/// Template output, shared by all clusters. Managed labels are added after parsing, so
+/// most templates render the same text on every cluster an app lands on (the Service, the
+/// autoscaler of one replica share …): a template is rendered once for each distinct value
+/// of what it reads of its context ([`Engine::reads`]), and each distinct text is parsed
+/// once.
 pub(super) struct ParseCache {
     parsed: Mutex<ParsedOutputs>,
+    rendered: Mutex<RenderedOutputs>,
+    /// Templates rendered, and taken from `rendered`.
+    pub renders: AtomicUsize,
+    pub reused: AtomicUsize,
+    /// Off (`FLEETGEN_RENDER_MEMO=off`): every template rendered for every placement, a
+    /// check that the memo changes nothing.
+    memo: bool,
+}
+
+impl Default for ParseCache {
+    fn default() -> ParseCache {
+        ParseCache {
+            parsed: Mutex::default(),
+            rendered: Mutex::default(),
+            renders: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
+            memo: std::env::var_os("FLEETGEN_RENDER_MEMO").is_none_or(|v| v != "off"),
+        }
+    }
+}
+
+/// Builtin functions a template may call whose results depend on their arguments only
+/// (minijinja's `debug()` shows the whole context).
+const PURE_GLOBALS: &[&str] = &["range", "dict", "namespace", "cycler", "joiner"];
+
+/// What a template reads of `ctx` at `paths` ([`Engine::reads`], in order), written out:
+/// for each path the kind of each value on the way (an attribute of a map is its entry, of
+/// anything else undefined or an error, by kind alone) and the value at its end ([`feed`]).
+/// The paths are the template's own, so only the values are written; a path that shares
+/// its start with the one before it starts from the value found there. `None` when the
+/// template reads a name the context lacks that is not a pure builtin, or a value that is
+/// not plain data.
+fn read_key(ctx: &minijinja::Value, paths: &[Vec<String>], out: &mut Vec<u8>) -> Option<[u8; 32]> {
+    out.clear();
+    // The values along the path before: `found[i]` is at its first `i + 1` names.
+    let mut found: Vec<minijinja::Value> = Vec::new();
+    let mut previous: &[String] = &[];
+    for path in paths {
+        let shared = path.iter().zip(previous).take_while(|(a, b)| a == b).count();
+        previous = path;
+        found.truncate(shared);
+        if found.is_empty() {
+            let first = path.first()?;
+            match ctx.get_attr(first).ok().filter(|v| !v.is_undefined()) {
+                Some(value) => found.push(value),
+                None if PURE_GLOBALS.contains(&first.as_str()) => {
+                    out.push(b'g');
+                    continue;
+                }
+                None => return None,
+            }
+        }
+        for attr in &path[found.len()..] {
+            let parent = found.last()?;
+            out.push(parent.kind() as u8);
+            match parent.get_attr(attr) {
+                Ok(next) => found.push(next),
+                Err(_) => {
+                    out.push(b'!');
+                    break;
+                }
+            }
+        }
+        match found.len() == path.len() {
+            true => feed(out, found.last()?)?,
+            // Cut short by an error: the next path starts afresh.
+            false => found.clear(),
+        }
+    }
+    Some(*blake3::hash(out).as_bytes())
+}
+
+/// `bytes`, length first.
+fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// A context value, unambiguously: its kind, then what a template can tell apart (a safe
+/// string from another, an integer from a float, each entry of a map in order). `None` for
+/// a value that is not plain data (an iterator, an object, a function).
+fn feed(out: &mut Vec<u8>, value: &minijinja::Value) -> Option<()> {
+    use minijinja::value::ValueKind;
+    let kind = value.kind();
+    out.push(kind as u8);
+    match kind {
+        ValueKind::Undefined | ValueKind::None => {}
+        ValueKind::Bool => out.push(u8::from(value.is_true())),
+        ValueKind::Number => {
+            out.push(u8::from(value.is_integer()));
+            bytes(out, value.to_string().as_bytes());
+        }
+        ValueKind::String => {
+            out.push(u8::from(value.is_safe()));
+            bytes(out, value.as_str()?.as_bytes());
+        }
+        ValueKind::Bytes => bytes(out, value.as_bytes()?),
+        ValueKind::Seq | ValueKind::Map => {
+            let object = value.as_object()?;
+            out.extend_from_slice(&u32::try_from(object.enumerator_len()?).ok()?.to_le_bytes());
+            for (key, item) in object.try_iter_pairs()? {
+                feed(out, &key)?;
+                feed(out, &item)?;
+            }
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 impl ParseCache {
+    /// The objects template `name` renders with `ctx`: from an earlier render that read the
+    /// same values, or rendered and parsed now.
+    pub fn render(
+        &self,
+        engine: &Engine,
+        name: &str,
+        template: FileId,
+        ctx: &minijinja::Value,
+        files: &SourceMap,
+    ) -> Result<Arc<Vec<objects::Object>>, Box<Diagnostic>> {
+        let key = match engine.reads(name).filter(|_| self.memo) {
+            Some(paths) => KEY_TEXT.with_borrow_mut(|text| read_key(ctx, paths, text)),
+            None => None,
+        };
+        if let Some(key) = key
+            && let Some(hit) = self
+                .rendered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(template, key))
+        {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(Arc::clone(hit));
+        }
+        self.renders.fetch_add(1, Ordering::Relaxed);
+        let objects = self.parse(engine.render(name, ctx, files)?, template, files)?;
+        if let Some(key) = key {
+            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            rendered.entry((template, key)).or_insert_with(|| Arc::clone(&objects));
+        }
+        Ok(objects)
+    }
+
     pub fn parse(
         &self,
         text: String,
@@ -461,6 +615,72 @@ mod tests {
             Arc::ptr_eq(&cache.parsed.lock().unwrap()[&key].1, &a),
             "the first keeps its place"
         );
+    }
+
+    /// The key of what a template reads tells apart every two values a template can tell
+    /// apart, and only what it reads.
+    #[test]
+    fn a_read_key_tells_apart_what_a_template_can_and_ignores_what_it_does_not_read() {
+        let key = |ctx: serde_json::Value, paths: &[&str]| {
+            let paths: Vec<Vec<String>> = paths
+                .iter()
+                .map(|p| p.split('.').map(str::to_string).collect())
+                .collect();
+            read_key(
+                &minijinja::Value::from(minijinja::value::Serde(ctx)),
+                &paths,
+                &mut Vec::new(),
+            )
+        };
+        let port = |v: serde_json::Value| {
+            key(
+                serde_json::json!({ "workload": { "port": v, "name": "web" } }),
+                &["workload.port"],
+            )
+        };
+        let values = [
+            serde_json::json!(1),
+            serde_json::json!(1.0),
+            serde_json::json!("1"),
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!([1]),
+            serde_json::json!({ "1": 1 }),
+            serde_json::json!({ "a": 1, "b": 2 }),
+            serde_json::json!({ "b": 2, "a": 1 }),
+        ];
+        let keys: Vec<_> = values.iter().map(|v| port(v.clone()).unwrap()).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for (j, b) in keys.iter().enumerate() {
+                assert_eq!(i == j, a == b, "{} and {}", values[i], values[j]);
+            }
+        }
+        // A missing entry (undefined) is not a null one.
+        let missing = key(serde_json::json!({ "workload": { "name": "web" } }), &["workload.port"]);
+        assert_ne!(missing, port(serde_json::json!(null)));
+        // What the template does not read does not count.
+        let other = key(
+            serde_json::json!({ "workload": { "port": 1, "name": "api" } }),
+            &["workload.port"],
+        );
+        assert_eq!(other, Some(keys[0]));
+        // A path that shares its start with the one before it.
+        let both = |name: &str| {
+            key(
+                serde_json::json!({ "workload": { "port": 1, "name": name } }),
+                &["workload.name", "workload.port"],
+            )
+        };
+        assert_ne!(both("web"), both("api"));
+        // A pure builtin counts for nothing; another name the context lacks, no key.
+        assert!(
+            key(
+                serde_json::json!({ "workload": { "port": 1 } }),
+                &["range", "workload.port"]
+            )
+            .is_some()
+        );
+        assert_eq!(key(serde_json::json!({}), &["debug"]), None);
     }
 
     #[test]

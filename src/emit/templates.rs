@@ -29,6 +29,8 @@ pub struct Engine {
     fleet: Vec<String>,
     /// Each app's own templates, by app name.
     apps: BTreeMap<String, Vec<String>>,
+    /// What each template reads of its context (see [`Engine::reads`]).
+    reads: HashMap<String, Option<Vec<Vec<String>>>>,
 }
 
 impl Engine {
@@ -57,6 +59,7 @@ impl Engine {
             files: HashMap::new(),
             fleet: Vec::new(),
             apps: BTreeMap::new(),
+            reads: HashMap::new(),
         };
         let mut out = Vec::new();
         // Built-in order first (so kustomization lists read naturally), then additions by name.
@@ -76,10 +79,25 @@ impl Engine {
                 Some(app) => format!("apps/{app}/templates/{}", t.name),
             };
             let text = sources.files.get(t.file).text.to_string();
+            // Another template's reads are not seen in this one's source.
+            let alone = !["include", "import", "extends"].iter().any(|word| text.contains(word));
             // Compiling folds constants (`'x' * 99999999`): bounded like a render.
             let (added, _) = minijinja::budget::scope(BUDGET, || engine.env.add_template_owned(key.clone(), text));
             match added {
                 Ok(()) => {
+                    let reads = alone
+                        .then(|| engine.env.get_template(&key).ok())
+                        .flatten()
+                        .map(|template| {
+                            let mut paths: Vec<Vec<String>> = template
+                                .undeclared_variables(true)
+                                .into_iter()
+                                .map(|path| path.split('.').map(str::to_string).collect())
+                                .collect();
+                            paths.sort();
+                            paths
+                        });
+                    engine.reads.insert(key.clone(), reads);
                     engine.files.insert(key.clone(), t.file);
                     match &t.app {
                         None => engine.fleet.push(key),
@@ -106,6 +124,17 @@ impl Engine {
             names.extend(own.iter().map(String::as_str));
         }
         names
+    }
+
+    /// The context a template reads, as paths of attributes from a top-level name
+    /// (`workload.probes.readinessPath`; a name alone when the template reads all of it, by
+    /// a filter, an index or a method), found in its syntax tree by minijinja (with
+    /// vendor/minijinja's fixes for reads it missed). `None` when a template's output may
+    /// depend on more than its own source shows: it includes, imports or extends another
+    /// template. Two renders of one template whose context agrees on these paths render
+    /// the same text (see `driver::ParseCache::render`).
+    pub fn reads(&self, name: &str) -> Option<&[Vec<String>]> {
+        self.reads.get(name)?.as_deref()
     }
 
     /// The source file of a template.
@@ -228,4 +257,87 @@ fn located(e: &minijinja::Error, file: FileId, files: &SourceMap, code: &'static
         d = d.with_help(h);
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    /// What the fleet-wide template `extra.yaml.j2` with `source` reads.
+    fn reads(source: &str) -> Option<Vec<String>> {
+        let sources = fixture::sources(&[("templates/extra.yaml.j2", source)]);
+        let (engine, problems) = Engine::new(&sources);
+        assert!(problems.is_empty(), "{source}");
+        let paths = engine.reads("extra.yaml.j2")?;
+        Some(paths.iter().map(|p| p.join(".")).collect())
+    }
+
+    #[test]
+    fn a_template_reads_the_paths_it_names_and_all_of_what_it_indexes_filters_or_calls() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "{{ workload.name }}-{{ workload.probes.readinessPath }}",
+                &["workload.name", "workload.probes.readinessPath"],
+            ),
+            (
+                "{{ selector | tojson }}{{ workload['name'] }}",
+                &["selector", "workload"],
+            ),
+            (
+                "{% for k, v in labels | items %}{{ k }}{% endfor %}{{ range(2) | list }}",
+                &["labels", "range"],
+            ),
+            // A method reads its whole value (minijinja read `workload.items`).
+            ("{% for k in workload.items() %}{{ k }}{% endfor %}", &["workload"]),
+            ("{{ workload.name.upper() }}", &["workload.name"]),
+            // A name given a value it read from itself (minijinja saw none of these).
+            (
+                "{% set workload = workload.replicas %}{{ workload.min }}",
+                &["workload.replicas"],
+            ),
+            (
+                "{% with workload = workload.replicas %}{{ workload.min }}{% endwith %}",
+                &["workload.replicas"],
+            ),
+            (
+                "{% macro m(workload=workload.replicas) %}{{ workload.min }}{% endmacro %}{{ m() }}",
+                &["workload.replicas"],
+            ),
+            (
+                "{% set workload %}{{ workload.name }}{% endset %}{{ workload }}",
+                &["workload.name"],
+            ),
+            // What a block's filter or its escaping reads.
+            (
+                "{% filter replace(workload.name, 'x') %}a{% endfilter %}",
+                &["workload.name"],
+            ),
+            (
+                "{% autoescape workload.escape %}x{% endautoescape %}",
+                &["workload.escape"],
+            ),
+            (
+                "{% set x | replace(workload.name, '') %}a{% endset %}{{ x }}",
+                &["workload.name"],
+            ),
+        ];
+        for (source, want) in cases {
+            let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            assert_eq!(reads(source), Some(want), "{source}");
+        }
+    }
+
+    /// A template that includes, imports or extends another reads what that one reads too:
+    /// no list of reads is given for it, and it is rendered for every placement.
+    #[test]
+    fn a_template_that_uses_another_has_no_list_of_reads() {
+        for source in [
+            "{% include 'namespace.yaml.j2' %}",
+            "{% import 'namespace.yaml.j2' as n %}",
+            "{% extends 'namespace.yaml.j2' %}",
+        ] {
+            assert_eq!(reads(source), None, "{source}");
+        }
+    }
 }

@@ -55,6 +55,10 @@ pub struct Stats {
     /// Rows of the placement matrix written, and taken from the cache.
     pub rows_written: usize,
     pub rows_reused: usize,
+    /// Template renders done, and taken from the render memo (another placement's render
+    /// that read the same values).
+    pub templates_rendered: usize,
+    pub templates_reused: usize,
 }
 
 /// The cache folder of a fleet.

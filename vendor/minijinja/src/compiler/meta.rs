@@ -85,10 +85,12 @@ fn tracker_visit_macro<'a>(
         // side of assuming caller is there.
         state.assign("caller");
     }
-    m.args.iter().for_each(|arg| track_assign(arg, state));
+    // fleetgen patch: the defaults read the enclosing scope, so they are visited before the
+    // arguments are assigned (`{% macro m(w=w.x) %}` reads the outer `w`).
     m.defaults
         .iter()
         .for_each(|expr| tracker_visit_expr(expr, state));
+    m.args.iter().for_each(|arg| track_assign(arg, state));
     m.body.iter().for_each(|node| track_walk(node, state));
 }
 
@@ -186,7 +188,12 @@ fn tracker_visit_expr<'a>(expr: &ast::Expr<'a>, state: &mut AssignmentTracker<'a
             tracker_visit_expr_opt(&slice.step, state);
         }
         ast::Expr::Call(expr) => {
-            tracker_visit_expr(&expr.expr, state);
+            // fleetgen patch: a method call (`x.items()`) reads all of `x`, not an attribute
+            // named like the method.
+            match &expr.expr {
+                ast::Expr::GetAttr(method) => tracker_visit_expr(&method.expr, state),
+                callee => tracker_visit_expr(callee, state),
+            }
             expr.args
                 .iter()
                 .for_each(|x| tracker_visit_callarg(x, state));
@@ -240,32 +247,43 @@ fn track_walk<'a>(node: &ast::Stmt<'a>, state: &mut AssignmentTracker<'a>) {
         }
         ast::Stmt::WithBlock(stmt) => {
             state.push();
+            // fleetgen patch: the value is read before the name is assigned
+            // (`{% with w = w.x %}` reads the outer `w`).
             for (target, expr) in &stmt.assignments {
-                track_assign(target, state);
                 tracker_visit_expr(expr, state);
+                track_assign(target, state);
             }
             stmt.body.iter().for_each(|x| track_walk(x, state));
             state.pop();
         }
         ast::Stmt::Set(stmt) => {
-            track_assign(&stmt.target, state);
+            // fleetgen patch: the value is read before the name is assigned
+            // (`{% set w = w.x %}` reads the outer `w`).
             tracker_visit_expr(&stmt.expr, state);
+            track_assign(&stmt.target, state);
         }
         ast::Stmt::AutoEscape(stmt) => {
+            // fleetgen patch: what the block's expression reads.
+            tracker_visit_expr(&stmt.enabled, state);
             state.push();
             stmt.body.iter().for_each(|x| track_walk(x, state));
             state.pop();
         }
         ast::Stmt::FilterBlock(stmt) => {
+            // fleetgen patch: what the filter's arguments read.
+            tracker_visit_expr(&stmt.filter, state);
             state.push();
             stmt.body.iter().for_each(|x| track_walk(x, state));
             state.pop();
         }
         ast::Stmt::SetBlock(stmt) => {
-            track_assign(&stmt.target, state);
+            // fleetgen patch: the body and the filter read the enclosing scope before the
+            // name is assigned (`{% set w %}{{ w.x }}{% endset %}` reads the outer `w`).
+            tracker_visit_expr_opt(&stmt.filter, state);
             state.push();
             stmt.body.iter().for_each(|x| track_walk(x, state));
             state.pop();
+            track_assign(&stmt.target, state);
         }
         #[cfg(feature = "multi_template")]
         ast::Stmt::Block(stmt) => {
