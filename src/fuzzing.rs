@@ -54,8 +54,12 @@ pub fn load(data: &[u8]) {
 /// The context every fuzzed template renders with: the shape of a placement's.
 fn context() -> &'static minijinja::Value {
     static CTX: OnceLock<minijinja::Value> = OnceLock::new();
-    CTX.get_or_init(|| {
-        minijinja::Value::from(minijinja::value::Serde(serde_json::json!({
+    CTX.get_or_init(|| minijinja::Value::from(minijinja::value::Serde(context_json())))
+}
+
+/// [`context`] as JSON.
+fn context_json() -> serde_json::Value {
+    serde_json::json!({
             "fleet": { "name": "fleet", "repository": "https://git.example.com/fleet.git" },
             "app": { "application": { "name": "web", "owner": "web-team", "version": "1.20" },
                      "traffic": { "hostnames": ["www.example.com"], "port": 8080 } },
@@ -67,8 +71,67 @@ fn context() -> &'static minijinja::Value {
             "labels": { "app.kubernetes.io/name": "web", "fleet.example.com/team": "web-team" },
             "podLabels": { "app.kubernetes.io/name": "web" },
             "selector": { "app.kubernetes.io/name": "web" },
-        })))
     })
+}
+
+/// `value` (at `path` of the context) changed wherever a template reading `reads` cannot
+/// see it: a value no read reaches is replaced, a map a read goes through gains an entry,
+/// and a scalar a read goes through keeps its kind (an attribute of a scalar is undefined
+/// whatever its value). What a read names is kept whole.
+fn unread(value: &serde_json::Value, path: &mut Vec<String>, reads: &[Vec<String>]) -> serde_json::Value {
+    use serde_json::Value as Json;
+    if reads.iter().any(|r| path.starts_with(r)) {
+        return value.clone();
+    }
+    let through = reads.iter().any(|r| r.starts_with(path));
+    match value {
+        Json::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                path.push(k.clone());
+                out.insert(k.clone(), unread(v, path, reads));
+                path.pop();
+            }
+            out.insert("fuzzUnread".into(), Json::from("x"));
+            Json::Object(out)
+        }
+        Json::Array(_) if through => value.clone(),
+        _ if !through => Json::from("unread by the template"),
+        Json::String(s) => Json::from(format!("{s}-unread")),
+        Json::Number(n) if n.is_f64() => Json::from(n.as_f64().unwrap_or(0.0) + 1.5),
+        Json::Number(n) => Json::from(n.as_i64().unwrap_or(0).wrapping_add(7)),
+        Json::Bool(b) => Json::from(!b),
+        _ => value.clone(),
+    }
+}
+
+/// The render memo's promise for one template: a context that differs from [`context`]
+/// only where the template does not read (by `Engine::reads`) has the same memo key and
+/// renders the same (both fail, or both give the same text).
+fn same_where_read(
+    engine: &templates::Engine,
+    files: &SourceMap,
+    first: &Result<String, Box<crate::diag::Diagnostic>>,
+) {
+    let Some(reads) = engine.reads("fuzz.yaml.j2") else {
+        return;
+    };
+    let other = minijinja::Value::from(minijinja::value::Serde(unread(&context_json(), &mut Vec::new(), reads)));
+    let key = crate::emit::driver::memo_key(context(), reads);
+    if key.is_none() {
+        return;
+    }
+    assert_eq!(
+        key,
+        crate::emit::driver::memo_key(&other, reads),
+        "the key sees what is not read: {reads:?}"
+    );
+    let second = engine.render("fuzz.yaml.j2", &other, files);
+    match (first, &second) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "two renders with one memo key differ; reads {reads:?}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("one of two renders with one memo key failed; reads {reads:?}: {first:?} / {second:?}"),
+    }
 }
 
 /// A template: compiled, rendered with a placement's context inside the sandbox's limits,
@@ -90,7 +153,9 @@ pub fn template(data: &[u8]) {
         if !errors.is_empty() {
             return;
         }
-        match engine.render("fuzz.yaml.j2", context(), &sources.files) {
+        let rendered = engine.render("fuzz.yaml.j2", context(), &sources.files);
+        same_where_read(&engine, &sources.files, &rendered);
+        match rendered {
             Ok(out) => {
                 assert!(out.len() <= sandbox::MAX_OUTPUT, "{} bytes of output", out.len());
                 if let Ok(objects) = objects::parse(&out, file, &sources.files) {

@@ -491,6 +491,13 @@ fn read_key(ctx: &minijinja::Value, paths: &[Vec<String>], out: &mut Vec<u8>) ->
     Some(*blake3::hash(out).as_bytes())
 }
 
+/// The render memo's key of what a template reading `paths` reads of `ctx` (for the
+/// `templates` fuzz target, which checks that renders with equal keys render the same).
+#[cfg(fuzzing)]
+pub(crate) fn memo_key(ctx: &minijinja::Value, paths: &[Vec<String>]) -> Option<[u8; 32]> {
+    read_key(ctx, paths, &mut Vec::new())
+}
+
 /// `bytes`, length first.
 fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_le_bytes());

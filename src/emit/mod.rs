@@ -20,7 +20,7 @@ pub mod backends;
 pub mod charts;
 mod cluster;
 mod context;
-mod driver;
+pub(crate) mod driver;
 mod matrix;
 pub mod objects;
 pub mod sandbox;
