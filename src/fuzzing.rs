@@ -92,7 +92,13 @@ fn unread(value: &serde_json::Value, path: &mut Vec<String>, reads: &[Vec<String
                 out.insert(k.clone(), unread(v, path, reads));
                 path.pop();
             }
-            out.insert("fuzzUnread".into(), Json::from("x"));
+            // An entry more, unless a read names it (a template may read a missing entry).
+            let named = reads
+                .iter()
+                .any(|r| r.starts_with(path) && r.get(path.len()).is_some_and(|k| k == "fuzzUnread"));
+            if !named {
+                out.insert("fuzzUnread".into(), Json::from("x"));
+            }
             Json::Object(out)
         }
         Json::Array(_) if through => value.clone(),
