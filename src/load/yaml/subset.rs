@@ -155,7 +155,6 @@ fn is_item(content: &str) -> bool {
 /// A mapping entry's key and what follows its `:` (leading spaces removed): `Some(None)`
 /// when the line is not an entry (a scalar or a flow collection), `None` when the line is
 /// outside the subset.
-#[allow(clippy::option_option)]
 fn entry(content: &str) -> Option<Option<(String, &str)>> {
     let bytes = content.as_bytes();
     let key = match bytes[0] {
