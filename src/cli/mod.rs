@@ -169,6 +169,7 @@ fn env_var(name: &str) -> Option<String> {
 
 /// Runs fleetgen with the process arguments and returns the exit code.
 pub fn run() -> u8 {
+    small_pages();
     crate::load::yaml::make_global_pool();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -302,10 +303,7 @@ pub(crate) struct Fleet {
 impl FleetArgs {
     /// Finds and opens the working tree, or says why not (on stderr).
     pub fn open(&self) -> Option<Fleet> {
-        let opened = fleet_root(self.repo.as_deref()).and_then(|root| {
-            choose_pages(&root);
-            Ok((WorkTree::open(&root)?, root))
-        });
+        let opened = fleet_root(self.repo.as_deref()).and_then(|root| Ok((WorkTree::open(&root)?, root)));
         let (files, root) = opened.map_err(|message| eprintln!("error: {message}")).ok()?;
         let path_prefix = match (&self.path_prefix, self.format) {
             (Some(p), _) => prefix_of(p),
@@ -321,30 +319,21 @@ impl FleetArgs {
     }
 }
 
-/// A placement store from this size on says the fleet is large (about 2,000 placements:
-/// the 200×500 benchmark fleet's is 19 MB, the bundled fleet's 0.1 MB).
-const LARGE_STORE: u64 = 4 << 20;
-
-/// Whether the fleet at `root` is large, by its placement store (no store: not known large).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn large_fleet(root: &Path) -> bool {
-    let store = crate::incremental::Cache::for_fleet(root).dir().join("placements");
-    std::fs::metadata(store).is_ok_and(|m| m.len() >= LARGE_STORE)
-}
-
-/// Transparent huge pages for this process, by the size of its fleet (Linux). mimalloc asks
-/// the kernel for 2 MiB pages: a small fleet's run touches a few MiB and takes about 2,000
-/// fewer page faults with them (4 of the bundled `check`'s 30 ms of CPU), but a large
-/// fleet's zeroes whole 2 MiB pages it uses little of (28% of a warm 200×500 `check`'s CPU
-/// was the kernel's `clear_page`; 2% with 4 KiB pages). Decided before the fleet is read.
-fn choose_pages(root: &Path) {
+/// Transparent huge pages off for this process (Linux), before anything is allocated in
+/// earnest. mimalloc asks the kernel for 2 MiB pages (`madvise(MADV_HUGEPAGE)`), and a
+/// short-lived process pays for every one it touches in full: the kernel zeroes all 2 MiB,
+/// and on a virtual machine whose host has taken back the guest's free memory a fresh huge
+/// page costs ten or thirty times what a warm one does (a small C program touching 64 MiB:
+/// 7.6–9.8 ms warm, 245–272 ms the first time after a pause; with 4 KiB pages 23–32 ms). Pre-commit hooks and CI jobs run
+/// fleetgen after such pauses. Interleaved runs on the Intel machine, each after a pause
+/// of 3 s / 1 s / none: the bundled `check` 42.8 / 25.8 / 12.9 ms with huge pages against
+/// 11.7 / 11.4 / 9.7 ms without (wall, medians of 8–20); a render after a one-contract
+/// change at 20 × 50 77.5 / 48.1 / 41.8 ms against 54.4 / 41.2 / 41.3 ms. A small fleet
+/// used to keep them: measured back to back only, they saved it a few page faults.
+fn small_pages() {
+    // Best effort: a kernel without the setting runs as before.
     #[cfg(target_os = "linux")]
-    if large_fleet(root) {
-        // Best effort: a kernel without the setting runs as before.
-        let _ = rustix::thread::disable_transparent_huge_pages(true);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = root;
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
 }
 
 impl Fleet {
@@ -455,16 +444,11 @@ impl Progress {
 mod tests {
     use super::*;
 
+    /// Every run of the command line has transparent huge pages off (Linux).
     #[test]
-    fn a_fleet_is_large_by_its_placement_store() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(!large_fleet(dir.path()), "no cache: not known large");
-        let cache = dir.path().join(".fleetgen");
-        std::fs::create_dir_all(&cache).unwrap();
-        let store = std::fs::File::create(cache.join("placements")).unwrap();
-        store.set_len(LARGE_STORE - 1).unwrap();
-        assert!(!large_fleet(dir.path()));
-        store.set_len(LARGE_STORE).unwrap();
-        assert!(large_fleet(dir.path()));
+    #[cfg(target_os = "linux")]
+    fn a_run_has_no_transparent_huge_pages() {
+        small_pages();
+        assert_eq!(rustix::thread::transparent_huge_pages_are_disabled().ok(), Some(true));
     }
 }
