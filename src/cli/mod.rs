@@ -324,12 +324,11 @@ impl FleetArgs {
 /// short-lived process pays for every one it touches in full: the kernel zeroes all 2 MiB,
 /// and on a virtual machine whose host has taken back the guest's free memory a fresh huge
 /// page costs ten or thirty times what a warm one does (a small C program touching 64 MiB:
-/// 7.6–9.8 ms warm, 245–272 ms the first time after a pause; with 4 KiB pages 23–32 ms). Pre-commit hooks and CI jobs run
-/// fleetgen after such pauses. Interleaved runs on the Intel machine, each after a pause
-/// of 3 s / 1 s / none: the bundled `check` 42.8 / 25.8 / 12.9 ms with huge pages against
-/// 11.7 / 11.4 / 9.7 ms without (wall, medians of 8–20); a render after a one-contract
-/// change at 20 × 50 77.5 / 48.1 / 41.8 ms against 54.4 / 41.2 / 41.3 ms. A small fleet
-/// used to keep them: measured back to back only, they saved it a few page faults.
+/// 7.6–9.8 ms warm, 245–272 ms the first time after a pause; with 4 KiB pages 23–32 ms).
+/// Pre-commit hooks and CI jobs run fleetgen after such pauses: interleaved runs of the
+/// bundled `check` on the Intel machine, each after a pause of 2 s, took 41.6 ms with huge
+/// pages and 23.0 ms without (medians of sixteen); back to back the two are alike. A small
+/// fleet used to keep them: measured back to back only, they saved it a few page faults.
 fn small_pages() {
     // Best effort: a kernel without the setting runs as before.
     #[cfg(target_os = "linux")]
