@@ -327,8 +327,9 @@ impl FleetArgs {
 /// 7.6–9.8 ms warm, 245–272 ms the first time after a pause; with 4 KiB pages 23–32 ms).
 /// Pre-commit hooks and CI jobs run fleetgen after such pauses: interleaved runs of the
 /// bundled `check` on the Intel machine, each after a pause of 2 s, took 41.6 ms with huge
-/// pages and 23.0 ms without (medians of sixteen); back to back the two are alike. A small
-/// fleet used to keep them: measured back to back only, they saved it a few page faults.
+/// pages and 23.0 ms without (medians of sixteen; two of three earlier rounds of ten went the
+/// same way); back to back the two are alike. A small fleet used to keep them: measured
+/// back to back only, they saved it a few page faults.
 fn small_pages() {
     // Best effort: a kernel without the setting runs as before.
     #[cfg(target_os = "linux")]
