@@ -302,3 +302,40 @@ fn a_broken_file_is_reported_once_not_again_by_every_file_naming_it() {
         "clusters naming the broken profile were blamed: {text}"
     );
 }
+
+/// Every run of the binary has transparent huge pages off (Linux; see `cli::small_pages`):
+/// a `lint` waiting for its file on standard input is looked at from outside, in
+/// `/proc/<pid>/status`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_has_transparent_huge_pages_off() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let fleet = fleet_with(None);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("fleetgen"))
+        .current_dir(fleet.path())
+        .args(["lint", "--color", "never", "-", "--stdin-filename", "apps/web/app.yaml"])
+        .env("FLEETGEN_TODAY", common::TODAY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let thp = || {
+        let text = fs::read_to_string(&status).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:"))
+            .map(|v| v.trim().to_string())
+    };
+    // The setting is made when the run starts; the process then waits for its input.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = thp();
+    while seen.as_deref() != Some("0") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        seen = thp();
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    assert_eq!(seen.as_deref(), Some("0"), "THP_enabled of the running binary");
+}

@@ -439,16 +439,3 @@ impl Progress {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every run of the command line has transparent huge pages off (Linux).
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn a_run_has_no_transparent_huge_pages() {
-        small_pages();
-        assert_eq!(rustix::thread::transparent_huge_pages_are_disabled().ok(), Some(true));
-    }
-}
