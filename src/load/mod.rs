@@ -281,16 +281,8 @@ pub fn load(
     valid: Option<&schema::Valid>,
     memo: Option<&memo::Parsed>,
 ) -> (Sources, Vec<Diagnostic>) {
-    match valid.filter(|v| !v.is_empty()) {
-        // Most files are known valid: a validator compiles when a file needs it.
-        Some(valid) => load_files(files, valid.clone(), memo),
-        // The schema validators compile on another thread meanwhile (they are needed from
-        // the first file on; whichever thread gets to one first compiles it, the other waits).
-        None => std::thread::scope(|s| {
-            s.spawn(schema::warm);
-            load_files(files, schema::Valid::default(), memo)
-        }),
-    }
+    // Validators are generated when fleetgen is built: none is compiled here.
+    load_files(files, valid.cloned().unwrap_or_default(), memo)
 }
 
 fn load_files(

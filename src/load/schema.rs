@@ -98,6 +98,7 @@ fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// relative URI: resolved against this base here, and against the file's location in an
 /// editor or another validator, so `common.schema.json#/$defs/…` finds the file beside it
 /// everywhere and nothing is ever fetched.
+#[cfg(test)]
 const BASE: &str = "file:///fleetgen/schemas/";
 
 /// The embedded schema file of this name, by its `'static` name.
@@ -115,6 +116,7 @@ fn document(file: &str) -> Option<&'static Json> {
 }
 
 /// The schema files `file` refers to, itself first, then those they refer to in turn.
+#[cfg(test)]
 fn with_references(file: &'static str) -> Vec<&'static str> {
     fn refs<'a>(value: &'a Json, out: &mut Vec<&'a str>) {
         match value {
@@ -170,13 +172,125 @@ pub fn digest(kind: Kind, text: &str) -> Digest {
     *h.finalize().as_bytes()
 }
 
-/// Compiles every kind's validator (on a spare thread while files are read and parsed).
-pub fn warm() {
-    for kind in Kind::ALL {
-        let _ = validator(kind);
+/// Each kind's validator, generated from its schema when fleetgen is built (jsonschema's
+/// `validator` attribute): nothing is compiled at run time. Compiling the app contract's
+/// validator took 14 M instructions of a render after a one-contract change, and all eleven
+/// a fifth of a `validate` of the bundled fleet. Each registers the schema files its own
+/// refers to, under the base the tests' run-time validators use (`file:///fleetgen/schemas/`);
+/// the tests hold the two to the same errors.
+mod generated {
+    #[jsonschema::validator(
+        path = "schemas/fleet.schema.json",
+        base_uri = "file:///fleetgen/schemas/fleet.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/app.schema.json" => { path = "schemas/app.schema.json" },
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct Fleet;
+    #[jsonschema::validator(
+        path = "schemas/cluster.schema.json",
+        base_uri = "file:///fleetgen/schemas/cluster.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/cluster-profile.schema.json" => { path = "schemas/cluster-profile.schema.json" },
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct Cluster;
+    #[jsonschema::validator(
+        path = "schemas/app.schema.json",
+        base_uri = "file:///fleetgen/schemas/app.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct App;
+    #[jsonschema::validator(
+        path = "schemas/cluster-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/cluster-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct ClusterProfile;
+    #[jsonschema::validator(
+        path = "schemas/observability-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/observability-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct ObservabilityProfile;
+    #[jsonschema::validator(
+        path = "schemas/backup-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/backup-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct BackupProfile;
+    #[jsonschema::validator(
+        path = "schemas/identity-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/identity-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct IdentityProfile;
+    #[jsonschema::validator(
+        path = "schemas/telemetry-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/telemetry-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct TelemetryProfile;
+    #[jsonschema::validator(
+        path = "schemas/policy-intent.schema.json",
+        base_uri = "file:///fleetgen/schemas/policy-intent.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct PolicyIntent;
+    #[jsonschema::validator(
+        path = "schemas/policy-profile.schema.json",
+        base_uri = "file:///fleetgen/schemas/policy-profile.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct PolicyProfile;
+    #[jsonschema::validator(
+        path = "schemas/policy-exemption.schema.json",
+        base_uri = "file:///fleetgen/schemas/policy-exemption.schema.json",
+        resources = {
+            "file:///fleetgen/schemas/common.schema.json" => { path = "schemas/common.schema.json" },
+        }
+    )]
+    pub struct PolicyExemption;
+}
+
+/// The schema errors of `json` as a file of `kind`.
+fn errors(kind: Kind, json: &Json) -> jsonschema::ErrorIterator<'_> {
+    match kind {
+        Kind::Fleet => generated::Fleet::iter_errors(json),
+        Kind::Cluster => generated::Cluster::iter_errors(json),
+        Kind::App => generated::App::iter_errors(json),
+        Kind::ClusterProfile => generated::ClusterProfile::iter_errors(json),
+        Kind::ObservabilityProfile => generated::ObservabilityProfile::iter_errors(json),
+        Kind::BackupProfile => generated::BackupProfile::iter_errors(json),
+        Kind::IdentityProfile => generated::IdentityProfile::iter_errors(json),
+        Kind::TelemetryProfile => generated::TelemetryProfile::iter_errors(json),
+        Kind::PolicyIntent => generated::PolicyIntent::iter_errors(json),
+        Kind::PolicyProfile => generated::PolicyProfile::iter_errors(json),
+        Kind::PolicyExemption => generated::PolicyExemption::iter_errors(json),
     }
 }
 
+/// A kind's validator compiled at run time from the embedded documents: what the generated
+/// ones are held to.
+#[cfg(test)]
 fn validator(kind: Kind) -> &'static jsonschema::Validator {
     static VALIDATORS: OnceLock<Vec<OnceLock<jsonschema::Validator>>> = OnceLock::new();
     let cells = VALIDATORS.get_or_init(|| Kind::ALL.iter().map(|_| OnceLock::new()).collect());
@@ -202,8 +316,20 @@ fn validator(kind: Kind) -> &'static jsonschema::Validator {
 /// Validates a parsed file against its kind's schema; every violation becomes a diagnostic
 /// at the key or value it concerns.
 pub fn validate(kind: Kind, file: FileId, sources: &SourceMap, root: &Node, json: &Json) -> Vec<Diagnostic> {
+    diagnose(kind, file, sources, root, json, errors(kind, json))
+}
+
+/// The diagnostics of `errors` (found in `json`, parsed from `root`).
+fn diagnose<'i>(
+    kind: Kind,
+    file: FileId,
+    sources: &SourceMap,
+    root: &Node,
+    json: &'i Json,
+    errors: impl Iterator<Item = jsonschema::ValidationError<'i>>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for error in validator(kind).iter_errors(json) {
+    for error in errors {
         let path: Vec<Segment> = error
             .instance_path()
             .segments()
@@ -219,6 +345,19 @@ pub fn validate(kind: Kind, file: FileId, sources: &SourceMap, root: &Node, json
             root,
             schema_path: error.schema_path().as_str(),
         };
+        // A key of a mapping that fails `propertyNames`: a validator compiled at run time
+        // wraps its failure (`PropertyNames`); a generated one gives the failure itself, at the
+        // mapping, with the key as its instance. Either is described as a key's failure.
+        let a_key = matches!(error.kind(), ValidationErrorKind::PropertyNames { .. })
+            || json
+                .pointer(error.instance_path().as_str())
+                .is_some_and(|value| value != error.instance().as_ref());
+        if a_key {
+            let (_, span) = locate(root, &path);
+            let label = Label::new(file, span, String::new());
+            out.push(Diagnostic::error(codes::SCHEMA, sources, label, error.to_string()));
+            continue;
+        }
         out.extend(describe(
             &context,
             &path,
@@ -657,6 +796,137 @@ fn type_name(json_type: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `value` changed in each way a hand-edited file goes wrong, once each: every field
+    /// removed, a field no schema names added to every mapping, every value replaced by one
+    /// of each other shape (and by the empty, negative and repeated values limits are about).
+    fn mutations(value: &Json) -> Vec<Json> {
+        let replacements = [
+            Json::Null,
+            Json::Bool(true),
+            serde_json::json!(0),
+            serde_json::json!(-1),
+            serde_json::json!(1.5),
+            serde_json::json!(""),
+            serde_json::json!("Not A Name!"),
+            serde_json::json!([]),
+            serde_json::json!(["x", "x"]),
+            serde_json::json!({}),
+        ];
+        let mut out: Vec<Json> = replacements.iter().filter(|r| *r != value).cloned().collect();
+        match value {
+            Json::Object(map) => {
+                let mut extra = map.clone();
+                extra.insert("notAField".into(), serde_json::json!(1));
+                out.push(Json::Object(extra));
+                for key in map.keys() {
+                    let mut less = map.clone();
+                    less.shift_remove(key);
+                    out.push(Json::Object(less));
+                    for changed in mutations(&map[key]) {
+                        let mut more = map.clone();
+                        more[key] = changed;
+                        out.push(Json::Object(more));
+                    }
+                }
+            }
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    for changed in mutations(item) {
+                        let mut more = items.clone();
+                        more[i] = changed;
+                        out.push(Json::Array(more));
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The validators fleetgen is built with give the diagnostics that validators compiled at
+    /// run time from the same documents give: for every input of the bundled fleet and of the
+    /// base fixture and every file of `tests/fixtures/schema-invalid/`, each also changed in
+    /// every way [`mutations`] makes (written as JSON, which is YAML, and parsed again). The two
+    /// list some errors in another order; diagnostics are sorted before they are shown
+    /// (`diag::sort`), so they are compared sorted.
+    #[test]
+    fn generated_validators_diagnose_what_run_time_ones_do() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut cases: Vec<(Kind, std::path::PathBuf)> = Vec::new();
+        for base in [root.to_path_buf(), root.join("tests/fixtures/base")] {
+            // The fleet's folders only (not the build, git, the tests or the output).
+            let fleet_part = |e: &walkdir::DirEntry| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() != 1 || !["target", ".git", "tests", "rendered", "fuzz"].contains(&&*name)
+            };
+            for entry in walkdir::WalkDir::new(&base).into_iter().filter_entry(fleet_part) {
+                let entry = entry.unwrap();
+                let rel = entry
+                    .path()
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if let crate::layout::Role::Input(kind) = crate::layout::classify(&rel) {
+                    cases.push((kind, entry.path().to_path_buf()));
+                }
+            }
+        }
+        // The first file of each kind of the fleets, in path order (all of them took a debug
+        // build 25 s and found nothing more).
+        cases.sort();
+        let mut taken = std::collections::BTreeMap::<Kind, usize>::new();
+        cases.retain(|(kind, _)| {
+            let n = taken.entry(*kind).or_default();
+            *n += 1;
+            *n <= 1
+        });
+        let invalid = root.join("tests/fixtures/schema-invalid");
+        for kind in Kind::ALL {
+            for entry in std::fs::read_dir(invalid.join(kind.name())).unwrap() {
+                cases.push((kind, entry.unwrap().path()));
+            }
+        }
+        let mut kinds = std::collections::BTreeSet::new();
+        let (mut compared, mut failing, mut keys) = (0, 0, 0);
+        for (kind, path) in cases {
+            let mut sources = SourceMap::default();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = crate::source::SourceFile::new(path.to_string_lossy(), text);
+            let json = crate::load::yaml::parse(&file).unwrap().to_json();
+            for value in std::iter::once(json.clone()).chain(mutations(&json)) {
+                let text = serde_json::to_string_pretty(&value).unwrap();
+                let file = sources.add(crate::source::SourceFile::new(path.to_string_lossy(), text));
+                let node = crate::load::yaml::parse(sources.get(file)).unwrap();
+                let json = node.to_json();
+                let shown = |mut found: Vec<Diagnostic>| {
+                    let mut shown: Vec<String> = found.drain(..).map(|d| format!("{d:?}")).collect();
+                    shown.sort();
+                    shown
+                };
+                let generated = shown(validate(kind, file, &sources, &node, &json));
+                let compiled = validator(kind).iter_errors(&json);
+                let compiled = shown(diagnose(kind, file, &sources, &node, &json, compiled));
+                assert_eq!(generated, compiled, "{}: {value}", path.display());
+                compared += 1;
+                failing += usize::from(!generated.is_empty());
+                keys += usize::from(
+                    validator(kind)
+                        .iter_errors(&json)
+                        .any(|e| matches!(e.kind(), ValidationErrorKind::PropertyNames { .. })),
+                );
+            }
+            kinds.insert(kind.name());
+        }
+        // Every kind, and valid values, failing ones and keys that fail `propertyNames`, in
+        // numbers.
+        assert_eq!(kinds.len(), Kind::ALL.len());
+        assert!(
+            compared > 5_000 && failing > compared / 2 && keys > 100,
+            "{compared}, {failing}, {keys}"
+        );
+    }
 
     #[test]
     fn every_schema_compiles() {
