@@ -795,6 +795,8 @@ fn type_name(json_type: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rayon::prelude::*;
+
     use super::*;
 
     /// `value` changed in each way a hand-edited file goes wrong, once each: every field
@@ -888,15 +890,26 @@ mod tests {
                 cases.push((kind, entry.unwrap().path()));
             }
         }
-        let mut kinds = std::collections::BTreeSet::new();
-        let (mut compared, mut failing, mut keys) = (0, 0, 0);
-        for (kind, path) in cases {
-            let mut sources = SourceMap::default();
-            let text = std::fs::read_to_string(&path).unwrap();
+        let kinds: std::collections::BTreeSet<&str> = cases.iter().map(|(kind, _)| kind.name()).collect();
+        let mut values = Vec::new();
+        for (kind, path) in &cases {
+            let text = std::fs::read_to_string(path).unwrap();
             let file = crate::source::SourceFile::new(path.to_string_lossy(), text);
             let json = crate::load::yaml::parse(&file).unwrap().to_json();
-            for value in std::iter::once(json.clone()).chain(mutations(&json)) {
-                let text = serde_json::to_string_pretty(&value).unwrap();
+            values.extend(
+                std::iter::once(json.clone())
+                    .chain(mutations(&json))
+                    .map(|v| (*kind, path, v)),
+            );
+        }
+        // (compared, failing, with a key failing `propertyNames`), on every core: a debug
+        // build parses each value's text slowly.
+        let (compared, failing, keys) = values
+            .par_iter()
+            .map(|(kind, path, value)| {
+                let kind = *kind;
+                let mut sources = SourceMap::default();
+                let text = serde_json::to_string_pretty(value).unwrap();
                 let file = sources.add(crate::source::SourceFile::new(path.to_string_lossy(), text));
                 let node = crate::load::yaml::parse(sources.get(file)).unwrap();
                 let json = node.to_json();
@@ -909,16 +922,12 @@ mod tests {
                 let compiled = validator(kind).iter_errors(&json);
                 let compiled = shown(diagnose(kind, file, &sources, &node, &json, compiled));
                 assert_eq!(generated, compiled, "{}: {value}", path.display());
-                compared += 1;
-                failing += usize::from(!generated.is_empty());
-                keys += usize::from(
-                    validator(kind)
-                        .iter_errors(&json)
-                        .any(|e| matches!(e.kind(), ValidationErrorKind::PropertyNames { .. })),
-                );
-            }
-            kinds.insert(kind.name());
-        }
+                let key = validator(kind)
+                    .iter_errors(&json)
+                    .any(|e| matches!(e.kind(), ValidationErrorKind::PropertyNames { .. }));
+                (1, usize::from(!generated.is_empty()), usize::from(key))
+            })
+            .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
         // Every kind, and valid values, failing ones and keys that fail `propertyNames`, in
         // numbers.
         assert_eq!(kinds.len(), Kind::ALL.len());
