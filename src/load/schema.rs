@@ -94,9 +94,10 @@ fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
     std::iter::once(COMMON).chain(SCHEMAS.iter().map(|(_, file, text)| (*file, *text)))
 }
 
-/// Where the embedded schemas are registered. Each schema's `$id` is its own file name, a
-/// relative URI: resolved against this base here, and against the file's location in an
-/// editor or another validator, so `common.schema.json#/$defs/…` finds the file beside it
+/// Where the embedded schemas are registered: by the tests' run-time validators here, and
+/// by the generated ones (the same base, written out in each `validator` attribute). Each
+/// schema's `$id` is its own file name, a relative URI: resolved against this base, and
+/// against the file's location in an editor or another validator, so `common.schema.json#/$defs/…` finds the file beside it
 /// everywhere and nothing is ever fetched.
 #[cfg(test)]
 const BASE: &str = "file:///fleetgen/schemas/";
