@@ -308,7 +308,6 @@ pub fn compare_disk(
 /// unchanged: the index recorded the CRLF text), and only when its size could be that of the
 /// text with a CR before each line feed.
 fn crlf_of(out: &Path, path: &str, have: &OnDisk, want: &Sum) -> bool {
-    use std::io::Read as _;
     if !may_be_crlf(have.sum.size, want) {
         return false;
     }
@@ -317,13 +316,12 @@ fn crlf_of(out: &Path, path: &str, have: &OnDisk, want: &Sum) -> bool {
         Some(text) => text,
         None => {
             // No more than a CRLF text can hold: the file may have grown since its stat.
-            let mut bytes = Vec::new();
             let limit = want.size.saturating_mul(2) + 1;
             let opened = std::fs::File::open(out.join(path));
-            if opened.and_then(|f| f.take(limit).read_to_end(&mut bytes)).is_err() {
-                return false;
+            match opened.and_then(|f| crate::load::files::read_bounded(f, have.sum.size, limit)) {
+                Ok(bytes) => read = bytes,
+                Err(_) => return false,
             }
-            read = bytes;
             match std::str::from_utf8(&read) {
                 Ok(text) => text,
                 Err(_) => return false,

@@ -13,7 +13,7 @@
 //! does not answer, on the first file found out of place.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,6 +24,7 @@ use rustc_hash::FxHashMap;
 use super::codec::{Reader, Writer};
 use super::key::Key;
 use super::store::Sum;
+use crate::load::files::read_bounded;
 
 /// What the index compares: a file's stat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -382,8 +383,7 @@ pub fn finish(
                 );
                 return Ok((None, unread(Some(note))));
             }
-            let mut bytes = Vec::new();
-            fs::File::open(out.join(rel))?.take(max + 1).read_to_end(&mut bytes)?;
+            let bytes = read_bounded(fs::File::open(out.join(rel))?, stat.size, max + 1)?;
             let sum = Sum::of(&bytes);
             let text = String::from_utf8_lossy(&bytes).into_owned();
             // Recorded with the stat from before the read: a file rewritten meanwhile is read

@@ -24,6 +24,17 @@ use crate::diag::{Diagnostic, codes};
 /// a mistake (or an attack) and is refused before it is read.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Reads `file` to its end, no further than `limit` bytes, into a buffer made for the
+/// `expected` size (the file's stat): a file of that size takes two reads, its bytes and the
+/// end. `Take` tells `read_to_end` no size, and a buffer grown from nothing read 32 bytes,
+/// then 32, 64, 128… (938 `read` calls in a render of 134 inputs at 20 × 50).
+pub fn read_bounded(file: fs::File, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    let capacity = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Entries one walk of an input folder may visit (links can make a small tree look
 /// exponentially large, and no fleet has a million files).
 pub const MAX_ENTRIES: usize = 1_000_000;
@@ -328,13 +339,11 @@ impl Files for WorkTree {
             return Err(FileError::NotAFile(special_kind(kind)));
         }
         let file = fs::File::open(&real).map_err(unreadable)?;
-        if file.metadata().map_err(unreadable)?.len() > MAX_FILE_BYTES {
+        let size = file.metadata().map_err(unreadable)?.len();
+        if size > MAX_FILE_BYTES {
             return Err(FileError::TooLarge);
         }
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(unreadable)?;
+        let bytes = read_bounded(file, size, MAX_FILE_BYTES + 1).map_err(unreadable)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(FileError::TooLarge);
         }
@@ -421,6 +430,25 @@ impl Files for MemoryFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bounded read gives the file's bytes up to the limit whatever size it expected: the
+    /// stat's, one that is stale (the file grew or shrank since), or none.
+    #[test]
+    fn bounded_reads_give_the_bytes_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: Vec<u8> = (0..5000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let path = dir.path().join("f");
+        fs::write(&path, &text).unwrap();
+        let read = |expected: u64, limit: u64| read_bounded(fs::File::open(&path).unwrap(), expected, limit).unwrap();
+        assert_eq!(read(5000, 5001), text);
+        assert_eq!(read(0, 5001), text);
+        assert_eq!(read(10, u64::MAX), text);
+        assert_eq!(read(1 << 40, 5001), text);
+        assert_eq!(read(5000, 4000), text[..4000]);
+        assert_eq!(read(5000, 0), b"");
+        fs::write(&path, b"").unwrap();
+        assert_eq!(read(5000, 5001), b"");
+    }
 
     #[cfg(unix)]
     #[test]

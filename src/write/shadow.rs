@@ -22,7 +22,7 @@
 //! the classic way (a fresh tree beside the output folder).
 
 use std::fs;
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -32,6 +32,7 @@ use super::{How, Written, clean_stale, list_tree, remove_tree, swap, target, wal
 use crate::emit::RenderedTree;
 use crate::incremental::Sum;
 use crate::incremental::index::{self, Index, PathId, Recorded, Stat, Stated, path_id};
+use crate::load::files::read_bounded;
 
 /// The shadow folder of one output folder, held for one render.
 pub struct Shadow {
@@ -164,10 +165,9 @@ impl Shadow {
         gone.extend(shadow.map(|s| s.rel.clone()));
         items.par_iter_mut().for_each(|item| {
             if let Act::Read(stat, text) = item.act {
-                let mut bytes = Vec::new();
                 let read = fs::File::open(self.dir.join(item.path))
-                    .and_then(|f| f.take(item.sum.size + 1).read_to_end(&mut bytes));
-                let same = read.is_ok() && Sum::of(&bytes) == item.sum;
+                    .and_then(|f| read_bounded(f, item.sum.size, item.sum.size + 1));
+                let same = read.is_ok_and(|bytes| Sum::of(&bytes) == item.sum);
                 item.act = if same {
                     Act::Keep(stat)
                 } else {
@@ -211,9 +211,8 @@ fn holds(out: &Path, item: &Item, index: &Index) -> bool {
     if let (Some(sum), _) = index.known(usize::MAX, item.id, &Stat::of(&meta)) {
         return sum == item.sum;
     }
-    let mut bytes = Vec::new();
-    let read = fs::File::open(&path).and_then(|f| f.take(item.sum.size + 1).read_to_end(&mut bytes));
-    read.is_ok() && Sum::of(&bytes) == item.sum
+    let read = fs::File::open(&path).and_then(|f| read_bounded(f, item.sum.size, item.sum.size + 1));
+    read.is_ok_and(|bytes| Sum::of(&bytes) == item.sum)
 }
 
 /// The new tree's files in path order: each with its content, and its text when it was
