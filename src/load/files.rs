@@ -28,7 +28,7 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// `expected` size (the file's stat): a file of that size takes two reads, its bytes and the
 /// end. `Take` tells `read_to_end` no size, and a buffer grown from nothing read 32 bytes,
 /// then 32, 64, 128… (938 `read` calls in a render of 134 inputs at 20 × 50).
-pub fn read_bounded(file: fs::File, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+pub fn read_bounded(file: impl Read, expected: u64, limit: u64) -> std::io::Result<Vec<u8>> {
     let capacity = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity);
     file.take(limit).read_to_end(&mut bytes)?;
@@ -448,6 +448,27 @@ mod tests {
         assert_eq!(read(5000, 0), b"");
         fs::write(&path, b"").unwrap();
         assert_eq!(read(5000, 5001), b"");
+    }
+
+    /// A file of the expected size is read in two calls, its bytes and the end (a buffer
+    /// grown from nothing took one call per doubling: ten for these 5,000 bytes).
+    #[test]
+    fn a_file_of_the_expected_size_takes_two_reads() {
+        /// Gives all it has to any call, and counts the calls.
+        struct Counted<'a>(&'a [u8], usize);
+        impl Read for Counted<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.1 += 1;
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = vec![b'x'; 5000];
+        let mut counted = Counted(&text, 0);
+        assert_eq!(read_bounded(&mut counted, 5000, MAX_FILE_BYTES + 1).unwrap(), text);
+        assert_eq!(counted.1, 2);
     }
 
     #[cfg(unix)]
