@@ -143,6 +143,22 @@ impl Index {
         at.get(&path).map(|&i| i as usize)
     }
 
+    /// How many of the files with these path digests (in path order) the index has: each
+    /// looked for just after the one found before it, and looked up only when it is not
+    /// there (two trees of a fleet share most of their paths).
+    pub fn count_of(&self, paths: impl Iterator<Item = PathId>) -> usize {
+        let mut hint = 0;
+        paths
+            .filter(|&path| match self.position(hint, path) {
+                Some(at) => {
+                    hint = at + 1;
+                    true
+                }
+                None => false,
+            })
+            .count()
+    }
+
     /// What the index knows of a file with this stat, if it can be trusted; and the file's
     /// position in [`Index::files`], the hint for the next file in path order.
     pub fn known(&self, hint: usize, path: PathId, stat: &Stat) -> (Option<Sum>, Option<usize>) {

@@ -26,7 +26,6 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
 use super::{How, Written, clean_stale, list_tree, remove_tree, swap, target, walk_as};
 use crate::emit::RenderedTree;
@@ -185,8 +184,10 @@ impl Shadow {
             let new = |p: &String| tree.files.contains_key(p) || tree.known.contains_key(p);
             list_tree(out).map_or(0, |old| old.iter().filter(|p| !new(p)).count())
         } else {
-            let ids: FxHashSet<PathId> = items.iter().map(|i| i.id).collect();
-            live_index.files.iter().filter(|f| !ids.contains(&f.0)).count()
+            // The index and the new tree are both in path order (no set of the new tree's
+            // digests is made to count what the index has that it lacks).
+            let kept = live_index.count_of(items.iter().map(|i| i.id));
+            live_index.files.len().saturating_sub(kept)
         };
         Plan {
             dir: self.dir.clone(),
@@ -471,6 +472,12 @@ mod tests {
     /// Renders `tree` through the shadow, as `fleetgen render` does: returns how many files
     /// it wrote or copied, and the output folder's new index.
     fn render(place: &Place, tree: &RenderedTree, shadow_index: &Index, live: &Index) -> (usize, Index) {
+        let (writes, index, _) = render_counted(place, tree, shadow_index, live);
+        (writes, index)
+    }
+
+    /// [`render`], and how many files of the output folder it said the new tree lacks.
+    fn render_counted(place: &Place, tree: &RenderedTree, shadow_index: &Index, live: &Index) -> (usize, Index, usize) {
         let shadow = place.shadow();
         let scanned = shadow.scan(shadow_index);
         let plan = shadow.plan(&scanned, &place.out, tree, live);
@@ -478,7 +485,7 @@ mod tests {
         let writes = plan.writes();
         let (written, index) = plan.write(&place.repo, &place.out).unwrap();
         assert_eq!((written.files, written.swap), (tree.len(), Swap::Exchanged));
-        (writes, index_of(&place.out, index.files))
+        (writes, index_of(&place.out, index.files), written.removed)
     }
 
     /// The texts of a tree with known files: those read from `from`.
@@ -502,8 +509,8 @@ mod tests {
         // The first render through the shadow fills it: every file is written or copied.
         let cached = [("a/x/1.yaml", "1\n"), ("b/y/3.yaml", "3\n")];
         let two = tree(&[("a/x/2.yaml", "two\n")], &cached);
-        let (writes, live2) = render(&place, &two, &Index::default(), &live);
-        assert_eq!(writes, 4);
+        let (writes, live2, removed) = render_counted(&place, &two, &Index::default(), &live);
+        assert_eq!((writes, removed), (4, 0));
         assert_eq!(read_tree(&place.out).unwrap().files, texts(&two, &cached));
         assert_eq!(
             read_tree(&place.cache.join("shadow")).unwrap(),
@@ -514,11 +521,14 @@ mod tests {
         // 1.yaml (changed now); b/ goes, c/ and a/x/1.yaml/ (a file become a folder) come.
         let cached = [("a/x/2.yaml", "two\n")];
         let three = tree(&[("a/x/1.yaml/in", "one\n"), ("c/4.yaml", "4\n")], &cached);
-        let (writes, live3) = render(&place, &three, &live, &live2);
+        let (writes, live3, removed) = render_counted(&place, &three, &live, &live2);
         assert_eq!(
             writes, 3,
             "1.yaml/in and 4.yaml written, 2.yaml copied; fleet.yaml kept"
         );
+        // Of the output folder's four files, 1.yaml and 3.yaml are not in the new tree (and
+        // its 2.yaml is found past a new file: looked up, not where 1.yaml was).
+        assert_eq!(removed, 2);
         assert_eq!(read_tree(&place.out).unwrap().files, texts(&three, &cached));
         assert!(!place.out.join("b").exists(), "a folder left empty is removed");
         assert_eq!(
@@ -528,8 +538,8 @@ mod tests {
         // Nothing changed: nothing written, and the indexes know every file.
         let (writes, live4) = render(&place, &three, &live2, &live3);
         assert_eq!(writes, 2, "the tree before last lacks this render's new files");
-        let (writes, live5) = render(&place, &three, &live3, &live4);
-        assert_eq!(writes, 0);
+        let (writes, live5, removed) = render_counted(&place, &three, &live3, &live4);
+        assert_eq!((writes, removed), (0, 0));
         assert_eq!(read_tree(&place.out).unwrap().files, texts(&three, &cached));
         // Where the exchange is not available: two renames, and the old tree still becomes
         // the shadow.
@@ -537,6 +547,7 @@ mod tests {
         let scanned = shadow.scan(&live4);
         let four = tree(&[("d/5.yaml", "5\n")], &cached);
         let plan = shadow.plan(&scanned, &place.out, &four, &live5);
+        assert_eq!(plan.removed, 2, "1.yaml/in and 4.yaml are not in the new tree");
         let failing = super::super::tests::failing;
         let (written, _) = failing(&["exchange"], || plan.write(&place.repo, &place.out)).unwrap();
         assert_eq!(written.swap, Swap::TwoRenames);
