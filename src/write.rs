@@ -288,6 +288,18 @@ mod at {
             .saturating_add(i64::from(t.tv_nsec))
     }
 
+    /// A name's first eight bytes as a number that orders as the names do when they differ
+    /// there (a shorter name is padded with zeros, a byte no name holds, so it sorts first,
+    /// as a prefix does). Most names of a folder differ in them, and comparing two numbers
+    /// costs less than a call to compare two slices (the sort of each folder's names was a
+    /// twentieth of the walk's instructions, most of them in `memcmp`).
+    pub(super) fn name_prefix(name: &[u8]) -> u64 {
+        let mut bytes = [0; 8];
+        let n = name.len().min(8);
+        bytes[..n].copy_from_slice(&name[..n]);
+        u64::from_be_bytes(bytes)
+    }
+
     pub(super) fn walk_root(dir: &Path, how: How, found: &mut Vec<Vec<Walked>>) -> io::Result<()> {
         walk_dir(open_dir(CWD, dir)?, "", how, found)
     }
@@ -360,12 +372,15 @@ mod at {
             }
         }
         // By name (every path here starts with `prefix`), sorting names and places rather
-        // than the entries themselves.
-        let mut order: Vec<(&[u8], u32)> = (entries.iter().zip(0..))
-            .map(|(e, at)| (&path(e).as_bytes()[prefix.len()..], at))
+        // than the entries themselves; names are compared by their first eight bytes first.
+        let mut order: Vec<(u64, &[u8], u32)> = (entries.iter().zip(0..))
+            .map(|(e, at)| {
+                let name = &path(e).as_bytes()[prefix.len()..];
+                (name_prefix(name), name, at)
+            })
             .collect();
         order.sort_unstable();
-        let order: Vec<u32> = order.into_iter().map(|(_, at)| at).collect();
+        let order: Vec<u32> = order.into_iter().map(|(_, _, at)| at).collect();
         let mut entries: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
         let entries = order.into_iter().filter_map(|at| entries[at as usize].take());
         // Runs of files, and where each subfolder goes between them.
@@ -715,6 +730,46 @@ mod tests {
         assert_eq!((w.files, w.removed), (2, 1));
         assert_eq!(read_tree(&out).unwrap(), second);
         assert_eq!(entries(dir.path()), ["rendered", "repo"]);
+    }
+
+    /// Names ordered by their first eight bytes, then whole, are in the order of the names:
+    /// shorter and longer than eight bytes, alike in them and not, a prefix of another, bytes
+    /// above ASCII, a folder's trailing `/`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn names_ordered_by_their_first_eight_bytes_keep_the_order_of_names() {
+        let names: [&[u8]; 16] = [
+            b"",
+            b"a",
+            b"app",
+            b"app\x01",
+            b"apps-x",
+            b"apps.yaml",
+            b"apps/",
+            b"apps0",
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefgh/",
+            b"abcdefghi",
+            b"abcdefgz",
+            b"kustomization-app-0002.yaml",
+            b"kustomization-app-0010.yaml",
+            b"\xef\xbf\xbdx",
+        ];
+        let mut by_name = names.to_vec();
+        by_name.sort();
+        for turn in 0..names.len() {
+            let mut keyed: Vec<(u64, &[u8])> = (names.iter().cycle().skip(turn).take(names.len()))
+                .map(|n| (at::name_prefix(n), *n))
+                .collect();
+            keyed.sort_unstable();
+            assert_eq!(keyed.into_iter().map(|(_, n)| n).collect::<Vec<_>>(), by_name);
+        }
+        // And the numbers alone order names that differ in their first eight bytes.
+        assert!(at::name_prefix(b"app") < at::name_prefix(b"app\x01"));
+        assert!(at::name_prefix(b"apps/") < at::name_prefix(b"apps0"));
+        assert!(at::name_prefix(b"abcdefg") < at::name_prefix(b"abcdefgh"));
+        assert_eq!(at::name_prefix(b"abcdefgh"), at::name_prefix(b"abcdefghi"));
     }
 
     /// The Linux walk (`getdents64`, `statx` relative to each folder) finds what the portable
