@@ -4,7 +4,7 @@
 //! diagnostics and output are the same on every machine and in every working directory.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +24,8 @@ pub struct SourceFile {
     /// along the line (a flow sequence of 10,000 items is one line, and each item's
     /// position is asked for).
     ascii_lines: Vec<bool>,
+    /// The BLAKE3 hash of the text, made when first asked for (see [`SourceFile::digest`]).
+    digest: OnceLock<[u8; 32]>,
 }
 
 impl SourceFile {
@@ -48,7 +50,17 @@ impl SourceFile {
             text,
             line_starts,
             ascii_lines,
+            digest: OnceLock::new(),
         }
+    }
+
+    /// The BLAKE3 hash of the text, made once: the parse memo, the schema memo and the cache
+    /// keys each hash it under a domain of their own (`load::memo::digest`,
+    /// `load::schema::digest`, `incremental::key`), rather than the whole text three times.
+    pub fn digest(&self) -> [u8; 32] {
+        *self
+            .digest
+            .get_or_init(|| *blake3::hash(self.text.as_bytes()).as_bytes())
     }
 
     /// The byte range of 0-based line `line`, without its line break.

@@ -95,19 +95,18 @@ impl Inputs {
         global.update(sources.today.to_string().as_bytes());
         let mut apps: FxHashMap<String, blake3::Hasher> = FxHashMap::default();
         let mut clusters = FxHashMap::default();
+        // Each file by its path and its text's digest (made once, when the file was loaded
+        // and looked up in the parse memo).
         for (id, file) in sources.files.iter() {
+            let text = file.digest();
             if let Some(app) = app_folder(&file.path) {
-                feed(
-                    apps.entry(app.to_string()).or_default(),
-                    &file.path,
-                    file.text.as_bytes(),
-                );
+                feed(apps.entry(app.to_string()).or_default(), &file.path, &text);
             } else if matches!(layout::classify(&file.path), Role::Input(Kind::Cluster)) {
                 let mut h = blake3::Hasher::new();
-                feed(&mut h, &file.path, file.text.as_bytes());
+                feed(&mut h, &file.path, &text);
                 clusters.insert(id, Key(*h.finalize().as_bytes()));
             } else {
-                feed(&mut global, &file.path, file.text.as_bytes());
+                feed(&mut global, &file.path, &text);
             }
         }
         Inputs {

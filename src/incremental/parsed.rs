@@ -56,7 +56,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Parsed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::memo::{decode_tree, digest, encode_tree};
+    use crate::load::memo::{decode_tree, encode_tree};
+    use crate::source::SourceFile;
+
+    fn digest(text: &str) -> crate::load::memo::Digest {
+        crate::load::memo::digest(&SourceFile::new("x.yaml", text))
+    }
 
     use crate::load::fixture::parse;
 

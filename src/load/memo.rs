@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::yaml::{Entry, Node, Value};
+use crate::source::SourceFile;
 
 /// The digest a file's tree is known by.
 pub type Digest = [u8; 32];
@@ -22,15 +23,15 @@ pub struct Parsed {
     trees: FxHashMap<Digest, Arc<[u8]>>,
 }
 
-/// The digest of a file of text `text`: its text and the build (whose sources include
-/// the parser's version, through `Cargo.lock`). Not its path: a tree is a function of the
-/// text, and files with the same text share one.
-pub fn digest(text: &str) -> Digest {
+/// The digest of a file's tree: its text (by [`SourceFile::digest`]) and the build (whose
+/// sources include the parser's version, through `Cargo.lock`). Not its path: a tree is a
+/// function of the text, and files with the same text share one.
+pub fn digest(file: &SourceFile) -> Digest {
     let mut h = blake3::Hasher::new();
     h.update(b"parsed\0");
     h.update(env!("FLEETGEN_SOURCE_HASH").as_bytes());
     h.update(&[0]);
-    h.update(text.as_bytes());
+    h.update(&file.digest());
     *h.finalize().as_bytes()
 }
 

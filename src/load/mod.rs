@@ -489,7 +489,7 @@ fn read_ahead(
                         yaml::parse_here(&file)
                     }
                     Some(memo) => {
-                        let digest = memo::digest(&file.text);
+                        let digest = memo::digest(&file);
                         let known = memo
                             .encoded(&digest)
                             .and_then(|e| Some((memo::decode_tree(e, file.text.len())?, e.clone())));
@@ -586,7 +586,7 @@ fn read_typed(ahead: Ahead, path: &str, kind: Kind, sources: &mut Sources, diagn
         return;
     }
     let json = node.to_json();
-    let digest = schema::digest(kind, &sources.files.get(file).text);
+    let digest = schema::digest(kind, sources.files.get(file));
     if !sources.valid_before.contains(&digest) {
         sources.validated += 1;
         let errors = schema::validate(kind, file, &sources.files, &node, &json);

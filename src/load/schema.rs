@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use crate::diag::{Diagnostic, Label, codes};
 use crate::layout::Kind;
 use crate::load::yaml::Node;
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::suggest;
 
 /// The schema files, embedded: (kind, file name, text).
@@ -163,13 +163,13 @@ pub type Digest = [u8; 32];
 /// them again (nor compile the validators, when every file is among them).
 pub type Valid = rustc_hash::FxHashSet<Digest>;
 
-pub fn digest(kind: Kind, text: &str) -> Digest {
+pub fn digest(kind: Kind, file: &SourceFile) -> Digest {
     let mut h = blake3::Hasher::new();
     for part in [env!("FLEETGEN_SOURCE_HASH"), "/schema-v1", file_name(kind)] {
         h.update(part.as_bytes());
         h.update(b"\0");
     }
-    h.update(text.as_bytes());
+    h.update(&file.digest());
     *h.finalize().as_bytes()
 }
 

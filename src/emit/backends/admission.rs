@@ -40,7 +40,7 @@ impl ClusterBackend for Admission {
     fn key(&self, ctx: &ClusterContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
         let file = ctx.sources.files.get(ctx.cluster.doc.file);
         let namespaces = super::exempted_namespaces(ctx.sources, ctx.plan, ctx.cluster.id());
-        let read = (file.path.as_str(), &*file.text, namespaces);
+        let read = (file.path.as_str(), file.digest(), namespaces);
         Some(crate::incremental::Key::hashed(b"admission", global, &read))
     }
 }

@@ -71,7 +71,7 @@ impl ClusterBackend for ArgoCd {
                 )
             })
             .collect();
-        let read = (file.path.as_str(), &*file.text, delivered, placements);
+        let read = (file.path.as_str(), file.digest(), delivered, placements);
         Some(crate::incremental::Key::hashed(
             b"argocd cluster objects",
             global,

@@ -41,7 +41,7 @@ impl ClusterBackend for Flux {
     /// `global`).
     fn key(&self, ctx: &ClusterContext, global: &crate::incremental::Key) -> Option<crate::incremental::Key> {
         let file = ctx.sources.files.get(ctx.cluster.doc.file);
-        let read = (file.path.as_str(), &*file.text);
+        let read = (file.path.as_str(), file.digest());
         Some(crate::incremental::Key::hashed(b"flux cluster objects", global, &read))
     }
 
