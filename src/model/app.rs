@@ -367,7 +367,7 @@ pub struct Dependency {
     pub call: CallKind,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Chart {
     pub repository: String,
