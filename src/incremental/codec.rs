@@ -47,10 +47,12 @@ impl<W: Write> Writer<W> {
         self.block.clear();
     }
 
+    #[inline]
     pub fn u64(&mut self, n: u64) {
         self.bytes(&n.to_le_bytes());
     }
 
+    #[inline]
     pub fn bytes(&mut self, b: &[u8]) {
         if self.block.len() + b.len() > BLOCK {
             self.flush_block();
@@ -58,6 +60,7 @@ impl<W: Write> Writer<W> {
         self.block.extend_from_slice(b);
     }
 
+    #[inline]
     pub fn str(&mut self, s: &str) {
         self.u64(s.len() as u64);
         self.bytes(s.as_bytes());
