@@ -944,10 +944,11 @@ fn a_warm_cache_renders_what_a_cold_one_does_after_any_one_scalar_edit() {
         started.elapsed(),
         edits.len() - rendered - refused
     );
-    // Edits must reach the output, or the sweep tests little.
+    // Edits must reach the output, or the sweep tests little. With every line also removed,
+    // about half the edits leave a fleet both renders refuse: those do not count.
+    let counted = if all { edits.len() - refused } else { edits.len() };
     assert!(
-        rendered * 3 > edits.len(),
-        "{rendered} of {} edits changed the output",
-        edits.len()
+        rendered * 3 > counted,
+        "{rendered} of {counted} edits changed the output"
     );
 }
