@@ -5,8 +5,9 @@
 //! and expiry dates), the fleet-wide inputs (fleet.yaml, every profile, the policy library,
 //! every template — a template may include another), the app's own files (contract, values
 //! layers, vendored chart schema and defaults), the cluster's file, and the placement as
-//! resolved from all of them (replicas shared in a region, gateway, labels, identity, kill
-//! switches). Each of those is hashed with its path, so a file that moves changes the key.
+//! resolved from all of them (replicas shared in a region, gateway, identity, kill switches;
+//! its labels are made from those files alone). Each of those is hashed with its path, so a
+//! file that moves changes the key.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -272,6 +273,12 @@ const BLOCK: usize = 4096;
 /// file ids change when a file is added), as a digest: fed to BLAKE3 through `Hash`, which
 /// writes each string with an end mark and each list with its length (formatting it with
 /// `Debug` first cost 12% of a warm `check` at 200 × 500).
+///
+/// Not its managed labels: they are made from fleet.yaml (in the global key), the contract
+/// (in the app's) and the cluster file with its ring (in the cluster's) and nothing else
+/// (`labels::Part::of_cluster`, `labels::Part::of_app`), and were half the bytes hashed
+/// here. A label that read anything else would show in `tests/incremental.rs`, which edits
+/// every scalar of the fleet in turn and compares a warm render with a cold one.
 fn resolved(p: &Placement) -> [u8; 32] {
     fn values<'p>(
         list: impl IntoIterator<Item = &'p (String, crate::resolve::plan::Sourced<String>)>,
@@ -298,7 +305,6 @@ fn resolved(p: &Placement) -> [u8; 32] {
                 p.readiness_path.as_ref().map(|v| &v.value),
                 p.liveness_path.as_ref().map(|v| &v.value),
             ),
-            values(p.labels.iter()),
             (
                 values(&p.identity.service_account_annotations),
                 values(&p.identity.pod_labels),
