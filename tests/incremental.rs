@@ -174,6 +174,19 @@ fn a_warm_cache_renders_byte_for_byte_what_a_cold_one_does_whatever_was_edited()
             "a dependency's contract",
             edit(&base, "apps/payments-api/app.yaml", "port: 8080", "port: 8443"),
         ),
+        // The apps on this cluster share their replicas with their placements on the other
+        // clusters of its region: moving it to another region changes those placements as
+        // resolved, while no file they read changes (their keys hash the resolved placement;
+        // left out, this fails, as the every-line sweep does, not its default share).
+        (
+            "another cluster's region",
+            edit(
+                &base,
+                "clusters/aws-eu-west-1-prod-platform-01.yaml",
+                "region: eu-west-1",
+                "region: eu-west-2",
+            ),
+        ),
         // Not YAML: the same located error, warm or cold.
         (
             "a syntax error",

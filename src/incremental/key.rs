@@ -173,7 +173,9 @@ impl Inputs {
         let app = self.apps.get(&p.app.file);
         h.put(&app.map_or([0; 32], |k| k.0));
         h.put(&self.clusters.get(&p.cluster.file).map_or([0; 32], |k| k.0));
-        feed(&mut h, contract, &resolved(p));
+        h.put(&(contract.len() as u64).to_le_bytes());
+        h.put(contract.as_bytes());
+        resolved(p, &mut h);
         // What its output reads of other placements on the cluster: its NetworkPolicy peers
         // (`Plan::callees`, then `Plan::callers`), by what `emit::context::network` takes of each.
         for &q in peers.callees[at].iter().chain(&peers.callers[at]) {
@@ -270,16 +272,17 @@ pub struct Keys {
 const BLOCK: usize = 4096;
 
 /// The placement as resolved, values only (where each came from is for diagnostics, and
-/// file ids change when a file is added), as a digest: fed to BLAKE3 through `Hash`, which
-/// writes each string with an end mark and each list with its length (formatting it with
-/// `Debug` first cost 12% of a warm `check` at 200 × 500).
+/// file ids change when a file is added), written to its key's feed through `Hash`, which
+/// writes each string with an end mark and each list with its length, so what follows it
+/// cannot run into it (formatting it with `Debug` first cost 12% of a warm `check` at
+/// 200 × 500; a digest of its own, hashed into the key, another 1.6%).
 ///
 /// Not its managed labels: they are made from fleet.yaml (in the global key), the contract
 /// (in the app's) and the cluster file with its ring (in the cluster's) and nothing else
 /// (`labels::Part::of_cluster`, `labels::Part::of_app`), and were half the bytes hashed
 /// here. A label that read anything else would show in `tests/incremental.rs`, which edits
 /// every scalar of the fleet in turn and compares a warm render with a cold one.
-fn resolved(p: &Placement) -> [u8; 32] {
+fn resolved(p: &Placement, h: &mut Feed) {
     fn values<'p>(
         list: impl IntoIterator<Item = &'p (String, crate::resolve::plan::Sourced<String>)>,
     ) -> Vec<(&'p str, &'p str)> {
@@ -291,7 +294,6 @@ fn resolved(p: &Placement) -> [u8; 32] {
             r.memory.as_ref().map(|v| v.value.as_str()),
         )
     }
-    let mut h = Feed::new();
     std::hash::Hash::hash(
         &(
             p.cluster_id(),
@@ -313,14 +315,13 @@ fn resolved(p: &Placement) -> [u8; 32] {
             &p.telemetry,
             (&p.suspended, &p.drained),
         ),
-        &mut h,
+        h,
     );
-    h.digest()
 }
 
-/// BLAKE3 as a `Hasher` (for `Hash`): what is written, gathered in blocks of [`BLOCK`] bytes (a value writes many pieces of a few bytes; fed
-/// one by one, the hasher's per-call work would cost more than the hashing). Integers are
-/// written little-endian.
+/// BLAKE3 as a `Hasher` (for `Hash`): what is written, gathered in blocks of [`BLOCK`]
+/// bytes (a value writes many pieces of a few bytes; fed one by one, the hasher's per-call
+/// work would cost more than the hashing). Integers are written little-endian.
 struct Feed {
     hasher: blake3::Hasher,
     block: Vec<u8>,
