@@ -280,8 +280,9 @@ const BLOCK: usize = 4096;
 /// Not its managed labels: they are made from fleet.yaml (in the global key), the contract
 /// (in the app's) and the cluster file with its ring (in the cluster's) and nothing else
 /// (`labels::Part::of_cluster`, `labels::Part::of_app`), and were half the bytes hashed
-/// here. A label that read anything else would show in `tests/incremental.rs`, which edits
-/// every scalar of the fleet in turn and compares a warm render with a cold one.
+/// here. A label that read anything else would show in `tests/incremental.rs`, whose sweep
+/// edits the fleet's scalars one at a time (every line with `FLEETGEN_SWEEP=all`) and
+/// compares a warm render with a cold one.
 fn resolved(p: &Placement, h: &mut Feed) {
     fn values<'p>(
         list: impl IntoIterator<Item = &'p (String, crate::resolve::plan::Sourced<String>)>,
