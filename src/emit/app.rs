@@ -26,9 +26,10 @@ use crate::resolve::plan::{Origin, Placement, Plan};
 /// Rendered files: (path, text).
 pub(super) type Outputs = Vec<(String, String)>;
 
-/// Objects already rendered on a cluster: (group, kind, namespace, name) → (app, template).
-/// The objects rendered on a cluster so far, by object id: the app and template of each.
-pub(super) type Seen = FxHashMap<u128, (String, String)>;
+/// The objects rendered on a cluster so far, by object id ((group, kind, namespace, name)
+/// hashed): the app and template of each, as the plan, the sources or the cache's entries
+/// hold them (not copied for each object).
+pub(super) type Seen<'a> = FxHashMap<u128, (&'a str, &'a str)>;
 
 /// What rendering one placement produced.
 pub(super) struct AppDone {
@@ -134,10 +135,10 @@ pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -
     list
 }
 
-pub(super) fn render(
-    run: &Run,
-    p: &Placement,
-    seen: &mut Seen,
+pub(super) fn render<'a>(
+    run: &Run<'a>,
+    p: &'a Placement<'a>,
+    seen: &mut Seen<'a>,
     enforce: &Enforce,
     mut kept: Option<&mut Vec<RenderedObject>>,
 ) -> AppDone {
@@ -191,9 +192,9 @@ pub(super) fn render(
                 continue;
             }
         };
-        let template_path = files.get(template_file).path.clone();
+        let template_path: &'a str = &run.sources.files.get(template_file).path;
         // The same sources head every object of the template.
-        let header = layout::header(&[base_sources.as_slice(), std::slice::from_ref(&template_path)].concat());
+        let header = layout::header(&[base_sources.as_slice(), &[template_path.to_string()]].concat());
         for (index, written) in objects.iter().enumerate() {
             if let Some(why) = outside_namespace(p, written) {
                 // At the object's `kind:` in the template, when the template spells it out.
@@ -240,8 +241,8 @@ pub(super) fn render(
                 );
                 continue;
             }
-            claims.push((key, template_path.clone()));
-            seen.insert(key, (app.to_string(), template_path.clone()));
+            claims.push((key, template_path.to_string()));
+            seen.insert(key, (app, template_path));
             errors.extend(enforce.check(p, &obj, template_file, files));
             kinds.insert(GroupKind::of(&obj));
             let file_name = objects::file_name(&obj);

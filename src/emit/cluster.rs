@@ -74,6 +74,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let range = plan.cluster_range(id);
     let placements: Vec<(usize, &Placement)> = range.clone().zip(&plan.placements[range]).collect();
     let keys = run.reuse.as_ref().map(|r| &r.keys);
+    let store = run.reuse.as_ref().map(|r| r.store);
     // The cluster-wide files are made from the cluster and its placements and nothing else.
     let cluster_key = keys.and_then(|k| k.clusters.get(id).copied());
     if let Some(done) = unchanged(run, select, &placements, cluster_key) {
@@ -83,7 +84,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         let selected = select.placement(p);
         let key = keys.map(|k| k.placements[i]);
         let hit = key.and_then(|k| {
-            let entry = run.reuse.as_ref()?.store.entries.get(&k)?;
+            let entry = store?.entries.get(&k)?;
             Some((k, entry, entry.detail()?))
         });
         // An entry stands for the placement unless one of its objects is already taken (then
@@ -93,9 +94,12 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         {
             run.used.add(entry.exemptions.iter().map(String::as_str));
             for claim in &detail.claims {
-                seen.insert(claim.0, (p.app_name().to_string(), detail.template(claim).to_string()));
+                seen.insert(claim.0, (p.app_name(), detail.template(claim)));
             }
-            let delivered = detail.kinds.into_iter().map(|(group, kind)| GroupKind { group, kind });
+            let delivered = (detail.kinds.into_iter()).map(|(group, kind)| GroupKind {
+                group: group.to_string(),
+                kind: kind.to_string(),
+            });
             kinds.insert(p.app_name().to_string(), delivered.collect());
             if selected {
                 known.extend(entry.files.iter().cloned());
@@ -165,7 +169,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
             .collect();
         by_path(&mut entry.files);
-        entry.set_detail(kinds, claims);
+        entry.set_detail(&kinds, &claims);
     }
     if let (Some(key), None) = (cluster_key, &cluster_entry) {
         // The files made (in `out`), then those of placements' objects taken from the cache.

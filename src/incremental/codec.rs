@@ -248,9 +248,10 @@ impl<'a> Part<'a> {
         (n.checked_mul(size)? <= self.rest.len()).then_some(n)
     }
 
-    pub fn str(&mut self) -> Option<String> {
+    /// A string of the part itself, not copied.
+    pub fn str(&mut self) -> Option<&'a str> {
         let n = usize::try_from(self.u64()?).ok()?;
-        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
+        std::str::from_utf8(self.take(n)?).ok()
     }
 
     /// Whether all of it was decoded.
