@@ -38,6 +38,10 @@ use crate::resolve::plan::{ClusterPlan, Placement};
 /// cluster, are put in order in one pass).
 pub(super) struct ClusterDone {
     pub files: Outputs,
+    /// The content hash of each of `files`, in the same order, when the render has a cache
+    /// (its entries record them; the output folder's update takes them from here rather
+    /// than hashing every text again). Empty otherwise.
+    pub sums: Vec<Sum>,
     /// Outputs that belong to an app outside its folder (its GitOps objects): path → app.
     pub apps: BTreeMap<String, String>,
     pub errors: Vec<PlacementError>,
@@ -160,13 +164,17 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             *text = seal(text);
         }
     }
+    // Each file's content hash, once, when the render has a cache.
+    let mut sums: Vec<Sum> = match run.reuse {
+        Some(_) => out.iter().map(|(_, text)| Sum::of(text.as_bytes())).collect(),
+        None => Vec::new(),
+    };
     // The fresh placements' entries, from their files as sealed.
     for (at, range, kinds, claims) in fresh {
         // Made here, not shared yet: `make_mut` does not copy it.
         let entry = Arc::make_mut(&mut entries[at].1);
-        entry.files = out[range]
-            .iter()
-            .map(|(path, text)| (path.clone(), Sum::of(text.as_bytes())))
+        entry.files = (out[range.clone()].iter().zip(&sums[range]))
+            .map(|((path, _), sum)| (path.clone(), *sum))
             .collect();
         by_path(&mut entry.files);
         entry.set_detail(&kinds, &claims);
@@ -183,9 +191,8 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
         };
         let entry = ClusterEntry {
             cluster: id.to_string(),
-            files: made
-                .iter()
-                .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+            files: (made.iter().zip(&sums[cluster_files..]))
+                .map(|((p, _), sum)| (p.clone(), *sum))
                 .chain(placed.known)
                 .collect(),
             apps: apps.iter().map(|(p, a)| (p.clone(), a.clone())).collect(),
@@ -211,12 +218,13 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     // Lint reads the objects, not the texts: a render for it keeps no text (its peak memory
     // is the objects).
     if select.keep_objects {
-        out = Vec::new();
+        (out, sums) = (Vec::new(), Vec::new());
     }
-    by_path(&mut out);
+    let (out, sums) = by_path_with(out, sums);
     by_path(&mut known);
     ClusterDone {
         files: out,
+        sums,
         apps,
         errors,
         objects: kept.unwrap_or_default(),
@@ -259,6 +267,7 @@ fn unchanged(
     by_path(&mut known);
     Some(ClusterDone {
         files: Vec::new(),
+        sums: Vec::new(),
         apps: cluster_entry.apps.iter().cloned().collect(),
         errors: Vec::new(),
         objects: Vec::new(),
@@ -276,6 +285,18 @@ fn unchanged(
 /// placement's entry lists its files in path order, so these are a few long runs.
 fn by_path<V>(items: &mut [(String, V)]) {
     items.sort_by(|a, b| a.0.cmp(&b.0));
+}
+
+/// [`by_path`] for files with their sums (when there are any, one per file).
+fn by_path_with(files: Outputs, sums: Vec<Sum>) -> (Outputs, Vec<Sum>) {
+    if sums.len() != files.len() {
+        let mut files = files;
+        by_path(&mut files);
+        return (files, sums);
+    }
+    let mut both: Vec<(String, (String, Sum))> = files.into_iter().zip(sums).map(|((p, t), s)| (p, (t, s))).collect();
+    by_path(&mut both);
+    both.into_iter().map(|(p, (t, s))| ((p, t), s)).unzip()
 }
 
 /// Where a file of the cluster root is: made (a position in the cluster's outputs), or

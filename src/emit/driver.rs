@@ -178,7 +178,10 @@ pub fn render(
         );
         let (keyed, made) = backends;
         let (matrix, rows) = matrix;
+        // Each text's content hash, once, when the render has a cache (its entries hold them).
+        let sum = |text: &str| run.reuse.as_ref().map(|_| Sum::of(text.as_bytes()));
         let mut fleet = Fleet {
+            sums: vec![sum(&matrix)],
             texts: vec![(layout::MATRIX.to_string(), matrix)],
             rows,
             keyed,
@@ -187,10 +190,14 @@ pub fn render(
         for (files, key) in made.into_iter().zip(&fleet.keyed) {
             match files {
                 Ok(files) => {
+                    let sums: Vec<Option<Sum>> = files.iter().map(|(_, t)| sum(t)).collect();
                     if let Some(key) = key {
-                        let sums = files.iter().map(|(p, t)| (p.clone(), Sum::of(t.as_bytes()))).collect();
+                        let sums = (files.iter().zip(&sums))
+                            .map(|((p, t), s)| (p.clone(), s.unwrap_or_else(|| Sum::of(t.as_bytes()))))
+                            .collect();
                         fleet.entries.push((*key, sums));
                     }
+                    fleet.sums.extend(sums);
                     fleet.texts.extend(files);
                 }
                 Err(known) => {
@@ -211,6 +218,8 @@ pub fn render(
     // Sized once: grown by doubling, the lists of a 30k-placement render touch twice the
     // memory they end with (and fresh memory costs a page fault per 4 KiB).
     let mut files = Vec::with_capacity(results.iter().map(|d| d.files.len()).sum::<usize>() + fleet.texts.len());
+    // Each file's content hash where the render made one, beside `files`.
+    let mut sums: Vec<Option<Sum>> = Vec::with_capacity(files.capacity());
     let mut known = Vec::with_capacity(
         results.iter().map(|d| d.known.len()).sum::<usize>() + fleet_cached.map_or(0, Vec::len) + fleet.known.len(),
     );
@@ -230,6 +239,10 @@ pub fn render(
     fleet_known.sort_by(|a, b| a.0.cmp(&b.0));
     let mut fleet_known = fleet_known.into_iter().peekable();
     for mut done in results {
+        match done.sums.len() == done.files.len() {
+            true => sums.extend(done.sums.into_iter().map(Some)),
+            false => sums.resize(sums.len() + done.files.len(), None),
+        }
         files.append(&mut done.files);
         gather_known(&mut known, &mut done.known, &mut fleet_known);
         apps.extend(done.apps);
@@ -266,10 +279,8 @@ pub fn render(
         let files = match fleet_cached {
             Some(files) => files.clone(),
             None => {
-                let mut files: Vec<(String, Sum)> = fleet
-                    .texts
-                    .iter()
-                    .map(|(p, t)| (p.clone(), Sum::of(t.as_bytes())))
+                let mut files: Vec<(String, Sum)> = (fleet.texts.iter().zip(&fleet.sums))
+                    .map(|((p, t), s)| (p.clone(), s.unwrap_or_else(|| Sum::of(t.as_bytes()))))
                     .chain(fleet.known.iter().cloned())
                     .collect();
                 files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -292,8 +303,9 @@ pub fn render(
         }
     }
     known.extend(fleet_known);
+    sums.extend(fleet.sums);
     files.extend(fleet.texts);
-    tree.files = sorted_map(files);
+    (tree.files, tree.sums) = sorted_with(files, sums);
     tree.known = SortedMap::from_vec(known);
     tree.apps = sorted_map(apps);
     tree.store = store;
@@ -337,6 +349,8 @@ type Made<'s> = Result<Vec<(String, String)>, &'s Vec<(String, Sum)>>;
 #[derive(Default)]
 struct Fleet {
     texts: Vec<(String, String)>,
+    /// Each text's content hash, when the render has a cache.
+    sums: Vec<Option<Sum>>,
     known: Vec<(String, Sum)>,
     /// Each fleet backend's own key, when it has one and the render is whole and cached.
     keyed: Vec<Option<Key>>,
@@ -353,6 +367,23 @@ struct Fleet {
 /// already in order but for a fleet file or two, and merges what is left.
 fn sorted_map<V>(items: Vec<(String, V)>) -> std::collections::BTreeMap<String, V> {
     items.into_iter().collect()
+}
+
+/// [`sorted_map`] of `items` and, in the map's order, what `beside` has for each (one for
+/// each item, in their order).
+fn sorted_with<V, W>(items: Vec<(String, V)>, beside: Vec<W>) -> (std::collections::BTreeMap<String, V>, Vec<W>) {
+    let mut both: Vec<(String, (V, W))> = items.into_iter().zip(beside).map(|((k, v), w)| (k, (v, w))).collect();
+    // Stable, and of a key given twice the last kept (as `BTreeMap`'s `from_iter` does).
+    both.sort_by(|a, b| a.0.cmp(&b.0));
+    both.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    let (items, beside): (Vec<(String, V)>, Vec<W>) = both.into_iter().map(|(k, (v, w))| ((k, v), w)).unzip();
+    (items.into_iter().collect(), beside)
 }
 
 /// One diagnostic per problem: the same template error on many clusters is reported once,
@@ -601,6 +632,21 @@ impl ParseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each file's sum stays with its file through the sort, and of a path given twice the
+    /// last is kept with its own sum, as `BTreeMap` keeps the last text.
+    #[test]
+    fn files_sorted_with_their_sums_keep_each_sum_with_its_file() {
+        let items: Vec<(String, String)> = [("b", "1"), ("a", "2"), ("c", "3"), ("a", "4")]
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        let sums = vec![Some(1), None, Some(3), Some(4)];
+        let (map, beside) = sorted_with(items.clone(), sums);
+        assert_eq!(map, items.into_iter().collect::<std::collections::BTreeMap<_, _>>());
+        assert_eq!(map.values().map(String::as_str).collect::<Vec<_>>(), ["4", "1", "3"]);
+        assert_eq!(beside, [Some(4), Some(1), Some(3)]);
+    }
 
     #[test]
     fn parse_cache_shares_a_text_once_parsed_and_never_answers_for_another_text() {

@@ -105,10 +105,9 @@ impl Shadow {
     /// through `live_index`.
     pub fn plan<'a>(&self, scanned: &[Stated], out: &Path, tree: &'a RenderedTree, live_index: &Index) -> Plan<'a> {
         let mut shadow = scanned.iter().peekable();
-        let texts: Vec<(&String, &String, Sum)> = tree
-            .files
-            .par_iter()
-            .map(|(path, text)| (path, text, Sum::of(text.as_bytes())))
+        let files: Vec<(&String, &String)> = tree.files.iter().collect();
+        let texts: Vec<(&String, &String, Sum)> = (files.par_iter().enumerate())
+            .map(|(i, &(path, text))| (path, text, tree.sum_at(i, text)))
             .collect();
         let mut items = Vec::with_capacity(texts.len() + tree.known.len());
         let mut gone = Vec::new();
