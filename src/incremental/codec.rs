@@ -132,29 +132,41 @@ impl<R: Read> Reader<R> {
         (r.take(magic.len())? == magic).then_some(r)
     }
 
-    /// The next `n` bytes of the body, at most one block's worth.
+    /// The next `n` bytes of the body, at most one block's worth. (Inlined: it is called
+    /// for each number and string; reading the next block in is the rare case, apart.)
+    #[inline]
     fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if n as u64 > self.rest || n > BLOCK || self.failed {
+        if n as u64 > self.rest || self.failed {
             return None;
         }
         if self.end - self.at < n {
-            // What is left moves to the front; the block is read into after it, in place
-            // (its memory zeroed once, not at every block).
-            self.block.copy_within(self.at..self.end, 0);
-            let start = self.end - self.at;
-            self.at = 0;
-            let want = (BLOCK - start).min(usize::try_from(self.unread).unwrap_or(BLOCK));
-            self.end = start + want;
-            if self.src.read_exact(&mut self.block[start..self.end]).is_err() {
-                self.failed = true;
-                return None;
-            }
-            self.hasher.update(&self.block[start..self.end]);
-            self.unread -= want as u64;
+            self.refill(n)?;
         }
         self.rest -= n as u64;
         self.at += n;
         Some(&self.block[self.at - n..self.at])
+    }
+
+    /// Reads the next block in, so that it holds at least `n` bytes not yet decoded.
+    #[cold]
+    fn refill(&mut self, n: usize) -> Option<()> {
+        if n > BLOCK {
+            return None;
+        }
+        // What is left moves to the front; the block is read into after it, in place (its
+        // memory zeroed once, not at every block).
+        self.block.copy_within(self.at..self.end, 0);
+        let start = self.end - self.at;
+        self.at = 0;
+        let want = (BLOCK - start).min(usize::try_from(self.unread).unwrap_or(BLOCK));
+        self.end = start + want;
+        if self.src.read_exact(&mut self.block[start..self.end]).is_err() {
+            self.failed = true;
+            return None;
+        }
+        self.hasher.update(&self.block[start..self.end]);
+        self.unread -= want as u64;
+        Some(())
     }
 
     pub fn u64(&mut self) -> Option<u64> {
