@@ -41,6 +41,11 @@ impl<V> SortedMap<V> {
         &self.items
     }
 
+    /// The items, in key order.
+    pub fn into_vec(self) -> Vec<(String, V)> {
+        self.items
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -371,17 +371,13 @@ fn sorted_map<V>(items: Vec<(String, V)>) -> std::collections::BTreeMap<String, 
 
 /// [`sorted_map`] of `items` and, in the map's order, what `beside` has for each (one for
 /// each item, in their order).
-fn sorted_with<V, W>(items: Vec<(String, V)>, beside: Vec<W>) -> (std::collections::BTreeMap<String, V>, Vec<W>) {
-    let mut both: Vec<(String, (V, W))> = items.into_iter().zip(beside).map(|((k, v), w)| (k, (v, w))).collect();
-    // Stable, and of a key given twice the last kept (as `BTreeMap`'s `from_iter` does).
-    both.sort_by(|a, b| a.0.cmp(&b.0));
-    both.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
-        if same {
-            std::mem::swap(later, kept);
-        }
-        same
-    });
+fn sorted_with<V: Sync, W: Sync>(
+    items: Vec<(String, V)>,
+    beside: Vec<W>,
+) -> (std::collections::BTreeMap<String, V>, Vec<W>) {
+    let both: Vec<(String, (V, W))> = items.into_iter().zip(beside).map(|((k, v), w)| (k, (v, w))).collect();
+    // Sorted, and of a key given twice the last kept, as `BTreeMap`'s `from_iter` does.
+    let both = SortedMap::from_vec(both).into_vec();
     let (items, beside): (Vec<(String, V)>, Vec<W>) = both.into_iter().map(|(k, (v, w))| ((k, v), w)).unzip();
     (items.into_iter().collect(), beside)
 }
