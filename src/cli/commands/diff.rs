@@ -165,6 +165,8 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
     for (side, texts) in [(&mut *old, old_texts), (&mut *new, new_texts)] {
         side.known = Default::default();
         side.files.extend(texts);
+        // The render's hashes stood for its files in their order, which this changes.
+        side.sums.clear();
     }
     for path in &same {
         old.files.remove(path);
