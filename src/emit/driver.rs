@@ -305,7 +305,11 @@ pub fn render(
     known.extend(fleet_known);
     sums.extend(fleet.sums);
     files.extend(fleet.texts);
-    (tree.files, tree.sums) = sorted_with(files, sums);
+    // (Without a cache no file has one: the files alone, as they were before sums.)
+    match sums.iter().any(Option::is_some) {
+        true => (tree.files, tree.sums) = sorted_with(files, sums),
+        false => tree.files = sorted_map(files),
+    }
     tree.known = SortedMap::from_vec(known);
     tree.apps = sorted_map(apps);
     tree.store = store;
