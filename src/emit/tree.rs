@@ -31,7 +31,7 @@ pub struct RenderedTree {
     /// What the cache should hold after this render (when it was given one).
     pub store: Option<Store>,
     /// The content hash of each of `files` in their order, where the render made it (for
-    /// the cache's entries): empty, or one for each file (see [`RenderedTree::made_sums`]).
+    /// the cache's entries): empty, or one for each file (see [`RenderedTree::sum_at`]).
     pub(crate) sums: Vec<Option<Sum>>,
 }
 
