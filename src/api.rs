@@ -235,7 +235,12 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         return Compiled::new(sources, found, None, Vec::new());
     }
     let (tree, landings) = {
-        let (plan, more) = trace::stage("plan", || plan::plan(&sources));
+        // The seats the cache knows within IAM's limits (FG039), if any.
+        let within_limits = options.reuse.and_then(|store| store.iam_within_limits);
+        let known = |placements: &[plan::Placement], digest: &std::sync::OnceLock<[u8; 32]>| {
+            known_within_limits(within_limits, &sources, placements, digest)
+        };
+        let (plan, more) = trace::stage("plan", || plan::plan_with(&sources, &known));
         found.extend(more);
         let Some(plan) = plan.filter(|_| diag::exit_code(&found) == 0) else {
             return Compiled::new(sources, found, None, Vec::new());
@@ -457,9 +462,53 @@ pub fn write_yaml(out: &mut String, value: &serde_json::Value) {
     emit::yaml::write(out, value);
 }
 
+/// Whether the seats of `placements` are those the cache knows within IAM's limits
+/// (`known`, the digest it kept): FG039 need not measure them again.
+fn known_within_limits(
+    known: Option<crate::incremental::Key>,
+    sources: &Sources,
+    placements: &[plan::Placement],
+    digest: &std::sync::OnceLock<[u8; 32]>,
+) -> bool {
+    known.is_some_and(|k| crate::incremental::key::seats(sources, placements, digest) == k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// FG039 is skipped only for the very seats the cache kept: their digest, made once and
+    /// kept in the plan's cell; none kept, or another's, and the roles are measured.
+    #[test]
+    fn seats_are_known_within_iam_s_limits_only_by_their_own_digest() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/base");
+        let files = MemoryFiles::from_dir(&root).expect("the base fixture");
+        let (sources, problems) = load::load(&files, None, None);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (plan, _) = plan::plan(&sources);
+        let plan = plan.expect("a plan");
+        let cell = std::sync::OnceLock::new();
+        let own = crate::incremental::key::seats(&sources, &plan.placements, &cell);
+        assert_eq!(cell.get(), Some(&own.0));
+        let fresh = std::sync::OnceLock::new();
+        assert!(known_within_limits(Some(own), &sources, &plan.placements, &fresh));
+        assert!(!known_within_limits(
+            None,
+            &sources,
+            &plan.placements,
+            &std::sync::OnceLock::new()
+        ));
+        let other = crate::incremental::Key::of(b"other seats");
+        assert!(!known_within_limits(Some(other), &sources, &plan.placements, &fresh));
+        // One placement fewer: other seats.
+        let fewer = &plan.placements[1..];
+        assert!(!known_within_limits(
+            Some(own),
+            &sources,
+            fewer,
+            &std::sync::OnceLock::new()
+        ));
+    }
 
     /// A render that makes a cluster's cluster-wide files again reads the detail of each of
     /// the cluster's placements it takes from the cache; one whose detail does not decode
@@ -505,6 +554,7 @@ mod tests {
             clusters: store.clusters.clone(),
             fleet: store.fleet.clone(),
             rows: store.rows.clone(),
+            iam_within_limits: store.iam_within_limits,
         };
         for entry in damaged.entries.values_mut() {
             std::sync::Arc::make_mut(entry).set_detail_bytes(&[1]);

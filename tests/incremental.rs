@@ -565,6 +565,13 @@ fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     assert_eq!(code, Some(0), "{warm}");
     assert!(warm.contains("(0 rendered"), "{warm}");
     assert!(warm.contains(": 0 read"), "{warm}");
+    // The first check found every AWS role's policies within IAM's limits (FG039): the
+    // next ones do not measure them again for the same seats.
+    assert!(!cold.contains("IAM policy sizes"), "{cold}");
+    assert!(
+        warm.contains("IAM policy sizes (FG039): the seats are those the cache knows within IAM's limits"),
+        "{warm}"
+    );
     // A hand edit with the size and times kept is still found: the inode or ctime moved.
     let deployment = walkdir::WalkDir::new(dir.path().join("rendered"))
         .into_iter()

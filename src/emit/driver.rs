@@ -212,7 +212,12 @@ pub fn render(
     let (results, fleet) = crate::load::yaml::on_pool(|| rayon::join(work, fleet_files));
     let mut tree = RenderedTree::default();
     let mut problems = Vec::new();
-    let mut store = run.reuse.as_ref().map(|_| Store::default());
+    let mut store = run.reuse.as_ref().map(|_| Store {
+        // The seats FG039 found within IAM's limits, for the next run's plan.
+        iam_within_limits: (plan.iam_within_limits)
+            .then(|| crate::incremental::key::seats(sources, &plan.placements, &plan.seats_digest)),
+        ..Store::default()
+    });
     // Gathered, then each map built once from its sorted items (inserting 357,311 paths one
     // by one, or appending map to map, costs more than the rest of a cached render).
     // Sized once: grown by doubling, the lists of a 30k-placement render touch twice the

@@ -43,6 +43,21 @@ impl Key {
 /// `build.rs`), and the cache format.
 pub const BUILD: &str = concat!(env!("FLEETGEN_SOURCE_HASH"), "/cache-v1");
 
+/// The digest of the placements' cloud identity seats (`resolve::cloud_identity::seats`)
+/// under fleetgen's build, kept in `digest` (the plan's [`Plan::seats_digest`]): the key of
+/// the cloud identity files and of FG039's verdict that every AWS role is within IAM's limits.
+pub fn seats(sources: &Sources, placements: &[Placement], digest: &std::sync::OnceLock<[u8; 32]>) -> Key {
+    Key(*digest.get_or_init(|| {
+        let build = Key::of(BUILD.as_bytes());
+        Key::hashed(
+            b"seats",
+            &build,
+            &crate::resolve::cloud_identity::seats(sources, placements),
+        )
+        .0
+    }))
+}
+
 /// The hashes of the inputs, by what reads them; computed once per compile.
 pub struct Inputs {
     /// fleetgen, the day and every fleet-wide file.

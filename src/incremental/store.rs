@@ -114,7 +114,7 @@ pub struct ClusterEntry {
 /// and its (group, kind), which the GitOps engine is told it delivers.
 pub type OwnObject = (u32, String, String);
 
-pub(crate) const MAGIC: &[u8] = b"fleetgen placements v10\n";
+pub(crate) const MAGIC: &[u8] = b"fleetgen placements v11\n";
 
 /// The entries, by key.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -127,6 +127,9 @@ pub struct Store {
     /// a row reads only what its key covers (the contract, the cluster file, the fleet-wide
     /// files and the placement as resolved).
     pub rows: FxHashMap<Key, Arc<str>>,
+    /// The digest of the placements' seats ([`crate::resolve::plan::Plan::seats_key`]) when
+    /// every AWS role's policies were within IAM's limits (FG039 found nothing to say).
+    pub iam_within_limits: Option<Key>,
 }
 
 impl Entry {
@@ -260,6 +263,7 @@ impl Store {
                 .map(|(k, f)| (*k, f.clone()))
                 .collect(),
             rows: self.rows.clone(),
+            iam_within_limits: self.iam_within_limits,
         }
     }
 
@@ -302,6 +306,7 @@ impl Store {
             differ(&self.entries, &before.entries, Arc::ptr_eq, |e| backed(&e.files))
                 || differ(&self.clusters, &before.clusters, Arc::ptr_eq, |e| backed(&e.files))
                 || differ(&self.fleet, &before.fleet, |_, _| false, |files| backed(files))
+                || self.iam_within_limits != before.iam_within_limits
         });
         changes.then(|| self.keeping(backed))
     }
@@ -377,6 +382,13 @@ impl Store {
         for key in keys {
             w.bytes(&key.0);
             w.str(&self.rows[key]);
+        }
+        match &self.iam_within_limits {
+            Some(key) => {
+                w.u64(1);
+                w.bytes(&key.0);
+            }
+            None => w.u64(0),
         }
         w.finish()
     }
@@ -481,11 +493,17 @@ fn decode_from<R: Read>(mut r: Reader<R>) -> Option<Store> {
         let key = Key(r.array()?);
         rows.insert(key, Arc::from(r.str()?));
     }
+    let iam_within_limits = match r.u64()? {
+        0 => None,
+        1 => Some(Key(r.array()?)),
+        _ => return None,
+    };
     r.finish().then_some(Store {
         entries,
         clusters,
         fleet,
         rows,
+        iam_within_limits,
     })
 }
 
@@ -637,6 +655,7 @@ mod tests {
             clusters: store.clusters.clone(),
             fleet: store.fleet.clone(),
             rows: store.rows.clone(),
+            iam_within_limits: None,
         };
         let entry = beyond.clusters.values_mut().next().unwrap();
         Arc::make_mut(entry).placed[0].1 = vec![2];

@@ -828,8 +828,10 @@ fn policy_size(policy: &impl Serialize) -> usize {
     serde_json::to_writer(&mut count, policy).map_or(0, |()| count.0)
 }
 
-/// FG039: an app role whose trust or permissions policy is larger than IAM takes.
-pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
+/// FG039: an app role whose trust or permissions policy is larger than IAM takes. Whether
+/// every role's are within the limits (then nothing is reported, whatever the identity
+/// profiles: the cache may keep the seats' digest as known within them).
+pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) -> bool {
     let roles: Vec<(String, String, AwsRole)> = aws_roles(&seats(sources, placements))
         .into_iter()
         .flat_map(|(account, roles)| roles.into_iter().map(move |(name, role)| (account.clone(), name, role)))
@@ -845,6 +847,7 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
             ]
         })
         .collect();
+    let mut within = true;
     for ((account, name, role), [trust, permissions]) in roles.iter().zip(measured) {
         let sizes = [
             (
@@ -864,6 +867,7 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
             let Some(size) = size.filter(|s| *s > limit) else {
                 continue;
             };
+            within = false;
             let Some(doc) = role
                 .profiles
                 .iter()
@@ -884,6 +888,7 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
             );
         }
     }
+    within
 }
 
 /// FG031: one Azure scope granted from clusters of different resource groups. Scopes are
@@ -1187,14 +1192,31 @@ mod tests {
         overlay.extend(copies.iter().map(|(p, t)| (p.as_str(), t.as_str())));
         // Seven IRSA providers in one account: the role's trust outgrows 2,048 characters.
         let sources = crate::load::fixture::sources(&overlay);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let (plan, problems) = super::super::plan::plan(&sources);
         let size: Vec<_> = problems.iter().filter(|d| d.code.id == "FG039").collect();
         assert_eq!(size.len(), 1, "{problems:?}");
         assert!(size[0].message.contains("trust policy"), "{}", size[0].message);
+        let over = plan.expect("a plan");
+        assert!(!over.iam_within_limits);
         // Four fit.
-        let sources = crate::load::fixture::sources(&overlay[..5]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let fit = crate::load::fixture::sources(&overlay[..5]);
+        let (plan, problems) = super::super::plan::plan(&fit);
         assert!(problems.iter().all(|d| d.code.id != "FG039"), "{problems:?}");
+        let plan = plan.expect("a plan");
+        assert!(plan.iam_within_limits);
+        // A plan told that its seats are known within the limits (the cache says so only of
+        // seats it found within them, by their digest) does not measure them; one told
+        // otherwise does.
+        let (plan, problems) = super::super::plan::plan_with(&sources, &|_, _| true);
+        assert!(problems.iter().all(|d| d.code.id != "FG039"), "{problems:?}");
+        assert!(plan.expect("a plan").iam_within_limits);
+        let (plan, problems) = super::super::plan::plan_with(&sources, &|_, _| false);
+        assert_eq!(
+            problems.iter().filter(|d| d.code.id == "FG039").count(),
+            1,
+            "{problems:?}"
+        );
+        assert!(!plan.expect("a plan").iam_within_limits);
     }
 
     #[test]

@@ -69,6 +69,13 @@ pub struct Plan<'s> {
     pub placements: Vec<Placement<'s>>,
     /// Clusters in id order, each with its profile.
     pub clusters: Vec<ClusterPlan<'s>>,
+    /// A digest of every placement's cloud identity seat ([`super::cloud_identity::seats`]),
+    /// made once by whichever later stage needs it first (the cache's key of the cloud
+    /// identity files, and of FG039's verdict).
+    pub seats_digest: std::sync::OnceLock<[u8; 32]>,
+    /// Whether no AWS role's policy is over IAM's limits (FG039 checked it, or the cache
+    /// knew these seats within them): the cache keeps the seats' digest for the next run.
+    pub iam_within_limits: bool,
 }
 
 impl<'s> Plan<'s> {
@@ -238,8 +245,19 @@ pub fn key_vault_name(target: &str) -> String {
         .collect()
 }
 
+/// Whether the placements' seats are known within IAM's limits (given the placements and
+/// the plan's [`Plan::seats_digest`], to fill when it digests them).
+pub type KnownWithinLimits<'k> = &'k (dyn Fn(&[Placement], &std::sync::OnceLock<[u8; 32]>) -> bool + Sync);
+
 /// Resolves placements. Call only on sources that validated without errors.
 pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
+    plan_with(sources, &|_, _| false)
+}
+
+/// [`plan`], where `known` says whether the cache knows the placements' seats within IAM's
+/// limits: FG039 is not checked again for them (measuring every AWS role's policies was
+/// 3% of a warm `check` at 200 × 500).
+pub fn plan_with<'s>(sources: &'s Sources, known: KnownWithinLimits) -> (Option<Plan<'s>>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let Some(fleet) = sources.fleet.as_ref() else {
         return (None, out);
@@ -349,7 +367,20 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
         check(&mut found);
         found
     };
-    let ((namespaces, credentials), (sizes, scopes)) = rayon::join(
+    let seats_digest = std::sync::OnceLock::new();
+    // FG039: skipped when the cache knows these seats within the limits.
+    let sizes = || -> (Vec<Diagnostic>, bool) {
+        if known(&placements, &seats_digest) {
+            crate::trace::note("plan", || {
+                "IAM policy sizes (FG039): the seats are those the cache knows within IAM's limits".into()
+            });
+            return (Vec::new(), true);
+        }
+        let mut found = Vec::new();
+        let within = super::cloud_identity::check_iam_sizes(sources, &placements, &mut found);
+        (found, within)
+    };
+    let ((namespaces, credentials), ((sizes, iam_within_limits), scopes)) = rayon::join(
         || {
             rayon::join(
                 || each(&|out| check_namespaces(&placements, files, out)),
@@ -357,10 +388,9 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
             )
         },
         || {
-            rayon::join(
-                || each(&|out| super::cloud_identity::check_iam_sizes(sources, &placements, out)),
-                || each(&|out| super::cloud_identity::check_scopes(sources, &placements, out)),
-            )
+            rayon::join(sizes, || {
+                each(&|out| super::cloud_identity::check_scopes(sources, &placements, out))
+            })
         },
     );
     out.extend([namespaces, credentials, sizes, scopes].into_iter().flatten());
@@ -369,6 +399,8 @@ pub fn plan(sources: &Sources) -> (Option<Plan<'_>>, Vec<Diagnostic>) {
             fleet,
             placements,
             clusters,
+            seats_digest,
+            iam_within_limits,
         }),
         out,
     )

@@ -55,7 +55,9 @@ impl FleetBackend for CloudIdentity {
     /// covers. A change that leaves every seat as it was (a version, replicas, values)
     /// leaves the files as they were.
     fn key(&self, ctx: &FleetContext, global: &Key) -> Option<Key> {
-        Some(Key::hashed(b"cloud-identity", global, &View::of(ctx).seats))
+        let plan = ctx.plan;
+        let seats = crate::incremental::key::seats(ctx.sources, &plan.placements, &plan.seats_digest);
+        Some(Key::hashed(b"cloud-identity", global, &seats))
     }
 }
 
