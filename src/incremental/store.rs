@@ -127,7 +127,7 @@ pub struct Store {
     /// a row reads only what its key covers (the contract, the cluster file, the fleet-wide
     /// files and the placement as resolved).
     pub rows: FxHashMap<Key, Arc<str>>,
-    /// The digest of the placements' seats ([`crate::resolve::plan::Plan::seats_key`]) when
+    /// The digest of the placements' seats (`incremental::key::seats`) when
     /// every AWS role's policies were within IAM's limits (FG039 found nothing to say).
     pub iam_within_limits: Option<Key>,
 }
