@@ -27,7 +27,7 @@ use super::store::Sum;
 use crate::load::files::read_bounded;
 
 /// What the index compares: a file's stat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     pub size: u64,
     pub mtime_ns: i64,
