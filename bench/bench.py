@@ -188,8 +188,11 @@ def main():
         stat_floor, _ = repeat(a.runs, ["find", "rendered", "-type", "f", "-printf", "%s %T@ %C@ %i\n"], cwd=fleet)
         tracked = root / "git-status"
         shutil.copytree(fleet / "rendered", tracked / "rendered")
+        # No automatic gc or maintenance: `git commit` of tens of thousands of loose objects
+        # starts one in the background, which repacks them while the folder is removed below
+        # (a run failed so: a loose-object folder gone in the middle of `shutil.rmtree`).
         git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "core.fsmonitor=false",
-               "-c", "core.untrackedCache=false"]
+               "-c", "core.untrackedCache=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false"]
         subprocess.run(git + ["init", "-q"], cwd=tracked, check=True)
         subprocess.run(git + ["add", "-A"], cwd=tracked, check=True)
         subprocess.run(git + ["commit", "-q", "-m", "rendered"], cwd=tracked, check=True)
