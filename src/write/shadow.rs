@@ -147,20 +147,21 @@ impl Shadow {
             }
         }
         gone.extend(shadow.map(|s| s.rel.clone()));
-        tasks.par_iter_mut().for_each(|task| {
-            if let Act::Read(text) = task.act {
-                let sum = index[task.at].2;
-                let read =
-                    fs::File::open(self.dir.join(task.path)).and_then(|f| read_bounded(f, sum.size, sum.size + 1));
-                let same = read.is_ok_and(|bytes| Sum::of(&bytes) == sum);
-                task.act = if same {
-                    Act::Keep
-                } else {
-                    text.map_or(Act::Copy, Act::Write)
-                };
-            }
-        });
-        tasks.retain(|task| !matches!(task.act, Act::Keep));
+        // Each file to read is read: found as it is, it is kept and has no task.
+        let tasks: Vec<Task> = (tasks.into_par_iter())
+            .filter_map(|mut task| {
+                if let Act::Read(text) = task.act {
+                    let sum = index[task.at].2;
+                    let read =
+                        fs::File::open(self.dir.join(task.path)).and_then(|f| read_bounded(f, sum.size, sum.size + 1));
+                    if read.is_ok_and(|bytes| Sum::of(&bytes) == sum) {
+                        return None;
+                    }
+                    task.act = text.map_or(Act::Copy, Act::Write);
+                }
+                Some(task)
+            })
+            .collect();
         let missing = tasks
             .par_iter()
             .filter(|task| matches!(task.act, Act::Copy))
@@ -229,8 +230,6 @@ enum Act<'a> {
     /// The shadow has a file of its size with the stat of its index entry, not known by it:
     /// to read (and then to keep, or to write with the text, or copy when there is none).
     Read(Option<&'a str>),
-    /// Read and found as it is: kept.
-    Keep,
     /// Written with this text.
     Write(&'a str),
     /// Copied from the output folder. Not linked: a file the two trees shared would
@@ -374,7 +373,7 @@ impl Plan<'_> {
                     Ok(Stat::of(&fs::symlink_metadata(dir.join(task.path))?))
                 }
                 // None is left once the plan is made.
-                Act::Read(_) | Act::Keep => Err(io::Error::other("a file to read in a made plan")),
+                Act::Read(_) => Err(io::Error::other("a file to read in a made plan")),
             })
             .collect::<io::Result<_>>()?;
         for (task, stat) in self.tasks.iter().zip(stats) {
