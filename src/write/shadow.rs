@@ -114,7 +114,7 @@ impl Shadow {
         // what becomes of it, 144 bytes a file, and of each file's stat after the update
         // had been 17 MB of fresh memory at 200 × 500: page faults, dear on these machines.)
         let mut index = Vec::with_capacity(texts.len() + tree.known.len());
-        let mut tasks = Vec::new();
+        let mut steps = Vec::new();
         let mut gone = Vec::new();
         for (path, sum, text) in merged(&texts, &tree.known) {
             while let Some(old) = shadow.next_if(|s| s.rel.as_str() < path) {
@@ -136,30 +136,33 @@ impl Shadow {
                         && old.stat.size == sum.size
                         && (text.is_none() || !matches!(old.recorded, Recorded::Racy(r) if r != sum)) =>
                 {
-                    (old.id, old.stat, Some((true, Act::Read(text))))
+                    (old.id, old.stat, Some((true, Step::Look(text))))
                 }
-                Some(old) => (old.id, old.stat, Some((true, act(text)))),
-                None => (path_id(path), Stat::default(), Some((false, act(text)))),
+                Some(old) => (old.id, old.stat, Some((true, Step::Do(act(text))))),
+                None => (path_id(path), Stat::default(), Some((false, Step::Do(act(text))))),
             };
             index.push((id, stat, sum));
-            if let Some((present, act)) = task {
-                tasks.push(Task { at, path, present, act });
+            if let Some((present, step)) = task {
+                steps.push((at, path, present, step));
             }
         }
         gone.extend(shadow.map(|s| s.rel.clone()));
-        // Each file to read is read: found as it is, it is kept and has no task.
-        let tasks: Vec<Task> = (tasks.into_par_iter())
-            .filter_map(|mut task| {
-                if let Act::Read(text) = task.act {
-                    let sum = index[task.at].2;
-                    let read =
-                        fs::File::open(self.dir.join(task.path)).and_then(|f| read_bounded(f, sum.size, sum.size + 1));
-                    if read.is_ok_and(|bytes| Sum::of(&bytes) == sum) {
-                        return None;
+        // Each file to look at is read: found as it is, it is kept and has no task.
+        let tasks: Vec<Task> = (steps.into_par_iter())
+            .filter_map(|(at, path, present, step)| {
+                let act = match step {
+                    Step::Do(act) => act,
+                    Step::Look(text) => {
+                        let sum = index[at].2;
+                        let read =
+                            fs::File::open(self.dir.join(path)).and_then(|f| read_bounded(f, sum.size, sum.size + 1));
+                        if read.is_ok_and(|bytes| Sum::of(&bytes) == sum) {
+                            return None;
+                        }
+                        text.map_or(Act::Copy, Act::Write)
                     }
-                    task.act = text.map_or(Act::Copy, Act::Write);
-                }
-                Some(task)
+                };
+                Some(Task { at, path, present, act })
             })
             .collect();
         let missing = tasks
@@ -225,11 +228,17 @@ where
     })
 }
 
+/// What a file of the new tree that the shadow may not have as it is needs while the plan
+/// is made.
+enum Step<'a> {
+    /// The shadow has a file of its size with the stat of its index entry, not known by it:
+    /// to read, and then to keep, or to write with the text (copy when there is none).
+    Look(Option<&'a str>),
+    Do(Act<'a>),
+}
+
 /// What becomes of a file of the new tree that the shadow does not have as it is.
 enum Act<'a> {
-    /// The shadow has a file of its size with the stat of its index entry, not known by it:
-    /// to read (and then to keep, or to write with the text, or copy when there is none).
-    Read(Option<&'a str>),
     /// Written with this text.
     Write(&'a str),
     /// Copied from the output folder. Not linked: a file the two trees shared would
@@ -372,8 +381,6 @@ impl Plan<'_> {
                     fs::copy(out.join(task.path), dir.join(task.path))?;
                     Ok(Stat::of(&fs::symlink_metadata(dir.join(task.path))?))
                 }
-                // None is left once the plan is made.
-                Act::Read(_) => Err(io::Error::other("a file to read in a made plan")),
             })
             .collect::<io::Result<_>>()?;
         for (task, stat) in self.tasks.iter().zip(stats) {
