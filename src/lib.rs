@@ -17,7 +17,7 @@
 //! write     swap the tree into rendered/ atomically; check, diff: compare trees
 //! ```
 //!
-//! Beneath the stages: [`layout`] (where inputs are read and outputs written), `source`
+//! Beneath the stages: `layout` (where inputs are read and outputs written), `source`
 //! (files and spans), `diag` (diagnostics and their codes), `model` (the input structs),
 //! `kube` (Kubernetes objects), `clock` (dates), `sorted` (a map kept as a sorted list).
 //! Above them: [`api`] (the one compile entry point, the public surface) and `cli` (the

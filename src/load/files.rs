@@ -46,7 +46,7 @@ pub enum FileError {
     NotFound,
     /// The operating system (or git) refused: the reason it gave.
     Unreadable(String),
-    /// Larger than [`MAX_FILE_BYTES`].
+    /// Larger than `MAX_FILE_BYTES` (1 MiB).
     TooLarge,
     /// A symbolic link whose target is outside the repository.
     LinkOutside,
@@ -59,7 +59,7 @@ pub enum FileError {
     NotAFolder,
     /// A file or folder name that is not valid UTF-8 (shown with U+FFFD in its place).
     NameNotUtf8,
-    /// A folder (with what links add to it) of more than [`MAX_ENTRIES`] entries.
+    /// A folder (with what links add to it) of more than `MAX_ENTRIES` (a million) entries.
     TooManyEntries,
 }
 
@@ -123,7 +123,7 @@ pub struct Walk {
 
 /// Read access to a fleet repository, by paths relative to its root (`/`-separated).
 pub trait Files {
-    /// Every file under `dir` (a folder of [`crate::layout::ROOTS`]), sorted, and the
+    /// Every file under `dir` (a folder of `layout::ROOTS`), sorted, and the
     /// entries that could not be walked.
     fn walk(&self, dir: &str) -> Walk;
     fn is_file(&self, path: &str) -> bool;
