@@ -90,6 +90,34 @@ fn a_change_is_summarised_and_grouped_by_cluster() {
 }
 
 #[test]
+fn an_app_or_cluster_neither_side_has_is_refused_not_shown_as_no_change() {
+    let (dir, _repo) = two_commits();
+    // A typo must not pass a `--exit-code` gate as "no change" (web changed on 3 clusters).
+    for (args, said) in [
+        (&["--app", "wbe"][..], "error: no app `wbe`; apps: `api` or `web`"),
+        (&["--cluster", "eastus-prod-1"][..], "error: no cluster `eastus-prod-1`; did you mean `eastus-prod-01`?"),
+    ] {
+        let out = diff(dir.path(), &[&["HEAD~1", "HEAD", "--exit-code"][..], args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}{err}", stdout(&out));
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+    // Names either side has are taken: the change is shown and `--exit-code` says so.
+    let out = diff(
+        dir.path(),
+        &["HEAD~1", "HEAD", "--exit-code", "--app", "web", "--cluster", "eastus-prod-01"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("eastus-prod-01/apps/web/"), "{}", stdout(&out));
+    // An app only the older side has (removed by the change) is a name diff knows.
+    fs::remove_dir_all(dir.path().join("apps/web")).unwrap();
+    let out = diff(dir.path(), &["HEAD", "--exit-code", "--app", "web"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("D "), "{}", stdout(&out));
+}
+
+#[test]
 fn a_revision_against_itself_is_no_change() {
     let (dir, _repo) = two_commits();
     let out = diff(dir.path(), &["HEAD", "HEAD", "-v"]);

@@ -346,7 +346,12 @@ impl Fleet {
 /// Checks that every `--cluster` and `--app` names something that exists.
 pub(crate) fn check_selection(compiled: &Compiled, select: &Selection) -> Result<(), String> {
     let (clusters, apps) = compiled.ids();
-    for (kind, wanted, known) in [("cluster", &select.clusters, &clusters), ("app", &select.apps, &apps)] {
+    check_names(select, &clusters, &apps)
+}
+
+/// Checks that every `--cluster` and `--app` is one of `clusters` and `apps`.
+pub(crate) fn check_names(select: &Selection, clusters: &[String], apps: &[String]) -> Result<(), String> {
+    for (kind, wanted, known) in [("cluster", &select.clusters, clusters), ("app", &select.apps, apps)] {
         for w in wanted {
             if !known.contains(w) {
                 let hint = match crate::suggest::closest(w, known.iter().map(String::as_str)) {

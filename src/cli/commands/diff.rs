@@ -58,7 +58,8 @@ type AppOwners = std::collections::BTreeMap<String, (String, String)>;
 
 /// One side of a diff.
 enum Side {
-    Compiled(Box<RenderedTree>, AppOwners),
+    /// The tree, each app's owner and criticality, and the ids of the clusters.
+    Compiled(Box<RenderedTree>, AppOwners, Vec<String>),
     /// The sources do not compile: the report to print, and the exit code it calls for
     /// (2 when an input could not be used, as for any command).
     Broken(String, u8),
@@ -94,7 +95,7 @@ fn compile_side(files: &dyn Files, progress: &Progress, lent: Option<&Lent>, fir
     let tick = |total| progress.tick(total);
     let empty = api::Store::default();
     let reuse = match first {
-        Some(Side::Compiled(tree, _)) => tree.store.as_ref(),
+        Some(Side::Compiled(tree, ..)) => tree.store.as_ref(),
         Some(Side::Broken(..)) => None,
         None => Some(lent.map_or(&empty, |l| &l.store)),
     };
@@ -177,6 +178,7 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
 
 /// A compiled side as a [`Side`].
 fn side(compiled: api::Compiled, ui: &Ui) -> Side {
+    let clusters = compiled.ids().0;
     let Some(tree) = compiled.tree else {
         return Side::Broken(
             compiled.report(&ui.stderr_style(Format::Text, "")),
@@ -195,7 +197,20 @@ fn side(compiled: api::Compiled, ui: &Ui) -> Side {
             )
         })
         .collect();
-    Side::Compiled(Box::new(tree), owners)
+    Side::Compiled(Box::new(tree), owners, clusters)
+}
+
+/// The clusters and apps a tree has folders of (a committed tree, when a side does not
+/// compile).
+fn names_in(tree: &RenderedTree) -> (Vec<String>, Vec<String>) {
+    let (mut clusters, mut apps) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for path in tree.files.keys().chain(tree.known.keys()) {
+        if let crate::layout::Output::Cluster { id, app } = crate::layout::output_of(path) {
+            clusters.insert(id.to_string());
+            apps.extend(app.map(str::to_string));
+        }
+    }
+    (clusters.into_iter().collect(), apps.into_iter().collect())
 }
 
 /// The rendered tree committed at `rev` (`None`: the working tree's folder on disk).
@@ -267,6 +282,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (old, new)
     };
     let (mut old, mut new) = compile_both(lent.as_ref());
+    // What `--cluster` and `--app` may name: a cluster or app of either side (one a change
+    // adds or removes included), gathered before the sides drop the files they share.
+    let (mut clusters, mut app_names) = (Vec::new(), Vec::new());
+    for side in [&old, &new] {
+        if let Side::Compiled(_, owners, ids) = side {
+            clusters.extend(ids.iter().cloned());
+            app_names.extend(owners.keys().cloned());
+        }
+    }
     // Files known by hash only: their texts where they differ. Should one be found nowhere
     // (the output folder edited, or the sources changed and checked but not rendered, since
     // the cache was saved), both sides are compiled again without the cache, as a diff
@@ -274,7 +298,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // placement's key failed to say a difference (a bug), which costs the second side a
     // render of its own.
     let settled = |old: &mut Side, new: &mut Side, folders: &[PathBuf]| match (old, new) {
-        (Side::Compiled(a, _), Side::Compiled(b, _)) => settle(a, b, folders),
+        (Side::Compiled(a, ..), Side::Compiled(b, ..)) => settle(a, b, folders),
         _ => true,
     };
     let folders = lent.as_ref().map_or(&[][..], |l| &l.folders[..]);
@@ -293,7 +317,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let mut apps = AppOwners::new();
     let mut note = None;
     let (old, new) = match (old, new) {
-        (Side::Compiled(old, a), Side::Compiled(new, b)) => {
+        (Side::Compiled(old, a, _), Side::Compiled(new, b, _)) => {
             apps.extend(a);
             apps.extend(b);
             (*old, *new)
@@ -308,12 +332,17 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 .flatten();
             match fallback {
                 Some((old_tree, new_tree)) => {
+                    for tree in [&old_tree, &new_tree] {
+                        let (ids, names) = names_in(tree);
+                        clusters.extend(ids);
+                        app_names.extend(names);
+                    }
                     let broken: Vec<String> = [broken_at(&old, &from), broken_at(&new, &to_name)]
                         .into_iter()
                         .flatten()
                         .collect();
                     for side in [&old, &new] {
-                        if let Side::Compiled(_, owners) = side {
+                        if let Side::Compiled(_, owners, _) = side {
                             apps.extend(owners.clone());
                         }
                     }
@@ -346,6 +375,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             }
         }
     };
+    clusters.sort_unstable();
+    clusters.dedup();
+    app_names.sort_unstable();
+    app_names.dedup();
+    if let Err(message) = crate::cli::check_names(&select, &clusters, &app_names) {
+        eprintln!("error: {message}");
+        return 2;
+    }
     if let Some(note) = &note {
         eprintln!("note: {note}");
     }
