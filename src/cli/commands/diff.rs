@@ -13,7 +13,8 @@ Exit codes:
   0  the diff was shown (with --exit-code: nothing changed)
   1  with --exit-code: something changed; or a side's sources do not compile and it has
      no committed rendered/ to fall back to
-  2  the input or the command could not be used (unknown revision, not a git repository)";
+  2  the input or the command could not be used (unknown revision, an --app or --cluster
+     neither side has, not a git repository)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
