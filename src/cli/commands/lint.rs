@@ -121,6 +121,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let stdin_wanted = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut wanted = Vec::new();
     for path in args.paths.iter().filter(|p| p.as_os_str() != "-") {
+        // A path that names nothing reports nothing: refused, as a typo would otherwise pass
+        // as "no findings" (a file standard input stands for may be new: `--stdin-filename`).
+        if let Err(e) = std::fs::symlink_metadata(path) {
+            eprintln!("error: cannot lint `{}`: {e}", path.display());
+            return 2;
+        }
         match in_fleet(&fleet.root, path) {
             Ok(rel) => wanted.push(rel),
             Err(message) => {
