@@ -389,3 +389,51 @@ fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("bad.json:3:"), "{text}");
 }
+
+#[test]
+fn a_baseline_is_never_written_over_a_source_an_output_or_through_a_link() {
+    let fleet = lint_fleet(None);
+    let dir = fleet.path();
+    let write = |target: &Path| {
+        let out = fleetgen()
+            .args(["lint", "--color", "never", "--repo"])
+            .arg(dir)
+            .arg("--write-baseline")
+            .arg(target)
+            .output()
+            .unwrap();
+        (out.status.code(), report(&out))
+    };
+    let outside = tempfile::tempdir().unwrap();
+    let kept = outside.path().join("kept.txt");
+    fs::write(&kept, "not a baseline\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&kept, dir.join("link.json")).unwrap();
+    fs::create_dir_all(dir.join("rendered")).unwrap();
+    let sources = ["fleet.yaml", "apps/web/app.yaml"].map(|f| (f, fs::read(dir.join(f)).unwrap()));
+    for (target, said) in [
+        ("fleet.yaml", "/fleet.yaml` exists and is not a fleetgen baseline"),
+        ("apps/web/app.yaml", "exists and is not a fleetgen baseline"),
+        ("clusters/baseline.json", "is inside `clusters/`, a folder fleetgen reads"),
+        ("rendered/baseline.json", "is inside `rendered/`, a folder fleetgen writes"),
+        #[cfg(unix)]
+        ("link.json", "is a symbolic link"),
+    ] {
+        let (code, text) = write(&dir.join(target));
+        assert_eq!(code, Some(2), "{target}: {text}");
+        assert!(text.contains(said) && text.contains("no baseline written"), "{target}: {text}");
+    }
+    for (file, bytes) in &sources {
+        assert_eq!(&fs::read(dir.join(file)).unwrap(), bytes, "{file} changed");
+    }
+    assert_eq!(fs::read_to_string(&kept).unwrap(), "not a baseline\n");
+    assert!(!dir.join("clusters/baseline.json").exists() && !dir.join("rendered/baseline.json").exists());
+    // Beside the sources, or outside the fleet: written, and a baseline is written over.
+    for target in [dir.join("fleetgen-baseline.json"), outside.path().join("baseline.json")] {
+        for _ in 0..2 {
+            let (code, text) = write(&target);
+            assert_eq!(code, Some(0), "{}: {text}", target.display());
+        }
+        assert!(fs::read_to_string(&target).unwrap().contains("\"fleetgenBaseline\": 1"));
+    }
+}

@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     baseline: Option<PathBuf>,
     /// Record the current rule and policy findings in FILE (JSON) and exit 0: the baseline
-    /// a later `--baseline FILE` compares with.
+    /// a later `--baseline FILE` compares with. FILE is new or a baseline, not a link.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
 }
@@ -112,6 +112,53 @@ fn in_fleet(root: &Path, path: &Path) -> Result<String, String> {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/"))
+}
+
+/// Whether `--write-baseline` may write `path`: never through a symbolic link, over a file
+/// that is not a baseline (`fleet.yaml` for `fleet-baseline.json` would replace the
+/// fleet), or into a folder fleetgen reads (the next run would read the baseline as a
+/// source), writes (`rendered/`: a render removes it, `check` calls it orphaned) or caches in.
+fn baseline_target(root: &Path, path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!("`{shown}` is a symbolic link; fleetgen does not write through one"));
+        }
+        Ok(m) if !m.is_file() => return Err(format!("`{shown}` exists and is not a file")),
+        Ok(m) => {
+            let text = (m.len() <= crate::load::files::MAX_FILE_BYTES)
+                .then(|| std::fs::read_to_string(path).ok())
+                .flatten();
+            if text.is_none_or(|t| crate::lint::baseline::read(&t).is_err()) {
+                return Err(format!(
+                    "`{shown}` exists and is not a fleetgen baseline; fleetgen overwrites only a baseline it wrote"
+                ));
+            }
+        }
+        Err(_) => {}
+    }
+    // Outside the fleet is the user's choice; inside, only beside the sources.
+    let Ok(rel) = in_fleet(root, path) else {
+        return Ok(());
+    };
+    let first = rel.split('/').next().unwrap_or_default();
+    let cache = crate::api::Cache::for_fleet(root);
+    let in_cache = std::fs::canonicalize(cache.dir())
+        .ok()
+        .zip(std::fs::canonicalize(root).ok())
+        .is_some_and(|(cache, root)| root.join(&rel).starts_with(cache));
+    let role = if rel.contains('/') && crate::layout::ROOTS.contains(&first) {
+        "fleetgen reads"
+    } else if first == crate::layout::OUTPUT {
+        "fleetgen writes"
+    } else if in_cache {
+        "fleetgen caches in"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "`{shown}` is inside `{first}/`, a folder {role}; keep the baseline beside the sources (`fleetgen-baseline.json`, say)"
+    ))
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
@@ -191,6 +238,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 .1,
             );
             eprintln!("error: the fleet has input errors: no baseline written");
+            return 2;
+        }
+        if let Err(message) = baseline_target(&fleet.root, path) {
+            eprintln!("error: {message}; no baseline written");
             return 2;
         }
         let text = crate::lint::baseline::write(compiled.diagnostics());
