@@ -159,7 +159,28 @@ pub type Walked = (String, Option<Stat>);
 /// to its folder (`fstatat`: no path walk from the root for each of 357,311 files). No
 /// symbolic link is followed (`dir` itself included); a missing `dir` has no files.
 pub fn walk(dir: &Path, stat: bool) -> io::Result<Vec<Walked>> {
-    walk_as(dir, How { stat, strict: false })
+    walk_as(
+        dir,
+        How {
+            stat,
+            strict: false,
+            others: false,
+        },
+    )
+}
+
+/// [`walk`] with each file's stat, and with what is neither a file nor a folder (a
+/// symbolic link, a FIFO, a socket, a device) listed as a file with no stat, never followed
+/// or opened: what `check` compares with a render, which makes regular files only.
+pub fn walk_all(dir: &Path) -> io::Result<Vec<Walked>> {
+    walk_as(
+        dir,
+        How {
+            stat: true,
+            strict: false,
+            others: true,
+        },
+    )
 }
 
 /// What a [`walk`] asks of each entry.
@@ -170,6 +191,8 @@ struct How {
     /// Only what fleetgen writes: regular files with UTF-8 names, folders that hold
     /// something. Anything else (a link, a FIFO, an empty folder) is an error.
     strict: bool,
+    /// What is neither a file nor a folder listed too (with no stat), not skipped.
+    others: bool,
 }
 
 /// The error of a strict walk that met something fleetgen does not write.
@@ -231,6 +254,8 @@ fn walk_dir(dir: &Path, prefix: &str, how: How, found: &mut Vec<Vec<Walked>>) ->
         } else if kind.is_dir() {
             rel.push('/');
             dirs.push((entry.path(), rel));
+        } else if how.others {
+            files.push((rel, None));
         }
     }
     if how.strict && files.is_empty() && dirs.is_empty() && !prefix.is_empty() {
@@ -359,6 +384,10 @@ mod at {
                 FileType::Directory => {
                     rel.push('/');
                     entries.push(Entry::Folder(name.to_owned(), rel));
+                }
+                _ if how.others => {
+                    files += 1;
+                    entries.push(Entry::File((rel, None)));
                 }
                 _ => {}
             }
@@ -547,18 +576,29 @@ struct Target {
 /// Checks that `out` is an output folder fleetgen may replace (see the module's notes),
 /// creating the folder it is in when it does not exist.
 fn target(repo: &Path, out: &Path) -> Result<Target, String> {
-    let shown = out.display();
-    let name = out
-        .file_name()
-        .ok_or_else(|| format!("`{shown}` cannot be an output folder"))?
-        .to_string_lossy()
-        .into_owned();
-    refuse_link(out)?;
-    refuse_inside_inputs(repo, out)?;
+    let exists = output_folder(repo, out)?;
+    let name = out.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if !exists {
+        fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    Ok(Target { name, parent, exists })
+}
+
+/// Checks that `out` can be an output folder of the fleet at `repo`: a folder with a name,
+/// not a symbolic link, outside the folders fleetgen reads, and either missing, empty or
+/// written by fleetgen. Whether it exists. `render` writes only such a folder, and `check`
+/// compares only such a folder with a render.
+pub fn output_folder(repo: &Path, out: &Path) -> Result<bool, String> {
+    let shown = out.display();
+    if out.file_name().is_none() {
+        return Err(format!("`{shown}` cannot be an output folder"));
+    }
+    refuse_link(out)?;
+    refuse_inside_inputs(repo, out)?;
     let exists = fs::symlink_metadata(out).is_ok();
     if exists {
         if !out.is_dir() {
@@ -574,10 +614,8 @@ fn target(repo: &Path, out: &Path) -> Result<Target, String> {
             }
             Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
         }
-    } else {
-        fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     }
-    Ok(Target { name, parent, exists })
+    Ok(exists)
 }
 
 /// Writes `tree` as the whole content of `out`, or, when only part of the fleet was
@@ -807,7 +845,12 @@ mod tests {
         for stat in [true, false] {
             let fast = walk(&root, stat).unwrap();
             let mut portable = Vec::new();
-            walk_dir(&root, "", How { stat, strict: false }, &mut portable).unwrap();
+            let how = How {
+                stat,
+                strict: false,
+                others: false,
+            };
+            walk_dir(&root, "", how, &mut portable).unwrap();
             let mut portable: Vec<Walked> = portable.into_iter().flatten().collect();
             portable.sort_by(|a, b| a.0.cmp(&b.0));
             assert_eq!(fast, portable);
@@ -817,11 +860,28 @@ mod tests {
             assert_eq!(fast.iter().all(|(_, s)| s.is_some()), stat);
         }
         assert!(fifo.is_ok_and(|s| s.success()), "mkfifo made the FIFO");
+        // `check`'s walk lists the links and the FIFO too, with no stat, and follows no link.
+        let all = walk_all(&root).unwrap();
+        let mut portable = Vec::new();
+        let how = How {
+            stat: true,
+            strict: false,
+            others: true,
+        };
+        walk_dir(&root, "", how, &mut portable).unwrap();
+        let mut portable: Vec<Walked> = portable.into_iter().flatten().collect();
+        portable.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(all, portable);
+        let odd: Vec<&Walked> = all.iter().filter(|(_, s)| s.is_none()).collect();
+        let odd_paths: Vec<&str> = odd.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(odd_paths, ["b/fifo", "b/link-to-file", "b/link-to-folder"]);
+        assert_eq!(all.len(), 709 + 3);
         // A strict walk (of the shadow) refuses what fleetgen does not write, on both walks;
         // over what it writes it finds what a walk finds.
         let strict = How {
             stat: true,
             strict: true,
+            others: false,
         };
         let portable = |dir: &Path| {
             let mut found = Vec::new();

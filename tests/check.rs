@@ -135,3 +135,72 @@ fn the_bundled_fleet_is_up_to_date() {
     let out = run(&root(), "check", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// What `render` never writes in the output folder (a symbolic link, a FIFO) is drift too:
+/// listed, never followed or opened, with and without the cache, and a render removes it.
+#[cfg(unix)]
+#[test]
+fn a_link_or_fifo_in_the_output_folder_is_drift_never_followed() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let cluster = repo.join("rendered/eastus-prod-01");
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("secret.yaml"), "password: hunter2\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.yaml"), cluster.join("extra.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), cluster.join("apps/linked")).unwrap();
+    let fifo = std::process::Command::new("mkfifo").arg(cluster.join("fifo.yaml")).status();
+    assert!(fifo.is_ok_and(|s| s.success()));
+    // A rendered file replaced by a link to a copy of itself: the same text, not a file.
+    let service = cluster.join("apps/web/service-web.yaml");
+    fs::copy(&service, outside.path().join("service.yaml")).unwrap();
+    fs::remove_file(&service).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("service.yaml"), &service).unwrap();
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let out = run(repo, "check", &[&["--format", "json"][..], extra].concat());
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stdout(&out));
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let status = |path: &str| {
+            let found = items.as_array().unwrap().iter().find(|i| i["path"] == path);
+            found.map(|i| i["status"].as_str().unwrap().to_string())
+        };
+        for odd in ["extra.yaml", "apps/linked", "fifo.yaml"] {
+            let path = format!("eastus-prod-01/{odd}");
+            assert_eq!(status(&path).as_deref(), Some("orphaned"), "{extra:?} {odd}: {items}");
+        }
+        let path = "eastus-prod-01/apps/web/service-web.yaml";
+        assert_eq!(status(path).as_deref(), Some("stale"), "{extra:?}: {items}");
+        let text = items.to_string();
+        assert!(text.contains("a symbolic link; fleetgen writes regular files only"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    assert!(fs::symlink_metadata(&service).unwrap().is_file());
+}
+
+/// An output folder `render` would refuse to write is refused by `check` too (exit 2),
+/// rather than compared: a file, a folder fleetgen reads, one it did not write.
+#[test]
+fn check_refuses_an_output_folder_render_refuses() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    let stranger = tempfile::tempdir().unwrap();
+    fs::write(stranger.path().join("notes.txt"), "mine\n").unwrap();
+    let stranger = stranger.path().to_str().unwrap().to_string();
+    let apps = repo.join("apps").to_str().unwrap().to_string();
+    fs::write(repo.join("rendered"), "a file\n").unwrap();
+    for (args, said) in [
+        (&[][..], "exists and is not a folder"),
+        (&["--out", apps.as_str()][..], "a folder fleetgen reads"),
+        (&["--out", stranger.as_str()][..], "was not written by fleetgen"),
+    ] {
+        for command in ["check", "render"] {
+            let out = run(repo, command, args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {args:?}: {}{err}", stdout(&out));
+            assert!(err.contains(said), "{command} {args:?}: {err}");
+        }
+    }
+    assert_eq!(fs::read_to_string(repo.join("rendered")).unwrap(), "a file\n");
+}

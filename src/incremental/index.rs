@@ -265,6 +265,8 @@ pub struct Stated {
     pub id: PathId,
     pub stat: Stat,
     pub recorded: Recorded,
+    /// A regular file (not a symbolic link, a FIFO …, which is never opened).
+    pub regular: bool,
 }
 
 impl Stated {
@@ -302,13 +304,15 @@ const CHUNK: usize = 4096;
 
 /// The first half of a [`scan`], which needs no render: each file (relative paths in path
 /// order, each with its stat when the caller has it) stat'ed where it is not, and looked up
-/// in the index. `check` runs it while the sources compile.
+/// in the index. `check` runs it while the sources compile. A path that is not a regular
+/// file (a symbolic link, not followed) keeps no stat, and the index never knows it.
 pub fn lookup(out: &Path, index: &Index, mut paths: Vec<(String, Option<Stat>)>) -> io::Result<Vec<Stated>> {
     paths
         .par_iter_mut()
         .filter(|(_, stat)| stat.is_none())
         .try_for_each(|(rel, stat)| -> io::Result<()> {
-            *stat = Some(Stat::of(&fs::symlink_metadata(out.join(&*rel))?));
+            let meta = fs::symlink_metadata(out.join(&*rel))?;
+            *stat = meta.is_file().then(|| Stat::of(&meta));
             Ok(())
         })?;
     // Written straight into one list (each task's list appended to a whole afterwards held
@@ -323,6 +327,7 @@ pub fn lookup(out: &Path, index: &Index, mut paths: Vec<(String, Option<Stat>)>)
         .map_init(
             || (usize::MAX, 0),
             |(next, hint), (i, (rel, stat))| {
+                let regular = stat.is_some();
                 let stat = stat.unwrap_or(NO_STAT);
                 let id = path_id(rel);
                 let from = if *next == i { *hint } else { i };
@@ -333,6 +338,7 @@ pub fn lookup(out: &Path, index: &Index, mut paths: Vec<(String, Option<Stat>)>)
                     id,
                     stat,
                     recorded,
+                    regular,
                 }
             },
         )
@@ -381,7 +387,7 @@ pub fn finish(
     let unknown: Vec<&Stated> = stated.iter().filter(|s| s.known().is_none()).collect();
     let found: Vec<io::Result<(Option<Stat>, OnDisk)>> = unknown
         .into_par_iter()
-        .map(|Stated { rel, stat, .. }| {
+        .map(|Stated { rel, stat, regular, .. }| {
             let unread = |text: Option<String>| OnDisk {
                 sum: Sum {
                     size: stat.size,
@@ -392,6 +398,13 @@ pub fn finish(
             let Some(max) = limit(rel) else {
                 return Ok((None, unread(None)));
             };
+            if !regular {
+                let what = match fs::symlink_metadata(out.join(rel)) {
+                    Ok(m) => not_a_file(&m.file_type()),
+                    Err(_) => "not a regular file",
+                };
+                return Ok((None, unread(Some(format!("({what}; fleetgen writes regular files only)\n")))));
+            }
             if stat.size > max {
                 let note = format!(
                     "(a file of {} bytes, larger than fleetgen would write; not read)\n",
@@ -447,6 +460,30 @@ pub fn finish(
         items[at].1 = disk;
     }
     Ok((Disk::from_vec(items), next))
+}
+
+/// What a file type that is not a regular file's is, in words.
+fn not_a_file(kind: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// The index of an output folder just written with files of these contents: each file's

@@ -87,6 +87,7 @@ impl Shadow {
             How {
                 stat: true,
                 strict: true,
+                others: false,
             },
         ) {
             Ok(walked) => walked,

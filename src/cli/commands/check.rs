@@ -49,7 +49,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .display()
         .to_string();
     let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
-    if !out.exists() {
+    // Only what `render` would write: not a file, a link, a folder it reads, or one it did
+    // not write (which would be all "orphaned" or "missing").
+    let exists = match crate::write::output_folder(&fleet.root, &out) {
+        Ok(exists) => exists,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    if !exists {
         let message = format!("{shown}/ does not exist: run `fleetgen render` to create it");
         match format {
             Format::Json => print(&crate::check::json(&[Drift {
@@ -111,7 +120,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 let walk = || {
                     crate::write::refuse_link(&out)?;
                     crate::trace::stage("walk", || {
-                        let paths = crate::write::walk(&out, true)?;
+                        let paths = crate::write::walk_all(&out)?;
                         crate::incremental::index::lookup(&out, &index, paths)
                     })
                     .map_err(|e| format!("cannot read `{}`: {e}", out.display()))
