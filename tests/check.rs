@@ -149,7 +149,9 @@ fn a_link_or_fifo_in_the_output_folder_is_drift_never_followed() {
     fs::write(outside.path().join("secret.yaml"), "password: hunter2\n").unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret.yaml"), cluster.join("extra.yaml")).unwrap();
     std::os::unix::fs::symlink(outside.path(), cluster.join("apps/linked")).unwrap();
-    let fifo = std::process::Command::new("mkfifo").arg(cluster.join("fifo.yaml")).status();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(cluster.join("fifo.yaml"))
+        .status();
     assert!(fifo.is_ok_and(|s| s.success()));
     // A rendered file replaced by a link to a copy of itself: the same text, not a file.
     let service = cluster.join("apps/web/service-web.yaml");
@@ -171,7 +173,10 @@ fn a_link_or_fifo_in_the_output_folder_is_drift_never_followed() {
         let path = "eastus-prod-01/apps/web/service-web.yaml";
         assert_eq!(status(path).as_deref(), Some("stale"), "{extra:?}: {items}");
         let text = items.to_string();
-        assert!(text.contains("a symbolic link; fleetgen writes regular files only"), "{text}");
+        assert!(
+            text.contains("a symbolic link; fleetgen writes regular files only"),
+            "{text}"
+        );
         assert!(!text.contains("hunter2"), "{text}");
     }
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));

@@ -339,3 +339,39 @@ fn a_run_has_transparent_huge_pages_off() {
     let _ = child.wait();
     assert_eq!(seen.as_deref(), Some("0"), "THP_enabled of the running binary");
 }
+
+/// A CIDR is held to what the API server parses for a NetworkPolicy's `ipBlock.cidr` (an
+/// address of its family, a prefix it can have), not to its shape alone: `10.225.0.0/99`
+/// and `300.1.1.1/24` are located FG012s, IPv6 ranges pass.
+#[test]
+fn a_cidr_must_be_an_address_and_a_prefix_the_api_server_takes() {
+    let dir = fleet_with(None);
+    let profile = dir.path().join("profiles/cluster/aks-standard.yaml");
+    let base = fs::read_to_string(&profile).unwrap();
+    let with = |ranges: &str| {
+        let text = base.replace(
+            "  namespace: agc-system\n",
+            &format!("  namespace: agc-system\n  sourceRanges: {ranges}\n"),
+        );
+        assert_ne!(text, base);
+        fs::write(&profile, text).unwrap();
+        validate(dir.path(), &["--format", "concise"])
+    };
+    let out = with("[10.225.0.0/24, 'fd00:10::/48', '::ffff:10.0.0.0/104']");
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    for bad in [
+        "10.225.0.0/99",
+        "300.1.1.1/24",
+        "010.0.0.0/8",
+        "10.0.0.0/08",
+        "fd00::10::/48",
+        "fd00::/129",
+    ] {
+        let out = with(&format!("['10.1.0.0/16', '{bad}']"));
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", report(&out));
+        let line = base.lines().position(|l| l == "  namespace: agc-system").unwrap() + 2;
+        let want =
+            format!("profiles/cluster/aks-standard.yaml:{line}:33: error[FG012] `{bad}` is not a valid `sourceRanges`");
+        assert!(report(&out).contains(&want), "{bad}: {}", report(&out));
+    }
+}

@@ -95,7 +95,10 @@ fn an_app_or_cluster_neither_side_has_is_refused_not_shown_as_no_change() {
     // A typo must not pass a `--exit-code` gate as "no change" (web changed on 3 clusters).
     for (args, said) in [
         (&["--app", "wbe"][..], "error: no app `wbe`; apps: `api` or `web`"),
-        (&["--cluster", "eastus-prod-1"][..], "error: no cluster `eastus-prod-1`; did you mean `eastus-prod-01`?"),
+        (
+            &["--cluster", "eastus-prod-1"][..],
+            "error: no cluster `eastus-prod-1`; did you mean `eastus-prod-01`?",
+        ),
     ] {
         let out = diff(dir.path(), &[&["HEAD~1", "HEAD", "--exit-code"][..], args].concat());
         let err = String::from_utf8_lossy(&out.stderr);
@@ -106,7 +109,15 @@ fn an_app_or_cluster_neither_side_has_is_refused_not_shown_as_no_change() {
     // Names either side has are taken: the change is shown and `--exit-code` says so.
     let out = diff(
         dir.path(),
-        &["HEAD~1", "HEAD", "--exit-code", "--app", "web", "--cluster", "eastus-prod-01"],
+        &[
+            "HEAD~1",
+            "HEAD",
+            "--exit-code",
+            "--app",
+            "web",
+            "--cluster",
+            "eastus-prod-01",
+        ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout(&out).contains("eastus-prod-01/apps/web/"), "{}", stdout(&out));

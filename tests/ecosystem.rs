@@ -892,7 +892,11 @@ fn lint_reports_on_the_given_files_with_the_fleet_as_context() {
     // A path that names nothing (a typo) is refused, not reported as "no findings".
     let out = lint(&["apps/wbe/app.yaml"], None);
     assert_eq!(out.status.code(), Some(2), "{}", report(&out));
-    assert!(stderr(&out).contains("cannot lint `apps/wbe/app.yaml`"), "{}", report(&out));
+    assert!(
+        stderr(&out).contains("cannot lint `apps/wbe/app.yaml`"),
+        "{}",
+        report(&out)
+    );
     assert!(stdout(&out).is_empty(), "{}", report(&out));
 }
 

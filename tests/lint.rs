@@ -414,14 +414,23 @@ fn a_baseline_is_never_written_over_a_source_an_output_or_through_a_link() {
     for (target, said) in [
         ("fleet.yaml", "/fleet.yaml` exists and is not a fleetgen baseline"),
         ("apps/web/app.yaml", "exists and is not a fleetgen baseline"),
-        ("clusters/baseline.json", "is inside `clusters/`, a folder fleetgen reads"),
-        ("rendered/baseline.json", "is inside `rendered/`, a folder fleetgen writes"),
+        (
+            "clusters/baseline.json",
+            "is inside `clusters/`, a folder fleetgen reads",
+        ),
+        (
+            "rendered/baseline.json",
+            "is inside `rendered/`, a folder fleetgen writes",
+        ),
         #[cfg(unix)]
         ("link.json", "is a symbolic link"),
     ] {
         let (code, text) = write(&dir.join(target));
         assert_eq!(code, Some(2), "{target}: {text}");
-        assert!(text.contains(said) && text.contains("no baseline written"), "{target}: {text}");
+        assert!(
+            text.contains(said) && text.contains("no baseline written"),
+            "{target}: {text}"
+        );
     }
     for (file, bytes) in &sources {
         assert_eq!(&fs::read(dir.join(file)).unwrap(), bytes, "{file} changed");

@@ -403,7 +403,10 @@ pub fn finish(
                     Ok(m) => not_a_file(&m.file_type()),
                     Err(_) => "not a regular file",
                 };
-                return Ok((None, unread(Some(format!("({what}; fleetgen writes regular files only)\n")))));
+                return Ok((
+                    None,
+                    unread(Some(format!("({what}; fleetgen writes regular files only)\n"))),
+                ));
             }
             if stat.size > max {
                 let note = format!(

@@ -122,7 +122,9 @@ fn baseline_target(root: &Path, path: &Path) -> Result<(), String> {
     let shown = path.display();
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
-            return Err(format!("`{shown}` is a symbolic link; fleetgen does not write through one"));
+            return Err(format!(
+                "`{shown}` is a symbolic link; fleetgen does not write through one"
+            ));
         }
         Ok(m) if !m.is_file() => return Err(format!("`{shown}` exists and is not a file")),
         Ok(m) => {
