@@ -408,7 +408,8 @@ pub fn concise(drifts: &[Drift], out: &str) -> String {
 /// folder's path from the top of the git repository).
 pub fn github(drifts: &[Drift], out: &str) -> String {
     let prop = |s: &str| {
-        s.replace('%', "%25")
+        crate::diag::escape::line(s)
+            .replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
             .replace(':', "%3A")

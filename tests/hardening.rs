@@ -339,14 +339,14 @@ fn a_revision_reads_only_the_files_fleetgen_reads_and_no_large_link_whole() {
 // The smaller ones
 
 #[test]
-fn control_characters_from_inputs_are_escaped_in_text_and_concise_output() {
+fn control_characters_from_inputs_are_escaped_in_text_concise_and_github_output() {
     let fleet = fleet_with(None);
     let path = fleet.path().join("clusters/eastus-prod-01.yaml");
     let text = fs::read_to_string(&path).unwrap();
     // A profile name that recolours the terminal, clears it, and forges a concise line.
     let hostile = "profile: \"aks\\e[31m\\e[2J\\nclusters/x.yaml:1:1: error[FG000] forged\"";
     fs::write(&path, text.replace("profile: aks-standard", hostile)).unwrap();
-    for format in ["concise", "text"] {
+    for format in ["concise", "text", "github"] {
         let out = run(fleet.path(), &["validate", "--format", format]);
         let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
         assert_eq!(out.status.code(), Some(2), "{format}: {shown}");

@@ -1,7 +1,7 @@
 //! Diagnostics: what fleetgen says about the input, located in the source.
 
 pub mod codes;
-mod escape;
+pub(crate) mod escape;
 mod junit;
 mod render;
 mod sarif;

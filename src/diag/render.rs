@@ -123,9 +123,16 @@ pub(super) fn end_line_col(d: &Diagnostic, sources: &SourceMap) -> (usize, usize
 /// GitHub Actions workflow commands: an annotation per problem, spanning the primary label,
 /// with the help under the message.
 fn github(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) -> String {
-    // Workflow commands escape %, CR and LF in the message, and also : and , in properties.
-    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-    let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    // Workflow commands escape %, CR and LF in the message, and also : and , in properties;
+    // other control characters from inputs are made visible first (a log shows an ANSI
+    // escape as what it does), as in the text formats.
+    let escape = |s: &str| {
+        escape::lines(s)
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| escape(&escape::line(s)).replace(':', "%3A").replace(',', "%2C");
     let mut out = String::new();
     for d in diagnostics {
         let (line, column) = d.line_col(sources);
