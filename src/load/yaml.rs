@@ -216,6 +216,26 @@ fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
         (codes::DUPLICATE_KEY, format!("duplicate key `{key}`"))
     } else if message.starts_with("budget breached") {
         (codes::YAML_LIMIT, budget_message(&message))
+    } else if message.starts_with("cannot deserialize null into string") || message == "expected string scalar" {
+        // Only keys are read as strings (values take any shape): a null, list or mapping key.
+        let found = if message == "expected string scalar" {
+            "a list or mapping"
+        } else {
+            "null"
+        };
+        let help = match found {
+            "null" => " (quote it if it is one: \"null\")",
+            _ => "",
+        };
+        (
+            codes::WRONG_TYPE,
+            format!("a mapping key must be a string, found {found}{help}"),
+        )
+    } else if message.starts_with("recursive references require") {
+        (
+            codes::YAML_SYNTAX,
+            "an alias refers to a node it is part of: a recursive structure, which fleetgen does not read".to_string(),
+        )
     } else if message.starts_with("multiple YAML documents") {
         (
             codes::YAML_SYNTAX,
@@ -601,6 +621,43 @@ mod tests {
         assert_eq!(err.code, codes::YAML_SYNTAX);
         let err = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(err.message.contains("more than one YAML document"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_key_that_is_not_a_string_and_a_recursive_alias_are_said_in_words() {
+        for (text, code, said, at) in [
+            (
+                "a: 1\nnull: 2\n",
+                codes::WRONG_TYPE,
+                "a mapping key must be a string, found null",
+                5,
+            ),
+            ("a: 1\n~: 2\n", codes::WRONG_TYPE, "found null (quote it", 5),
+            (
+                "a: 1\n[x]: 2\n",
+                codes::WRONG_TYPE,
+                "a mapping key must be a string, found a list or mapping",
+                5,
+            ),
+            (
+                "a: &r [*r]\n",
+                codes::YAML_SYNTAX,
+                "an alias refers to a node it is part of",
+                7,
+            ),
+        ] {
+            let file = SourceFile::new("t.yaml", text);
+            for err in [parse(&file).unwrap_err(), parse_json_here(&file).unwrap_err()] {
+                assert_eq!(err.code, code, "{text:?}: {}", err.message);
+                assert!(err.message.contains(said), "{text:?}: {}", err.message);
+                assert!(
+                    !err.message.contains("Option<") && !err.message.contains("weak"),
+                    "{}",
+                    err.message
+                );
+                assert_eq!(err.span.start, at, "{text:?}: {}", err.message);
+            }
+        }
     }
 
     #[test]
