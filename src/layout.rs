@@ -153,6 +153,15 @@ pub enum Role {
     Other,
 }
 
+/// Whether fleetgen reads a file at `path`: an input, values, a chart's files, a template
+/// (a folder there is a mistake, reported, not walked).
+pub fn reads_file(path: &str) -> bool {
+    matches!(
+        classify(path),
+        Role::Input(_) | Role::Values(_) | Role::ChartDefaults(_) | Role::ChartSchema(_) | Role::Template(_)
+    )
+}
+
 /// What fleetgen makes of the file at `path` (relative, `/`-separated).
 pub fn classify(path: &str) -> Role {
     let parts: Vec<&str> = path.split('/').collect();

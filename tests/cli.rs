@@ -170,6 +170,20 @@ fn a_folder_without_fleet_yaml_or_no_folder_at_all_exits_2() {
     let out = validate(&empty.path().join("missing"), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", report(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open repository"));
+    // A folder named fleet.yaml, found from a folder below it: that fleet, and what is wrong.
+    fs::create_dir_all(empty.path().join("fleet.yaml")).unwrap();
+    fs::create_dir_all(empty.path().join("apps/web")).unwrap();
+    let out = fleetgen()
+        .current_dir(empty.path().join("apps/web"))
+        .args(["validate", "--color", "never", "--format", "concise"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(
+        report(&out).contains("fleet.yaml:1:1: error[FG001] this is a folder, not a regular file"),
+        "{}",
+        report(&out)
+    );
 }
 
 #[test]

@@ -222,6 +222,36 @@ fn an_input_folder_that_is_a_file_is_reported_the_same_in_both_readers() {
     assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(2));
 }
 
+/// A folder where fleetgen reads a file (`apps/web/app.yaml/`) is an error at it, not an
+/// app gone without a word; an app folder whose contract is gone (values left behind) is a
+/// warning. The same in both readers.
+#[test]
+fn a_folder_for_a_contract_and_an_app_folder_without_one_are_said_in_both_readers() {
+    let fleet = fleet_with(None);
+    let web = fleet.path().join("apps/web");
+    fs::remove_file(web.join("app.yaml")).unwrap();
+    // git keeps no empty folder: something inside it.
+    fs::create_dir_all(web.join("app.yaml")).unwrap();
+    fs::write(web.join("app.yaml/notes.txt"), "moved\n").unwrap();
+    fs::create_dir_all(fleet.path().join("apps/old/values")).unwrap();
+    fs::write(fleet.path().join("apps/old/values/prod.yaml"), "replicas: 2\n").unwrap();
+    commit_all(fleet.path());
+    let (tree, head) = both_readers(fleet.path());
+    assert!(
+        tree.contains("apps/web/app.yaml:1:1: error[FG001] this is a folder, not a regular file"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("apps/old/:1:1: warning[FG020] an app folder without `app.yaml`"),
+        "{tree}"
+    );
+    // The app that failed to load is not reported missing where others name it.
+    assert!(!tree.contains("unknown app"), "{tree}");
+    assert!(!tree.contains("apps/web/:"), "{tree}");
+    assert_eq!(tree, head);
+    assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(2));
+}
+
 #[cfg(unix)]
 #[test]
 fn a_file_name_that_is_not_utf8_is_reported_the_same_in_both_readers() {

@@ -216,10 +216,11 @@ pub fn run() -> u8 {
 }
 
 /// The folder holding fleet.yaml: `dir` itself or the nearest folder above it, as git finds
-/// `.git` and cargo `Cargo.toml`.
+/// `.git` and cargo `Cargo.toml`. A `fleet.yaml` that is not a file counts (its folder is
+/// the fleet, and reading it says what is wrong), rather than looking further up.
 pub(crate) fn find_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
-        .find(|d| d.join(crate::layout::FLEET_FILE).is_file())
+        .find(|d| std::fs::symlink_metadata(d.join(crate::layout::FLEET_FILE)).is_ok())
         .map(Path::to_path_buf)
 }
 

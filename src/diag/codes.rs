@@ -82,7 +82,7 @@ codes! {
     INVALID_VALUE = "FG012", "invalid-value", Input, Error, "a value outside what the field allows (enum, pattern, range, length, uniqueness)";
     MISSING_FIELD = "FG013", "missing-field", Input, Error, "a required field is missing";
     SCHEMA = "FG014", "schema-violation", Input, Error, "the file breaks a rule of its JSON Schema that combines fields";
-    UNEXPECTED_FILE = "FG020", "unexpected-file", Reference, Warning, "a YAML file where fleetgen reads none, so it is ignored";
+    UNEXPECTED_FILE = "FG020", "unexpected-file", Reference, Warning, "a YAML file where fleetgen reads none, or an app folder without app.yaml, so it is ignored";
     ID_MISMATCH = "FG021", "id-mismatch", Reference, Error, "a file or folder name differs from the id inside it";
     DUPLICATE_ID = "FG022", "duplicate-id", Reference, Error, "two files declare the same id";
     UNKNOWN_REFERENCE = "FG023", "unknown-reference", Reference, Error, "a name that refers to a profile, ring, registry, intent or app that does not exist";

@@ -306,7 +306,11 @@ impl Files for WorkTree {
                 continue;
             }
             let t = entry.file_type();
-            if t.is_file() {
+            if t.is_dir() && crate::layout::reads_file(&rel) {
+                // `apps/web/app.yaml/`: the contract is missing, said here rather than not at all.
+                it.skip_current_dir();
+                walk.problems.push((rel, FileError::NotAFile("a folder")));
+            } else if t.is_file() {
                 walk.files.push(rel);
             } else if !t.is_dir() && crate::layout::classify(&rel) != crate::layout::Role::Other {
                 walk.problems.push((rel, FileError::NotAFile(special_kind(t))));

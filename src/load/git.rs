@@ -145,6 +145,9 @@ fn index(repo: &Repository, tree: &Tree) -> Result<Index, String> {
                 continue;
             }
             match resolve_entry(repo, tree, &path, entry.id(), entry.filemode(), entry.kind(), dir.links) {
+                Ok(Target::Tree(_)) if layout::reads_file(&path) => {
+                    files.insert(path, Err(FileError::NotAFile("a folder")));
+                }
                 Ok(Target::Tree(id)) => {
                     if dir.ancestors.contains(&id) || id == dir.tree {
                         files.insert(path, Err(FileError::LinkLoop));

@@ -328,8 +328,18 @@ fn load_files(
                     .map(|k| (*k, "*".to_string())),
             );
         }
+        // An input that is there but cannot be read (a folder named `app.yaml`, say) failed:
+        // what refers to it is not reported as missing too.
+        for (path, _) in &walk.problems {
+            if let Role::Input(kind) = layout::classify(path) {
+                sources.failed.push((kind, layout::id_from_path(path).to_string()));
+            }
+        }
         paths.extend(walk.files);
         diagnostics.extend(walk.problems.iter().map(|(path, e)| e.diagnostic(path)));
+        if *dir == "apps" {
+            diagnostics.extend(apps_without_contract(&paths, &walk.problems));
+        }
     }
     let (mut ahead, trees) = read_ahead(files, &paths, memo);
     if memo.is_some() {
@@ -381,6 +391,33 @@ fn load_files(
     }
     add_builtin_templates(&mut sources);
     (sources, diagnostics)
+}
+
+/// A warning for each app folder with files but no `app.yaml` (the contract removed, its
+/// values left behind): fleetgen reads nothing in it, which would otherwise go unsaid. None
+/// for a folder whose `app.yaml` is there but could not be read (that is said already).
+fn apps_without_contract(paths: &[String], problems: &[(String, files::FileError)]) -> Vec<Diagnostic> {
+    let app_of = |p: &str| p.strip_prefix("apps/")?.split_once('/').map(|(app, _)| app.to_string());
+    let contracts: std::collections::BTreeSet<String> = (paths.iter().map(String::as_str))
+        .chain(problems.iter().map(|(p, _)| p.as_str()))
+        .filter(|p| p.ends_with("/app.yaml"))
+        .filter_map(app_of)
+        .collect();
+    let folders: std::collections::BTreeSet<String> = paths.iter().filter_map(|p| app_of(p)).collect();
+    folders
+        .difference(&contracts)
+        .map(|app| {
+            Diagnostic::file_error(
+                codes::UNEXPECTED_FILE,
+                &format!("apps/{app}/"),
+                "an app folder without `app.yaml`: fleetgen reads nothing in it",
+            )
+            .with_help(format!(
+                "write the app's contract in `apps/{app}/app.yaml`, or remove the folder"
+            ))
+            .warning()
+        })
+        .collect()
 }
 
 /// Reads a chart's vendored JSON Schema and compiles it (offline: a `$ref` out of the file
