@@ -62,7 +62,7 @@ fn chart_schema_errors(sources: &Sources, p: &Placement, tree: &values::Tree) ->
     let json = merged.to_json();
     let mut out = Vec::new();
     for error in schema.validator.iter_errors(&json) {
-        let segments: Vec<String> = error
+        let mut segments: Vec<String> = error
             .instance_path()
             .segments()
             .map(|s| match s {
@@ -70,6 +70,13 @@ fn chart_schema_errors(sources: &Sources, p: &Placement, tree: &values::Tree) ->
                 jsonschema::paths::LocationSegment::Index(i) => i.to_string(),
             })
             .collect();
+        // A key the chart does not know: at that key (the error is the mapping's, whose
+        // origin may be the chart's defaults or fleetgen's own values).
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = error.kind()
+            && let [key, ..] = unexpected.as_slice()
+        {
+            segments.push(key.clone());
+        }
         let path = if segments.is_empty() {
             "the values".to_string()
         } else {
