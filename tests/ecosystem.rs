@@ -844,6 +844,12 @@ fn diff_falls_back_to_the_committed_trees_when_a_revision_no_longer_compiles() {
         "{}",
         report(&out)
     );
+    // And why it does not: its diagnostics, under the note.
+    assert!(
+        stderr(&out).contains("FG010") && stderr(&out).contains("retiredField"),
+        "{}",
+        report(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------------------

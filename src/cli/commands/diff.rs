@@ -317,6 +317,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     progress.done();
     let mut apps = AppOwners::new();
     let mut note = None;
+    // The diagnostics of a side that does not compile, shown under the note of a comparison
+    // of committed trees: why it does not.
+    let mut why = String::new();
     let (old, new) = match (old, new) {
         (Side::Compiled(old, a, _), Side::Compiled(new, b, _)) => {
             apps.extend(a);
@@ -343,8 +346,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                         .flatten()
                         .collect();
                     for side in [&old, &new] {
-                        if let Side::Compiled(_, owners, _) = side {
-                            apps.extend(owners.clone());
+                        match side {
+                            Side::Compiled(_, owners, _) => apps.extend(owners.clone()),
+                            Side::Broken(report, _) => why.push_str(report),
                         }
                     }
                     let other = match &to {
@@ -386,6 +390,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     if let Some(note) = &note {
         eprintln!("note: {note}");
+        eprint!("{why}");
     }
     let matrices = crate::diff::Matrices::of(&old, &new);
     let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new, &matrices)
