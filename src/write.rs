@@ -125,6 +125,13 @@ pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
             out.display()
         ));
     }
+    if real == repo.join(layout::FLEET_FILE) {
+        return Err(format!(
+            "`{}` is the fleet's `{}`, which fleetgen reads; choose an output folder",
+            out.display(),
+            layout::FLEET_FILE
+        ));
+    }
     if let Ok(inside) = real.strip_prefix(&repo)
         && let Some(first) = inside.components().next()
         && layout::ROOTS.iter().any(|r| first.as_os_str() == *r)

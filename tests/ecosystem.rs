@@ -925,6 +925,27 @@ fn a_partial_render_says_what_it_wrote() {
         "{text}"
     );
     assert!(text.contains("kept "), "{text}");
+    // A selection with no placement says so (web kept out of staging).
+    let contract = fleet.path().join("apps/web/app.yaml");
+    let original = fs::read_to_string(&contract).unwrap();
+    fs::write(
+        &contract,
+        original.replace("environments: [staging, prod]", "environments: [prod]"),
+    )
+    .unwrap();
+    assert_eq!(render(&[]).status.code(), Some(0));
+    let note = "note: no selected app lands on a selected cluster";
+    for (cluster, lands) in [("eastus-staging-01", false), ("eastus-prod-01", true)] {
+        let out = render(&["--app", "web", "--cluster", cluster]);
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        assert_eq!(
+            stdout(&out).contains("rendered 0 placements"),
+            !lands,
+            "{}",
+            report(&out)
+        );
+        assert_eq!(stderr(&out).contains(note), !lands, "{cluster}: {}", report(&out));
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -169,6 +169,15 @@ fn an_output_folder_inside_the_input_folders_is_refused() {
         assert!(text.contains("a folder fleetgen reads"), "{inside}: {text}");
         assert!(!fleet.path().join(inside).join("fleet.yaml").exists(), "{inside}");
     }
+    // Nor over the fleet's own fleet.yaml, said as what it is.
+    let fleet_file = fleet.path().join("fleet.yaml").display().to_string();
+    let out = run(fleet.path(), &["render", "--out", &fleet_file]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(
+        report(&out).contains("is the fleet's `fleet.yaml`, which fleetgen reads"),
+        "{}",
+        report(&out)
+    );
     // The sources still validate: nothing was written among them.
     assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
 }

@@ -128,6 +128,14 @@ fn formats_select_and_explain() {
         doc.contains("## Why is this bad?") && doc.contains("## Use instead"),
         "{doc}"
     );
+    // A code that names nothing is echoed with its control characters escaped.
+    let out = fleetgen().args(["explain", "FG100\n\u{1b}[2Jx"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: no code `FG100\\n\\u{1b}[2Jx`") && err.lines().count() == 1,
+        "{err:?}"
+    );
 }
 
 /// `docs/rules/`: one page per rule, generated from the rule's doc comment, and an index.

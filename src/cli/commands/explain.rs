@@ -47,7 +47,7 @@ pub fn explain(key: &str) -> u8 {
                 Some(s) => format!("; did you mean `{s}`?"),
                 None => String::new(),
             };
-            eprintln!("error: no code `{key}`{hint}");
+            eprintln!("error: no code `{}`{hint}", crate::diag::escape::line(key));
             2
         }
     }

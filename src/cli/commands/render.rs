@@ -318,6 +318,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                     out.display(),
                     w.files - written,
                 ));
+                if compiled.landings.is_empty() {
+                    eprintln!(
+                        "note: no selected app lands on a selected cluster (the placement matrix, `fleet.yaml` in the output folder, lists where each app lands)"
+                    );
+                }
             }
             print(&text);
             0
