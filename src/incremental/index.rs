@@ -400,7 +400,8 @@ pub fn finish(
             };
             if !regular {
                 let what = match fs::symlink_metadata(out.join(rel)) {
-                    Ok(m) => not_a_file(&m.file_type()),
+                    Ok(m) if m.file_type().is_symlink() => "a symbolic link",
+                    Ok(m) => crate::load::files::special_kind(m.file_type()),
                     Err(_) => "not a regular file",
                 };
                 return Ok((
@@ -463,30 +464,6 @@ pub fn finish(
         items[at].1 = disk;
     }
     Ok((Disk::from_vec(items), next))
-}
-
-/// What a file type that is not a regular file's is, in words.
-fn not_a_file(kind: &fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_block_device() || kind.is_char_device() {
-            return "a device";
-        }
-    }
-    if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// The index of an output folder just written with files of these contents: each file's

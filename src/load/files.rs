@@ -223,7 +223,7 @@ impl WorkTree {
 }
 
 /// What a file system entry is, when it is neither a regular file nor a folder.
-fn special_kind(t: fs::FileType) -> &'static str {
+pub(crate) fn special_kind(t: fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

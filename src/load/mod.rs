@@ -409,7 +409,7 @@ fn apps_without_contract(paths: &[String], problems: &[(String, files::FileError
         .map(|app| {
             Diagnostic::file_error(
                 codes::UNEXPECTED_FILE,
-                &format!("apps/{app}/"),
+                format!("apps/{app}/"),
                 "an app folder without `app.yaml`: fleetgen reads nothing in it",
             )
             .with_help(format!(
