@@ -336,7 +336,15 @@ impl LintFilter {
             .any(|k| k == code.name || code.id.starts_with(&k.to_ascii_uppercase()))
     }
 
-    fn keeps(&self, code: &Code) -> bool {
+    /// Whether `--select` and `--ignore` keep `d`. An error that is not a rule's or policy's
+    /// finding (bad YAML, a schema violation, a reference to nothing: what a baseline never
+    /// holds either) is always kept: narrowing the rules must not pass a fleet that cannot
+    /// be read.
+    fn keeps(&self, d: &Diagnostic) -> bool {
+        let code = d.code;
+        if d.severity == Severity::Error && !lint::baseline::holds(code) {
+            return true;
+        }
         (self.select.is_empty() || Self::picks(&self.select, code)) && !Self::picks(&self.ignore, code)
     }
 
@@ -376,7 +384,7 @@ impl LintFilter {
 /// What `fleetgen lint` prints for a compile, and its exit code: the findings `filter`
 /// keeps, or (text formats) a line saying there are none.
 pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: &Style, quiet: bool) -> (u8, String) {
-    compiled.retain(|d| filter.keeps(d.code) && filter.in_paths(&d.path));
+    compiled.retain(|d| filter.keeps(d) && filter.in_paths(&d.path));
     let mut text = compiled.report(style);
     if compiled.diagnostics().is_empty() && matches!(style.format, Format::Text | Format::Concise) && !quiet {
         let c = compiled.counts();

@@ -454,3 +454,38 @@ fn a_baseline_is_never_written_over_a_source_an_output_or_through_a_link() {
         assert!(fs::read_to_string(&target).unwrap().contains("\"fleetgenBaseline\": 1"));
     }
 }
+
+/// `--select` and `--ignore` narrow the rules and policy findings, never the errors that say
+/// the fleet cannot be read: a CI job linting one family must not pass a broken fleet.
+#[test]
+fn select_and_ignore_never_hide_an_input_error() {
+    let fleet = lint_fleet(None);
+    let dir = fleet.path();
+    let app = dir.join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    for (broken, code) in [
+        (format!("{text}bogus: 1\n"), "FG010"),
+        (format!("{text}extra: [\n"), "FG002"),
+    ] {
+        fs::write(&app, &broken).unwrap();
+        for args in [
+            &["--select", "FG1"][..],
+            &["--ignore", code][..],
+            &["--select", "fake-active-active"][..],
+        ] {
+            let out = fleetgen()
+                .args(["lint", "--color", "never", "--format", "concise", "--repo"])
+                .arg(dir)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{code} {args:?}: {}", report(&out));
+            assert!(
+                report(&out).contains(&format!("error[{code}]")),
+                "{code} {args:?}: {}",
+                report(&out)
+            );
+        }
+    }
+    fs::write(&app, text).unwrap();
+}
