@@ -389,3 +389,37 @@ fn a_cidr_must_be_an_address_and_a_prefix_the_api_server_takes() {
         assert!(report(&out).contains(&want), "{bad}: {}", report(&out));
     }
 }
+
+/// An app cannot take a namespace of the platform (Kubernetes', the GitOps engine's, the
+/// policy agents', its cluster profile's `platformNamespaces`): its default-deny policy would
+/// cut the engine off, a prune of the app would delete it, and no policy applies there.
+#[test]
+fn an_app_cannot_take_a_namespace_of_the_platform() {
+    let dir = fleet_with(None);
+    let contract = dir.path().join("apps/api/app.yaml");
+    let base = fs::read_to_string(&contract).unwrap();
+    let profile = dir.path().join("profiles/cluster/aks-standard.yaml");
+    let profile_text = fs::read_to_string(&profile).unwrap();
+    fs::write(&profile, format!("{profile_text}platformNamespaces: [mesh-system]\n")).unwrap();
+    assert_eq!(validate(dir.path(), &[]).status.code(), Some(0));
+    for namespace in ["flux-system", "argocd", "kube-system", "default", "mesh-system"] {
+        let text = base.replace(
+            "  version: 2026.07.03-1200\n",
+            &format!("  version: 2026.07.03-1200\n  namespace: {namespace}\n"),
+        );
+        fs::write(&contract, text).unwrap();
+        let out = validate(dir.path(), &["--format", "concise"]);
+        assert_eq!(out.status.code(), Some(1), "{namespace}: {}", report(&out));
+        let want = format!("apps/api/app.yaml:8:14: error[FG032] app `api` would take namespace `{namespace}`");
+        assert!(report(&out).contains(&want), "{namespace}: {}", report(&out));
+    }
+    fs::write(
+        &contract,
+        base.replace(
+            "  version: 2026.07.03-1200\n",
+            "  version: 2026.07.03-1200\n  namespace: api-v2\n",
+        ),
+    )
+    .unwrap();
+    assert_eq!(validate(dir.path(), &[]).status.code(), Some(0));
+}

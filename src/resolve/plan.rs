@@ -383,7 +383,7 @@ pub fn plan_with<'s>(sources: &'s Sources, known: KnownWithinLimits) -> (Option<
     let ((namespaces, credentials), ((sizes, iam_within_limits), scopes)) = rayon::join(
         || {
             rayon::join(
-                || each(&|out| check_namespaces(&placements, files, out)),
+                || each(&|out| check_namespaces(sources, &placements, files, out)),
                 || each(&|out| super::cloud_identity::check_credential_limit(sources, &placements, out)),
             )
         },
@@ -986,7 +986,60 @@ fn identity(
     id
 }
 
-fn check_namespaces(placements: &[Placement], files: &SourceMap, out: &mut Vec<Diagnostic>) {
+/// Namespaces no app may take, on any cluster: Kubernetes' own, the GitOps engines' (Flux's
+/// and Argo CD's) and the policy agents'. An app's namespace gets a default-deny
+/// NetworkPolicy and is pruned with the app, and every admission binding and Azure
+/// assignment leaves these alone.
+const RESERVED_NAMESPACES: &[&str] = &[
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "flux-system",
+    "argocd",
+    "gatekeeper-system",
+    "azure-arc",
+];
+
+fn check_namespaces(sources: &Sources, placements: &[Placement], files: &SourceMap, out: &mut Vec<Diagnostic>) {
+    // A namespace of the platform: reserved, or one the cluster's profile names as its own
+    // (`platformNamespaces`: the gateway's, say). One report per app and namespace.
+    let profiles: rustc_hash::FxHashMap<&str, &[crate::model::common::Id]> = (sources.cluster_profiles.iter())
+        .map(|c| (c.value.name.as_str(), &c.value.platform_namespaces[..]))
+        .collect();
+    let platform = |p: &Placement| {
+        RESERVED_NAMESPACES.contains(&p.namespace.as_str())
+            || (profiles.get(p.cluster.value.profile.as_str()))
+                .is_some_and(|own| own.iter().any(|n| n.as_str() == p.namespace))
+    };
+    let mut taken = std::collections::BTreeSet::new();
+    for p in placements.iter().filter(|p| platform(p)) {
+        if !taken.insert((p.app_name(), p.namespace.as_str())) {
+            continue;
+        }
+        let at = match p.app.value.application.namespace {
+            Some(_) => p
+                .app
+                .label(&["application", "namespace"], "a namespace of the platform"),
+            None => p.app.label(&["application", "name"], "the app's namespace is its name"),
+        };
+        out.push(
+            Diagnostic::error(
+                codes::NAMESPACE_CONFLICT,
+                files,
+                at,
+                format!(
+                    "app `{}` would take namespace `{}`, which the platform of cluster `{}` owns",
+                    p.app_name(),
+                    p.namespace,
+                    p.cluster_id()
+                ),
+            )
+            .with_help(
+                "an app's namespace gets a default-deny NetworkPolicy, is pruned with the app and is left alone by every policy; give the app a namespace of its own (`application.namespace`)",
+            ),
+        );
+    }
     // Looked up, never walked: hashed (a tree compared cluster ids with long shared prefixes).
     let mut seen: rustc_hash::FxHashMap<(&str, &str), &Placement> = rustc_hash::FxHashMap::default();
     seen.reserve(placements.len());
