@@ -423,3 +423,48 @@ fn an_app_cannot_take_a_namespace_of_the_platform() {
     .unwrap();
     assert_eq!(validate(dir.path(), &[]).status.code(), Some(0));
 }
+
+/// An internal app's hostnames would go on the cluster's gateway; where that gateway is the
+/// edge's public origin (`edge.origin`), the route would be reachable from the internet
+/// without the origin lock public routes carry: refused, at the exposure, on that cluster.
+#[test]
+fn an_internal_app_is_not_routed_on_a_public_gateway() {
+    let dir = fleet_with(None);
+    let cluster = dir.path().join("clusters/eastus-prod-01.yaml");
+    let text = fs::read_to_string(&cluster).unwrap();
+    fs::write(
+        &cluster,
+        format!("{text}edge:\n  origin: e7b1c9d2.fz41.alb.azure.com\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        validate(dir.path(), &[]).status.code(),
+        Some(0),
+        "{}",
+        report(&validate(dir.path(), &[]))
+    );
+    let contract = dir.path().join("apps/api/app.yaml");
+    let base = fs::read_to_string(&contract).unwrap();
+    let with_hostnames = base.replace(
+        "  exposure: internal\n",
+        "  exposure: internal\n  hostnames: [api.internal.example.com]\n",
+    );
+    assert_ne!(with_hostnames, base);
+    fs::write(&contract, with_hostnames).unwrap();
+    let out = validate(dir.path(), &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(1), "{}", report(&out));
+    let shown = report(&out);
+    assert!(shown.contains("apps/api/app.yaml:12:13: error[FG033] `api` is internal, but the gateway of cluster `eastus-prod-01` is public"), "{shown}");
+    // Only where the gateway is the edge's origin.
+    assert!(
+        !shown.contains("cluster `useast1-prod-01`") && !shown.contains("`eastus-staging-01`"),
+        "{shown}"
+    );
+    fs::write(&cluster, text).unwrap();
+    assert_eq!(
+        validate(dir.path(), &[]).status.code(),
+        Some(0),
+        "{}",
+        report(&validate(dir.path(), &[]))
+    );
+}

@@ -91,7 +91,7 @@ codes! {
     DEPENDENCY_CYCLE = "FG027", "dependency-cycle", Reference, Error, "apps that depend on each other in a circle, so no engine can order them";
     IDENTITY_UNAVAILABLE = "FG031", "identity-unavailable", Reference, Error, "an app's cloud identity cannot be wired on a cluster it lands on (no entry for that provider or account, no regional secret store for its `read-secret` permissions, no OIDC issuer or provider to federate with, or a regional resource a grant is scoped to)";
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, Error, "two apps placed on one cluster share a namespace, or an app takes one of the platform's (kube-system, flux-system, argocd, a profile's platformNamespaces …)";
-    NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes";
+    NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes, or an internal one on a cluster whose gateway is public (the edge's origin)";
     UNUSED_VALUES_FILE = "FG034", "unused-values-file", Reference, Warning, "a Helm values file that matches no environment or cluster, or belongs to an app without a chart";
     SOURCE_AUTH = "FG035", "source-auth", Reference, Error, "a private source the GitOps engine cannot authenticate to: an ssh:// repository without a Secret, or a registry's cloud identity on a cluster of another cloud";
     CHART_VALUES = "FG036", "chart-values", Reference, Error, "merged Helm values that the chart's vendored values.schema.json refuses";

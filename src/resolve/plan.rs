@@ -649,6 +649,30 @@ fn placement<'s>(
         }
         out.push(d);
     }
+    // An internal app's route on the cluster's gateway, which the edge reaches from the
+    // internet (its `edge.origin`): the route has no origin lock (the edge serves only the
+    // public apps' hostnames), so the internal app would be public at the gateway.
+    if let (Some(_), crate::model::app::Exposure::Internal, false, Some(origin)) = (
+        gateway,
+        a.traffic.exposure,
+        a.traffic.hostnames.is_empty(),
+        c.edge.as_ref().and_then(|e| e.origin.as_deref()),
+    ) {
+        ok = false;
+        out.push(
+            Diagnostic::error(
+                codes::NO_GATEWAY,
+                files,
+                app.label(&["traffic", "exposure"], "private network only"),
+                format!(
+                    "`{}` is internal, but the gateway of cluster `{}` is public (the edge's origin `{origin}`): its hostnames' route would be reachable from the internet",
+                    a.application.name, c.cluster_id
+                ),
+            )
+            .with_secondary(cluster.doc.label(&["edge", "origin"], "the gateway's public host name"))
+            .with_help("an internal app on this cluster is reached through its Service, without `hostnames`; or make it `public`, behind the edge"),
+        );
+    }
     let telemetry = sources
         .telemetry_profiles
         .iter()
