@@ -107,7 +107,7 @@ codes! {
     KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster, region, ring, app or intent that does not exist, or a cluster the app does not land on (or, for a scale-down, where its sync is suspended)";
     TRAFFIC_SWITCH_EXPIRED = "FG052", "traffic-switch-expired", Reference, Error, "a traffic kill switch past its `expires` date: renew it or remove it";
     TRAFFIC_SWITCH_EXPIRING = "FG053", "traffic-switch-expiring", Reference, Warning, "a traffic kill switch that expires within 14 days";
-    EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, …)";
+    EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, two hostnames it would name alike, …)";
     INCIDENT_SWITCH_EXPIRED = "FG055", "incident-switch-expired", Reference, Error, "an incident switch of fleet.yaml `switches` (freeze, blocked image, scale-down, identity revocation, audit-only) past its `expires` date: renew it or remove it";
     INCIDENT_SWITCH_EXPIRING = "FG056", "incident-switch-expiring", Reference, Warning, "an incident switch that expires within 14 days";
     BLOCKED_IMAGE = "FG057", "blocked-image", Reference, Error, "a placement renders an image whose digest fleet.yaml `switches.blockImages` blocks";

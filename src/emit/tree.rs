@@ -201,15 +201,7 @@ impl Selection {
     }
 }
 
-/// The 64-bit FNV-1a hash of `s`: stable across machines and versions, for names and digests.
-pub fn fnv1a64(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+pub use crate::model::common::fnv1a64;
 
 const DIGEST: &str = "# digest: fnv1a64:";
 

@@ -641,6 +641,28 @@ pub fn continent(provider: Provider, region: &str) -> Option<&'static str> {
     Some(c)
 }
 
+/// A resource name Front Door accepts: letters, digits and single dashes, at most 50
+/// characters (a longer one is cut and given a hash).
+pub fn front_door_name(s: &str) -> String {
+    let mut name = String::new();
+    for ch in s.chars() {
+        let ch = if ch.is_ascii_alphanumeric() { ch } else { '-' };
+        if !(ch == '-' && (name.is_empty() || name.ends_with('-'))) {
+            name.push(ch);
+        }
+    }
+    let name = name.trim_end_matches('-').to_string();
+    if name.len() <= 50 {
+        name
+    } else {
+        format!(
+            "{}-{:08x}",
+            name[..41].trim_end_matches('-'),
+            crate::model::common::fnv1a64(s) as u32
+        )
+    }
+}
+
 /// The problems an engine has with a route: (message, where, help).
 pub fn engine_problems<'s>(route: &Route<'s>) -> Vec<(String, Label, &'static str)> {
     let app = route.app;
@@ -867,6 +889,52 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     .with_help("serve all of the app's hostnames from the locked profile"),
                 );
             }
+        }
+    }
+    check_names(&routes, files, out);
+}
+
+/// Hostnames one edge would name alike: Front Door names a custom domain and a route after
+/// the hostname with every other character a dash (`shop.eu.x` and `shop-eu.x` are both
+/// `shop-eu-x`, and ARM refuses a template that defines one resource twice), Route 53's
+/// template its records after the hostname's words (`a.b.x` and `a-b.x` are both `ABX`: one
+/// record would replace the other).
+fn check_names(routes: &[Route], files: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let mut named: BTreeMap<(bool, &str, Environment, String), &Route> = BTreeMap::new();
+    for r in routes {
+        let front_door = r.entry.is_front_door();
+        let name = match front_door {
+            true => front_door_name(r.host),
+            false => crate::model::common::pascal_case(r.host),
+        };
+        let at = |r: &Route, what: &str| r.app.item_label(&["traffic", "hostnames"], r.host_index, what);
+        match named.entry((front_door, r.entry.name(), r.entry.environment(), name)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+            std::collections::btree_map::Entry::Occupied(o) if o.get().host != r.host => {
+                let (first, name) = (o.get(), &o.key().3);
+                let (what, consequence) = match front_door {
+                    true => ("resource", "ARM refuses a template that defines one resource twice"),
+                    false => ("record name", "one record would replace the other"),
+                };
+                out.push(
+                    Diagnostic::error(
+                        codes::EDGE_UNROUTABLE,
+                        files,
+                        at(r, "named alike"),
+                        format!(
+                            "`{}` and `{}` would be one {what}, `{name}`, of {}: {consequence}",
+                            first.host,
+                            r.host,
+                            r.entry.describe()
+                        ),
+                    )
+                    .with_secondary(at(first, "this hostname"))
+                    .with_help("rename one of the hostnames"),
+                );
+            }
+            std::collections::btree_map::Entry::Occupied(_) => {}
         }
     }
 }
@@ -1196,6 +1264,40 @@ mod tests {
         check(&sources, &mut out);
         let codes: Vec<&str> = out.iter().map(|d| d.code.id).collect();
         assert_eq!(codes, ["FG052"], "{out:?}");
+    }
+
+    /// Two hostnames one edge would name alike are refused at the second, on Front Door
+    /// (one resource twice in the template) and on Route 53 (one record replacing the other).
+    #[test]
+    fn hostnames_an_edge_names_alike_are_refused() {
+        let route53 =
+            "edge:\n  route53:\n    - { name: example.com, zoneId: Z0123456789ABCDEFGHIJ, environment: prod }\n";
+        for (edge, name) in [(EDGE, "`a-b-example-com`"), (route53, "`ABExampleCom`")] {
+            let fleet = fixture::text("fleet.yaml") + edge;
+            let found = |hosts: &str| {
+                let app = fixture::text("apps/web/app.yaml").replace("[www.example.com]", hosts);
+                let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &app)]);
+                let mut out = Vec::new();
+                check(&sources, &mut out);
+                out
+            };
+            // (Route 53 has its say on the fixture's Azure cluster too: only this finding counts.)
+            let alike = |out: Vec<Diagnostic>| -> Vec<Diagnostic> {
+                out.into_iter()
+                    .filter(|d| d.message.contains(" would be one "))
+                    .collect()
+            };
+            assert!(alike(found("[a.b.example.com, a-c.example.com]")).is_empty());
+            let out = alike(found("[a.b.example.com, a-b.example.com]"));
+            assert_eq!(out.len(), 1, "{out:?}");
+            assert_eq!(out[0].code.id, "FG054");
+            let said = "`a.b.example.com` and `a-b.example.com` would be one";
+            assert!(
+                out[0].message.contains(said) && out[0].message.contains(name),
+                "{}",
+                out[0].message
+            );
+        }
     }
 
     #[test]

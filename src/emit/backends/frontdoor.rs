@@ -45,27 +45,9 @@ impl FleetBackend for FrontDoor {
     }
 }
 
-/// A resource name Front Door accepts: letters, digits and single dashes, at most 50
-/// characters (a longer one is cut and given a hash).
-pub fn resource_name(s: &str) -> String {
-    let mut name = String::new();
-    for ch in s.chars() {
-        let ch = if ch.is_ascii_alphanumeric() { ch } else { '-' };
-        if !(ch == '-' && (name.is_empty() || name.ends_with('-'))) {
-            name.push(ch);
-        }
-    }
-    let name = name.trim_end_matches('-').to_string();
-    if name.len() <= 50 {
-        name
-    } else {
-        format!(
-            "{}-{:08x}",
-            name[..41].trim_end_matches('-'),
-            crate::emit::fnv1a64(s) as u32
-        )
-    }
-}
+/// A resource name Front Door accepts (`edge::front_door_name`; FG054 refuses two hostnames
+/// of one profile that would share one).
+pub use crate::resolve::edge::front_door_name as resource_name;
 
 fn id(kind: &str, parts: &[&str]) -> Value {
     let quoted: Vec<String> = parts.iter().map(|p| format!("'{p}'")).collect();
