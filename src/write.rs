@@ -91,14 +91,10 @@ pub fn refuse_link(out: &Path) -> Result<(), String> {
     }
 }
 
-/// Refuses an output folder inside a folder fleetgen reads (`clusters/`, `apps/` …), or
-/// one that is the repository or holds it: writing there would change the sources.
-pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
-    let Ok(repo) = fs::canonicalize(repo) else {
-        return Ok(()); // the repository is refused on its own
-    };
-    // The output folder may not exist yet: judge its nearest existing ancestor.
-    let mut existing = out.to_path_buf();
+/// Where a folder fleetgen may write is, links resolved: its nearest existing ancestor's
+/// real path, with the rest of its own (it may not exist yet).
+pub fn resolved(dir: &Path) -> Option<PathBuf> {
+    let mut existing = dir.to_path_buf();
     let mut rest = Vec::new();
     while fs::symlink_metadata(&existing).is_err() {
         match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
@@ -113,12 +109,52 @@ pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
             _ => break,
         }
     }
-    let Ok(mut real) = fs::canonicalize(&existing) else {
-        return Ok(());
-    };
+    let mut real = fs::canonicalize(&existing).ok()?;
     for name in rest.into_iter().rev() {
         real.push(name);
     }
+    Some(real)
+}
+
+/// Refuses a cache folder (`FLEETGEN_CACHE_DIR`) where fleetgen reads its inputs or writes
+/// the output folder `out`: its files (the shadow, a copy of the whole tree, above all)
+/// would be read as sources, or be the output's.
+pub fn refuse_cache_dir(repo: &Path, cache: &Path, out: &Path) -> Result<(), String> {
+    let (Some(repo), Some(real)) = (fs::canonicalize(repo).ok(), resolved(cache)) else {
+        return Ok(());
+    };
+    let shown = cache.display();
+    if repo.starts_with(&real) {
+        return Err(format!("FLEETGEN_CACHE_DIR `{shown}` is the repository or holds it"));
+    }
+    if let Ok(inside) = real.strip_prefix(&repo)
+        && let Some(first) = inside.components().next()
+        && layout::ROOTS.iter().any(|r| first.as_os_str() == *r)
+    {
+        return Err(format!(
+            "FLEETGEN_CACHE_DIR `{shown}` is inside `{}`, a folder fleetgen reads; keep the cache outside the sources",
+            first.as_os_str().to_string_lossy()
+        ));
+    }
+    if resolved(out).is_some_and(|out| real.starts_with(&out)) {
+        return Err(format!(
+            "FLEETGEN_CACHE_DIR `{shown}` is inside the output folder `{}`; keep the cache outside it",
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an output folder inside a folder fleetgen reads (`clusters/`, `apps/` …), or
+/// one that is the repository or holds it: writing there would change the sources.
+pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
+    let Ok(repo) = fs::canonicalize(repo) else {
+        return Ok(()); // the repository is refused on its own
+    };
+    // The output folder may not exist yet: judged by its nearest existing ancestor.
+    let Some(real) = resolved(out) else {
+        return Ok(());
+    };
     if repo.starts_with(&real) {
         return Err(format!(
             "`{}` is the repository or holds it; fleetgen writes its output beside the sources, not over them",

@@ -182,6 +182,42 @@ fn an_output_folder_inside_the_input_folders_is_refused() {
     assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
 }
 
+/// `FLEETGEN_CACHE_DIR` where fleetgen reads its inputs or writes its output is refused by
+/// the commands that write the cache (its shadow, a copy of the whole tree, would be read as
+/// sources or be part of the output); elsewhere it serves.
+#[test]
+fn a_cache_folder_among_the_sources_or_in_the_output_is_refused() {
+    let fleet = fleet_with(None);
+    let with_cache = |dir: &str, command: &str| {
+        fleetgen()
+            .args([command, "--color", "never", "--repo"])
+            .arg(fleet.path())
+            .env("FLEETGEN_CACHE_DIR", dir)
+            .output()
+            .unwrap()
+    };
+    let inside = |p: &str| fleet.path().join(p).display().to_string();
+    for (dir, said) in [
+        (
+            inside("clusters/cache"),
+            "is inside `clusters`, a folder fleetgen reads",
+        ),
+        (inside("rendered/.cache"), "is inside the output folder"),
+        (inside(""), "is the repository or holds it"),
+    ] {
+        for command in ["render", "check"] {
+            let out = with_cache(&dir, command);
+            assert_eq!(out.status.code(), Some(2), "{command} {dir}: {}", report(&out));
+            assert!(report(&out).contains(said), "{command} {dir}: {}", report(&out));
+        }
+    }
+    assert!(!fleet.path().join("clusters/cache").exists() && !fleet.path().join("rendered").exists());
+    assert_eq!(run(fleet.path(), &["validate"]).status.code(), Some(0));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = with_cache(&elsewhere.path().join("c").display().to_string(), "render");
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+}
+
 // ---------------------------------------------------------------------------------------
 // Git revisions, and what is not a regular file
 

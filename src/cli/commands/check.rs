@@ -58,6 +58,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
     };
+    let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
+    if let Some(cache) = &cache
+        && let Err(message) = crate::write::refuse_cache_dir(&fleet.root, cache.dir(), &out)
+    {
+        eprintln!("error: {message}");
+        return 2;
+    }
     if !exists {
         let message = format!("{shown}/ does not exist: run `fleetgen render` to create it");
         match format {
@@ -75,7 +82,6 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     let progress = Progress::new(ui.quiet, "checking");
     let tick = |total| progress.tick(total);
-    let cache = (!args.no_cache).then(|| Cache::for_fleet(&fleet.root));
     // Input files the last run found valid against their schema are not validated again.
     let valid = cache.as_ref().map(Cache::schema_valid);
     // Nor parsed again, when their text did not change.

@@ -56,6 +56,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // the shadow) holds the text of what the cache knows by hash (checked through the stat
     // indexes).
     let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
+    if let Some(cache) = &cache
+        && let Err(message) = crate::write::refuse_cache_dir(&fleet.root, cache.dir(), &out)
+    {
+        eprintln!("error: {message}");
+        return 2;
+    }
     // Input files the last run found valid against their schema are not validated again.
     let valid = cache.as_ref().map(Cache::schema_valid);
     // Nor parsed again, when their text did not change.
