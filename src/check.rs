@@ -361,8 +361,8 @@ impl<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> Cursor<'a, V, I> {
     }
 }
 
-/// The report for people.
-pub fn text(drifts: &[Drift], out: &str) -> String {
+/// The report for people: each drifted file with its diff, then (unless `quiet`) the count.
+pub fn text(drifts: &[Drift], out: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
         text.push_str(&format!("{}: {out}/{}\n", d.status.as_str(), d.path));
@@ -379,7 +379,9 @@ pub fn text(drifts: &[Drift], out: &str) -> String {
             text.push('\n');
         }
     }
-    text.push_str(&count_line(drifts, out));
+    if !quiet {
+        text.push_str(&count_line(drifts, out));
+    }
     text
 }
 
@@ -394,13 +396,15 @@ fn count_line(drifts: &[Drift], out: &str) -> String {
     )
 }
 
-/// One line per file: `rendered/c/apps/a/x.yaml: stale`, then the count.
-pub fn concise(drifts: &[Drift], out: &str) -> String {
+/// One line per file: `rendered/c/apps/a/x.yaml: stale`, then (unless `quiet`) the count.
+pub fn concise(drifts: &[Drift], out: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
         text.push_str(&format!("{out}/{}: {}\n", d.path, d.status.as_str()));
     }
-    text.push_str(&count_line(drifts, out));
+    if !quiet {
+        text.push_str(&count_line(drifts, out));
+    }
     text
 }
 

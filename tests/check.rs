@@ -209,3 +209,29 @@ fn check_refuses_an_output_folder_render_refuses() {
     }
     assert_eq!(fs::read_to_string(repo.join("rendered")).unwrap(), "a file\n");
 }
+
+/// `--quiet`: the findings and nothing else (no count, no advice), for check and lint alike.
+#[test]
+fn quiet_prints_the_findings_without_summary_lines() {
+    let fleet = drifted("edited-by-hand");
+    let repo = fleet.path();
+    for format in ["text", "concise"] {
+        let out = run(repo, "check", &["--quiet", "--format", format]);
+        assert_eq!(out.status.code(), Some(1));
+        let text = stdout(&out);
+        assert!(text.contains("horizontalpodautoscaler-web.yaml"), "{format}: {text}");
+        assert!(
+            !text.contains("is not what the sources compile to") && !text.contains("run `fleetgen render`"),
+            "{format}: {text}"
+        );
+    }
+    let app = repo.join("apps/web/app.yaml");
+    fs::write(&app, fs::read_to_string(&app).unwrap() + "bogus: 1\n").unwrap();
+    for format in ["text", "concise"] {
+        let out = run(repo, "lint", &["--quiet", "--format", format]);
+        assert_eq!(out.status.code(), Some(2));
+        let text = stdout(&out);
+        assert!(text.contains("FG010"), "{format}: {text}");
+        assert!(!text.contains("1 error"), "{format}: {text}");
+    }
+}

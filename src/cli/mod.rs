@@ -111,23 +111,24 @@ pub(crate) struct Ui {
 }
 
 impl Ui {
-    fn style(stream: Stream, format: Format, path_prefix: &str) -> Style {
+    fn style(&self, stream: Stream, format: Format, path_prefix: &str) -> Style {
         Style {
             format,
             color: stream.color,
             width: stream.width,
             path_prefix: path_prefix.to_string(),
+            quiet: self.quiet,
         }
     }
 
     /// How diagnostics printed on stdout look.
     pub fn stdout_style(&self, format: Format, path_prefix: &str) -> Style {
-        Self::style(self.stdout, format, path_prefix)
+        self.style(self.stdout, format, path_prefix)
     }
 
     /// How diagnostics printed on stderr look.
     pub fn stderr_style(&self, format: Format, path_prefix: &str) -> Style {
-        Self::style(self.stderr, format, path_prefix)
+        self.style(self.stderr, format, path_prefix)
     }
 
     /// Prints a compile's diagnostics, if any, on stderr.

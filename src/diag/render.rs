@@ -42,6 +42,8 @@ pub struct Style {
     /// in a monorepo annotates the right files. Empty at the root; text reports keep paths
     /// relative to the fleet.
     pub path_prefix: String,
+    /// `--quiet`: the diagnostics without the summary line (`1 error, 2 warnings`).
+    pub quiet: bool,
 }
 
 impl Style {
@@ -52,6 +54,7 @@ impl Style {
             color: false,
             width: 80,
             path_prefix: String::new(),
+            quiet: false,
         }
     }
 
@@ -81,7 +84,9 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style, ca
                     escape::line(&d.message)
                 ));
             }
-            out.push_str(&summary(diagnostics));
+            if !style.quiet {
+                out.push_str(&summary(diagnostics));
+            }
             out
         }
         Format::Text => {
@@ -105,7 +110,9 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style, ca
                 let _ = handler.render_report(&mut out, &report);
                 out.push('\n');
             }
-            out.push_str(&summary(diagnostics));
+            if !style.quiet {
+                out.push_str(&summary(diagnostics));
+            }
             out
         }
     }

@@ -333,9 +333,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (_, true) if ui.quiet => {}
         (Format::Github, true) => {}
         (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.len())),
-        (Format::Concise, false) => print(&crate::check::concise(&drifts, &shown)),
+        (Format::Concise, false) => print(&crate::check::concise(&drifts, &shown, ui.quiet)),
         (Format::Github, false) => print(&crate::check::github(&drifts, &format!("{prefix}{shown}"))),
-        (_, false) => print(&crate::check::text(&drifts, &shown)),
+        (_, false) => print(&crate::check::text(&drifts, &shown, ui.quiet)),
     }
     let code = u8::from(!drifts.is_empty());
     // The process ends with this command: its memory goes back to the system whole, which is
