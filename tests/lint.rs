@@ -21,6 +21,16 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// `fleetgen lint --format concise` of the fleet in `dir`, with `args`.
+fn lint_concise(dir: &Path, args: &[&str]) -> std::process::Output {
+    fleetgen()
+        .args(["lint", "--color", "never", "--format", "concise", "--repo"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// The base fleet with the lint base and `case` laid over it.
 fn lint_fleet(case: Option<&Path>) -> tempfile::TempDir {
     let fleet = fleet_with(Some(&root().join("tests/fixtures/lint-base")));
@@ -341,12 +351,7 @@ fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     ));
     let dir = fleet.path();
     let lint = |args: &[&str]| {
-        let out = fleetgen()
-            .args(["lint", "--color", "never", "--format", "concise", "--repo"])
-            .arg(dir)
-            .args(args)
-            .output()
-            .unwrap();
+        let out = lint_concise(dir, args);
         (out.status.code(), report(&out))
     };
     let baseline = dir.join("lint-baseline.json");
@@ -473,12 +478,7 @@ fn select_and_ignore_never_hide_an_input_error() {
             &["--ignore", code][..],
             &["--select", "fake-active-active"][..],
         ] {
-            let out = fleetgen()
-                .args(["lint", "--color", "never", "--format", "concise", "--repo"])
-                .arg(dir)
-                .args(args)
-                .output()
-                .unwrap();
+            let out = lint_concise(dir, args);
             assert_eq!(out.status.code(), Some(2), "{code} {args:?}: {}", report(&out));
             assert!(
                 report(&out).contains(&format!("error[{code}]")),
