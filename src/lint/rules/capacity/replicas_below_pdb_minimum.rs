@@ -14,7 +14,8 @@
 //!
 //! Placements in a standby region (`pilot-light`, `warm-standby`: see the standby shape in
 //! the README) are not flagged: they run few replicas by design and take no traffic until
-//! a failover, when the autoscaler grows them.
+//! a failover, when the autoscaler grows them. Nor are placements an incident switch scales
+//! down to no replicas (`switches.scaleDown`): a drain has nothing to evict there.
 //!
 //! ## Example
 //! ```yaml
@@ -48,7 +49,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         for w in ctx.workloads(p) {
             let Some(b) = &w.budget else { continue };
-            if b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
+            // Scaled down to none on purpose (an incident switch): nothing for a drain to evict.
+            if w.replicas == 0 || b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
                 continue;
             }
             let entry = found.entry(p.app_name()).or_insert((i, Vec::new()));
