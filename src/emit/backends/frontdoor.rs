@@ -1,5 +1,5 @@
 //! The Azure Front Door backend: `_edge/frontdoor/<profile>.json`, an ARM template
-//! (resource-group scope, `az deployment group create`) per profile of fleet.yaml's
+//! (resource-group scope, deployed as a deployment stack) per profile of fleet.yaml's
 //! `edge.frontDoor`, from the routes [`crate::resolve::edge`] resolves:
 //!
 //! - the profile (`Standard_AzureFrontDoor` or `Premium_AzureFrontDoor`) and its endpoint;
@@ -239,8 +239,11 @@ fn template(sources: &Sources, profile: &FrontDoorProfile, routes: &[&Route]) ->
             },
         }));
     }
+    // A deployment stack, not a plain deployment (which is incremental): an origin, custom
+    // domain or route a newer template drops (a drain, a scale-down, a hostname removed) is
+    // deleted in Azure, not left serving. One stack per profile.
     let deploy = format!(
-        "az deployment group create{} --resource-group {} --template-file {}",
+        "az stack group create --name fleetgen-frontdoor-{p}{} --resource-group {} --template-file {} --action-on-unmanage deleteResources --deny-settings-mode none",
         profile
             .subscription_id
             .as_ref()
