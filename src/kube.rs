@@ -85,6 +85,26 @@ const CLUSTER_SCOPED: &[&str] = &[
     "RuntimeClass",
 ];
 
+/// Where Flux's controllers and objects live.
+pub const FLUX_NAMESPACE: &str = "flux-system";
+
+/// Where Argo CD and its objects live.
+pub const ARGOCD_NAMESPACE: &str = "argocd";
+
+/// Kubernetes' own namespaces.
+pub const KUBERNETES_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Namespaces every Azure Policy assignment excludes (Azure's defaults for system
+/// components, without the usage-reporting one the reference implementation drops).
+pub const AZURE_SYSTEM_NAMESPACES: &[&str] = &["kube-system", "gatekeeper-system", "azure-arc"];
+
+/// Namespaces no app may take: Kubernetes' own, the GitOps engines' and the policy agents'.
+pub fn is_platform_namespace(namespace: &str) -> bool {
+    KUBERNETES_NAMESPACES.contains(&namespace)
+        || AZURE_SYSTEM_NAMESPACES.contains(&namespace)
+        || [FLUX_NAMESPACE, ARGOCD_NAMESPACE].contains(&namespace)
+}
+
 /// Whether objects of `kind` have no namespace.
 pub fn is_cluster_scoped(kind: &str) -> bool {
     CLUSTER_SCOPED.contains(&kind)

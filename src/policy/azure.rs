@@ -88,9 +88,8 @@ impl Catalog {
     }
 }
 
-/// Namespaces every assignment excludes (Azure's defaults for system components, without
-/// the usage-reporting one the reference implementation drops), plus the GitOps engine's.
-pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "gatekeeper-system", "azure-arc"];
+/// Namespaces every assignment excludes (with the GitOps engine's, added per cluster).
+pub use crate::kube::AZURE_SYSTEM_NAMESPACES as SYSTEM_NAMESPACES;
 
 #[cfg(test)]
 mod tests {

@@ -1010,29 +1010,16 @@ fn identity(
     id
 }
 
-/// Namespaces no app may take, on any cluster: Kubernetes' own, the GitOps engines' (Flux's
-/// and Argo CD's) and the policy agents'. An app's namespace gets a default-deny
-/// NetworkPolicy and is pruned with the app, and every admission binding and Azure
-/// assignment leaves these alone.
-const RESERVED_NAMESPACES: &[&str] = &[
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "flux-system",
-    "argocd",
-    "gatekeeper-system",
-    "azure-arc",
-];
-
 fn check_namespaces(sources: &Sources, placements: &[Placement], files: &SourceMap, out: &mut Vec<Diagnostic>) {
-    // A namespace of the platform: reserved, or one the cluster's profile names as its own
-    // (`platformNamespaces`: the gateway's, say). One report per app and namespace.
+    // A namespace of the platform (an app's gets a default-deny NetworkPolicy and is pruned
+    // with the app; every policy leaves the platform's alone): reserved, or one the cluster's
+    // profile names as its own (`platformNamespaces`: the gateway's, say). One report per app
+    // and namespace.
     let profiles: rustc_hash::FxHashMap<&str, &[crate::model::common::Id]> = (sources.cluster_profiles.iter())
         .map(|c| (c.value.name.as_str(), &c.value.platform_namespaces[..]))
         .collect();
     let platform = |p: &Placement| {
-        RESERVED_NAMESPACES.contains(&p.namespace.as_str())
+        crate::kube::is_platform_namespace(&p.namespace)
             || (profiles.get(p.cluster.value.profile.as_str()))
                 .is_some_and(|own| own.iter().any(|n| n.as_str() == p.namespace))
     };

@@ -23,7 +23,7 @@ use crate::model::GitopsEngine;
 use crate::resolve::plan::ClusterPlan;
 
 /// Where Argo CD and its objects live.
-pub const NAMESPACE: &str = "argocd";
+pub const NAMESPACE: &str = crate::kube::ARGOCD_NAMESPACE;
 const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
 pub struct ArgoCd;

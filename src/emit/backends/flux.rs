@@ -23,7 +23,7 @@ use crate::model::{Criticality, GitopsEngine};
 use crate::resolve::plan::Placement;
 
 /// Where Flux's controllers and objects live.
-pub const NAMESPACE: &str = "flux-system";
+pub const NAMESPACE: &str = crate::kube::FLUX_NAMESPACE;
 
 pub struct Flux;
 
