@@ -91,12 +91,15 @@ pub const FLUX_NAMESPACE: &str = "flux-system";
 /// Where Argo CD and its objects live.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 
+/// Where Kubernetes' and the cloud's system components run (CoreDNS, the metrics add-ons).
+pub const KUBE_SYSTEM: &str = "kube-system";
+
 /// Kubernetes' own namespaces.
-pub const KUBERNETES_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const KUBERNETES_NAMESPACES: &[&str] = &["default", KUBE_SYSTEM, "kube-public", "kube-node-lease"];
 
 /// Namespaces every Azure Policy assignment excludes (Azure's defaults for system
 /// components, without the usage-reporting one the reference implementation drops).
-pub const AZURE_SYSTEM_NAMESPACES: &[&str] = &["kube-system", "gatekeeper-system", "azure-arc"];
+pub const AZURE_SYSTEM_NAMESPACES: &[&str] = &[KUBE_SYSTEM, "gatekeeper-system", "azure-arc"];
 
 /// Namespaces no app may take: Kubernetes' own, the GitOps engines' and the policy agents'.
 pub fn is_platform_namespace(namespace: &str) -> bool {

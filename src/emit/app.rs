@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use super::backends;
-use super::context::{pairs_mj, pod_selector, workload};
+use super::context::{metrics_port, pairs_mj, pod_selector, workload};
 use super::driver::Run;
 use super::tree::{Finish, RenderedObject};
 use super::{charts, objects, values, yaml};
@@ -137,6 +137,15 @@ pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -
     }
     let telemetry = &p.app.value.observability.telemetry_profile;
     if let Some(doc) = sources.telemetry_profiles.iter().find(|d| d.value.name == *telemetry) {
+        list.push(files.get(doc.file).path.clone());
+    }
+    // The scraper its NetworkPolicies admit.
+    if plan.fleet.value.network.policies
+        && p.scraper.is_some()
+        && metrics_port(p).is_some()
+        && let Some(doc) =
+            (sources.observability_profiles.iter()).find(|d| d.value.name == p.cluster.value.observability_profile)
+    {
         list.push(files.get(doc.file).path.clone());
     }
     list

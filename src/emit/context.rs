@@ -97,9 +97,16 @@ pub(super) fn routes(p: &Placement) -> bool {
         && !t.hostnames.is_empty()
 }
 
+/// The port the app's metrics are scraped at: its telemetry profile's, else the app's own.
+pub(super) fn metrics_port(p: &Placement) -> Option<u16> {
+    let t = p.telemetry?;
+    t.metrics.port.map(|p| p.0).or(p.app.value.traffic.port.map(|p| p.0))
+}
+
 /// What the app's NetworkPolicies allow (`workload.network`), or `None` when fleet.yaml
 /// turns them off: traffic from the gateway (an exposed app with a route), from the apps on
-/// the cluster that depend on it, to the ones it depends on, to its cloud's APIs (an app with
+/// the cluster that depend on it, from the cluster's metrics scraper to its metrics port (an
+/// app with a telemetry profile), to the ones it depends on, to its cloud's APIs (an app with
 /// a cloud identity), to `network.egress`; DNS is in the template. What it reads of another
 /// placement is part of the placement's cache key (`incremental::key`): keep the two alike.
 fn network(plan: &Plan, p: &Placement) -> Value {
@@ -144,9 +151,19 @@ fn network(plan: &Plan, p: &Placement) -> Value {
             "podIdentityAgent": p.cluster.value.identity_mode == crate::model::common::IdentityMode::EksPodIdentity,
         })
     });
+    // The scraper of an app with a metrics endpoint, at its port.
+    let scraper = (metrics_port(p).zip(p.scraper.as_deref())).map(|(port, s)| {
+        json!({
+            "port": port,
+            "namespace": s.namespace,
+            "selector": s.pod_selector,
+            "sourceRanges": s.source_ranges,
+        })
+    });
     json!({
         "port": port,
         "gateway": gateway,
+        "scraper": scraper,
         "cloud": cloud,
         "calls": calls,
         "callers": if port.is_some() { callers } else { Vec::new() },
@@ -179,12 +196,11 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> minijinja::Value {
         .filter_map(|(name, v)| Some((name, v?)))
         .collect();
     let port = a.traffic.port.map(|p| p.0);
-    let metrics = p.telemetry.and_then(|t| {
-        let port = t.metrics.port.map(|p| p.0).or(port)?;
-        Some(map([
+    let metrics = p.telemetry.zip(metrics_port(p)).map(|(t, port)| {
+        map([
             ("port", Mj::from(u64::from(port))),
             ("path", Mj::from(t.metrics.path.as_str())),
-        ]))
+        ])
     });
     let annotations: Vec<(&str, &str)> = (p.identity.service_account_annotations.iter())
         .map(|(k, v)| (k.as_str(), v.value.as_str()))
@@ -318,8 +334,9 @@ mod tests {
              annotations={azure.workload.identity/client-id=str,\
              azure.workload.identity/tenant-id=str,},automountToken=bool,},gateway={name=str,\
              namespace=str,listener=none,},service={name=str,port=int,},metrics={port=int,path=str,},\
-             network={port=int,gateway={namespace=str,sourceRanges=[],},cloud={podIdentityAgent=bool,\
-             },calls=[{name=str,namespace=str,selector={app.kubernetes.io/name=str,},port=int,},],\
+             network={port=int,gateway={namespace=str,sourceRanges=[],},scraper={port=int,namespace=str,\
+             selector={app.kubernetes.io/name=str,},sourceRanges=[],},cloud={podIdentityAgent=bool,},\
+             calls=[{name=str,namespace=str,selector={app.kubernetes.io/name=str,},port=int,},],\
              callers=[],egress=[],},}"
         );
         let env = minijinja::Environment::new();
@@ -371,6 +388,12 @@ mod tests {
             "network": {
                 "port": 8080,
                 "gateway": {"namespace": "agc-system", "sourceRanges": []},
+                "scraper": {
+                    "port": 9090,
+                    "namespace": "monitoring",
+                    "selector": {"app.kubernetes.io/name": "prometheus"},
+                    "sourceRanges": [],
+                },
                 "cloud": {"podIdentityAgent": false},
                 "calls": [
                     {
@@ -385,5 +408,50 @@ mod tests {
             },
         });
         assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), expected);
+    }
+
+    /// `workload.network.scraper` of `web` on `eastus-prod-01` with the observability profile's
+    /// `metrics:` lines replaced by `metrics`, and with `telemetry`'s in place of the
+    /// telemetry profile's.
+    fn scraper_of(metrics: &str, telemetry: Option<&str>) -> Value {
+        let profile = fixture::text("profiles/observability/standard.yaml");
+        let start = profile.find("metrics:\n").unwrap();
+        let end = profile.find("logs:\n").unwrap();
+        let profile = format!("{}{metrics}{}", &profile[..start], &profile[end..]);
+        let mut overlay = vec![("profiles/observability/standard.yaml", profile.as_str())];
+        let http = telemetry.map(|m| {
+            let t = fixture::text("profiles/telemetry/http-service.yaml");
+            let old = "metrics:\n  port: 9090\n  path: /metrics\n";
+            assert!(t.contains(old));
+            t.replace(old, m)
+        });
+        if let Some(http) = &http {
+            overlay.push(("profiles/telemetry/http-service.yaml", http));
+        }
+        let sources = fixture::sources(&overlay);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        network(&plan, plan.placement("web", "eastus-prod-01").unwrap())["scraper"].clone()
+    }
+
+    #[test]
+    fn the_metrics_scraper_is_the_profile_s_or_azure_monitor_s_add_on_at_the_metrics_port() {
+        // Azure Monitor without a scraper: the add-on's replica in kube-system.
+        let azure = "metrics:\n  backend: azure-monitor-prometheus\n  scrapeInterval: 30s\n";
+        assert_eq!(
+            scraper_of(azure, None),
+            json!({"port": 9090, "namespace": "kube-system", "selector": {"rsName": "ama-metrics"}, "sourceRanges": []})
+        );
+        // A scraper outside the cluster, by its addresses.
+        let amp = "metrics:\n  backend: amazon-managed-prometheus\n  scrapeInterval: 30s\n  \
+                   scraper: {sourceRanges: [10.0.32.0/19]}\n";
+        assert_eq!(
+            scraper_of(amp, None),
+            json!({"port": 9090, "namespace": null, "selector": {}, "sourceRanges": ["10.0.32.0/19"]})
+        );
+        // The app's own port when its telemetry profile names none.
+        let no_port = "metrics:\n  path: /metrics\n";
+        assert_eq!(scraper_of(amp, Some(no_port))["port"], json!(8080));
     }
 }

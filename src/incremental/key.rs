@@ -328,7 +328,7 @@ fn resolved(p: &Placement, h: &mut Feed) {
                 values(&p.identity.pod_labels),
                 p.identity.automount_token,
             ),
-            &p.telemetry,
+            (&p.telemetry, &p.scraper),
             (&p.suspended, &p.drained),
         ),
         h,

@@ -354,9 +354,34 @@ fn diagnose<'i>(
                 .pointer(error.instance_path().as_str())
                 .is_some_and(|value| value != error.instance().as_ref());
         if a_key {
-            let (_, span) = locate(root, &path);
-            let label = Label::new(file, span, String::new());
-            out.push(Diagnostic::error(codes::SCHEMA, sources, label, error.to_string()));
+            let key = match error.kind() {
+                ValidationErrorKind::PropertyNames { error } => error.instance().as_ref().as_str(),
+                _ => error.instance().as_ref().as_str(),
+            };
+            let (node, span) = locate(root, &path);
+            let span = (key.zip(node.as_ref()))
+                .and_then(|(key, node)| node.entry(key))
+                .map_or(span, |e| e.key_span.clone());
+            let field = if path.is_empty() {
+                "the file".to_string()
+            } else {
+                dotted(&path)
+            };
+            let message = match key {
+                Some(key) => format!(
+                    "`{}` is not a valid key of `{field}`",
+                    short(&Json::String(key.to_string()))
+                ),
+                None => error.to_string(),
+            };
+            let mut d = Diagnostic::error(
+                codes::SCHEMA,
+                sources,
+                Label::new(file, span, "not a key here"),
+                message,
+            );
+            d.help = description(kind, &path);
+            out.push(d);
             continue;
         }
         out.extend(describe(
@@ -617,7 +642,22 @@ fn describe(
         }
         ValidationErrorKind::Required { property } => {
             let property = short(property);
-            let when = condition(cx, path).map_or(String::new(), |c| format!(" {c}"));
+            // Inside an `if`/`then`, or a `dependentRequired` (`podSelector` needs `namespace`).
+            let when = condition(cx, path)
+                .or_else(|| {
+                    // The keyword's path ends at `dependentRequired`: the field set is the one
+                    // whose list names the missing one.
+                    let deps = (cx.schema_path.ends_with("/dependentRequired"))
+                        .then(|| schema_at(kind, path)?.get("dependentRequired")?.as_object())??;
+                    let (set, _) = deps.iter().find(|(set, needs)| {
+                        node.as_ref().is_some_and(|n| n.entry(set).is_some())
+                            && needs
+                                .as_array()
+                                .is_some_and(|l| l.iter().any(|f| f.as_str() == Some(&property)))
+                    })?;
+                    Some(format!("when `{set}` is set"))
+                })
+                .map_or(String::new(), |c| format!(" {c}"));
             let mut d = Diagnostic::error(
                 codes::MISSING_FIELD,
                 sources,
@@ -724,6 +764,35 @@ fn describe(
                 None => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
             }
         }
+        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. } => {
+            match one_of_fields(cx, path) {
+                Some(fields) => {
+                    let set: Vec<&String> = (fields.iter())
+                        .filter(|f| node.as_ref().is_some_and(|n| n.entry(f).is_some()))
+                        .collect();
+                    let found = match set.as_slice() {
+                        [] => "none of them".to_string(),
+                        _ => set.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" and "),
+                    };
+                    let choices: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+                    Diagnostic::error(
+                        codes::SCHEMA,
+                        sources,
+                        at(span, format!("sets {found}")),
+                        format!(
+                            "{} sets exactly one of {}, found {found}",
+                            if path.is_empty() {
+                                field.clone()
+                            } else {
+                                format!("`{field}`")
+                            },
+                            choices.join(" or ")
+                        ),
+                    )
+                }
+                None => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
+            }
+        }
         ValidationErrorKind::Minimum { .. }
         | ValidationErrorKind::Maximum { .. }
         | ValidationErrorKind::ExclusiveMinimum { .. }
@@ -755,6 +824,26 @@ fn describe(
         _ => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
     };
     vec![diag]
+}
+
+/// The fields a failing `oneOf` chooses between, when each of its branches requires one
+/// field (and may forbid the others): `cluster` or `region`. `None` for any other `oneOf`.
+fn one_of_fields(cx: &Context, path: &[Segment]) -> Option<Vec<String>> {
+    let object = schema_at(cx.kind, path)?;
+    // The failing keyword: the object's own `oneOf`, or one inside its `allOf`.
+    let tail: Vec<&str> = cx.schema_path.rsplit('/').take(3).collect();
+    let one_of = match tail.as_slice() {
+        ["oneOf", i, "allOf"] => object.get("allOf")?.get(i.parse::<usize>().ok()?)?.get("oneOf")?,
+        ["oneOf", ..] => object.get("oneOf")?,
+        _ => return None,
+    };
+    let fields: Option<Vec<String>> = (one_of.as_array()?.iter())
+        .map(|branch| match branch.get("required")?.as_array()?.as_slice() {
+            [only] => only.as_str().map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    fields.filter(|f| f.len() >= 2)
 }
 
 /// For failures inside an `if`/`then`: "when `provider` is `azure`", read from the `if`

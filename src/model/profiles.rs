@@ -74,6 +74,41 @@ pub struct ObservabilityProfile {
 pub struct Metrics {
     pub backend: MetricsBackend,
     pub scrape_interval: Duration,
+    /// What scrapes the apps' metrics ports (the schema requires it except with Azure
+    /// Monitor, whose add-on is the default: [`Metrics::scraper`]).
+    #[serde(default)]
+    pub scraper: Option<Scraper>,
+}
+
+impl Metrics {
+    /// What scrapes the apps' metrics ports: the profile's scraper, or Azure Monitor's
+    /// metrics add-on, whose replica (pods `rsName: ama-metrics` in kube-system) runs the
+    /// scrape jobs of pod annotations (its per-node DaemonSet scrapes only the default
+    /// targets).
+    pub fn scraper(&self) -> Option<std::borrow::Cow<'_, Scraper>> {
+        match (&self.scraper, self.backend) {
+            (Some(s), _) => Some(std::borrow::Cow::Borrowed(s)),
+            (None, MetricsBackend::AzureMonitorPrometheus) => Some(std::borrow::Cow::Owned(Scraper {
+                namespace: Some(crate::kube::KUBE_SYSTEM.to_string()),
+                pod_selector: BTreeMap::from([("rsName".to_string(), "ama-metrics".to_string())]),
+                source_ranges: Vec::new(),
+            })),
+            (None, _) => None,
+        }
+    }
+}
+
+/// Where an app's metrics port is scraped from: pods in the cluster (a namespace, and the
+/// labels of its pods) or addresses outside it (CIDRs).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scraper {
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub pod_selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub source_ranges: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

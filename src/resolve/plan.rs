@@ -156,6 +156,8 @@ pub struct Placement<'s> {
     pub labels: super::labels::Labels,
     pub identity: Identity,
     pub telemetry: Option<&'s TelemetryProfile>,
+    /// What scrapes the app's metrics port: the cluster's observability profile's scraper.
+    pub scraper: Option<std::borrow::Cow<'s, crate::model::profiles::Scraper>>,
     /// Kill switch: sync stopped (the cluster's or the app's switch), with the reason.
     pub suspended: Option<String>,
     /// Kill switch: the app is drained from this cluster, with the reason.
@@ -678,6 +680,9 @@ fn placement<'s>(
         .iter()
         .find(|t| t.value.name == a.observability.telemetry_profile)
         .map(|t| &t.value);
+    let scraper = (sources.observability_profiles.iter())
+        .find(|o| o.value.name == c.observability_profile)
+        .and_then(|o| o.value.metrics.scraper());
     let scaled_down = super::incidents::scaled_down(
         &fleet.value,
         a.application.name.as_str(),
@@ -733,6 +738,7 @@ fn placement<'s>(
         labels,
         identity,
         telemetry,
+        scraper,
         suspended,
         drained,
         scaled_down: scaled_down.map(|s| s.reason.clone()),
