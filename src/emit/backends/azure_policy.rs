@@ -293,8 +293,12 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 "subscriptionId": azure.map(|a| a.subscription_id.as_str()),
                 "resourceGroup": azure.map(|a| a.resource_group.as_str()),
                 "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
+                // A deployment stack, one per cluster (two may share a resource group), not
+                // a plain deployment (which is incremental): an assignment or exemption a newer
+                // template drops is deleted in Azure, not left enforcing.
                 "deploy": format!(
-                    "az deployment group create --subscription {} --resource-group {} --template-file policy-assignments.json",
+                    "az stack group create --name fleetgen-policy-{} --subscription {} --resource-group {} --template-file policy-assignments.json --action-on-unmanage deleteResources --deny-settings-mode none",
+                    c.cluster_id,
                     azure.map_or("<subscription>", |a| a.subscription_id.as_str()),
                     azure.map_or("<resource-group>", |a| a.resource_group.as_str())
                 ),
@@ -303,7 +307,17 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
         });
         files.push((Area::Azure.path(c.cluster_id.as_str(), FILE), to_text(&template)));
     }
+    // With hoisting, every subscription of the fleet's AKS clusters has its template, even
+    // with nothing hoisted: its stack then deletes what an earlier template hoisted (a
+    // cluster gone, parameters no longer shared), where a missing file would leave it.
     let mut by_subscription: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    if plan.fleet.value.policy.hoist_azure_assignments {
+        for p in &policies {
+            if let Some(a) = &p.cluster.doc.value.azure {
+                by_subscription.entry(a.subscription_id.as_str()).or_default();
+            }
+        }
+    }
     for ((sub, _), resource) in &hoisted {
         by_subscription.entry(sub.as_str()).or_default().push(resource.clone());
     }
@@ -320,8 +334,9 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 "sources": ["fleet.yaml", "clusters/", "policy-library/"],
                 "subscriptionId": sub,
                 "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
+                // One stack per subscription, as the clusters' templates are.
                 "deploy": format!(
-                    "az deployment sub create --subscription {sub} --location {location} --template-file policy-assignments.json (before the clusters' resource-group templates)"
+                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file policy-assignments.json --action-on-unmanage deleteResources --deny-settings-mode none (before the clusters' resource-group stacks)"
                 ),
             },
             "resources": resources,
@@ -431,5 +446,47 @@ mod assignment_tests {
             json!([]),
             "the cluster leaves it to the subscription"
         );
+        // Each template deploys as a stack of its own, which deletes what it no longer holds.
+        let deploy = |t: &Value| t["metadata"]["deploy"].as_str().unwrap().to_string();
+        assert!(
+            deploy(prod).starts_with("az stack group create --name fleetgen-policy-eastus-prod-01 "),
+            "{}",
+            deploy(prod)
+        );
+        assert!(deploy(hoisted).starts_with("az stack sub create --name fleetgen-policy "));
+        for t in [prod, hoisted] {
+            assert!(
+                deploy(t).contains(" --action-on-unmanage deleteResources "),
+                "{}",
+                deploy(t)
+            );
+        }
+    }
+
+    #[test]
+    fn a_subscription_with_nothing_shared_keeps_an_empty_template_for_its_stack() {
+        // Hoisting on, the two clusters in different subscriptions: nothing is shared, and
+        // each subscription's stack is told so by a template with no resources.
+        let fleet = fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n";
+        let hoisting = files(&[("fleet.yaml", &fleet)]);
+        let subscriptions: Vec<(&str, &Value)> = (hoisting.iter())
+            .filter(|(p, _)| p.starts_with("_azure/"))
+            .map(|(p, t)| (p.as_str(), &t["resources"]))
+            .collect();
+        assert_eq!(
+            subscriptions,
+            [
+                (
+                    "_azure/00000000-0000-0000-0000-000000000001/policy-assignments.json",
+                    &json!([])
+                ),
+                (
+                    "_azure/00000000-0000-0000-0000-000000000002/policy-assignments.json",
+                    &json!([])
+                ),
+            ]
+        );
+        // Without hoisting, no subscription template.
+        assert!(files(&[]).iter().all(|(p, _)| !p.starts_with("_azure/")));
     }
 }
