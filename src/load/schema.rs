@@ -811,6 +811,16 @@ fn describe(
                         if *limit == 1 { "" } else { "s" }
                     )
                 }
+                ValidationErrorKind::MaxItems { limit } => {
+                    // Inside an `if`/`then` the condition is read from the list's mapping.
+                    let parent = &path[..path.len().saturating_sub(1)];
+                    let when = condition(cx, path).or_else(|| condition(cx, parent));
+                    format!(
+                        "`{field}` lists at most {limit} item{}{}",
+                        if *limit == 1 { "" } else { "s" },
+                        when.map_or(String::new(), |w| format!(" {w}"))
+                    )
+                }
                 ValidationErrorKind::MinProperties { .. } => {
                     format!(
                         "`{}` sets too few fields",

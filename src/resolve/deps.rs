@@ -69,6 +69,53 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A synchronous call waits for the answer, so the app it calls must take inbound traffic: a
+/// port and an exposure other than `none` (which renders no Service to call it through,
+/// while the caller's NetworkPolicy would let it out to the pods).
+pub fn check_reachable(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let apps: BTreeMap<&str, &Doc<App>> = (sources.apps.iter())
+        .map(|d| (d.value.application.name.as_str(), d))
+        .collect();
+    for caller in &sources.apps {
+        for (i, dep) in caller.value.depends_on.iter().enumerate() {
+            let name = dep.service.as_str();
+            let Some(callee) = apps
+                .get(name)
+                .filter(|_| dep.call == CallKind::Sync && name != caller.value.application.name.as_str())
+            else {
+                continue;
+            };
+            let t = &callee.value.traffic;
+            let why = if t.exposure == crate::model::app::Exposure::None {
+                Some((
+                    callee.label(&["traffic", "exposure"], "takes no inbound traffic"),
+                    "`exposure: none`",
+                ))
+            } else if t.port.is_none() {
+                Some((callee.label(&["traffic"], "no `port`"), "no `traffic.port`"))
+            } else {
+                None
+            };
+            let Some((at_callee, what)) = why else { continue };
+            out.push(
+                Diagnostic::error(
+                    codes::UNREACHABLE_DEPENDENCY,
+                    &sources.files,
+                    caller.item_field_label(&["dependsOn"], i, Some("service"), "called synchronously"),
+                    format!(
+                        "`{}` calls `{name}` synchronously, but `{name}` has {what}: no Service to call it through",
+                        caller.value.application.name
+                    ),
+                )
+                .with_secondary(at_callee)
+                .with_help(format!(
+                    "give `{name}` a `traffic.port` and `exposure: internal` (a Service in the cluster), or make the call `async` (through a queue or event)"
+                )),
+            );
+        }
+    }
+}
+
 fn visit<'a>(
     app: &'a str,
     apps: &BTreeMap<&'a str, &'a Doc<App>>,

@@ -26,8 +26,10 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     ids::check(sources, &mut out);
     references::check(sources, &mut out);
     placement::check(sources, &mut out);
+    placement::check_replica_bounds(sources, &mut out);
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
+    deps::check_reachable(sources, &mut out);
     switches::check(sources, &mut out);
     incidents::check(sources, &mut out);
     edge::check(sources, &mut out);

@@ -19,6 +19,53 @@ pub fn selects(app: &App, cluster: &Cluster) -> bool {
         && (p.purposes.is_empty() || p.purposes.contains(&cluster.purpose))
 }
 
+/// A contract's `maxReplicasPerRegion` below the minimum it runs with (its own, fleet.yaml's
+/// default, or 2): the autoscaler would get the minimum as its maximum, so the number written
+/// would mean nothing.
+pub fn check_replica_bounds(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let defaults = sources.fleet.as_ref().map(|f| (f, &f.value.defaults.runtime));
+    for doc in &sources.apps {
+        let rt = &doc.value.runtime;
+        let Some(max) = &rt.max_replicas_per_region else {
+            continue;
+        };
+        let (min, min_at) = match (
+            &rt.min_replicas_per_region,
+            defaults.and_then(|(f, d)| Some((f, d.min_replicas_per_region.as_ref()?))),
+        ) {
+            (Some(min), _) => (
+                min.0,
+                Some(doc.label(&["runtime", "minReplicasPerRegion"], "the minimum")),
+            ),
+            (None, Some((fleet, min))) => (
+                min.0,
+                Some(fleet.label(
+                    &["defaults", "runtime", "minReplicasPerRegion"],
+                    "the minimum (fleet.yaml's default)",
+                )),
+            ),
+            (None, None) => (2, None),
+        };
+        if max.0 >= min {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            codes::INVALID_VALUE,
+            &sources.files,
+            doc.label(&["runtime", "maxReplicasPerRegion"], "below the minimum"),
+            format!(
+                "`maxReplicasPerRegion` ({}) of `{}` is below its `minReplicasPerRegion` ({min}): the autoscaler cannot run fewer than the minimum",
+                max.0, doc.value.application.name
+            ),
+        )
+        .with_help(format!("raise `maxReplicasPerRegion` to {min} or more, or lower the minimum"));
+        if let Some(at) = min_at {
+            d = d.with_secondary(at);
+        }
+        out.push(d);
+    }
+}
+
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     // Without every cluster, "no cluster serves this" cannot be told; the broken cluster
     // file has its own error.
