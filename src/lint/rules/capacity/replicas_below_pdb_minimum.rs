@@ -15,7 +15,9 @@
 //! Placements in a standby region (`pilot-light`, `warm-standby`: see the standby shape in
 //! the README) are not flagged: they run few replicas by design and take no traffic until
 //! a failover, when the autoscaler grows them. Nor are placements an incident switch scales
-//! down to no replicas (`switches.scaleDown`): a drain has nothing to evict there.
+//! down to no replicas (`switches.scaleDown`): a drain has nothing to evict there. Nor is a
+//! workload whose replicas are not the cluster's share of the contract's (a template's own
+//! one-replica worker beside the app): raising the contract's minimum would not change it.
 //!
 //! ## Example
 //! ```yaml
@@ -50,18 +52,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         for w in ctx.workloads(p) {
             let Some(b) = &w.budget else { continue };
             // Scaled down to none on purpose (an incident switch): nothing for a drain to evict.
-            if w.replicas == 0 || b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
+            // A workload whose replicas are not the cluster's share of the contract's (a
+            // template's own one-replica worker) is not the spread's doing.
+            if w.replicas == 0 || w.replicas != p.replicas.min || b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
                 continue;
             }
             let entry = found.entry(p.app_name()).or_insert((i, Vec::new()));
             entry.1.push(format!(
-                "`{}` ({} of {} in {} {}, over {} clusters)",
+                "`{}` ({} of {} in {} {}, over {} cluster{})",
                 p.cluster_id(),
                 w.replicas,
                 p.replicas.min * p.replicas.share.max(1),
                 region_of(p),
                 p.cluster.value.environment,
-                p.replicas.share
+                p.replicas.share,
+                if p.replicas.share == 1 { "" } else { "s" }
             ));
         }
     }
