@@ -409,7 +409,7 @@ pub fn concise(drifts: &[Drift], out: &str, quiet: bool) -> String {
 }
 
 /// GitHub Actions workflow commands: an error annotation on each file (`out` is the output
-/// folder's path from the top of the git repository).
+/// folder's path from the top of the git repository, or after `--path-prefix`).
 pub fn github(drifts: &[Drift], out: &str) -> String {
     let prop = |s: &str| {
         crate::diag::escape::line(s)
@@ -430,11 +430,20 @@ pub fn github(drifts: &[Drift], out: &str) -> String {
     text
 }
 
-/// The report for machines: one object per file.
-pub fn json(drifts: &[Drift]) -> String {
+/// The report for machines: one object per file, its `path` in the output folder and its
+/// `file` as the other formats name it (`out` is the output folder's path from the top of
+/// the git repository, or after `--path-prefix`).
+pub fn json(drifts: &[Drift], out: &str) -> String {
     let items: Vec<serde_json::Value> = drifts
         .iter()
-        .map(|d| serde_json::json!({"path": d.path, "status": d.status.as_str(), "diff": d.diff}))
+        .map(|d| {
+            let file = if d.path.is_empty() {
+                out.to_string()
+            } else {
+                format!("{out}/{}", d.path)
+            };
+            serde_json::json!({"path": d.path, "file": file, "status": d.status.as_str(), "diff": d.diff})
+        })
         .collect();
     let mut s = serde_json::to_string_pretty(&items).unwrap_or_default();
     s.push('\n');

@@ -136,6 +136,42 @@ fn the_bundled_fleet_is_up_to_date() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// `concise`, `github` and `json` name a drifted file as `lint` names files: from the top of
+/// the git repository, or after `--path-prefix` (JSON as `file`, beside `path` in the output
+/// folder); the text report names it from the fleet.
+#[test]
+fn machine_formats_name_files_from_the_repository_root() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    fs::write(
+        repo.join("rendered/eastus-prod-01/apps/web/service-web.yaml"),
+        "edited: by hand\n",
+    )
+    .unwrap();
+    let file = "eastus-prod-01/apps/web/service-web.yaml";
+    let prefix = ["--path-prefix", "infra/fleet/"];
+    let concise = run(repo, "check", &[&["--format", "concise"][..], &prefix].concat());
+    assert!(
+        stdout(&concise).starts_with(&format!("infra/fleet/rendered/{file}: ")),
+        "{}",
+        stdout(&concise)
+    );
+    let github = run(repo, "check", &[&["--format", "github"][..], &prefix].concat());
+    assert!(
+        stdout(&github).contains(&format!("file=infra/fleet/rendered/{file},")),
+        "{}",
+        stdout(&github)
+    );
+    let json = run(repo, "check", &[&["--format", "json"][..], &prefix].concat());
+    let items: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(items[0]["path"], file, "{items}");
+    assert_eq!(items[0]["file"], format!("infra/fleet/rendered/{file}"), "{items}");
+    let text = run(repo, "check", &prefix);
+    assert!(stdout(&text).contains(&format!("rendered/{file}")), "{}", stdout(&text));
+    assert!(!stdout(&text).contains("infra/fleet/"), "{}", stdout(&text));
+}
+
 /// What `render` never writes in the output folder (a symbolic link, a FIFO) is drift too:
 /// listed, never followed or opened, with and without the cache, and a render removes it.
 #[cfg(unix)]

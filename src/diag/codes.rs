@@ -89,7 +89,7 @@ codes! {
     UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, Error, "a contract names a region or environment that no cluster serves";
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, Error, "a data write region that is not among the app's placement regions";
     DEPENDENCY_CYCLE = "FG027", "dependency-cycle", Reference, Error, "apps that depend on each other in a circle, so no engine can order them";
-    UNREACHABLE_DEPENDENCY = "FG028", "unreachable-dependency", Reference, Error, "a `call: sync` dependency on an app that takes no inbound traffic (`exposure: none`, or no port): no Service to call it through";
+    UNREACHABLE_DEPENDENCY = "FG028", "unreachable-dependency", Reference, Error, "a `call: sync` dependency on an app that takes no inbound traffic (no port, or `exposure: none` without a chart): no Service to call it through";
     IDENTITY_UNAVAILABLE = "FG031", "identity-unavailable", Reference, Error, "an app's cloud identity cannot be wired on a cluster it lands on (no entry for that provider or account, no regional secret store for its `read-secret` permissions, no OIDC issuer or provider to federate with, or a regional resource a grant is scoped to)";
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, Error, "two apps placed on one cluster share a namespace, or an app takes one of the platform's (kube-system, flux-system, argocd, a profile's platformNamespaces …)";
     NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes, or an internal one on a cluster whose gateway is public (the edge's origin)";

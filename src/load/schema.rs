@@ -643,6 +643,7 @@ fn describe(
         ValidationErrorKind::Required { property } => {
             let property = short(property);
             // Inside an `if`/`then`, or a `dependentRequired` (`podSelector` needs `namespace`).
+            let mut needed_by = None;
             let when = condition(cx, path)
                 .or_else(|| {
                     // The keyword's path ends at `dependentRequired`: the field set is the one
@@ -655,6 +656,7 @@ fn describe(
                                 .as_array()
                                 .is_some_and(|l| l.iter().any(|f| f.as_str() == Some(&property)))
                     })?;
+                    needed_by = Some(set.clone());
                     Some(format!("when `{set}` is set"))
                 })
                 .map_or(String::new(), |c| format!(" {c}"));
@@ -666,7 +668,10 @@ fn describe(
             );
             let mut child = path.to_vec();
             child.push(Segment::Key(property.clone()));
-            d.help = description(kind, &child).map(|desc| format!("`{property}`: {desc}"));
+            d.help = match needed_by {
+                Some(set) => Some(format!("set `{property}`, or remove `{set}`")),
+                None => description(kind, &child).map(|desc| format!("`{property}`: {desc}")),
+            };
             d
         }
         ValidationErrorKind::Type { kind: expected } => {
@@ -763,6 +768,14 @@ fn describe(
                 }
                 None => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
             }
+        }
+        // Not a mapping where one is wanted: the type error says so, and which fields it
+        // would set means nothing yet.
+        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. }
+            if !instance.is_object()
+                && schema_at(kind, path).and_then(|s| s.get("type")) == Some(&Json::from("object")) =>
+        {
+            return Vec::new();
         }
         ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. } => {
             match one_of_fields(cx, path) {
@@ -868,7 +881,14 @@ fn condition(cx: &Context, path: &[Segment]) -> Option<String> {
         .get("properties")?
         .as_object()?
         .keys()
-        .filter_map(|key| node.get_str(key).map(|value| format!("`{key}` is `{value}`")))
+        .filter_map(|key| {
+            // A string as written; a flag or a number as its JSON.
+            let value = node.get_str(key).map(str::to_string).or_else(|| {
+                let json = node.get(key)?.to_json();
+                (json.is_boolean() || json.is_number()).then(|| json.to_string())
+            })?;
+            Some(format!("`{key}` is `{value}`"))
+        })
         .collect();
     (!parts.is_empty()).then(|| format!("when {}", parts.join(" and ")))
 }

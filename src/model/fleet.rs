@@ -330,6 +330,10 @@ pub struct FleetPolicy {
     /// subscription scope.
     #[serde(default)]
     pub hoist_azure_assignments: bool,
+    /// Where the subscription-scope stacks keep their metadata (it cannot change once a
+    /// stack exists; the schema requires it with hoisting).
+    #[serde(default)]
+    pub azure_stack_location: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

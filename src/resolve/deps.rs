@@ -70,8 +70,9 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
 }
 
 /// A synchronous call waits for the answer, so the app it calls must take inbound traffic: a
-/// port and an exposure other than `none` (which renders no Service to call it through,
-/// while the caller's NetworkPolicy would let it out to the pods).
+/// port and, for an app of manifests, an exposure other than `none` (which renders no
+/// Service to call it through, while the caller's NetworkPolicy would let it out to the
+/// pods). A chart makes its Service whatever the exposure.
 pub fn check_reachable(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let apps: BTreeMap<&str, &Doc<App>> = (sources.apps.iter())
         .map(|d| (d.value.application.name.as_str(), d))
@@ -86,7 +87,8 @@ pub fn check_reachable(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let t = &callee.value.traffic;
-            let why = if t.exposure == crate::model::app::Exposure::None {
+            // A chart app's Service comes from the chart, whatever its exposure.
+            let why = if t.exposure == crate::model::app::Exposure::None && callee.value.chart.is_none() {
                 Some((
                     callee.label(&["traffic", "exposure"], "takes no inbound traffic"),
                     "`exposure: none`",

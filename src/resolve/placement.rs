@@ -24,6 +24,28 @@ pub fn selects(app: &App, cluster: &Cluster) -> bool {
 /// would mean nothing.
 pub fn check_replica_bounds(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let defaults = sources.fleet.as_ref().map(|f| (f, &f.value.defaults.runtime));
+    // fleet.yaml's own defaults, the same way.
+    if let Some((fleet, d)) = defaults
+        && let (Some(min), Some(max)) = (&d.min_replicas_per_region, &d.max_replicas_per_region)
+        && max.0 < min.0
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                &sources.files,
+                fleet.label(&["defaults", "runtime", "maxReplicasPerRegion"], "below the minimum"),
+                format!(
+                    "the default `maxReplicasPerRegion` ({}) is below the default `minReplicasPerRegion` ({})",
+                    max.0, min.0
+                ),
+            )
+            .with_secondary(fleet.label(&["defaults", "runtime", "minReplicasPerRegion"], "the minimum"))
+            .with_help(format!(
+                "raise `maxReplicasPerRegion` to {} or more, or lower the minimum",
+                min.0
+            )),
+        );
+    }
     for doc in &sources.apps {
         let rt = &doc.value.runtime;
         let Some(max) = &rt.max_replicas_per_region else {

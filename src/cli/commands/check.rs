@@ -49,6 +49,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .display()
         .to_string();
     let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+    // As the machine formats name it: from the top of the git repository (or after
+    // `--path-prefix`), as `lint` names files, so that annotations land on them.
+    let located = format!("{prefix}{shown}");
     // Only what `render` would write: not a file, a link, a folder it reads, or one it did
     // not write (which would be all "orphaned" or "missing").
     let exists = match crate::write::output_folder(&fleet.root, &out) {
@@ -68,14 +71,15 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     if !exists {
         let message = format!("{shown}/ does not exist: run `fleetgen render` to create it");
         match format {
-            Format::Json => print(&crate::check::json(&[Drift {
-                path: String::new(),
-                status: crate::check::Status::Missing,
-                diff: String::new(),
-            }])),
-            Format::Github => print(&format!(
-                "::error file={prefix}{shown},title=fleetgen check::{message}\n"
+            Format::Json => print(&crate::check::json(
+                &[Drift {
+                    path: String::new(),
+                    status: crate::check::Status::Missing,
+                    diff: String::new(),
+                }],
+                &located,
             )),
+            Format::Github => print(&format!("::error file={located},title=fleetgen check::{message}\n")),
             _ => print(&format!("{message}\n")),
         }
         return 1;
@@ -329,12 +333,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
     }
     match (format, drifts.is_empty()) {
-        (Format::Json, _) => print(&crate::check::json(&drifts)),
+        (Format::Json, _) => print(&crate::check::json(&drifts, &located)),
         (_, true) if ui.quiet => {}
         (Format::Github, true) => {}
         (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.len())),
-        (Format::Concise, false) => print(&crate::check::concise(&drifts, &shown, ui.quiet)),
-        (Format::Github, false) => print(&crate::check::github(&drifts, &format!("{prefix}{shown}"))),
+        (Format::Concise, false) => print(&crate::check::concise(&drifts, &located, ui.quiet)),
+        (Format::Github, false) => print(&crate::check::github(&drifts, &located)),
         (_, false) => print(&crate::check::text(&drifts, &shown, ui.quiet)),
     }
     let code = u8::from(!drifts.is_empty());

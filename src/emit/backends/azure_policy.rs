@@ -321,11 +321,11 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
     for ((sub, _), resource) in &hoisted {
         by_subscription.entry(sub.as_str()).or_default().push(resource.clone());
     }
+    // One location for every subscription's stack, as fleet.yaml gives it: a stack's cannot
+    // change, and the region of a cluster of the subscription (the first) would move with the
+    // clusters.
+    let location = (plan.fleet.value.policy.azure_stack_location.as_deref()).unwrap_or("<location>");
     for (sub, resources) in by_subscription {
-        let location = policies
-            .iter()
-            .find(|p| subscription(p) == sub)
-            .map_or("eastus", |p| p.cluster.doc.value.region.as_str());
         let template = json!({
             "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
             "contentVersion": "1.0.0.0",
@@ -420,7 +420,8 @@ mod assignment_tests {
 
     #[test]
     fn shared_assignments_are_hoisted_to_the_subscription() {
-        let fleet = fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n";
+        let fleet =
+            fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n  azureStackLocation: westeurope\n";
         // Same enforcement on both clusters, and both in one subscription.
         let profile = fixture::text("policy-library/profiles/restricted.yaml")
             .replace("      staging: audit\n", "      staging: deny\n");
@@ -453,7 +454,10 @@ mod assignment_tests {
             "{}",
             deploy(prod)
         );
-        assert!(deploy(hoisted).starts_with("az stack sub create --name fleetgen-policy "));
+        // At fleet.yaml's location, not a cluster's region (a stack's cannot change).
+        assert!(deploy(hoisted).starts_with(
+            "az stack sub create --name fleetgen-policy --subscription 00000000-0000-0000-0000-000000000001 --location westeurope "
+        ));
         for t in [prod, hoisted] {
             assert!(
                 deploy(t).contains(" --action-on-unmanage deleteResources "),
@@ -467,7 +471,8 @@ mod assignment_tests {
     fn a_subscription_with_nothing_shared_keeps_an_empty_template_for_its_stack() {
         // Hoisting on, the two clusters in different subscriptions: nothing is shared, and
         // each subscription's stack is told so by a template with no resources.
-        let fleet = fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n";
+        let fleet =
+            fixture::text("fleet.yaml") + "policy:\n  hoistAzureAssignments: true\n  azureStackLocation: eastus\n";
         let hoisting = files(&[("fleet.yaml", &fleet)]);
         let subscriptions: Vec<(&str, &Value)> = (hoisting.iter())
             .filter(|(p, _)| p.starts_with("_azure/"))
