@@ -53,6 +53,7 @@ families! {
         failover_headroom,
         placement_target_dropped,
         residency_violation,
+        standby_only_environment,
         write_region_unserved,
     }
     secrets {
