@@ -161,6 +161,46 @@ fn init_writes_nothing_over_an_existing_fleet() {
     assert!(!dir.path().join("other").exists());
 }
 
+/// `init` writes nothing through a link (a folder's, or a dangling one where a file goes),
+/// and when it cannot write a file it leaves nothing of the fleet behind and names the path.
+#[cfg(unix)]
+#[test]
+fn init_writes_nothing_through_links_and_leaves_nothing_half_written() {
+    let outside = tempfile::tempdir().unwrap();
+    // A folder that is a link out of the target, and a dangling link where fleet.yaml goes.
+    let linked = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), linked.path().join(".github")).unwrap();
+    let dangling = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path().join("fleet.yaml"), dangling.path().join("fleet.yaml")).unwrap();
+    for (dir, says) in [(&linked, "must be a folder"), (&dangling, "already holds")] {
+        let out = fleetgen().arg("init").arg(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+        assert!(stderr(&out).contains(says), "{}", report(&out));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "{}", report(&out));
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    // A file where a folder goes: refused before anything is written.
+    let file = tempfile::tempdir().unwrap();
+    std::fs::write(file.path().join("schemas"), "").unwrap();
+    let out = fleetgen().arg("init").arg(file.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(stderr(&out).contains("`schemas` must be a folder"), "{}", report(&out));
+    assert_eq!(std::fs::read_dir(file.path()).unwrap().count(), 1);
+    // A folder it cannot write into (not as root, which may write anywhere): what it wrote
+    // is removed, and the error names the path.
+    let locked = tempfile::tempdir().unwrap();
+    let schemas = locked.path().join("schemas");
+    std::fs::create_dir(&schemas).unwrap();
+    std::fs::set_permissions(&schemas, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    if std::fs::write(schemas.join("probe"), "").is_err() {
+        let out = fleetgen().arg("init").arg(locked.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+        assert!(stderr(&out).contains("cannot write `schemas/"), "{}", report(&out));
+        assert_eq!(std::fs::read_dir(locked.path()).unwrap().count(), 1, "{}", report(&out));
+    }
+    std::fs::set_permissions(&schemas, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
 #[test]
 fn the_fleet_root_is_found_from_a_subfolder() {
     let fleet = fleet_with(None);

@@ -105,10 +105,14 @@ fn is_dns_label(s: &str) -> bool {
 
 pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     let dir = &args.dir;
+    let shown = crate::diag::escape::line(&dir.display().to_string()).into_owned();
     let name = match &args.name {
         Some(n) if is_dns_label(n) => n.clone(),
         Some(n) => {
-            eprintln!("error: `{n}` is not a valid fleet name: lowercase letters, digits and '-', at most 63");
+            eprintln!(
+                "error: `{}` is not a valid fleet name: lowercase letters, digits and '-', at most 63",
+                crate::diag::escape::line(n)
+            );
             return 2;
         }
         None => std::fs::canonicalize(dir)
@@ -119,51 +123,110 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
             .unwrap_or_else(|| "fleet".to_string()),
     };
     let files = scaffold(&name);
-    let taken: Vec<&str> = files
-        .iter()
-        .map(|(p, _)| p.as_str())
-        .filter(|p| dir.join(p).exists())
-        .collect();
+    // Nothing is written over anything: a file, a folder or a link (even one that points
+    // nowhere) where a file goes is taken; a file or a link where a folder goes blocks it
+    // (a link would be written through, out of the folder).
+    let mut taken: Vec<String> = Vec::new();
+    let mut blocked: Vec<String> = Vec::new();
+    for (path, _) in &files {
+        if std::fs::symlink_metadata(dir.join(path)).is_ok() {
+            taken.push(path.clone());
+        }
+        let mut folder = PathBuf::new();
+        let parents: Vec<_> = Path::new(path).components().collect();
+        for part in &parents[..parents.len().saturating_sub(1)] {
+            folder.push(part);
+            let blocks = std::fs::symlink_metadata(dir.join(&folder)).is_ok_and(|m| !m.is_dir());
+            let folder = folder.to_string_lossy().into_owned();
+            if blocks && !blocked.contains(&folder) {
+                blocked.push(folder);
+            }
+        }
+    }
     if !taken.is_empty() {
         eprintln!(
-            "error: `{}` already holds {}; fleetgen init writes nothing over existing files",
-            dir.display(),
-            crate::suggest::list(&taken.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            "error: `{shown}` already holds {}; fleetgen init writes nothing over existing files",
+            crate::suggest::list(&taken)
         );
         return 2;
     }
-    if let Err(e) = write(dir, &files) {
-        eprintln!("error: cannot write the fleet into `{}`: {e}", dir.display());
+    if !blocked.is_empty() {
+        eprintln!(
+            "error: in `{shown}`, {} must be a folder (not a file or a link); fleetgen init writes nothing through it",
+            crate::suggest::list(&blocked)
+        );
+        return 2;
+    }
+    if let Err((path, e)) = write(dir, &files) {
+        eprintln!(
+            "error: cannot write `{}` into `{shown}`: {e}; nothing of the fleet was left there",
+            crate::diag::escape::line(&path)
+        );
         return 2;
     }
     if !ui.quiet {
         let cd = if dir == Path::new(".") {
             String::new()
         } else {
-            format!("cd {}\n  ", dir.display())
+            format!("cd {shown}\n  ")
         };
         crate::cli::print(&format!(
-            "started fleet `{name}` in {}: {} files\n\
+            "started fleet `{name}` in {shown}: {} files\n\
              next:\n  \
              {cd}fleetgen render          # compile it into rendered/\n  \
              git init && git add -A && git commit -m \"Start the fleet\"\n  \
              pre-commit install       # validate, check and lint before each commit\n",
-            dir.display(),
             files.len()
         ));
     }
     0
 }
 
-fn write(dir: &Path, files: &[(String, String)]) -> std::io::Result<()> {
-    for (path, text) in files {
-        let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+/// Writes the files, each new (never over an entry, never through a link), and the folders
+/// they need; on a failure removes what it wrote and the folders it made, and says which
+/// path failed.
+fn write(dir: &Path, files: &[(String, String)]) -> Result<(), (String, std::io::Error)> {
+    use std::io::Write as _;
+    let mut made: Vec<PathBuf> = Vec::new();
+    let mut folders: Vec<PathBuf> = Vec::new();
+    let mut attempt = || -> Result<(), (String, std::io::Error)> {
+        // The folder itself, when it is new (and its parents, left in place).
+        if std::fs::symlink_metadata(dir).is_err() {
+            std::fs::create_dir_all(dir).map_err(|e| (".".to_string(), e))?;
+            folders.push(dir.to_path_buf());
         }
-        std::fs::write(target, text)?;
+        for (path, text) in files {
+            let target = dir.join(path);
+            let mut folder = PathBuf::new();
+            let parents: Vec<_> = Path::new(path).components().collect();
+            for part in &parents[..parents.len().saturating_sub(1)] {
+                folder.push(part);
+                match std::fs::create_dir(dir.join(&folder)) {
+                    Ok(()) => folders.push(dir.join(&folder)),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err((folder.to_string_lossy().into_owned(), e)),
+                }
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&target)
+                .map_err(|e| (path.clone(), e))?;
+            made.push(target);
+            file.write_all(text.as_bytes()).map_err(|e| (path.clone(), e))?;
+        }
+        Ok(())
+    };
+    let result = attempt();
+    if result.is_err() {
+        for file in made.iter().rev() {
+            let _ = std::fs::remove_file(file);
+        }
+        for folder in folders.iter().rev() {
+            let _ = std::fs::remove_dir(folder);
+        }
     }
-    Ok(())
+    result
 }
 
 #[cfg(test)]
