@@ -208,6 +208,39 @@ fn a_revision_that_does_not_compile_is_reported_with_its_diagnostics() {
     assert!(err.contains("FG023"), "{err}");
 }
 
+/// A submodule among the inputs (an app folder that is another repository) holds files the
+/// revision's objects do not: it is reported, not silently left out of the compile.
+#[test]
+fn a_submodule_among_the_inputs_is_reported_not_left_out() {
+    let (dir, repo) = two_commits();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add(&git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o160000,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id: head.id(),
+            flags: 0,
+            flags_extended: 0,
+            path: b"apps/sub-app".to_vec(),
+        })
+        .unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::new("fleetgen test", "test@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "a submodule app", &tree, &[&head])
+        .unwrap();
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("apps/sub-app: this is a git submodule"), "{err}");
+}
+
 /// One symbolic-link rule for the working tree and a git revision: a link that stays in the
 /// fleet is followed in both, one that leaves it is refused in both, with the same words.
 #[cfg(unix)]

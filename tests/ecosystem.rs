@@ -890,6 +890,13 @@ fn diff_falls_back_to_the_committed_trees_when_a_revision_no_longer_compiles() {
         "{}",
         report(&out)
     );
+    // The text report leads with the note too (it said "no change" or the changes alone).
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    assert!(
+        stdout(&out).starts_with("note: `HEAD~1` does not compile with this fleetgen"),
+        "{}",
+        report(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------------------

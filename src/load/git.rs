@@ -169,9 +169,14 @@ fn index(repo: &Repository, tree: &Tree) -> Result<Index, String> {
                     }
                 }
                 // A link that cannot be followed is reported wherever it is, as in the
-                // working tree; anything else only where fleetgen would read a file.
+                // working tree; a submodule too (the working tree reads its files, which the
+                // revision's objects do not hold: a `diff` would silently leave them out);
+                // anything else only where fleetgen would read a file.
                 Err(problem) => {
-                    if entry.filemode() == LINK || layout::classify(&path) != Role::Other {
+                    if entry.filemode() == LINK
+                        || entry.kind() == Some(ObjectType::Commit)
+                        || layout::classify(&path) != Role::Other
+                    {
                         files.insert(path, Err(problem));
                     }
                 }

@@ -405,7 +405,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         None => format!("fleetgen diff {from}"),
     };
     let text = match args.format {
-        DiffFormat::Text => crate::diff::text(&changes, &summary, &from, &to_name),
+        // The note leads the report, as it does in the other formats (and on stderr).
+        DiffFormat::Text => {
+            let text = crate::diff::text(&changes, &summary, &from, &to_name);
+            match &note {
+                Some(note) => format!("note: {note}\n{text}"),
+                None => text,
+            }
+        }
         DiffFormat::Markdown => {
             let md = crate::diff::Markdown {
                 again: &again,
