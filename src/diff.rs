@@ -352,29 +352,29 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
         )
     };
     let reserve = cut(total).chars().count() + 16;
-    let mut shown = 0;
-    let mut left_out = false;
-    for (cluster, files) in &groups {
-        let (plus, minus): (usize, usize) = (
-            files.iter().map(|f| f.added_lines).sum(),
-            files.iter().map(|f| f.removed_lines).sum(),
-        );
-        let mut section = format!(
-            "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus})</summary>\n\n",
-            files.len()
-        );
-        for f in files {
-            section.push_str(&format!(
-                "**{}** `{}`\n\n```diff\n{}```\n\n",
-                f.change.as_str(),
-                f.path,
-                capped(&f.diff, DIFF_LINES).replace("```", "'''")
-            ));
-        }
-        section.push_str("</details>\n");
-        let mut used = out.chars().count();
-        if used + section.chars().count() + reserve > limit {
-            // Try the cluster with its file list only.
+    // Each cluster in full (every file's diff) and short (its file list). Every cluster is
+    // shown short if they all fit, and then as many as fit in full, in order; only when even
+    // the short forms do not all fit are the last clusters left out.
+    let sections: Vec<(&&str, String, String)> = groups
+        .iter()
+        .map(|(cluster, files)| {
+            let (plus, minus): (usize, usize) = (
+                files.iter().map(|f| f.added_lines).sum(),
+                files.iter().map(|f| f.removed_lines).sum(),
+            );
+            let mut full = format!(
+                "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus})</summary>\n\n",
+                files.len()
+            );
+            for f in files {
+                full.push_str(&format!(
+                    "**{}** `{}`\n\n```diff\n{}```\n\n",
+                    f.change.as_str(),
+                    f.path,
+                    capped(&f.diff, DIFF_LINES).replace("```", "'''")
+                ));
+            }
+            full.push_str("</details>\n");
             let mut short = format!(
                 "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus}), diff omitted</summary>\n\n",
                 files.len()
@@ -383,16 +383,38 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
                 short.push_str(&format!("- {} `{}`\n", f.change.as_str(), f.path));
             }
             short.push_str("</details>\n");
-            used = out.chars().count();
-            if used + short.chars().count() + reserve > limit {
+            (cluster, full, short)
+        })
+        .collect();
+    let budget = limit.saturating_sub(out.chars().count() + reserve);
+    let size = |s: &String| s.chars().count();
+    let all_short: usize = sections.iter().map(|(_, _, short)| size(short)).sum();
+    let mut used = 0;
+    let mut shown = 0;
+    let mut left_out = false;
+    if all_short <= budget {
+        used = all_short;
+        let mut full = vec![false; sections.len()];
+        for (i, (_, f, short)) in sections.iter().enumerate() {
+            if used - size(short) + size(f) <= budget {
+                used = used - size(short) + size(f);
+                full[i] = true;
+            }
+        }
+        for (i, (cluster, f, short)) in sections.iter().enumerate() {
+            out.push_str(if full[i] { f } else { short });
+            shown += usize::from(is_cluster(cluster));
+        }
+    } else {
+        for (cluster, _, short) in &sections {
+            if used + size(short) > budget {
                 left_out = true;
                 break;
             }
-            out.push_str(&short);
-        } else {
-            out.push_str(&section);
+            used += size(short);
+            out.push_str(short);
+            shown += usize::from(is_cluster(cluster));
         }
-        shown += usize::from(is_cluster(cluster));
     }
     if left_out {
         out.push_str(&cut(shown));
@@ -470,30 +492,48 @@ mod tests {
 
     #[test]
     fn markdown_fits_the_limit_and_keeps_the_summary() {
-        let mut old = RenderedTree::default();
-        let mut new = RenderedTree::default();
-        for c in 0..300 {
-            let body: String = (0..50).map(|i| format!("k{i}: {c}\n")).collect();
-            old.files.insert(format!("cluster-{c:03}/apps/a/x.yaml"), body.clone());
-            new.files
-                .insert(format!("cluster-{c:03}/apps/a/x.yaml"), body.replace(": ", ": v"));
-        }
-        old.files.insert("fleet.yaml".into(), "placements: []\n".into());
-        new.files.insert("fleet.yaml".into(), "placements: [x]\n".into());
-        let matrices = Matrices::of(&old, &new);
-        let changes = compare(&old, &new, &matrices);
-        let s = summary(&changes, &matrices, &BTreeMap::new(), &[], &[]);
-        let md = Markdown {
-            again: "fleetgen diff HEAD",
-            note: None,
-            limit: 65_536,
+        let markdown_of = |clusters: usize| {
+            let mut old = RenderedTree::default();
+            let mut new = RenderedTree::default();
+            for c in 0..clusters {
+                let body: String = (0..50).map(|i| format!("k{i}: {c}\n")).collect();
+                old.files.insert(format!("cluster-{c:04}/apps/a/x.yaml"), body.clone());
+                new.files
+                    .insert(format!("cluster-{c:04}/apps/a/x.yaml"), body.replace(": ", ": v"));
+            }
+            old.files.insert("fleet.yaml".into(), "placements: []\n".into());
+            new.files.insert("fleet.yaml".into(), "placements: [x]\n".into());
+            let matrices = Matrices::of(&old, &new);
+            let changes = compare(&old, &new, &matrices);
+            let s = summary(&changes, &matrices, &BTreeMap::new(), &[], &[]);
+            let md = Markdown {
+                again: "fleetgen diff HEAD --app a",
+                note: None,
+                limit: 65_536,
+            };
+            markdown(&changes, &s, "HEAD", "working tree", &md)
         };
-        let md = markdown(&changes, &s, "HEAD", "working tree", &md);
+        // 300 clusters: every one is shown (as its file list when its diff does not fit),
+        // the first in full.
+        let md = markdown_of(300);
         assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
         assert!(md.contains("clusters changed: 300"));
-        // The cut names a command that runs, and counts clusters only (not fleet.yaml).
+        assert_eq!(md.matches("<details>").count(), 301, "{md}");
+        assert!(
+            md.contains("<code>cluster-0000</code>: 1 files (+50 −50)</summary>"),
+            "{md}"
+        );
+        assert!(
+            md.contains("<code>cluster-0299</code>: 1 files (+50 −50), diff omitted"),
+            "{md}"
+        );
+        assert!(!md.contains("changed clusters shown"), "{md}");
+        // 1,000: not even the file lists fit. The cut names a command that runs (with the
+        // filters) and counts clusters only (not fleet.yaml).
+        let md = markdown_of(1000);
+        assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
         let note = md.lines().rfind(|l| l.contains("changed clusters shown")).unwrap();
-        assert!(note.contains(" of 300 changed clusters shown"), "{note}");
-        assert!(note.contains("Run `fleetgen diff HEAD` for the rest"), "{note}");
+        assert!(note.contains(" of 1000 changed clusters shown"), "{note}");
+        assert!(note.contains("Run `fleetgen diff HEAD --app a` for the rest"), "{note}");
     }
 }

@@ -400,10 +400,17 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .collect();
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
     // What a reader runs to see it all: the same revisions, said so that git takes them.
-    let again = match &to {
+    let mut again = match &to {
         Some(rev) => format!("fleetgen diff {from} {rev}"),
         None => format!("fleetgen diff {from}"),
     };
+    // With the same filters: the rest of what this comment shows, not the whole change.
+    for cluster in &select.clusters {
+        again.push_str(&format!(" --cluster {cluster}"));
+    }
+    for app in &select.apps {
+        again.push_str(&format!(" --app {app}"));
+    }
     let text = match args.format {
         // The note leads the report, as it does in the other formats (and on stderr).
         DiffFormat::Text => {
