@@ -201,6 +201,41 @@ fn init_writes_nothing_through_links_and_leaves_nothing_half_written() {
     std::fs::set_permissions(&schemas, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 }
 
+/// A fleet started in a folder of an existing repository: the pre-commit configuration and
+/// the workflow go to the repository's top, where pre-commit and GitHub read them, pointed
+/// at the fleet's folder; a second fleet leaves them as they are and says what to add.
+#[test]
+fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
+    let top = tempfile::tempdir().unwrap();
+    git2::Repository::init(top.path()).unwrap();
+    let out = run_in(top.path(), &["init", "infra/fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(!stdout(&out).contains("git init"), "{}", report(&out));
+    let hooks = std::fs::read_to_string(top.path().join(".pre-commit-config.yaml")).unwrap();
+    assert_eq!(hooks.matches("args: [--repo, infra/fleet]").count(), 3, "{hooks}");
+    let workflow = std::fs::read_to_string(top.path().join(".github/workflows/fleetgen.yml")).unwrap();
+    assert!(
+        workflow.ends_with("        with:\n          path: infra/fleet # the fleet's folder\n"),
+        "{workflow}"
+    );
+    for file in [".pre-commit-config.yaml", ".github"] {
+        assert!(!top.path().join("infra/fleet").join(file).exists(), "{file}");
+    }
+    let out = run_in(top.path(), &["validate", "--repo", "infra/fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let out = run_in(top.path(), &["init", "infra/other"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(
+        stdout(&out).contains("`args: [--repo, infra/other]`"),
+        "{}",
+        report(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(top.path().join(".pre-commit-config.yaml")).unwrap(),
+        hooks
+    );
+}
+
 #[test]
 fn the_fleet_root_is_found_from_a_subfolder() {
     let fleet = fleet_with(None);

@@ -1,7 +1,9 @@
 //! `fleetgen init [DIR]`: scaffold a fleet repository that validates, lints clean and
 //! renders: fleet.yaml, one cluster, one app, its profiles, a policy profile, the schemas
 //! its modelines point at, a pre-commit configuration, a CI workflow, a .gitignore and a
-//! .gitattributes (rendered/ checked out with LF endings).
+//! .gitattributes (rendered/ checked out with LF endings). In a folder of an existing git
+//! repository, the pre-commit configuration and the workflow go to the repository's top,
+//! pointed at the fleet's folder.
 
 use std::path::{Path, PathBuf};
 
@@ -122,22 +124,45 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
             .filter(|n| is_dns_label(n))
             .unwrap_or_else(|| "fleet".to_string()),
     };
-    let files = scaffold(&name);
+    // Each file with the folder it goes in: the fleet's, or, for a fleet started inside an
+    // existing git repository below its top, the repository's top for the pre-commit
+    // configuration and the workflow (pre-commit and GitHub read them there only), pointed
+    // at the fleet's folder.
+    let inside = enclosing_repository(dir);
+    let mut files: Vec<(PathBuf, String, String)> = Vec::new();
+    // The repository's own files it already has (another fleet's, say): left as they are.
+    let mut kept: Vec<String> = Vec::new();
+    for (path, text) in scaffold(&name) {
+        match (&inside, repository_file(&path)) {
+            (Some((top, _)), true) if std::fs::symlink_metadata(top.join(&path)).is_ok() => kept.push(path),
+            (Some((top, rel)), true) => files.push((top.clone(), path.clone(), for_subfolder(&path, &text, rel))),
+            _ => files.push((dir.clone(), path, text)),
+        }
+    }
+    let quoted =
+        |items: &[String]| crate::lint::query::and_list(&items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>());
     // Nothing is written over anything: a file, a folder or a link (even one that points
     // nowhere) where a file goes is taken; a file or a link where a folder goes blocks it
     // (a link would be written through, out of the folder).
     let mut taken: Vec<String> = Vec::new();
     let mut blocked: Vec<String> = Vec::new();
-    for (path, _) in &files {
-        if std::fs::symlink_metadata(dir.join(path)).is_ok() {
-            taken.push(path.clone());
+    let shown_at = |base: &PathBuf, path: &str| {
+        if base == dir {
+            path.to_string()
+        } else {
+            base.join(path).display().to_string()
+        }
+    };
+    for (base, path, _) in &files {
+        if std::fs::symlink_metadata(base.join(path)).is_ok() {
+            taken.push(shown_at(base, path));
         }
         let mut folder = PathBuf::new();
         let parents: Vec<_> = Path::new(path).components().collect();
         for part in &parents[..parents.len().saturating_sub(1)] {
             folder.push(part);
-            let blocks = std::fs::symlink_metadata(dir.join(&folder)).is_ok_and(|m| !m.is_dir());
-            let folder = folder.to_string_lossy().into_owned();
+            let blocks = std::fs::symlink_metadata(base.join(&folder)).is_ok_and(|m| !m.is_dir());
+            let folder = shown_at(base, &folder.to_string_lossy());
             if blocks && !blocked.contains(&folder) {
                 blocked.push(folder);
             }
@@ -146,14 +171,14 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     if !taken.is_empty() {
         eprintln!(
             "error: `{shown}` already holds {}; fleetgen init writes nothing over existing files",
-            crate::suggest::list(&taken)
+            quoted(&taken)
         );
         return 2;
     }
     if !blocked.is_empty() {
         eprintln!(
             "error: in `{shown}`, {} must be a folder (not a file or a link); fleetgen init writes nothing through it",
-            crate::suggest::list(&blocked)
+            quoted(&blocked)
         );
         return 2;
     }
@@ -170,11 +195,41 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
         } else {
             format!("cd {shown}\n  ")
         };
+        let (git, elsewhere) = match &inside {
+            Some((top, rel)) => (
+                format!(
+                    "git add -A . {}/.pre-commit-config.yaml {}/.github && git commit -m \"Start the fleet in {rel}\"",
+                    top.display(),
+                    top.display()
+                ),
+                {
+                    let written: Vec<String> = (files.iter())
+                        .filter(|(base, _, _)| base != dir)
+                        .map(|(_, path, _)| path.clone())
+                        .collect();
+                    let mut also = String::new();
+                    if !written.is_empty() {
+                        also.push_str(&format!(" (and, at the top of the repository, {})", quoted(&written)));
+                    }
+                    if !kept.is_empty() {
+                        also.push_str(&format!(
+                            "\nthe repository already has {}: point fleetgen's hooks and action at this fleet there (`args: [--repo, {rel}]`, `with: path: {rel}`)",
+                            quoted(&kept)
+                        ));
+                    }
+                    also
+                },
+            ),
+            None => (
+                "git init && git add -A && git commit -m \"Start the fleet\"".to_string(),
+                String::new(),
+            ),
+        };
         crate::cli::print(&format!(
-            "started fleet `{name}` in {shown}: {} files\n\
+            "started fleet `{name}` in {shown}: {} files{elsewhere}\n\
              next:\n  \
              {cd}fleetgen render          # compile it into rendered/\n  \
-             git init && git add -A && git commit -m \"Start the fleet\"\n  \
+             {git}\n  \
              pre-commit install       # validate, check and lint before each commit\n",
             files.len()
         ));
@@ -182,10 +237,67 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     0
 }
 
+/// Whether a scaffold file belongs at the top of the git repository (where pre-commit and
+/// GitHub Actions read it), not in the fleet's folder.
+fn repository_file(path: &str) -> bool {
+    path == ".pre-commit-config.yaml" || path.starts_with(".github/")
+}
+
+/// The top of the git repository `dir` is inside, below its top, and the fleet's folder
+/// relative to it (`infra/fleet`); `None` for a folder that is the top of a repository or
+/// in none (a new repository, as `git init` then makes it).
+fn enclosing_repository(dir: &Path) -> Option<(PathBuf, String)> {
+    // The folder may not exist yet: the nearest that does, and the rest below it.
+    let mut existing = dir.to_path_buf();
+    let mut below = Vec::new();
+    while std::fs::symlink_metadata(&existing).is_err() {
+        below.push(existing.file_name()?.to_os_string());
+        existing = match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+    }
+    let mut at = std::fs::canonicalize(&existing).ok()?;
+    for name in below.iter().rev() {
+        at.push(name);
+    }
+    let start = at.clone();
+    loop {
+        if std::fs::symlink_metadata(at.join(".git")).is_ok() {
+            let rel = start.strip_prefix(&at).ok()?.to_str()?.replace('\\', "/");
+            return (!rel.is_empty()).then_some((at, rel));
+        }
+        at = at.parent()?.to_path_buf();
+    }
+}
+
+/// A repository-level scaffold file for a fleet in folder `rel` of the repository: the hooks
+/// and the action pointed at it.
+fn for_subfolder(path: &str, text: &str, rel: &str) -> String {
+    if path == ".pre-commit-config.yaml" {
+        let mut out = String::new();
+        for line in text.lines() {
+            out.push_str(line);
+            out.push('\n');
+            if line.starts_with("      - id: ") {
+                out.push_str(&format!("        args: [--repo, {rel}]\n"));
+            }
+        }
+        out
+    } else {
+        let mut out = text.to_string();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("        with:\n          path: {rel} # the fleet's folder\n"));
+        out
+    }
+}
+
 /// Writes the files, each new (never over an entry, never through a link), and the folders
 /// they need; on a failure removes what it wrote and the folders it made, and says which
 /// path failed.
-fn write(dir: &Path, files: &[(String, String)]) -> Result<(), (String, std::io::Error)> {
+fn write(dir: &Path, files: &[(PathBuf, String, String)]) -> Result<(), (String, std::io::Error)> {
     use std::io::Write as _;
     let mut made: Vec<PathBuf> = Vec::new();
     let mut folders: Vec<PathBuf> = Vec::new();
@@ -195,14 +307,14 @@ fn write(dir: &Path, files: &[(String, String)]) -> Result<(), (String, std::io:
             std::fs::create_dir_all(dir).map_err(|e| (".".to_string(), e))?;
             folders.push(dir.to_path_buf());
         }
-        for (path, text) in files {
-            let target = dir.join(path);
+        for (base, path, text) in files {
+            let target = base.join(path);
             let mut folder = PathBuf::new();
             let parents: Vec<_> = Path::new(path).components().collect();
             for part in &parents[..parents.len().saturating_sub(1)] {
                 folder.push(part);
-                match std::fs::create_dir(dir.join(&folder)) {
-                    Ok(()) => folders.push(dir.join(&folder)),
+                match std::fs::create_dir(base.join(&folder)) {
+                    Ok(()) => folders.push(base.join(&folder)),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                     Err(e) => return Err((folder.to_string_lossy().into_owned(), e)),
                 }
