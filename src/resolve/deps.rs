@@ -184,3 +184,47 @@ fn wave_at(here: &[&Placement], p: &Placement, depth: usize) -> usize {
         .max()
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::fixture;
+
+    /// The FG028 findings of the base fleet, `api` (which `web` calls synchronously) with its
+    /// `traffic:` block replaced by `traffic`, and `extra` appended to its contract.
+    fn unreachable(traffic: &str, extra: &str) -> Vec<String> {
+        let api = fixture::text("apps/api/app.yaml");
+        let old = "traffic:\n  exposure: internal\n  routing: latency\n  failover: automatic\n  port: 8080\n";
+        assert!(api.contains(old));
+        let api = api.replace(old, traffic) + extra;
+        let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
+        let mut out = Vec::new();
+        super::check_reachable(&sources, &mut out);
+        out.iter().map(|d| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn a_sync_call_needs_a_service_to_call_through() {
+        assert_eq!(
+            unreachable(
+                "traffic:\n  exposure: internal\n  routing: latency\n  failover: automatic\n  port: 8080\n",
+                ""
+            ),
+            Vec::<String>::new()
+        );
+        let none = unreachable("traffic:\n  exposure: none\n  port: 8080\n", "");
+        assert_eq!(none.len(), 1, "{none:?}");
+        assert!(none[0].contains("`api` has `exposure: none`"), "{none:?}");
+        // A chart makes its Service whatever the exposure.
+        let chart = "chart:\n  repository: oci://registry.example.com/charts\n  name: api\n  version: \"1.0.0\"\n";
+        assert_eq!(
+            unreachable("traffic:\n  exposure: none\n  port: 8080\n", chart),
+            Vec::<String>::new()
+        );
+        // Without a port, not even a chart's Service has one to call.
+        let portless = unreachable("traffic:\n  exposure: none\n", chart);
+        assert!(
+            portless.len() == 1 && portless[0].contains("no `traffic.port`"),
+            "{portless:?}"
+        );
+    }
+}

@@ -19,72 +19,66 @@ pub fn selects(app: &App, cluster: &Cluster) -> bool {
         && (p.purposes.is_empty() || p.purposes.contains(&cluster.purpose))
 }
 
-/// A contract's `maxReplicasPerRegion` below the minimum it runs with (its own, fleet.yaml's
-/// default, or 2): the autoscaler would get the minimum as its maximum, so the number written
-/// would mean nothing.
+/// A `maxReplicasPerRegion` below the minimum it goes with: a contract's (against its own
+/// minimum, fleet.yaml's default, or fleetgen's), or fleet.yaml's default (against its
+/// default minimum). The autoscaler would get the minimum as its maximum, so the number
+/// written would mean nothing.
 pub fn check_replica_bounds(sources: &Sources, out: &mut Vec<Diagnostic>) {
-    let defaults = sources.fleet.as_ref().map(|f| (f, &f.value.defaults.runtime));
-    // fleet.yaml's own defaults, the same way.
-    if let Some((fleet, d)) = defaults
-        && let (Some(min), Some(max)) = (&d.min_replicas_per_region, &d.max_replicas_per_region)
-        && max.0 < min.0
+    use crate::diag::Label;
+    let below = |max: u32, min: u32, at: Label, min_at: Option<Label>, whose: &str| {
+        let d = Diagnostic::error(
+            codes::INVALID_VALUE,
+            &sources.files,
+            at,
+            format!("{whose}`maxReplicasPerRegion` ({max}) is below its `minReplicasPerRegion` ({min}): the autoscaler cannot run fewer than the minimum"),
+        )
+        .with_help(format!("raise `maxReplicasPerRegion` to {min} or more, or lower the minimum"));
+        match min_at {
+            Some(min_at) => d.with_secondary(min_at),
+            None => d,
+        }
+    };
+    let fleet = sources.fleet.as_ref();
+    let defaults = fleet.map(|f| &f.value.defaults.runtime);
+    let default_min = fleet.and_then(|f| {
+        let min = f.value.defaults.runtime.min_replicas_per_region.as_ref()?;
+        Some((
+            min.0,
+            f.label(&["defaults", "runtime", "minReplicasPerRegion"], "the minimum"),
+        ))
+    });
+    if let (Some(f), Some(max), Some((min, min_at))) = (
+        fleet,
+        defaults.and_then(|d| d.max_replicas_per_region.as_ref()),
+        default_min.clone(),
+    ) && max.0 < min
     {
-        out.push(
-            Diagnostic::error(
-                codes::INVALID_VALUE,
-                &sources.files,
-                fleet.label(&["defaults", "runtime", "maxReplicasPerRegion"], "below the minimum"),
-                format!(
-                    "the default `maxReplicasPerRegion` ({}) is below the default `minReplicasPerRegion` ({})",
-                    max.0, min.0
-                ),
-            )
-            .with_secondary(fleet.label(&["defaults", "runtime", "minReplicasPerRegion"], "the minimum"))
-            .with_help(format!(
-                "raise `maxReplicasPerRegion` to {} or more, or lower the minimum",
-                min.0
-            )),
-        );
+        let at = f.label(&["defaults", "runtime", "maxReplicasPerRegion"], "below the minimum");
+        out.push(below(max.0, min, at, Some(min_at), "fleet.yaml's default "));
     }
     for doc in &sources.apps {
         let rt = &doc.value.runtime;
         let Some(max) = &rt.max_replicas_per_region else {
             continue;
         };
-        let (min, min_at) = match (
-            &rt.min_replicas_per_region,
-            defaults.and_then(|(f, d)| Some((f, d.min_replicas_per_region.as_ref()?))),
-        ) {
+        let (min, min_at) = match (&rt.min_replicas_per_region, &default_min) {
             (Some(min), _) => (
                 min.0,
                 Some(doc.label(&["runtime", "minReplicasPerRegion"], "the minimum")),
             ),
-            (None, Some((fleet, min))) => (
-                min.0,
-                Some(fleet.label(
-                    &["defaults", "runtime", "minReplicasPerRegion"],
-                    "the minimum (fleet.yaml's default)",
-                )),
-            ),
-            (None, None) => (2, None),
+            (None, Some((min, at))) => (*min, Some(at.clone())),
+            (None, None) => (super::plan::DEFAULT_MIN_REPLICAS, None),
         };
-        if max.0 >= min {
-            continue;
+        if max.0 < min {
+            let at = doc.label(&["runtime", "maxReplicasPerRegion"], "below the minimum");
+            out.push(below(
+                max.0,
+                min,
+                at,
+                min_at,
+                &format!("`{}`'s ", doc.value.application.name),
+            ));
         }
-        let mut d = Diagnostic::error(
-            codes::INVALID_VALUE,
-            &sources.files,
-            doc.label(&["runtime", "maxReplicasPerRegion"], "below the minimum"),
-            format!(
-                "`maxReplicasPerRegion` ({}) of `{}` is below its `minReplicasPerRegion` ({min}): the autoscaler cannot run fewer than the minimum",
-                max.0, doc.value.application.name
-            ),
-        )
-        .with_help(format!("raise `maxReplicasPerRegion` to {min} or more, or lower the minimum"));
-        if let Some(at) = min_at {
-            d = d.with_secondary(at);
-        }
-        out.push(d);
     }
 }
 

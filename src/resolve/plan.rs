@@ -476,6 +476,9 @@ fn region_key(c: &Cluster) -> (String, String) {
     (c.environment.to_string(), format!("{}:{}", c.provider, c.region))
 }
 
+/// The replicas per region an app runs when neither its contract nor fleet.yaml says.
+pub const DEFAULT_MIN_REPLICAS: u32 = 2;
+
 /// Picks a runtime field from the contract, else fleet.yaml's defaults, else fleetgen's.
 fn pick<T: Clone>(
     app: &Doc<App>,
@@ -534,7 +537,7 @@ impl Runtime {
         };
         let min = count(
             picked!("minReplicasPerRegion", min_replicas_per_region),
-            default(2, "2 replicas per region"),
+            default(DEFAULT_MIN_REPLICAS, "2 replicas per region"),
         );
         let max = count(
             picked!("maxReplicasPerRegion", max_replicas_per_region),
