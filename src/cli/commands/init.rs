@@ -147,20 +147,18 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     let mut taken: Vec<String> = Vec::new();
     let mut blocked: Vec<String> = Vec::new();
     let shown_at = |base: &PathBuf, path: &str| {
-        if base == dir {
+        let at = if base == dir {
             path.to_string()
         } else {
             base.join(path).display().to_string()
-        }
+        };
+        crate::diag::escape::line(&at).into_owned()
     };
     for (base, path, _) in &files {
         if std::fs::symlink_metadata(base.join(path)).is_ok() {
             taken.push(shown_at(base, path));
         }
-        let mut folder = PathBuf::new();
-        let parents: Vec<_> = Path::new(path).components().collect();
-        for part in &parents[..parents.len().saturating_sub(1)] {
-            folder.push(part);
+        for folder in folders_of(path) {
             let blocks = std::fs::symlink_metadata(base.join(&folder)).is_ok_and(|m| !m.is_dir());
             let folder = shown_at(base, &folder.to_string_lossy());
             if blocks && !blocked.contains(&folder) {
@@ -237,6 +235,19 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     0
 }
 
+/// The folders a scaffold file's path goes through, outermost first (`.github`,
+/// `.github/workflows` for the workflow).
+fn folders_of(path: &str) -> Vec<PathBuf> {
+    let mut folder = PathBuf::new();
+    let parts: Vec<_> = Path::new(path).components().collect();
+    (parts[..parts.len().saturating_sub(1)].iter())
+        .map(|part| {
+            folder.push(part);
+            folder.clone()
+        })
+        .collect()
+}
+
 /// Whether a scaffold file belongs at the top of the git repository (where pre-commit and
 /// GitHub Actions read it), not in the fleet's folder.
 fn repository_file(path: &str) -> bool {
@@ -309,10 +320,7 @@ fn write(dir: &Path, files: &[(PathBuf, String, String)]) -> Result<(), (String,
         }
         for (base, path, text) in files {
             let target = base.join(path);
-            let mut folder = PathBuf::new();
-            let parents: Vec<_> = Path::new(path).components().collect();
-            for part in &parents[..parents.len().saturating_sub(1)] {
-                folder.push(part);
+            for folder in folders_of(path) {
                 match std::fs::create_dir(base.join(&folder)) {
                     Ok(()) => folders.push(base.join(&folder)),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}

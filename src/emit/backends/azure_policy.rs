@@ -297,10 +297,11 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 // a plain deployment (which is incremental): an assignment or exemption a newer
                 // template drops is deleted in Azure, not left enforcing.
                 "deploy": format!(
-                    "az stack group create --name fleetgen-policy-{} --subscription {} --resource-group {} --template-file policy-assignments.json --action-on-unmanage deleteResources --deny-settings-mode none",
+                    "az stack group create --name fleetgen-policy-{} --subscription {} --resource-group {} --template-file policy-assignments.json {flags}",
                     c.cluster_id,
                     azure.map_or("<subscription>", |a| a.subscription_id.as_str()),
-                    azure.map_or("<resource-group>", |a| a.resource_group.as_str())
+                    azure.map_or("<resource-group>", |a| a.resource_group.as_str()),
+                    flags = super::STACK_FLAGS,
                 ),
             },
             "resources": resources,
@@ -336,7 +337,8 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
                 // One stack per subscription, as the clusters' templates are.
                 "deploy": format!(
-                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file policy-assignments.json --action-on-unmanage deleteResources --deny-settings-mode none (before the clusters' resource-group stacks)"
+                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file policy-assignments.json {flags} (before the clusters' resource-group stacks)",
+                    flags = super::STACK_FLAGS,
                 ),
             },
             "resources": resources,

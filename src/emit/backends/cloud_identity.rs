@@ -304,7 +304,8 @@ fn azure(view: &View) -> Vec<(String, String)> {
                     // A deployment stack deletes what a later version of the file no longer
                     // lists (a plain deployment would leave revoked grants in place).
                     "deploy": format!(
-                        "az stack group create --name fleetgen-identity --subscription {subscription_id} --resource-group {resource_group} --template-file {path} --action-on-unmanage deleteResources --deny-settings-mode none"
+                        "az stack group create --name fleetgen-identity --subscription {subscription_id} --resource-group {resource_group} --template-file {path} {flags}",
+                        flags = super::STACK_FLAGS,
                     ),
                 },
                 "resources": resources,

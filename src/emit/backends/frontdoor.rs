@@ -243,13 +243,14 @@ fn template(sources: &Sources, profile: &FrontDoorProfile, routes: &[&Route]) ->
     // domain or route a newer template drops (a drain, a scale-down, a hostname removed) is
     // deleted in Azure, not left serving. One stack per profile.
     let deploy = format!(
-        "az stack group create --name fleetgen-frontdoor-{p}{} --resource-group {} --template-file {} --action-on-unmanage deleteResources --deny-settings-mode none",
+        "az stack group create --name fleetgen-frontdoor-{p}{} --resource-group {} --template-file {} {flags}",
         profile
             .subscription_id
             .as_ref()
             .map_or_else(String::new, |s| format!(" --subscription {s}")),
         profile.resource_group,
-        EdgeFile::FrontDoor(p).path()
+        EdgeFile::FrontDoor(p).path(),
+        flags = super::STACK_FLAGS
     );
     json!({
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",

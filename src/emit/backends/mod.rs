@@ -15,6 +15,12 @@
 //! seals, the root kustomization, ownership for partial renders.
 
 pub mod admission;
+
+/// How every Azure template fleetgen renders is deployed: as a deployment stack (`az stack
+/// group|sub create … STACK_FLAGS`), so that a resource a newer template drops (a Front Door
+/// route, a federated credential, a policy assignment) is deleted in Azure; a plain `az
+/// deployment … create` is incremental and would leave it in place.
+pub const STACK_FLAGS: &str = "--action-on-unmanage deleteResources --deny-settings-mode none";
 pub mod argocd;
 pub mod azure_policy;
 pub mod cloud_identity;
