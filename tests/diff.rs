@@ -208,6 +208,96 @@ fn a_revision_that_does_not_compile_is_reported_with_its_diagnostics() {
     assert!(err.contains("FG023"), "{err}");
 }
 
+/// One argument may be a range, read as `git diff` reads it: `A..B` is `A B`, `A...B`
+/// starts at the merge base, and a side left out is HEAD; a range beside a revision is
+/// refused.
+#[test]
+fn a_range_is_read_as_git_diff_reads_it() {
+    let (dir, repo) = two_commits();
+    let two = stdout(&diff(dir.path(), &["HEAD~1", "HEAD"]));
+    assert!(two.contains("clusters changed: "), "{two}");
+    for range in ["HEAD~1..HEAD", "HEAD~1.."] {
+        let out = diff(dir.path(), &[range]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{range}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout(&out), two, "{range}");
+    }
+    // A branch from the base that changes something else; main moves on meanwhile.
+    let trunk = repo.head().unwrap().shorthand().unwrap().to_string();
+    let base = repo.revparse_single("HEAD~1").unwrap().peel_to_commit().unwrap();
+    repo.branch("topic", &base, false).unwrap();
+    repo.set_head("refs/heads/topic").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    let app = dir.path().join("apps/api/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(
+        &app,
+        text.replace("version: 2026.07.03-1200", "version: 2026.07.04-0900"),
+    )
+    .unwrap();
+    commit(&repo, "api released");
+    // From the merge base: the branch's change alone, not main's scaling undone.
+    let three = stdout(&diff(dir.path(), &[&format!("{trunk}...topic")]));
+    let merge_base = base.id().to_string();
+    assert!(
+        three.starts_with(&format!("fleetgen diff {} → topic", &merge_base[..12])),
+        "{three}"
+    );
+    assert!(three.contains("2026.07.04-0900"), "{three}");
+    assert!(!three.contains("maxReplicas"), "{three}");
+    let two_dot = stdout(&diff(dir.path(), &[&format!("{trunk}..topic")]));
+    assert!(
+        two_dot.contains("maxReplicas") && two_dot.contains("2026.07.04-0900"),
+        "{two_dot}"
+    );
+    let out = diff(dir.path(), &["HEAD~1..HEAD", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a range, which takes the place of both revisions"));
+}
+
+/// A bare repository (a server's, for a pre-receive hook) diffs two revisions of the fleet
+/// at its top; the working tree, which it has none of, is refused with what to give.
+#[test]
+fn a_bare_repository_diffs_two_revisions() {
+    let (dir, _repo) = two_commits();
+    let bare = tempfile::tempdir().unwrap();
+    git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(dir.path().to_str().unwrap(), bare.path())
+        .unwrap();
+    let out = diff(bare.path(), &["HEAD~1", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out), stdout(&diff(dir.path(), &["HEAD~1", "HEAD"])));
+    let out = diff(bare.path(), &["HEAD~1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is a bare git repository, which has no working tree: give two revisions"),
+        "{err}"
+    );
+}
+
+/// A revision a shallow clone (actions/checkout's default) does not hold says how to
+/// fetch it, not only libgit2's words.
+#[test]
+fn a_shallow_clone_says_how_to_fetch_a_missing_revision() {
+    let (dir, repo) = two_commits();
+    let head = repo.head().unwrap().peel_to_commit().unwrap().id();
+    // What `git clone --depth 1` leaves: HEAD listed as a shallow commit (its parents cut).
+    fs::write(dir.path().join(".git/shallow"), format!("{head}\n")).unwrap();
+    let out = diff(dir.path(), &["HEAD~1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown revision `HEAD~1`"), "{err}");
+    assert!(err.contains("help: this clone is shallow"), "{err}");
+    assert!(err.contains("fetch-depth: 0"), "{err}");
+}
+
 /// A submodule among the inputs (an app folder that is another repository) holds files the
 /// revision's objects do not: it is reported, not silently left out of the compile.
 #[test]

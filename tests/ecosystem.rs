@@ -932,6 +932,20 @@ fn diff_falls_back_to_the_committed_trees_when_a_revision_no_longer_compiles() {
         "{}",
         report(&out)
     );
+    // With --exit-code an older side that does not compile changes nothing by itself: api
+    // did not change between the committed trees.
+    let out = diff(dir.path(), &["HEAD~1", "HEAD", "--app", "api", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    // But a newer side that does not compile is not "nothing changed", though its
+    // committed tree is the same as the older one's.
+    let out = diff(dir.path(), &["HEAD~2", "HEAD~1", "--exit-code"]);
+    assert!(
+        stderr(&out).starts_with("note: `HEAD~1` does not compile"),
+        "{}",
+        report(&out)
+    );
+    assert!(stdout(&out).contains("no change"), "{}", report(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", report(&out));
 }
 
 // ---------------------------------------------------------------------------------------

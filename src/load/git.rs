@@ -28,18 +28,10 @@ pub struct GitRevision {
 impl GitRevision {
     /// Reads the fleet at `dir` (a repository, or a folder inside one) as of `rev`.
     pub fn open(dir: &Path, rev: &str) -> Result<GitRevision, String> {
-        let repo = Repository::discover(dir)
-            .map_err(|e| format!("`{}` is not in a git repository: {}", dir.display(), e.message()))?;
-        let workdir = repo.workdir().ok_or("the git repository has no working tree")?;
-        let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
-        let workdir = std::fs::canonicalize(workdir).map_err(|e| format!("cannot open the repository: {e}"))?;
-        let prefix = dir.strip_prefix(&workdir).unwrap_or(Path::new("")).to_path_buf();
+        let repo = discover(dir)?;
+        let prefix = fleet_prefix(&repo, dir)?;
         let (files, commit_id) = {
-            let commit = repo
-                .revparse_single(rev)
-                .map_err(|e| format!("unknown revision `{rev}`: {}", e.message()))?
-                .peel_to_commit()
-                .map_err(|e| format!("`{rev}` is not a commit: {}", e.message()))?;
+            let commit = commit_at(&repo, rev)?;
             let mut tree = commit.tree().map_err(|e| e.message().to_string())?;
             if !prefix.as_os_str().is_empty() {
                 tree = tree
@@ -74,6 +66,55 @@ impl GitRevision {
             commit: tree.to_string(),
         })
     }
+}
+
+/// The git repository `dir` is in (or is: a bare one).
+fn discover(dir: &Path) -> Result<Repository, String> {
+    Repository::discover(dir).map_err(|e| format!("`{}` is not in a git repository: {}", dir.display(), e.message()))
+}
+
+/// Where the fleet at `dir` is inside its repository's trees: its folder under the working
+/// tree, or the top of a bare repository (which has no folders on disk to say otherwise).
+fn fleet_prefix(repo: &Repository, dir: &Path) -> Result<std::path::PathBuf, String> {
+    let Some(workdir) = repo.workdir() else {
+        return Ok(Default::default());
+    };
+    let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
+    let workdir = std::fs::canonicalize(workdir).map_err(|e| format!("cannot open the repository: {e}"))?;
+    Ok(dir.strip_prefix(&workdir).unwrap_or(Path::new("")).to_path_buf())
+}
+
+/// The commit `rev` names. A revision a shallow clone does not hold says how to fetch it.
+fn commit_at<'r>(repo: &'r Repository, rev: &str) -> Result<git2::Commit<'r>, String> {
+    let object = repo.revparse_single(rev).map_err(|e| {
+        let mut message = format!("unknown revision `{rev}`: {}", e.message());
+        if repo.is_shallow() {
+            message.push_str(
+                "\n  help: this clone is shallow and may not hold that revision: fetch it (`git fetch \
+                 --deepen=N`, or `git fetch origin BRANCH`), or clone with its history (`fetch-depth: 0` \
+                 with actions/checkout)",
+            );
+        }
+        message
+    })?;
+    object
+        .peel_to_commit()
+        .map_err(|e| format!("`{rev}` is not a commit: {}", e.message()))
+}
+
+/// Whether `dir` is (in) a bare git repository: one without a working tree.
+pub fn is_bare(dir: &Path) -> bool {
+    Repository::discover(dir).is_ok_and(|repo| repo.is_bare())
+}
+
+/// The best common ancestor of the commits `a` and `b` name in the repository of `dir`, as
+/// a commit id: where `git diff A...B` starts.
+pub fn merge_base(dir: &Path, a: &str, b: &str) -> Result<String, String> {
+    let repo = discover(dir)?;
+    let (one, two) = (commit_at(&repo, a)?.id(), commit_at(&repo, b)?.id());
+    repo.merge_base(one, two)
+        .map(|id| id.to_string())
+        .map_err(|e| format!("`{a}` and `{b}` have no common ancestor: {}", e.message()))
 }
 
 /// Files found under the roots, by path: the blob to read, or why it cannot be read.
@@ -317,14 +358,8 @@ impl Files for GitRevision {
 pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BTreeMap<String, String>>, String> {
     let revision = GitRevision::open(dir, rev)?;
     let repo = &revision.repo;
-    let dir = std::fs::canonicalize(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
-    let workdir = repo.workdir().ok_or("the git repository has no working tree")?;
-    let workdir = std::fs::canonicalize(workdir).map_err(|e| format!("cannot open the repository: {e}"))?;
-    let at = dir.strip_prefix(&workdir).unwrap_or(Path::new("")).join(folder);
-    let commit = repo
-        .revparse_single(&revision.commit)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|e| e.message().to_string())?;
+    let at = fleet_prefix(repo, dir)?.join(folder);
+    let commit = commit_at(repo, &revision.commit)?;
     let root = commit.tree().map_err(|e| e.message().to_string())?;
     let Ok(entry) = root.get_path(&at) else {
         return Ok(None);

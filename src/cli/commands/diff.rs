@@ -11,10 +11,12 @@ use crate::cli::{Progress, Ui, print};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  the diff was shown (with --exit-code: nothing changed)
-  1  with --exit-code: something changed; or a side's sources do not compile and it has
-     no committed rendered/ to fall back to
-  2  the input or the command could not be used (unknown revision, an --app or --cluster
-     neither side has, not a git repository)";
+  1  with --exit-code: something changed, or REV2's sources do not compile (its committed
+     rendered/ was compared); or a side's sources do not compile and it has no committed
+     rendered/ to fall back to
+  2  the input or the command could not be used (unknown revision, a range beside a
+     revision, an --app or --cluster neither side has, not a git repository, a bare
+     repository without two revisions)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
@@ -26,7 +28,9 @@ pub enum DiffFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// REV1 [REV2]: compare REV1 (default HEAD, or --base) with REV2 (default the working tree).
+    /// REV1 [REV2]: compare REV1 (default HEAD, or --base) with REV2 (default the working
+    /// tree); or one range, as git diff reads it: `A..B` (A with B), `A...B` (the merge base
+    /// of A and B with B).
     #[arg(num_args = 0..=2, value_name = "REV")]
     revs: Vec<String>,
     /// The revision to compare against, e.g. `origin/main` in CI (same as giving REV1).
@@ -231,6 +235,47 @@ fn committed(repo: &Path, rev: Option<&str>) -> Option<RenderedTree> {
     }
 }
 
+/// The two sides a diff's arguments name: REV1 (default HEAD, or --base) and REV2 (`None`:
+/// the working tree). One argument may be a range, read as `git diff` reads it: `A..B` is
+/// `A B`, and `A...B` starts at the merge base of A and B (what a branch B changed since it
+/// left A); a side left out of a range is HEAD. The merge base is named by its commit id.
+fn revisions(repo: &Path, args: &Args) -> Result<(String, Option<String>), String> {
+    let (first, second) = match (&args.base, &args.revs[..]) {
+        (Some(base), _) => (base.clone(), None),
+        (None, []) => ("HEAD".to_string(), None),
+        (None, [one]) => (one.clone(), None),
+        (None, [one, two, ..]) => (one.clone(), Some(two.clone())),
+    };
+    let Some(at) = first.find("..") else {
+        return match second.as_deref().and_then(|two| two.find("..").map(|_| two)) {
+            Some(two) => Err(format!(
+                "`{two}` is a range, which takes the place of both revisions: give `fleetgen diff {first} REV` or a range alone"
+            )),
+            None => Ok((first, second)),
+        };
+    };
+    if second.is_some() {
+        return Err(format!(
+            "`{first}` is a range, which takes the place of both revisions: give the range alone or two revisions"
+        ));
+    }
+    let three = first[at..].starts_with("...");
+    let (a, b) = (&first[..at], &first[at + if three { 3 } else { 2 }..]);
+    let or_head = |rev: &str| {
+        if rev.is_empty() {
+            "HEAD".to_string()
+        } else {
+            rev.to_string()
+        }
+    };
+    let (a, b) = (or_head(a), or_head(b));
+    if three {
+        let base = crate::load::git::merge_base(repo, &a, &b)?;
+        return Ok((base[..12].to_string(), Some(b)));
+    }
+    Ok((a, Some(b)))
+}
+
 fn open_revision(repo: &Path, rev: &str) -> Option<GitRevision> {
     GitRevision::open(repo, rev)
         .map_err(|message| eprintln!("error: {message}"))
@@ -245,12 +290,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
     };
-    let from = args
-        .base
-        .clone()
-        .or_else(|| args.revs.first().cloned())
-        .unwrap_or_else(|| "HEAD".to_string());
-    let to = args.revs.get(1).cloned();
+    let (from, to) = match revisions(&repo, &args) {
+        Ok(both) => both,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     let select = Selection {
         clusters: args.clusters,
         apps: args.apps,
@@ -264,6 +310,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             Some(f) => Box::new(f),
             None => return 2,
         },
+        None if crate::load::git::is_bare(&repo) => {
+            eprintln!(
+                "error: `{}` is a bare git repository, which has no working tree: give two revisions, as in `fleetgen diff HEAD~1 HEAD`",
+                repo.display()
+            );
+            return 2;
+        }
         None => match WorkTree::open(&repo) {
             Ok(t) => Box::new(t),
             Err(message) => {
@@ -317,6 +370,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     progress.done();
     let mut apps = AppOwners::new();
     let mut note = None;
+    // REV2's sources do not compile, and its committed tree stood in for them: with
+    // --exit-code that is not "nothing changed", whatever the trees say.
+    let mut newer_broken = false;
     // The diagnostics of a side that does not compile, shown under the note of a comparison
     // of committed trees: why it does not.
     let mut why = String::new();
@@ -341,6 +397,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                         clusters.extend(ids);
                         app_names.extend(names);
                     }
+                    newer_broken = matches!(new, Side::Broken(..));
                     let broken: Vec<String> = [broken_at(&old, &from), broken_at(&new, &to_name)]
                         .into_iter()
                         .flatten()
@@ -399,10 +456,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
         .collect();
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
-    // What a reader runs to see it all: the same revisions, said so that git takes them.
-    let mut again = match &to {
-        Some(rev) => format!("fleetgen diff {from} {rev}"),
-        None => format!("fleetgen diff {from}"),
+    // What a reader runs to see it all: the same revisions, said as they were given.
+    let mut again = match (&args.base, &args.revs[..]) {
+        (Some(base), _) => format!("fleetgen diff {base}"),
+        (None, []) => "fleetgen diff HEAD".to_string(),
+        (None, revs) => format!("fleetgen diff {}", revs.join(" ")),
     };
     // With the same filters: the rest of what this comment shows, not the whole change.
     for cluster in &select.clusters {
@@ -431,5 +489,5 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         DiffFormat::Json => crate::diff::json(&changes, &summary, &from, &to_name, note.as_deref()),
     };
     print(&text);
-    u8::from(args.exit_code && !changes.is_empty())
+    u8::from(args.exit_code && (newer_broken || !changes.is_empty()))
 }
