@@ -101,6 +101,9 @@ pub struct Compiled {
     pub tree: Option<RenderedTree>,
     /// Every placement of the selection (empty when the fleet did not resolve).
     pub landings: Vec<Landing>,
+    /// Whether the rule catalogue ran (`Goal::Lint`, and the fleet resolved and rendered
+    /// far enough for it): an error before that stops it, as it stops a render.
+    pub linted: bool,
 }
 
 impl Compiled {
@@ -116,6 +119,7 @@ impl Compiled {
             diagnostics,
             tree,
             landings,
+            linted: false,
         }
     }
 
@@ -234,7 +238,7 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
     if diag::exit_code(&found) != 0 {
         return Compiled::new(sources, found, None, Vec::new());
     }
-    let (tree, landings) = {
+    let (tree, landings, linted) = {
         // The seats the cache knows within IAM's limits (FG039), if any.
         let within_limits = options.reuse.and_then(|store| store.iam_within_limits);
         let known = |placements: &[plan::Placement], digest: &std::sync::OnceLock<[u8; 32]>| {
@@ -307,16 +311,19 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
             });
         }
         found.extend(more);
-        if options.goal == Goal::Lint {
+        let linted = options.goal == Goal::Lint;
+        if linted {
             found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
         }
         let tree = (diag::exit_code(&found) == 0 && options.goal != Goal::Validate).then_some(tree);
         if options.exit_after {
             std::mem::forget(plan);
         }
-        (tree, landings)
+        (tree, landings, linted)
     };
-    Compiled::new(sources, found, tree, landings)
+    let mut compiled = Compiled::new(sources, found, tree, landings);
+    compiled.linted = linted;
+    compiled
 }
 
 /// Which lint findings count: `--select`, `--ignore` (codes, names or code prefixes such as

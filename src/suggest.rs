@@ -12,6 +12,16 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// `` `a`, `b` or `c` ``, sorted, for help texts.
 pub fn list(items: &[String]) -> String {
+    joined(items, "or")
+}
+
+/// Every item, quoted and sorted: `` `a`, `b` and `c` `` (what a switch applies to, where
+/// [`list`] offers choices).
+pub fn all(items: &[String]) -> String {
+    joined(items, "and")
+}
+
+fn joined(items: &[String], conjunction: &str) -> String {
     let mut items: Vec<_> = items.iter().map(|i| format!("`{i}`")).collect();
     items.sort();
     match items.len() {
@@ -19,7 +29,7 @@ pub fn list(items: &[String]) -> String {
         1 => items.remove(0),
         _ => {
             let last = items.pop().unwrap_or_default();
-            format!("{} or {last}", items.join(", "))
+            format!("{} {conjunction} {last}", items.join(", "))
         }
     }
 }
@@ -44,5 +54,6 @@ mod tests {
     fn lists_read_as_prose() {
         assert_eq!(list(&["b".into(), "a".into(), "c".into()]), "`a`, `b` or `c`");
         assert_eq!(list(&[]), "none");
+        assert_eq!(all(&["b".into(), "a".into()]), "`a` and `b`");
     }
 }

@@ -1000,6 +1000,25 @@ fn lint_reports_on_the_given_files_with_the_fleet_as_context() {
         report(&out)
     );
     assert!(stdout(&out).is_empty(), "{}", report(&out));
+    // The rules ran above; an error that stops the compile before it renders stops them,
+    // and the FG100 they would find is missing: lint says so rather than look complete.
+    let out = lint(&[], None);
+    assert!(!stderr(&out).contains("did not run"), "{}", report(&out));
+    let cluster = fleet.path().join("clusters/eastus-prod-01.yaml");
+    let text = fs::read_to_string(&cluster).unwrap();
+    fs::write(&cluster, text.replace("profile: aks-standard", "profile: aks-standrad")).unwrap();
+    let out = lint(&[], None);
+    assert_eq!(out.status.code(), Some(1), "{}", report(&out));
+    assert!(
+        stdout(&out).contains("FG023") && !stdout(&out).contains("FG100"),
+        "{}",
+        report(&out)
+    );
+    assert!(
+        stderr(&out).contains("note: the lint rules did not run"),
+        "{}",
+        report(&out)
+    );
 }
 
 #[test]

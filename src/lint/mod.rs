@@ -113,9 +113,10 @@ impl<'a> Context<'a> {
         self.index.get(&(app, cluster)).map(|placed| placed.placement)
     }
 
-    /// The `provider:region`s an app really lands in (active placements), sorted.
+    /// The `provider:region`s an app really runs in (its [`Context::running`] placements),
+    /// sorted.
     pub fn served_regions(&self, app: &str) -> Vec<String> {
-        let set: BTreeSet<String> = self.active(app).map(region_of).collect();
+        let set: BTreeSet<String> = self.running(app).map(region_of).collect();
         set.into_iter().collect()
     }
 
@@ -125,9 +126,9 @@ impl<'a> Context<'a> {
     /// summed over environments (a second region with only staging does not make prod
     /// multi-region).
     pub fn top_environment_regions(&self, app: &str) -> Option<(crate::model::Environment, Vec<String>)> {
-        let top = self.active(app).map(|p| p.cluster.value.environment).max()?;
+        let top = self.running(app).map(|p| p.cluster.value.environment).max()?;
         let set: BTreeSet<String> = self
-            .active(app)
+            .running(app)
             .filter(|p| p.cluster.value.environment == top)
             .map(region_of)
             .collect();
@@ -139,9 +140,16 @@ impl<'a> Context<'a> {
         self.by_app.get(app).map_or(&[], Vec::as_slice)
     }
 
-    /// The placements of an app that run it (not drained).
+    /// The placements of an app that are deployed (not drained): its objects are there,
+    /// though an incident switch may scale it to zero.
     pub fn active<'p>(&'p self, app: &str) -> impl Iterator<Item = &'a Placement<'a>> + 'p {
         self.placements_of(app).iter().copied().filter(|p| p.drained.is_none())
+    }
+
+    /// The placements of an app that run it: deployed and not scaled down to zero replicas
+    /// (`switches.scaleDown`). What serves, takes writes or holds capacity.
+    pub fn running<'p>(&'p self, app: &str) -> impl Iterator<Item = &'a Placement<'a>> + 'p {
+        self.active(app).filter(|p| p.scaled_down.is_none())
     }
 
     /// The workloads among a placement's objects (see [`query::workloads`]).

@@ -13,16 +13,30 @@ use crate::model::App;
 use crate::resolve::plan::Origin;
 use crate::source::{FileId, SourceMap, Span};
 
-/// Compares versions part by part (`1.9.2` < `1.10.0`); a leading `v` is ignored and
-/// parts that are not numbers compare as text.
+/// Compares versions as semantic versions are ordered: by their core, part by part
+/// (`1.9.2` < `1.10.0`, `1.34` < `1.34.1`), then a release above its pre-releases
+/// (`2.18.0-rc.1` < `2.18.0`), then the pre-release parts (`rc.9` < `rc.10`). A leading `v`
+/// and build metadata (`+abc`) are ignored; parts that are not numbers compare as text.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let parts = |s: &str| -> Vec<String> {
-        s.trim_start_matches('v')
-            .split(['.', '-', '+'])
-            .map(str::to_string)
-            .collect()
-    };
-    let (pa, pb) = (parts(a), parts(b));
+    fn split(v: &str) -> (&str, Option<&str>) {
+        let v = v.split('+').next().unwrap_or(v).trim_start_matches('v');
+        match v.split_once('-') {
+            Some((core, pre)) => (core, Some(pre)),
+            None => (v, None),
+        }
+    }
+    let ((ca, pa), (cb, pb)) = (split(a), split(b));
+    compare_parts(ca, cb).then_with(|| match (pa, pb) {
+        (None, None) => Ordering::Equal,
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(x), Some(y)) => compare_parts(x, y),
+    })
+}
+
+/// Dotted (or dashed) parts in order, numbers as numbers; more parts are newer.
+fn compare_parts(a: &str, b: &str) -> Ordering {
+    let (pa, pb): (Vec<&str>, Vec<&str>) = (a.split(['.', '-']).collect(), b.split(['.', '-']).collect());
     for (x, y) in pa.iter().zip(&pb) {
         let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
             (Ok(m), Ok(n)) => m.cmp(&n),
@@ -277,6 +291,12 @@ mod tests {
         assert_eq!(compare_versions("v1.34", "1.34"), Ordering::Equal);
         assert_eq!(compare_versions("1.34.1", "1.34"), Ordering::Greater);
         assert_eq!(compare_versions("2.16.1", "2.17.2"), Ordering::Less);
+        // A release above its pre-releases, the pre-releases in order, metadata ignored.
+        assert_eq!(compare_versions("2.18.0-rc.1", "2.18.0"), Ordering::Less);
+        assert_eq!(compare_versions("2.17.2", "2.17.2-rc.1"), Ordering::Greater);
+        assert_eq!(compare_versions("1.4.0-rc.9", "1.4.0-rc.10"), Ordering::Less);
+        assert_eq!(compare_versions("2026.07.03-0955", "2026.07.03-1421"), Ordering::Less);
+        assert_eq!(compare_versions("v2.17.02+build.7", "2.17.2"), Ordering::Equal);
     }
 
     #[test]

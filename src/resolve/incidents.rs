@@ -155,8 +155,9 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             "every ring".to_string()
         } else {
             format!(
-                "ring {}",
-                suggest::list(&f.rings.iter().map(ToString::to_string).collect::<Vec<_>>())
+                "ring{} {}",
+                if f.rings.len() == 1 { "" } else { "s" },
+                suggest::all(&f.rings.iter().map(ToString::to_string).collect::<Vec<_>>())
             )
         };
         let what = format!(
@@ -268,7 +269,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let what = format!(
             "`{}` is scaled down to 0 replicas on {} ({}, {})",
             d.app,
-            suggest::list(&d.clusters.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            suggest::all(&d.clusters.iter().map(ToString::to_string).collect::<Vec<_>>()),
             d.reason,
             d.owner
         );
@@ -299,7 +300,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         } else {
             format!(
                 "on {}",
-                suggest::list(&r.clusters.iter().map(ToString::to_string).collect::<Vec<_>>())
+                suggest::all(&r.clusters.iter().map(ToString::to_string).collect::<Vec<_>>())
             )
         };
         let what = format!(

@@ -77,7 +77,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 } else {
                     format!(
                         "on {}",
-                        suggest::list(&s.clusters.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                        suggest::all(&s.clusters.iter().map(|c| c.to_string()).collect::<Vec<_>>())
                     )
                 };
                 out.push(

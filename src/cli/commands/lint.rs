@@ -302,14 +302,25 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .iter()
         .filter(|d| d.severity == Severity::Error && !filter.in_paths(&d.path))
         .count();
+    let linted = compiled.linted;
     let style = ui.stdout_style(args.fleet.format, &fleet.path_prefix);
     let (code, text) = api::lint_report(compiled, &filter, &style, ui.quiet);
     print(&text);
+    // Errors that stop the compile before it renders stop the rules too (they read the
+    // rendered fleet): no rule finding is then not "no finding".
+    let stopped = "the lint rules did not run: these errors stop the compile before it renders; fix them and run `fleetgen lint` again";
     if elsewhere > 0 {
         eprintln!(
-            "note: {elsewhere} error{} in other files of the fleet (not shown; `fleetgen lint` lists them); while the fleet has errors, some rules may not have run",
-            if elsewhere == 1 { "" } else { "s" }
+            "note: {elsewhere} error{} in other files of the fleet (not shown; `fleetgen lint` lists them); {}",
+            if elsewhere == 1 { "" } else { "s" },
+            if linted {
+                "while the fleet has errors, some rules may not have run"
+            } else {
+                stopped
+            }
         );
+    } else if !linted && code != 0 {
+        eprintln!("note: {stopped}");
     }
     code
 }

@@ -52,7 +52,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let app = &doc.value;
         let name = app.application.name.as_str();
         let runs: BTreeSet<(String, String)> = ctx
-            .active(name)
+            .running(name)
             .map(|p| (p.cluster.value.environment.to_string(), region_of(p)))
             .collect();
         for (i, dep) in app.depends_on.iter().enumerate() {
@@ -65,7 +65,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
             failover_only(ctx, doc, i, &runs, out);
             let there: BTreeSet<(String, String)> = ctx
-                .active(dep.service.as_str())
+                .running(dep.service.as_str())
                 .map(|p| (p.cluster.value.environment.to_string(), region_of(p)))
                 .collect();
             let mut by_region: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();

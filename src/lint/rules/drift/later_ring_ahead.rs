@@ -4,7 +4,9 @@
 //! newer than an earlier ring runs: every earlier ring with clusters of the same service
 //! (AKS with AKS, EKS with EKS; for an add-on, clusters that have it) must have a cluster
 //! on that version or newer. A version that one earlier ring runs and another skipped is
-//! flagged at the ring it skipped.
+//! flagged at the ring it skipped. Versions are ordered as semantic versions: a release
+//! above its pre-releases (`2.18.0-rc.1` < `2.18.0`), a leading `v` and build metadata
+//! ignored.
 //!
 //! ## Why is this bad?
 //! Rings exist so that a version meets the sandbox and staging clusters before it meets

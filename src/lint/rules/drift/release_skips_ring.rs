@@ -41,30 +41,20 @@ use crate::lint::rule;
 
 rule!("FG125" "release-skips-ring", "drift", Error, Lint, "a later ring runs an app release that an earlier ring of the app has not run (lint)");
 
-/// Orders two release versions: by their numbered core (`2026.07.03`, `1.4.0`), then a
-/// release above its pre-releases (`1.4.0-rc.1` < `1.4.0`), then the pre-release parts
-/// (`2026.07.03-0955` < `2026.07.03-1421`); build metadata (`+abc`) is ignored. Versions
-/// that do not start with a number (a git SHA) cannot be ordered: unless equal, they count
-/// as newer, so that an earlier ring must run exactly the same one.
+/// Orders two release versions as [`compare_versions`] does. Versions that do not start
+/// with a number (a git SHA) cannot be ordered: unless equal, they count as newer, so that
+/// an earlier ring must run exactly the same one.
 fn compare_releases(a: &str, b: &str) -> Ordering {
-    let split = |v: &'_ str| -> (String, Option<String>) {
-        let v = v.split('+').next().unwrap_or(v).trim_start_matches('v');
-        match v.split_once('-') {
-            Some((core, pre)) => (core.to_string(), Some(pre.to_string())),
-            None => (v.to_string(), None),
-        }
+    let numbered = |v: &str| {
+        let v = v.trim_start_matches('v');
+        v.split(['.', '-', '+'])
+            .next()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     };
-    let numbered = |core: &str| core.split('.').next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let ((ca, pa), (cb, pb)) = (split(a), split(b));
-    if !numbered(&ca) || !numbered(&cb) {
+    if !numbered(a) || !numbered(b) {
         return if a == b { Ordering::Equal } else { Ordering::Greater };
     }
-    compare_versions(&ca, &cb).then_with(|| match (pa, pb) {
-        (None, None) => Ordering::Equal,
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(x), Some(y)) => compare_versions(&x, &y),
-    })
+    compare_versions(a, b)
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {

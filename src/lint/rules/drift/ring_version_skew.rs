@@ -2,7 +2,7 @@
 //! Flags clusters of one cluster profile and one ring (`upgradeChannel`) that run different
 //! Kubernetes versions, or different versions of an add-on (or a controller) they both run.
 //! The version most of the group runs (the newer one on a tie) is taken as the group's; the
-//! others are flagged.
+//! others are flagged. One version spelt two ways (`v2.17.2` and `2.17.2`) is not a skew.
 //!
 //! ## Why is this bad?
 //! A profile and a ring together say "these clusters are built and upgraded the same way".
@@ -133,12 +133,11 @@ fn compare(
     };
     for d in members {
         let Some(v) = version(&d.value) else { continue };
-        if v == common {
-            continue;
-        }
+        // The same version spelt otherwise (`v2.17.2`, `2.17.02`) is no skew.
         let direction = match compare_versions(v, common) {
+            Ordering::Equal => continue,
             Ordering::Less => "behind",
-            _ => "ahead of",
+            Ordering::Greater => "ahead of",
         };
         out.push(
             Diagnostic::error(

@@ -1,7 +1,9 @@
 //! ## What it does
 //! Compares a `backup-restore` app's `data.rpo` with the backup profile of every prod cluster
 //! it lands on: the profile's own `rpo`, and the longest gap between two runs of its
-//! `schedule` (a five-field cron expression, evaluated over a year) must not exceed it.
+//! `schedule` (a five-field cron expression with numbers or names, evaluated over eight
+//! years) must not exceed it; a schedule that never runs, or that fleetgen cannot read,
+//! meets no RPO.
 //! Non-prod clusters are not checked: the contract's RPO is a promise about production data.
 //!
 //! ## Why is this bad?
@@ -52,18 +54,30 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let b = &profile.value;
-            let gap = max_gap_seconds(&b.schedule);
-            let (field, worst) = match gap {
-                Some(g) if g > b.rpo.seconds => ("schedule", g),
-                _ => ("rpo", b.rpo.seconds),
+            let (field, worst) = match max_gap(&b.schedule) {
+                Gap::Longest(g) if g > b.rpo.seconds => ("schedule", g),
+                Gap::Longest(_) => ("rpo", b.rpo.seconds),
+                // No backups to restore from: no RPO holds.
+                Gap::Never => ("never", u64::MAX),
+                Gap::Unreadable => ("unreadable", u64::MAX),
             };
             if worst <= data.rpo.seconds {
                 continue;
             }
-            let worst = String::from(Duration { seconds: worst });
+            let shown = String::from(Duration { seconds: worst });
             let what = match field {
-                "schedule" => format!("runs backups as far apart as {worst} (`{}`)", b.schedule),
-                _ => format!("promises rpo {worst}"),
+                "schedule" => format!("runs backups as far apart as {shown} (`{}`)", b.schedule),
+                "never" => format!("never runs a backup (`{}` names no day that exists)", b.schedule),
+                "unreadable" => format!(
+                    "runs on `{}`, which is not a five-field cron expression fleetgen reads, so the time between backups is unknown",
+                    b.schedule
+                ),
+                _ => format!("promises rpo {shown}"),
+            };
+            let field = if field == "rpo" { "rpo" } else { "schedule" };
+            let promise = match worst {
+                u64::MAX => "fix the schedule".to_string(),
+                _ => format!("promise at least rpo {shown}"),
             };
             out.push(
                 Diagnostic::error(
@@ -78,7 +92,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_secondary(profile.label(&[field], "what the backups deliver"))
                 .with_secondary(p.cluster.label(&["backupProfile"], "this cluster's backups"))
                 .with_help(format!(
-                    "promise at least rpo {worst}, land on clusters with more frequent backups, or replicate the data (`pilot-light`, `warm-standby`)"
+                    "{promise}, land on clusters with more frequent backups, or replicate the data (`pilot-light`, `warm-standby`)"
                 ))
                 .for_app(name),
             );
@@ -86,31 +100,59 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What a backup schedule says about the time between backups.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// The longest time between two consecutive runs, in seconds.
+    Longest(u64),
+    /// It never runs (`0 0 30 2 *`: there is no 30 February).
+    Never,
+    /// Not a five-field cron expression fleetgen reads.
+    Unreadable,
+}
+
 /// The longest time between two consecutive runs of a five-field cron schedule (minute,
-/// hour, day of month, month, day of week), over one year and into the next; `None` when the
-/// expression is not understood (or never runs).
-pub fn max_gap_seconds(schedule: &str) -> Option<u64> {
+/// hour, day of month, month, day of week; numbers, `*`, ranges, steps, lists, and the
+/// names `JAN`–`DEC` and `SUN`–`SAT`), over the eight years from 2026, which hold two 29
+/// Februaries, so that a schedule on that day is seen running every four years.
+pub fn max_gap(schedule: &str) -> Gap {
     let fields: Vec<&str> = schedule.split_whitespace().collect();
     let [min, hour, dom, month, dow] = fields[..] else {
-        return None;
+        return Gap::Unreadable;
     };
-    let minutes = parse_field(min, 0, 59)?;
-    let hours = parse_field(hour, 0, 23)?;
-    let doms = parse_field(dom, 1, 31)?;
-    let months = parse_field(month, 1, 12)?;
-    let dows: Vec<u32> = parse_field(dow, 0, 7)?.into_iter().map(|d| d % 7).collect();
+    const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let parsed = (|| {
+        Some((
+            parse_field(min, 0, 59, &[], 0)?,
+            parse_field(hour, 0, 23, &[], 0)?,
+            parse_field(dom, 1, 31, &[], 0)?,
+            parse_field(month, 1, 12, &MONTHS, 1)?,
+            parse_field(dow, 0, 7, &WEEKDAYS, 0)?,
+        ))
+    })();
+    let Some((minutes, hours, doms, months, dows)) = parsed else {
+        return Gap::Unreadable;
+    };
+    let dows: Vec<u32> = dows.into_iter().map(|d| d % 7).collect();
+    // The runs of a day that runs, in minutes from its midnight, in order.
+    let in_day: Vec<u64> = hours
+        .iter()
+        .flat_map(|h| minutes.iter().map(move |m| u64::from(*h) * 60 + u64::from(*m)))
+        .collect();
+    let within = in_day.windows(2).map(|w| w[1] - w[0]).max();
     // Cron runs on a day when both day fields match, or either one when both are restricted.
     let (dom_any, dow_any) = (dom == "*", dow == "*");
-    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let mut runs: Vec<u64> = Vec::new();
-    let mut day_index: u64 = 0;
-    // Two years from a Thursday (2026-01-01), so the gap across new year is seen.
-    for _year in 0..2 {
-        for (m, &len) in DAYS.iter().enumerate() {
+    let (mut day_index, mut last, mut longest): (u64, Option<u64>, Option<u64>) = (0, None, within);
+    for year in 2026..2034 {
+        for (m, mut len) in [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31].into_iter().enumerate() {
+            if m == 1 && year % 4 == 0 {
+                len = 29;
+            }
             for d in 1..=len {
+                // 2026-01-01 is a Thursday.
                 let weekday = ((day_index + 4) % 7) as u32;
-                let dom_ok = doms.contains(&d);
-                let dow_ok = dows.contains(&weekday);
+                let (dom_ok, dow_ok) = (doms.contains(&d), dows.contains(&weekday));
                 let day_ok = match (dom_any, dow_any) {
                     (true, true) => true,
                     (false, true) => dom_ok,
@@ -118,21 +160,35 @@ pub fn max_gap_seconds(schedule: &str) -> Option<u64> {
                     (false, false) => dom_ok || dow_ok,
                 };
                 if months.contains(&(m as u32 + 1)) && day_ok {
-                    for h in &hours {
-                        for mi in &minutes {
-                            runs.push(day_index * 1440 + u64::from(*h) * 60 + u64::from(*mi));
-                        }
+                    let first = day_index * 1440 + in_day[0];
+                    if let Some(last) = last {
+                        longest = longest.max(Some(first - last));
                     }
+                    last = Some(day_index * 1440 + in_day[in_day.len() - 1]);
                 }
                 day_index += 1;
             }
         }
     }
-    runs.windows(2).map(|w| (w[1] - w[0]) * 60).max()
+    match (last, longest) {
+        (None, _) => Gap::Never,
+        // One day's runs alone in eight years (not a cron schedule can do that), or one run.
+        (Some(_), None) => Gap::Never,
+        (Some(_), Some(minutes)) => Gap::Longest(minutes * 60),
+    }
 }
 
-/// The values of one cron field: `*`, `*/n`, `a`, `a-b`, `a-b/n`, and lists of them.
-fn parse_field(field: &str, lo: u32, hi: u32) -> Option<Vec<u32>> {
+/// The values of one cron field: `*`, `*/n`, `a`, `a-b`, `a-b/n`, and lists of them; `names`
+/// (case aside) stand for `offset`, `offset + 1`, …
+fn parse_field(field: &str, lo: u32, hi: u32, names: &[&str], offset: u32) -> Option<Vec<u32>> {
+    let value = |v: &str| -> Option<u32> {
+        v.parse().ok().or_else(|| {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(v))
+                .map(|i| i as u32 + offset)
+        })
+    };
     let mut out = BTreeSet::new();
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
@@ -142,9 +198,9 @@ fn parse_field(field: &str, lo: u32, hi: u32) -> Option<Vec<u32>> {
         let (a, b) = match range {
             "*" => (lo, hi),
             r => match r.split_once('-') {
-                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                Some((a, b)) => (value(a)?, value(b)?),
                 None => {
-                    let a: u32 = r.parse().ok()?;
+                    let a = value(r)?;
                     (a, if part.contains('/') { hi } else { a })
                 }
             },
@@ -159,18 +215,27 @@ fn parse_field(field: &str, lo: u32, hi: u32) -> Option<Vec<u32>> {
 
 #[cfg(test)]
 mod tests {
-    use super::max_gap_seconds;
+    use super::{Gap, max_gap};
 
     #[test]
     fn cron_gaps() {
-        assert_eq!(max_gap_seconds("0 */4 * * *"), Some(4 * 3600));
-        assert_eq!(max_gap_seconds("0 2 * * *"), Some(24 * 3600));
-        assert_eq!(max_gap_seconds("*/15 * * * *"), Some(15 * 60));
-        assert_eq!(max_gap_seconds("0 1,13 * * *"), Some(12 * 3600));
-        assert_eq!(max_gap_seconds("0 3 * * 0"), Some(7 * 86_400));
+        let hours = |h: u64| Gap::Longest(h * 3600);
+        assert_eq!(max_gap("0 */4 * * *"), hours(4));
+        assert_eq!(max_gap("0 2 * * *"), hours(24));
+        assert_eq!(max_gap("*/15 * * * *"), Gap::Longest(15 * 60));
+        assert_eq!(max_gap("0 1,13 * * *"), hours(12));
+        assert_eq!(max_gap("0 3 * * 0"), hours(7 * 24));
+        // Names, in either case, and their ranges.
+        assert_eq!(max_gap("0 3 * * SUN"), hours(7 * 24));
+        assert_eq!(max_gap("0 3 * * mon-fri"), hours(3 * 24));
         // Monthly, on the 1st: the longest month.
-        assert_eq!(max_gap_seconds("0 0 1 * *"), Some(31 * 86_400));
-        assert_eq!(max_gap_seconds("@daily"), None);
-        assert_eq!(max_gap_seconds("0 25 * * *"), None);
+        assert_eq!(max_gap("0 0 1 * *"), hours(31 * 24));
+        // Yearly, and every fourth year (29 February).
+        assert_eq!(max_gap("0 0 1 JAN *"), hours(366 * 24));
+        assert_eq!(max_gap("0 0 29 2 *"), hours((3 * 365 + 366) * 24));
+        assert_eq!(max_gap("0 0 30 2 *"), Gap::Never);
+        assert_eq!(max_gap("@daily"), Gap::Unreadable);
+        assert_eq!(max_gap("0 25 * * *"), Gap::Unreadable);
+        assert_eq!(max_gap("0 0 * * FOO"), Gap::Unreadable);
     }
 }

@@ -41,7 +41,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         // environment → region → (min, max) of the region.
         let mut by_env: BTreeMap<String, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
         let mut origin = None;
-        for p in ctx.active(name) {
+        for p in ctx.running(name) {
             origin.get_or_insert_with(|| p.replicas.max_origin.clone());
             by_env
                 .entry(p.cluster.value.environment.to_string())

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Flags an app with standby data (`pilot-light`, `warm-standby`, `hot-standby`) that, in
-//! one of its environments, runs only in standby regions: none of the active, undrained
-//! clusters it lands on there is in its write region (`data.writeRegions`).
+//! one of its environments, runs only as a standby: none of the undrained clusters it lands
+//! on there is an active cluster in its write region (`data.writeRegions`); those left are
+//! outside it, or `role: standby` clusters.
 //!
 //! ## Why is this bad?
 //! The write region is named once for every environment, and each cluster outside it runs
@@ -48,16 +49,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         let name = app.application.name.as_str();
         let writes: Vec<String> = data.write_regions.iter().map(ToString::to_string).collect();
-        // Environment → the active, undrained clusters the app runs on there, and whether
-        // one of them is in a write region.
+        // Environment → the undrained clusters the app runs on there, and whether one of
+        // them is an active cluster in a write region (a `role: standby` cluster runs the
+        // standby shape wherever it is: with the writer drained, it may be all that is left).
         let mut by_env: BTreeMap<String, (Vec<String>, bool)> = BTreeMap::new();
-        for p in ctx.active(name) {
-            if p.cluster.value.role != ClusterRole::Active {
-                continue;
-            }
+        for p in ctx.running(name) {
             let entry = by_env.entry(p.cluster.value.environment.to_string()).or_default();
             entry.0.push(format!("`{}`", p.cluster_id()));
-            entry.1 |= writes.contains(&region_of(p));
+            entry.1 |= p.cluster.value.role == ClusterRole::Active && writes.contains(&region_of(p));
         }
         for (env, (clusters, writer)) in by_env {
             if writer {
@@ -69,7 +68,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     &ctx.sources.files,
                     doc.label(&["data", "writeRegions"], "the one write region, for every environment"),
                     format!(
-                        "in `{env}`, `{name}` runs only outside its write region ({}): {} run{} the standby shape of `{}` data and nothing takes its writes",
+                        "in `{env}`, `{name}` runs only as a standby, with no active cluster in its write region ({}): {} run{} the standby shape of `{}` data and nothing takes its writes",
                         writes.join(", "),
                         and_list(&clusters),
                         if clusters.len() == 1 { "s" } else { "" },
