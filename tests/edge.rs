@@ -284,3 +284,54 @@ fn out_of_rotation_is_a_warning_for_lint_and_the_app_keeps_running() {
     assert!(tree.contains_key("eastus-prod-01/apps/web/deployment-web.yaml"));
     assert!(tree["fleet.yaml"].contains("state: active"));
 }
+
+/// Route 53: every record of a name has one type (DNS allows no CNAME beside an A record,
+/// and Route 53 refuses a routed set that mixes them), and a geo-routed name keeps its
+/// default record when its first region is taken out of rotation.
+#[test]
+fn a_route53_name_takes_one_record_type_and_keeps_a_geo_default() {
+    let dir = fleet_with(Some(&root().join("tests/golden/edge-route53/input")));
+    let records = |tree: &BTreeMap<String, String>| -> Vec<Value> {
+        let text = &tree["_edge/route53/example.com.json"];
+        resources(text)
+            .into_values()
+            .filter(|r| r["Type"] == "AWS::Route53::RecordSet")
+            .map(|r| r["Properties"].clone())
+            .collect()
+    };
+    let tree = render(dir.path());
+    let mut types: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in records(&tree) {
+        types
+            .entry(r["Name"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(r["Type"].as_str().unwrap().to_string());
+    }
+    // cart is weighted over an AKS cluster (no alias zone) and two EKS ones (alias zones).
+    assert_eq!(
+        types["cart.example.com"],
+        BTreeSet::from(["CNAME".to_string()]),
+        "{types:?}"
+    );
+    // maps lands on EKS clusters only: alias A records.
+    assert_eq!(
+        types["maps.example.com"],
+        BTreeSet::from(["A".to_string()]),
+        "{types:?}"
+    );
+    assert!(types.values().all(|t| t.len() == 1), "{types:?}");
+    let defaults = |tree: &BTreeMap<String, String>| -> Vec<String> {
+        records(tree)
+            .into_iter()
+            .filter(|r| r["Name"] == "maps.example.com" && r["GeoLocation"]["CountryCode"] == "*")
+            .map(|r| r["SetIdentifier"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(defaults(&tree), ["useast1-prod-01-default"]);
+    // us-east-1, maps' first region, out of rotation: eu-west-1 answers the rest of the world.
+    edit(dir.path(), "fleet.yaml", |t| {
+        format!("{t}  outOfRotation:\n    - region: aws:us-east-1\n      reason: \"INC-3: us-east-1 gateway\"\n")
+    });
+    let tree = render(dir.path());
+    assert_eq!(defaults(&tree), ["euwest1-prod-01-default"]);
+}

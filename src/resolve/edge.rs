@@ -937,6 +937,41 @@ fn check_names(routes: &[Route], files: &SourceMap, out: &mut Vec<Diagnostic>) {
             std::collections::btree_map::Entry::Occupied(_) => {}
         }
     }
+    // A Front Door route is named after its app and hostname (`checkout-api` serving
+    // `x.contoso.com` and `checkout` serving `api-x.contoso.com` are both
+    // `checkout-api-x-contoso-com`). Renaming routes instead would move a custom domain from
+    // one route to another, which Front Door refuses while the old route holds it.
+    let mut routes_named: BTreeMap<(&str, Environment, String), &Route> = BTreeMap::new();
+    for r in routes.iter().filter(|r| r.entry.is_front_door()) {
+        let name = front_door_name(&format!("{}-{}", r.app_name(), r.host));
+        match routes_named.entry((r.entry.name(), r.entry.environment(), name)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+            // (One app's two hostnames named alike are named alike as domains too, above.)
+            std::collections::btree_map::Entry::Occupied(o) if o.get().app_name() != r.app_name() => {
+                let (first, name) = (o.get(), &o.key().2);
+                out.push(
+                    Diagnostic::error(
+                        codes::EDGE_UNROUTABLE,
+                        files,
+                        r.app.item_label(&["traffic", "hostnames"], r.host_index, "named alike"),
+                        format!(
+                            "`{}` of `{}` and `{}` of `{}` would be one route, `{name}`, of {}: ARM refuses a template that defines one resource twice",
+                            first.host,
+                            first.app_name(),
+                            r.host,
+                            r.app_name(),
+                            r.entry.describe()
+                        ),
+                    )
+                    .with_secondary(first.app.item_label(&["traffic", "hostnames"], first.host_index, "this hostname"))
+                    .with_help("rename one of the hostnames (Front Door names a route after its app and hostname)"),
+                );
+            }
+            std::collections::btree_map::Entry::Occupied(_) => {}
+        }
+    }
 }
 
 fn check_entries(fleet: &Doc<Fleet>, files: &SourceMap, out: &mut Vec<Diagnostic>) {
@@ -1298,6 +1333,34 @@ mod tests {
                 out[0].message
             );
         }
+    }
+
+    /// Two apps' routes Front Door would name alike (app and hostname joined) are refused.
+    #[test]
+    fn routes_front_door_names_alike_are_refused() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let web = fixture::text("apps/web/app.yaml");
+        let found = |web_host: &str, other_host: &str| {
+            let one = web.replace("[www.example.com]", web_host);
+            let two = web
+                .replace("name: web\n", "name: web-a\n")
+                .replace("[www.example.com]", other_host);
+            let sources = fixture::sources(&[
+                ("fleet.yaml", &fleet),
+                ("apps/web/app.yaml", &one),
+                ("apps/web-a/app.yaml", &two),
+            ]);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("would be one route"))
+                .collect::<Vec<_>>()
+        };
+        assert!(found("[a-c.example.com]", "[b.example.com]").is_empty());
+        let out = found("[a-b.example.com]", "[b.example.com]");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code.id, "FG054");
+        assert!(out[0].message.contains("`web-a-b-example-com`"), "{}", out[0].message);
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!   for the next; `weighted-global` (and `single-region`) → weighted records (the
 //!   contract's weights; equal weights of 1 when it names none; 0, a last resort, for a
 //!   standby cluster); `geo` → a geolocation record for the region's continent, and a
-//!   default (`CountryCode: "*"`) record for the first region. A CNAME to the gateway, or
-//!   an alias A record when the cluster gives its load balancer's `aliasHostedZoneId`.
+//!   default (`CountryCode: "*"`) record for the first region in rotation. A CNAME to the
+//!   gateway, or an alias A record when every cluster of the name gives its load
+//!   balancer's `aliasHostedZoneId` (one name takes one record type).
 //!
 //! A cluster out of rotation keeps its health check (it is still probed) and loses its
 //! record.
@@ -55,8 +56,9 @@ fn render(sources: &Sources) -> Vec<(String, String)> {
 }
 
 /// The routing fields of one cluster's record: (set identifier suffix, fields), or none
-/// when the cluster gets no record under this routing.
-fn routing_fields(route: &Route, o: &Origin) -> Vec<(&'static str, Map<String, Value>)> {
+/// when the cluster gets no record under this routing. `default_rank`: the rank of the
+/// first region still in rotation, whose record is a geo-routed name's default.
+fn routing_fields(route: &Route, o: &Origin, default_rank: Option<usize>) -> Vec<(&'static str, Map<String, Value>)> {
     let mut fields = Map::new();
     let v = &o.cluster.value;
     match route.routing {
@@ -87,7 +89,7 @@ fn routing_fields(route: &Route, o: &Origin) -> Vec<(&'static str, Map<String, V
                 f.insert("GeoLocation".into(), json!({"ContinentCode": c}));
                 out.push(("", f));
             }
-            if o.rank == 0 {
+            if Some(o.rank) == default_rank {
                 let mut f = Map::new();
                 f.insert("GeoLocation".into(), json!({"CountryCode": "*"}));
                 out.push(("-default", f));
@@ -113,6 +115,26 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
     }
     for route in routes {
         sources_list.insert(path(route.app.file));
+        // One record type for every record of a name: DNS allows no CNAME beside another
+        // record, and Route 53 refuses a weighted (or any routed) set that mixes them. Alias
+        // A records when every cluster gives its load balancer's hosted zone, else CNAMEs
+        // (to the same gateway names); decided over the clusters in and out of rotation, so
+        // that a switch does not change a record's type.
+        let alias_all = route.origins.iter().filter(|o| o.host().is_some()).all(|o| {
+            o.cluster
+                .value
+                .edge
+                .as_ref()
+                .is_some_and(|e| e.alias_hosted_zone_id.is_some())
+        });
+        // A geo-routed name's default record goes to the first region in rotation: with the
+        // first region out, the rest of the world would get no answer.
+        let default_rank = route
+            .origins
+            .iter()
+            .filter(|o| o.in_rotation() && o.host().is_some())
+            .map(|o| o.rank)
+            .min();
         for o in &route.origins {
             // A cluster without a gateway host name cannot be an origin (FG153 says so).
             let Some(origin) = o.host() else { continue };
@@ -149,8 +171,9 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
                 .value
                 .edge
                 .as_ref()
-                .and_then(|e| e.alias_hosted_zone_id.as_deref());
-            for (suffix, fields) in routing_fields(route, o) {
+                .and_then(|e| e.alias_hosted_zone_id.as_deref())
+                .filter(|_| alias_all);
+            for (suffix, fields) in routing_fields(route, o, default_rank) {
                 let mut properties = Map::new();
                 properties.insert("HostedZoneId".into(), json!(zone.zone_id));
                 properties.insert("Name".into(), json!(route.host));
