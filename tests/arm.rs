@@ -320,3 +320,54 @@ fn the_validator_refuses_what_azure_refuses() {
         template(json!({"type": "Microsoft.Cdn/profiles", "apiVersion": "2019-01-01", "name": "x", "properties": {}}));
     assert!(!arm.problems(&unknown).is_empty());
 }
+
+/// Every template's deploy command (ARM `metadata.deploy`, CloudFormation
+/// `Metadata.fleetgen.deploy`) names the template by its path from the output folder, one
+/// convention for all: the policy templates named `policy-assignments.json` alone, so that
+/// the commands of one tree ran from different folders.
+#[test]
+fn every_deploy_command_names_its_template_from_the_output_folder() {
+    let mut dirs = vec![root().join("rendered")];
+    for case in std::fs::read_dir(root().join("tests/golden")).unwrap() {
+        dirs.push(case.unwrap().path().join("expected"));
+    }
+    let (mut checked, mut failures) = (BTreeMap::<String, usize>::new(), String::new());
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let v = read_json(entry.path());
+            let Some(deploy) = v["metadata"]["deploy"]
+                .as_str()
+                .or(v["Metadata"]["fleetgen"]["deploy"].as_str())
+            else {
+                continue;
+            };
+            let rel = entry
+                .path()
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let named = deploy
+                .split("--template-file ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next());
+            if named != Some(rel.as_str()) {
+                failures.push_str(&format!("{}: {deploy}\n", entry.path().display()));
+            }
+            *checked
+                .entry(rel.split('/').next().unwrap_or_default().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+    for area in ["_edge", "_identity", "_azure", "azure-eastus-prod-platform-01"] {
+        assert!(
+            checked.get(area).is_some_and(|n| *n > 0),
+            "no {area} template checked: {checked:?}"
+        );
+    }
+}

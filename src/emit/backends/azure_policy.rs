@@ -283,6 +283,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             resources.push(Value::Object(out));
         }
         let azure = c.azure.as_ref();
+        let path = Area::Azure.path(c.cluster_id.as_str(), FILE);
         let template = json!({
             "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
             "contentVersion": "1.0.0.0",
@@ -296,8 +297,9 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 // A deployment stack, one per cluster (two may share a resource group), not
                 // a plain deployment (which is incremental): an assignment or exemption a newer
                 // template drops is deleted in Azure, not left enforcing.
+                // The path from the output folder, as every other template's command says it.
                 "deploy": format!(
-                    "az stack group create --name fleetgen-policy-{} --subscription {} --resource-group {} --template-file policy-assignments.json {flags}",
+                    "az stack group create --name fleetgen-policy-{} --subscription {} --resource-group {} --template-file {path} {flags}",
                     c.cluster_id,
                     azure.map_or("<subscription>", |a| a.subscription_id.as_str()),
                     azure.map_or("<resource-group>", |a| a.resource_group.as_str()),
@@ -306,7 +308,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             },
             "resources": resources,
         });
-        files.push((Area::Azure.path(c.cluster_id.as_str(), FILE), to_text(&template)));
+        files.push((path, to_text(&template)));
     }
     // With hoisting, every subscription of the fleet's AKS clusters has its template, even
     // with nothing hoisted: its stack then deletes what an earlier template hoisted (a
@@ -327,6 +329,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
     // clusters.
     let location = (plan.fleet.value.policy.azure_stack_location.as_deref()).unwrap_or("<location>");
     for (sub, resources) in by_subscription {
+        let path = layout::fleet_folder("azure", &format!("{sub}/{FILE}"));
         let template = json!({
             "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
             "contentVersion": "1.0.0.0",
@@ -337,16 +340,13 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
                 // One stack per subscription, as the clusters' templates are.
                 "deploy": format!(
-                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file policy-assignments.json {flags} (before the clusters' resource-group stacks)",
+                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file {path} {flags} (before the clusters' resource-group stacks)",
                     flags = super::STACK_FLAGS,
                 ),
             },
             "resources": resources,
         });
-        files.push((
-            layout::fleet_folder("azure", &format!("{sub}/{FILE}")),
-            to_text(&template),
-        ));
+        files.push((path, to_text(&template)));
     }
     files
 }
