@@ -137,3 +137,56 @@ fn clusters_sharing_a_resource_group_get_distinct_assignment_names() {
         assert!(name.len() <= 64, "{name}");
     }
 }
+
+/// Every cluster's assignments and exemptions are scoped to its AKS cluster, not to its
+/// resource group, where they would cover every cluster of the group: two clusters sharing
+/// one (one Flux, one Argo CD) would each enforce the other's assignments, whose excluded
+/// namespaces name the other's GitOps engine. An exemption names its assignment there.
+#[test]
+fn assignments_are_scoped_to_their_cluster_not_its_resource_group() {
+    let mut checked = 0;
+    for tree in [
+        "rendered",
+        "tests/golden/shared-resource-group/expected",
+        "tests/golden/policy-exemptions/expected",
+    ] {
+        for entry in fs::read_dir(root().join(tree)).unwrap() {
+            let cluster = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let path = root().join(tree).join(&cluster).join("azure/policy-assignments.json");
+            if !path.exists() {
+                continue;
+            }
+            let template = load_json(path.strip_prefix(root()).unwrap().to_str().unwrap());
+            // The registry's `azure.clusterName`, else the cluster id.
+            let input = match tree {
+                "rendered" => root().join(format!("clusters/{cluster}.yaml")),
+                _ => root()
+                    .join(tree.replace("/expected", "/input"))
+                    .join(format!("clusters/{cluster}.yaml")),
+            };
+            let input = fs::read_to_string(&input).unwrap_or_else(|_| {
+                fs::read_to_string(root().join(format!("tests/fixtures/base/clusters/{cluster}.yaml"))).unwrap()
+            });
+            let name = input
+                .lines()
+                .find_map(|l| l.strip_prefix("  clusterName: "))
+                .unwrap_or(&cluster);
+            let scope = format!("Microsoft.ContainerService/managedClusters/{name}");
+            for r in template["resources"].as_array().unwrap() {
+                assert_eq!(r["scope"], scope.as_str(), "{tree}/{cluster}: {r}");
+                if r["type"] == "Microsoft.Authorization/policyExemptions" {
+                    let id = r["properties"]["policyAssignmentId"].as_str().unwrap();
+                    assert!(
+                        id.starts_with("[subscriptionResourceId(")
+                            || id.contains(&format!(
+                                "resourceId('Microsoft.ContainerService/managedClusters', '{cluster}')"
+                            )),
+                        "{tree}/{cluster}: {id}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked}");
+}

@@ -145,6 +145,10 @@ pub struct AzureCluster {
     #[serde(default)]
     pub tenant_id: Option<String>,
     pub resource_group: String,
+    /// The AKS cluster's name in Azure (default: the cluster id): the scope of its Azure
+    /// Policy assignments and exemptions.
+    #[serde(default)]
+    pub cluster_name: Option<String>,
     #[serde(default)]
     pub key_vault: Option<String>,
     /// The cluster's OIDC issuer (`az aks show --query oidcIssuerProfile.issuerUrl`): the

@@ -252,11 +252,32 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
         let c = &p.cluster.doc.value;
         let sub = subscription(p);
         let is_hoisted = |intent: &str| hoisted.contains_key(&(sub.clone(), intent.to_string()));
+        // Scoped to the AKS cluster, not its resource group: an assignment at the group covers
+        // every cluster in it, and two clusters may share one (each would enforce the other's
+        // assignments, namespaces excluded for the other's GitOps engine included).
+        let aks = c
+            .azure
+            .as_ref()
+            .and_then(|a| a.cluster_name.as_deref())
+            .unwrap_or(c.cluster_id.as_str());
+        let scope = format!("Microsoft.ContainerService/managedClusters/{aks}");
+        let scoped = |resource: &Value| {
+            let mut out = Map::new();
+            for key in ["type", "apiVersion", "name"] {
+                out.insert(key.into(), resource[key].clone());
+            }
+            out.insert("scope".into(), json!(scope));
+            out
+        };
         let mut resources: Vec<Value> = p
             .assignments
             .iter()
             .filter(|(intent, _, _)| !is_hoisted(intent))
-            .map(|(_, _, r)| r.clone())
+            .map(|(_, _, r)| {
+                let mut out = scoped(r);
+                out.insert("properties".into(), r["properties"].clone());
+                Value::Object(out)
+            })
             .collect();
         for (intent, exemption) in &p.exemptions {
             // A hoisted assignment lives in the subscription, deployed before this template.
@@ -265,12 +286,11 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             let id = if hoisted_here {
                 format!("[subscriptionResourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")
             } else {
-                format!("[resourceId('Microsoft.Authorization/policyAssignments', '{assignment}')]")
+                format!(
+                    "[extensionResourceId(resourceId('Microsoft.ContainerService/managedClusters', '{aks}'), 'Microsoft.Authorization/policyAssignments', '{assignment}')]"
+                )
             };
-            let mut out = Map::new();
-            for key in ["type", "apiVersion", "name"] {
-                out.insert(key.into(), exemption[key].clone());
-            }
+            let mut out = scoped(exemption);
             if !hoisted_here {
                 out.insert("dependsOn".into(), json!([id.clone()]));
             }
