@@ -157,6 +157,45 @@ pub struct IdentityProfile {
     /// not in the cloud's terms.
     #[serde(default, rename = "requiredPermissions")]
     pub required_permissions: Vec<Permission>,
+    /// An environment's own cloud identity, in place of `azure` or `aws` on its clusters.
+    #[serde(default)]
+    pub environments: BTreeMap<crate::model::Environment, EnvironmentIdentity>,
+}
+
+/// An environment's own cloud identity (`environments.<env>` of an identity profile).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentIdentity {
+    #[serde(default)]
+    pub azure: Option<AzureIdentity>,
+    #[serde(default)]
+    pub aws: Option<AwsIdentity>,
+}
+
+impl IdentityProfile {
+    /// The Azure identity of the profile's apps on clusters of `env` (the environment's own,
+    /// else the profile's), with its path in the file.
+    pub fn azure_in(&self, env: crate::model::Environment) -> (Option<&AzureIdentity>, Vec<&'static str>) {
+        match self.environments.get(&env).and_then(|e| e.azure.as_ref()) {
+            Some(own) => (Some(own), vec!["environments", env.as_str(), "azure"]),
+            None => (self.azure.as_ref(), vec!["azure"]),
+        }
+    }
+
+    /// The IAM role of the profile's apps on clusters of `env`, with its path in the file.
+    pub fn aws_in(&self, env: crate::model::Environment) -> (Option<&AwsIdentity>, Vec<&'static str>) {
+        match self.environments.get(&env).and_then(|e| e.aws.as_ref()) {
+            Some(own) => (Some(own), vec!["environments", env.as_str(), "aws"]),
+            None => (self.aws.as_ref(), vec!["aws"]),
+        }
+    }
+}
+
+/// `path` with `field` after it, for a span.
+pub fn field_path<'p>(path: &[&'p str], field: &'p str) -> Vec<&'p str> {
+    let mut out = path.to_vec();
+    out.push(field);
+    out
 }
 
 string_enum!(

@@ -144,7 +144,10 @@ pub(super) fn resolve(
         }
         out.push(d);
     };
-    let azure_identity = profile.value.azure.as_ref().and_then(|z| {
+    // The environment's own identity, else the profile's.
+    let (azure, azure_at) = profile.value.azure_in(c.environment);
+    let (aws, aws_at) = profile.value.aws_in(c.environment);
+    let azure_identity = azure.and_then(|z| {
         Some(AzureIdentityId {
             subscription_id: z.subscription_id.clone()?,
             resource_group: z.resource_group.clone()?,
@@ -166,13 +169,16 @@ pub(super) fn resolve(
                         out,
                         "it has no OIDC issuer for the federated credential".into(),
                         cluster.label(&["clusterId"], "this cluster has no `azure.oidcIssuerUrl`"),
-                        Some(profile.label(&["azure", "name"], "federated with each cluster")),
+                        Some(profile.label(
+                            &crate::model::profiles::field_path(&azure_at, "name"),
+                            "federated with each cluster",
+                        )),
                     ),
                 }
             }
         }
         (Provider::Aws, mode) => {
-            if let (Some(role), Some(account)) = (profile.value.aws.as_ref(), c.aws.as_ref()) {
+            if let (Some(role), Some(account)) = (aws, c.aws.as_ref()) {
                 if mode == IdentityMode::EksPodIdentity {
                     id.federation = Some(Federation::PodIdentity {
                         account_id: account.account_id.clone(),
@@ -193,7 +199,10 @@ pub(super) fn resolve(
                             out,
                             "the role's trust policy needs the cluster's IAM OIDC provider".into(),
                             cluster.label(&["clusterId"], "this cluster has no `aws.oidcProvider`"),
-                            Some(profile.label(&["aws", "roleName"], "trusts each IRSA cluster")),
+                            Some(profile.label(
+                                &crate::model::profiles::field_path(&aws_at, "roleName"),
+                                "trusts each IRSA cluster",
+                            )),
                         ),
                     }
                 }
@@ -252,12 +261,12 @@ pub(super) fn resolve(
                 };
                 let Some(identity) = &azure_identity else {
                     failed.set(true);
-                    if profile.value.azure.is_some() && first_of_word {
+                    if azure.is_some() && first_of_word {
                         // A fault of the profile alone: one report, whichever cluster.
                         out.push(Diagnostic::error(
                             codes::IDENTITY_UNAVAILABLE,
                             files,
-                            profile.label(&["azure"], "no `name`, `resourceGroup` and `subscriptionId`"),
+                            profile.label(&azure_at, "no `name`, `resourceGroup` and `subscriptionId`"),
                             format!(
                                 "identity profile `{name}` needs `{}` on Azure but does not name its managed identity's resource, which the roles are assigned to",
                                 permission.capability
@@ -332,7 +341,7 @@ pub(super) fn resolve(
                     unmapped(out);
                     continue;
                 };
-                let (Some(role), Some(account)) = (profile.value.aws.as_ref(), c.aws.as_ref()) else {
+                let (Some(role), Some(account)) = (aws, c.aws.as_ref()) else {
                     continue; // reported by the caller (FG031)
                 };
                 let cluster_name = account.cluster_name.clone().unwrap_or_else(|| c.cluster_id.to_string());
@@ -500,6 +509,8 @@ pub struct Seat<'p> {
     /// The cluster's account, on AWS.
     pub aws_account: Option<&'p str>,
     pub region: &'p str,
+    /// The cluster's environment, which may have an identity of its own in the profile.
+    pub environment: crate::model::Environment,
     /// The paths of the contract and of the cluster file.
     pub app_file: &'p str,
     pub cluster_file: &'p str,
@@ -533,6 +544,7 @@ pub fn seats<'p>(sources: &'p Sources, placements: &'p [Placement]) -> Vec<Seat<
                     .map(|z| (z.subscription_id.as_str(), z.resource_group.as_str())),
                 aws_account: c.aws.as_ref().map(|a| a.account_id.as_str()),
                 region: &c.region,
+                environment: c.environment,
                 app_file: &sources.files.get(p.app.file).path,
                 cluster_file: &sources.files.get(p.cluster.file).path,
             }

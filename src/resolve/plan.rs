@@ -846,6 +846,9 @@ fn identity(
         return id; // an unknown reference, reported by `resolve::check`
     };
     let at = |doc_file: FileId, span: Span| Origin::Source(doc_file, span);
+    // The environment's own identity, else the profile's.
+    let (azure_identity, azure_at) = profile.value.azure_in(c.environment);
+    let (aws_role, aws_at) = profile.value.aws_in(c.environment);
     let missing = |what: &str, out: &mut Vec<Diagnostic>, secondary: Label| {
         out.push(
             Diagnostic::error(
@@ -861,13 +864,16 @@ fn identity(
         );
     };
     match (c.provider, c.identity_mode) {
-        (Provider::Azure, crate::model::common::IdentityMode::WorkloadIdentity) => match &profile.value.azure {
+        (Provider::Azure, crate::model::common::IdentityMode::WorkloadIdentity) => match azure_identity {
             Some(az) => {
                 id.service_account_annotations.push((
                     "azure.workload.identity/client-id".into(),
                     Sourced {
                         value: az.client_id.clone(),
-                        origin: at(profile.file, profile.span(&["azure", "clientId"])),
+                        origin: at(
+                            profile.file,
+                            profile.span(&crate::model::profiles::field_path(&azure_at, "clientId")),
+                        ),
                     },
                 ));
                 if let Some(tenant) = c.azure.as_ref().and_then(|z| z.tenant_id.as_ref()) {
@@ -897,14 +903,17 @@ fn identity(
             }
         },
         (Provider::Aws, crate::model::common::IdentityMode::Irsa) => {
-            let role = profile.value.aws.as_ref();
+            let role = aws_role;
             let account = c.aws.as_ref();
             match (role, account) {
                 (Some(role), Some(account)) => id.service_account_annotations.push((
                     "eks.amazonaws.com/role-arn".into(),
                     Sourced {
                         value: format!("arn:aws:iam::{}:role/{}", account.account_id, role.role_name),
-                        origin: at(profile.file, profile.span(&["aws", "roleName"])),
+                        origin: at(
+                            profile.file,
+                            profile.span(&crate::model::profiles::field_path(&aws_at, "roleName")),
+                        ),
                     },
                 )),
                 (None, _) => {
@@ -946,7 +955,7 @@ fn identity(
             let azure = c.azure.as_ref();
             let vault = azure.and_then(|z| z.key_vault.as_ref());
             let tenant = azure.and_then(|z| z.tenant_id.as_ref());
-            let client = profile.value.azure.as_ref().map(|z| &z.client_id);
+            let client = azure_identity.map(|z| &z.client_id);
             match (vault, tenant, client) {
                 (Some(vault), Some(tenant), Some(client)) => {
                     let mut objects = String::from("array:\n");
@@ -1257,6 +1266,26 @@ mod tests {
                 .service_account_annotations
                 .is_empty()
         );
+    }
+
+    /// An environment's own identity replaces the profile's on its clusters, cloud by cloud:
+    /// staging's client id on the staging AKS cluster, the profile's role elsewhere.
+    #[test]
+    fn an_environment_takes_its_own_identity() {
+        let profile = fixture::text("profiles/identity/api.yaml")
+            + "environments:\n  staging:\n    azure:\n      clientId: 00000000-0000-0000-0000-0000000000c2\n";
+        let sources = fixture::sources(&[("profiles/identity/api.yaml", &profile)]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        let client = |cluster: &str| {
+            find(&plan, "api", cluster).identity.service_account_annotations[0]
+                .1
+                .value
+                .clone()
+        };
+        assert_eq!(client("eastus-staging-01"), "00000000-0000-0000-0000-0000000000c2");
+        assert_eq!(client("eastus-prod-01"), "00000000-0000-0000-0000-0000000000c1");
+        assert_eq!(client("useast1-prod-01"), "arn:aws:iam::111111111111:role/base-api");
     }
 
     #[test]

@@ -152,9 +152,7 @@ fn targets(view: &View) -> Targets {
         };
         match p.provider {
             Provider::Azure => {
-                let identity = profile
-                    .azure
-                    .as_ref()
+                let identity = (profile.azure_in(p.environment).0)
                     .and_then(|z| Some((z.subscription_id.clone()?, z.resource_group.clone()?)));
                 if p.identity_mode == IdentityMode::WorkloadIdentity
                     && let Some(identity) = identity.clone()
@@ -172,7 +170,7 @@ fn targets(view: &View) -> Targets {
                 }
             }
             Provider::Aws => {
-                if let (Some(_), Some(account)) = (&profile.aws, p.aws_account) {
+                if let (Some(_), Some(account)) = (profile.aws_in(p.environment).0, p.aws_account) {
                     keep(t.accounts.entry(account.to_string()).or_default());
                     if p.identity_mode == IdentityMode::EksPodIdentity {
                         keep(

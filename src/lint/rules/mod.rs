@@ -58,6 +58,7 @@ families! {
     }
     secrets {
         credential_pattern,
+        identity_across_environments,
         plaintext_credential,
         secret_object,
         shared_identity,

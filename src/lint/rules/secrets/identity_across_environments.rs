@@ -1,0 +1,132 @@
+//! ## What it does
+//! Flags a cloud identity federated with clusters of more than one environment: an Azure
+//! managed identity with federated credentials for a staging and a prod cluster, or an IAM
+//! role of one account trusted by clusters of both. An app's identity is its identity
+//! profile's `azure` or `aws`, or the environment's own (`environments.<env>`).
+//!
+//! ## Why is this bad?
+//! A grant follows the identity, not the cluster. Every cluster federated with it can get a
+//! token for it and use every grant it holds: a staging pod can read the prod vault's
+//! secrets and write to prod's queues, and anyone who can deploy to staging holds prod's
+//! data. Environments are there to keep a mistake (or a compromise) in staging out of
+//! production.
+//!
+//! ## Example
+//! ```yaml
+//! # profiles/identity/ledger-api.yaml, used by an app placed in staging and prod
+//! azure: { clientId: …, name: id-ledger-api, resourceGroup: rg-fleet-identities, subscriptionId: … }
+//! ```
+//!
+//! ## Use instead
+//! Give each lower environment an identity of its own in the profile (the permissions stay
+//! the profile's, granted on that environment's resources):
+//! ```yaml
+//! environments:
+//!   staging:
+//!     azure: { clientId: …, name: id-ledger-api-staging, resourceGroup: rg-fleet-identities-staging, subscriptionId: … }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::Diagnostic;
+use crate::lint::Context;
+use crate::lint::rule;
+use crate::model::Environment;
+use crate::model::profiles::field_path;
+use crate::resolve::cloud_identity::Federation;
+
+rule!("FG144" "identity-across-environments", "secrets", Error, Lint, "a cloud identity (managed identity, or IAM role of one account) federated with clusters of more than one environment: the lower one can use the higher one's grants (lint)");
+
+/// A cloud identity: what its clusters federate with.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key<'a> {
+    /// (subscription, resource group, name) of a user-assigned managed identity.
+    Azure(&'a str, &'a str, &'a str),
+    /// (account, role name).
+    Aws(&'a str, &'a str),
+}
+
+/// Environment → the clusters federated with an identity there; and the identity profiles
+/// that name it.
+type Users<'a> = (BTreeMap<Environment, BTreeSet<&'a str>>, BTreeSet<&'a str>);
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let mut by_identity: BTreeMap<Key, Users> = BTreeMap::new();
+    for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none()) {
+        let (Some(federation), Some(profile)) = (
+            &p.identity.federation,
+            p.app.value.identity.cloud_permissions_profile.as_ref(),
+        ) else {
+            continue;
+        };
+        let key = match federation {
+            Federation::Azure { identity, .. } => Key::Azure(
+                identity.subscription_id.as_str(),
+                identity.resource_group.as_str(),
+                identity.name.as_str(),
+            ),
+            Federation::PodIdentity {
+                account_id, role_name, ..
+            }
+            | Federation::Irsa {
+                account_id, role_name, ..
+            } => Key::Aws(account_id.as_str(), role_name.as_str()),
+        };
+        let entry = by_identity.entry(key).or_default();
+        entry
+            .0
+            .entry(p.cluster.value.environment)
+            .or_default()
+            .insert(p.cluster_id());
+        entry.1.insert(profile.as_str());
+    }
+    for (key, (envs, profiles)) in by_identity {
+        let Some(&top) = envs.keys().last().filter(|_| envs.len() > 1) else {
+            continue;
+        };
+        let Some(doc) = profiles
+            .iter()
+            .find_map(|n| ctx.sources.identity_profiles.iter().find(|d| d.value.name.as_str() == *n))
+        else {
+            continue;
+        };
+        let lower: Vec<Environment> = envs.keys().copied().filter(|e| *e != top).collect();
+        let (what, at) = match key {
+            Key::Azure(_, _, name) => (
+                format!("managed identity `{name}` is federated with"),
+                field_path(&doc.value.azure_in(lower[0]).1, "name"),
+            ),
+            Key::Aws(account, role) => (
+                format!("IAM role `{role}` of account {account} is trusted by"),
+                field_path(&doc.value.aws_in(lower[0]).1, "roleName"),
+            ),
+        };
+        let clusters: Vec<String> = envs
+            .iter()
+            .map(|(env, ids)| {
+                let ids: Vec<String> = ids.iter().map(|c| format!("`{c}`")).collect();
+                format!("{env} ({})", crate::lint::query::and_list(&ids))
+            })
+            .collect();
+        let lower_names: Vec<String> = lower.iter().map(|e| format!("`{e}`")).collect();
+        let cloud = if matches!(key, Key::Azure(..)) { "azure" } else { "aws" };
+        out.push(
+            Diagnostic::error(
+                &RULE.code,
+                &ctx.sources.files,
+                doc.label(&at, format!("one identity for {} environments", envs.len())),
+                format!(
+                    "{what} clusters of {}: a pod in {} can take it and use every grant it holds in `{top}`",
+                    crate::lint::query::and_list(&clusters),
+                    crate::lint::query::and_list(&lower_names).replace(" and ", " or "),
+                ),
+            )
+            .with_help(format!(
+                "give {} an identity of its own in identity profile `{}` (`environments.{}.{cloud}`)",
+                crate::lint::query::and_list(&lower_names),
+                doc.value.name,
+                lower[0]
+            )),
+        );
+    }
+}
