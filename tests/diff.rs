@@ -280,6 +280,21 @@ fn a_bare_repository_diffs_two_revisions() {
         err.contains("is a bare git repository, which has no working tree: give two revisions"),
         "{err}"
     );
+    // A fleet in a folder of the repository: the path under the bare folder names it.
+    let mono = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("tests/fixtures/base"), &mono.path().join("infra/fleet"));
+    let repo = Repository::init(mono.path()).unwrap();
+    commit(&repo, "base");
+    scale_web(&mono.path().join("infra/fleet"));
+    commit(&repo, "scale web");
+    let bare = tempfile::tempdir().unwrap();
+    git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(mono.path().to_str().unwrap(), bare.path())
+        .unwrap();
+    let out = diff(&bare.path().join("infra/fleet"), &["HEAD~1", "HEAD"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out), stdout(&diff(dir.path(), &["HEAD~1", "HEAD"])));
 }
 
 /// A revision a shallow clone (actions/checkout's default) does not hold says how to

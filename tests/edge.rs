@@ -334,4 +334,19 @@ fn a_route53_name_takes_one_record_type_and_keeps_a_geo_default() {
     });
     let tree = render(dir.path());
     assert_eq!(defaults(&tree), ["euwest1-prod-01-default"]);
+    // A switch keeps the type: cart scaled down on its AKS cluster, the EKS records stay
+    // CNAMEs (an A record would meet the CNAME the stack has not deleted yet).
+    let dir = fleet_with(Some(&root().join("tests/golden/edge-route53/input")));
+    edit(dir.path(), "fleet.yaml", |t| {
+        format!(
+            "{t}switches:\n  scaleDown:\n    - {{ app: cart, clusters: [eastus-prod-01], reason: \"INC-7: cart's store\", owner: web-team }}\n"
+        )
+    });
+    let tree = render(dir.path());
+    let cart: BTreeSet<String> = records(&tree)
+        .into_iter()
+        .filter(|r| r["Name"] == "cart.example.com")
+        .map(|r| r["Type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cart, BTreeSet::from(["CNAME".to_string()]));
 }

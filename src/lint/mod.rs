@@ -121,12 +121,13 @@ impl<'a> Context<'a> {
     }
 
     /// The app's highest environment (in promotion order: prod over staging …) among the
-    /// placements that run it, and the `provider:region`s it lands in there, sorted: what a
-    /// criticality or a multi-region claim promises is counted where the app serves, not
+    /// placements that deploy it, and the `provider:region`s it runs in there, sorted: what
+    /// a criticality or a multi-region claim promises is counted where the app serves, not
     /// summed over environments (a second region with only staging does not make prod
-    /// multi-region).
+    /// multi-region). A scale-down in prod does not make staging the top; scaled down
+    /// everywhere there, the app runs in no region (FG154 and FG050 say so).
     pub fn top_environment_regions(&self, app: &str) -> Option<(crate::model::Environment, Vec<String>)> {
-        let top = self.running(app).map(|p| p.cluster.value.environment).max()?;
+        let top = self.active(app).map(|p| p.cluster.value.environment).max()?;
         let set: BTreeSet<String> = self
             .running(app)
             .filter(|p| p.cluster.value.environment == top)

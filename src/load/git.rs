@@ -28,8 +28,7 @@ pub struct GitRevision {
 impl GitRevision {
     /// Reads the fleet at `dir` (a repository, or a folder inside one) as of `rev`.
     pub fn open(dir: &Path, rev: &str) -> Result<GitRevision, String> {
-        let repo = discover(dir)?;
-        let prefix = fleet_prefix(&repo, dir)?;
+        let (repo, prefix) = locate(dir)?;
         let (files, commit_id) = {
             let commit = commit_at(&repo, rev)?;
             let mut tree = commit.tree().map_err(|e| e.message().to_string())?;
@@ -73,8 +72,26 @@ fn discover(dir: &Path) -> Result<Repository, String> {
     Repository::discover(dir).map_err(|e| format!("`{}` is not in a git repository: {}", dir.display(), e.message()))
 }
 
+/// The repository of the fleet at `dir`, and the fleet's folder inside its trees. In a bare
+/// repository (a server's), which has no folders on disk, the fleet is at the top of its
+/// trees, or in the folder a path under it names: `--repo site.git/infra/fleet`.
+fn locate(dir: &Path) -> Result<(Repository, std::path::PathBuf), String> {
+    if !dir.exists() {
+        for above in dir.ancestors().skip(1).filter(|a| a.exists()) {
+            if let Ok(repo) = Repository::open_bare(above)
+                && let Ok(rest) = dir.strip_prefix(above)
+            {
+                return Ok((repo, rest.to_path_buf()));
+            }
+        }
+    }
+    let repo = discover(dir)?;
+    let prefix = fleet_prefix(&repo, dir)?;
+    Ok((repo, prefix))
+}
+
 /// Where the fleet at `dir` is inside its repository's trees: its folder under the working
-/// tree, or the top of a bare repository (which has no folders on disk to say otherwise).
+/// tree, or the top of a bare repository.
 fn fleet_prefix(repo: &Repository, dir: &Path) -> Result<std::path::PathBuf, String> {
     let Some(workdir) = repo.workdir() else {
         return Ok(Default::default());
@@ -84,16 +101,17 @@ fn fleet_prefix(repo: &Repository, dir: &Path) -> Result<std::path::PathBuf, Str
     Ok(dir.strip_prefix(&workdir).unwrap_or(Path::new("")).to_path_buf())
 }
 
+/// What a shallow clone lacks and how to fetch it.
+const SHALLOW_HINT: &str = "\n  help: this clone is shallow and may not hold that history: fetch it (`git fetch \
+     --deepen=N`, or `git fetch origin BRANCH`), or clone with its history (`fetch-depth: 0` with \
+     actions/checkout)";
+
 /// The commit `rev` names. A revision a shallow clone does not hold says how to fetch it.
 fn commit_at<'r>(repo: &'r Repository, rev: &str) -> Result<git2::Commit<'r>, String> {
     let object = repo.revparse_single(rev).map_err(|e| {
         let mut message = format!("unknown revision `{rev}`: {}", e.message());
         if repo.is_shallow() {
-            message.push_str(
-                "\n  help: this clone is shallow and may not hold that revision: fetch it (`git fetch \
-                 --deepen=N`, or `git fetch origin BRANCH`), or clone with its history (`fetch-depth: 0` \
-                 with actions/checkout)",
-            );
+            message.push_str(SHALLOW_HINT);
         }
         message
     })?;
@@ -104,17 +122,24 @@ fn commit_at<'r>(repo: &'r Repository, rev: &str) -> Result<git2::Commit<'r>, St
 
 /// Whether `dir` is (in) a bare git repository: one without a working tree.
 pub fn is_bare(dir: &Path) -> bool {
-    Repository::discover(dir).is_ok_and(|repo| repo.is_bare())
+    locate(dir).is_ok_and(|(repo, _)| repo.is_bare())
 }
 
 /// The best common ancestor of the commits `a` and `b` name in the repository of `dir`, as
 /// a commit id: where `git diff A...B` starts.
 pub fn merge_base(dir: &Path, a: &str, b: &str) -> Result<String, String> {
-    let repo = discover(dir)?;
+    let (repo, _) = locate(dir)?;
     let (one, two) = (commit_at(&repo, a)?.id(), commit_at(&repo, b)?.id());
-    repo.merge_base(one, two)
-        .map(|id| id.to_string())
-        .map_err(|e| format!("`{a}` and `{b}` have no common ancestor: {}", e.message()))
+    repo.merge_base(one, two).map(|id| id.to_string()).map_err(|e| {
+        // A shallow clone may hold both commits and not the history that joins them.
+        match repo.is_shallow() {
+            true => format!(
+                "no common ancestor of `{a}` and `{b}` in this clone: {}{SHALLOW_HINT}",
+                e.message()
+            ),
+            false => format!("`{a}` and `{b}` have no common ancestor: {}", e.message()),
+        }
+    })
 }
 
 /// Files found under the roots, by path: the blob to read, or why it cannot be read.
@@ -358,7 +383,7 @@ impl Files for GitRevision {
 pub fn committed_folder(dir: &Path, rev: &str, folder: &str) -> Result<Option<BTreeMap<String, String>>, String> {
     let revision = GitRevision::open(dir, rev)?;
     let repo = &revision.repo;
-    let at = fleet_prefix(repo, dir)?.join(folder);
+    let at = locate(dir)?.1.join(folder);
     let commit = commit_at(repo, &revision.commit)?;
     let root = commit.tree().map_err(|e| e.message().to_string())?;
     let Ok(entry) = root.get_path(&at) else {

@@ -191,6 +191,25 @@ impl IdentityProfile {
     }
 }
 
+impl IdentityProfile {
+    /// The path of the managed identity named `name` in the file: an environment's own
+    /// (`environments.<env>.azure`), else the profile's `azure`.
+    pub fn azure_path_of(&self, name: &str) -> Vec<&'static str> {
+        self.environments
+            .iter()
+            .find(|(_, e)| e.azure.as_ref().and_then(|a| a.name.as_deref()) == Some(name))
+            .map_or_else(|| vec!["azure"], |(env, _)| vec!["environments", env.as_str(), "azure"])
+    }
+
+    /// The path of the IAM role named `role` in the file, as [`Self::azure_path_of`].
+    pub fn aws_path_of(&self, role: &str) -> Vec<&'static str> {
+        self.environments
+            .iter()
+            .find(|(_, e)| e.aws.as_ref().is_some_and(|a| a.role_name == role))
+            .map_or_else(|| vec!["aws"], |(env, _)| vec!["environments", env.as_str(), "aws"])
+    }
+}
+
 /// `path` with `field` after it, for a span.
 pub fn field_path<'p>(path: &[&'p str], field: &'p str) -> Vec<&'p str> {
     let mut out = path.to_vec();

@@ -16,7 +16,7 @@ use crate::load::{Doc, Sources};
 use crate::model::common::IdentityMode;
 // IAM Sids are alphanumeric: `orders-created` → `OrdersCreated`.
 use crate::model::common::pascal_case as sid;
-use crate::model::profiles::{Capability, IdentityProfile};
+use crate::model::profiles::{Capability, IdentityProfile, field_path};
 use crate::model::{Cluster, Provider};
 
 use super::plan::{Identity, Placement, key_vault_name};
@@ -169,10 +169,7 @@ pub(super) fn resolve(
                         out,
                         "it has no OIDC issuer for the federated credential".into(),
                         cluster.label(&["clusterId"], "this cluster has no `azure.oidcIssuerUrl`"),
-                        Some(profile.label(
-                            &crate::model::profiles::field_path(&azure_at, "name"),
-                            "federated with each cluster",
-                        )),
+                        Some(profile.label(&field_path(&azure_at, "name"), "federated with each cluster")),
                     ),
                 }
             }
@@ -199,10 +196,7 @@ pub(super) fn resolve(
                             out,
                             "the role's trust policy needs the cluster's IAM OIDC provider".into(),
                             cluster.label(&["clusterId"], "this cluster has no `aws.oidcProvider`"),
-                            Some(profile.label(
-                                &crate::model::profiles::field_path(&aws_at, "roleName"),
-                                "trusts each IRSA cluster",
-                            )),
+                            Some(profile.label(&field_path(&aws_at, "roleName"), "trusts each IRSA cluster")),
                         ),
                     }
                 }
@@ -891,7 +885,10 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
                 Diagnostic::error(
                     codes::IAM_POLICY_SIZE,
                     &sources.files,
-                    doc.label(&["aws", "roleName"], format!("{size} characters")),
+                    doc.label(
+                        &field_path(&doc.value.aws_path_of(name), "roleName"),
+                        format!("{size} characters"),
+                    ),
                     format!(
                         "role `{name}` in AWS account {account} needs a {what} of {size} characters, over IAM's {limit}"
                     ),
@@ -986,14 +983,17 @@ pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement]
             Diagnostic::error(
                 codes::FEDERATED_CREDENTIAL_LIMIT,
                 &sources.files,
-                first.label(&["azure", "name"], format!("{} federated credentials", credentials.len())),
+                first.label(
+                    &field_path(&first.value.azure_path_of(&identity.name), "name"),
+                    format!("{} federated credentials", credentials.len()),
+                ),
                 format!(
                     "managed identity `{}` needs {} federated credentials (one per cluster and service account), more than the {AZURE_CREDENTIAL_LIMIT} Microsoft Entra allows on one identity",
                     identity.name,
                     credentials.len()
                 ),
             )
-            .with_help("split the apps or rings over more managed identities (one identity profile each)"),
+            .with_help("split the apps, rings or environments over more managed identities (an identity profile each, or an environment's own in `environments.<env>.azure`)"),
         );
     }
 }

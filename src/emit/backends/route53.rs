@@ -29,6 +29,7 @@ use crate::load::Sources;
 use crate::model::app::Routing;
 use crate::model::fleet::HostedZone;
 use crate::resolve::edge::{self, Entry, Origin, ROUTE53_FAILURE_THRESHOLD, Route};
+use crate::resolve::placement::selects;
 
 pub struct Route53;
 
@@ -118,15 +119,16 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
         // One record type for every record of a name: DNS allows no CNAME beside another
         // record, and Route 53 refuses a weighted (or any routed) set that mixes them. Alias
         // A records when every cluster gives its load balancer's hosted zone, else CNAMEs
-        // (to the same gateway names); decided over the clusters in and out of rotation, so
-        // that a switch does not change a record's type.
-        let alias_all = route.origins.iter().filter(|o| o.host().is_some()).all(|o| {
-            o.cluster
-                .value
-                .edge
-                .as_ref()
-                .is_some_and(|e| e.alias_hosted_zone_id.is_some())
-        });
+        // (to the same gateway names); decided over every cluster the app lands on in the
+        // zone's environment (in or out of rotation, drained, scaled down), so that no switch
+        // changes a record's type.
+        let alias_all = sources
+            .clusters
+            .iter()
+            .map(|c| &c.value)
+            .filter(|c| c.environment == route.entry.environment() && selects(&route.app.value, c))
+            .filter_map(|c| c.edge.as_ref().filter(|e| e.origin.is_some()))
+            .all(|e| e.alias_hosted_zone_id.is_some());
         // A geo-routed name's default record goes to the first region in rotation: with the
         // first region out, the rest of the world would get no answer.
         let default_rank = route

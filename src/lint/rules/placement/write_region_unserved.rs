@@ -1,7 +1,7 @@
 //! ## What it does
 //! Flags a data write region (`data.writeRegions`) where the app has no active placement:
-//! no cluster there that is selected, in rotation (`role: active`, not a standby) and not
-//! drained, in any environment.
+//! no cluster there that is selected, in rotation (`role: active`, not a standby), not
+//! drained and not scaled down to zero (`switches.scaleDown`), in any environment.
 //!
 //! ## Why is this bad?
 //! The contract says writes happen in that region, and the data layer is provisioned for it,
@@ -40,18 +40,19 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let here: Vec<_> = (ctx.placements_of(name).iter())
                 .filter(|p| region_of(p) == region)
                 .collect();
-            if here
-                .iter()
-                .any(|p| p.drained.is_none() && p.cluster.value.role == ClusterRole::Active)
-            {
+            if here.iter().any(|p| {
+                p.drained.is_none() && p.scaled_down.is_none() && p.cluster.value.role == ClusterRole::Active
+            }) {
                 continue;
             }
             let why = if here.is_empty() {
                 "its placement selects no cluster there".to_string()
             } else if here.iter().all(|p| p.drained.is_some()) {
                 "it is drained from every cluster there".to_string()
+            } else if here.iter().all(|p| p.drained.is_some() || p.scaled_down.is_some()) {
+                "it is drained or scaled down to zero on every cluster there".to_string()
             } else {
-                "the clusters there are standbys, out of rotation, or drained".to_string()
+                "the clusters there are standbys, drained or scaled down".to_string()
             };
             out.push(
                 Diagnostic::error(
@@ -61,7 +62,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     format!("`{name}` writes its data in `{region}`, but no active cluster there runs it: {why}"),
                 )
                 .with_secondary(doc.label(&["placement"], "selects the clusters"))
-                .with_help("select an active cluster of the region (widen `cells`/`purposes`, or undrain), or remove it from `writeRegions`")
+                .with_help("select an active cluster of the region (widen `cells`/`purposes`, undrain, or lift the scale-down), or remove it from `writeRegions`")
                 .for_app(name),
             );
         }

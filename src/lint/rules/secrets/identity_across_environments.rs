@@ -37,18 +37,19 @@ use crate::resolve::cloud_identity::Federation;
 
 rule!("FG144" "identity-across-environments", "secrets", Error, Lint, "a cloud identity (managed identity, or IAM role of one account) federated with clusters of more than one environment: the lower one can use the higher one's grants (lint)");
 
-/// A cloud identity: what its clusters federate with.
+/// A cloud identity: what its clusters federate with, in lower case (Azure's resource names
+/// and ids and IAM's role names are case-insensitive: `ID-Ledger-API` is `id-ledger-api`).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Key<'a> {
+enum Key {
     /// (subscription, resource group, name) of a user-assigned managed identity.
-    Azure(&'a str, &'a str, &'a str),
+    Azure(String, String, String),
     /// (account, role name).
-    Aws(&'a str, &'a str),
+    Aws(String, String),
 }
 
-/// Environment → the clusters federated with an identity there; and the identity profiles
-/// that name it.
-type Users<'a> = (BTreeMap<Environment, BTreeSet<&'a str>>, BTreeSet<&'a str>);
+/// Environment → the clusters federated with an identity there; the identity profiles that
+/// name it; its name as first written.
+type Users<'a> = (BTreeMap<Environment, BTreeSet<&'a str>>, BTreeSet<&'a str>, &'a str);
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let mut by_identity: BTreeMap<Key, Users> = BTreeMap::new();
@@ -59,10 +60,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         ) else {
             continue;
         };
-        let key = match federation {
-            Federation::Azure { identity, .. } => Key::Azure(
-                identity.subscription_id.as_str(),
-                identity.resource_group.as_str(),
+        let (key, written) = match federation {
+            Federation::Azure { identity, .. } => (
+                Key::Azure(
+                identity.subscription_id.to_lowercase(),
+                identity.resource_group.to_lowercase(),
+                identity.name.to_lowercase(),
+                ),
                 identity.name.as_str(),
             ),
             Federation::PodIdentity {
@@ -70,9 +74,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
             | Federation::Irsa {
                 account_id, role_name, ..
-            } => Key::Aws(account_id.as_str(), role_name.as_str()),
+            } => (Key::Aws(account_id.clone(), role_name.to_lowercase()), role_name.as_str()),
         };
-        let entry = by_identity.entry(key).or_default();
+        let entry = by_identity.entry(key).or_insert_with(|| (BTreeMap::new(), BTreeSet::new(), written));
         entry
             .0
             .entry(p.cluster.value.environment)
@@ -80,7 +84,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .insert(p.cluster_id());
         entry.1.insert(profile.as_str());
     }
-    for (key, (envs, profiles)) in by_identity {
+    for (key, (envs, profiles, written)) in by_identity {
         let Some(&top) = envs.keys().last().filter(|_| envs.len() > 1) else {
             continue;
         };
@@ -91,13 +95,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let lower: Vec<Environment> = envs.keys().copied().filter(|e| *e != top).collect();
+        let cloud = if matches!(key, Key::Azure(..)) { "azure" } else { "aws" };
         let (what, at) = match key {
-            Key::Azure(_, _, name) => (
-                format!("managed identity `{name}` is federated with"),
+            Key::Azure(..) => (
+                format!("managed identity `{written}` is federated with"),
                 field_path(&doc.value.azure_in(lower[0]).1, "name"),
             ),
-            Key::Aws(account, role) => (
-                format!("IAM role `{role}` of account {account} is trusted by"),
+            Key::Aws(account, _) => (
+                format!("IAM role `{written}` of account {account} is trusted by"),
                 field_path(&doc.value.aws_in(lower[0]).1, "roleName"),
             ),
         };
@@ -109,7 +114,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             })
             .collect();
         let lower_names: Vec<String> = lower.iter().map(|e| format!("`{e}`")).collect();
-        let cloud = if matches!(key, Key::Azure(..)) { "azure" } else { "aws" };
         out.push(
             Diagnostic::error(
                 &RULE.code,
