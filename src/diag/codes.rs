@@ -113,7 +113,7 @@ codes! {
     INCIDENT_SWITCH_EXPIRING = "FG056", "incident-switch-expiring", Reference, Warning, "an incident switch that expires within 14 days";
     BLOCKED_IMAGE = "FG057", "blocked-image", Reference, Error, "a placement renders an image whose digest fleet.yaml `switches.blockImages` blocks";
     RUNS_AS_ROOT = "FG060", "runs-as-root", Reference, Error, "a rendered container may run as root on a cluster whose policy profile forbids it (run-as-non-root)";
-    HOST_NETWORK = "FG061", "host-network", Reference, Error, "a rendered pod uses the host network (no-host-network)";
+    HOST_NETWORK = "FG061", "host-network", Reference, Error, "a rendered pod uses the host network or binds a host port (no-host-network)";
     IMAGE_NOT_PINNED = "FG062", "image-not-pinned", Reference, Error, "a rendered container image is not pinned by digest (image-digest)";
     UNAPPROVED_REGISTRY = "FG063", "unapproved-registry", Reference, Error, "a rendered container image is not from a registry approved for the cluster (approved-registry)";
     MISSING_REQUESTS = "FG064", "missing-requests", Reference, Error, "a rendered container has no cpu or memory request (resource-requests)";

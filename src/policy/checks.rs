@@ -128,21 +128,40 @@ pub fn violations_in(check: Check, object: &Value, kind: &str, pod: Option<&Valu
     };
     let mut out = Vec::new();
     match check {
+        // Non-root: `runAsNonRoot: true`, or a non-zero `runAsUser` (the container's over the
+        // pod's, as the kubelet reads them; Azure's MustRunAsNonRoot takes either).
         Check::RunAsNonRoot => {
             let pod = flag(at(spec, &["securityContext", "runAsNonRoot"]));
+            let pod_user = at(spec, &["securityContext", "runAsUser"]).and_then(Value::as_i64);
             for c in containers(spec) {
                 let own = flag(at(c, &["securityContext", "runAsNonRoot"]));
-                if own.or(pod) != Some(true) {
+                let user = at(c, &["securityContext", "runAsUser"])
+                    .and_then(Value::as_i64)
+                    .or(pod_user);
+                if own.or(pod) != Some(true) && user.is_none_or(|u| u == 0) {
                     out.push(in_container(
-                        format!("container `{}` may run as root (no `runAsNonRoot: true`)", name(c)),
+                        format!(
+                            "container `{}` may run as root (no `runAsNonRoot: true` or non-zero `runAsUser`)",
+                            name(c)
+                        ),
                         c,
                     ));
                 }
             }
         }
+        // The host's network: the pod's `hostNetwork`, or a container port bound on the host.
         Check::NoHostNetwork => {
             if flag(spec.get("hostNetwork")) == Some(true) {
                 out.push(v("the pod uses the host network".into()));
+            }
+            for c in containers(spec) {
+                let ports = c.get("ports").and_then(Value::as_array).into_iter().flatten();
+                if ports
+                    .filter_map(|p| p.get("hostPort").and_then(Value::as_i64))
+                    .any(|h| h != 0)
+                {
+                    out.push(in_container(format!("container `{}` binds a host port", name(c)), c));
+                }
             }
         }
         Check::ImageDigest => {
@@ -335,14 +354,16 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
         Check::RunAsNonRoot => rule(
             pods,
             format!(
-                "{ALL_CONTAINERS}.all(c, has(c.securityContext) && has(c.securityContext.runAsNonRoot) ? c.securityContext.runAsNonRoot : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsNonRoot) && variables.podSpec.securityContext.runAsNonRoot))"
+                "{ALL_CONTAINERS}.all(c, (has(c.securityContext) && has(c.securityContext.runAsNonRoot) ? c.securityContext.runAsNonRoot : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsNonRoot) && variables.podSpec.securityContext.runAsNonRoot)) || (has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser != 0 : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsUser) && variables.podSpec.securityContext.runAsUser != 0)))"
             ),
-            "every container must run as non-root (runAsNonRoot: true)",
+            "every container must run as non-root (runAsNonRoot: true, or a non-zero runAsUser)",
         ),
         Check::NoHostNetwork => rule(
             pods,
-            "!has(variables.podSpec.hostNetwork) || !variables.podSpec.hostNetwork".into(),
-            "pods must not use the host network",
+            format!(
+                "(!has(variables.podSpec.hostNetwork) || !variables.podSpec.hostNetwork) && {ALL_CONTAINERS}.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0))"
+            ),
+            "pods must not use the host network or bind host ports",
         ),
         Check::ImageDigest => rule(
             pods,
@@ -426,17 +447,16 @@ pub fn blocked_images(object: &Value, old: Option<&Value>, digests: &[&str]) -> 
     let Some(spec) = pod_spec(object) else {
         return Vec::new();
     };
+    // Init containers included: a ReplicaSet whose init container ran the digest must still
+    // be scaled down.
     let ran = |digest: &str| {
-        old.and_then(pod_spec)
-            .and_then(|s| s.get("containers"))
-            .and_then(Value::as_array)
-            .is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.get("image")
-                        .and_then(Value::as_str)
-                        .is_some_and(|i| i.ends_with(&format!("@{digest}")))
-                })
+        old.and_then(pod_spec).is_some_and(|s| {
+            containers(s).any(|c| {
+                c.get("image")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.ends_with(&format!("@{digest}")))
             })
+        })
     };
     containers(spec)
         .filter_map(|c| {
@@ -462,7 +482,7 @@ pub fn blocked_images_cel(digests: &[&str]) -> CelRule {
         .map(|d| {
             let ends = format!("c.image.endsWith('@{}')", cel_string(d));
             format!(
-                "((request.operation == 'UPDATE' && {OLD_POD_SPEC}.containers.exists(c, {ends})) || {ALL_CONTAINERS}.all(c, !{ends}))"
+                "((request.operation == 'UPDATE' && ((has({OLD_POD_SPEC}.initContainers) ? {OLD_POD_SPEC}.initContainers : []) + {OLD_POD_SPEC}.containers).exists(c, {ends})) || {ALL_CONTAINERS}.all(c, !{ends}))"
             )
         })
         .collect::<Vec<_>>()
@@ -534,6 +554,38 @@ mod tests {
                 "{check} on a non-compliant pod"
             );
         }
+    }
+
+    /// A non-zero `runAsUser` is non-root (as Azure's MustRunAsNonRoot reads it), the
+    /// container's over the pod's; a host port is the host's network.
+    #[test]
+    fn a_user_id_is_non_root_and_a_host_port_is_the_hosts_network() {
+        let user =
+            |container: Value, pod: Value| violations(Check::RunAsNonRoot, &deployment(container, pod), &ctx()).len();
+        assert_eq!(
+            user(
+                json!({"name": "c", "image": "i"}),
+                json!({"securityContext": {"runAsUser": 1000}})
+            ),
+            0
+        );
+        assert_eq!(
+            user(
+                json!({"name": "c", "image": "i", "securityContext": {"runAsUser": 0}}),
+                json!({"securityContext": {"runAsUser": 1000}})
+            ),
+            1
+        );
+        let port = |ports: Value| {
+            violations(
+                Check::NoHostNetwork,
+                &deployment(json!({"name": "c", "image": "i", "ports": ports}), json!({})),
+                &ctx(),
+            )
+            .len()
+        };
+        assert_eq!(port(json!([{"containerPort": 80, "hostPort": 80}])), 1);
+        assert_eq!(port(json!([{"containerPort": 80}])), 0);
     }
 
     #[test]
@@ -625,6 +677,28 @@ mod tests {
                 pod(
                     json!({"hostNetwork": true, "containers": [{"name": "c", "image": "docker.io/library/nginx:1.27"}]}),
                 ),
+            ),
+            (
+                "non-zero user, pod level",
+                pod(
+                    json!({"securityContext": {"runAsUser": 1000}, "containers": [{"name": "c", "image": "docker.io/x"}]}),
+                ),
+            ),
+            (
+                "user 0 in the container over the pod's",
+                pod(
+                    json!({"securityContext": {"runAsUser": 1000}, "containers": [{"name": "c", "image": "docker.io/x", "securityContext": {"runAsUser": 0}}]}),
+                ),
+            ),
+            (
+                "host port",
+                pod(
+                    json!({"containers": [{"name": "c", "image": "docker.io/x", "ports": [{"containerPort": 80, "hostPort": 80}]}]}),
+                ),
+            ),
+            (
+                "container port only",
+                pod(json!({"containers": [{"name": "c", "image": "docker.io/x", "ports": [{"containerPort": 80}]}]})),
             ),
             (
                 "init container",
@@ -772,6 +846,17 @@ mod tests {
             "update off the digest".into(),
             as_replicaset(blocked_pod(&good)),
             Some(as_replicaset(blocked_pod(&bad))),
+        ));
+        // The digest in an init container only: the old ReplicaSet may still be scaled down.
+        let init_on = |image: &str| {
+            let mut pod = blocked_pod(&good);
+            pod["spec"]["initContainers"][0]["image"] = json!(image);
+            as_replicaset(pod)
+        };
+        blocked_samples.push((
+            "update of an old ReplicaSet whose init container ran the digest".into(),
+            init_on(&bad),
+            Some(init_on(&bad)),
         ));
         let mut hits = 0;
         for (name, object, old) in &blocked_samples {

@@ -154,17 +154,35 @@ pub fn for_cluster<'s>(
     namespace_of: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<(&'s Doc<PolicyExemption>, Option<String>)> {
     let today = sources.today;
+    // The finding code of the intent's check: a `rule:` exemption names it, as it does for
+    // the compile-time finding (`covers`).
+    let code = sources
+        .policy_intents
+        .iter()
+        .find(|d| d.value.id.as_str() == intent)
+        .map(|d| super::checks::code(d.value.check).id);
     let mut out = Vec::new();
     for doc in &sources.policy_exemptions {
         let ex = &doc.value;
-        if ex.intent.as_ref().is_none_or(|i| i.as_str() != intent) || !active(ex, today) {
+        let names_it = match (&ex.intent, &ex.rule) {
+            (Some(i), _) => i.as_str() == intent,
+            (None, Some(r)) => rule_code(r).is_some_and(|c| Some(c.id) == code),
+            (None, None) => false,
+        };
+        if !names_it || !active(ex, today) {
             continue;
         }
         if ex.target.cluster.as_ref().is_some_and(|c| c.as_str() != cluster) {
             continue;
         }
+        // Every field given must match: an app and a namespace free the namespace only when
+        // the app runs there on this cluster.
         let namespace = match (&ex.target.namespace, &ex.target.app) {
-            (Some(ns), _) => Some(ns.to_string()),
+            (Some(ns), None) => Some(ns.to_string()),
+            (Some(ns), Some(app)) => match namespace_of(app.as_str()) {
+                Some(there) if there == ns.as_str() => Some(there),
+                _ => continue,
+            },
             (None, Some(app)) => match namespace_of(app.as_str()) {
                 Some(ns) => Some(ns),
                 None => continue, // the app does not land on this cluster

@@ -333,3 +333,44 @@ pub fn cluster_exemptions<'s>(
     result.namespaces.sort();
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+    use crate::model::policy::Check;
+
+    /// What an exemption frees on a cluster's binding and assignment: every field it gives
+    /// must match (an app and a namespace: the app running there), and a `rule:` exemption
+    /// frees what the same `intent:` exemption would.
+    #[test]
+    fn exemptions_free_their_target_only() {
+        let freed = |exemption: &str| {
+            let sources = fixture::sources(&[("policy-library/exemptions/x.yaml", exemption)]);
+            let (plan, _) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap();
+            let cluster = &sources
+                .clusters
+                .iter()
+                .find(|c| c.value.cluster_id.as_str() == "eastus-prod-01")
+                .unwrap()
+                .value;
+            let exempt = cluster_exemptions(&sources, &plan, "must-run-as-non-root", cluster);
+            (exempt.namespaces, exempt.cluster_wide.len())
+        };
+        let head = "name: x\nowner: platform\nreason: \"PLAT-1: migration\"\nexpires: \"2099-12-31\"\n";
+        let by_intent = format!("{head}intent: must-run-as-non-root\ntarget:\n  app: api\n");
+        assert_eq!(freed(&by_intent), (vec!["api".to_string()], 0));
+        // The same by the finding code the check reports.
+        let by_rule = format!(
+            "{head}rule: {}\ntarget:\n  app: api\n",
+            checks::code(Check::RunAsNonRoot).id
+        );
+        assert_eq!(freed(&by_rule), (vec!["api".to_string()], 0));
+        // api does not run in `default`: nothing is freed, the namespace least of all.
+        let elsewhere = format!("{head}intent: must-run-as-non-root\ntarget:\n  app: api\n  namespace: default\n");
+        assert_eq!(freed(&elsewhere), (Vec::new(), 0));
+        let there = format!("{head}intent: must-run-as-non-root\ntarget:\n  app: api\n  namespace: api\n");
+        assert_eq!(freed(&there), (vec!["api".to_string()], 0));
+    }
+}

@@ -50,7 +50,7 @@ fn object(kind: &str, name: &str, spec: Value) -> Object {
 }
 
 /// A ValidatingAdmissionPolicy for `rule` and its binding, skipping the `excluded`
-/// namespaces (none: every namespace).
+/// namespaces (none, or an empty list: every namespace).
 fn pair(
     name: &str,
     rule: &checks::CelRule,
@@ -88,12 +88,18 @@ fn pair(
             .map(|(name, expression)| json!({"name": name, "expression": expression}))
             .collect();
     }
+    // The API server refuses a message with a line break (a folded title, a reason written
+    // as a YAML block): each run of whitespace becomes one space.
     spec["validations"] = validations
         .into_iter()
-        .map(|(expression, message)| json!({"expression": expression, "message": message}))
+        .map(|(expression, message)| {
+            let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+            json!({"expression": expression, "message": message})
+        })
         .collect();
     let mut binding = json!({"policyName": name, "validationActions": actions});
-    if let Some(excluded) = excluded {
+    // `NotIn` with no values is refused by the API server: nothing excluded, no selector.
+    if let Some(excluded) = excluded.filter(|e| !e.is_empty()) {
         binding["matchResources"] = json!({
             "namespaceSelector": {
                 "matchExpressions": [{
@@ -220,5 +226,37 @@ mod tests {
                 "{cluster}: {skipped}"
             );
         }
+    }
+
+    /// What the API server refuses is never written: a `NotIn` selector without values (an
+    /// intent that excludes no namespace) and a message with a line break.
+    #[test]
+    fn no_empty_selector_and_no_line_break_in_a_message() {
+        let rule = checks::blocked_images_cel(&["sha256:00"]);
+        let validations = vec![(
+            rule.expression.clone(),
+            "blocked:\n  INC-1,\nsee the runbook\n".to_string(),
+        )];
+        let [policy, binding] = pair("p", &rule, validations.clone(), json!(["Deny"]), Some(Vec::new()));
+        assert!(
+            binding.value["spec"].get("matchResources").is_none(),
+            "{}",
+            binding.value
+        );
+        assert_eq!(
+            policy.value["spec"]["validations"][0]["message"],
+            "blocked: INC-1, see the runbook"
+        );
+        let [_, binding] = pair(
+            "p",
+            &rule,
+            validations,
+            json!(["Deny"]),
+            Some(vec!["kube-system".into()]),
+        );
+        assert_eq!(
+            binding.value["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"],
+            json!(["kube-system"])
+        );
     }
 }
