@@ -343,6 +343,13 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
         variables: POD_VARIABLES,
     };
     let rule = |matches: Matches, expression: String, message: &str| {
+        // An update that leaves the pod template as it was passes: the controllers scale an
+        // old ReplicaSet made before the policy (or before a ring moved to deny), and the
+        // policy judges pod templates, which this one does not change.
+        let expression = match matches.resources == POD_RESOURCES {
+            true => format!("(request.operation == 'UPDATE' && {OLD_POD_SPEC} == variables.podSpec) || ({expression})"),
+            false => expression,
+        };
         Some(CelRule {
             resources: matches.resources.to_vec(),
             variables: matches.variables,
@@ -624,13 +631,63 @@ mod tests {
             rule.expression
         );
         assert!(
-            rule.expression.starts_with("variables.containers"),
+            rule.expression
+                .contains("|| (variables.containers.all(c, c.image.matches("),
             "{}",
             rule.expression
         );
         assert_eq!(rule.variables, POD_VARIABLES);
         assert!(rule.resources.contains(&("batch", "v1", "cronjobs")));
         assert!(cel(Check::WorkloadIdentity, &ctx()).is_none());
+    }
+
+    /// An update that leaves the pod template as it was passes every pod policy (the old
+    /// ReplicaSet of a non-compliant Deployment is scaled down); one that changes it onto a
+    /// violation does not.
+    #[test]
+    fn an_update_that_keeps_the_pod_template_passes() {
+        let replicaset = |replicas: u64, spec: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs"},
+                   "spec": {"replicas": replicas, "template": {"metadata": {}, "spec": spec}}})
+        };
+        let bad = json!({"hostNetwork": true, "containers": [{"name": "c", "image": "docker.io/library/nginx:1.27"}]});
+        let good = json!({"automountServiceAccountToken": false, "containers": [{
+            "name": "web", "image": "registry.example.com/web@sha256:0123",
+            "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true},
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/", "port": 8080}}}]});
+        let mut checked = 0;
+        for check in Check::ALL {
+            let Some(rule) = cel(*check, &ctx()).filter(|r| r.resources.iter().any(|(_, _, r)| *r == "replicasets"))
+            else {
+                continue;
+            };
+            let program = cel_interpreter::Program::compile(&rule.expression).unwrap();
+            let allowed = |object: &Value, old: &Value| {
+                let mut context = cel_interpreter::Context::default();
+                context.add_variable("object", object.clone()).unwrap();
+                context.add_variable("oldObject", old.clone()).unwrap();
+                context.add_variable("request", json!({"operation": "UPDATE"})).unwrap();
+                let mut variables = std::collections::HashMap::new();
+                for (var, expression) in rule.variables {
+                    let value = cel_interpreter::Program::compile(expression)
+                        .unwrap()
+                        .execute(&context)
+                        .unwrap();
+                    variables.insert(var.to_string(), value);
+                    context.add_variable_from_value("variables", variables.clone());
+                }
+                program.execute(&context) == Ok(cel_interpreter::Value::Bool(true))
+            };
+            let scaled = allowed(&replicaset(0, bad.clone()), &replicaset(3, bad.clone()));
+            assert!(scaled, "{check}: scaling down a non-compliant ReplicaSet is refused");
+            let onto = allowed(&replicaset(3, bad.clone()), &replicaset(3, good.clone()));
+            if !violations(*check, &replicaset(3, bad.clone()), &ctx()).is_empty() {
+                assert!(!onto, "{check}: an update onto a violation passes");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5, "{checked}");
     }
 
     /// The admission policies' CEL, evaluated by an independent CEL interpreter (cel-interpreter)
@@ -777,6 +834,8 @@ mod tests {
                 }
                 let mut context = cel_interpreter::Context::default();
                 context.add_variable("object", object.clone()).unwrap();
+                context.add_variable("request", json!({"operation": "CREATE"})).unwrap();
+                context.add_variable("oldObject", Value::Null).unwrap();
                 // The policy's variables, each evaluated in turn as the API server does.
                 let mut variables: std::collections::HashMap<String, cel_interpreter::Value> =
                     std::collections::HashMap::new();
