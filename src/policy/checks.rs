@@ -641,6 +641,31 @@ mod tests {
         assert!(cel(Check::WorkloadIdentity, &ctx()).is_none());
     }
 
+    /// A policy's CEL run as the API server runs it: `request` and `oldObject` (an update
+    /// when `old` is given, else a create), its variables in turn, then its expression.
+    fn run_cel(rule: &CelRule, object: &Value, old: Option<&Value>) -> Result<cel_interpreter::Value, String> {
+        let mut context = cel_interpreter::Context::default();
+        context.add_variable("object", object.clone()).unwrap();
+        context
+            .add_variable("oldObject", old.cloned().unwrap_or(Value::Null))
+            .unwrap();
+        let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
+        context
+            .add_variable("request", json!({"operation": operation}))
+            .unwrap();
+        let mut variables: std::collections::HashMap<String, cel_interpreter::Value> = std::collections::HashMap::new();
+        for (var, expression) in rule.variables {
+            let program = cel_interpreter::Program::compile(expression).map_err(|e| format!("{var}: {e:?}"))?;
+            let value = program
+                .execute(&context)
+                .map_err(|e| format!("variable {var}: {e:?}"))?;
+            variables.insert(var.to_string(), value);
+            context.add_variable_from_value("variables", variables.clone());
+        }
+        let program = cel_interpreter::Program::compile(&rule.expression).map_err(|e| format!("{e:?}"))?;
+        program.execute(&context).map_err(|e| format!("{e:?}"))
+    }
+
     /// An update that leaves the pod template as it was passes every pod policy (the old
     /// ReplicaSet of a non-compliant Deployment is scaled down); one that changes it onto a
     /// violation does not.
@@ -662,22 +687,8 @@ mod tests {
             else {
                 continue;
             };
-            let program = cel_interpreter::Program::compile(&rule.expression).unwrap();
             let allowed = |object: &Value, old: &Value| {
-                let mut context = cel_interpreter::Context::default();
-                context.add_variable("object", object.clone()).unwrap();
-                context.add_variable("oldObject", old.clone()).unwrap();
-                context.add_variable("request", json!({"operation": "UPDATE"})).unwrap();
-                let mut variables = std::collections::HashMap::new();
-                for (var, expression) in rule.variables {
-                    let value = cel_interpreter::Program::compile(expression)
-                        .unwrap()
-                        .execute(&context)
-                        .unwrap();
-                    variables.insert(var.to_string(), value);
-                    context.add_variable_from_value("variables", variables.clone());
-                }
-                program.execute(&context) == Ok(cel_interpreter::Value::Bool(true))
+                run_cel(&rule, object, Some(old)) == Ok(cel_interpreter::Value::Bool(true))
             };
             let scaled = allowed(&replicaset(0, bad.clone()), &replicaset(3, bad.clone()));
             assert!(scaled, "{check}: scaling down a non-compliant ReplicaSet is refused");
@@ -822,7 +833,7 @@ mod tests {
             let Some(rule) = checks::cel(*check, &ctx) else {
                 continue;
             };
-            let program = cel_interpreter::Program::compile(&rule.expression)
+            cel_interpreter::Program::compile(&rule.expression)
                 .unwrap_or_else(|e| panic!("{check}: CEL does not parse: {e:?}\n{}", rule.expression));
             for (name, object) in &samples {
                 let kind = object["kind"].as_str().unwrap();
@@ -832,22 +843,7 @@ mod tests {
                 if !matched {
                     continue;
                 }
-                let mut context = cel_interpreter::Context::default();
-                context.add_variable("object", object.clone()).unwrap();
-                context.add_variable("request", json!({"operation": "CREATE"})).unwrap();
-                context.add_variable("oldObject", Value::Null).unwrap();
-                // The policy's variables, each evaluated in turn as the API server does.
-                let mut variables: std::collections::HashMap<String, cel_interpreter::Value> =
-                    std::collections::HashMap::new();
-                for (var, expression) in rule.variables {
-                    let program = cel_interpreter::Program::compile(expression).unwrap();
-                    let value = program
-                        .execute(&context)
-                        .unwrap_or_else(|e| panic!("variable {var} on {name}: {e:?}"));
-                    variables.insert(var.to_string(), value);
-                    context.add_variable_from_value("variables", variables.clone());
-                }
-                let allowed = match program.execute(&context) {
+                let allowed = match run_cel(&rule, object, None) {
                     Ok(cel_interpreter::Value::Bool(b)) => b,
                     other => panic!("{check} on {name}: CEL gave {other:?}\n{}", rule.expression),
                 };
@@ -867,7 +863,6 @@ mod tests {
             "sha256:2222222222222222222222222222222222222222222222222222222222222222",
         ];
         let rule = checks::blocked_images_cel(&digests);
-        let program = cel_interpreter::Program::compile(&rule.expression).unwrap();
         let blocked_pod = |image: &str| {
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                    "spec": {"initContainers": [{"name": "i", "image": "registry.example.com/init:1"}],
@@ -923,26 +918,7 @@ mod tests {
             if !rule.resources.iter().any(|(_, _, r)| *r == resource_of(kind)) {
                 continue;
             }
-            let mut context = cel_interpreter::Context::default();
-            context.add_variable("object", object.clone()).unwrap();
-            let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
-            context
-                .add_variable("request", json!({"operation": operation}))
-                .unwrap();
-            context
-                .add_variable("oldObject", old.clone().unwrap_or(Value::Null))
-                .unwrap();
-            let mut variables: std::collections::HashMap<String, cel_interpreter::Value> =
-                std::collections::HashMap::new();
-            for (var, expression) in rule.variables {
-                let value = cel_interpreter::Program::compile(expression)
-                    .unwrap()
-                    .execute(&context)
-                    .unwrap();
-                variables.insert(var.to_string(), value);
-                context.add_variable_from_value("variables", variables.clone());
-            }
-            let allowed = match program.execute(&context) {
+            let allowed = match run_cel(&rule, object, old.as_ref()) {
                 Ok(cel_interpreter::Value::Bool(b)) => b,
                 other => panic!("blocked images on {name}: CEL gave {other:?}"),
             };
