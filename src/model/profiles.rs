@@ -189,9 +189,7 @@ impl IdentityProfile {
             None => (self.aws.as_ref(), vec!["aws"]),
         }
     }
-}
 
-impl IdentityProfile {
     /// The path of the managed identity named `name` in the file: an environment's own
     /// (`environments.<env>.azure`), else the profile's `azure`.
     pub fn azure_path_of(&self, name: &str) -> Vec<&'static str> {

@@ -33,7 +33,7 @@ use crate::lint::Context;
 use crate::lint::rule;
 use crate::model::Environment;
 use crate::model::app::Exposure;
-use crate::resolve::edge;
+use crate::resolve::{edge, incidents};
 
 rule!("FG154" "app-out-of-rotation", "traffic", Error, Lint, "every cluster behind a public hostname is out of rotation: the app is down (lint)");
 
@@ -90,11 +90,10 @@ fn scaled_down_everywhere(ctx: &Context, out: &mut Vec<Diagnostic>) {
             entry.0 += 1;
             if p.scaled_down.is_some() {
                 entry.1 += 1;
-                entry.2.extend(
-                    switches
-                        .iter()
-                        .position(|s| s.app.as_str() == name && s.clusters.iter().any(|c| c.as_str() == p.cluster_id())),
-                );
+                // The switch in force, as the plan found it (an expired one naming the cluster
+                // too is not it).
+                let holding = incidents::scaled_down(&fleet.value, name, p.cluster_id(), ctx.sources.today);
+                entry.2.extend(switches.iter().position(|s| holding.is_some_and(|h| std::ptr::eq(h, s))));
             }
         }
         for (env, (deployed, scaled, scale_downs)) in by_env {
