@@ -120,6 +120,14 @@ pub fn resolved(dir: &Path) -> Option<PathBuf> {
 /// the output folder `out`: its files (the shadow, a copy of the whole tree, above all)
 /// would be read as sources, or be the output's.
 pub fn refuse_cache_dir(repo: &Path, cache: &Path, out: &Path) -> Result<(), String> {
+    // The default cache folder is the repository's: a link there (which a pull request can
+    // commit) would have the cache written, and the old tree moved, wherever it points.
+    if cache == repo.join(crate::incremental::DIR) && fs::symlink_metadata(cache).is_ok_and(|m| !m.is_dir()) {
+        return Err(format!(
+            "`{}` is not a folder (a link, or a file): fleetgen keeps its cache in a folder of that name and writes nothing through a link; remove it (the cache is derived data), or set FLEETGEN_CACHE_DIR",
+            cache.display()
+        ));
+    }
     let (Some(repo), Some(real)) = (fs::canonicalize(repo).ok(), resolved(cache)) else {
         return Ok(());
     };

@@ -150,6 +150,100 @@ fn an_output_folder_that_is_a_symbolic_link_is_neither_emptied_nor_read() {
     assert_eq!(read_tree(outside.path()), before);
 }
 
+/// The cache folder `.fleetgen` as a link (a pull request can commit one) is refused by the
+/// commands that write the cache: nothing is written where it points (the old tree was
+/// moved there as the shadow, and what was there removed). A lock file that is a link is
+/// replaced, not followed.
+#[cfg(unix)]
+#[test]
+fn a_cache_folder_that_is_a_link_is_refused_and_nothing_written_through_it() {
+    let fleet = fleet_with(None);
+    let out = run(fleet.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(outside.path().join("shadow/notes")).unwrap();
+    fs::write(outside.path().join("shadow/notes/todo.txt"), "precious").unwrap();
+    fs::write(outside.path().join("placements"), "precious").unwrap();
+    let before = read_tree(outside.path());
+    fs::remove_dir_all(fleet.path().join(".fleetgen")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), fleet.path().join(".fleetgen")).unwrap();
+    let rendered = read_tree(&fleet.path().join("rendered"));
+    for command in ["render", "check"] {
+        let out = run(fleet.path(), &[command]);
+        let text = report(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("writes nothing through a link"), "{command}: {text}");
+    }
+    // Without the cache, nothing is written there either (not even the lock).
+    for args in [&["render", "--no-cache"][..], &["check", "--no-cache"]] {
+        let out = run(fleet.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", report(&out));
+    }
+    assert_eq!(read_tree(outside.path()), before);
+    assert_eq!(read_tree(&fleet.path().join("rendered")), rendered);
+
+    // A real cache folder whose lock files are links to files that do not exist.
+    fs::remove_file(fleet.path().join(".fleetgen")).unwrap();
+    let out = run(fleet.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    for lock in ["lock", "shadow.lock", "CACHEDIR.TAG"] {
+        let path = fleet.path().join(".fleetgen").join(lock);
+        let _ = fs::remove_file(&path);
+        std::os::unix::fs::symlink(outside.path().join(format!("made-{lock}")), &path).unwrap();
+    }
+    fs::write(fleet.path().join("apps/web/app.yaml"), {
+        let text = fs::read_to_string(fleet.path().join("apps/web/app.yaml")).unwrap();
+        text + "# changed\n"
+    })
+    .unwrap();
+    for command in ["render", "check"] {
+        let out = run(fleet.path(), &[command]);
+        assert_eq!(out.status.code(), Some(0), "{command}: {}", report(&out));
+    }
+    assert_eq!(
+        read_tree(outside.path()),
+        before,
+        "a lock file was made through its link"
+    );
+}
+
+/// Runs that read and write the output folder and the cache's account of it take the cache
+/// folder's lock, one at a time: a render waits while another run holds it (two renders at
+/// once paired one tree's stats with the other's contents, and `check` then trusted a stale
+/// file).
+#[cfg(unix)]
+#[test]
+fn a_render_waits_for_the_lock_another_run_holds() {
+    let fleet = fleet_with(None);
+    let out = run(fleet.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let lock = fs::OpenOptions::new()
+        .write(true)
+        .open(fleet.path().join(".fleetgen/lock"))
+        .expect("a render leaves the lock file");
+    lock.lock().unwrap();
+    for args in [&["render"][..], &["render", "--no-cache"], &["check"]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fleetgen"))
+            .args(args)
+            .arg("--repo")
+            .arg(fleet.path())
+            .env("FLEETGEN_TODAY", common::TODAY)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Far longer than the run takes unlocked (a few milliseconds in a debug build).
+        std::thread::sleep(Duration::from_millis(1500));
+        let waited = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(waited, "{args:?} ran while another run held the lock");
+    }
+    lock.unlock().unwrap();
+    let out = run(fleet.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+}
+
 #[test]
 fn an_output_folder_inside_the_input_folders_is_refused() {
     let fleet = fleet_with(None);

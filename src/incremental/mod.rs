@@ -24,7 +24,7 @@ pub mod parsed;
 pub mod store;
 
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 pub use index::Index;
@@ -67,6 +67,9 @@ pub struct Cache {
     dir: PathBuf,
 }
 
+/// The cache folder's name in the fleet's root folder.
+pub const DIR: &str = ".fleetgen";
+
 const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by fleetgen: derived data, safe to delete.\n# For information about cache directory tags see https://bford.info/cachedir/\n";
 
 impl Cache {
@@ -74,7 +77,7 @@ impl Cache {
     pub fn for_fleet(root: &Path) -> Cache {
         let dir = match std::env::var_os("FLEETGEN_CACHE_DIR") {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => root.join(".fleetgen"),
+            _ => root.join(DIR),
         };
         Cache { dir }
     }
@@ -105,12 +108,29 @@ impl Cache {
             (".gitignore", "# fleetgen's cache: derived data, safe to delete\n*\n"),
             ("CACHEDIR.TAG", TAG),
         ] {
+            // Written through a rename, which replaces a link rather than follows it.
             let path = self.dir.join(name);
-            if !path.exists() {
-                fs::write(path, text)?;
+            if fs::symlink_metadata(&path).is_err() {
+                replace(&path, |f| f.write_all(text.as_bytes()))?;
             }
         }
         Ok(())
+    }
+
+    /// Waits for, then holds until dropped, the lock that one run at a time takes while it
+    /// reads and writes the output folder and the cache's account of it (the stat indexes,
+    /// the shadow): two renders at once, or a render beside a `check`, would pair one tree's
+    /// stats with the other's contents, and `check` would then trust a stale file. `make`:
+    /// make the cache folder when it is missing (else there is nothing to lock, and `None`).
+    pub fn lock(&self, make: bool) -> io::Result<Option<fs::File>> {
+        if make {
+            self.make()?;
+        } else if !fs::symlink_metadata(&self.dir).is_ok_and(|m| m.is_dir()) {
+            return Ok(None);
+        }
+        let file = open_lock(&self.dir.join("lock"))?;
+        file.lock()?;
+        Ok(Some(file))
     }
 
     /// Where the shadow of the output folder is kept (see the writer's `shadow` module),
@@ -208,6 +228,33 @@ pub fn root_name(out: &Path) -> String {
         .unwrap_or_else(|_| out.to_path_buf())
         .to_string_lossy()
         .into_owned()
+}
+
+/// The lock of [`Cache::lock`] for a run on the fleet in `root`: through `cache` (made when
+/// missing), or, for a run without the cache, the fleet's cache folder when it is there.
+/// `None` when it cannot be taken: the run goes on, as it would without a cache.
+pub fn lock_for(root: &Path, cache: Option<&Cache>) -> Option<fs::File> {
+    let locked = match cache {
+        Some(cache) => cache.lock(true),
+        None => Cache::for_fleet(root).lock(false),
+    };
+    locked.unwrap_or_else(|e| {
+        crate::trace::note("cache", || format!("not locked: {e}"));
+        None
+    })
+}
+
+/// Opens (making it when missing) lock file `path`, never through a link: one in its place
+/// is removed first.
+pub fn open_lock(path: &Path) -> io::Result<fs::File> {
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        fs::remove_file(path)?;
+    }
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
 }
 
 /// Writes `path` through a temporary file beside it and a rename.

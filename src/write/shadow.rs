@@ -17,7 +17,8 @@
 //! Nothing in the shadow is trusted without its stat: a file changed there (by hand, or by
 //! a render killed half-way) differs from its index entry and is replaced. A shadow with
 //! anything fleetgen does not write in it (a link, a FIFO, an empty folder, a name that is
-//! not UTF-8) is removed and built again. One render at a time uses it (a lock file); one
+//! not UTF-8) is removed and built again. One render at a time uses it (a lock file of its
+//! own, besides the cache's lock that a render holds from its start: see `Cache::lock`); one
 //! that cannot, or a cache folder on another file system than the output folder, renders
 //! the classic way (a fresh tree beside the output folder).
 
@@ -57,12 +58,7 @@ impl Shadow {
             if real_out.starts_with(&real_cache) || real_cache.starts_with(&real_out) {
                 return None;
             }
-            let lock = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(lock)
-                .ok()?;
+            let lock = crate::incremental::open_lock(lock).ok()?;
             lock.try_lock().ok()?;
             // Anything but a folder in its place (a link above all: it would be written
             // through) is removed, never followed.

@@ -68,6 +68,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         eprintln!("error: {message}");
         return 2;
     }
+    // Not while a render replaces the output folder (see `Cache::lock`).
+    let _lock = crate::incremental::lock_for(&fleet.root, cache.as_ref());
     if !exists {
         let message = format!("{shown}/ does not exist: run `fleetgen render` to create it");
         match format {

@@ -62,6 +62,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         eprintln!("error: {message}");
         return 2;
     }
+    // One run at a time reads and writes the output folder and the cache's account of it
+    // (a render without the cache too: it replaces the tree another run may be reading).
+    let _lock = (!args.stdout).then(|| crate::incremental::lock_for(&fleet.root, cache.as_ref()));
     // Input files the last run found valid against their schema are not validated again.
     let valid = cache.as_ref().map(Cache::schema_valid);
     // Nor parsed again, when their text did not change.
