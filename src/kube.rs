@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+pub mod quantity;
+
 /// A Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {

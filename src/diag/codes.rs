@@ -116,9 +116,9 @@ codes! {
     HOST_NETWORK = "FG061", "host-network", Reference, Error, "a rendered pod uses the host network or binds a host port (no-host-network)";
     IMAGE_NOT_PINNED = "FG062", "image-not-pinned", Reference, Error, "a rendered container image is not pinned by digest (image-digest)";
     UNAPPROVED_REGISTRY = "FG063", "unapproved-registry", Reference, Error, "a rendered container image is not from a registry approved for the cluster (approved-registry)";
-    MISSING_REQUESTS = "FG064", "missing-requests", Reference, Error, "a rendered container has no cpu or memory request (resource-requests)";
-    MISSING_LIMITS = "FG065", "missing-limits", Reference, Error, "a rendered container has no cpu or memory limit (resource-limits)";
-    MISSING_READINESS_PROBE = "FG066", "missing-readiness-probe", Reference, Error, "a rendered container has no readiness probe (readiness-probe)";
+    MISSING_REQUESTS = "FG064", "missing-requests", Reference, Error, "a rendered container has no cpu or memory request, nor a limit that stands in for it (resource-requests)";
+    MISSING_LIMITS = "FG065", "missing-limits", Reference, Error, "a rendered container has no cpu or memory limit, or one above the intent's `maximum` (resource-limits)";
+    MISSING_READINESS_PROBE = "FG066", "missing-readiness-probe", Reference, Error, "a rendered container of a serving workload (not a Job, a CronJob or a Job's Pod) has no readiness probe (readiness-probe)";
     NO_WORKLOAD_IDENTITY = "FG067", "no-workload-identity", Reference, Error, "a pod of an app with a cloud identity does not use workload identity (workload-identity)";
     MOUNTS_TOKEN = "FG068", "mounts-token", Reference, Error, "a rendered pod mounts its service account token (no-automount-token)";
     PLAIN_HTTP_INGRESS = "FG069", "plain-http-ingress", Reference, Error, "a rendered Ingress does not terminate TLS (https-ingress)";

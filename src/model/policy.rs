@@ -35,6 +35,8 @@ pub struct PolicyIntent {
     pub check: Check,
     pub exclude_platform_namespaces: bool,
     pub azure: Option<AzurePolicy>,
+    /// For `resource-limits`: the largest limits a container may set.
+    pub maximum: Option<Maximum>,
     /// The version of this definition, when the file gives one.
     pub version: Option<u32>,
     /// Earlier versions, newest first, each a whole definition (with the same id).
@@ -72,6 +74,8 @@ struct RawIntent {
     #[serde(default)]
     azure: Option<AzurePolicy>,
     #[serde(default)]
+    maximum: Option<Maximum>,
+    #[serde(default)]
     version: Option<u32>,
     #[serde(default)]
     previous: Vec<RawRevision>,
@@ -90,6 +94,16 @@ struct RawRevision {
     exclude_platform_namespaces: bool,
     #[serde(default)]
     azure: Option<AzurePolicy>,
+    #[serde(default)]
+    maximum: Option<Maximum>,
+}
+
+/// The largest limits of `resource-limits` (Kubernetes quantities).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Maximum {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
 }
 
 impl TryFrom<RawIntent> for PolicyIntent {
@@ -110,6 +124,7 @@ impl TryFrom<RawIntent> for PolicyIntent {
                 check: p.check,
                 exclude_platform_namespaces: p.exclude_platform_namespaces,
                 azure: p.azure,
+                maximum: p.maximum,
                 version: Some(p.version),
                 previous: Vec::new(),
             })
@@ -121,6 +136,7 @@ impl TryFrom<RawIntent> for PolicyIntent {
             check: r.check,
             exclude_platform_namespaces: r.exclude_platform_namespaces,
             azure: r.azure,
+            maximum: r.maximum,
             version: r.version,
             previous,
         })

@@ -22,6 +22,16 @@ pub struct Context<'a> {
 }
 
 impl<'f> Context<'f> {
+    /// A context that knows nothing of a cluster: enough to ask whether a check has an
+    /// admission form at all.
+    pub fn none() -> Context<'static> {
+        Context {
+            provider: Provider::Azure,
+            registries: Vec::new(),
+            image_regex: String::new(),
+        }
+    }
+
     /// The check context of a cluster of `fleet`.
     pub fn for_cluster(fleet: &'f crate::model::Fleet, cluster: &crate::model::Cluster) -> Context<'f> {
         Context {
@@ -44,6 +54,38 @@ pub struct Violation {
 }
 
 pub use crate::kube::pod_spec;
+
+/// The largest limits of a `resource-limits` intent (`maximum`), read: each as the intent
+/// writes it and as a quantity. One that is not a quantity is refused with the intent
+/// (FG012), and none here.
+#[derive(Clone, Debug, Default)]
+pub struct Maxima {
+    pub cpu: Option<(String, Quantity)>,
+    pub memory: Option<(String, Quantity)>,
+}
+
+impl Maxima {
+    pub fn of(intent: &crate::model::policy::PolicyIntent) -> Maxima {
+        let read = |text: Option<&String>| text.and_then(|t| Some((t.clone(), Quantity::parse(t)?)));
+        match (&intent.maximum, intent.check) {
+            (Some(m), Check::ResourceLimits) => Maxima {
+                cpu: read(m.cpu.as_ref()),
+                memory: read(m.memory.as_ref()),
+            },
+            _ => Maxima::default(),
+        }
+    }
+
+    /// The maximum of `resource` (`cpu` or `memory`).
+    fn of_resource(&self, resource: &str) -> Option<&(String, Quantity)> {
+        match resource {
+            "cpu" => self.cpu.as_ref(),
+            _ => self.memory.as_ref(),
+        }
+    }
+}
+
+use crate::kube::quantity::Quantity;
 
 fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
     ["initContainers", "containers"]
@@ -68,15 +110,28 @@ fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
 /// not look at this kind of object).
 #[cfg(test)]
 pub fn violations(check: Check, object: &Value, ctx: &Context) -> Vec<Violation> {
+    violations_under(check, &Maxima::default(), object, ctx)
+}
+
+/// [`violations`] of an intent with `maxima`.
+#[cfg(test)]
+pub fn violations_under(check: Check, maxima: &Maxima, object: &Value, ctx: &Context) -> Vec<Violation> {
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-    violations_in(check, object, kind, pod_spec(object), ctx)
+    violations_in(check, maxima, object, kind, pod_spec(object), ctx)
 }
 
 /// The violations of `check` in `object` of kind `kind`, whose pod spec (`pod_spec(object)`)
 /// is `pod`: a render judges every object under every check, and finding the pod spec once
 /// per object rather than once per check saved 3% of a render's instructions (looking up
 /// `kind` in each check, another 1%).
-pub fn violations_in(check: Check, object: &Value, kind: &str, pod: Option<&Value>, ctx: &Context) -> Vec<Violation> {
+pub fn violations_in(
+    check: Check,
+    maxima: &Maxima,
+    object: &Value,
+    kind: &str,
+    pod: Option<&Value>,
+    ctx: &Context,
+) -> Vec<Violation> {
     let v = |what: String| Violation {
         what,
         container: None,
@@ -196,10 +251,13 @@ pub fn violations_in(check: Check, object: &Value, kind: &str, pod: Option<&Valu
                 "limits"
             };
             for c in containers(spec) {
-                let list = at(c, &["resources", which]);
+                let has = |list: &str, r: &str| at(c, &["resources", list, r]).is_some();
+                // A limit stands in for its request: the API server defaults a Pod's missing
+                // request to its limit (not a pod template's, so a Deployment would be refused
+                // what its Pods are let through).
                 let missing: Vec<&str> = ["cpu", "memory"]
                     .into_iter()
-                    .filter(|r| list.and_then(|l| l.get(*r)).is_none())
+                    .filter(|r| !(has(which, r) || which == "requests" && has("limits", r)))
                     .collect();
                 if !missing.is_empty() {
                     out.push(in_container(
@@ -207,8 +265,31 @@ pub fn violations_in(check: Check, object: &Value, kind: &str, pod: Option<&Valu
                         c,
                     ));
                 }
+                if check == Check::ResourceRequests {
+                    continue;
+                }
+                // Above the intent's maximum (a limit that is not a quantity is above it).
+                for resource in ["cpu", "memory"] {
+                    let (Some((text, max)), Some(limit)) =
+                        (maxima.of_resource(resource), at(c, &["resources", "limits", resource]))
+                    else {
+                        continue;
+                    };
+                    if Quantity::of_json(limit).is_none_or(|l| l > *max) {
+                        let shown = limit.as_str().map_or_else(|| limit.to_string(), str::to_string);
+                        out.push(in_container(
+                            format!(
+                                "container `{}` has a {resource} limit of {shown}, above the maximum {text}",
+                                name(c)
+                            ),
+                            c,
+                        ));
+                    }
+                }
             }
         }
+        // Serving containers: a Job's pods run to completion and take no traffic.
+        Check::ReadinessProbe if runs_to_completion(object, kind) => {}
         Check::ReadinessProbe => {
             for c in spec.get("containers").and_then(Value::as_array).into_iter().flatten() {
                 if c.get("readinessProbe").is_none() {
@@ -240,6 +321,19 @@ pub fn violations_in(check: Check, object: &Value, kind: &str, pod: Option<&Valu
         Check::HttpsIngress | Check::InternalLoadBalancer => {}
     }
     out
+}
+
+/// A Job, a CronJob, or a Pod a Job made (its owner reference names a Job).
+fn runs_to_completion(object: &Value, kind: &str) -> bool {
+    match kind {
+        "Job" | "CronJob" => true,
+        "Pod" => at(object, &["metadata", "ownerReferences"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|r| r.get("kind").and_then(Value::as_str) == Some("Job")),
+        _ => false,
+    }
 }
 
 /// `must-use-workload-identity`: a pod of an app with a cloud identity must use the
@@ -305,7 +399,9 @@ pub struct CelRule {
 /// The admission variables of every pod check: the pod spec, wherever the object keeps it
 /// (a Pod's own, a workload's pod template, a CronJob's job template's), and its containers.
 /// One policy matches Pods and the workloads that create them, so a violating Deployment is
-/// refused when it is applied, not later at pod creation.
+/// refused when it is applied, not later at pod creation. A debug container added to a
+/// running Pod (the `pods/ephemeralcontainers` subresource, `kubectl debug`) is judged
+/// alone: the rest of the Pod was judged when it was created, and cannot change.
 pub const POD_VARIABLES: &[(&str, &str)] = &[
     (
         "podSpec",
@@ -313,7 +409,7 @@ pub const POD_VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "containers",
-        "(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + variables.podSpec.containers",
+        "has(request.subResource) && request.subResource == 'ephemeralcontainers' ? (has(variables.podSpec.ephemeralContainers) ? variables.podSpec.ephemeralContainers : []) : (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + variables.podSpec.containers",
     ),
 ];
 
@@ -328,25 +424,53 @@ const POD_RESOURCES: &[(&str, &str, &str)] = &[
     ("batch", "v1", "cronjobs"),
 ];
 
+/// The pod resources and debug containers, for the checks a debug container can break (its
+/// image and its security context; it can have no ports, resources or probes). Without the
+/// subresource, `kubectl debug --image` would run any image as any user in a running Pod.
+const CONTAINER_RESOURCES: &[(&str, &str, &str)] = &[
+    ("", "v1", "pods"),
+    ("", "v1", "pods/ephemeralcontainers"),
+    ("apps", "v1", "deployments"),
+    ("apps", "v1", "statefulsets"),
+    ("apps", "v1", "daemonsets"),
+    ("apps", "v1", "replicasets"),
+    ("batch", "v1", "jobs"),
+    ("batch", "v1", "cronjobs"),
+];
+
+/// The pods that serve, for the readiness probe: not Jobs, CronJobs or a Job's Pods.
+const SERVING_RESOURCES: &[(&str, &str, &str)] = &[
+    ("", "v1", "pods"),
+    ("apps", "v1", "deployments"),
+    ("apps", "v1", "statefulsets"),
+    ("apps", "v1", "daemonsets"),
+    ("apps", "v1", "replicasets"),
+];
+
 const ALL_CONTAINERS: &str = "variables.containers";
 
 /// What an admission rule matches, and the variables its expression reads.
 struct Matches {
     resources: &'static [(&'static str, &'static str, &'static str)],
     variables: &'static [(&'static str, &'static str)],
+    /// It judges pod templates (an update that keeps the template passes).
+    pods: bool,
 }
 
 /// The admission form of a check, or `None` when it has none.
-pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
-    let pods = Matches {
-        resources: POD_RESOURCES,
+pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
+    let matching = |resources| Matches {
+        resources,
         variables: POD_VARIABLES,
+        pods: true,
     };
+    let pods = matching(POD_RESOURCES);
+    let containers = matching(CONTAINER_RESOURCES);
     let rule = |matches: Matches, expression: String, message: &str| {
         // An update that leaves the pod template as it was passes: the controllers scale an
         // old ReplicaSet made before the policy (or before a ring moved to deny), and the
         // policy judges pod templates, which this one does not change.
-        let expression = match matches.resources == POD_RESOURCES {
+        let expression = match matches.pods {
             true => format!("(request.operation == 'UPDATE' && {OLD_POD_SPEC} == variables.podSpec) || ({expression})"),
             false => expression,
         };
@@ -359,7 +483,7 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
     };
     match check {
         Check::RunAsNonRoot => rule(
-            pods,
+            containers,
             format!(
                 "{ALL_CONTAINERS}.all(c, (has(c.securityContext) && has(c.securityContext.runAsNonRoot) ? c.securityContext.runAsNonRoot : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsNonRoot) && variables.podSpec.securityContext.runAsNonRoot)) || (has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser != 0 : (has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsUser) && variables.podSpec.securityContext.runAsUser != 0)))"
             ),
@@ -373,12 +497,12 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
             "pods must not use the host network or bind host ports",
         ),
         Check::ImageDigest => rule(
-            pods,
+            containers,
             format!("{ALL_CONTAINERS}.all(c, c.image.contains('@sha256:'))"),
             "every image must be pinned by digest (@sha256:)",
         ),
         Check::ApprovedRegistry => rule(
-            pods,
+            containers,
             format!(
                 "{ALL_CONTAINERS}.all(c, c.image.matches('{}'))",
                 cel_string(&ctx.image_regex)
@@ -388,20 +512,46 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
         Check::ResourceRequests => rule(
             pods,
             format!(
-                "{ALL_CONTAINERS}.all(c, has(c.resources) && has(c.resources.requests) && 'cpu' in c.resources.requests && 'memory' in c.resources.requests)"
+                "{ALL_CONTAINERS}.all(c, {} && {})",
+                requested("cpu"),
+                requested("memory")
             ),
             "every container must request cpu and memory",
         ),
-        Check::ResourceLimits => rule(
-            pods,
-            format!(
-                "{ALL_CONTAINERS}.all(c, has(c.resources) && has(c.resources.limits) && 'cpu' in c.resources.limits && 'memory' in c.resources.limits)"
-            ),
-            "every container must set cpu and memory limits",
-        ),
+        Check::ResourceLimits => {
+            // Each maximum through the Kubernetes quantity library (Kubernetes 1.28 and later).
+            let within: String = ["cpu", "memory"]
+                .into_iter()
+                .filter_map(|r| {
+                    let (text, _) = maxima.of_resource(r)?;
+                    Some(format!(
+                        " && quantity(c.resources.limits['{r}']).compareTo(quantity('{}')) <= 0",
+                        cel_string(text)
+                    ))
+                })
+                .collect();
+            let message = match (&maxima.cpu, &maxima.memory) {
+                (None, None) => "every container must set cpu and memory limits".to_string(),
+                (cpu, memory) => format!(
+                    "every container must set cpu and memory limits, at most {}",
+                    [cpu.as_ref().map(|(t, _)| format!("{t} cpu")), memory.as_ref().map(|(t, _)| format!("{t} memory"))]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            };
+            rule(
+                pods,
+                format!(
+                    "{ALL_CONTAINERS}.all(c, has(c.resources) && has(c.resources.limits) && 'cpu' in c.resources.limits && 'memory' in c.resources.limits{within})"
+                ),
+                &message,
+            )
+        }
         Check::ReadinessProbe => rule(
-            pods,
-            "variables.podSpec.containers.all(c, has(c.readinessProbe))".into(),
+            matching(SERVING_RESOURCES),
+            "(object.kind == 'Pod' && has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'Job')) || variables.podSpec.containers.all(c, has(c.readinessProbe))".into(),
             "every container must have a readiness probe",
         ),
         Check::NoAutomountToken => rule(
@@ -411,7 +561,7 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
             "pods must not mount their service account token (automountServiceAccountToken: false)",
         ),
         Check::ReadOnlyRootFilesystem => rule(
-            pods,
+            containers,
             format!(
                 "{ALL_CONTAINERS}.all(c, has(c.securityContext) && has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem)"
             ),
@@ -421,6 +571,7 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
             Matches {
                 resources: &[("networking.k8s.io", "v1", "ingresses")],
                 variables: &[],
+                pods: false,
             },
             "has(object.spec.tls) && size(object.spec.tls) > 0".into(),
             "an Ingress must terminate TLS",
@@ -434,6 +585,7 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
                 Matches {
                     resources: &[("", "v1", "services")],
                     variables: &[],
+                    pods: false,
                 },
                 format!(
                     "!has(object.spec.type) || object.spec.type != 'LoadBalancer' || (has(object.metadata.annotations) && '{key}' in object.metadata.annotations && object.metadata.annotations['{key}'] == '{value}')"
@@ -443,6 +595,14 @@ pub fn cel(check: Check, ctx: &Context) -> Option<CelRule> {
         }
         Check::WorkloadIdentity => None,
     }
+}
+
+/// In CEL, container `c` requests `resource`, itself or through its limit (see
+/// [`violations_in`]).
+fn requested(resource: &str) -> String {
+    format!(
+        "has(c.resources) && ((has(c.resources.requests) && '{resource}' in c.resources.requests) || (has(c.resources.limits) && '{resource}' in c.resources.limits))"
+    )
 }
 
 /// The containers of `object` (a Pod or a workload with a pod template) whose image carries
@@ -495,7 +655,7 @@ pub fn blocked_images_cel(digests: &[&str]) -> CelRule {
         .collect::<Vec<_>>()
         .join(" && ");
     CelRule {
-        resources: POD_RESOURCES.to_vec(),
+        resources: CONTAINER_RESOURCES.to_vec(),
         variables: POD_VARIABLES,
         expression: each,
         message: "an image digest is blocked by an incident switch (fleet.yaml switches.blockImages)".into(),
@@ -624,7 +784,7 @@ mod tests {
 
     #[test]
     fn cel_strings_escape_the_regex() {
-        let rule = cel(Check::ApprovedRegistry, &ctx()).unwrap();
+        let rule = cel(Check::ApprovedRegistry, &Maxima::default(), &ctx()).unwrap();
         assert!(
             rule.expression.contains(r"matches('^(registry\\.example\\.com)/.+$')"),
             "{}",
@@ -638,31 +798,60 @@ mod tests {
         );
         assert_eq!(rule.variables, POD_VARIABLES);
         assert!(rule.resources.contains(&("batch", "v1", "cronjobs")));
-        assert!(cel(Check::WorkloadIdentity, &ctx()).is_none());
+        assert!(cel(Check::WorkloadIdentity, &Maxima::default(), &ctx()).is_none());
     }
 
     /// A policy's CEL run as the API server runs it: `request` and `oldObject` (an update
     /// when `old` is given, else a create), its variables in turn, then its expression.
-    fn run_cel(rule: &CelRule, object: &Value, old: Option<&Value>) -> Result<cel_interpreter::Value, String> {
-        let mut context = cel_interpreter::Context::default();
-        context.add_variable("object", object.clone()).unwrap();
-        context
-            .add_variable("oldObject", old.cloned().unwrap_or(Value::Null))
-            .unwrap();
+    fn run_cel(rule: &CelRule, object: &Value, old: Option<&Value>) -> Result<cel::Value, String> {
         let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
-        context
-            .add_variable("request", json!({"operation": operation}))
-            .unwrap();
-        let mut variables: std::collections::HashMap<String, cel_interpreter::Value> = std::collections::HashMap::new();
+        run_cel_request(rule, object, old, json!({"operation": operation}))
+    }
+
+    /// `v` as the API server gives it to CEL: an integral number is an `int` (the API's integer
+    /// fields are int64; serde would make a non-negative one a `uint`, which CEL does not find
+    /// equal to an `int`).
+    fn to_cel(v: &Value) -> cel::Value {
+        match v {
+            Value::Null => cel::Value::Null,
+            Value::Bool(b) => cel::Value::Bool(*b),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => cel::Value::Int(i),
+                (None, Some(u)) => cel::Value::UInt(u),
+                _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => cel::Value::String(s.clone().into()),
+            Value::Array(items) => cel::Value::List(items.iter().map(to_cel).collect::<Vec<_>>().into()),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), to_cel(v)))
+                .collect::<std::collections::HashMap<_, _>>()
+                .into(),
+        }
+    }
+
+    /// [`run_cel`] with the admission request given (e.g. a subresource's).
+    fn run_cel_request(
+        rule: &CelRule,
+        object: &Value,
+        old: Option<&Value>,
+        request: Value,
+    ) -> Result<cel::Value, String> {
+        use kube_cel::KubeCelExt;
+        let mut context = cel::Context::default().with_all();
+        context.add_variable_from_value("object", to_cel(object));
+        context.add_variable_from_value("oldObject", old.map_or(cel::Value::Null, to_cel));
+        context.add_variable_from_value("request", to_cel(&request));
+        let mut variables: std::collections::HashMap<String, cel::Value> = std::collections::HashMap::new();
         for (var, expression) in rule.variables {
-            let program = cel_interpreter::Program::compile(expression).map_err(|e| format!("{var}: {e:?}"))?;
+            let program = cel::Program::compile(expression).map_err(|e| format!("{var}: {e:?}"))?;
             let value = program
                 .execute(&context)
                 .map_err(|e| format!("variable {var}: {e:?}"))?;
             variables.insert(var.to_string(), value);
             context.add_variable_from_value("variables", variables.clone());
         }
-        let program = cel_interpreter::Program::compile(&rule.expression).map_err(|e| format!("{e:?}"))?;
+        let program = cel::Program::compile(&rule.expression).map_err(|e| format!("{e:?}"))?;
         program.execute(&context).map_err(|e| format!("{e:?}"))
     }
 
@@ -683,13 +872,12 @@ mod tests {
             "readinessProbe": {"httpGet": {"path": "/", "port": 8080}}}]});
         let mut checked = 0;
         for check in Check::ALL {
-            let Some(rule) = cel(*check, &ctx()).filter(|r| r.resources.iter().any(|(_, _, r)| *r == "replicasets"))
+            let Some(rule) = cel(*check, &Maxima::default(), &ctx())
+                .filter(|r| r.resources.iter().any(|(_, _, r)| *r == "replicasets"))
             else {
                 continue;
             };
-            let allowed = |object: &Value, old: &Value| {
-                run_cel(&rule, object, Some(old)) == Ok(cel_interpreter::Value::Bool(true))
-            };
+            let allowed = |object: &Value, old: &Value| run_cel(&rule, object, Some(old)) == Ok(cel::Value::Bool(true));
             let scaled = allowed(&replicaset(0, bad.clone()), &replicaset(3, bad.clone()));
             assert!(scaled, "{check}: scaling down a non-compliant ReplicaSet is refused");
             let onto = allowed(&replicaset(3, bad.clone()), &replicaset(3, good.clone()));
@@ -701,8 +889,116 @@ mod tests {
         assert!(checked >= 5, "{checked}");
     }
 
-    /// The admission policies' CEL, evaluated by an independent CEL interpreter (cel-interpreter)
-    /// on sample objects, must agree with the Rust checks that run at compile time.
+    /// The limits maxima, in Rust and in CEL (through kube-cel's port of the Kubernetes
+    /// quantity library, an implementation independent of fleetgen's), agree on limits at,
+    /// below and above them, however they are spelt.
+    #[test]
+    fn limits_above_the_maxima_are_refused_alike() {
+        let maxima = Maxima {
+            cpu: Some(("1000m".into(), Quantity::parse("1000m").unwrap())),
+            memory: Some(("512Mi".into(), Quantity::parse("512Mi").unwrap())),
+        };
+        let rule = cel(Check::ResourceLimits, &maxima, &ctx()).unwrap();
+        assert!(
+            rule.message.contains("at most 1000m cpu and 512Mi memory"),
+            "{}",
+            rule.message
+        );
+        let mut refused = 0;
+        for (cpu, memory) in [
+            ("1", "512Mi"),
+            ("1000m", "536870912"),
+            ("0.5", "0.5Gi"),
+            ("1001m", "512Mi"),
+            ("1.5", "256Mi"),
+            ("2", "1Gi"),
+            ("250m", "513Mi"),
+            ("100m", "600M"),
+            ("1e0", "5e8"),
+            ("1k", "1Ki"),
+        ] {
+            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"cpu": cpu, "memory": memory}}}]}});
+            let allowed = run_cel(&rule, &pod, None);
+            let rust = violations_under(Check::ResourceLimits, &maxima, &pod, &ctx());
+            assert_eq!(
+                allowed,
+                Ok(cel::Value::Bool(rust.is_empty())),
+                "{cpu} cpu, {memory} memory: {rust:?}"
+            );
+            refused += usize::from(!rust.is_empty());
+        }
+        assert_eq!(refused, 6);
+        // Without maxima, any limit passes.
+        let plain = cel(Check::ResourceLimits, &Maxima::default(), &ctx()).unwrap();
+        assert!(!plain.expression.contains("quantity("), "{}", plain.expression);
+    }
+
+    /// A debug container (`kubectl debug`: the `pods/ephemeralcontainers` subresource) is
+    /// judged by the image and security checks, alone: the Pod's other containers were judged
+    /// when it was created. A Job's Pods and Jobs need no readiness probe.
+    #[test]
+    fn debug_containers_are_judged_and_jobs_need_no_readiness_probe() {
+        let running = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "app", "image": "docker.io/library/nginx:1.27"}]}});
+        let debugged = |image: &str, non_root: bool| {
+            let mut pod = running.clone();
+            pod["spec"]["ephemeralContainers"] = json!([{"name": "debugger", "image": image,
+                "securityContext": {"runAsNonRoot": non_root, "readOnlyRootFilesystem": non_root}}]);
+            pod
+        };
+        let request = json!({"operation": "UPDATE", "subResource": "ephemeralcontainers"});
+        let judged = [
+            Check::RunAsNonRoot,
+            Check::ImageDigest,
+            Check::ApprovedRegistry,
+            Check::ReadOnlyRootFilesystem,
+        ];
+        for check in Check::ALL {
+            let Some(rule) = cel(*check, &Maxima::default(), &ctx()) else {
+                continue;
+            };
+            let matched = rule.resources.contains(&("", "v1", "pods/ephemeralcontainers"));
+            assert_eq!(matched, judged.contains(check), "{check}");
+            if !matched {
+                continue;
+            }
+            let allowed = |image: &str, non_root: bool| {
+                run_cel_request(&rule, &debugged(image, non_root), Some(&running), request.clone())
+            };
+            let good = "registry.example.com/debug@sha256:0123";
+            assert_eq!(allowed(good, true), Ok(cel::Value::Bool(true)), "{check}");
+            assert_eq!(
+                allowed("docker.io/busybox:1", false),
+                Ok(cel::Value::Bool(false)),
+                "{check}"
+            );
+        }
+        let blocked = blocked_images_cel(&["sha256:0123"]);
+        assert!(blocked.resources.contains(&("", "v1", "pods/ephemeralcontainers")));
+        let on_digest = run_cel_request(
+            &blocked,
+            &debugged("registry.example.com/debug@sha256:0123", true),
+            Some(&running),
+            request,
+        );
+        assert_eq!(on_digest, Ok(cel::Value::Bool(false)));
+
+        let rule = cel(Check::ReadinessProbe, &Maxima::default(), &ctx()).unwrap();
+        assert!(
+            !rule.resources.iter().any(|(g, _, _)| *g == "batch"),
+            "{:?}",
+            rule.resources
+        );
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+        assert!(violations(Check::ReadinessProbe, &job, &ctx()).is_empty());
+        assert_eq!(violations(Check::ResourceLimits, &job, &ctx()).len(), 1);
+    }
+
+    /// The admission policies' CEL, evaluated by an independent CEL interpreter (the cel
+    /// crate, with kube-cel's Kubernetes libraries) on sample objects, must agree with the Rust
+    /// checks that run at compile time.
     #[test]
     fn cel_expressions_agree_with_the_compile_time_checks() {
         use crate::model::Provider;
@@ -775,6 +1071,28 @@ mod tests {
                 ),
             ),
             (
+                "requests defaulted from limits",
+                pod(
+                    json!({"containers": [{"name": "c", "image": "docker.io/x", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}),
+                ),
+            ),
+            (
+                "a request without a limit, the other resource limited only",
+                pod(
+                    json!({"containers": [{"name": "c", "image": "docker.io/x", "resources": {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}}]}),
+                ),
+            ),
+            (
+                "a Job's pod without a readiness probe",
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "u"}]},
+                       "spec": {"containers": [{"name": "c", "image": "docker.io/x"}]}}),
+            ),
+            (
+                "a ReplicaSet's pod without a readiness probe",
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "r", "uid": "u"}]},
+                       "spec": {"containers": [{"name": "c", "image": "docker.io/x"}]}}),
+            ),
+            (
                 "lb service",
                 json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}}),
             ),
@@ -830,10 +1148,10 @@ mod tests {
         let resource_of = |kind: &str| -> String { format!("{}s", kind.to_ascii_lowercase()) };
         let mut compared = 0;
         for check in Check::ALL {
-            let Some(rule) = checks::cel(*check, &ctx) else {
+            let Some(rule) = checks::cel(*check, &checks::Maxima::default(), &ctx) else {
                 continue;
             };
-            cel_interpreter::Program::compile(&rule.expression)
+            cel::Program::compile(&rule.expression)
                 .unwrap_or_else(|e| panic!("{check}: CEL does not parse: {e:?}\n{}", rule.expression));
             for (name, object) in &samples {
                 let kind = object["kind"].as_str().unwrap();
@@ -844,7 +1162,7 @@ mod tests {
                     continue;
                 }
                 let allowed = match run_cel(&rule, object, None) {
-                    Ok(cel_interpreter::Value::Bool(b)) => b,
+                    Ok(cel::Value::Bool(b)) => b,
                     other => panic!("{check} on {name}: CEL gave {other:?}\n{}", rule.expression),
                 };
                 let rust_ok = checks::violations(*check, object, &ctx).is_empty();
@@ -919,7 +1237,7 @@ mod tests {
                 continue;
             }
             let allowed = match run_cel(&rule, object, old.as_ref()) {
-                Ok(cel_interpreter::Value::Bool(b)) => b,
+                Ok(cel::Value::Bool(b)) => b,
                 other => panic!("blocked images on {name}: CEL gave {other:?}"),
             };
             let rust_ok = checks::blocked_images(object, old.as_ref(), &digests).is_empty();

@@ -170,7 +170,7 @@ impl<'s> Enforce<'s> {
                 let has_identity = !p.identity.service_account_annotations.is_empty();
                 checks::workload_identity(&obj.value, has_identity, p.cluster.value.provider)
             } else {
-                checks::violations_in(check, &obj.value, &obj.kind, pod, &self.ctx)
+                checks::violations_in(check, &ci.maximum, &obj.value, &obj.kind, pod, &self.ctx)
             };
             let code = checks::code(check).id;
             let namespace = obj.namespace.as_deref().unwrap_or(&p.namespace);

@@ -13,7 +13,17 @@ use crate::suggest;
 pub fn managed_parameters(check: Check) -> &'static [&'static str] {
     match check {
         Check::ApprovedRegistry => &["effect", "allowedContainerImagesRegex"],
+        Check::ResourceLimits => &["effect", "cpuLimit", "memoryLimit"],
         _ => &["effect"],
+    }
+}
+
+/// The Azure parameter fleetgen sets from the intent's `maximum` field `field` (`cpu`,
+/// `memory`).
+pub fn maximum_parameter(field: &str) -> &'static str {
+    match field {
+        "cpu" => "cpuLimit",
+        _ => "memoryLimit",
     }
 }
 
@@ -59,9 +69,21 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let label = |path: &[&str], text: String| -> crate::diag::Label {
             match previous {
                 None => doc.label(path, text),
-                Some(i) => doc.item_field_label(&["previous"], i, Some("azure"), text),
+                Some(i) => doc.item_field_label(&["previous"], i, path.first().copied(), text),
             }
         };
+        // Maxima are what `resource-limits` compares limits with; another check has none.
+        if intent.maximum.is_some() && intent.check != Check::ResourceLimits {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    files,
+                    label(&["maximum"], format!("check `{}` has no maximum", intent.check)),
+                    format!("`maximum` is for check `resource-limits`, not `{}`", intent.check),
+                )
+                .with_help("remove `maximum`, or make the check `resource-limits`"),
+            );
+        }
         let Some(mapping) = &intent.azure else { continue };
         let wanted_kind = match mapping.kind {
             AzurePolicyKind::PolicyDefinition => "policyDefinition",
@@ -135,10 +157,15 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             if managed.contains(&name.as_str()) {
-                let why = if name == "effect" {
-                    "the effect comes from the enforcement each policy profile chooses"
-                } else {
-                    "fleetgen builds the allowed-image regex from fleet.yaml's registries"
+                let why = match name.as_str() {
+                    "effect" => "the effect comes from the enforcement each policy profile chooses".to_string(),
+                    "cpuLimit" | "memoryLimit" => {
+                        let field = if name == "cpuLimit" { "cpu" } else { "memory" };
+                        format!(
+                            "fleetgen sets it from the intent's `maximum.{field}`, which the compile-time check and the admission policy use too"
+                        )
+                    }
+                    _ => "fleetgen builds the allowed-image regex from fleet.yaml's registries".to_string(),
                 };
                 out.push(
                     Diagnostic::error(
@@ -163,6 +190,27 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     label(&["azure", "parameters", name], "not an allowed value".to_string()),
                     format!("`{name}` must be one of {}", serde_json::Value::Array(allowed.clone())),
                 ));
+            }
+        }
+        // A maximum the definition requires and the intent does not give.
+        if intent.check == Check::ResourceLimits {
+            let maximum = intent.maximum.clone().unwrap_or_default();
+            for (field, given) in [("cpu", &maximum.cpu), ("memory", &maximum.memory)] {
+                let parameter = maximum_parameter(field);
+                if given.is_none() && definition.required.iter().any(|r| r == parameter) {
+                    out.push(
+                        Diagnostic::error(
+                            codes::AZURE_MISSING_PARAMETER,
+                            files,
+                            label(&["check"], format!("`maximum.{field}` missing")),
+                            format!(
+                                "`{}` requires the parameter `{parameter}`, which fleetgen sets from `maximum.{field}`",
+                                definition.display_name
+                            ),
+                        )
+                        .with_help(format!("add `maximum: {{ {field}: … }}` to the intent")),
+                    );
+                }
             }
         }
         let missing: Vec<&String> = definition
@@ -268,5 +316,45 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    /// The findings of an intent file `text` laid over the base fleet.
+    fn findings(text: &str) -> Vec<(String, String)> {
+        let sources = fixture::sources(&[("policy-library/intents/limits.yaml", text)]);
+        let mut out = Vec::new();
+        check(&sources, &mut out);
+        out.into_iter().map(|d| (d.code.id.to_string(), d.message)).collect()
+    }
+
+    /// `maximum` belongs to `resource-limits`, and is where the Azure limits come from: set
+    /// in the parameters, they are refused; missing when the definition needs them, too.
+    #[test]
+    fn the_limits_maxima_are_the_intents_and_the_azure_parameters_follow_them() {
+        let intent = |check: &str, maximum: &str, parameters: &str| {
+            format!(
+                "id: limits\ntitle: Limits\ncheck: {check}\n{maximum}azure:\n  definitionId: e345eecc-fa47-480f-9e88-67dcc122b164\n  parameters:\n    excludedNamespaces: [kube-system]\n{parameters}"
+            )
+        };
+        let both = "maximum: { cpu: 1000m, memory: 512Mi }\n";
+        assert_eq!(findings(&intent("resource-limits", both, "")), []);
+        let other = findings(&intent("image-digest", both, "    cpuLimit: 1\n    memoryLimit: 1Gi\n"));
+        assert_eq!(other.len(), 1, "{other:?}");
+        assert!(
+            other[0].1.contains("`maximum` is for check `resource-limits`"),
+            "{other:?}"
+        );
+        let set = findings(&intent("resource-limits", both, "    cpuLimit: 2\n"));
+        assert_eq!(set.len(), 1, "{set:?}");
+        assert!(set[0].1.contains("`cpuLimit` is set by fleetgen"), "{set:?}");
+        let missing = findings(&intent("resource-limits", "maximum: { cpu: 1000m }\n", ""));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].0, codes::AZURE_MISSING_PARAMETER.id);
+        assert!(missing[0].1.contains("from `maximum.memory`"), "{missing:?}");
     }
 }

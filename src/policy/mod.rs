@@ -17,11 +17,13 @@ use crate::model::{Cluster, PolicyIntent, Provider};
 use serde_json::Value;
 
 /// An intent as one cluster enforces it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ClusterIntent<'s> {
     /// The definition the cluster's ring runs: the current one, or a pinned earlier version.
     pub definition: &'s PolicyIntent,
     pub enforcement: Enforcement,
+    /// The definition's maxima, read.
+    pub maximum: checks::Maxima,
 }
 
 /// The intents of a cluster's policy profile, with the enforcement for its ring (`byRing`),
@@ -67,6 +69,7 @@ pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIn
             Some(ClusterIntent {
                 definition,
                 enforcement,
+                maximum: checks::Maxima::of(definition),
             })
         })
         .collect()

@@ -124,7 +124,7 @@ fn objects(sources: &Sources, plan: &crate::resolve::plan::Plan, cluster_plan: &
     let mut out = Vec::new();
     for ci in policy::intents_for(sources, cluster) {
         let intent = &ci.definition;
-        let Some(rule) = checks::cel(intent.check, &ctx) else {
+        let Some(rule) = checks::cel(intent.check, &ci.maximum, &ctx) else {
             continue;
         };
         let exempt = policy::cluster_exemptions(sources, plan, intent.id.as_str(), cluster);

@@ -132,6 +132,21 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
         if definition.parameters.contains_key("effect") {
             parameters.insert("effect".into(), json!({"value": effect}));
         }
+        // The maxima the compile-time check and the admission policy use.
+        if let Some(maximum) = intent
+            .maximum
+            .as_ref()
+            .filter(|_| intent.check == Check::ResourceLimits)
+        {
+            for (field, value) in [("cpu", &maximum.cpu), ("memory", &maximum.memory)] {
+                let parameter = crate::policy::intents::maximum_parameter(field);
+                if let Some(value) = value
+                    && definition.parameters.contains_key(parameter)
+                {
+                    parameters.insert(parameter.into(), json!({"value": value}));
+                }
+            }
+        }
         // Parameters in name order: the output does not depend on the intent file's order.
         let mut sorted: Vec<(String, Value)> = parameters.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
