@@ -31,10 +31,37 @@ pub fn parse_date(s: &str) -> Option<Day> {
     Some(era * 146_097 + doe - 719_468)
 }
 
-/// Today in UTC, or the day `FLEETGEN_TODAY=YYYY-MM-DD` pins.
+/// How many days before its last day an expiring thing (an exemption, a switch) is warned of.
+pub const WARN_DAYS: i64 = 14;
+
+/// When something whose last day is `last` expires, said from `today` ("today", "tomorrow",
+/// "in 5 days"), if that is within [`WARN_DAYS`] (and not past).
+pub fn expires_within(last: Day, today: Day) -> Option<String> {
+    match last - today {
+        0 => Some("today".into()),
+        1 => Some("tomorrow".into()),
+        n @ 2..=WARN_DAYS => Some(format!("in {n} days")),
+        _ => None,
+    }
+}
+
+/// Today in UTC, or the day `FLEETGEN_TODAY=YYYY-MM-DD` pins (one that is not a date is said
+/// on stderr, and the clock's day used).
 pub fn today() -> Day {
-    if let Some(day) = std::env::var("FLEETGEN_TODAY").ok().and_then(|s| parse_date(&s)) {
-        return day;
+    match std::env::var("FLEETGEN_TODAY") {
+        Ok(s) => match parse_date(&s) {
+            Some(day) => return day,
+            None => {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    eprintln!("warning: FLEETGEN_TODAY=`{s}` is not a date (YYYY-MM-DD); today's date is used")
+                });
+            }
+        },
+        Err(std::env::VarError::NotUnicode(_)) => {
+            eprintln!("warning: FLEETGEN_TODAY is not UTF-8; today's date is used")
+        }
+        Err(std::env::VarError::NotPresent) => {}
     }
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -54,5 +81,15 @@ mod tests {
         assert_eq!(parse_date("2026-02-29"), None);
         assert_eq!(parse_date("2026-13-01"), None);
         assert_eq!(parse_date("26-1-1x"), None);
+    }
+
+    #[test]
+    fn expiry_is_warned_of_from_fourteen_days_before_to_the_last_day() {
+        let last = parse_date("2026-11-22").unwrap();
+        assert_eq!(expires_within(last, last - 15), None);
+        assert_eq!(expires_within(last, last - 14).as_deref(), Some("in 14 days"));
+        assert_eq!(expires_within(last, last - 1).as_deref(), Some("tomorrow"));
+        assert_eq!(expires_within(last, last).as_deref(), Some("today"));
+        assert_eq!(expires_within(last, last + 1), None);
     }
 }

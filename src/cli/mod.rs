@@ -22,8 +22,8 @@ Exit codes:
 #[command(name = "fleetgen", version, about, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
     /// When to colour the output: `auto` colours a stream that is a terminal, unless
-    /// `NO_COLOR` is set (non-empty) or `TERM=dumb`; `FORCE_COLOR` or `CLICOLOR_FORCE` colour
-    /// it anyway.
+    /// `NO_COLOR` is set (non-empty), `CLICOLOR=0` or `TERM=dumb`; `FORCE_COLOR` or
+    /// `CLICOLOR_FORCE` colour it anyway.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
     /// Print diagnostics only: no progress bar, no summary lines.
@@ -58,7 +58,12 @@ enum Command {
     Render(commands::render::Args),
     /// Check that rendered/ is what the sources compile to (stale, missing, orphaned or
     /// hand-edited files); writes nothing.
-    #[command(after_help = commands::check::EXIT_CODES)]
+    #[command(
+        after_help = commands::check::EXIT_CODES,
+        mut_arg("format", |a| a
+            .help("How to print drift and diagnostics: text, concise, json or github (sarif and junit are refused: `fleetgen lint --format sarif` is for code scanning)")
+            .hide_possible_values(true))
+    )]
     Check(commands::check::Args),
     /// Show what a change does to each cluster: compile the fleet at two git revisions (or a
     /// revision and the working tree) and compare the rendered trees. Reads git objects only.

@@ -90,6 +90,7 @@ codes! {
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, Error, "a data write region that is not among the app's placement regions";
     DEPENDENCY_CYCLE = "FG027", "dependency-cycle", Reference, Error, "apps that depend on each other in a circle, so no engine can order them";
     UNREACHABLE_DEPENDENCY = "FG028", "unreachable-dependency", Reference, Error, "a `call: sync` dependency on an app that takes no inbound traffic (no port, or `exposure: none` without a chart): no Service to call it through";
+    ADMISSION_UNSUPPORTED = "FG029", "admission-unsupported", Reference, Error, "a cluster whose Kubernetes version (before 1.30) does not serve ValidatingAdmissionPolicy v1, which its admission policies need (its policy profile's intents, or a blocked image)";
     IDENTITY_UNAVAILABLE = "FG031", "identity-unavailable", Reference, Error, "an app's cloud identity cannot be wired on a cluster it lands on (no entry for that provider or account, no regional secret store for its `read-secret` permissions, no OIDC issuer or provider to federate with, or a regional resource a grant is scoped to)";
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, Error, "two apps placed on one cluster share a namespace, or an app takes one of the platform's (kube-system, flux-system, argocd, a profile's platformNamespaces …)";
     NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes, or an internal one on a cluster whose gateway is public (the edge's origin)";
@@ -105,7 +106,7 @@ codes! {
     DUPLICATE_OBJECT = "FG043", "duplicate-object", Reference, Error, "two templates render the same object (kind, namespace, name) on one cluster";
     OBJECT_OUTSIDE_NAMESPACE = "FG044", "object-outside-namespace", Reference, Error, "a template renders a cluster-scoped object, or an object in another namespace than its app's";
     KILL_SWITCH = "FG050", "kill-switch", Reference, Warning, "a kill switch is on (sync suspended, an app drained from a cluster, a cluster or region out of rotation, a temporary weight); printed as a warning with its reason";
-    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster, region, ring, app or intent that does not exist, or a cluster the app does not land on (or, for a scale-down, where its sync is suspended)";
+    KILL_SWITCH_TARGET = "FG051", "kill-switch-target", Reference, Error, "a kill switch names a cluster, region, ring, app or intent that does not exist, or a cluster the app does not land on (or, for a scale-down or a drain, where its sync is suspended)";
     TRAFFIC_SWITCH_EXPIRED = "FG052", "traffic-switch-expired", Reference, Error, "a traffic kill switch past its `expires` date: renew it or remove it";
     TRAFFIC_SWITCH_EXPIRING = "FG053", "traffic-switch-expiring", Reference, Warning, "a traffic kill switch that expires within 14 days";
     EDGE_UNROUTABLE = "FG054", "edge-unroutable", Reference, Error, "the edge serving an app's hostname cannot express its routing or clusters (geo on Front Door, latency records for a cluster outside AWS, a weight or interval the engine refuses, two hostnames it would name alike, …)";

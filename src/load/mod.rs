@@ -141,6 +141,42 @@ impl<T: Input> Doc<T> {
         };
         Label::new(self.file, span, text)
     }
+
+    /// A label at entry `entry` of list `field` of item `index` of the list under `path` (or
+    /// at the list, when it has no such entry).
+    pub fn item_entry_label(
+        &self,
+        path: &[&str],
+        index: usize,
+        field: &str,
+        entry: usize,
+        text: impl Into<String>,
+    ) -> Label {
+        let list = self.item_field_label(path, index, Some(field), "");
+        let mut node = &self.node;
+        for key in path {
+            match node.get(key) {
+                Some(n) => node = n,
+                None => {
+                    return Label {
+                        text: text.into(),
+                        ..list
+                    };
+                }
+            }
+        }
+        match node
+            .index(index)
+            .and_then(|item| item.get(field))
+            .and_then(|l| l.index(entry))
+        {
+            Some(n) => Label::new(self.file, n.span.clone(), text),
+            None => Label {
+                text: text.into(),
+                ..list
+            },
+        }
+    }
 }
 
 /// A Helm values file of a chart app.

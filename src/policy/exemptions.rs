@@ -17,9 +17,6 @@ use crate::suggest;
 
 pub use crate::clock::parse_date;
 
-/// Days of warning before an exemption expires.
-pub const WARN_DAYS: i64 = 14;
-
 /// Whether the exemption is still in force on `today`.
 pub fn active(ex: &PolicyExemption, today: crate::clock::Day) -> bool {
     parse_date(&ex.expires).is_some_and(|last| today <= last)
@@ -125,16 +122,16 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
                 )
                 .with_help("renew it with a new date and reason, or remove it and fix the finding"),
             ),
-            Some(last) if last - today < WARN_DAYS => out.push(
+            Some(last) if crate::clock::expires_within(last, today).is_some() => out.push(
                 Diagnostic::error(
                     codes::EXEMPTION_EXPIRING,
                     files,
                     doc.label(&["expires"], "expires soon"),
                     format!(
-                        "exemption `{}` expires on {} (in {} days; owner `{}`)",
+                        "exemption `{}` expires on {} ({}; owner `{}`)",
                         ex.name,
                         ex.expires,
-                        last - today,
+                        crate::clock::expires_within(last, today).unwrap_or_default(),
                         ex.owner
                     ),
                 )

@@ -123,6 +123,60 @@ pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
 pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec<crate::diag::Diagnostic>) {
     intents::check(sources, out);
     exemptions::check(sources, lint_rules, out);
+    admission_versions(sources, out);
+}
+
+/// The first Kubernetes version that serves `admissionregistration.k8s.io/v1`
+/// ValidatingAdmissionPolicy (GA in 1.30, KEP-3488), which every admission policy is.
+pub const ADMISSION_SINCE: &str = "1.30";
+
+/// FG030: a cluster that gets admission policies (an intent of its policy profile with an
+/// admission form, or a blocked image, which every cluster gets) on a Kubernetes version that
+/// does not serve them. Its root would fail to apply them, and with them every switch.
+fn admission_versions(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>) {
+    let blocked = sources
+        .fleet
+        .as_ref()
+        .is_some_and(|f| !crate::resolve::incidents::blocked(&f.value, sources.today).is_empty());
+    for doc in &sources.clusters {
+        let cluster = &doc.value;
+        // `1.<minor>`, as the schema has it.
+        let minor = |v: &str| v.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
+        if minor(&cluster.kubernetes_version) >= minor(ADMISSION_SINCE) {
+            continue;
+        }
+        let intents = intents_for(sources, cluster);
+        let with_policy: Vec<&str> = (intents.iter())
+            .filter(|ci| checks::cel(ci.definition.check, &ci.maximum, &checks::Context::none()).is_some())
+            .map(|ci| ci.definition.id.as_str())
+            .collect();
+        let why = match (with_policy.first(), blocked) {
+            (Some(first), _) => format!(
+                "its policy profile `{}` enforces `{first}`{} in admission",
+                cluster.policy_profile,
+                match with_policy.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more intents", n - 1),
+                }
+            ),
+            (None, true) => "fleet.yaml `switches.blockImages` blocks an image in admission on every cluster".into(),
+            (None, false) => continue,
+        };
+        out.push(
+            crate::diag::Diagnostic::error(
+                crate::diag::codes::ADMISSION_UNSUPPORTED,
+                &sources.files,
+                doc.label(&["kubernetesVersion"], format!("before {ADMISSION_SINCE}")),
+                format!(
+                    "cluster `{}` runs Kubernetes {}, which does not serve ValidatingAdmissionPolicy v1, and {why}",
+                    cluster.cluster_id, cluster.kubernetes_version
+                ),
+            )
+            .with_help(format!(
+                "upgrade the cluster to Kubernetes {ADMISSION_SINCE} or later first, or give it a policy profile without admission intents"
+            )),
+        );
+    }
 }
 
 /// Namespaces an intent's policies leave alone on a cluster (the Azure assignment and the
@@ -342,6 +396,29 @@ mod tests {
     use super::*;
     use crate::load::fixture;
     use crate::model::policy::Check;
+
+    /// FG029: a cluster before Kubernetes 1.30 with admission intents; at 1.30 it is fine.
+    #[test]
+    fn admission_policies_need_kubernetes_1_30() {
+        let fg029 = |version: &str| {
+            let cluster = fixture::text("clusters/eastus-prod-01.yaml").replace(
+                "kubernetesVersion: \"1.33\"",
+                &format!("kubernetesVersion: \"{version}\""),
+            );
+            let sources = fixture::sources(&[("clusters/eastus-prod-01.yaml", &cluster)]);
+            let mut out = Vec::new();
+            admission_versions(&sources, &mut out);
+            out.iter().map(|d| d.message.clone()).collect::<Vec<_>>()
+        };
+        let found = fg029("1.29");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("cluster `eastus-prod-01` runs Kubernetes 1.29"),
+            "{found:?}"
+        );
+        assert_eq!(fg029("1.30"), Vec::<String>::new());
+        assert_eq!(fg029("1.33"), Vec::<String>::new());
+    }
 
     /// What an exemption frees on a cluster's binding and assignment: every field it gives
     /// must match (an app and a namespace: the app running there), and a `rule:` exemption

@@ -31,9 +31,6 @@ use crate::suggest;
 
 use super::placement::selects;
 
-/// Days of warning before a traffic switch expires.
-pub const WARN_DAYS: i64 = 14;
-
 /// Front Door's defaults (the portal's): probe every 100 s, 4 samples, 3 good, 50 ms.
 pub const FRONT_DOOR_PROBE_SECONDS: u64 = 100;
 /// Route 53's default request interval, and its failure threshold.
@@ -1121,7 +1118,7 @@ fn check_switches(sources: &Sources, fleet: &Doc<Fleet>, out: &mut Vec<Diagnosti
         }
         match s.expires.map(|d| (d, parse_date(d))) {
             Some((d, None)) => out.push(Diagnostic::error(
-                codes::TRAFFIC_SWITCH_EXPIRED,
+                codes::INVALID_VALUE,
                 files,
                 s.expires_label(Some(fleet), "no such day").unwrap_or(label.clone()),
                 format!("`{d}` is not a date"),
@@ -1135,20 +1132,19 @@ fn check_switches(sources: &Sources, fleet: &Doc<Fleet>, out: &mut Vec<Diagnosti
                 )
                 .with_help("renew it with a new date and reason, or remove it to restore traffic"),
             ),
-            Some((d, Some(last))) if last - today < WARN_DAYS && target_ok => out.push(
-                Diagnostic::error(
-                    codes::TRAFFIC_SWITCH_EXPIRING,
-                    files,
-                    s.expires_label(Some(fleet), "expires soon").unwrap_or(label.clone()),
-                    format!(
-                        "traffic switch expires on {d} (in {} days): {}",
-                        last - today,
-                        s.describe()
-                    ),
+            Some((d, Some(last))) if target_ok && crate::clock::expires_within(last, today).is_some() => {
+                let when = crate::clock::expires_within(last, today).unwrap_or_default();
+                out.push(
+                    Diagnostic::error(
+                        codes::TRAFFIC_SWITCH_EXPIRING,
+                        files,
+                        s.expires_label(Some(fleet), "expires soon").unwrap_or(label.clone()),
+                        format!("traffic switch expires on {d} ({when}): {}", s.describe()),
+                    )
+                    .with_help("when it expires, rendering fails until it is renewed or removed")
+                    .warning(),
                 )
-                .with_help("when it expires, rendering fails until it is renewed or removed")
-                .warning(),
-            ),
+            }
             _ => {}
         }
         if target_ok && s.active(today) {

@@ -16,9 +16,6 @@ use crate::suggest;
 
 use super::placement::selects;
 
-/// Days of warning before a switch expires.
-const WARN_DAYS: i64 = 14;
-
 /// Whether a switch with this `expires` holds on `today` (a date that does not exist holds
 /// nothing; FG055 says so).
 pub fn holds(expires: Option<&str>, today: Day) -> bool {
@@ -86,7 +83,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         match expires.map(|d| (d, parse_date(d))) {
             Some((d, None)) => {
                 out.push(Diagnostic::error(
-                    codes::INCIDENT_SWITCH_EXPIRED,
+                    codes::INVALID_VALUE,
                     files,
                     at("no such day"),
                     format!("`{d}` is not a date"),
@@ -105,13 +102,14 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 );
                 false
             }
-            Some((d, Some(last))) if last - today < WARN_DAYS => {
+            Some((d, Some(last))) if crate::clock::expires_within(last, today).is_some() => {
+                let when = crate::clock::expires_within(last, today).unwrap_or_default();
                 out.push(
                     Diagnostic::error(
                         codes::INCIDENT_SWITCH_EXPIRING,
                         files,
                         at("expires soon"),
-                        format!("incident switch expires on {d} (in {} days): {what}", last - today),
+                        format!("incident switch expires on {d} ({when}): {what}"),
                     )
                     .with_help("when it expires, every run fails until it is renewed or removed")
                     .warning(),
@@ -139,10 +137,10 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
 
     for (i, f) in s.freeze.iter().enumerate() {
         let mut ok = true;
-        for ring in &f.rings {
+        for (j, ring) in f.rings.iter().enumerate() {
             if !rings.contains(&ring.as_str()) {
                 ok = false;
-                let label = fleet.item_field_label(&["switches", "freeze"], i, Some("rings"), "no such ring");
+                let label = fleet.item_entry_label(&["switches", "freeze"], i, "rings", j, "no such ring");
                 unknown(
                     label,
                     format!("no ring `{ring}`"),
@@ -242,7 +240,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let mut ok = app.is_some();
         // A sync stopped by hand would keep the scale-down from the cluster (a fleet freeze
         // gives way to it).
-        for c in app.map_or(&[][..], |_| &d.clusters[..]) {
+        for (j, c) in app.map_or(&[][..], |_| &d.clusters[..]).iter().enumerate() {
             let (Some(app), Some(x)) = (app, sources.clusters.iter().find(|x| x.value.cluster_id == *c)) else {
                 continue;
             };
@@ -256,7 +254,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             if suspended {
                 ok = false;
                 unknown(
-                    fleet.item_field_label(&["switches", "scaleDown"], i, Some("clusters"), "sync suspended here"),
+                    fleet.item_entry_label(&["switches", "scaleDown"], i, "clusters", j, "sync suspended here"),
                     format!(
                         "sync of `{}` on cluster `{c}` is suspended, so the scale-down would not reach it",
                         d.app
@@ -356,6 +354,7 @@ fn targets<'s>(
 ) -> Option<&'s Doc<App>> {
     let files = &sources.files;
     let at = |field: &str, text: &str| fleet.item_field_label(&["switches", list], i, Some(field), text);
+    let entry = |j: usize, text: &str| fleet.item_entry_label(&["switches", list], i, "clusters", j, text);
     let closest = |name: &str, known: &[&str], place: &str| match suggest::closest(name, known.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("name one of {place}"),
@@ -376,14 +375,14 @@ fn targets<'s>(
         return None;
     };
     let mut ok = true;
-    for c in clusters {
+    for (j, c) in clusters.iter().enumerate() {
         match sources.clusters.iter().find(|x| x.value.cluster_id == *c) {
             None if sources.any_failed(crate::layout::Kind::Cluster) => ok = false,
             None => {
                 ok = false;
                 let ids: Vec<&str> = sources.clusters.iter().map(|x| x.value.cluster_id.as_str()).collect();
                 unknown(
-                    at("clusters", "no such cluster"),
+                    entry(j, "no such cluster"),
                     format!("no cluster `{c}`"),
                     closest(c.as_str(), &ids, "clusters/"),
                     out,
@@ -392,7 +391,7 @@ fn targets<'s>(
             Some(x) if !selects(&doc.value, &x.value) => {
                 ok = false;
                 unknown(
-                    at("clusters", "not a cluster of this app"),
+                    entry(j, "not a cluster of this app"),
                     format!("`{app}` does not land on cluster `{c}`, so this switch does nothing"),
                     "an incident switch names clusters of the app's placement".into(),
                     out,

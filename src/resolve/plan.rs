@@ -692,16 +692,22 @@ fn placement<'s>(
         c.cluster_id.as_str(),
         sources.today,
     );
+    let drained = a
+        .gitops
+        .drain
+        .iter()
+        .find(|d| d.cluster == c.cluster_id)
+        .map(|d| d.reason.clone());
     let suspended = c
         .gitops
         .suspend
         .as_ref()
         .map(|s| format!("cluster `{}` suspended: {}", c.cluster_id, s.reason))
         .or_else(|| {
-            // A freeze does not hold back a scale-down of the app on the cluster, which must
-            // reach it.
+            // A freeze does not hold back a scale-down or a drain of the app on the
+            // cluster, which must reach it.
             super::incidents::frozen(&fleet.value, c.upgrade_channel.as_str(), sources.today)
-                .filter(|_| scaled_down.is_none())
+                .filter(|_| scaled_down.is_none() && drained.is_none())
                 .map(|f| format!("ring `{}` frozen: {}", c.upgrade_channel, f.reason))
         })
         .or_else(|| {
@@ -711,12 +717,6 @@ fn placement<'s>(
                 .filter(|s| s.clusters.is_empty() || s.clusters.contains(&c.cluster_id))
                 .map(|s| s.reason.clone())
         });
-    let drained = a
-        .gitops
-        .drain
-        .iter()
-        .find(|d| d.cluster == c.cluster_id)
-        .map(|d| d.reason.clone());
     let placement = Placement {
         app,
         cluster: cluster.doc,
@@ -1108,6 +1108,37 @@ mod tests {
     fn find<'p>(plan: &'p Plan, app: &str, cluster: &str) -> &'p Placement<'p> {
         plan.placement(app, cluster)
             .unwrap_or_else(|| panic!("{app} does not land on {cluster}"))
+    }
+
+    /// A drain reaches a frozen cluster (the freeze gives way to it, as to a scale-down); one
+    /// where the app's sync is suspended by hand would not arrive, and is FG051.
+    #[test]
+    fn a_drain_reaches_a_frozen_cluster_and_not_a_suspended_sync() {
+        let fleet = format!(
+            "{}switches:\n  freeze:\n    - {{ rings: [prod], reason: \"INC-1: hold\", owner: platform-team }}\n",
+            fixture::text("fleet.yaml")
+        );
+        let drain = "gitops:\n  drain:\n    - { cluster: eastus-prod-01, reason: \"CHG-1: move\" }\n";
+        let web = format!("{}{drain}", fixture::text("apps/web/app.yaml"));
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &web)]);
+        let (plan, problems) = plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        let drained = find(&plan, "web", "eastus-prod-01");
+        assert!(drained.drained.is_some() && drained.suspended.is_none());
+        assert!(find(&plan, "api", "eastus-prod-01").suspended.is_some());
+
+        let suspended = format!("{web}  suspend:\n    reason: \"INC-2: stop\"\n    clusters: [eastus-prod-01]\n");
+        let sources = fixture::sources(&[("apps/web/app.yaml", &suspended)]);
+        let mut out = Vec::new();
+        crate::resolve::switches::check(&sources, &mut out);
+        let target: Vec<&Diagnostic> = out.iter().filter(|d| d.code == codes::KILL_SWITCH_TARGET).collect();
+        assert_eq!(target.len(), 1, "{out:?}");
+        assert!(
+            target[0].message.contains("so the drain would not reach it"),
+            "{}",
+            target[0].message
+        );
     }
 
     #[test]

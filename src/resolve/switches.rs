@@ -94,7 +94,32 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         }
         for (i, d) in app.gitops.drain.iter().enumerate() {
             let label = doc.item_field_label(&["gitops", "drain"], i, Some("cluster"), "not a cluster of this app");
-            if target(d.cluster.as_str(), label, out) {
+            if !target(d.cluster.as_str(), label, out) {
+                continue;
+            }
+            // A sync stopped by hand would keep the drain from the cluster (a freeze gives
+            // way to it), while the placement matrix and the traffic layer call it drained.
+            let by_cluster = sources
+                .clusters
+                .iter()
+                .any(|c| c.value.cluster_id == d.cluster && c.value.gitops.suspend.is_some());
+            let by_app =
+                (app.gitops.suspend.as_ref()).is_some_and(|s| s.clusters.is_empty() || s.clusters.contains(&d.cluster));
+            if by_cluster || by_app {
+                let whose = if by_cluster { "the cluster's" } else { "the app's" };
+                out.push(
+                    Diagnostic::error(
+                        codes::KILL_SWITCH_TARGET,
+                        files,
+                        doc.item_field_label(&["gitops", "drain"], i, Some("cluster"), "sync suspended here"),
+                        format!(
+                            "sync of `{name}` on cluster `{}` is suspended ({whose} `gitops.suspend`), so the drain would not reach it",
+                            d.cluster
+                        ),
+                    )
+                    .with_help("lift `gitops.suspend` while the drain holds"),
+                );
+            } else {
                 out.push(
                     Diagnostic::error(
                         codes::KILL_SWITCH,

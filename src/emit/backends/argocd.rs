@@ -10,7 +10,8 @@
 //! - one Application `<clusterId>-<app>` per placed app: the app folder, or for chart apps
 //!   two sources (the app folder, and the chart with `helm.valuesObject` = the rendered
 //!   values); destination the registry's `gitops.apiServer` or in-cluster; automated sync
-//!   with prune and self-heal; a sync wave one above the apps it depends on.
+//!   with prune and self-heal; a sync wave one above the apps it depends on, the first for
+//!   an app under a kill switch (a later wave waits for the earlier ones to be healthy).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -309,6 +310,28 @@ mod tests {
         };
         assert_eq!(wave("useast1-prod-01-api"), "0");
         assert_eq!(wave("useast1-prod-01-web"), "1");
+    }
+
+    /// An app under a kill switch is in the first wave: a later wave is applied only once
+    /// the earlier ones are healthy, and the switch must not wait for a degraded dependency.
+    #[test]
+    fn an_app_under_a_switch_is_in_the_first_wave() {
+        let wave_of_web = |extra: &str| {
+            let web = format!("{}{extra}", fixture::text("apps/web/app.yaml"));
+            let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+            let objects = cluster_objects(&sources, &ArgoCd, ID);
+            find(&objects, "Application", "useast1-prod-01-web")["metadata"]["annotations"]
+                ["argocd.argoproj.io/sync-wave"]
+                .clone()
+        };
+        assert_eq!(wave_of_web(""), "1");
+        assert_eq!(wave_of_web("gitops:\n  suspend:\n    reason: incident 42\n"), "0");
+        assert_eq!(
+            wave_of_web(&format!(
+                "gitops:\n  drain:\n    - {{ cluster: {ID}, reason: \"CHG-1: move\" }}\n"
+            )),
+            "0"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   after one `kubectl apply -k rendered/<clusterId>` Flux keeps the cluster in step;
 //! - one Kustomization per placed app, path `./rendered/<clusterId>/apps/<app>`, with `prune`,
 //!   `wait`, `timeout`, `targetNamespace` and `dependsOn` the apps it depends on that are
-//!   placed on the same cluster.
+//!   placed on the same cluster (not one whose sync is stopped, and none for a drained or
+//!   scaled-down app: a switch must not wait behind them).
 //!
 //! A chart app's folder also holds its chart source (an OCIRepository for `oci://` charts,
 //! else a HelmRepository) and a HelmRelease whose inline `values` are the rendered
@@ -110,10 +111,9 @@ fn kustomization(ctx: &PlacementContext) -> Object {
         "path": format!("./{}", layout::engine_path(ctx.cluster.id(), Some(p.app_name()))),
         "targetNamespace": p.namespace,
     });
-    // A scaled-down app waits for nothing: its dependencies may be frozen (suspended
-    // Kustomizations never reach the new revision, and kustomize-controller would hold
-    // the scale-down behind them).
-    if p.scaled_down.is_none() && !ctx.dependencies.is_empty() {
+    // Not a suspended dependency, nor any for a drained or scaled-down app (see
+    // `ClusterContext::placement`).
+    if !ctx.dependencies.is_empty() {
         spec["dependsOn"] = Value::Array(ctx.dependencies.iter().map(|d| json!({"name": d})).collect());
     }
     if p.suspended.is_some() {
@@ -240,6 +240,28 @@ mod tests {
         let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
         assert_eq!(find(&objects, "Kustomization", "web")["spec"]["suspend"], json!(true));
         assert!(find(&objects, "Kustomization", "api")["spec"].get("suspend").is_none());
+    }
+
+    /// No Kustomization waits for one whose sync is stopped (it never applies the next
+    /// revision, and Flux would hold its dependents), and a drained app waits for none.
+    #[test]
+    fn nothing_waits_for_a_stopped_dependency_nor_a_drained_app_for_any() {
+        let depends = |overrides: &[(&str, &str)]| {
+            let sources = fixture::sources(overrides);
+            let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
+            find(&objects, "Kustomization", "web")["spec"].get("dependsOn").cloned()
+        };
+        assert_eq!(depends(&[]), Some(json!([{"name": "api"}])));
+        let api = format!(
+            "{}gitops:\n  suspend:\n    reason: incident 42\n    clusters: [eastus-prod-01]\n",
+            fixture::text("apps/api/app.yaml")
+        );
+        assert_eq!(depends(&[("apps/api/app.yaml", &api)]), None);
+        let web = format!(
+            "{}gitops:\n  drain:\n    - {{ cluster: eastus-prod-01, reason: \"CHG-1: move\" }}\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        assert_eq!(depends(&[("apps/web/app.yaml", &web)]), None);
     }
 
     #[test]

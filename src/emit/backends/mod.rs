@@ -174,14 +174,29 @@ pub struct ClusterContext<'a> {
 
 impl<'a> ClusterContext<'a> {
     /// What a backend knows when it makes the objects of placement `p` of the cluster.
+    ///
+    /// A kill switch must reach the cluster whatever its neighbours do, so a drained or
+    /// scaled-down app waits for no dependency and is in the first wave, as is one whose sync
+    /// a switch stops (Argo CD's root applies a later wave only once the earlier ones are
+    /// healthy, and a degraded dependency is what an incident is made of). Nothing waits for a
+    /// dependency whose sync is stopped: a suspended Kustomization never applies the next
+    /// revision, and Flux holds every Kustomization that depends on it until it does.
     pub fn placement(&self, p: &'a Placement<'a>) -> PlacementContext<'a> {
+        let stopped = |name: &str| (self.placements.iter()).any(|q| q.app_name() == name && q.suspended.is_some());
+        let gone = p.drained.is_some() || p.scaled_down.is_some();
+        let mut dependencies = crate::resolve::deps::on_cluster(&self.placements, p);
+        dependencies.retain(|d| !gone && !stopped(d));
+        let switched = gone || p.suspended.is_some();
         PlacementContext {
             sources: self.sources,
             fleet: self.fleet,
             cluster: self.cluster,
             placement: p,
-            dependencies: crate::resolve::deps::on_cluster(&self.placements, p),
-            wave: crate::resolve::deps::wave(&self.placements, p),
+            dependencies,
+            wave: match switched {
+                true => 0,
+                false => crate::resolve::deps::wave(&self.placements, p),
+            },
         }
     }
 }
@@ -194,9 +209,11 @@ pub struct PlacementContext<'a> {
     pub fleet: &'a Fleet,
     pub cluster: &'a ClusterPlan<'a>,
     pub placement: &'a Placement<'a>,
-    /// The apps it calls synchronously that are placed on the same cluster, by name.
+    /// The apps it calls synchronously that are placed on the same cluster, by name, that it
+    /// waits for (see [`ClusterContext::placement`]).
     pub dependencies: Vec<String>,
-    /// Its deployment wave: 0 without dependencies here, else one above its highest.
+    /// Its deployment wave: 0 without dependencies here or under a kill switch, else one
+    /// above its highest.
     pub wave: usize,
 }
 

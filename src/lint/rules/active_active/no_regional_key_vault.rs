@@ -17,9 +17,9 @@
 //!
 //! ## Example
 //! ```yaml
-//! # clusters/azure-westeurope-prod-platform-01.yaml
+//! # clusters/azure-westeurope-prod-regulated-01.yaml
 //! region: westeurope
-//! azure: { subscriptionId: …, resourceGroup: rg-aks-westeurope-prod-01, keyVault: kv-eastus-prod-01 }
+//! azure: { subscriptionId: …, resourceGroup: rg-aks-westeurope-prod-regulated-01, keyVault: kv-eastus-prod-01 }
 //! ```
 //!
 //! ## Use instead
@@ -89,12 +89,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 &ctx.sources.files,
                 doc.label(&["azure", "keyVault"], "shared across regions"),
                 format!(
-                    "cluster `{}` in {} shares Key Vault `{vault}` with `{}` in {}: the vault is not regional, so {} depend on another region",
+                    "cluster `{}` in {} shares Key Vault `{vault}` with `{}` in {}: the vault is not regional, so {} {} on another region",
                     c.cluster_id,
                     c.region,
                     other.value.cluster_id,
                     other.value.region,
-                    names.join(", ")
+                    names.join(", "),
+                    if names.len() == 1 { "depends" } else { "depend" }
                 ),
             )
             .with_secondary(other.label(&["azure", "keyVault"], "the same vault"))

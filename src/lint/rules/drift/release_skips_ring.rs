@@ -3,7 +3,9 @@
 //! the app runs: the app twin of `later-ring-ahead` (FG121). Each cluster runs its ring's
 //! release of the app (`application.rings.<ring>`, else the contract's `image` and
 //! `version`); for every ring the app lands on, every earlier ring it lands on must run
-//! that version or a newer one, and the same version must be the same image. Versions are
+//! that version or a newer one, and the same version must be the same image. A ring whose
+//! clusters are all drained (or scaled down) still counts: the switch takes its traffic
+//! away, not the release it is to run first. Versions are
 //! ordered by their numbered core, a release above its pre-releases (`1.4.0-rc.1` <
 //! `1.4.0`), build metadata ignored; versions that do not start with a number (a git SHA)
 //! must be equal.
@@ -63,9 +65,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
         let a = &doc.value.application;
         let name = a.name.as_str();
-        // The rings the app runs in, in rollout order.
-        let landed: BTreeSet<usize> = ctx
-            .active(name)
+        // The rings the app lands in, in rollout order: a drained or scaled-down cluster
+        // counts (a switch takes traffic or replicas away, not the ring's release).
+        let landed: BTreeSet<usize> = (ctx.placements_of(name).iter())
             .filter_map(|p| position(p.cluster.value.upgrade_channel.as_str()))
             .collect();
         for &r in &landed {
