@@ -520,6 +520,44 @@ fn an_argo_cd_cluster_s_projects_are_made_again_only_when_what_they_read_changed
     follows_its_key(&base, projects, edits);
 }
 
+/// A cache folder this machine's fleetgen did not make (committed to git and checked out,
+/// or copied with the repository) is not read: a doctored one could pair real keys with a
+/// doctored tree. It is emptied before use, and the next run trusts what it wrote.
+#[test]
+fn a_cache_folder_from_elsewhere_is_not_trusted() {
+    let original = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::root().join("tests/fixtures/base"), original.path());
+    let check = |dir: &std::path::Path| {
+        let out = common::fleetgen()
+            .current_dir(dir)
+            .args(["check", "--verbose"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let render = common::fleetgen()
+        .current_dir(original.path())
+        .args(["render", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(render.status.success());
+    let warm = check(original.path());
+    assert!(
+        warm.contains("placements (0 rendered, "),
+        "a warm cache is used: {warm}"
+    );
+    // A copy carries the cache's files, but it is another folder.
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_tree(original.path(), copy.path());
+    assert!(copy.path().join(".fleetgen/placements").is_file());
+    let first = check(copy.path());
+    assert!(first.contains(" rendered, 0 from the cache)"), "{first}");
+    assert!(!first.contains("placements (0 rendered, "), "{first}");
+    let then = check(copy.path());
+    assert!(then.contains("placements (0 rendered, "), "{then}");
+}
+
 #[test]
 fn check_uses_the_cache_and_the_stat_index_and_says_so_with_verbose() {
     let dir = tempfile::tempdir().unwrap();

@@ -62,13 +62,28 @@ pub struct Stats {
 }
 
 /// The cache folder of a fleet.
+///
+/// Only a folder this machine's fleetgen made is read: its `owner` file names the folder's
+/// own identity (device, inode, time of birth), which no other folder has. A cache folder
+/// that came from elsewhere (committed to git and checked out, or copied with the
+/// repository) reads as empty, and the first run that writes the cache empties it first:
+/// a doctored cache (a store pairing real keys with a doctored tree's hashes, a parse memo
+/// with other trees) could otherwise make `check` pass a tree the sources do not compile to.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
+    /// Whether the folder is this machine's: 0 not yet known, [`TRUSTED`] or [`FOREIGN`].
+    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
 }
+
+const TRUSTED: u8 = 1;
+const FOREIGN: u8 = 2;
 
 /// The cache folder's name in the fleet's root folder.
 pub const DIR: &str = ".fleetgen";
+
+/// The file in the cache folder that names the folder's identity (see [`Cache`]).
+const OWNER: &str = "owner";
 
 const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by fleetgen: derived data, safe to delete.\n# For information about cache directory tags see https://bford.info/cachedir/\n";
 
@@ -79,31 +94,101 @@ impl Cache {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
             _ => root.join(DIR),
         };
-        Cache { dir }
+        Cache {
+            dir,
+            state: std::sync::Arc::default(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The folder's identity, as its `owner` file records it: device, inode and time of birth
+    /// (where the file system keeps one).
+    fn identity(&self) -> Option<String> {
+        let meta = fs::symlink_metadata(&self.dir).ok().filter(fs::Metadata::is_dir)?;
+        let born = meta
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or_else(|| "-".to_string(), |d| d.as_nanos().to_string());
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0u64, 0u64);
+        Some(format!("fleetgen cache folder {dev}:{ino}:{born}\n"))
+    }
+
+    /// Whether the folder is one this machine's fleetgen made (its `owner` file names it).
+    pub fn trusted(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.state.load(Relaxed) {
+            TRUSTED => true,
+            FOREIGN => false,
+            _ => {
+                let owner = fs::read_to_string(self.dir.join(OWNER)).ok();
+                let trusted = owner.is_some() && owner == self.identity();
+                self.state.store(if trusted { TRUSTED } else { FOREIGN }, Relaxed);
+                trusted
+            }
+        }
+    }
+
+    /// Makes the folder this machine's: a foreign one is emptied (all but the lock file,
+    /// which the caller may hold), and its `owner` file written.
+    fn adopt(&self) -> io::Result<()> {
+        if self.trusted() {
+            return Ok(());
+        }
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if entry.file_name() == "lock" {
+                continue;
+            }
+            // Never followed: a link is removed as a link, a folder with what is in it.
+            match entry.file_type()?.is_dir() {
+                true => fs::remove_dir_all(entry.path())?,
+                false => fs::remove_file(entry.path())?,
+            }
+        }
+        let identity = self
+            .identity()
+            .ok_or_else(|| io::Error::other("the cache folder is not a folder"))?;
+        replace(&self.dir.join(OWNER), |f| f.write_all(identity.as_bytes()))?;
+        self.state.store(TRUSTED, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// `path` in the folder, when the folder is this machine's (else there is nothing to read).
+    fn own(&self, name: &str) -> Option<PathBuf> {
+        self.trusted().then(|| self.dir.join(name))
+    }
+
     /// The placement store (empty when there is none, or it cannot be read).
     pub fn store(&self) -> Store {
-        Store::load(&self.dir.join("placements"))
+        self.own("placements").map(|p| Store::load(&p)).unwrap_or_default()
     }
 
     /// Whether there is a placement store (a cache a render or check left).
     pub fn has_store(&self) -> bool {
-        self.dir.join("placements").is_file()
+        self.own("placements").is_some_and(|p| p.is_file())
     }
 
     /// The stat index of output folder `out` (empty when it describes another folder).
     pub fn index(&self, out: &Path) -> Index {
-        Index::load(&self.dir.join("rendered.index"), &root_name(out))
+        self.own("rendered.index")
+            .map(|p| Index::load(&p, &root_name(out)))
+            .unwrap_or_default()
     }
 
     /// The cache folder, made when missing: ignored by git, tagged for backup tools.
     fn make(&self) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
+        self.adopt()?;
         for (name, text) in [
             (".gitignore", "# fleetgen's cache: derived data, safe to delete\n*\n"),
             ("CACHEDIR.TAG", TAG),
@@ -124,12 +209,16 @@ impl Cache {
     /// make the cache folder when it is missing (else there is nothing to lock, and `None`).
     pub fn lock(&self, make: bool) -> io::Result<Option<fs::File>> {
         if make {
-            self.make()?;
+            fs::create_dir_all(&self.dir)?;
         } else if !fs::symlink_metadata(&self.dir).is_ok_and(|m| m.is_dir()) {
             return Ok(None);
         }
         let file = open_lock(&self.dir.join("lock"))?;
         file.lock()?;
+        // A foreign folder is emptied under the lock, so that no other run is writing it.
+        if make {
+            self.make()?;
+        }
         Ok(Some(file))
     }
 
@@ -146,7 +235,9 @@ impl Cache {
 
     /// The shadow's stat index for output folder `out` (empty when it describes another).
     pub fn shadow_index(&self, out: &Path) -> Index {
-        Index::load(&self.dir.join("shadow.index"), &root_name(out))
+        self.own("shadow.index")
+            .map(|p| Index::load(&p, &root_name(out)))
+            .unwrap_or_default()
     }
 
     /// After the shadow was exchanged with the output folder: the output folder's index
@@ -167,7 +258,10 @@ impl Cache {
     /// The digests of the input files the last run found valid against their schema
     /// (empty when there are none, or they cannot be read).
     pub fn schema_valid(&self) -> SchemaValid {
-        Reader::open(&self.dir.join("schema-valid"), VALID_MAGIC)
+        let Some(path) = self.own("schema-valid") else {
+            return SchemaValid::default();
+        };
+        Reader::open(&path, VALID_MAGIC)
             .and_then(decode_schema_valid)
             .unwrap_or_default()
     }
@@ -190,7 +284,7 @@ impl Cache {
     /// The trees of the YAML files the last run parsed (empty when there are none, or
     /// they cannot be read).
     pub fn parsed(&self) -> parsed::Parsed {
-        parsed::load(&self.dir.join("parsed"))
+        self.own("parsed").map(|p| parsed::load(&p)).unwrap_or_default()
     }
 
     /// Records the trees of the YAML files that parsed, unless they are those `before` has.
