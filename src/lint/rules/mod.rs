@@ -39,6 +39,7 @@ families! {
         ring_version_skew,
         undocumented_cluster,
         unsupported_version,
+        unused_ring_pin,
         upgrade_window_past,
     }
     labels {
