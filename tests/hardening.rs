@@ -229,15 +229,20 @@ fn a_render_waits_for_the_lock_another_run_holds() {
             .arg(fleet.path())
             .env("FLEETGEN_TODAY", common::TODAY)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         // Far longer than the run takes unlocked (a few milliseconds in a debug build).
         std::thread::sleep(Duration::from_millis(1500));
         let waited = child.try_wait().unwrap().is_none();
-        let _ = child.kill();
-        let _ = child.wait();
+        // Then it runs, once the lock is let go, and says it waited.
+        lock.unlock().unwrap();
+        let out = child.wait_with_output().unwrap();
+        lock.lock().unwrap();
         assert!(waited, "{args:?} ran while another run held the lock");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("waiting for another fleetgen run"), "{args:?}: {said}");
     }
     lock.unlock().unwrap();
     let out = run(fleet.path(), &["check"]);

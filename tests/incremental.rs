@@ -556,6 +556,42 @@ fn a_cache_folder_from_elsewhere_is_not_trusted() {
     assert!(!first.contains("placements (0 rendered, "), "{first}");
     let then = check(copy.path());
     assert!(then.contains("placements (0 rendered, "), "{then}");
+    // A cache file written into a trusted folder by something else (git writes over ignored
+    // files on checkout) is not read either, even a store that holds the right keys.
+    fs::copy(
+        original.path().join(".fleetgen/placements"),
+        copy.path().join(".fleetgen/placements"),
+    )
+    .unwrap();
+    let replaced = check(copy.path());
+    assert!(replaced.contains(" rendered, 0 from the cache)"), "{replaced}");
+    assert!(!replaced.contains("placements (0 rendered, "), "{replaced}");
+
+    // A cache folder of the user's choosing that holds other things: only fleetgen's own
+    // files are ever removed from it.
+    let chosen = tempfile::tempdir().unwrap();
+    fs::write(chosen.path().join("notes.txt"), "precious").unwrap();
+    fs::create_dir(chosen.path().join("tool")).unwrap();
+    fs::write(chosen.path().join("tool/state"), "precious").unwrap();
+    fs::copy(
+        original.path().join(".fleetgen/placements"),
+        chosen.path().join("placements"),
+    )
+    .unwrap();
+    let out = common::fleetgen()
+        .current_dir(original.path())
+        .env("FLEETGEN_CACHE_DIR", chosen.path())
+        .args(["check", "--verbose"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains(" rendered, 0 from the cache)"), "{text}");
+    assert_eq!(fs::read_to_string(chosen.path().join("notes.txt")).unwrap(), "precious");
+    assert_eq!(
+        fs::read_to_string(chosen.path().join("tool/state")).unwrap(),
+        "precious"
+    );
 }
 
 #[test]

@@ -51,6 +51,37 @@ fn origin_label(p: &Placement, origin: &Origin, text: &str) -> Label {
     }
 }
 
+/// FG036: `nameOverride` or `fullnameOverride` in the merged values. fleetgen routes to the
+/// chart's Service by its name and selects its pods (PodDisruptionBudget, NetworkPolicies,
+/// spread) by `app.kubernetes.io/name`, both from the release and chart names (see
+/// `charts::fullname`); a chart that renames them would leave the route without a Service
+/// and every selector without pods.
+pub(super) fn renamed_chart_objects(
+    p: &Placement,
+    tree: &values::Tree,
+    files: &crate::source::SourceMap,
+) -> Vec<Diagnostic> {
+    ["nameOverride", "fullnameOverride"]
+        .into_iter()
+        .filter_map(|key| {
+            let (value, origin) = tree.get(&[key]).and_then(values::Tree::leaf_value)?;
+            value.as_str().filter(|v| !v.is_empty())?;
+            Some(
+                Diagnostic::error(
+                    codes::CHART_VALUES,
+                    files,
+                    origin_label(p, &origin, "renames the chart's objects"),
+                    format!(
+                        "`{key}` renames the objects of `{}`'s chart, but fleetgen routes to its Service and selects its pods by the release and chart names",
+                        p.app_name()
+                    ),
+                )
+                .with_help("remove it: the release is named after the app, the chart by `chart.name`"),
+            )
+        })
+        .collect()
+}
+
 /// FG036: what the chart's vendored `values.schema.json` refuses in the merged values (over
 /// the chart's own vendored defaults, as Helm coalesces them), each at the value's source.
 fn chart_schema_errors(sources: &Sources, p: &Placement, tree: &values::Tree) -> Vec<Diagnostic> {
@@ -305,6 +336,7 @@ pub(super) fn render<'a>(
             errors.extend(enforce.check_chart_image(p, &image.image, &at, files));
         }
         errors.extend(chart_schema_errors(sources, p, &tree));
+        errors.extend(renamed_chart_objects(p, &tree, files));
         // E.g. on Flux the chart source and HelmRelease, which the app's Kustomization applies.
         for backend in backends::serving(&p.cluster.value) {
             for mut obj in backend.chart_objects(&plan.fleet.value, p, &values) {

@@ -123,7 +123,8 @@ pub fn kinds(p: &Placement, values: &Value) -> Vec<GroupKind> {
             if enabled(values, &["pdb", "create"], true) {
                 kinds.push(("policy", "PodDisruptionBudget"));
             }
-            if enabled(values, &["networkPolicy", "enabled"], true) {
+            // Off unless a values file turns it back on (fleetgen's own are the app's).
+            if enabled(values, &["networkPolicy", "enabled"], false) {
                 kinds.push(("networking.k8s.io", "NetworkPolicy"));
             }
             kinds.push(("", "ConfigMap"));
@@ -311,6 +312,36 @@ pub fn derived(p: &Placement) -> Tree {
         ChartConvention::HelmCreate => "automount",
         ChartConvention::Bitnami => "automountServiceAccountToken",
     };
+    if convention == ChartConvention::Bitnami {
+        // The pod's own setting (false by default) wins over the ServiceAccount's.
+        top.push((
+            "automountServiceAccountToken",
+            Tree::leaf(json!(p.identity.automount_token), &fixed),
+        ));
+        // fleetgen's own NetworkPolicies are the app's: the chart's (on by default) admits
+        // anything on the app port and lets the pods reach anywhere, and policies add up.
+        let policies = Origin::Default("fleetgen renders the app's NetworkPolicies");
+        top.push((
+            "networkPolicy",
+            Tree::map(vec![("enabled", Tree::leaf(json!(false), &policies))], &policies),
+        ));
+        // The image is the contract's (a registry of fleet.yaml's), which bitnami/common
+        // refuses to render unless told (`common.errors.insecureImages`).
+        let registry = Origin::Default("the contract's image, from a registry of fleet.yaml");
+        top.push((
+            "global",
+            Tree::map(
+                vec![(
+                    "security",
+                    Tree::map(
+                        vec![("allowInsecureImages", Tree::leaf(json!(true), &registry))],
+                        &registry,
+                    ),
+                )],
+                &registry,
+            ),
+        ));
+    }
     top.push((
         "serviceAccount",
         Tree::map(
@@ -476,6 +507,17 @@ pub fn derived(p: &Placement) -> Tree {
         };
         top.push(("readinessProbe", probe));
     }
+    // helm-create probes liveness at `/` unless told: the contract's path instead.
+    if let (ChartConvention::HelmCreate, Some(live)) = (convention, &p.liveness_path) {
+        let http_get = Tree::map(
+            vec![
+                ("path", Tree::leaf(json!(live.value), &live.origin)),
+                ("port", Tree::leaf(json!("http"), &fixed)),
+            ],
+            &live.origin,
+        );
+        top.push(("livenessProbe", Tree::map(vec![("httpGet", http_get)], &live.origin)));
+    }
     Tree::map(top, &fixed)
 }
 
@@ -615,6 +657,42 @@ mod tests {
             bitnami["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"],
             json!({"app.kubernetes.io/instance": "web", "app.kubernetes.io/name": "web"})
         );
+        // The chart's own permissive NetworkPolicy is off (fleetgen's are the app's), the
+        // pod's own token setting follows the identity, and the contract's registry renders.
+        assert_eq!(bitnami["networkPolicy"], json!({"enabled": false}));
+        assert_eq!(
+            bitnami["automountServiceAccountToken"],
+            bitnami["serviceAccount"]["automountServiceAccountToken"]
+        );
+        assert_eq!(bitnami["global"]["security"]["allowInsecureImages"], true);
+        // helm-create probes liveness at the contract's path, not `/`.
+        let helm_create = derived_for("helm-create");
+        assert_eq!(helm_create["livenessProbe"]["httpGet"]["port"], "http");
+        assert!(
+            helm_create["livenessProbe"]["httpGet"]["path"]
+                .as_str()
+                .is_some_and(|p| p != "/"),
+            "{helm_create:#}"
+        );
+    }
+
+    /// `nameOverride` / `fullnameOverride` in a values file is FG036 at its line: the route,
+    /// the PodDisruptionBudget and the NetworkPolicies name the chart's objects by the release
+    /// and chart names.
+    #[test]
+    fn a_values_file_may_not_rename_the_charts_objects() {
+        for key in ["nameOverride", "fullnameOverride"] {
+            let common = format!("{key}: shop\n");
+            let sources = secret_reading_chart("helm-create", Some(&common));
+            let (plan, _) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap();
+            let p = plan.placement("web", "eastus-prod-01").unwrap();
+            let tree = super::super::values::values(&sources, p);
+            let found = super::super::app::renamed_chart_objects(p, &tree, &sources.files);
+            assert_eq!(found.len(), 1, "{key}");
+            assert_eq!(found[0].code, crate::diag::codes::CHART_VALUES);
+            assert!(found[0].message.contains(key), "{}", found[0].message);
+        }
     }
 
     fn chart(name: &str) -> Chart {

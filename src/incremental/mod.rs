@@ -63,29 +63,75 @@ pub struct Stats {
 
 /// The cache folder of a fleet.
 ///
-/// Only a folder this machine's fleetgen made is read: its `owner` file names the folder's
-/// own identity (device, inode, time of birth), which no other folder has. A cache folder
-/// that came from elsewhere (committed to git and checked out, or copied with the
-/// repository) reads as empty, and the first run that writes the cache empties it first:
-/// a doctored cache (a store pairing real keys with a doctored tree's hashes, a parse memo
-/// with other trees) could otherwise make `check` pass a tree the sources do not compile to.
+/// Only what this machine's fleetgen wrote is read. The `owner` file names the folder's own
+/// identity (device, inode, time of birth) and each cache file's stamp as fleetgen left it
+/// (device, inode, size, modification and birth times, to the nanosecond); a file whose
+/// stamp differs, or that it does not list, is not read. So a cache folder that came from
+/// elsewhere (committed to git and checked out, copied with the repository, restored by CI),
+/// or a cache file git wrote into this one (`.fleetgen/` is ignored, and git writes over
+/// ignored files on checkout), reads as absent: a doctored cache (a store pairing real keys
+/// with a doctored tree's hashes, a parse memo with other trees) could otherwise make
+/// `check` pass a tree the sources do not compile to. The first run that writes the cache in
+/// a foreign folder removes fleetgen's files there, and only those.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
-    /// Whether the folder is this machine's: 0 not yet known, [`TRUSTED`] or [`FOREIGN`].
-    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    /// The `owner` file as read (once) and kept up to date; `None` until first needed.
+    owner: std::sync::Arc<std::sync::Mutex<Option<Owner>>>,
 }
 
-const TRUSTED: u8 = 1;
-const FOREIGN: u8 = 2;
+/// What the `owner` file says: whether it names this folder, and each file's stamp.
+#[derive(Debug, Default)]
+struct Owner {
+    this_folder: bool,
+    files: std::collections::BTreeMap<String, String>,
+}
 
 /// The cache folder's name in the fleet's root folder.
 pub const DIR: &str = ".fleetgen";
 
-/// The file in the cache folder that names the folder's identity (see [`Cache`]).
+/// The file in the cache folder that names the folder and its files (see [`Cache`]).
 const OWNER: &str = "owner";
 
+/// Every name fleetgen writes in the cache folder (and the temporaries `<name>.tmp-<pid>`):
+/// the only ones it ever removes there.
+const NAMES: &[&str] = &[
+    "placements",
+    "rendered.index",
+    "shadow",
+    "shadow.index",
+    "shadow.lock",
+    "schema-valid",
+    "parsed",
+    OWNER,
+    ".gitignore",
+    "CACHEDIR.TAG",
+    "lock",
+];
+
 const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by fleetgen: derived data, safe to delete.\n# For information about cache directory tags see https://bford.info/cachedir/\n";
+
+/// A file's or folder's stamp: device, inode, size, modification and birth times (ns).
+fn stamp(meta: &fs::Metadata) -> String {
+    let ns = |t: io::Result<std::time::SystemTime>| {
+        t.ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or_else(|| "-".to_string(), |d| d.as_nanos().to_string())
+    };
+    #[cfg(unix)]
+    let (dev, ino) = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let (dev, ino) = (0u64, 0u64);
+    format!(
+        "{dev}:{ino}:{}:{}:{}",
+        meta.len(),
+        ns(meta.modified()),
+        ns(meta.created())
+    )
+}
 
 impl Cache {
     /// `$FLEETGEN_CACHE_DIR`, else `.fleetgen/` in the fleet's root folder.
@@ -96,7 +142,7 @@ impl Cache {
         };
         Cache {
             dir,
-            state: std::sync::Arc::default(),
+            owner: std::sync::Arc::default(),
         }
     }
 
@@ -104,49 +150,72 @@ impl Cache {
         &self.dir
     }
 
-    /// The folder's identity, as its `owner` file records it: device, inode and time of birth
-    /// (where the file system keeps one).
+    /// The first line of the `owner` file: the folder's identity (its stamp without its size
+    /// and modification time, which change with every file written in it).
     fn identity(&self) -> Option<String> {
         let meta = fs::symlink_metadata(&self.dir).ok().filter(fs::Metadata::is_dir)?;
-        let born = meta
-            .created()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or_else(|| "-".to_string(), |d| d.as_nanos().to_string());
-        #[cfg(unix)]
-        let (dev, ino) = {
-            use std::os::unix::fs::MetadataExt;
-            (meta.dev(), meta.ino())
-        };
-        #[cfg(not(unix))]
-        let (dev, ino) = (0u64, 0u64);
-        Some(format!("fleetgen cache folder {dev}:{ino}:{born}\n"))
+        let whole = stamp(&meta);
+        let parts: Vec<&str> = whole.split(':').collect();
+        Some(format!("fleetgen cache folder {}:{}:{}", parts[0], parts[1], parts[4]))
     }
 
-    /// Whether the folder is one this machine's fleetgen made (its `owner` file names it).
-    pub fn trusted(&self) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        match self.state.load(Relaxed) {
-            TRUSTED => true,
-            FOREIGN => false,
-            _ => {
-                let owner = fs::read_to_string(self.dir.join(OWNER)).ok();
-                let trusted = owner.is_some() && owner == self.identity();
-                self.state.store(if trusted { TRUSTED } else { FOREIGN }, Relaxed);
-                trusted
-            }
+    /// The `owner` file, read the first time it is needed.
+    fn owner(&self) -> std::sync::MutexGuard<'_, Option<Owner>> {
+        let mut guard = self.owner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            let text = fs::read_to_string(self.dir.join(OWNER)).unwrap_or_default();
+            let mut lines = text.lines();
+            let this_folder = lines.next().is_some() && text.lines().next().map(str::to_string) == self.identity();
+            let files = lines
+                .filter_map(|l| l.split_once(' '))
+                .map(|(name, stamp)| (name.to_string(), stamp.to_string()))
+                .collect();
+            *guard = Some(Owner { this_folder, files });
         }
+        guard
     }
 
-    /// Makes the folder this machine's: a foreign one is emptied (all but the lock file,
-    /// which the caller may hold), and its `owner` file written.
+    /// Writes the `owner` file: this folder's identity and the stamps of `files`.
+    fn write_owner(&self, owner: &Owner) -> io::Result<()> {
+        let identity = self
+            .identity()
+            .ok_or_else(|| io::Error::other("the cache folder is not a folder"))?;
+        let mut text = format!("{identity}\n");
+        for (name, stamp) in &owner.files {
+            text.push_str(&format!("{name} {stamp}\n"));
+        }
+        replace(&self.dir.join(OWNER), |f| f.write_all(text.as_bytes()))
+    }
+
+    /// Records the stamps of the cache files `names` as they are now (one that is gone is
+    /// dropped), after fleetgen wrote them.
+    fn record(&self, names: &[&str]) -> io::Result<()> {
+        let mut guard = self.owner();
+        let owner = guard.get_or_insert_with(Owner::default);
+        if !owner.this_folder {
+            return Ok(()); // not adopted: nothing written here is read
+        }
+        for name in names {
+            match fs::symlink_metadata(self.dir.join(name)) {
+                Ok(meta) if meta.is_file() => owner.files.insert(name.to_string(), stamp(&meta)),
+                _ => owner.files.remove(*name),
+            };
+        }
+        self.write_owner(owner)
+    }
+
+    /// Makes a foreign folder this machine's: fleetgen's files in it (all but the lock file,
+    /// which the caller may hold) are removed, nothing else, and its `owner` file written.
     fn adopt(&self) -> io::Result<()> {
-        if self.trusted() {
+        let mut guard = self.owner();
+        if guard.as_ref().is_some_and(|o| o.this_folder) {
             return Ok(());
         }
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
-            if entry.file_name() == "lock" {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stem = name.split_once(".tmp-").map_or(name.as_str(), |(stem, _)| stem);
+            if name == "lock" || !NAMES.contains(&stem) {
                 continue;
             }
             // Never followed: a link is removed as a link, a folder with what is in it.
@@ -155,17 +224,23 @@ impl Cache {
                 false => fs::remove_file(entry.path())?,
             }
         }
-        let identity = self
-            .identity()
-            .ok_or_else(|| io::Error::other("the cache folder is not a folder"))?;
-        replace(&self.dir.join(OWNER), |f| f.write_all(identity.as_bytes()))?;
-        self.state.store(TRUSTED, std::sync::atomic::Ordering::Relaxed);
+        let owner = Owner {
+            this_folder: true,
+            files: Default::default(),
+        };
+        self.write_owner(&owner)?;
+        *guard = Some(owner);
         Ok(())
     }
 
-    /// `path` in the folder, when the folder is this machine's (else there is nothing to read).
+    /// Cache file `name`, when fleetgen wrote it here and it is as fleetgen left it (else
+    /// there is nothing to read).
     fn own(&self, name: &str) -> Option<PathBuf> {
-        self.trusted().then(|| self.dir.join(name))
+        let guard = self.owner();
+        let owner = guard.as_ref()?;
+        let path = self.dir.join(name);
+        let now = fs::symlink_metadata(&path).ok().filter(fs::Metadata::is_file)?;
+        (owner.this_folder && owner.files.get(name) == Some(&stamp(&now))).then_some(path)
     }
 
     /// The placement store (empty when there is none, or it cannot be read).
@@ -213,11 +288,21 @@ impl Cache {
         } else if !fs::symlink_metadata(&self.dir).is_ok_and(|m| m.is_dir()) {
             return Ok(None);
         }
-        let file = open_lock(&self.dir.join("lock"))?;
-        file.lock()?;
-        // A foreign folder is emptied under the lock, so that no other run is writing it.
-        if make {
-            self.make()?;
+        let path = self.dir.join("lock");
+        let file = open_lock(&path)?;
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            eprintln!(
+                "fleetgen: waiting for another fleetgen run to finish with `{}`",
+                path.display()
+            );
+            file.lock()?;
+        } else {
+            file.lock()?;
+        }
+        // A foreign folder is adopted under the lock, so that no other run is writing it; one
+        // that cannot be costs the cache (its writes fail), never the lock.
+        if make && let Err(e) = self.make() {
+            crate::trace::note("cache", || format!("`{}` not usable: {e}", self.dir.display()));
         }
         Ok(Some(file))
     }
@@ -245,6 +330,13 @@ impl Cache {
     /// the output folder's.
     pub fn save_exchanged(&self, store: Option<&Store>, index: &Index) -> io::Result<()> {
         let (live, shadow) = (self.dir.join("rendered.index"), self.dir.join("shadow.index"));
+        // Only an index fleetgen wrote moves on (it is trusted under its new name).
+        if self.own("rendered.index").is_none() {
+            match fs::remove_file(&live) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
         match fs::rename(&live, &shadow) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::remove_file(&shadow) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -252,6 +344,7 @@ impl Cache {
             },
             other => other?,
         }
+        self.record(&["shadow.index"])?;
         self.save(store, Some(index))
     }
 
@@ -278,7 +371,8 @@ impl Cache {
         sorted.dedup();
         replace(&self.dir.join("schema-valid"), |f| {
             encode_schema_valid(f, &sorted).map(drop)
-        })
+        })?;
+        self.record(&["schema-valid"])
     }
 
     /// The trees of the YAML files the last run parsed (empty when there are none, or
@@ -298,7 +392,8 @@ impl Cache {
         }
         self.make()?;
         let memo = parsed::Parsed::of(now.iter().cloned());
-        replace(&self.dir.join("parsed"), |f| parsed::write_to(&memo, f).map(drop))
+        replace(&self.dir.join("parsed"), |f| parsed::write_to(&memo, f).map(drop))?;
+        self.record(&["parsed"])
     }
 
     /// Records the store and the index (each replaced atomically).
@@ -306,11 +401,13 @@ impl Cache {
         self.make()?;
         if let Some(store) = store {
             replace(&self.dir.join("placements"), |f| store.write_to(f).map(drop))?;
+            self.record(&["placements"])?;
         }
         if let Some(index) = index {
             replace(&self.dir.join("rendered.index"), |f| {
                 index.write_to(f, index::now_ns()).map(drop)
             })?;
+            self.record(&["rendered.index"])?;
         }
         Ok(())
     }

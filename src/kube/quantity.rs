@@ -57,14 +57,17 @@ impl Quantity {
                 (power.parse::<i32>().ok()?, 0)
             }
         };
+        // The significant digits only: a long spelling (`0.50000…`, `1000…`) is no larger a
+        // number.
+        let all = format!("{whole}{fraction}");
+        let significant = all.trim_start_matches('0');
+        let trimmed = significant.trim_end_matches('0');
+        exponent = exponent
+            .checked_sub(i32::try_from(fraction.len()).ok()?)?
+            .checked_add(i32::try_from(significant.len() - trimmed.len()).ok()?)?;
         let mut digits: u128 = 0;
-        for b in whole.bytes().chain(fraction.bytes()) {
+        for b in trimmed.bytes() {
             digits = digits.checked_mul(10)?.checked_add(u128::from(b - b'0'))?;
-        }
-        exponent -= i32::try_from(fraction.len()).ok()?;
-        while digits != 0 && digits.is_multiple_of(10) {
-            digits /= 10;
-            exponent += 1;
         }
         if digits == 0 {
             return Some(Quantity {
@@ -178,6 +181,9 @@ mod tests {
             ("-0", "0"),
             ("+2", "2"),
             ("100n", "0.1u"),
+            ("0.5", "0.50000000000000000000000000000000000000000000000"),
+            ("1e42", "1000000000000000000000000000000000000000000"),
+            ("007", "7"),
         ] {
             assert_eq!(q(a), q(b), "{a} = {b}");
         }

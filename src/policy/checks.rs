@@ -56,8 +56,8 @@ pub struct Violation {
 pub use crate::kube::pod_spec;
 
 /// The largest limits of a `resource-limits` intent (`maximum`), read: each as the intent
-/// writes it and as a quantity. One that is not a quantity is refused with the intent
-/// (FG012), and none here.
+/// writes it and as a quantity. One that is not a quantity fleetgen reads is refused with
+/// the intent (FG012), and none here.
 #[derive(Clone, Debug, Default)]
 pub struct Maxima {
     pub cpu: Option<(String, Quantity)>,
@@ -519,7 +519,8 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
             "every container must request cpu and memory",
         ),
         Check::ResourceLimits => {
-            // Each maximum through the Kubernetes quantity library (Kubernetes 1.28 and later).
+            // Each maximum through the Kubernetes quantity library (in every Kubernetes that serves
+            // ValidatingAdmissionPolicy v1: FG029).
             let within: String = ["cpu", "memory"]
                 .into_iter()
                 .filter_map(|r| {

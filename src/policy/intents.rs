@@ -84,6 +84,23 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 .with_help("remove `maximum`, or make the check `resource-limits`"),
             );
         }
+        // A maximum the check could not compare with (more digits than fleetgen reads).
+        for (field, text) in intent
+            .maximum
+            .iter()
+            .flat_map(|m| [("cpu", &m.cpu), ("memory", &m.memory)])
+        {
+            if let Some(text) = text
+                && crate::kube::quantity::Quantity::parse(text).is_none()
+            {
+                out.push(Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    files,
+                    label(&["maximum", field], "not a quantity fleetgen can compare".to_string()),
+                    format!("`{text}` is not a quantity fleetgen can compare limits with"),
+                ));
+            }
+        }
         let Some(mapping) = &intent.azure else { continue };
         let wanted_kind = match mapping.kind {
             AzurePolicyKind::PolicyDefinition => "policyDefinition",
@@ -356,5 +373,9 @@ mod tests {
         assert_eq!(missing.len(), 1, "{missing:?}");
         assert_eq!(missing[0].0, codes::AZURE_MISSING_PARAMETER.id);
         assert!(missing[0].1.contains("from `maximum.memory`"), "{missing:?}");
+        let huge = format!("maximum: {{ cpu: \"1{}1\", memory: 512Mi }}\n", "0".repeat(60));
+        let huge = findings(&intent("resource-limits", &huge, ""));
+        assert_eq!(huge.len(), 1, "{huge:?}");
+        assert_eq!(huge[0].0, codes::INVALID_VALUE.id, "{huge:?}");
     }
 }

@@ -130,7 +130,7 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
 /// ValidatingAdmissionPolicy (GA in 1.30, KEP-3488), which every admission policy is.
 pub const ADMISSION_SINCE: &str = "1.30";
 
-/// FG030: a cluster that gets admission policies (an intent of its policy profile with an
+/// FG029: a cluster that gets admission policies (an intent of its policy profile with an
 /// admission form, or a blocked image, which every cluster gets) on a Kubernetes version that
 /// does not serve them. Its root would fail to apply them, and with them every switch.
 fn admission_versions(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>) {

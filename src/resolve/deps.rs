@@ -166,25 +166,6 @@ pub fn on_cluster(here: &[&Placement], p: &Placement) -> Vec<String> {
     deps
 }
 
-/// The deployment wave of `p` among the placements of its cluster: 0 without dependencies
-/// there, else one above its highest dependency.
-pub fn wave(here: &[&Placement], p: &Placement) -> usize {
-    wave_at(here, p, 0)
-}
-
-fn wave_at(here: &[&Placement], p: &Placement, depth: usize) -> usize {
-    // Cycles are refused before rendering; the depth guard keeps a missed one finite.
-    if depth > here.len() {
-        return 0;
-    }
-    on_cluster(here, p)
-        .iter()
-        .filter_map(|d| here.iter().find(|q| q.app_name() == d))
-        .map(|q| wave_at(here, q, depth + 1) + 1)
-        .max()
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use crate::load::fixture;

@@ -17,7 +17,7 @@ use crate::suggest;
 use super::placement::selects;
 
 /// Whether a switch with this `expires` holds on `today` (a date that does not exist holds
-/// nothing; FG055 says so).
+/// nothing; FG012 says so).
 pub fn holds(expires: Option<&str>, today: Day) -> bool {
     expires.is_none_or(|d| parse_date(d).is_some_and(|last| today <= last))
 }

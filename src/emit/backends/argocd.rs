@@ -332,6 +332,15 @@ mod tests {
             )),
             "0"
         );
+        // Nor does an app wait for a dependency whose sync is stopped.
+        let api = format!(
+            "{}gitops:\n  suspend:\n    reason: incident 42\n",
+            fixture::text("apps/api/app.yaml")
+        );
+        let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let web = find(&objects, "Application", "useast1-prod-01-web");
+        assert_eq!(web["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
     }
 
     #[test]

@@ -128,6 +128,28 @@ fn kustomization(ctx: &PlacementContext) -> Object {
     )
 }
 
+/// The OCIRepository `ref` of chart version `version`: an exact version is a tag, as Helm
+/// pushes it (`+` build metadata becomes `_`, which an OCI tag cannot hold); anything else
+/// (`3.8.x`, `^3.8`, `>=3.8 <4`) is a range, which `ref.semver` takes (`ref.tag` is literal,
+/// and would never be found). Argo CD's `targetRevision` and a HelmRepository's
+/// `chart.spec.version` take either as it is.
+fn oci_ref(version: &str) -> Value {
+    let core = version.strip_prefix('v').unwrap_or(version);
+    let (core, _) = core.split_once('+').unwrap_or((core, ""));
+    let (core, pre) = core.split_once('-').unwrap_or((core, ""));
+    let numbers: Vec<&str> = core.split('.').collect();
+    let exact = numbers.len() == 3
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && pre.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !version.contains(' ');
+    match exact {
+        true => json!({"tag": version.replace('+', "_")}),
+        false => json!({"semver": version}),
+    }
+}
+
 /// How long a Kustomization waits for its objects to become ready.
 fn timeout(p: &Placement) -> &'static str {
     if p.app.value.chart.is_some() { "10m" } else { "5m" }
@@ -170,7 +192,7 @@ fn chart_objects(fleet: &Fleet, p: &Placement, values: Value) -> Vec<Object> {
         let mut spec = json!({
             "interval": "10m",
             "url": format!("oci://{}/{}", rest.trim_end_matches('/'), chart.name),
-            "ref": {"tag": chart.version},
+            "ref": oci_ref(chart.version.as_str()),
             "layerSelector": {
                 "mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
                 "operation": "copy",
@@ -262,6 +284,17 @@ mod tests {
             fixture::text("apps/web/app.yaml")
         );
         assert_eq!(depends(&[("apps/web/app.yaml", &web)]), None);
+    }
+
+    /// An exact chart version is an OCI tag as Helm pushes it; a range is `ref.semver`.
+    #[test]
+    fn an_oci_chart_version_is_a_tag_or_a_range() {
+        assert_eq!(oci_ref("1.2.3"), json!({"tag": "1.2.3"}));
+        assert_eq!(oci_ref("1.2.3-rc.1"), json!({"tag": "1.2.3-rc.1"}));
+        assert_eq!(oci_ref("1.2.3+build.5"), json!({"tag": "1.2.3_build.5"}));
+        for range in ["3.8.x", "^3.8.0", "~3.8", ">=3.8.0 <4.0.0", "3.8", "*"] {
+            assert_eq!(oci_ref(range), json!({"semver": range}), "{range}");
+        }
     }
 
     #[test]

@@ -182,22 +182,41 @@ impl<'a> ClusterContext<'a> {
     /// dependency whose sync is stopped: a suspended Kustomization never applies the next
     /// revision, and Flux holds every Kustomization that depends on it until it does.
     pub fn placement(&self, p: &'a Placement<'a>) -> PlacementContext<'a> {
-        let stopped = |name: &str| (self.placements.iter()).any(|q| q.app_name() == name && q.suspended.is_some());
-        let gone = p.drained.is_some() || p.scaled_down.is_some();
-        let mut dependencies = crate::resolve::deps::on_cluster(&self.placements, p);
-        dependencies.retain(|d| !gone && !stopped(d));
-        let switched = gone || p.suspended.is_some();
         PlacementContext {
             sources: self.sources,
             fleet: self.fleet,
             cluster: self.cluster,
             placement: p,
-            dependencies,
-            wave: match switched {
-                true => 0,
-                false => crate::resolve::deps::wave(&self.placements, p),
-            },
+            dependencies: self.waits_for(p),
+            wave: self.wave(p, 0),
         }
+    }
+
+    /// The dependencies on the cluster that `p` waits for: none for a drained or scaled-down
+    /// app, and never one whose sync is stopped (see [`Self::placement`]).
+    fn waits_for(&self, p: &Placement) -> Vec<String> {
+        if p.drained.is_some() || p.scaled_down.is_some() {
+            return Vec::new();
+        }
+        let stopped = |name: &str| (self.placements.iter()).any(|q| q.app_name() == name && q.suspended.is_some());
+        let mut dependencies = crate::resolve::deps::on_cluster(&self.placements, p);
+        dependencies.retain(|d| !stopped(d));
+        dependencies
+    }
+
+    /// The sync wave of `p`: 0 under a switch or without dependencies it waits for, else one
+    /// above the highest of those ([`Self::waits_for`]).
+    fn wave(&self, p: &Placement, depth: usize) -> usize {
+        // Cycles are refused before rendering; the depth guard keeps a missed one finite.
+        if depth > self.placements.len() || p.suspended.is_some() {
+            return 0;
+        }
+        self.waits_for(p)
+            .iter()
+            .filter_map(|d| self.placements.iter().find(|q| q.app_name() == d))
+            .map(|q| self.wave(q, depth + 1) + 1)
+            .max()
+            .unwrap_or(0)
     }
 }
 
