@@ -389,7 +389,7 @@ pub fn code(check: Check) -> &'static crate::diag::Code {
 /// An admission rule: the resources it matches and the CEL that must hold.
 pub struct CelRule {
     /// (API group, version, resource).
-    pub resources: Vec<(&'static str, &'static str, &'static str)>,
+    pub resources: Vec<Resource>,
     /// Variables the expression uses (`variables.<name>`), in order.
     pub variables: &'static [(&'static str, &'static str)],
     pub expression: String,
@@ -413,45 +413,39 @@ pub const POD_VARIABLES: &[(&str, &str)] = &[
     ),
 ];
 
-/// What the pod checks match: Pods and every built-in kind with a pod template.
-const POD_RESOURCES: &[(&str, &str, &str)] = &[
-    ("", "v1", "pods"),
+/// A resource an admission rule matches: (API group, version, resource).
+type Resource = (&'static str, &'static str, &'static str);
+
+/// The built-in kinds with a pod template that serve (not Jobs).
+const WORKLOADS: &[Resource] = &[
     ("apps", "v1", "deployments"),
     ("apps", "v1", "statefulsets"),
     ("apps", "v1", "daemonsets"),
     ("apps", "v1", "replicasets"),
-    ("batch", "v1", "jobs"),
-    ("batch", "v1", "cronjobs"),
 ];
 
-/// The pod resources and debug containers, for the checks a debug container can break (its
-/// image and its security context; it can have no ports, resources or probes). Without the
-/// subresource, `kubectl debug --image` would run any image as any user in a running Pod.
-const CONTAINER_RESOURCES: &[(&str, &str, &str)] = &[
-    ("", "v1", "pods"),
-    ("", "v1", "pods/ephemeralcontainers"),
-    ("apps", "v1", "deployments"),
-    ("apps", "v1", "statefulsets"),
-    ("apps", "v1", "daemonsets"),
-    ("apps", "v1", "replicasets"),
-    ("batch", "v1", "jobs"),
-    ("batch", "v1", "cronjobs"),
-];
+/// The built-in kinds whose pods run to completion.
+const JOBS: &[Resource] = &[("batch", "v1", "jobs"), ("batch", "v1", "cronjobs")];
 
-/// The pods that serve, for the readiness probe: not Jobs, CronJobs or a Job's Pods.
-const SERVING_RESOURCES: &[(&str, &str, &str)] = &[
-    ("", "v1", "pods"),
-    ("apps", "v1", "deployments"),
-    ("apps", "v1", "statefulsets"),
-    ("apps", "v1", "daemonsets"),
-    ("apps", "v1", "replicasets"),
-];
+/// Pods and the kinds whose pod templates one policy matches with them: what the pod checks
+/// match (`WORKLOADS` and `JOBS` after `first`). The checks a debug container can break (its
+/// image and its security context; it can have no ports, resources or probes) match the
+/// `pods/ephemeralcontainers` subresource too: without it, `kubectl debug --image` would run
+/// any image as any user in a running Pod. The readiness probe matches the pods that serve
+/// (`jobs: false`).
+fn pod_resources(first: &[Resource], jobs: bool) -> Vec<Resource> {
+    let jobs = if jobs { JOBS } else { &[] };
+    [first, WORKLOADS, jobs].concat()
+}
+
+const PODS: &[Resource] = &[("", "v1", "pods")];
+const PODS_AND_DEBUG: &[Resource] = &[("", "v1", "pods"), ("", "v1", "pods/ephemeralcontainers")];
 
 const ALL_CONTAINERS: &str = "variables.containers";
 
 /// What an admission rule matches, and the variables its expression reads.
 struct Matches {
-    resources: &'static [(&'static str, &'static str, &'static str)],
+    resources: Vec<Resource>,
     variables: &'static [(&'static str, &'static str)],
     /// It judges pod templates (an update that keeps the template passes).
     pods: bool,
@@ -464,8 +458,8 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
         variables: POD_VARIABLES,
         pods: true,
     };
-    let pods = matching(POD_RESOURCES);
-    let containers = matching(CONTAINER_RESOURCES);
+    let pods = matching(pod_resources(PODS, true));
+    let containers = matching(pod_resources(PODS_AND_DEBUG, true));
     let rule = |matches: Matches, expression: String, message: &str| {
         // An update that leaves the pod template as it was passes: the controllers scale an
         // old ReplicaSet made before the policy (or before a ring moved to deny), and the
@@ -475,7 +469,7 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
             false => expression,
         };
         Some(CelRule {
-            resources: matches.resources.to_vec(),
+            resources: matches.resources,
             variables: matches.variables,
             expression,
             message: message.to_string(),
@@ -551,7 +545,7 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
             )
         }
         Check::ReadinessProbe => rule(
-            matching(SERVING_RESOURCES),
+            matching(pod_resources(PODS, false)),
             "(object.kind == 'Pod' && has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'Job')) || variables.podSpec.containers.all(c, has(c.readinessProbe))".into(),
             "every container must have a readiness probe",
         ),
@@ -570,7 +564,7 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
         ),
         Check::HttpsIngress => rule(
             Matches {
-                resources: &[("networking.k8s.io", "v1", "ingresses")],
+                resources: vec![("networking.k8s.io", "v1", "ingresses")],
                 variables: &[],
                 pods: false,
             },
@@ -584,7 +578,7 @@ pub fn cel(check: Check, maxima: &Maxima, ctx: &Context) -> Option<CelRule> {
             };
             rule(
                 Matches {
-                    resources: &[("", "v1", "services")],
+                    resources: vec![("", "v1", "services")],
                     variables: &[],
                     pods: false,
                 },
@@ -656,7 +650,7 @@ pub fn blocked_images_cel(digests: &[&str]) -> CelRule {
         .collect::<Vec<_>>()
         .join(" && ");
     CelRule {
-        resources: CONTAINER_RESOURCES.to_vec(),
+        resources: pod_resources(PODS_AND_DEBUG, true),
         variables: POD_VARIABLES,
         expression: each,
         message: "an image digest is blocked by an incident switch (fleet.yaml switches.blockImages)".into(),
