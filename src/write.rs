@@ -128,6 +128,25 @@ pub fn refuse_cache_dir(repo: &Path, cache: &Path, out: &Path) -> Result<(), Str
             cache.display()
         ));
     }
+    // However it is spelt (`.fleetgen`, `./x/../.fleetgen`, an absolute path), a cache folder
+    // in the repository is reached through no link of the repository's.
+    if let (Some(lexical), Some(repo_lexical)) = (lexical(cache), lexical(repo)) {
+        let mut at = repo_lexical.clone();
+        for part in lexical
+            .strip_prefix(&repo_lexical)
+            .into_iter()
+            .flat_map(Path::components)
+        {
+            at.push(part);
+            if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(format!(
+                    "the cache folder `{}` is reached through the link `{}` in the repository: fleetgen writes nothing through a link; remove it, or set FLEETGEN_CACHE_DIR outside the repository",
+                    cache.display(),
+                    at.display()
+                ));
+            }
+        }
+    }
     let (Some(repo), Some(real)) = (fs::canonicalize(repo).ok(), resolved(cache)) else {
         return Ok(());
     };
@@ -151,6 +170,21 @@ pub fn refuse_cache_dir(repo: &Path, cache: &Path, out: &Path) -> Result<(), Str
         ));
     }
     Ok(())
+}
+
+/// `path` made absolute and its `.` and `..` resolved by name, not through the file system.
+fn lexical(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for part in std::path::absolute(path).ok()?.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// Refuses an output folder inside a folder fleetgen reads (`clusters/`, `apps/` …), or

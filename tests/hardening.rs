@@ -174,6 +174,24 @@ fn a_cache_folder_that_is_a_link_is_refused_and_nothing_written_through_it() {
         assert_eq!(out.status.code(), Some(2), "{command}: {text}");
         assert!(text.contains("writes nothing through a link"), "{command}: {text}");
     }
+    // Nor through another spelling of its path.
+    for spelling in [
+        ".fleetgen".to_string(),
+        fleet.path().join(".fleetgen").display().to_string(),
+    ] {
+        for command in ["render", "check"] {
+            let out = fleetgen()
+                .current_dir(fleet.path())
+                .env("FLEETGEN_CACHE_DIR", &spelling)
+                .args([command, "--color", "never"])
+                .timeout(Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let text = report(&out);
+            assert_eq!(out.status.code(), Some(2), "{command} {spelling}: {text}");
+            assert!(text.contains("writes nothing through a link"), "{command}: {text}");
+        }
+    }
     // Without the cache, nothing is written there either (not even the lock).
     for args in [&["render", "--no-cache"][..], &["check", "--no-cache"]] {
         let out = run(fleet.path(), args);
@@ -182,10 +200,21 @@ fn a_cache_folder_that_is_a_link_is_refused_and_nothing_written_through_it() {
     assert_eq!(read_tree(outside.path()), before);
     assert_eq!(read_tree(&fleet.path().join("rendered")), rendered);
 
-    // A real cache folder whose lock files are links to files that do not exist.
+    // A real cache folder whose owner file is a link to an endless file, and whose lock is
+    // a folder (git can put both there: the cache folder is ignored): neither is followed,
+    // and the lock still holds.
     fs::remove_file(fleet.path().join(".fleetgen")).unwrap();
     let out = run(fleet.path(), &["render"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    fs::remove_file(fleet.path().join(".fleetgen/owner")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", fleet.path().join(".fleetgen/owner")).unwrap();
+    fs::remove_file(fleet.path().join(".fleetgen/lock")).unwrap();
+    fs::create_dir_all(fleet.path().join(".fleetgen/lock/keep")).unwrap();
+    let out = run(fleet.path(), &["check", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(!report(&out).contains("not locked"), "{}", report(&out));
+    assert!(fleet.path().join(".fleetgen/lock").is_file());
+    // And lock files that are links to files that do not exist.
     for lock in ["lock", "shadow.lock", "CACHEDIR.TAG"] {
         let path = fleet.path().join(".fleetgen").join(lock);
         let _ = fs::remove_file(&path);

@@ -573,6 +573,10 @@ fn a_cache_folder_from_elsewhere_is_not_trusted() {
     fs::write(chosen.path().join("notes.txt"), "precious").unwrap();
     fs::create_dir(chosen.path().join("tool")).unwrap();
     fs::write(chosen.path().join("tool/state"), "precious").unwrap();
+    // Names fleetgen uses too: a folder that is not fleetgen's is not adopted at all.
+    fs::write(chosen.path().join(".gitignore"), "build/\n").unwrap();
+    fs::create_dir(chosen.path().join("shadow")).unwrap();
+    fs::write(chosen.path().join("shadow/notes.txt"), "precious").unwrap();
     fs::copy(
         original.path().join(".fleetgen/placements"),
         chosen.path().join("placements"),
@@ -592,6 +596,15 @@ fn a_cache_folder_from_elsewhere_is_not_trusted() {
         fs::read_to_string(chosen.path().join("tool/state")).unwrap(),
         "precious"
     );
+    assert_eq!(
+        fs::read_to_string(chosen.path().join(".gitignore")).unwrap(),
+        "build/\n"
+    );
+    assert_eq!(
+        fs::read_to_string(chosen.path().join("shadow/notes.txt")).unwrap(),
+        "precious"
+    );
+    assert!(text.contains("is not used as the cache"), "{text}");
 }
 
 #[test]

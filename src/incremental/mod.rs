@@ -93,6 +93,9 @@ pub const DIR: &str = ".fleetgen";
 /// The file in the cache folder that names the folder and its files (see [`Cache`]).
 const OWNER: &str = "owner";
 
+/// Why a cache folder is not used: it holds files, and nothing says they are fleetgen's.
+const NOT_FLEETGENS: &str = "holds files, and no CACHEDIR.TAG or owner file of fleetgen's: it is not used as the cache";
+
 /// Every name fleetgen writes in the cache folder (and the temporaries `<name>.tmp-<pid>`):
 /// the only ones it ever removes there.
 const NAMES: &[&str] = &[
@@ -153,7 +156,9 @@ impl Cache {
     /// The first line of the `owner` file: the folder's identity (its stamp without its size
     /// and modification time, which change with every file written in it).
     fn identity(&self) -> Option<String> {
-        let meta = fs::symlink_metadata(&self.dir).ok().filter(fs::Metadata::is_dir)?;
+        // Through a link only where one is the user's choice: `refuse_cache_dir` refuses one
+        // in the repository.
+        let meta = fs::metadata(&self.dir).ok().filter(fs::Metadata::is_dir)?;
         let whole = stamp(&meta);
         let parts: Vec<&str> = whole.split(':').collect();
         Some(format!("fleetgen cache folder {}:{}:{}", parts[0], parts[1], parts[4]))
@@ -163,7 +168,12 @@ impl Cache {
     fn owner(&self) -> std::sync::MutexGuard<'_, Option<Owner>> {
         let mut guard = self.owner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.is_none() {
-            let text = fs::read_to_string(self.dir.join(OWNER)).unwrap_or_default();
+            // A regular file of sensible size only: never a link (to /dev/zero, a FIFO).
+            let path = self.dir.join(OWNER);
+            let text = match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_file() && m.len() <= 1 << 20 => fs::read_to_string(&path).unwrap_or_default(),
+                _ => String::new(),
+            };
             let mut lines = text.lines();
             let this_folder = lines.next().is_some() && text.lines().next().map(str::to_string) == self.identity();
             let files = lines
@@ -210,6 +220,23 @@ impl Cache {
         let mut guard = self.owner();
         if guard.as_ref().is_some_and(|o| o.this_folder) {
             return Ok(());
+        }
+        // A real folder (not a link), before anything in it is touched.
+        self.identity()
+            .ok_or_else(|| io::Error::other("the cache folder is not a folder"))?;
+        // Only a folder that is empty (but the lock) or fleetgen's own is adopted: one of the
+        // user's, that holds a `.gitignore` or a `shadow` of its own, is left as it is.
+        let names: Vec<String> = fs::read_dir(&self.dir)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<_>>()?;
+        let fleetgens = |name: &str, prefix: &str| {
+            let path = self.dir.join(name);
+            fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= 1 << 20)
+                && fs::read_to_string(&path).is_ok_and(|t| t.starts_with(prefix))
+        };
+        let empty = names.iter().all(|n| n == "lock");
+        if !empty && !fleetgens("CACHEDIR.TAG", TAG) && !fleetgens(OWNER, "fleetgen cache folder ") {
+            return Err(io::Error::other(NOT_FLEETGENS));
         }
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -290,19 +317,26 @@ impl Cache {
         }
         let path = self.dir.join("lock");
         let file = open_lock(&path)?;
-        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
-            eprintln!(
-                "fleetgen: waiting for another fleetgen run to finish with `{}`",
-                path.display()
-            );
-            file.lock()?;
-        } else {
-            file.lock()?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "fleetgen: waiting for another fleetgen run to finish with `{}`",
+                    path.display()
+                );
+                file.lock()?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
         // A foreign folder is adopted under the lock, so that no other run is writing it; one
-        // that cannot be costs the cache (its writes fail), never the lock.
-        if make && let Err(e) = self.make() {
-            crate::trace::note("cache", || format!("`{}` not usable: {e}", self.dir.display()));
+        // that cannot be costs the cache (nothing is read from it, its writes fail), never
+        // the lock.
+        match make.then(|| self.make()) {
+            Some(Err(e)) if e.to_string() == NOT_FLEETGENS => {
+                eprintln!("warning: the cache folder `{}` {e}", self.dir.display())
+            }
+            Some(Err(e)) => crate::trace::note("cache", || format!("`{}` not usable: {e}", self.dir.display())),
+            _ => {}
         }
         Ok(Some(file))
     }
@@ -438,8 +472,10 @@ pub fn lock_for(root: &Path, cache: Option<&Cache>) -> Option<fs::File> {
 /// Opens (making it when missing) lock file `path`, never through a link: one in its place
 /// is removed first.
 pub fn open_lock(path: &Path) -> io::Result<fs::File> {
-    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
-        fs::remove_file(path)?;
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path)?,
+        Ok(m) if !m.is_file() => fs::remove_file(path)?,
+        _ => {}
     }
     fs::OpenOptions::new()
         .create(true)
@@ -450,7 +486,11 @@ pub fn open_lock(path: &Path) -> io::Result<fs::File> {
 
 /// Writes `path` through a temporary file beside it and a rename.
 fn replace(path: &Path, write: impl FnOnce(&mut fs::File) -> io::Result<()>) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!("{name}.tmp-{}", std::process::id()));
     let written = fs::File::create(&tmp).and_then(|mut f| write(&mut f));
     written.and_then(|()| fs::rename(&tmp, path)).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
