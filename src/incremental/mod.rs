@@ -221,7 +221,8 @@ impl Cache {
         if guard.as_ref().is_some_and(|o| o.this_folder) {
             return Ok(());
         }
-        // A real folder (not a link), before anything in it is touched.
+        // A folder (through a link only where `refuse_cache_dir` lets one be), before
+        // anything in it is touched.
         self.identity()
             .ok_or_else(|| io::Error::other("the cache folder is not a folder"))?;
         // Only a folder that is empty (but the lock) or fleetgen's own is adopted: one of the
