@@ -244,14 +244,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             let (Some(app), Some(x)) = (app, sources.clusters.iter().find(|x| x.value.cluster_id == *c)) else {
                 continue;
             };
-            let suspended = x.value.gitops.suspend.is_some()
-                || app
-                    .value
-                    .gitops
-                    .suspend
-                    .as_ref()
-                    .is_some_and(|s| s.clusters.is_empty() || s.clusters.contains(&x.value.cluster_id));
-            if suspended {
+            if super::switches::stopped_by_hand(&app.value, &x.value).is_some() {
                 ok = false;
                 unknown(
                     fleet.item_entry_label(&["switches", "scaleDown"], i, "clusters", j, "sync suspended here"),

@@ -698,25 +698,24 @@ fn placement<'s>(
         .iter()
         .find(|d| d.cluster == c.cluster_id)
         .map(|d| d.reason.clone());
-    let suspended = c
-        .gitops
-        .suspend
-        .as_ref()
-        .map(|s| format!("cluster `{}` suspended: {}", c.cluster_id, s.reason))
-        .or_else(|| {
-            // A freeze does not hold back a scale-down or a drain of the app on the
-            // cluster, which must reach it.
-            super::incidents::frozen(&fleet.value, c.upgrade_channel.as_str(), sources.today)
-                .filter(|_| scaled_down.is_none() && drained.is_none())
-                .map(|f| format!("ring `{}` frozen: {}", c.upgrade_channel, f.reason))
-        })
-        .or_else(|| {
-            a.gitops
-                .suspend
-                .as_ref()
-                .filter(|s| s.clusters.is_empty() || s.clusters.contains(&c.cluster_id))
-                .map(|s| s.reason.clone())
-        });
+    // The cluster's suspend, else a freeze of its ring, else the app's own suspend.
+    use super::switches::{StoppedBy, stopped_by_hand};
+    let by_hand = stopped_by_hand(a, c);
+    let suspended = match by_hand {
+        Some(StoppedBy::Cluster(reason)) => Some(format!("cluster `{}` suspended: {reason}", c.cluster_id)),
+        _ => None,
+    }
+    .or_else(|| {
+        // A freeze does not hold back a scale-down or a drain of the app on the cluster,
+        // which must reach it.
+        super::incidents::frozen(&fleet.value, c.upgrade_channel.as_str(), sources.today)
+            .filter(|_| scaled_down.is_none() && drained.is_none())
+            .map(|f| format!("ring `{}` frozen: {}", c.upgrade_channel, f.reason))
+    })
+    .or_else(|| match by_hand {
+        Some(StoppedBy::App(reason)) => Some(reason.to_string()),
+        _ => None,
+    });
     let placement = Placement {
         app,
         cluster: cluster.doc,

@@ -7,6 +7,29 @@ use crate::suggest;
 
 use super::placement::selects;
 
+/// Whose hand stopped an app's sync on a cluster, with the reason given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoppedBy<'a> {
+    /// The cluster's `gitops.suspend` (every app on it).
+    Cluster(&'a str),
+    /// The app's `gitops.suspend` (everywhere, or on this cluster).
+    App(&'a str),
+}
+
+/// The sync of `app` on `cluster` stopped by hand (`gitops.suspend` of the cluster, else of
+/// the app). What the plan marks suspended, and what would keep a scale-down or a drain from
+/// the cluster (a freeze gives way to both).
+pub fn stopped_by_hand<'a>(app: &'a crate::model::App, cluster: &'a crate::model::Cluster) -> Option<StoppedBy<'a>> {
+    let by_app = || {
+        (app.gitops.suspend.as_ref())
+            .filter(|s| s.clusters.is_empty() || s.clusters.contains(&cluster.cluster_id))
+            .map(|s| StoppedBy::App(s.reason.as_str()))
+    };
+    (cluster.gitops.suspend.as_ref())
+        .map(|s| StoppedBy::Cluster(s.reason.as_str()))
+        .or_else(by_app)
+}
+
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let files = &sources.files;
     for c in &sources.clusters {
@@ -99,14 +122,14 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             }
             // A sync stopped by hand would keep the drain from the cluster (a freeze gives
             // way to it), while the placement matrix and the traffic layer call it drained.
-            let by_cluster = sources
-                .clusters
-                .iter()
-                .any(|c| c.value.cluster_id == d.cluster && c.value.gitops.suspend.is_some());
-            let by_app =
-                (app.gitops.suspend.as_ref()).is_some_and(|s| s.clusters.is_empty() || s.clusters.contains(&d.cluster));
-            if by_cluster || by_app {
-                let whose = if by_cluster { "the cluster's" } else { "the app's" };
+            let stopped = (sources.clusters.iter())
+                .find(|c| c.value.cluster_id == d.cluster)
+                .and_then(|c| stopped_by_hand(app, &c.value));
+            if let Some(stopped) = stopped {
+                let whose = match stopped {
+                    StoppedBy::Cluster(_) => "the cluster's",
+                    StoppedBy::App(_) => "the app's",
+                };
                 out.push(
                     Diagnostic::error(
                         codes::KILL_SWITCH_TARGET,

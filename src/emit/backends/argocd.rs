@@ -316,31 +316,23 @@ mod tests {
     /// the earlier ones are healthy, and the switch must not wait for a degraded dependency.
     #[test]
     fn an_app_under_a_switch_is_in_the_first_wave() {
-        let wave_of_web = |extra: &str| {
-            let web = format!("{}{extra}", fixture::text("apps/web/app.yaml"));
-            let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        // `web`'s wave with `extra` appended to the contract of `app` (web calls api).
+        let wave_of_web = |app: &str, extra: &str| {
+            let path = format!("apps/{app}/app.yaml");
+            let text = format!("{}{extra}", fixture::text(&path));
+            let sources = fixture::sources(&[(path.as_str(), &text)]);
             let objects = cluster_objects(&sources, &ArgoCd, ID);
             find(&objects, "Application", "useast1-prod-01-web")["metadata"]["annotations"]
                 ["argocd.argoproj.io/sync-wave"]
                 .clone()
         };
-        assert_eq!(wave_of_web(""), "1");
-        assert_eq!(wave_of_web("gitops:\n  suspend:\n    reason: incident 42\n"), "0");
-        assert_eq!(
-            wave_of_web(&format!(
-                "gitops:\n  drain:\n    - {{ cluster: {ID}, reason: \"CHG-1: move\" }}\n"
-            )),
-            "0"
-        );
+        let suspend = "gitops:\n  suspend:\n    reason: incident 42\n";
+        assert_eq!(wave_of_web("web", ""), "1");
+        assert_eq!(wave_of_web("web", suspend), "0");
+        let drain = format!("gitops:\n  drain:\n    - {{ cluster: {ID}, reason: \"CHG-1: move\" }}\n");
+        assert_eq!(wave_of_web("web", &drain), "0");
         // Nor does an app wait for a dependency whose sync is stopped.
-        let api = format!(
-            "{}gitops:\n  suspend:\n    reason: incident 42\n",
-            fixture::text("apps/api/app.yaml")
-        );
-        let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
-        let objects = cluster_objects(&sources, &ArgoCd, ID);
-        let web = find(&objects, "Application", "useast1-prod-01-web");
-        assert_eq!(web["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
+        assert_eq!(wave_of_web("api", suspend), "0");
     }
 
     #[test]
