@@ -221,7 +221,7 @@ pub fn unused(sources: &Sources, used: &Used) -> Vec<Diagnostic> {
                 doc.label(&["name"], "matched no finding"),
                 format!("exemption `{}` turned no finding off", doc.value.name),
             )
-            .with_help("remove it if the finding is fixed; (objects a Helm chart renders are not checked by fleetgen, so an exemption for them only frees the namespace on the cluster)")
+            .with_help("remove it if the finding is fixed (fleetgen does not check the objects a Helm chart renders: an exemption for them only frees the namespace on the cluster)")
             .warning()
         })
         .collect()

@@ -149,6 +149,9 @@ fn admission_versions(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>)
         let with_policy: Vec<&str> = (intents.iter())
             .filter(|ci| checks::cel(ci.definition.check, &ci.maximum, &checks::Context::none()).is_some())
             .map(|ci| ci.definition.id.as_str())
+            // An intent exempted on the whole cluster gets no admission policy there (an
+            // exemption by namespace or app still leaves one).
+            .filter(|id| !exempted_on_cluster(sources, id, cluster.cluster_id.as_str()))
             .collect();
         let why = match (with_policy.first(), blocked) {
             (Some(first), _) => format!(
@@ -361,6 +364,13 @@ pub fn finding_at(
     }
 }
 
+/// Whether an active exemption frees intent `intent` on the whole of cluster `cluster` (one
+/// by namespace or app leaves the intent's policies there).
+pub fn exempted_on_cluster(sources: &Sources, intent: &str, cluster: &str) -> bool {
+    let found = exemptions::for_cluster(sources, intent, cluster, &|_| None);
+    found.iter().any(|(_, namespace)| namespace.is_none())
+}
+
 /// The active exemptions of one intent on one cluster, split into those that free the whole
 /// cluster and the namespaces the others free.
 pub struct ClusterExemptions<'s> {
@@ -400,24 +410,53 @@ mod tests {
     /// FG029: a cluster before Kubernetes 1.30 with admission intents; at 1.30 it is fine.
     #[test]
     fn admission_policies_need_kubernetes_1_30() {
-        let fg029 = |version: &str| {
+        let fg029_with = |version: &str, exempted: &[&str]| {
             let cluster = fixture::text("clusters/eastus-prod-01.yaml").replace(
                 "kubernetesVersion: \"1.33\"",
                 &format!("kubernetesVersion: \"{version}\""),
             );
-            let sources = fixture::sources(&[("clusters/eastus-prod-01.yaml", &cluster)]);
+            let exemptions: Vec<(String, String)> = (exempted.iter().enumerate())
+                .map(|(i, target)| {
+                    let (intent, target) = target.split_once(' ').unwrap();
+                    let path = format!("policy-library/exemptions/x{i}.yaml");
+                    let text = format!(
+                        "name: x{i}\nowner: platform\nreason: \"PLAT-1: upgrade first\"\nexpires: \"2099-12-31\"\nintent: {intent}\ntarget:\n  {target}\n"
+                    );
+                    (path, text)
+                })
+                .collect();
+            let mut files = vec![("clusters/eastus-prod-01.yaml", cluster.as_str())];
+            files.extend(exemptions.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+            let sources = fixture::sources(&files);
             let mut out = Vec::new();
             admission_versions(&sources, &mut out);
             out.iter().map(|d| d.message.clone()).collect::<Vec<_>>()
         };
+        let fg029 = |version: &str| fg029_with(version, &[]);
         let found = fg029("1.29");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].contains("cluster `eastus-prod-01` runs Kubernetes 1.29"),
             "{found:?}"
         );
+        assert!(
+            found[0].contains("enforces `must-run-as-non-root` and 1 more intents"),
+            "{found:?}"
+        );
         assert_eq!(fg029("1.30"), Vec::<String>::new());
         assert_eq!(fg029("1.33"), Vec::<String>::new());
+        // An intent exempted on the whole cluster gets no policy there; one exempted in a
+        // namespace still does.
+        let non_root = "must-run-as-non-root cluster: eastus-prod-01";
+        let digest = "must-pin-image-by-digest cluster: eastus-prod-01";
+        let found = fg029_with("1.29", &[non_root]);
+        assert!(
+            found[0].contains("enforces `must-pin-image-by-digest` in admission"),
+            "{found:?}"
+        );
+        assert_eq!(fg029_with("1.29", &[non_root, digest]), Vec::<String>::new());
+        let in_namespace = "must-pin-image-by-digest namespace: payments";
+        assert_eq!(fg029_with("1.29", &[non_root, in_namespace]).len(), 1);
     }
 
     /// What an exemption frees on a cluster's binding and assignment: every field it gives

@@ -10,7 +10,9 @@
 //!
 //! A cluster's enforcement is its policy profile's `byRing` entry for its ring, else
 //! `byEnvironment`, else `enforcement` (and audit while an incident switch of fleet.yaml says
-//! `auditOnly`).
+//! `auditOnly`). A cluster that an exemption frees from the intent as a whole (its `target`
+//! names the cluster, or nothing) neither denies nor runs a version: a ring whose clusters are
+//! all exempted has not taken the step to deny.
 //!
 //! ## Why is this bad?
 //! Turning an intent from audit to deny, or changing what it checks, refuses workloads that
@@ -52,6 +54,20 @@ struct Enforced<'s> {
     intent: &'s str,
     enforcement: Enforcement,
     version: u32,
+    /// An exemption frees the whole cluster from the intent: it neither denies nor runs a
+    /// version, so it is ahead of no ring, and no witness that its ring took a step.
+    exempt: bool,
+}
+
+impl Enforced<'_> {
+    fn denies(&self) -> bool {
+        !self.exempt && self.enforcement == Enforcement::Deny
+    }
+
+    /// The version of the intent it runs, if any.
+    fn runs(&self) -> Option<u32> {
+        (!self.exempt).then_some(self.version)
+    }
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -69,6 +85,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 intent: ci.definition.id.as_str(),
                 enforcement: ci.enforcement,
                 version: ci.definition.version.unwrap_or(1),
+                exempt: policy::exempted_on_cluster(ctx.sources, ci.definition.id.as_str(), c.cluster_id.as_str()),
             });
         }
     }
@@ -81,52 +98,73 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         };
         // The first earlier ring (in rollout order) that never denies, and the first whose
         // newest version is older.
-        let audits = (e.enforcement == Enforcement::Deny)
-            .then(|| (0..e.ring).find(|&r| peers(r).next().is_some() && peers(r).all(|o| o.enforcement != Enforcement::Deny)))
+        let Some(version) = e.runs() else { continue };
+        let audits = (e.denies())
+            .then(|| (0..e.ring).find(|&r| peers(r).next().is_some() && peers(r).all(|o| !o.denies())))
             .flatten();
-        let older = (0..e.ring).find(|&r| peers(r).next().is_some() && peers(r).all(|o| o.version < e.version));
+        // Versions are compared among the clusters that run the intent: a ring exempted
+        // from it altogether has no version to lag with (its step is the deny above).
+        let running = |r: usize| peers(r).filter_map(Enforced::runs);
+        let older = (0..e.ring).find(|&r| running(r).next().is_some() && running(r).all(|v| v < version));
         let c = &e.doc.value;
         let intent = e.intent;
         let profile = e.profile;
         if let Some(r) = audits {
             let earlier = rings[r].name.as_str();
-            let witness = peers(r).next().map(|o| o.doc);
+            // A cluster that audits is the witness, else one the intent is exempted on.
+            let witness = peers(r).min_by_key(|o| o.exempt);
+            let does = match (peers(r).all(|o| o.exempt), peers(r).any(|o| o.exempt)) {
+                (true, _) => "is exempted from",
+                (false, true) => "only audits or is exempted from",
+                (false, false) => "only audits",
+            };
             out.push(finding(
                 ctx,
                 e.doc,
-                witness,
+                witness.map(|w| w.doc),
                 format!("denies `{intent}`"),
                 format!(
-                    "cluster `{}` in ring `{}` denies with `{intent}`, which ring `{earlier}` only audits (policy profile `{profile}`)",
+                    "cluster `{}` in ring `{}` denies with `{intent}`, which ring `{earlier}` {does} (policy profile `{profile}`)",
                     c.cluster_id, c.upgrade_channel
                 ),
-                format!("`{{}}` in ring `{earlier}` audits"),
+                format!("`{{}}` in ring `{earlier}` {}", if witness.is_some_and(|w| w.exempt) { "is exempted from it" } else { "audits" }),
                 format!(
-                    "deny in ring `{earlier}` first (`byRing: {{{earlier}: deny}}` in its policy profile), or audit in ring `{}` until then (`byRing: {{{}: audit}}`)",
-                    c.upgrade_channel, c.upgrade_channel
+                    "deny in ring `{earlier}` first (`byRing: {{{earlier}: deny}}` in its policy profile{}), or audit in ring `{}` until then (`byRing: {{{}: audit}}`)",
+                    lift(does),
+                    c.upgrade_channel,
+                    c.upgrade_channel
                 ),
             ));
         }
         if let Some(r) = older {
             let earlier = rings[r].name.as_str();
-            let newest = peers(r).map(|o| o.version).max().unwrap_or(0);
-            let witness = peers(r).next().map(|o| o.doc);
+            let newest = running(r).max().unwrap_or(0);
+            let witness = peers(r).find(|o| !o.exempt).map(|o| o.doc);
             out.push(finding(
                 ctx,
                 e.doc,
                 witness,
-                format!("version {} of `{intent}`", e.version),
+                format!("version {version} of `{intent}`"),
                 format!(
-                    "cluster `{}` in ring `{}` runs version {} of `{intent}`, which ring `{earlier}` has not run (it runs version {newest}; policy profile `{profile}`)",
-                    c.cluster_id, c.upgrade_channel, e.version
+                    "cluster `{}` in ring `{}` runs version {version} of `{intent}`, which ring `{earlier}` has not run (it runs version {newest}; policy profile `{profile}`)",
+                    c.cluster_id, c.upgrade_channel
                 ),
                 format!("`{{}}` in ring `{earlier}` runs version {newest}"),
                 format!(
-                    "move ring `{earlier}` to version {} first (drop its `versionByRing` pin), or pin ring `{}` to version {newest} (`versionByRing: {{{}: {newest}}}`)",
-                    e.version, c.upgrade_channel, c.upgrade_channel
+                    "move ring `{earlier}` to version {version} first (drop its `versionByRing` pin), or pin ring `{}` to version {newest} (`versionByRing: {{{}: {newest}}}`)",
+                    c.upgrade_channel, c.upgrade_channel
                 ),
             ));
         }
+    }
+}
+
+/// The help's words for lifting the earlier ring's exemption, when one is why it lags.
+fn lift(does: &str) -> &'static str {
+    if does.contains("exempted") {
+        " and lift its cluster-wide exemption"
+    } else {
+        ""
     }
 }
 
