@@ -199,6 +199,9 @@ pub struct Workload<'a> {
 /// A PodDisruptionBudget and what it allows.
 pub struct Budget<'a> {
     pub object: &'a RenderedObject,
+    /// The field of its spec that sets what it allows (`minAvailable`, `maxUnavailable`, or
+    /// `selector` when another budget selects the same pods).
+    pub field: &'static str,
     /// `minAvailable: 2` or `maxUnavailable: 25%`, as written.
     pub rule: String,
     /// How many pods it lets be evicted at once when all `replicas` are healthy.
@@ -225,14 +228,23 @@ pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
         let replicas = written["spec"]["replicas"]
             .as_u64()
             .or_else(|| hpa.and_then(|h| h.written()["spec"]["minReplicas"].as_u64()))
-            .unwrap_or(1) as u32;
+            .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX));
         let finished = o.object();
         let pod_labels = &finished["spec"]["template"]["metadata"]["labels"];
-        let budget = objects
-            .iter()
+        let mut budgets = (objects.iter())
             .filter(|b| b.kind() == "PodDisruptionBudget")
-            .find(|b| selects(&b.written()["spec"]["selector"], pod_labels))
-            .and_then(|b| budget(b, replicas));
+            .filter(|b| selects(&b.written()["spec"]["selector"], pod_labels));
+        let budget = match (budgets.next(), budgets.next()) {
+            (Some(b), None) => budget(b, replicas),
+            // The eviction API refuses (500) to evict a pod that more than one budget selects.
+            (Some(_), Some(second)) => Some(Budget {
+                object: second,
+                field: "selector",
+                rule: format!("one of {} that select the same pods", 2 + budgets.count()),
+                allowed: 0,
+            }),
+            (None, _) => None,
+        };
         out.push(Workload { replicas, budget });
     }
     out
@@ -248,36 +260,46 @@ fn selects(selector: &Value, labels: &Value) -> bool {
 }
 
 fn budget(b: &RenderedObject, replicas: u32) -> Option<Budget<'_>> {
-    let spec = &b.written()["spec"];
+    let (field, rule, allowed) = allows(&b.written()["spec"], replicas)?;
+    Some(Budget {
+        object: b,
+        field,
+        rule,
+        allowed,
+    })
+}
+
+/// What a budget with `spec` allows at `replicas` healthy pods: the field that says, as
+/// written, and how many pods may go at once. `None` when it sets neither field, or sets
+/// what the API server refuses (both, a negative number, a percentage not 0–100%).
+fn allows(spec: &Value, replicas: u32) -> Option<(&'static str, String, i64)> {
     let r = i64::from(replicas);
     // Kubernetes scales percentages against the expected pods, rounding up.
     let scaled = |v: &Value| -> Option<i64> {
         match v {
-            Value::Number(n) => n.as_i64(),
+            Value::Number(n) => n.as_i64().filter(|n| *n >= 0),
             Value::String(s) => {
-                let pct: i64 = s.strip_suffix('%')?.parse().ok()?;
+                let digits = s
+                    .strip_suffix('%')
+                    .filter(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))?;
+                let pct: i64 = digits.parse().ok().filter(|p| *p <= 100)?;
                 Some((pct * r + 99) / 100)
             }
             _ => None,
         }
     };
-    let show = |v: &Value| match v {
+    let (field, v) = match (spec.get("minAvailable"), spec.get("maxUnavailable")) {
+        (Some(v), None) => ("minAvailable", v),
+        (None, Some(v)) => ("maxUnavailable", v),
+        _ => return None,
+    };
+    let n = scaled(v)?;
+    let shown = match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    if let Some(v) = spec.get("minAvailable") {
-        return Some(Budget {
-            object: b,
-            rule: format!("minAvailable: {}", show(v)),
-            allowed: r - scaled(v)?,
-        });
-    }
-    let v = spec.get("maxUnavailable")?;
-    Some(Budget {
-        object: b,
-        rule: format!("maxUnavailable: {}", show(v)),
-        allowed: scaled(v)?,
-    })
+    let allowed = if field == "minAvailable" { r - n } else { n };
+    Some((field, format!("{field}: {shown}"), allowed))
 }
 
 #[cfg(test)]
@@ -297,6 +319,34 @@ mod tests {
         assert_eq!(compare_versions("1.4.0-rc.9", "1.4.0-rc.10"), Ordering::Less);
         assert_eq!(compare_versions("2026.07.03-0955", "2026.07.03-1421"), Ordering::Less);
         assert_eq!(compare_versions("v2.17.02+build.7", "2.17.2"), Ordering::Equal);
+    }
+
+    /// Budgets as the disruption controller counts them (percentages rounded up); what the
+    /// API server refuses allows nothing to judge, and never overflows.
+    #[test]
+    fn budgets_allow_what_kubernetes_allows() {
+        let allowed = |spec: Value, replicas| allows(&spec, replicas).map(|(_, _, n)| n);
+        assert_eq!(allowed(json!({"minAvailable": 2}), 3), Some(1));
+        assert_eq!(allowed(json!({"minAvailable": "60%"}), 2), Some(0));
+        assert_eq!(allowed(json!({"minAvailable": "50%"}), 3), Some(1));
+        assert_eq!(allowed(json!({"maxUnavailable": "25%"}), 3), Some(1));
+        assert_eq!(allowed(json!({"maxUnavailable": 0}), 3), Some(0));
+        assert_eq!(allowed(json!({"minAvailable": 5}), 3), Some(-2));
+        for refused in [
+            json!({"minAvailable": "9223372036854775807%"}),
+            json!({"minAvailable": "101%"}),
+            json!({"maxUnavailable": "-50%"}),
+            json!({"maxUnavailable": "+50%"}),
+            json!({"maxUnavailable": "%"}),
+            json!({"minAvailable": i64::MIN}),
+            json!({"minAvailable": -1}),
+            json!({"minAvailable": 1, "maxUnavailable": 1}),
+            json!({}),
+        ] {
+            assert_eq!(allowed(refused.clone(), u32::MAX), None, "{refused}");
+        }
+        let (field, rule, _) = allows(&json!({"maxUnavailable": "25%"}), 3).unwrap();
+        assert_eq!((field, rule.as_str()), ("maxUnavailable", "maxUnavailable: 25%"));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! Reads each rendered workload with its PodDisruptionBudget and flags a budget that allows
 //! no eviction at the workload's replica count on that cluster: `minAvailable` equal to
 //! (or above) the replicas, or `maxUnavailable: 0`. Replicas are the workload's
-//! `spec.replicas`, else its HorizontalPodAutoscaler's `minReplicas`.
+//! `spec.replicas`, else its HorizontalPodAutoscaler's `minReplicas`. Two budgets that
+//! select the same pods allow none either: the eviction API refuses to evict a pod more than
+//! one budget selects.
 //!
 //! ## Why is this bad?
 //! A node drain evicts pods through the budget. A budget that allows no eviction makes
@@ -32,8 +34,9 @@ use crate::lint::rule;
 rule!("FG130" "pdb-blocks-eviction", "capacity", Error, Lint, "a PodDisruptionBudget that allows no eviction at the replicas a cluster runs (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    // (app, budget template, budget rule) → clusters with their replicas
-    let mut found: BTreeMap<(String, FileId, String), BTreeSet<(String, u32)>> = BTreeMap::new();
+    // (app, budget template, budget field, budget rule) → clusters with their replicas
+    type Found<'a> = BTreeMap<(String, FileId, &'a str, String), BTreeSet<(String, u32)>>;
+    let mut found: Found = BTreeMap::new();
     // Drained or scaled to zero: no pods for a budget to hold.
     for p in ctx.plan.placements.iter().filter(|p| p.drained.is_none() && p.scaled_down.is_none()) {
         for w in ctx.workloads(p) {
@@ -42,13 +45,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             found
-                .entry((p.app_name().to_string(), b.object.template, b.rule.clone()))
+                .entry((p.app_name().to_string(), b.object.template, b.field, b.rule.clone()))
                 .or_default()
                 .insert((p.cluster_id().to_string(), w.replicas));
         }
     }
-    for ((app, template, rule), clusters) in found {
-        let field = rule.split(':').next().unwrap_or_default();
+    for ((app, template, field, rule), clusters) in found {
         let span = find_in(&ctx.sources.files, template, field);
         let list: Vec<String> = clusters.iter().map(|(c, r)| format!("`{c}` ({r})")).collect();
         let mut d = Diagnostic::error(
@@ -60,7 +62,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 and_list(&list)
             ),
         )
-        .with_help("use `maxUnavailable: 1`, or a minAvailable below every cluster's replicas")
+        .with_help(if field == "selector" {
+            "keep one PodDisruptionBudget for these pods (fleetgen renders one when `runtime.podDisruptionBudget` is `required`)"
+        } else {
+            "use `maxUnavailable: 1`, or a minAvailable below every cluster's replicas"
+        })
         .for_app(app.as_str());
         if let [(cluster, _)] = clusters.iter().collect::<Vec<_>>()[..] {
             d = d.on_cluster(cluster.as_str());
