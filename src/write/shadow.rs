@@ -76,8 +76,10 @@ impl Shadow {
 
     /// The shadow's files, each looked up in `index` (the shadow's): what it holds, found
     /// without the render (a render runs this while the sources compile). A shadow with
-    /// anything a render does not leave in it is removed first.
-    pub fn scan(&self, index: &Index) -> Vec<Stated> {
+    /// anything a render does not leave in it is removed first; `None` when it cannot be
+    /// (the render then writes a fresh tree: what is left in the shadow would be exchanged
+    /// into the output folder with the new tree).
+    pub fn scan(&self, index: &Index) -> Option<Vec<Stated>> {
         let walked = match walk_as(
             &self.dir,
             How {
@@ -87,14 +89,10 @@ impl Shadow {
             },
         ) {
             Ok(walked) => walked,
-            Err(_) => {
-                // Built again from nothing (a failed removal fails the write, which then
-                // renders the classic way).
-                let _ = remove_tree(&self.dir);
-                Vec::new()
-            }
+            // Built again from nothing.
+            Err(_) => return remove_tree(&self.dir).ok().map(|()| Vec::new()),
         };
-        index::lookup(&self.dir, index, walked).unwrap_or_default()
+        index::lookup(&self.dir, index, walked).ok()
     }
 
     /// What bringing the shadow (its files `scanned`) up to `tree` takes, found without
@@ -478,7 +476,7 @@ mod tests {
     /// [`render`], and how many files of the output folder it said the new tree lacks.
     fn render_counted(place: &Place, tree: &RenderedTree, shadow_index: &Index, live: &Index) -> (usize, Index, usize) {
         let shadow = place.shadow();
-        let scanned = shadow.scan(shadow_index);
+        let scanned = shadow.scan(shadow_index).expect("a shadow that can be emptied");
         let plan = shadow.plan(&scanned, &place.out, tree, live);
         assert_eq!(plan.missing, Vec::<String>::new());
         let writes = plan.writes();
@@ -543,7 +541,7 @@ mod tests {
         // Where the exchange is not available: two renames, and the old tree still becomes
         // the shadow.
         let shadow = place.shadow();
-        let scanned = shadow.scan(&live4);
+        let scanned = shadow.scan(&live4).unwrap();
         let four = tree(&[("d/5.yaml", "5\n")], &cached);
         let plan = shadow.plan(&scanned, &place.out, &four, &live5);
         assert_eq!(plan.removed, 2, "1.yaml/in and 4.yaml are not in the new tree");
@@ -580,20 +578,37 @@ mod tests {
         let (writes, live3) = render(&place, &one, &live, &live2);
         assert_eq!(writes, 1);
         assert_eq!(read_tree(&place.out).unwrap(), one);
-        // A link, or an empty folder, in the shadow: it is built again from nothing.
-        for odd in ["link", "empty"] {
+        // A link, an empty folder, a FIFO, or a name that is not UTF-8 in the shadow: it is
+        // built again from nothing, with nothing of it left.
+        use std::os::unix::ffi::OsStrExt;
+        let not_utf8 = std::ffi::OsStr::from_bytes(b"a/x\xffy");
+        for odd in ["link", "empty", "fifo", "not-utf8"] {
             let shadow_index = index_now(&shadow, &place.out);
             match odd {
                 "link" => std::os::unix::fs::symlink("/etc", shadow.join("a/link")).unwrap(),
-                _ => fs::create_dir(shadow.join("empty")).unwrap(),
+                "empty" => fs::create_dir(shadow.join("empty")).unwrap(),
+                "fifo" => assert!(
+                    std::process::Command::new("mkfifo")
+                        .arg(shadow.join("a/fifo"))
+                        .status()
+                        .unwrap()
+                        .success()
+                ),
+                _ => fs::write(shadow.join(not_utf8), "x\n").unwrap(),
             }
             let (writes, _) = render(&place, &one, &shadow_index, &live3);
             assert_eq!(writes, 3, "{odd}: every file written or copied");
             assert_eq!(read_tree(&place.out).unwrap(), one);
-            for planted in ["a/link", "empty"] {
+            for planted in [
+                Path::new("a/link"),
+                Path::new("empty"),
+                Path::new("a/fifo"),
+                Path::new(not_utf8),
+            ] {
                 assert!(
                     fs::symlink_metadata(place.out.join(planted)).is_err(),
-                    "{odd}: {planted}"
+                    "{odd}: {}",
+                    planted.display()
                 );
             }
             // Back to the shadow it was: the next round plants the other.
@@ -669,7 +684,7 @@ mod tests {
         write(&place.repo, &place.out, &one, None).unwrap();
         let live = index_now(&place.out, &place.out);
         let shadow = place.shadow();
-        let scanned = shadow.scan(&Index::default());
+        let scanned = shadow.scan(&Index::default()).unwrap();
         let two = tree(&[], &[("a/1.yaml", "other\n")]);
         assert_eq!(shadow.plan(&scanned, &place.out, &two, &live).missing, ["a/1.yaml"]);
         // A link in the shadow's place is removed, not written through.
@@ -686,7 +701,7 @@ mod tests {
         );
         assert!(fs::symlink_metadata(place.cache.join("shadow")).unwrap().is_dir());
         let shadow = place.shadow();
-        let scanned = shadow.scan(&Index::default());
+        let scanned = shadow.scan(&Index::default()).unwrap();
         // One render at a time.
         assert!(Shadow::open(place.cache.join("shadow"), &place.cache.join("shadow.lock"), &place.out).is_none());
         let three = tree(&[("a/1.yaml", "3\n")], &[]);

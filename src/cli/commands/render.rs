@@ -95,7 +95,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         let live = cache.as_ref().map(|cache| cache.index(&out)).unwrap_or_default();
         let scanned = shadow
             .as_ref()
-            .map(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out)));
+            .and_then(|(shadow, cache)| shadow.scan(&cache.shadow_index(&out)));
         (live, scanned)
     };
     let (store, (live, scanned), mut compiled) = std::thread::scope(|scope| {
