@@ -220,6 +220,43 @@ fn a_link_or_fifo_in_the_output_folder_is_drift_never_followed() {
     assert!(fs::symlink_metadata(&service).unwrap().is_file());
 }
 
+/// A rendered file given an executable bit (git records it: `100755`) is stale, with and
+/// without the cache, whatever its content; a render through the cache (twice: the second
+/// exchanges the first's tree back) leaves no file with the bit, as a render without it.
+#[cfg(unix)]
+#[test]
+fn an_executable_bit_is_drift_and_a_render_drops_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let service = repo.join("rendered/eastus-prod-01/apps/web/service-web.yaml");
+    let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let plain = mode(&service);
+    fs::set_permissions(&service, fs::Permissions::from_mode(plain | 0o111)).unwrap();
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let out = run(repo, "check", &[&["--format", "json"][..], extra].concat());
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stdout(&out));
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"] == "eastus-prod-01/apps/web/service-web.yaml");
+        assert_eq!(
+            found.map(|i| &i["status"]),
+            Some(&serde_json::json!("stale")),
+            "{extra:?}: {items}"
+        );
+    }
+    for _ in 0..2 {
+        assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+        assert_eq!(mode(&service), plain);
+        assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    }
+}
+
 /// An output folder `render` would refuse to write is refused by `check` too (exit 2),
 /// rather than compared: a file, a folder fleetgen reads, one it did not write.
 #[test]

@@ -33,6 +33,10 @@ pub struct Stat {
     pub mtime_ns: i64,
     pub ctime_ns: i64,
     pub inode: u64,
+    /// It has an executable bit, which fleetgen never writes and git records (`100755`): a
+    /// file with one is not as rendered, whatever its content. Never recorded in an index
+    /// (which holds files as fleetgen wrote them), so such a file is never known by its stat.
+    pub exec: bool,
 }
 
 fn nanos(t: SystemTime) -> i64 {
@@ -45,17 +49,22 @@ fn nanos(t: SystemTime) -> i64 {
 impl Stat {
     pub fn of(meta: &fs::Metadata) -> Stat {
         #[cfg(unix)]
-        let (ctime_ns, inode) = {
+        let (ctime_ns, inode, exec) = {
             use std::os::unix::fs::MetadataExt;
-            (meta.ctime() * 1_000_000_000 + meta.ctime_nsec(), meta.ino())
+            (
+                meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+                meta.ino(),
+                meta.mode() & 0o111 != 0,
+            )
         };
         #[cfg(not(unix))]
-        let (ctime_ns, inode) = (0, 0);
+        let (ctime_ns, inode, exec) = (0, 0, false);
         Stat {
             size: meta.len(),
             mtime_ns: meta.modified().map_or(0, nanos),
             ctime_ns,
             inode,
+            exec,
         }
     }
 }
@@ -231,6 +240,7 @@ fn decode_from<R: io::Read>(mut r: Reader<R>) -> Option<Index> {
             mtime_ns: n(1)? as i64,
             ctime_ns: n(2)? as i64,
             inode: n(3)?,
+            exec: false,
         };
         files.push((
             u128::from_le_bytes(*path),
@@ -353,6 +363,7 @@ const NO_STAT: Stat = Stat {
     mtime_ns: i64::MAX,
     ctime_ns: i64::MAX,
     inode: u64::MAX,
+    exec: false,
 };
 
 /// Every file under `out` (relative paths, each with its stat when the caller has it),
@@ -408,6 +419,11 @@ pub fn finish(
                     None,
                     unread(Some(format!("({what}; fleetgen writes regular files only)\n"))),
                 ));
+            }
+            if stat.exec {
+                // Not read: its sum is no content's, so it differs from any render.
+                let note = "(a file with an executable bit, which git records and fleetgen never writes)\n";
+                return Ok((None, unread(Some(note.to_string()))));
             }
             if stat.size > max {
                 let note = format!(
@@ -496,6 +512,7 @@ mod tests {
             mtime_ns: 10_000_000_000,
             ctime_ns: 10_000_000_000,
             inode: 7,
+            exec: false,
         };
         let sum = Sum::of(b"text");
         let (a, b) = (path_id("a"), path_id("b"));
@@ -534,6 +551,7 @@ mod tests {
                     mtime_ns: 1_000 + i as i64,
                     ctime_ns: 2_000 + i as i64,
                     inode: 77 + i,
+                    exec: false,
                 };
                 (path_id(&format!("c/{i}.yaml")), stat, Sum::of(&[i as u8]))
             })
@@ -556,6 +574,7 @@ mod tests {
             mtime_ns: 1,
             ctime_ns: 1,
             inode,
+            exec: false,
         };
         let names = ["a", "b", "c", "d", "e"];
         let files = names
@@ -582,6 +601,7 @@ mod tests {
             mtime_ns: 1,
             ctime_ns: 1,
             inode: i as u64,
+            exec: false,
         };
         let name = |i: usize| format!("f{i:06}");
         // Recorded: every even file. Walked: every file but each tenth.

@@ -118,7 +118,8 @@ impl Shadow {
             let at = index.len();
             let act = |text: Option<&'a str>| text.map_or(Act::Copy, Act::Write);
             let (id, stat, task) = match shadow.next_if(|s| s.rel == path) {
-                Some(old) if old.known() == Some(sum) => (old.id, old.stat, None),
+                // (A file with an executable bit is never known, and is written again.)
+                Some(old) if old.known() == Some(sum) && !old.stat.exec => (old.id, old.stat, None),
                 // Not known by its stat (changed since, or recorded too soon after it was
                 // written to tell): read to see, unless there is a text to write and the
                 // index recorded another content with this stat. A render records its index
@@ -128,6 +129,7 @@ impl Shadow {
                 // only to find each changed).
                 Some(old)
                     if old.known().is_none()
+                        && !old.stat.exec
                         && old.stat.size == sum.size
                         && (text.is_none() || !matches!(old.recorded, Recorded::Racy(r) if r != sum)) =>
                 {
@@ -195,10 +197,11 @@ fn holds(out: &Path, path: &str, (id, _, sum): (PathId, Stat, Sum), index: &Inde
     let Ok(meta) = fs::symlink_metadata(&path) else {
         return false;
     };
-    if !meta.is_file() || meta.len() != sum.size {
+    let stat = Stat::of(&meta);
+    if !meta.is_file() || meta.len() != sum.size || stat.exec {
         return false;
     }
-    if let (Some(known), _) = index.known(usize::MAX, id, &Stat::of(&meta)) {
+    if let (Some(known), _) = index.known(usize::MAX, id, &stat) {
         return known == sum;
     }
     let read = fs::File::open(&path).and_then(|f| read_bounded(f, sum.size, sum.size + 1));
