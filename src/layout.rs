@@ -307,19 +307,21 @@ impl Area<'_> {
 }
 
 /// The folder of a cluster's tree as the GitOps engine's source sees it, from the top of
-/// the repository: `rendered/<id>` (`app` narrows it to `rendered/<id>/apps/<app>`).
-pub fn engine_path(id: &str, app: Option<&str>) -> String {
+/// the repository: `rendered/<id>` (`app` narrows it to `rendered/<id>/apps/<app>`), below
+/// the fleet's folder there when it is not the top (`repository.path`: `infra/fleet/rendered/<id>`).
+pub fn engine_path(base: Option<&str>, id: &str, app: Option<&str>) -> String {
+    let base = base.map(|b| format!("{b}/")).unwrap_or_default();
     match app {
-        Some(app) => format!("rendered/{id}/apps/{app}"),
-        None => format!("rendered/{id}"),
+        Some(app) => format!("{base}rendered/{id}/apps/{app}"),
+        None => format!("{base}rendered/{id}"),
     }
 }
 
 impl Area<'_> {
     /// The folder of an area as the engine's source sees it: `rendered/<id>/policy`.
-    pub fn engine_folder(self, id: &str) -> String {
+    pub fn engine_folder(self, base: Option<&str>, id: &str) -> String {
         let file = self.in_root("");
-        format!("{}/{}", engine_path(id, None), file.trim_end_matches('/'))
+        format!("{}/{}", engine_path(base, id, None), file.trim_end_matches('/'))
     }
 }
 

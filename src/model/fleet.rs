@@ -344,6 +344,10 @@ pub struct Repository {
     pub branch: String,
     #[serde(default)]
     pub auth: Option<SourceAuth>,
+    /// The fleet's folder in the repository when it is not the top (`infra/fleet` in a
+    /// monorepo): the engines' paths start there.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// How a GitOps engine authenticates to a private source: a Secret, or a platform identity.
@@ -455,6 +459,10 @@ pub struct Registry {
     pub replica_regions: Vec<RegionTarget>,
     #[serde(default)]
     pub auth: Option<SourceAuth>,
+    /// The fleet's folder in the repository when it is not the top (`infra/fleet` in a
+    /// monorepo): the engines' paths start there.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 impl Fleet {

@@ -136,6 +136,9 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
         match (&inside, repository_file(&path)) {
             (Some((top, _)), true) if std::fs::symlink_metadata(top.join(&path)).is_ok() => kept.push(path),
             (Some((top, rel)), true) => files.push((top.clone(), path.clone(), for_subfolder(&path, &text, rel))),
+            (Some((_, rel)), false) if path == crate::layout::FLEET_FILE => {
+                files.push((dir.clone(), path, with_repository_path(&text, rel)))
+            }
             _ => files.push((dir.clone(), path, text)),
         }
     }
@@ -280,6 +283,24 @@ fn enclosing_repository(dir: &Path) -> Option<(PathBuf, String)> {
         }
         at = at.parent()?.to_path_buf();
     }
+}
+
+/// fleet.yaml for a fleet in folder `rel` of its repository: `repository.path` says so, so
+/// that the GitOps engines find `rendered/` there. A folder the schema would refuse (a
+/// space, say) is left for the user to name, with a comment saying so.
+fn with_repository_path(text: &str, rel: &str) -> String {
+    let valid = rel.split('/').all(|segment| {
+        !matches!(segment, "" | "." | "..")
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    });
+    let line = if valid {
+        format!("  # The fleet's folder in it: the engines' paths start there.\n  path: {rel}\n")
+    } else {
+        "  # The fleet's folder in it (`path: infra/fleet`): the engines' paths start there.\n".to_string()
+    };
+    text.replacen("  branch: main\n", &format!("  branch: main\n{line}"), 1)
 }
 
 /// A repository-level scaffold file for a fleet in folder `rel` of the repository: the hooks

@@ -59,7 +59,13 @@ impl ClusterBackend for ArgoCd {
             set.iter().map(|k| (k.group.clone(), k.kind.clone())).collect()
         };
         let delivered: Vec<_> = (ctx.delivered.iter())
-            .map(|(area, set)| (area.in_root(""), area.engine_folder(id), kinds(set)))
+            .map(|(area, set)| {
+                (
+                    area.in_root(""),
+                    area.engine_folder(ctx.fleet.repository.path.as_deref(), id),
+                    kinds(set),
+                )
+            })
             .collect();
         let placements: Vec<_> = (ctx.placements.iter())
             .map(|p| {
@@ -137,7 +143,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
             json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
             json!({
                 "project": format!("{id}-fleet"),
-                "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(id, None)},
+                "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(repo.path.as_deref(), id, None)},
                 "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
                 "syncPolicy": automated(false),
             }),
@@ -162,7 +168,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
                 json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
                 json!({
                     "project": format!("{id}-fleet-policy"),
-                    "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": area.engine_folder(id)},
+                    "source": {"repoURL": repo.url, "targetRevision": repo.branch, "path": area.engine_folder(repo.path.as_deref(), id)},
                     "destination": {"server": server},
                     "syncPolicy": automated(false),
                 }),
@@ -221,8 +227,7 @@ fn application(ctx: &PlacementContext) -> Object {
     let server = server(ctx.cluster);
     let repo = &ctx.fleet.repository;
     let app = p.app_name();
-    let folder =
-        json!({"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(id, Some(app))});
+    let folder = json!({"repoURL": repo.url, "targetRevision": repo.branch, "path": layout::engine_path(repo.path.as_deref(), id, Some(app))});
     let mut spec = json!({
         "project": format!("{id}-{}", p.app.value.application.owner),
         "destination": {"server": server, "namespace": p.namespace},
@@ -283,6 +288,30 @@ mod tests {
         assert_eq!(
             web["spec"]["syncPolicy"],
             json!({"automated": {"prune": true, "selfHeal": true}})
+        );
+    }
+
+    /// A fleet in a folder of its repository (`repository.path`): every Application's
+    /// path starts there.
+    #[test]
+    fn paths_start_at_the_fleets_folder_in_its_repository() {
+        let fleet = fixture::text("fleet.yaml").replace("  branch: main\n", "  branch: main\n  path: infra/fleet\n");
+        let sources = fixture::sources(&[("fleet.yaml", &fleet)]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let root = find(&objects, "Application", "useast1-prod-01-root");
+        assert_eq!(root["spec"]["source"]["path"], "infra/fleet/rendered/useast1-prod-01");
+        let web = find(&objects, "Application", "useast1-prod-01-web");
+        assert_eq!(
+            web["spec"]["source"]["path"],
+            "infra/fleet/rendered/useast1-prod-01/apps/web"
+        );
+        let paths: Vec<&str> = (objects.iter())
+            .filter(|(_, o)| o["kind"] == "Application")
+            .filter_map(|(_, o)| o["spec"]["source"]["path"].as_str())
+            .collect();
+        assert!(
+            paths.iter().all(|p| p.starts_with("infra/fleet/rendered/")),
+            "{paths:?}"
         );
     }
 

@@ -68,7 +68,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
         "interval": "1m",
         "url": fleet.url,
         "ref": {"branch": fleet.branch},
-        "sparseCheckout": [layout::engine_path(id, None)],
+        "sparseCheckout": [layout::engine_path(fleet.path.as_deref(), id, None)],
     });
     authenticate(&mut source, fleet.auth.as_ref());
     vec![
@@ -91,7 +91,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
                 "prune": true,
                 "wait": true,
                 "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-                "path": format!("./{}", layout::engine_path(id, None)),
+                "path": format!("./{}", layout::engine_path(fleet.path.as_deref(), id, None)),
             }),
         ),
     ]
@@ -101,6 +101,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
 /// depends on here.
 fn kustomization(ctx: &PlacementContext) -> Object {
     let p = ctx.placement;
+    let base = ctx.fleet.repository.path.as_deref();
     let mut spec = json!({
         "interval": "10m",
         "retryInterval": "2m",
@@ -108,7 +109,7 @@ fn kustomization(ctx: &PlacementContext) -> Object {
         "prune": true,
         "wait": true,
         "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-        "path": format!("./{}", layout::engine_path(ctx.cluster.id(), Some(p.app_name()))),
+        "path": format!("./{}", layout::engine_path(base, ctx.cluster.id(), Some(p.app_name()))),
         "targetNamespace": p.namespace,
     });
     // Not a suspended dependency, nor any for a drained or scaled-down app (see
@@ -225,6 +226,25 @@ mod tests {
     use super::super::testing::{cluster_objects, find};
     use super::*;
     use crate::load::fixture;
+
+    /// A fleet in a folder of its repository (`repository.path`): the source checks out
+    /// that folder's tree and every path starts there, as the engine reads them from the
+    /// repository's top.
+    #[test]
+    fn paths_start_at_the_fleets_folder_in_its_repository() {
+        let fleet = fixture::text("fleet.yaml").replace("  branch: main\n", "  branch: main\n  path: infra/fleet\n");
+        let sources = fixture::sources(&[("fleet.yaml", &fleet)]);
+        let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
+        let repo = find(&objects, "GitRepository", "fleet");
+        assert_eq!(
+            repo["spec"]["sparseCheckout"],
+            json!(["infra/fleet/rendered/eastus-prod-01"])
+        );
+        let root = find(&objects, "Kustomization", "fleet-root");
+        assert_eq!(root["spec"]["path"], "./infra/fleet/rendered/eastus-prod-01");
+        let web = find(&objects, "Kustomization", "web");
+        assert_eq!(web["spec"]["path"], "./infra/fleet/rendered/eastus-prod-01/apps/web");
+    }
 
     #[test]
     fn the_root_tracks_its_own_folder_and_each_app_its_folder_in_order() {
