@@ -92,14 +92,59 @@ fn describe(path: &str, text: &str) -> (Option<String>, Option<String>) {
 pub struct Matrices {
     old: Option<Value>,
     new: Option<Value>,
+    /// Each cluster's owner team and criticality, from its `cluster.yaml` (the new tree's,
+    /// else the old one's): who a change to its cluster-wide files touches.
+    clusters: BTreeMap<String, (String, String)>,
+    /// The clusters whose `cluster.yaml` changed in more than its `apps` (which lists each
+    /// app's version and replicas: an app's change, whose own files say whose it is).
+    summaries_changed: BTreeSet<String>,
 }
 
 impl Matrices {
     pub fn of(old: &RenderedTree, new: &RenderedTree) -> Matrices {
         let parse = |t: &RenderedTree| t.files.get(MATRIX).and_then(|t| data(MATRIX, body(t)));
-        let (old, new) = rayon::join(|| parse(old), || parse(new));
-        Matrices { old, new }
+        let ((old_matrix, new_matrix), (clusters, summaries_changed)) = rayon::join(
+            || rayon::join(|| parse(old), || parse(new)),
+            || {
+                let (before, after) = (summaries(old), summaries(new));
+                let mut clusters = BTreeMap::new();
+                for summary in before.values().chain(after.values()) {
+                    let field = |k: &str| summary.get(k).and_then(Value::as_str).map(str::to_string);
+                    if let (Some(id), Some(team), Some(tier)) =
+                        (field("clusterId"), field("ownerTeam"), field("criticality"))
+                    {
+                        clusters.insert(id, (team, tier));
+                    }
+                }
+                let ids: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+                let changed = ids
+                    .into_iter()
+                    .filter(|id| before.get(*id) != after.get(*id))
+                    .cloned()
+                    .collect();
+                (clusters, changed)
+            },
+        );
+        Matrices {
+            old: old_matrix,
+            new: new_matrix,
+            clusters,
+            summaries_changed,
+        }
     }
+}
+
+/// Each cluster's `<id>/cluster.yaml` in a tree, read, without its `apps`.
+fn summaries(tree: &RenderedTree) -> BTreeMap<String, Value> {
+    let files = (tree.files.iter()).filter_map(|(path, text)| Some((path.strip_suffix("/cluster.yaml")?, text)));
+    files
+        .filter(|(id, _)| is_cluster(id) && !id.contains('/'))
+        .filter_map(|(id, text)| {
+            let mut value = data("cluster.yaml", body(text))?;
+            value.as_object_mut()?.remove("apps");
+            Some((id.to_string(), value))
+        })
+        .collect()
 }
 
 const MATRIX: &str = "fleet.yaml";
@@ -229,7 +274,15 @@ pub fn summary(
         disappeared: before.difference(&after).cloned().collect(),
     };
     for c in changes {
-        if let Some((owner, tier)) = c.app.as_ref().and_then(|a| apps.get(a)) {
+        // An app's files touch its team and tier; a cluster's own files (its summary, its
+        // GitOps and policy objects) the cluster's.
+        let summary_of_apps = c.path.ends_with("/cluster.yaml") && !matrices.summaries_changed.contains(&c.cluster);
+        let owner = match &c.app {
+            Some(app) => apps.get(app),
+            None if summary_of_apps => None,
+            None => matrices.clusters.get(&c.cluster),
+        };
+        if let Some((owner, tier)) = owner {
             s.teams.insert(owner.clone());
             s.criticality.insert(tier.clone());
         }

@@ -89,6 +89,29 @@ fn a_change_is_summarised_and_grouped_by_cluster() {
     assert_eq!(status.iter().filter(|s| !s.status().is_ignored()).count(), 0);
 }
 
+/// A change to a cluster's own files (its summary, its GitOps and policy objects) touches
+/// the cluster's owner team and criticality tier, as an app's files touch the app's.
+#[test]
+fn a_cluster_wide_change_touches_the_clusters_team_and_tier() {
+    let (dir, repo) = two_commits();
+    let cluster = dir.path().join("clusters/eastus-prod-01.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    let text = text.replace("ownerTeam: platform", "ownerTeam: platform-east");
+    std::fs::write(&cluster, text.replace("criticality: tier-1", "criticality: tier-0")).unwrap();
+    commit(&repo, "eastus-prod-01 is tier-0, owned by platform-east");
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("M eastus-prod-01/cluster.yaml"), "{text}");
+    assert!(text.contains("owner teams touched: platform-east"), "{text}");
+    assert!(text.contains("criticality tiers touched: tier-0"), "{text}");
+}
+
 #[test]
 fn an_app_or_cluster_neither_side_has_is_refused_not_shown_as_no_change() {
     let (dir, _repo) = two_commits();

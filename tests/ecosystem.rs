@@ -226,13 +226,19 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
     // The engines read paths from the repository's top: fleet.yaml says where the fleet is,
     // and the rendered GitOps objects start there.
     let fleet = std::fs::read_to_string(top.path().join("infra/fleet/fleet.yaml")).unwrap();
-    assert!(fleet.contains("  branch: main\n  # The fleet's folder in it"), "{fleet}");
+    assert!(
+        fleet.contains("  branch: main\n  # The fleet's folder in it"),
+        "{fleet}"
+    );
     assert!(fleet.contains("\n  path: infra/fleet\n"), "{fleet}");
     let out = run_in(top.path(), &["render", "--repo", "infra/fleet"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     let gitops = top.path().join("infra/fleet/rendered/azure-eastus-staging-01/gitops");
     let root = std::fs::read_to_string(gitops.join("kustomization-fleet-root.yaml")).unwrap();
-    assert!(root.contains("path: \"./infra/fleet/rendered/azure-eastus-staging-01\""), "{root}");
+    assert!(
+        root.contains("path: \"./infra/fleet/rendered/azure-eastus-staging-01\""),
+        "{root}"
+    );
     assert!(top.path().join("infra/fleet/rendered/azure-eastus-staging-01").is_dir());
     let out = run_in(top.path(), &["init", "infra/other"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
