@@ -468,3 +468,60 @@ fn an_internal_app_is_not_routed_on_a_public_gateway() {
         report(&validate(dir.path(), &[]))
     );
 }
+
+/// A repository git refuses because another user owns it (`safe.directory`, as in a CI
+/// container running as another user) is said on stderr, not silently dropped from the
+/// paths of machine formats. Needs the right to give a folder away (root): skipped without.
+#[cfg(unix)]
+#[test]
+fn a_repository_git_refuses_for_its_owner_is_said() {
+    let top = tempfile::tempdir().unwrap();
+    git2::Repository::init(top.path()).unwrap();
+    let fleet = top.path().join("infra/fleet");
+    copy_tree(&root().join("tests/fixtures/base"), &fleet);
+    let home = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = fleetgen();
+        cmd.env("HOME", home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("XDG_CONFIG_HOME", home.path())
+            .args(["validate", "--format", "concise", "--repo"])
+            .arg(&fleet);
+        cmd.output().unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("safe.directory"),
+        "{}",
+        report(&out)
+    );
+    for entry in walk_dirs(top.path()) {
+        if std::os::unix::fs::lchown(&entry, Some(4242), Some(4242)).is_err() {
+            eprintln!("skipped: cannot give the repository to another user here");
+            return;
+        }
+    }
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: git refuses the repository"),
+        "{}",
+        report(&out)
+    );
+    assert!(stderr.contains("safe.directory"), "{}", report(&out));
+}
+
+/// Every folder and file under `dir`, `dir` included.
+fn walk_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk_dirs(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}

@@ -254,8 +254,20 @@ pub(crate) fn fleet_root(repo: Option<&Path>) -> Result<PathBuf, String> {
 /// The fleet folder's place in its git repository, `infra/fleet/` (empty at the root or
 /// outside git): what the machine formats put before paths.
 pub(crate) fn git_prefix(root: &Path) -> String {
-    let Ok(repo) = git2::Repository::discover(root) else {
-        return String::new();
+    let repo = match git2::Repository::discover(root) {
+        Ok(repo) => repo,
+        Err(e) => {
+            // Git's own check of who owns the repository (`safe.directory`): common in CI
+            // containers that run as another user. Silent, the paths would quietly lose the
+            // fleet's folder and land annotations on the wrong files.
+            if e.code() == git2::ErrorCode::Owner {
+                eprintln!(
+                    "warning: git refuses the repository of `{}`: it belongs to another user (git's `safe.directory`); paths are shown from the fleet's folder, not the repository's top: run `git config --global --add safe.directory <the repository>`, or pass --path-prefix",
+                    crate::diag::escape::line(&root.display().to_string())
+                );
+            }
+            return String::new();
+        }
     };
     let (Some(workdir), Ok(root)) = (repo.workdir(), std::fs::canonicalize(root)) else {
         return String::new();
