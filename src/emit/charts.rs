@@ -239,7 +239,7 @@ pub fn derived(p: &Placement) -> Tree {
     ));
     let release = p.release();
     let image_origin = at_app(&release.path("image"));
-    let image = ImageRef::parse(release.image);
+    let image = ImageRef::parse(p.image());
     let leaf = |v: &str| Tree::leaf(json!(v), &image_origin);
     let image_tree = match convention {
         ChartConvention::HelmCreate => {

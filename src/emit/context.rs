@@ -223,7 +223,7 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> minijinja::Value {
     map([
         ("name", Mj::from(p.app_name())),
         ("namespace", Mj::from(p.namespace.as_str())),
-        ("image", Mj::from(release.image)),
+        ("image", Mj::from(p.image())),
         ("version", Mj::from(release.version)),
         ("owner", Mj::from(a.application.owner.as_str())),
         ("criticality", Mj::from(a.application.criticality.as_str())),

@@ -459,13 +459,57 @@ pub struct Registry {
     pub replica_regions: Vec<RegionTarget>,
     #[serde(default)]
     pub auth: Option<SourceAuth>,
-    /// The fleet's folder in the repository when it is not the top (`infra/fleet` in a
-    /// monorepo): the engines' paths start there.
-    #[serde(default)]
-    pub path: Option<String>,
+}
+
+impl Registry {
+    /// An Amazon ECR private registry's host (`<account>.dkr.ecr.<region>.amazonaws.com`)
+    /// split around its region: a registry of one account and region, whose replicas are the
+    /// same account's registries in other regions, each with a host of its own.
+    fn ecr_parts(&self) -> Option<(&str, &str, &str)> {
+        let (account, rest) = self.host.split_once(".dkr.ecr.")?;
+        let (region, domain) = rest.split_once('.')?;
+        let domain_ok = matches!(domain, "amazonaws.com" | "amazonaws.com.cn");
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && domain_ok && !region.is_empty())
+            .then_some((account, region, domain))
+    }
+
+    /// The host a cluster in `region` (of `provider`) pulls this registry's images from: the
+    /// registry's own, except for an ECR registry replicated there (`replicaRegions`), whose
+    /// replica in that region has a host of its own.
+    pub fn host_in(&self, provider: Provider, region: &str) -> std::borrow::Cow<'_, str> {
+        match self.ecr_parts() {
+            Some((account, home, domain))
+                if provider == Provider::Aws
+                    && home != region
+                    && self
+                        .replica_regions
+                        .iter()
+                        .any(|r| r.provider == provider && r.region == region) =>
+            {
+                format!("{account}.dkr.ecr.{region}.{domain}").into()
+            }
+            _ => self.host.as_str().into(),
+        }
+    }
 }
 
 impl Fleet {
+    /// The image a cluster in `region` (of `provider`) pulls for `image`: from its registry's
+    /// replica there when that replica has a host of its own (ECR), else `image` itself.
+    pub fn image_in<'i>(&self, image: &'i str, provider: Provider, region: &str) -> std::borrow::Cow<'i, str> {
+        let found = self.registries.iter().find_map(|r| {
+            let rest = image.strip_prefix(r.host.as_str())?.strip_prefix('/')?;
+            Some((r, rest))
+        });
+        match found {
+            Some((registry, rest)) => match registry.host_in(provider, region) {
+                std::borrow::Cow::Owned(host) => format!("{host}/{rest}").into(),
+                std::borrow::Cow::Borrowed(_) => image.into(),
+            },
+            None => image.into(),
+        }
+    }
+
     /// The registry whose host serves `url` (`oci://host/…`, `https://host/…`), if any.
     pub fn registry_of(&self, url: &str) -> Option<&Registry> {
         let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -479,4 +523,73 @@ impl Fleet {
 pub struct Defaults {
     #[serde(default)]
     pub runtime: Runtime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(host: &str, replicas: &[&str]) -> Registry {
+        Registry {
+            name: Id::try_from("r".to_string()).unwrap(),
+            host: host.to_string(),
+            provider: None,
+            replica_regions: replicas
+                .iter()
+                .map(|r| RegionTarget::try_from(r.to_string()).unwrap())
+                .collect(),
+            auth: None,
+        }
+    }
+
+    /// An ECR registry's replicas are the same account's registries in other regions, each
+    /// with a host of its own (replication keeps the repository and digest): a cluster pulls
+    /// from the one in its region where `replicaRegions` has it, else from the home host.
+    /// A registry with one login server for every region (ACR, Harbor) keeps its host.
+    #[test]
+    fn an_ecr_replica_is_pulled_from_the_clusters_region() {
+        let ecr = registry(
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com",
+            &["aws:us-east-1", "aws:eu-west-1"],
+        );
+        assert_eq!(
+            ecr.host_in(Provider::Aws, "eu-west-1"),
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(ecr.host_in(Provider::Aws, "us-east-1"), ecr.host);
+        assert_eq!(
+            ecr.host_in(Provider::Aws, "ap-south-1"),
+            ecr.host,
+            "not replicated there"
+        );
+        let china = registry(
+            "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            &["aws:cn-northwest-1"],
+        );
+        assert_eq!(
+            china.host_in(Provider::Aws, "cn-northwest-1"),
+            "111122223333.dkr.ecr.cn-northwest-1.amazonaws.com.cn"
+        );
+        for host in [
+            "contosofleet.azurecr.io",
+            "registry.contoso.io",
+            "12345.dkr.ecr.eu-west-1.amazonaws.com",
+        ] {
+            let one = registry(host, &["aws:eu-west-1", "azure:westeurope"]);
+            assert_eq!(one.host_in(Provider::Aws, "eu-west-1"), host);
+        }
+        let mut fleet: Fleet = serde_saphyr::from_str(
+            "name: f\nrepository: {url: https://example.com/f.git}\nrings: [{name: prod}]\nregistries: []\n",
+        )
+        .unwrap();
+        fleet.registries = vec![ecr];
+        let image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/catalog/worker@sha256:00";
+        assert_eq!(
+            fleet.image_in(image, Provider::Aws, "eu-west-1"),
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/catalog/worker@sha256:00"
+        );
+        assert_eq!(fleet.image_in(image, Provider::Aws, "us-east-1"), image);
+        let elsewhere = "111122223333.dkr.ecr.us-east-1.amazonaws.com.evil.io/x:1";
+        assert_eq!(fleet.image_in(elsewhere, Provider::Aws, "eu-west-1"), elsewhere);
+    }
 }

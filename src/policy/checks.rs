@@ -16,7 +16,7 @@ use crate::model::policy::Check;
 pub struct Context<'a> {
     pub provider: Provider,
     /// Registry hosts the cluster may pull from.
-    pub registries: Vec<&'a str>,
+    pub registries: Vec<std::borrow::Cow<'a, str>>,
     /// The cluster's allowed-image regex (the same one the Azure assignment gets).
     pub image_regex: String,
 }
@@ -670,7 +670,7 @@ mod tests {
     fn ctx() -> Context<'static> {
         Context {
             provider: Provider::Azure,
-            registries: vec!["registry.example.com"],
+            registries: vec!["registry.example.com".into()],
             image_regex: r"^(registry\.example\.com)/.+$".into(),
         }
     }
@@ -1003,7 +1003,7 @@ mod tests {
 
         let ctx = checks::Context {
             provider: Provider::Azure,
-            registries: vec!["registry.example.com", "mcr.microsoft.com"],
+            registries: vec!["registry.example.com".into(), "mcr.microsoft.com".into()],
             image_regex: r"^(registry\.example\.com|mcr\.microsoft\.com)/.+$".into(),
         };
         let good_container = json!({

@@ -87,7 +87,7 @@ impl<'s> Enforce<'s> {
         }
         checks::blocked_images(&obj.value, None, &self.blocked)
             .into_iter()
-            .filter(|v| v.image.as_deref() != Some(p.release().image))
+            .filter(|v| v.image.as_deref() != Some(p.image()))
             .map(|v| {
                 Diagnostic::error(
                     codes::BLOCKED_IMAGE,

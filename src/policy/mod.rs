@@ -77,15 +77,22 @@ pub fn intents_for<'s>(sources: &'s Sources, cluster: &Cluster) -> Vec<ClusterIn
 
 /// Registry hosts a cluster may pull from: fleet.yaml's registries that are neutral or of
 /// the cluster's provider, and on AKS the Microsoft registry its add-ons come from.
-pub fn approved_registries<'f>(fleet: &'f Fleet, cluster: &Cluster) -> Vec<&'f str> {
-    let mut hosts: Vec<&str> = fleet
+pub fn approved_registries<'f>(fleet: &'f Fleet, cluster: &Cluster) -> Vec<std::borrow::Cow<'f, str>> {
+    let mut hosts: Vec<std::borrow::Cow<'f, str>> = Vec::new();
+    for r in fleet
         .registries
         .iter()
         .filter(|r| r.provider.is_none_or(|p| p == cluster.provider))
-        .map(|r| r.host.as_str())
-        .collect();
+    {
+        hosts.push(r.host.as_str().into());
+        // An ECR registry's replica in the cluster's region, which its pods pull from.
+        let here = r.host_in(cluster.provider, cluster.region.as_str());
+        if here != r.host.as_str() {
+            hosts.push(here.into_owned().into());
+        }
+    }
     if cluster.provider == Provider::Azure {
-        hosts.push("mcr.microsoft.com");
+        hosts.push("mcr.microsoft.com".into());
     }
     hosts
 }
@@ -111,10 +118,10 @@ fn regex_escape(s: &str) -> String {
 }
 
 /// Whether `image` is from one of `hosts`: the part before the first `/` names the host.
-pub fn image_host_approved(image: &str, hosts: &[&str]) -> bool {
+pub fn image_host_approved(image: &str, hosts: &[std::borrow::Cow<str>]) -> bool {
     image
         .split_once('/')
-        .is_some_and(|(host, rest)| !rest.is_empty() && hosts.contains(&host))
+        .is_some_and(|(host, rest)| !rest.is_empty() && hosts.iter().any(|h| h == host))
 }
 
 /// Every problem of the policy library: intents against the Azure built-ins, exemptions.
@@ -248,7 +255,7 @@ pub fn finding(
     // The contract decides the image and the main container's resources and probes; what a
     // template adds on its own is the template's doing.
     let release = p.release();
-    let contract_image = violation.image.as_deref() == Some(release.image);
+    let contract_image = violation.image.as_deref() == Some(p.image());
     let main_container = violation.container.as_deref() == Some(p.app_name());
     let (label, help) = match intent.check {
         Check::ImageDigest | Check::ApprovedRegistry if !contract_image => {

@@ -167,6 +167,9 @@ pub struct Placement<'s> {
     /// The Front Door id its route must require (`X-Azure-FDID`): a profile that locks its
     /// origins serves one of its hostnames in the cluster's environment.
     pub front_door_id: Option<String>,
+    /// The image its pods pull when it is not the release's as written: the same image from
+    /// its registry's replica in the cluster's region, where that has a host of its own (ECR).
+    pub regional_image: Option<String>,
 }
 
 impl<'s> Placement<'s> {
@@ -176,6 +179,11 @@ impl<'s> Placement<'s> {
             .value
             .application
             .release(self.cluster.value.upgrade_channel.as_str())
+    }
+    /// The image its pods pull: the release's, from the registry's replica in the cluster's
+    /// region when that has a host of its own.
+    pub fn image(&self) -> &str {
+        self.regional_image.as_deref().unwrap_or(self.release().image)
     }
     pub fn app_name(&self) -> &str {
         self.app.value.application.name.as_str()
@@ -745,6 +753,13 @@ fn placement<'s>(
         drained,
         scaled_down: scaled_down.map(|s| s.reason.clone()),
         front_door_id: super::edge::front_door_lock(&fleet.value, a, c),
+        regional_image: {
+            let image = a.application.release(c.upgrade_channel.as_str()).image;
+            match fleet.value.image_in(image, c.provider, c.region.as_str()) {
+                std::borrow::Cow::Owned(regional) => Some(regional),
+                std::borrow::Cow::Borrowed(_) => None,
+            }
+        },
     };
     (placement, ok)
 }

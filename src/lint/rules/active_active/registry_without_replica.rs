@@ -18,7 +18,9 @@
 //! ## Use instead
 //! Add a replica in the region (`replicaRegions: [aws:us-east-1, aws:eu-west-1]`, with
 //! the registry's geo-replication or cross-region replication set up to match), or pull
-//! from a registry that has one there.
+//! from a registry that has one there. An ECR registry's replica is the same account's
+//! registry in that region, with a host of its own: the region's clusters pull from it
+//! (fleetgen writes its host into their images), so the replication must reach it.
 
 use std::collections::BTreeSet;
 
