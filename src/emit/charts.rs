@@ -104,7 +104,9 @@ pub fn kinds(p: &Placement, values: &Value) -> Vec<GroupKind> {
     let Some(chart) = chart(p) else { return Vec::new() };
     let mut kinds = vec![("apps", "Deployment"), ("", "Service"), ("", "ServiceAccount")];
     let (autoscaling, ingress) = (
-        enabled(values, &["autoscaling", "enabled"], false),
+        enabled(values, &["autoscaling", "enabled"], false)
+            || (chart.convention == ChartConvention::Bitnami
+                && enabled(values, &["autoscaling", "hpa", "enabled"], false)),
         enabled(values, &["ingress", "enabled"], false),
     );
     if autoscaling {
@@ -222,21 +224,25 @@ pub fn derived(p: &Placement) -> Tree {
         ChartConvention::HelmCreate => "targetCPUUtilizationPercentage",
         ChartConvention::Bitnami => "targetCPU",
     };
-    top.push((
-        "autoscaling",
-        Tree::map(
-            vec![
-                match p.scaled_down {
-                    Some(_) => ("enabled", Tree::leaf(json!(false), &scaled)),
-                    None => ("enabled", Tree::leaf(json!(true), &fixed)),
-                },
-                ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
-                ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
-                (target_cpu, Tree::leaf(json!(70), &fixed)),
-            ],
-            &fixed,
-        ),
-    ));
+    let hpa = || {
+        vec![
+            match p.scaled_down {
+                Some(_) => ("enabled", Tree::leaf(json!(false), &scaled)),
+                None => ("enabled", Tree::leaf(json!(true), &fixed)),
+            },
+            ("minReplicas", Tree::leaf(json!(r.min), &r.min_origin)),
+            ("maxReplicas", Tree::leaf(json!(r.max), &r.max_origin)),
+            (target_cpu, Tree::leaf(json!(70), &fixed)),
+        ]
+    };
+    let mut autoscaling = hpa();
+    if convention == ChartConvention::Bitnami {
+        // Bitnami charts read one of two layouts (14 of the 31 with autoscaling at
+        // bitnami/charts 5165628 read `autoscaling.hpa.*`, beside `autoscaling.vpa`); each
+        // ignores the other's keys, so both are set.
+        autoscaling.push(("hpa", Tree::map(hpa(), &fixed)));
+    }
+    top.push(("autoscaling", Tree::map(autoscaling, &fixed)));
     let release = p.release();
     let image_origin = at_app(&release.path("image"));
     let image = ImageRef::parse(p.image());
@@ -665,6 +671,13 @@ mod tests {
             bitnami["serviceAccount"]["automountServiceAccountToken"]
         );
         assert_eq!(bitnami["global"]["security"]["allowInsecureImages"], true);
+        // Both of Bitnami's autoscaling layouts, the same; helm-create's has no `hpa`.
+        let flat = &bitnami["autoscaling"];
+        assert_eq!(flat["enabled"], true);
+        for key in ["enabled", "minReplicas", "maxReplicas", "targetCPU"] {
+            assert_eq!(flat["hpa"][key], flat[key], "{key}: {flat}");
+        }
+        assert!(derived_for("helm-create")["autoscaling"].get("hpa").is_none());
         // helm-create probes liveness at the contract's path, not `/`.
         let helm_create = derived_for("helm-create");
         assert_eq!(helm_create["livenessProbe"]["httpGet"]["port"], "http");
