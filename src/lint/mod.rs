@@ -153,6 +153,13 @@ impl<'a> Context<'a> {
         self.active(app).filter(|p| p.scaled_down.is_none())
     }
 
+    /// A placement's rendered objects.
+    pub fn objects_of<'s>(&'s self, p: &'s Placement) -> &'s [&'a RenderedObject] {
+        self.index
+            .get(&(p.app_name(), p.cluster_id()))
+            .map_or(&[], |placed| placed.objects.as_slice())
+    }
+
     /// The workloads among a placement's objects (see [`query::workloads`]).
     pub fn workloads<'s>(&'s self, p: &'s Placement) -> &'s [query::Workload<'a>] {
         self.index.get(&(p.app_name(), p.cluster_id())).map_or(&[], |placed| {

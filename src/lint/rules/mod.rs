@@ -69,6 +69,7 @@ families! {
         hostname_conflict,
         origin_without_gateway,
         public_without_edge,
+        service_selects_other_workloads,
         standby_takes_traffic,
         weights_without_total,
     }
