@@ -18,6 +18,8 @@
 //! down to no replicas (`switches.scaleDown`): a drain has nothing to evict there. Nor is a
 //! workload whose replicas are not the cluster's share of the contract's (a template's own
 //! one-replica worker beside the app): raising the contract's minimum would not change it.
+//! A chart app's workload is the chart's, with the replicas fleetgen gives it
+//! (`replicaCount`) and its budget of `maxUnavailable: 1`.
 //!
 //! ## Example
 //! ```yaml
@@ -49,19 +51,28 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if p.drained.is_some() || scaled_down {
             continue;
         }
-        for w in ctx.workloads(p) {
-            let Some(b) = &w.budget else { continue };
+        // (replicas, what the budget lets a drain evict at once) of each workload: the
+        // rendered ones, or a chart app's, which the chart renders from `replicaCount` beside
+        // the budget of `maxUnavailable: 1` fleetgen gives it (its own PodDisruptionBudget,
+        // or a Bitnami chart's `pdb`).
+        let mut shapes: Vec<(u32, i64)> = (ctx.workloads(p).iter())
+            .filter_map(|w| Some((w.replicas, w.budget.as_ref()?.allowed)))
+            .collect();
+        if p.app.value.chart.is_some() && p.pod_disruption_budget.value && p.scaled_down.is_none() {
+            shapes.push((p.replicas.min, 1));
+        }
+        for (replicas, allowed) in shapes {
             // Scaled down to none on purpose (an incident switch): nothing for a drain to evict.
             // A workload whose replicas are not the cluster's share of the contract's (a
             // template's own one-replica worker) is not the spread's doing.
-            if w.replicas == 0 || w.replicas != p.replicas.min || b.allowed < i64::from(w.replicas) || b.allowed <= 0 {
+            if replicas == 0 || replicas != p.replicas.min || allowed < i64::from(replicas) || allowed <= 0 {
                 continue;
             }
             let entry = found.entry(p.app_name()).or_insert((i, Vec::new()));
             entry.1.push(format!(
                 "`{}` ({} of {} in {} {}, over {} cluster{})",
                 p.cluster_id(),
-                w.replicas,
+                replicas,
                 p.replicas.min * p.replicas.share.max(1),
                 region_of(p),
                 p.cluster.value.environment,
