@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags a data write region (`data.writeRegions`) where the app has no active placement:
 //! no cluster there that is selected, in rotation (`role: active`, not a standby), not
-//! drained and not scaled down to zero (`switches.scaleDown`), in any environment.
+//! drained and not scaled down to zero (`switches.scaleDown`), in the app's highest
+//! environment (prod over staging …, as FG104 and FG105 count): a region that only a
+//! staging cluster serves still has no writer in prod.
 //!
 //! ## Why is this bad?
 //! The contract says writes happen in that region, and the data layer is provisioned for it,
@@ -32,13 +34,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let app = &doc.value;
         let Some(data) = &app.data else { continue };
         let name = app.application.name.as_str();
+        // Where its writes matter most: the highest environment it is deployed in.
+        let Some(top) = ctx.active(name).map(|p| p.cluster.value.environment).max() else {
+            continue;
+        };
         for (i, w) in data.write_regions.iter().enumerate() {
             let region = w.to_string();
             if !app.placement.regions.contains(w) {
                 continue; // FG026
             }
             let here: Vec<_> = (ctx.placements_of(name).iter())
-                .filter(|p| region_of(p) == region)
+                .filter(|p| region_of(p) == region && p.cluster.value.environment == top)
                 .collect();
             if here.iter().any(|p| {
                 p.drained.is_none() && p.scaled_down.is_none() && p.cluster.value.role == ClusterRole::Active
@@ -59,7 +65,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     &RULE.code,
                     &ctx.sources.files,
                     doc.item_label(&["data", "writeRegions"], i, "writes here"),
-                    format!("`{name}` writes its data in `{region}`, but no active cluster there runs it: {why}"),
+                    format!("`{name}` writes its data in `{region}`, but no active {top} cluster there runs it: {why}"),
                 )
                 .with_secondary(doc.label(&["placement"], "selects the clusters"))
                 .with_help("select an active cluster of the region (widen `cells`/`purposes`, undrain, or lift the scale-down), or remove it from `writeRegions`")
