@@ -158,6 +158,12 @@ impl Compiled {
         diag::render(&self.diagnostics, &self.sources.files, style, lint::catalogue())
     }
 
+    /// fleet.yaml's `repository.path` (`Some(None)`: it names none), once fleet.yaml loaded.
+    pub fn repository_path(&self) -> Option<Option<&str>> {
+        let fleet = self.sources.fleet.as_ref()?;
+        Some(fleet.value.repository.path.as_deref())
+    }
+
     /// How many files of each sort were read.
     pub fn counts(&self) -> Counts {
         let s = &self.sources;

@@ -240,6 +240,20 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
         "{root}"
     );
     assert!(top.path().join("infra/fleet/rendered/azure-eastus-staging-01").is_dir());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("repository.path"),
+        "{}",
+        report(&out)
+    );
+    // Without it (a fleet from before, or moved), the commands say where the engines would
+    // look, and what to set.
+    let without = fleet.replace("\n  path: infra/fleet\n", "\n");
+    std::fs::write(top.path().join("infra/fleet/fleet.yaml"), without).unwrap();
+    let out = run_in(top.path(), &["validate", "--repo", "infra/fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("set `repository.path: infra/fleet`"), "{}", report(&out));
+    std::fs::write(top.path().join("infra/fleet/fleet.yaml"), &fleet).unwrap();
     let out = run_in(top.path(), &["init", "infra/other"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert!(

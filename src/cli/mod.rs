@@ -254,8 +254,8 @@ pub(crate) fn fleet_root(repo: Option<&Path>) -> Result<PathBuf, String> {
 /// The fleet folder's place in its git repository, `infra/fleet/` (empty at the root or
 /// outside git): what the machine formats put before paths.
 pub(crate) fn git_prefix(root: &Path) -> String {
-    let repo = match git2::Repository::discover(root) {
-        Ok(repo) => repo,
+    match git_folder(root) {
+        Ok(folder) => prefix_of(&folder.unwrap_or_default()),
         Err(e) => {
             // Git's own check of who owns the repository (`safe.directory`): common in CI
             // containers that run as another user. Silent, the paths would quietly lose the
@@ -266,24 +266,64 @@ pub(crate) fn git_prefix(root: &Path) -> String {
                     crate::diag::escape::line(&root.display().to_string())
                 );
             }
-            return String::new();
+            String::new()
         }
-    };
+    }
+}
+
+/// The fleet folder's place in its git repository, `infra/fleet` (empty at its top); `None`
+/// outside git, or in a bare repository or one git cannot place it in.
+fn git_folder(root: &Path) -> Result<Option<String>, git2::Error> {
+    let repo = git2::Repository::discover(root)?;
     let (Some(workdir), Ok(root)) = (repo.workdir(), std::fs::canonicalize(root)) else {
-        return String::new();
+        return Ok(None);
     };
     let Ok(workdir) = std::fs::canonicalize(workdir) else {
-        return String::new();
+        return Ok(None);
     };
-    match root.strip_prefix(&workdir) {
-        Ok(rel) => prefix_of(
-            &rel.components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-        ),
-        Err(_) => String::new(),
+    Ok(root.strip_prefix(&workdir).ok().and_then(|rel| {
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        parts.map(|parts| parts.join("/"))
+    }))
+}
+
+/// A warning when the fleet's folder in its git repository is not the one fleet.yaml's
+/// `repository.path` names: the GitOps engines read `<path>/rendered/` from the top of the
+/// repository they clone. Said, not refused: the rendered tree may be published to another
+/// repository.
+pub(crate) fn warn_repository_path(root: &Path, compiled: &crate::api::Compiled) {
+    let Some(declared) = compiled.repository_path() else {
+        return;
+    };
+    let Ok(Some(actual)) = git_folder(root) else {
+        return;
+    };
+    let declared = declared.unwrap_or_default();
+    if actual == declared {
+        return;
     }
+    let at = if actual.is_empty() {
+        "at the top".to_string()
+    } else {
+        format!("in `{actual}`")
+    };
+    let (says, fix) = match (declared.is_empty(), actual.is_empty()) {
+        (true, _) => (
+            "fleet.yaml's `repository` has no `path`, so the GitOps engines look for `rendered/` at the repository's top".to_string(),
+            format!("set `repository.path: {actual}`"),
+        ),
+        (false, true) => (
+            format!("fleet.yaml's `repository.path` is `{declared}`, so the GitOps engines look for `{declared}/rendered/`"),
+            "remove `repository.path`".to_string(),
+        ),
+        (false, false) => (
+            format!("fleet.yaml's `repository.path` is `{declared}`, so the GitOps engines look for `{declared}/rendered/`"),
+            format!("set `repository.path: {actual}`"),
+        ),
+    };
+    eprintln!(
+        "warning: the fleet is {at} of its git repository, but {says}: {fix} in fleet.yaml (unless the rendered tree is published to another repository)"
+    );
 }
 
 /// `infra/fleet` → `infra/fleet/`; empty stays empty.

@@ -163,6 +163,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     });
     progress.done();
     ui.report(&compiled, format, prefix);
+    crate::cli::warn_repository_path(&fleet.root, &compiled);
     if compiled.tree.is_none() {
         return compiled.exit_code().max(1);
     }

@@ -174,6 +174,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         return 2;
     }
     ui.report(&compiled, format, prefix);
+    crate::cli::warn_repository_path(&fleet.root, &compiled);
     let Some(rendered) = &compiled.tree else {
         progress.done();
         return compiled.exit_code().max(1);

@@ -16,6 +16,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let format = args.fleet.format;
     let compiled = api::compile(&fleet.files, &Options::new(Goal::Validate));
     let mut text = compiled.report(&ui.stdout_style(format, &fleet.path_prefix));
+    crate::cli::warn_repository_path(&fleet.root, &compiled);
     if compiled.diagnostics().is_empty() && matches!(format, Format::Text | Format::Concise) && !ui.quiet {
         let c = compiled.counts();
         text = format!(
