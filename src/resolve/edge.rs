@@ -400,8 +400,7 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
     }
     let today = sources.today;
     let all_switches: Vec<Switch> = switches(sources).into_iter().filter(|s| s.active(today)).collect();
-    let mut clusters: Vec<&Doc<Cluster>> = sources.clusters.iter().collect();
-    clusters.sort_by(|a, b| a.value.cluster_id.cmp(&b.value.cluster_id));
+    let clusters = by_id(sources);
     let mut out = Vec::new();
     for app in &sources.apps {
         let a = &app.value;
@@ -414,22 +413,7 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
                 if !serving(&entries, host, env).is_some_and(|e| e.same(entry)) {
                     continue;
                 }
-                let landed: Vec<&Doc<Cluster>> = clusters
-                    .iter()
-                    .copied()
-                    .filter(|c| c.value.environment == env && selects(a, &c.value))
-                    .filter(|c| !a.gitops.drain.iter().any(|d| d.cluster == c.value.cluster_id))
-                    // Scaled down to zero by an incident switch: no origin to send traffic to.
-                    .filter(|c| {
-                        super::incidents::scaled_down(
-                            &fleet.value,
-                            a.application.name.as_str(),
-                            c.value.cluster_id.as_str(),
-                            today,
-                        )
-                        .is_none()
-                    })
-                    .collect();
+                let landed = landed(&clusters, &fleet.value, app, env, today);
                 if landed.is_empty() {
                     continue;
                 }
@@ -449,6 +433,61 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
     out
 }
 
+/// The clusters in cluster id order.
+fn by_id(sources: &Sources) -> Vec<&Doc<Cluster>> {
+    let mut clusters: Vec<&Doc<Cluster>> = sources.clusters.iter().collect();
+    clusters.sort_by(|a, b| a.value.cluster_id.cmp(&b.value.cluster_id));
+    clusters
+}
+
+/// The clusters an edge entry of `env` makes origins of `app`: those the app lands on there
+/// and is not drained from, nor scaled down to zero by an incident switch (no origin to
+/// send traffic to).
+fn landed<'s>(
+    clusters: &[&'s Doc<Cluster>],
+    fleet: &Fleet,
+    app: &Doc<App>,
+    env: Environment,
+    today: Day,
+) -> Vec<&'s Doc<Cluster>> {
+    let a = &app.value;
+    clusters
+        .iter()
+        .copied()
+        .filter(|c| c.value.environment == env && selects(a, &c.value))
+        .filter(|c| !a.gitops.drain.iter().any(|d| d.cluster == c.value.cluster_id))
+        .filter(|c| {
+            super::incidents::scaled_down(fleet, a.application.name.as_str(), c.value.cluster_id.as_str(), today)
+                .is_none()
+        })
+        .collect()
+}
+
+/// The origins `app` has in `env` as its contract routes them, every switch off (the design,
+/// not today's incident levers), whether or not an edge entry serves it there: what the
+/// rules that judge a contract's multi-region design read. Same priorities and weights as
+/// [`routes`].
+pub fn planned_origins<'s>(sources: &'s Sources, app: &'s Doc<App>, env: Environment) -> Vec<Origin<'s>> {
+    let Some(fleet) = &sources.fleet else { return Vec::new() };
+    let clusters = by_id(sources);
+    let landed = landed(&clusters, &fleet.value, app, env, sources.today);
+    origins(app, &landed, &[])
+}
+
+/// The origins that take traffic while all are healthy: under `geo`, every one (Route 53
+/// gives each cluster its continent's record, a standby too; Front Door refuses geo);
+/// otherwise those of the first priority, as Front Door orders them. Failover: the first
+/// region. Latency, weighted and single-region: every cluster but `role: standby` ones and
+/// weight-0 last resorts, which Front Door puts one priority later and Route 53 gives no
+/// latency record or a weight of 0 (answered only when no other record is).
+pub fn first_priority<'a, 's>(routing: Routing, origins: &'a [Origin<'s>]) -> Vec<&'a Origin<'s>> {
+    if routing == Routing::Geo {
+        return origins.iter().collect();
+    }
+    let first = origins.iter().map(|o| o.priority).min();
+    origins.iter().filter(|o| Some(o.priority) == first).collect()
+}
+
 fn route<'s>(
     app: &'s Doc<App>,
     host: &'s str,
@@ -458,6 +497,36 @@ fn route<'s>(
     switches: &[Switch<'s>],
     fleet: &Fleet,
 ) -> Route<'s> {
+    let a = &app.value;
+    let routing = a.traffic.routing.unwrap_or(Routing::Latency);
+    let origins = origins(app, landed, switches);
+    let probe = a.traffic.health_probe.as_ref().and_then(|h| h.interval);
+    let default = match entry {
+        Entry::FrontDoor(_, p) => p
+            .health_probe
+            .as_ref()
+            .and_then(|h| h.interval)
+            .map_or(FRONT_DOOR_PROBE_SECONDS, |d| d.seconds),
+        Entry::Route53(_, z) => z
+            .health_check
+            .as_ref()
+            .and_then(|h| h.interval)
+            .map_or(ROUTE53_INTERVAL_SECONDS, |d| d.seconds),
+    };
+    Route {
+        app,
+        host,
+        host_index,
+        entry,
+        routing,
+        origins,
+        probe_path: probe_path(a, fleet),
+        probe_interval: probe.map_or((default, false), |d| (d.seconds, true)),
+    }
+}
+
+/// The origins of `app` on the `landed` clusters (in their order), with `switches` applied.
+fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switch<'s>]) -> Vec<Origin<'s>> {
     let a = &app.value;
     let name = a.application.name.as_str();
     let routing = a.traffic.routing.unwrap_or(Routing::Latency);
@@ -542,29 +611,7 @@ fn route<'s>(
             priority,
         });
     }
-    let probe = a.traffic.health_probe.as_ref().and_then(|h| h.interval);
-    let default = match entry {
-        Entry::FrontDoor(_, p) => p
-            .health_probe
-            .as_ref()
-            .and_then(|h| h.interval)
-            .map_or(FRONT_DOOR_PROBE_SECONDS, |d| d.seconds),
-        Entry::Route53(_, z) => z
-            .health_check
-            .as_ref()
-            .and_then(|h| h.interval)
-            .map_or(ROUTE53_INTERVAL_SECONDS, |d| d.seconds),
-    };
-    Route {
-        app,
-        host,
-        host_index,
-        entry,
-        routing,
-        origins,
-        probe_path: probe_path(a, fleet),
-        probe_interval: probe.map_or((default, false), |d| (d.seconds, true)),
-    }
+    origins
 }
 
 /// The continent Route 53 geolocation routes to a region (`NA`, `EU` …), from the region's
