@@ -365,6 +365,16 @@ impl Route<'_> {
     pub fn in_rotation(&self) -> impl Iterator<Item = &Origin<'_>> {
         self.origins.iter().filter(|o| o.in_rotation())
     }
+    /// Whether the entry can answer with `o` at all: Route 53 gives a `role: standby`
+    /// cluster no latency record (Front Door keeps it as an origin, one priority later).
+    pub fn answers_with(&self, o: &Origin) -> bool {
+        !(matches!(self.entry, Entry::Route53(..)) && self.routing == Routing::Latency && o.standby)
+    }
+    /// The origins the entry answers with: in rotation, and given a record or an enabled
+    /// origin. None left, the hostname does not answer.
+    pub fn answering(&self) -> impl Iterator<Item = &Origin<'_>> {
+        self.in_rotation().filter(|o| self.answers_with(o))
+    }
 }
 
 /// The path health checks use: the contract's `traffic.healthProbe.path`, else the

@@ -64,7 +64,7 @@ fn routing_fields(route: &Route, o: &Origin, default_rank: Option<usize>) -> Vec
     let v = &o.cluster.value;
     match route.routing {
         Routing::Latency => {
-            if o.standby {
+            if !route.answers_with(o) {
                 return Vec::new();
             }
             fields.insert("Region".into(), json!(v.region));

@@ -4,6 +4,9 @@
 //! false`, a region in fleet.yaml's `edge.outOfRotation`, or the app's own
 //! `traffic.switches`), or scaled down to zero replicas by an incident switch
 //! (`switches.scaleDown` on every cluster of the app in an environment the edge serves).
+//! Under Route 53 latency routing, a `role: standby` cluster left in rotation does not
+//! count: Route 53 gives it no latency record, so it never answers (Front Door keeps it as
+//! an origin one priority later, which it sends traffic to when nothing else is left).
 //!
 //! ## Why is this bad?
 //! Taking a cluster or a region out of rotation is the normal incident lever, and fleetgen
@@ -23,13 +26,15 @@
 //! ```
 //!
 //! ## Use instead
-//! Keep at least one cluster of each public app in rotation; to take an app off the
-//! internet on purpose, remove its hostnames or set `exposure: internal`.
+//! Keep at least one cluster of each public app in rotation (behind a Route 53 latency
+//! record, one that is not `role: standby`); to take an app off the internet on purpose,
+//! remove its hostnames or set `exposure: internal`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::Diagnostic;
 use crate::lint::Context;
+use crate::lint::query::and_list;
 use crate::lint::rule;
 use crate::model::Environment;
 use crate::model::app::Exposure;
@@ -39,22 +44,49 @@ rule!("FG154" "app-out-of-rotation", "traffic", Error, Lint, "every cluster behi
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for route in edge::routes(ctx.sources) {
-        if route.origins.is_empty() || route.in_rotation().next().is_some() {
+        if route.origins.is_empty() || route.answering().next().is_some() {
             continue;
         }
+        // In rotation but never answered with: a standby under Route 53 latency routing.
+        let unanswered: Vec<_> = route.in_rotation().collect();
+        let (message, help) = if unanswered.is_empty() {
+            (
+                format!(
+                    "every cluster of `{}` behind `{}` ({}) is out of rotation: the app is down",
+                    route.app_name(),
+                    route.host,
+                    route.entry.describe()
+                ),
+                "bring one cluster or region back (remove its switch), or drain the app on purpose",
+            )
+        } else {
+            let names: Vec<String> = unanswered.iter().map(|o| format!("`{}`", o.id())).collect();
+            (
+                format!(
+                    "every cluster of `{}` behind `{}` ({}) is out of rotation but {}, which latency routing gives no record (`role: standby`): the hostname has no answer and the app is down",
+                    route.app_name(),
+                    route.host,
+                    route.entry.describe(),
+                    and_list(&names)
+                ),
+                "bring an active cluster or region back (remove its switch): Route 53 latency routing never answers with a standby cluster",
+            )
+        };
         let mut d = Diagnostic::error(
             &RULE.code,
             &ctx.sources.files,
-            route.app.item_label(&["traffic", "hostnames"], route.host_index, "no origin in rotation"),
-            format!(
-                "every cluster of `{}` behind `{}` ({}) is out of rotation: the app is down",
-                route.app_name(),
-                route.host,
-                route.entry.describe()
+            route.app.item_label(
+                &["traffic", "hostnames"],
+                route.host_index,
+                if unanswered.is_empty() { "no origin in rotation" } else { "no record in rotation" },
             ),
+            message,
         )
-        .with_help("bring one cluster or region back (remove its switch), or drain the app on purpose")
+        .with_help(help)
         .for_app(route.app_name());
+        for o in &unanswered {
+            d = d.with_secondary(o.cluster.label(&["role"], "a standby: no latency record"));
+        }
         let mut labelled = std::collections::BTreeSet::new();
         for o in &route.origins {
             if let Some(s) = &o.out
