@@ -1,8 +1,11 @@
 //! ## What it does
 //! Checks N-1 failover headroom of tier-0 and tier-1 apps: for each region the app runs in
 //! (per environment), the other regions' `maxReplicasPerRegion` together must cover the app's
-//! demand, the replicas all its regions run at their minimum (a standby region's minimum
-//! after its standby shape). Drained placements do not count.
+//! demand, the replicas its serving regions run at their minimum. A standby region (under
+//! `pilot-light`, `warm-standby` or `hot-standby`, a region outside `data.writeRegions`) is
+//! idle capacity, not demand: its replicas wait for the write region's load, and its maximum
+//! (the contract's, which the planner keeps for that) is there to absorb it. Drained
+//! placements do not count.
 //!
 //! ## Why is this bad?
 //! When a region fails, its traffic moves to the survivors, and their autoscalers can grow
@@ -38,15 +41,18 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let name = app.application.name.as_str();
-        // environment → region → (min, max) of the region.
+        // environment → region → (demand, max) of the region: its minimum, or nothing for a
+        // standby region (the planner's standby shape), whose replicas serve no load of their
+        // own. Its maximum is the contract's, so a standby region can absorb the write regions'.
         let mut by_env: BTreeMap<String, BTreeMap<String, (u32, u32)>> = BTreeMap::new();
         let mut origin = None;
         for p in ctx.running(name) {
             origin.get_or_insert_with(|| p.replicas.max_origin.clone());
+            let demand = if p.replicas.standby.is_some() { 0 } else { p.replicas.region_min };
             by_env
                 .entry(p.cluster.value.environment.to_string())
                 .or_default()
-                .insert(region_of(p), (p.replicas.region_min, p.replicas.region_max));
+                .insert(region_of(p), (demand, p.replicas.region_max));
         }
         let Some(origin) = origin else { continue };
         for (env, regions) in by_env {
