@@ -903,8 +903,10 @@ pub(super) fn check_iam_sizes(sources: &Sources, placements: &[Placement], out: 
 /// FG031: one Azure scope granted from clusters of different resource groups. Scopes are
 /// relative to the cluster's group, and a vault, namespace or storage account lives in one:
 /// for the other clusters the role assignment would name a resource that is not there.
+/// Azure resource ids are case-insensitive (a vault named `KV-EastUS` is `kv-eastus`): scopes
+/// are compared lowercased.
 pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<&str, (&str, &str, &Placement)> = BTreeMap::new();
+    let mut seen: BTreeMap<String, (&str, &str, &Placement)> = BTreeMap::new();
     let mut reported = BTreeSet::new();
     for p in placements {
         for g in &p.identity.grants {
@@ -917,9 +919,10 @@ pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mu
             else {
                 continue;
             };
-            let first = *seen.entry(scope).or_insert((subscription_id, resource_group, p));
+            let key = scope.to_ascii_lowercase();
+            let first = *seen.entry(key.clone()).or_insert((subscription_id, resource_group, p));
             if (first.0, first.1) == (subscription_id.as_str(), resource_group.as_str())
-                || !reported.insert((scope.as_str(), p.cluster_id()))
+                || !reported.insert((key, p.cluster_id()))
             {
                 continue;
             }
@@ -1249,6 +1252,16 @@ mod tests {
             .collect();
         assert_eq!(scope.len(), 1, "{problems:?}");
         assert_eq!(scope[0].code.id, "FG031");
+        // Azure names are case-insensitive: the same vault spelt in capitals is the same vault.
+        let capitals = staging.replace("keyVault: kv-eastus-prod-01", "keyVault: KV-EastUS-Prod-01");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("clusters/eastus-staging-01.yaml", &capitals),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        let scope = problems.iter().filter(|d| d.message.contains("cannot be in both"));
+        assert_eq!(scope.count(), 1, "{problems:?}");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! but has no regional Key Vault: `azure.keyVault` is missing, or another cluster in a
 //! different region names the same vault; and one running such apps whose regional
 //! resources (`azure.resources`: the Service Bus namespace, storage account … that the
-//! permission mapping grants on) name one that a cluster of another region names too. (AWS
-//! ARNs carry the region, so `aws.resources` values are not compared.)
+//! permission mapping grants on) name one that a cluster of another region names too. Names
+//! are compared as Azure does, without case: `KV-EastUS-Prod-01` is `kv-eastus-prod-01`.
+//! (AWS ARNs carry the region, so `aws.resources` values are not compared.)
 //!
 //! ## Why is this bad?
 //! Apps with a cloud identity read their secrets and certificates from the cluster's Key
@@ -75,25 +76,28 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             );
             continue;
         };
-        let elsewhere: Vec<_> = ctx
+        let elsewhere = ctx
             .sources
             .clusters
             .iter()
             .filter(|o| o.value.provider == Provider::Azure && o.value.region != c.region)
-            .filter(|o| o.value.azure.as_ref().and_then(|a| a.key_vault.as_deref()) == Some(vault))
-            .collect();
-        let Some(other) = elsewhere.first() else { continue };
+            .find_map(|o| {
+                let theirs = o.value.azure.as_ref().and_then(|a| a.key_vault.as_deref())?;
+                same_name(theirs, vault).then_some((o, theirs))
+            });
+        let Some((other, theirs)) = elsewhere else { continue };
         out.push(
             Diagnostic::error(
                 &RULE.code,
                 &ctx.sources.files,
                 doc.label(&["azure", "keyVault"], "shared across regions"),
                 format!(
-                    "cluster `{}` in {} shares Key Vault `{vault}` with `{}` in {}: the vault is not regional, so {} {} on another region",
+                    "cluster `{}` in {} shares Key Vault `{vault}` with `{}` in {}{}: the vault is not regional, so {} {} on another region",
                     c.cluster_id,
                     c.region,
                     other.value.cluster_id,
                     other.value.region,
+                    spelt(theirs, vault),
                     names.join(", "),
                     if names.len() == 1 { "depends" } else { "depend" }
                 ),
@@ -103,6 +107,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .on_cluster(c.cluster_id.as_str()),
         );
     }
+}
+
+/// Whether two Azure resource names name one resource: Azure compares them without case
+/// (`KV-EastUS-Prod-01` is the vault `kv-eastus-prod-01`; its DNS name is the same).
+fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// ` (spelt `X` there)` when the other cluster writes the name in other letters.
+fn spelt(theirs: &str, mine: &str) -> String {
+    if theirs == mine { String::new() } else { format!(" (spelt `{theirs}` there)") }
 }
 
 /// The cluster's regional resources by key: `azure.resources`, whose values name globally
@@ -120,23 +135,26 @@ fn shared_resources(ctx: &Context, doc: &crate::load::Doc<crate::model::Cluster>
     let c = &doc.value;
     let Some((section, mine)) = resources(c) else { return };
     for (key, value) in mine {
-        let other = ctx.sources.clusters.iter().find(|o| {
-            o.value.provider == c.provider
-                && o.value.region != c.region
-                && resources(&o.value).is_some_and(|(_, theirs)| theirs.get(key) == Some(value))
+        let other = ctx.sources.clusters.iter().find_map(|o| {
+            if o.value.provider != c.provider || o.value.region == c.region {
+                return None;
+            }
+            let theirs = resources(&o.value)?.1.get(key)?;
+            same_name(theirs, value).then_some((o, theirs))
         });
-        let Some(other) = other else { continue };
+        let Some((other, theirs)) = other else { continue };
         out.push(
             Diagnostic::error(
                 &RULE.code,
                 &ctx.sources.files,
                 doc.label(&[section, "resources", key], "shared across regions"),
                 format!(
-                    "cluster `{}` in {} names `{value}` as its `{key}`, as `{}` in {} does: the grants of {} there depend on another region",
+                    "cluster `{}` in {} names `{value}` as its `{key}`, as `{}` in {} does{}: the grants of {} there depend on another region",
                     c.cluster_id,
                     c.region,
                     other.value.cluster_id,
                     other.value.region,
+                    spelt(theirs, value),
                     names.join(", ")
                 ),
             )
