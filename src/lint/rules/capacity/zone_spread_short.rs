@@ -31,7 +31,8 @@ use crate::lint::rule;
 rule!("FG132" "zone-spread-short", "capacity", Warning, Lint, "zone spread on a cluster with fewer zones than the replicas need (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut found: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
+    // app → the placements short of zones (their indices in the plan) and how, in plan order.
+    let mut found: BTreeMap<&str, (Vec<usize>, Vec<String>)> = BTreeMap::new();
     for (i, p) in ctx.plan.placements.iter().enumerate() {
         if p.drained.is_some() || p.topology_spread.value != TopologySpread::Zone {
             continue;
@@ -46,14 +47,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         if zones >= need {
             continue;
         }
-        found.entry(p.app_name()).or_insert((i, Vec::new())).1.push(format!(
+        let entry = found.entry(p.app_name()).or_default();
+        entry.0.push(i);
+        entry.1.push(format!(
             "`{}` ({replicas} replicas, {zones} zone{})",
             p.cluster_id(),
             if zones == 1 { "" } else { "s" }
         ));
     }
-    for (app, (i, clusters)) in found {
-        let p = &ctx.plan.placements[i];
+    for (app, (short, clusters)) in found {
+        let p = &ctx.plan.placements[short[0]];
         let label = origin_label(&p.topology_spread.origin, p.app, &["runtime"], "zone spread");
         let mut d = Diagnostic::error(
             &RULE.code,
@@ -64,9 +67,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 and_list(&clusters)
             ),
         )
-        .with_secondary(p.cluster.label(&["zones"], "zones of this cluster"))
         .with_help("place it on clusters spanning three zones, or use `topologySpread: hostname`")
         .for_app(app);
+        // Each cluster the message names, at its `zones`.
+        for i in &short {
+            d = d.with_secondary(ctx.plan.placements[*i].cluster.label(&["zones"], "zones of this cluster"));
+        }
         if clusters.len() == 1 {
             d = d.on_cluster(p.cluster_id());
         }
