@@ -158,6 +158,22 @@ impl Compiled {
         diag::render(&self.diagnostics, &self.sources.files, style, lint::catalogue())
     }
 
+    /// The GitOps engine of cluster `id` (`flux`, `argocd`), if the cluster was read.
+    pub fn engine_of(&self, id: &str) -> Option<&'static str> {
+        let cluster = self
+            .sources
+            .clusters
+            .iter()
+            .find(|c| c.value.cluster_id.as_str() == id)?;
+        Some(cluster.value.gitops.engine.as_str())
+    }
+
+    /// Why ring `ring` is frozen today (fleet.yaml `switches.freeze`), if it is.
+    pub fn frozen(&self, ring: &str) -> Option<String> {
+        let fleet = self.sources.fleet.as_ref()?;
+        crate::resolve::incidents::frozen(&fleet.value, ring, self.sources.today).map(|f| f.reason.clone())
+    }
+
     /// fleet.yaml's `repository.path` (`Some(None)`: it names none), once fleet.yaml loaded.
     pub fn repository_path(&self) -> Option<Option<&str>> {
         let fleet = self.sources.fleet.as_ref()?;

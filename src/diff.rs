@@ -224,6 +224,20 @@ fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The placements of the matrix `before` (a committed `fleet.yaml` of the output folder)
+/// that are not among `now` (app, cluster), each with the ring it was in.
+pub fn placements_gone(before: &str, now: &BTreeSet<(&str, &str)>) -> Vec<(String, String, String)> {
+    let Some(old) = data(MATRIX, body(before)) else {
+        return Vec::new();
+    };
+    (old["placements"].as_array().into_iter().flatten())
+        .filter_map(|p| {
+            let (app, cluster, ring) = (p["app"].as_str()?, p["cluster"].as_str()?, p["ring"].as_str()?);
+            (!now.contains(&(app, cluster))).then(|| (app.to_string(), cluster.to_string(), ring.to_string()))
+        })
+        .collect()
+}
+
 /// The figures at the head of every report.
 pub struct Summary {
     pub clusters: BTreeSet<String>,

@@ -308,3 +308,39 @@ fn quiet_prints_the_findings_without_summary_lines() {
         assert!(!text.contains("1 error"), "{format}: {text}");
     }
 }
+
+/// An app that leaves a cluster of a frozen ring is said by `render` and `check` (the
+/// committed matrix placed it there): the root removes its Kustomization or Application,
+/// which the freeze does not hold back. Nothing is said without a freeze, or for an app that
+/// stays.
+#[test]
+fn an_app_leaving_a_frozen_ring_is_said() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let app = repo.join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    let narrowed = text.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]");
+    assert_ne!(narrowed, text);
+    fs::write(&app, &narrowed).unwrap();
+    let said = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let out = run(repo, "check", &[]);
+    assert!(!said(&out).contains("leaves cluster"), "{}", said(&out));
+    let fleet_yaml = repo.join("fleet.yaml");
+    let mut frozen = fs::read_to_string(&fleet_yaml).unwrap();
+    frozen.push_str("switches:\n  freeze:\n    - rings: [prod]\n      reason: \"INC-7: outage\"\n      owner: sre\n");
+    fs::write(&fleet_yaml, frozen).unwrap();
+    for command in ["check", "render"] {
+        let out = run(repo, command, &[]);
+        let text = said(&out);
+        assert!(
+            text.contains("warning: `web` leaves cluster `useast1-prod-01` while ring `prod` is frozen (INC-7: outage): Argo CD deletes its Application"),
+            "{command}: {text}"
+        );
+        assert!(!text.contains("cluster `eastus-prod-01`"), "{command}: {text}");
+        assert!(!text.contains("cluster `useast1-staging"), "{command}: {text}");
+    }
+    // Rendered: the committed matrix no longer has it, and nothing more is said.
+    let out = run(repo, "check", &[]);
+    assert!(!said(&out).contains("leaves cluster"), "{}", said(&out));
+}

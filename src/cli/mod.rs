@@ -287,6 +287,38 @@ fn git_folder(root: &Path) -> Result<Option<String>, git2::Error> {
     }))
 }
 
+/// A warning for each app that leaves a cluster of a frozen ring: the committed matrix of
+/// output folder `out` placed it there, the new tree does not. A freeze stops the apps'
+/// sync, not the root's, which removes the app's Kustomization or Application: Flux does not
+/// prune for a suspended Kustomization, so its objects stay, managed by nothing; Argo CD's
+/// cascade deletes them at once. Either way the freeze does not hold the change back.
+pub(crate) fn warn_removed_while_frozen(out: &Path, compiled: &crate::api::Compiled) {
+    if compiled.tree.is_none() {
+        return;
+    }
+    let Ok(before) = std::fs::read_to_string(out.join(crate::layout::MATRIX)) else {
+        return;
+    };
+    let now = compiled
+        .landings
+        .iter()
+        .map(|l| (l.app.as_str(), l.cluster.as_str()))
+        .collect();
+    for (app, cluster, ring) in crate::diff::placements_gone(&before, &now) {
+        let Some(reason) = compiled.frozen(&ring) else { continue };
+        let what = match compiled.engine_of(&cluster) {
+            Some("flux") => {
+                "Flux removes its Kustomization without pruning (it is suspended), so its objects stay, managed by nothing"
+            }
+            Some("argocd") => "Argo CD deletes its Application with a cascade, so its objects go at once",
+            _ => "its objects are not held by the freeze",
+        };
+        eprintln!(
+            "warning: `{app}` leaves cluster `{cluster}` while ring `{ring}` is frozen ({reason}): {what}; keep it placed there until the freeze is lifted"
+        );
+    }
+}
+
 /// A warning when the fleet's folder in its git repository is not the one fleet.yaml's
 /// `repository.path` names: the GitOps engines read `<path>/rendered/` from the top of the
 /// repository they clone. Said, not refused: the rendered tree may be published to another
