@@ -63,9 +63,18 @@ impl SourceFile {
             .get_or_init(|| *blake3::hash(self.text.as_bytes()).as_bytes())
     }
 
-    /// The byte range of 0-based line `line`, without its line break.
+    /// Where 0-based line `line`'s first column is: its start, after the byte order mark
+    /// on the first line (which YAML readers and editors do not count as a column).
+    fn line_start(&self, line: usize) -> usize {
+        match line {
+            0 if self.text.starts_with('\u{feff}') => '\u{feff}'.len_utf8(),
+            _ => self.line_starts[line],
+        }
+    }
+
+    /// The byte range of 0-based line `line`, without its line break (and byte order mark).
     fn line_range(&self, line: usize) -> Range<usize> {
-        let start = self.line_starts[line];
+        let start = self.line_start(line);
         let mut end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
         let bytes = self.text.as_bytes();
         if end > start && bytes[end - 1] == b'\n' {
@@ -81,7 +90,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let start = self.line_start(line).min(offset);
         let column = if self.ascii_lines[line] {
             offset - start
         } else {
@@ -198,6 +207,19 @@ mod tests {
         }
         assert_eq!(f.offset(2, 99), f.text.find("]\n").unwrap() + 1, "the end of line 2");
         assert_eq!(f.offset(3, 5), f.text.find("\n\nc").unwrap() + 1, "an empty line");
+    }
+
+    /// A byte order mark is not a column: YAML readers place `Bad_Id` at 1:12, and so must
+    /// the offset found from that and the column given back.
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let f = SourceFile::new("x.yaml", "\u{feff}clusterId: Bad_Id\nb: 1\n");
+        let at = f.offset(1, 12);
+        assert_eq!(&f.text[at..at + 6], "Bad_Id");
+        assert_eq!(f.line_col(at), (1, 12));
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.offset(1, 1), 3);
+        assert_eq!(f.line_col(f.offset(2, 1)), (2, 1));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use miette::NamedSource;
+use miette::{MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
 use crate::source::Span;
 
@@ -125,15 +125,118 @@ impl SpanMap {
 }
 
 /// A source file as a snippet shows it (control characters escaped, see this module), and
-/// how its spans map into that.
-pub fn shown(path: &str, text: &Arc<str>) -> (NamedSource<Arc<str>>, impl Fn(&Span) -> Span + use<>) {
-    let name = line(path).into_owned();
-    let (text, map) = match Source::new(text) {
-        Some(e) => (Arc::from(e.text), Some(e.map)),
-        None => (Arc::clone(text), None),
-    };
-    let map = move |span: &Span| map.as_ref().map_or_else(|| span.clone(), |m| m.span(span));
-    (NamedSource::new(name, text), map)
+/// how its spans map into that. Made once per file for all of its diagnostics.
+pub struct Shown {
+    name: String,
+    snippet: Snippet,
+    map: Option<SpanMap>,
+}
+
+impl Shown {
+    pub fn new(path: &str, text: &Arc<str>) -> Shown {
+        let (text, map) = match Source::new(text) {
+            Some(e) => (Arc::from(e.text), Some(e.map)),
+            None => (Arc::clone(text), None),
+        };
+        Shown {
+            name: line(path).into_owned(),
+            snippet: Snippet::new(text),
+            map,
+        }
+    }
+
+    /// The text for miette, named (sharing the text and its line index).
+    pub fn source(&self) -> NamedSource<Snippet> {
+        NamedSource::new(self.name.clone(), self.snippet.clone())
+    }
+
+    /// A span of the original text, in the shown one.
+    pub fn span(&self, span: &Span) -> Span {
+        self.map.as_ref().map_or_else(|| span.clone(), |m| m.span(span))
+    }
+}
+
+/// A shown text with its line index, as miette reads snippets. miette's reader of a `str`
+/// walks the text from its start for every snippet (printing 10,000 diagnostics of one file
+/// took 35 s), and counts the header's column in bytes. This one reads only the lines around
+/// the span, the same way, and counts the column in characters, not counting a byte order
+/// mark, as [`crate::source::SourceFile::line_col`] does.
+#[derive(Clone)]
+pub struct Snippet {
+    text: Arc<str>,
+    /// Where each line starts: after LF, CRLF or a lone CR, as miette counts lines.
+    line_starts: Arc<[usize]>,
+}
+
+impl Snippet {
+    fn new(text: Arc<str>) -> Snippet {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line_starts.push(i + 1);
+            }
+        }
+        Snippet {
+            text,
+            line_starts: line_starts.into(),
+        }
+    }
+
+    /// The bytes miette reads for a span and its context lines, and a line more on each side
+    /// (it stops after the lines it needs, and an empty span at a line's start reads the
+    /// line break before it).
+    fn window(&self, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
+        let first = self.line_of(start).saturating_sub(before + 1);
+        let to = (self.line_starts.get(self.line_of(end) + after + 2))
+            .copied()
+            .unwrap_or(self.text.len());
+        (self.line_starts[first], to)
+    }
+
+    /// The 0-based line holding `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset) - 1
+    }
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let (start, end) = (span.offset(), span.offset() + span.len());
+        if end > self.text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let (from, to) = self.window(start, end, context_lines_before, context_lines_after);
+        let first = self.line_of(from);
+        let window = &self.text.as_bytes()[from..to];
+        let inner = window.read_span(
+            &(start - from, span.len()).into(),
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let column = match context_lines_before {
+            // The header's position: characters from the line's start.
+            0 => {
+                let line_start = self.line_starts[self.line_of(start)];
+                let before = &self.text.as_bytes()[line_start..start];
+                let bom = line_start == 0 && before.starts_with("\u{feff}".as_bytes());
+                before.iter().filter(|&&b| b & 0xc0 != 0x80).count() - usize::from(bom)
+            }
+            _ => inner.column(),
+        };
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            (from + inner.span().offset(), inner.span().len()).into(),
+            first + inner.line(),
+            column,
+            first + inner.line_count(),
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +252,59 @@ mod tests {
         );
         assert_eq!(line("\u{9b}2J\u{202e}"), "\\u{9b}2J\\u{202e}");
         assert_eq!(lines("one\ntwo\u{7}"), "one\ntwo\\u{7}");
+    }
+
+    /// A snippet reads what miette's reader of the whole text reads, for every span and
+    /// number of context lines, from a window of the lines around the span (miette's walked
+    /// the text from its start for each: quadratic in a file's diagnostics); the header's
+    /// column is in characters, a byte order mark not counted.
+    #[test]
+    fn a_snippet_reads_what_miette_reads_from_the_lines_around() {
+        let text = "a: 1\r\nbb: [x, y]\rc: zz\n\n  d: é1\ne: 2";
+        let snippet = Snippet::new(Arc::from(text));
+        let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+        for &start in &boundaries {
+            for &end in boundaries.iter().filter(|&&end| end >= start) {
+                for (before, after) in [(0, 0), (1, 1), (2, 2), (0, 3)] {
+                    let span: SourceSpan = (start, end - start).into();
+                    let ours = snippet.read_span(&span, before, after);
+                    let theirs = text.read_span(&span, before, after);
+                    let (Ok(ours), Ok(theirs)) = (ours, theirs) else {
+                        continue;
+                    };
+                    let at = format!("{start}..{end} ({before}, {after})");
+                    assert_eq!(ours.data(), theirs.data(), "{at}");
+                    assert_eq!(ours.span(), theirs.span(), "{at}");
+                    assert_eq!(ours.line(), theirs.line(), "{at}");
+                    assert_eq!(ours.line_count(), theirs.line_count(), "{at}");
+                    // (Between the CR and the LF of a CRLF, the line is the one the CRLF ends.)
+                    if text[..start].ends_with('\r') && text[start..].starts_with('\n') {
+                        continue;
+                    }
+                    let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+                    let column = if before == 0 {
+                        text[line_start..start].chars().count()
+                    } else {
+                        0
+                    };
+                    assert_eq!(ours.column(), column, "{at}");
+                }
+            }
+        }
+        // A span deep in a long text is read from its lines, not from the start.
+        let long: String = (0..10_000).map(|i| format!("k{i}: 1\n")).collect();
+        let snippet = Snippet::new(Arc::from(long.as_str()));
+        let start = long.find("k5000:").unwrap();
+        let (first, last) = snippet.window(start, start + 5, 1, 1);
+        assert!(last - first < 100, "{first}..{last}");
+        let read = snippet.read_span(&(start, 5).into(), 1, 1).unwrap();
+        assert_eq!(
+            std::str::from_utf8(read.data()).unwrap(),
+            "k4999: 1\nk5000: 1\nk5001: 1\n"
+        );
+        // The byte order mark takes no column.
+        let bom = Snippet::new(Arc::from("\u{feff}clusterId: Bad_Id\n"));
+        assert_eq!(bom.read_span(&(14, 6).into(), 0, 0).unwrap().column(), 11);
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Printing diagnostics: miette's graphical report, one line per problem, JSON, GitHub
 //! workflow commands, JUnit XML or SARIF.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 
-use super::escape;
+use super::escape::{self, Shown, Snippet};
 use super::{Code, Diagnostic, Severity};
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
 
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -104,8 +104,9 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style, ca
                 .with_word_separator(textwrap::WordSeparator::AsciiSpace)
                 .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
             let mut out = String::new();
+            let mut shown = HashMap::new();
             for d in diagnostics {
-                let report = Report::new(d, sources);
+                let report = Report::new(d, sources, &mut shown);
                 // Writing into a String cannot fail.
                 let _ = handler.render_report(&mut out, &report);
                 out.push('\n');
@@ -243,13 +244,14 @@ struct Report {
     code: &'static str,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Snippet>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
 
 impl Report {
-    fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
+    /// `shown`: each file as snippets show it, made when first needed.
+    fn new(d: &Diagnostic, sources: &SourceMap, shown: &mut HashMap<FileId, Shown>) -> Self {
         let severity = match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -266,26 +268,37 @@ impl Report {
                 related: Vec::new(),
             };
         };
-        let file = sources.get(primary.file);
-        let (source, shown) = escape::shown(&file.path, &file.text);
+        for id in std::iter::once(primary.file).chain(d.secondary.iter().map(|l| l.file)) {
+            shown.entry(id).or_insert_with(|| {
+                let file = sources.get(id);
+                Shown::new(&file.path, &file.text)
+            });
+        }
+        let shown_file = |id: FileId| -> &Shown { &shown[&id] };
+        let file = shown_file(primary.file);
+        let source = file.source();
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             non_empty(&primary.text),
-            shown(&primary.span),
+            file.span(&primary.span),
         )];
         let mut related = Vec::new();
         for l in &d.secondary {
             if l.file == primary.file {
-                labels.push(LabeledSpan::new_with_span(non_empty(&l.text), shown(&l.span)));
+                let span = shown_file(primary.file).span(&l.span);
+                labels.push(LabeledSpan::new_with_span(non_empty(&l.text), span));
             } else {
                 let other = sources.get(l.file);
-                let (source, shown) = escape::shown(&other.path, &other.text);
+                let shown = shown_file(l.file);
                 related.push(Report {
                     message: format!("see {}", escape::line(&other.path)),
                     code: "",
                     severity: miette::Severity::Advice,
                     help: None,
-                    source: Some(source),
-                    labels: vec![LabeledSpan::new_primary_with_span(non_empty(&l.text), shown(&l.span))],
+                    source: Some(shown.source()),
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        non_empty(&l.text),
+                        shown.span(&l.span),
+                    )],
                     related: Vec::new(),
                 });
             }
