@@ -170,11 +170,13 @@ pub fn classify(path: &str) -> Role {
     if path == FLEET_FILE {
         return Role::Input(Kind::Fleet);
     }
-    if path.ends_with(".yml") {
-        return Role::Stray(format!(
-            "fleetgen reads `.yaml` files only; rename it to `{}.yaml`",
-            path.trim_end_matches(".yml")
-        ));
+    // `.yml`, and `.YAML`, `.Yaml` …: read by no one (and on a case-insensitive file system
+    // `x.YAML` and `x.yaml` cannot both exist, so the rename loses nothing).
+    if let Some((stem, extension)) = path.rsplit_once('.')
+        && (extension.eq_ignore_ascii_case("yaml") || extension.eq_ignore_ascii_case("yml"))
+        && extension != "yaml"
+    {
+        return Role::Stray(format!("fleetgen reads `.yaml` files only; rename it to `{stem}.yaml`"));
     }
     match parts.as_slice() {
         ["apps", _, "app.yaml"] => Role::Input(Kind::App),
@@ -434,6 +436,20 @@ mod tests {
             Role::ChartSchema("web".into())
         );
         assert!(matches!(classify("apps/web/app.yml"), Role::Stray(_)));
+        // Any case of the extension but `.yaml` is read by no one, and said so.
+        for path in [
+            "clusters/x.YAML",
+            "clusters/x.Yaml",
+            "clusters/a/x.YML",
+            "apps/web/values/prod.YAML",
+        ] {
+            let Role::Stray(hint) = classify(path) else {
+                panic!("{path} is not stray")
+            };
+            let stem = path.rsplit_once('.').unwrap().0;
+            assert!(hint.ends_with(&format!("rename it to `{stem}.yaml`")), "{hint}");
+        }
+        assert!(matches!(classify("apps/web/app.YAML"), Role::Stray(_)));
         assert!(matches!(classify("apps/web/deploy.yaml"), Role::Stray(_)));
         assert!(matches!(classify("profiles/network/x.yaml"), Role::Stray(_)));
     }
