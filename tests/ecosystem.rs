@@ -267,6 +267,28 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
     );
 }
 
+/// A fleet in a folder whose name `repository.path` cannot hold (a space): `init` leaves the
+/// field for the user to name, and the warning asks for the folder to be renamed rather
+/// than for a value the schema refuses.
+#[test]
+fn a_fleet_folder_repository_path_cannot_name_is_said_so() {
+    let top = tempfile::tempdir().unwrap();
+    git2::Repository::init(top.path()).unwrap();
+    let out = run_in(top.path(), &["init", "my fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let fleet = std::fs::read_to_string(top.path().join("my fleet/fleet.yaml")).unwrap();
+    assert!(
+        fleet.contains("  # The fleet's folder in it (`path: infra/fleet`)"),
+        "{fleet}"
+    );
+    assert!(!fleet.contains("\n  path:"), "{fleet}");
+    let out = run_in(top.path(), &["validate", "--repo", "my fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("rename the fleet's folder"), "{}", report(&out));
+    assert!(!said.contains("set `repository.path: my fleet`"), "{}", report(&out));
+}
+
 #[test]
 fn the_fleet_root_is_found_from_a_subfolder() {
     let fleet = fleet_with(None);

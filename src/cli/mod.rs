@@ -339,10 +339,16 @@ pub(crate) fn warn_repository_path(root: &Path, compiled: &crate::api::Compiled)
     } else {
         format!("in `{actual}`")
     };
+    let set = if crate::cli::commands::init::is_repository_path(&actual) {
+        format!("set `repository.path: {actual}`")
+    } else {
+        // A folder name the schema refuses (a space, say): the folder has to change.
+        "rename the fleet's folder (letters, digits, `.`, `_` and `-`) and set `repository.path` to it".to_string()
+    };
     let (says, fix) = match (declared.is_empty(), actual.is_empty()) {
         (true, _) => (
             "fleet.yaml's `repository` has no `path`, so the GitOps engines look for `rendered/` at the repository's top".to_string(),
-            format!("set `repository.path: {actual}`"),
+            set,
         ),
         (false, true) => (
             format!("fleet.yaml's `repository.path` is `{declared}`, so the GitOps engines look for `{declared}/rendered/`"),
@@ -350,7 +356,7 @@ pub(crate) fn warn_repository_path(root: &Path, compiled: &crate::api::Compiled)
         ),
         (false, false) => (
             format!("fleet.yaml's `repository.path` is `{declared}`, so the GitOps engines look for `{declared}/rendered/`"),
-            format!("set `repository.path: {actual}`"),
+            set,
         ),
     };
     eprintln!(

@@ -478,10 +478,16 @@ fn landed<'s>(
 /// rules that judge a contract's multi-region design read. Same priorities and weights as
 /// [`routes`].
 pub fn planned_origins<'s>(sources: &'s Sources, app: &'s Doc<App>, env: Environment) -> Vec<Origin<'s>> {
-    let Some(fleet) = &sources.fleet else { return Vec::new() };
+    if sources.fleet.is_none() {
+        return Vec::new();
+    }
     let clusters = by_id(sources);
-    let landed = landed(&clusters, &fleet.value, app, env, sources.today);
-    origins(app, &landed, &[])
+    // Every cluster the placement selects: a drain or a scale-down is a switch too.
+    let a = &app.value;
+    let selected: Vec<&Doc<Cluster>> = (clusters.iter().copied())
+        .filter(|c| c.value.environment == env && selects(a, &c.value))
+        .collect();
+    origins(app, &selected, &[])
 }
 
 /// The origins that take traffic while all are healthy: under `geo`, every one (Route 53

@@ -289,18 +289,23 @@ fn enclosing_repository(dir: &Path) -> Option<(PathBuf, String)> {
 /// that the GitOps engines find `rendered/` there. A folder the schema would refuse (a
 /// space, say) is left for the user to name, with a comment saying so.
 fn with_repository_path(text: &str, rel: &str) -> String {
-    let valid = rel.split('/').all(|segment| {
-        !matches!(segment, "" | "." | "..")
-            && segment
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    });
-    let line = if valid {
+    let line = if is_repository_path(rel) {
         format!("  # The fleet's folder in it: the engines' paths start there.\n  path: {rel}\n")
     } else {
         "  # The fleet's folder in it (`path: infra/fleet`): the engines' paths start there.\n".to_string()
     };
     text.replacen("  branch: main\n", &format!("  branch: main\n{line}"), 1)
+}
+
+/// Whether `rel` may be fleet.yaml's `repository.path` (the schema's pattern): `/`-separated
+/// folders of letters, digits, `.`, `_` and `-`, none of them `.` or `..`.
+pub(crate) fn is_repository_path(rel: &str) -> bool {
+    rel.split('/').all(|segment| {
+        !matches!(segment, "" | "." | "..")
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    })
 }
 
 /// A repository-level scaffold file for a fleet in folder `rel` of the repository: the hooks
