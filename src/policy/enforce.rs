@@ -208,11 +208,15 @@ impl<'s> Enforce<'s> {
 
 /// FG092: the exemptions in force that turned no finding off in a render of the whole fleet.
 pub fn unused(sources: &Sources, used: &Used) -> Vec<Diagnostic> {
+    // An exemption that keeps an admission policy off a cluster too old to serve one turns
+    // FG029 off there: in use, whatever its workloads do.
+    let lifting = super::lifting_unsupported_admission(sources);
     sources
         .policy_exemptions
         .iter()
         // Exemptions of lint rules are judged by `fleetgen lint`, not by a render.
         .filter(|doc| doc.value.rule.as_deref().is_none_or(exemptions::is_policy_rule))
+        .filter(|doc| !lifting.contains(doc.value.name.as_str()))
         .filter(|doc| exemptions::active(&doc.value, sources.today) && !used.contains(doc.value.name.as_str()))
         .map(|doc| {
             Diagnostic::error(

@@ -371,6 +371,33 @@ pub fn finding_at(
     }
 }
 
+/// The exemptions that keep an admission policy off a cluster that cannot serve it (before
+/// Kubernetes 1.30): each is what keeps FG029 quiet there, so it is in use.
+pub fn lifting_unsupported_admission(sources: &Sources) -> std::collections::BTreeSet<&str> {
+    let mut names = std::collections::BTreeSet::new();
+    let minor = |v: &str| v.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
+    for doc in &sources.clusters {
+        let cluster = &doc.value;
+        if minor(&cluster.kubernetes_version) >= minor(ADMISSION_SINCE) {
+            continue;
+        }
+        for ci in intents_for(sources, cluster) {
+            if checks::cel(ci.definition.check, &ci.maximum, &checks::Context::none()).is_none() {
+                continue;
+            }
+            let id = ci.definition.id.as_str();
+            let found = exemptions::for_cluster(sources, id, cluster.cluster_id.as_str(), &|_| None);
+            names.extend(
+                found
+                    .iter()
+                    .filter(|(_, ns)| ns.is_none())
+                    .map(|(d, _)| d.value.name.as_str()),
+            );
+        }
+    }
+    names
+}
+
 /// Whether an active exemption frees intent `intent` on the whole of cluster `cluster` (one
 /// by namespace or app leaves the intent's policies there).
 pub fn exempted_on_cluster(sources: &Sources, intent: &str, cluster: &str) -> bool {
@@ -417,7 +444,7 @@ mod tests {
     /// FG029: a cluster before Kubernetes 1.30 with admission intents; at 1.30 it is fine.
     #[test]
     fn admission_policies_need_kubernetes_1_30() {
-        let fg029_with = |version: &str, exempted: &[&str]| {
+        let sources_with = |version: &str, exempted: &[&str]| {
             let cluster = fixture::text("clusters/eastus-prod-01.yaml").replace(
                 "kubernetesVersion: \"1.33\"",
                 &format!("kubernetesVersion: \"{version}\""),
@@ -434,9 +461,11 @@ mod tests {
                 .collect();
             let mut files = vec![("clusters/eastus-prod-01.yaml", cluster.as_str())];
             files.extend(exemptions.iter().map(|(p, t)| (p.as_str(), t.as_str())));
-            let sources = fixture::sources(&files);
+            fixture::sources(&files)
+        };
+        let fg029_with = |version: &str, exempted: &[&str]| {
             let mut out = Vec::new();
-            admission_versions(&sources, &mut out);
+            admission_versions(&sources_with(version, exempted), &mut out);
             out.iter().map(|d| d.message.clone()).collect::<Vec<_>>()
         };
         let fg029 = |version: &str| fg029_with(version, &[]);
@@ -464,6 +493,17 @@ mod tests {
         assert_eq!(fg029_with("1.29", &[non_root, digest]), Vec::<String>::new());
         let in_namespace = "must-pin-image-by-digest namespace: payments";
         assert_eq!(fg029_with("1.29", &[non_root, in_namespace]).len(), 1);
+        // What keeps FG029 quiet is in use (FG092 spares it); on a cluster that serves the
+        // policies, or by namespace, it is not.
+        let lifting = |version: &str| {
+            let sources = sources_with(version, &[non_root, in_namespace]);
+            lifting_unsupported_admission(&sources)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lifting("1.29"), ["x0"]);
+        assert_eq!(lifting("1.33"), Vec::<String>::new());
     }
 
     /// What an exemption frees on a cluster's binding and assignment: every field it gives
