@@ -445,7 +445,7 @@ mod at {
                     mtime_ns: nanos(s.stx_mtime),
                     ctime_ns: nanos(s.stx_ctime),
                     inode: s.stx_ino,
-                    exec: u32::from(s.stx_mode) & 0o111 != 0,
+                    exec: crate::incremental::index::executable(u32::from(s.stx_mode)),
                 })
             } else {
                 None

@@ -223,12 +223,16 @@ fn a_link_or_fifo_in_the_output_folder_is_drift_never_followed() {
 /// A rendered file given an executable bit (git records it: `100755`) is stale, with and
 /// without the cache, whatever its content; a render through the cache (twice: the second
 /// exchanges the first's tree back) leaves no file with the bit, as a render without it.
+/// Where git does not record the bit (`core.fileMode` off, as `git init` sets it on a file
+/// system that shows every file as executable), it is no drift.
 #[cfg(unix)]
 #[test]
 fn an_executable_bit_is_drift_and_a_render_drops_it() {
     use std::os::unix::fs::PermissionsExt;
     let fleet = fleet_with(None);
     let repo = fleet.path();
+    let git = git2::Repository::init(repo).unwrap();
+    git.config().unwrap().set_bool("core.fileMode", true).unwrap();
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     let service = repo.join("rendered/eastus-prod-01/apps/web/service-web.yaml");
@@ -254,6 +258,12 @@ fn an_executable_bit_is_drift_and_a_render_drops_it() {
         assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
         assert_eq!(mode(&service), plain);
         assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    }
+    git.config().unwrap().set_bool("core.fileMode", false).unwrap();
+    fs::set_permissions(&service, fs::Permissions::from_mode(plain | 0o111)).unwrap();
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let out = run(repo, "check", extra);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stdout(&out));
     }
 }
 

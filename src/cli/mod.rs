@@ -271,6 +271,16 @@ pub(crate) fn git_prefix(root: &Path) -> String {
     }
 }
 
+/// Whether git records the executable bit of the fleet's files: in a repository whose
+/// `core.fileMode` is on (git's default, which `git init` turns off where a file system
+/// cannot keep modes); outside git, no one does.
+pub(crate) fn modes_recorded(root: &Path) -> bool {
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return false;
+    };
+    repo.config().and_then(|c| c.get_bool("core.fileMode")).unwrap_or(true)
+}
+
 /// The fleet folder's place in its git repository, `infra/fleet` (empty at its top); `None`
 /// outside git, or in a bare repository or one git cannot place it in.
 fn git_folder(root: &Path) -> Result<Option<String>, git2::Error> {

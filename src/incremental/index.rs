@@ -36,6 +36,7 @@ pub struct Stat {
     /// It has an executable bit, which fleetgen never writes and git records (`100755`): a
     /// file with one is not as rendered, whatever its content. Never recorded in an index
     /// (which holds files as fleetgen wrote them), so such a file is never known by its stat.
+    /// Only where the bit counts ([`track_exec`]).
     pub exec: bool,
 }
 
@@ -46,6 +47,22 @@ fn nanos(t: SystemTime) -> i64 {
     }
 }
 
+/// Whether a file's executable bit counts ([`Stat::exec`]): where git records it (the fleet
+/// is in a repository with `core.fileMode`, which `git init` turns off on a file system that
+/// cannot keep modes: SMB shares, vfat, WSL's `/mnt/c` show every file as executable). Set
+/// once a run, before the output folder is read; off unless set.
+static TRACK_EXEC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says whether a file's executable bit counts this run (see [`TRACK_EXEC`]).
+pub fn track_exec(on: bool) {
+    TRACK_EXEC.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `mode` has an executable bit that counts.
+pub fn executable(mode: u32) -> bool {
+    mode & 0o111 != 0 && TRACK_EXEC.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Stat {
     pub fn of(meta: &fs::Metadata) -> Stat {
         #[cfg(unix)]
@@ -54,7 +71,7 @@ impl Stat {
             (
                 meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
                 meta.ino(),
-                meta.mode() & 0o111 != 0,
+                executable(meta.mode()),
             )
         };
         #[cfg(not(unix))]

@@ -38,6 +38,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let Some(fleet) = args.fleet.open() else {
         return 2;
     };
+    crate::incremental::index::track_exec(crate::cli::modes_recorded(&fleet.root));
     let out = fleet.out(args.out);
     let prefix = fleet.path_prefix.as_str();
     // The output folder as the report names it: relative to the fleet when it is inside.
