@@ -19,6 +19,19 @@ fn diff(repo: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `fleetgen diff` in `repo` with `args`, which must succeed: what it shows.
+fn shown(repo: &Path, args: &[&str]) -> String {
+    let out = diff(repo, args);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -60,14 +73,7 @@ fn two_commits_after(before_base: impl Fn(&Path)) -> (tempfile::TempDir, Reposit
 #[test]
 fn a_change_is_summarised_and_grouped_by_cluster() {
     let (dir, _repo) = two_commits();
-    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
-    let text = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = shown(dir.path(), &["HEAD~1", "HEAD"]);
     assert!(text.starts_with("fleetgen diff HEAD~1 → HEAD\n"), "{text}");
     assert!(text.contains("clusters changed: 3"), "{text}");
     assert!(text.contains("owner teams touched: web-team"), "{text}");
@@ -99,14 +105,7 @@ fn a_cluster_wide_change_touches_the_clusters_team_and_tier() {
     let text = text.replace("ownerTeam: platform", "ownerTeam: platform-east");
     std::fs::write(&cluster, text.replace("criticality: tier-1", "criticality: tier-0")).unwrap();
     commit(&repo, "eastus-prod-01 is tier-0, owned by platform-east");
-    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
-    let text = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = shown(dir.path(), &["HEAD~1", "HEAD"]);
     assert!(text.contains("M eastus-prod-01/cluster.yaml"), "{text}");
     assert!(text.contains("owner teams touched: platform-east"), "{text}");
     assert!(text.contains("criticality tiers touched: tier-0"), "{text}");
@@ -456,14 +455,7 @@ fn a_release_walks_the_rings_one_diff_per_ring() {
     .unwrap();
     commit(&repo, "api 07.04 to prod");
 
-    let out = diff(dir.path(), &["HEAD~2", "HEAD~1"]);
-    let text = stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = shown(dir.path(), &["HEAD~2", "HEAD~1"]);
     assert!(text.contains("clusters changed: 1"), "{text}");
     assert!(text.contains("\neastus-staging-01\n"), "{text}");
     assert!(
