@@ -168,12 +168,6 @@ impl Compiled {
         Some(cluster.value.gitops.engine.as_str())
     }
 
-    /// Why ring `ring` is frozen today (fleet.yaml `switches.freeze`), if it is.
-    pub fn frozen(&self, ring: &str) -> Option<String> {
-        let fleet = self.sources.fleet.as_ref()?;
-        crate::resolve::incidents::frozen(&fleet.value, ring, self.sources.today).map(|f| f.reason.clone())
-    }
-
     /// fleet.yaml's `repository.path` (`Some(None)`: it names none), once fleet.yaml loaded.
     pub fn repository_path(&self) -> Option<Option<&str>> {
         let fleet = self.sources.fleet.as_ref()?;

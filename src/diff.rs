@@ -225,15 +225,15 @@ fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
 }
 
 /// The placements of the matrix `before` (a committed `fleet.yaml` of the output folder)
-/// that are not among `now` (app, cluster), each with the ring it was in.
+/// that are not among `now` (app, cluster), each with its `state` there.
 pub fn placements_gone(before: &str, now: &BTreeSet<(&str, &str)>) -> Vec<(String, String, String)> {
     let Some(old) = data(MATRIX, body(before)) else {
         return Vec::new();
     };
     (old["placements"].as_array().into_iter().flatten())
         .filter_map(|p| {
-            let (app, cluster, ring) = (p["app"].as_str()?, p["cluster"].as_str()?, p["ring"].as_str()?);
-            (!now.contains(&(app, cluster))).then(|| (app.to_string(), cluster.to_string(), ring.to_string()))
+            let (app, cluster, state) = (p["app"].as_str()?, p["cluster"].as_str()?, p["state"].as_str()?);
+            (!now.contains(&(app, cluster))).then(|| (app.to_string(), cluster.to_string(), state.to_string()))
         })
         .collect()
 }

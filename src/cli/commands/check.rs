@@ -165,7 +165,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     progress.done();
     ui.report(&compiled, format, prefix);
     crate::cli::warn_repository_path(&fleet.root, &compiled);
-    crate::cli::warn_removed_while_frozen(&out, &compiled);
+    crate::cli::warn_removed_while_suspended(&out, &compiled);
     if compiled.tree.is_none() {
         return compiled.exit_code().max(1);
     }

@@ -177,7 +177,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     ui.report(&compiled, format, prefix);
     crate::cli::warn_repository_path(&fleet.root, &compiled);
     if select.is_all() && !args.stdout {
-        crate::cli::warn_removed_while_frozen(&out, &compiled);
+        crate::cli::warn_removed_while_suspended(&out, &compiled);
     }
     let Some(rendered) = &compiled.tree else {
         progress.done();

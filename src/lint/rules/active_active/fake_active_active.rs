@@ -66,7 +66,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             DataMode::Stateless => continue,
         };
         let name = app.application.name.as_str();
-        let envs: BTreeSet<Environment> = ctx.running(name).map(|p| p.cluster.value.environment).collect();
+        // Every environment a cluster of the placement is in: the design, whatever switch is on.
+        let envs: BTreeSet<Environment> = (ctx.placements_of(name).iter()).map(|p| p.cluster.value.environment).collect();
         // The highest environment where it holds (prod before staging): one finding per app.
         for env in envs.into_iter().rev() {
             let origins = edge::planned_origins(ctx.sources, doc, env);
