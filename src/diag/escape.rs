@@ -67,6 +67,8 @@ pub fn lines(s: &str) -> Cow<'_, str> {
 pub struct Source {
     pub text: String,
     pub map: SpanMap,
+    /// Where each escape is in the shown text (start, end): one character of the original.
+    pub escapes: Vec<(usize, usize)>,
 }
 
 /// Where the spans of an original text are in the escaped one.
@@ -88,6 +90,7 @@ impl Source {
         }
         let mut out = String::with_capacity(text.len() + 16);
         let mut shifts = Vec::new();
+        let mut escapes = Vec::new();
         let mut added = 0;
         for (i, c) in text.char_indices() {
             match c {
@@ -98,6 +101,7 @@ impl Source {
                 c if is_hidden(c) => {
                     let before = out.len();
                     push_escape(&mut out, c);
+                    escapes.push((before, out.len()));
                     added += out.len() - before - c.len_utf8();
                     shifts.push((i + c.len_utf8(), added));
                 }
@@ -107,6 +111,7 @@ impl Source {
         Some(Source {
             text: out,
             map: SpanMap { shifts },
+            escapes,
         })
     }
 }
@@ -134,13 +139,13 @@ pub struct Shown {
 
 impl Shown {
     pub fn new(path: &str, text: &Arc<str>) -> Shown {
-        let (text, map) = match Source::new(text) {
-            Some(e) => (Arc::from(e.text), Some(e.map)),
-            None => (Arc::clone(text), None),
+        let (text, map, escapes) = match Source::new(text) {
+            Some(e) => (Arc::from(e.text), Some(e.map), e.escapes),
+            None => (Arc::clone(text), None, Vec::new()),
         };
         Shown {
             name: line(path).into_owned(),
-            snippet: Snippet::new(text),
+            snippet: Snippet::new(text, escapes),
             map,
         }
     }
@@ -166,10 +171,13 @@ pub struct Snippet {
     text: Arc<str>,
     /// Where each line starts: after LF, CRLF or a lone CR, as miette counts lines.
     line_starts: Arc<[usize]>,
+    /// Where each escape is (start, end), in order: a column counts it as the one
+    /// character of the original it shows.
+    escapes: Arc<[(usize, usize)]>,
 }
 
 impl Snippet {
-    fn new(text: Arc<str>) -> Snippet {
+    fn new(text: Arc<str>, escapes: Vec<(usize, usize)>) -> Snippet {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
         for (i, &b) in bytes.iter().enumerate() {
@@ -180,6 +188,7 @@ impl Snippet {
         Snippet {
             text,
             line_starts: line_starts.into(),
+            escapes: escapes.into(),
         }
     }
 
@@ -225,7 +234,11 @@ impl SourceCode for Snippet {
                 let line_start = self.line_starts[self.line_of(start)];
                 let before = &self.text.as_bytes()[line_start..start];
                 let bom = line_start == 0 && before.starts_with("\u{feff}".as_bytes());
-                before.iter().filter(|&&b| b & 0xc0 != 0x80).count() - usize::from(bom)
+                // An escape before the span on its line is one character of the original.
+                let from = self.escapes.partition_point(|(e, _)| *e < line_start);
+                let to = self.escapes.partition_point(|(e, _)| *e < start);
+                let shown_more: usize = self.escapes[from..to].iter().map(|(a, b)| b - a - 1).sum();
+                before.iter().filter(|&&b| b & 0xc0 != 0x80).count() - usize::from(bom) - shown_more
             }
             _ => inner.column(),
         };
@@ -261,7 +274,7 @@ mod tests {
     #[test]
     fn a_snippet_reads_what_miette_reads_from_the_lines_around() {
         let text = "a: 1\r\nbb: [x, y]\rc: zz\n\n  d: é1\ne: 2";
-        let snippet = Snippet::new(Arc::from(text));
+        let snippet = Snippet::new(Arc::from(text), Vec::new());
         let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
         for &start in &boundaries {
             for &end in boundaries.iter().filter(|&&end| end >= start) {
@@ -293,7 +306,7 @@ mod tests {
         }
         // A span deep in a long text is read from its lines, not from the start.
         let long: String = (0..10_000).map(|i| format!("k{i}: 1\n")).collect();
-        let snippet = Snippet::new(Arc::from(long.as_str()));
+        let snippet = Snippet::new(Arc::from(long.as_str()), Vec::new());
         let start = long.find("k5000:").unwrap();
         let (first, last) = snippet.window(start, start + 5, 1, 1);
         assert!(last - first < 100, "{first}..{last}");
@@ -303,7 +316,7 @@ mod tests {
             "k4999: 1\nk5000: 1\nk5001: 1\n"
         );
         // The byte order mark takes no column.
-        let bom = Snippet::new(Arc::from("\u{feff}clusterId: Bad_Id\n"));
+        let bom = Snippet::new(Arc::from("\u{feff}clusterId: Bad_Id\n"), Vec::new());
         assert_eq!(bom.read_span(&(14, 6).into(), 0, 0).unwrap().column(), 11);
     }
 
@@ -317,5 +330,17 @@ mod tests {
         assert_eq!(&s.text[s.map.span(&(x..x + 1))], "x");
         assert_eq!(&s.text[s.map.span(&(y..y + 1))], "y");
         assert!(Source::new("plain: text\r\n\tand tabs\n").is_none());
+    }
+
+    /// The header's column counts an escape as the one character of the original it shows,
+    /// as `concise` and JSON count columns.
+    #[test]
+    fn an_escape_is_one_column() {
+        let text = "note: \"x\u{202e}y\", engine: bogus\n";
+        let shown = Shown::new("f.yaml", &Arc::from(text));
+        let at = text.find("bogus").unwrap();
+        let span = shown.span(&(at..at + 5));
+        let read = shown.snippet.read_span(&(span.start, 5).into(), 0, 0).unwrap();
+        assert_eq!(read.column(), text[..at].chars().count());
     }
 }
