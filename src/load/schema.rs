@@ -329,6 +329,14 @@ fn diagnose<'i>(
     json: &'i Json,
     errors: impl Iterator<Item = jsonschema::ValidationError<'i>>,
 ) -> Vec<Diagnostic> {
+    // Every kind is a mapping: a file that is not one gets that said, and not what else its
+    // schema's branches make of it (a cluster file that is a list broke every `not:
+    // {required: …}` as well).
+    let mapping = json.is_object();
+    let root_type = |e: &jsonschema::ValidationError| {
+        e.instance_path().as_str().is_empty() && matches!(e.kind(), ValidationErrorKind::Type { .. })
+    };
+    let errors = errors.filter(move |e| mapping || root_type(e));
     let mut out = Vec::new();
     let keys = Keys::default();
     for error in errors {
@@ -644,6 +652,12 @@ fn describe(
     } else {
         dotted(path)
     };
+    // As a message names it: the field in backticks, or the file.
+    let named = if path.is_empty() {
+        field.clone()
+    } else {
+        format!("`{field}`")
+    };
     let at = |span: Span, text: String| Label::new(file, span, text);
     let diag = match error {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -720,7 +734,7 @@ fn describe(
                 codes::WRONG_TYPE,
                 sources,
                 at(span.clone(), format!("this is {found}")),
-                format!("`{field}` must be {expected}, found {found}"),
+                format!("{named} must be {expected}, found {found}"),
             );
             if expected == "a string" && matches!(instance, Json::Number(_) | Json::Bool(_)) {
                 let written = &sources.get(file).text[span];
@@ -753,7 +767,7 @@ fn describe(
                 sources,
                 at(span, format!("expected `{}`", short(expected_value))),
                 format!(
-                    "`{field}` must be `{}` {}, found `{}`",
+                    "{named} must be `{}` {}, found `{}`",
                     short(expected_value),
                     condition(cx, parent).unwrap_or_else(|| "here".to_string()),
                     short(instance)
@@ -823,15 +837,7 @@ fn describe(
                         codes::SCHEMA,
                         sources,
                         at(span, format!("sets {found}")),
-                        format!(
-                            "{} sets exactly one of {}, found {found}",
-                            if path.is_empty() {
-                                field.clone()
-                            } else {
-                                format!("`{field}`")
-                            },
-                            choices.join(" or ")
-                        ),
+                        format!("{} sets exactly one of {}, found {found}", named, choices.join(" or ")),
                     )
                 }
                 None => Diagnostic::error(codes::SCHEMA, sources, at(span, String::new()), fallback.to_string()),
@@ -848,10 +854,10 @@ fn describe(
         | ValidationErrorKind::UniqueItems
         | ValidationErrorKind::MinProperties { .. } => {
             let message = match error {
-                ValidationErrorKind::UniqueItems => format!("`{field}` lists the same item twice"),
+                ValidationErrorKind::UniqueItems => format!("{named} lists the same item twice"),
                 ValidationErrorKind::MinItems { limit } => {
                     format!(
-                        "`{field}` needs at least {limit} item{}",
+                        "{named} needs at least {limit} item{}",
                         if *limit == 1 { "" } else { "s" }
                     )
                 }
@@ -860,18 +866,15 @@ fn describe(
                     let parent = &path[..path.len().saturating_sub(1)];
                     let when = condition(cx, path).or_else(|| condition(cx, parent));
                     format!(
-                        "`{field}` lists at most {limit} item{}{}",
+                        "{named} lists at most {limit} item{}{}",
                         if *limit == 1 { "" } else { "s" },
                         when.map_or(String::new(), |w| format!(" {w}"))
                     )
                 }
                 ValidationErrorKind::MinProperties { .. } => {
-                    format!(
-                        "`{}` sets too few fields",
-                        if field.is_empty() { "the file" } else { &field }
-                    )
+                    format!("{named} sets too few fields")
                 }
-                _ => format!("`{field}`: {fallback}"),
+                _ => format!("{named}: {fallback}"),
             };
             Diagnostic::error(codes::INVALID_VALUE, sources, at(span, "out of range".into()), message)
         }
