@@ -236,6 +236,15 @@ fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
             codes::YAML_SYNTAX,
             "an alias refers to a node it is part of: a recursive structure, which fleetgen does not read".to_string(),
         )
+    } else if let Some(rest) = message.strip_prefix("non-finite float `") {
+        // `.inf`, `-.Inf`, `.nan`: no field of an input takes one.
+        let written = rest.split('`').next().unwrap_or(rest);
+        (
+            codes::INVALID_VALUE,
+            format!(
+                "`{written}` is not a finite number, which no field of fleetgen's inputs takes (quote it if it is text: \"{written}\")"
+            ),
+        )
     } else if message.starts_with("multiple YAML documents") {
         (
             codes::YAML_SYNTAX,
@@ -644,6 +653,18 @@ mod tests {
                 codes::YAML_SYNTAX,
                 "an alias refers to a node it is part of",
                 7,
+            ),
+            (
+                "zones: .inf\n",
+                codes::INVALID_VALUE,
+                "`.inf` is not a finite number",
+                7,
+            ),
+            (
+                "a: 1\nzones: -.Inf\n",
+                codes::INVALID_VALUE,
+                "`-.Inf` is not a finite number",
+                12,
             ),
         ] {
             let file = SourceFile::new("t.yaml", text);
