@@ -740,6 +740,22 @@ fn describe(
                 let written = &sources.get(file).text[span];
                 d.help = Some(format!("quote it: \"{written}\""));
             }
+            // `03`: fleetgen reads a leading zero as text (YAML 1.1 would read an octal).
+            if let Json::String(text) = instance
+                && (expected.contains("an integer") || expected.contains("a number"))
+            {
+                let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+                let leading_zero =
+                    digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
+                if leading_zero {
+                    let sign = if text.starts_with('-') { "-" } else { "" };
+                    let number = digits.trim_start_matches('0');
+                    let number = if number.is_empty() { "0" } else { number };
+                    d.help = Some(format!(
+                        "a number with a leading zero is read as text (YAML 1.1 would read it as octal): write {sign}{number}"
+                    ));
+                }
+            }
             d
         }
         ValidationErrorKind::Enum { options } => {
