@@ -134,7 +134,7 @@ codes! {
     EXEMPTION_EXPIRED = "FG090", "exemption-expired", Reference, Error, "a policy exemption whose expiry date has passed; it no longer exempts anything";
     EXEMPTION_EXPIRING = "FG091", "exemption-expiring", Reference, Warning, "a policy exemption that expires within 14 days";
     EXEMPTION_UNUSED = "FG092", "exemption-unused", Reference, Warning, "a policy exemption that matched no finding in this render";
-    EXEMPTION_INVALID = "FG093", "exemption-invalid", Reference, Error, "a policy exemption that names an unknown intent, rule, app or cluster, or a date that does not exist";
+    EXEMPTION_INVALID = "FG093", "exemption-invalid", Reference, Error, "a policy exemption that names an unknown intent, rule, app or cluster";
 }
 
 /// Looks a code up by its id (`FG023`) or its name (`unknown-reference`) in `codes`.

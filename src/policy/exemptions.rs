@@ -104,8 +104,9 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
             unknown(&["target", "cluster"], "cluster", c.as_str(), &clusters, out);
         }
         match parse_date(&ex.expires) {
+            // An input error, as an impossible date is everywhere else (FG012, exit 2).
             None => out.push(Diagnostic::error(
-                codes::EXEMPTION_INVALID,
+                codes::INVALID_VALUE,
                 files,
                 doc.label(&["expires"], "no such day"),
                 format!("`{}` is not a date", ex.expires),
