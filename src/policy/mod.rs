@@ -137,6 +137,13 @@ pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec
 /// ValidatingAdmissionPolicy (GA in 1.30, KEP-3488), which every admission policy is.
 pub const ADMISSION_SINCE: &str = "1.30";
 
+/// Whether a cluster's Kubernetes version (`1.<minor>`, as the schema has it) serves
+/// ValidatingAdmissionPolicy v1.
+fn serves_admission(cluster: &Cluster) -> bool {
+    let minor = |v: &str| v.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
+    minor(&cluster.kubernetes_version) >= minor(ADMISSION_SINCE)
+}
+
 /// FG029: a cluster that gets admission policies (an intent of its policy profile with an
 /// admission form, or a blocked image, which every cluster gets) on a Kubernetes version that
 /// does not serve them. Its root would fail to apply them, and with them every switch.
@@ -147,9 +154,7 @@ fn admission_versions(sources: &Sources, out: &mut Vec<crate::diag::Diagnostic>)
         .is_some_and(|f| !crate::resolve::incidents::blocked(&f.value, sources.today).is_empty());
     for doc in &sources.clusters {
         let cluster = &doc.value;
-        // `1.<minor>`, as the schema has it.
-        let minor = |v: &str| v.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
-        if minor(&cluster.kubernetes_version) >= minor(ADMISSION_SINCE) {
+        if serves_admission(cluster) {
             continue;
         }
         let intents = intents_for(sources, cluster);
@@ -375,10 +380,9 @@ pub fn finding_at(
 /// Kubernetes 1.30): each is what keeps FG029 quiet there, so it is in use.
 pub fn lifting_unsupported_admission(sources: &Sources) -> std::collections::BTreeSet<&str> {
     let mut names = std::collections::BTreeSet::new();
-    let minor = |v: &str| v.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok());
     for doc in &sources.clusters {
         let cluster = &doc.value;
-        if minor(&cluster.kubernetes_version) >= minor(ADMISSION_SINCE) {
+        if serves_admission(cluster) {
             continue;
         }
         for ci in intents_for(sources, cluster) {
