@@ -630,76 +630,9 @@ fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switc
     origins
 }
 
-/// The continent Route 53 geolocation routes to a region (`NA`, `EU` …), from the region's
-/// name; `None` for a region this table does not know.
-pub fn continent(provider: Provider, region: &str) -> Option<&'static str> {
-    let r = region;
-    let c = match provider {
-        Provider::Aws => match r.split('-').next()? {
-            "us" | "ca" | "mx" => "NA",
-            "sa" => "SA",
-            "eu" => "EU",
-            "af" => "AF",
-            "me" | "il" => "AS",
-            "ap" if r.starts_with("ap-southeast-2")
-                || r.starts_with("ap-southeast-4")
-                || r.starts_with("ap-southeast-6") =>
-            {
-                "OC"
-            }
-            "ap" => "AS",
-            _ => return None,
-        },
-        Provider::Azure => {
-            const TABLE: &[(&[&str], &str)] = &[
-                (&["us", "canada", "mexico"], "NA"),
-                (&["brazil", "chile"], "SA"),
-                (
-                    &[
-                        "europe",
-                        "uk",
-                        "france",
-                        "germany",
-                        "sweden",
-                        "norway",
-                        "switzerland",
-                        "poland",
-                        "italy",
-                        "spain",
-                        "austria",
-                        "belgium",
-                        "denmark",
-                        "finland",
-                        "greece",
-                    ],
-                    "EU",
-                ),
-                (&["australia", "newzealand"], "OC"),
-                (&["southafrica"], "AF"),
-                (
-                    &[
-                        "asia",
-                        "japan",
-                        "korea",
-                        "india",
-                        "uae",
-                        "qatar",
-                        "israel",
-                        "indonesia",
-                        "malaysia",
-                        "taiwan",
-                    ],
-                    "AS",
-                ),
-            ];
-            return TABLE
-                .iter()
-                .find(|(words, _)| words.iter().any(|w| r.contains(w)))
-                .map(|(_, c)| *c);
-        }
-    };
-    Some(c)
-}
+/// The continent Route 53 geolocation routes to a region (`NA`, `EU` …), from an explicit
+/// table of region names (see [`super::continents`]); `None` for a region it does not know.
+pub use super::continents::continent;
 
 /// A resource name Front Door accepts: letters, digits and single dashes, at most 50
 /// characters (a longer one is cut and given a hash).
@@ -1307,6 +1240,56 @@ mod tests {
         assert_eq!(continent(Provider::Azure, "westeurope"), Some("EU"));
         assert_eq!(continent(Provider::Azure, "westus3"), Some("NA"));
         assert_eq!(continent(Provider::Azure, "moon"), None);
+        // `us` is inside these names: they are not in North America.
+        for region in [
+            "australiaeast",
+            "australiasoutheast",
+            "australiacentral",
+            "australiacentral2",
+        ] {
+            assert_eq!(continent(Provider::Azure, region), Some("OC"), "{region}");
+        }
+        assert_eq!(continent(Provider::Azure, "austriaeast"), Some("EU"));
+        assert_eq!(continent(Provider::Azure, "newzealandnorth"), Some("OC"));
+        assert_eq!(continent(Provider::Azure, "southafricanorth"), Some("AF"));
+        assert_eq!(continent(Provider::Azure, "brazilsouth"), Some("SA"));
+        assert_eq!(continent(Provider::Azure, "uaenorth"), Some("AS"));
+        assert_eq!(continent(Provider::Azure, "eastasia"), Some("AS"));
+        assert_eq!(continent(Provider::Aws, "ap-southeast-4"), Some("OC"));
+        assert_eq!(continent(Provider::Aws, "ap-southeast-1"), Some("AS"));
+        assert_eq!(continent(Provider::Aws, "il-central-1"), Some("AS"));
+        assert_eq!(continent(Provider::Aws, "mx-central-1"), Some("NA"));
+        // A whole name or nothing: no prefix, no part of a name, no other provider's name.
+        assert_eq!(continent(Provider::Aws, "us-east-9"), None);
+        assert_eq!(continent(Provider::Aws, "eu-westt-1"), None);
+        assert_eq!(continent(Provider::Azure, "eastus-2"), None);
+        assert_eq!(continent(Provider::Azure, "us-east-1"), None);
+        assert_eq!(continent(Provider::Aws, "westeurope"), None);
+    }
+
+    /// Geo routing over a cluster in Australia and one in the United States: two continents,
+    /// not one (`us` read inside `australiaeast` made both `NA`, a false FG054).
+    #[test]
+    fn geo_routing_tells_australia_from_north_america() {
+        let route53 =
+            "edge:\n  route53:\n    - { name: example.com, zoneId: Z0123456789ABCDEFGHIJ, environment: prod }\n";
+        let fleet = fixture::text("fleet.yaml") + route53;
+        let aus = fixture::text("clusters/eastus-prod-01.yaml")
+            .replace("eastus-prod-01", "auseast-prod-01")
+            .replace("region: eastus", "region: australiaeast");
+        let app = web("  routing: geo\n  failover: automatic\n").replace(
+            "regions: [azure:eastus, aws:us-east-1]",
+            "regions: [azure:australiaeast, aws:us-east-1]",
+        );
+        let sources = fixture::sources(&[
+            ("fleet.yaml", &fleet),
+            ("clusters/auseast-prod-01.yaml", &aus),
+            ("apps/web/app.yaml", &app),
+        ]);
+        let routes = routes(&sources);
+        assert_eq!(routes.len(), 1, "{routes:?}");
+        let problems: Vec<String> = engine_problems(&routes[0]).into_iter().map(|p| p.0).collect();
+        assert!(!problems.iter().any(|p| p.contains("continent")), "{problems:?}");
     }
 
     use crate::load::fixture;

@@ -5,6 +5,7 @@
 //! labels ([`labels`]), identity, namespaces, and the deployment order ([`deps`]).
 
 pub mod cloud_identity;
+mod continents;
 pub mod deps;
 pub mod edge;
 mod ids;
