@@ -33,6 +33,8 @@ use super::placement::selects;
 
 /// Front Door's defaults (the portal's): probe every 100 s, 4 samples, 3 good, 50 ms.
 pub const FRONT_DOOR_PROBE_SECONDS: u64 = 100;
+pub const FRONT_DOOR_SAMPLE_SIZE: u32 = 4;
+pub const FRONT_DOOR_SUCCESSFUL_SAMPLES: u32 = 3;
 /// Route 53's default request interval, and its failure threshold.
 pub const ROUTE53_INTERVAL_SECONDS: u64 = 30;
 pub const ROUTE53_FAILURE_THRESHOLD: u32 = 3;
@@ -673,7 +675,38 @@ pub fn engine_problems<'s>(route: &Route<'s>) -> Vec<(String, Label, &'static st
         }
     };
     match route.entry {
-        Entry::FrontDoor(..) => {
+        Entry::FrontDoor(_, profile) => {
+            // Front Door checks the origin's certificate against the origin's host name
+            // (`enforceCertificateNameCheck`): a cloud-generated gateway name
+            // (`….alb.azure.com`, `….elb.amazonaws.com`) is one no customer holds a
+            // certificate for, so every request and probe would be refused. A name under
+            // one of the profile's domains is one the customer's certificate can cover.
+            for o in &route.origins {
+                if let Some(origin) = o.host()
+                    && !profile.domains.iter().any(|d| in_domain(origin, d))
+                {
+                    out.push((
+                        format!(
+                            "{what} checks the certificate of cluster `{}` against its `edge.origin` `{origin}`, \
+                             which is not under the profile's domains ({}): no certificate the gateway can hold \
+                             would match it",
+                            o.id(),
+                            profile.domains.join(", ")
+                        ),
+                        o.cluster.label(&["edge", "origin"], "not a name of the profile's domains"),
+                        "give the gateway a name of your own domain (a CNAME to its generated host name) and a certificate for it and the app's hostnames, and set it as `edge.origin`",
+                    ));
+                }
+            }
+            // fleetgen gives every custom domain a managed certificate, which Front Door does
+            // not offer for a wildcard domain (Microsoft's docs, "Domains in Azure Front Door").
+            if host.starts_with("*.") {
+                out.push((
+                    format!("{what} gives no managed certificate to the wildcard domain `{host}`, and fleetgen configures no other"),
+                    app.item_label(&["traffic", "hostnames"], route.host_index, "a wildcard domain"),
+                    "serve the wildcard hostname from a Route 53 zone, or name each hostname under it",
+                ));
+            }
             if route.routing == Routing::Geo {
                 out.push((
                     format!("{what} cannot route `{host}` by geography: Front Door sends each request to the nearest healthy origin"),
@@ -1027,6 +1060,29 @@ fn check_entries(fleet: &Doc<Fleet>, files: &SourceMap, out: &mut Vec<Diagnostic
                 );
             }
         }
+        // Of the last `sampleSize` probes, `successfulSamplesRequired` must succeed: more
+        // than were taken can never succeed, and every origin would stay unhealthy. (JSON
+        // Schema cannot compare two fields, so the schema does not say this.)
+        if let Entry::FrontDoor(_, p) = e
+            && let Some(l) = &p.load_balancing
+        {
+            let size = l.sample_size.unwrap_or(FRONT_DOOR_SAMPLE_SIZE);
+            let required = l.successful_samples_required.unwrap_or(FRONT_DOOR_SUCCESSFUL_SAMPLES);
+            if required > size {
+                out.push(
+                    Diagnostic::error(
+                        codes::EDGE_UNROUTABLE,
+                        files,
+                        e.label(fleet, Some("loadBalancing"), "these samples"),
+                        format!(
+                            "{} requires {required} successful samples of {size}: no origin could ever be healthy",
+                            e.describe()
+                        ),
+                    )
+                    .with_help("set `successfulSamplesRequired` to at most `sampleSize` (defaults: 3 of 4)"),
+                );
+            }
+        }
         if let Entry::FrontDoor(_, p) = e
             && let Some(l) = p.load_balancing.as_ref().and_then(|l| l.additional_latency.as_deref())
             && latency_ms(l).is_none_or(|ms| ms > 1000)
@@ -1359,7 +1415,7 @@ mod tests {
     fn an_expired_switch_holds_nothing_and_is_an_error() {
         let fleet = fixture::text("fleet.yaml") + EDGE;
         let cluster = fixture::text("clusters/eastus-prod-01.yaml")
-            + "edge:\n  origin: gw.example.net\n  inRotation: false\n  reason: \"INC-1: x\"\n  expires: \"2026-11-21\"\n";
+            + "edge:\n  origin: gw.example.com\n  inRotation: false\n  reason: \"INC-1: x\"\n  expires: \"2026-11-21\"\n";
         let sources = fixture::sources(&[("fleet.yaml", &fleet), ("clusters/eastus-prod-01.yaml", &cluster)]);
         assert!(origins(&sources).iter().all(|o| o.3));
         let mut out = Vec::new();
@@ -1468,6 +1524,86 @@ mod tests {
                 "`web` is behind Front Door profile `afd` (which locks its origins) and Front Door profile `afd-b` \
               (`www.example.org`): its route cannot take both"
             ]
+        );
+    }
+
+    /// Front Door checks an origin's certificate against the origin's host name: a gateway's
+    /// generated name, which no one can hold a certificate for, is refused at the cluster's
+    /// `edge.origin`; a name under the profile's domains is not.
+    #[test]
+    fn a_front_door_origin_is_a_name_of_the_profiles_domains() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let found = |origin: &str| {
+            let cluster = fixture::text("clusters/eastus-prod-01.yaml") + &format!("edge:\n  origin: {origin}\n");
+            let sources = fixture::sources(&[("fleet.yaml", &fleet), ("clusters/eastus-prod-01.yaml", &cluster)]);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("checks the certificate"))
+                .collect::<Vec<_>>()
+        };
+        assert!(found("eastus-gw.example.com").is_empty());
+        let out = found("e7b1c9d24f3a6e80.fz41.alb.azure.com");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code.id, "FG054");
+        assert_eq!(out[0].path, "clusters/eastus-prod-01.yaml");
+        assert!(
+            out[0].message.contains("`e7b1c9d24f3a6e80.fz41.alb.azure.com`"),
+            "{}",
+            out[0].message
+        );
+        // A name that merely ends like the domain is not under it.
+        assert_eq!(found("gw.notexample.com").len(), 1);
+    }
+
+    /// Front Door has no managed certificate for a wildcard domain, the only kind fleetgen
+    /// configures: a wildcard hostname is refused at the hostname.
+    #[test]
+    fn a_wildcard_hostname_is_refused_on_front_door() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let found = |hosts: &str| {
+            let app = fixture::text("apps/web/app.yaml").replace("[www.example.com]", hosts);
+            let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &app)]);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("wildcard"))
+                .collect::<Vec<_>>()
+        };
+        assert!(found("[www.example.com]").is_empty());
+        let out = found("[\"*.shop.example.com\"]");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code.id, "FG054");
+        assert_eq!(out[0].path, "apps/web/app.yaml");
+    }
+
+    /// More successful samples than samples taken can never succeed: refused at the
+    /// profile's `loadBalancing`, the defaults (3 of 4) counted.
+    #[test]
+    fn successful_samples_are_at_most_the_samples() {
+        let found = |lb: &str| {
+            let fleet = fixture::text("fleet.yaml")
+                + "edge:\n  frontDoor:\n    - { name: afd, resourceGroup: rg-edge, endpoint: ep, domains: [example.com],\n"
+                + &format!("        loadBalancing: {lb} }}\n");
+            let sources = fixture::sources(&[("fleet.yaml", &fleet)]);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("successful samples"))
+                .map(|d| (d.code.id, d.message))
+                .collect::<Vec<_>>()
+        };
+        assert!(found("{ sampleSize: 4, successfulSamplesRequired: 4 }").is_empty());
+        assert!(found("{ successfulSamplesRequired: 4 }").is_empty());
+        let out = found("{ sampleSize: 2, successfulSamplesRequired: 200 }");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].0, "FG054");
+        assert!(out[0].1.contains("200 successful samples of 2"), "{}", out[0].1);
+        assert_eq!(found("{ sampleSize: 2 }").len(), 1, "the default of 3 is more than 2");
+        assert_eq!(
+            found("{ successfulSamplesRequired: 5 }").len(),
+            1,
+            "the default of 4 is less than 5"
         );
     }
 

@@ -144,8 +144,8 @@ fn template(sources: &Sources, profile: &FrontDoorProfile, routes: &[&Route]) ->
             "dependsOn": [depends("profiles", &[p])],
             "properties": {
                 "loadBalancingSettings": {
-                    "sampleSize": lb.sample_size.unwrap_or(4),
-                    "successfulSamplesRequired": lb.successful_samples_required.unwrap_or(3),
+                    "sampleSize": lb.sample_size.unwrap_or(edge::FRONT_DOOR_SAMPLE_SIZE),
+                    "successfulSamplesRequired": lb.successful_samples_required.unwrap_or(edge::FRONT_DOOR_SUCCESSFUL_SAMPLES),
                     "additionalLatencyInMilliseconds": latency,
                 },
                 "healthProbeSettings": {

@@ -20,7 +20,7 @@
 //! ## Use instead
 //! ```yaml
 //! edge:
-//!   origin: a1b2c3d4e5f6a7b8.fz12.alb.azure.com   # the gateway's frontend host name
+//!   origin: eastus-gw.example.com   # the gateway's name under the profile's domains (a CNAME to its frontend)
 //! ```
 
 use std::collections::BTreeSet;
