@@ -286,8 +286,9 @@ fn out_of_rotation_is_a_warning_for_lint_and_the_app_keeps_running() {
 }
 
 /// Route 53: every record of a name has one type (DNS allows no CNAME beside an A record,
-/// and Route 53 refuses a routed set that mixes them), and a geo-routed name keeps its
-/// default record when its first region is taken out of rotation.
+/// and Route 53 refuses a routed set that mixes them), alias A at the zone apex and CNAME
+/// elsewhere, whatever the clusters; and a geo-routed name keeps its default record, the
+/// same resource, when its first region is taken out of rotation.
 #[test]
 fn a_route53_name_takes_one_record_type_and_keeps_a_geo_default() {
     let dir = fleet_with(Some(&root().join("tests/golden/edge-route53/input")));
@@ -313,27 +314,43 @@ fn a_route53_name_takes_one_record_type_and_keeps_a_geo_default() {
         BTreeSet::from(["CNAME".to_string()]),
         "{types:?}"
     );
-    // maps lands on EKS clusters only: alias A records.
+    // maps lands on EKS clusters only: CNAMEs still (the type does not follow the placement).
     assert_eq!(
         types["maps.example.com"],
-        BTreeSet::from(["A".to_string()]),
+        BTreeSet::from(["CNAME".to_string()]),
         "{types:?}"
     );
+    // The zone apex, where DNS allows no CNAME: alias A records.
+    assert_eq!(types["example.com"], BTreeSet::from(["A".to_string()]), "{types:?}");
     assert!(types.values().all(|t| t.len() == 1), "{types:?}");
-    let defaults = |tree: &BTreeMap<String, String>| -> Vec<String> {
-        records(tree)
+    let defaults = |tree: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        let text = &tree["_edge/route53/example.com.json"];
+        resources(text)
             .into_iter()
-            .filter(|r| r["Name"] == "maps.example.com" && r["GeoLocation"]["CountryCode"] == "*")
-            .map(|r| r["SetIdentifier"].as_str().unwrap().to_string())
+            .filter(|(_, r)| {
+                r["Properties"]["Name"] == "maps.example.com" && r["Properties"]["GeoLocation"]["CountryCode"] == "*"
+            })
+            .map(|(id, r)| {
+                let p = &r["Properties"];
+                (
+                    format!("{id} {}", p["SetIdentifier"].as_str().unwrap()),
+                    p["ResourceRecords"][0].to_string(),
+                )
+            })
             .collect()
     };
-    assert_eq!(defaults(&tree), ["useast1-prod-01-default"]);
+    let useast1 = "\"k8s-gateway-useast1-0123456789.us-east-1.elb.amazonaws.com\"".to_string();
+    let euwest1 = "\"k8s-gateway-euwest1-9876543210.eu-west-1.elb.amazonaws.com\"".to_string();
+    let default = "RecordMapsExampleComDefault default".to_string();
+    assert_eq!(defaults(&tree), [(default.clone(), useast1)]);
     // us-east-1, maps' first region, out of rotation: eu-west-1 answers the rest of the world.
     edit(dir.path(), "fleet.yaml", |t| {
         format!("{t}  outOfRotation:\n    - region: aws:us-east-1\n      reason: \"INC-3: us-east-1 gateway\"\n")
     });
     let tree = render(dir.path());
-    assert_eq!(defaults(&tree), ["euwest1-prod-01-default"]);
+    // The same record (logical id and set identifier), another target: CloudFormation updates
+    // it in place; a new `*` record beside the old one Route 53 would refuse.
+    assert_eq!(defaults(&tree), [(default, euwest1)]);
     // A switch keeps the type: cart scaled down on its AKS cluster, the EKS records stay
     // CNAMEs (an A record would meet the CNAME the stack has not deleted yet).
     let dir = fleet_with(Some(&root().join("tests/golden/edge-route53/input")));

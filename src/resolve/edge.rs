@@ -317,6 +317,10 @@ pub struct Origin<'s> {
     /// The region's place in the contract's `placement.regions` among the origins' regions
     /// (failover: 0 is the primary).
     pub rank: usize,
+    /// The region's place in `placement.regions` among the regions of every cluster the
+    /// placement selects in the environment: a drain or a scale-down does not move it (Route
+    /// 53's failover role: 0 is the `PRIMARY` record).
+    pub placed_rank: usize,
     /// A `role: standby` cluster: it takes traffic only when the active ones fail.
     pub standby: bool,
     /// The switch that takes it out of rotation, if one does.
@@ -429,12 +433,13 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
                 if landed.is_empty() {
                     continue;
                 }
+                let placed = selected(&clusters, app, env);
                 out.push(route(
                     app,
                     host,
                     host_index,
                     *entry,
-                    &landed,
+                    (&landed, &placed),
                     &all_switches,
                     &fleet.value,
                 ));
@@ -450,6 +455,13 @@ fn by_id(sources: &Sources) -> Vec<&Doc<Cluster>> {
     let mut clusters: Vec<&Doc<Cluster>> = sources.clusters.iter().collect();
     clusters.sort_by(|a, b| a.value.cluster_id.cmp(&b.value.cluster_id));
     clusters
+}
+
+/// The clusters the placement of `app` selects in `env` (drained or not).
+fn selected<'s>(clusters: &[&'s Doc<Cluster>], app: &Doc<App>, env: Environment) -> Vec<&'s Doc<Cluster>> {
+    (clusters.iter().copied())
+        .filter(|c| c.value.environment == env && selects(&app.value, &c.value))
+        .collect()
 }
 
 /// The clusters an edge entry of `env` makes origins of `app`: those the app lands on there
@@ -485,11 +497,8 @@ pub fn planned_origins<'s>(sources: &'s Sources, app: &'s Doc<App>, env: Environ
     }
     let clusters = by_id(sources);
     // Every cluster the placement selects: a drain or a scale-down is a switch too.
-    let a = &app.value;
-    let selected: Vec<&Doc<Cluster>> = (clusters.iter().copied())
-        .filter(|c| c.value.environment == env && selects(a, &c.value))
-        .collect();
-    origins(app, &selected, &[])
+    let selected = selected(&clusters, app, env);
+    origins(app, (&selected, &selected), &[])
 }
 
 /// The origins that take traffic while all are healthy: under `geo`, every one (Route 53
@@ -511,13 +520,13 @@ fn route<'s>(
     host: &'s str,
     host_index: usize,
     entry: Entry<'s>,
-    landed: &[&'s Doc<Cluster>],
+    clusters: (&[&'s Doc<Cluster>], &[&'s Doc<Cluster>]),
     switches: &[Switch<'s>],
     fleet: &Fleet,
 ) -> Route<'s> {
     let a = &app.value;
     let routing = a.traffic.routing.unwrap_or(Routing::Latency);
-    let origins = origins(app, landed, switches);
+    let origins = origins(app, clusters, switches);
     let probe = a.traffic.health_probe.as_ref().and_then(|h| h.interval);
     let default = match entry {
         Entry::FrontDoor(_, p) => p
@@ -543,20 +552,31 @@ fn route<'s>(
     }
 }
 
-/// The origins of `app` on the `landed` clusters (in their order), with `switches` applied.
-fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switch<'s>]) -> Vec<Origin<'s>> {
+/// The origins of `app` on the `landed` clusters (in their order), with `switches` applied;
+/// `placed`: every cluster the placement selects (ranks the regions for `placed_rank`).
+fn origins<'s>(
+    app: &'s Doc<App>,
+    (landed, placed): (&[&'s Doc<Cluster>], &[&'s Doc<Cluster>]),
+    switches: &[Switch<'s>],
+) -> Vec<Origin<'s>> {
     let a = &app.value;
     let name = a.application.name.as_str();
     let routing = a.traffic.routing.unwrap_or(Routing::Latency);
     let region_of = |c: &Cluster| format!("{}:{}", c.provider, c.region);
-    // Regions in the contract's order (the first is the failover primary).
-    let mut regions: Vec<String> = Vec::new();
-    for r in &a.placement.regions {
-        let r = r.to_string();
-        if landed.iter().any(|c| region_of(&c.value) == r) && !regions.contains(&r) {
-            regions.push(r);
+    // Regions in the contract's order (the first is the failover primary), of the clusters
+    // landed on and of those placed.
+    let ranked = |clusters: &[&Doc<Cluster>]| {
+        let mut regions: Vec<String> = Vec::new();
+        for r in &a.placement.regions {
+            let r = r.to_string();
+            if clusters.iter().any(|c| region_of(&c.value) == r) && !regions.contains(&r) {
+                regions.push(r);
+            }
         }
-    }
+        regions
+    };
+    let regions = ranked(landed);
+    let placed_regions = ranked(placed);
     // Weights by cluster id or region: the contract's, then the switches' in their place.
     let mut named: BTreeMap<String, u32> = a.traffic.weights.clone();
     let mut weight_switches: BTreeMap<String, &Switch> = BTreeMap::new();
@@ -593,6 +613,7 @@ fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switc
         let v = &c.value;
         let region = region_of(v);
         let rank = regions.iter().position(|r| *r == region).unwrap_or(regions.len());
+        let placed_rank = (placed_regions.iter().position(|r| *r == region)).unwrap_or(placed_regions.len());
         let id = v.cluster_id.as_str();
         let weight = weighted.then(|| {
             let w = if let Some(w) = named.get(id) {
@@ -622,6 +643,7 @@ fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switc
             cluster: c,
             region,
             rank,
+            placed_rank,
             standby,
             out,
             weight_switch,
@@ -637,10 +659,11 @@ fn origins<'s>(app: &'s Doc<App>, landed: &[&'s Doc<Cluster>], switches: &[Switc
 pub use super::continents::continent;
 
 /// A resource name Front Door accepts: letters, digits and single dashes, at most 50
-/// characters (a longer one is cut and given a hash).
+/// characters (a longer one is cut and given a hash); a wildcard `*` is the word `wildcard`
+/// (`*.example.com` is not `example.com`).
 pub fn front_door_name(s: &str) -> String {
     let mut name = String::new();
-    for ch in s.chars() {
+    for ch in s.replace('*', "-wildcard-").chars() {
         let ch = if ch.is_ascii_alphanumeric() { ch } else { '-' };
         if !(ch == '-' && (name.is_empty() || name.ends_with('-'))) {
             name.push(ch);
@@ -659,7 +682,7 @@ pub fn front_door_name(s: &str) -> String {
 }
 
 /// The problems an engine has with a route: (message, where, help).
-pub fn engine_problems<'s>(route: &Route<'s>) -> Vec<(String, Label, &'static str)> {
+pub fn engine_problems<'s>(sources: &'s Sources, route: &Route<'s>) -> Vec<(String, Label, &'static str)> {
     let app = route.app;
     let a = &app.value;
     let mut out = Vec::new();
@@ -771,7 +794,10 @@ pub fn engine_problems<'s>(route: &Route<'s>) -> Vec<(String, Label, &'static st
                     }
                 }
                 Routing::Failover => {
-                    let ranks: Vec<usize> = route.origins.iter().map(|o| o.rank).collect();
+                    // Over every cluster the placement selects: a drain or a scale-down leaves
+                    // the other record, in its role (`placed_rank`).
+                    let planned = planned_origins(sources, route.app, route.entry.environment());
+                    let ranks: Vec<usize> = planned.iter().map(|o| o.rank).collect();
                     let count = |r: usize| ranks.iter().filter(|x| **x == r).count();
                     if count(0) != 1 || count(1) != 1 || ranks.iter().any(|r| *r > 1) {
                         out.push((
@@ -872,7 +898,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     let routes = routes(sources);
     let mut reported = BTreeSet::new();
     for r in &routes {
-        for (message, label, help) in engine_problems(r) {
+        for (message, label, help) in engine_problems(sources, r) {
             if reported.insert(message.clone()) {
                 out.push(
                     Diagnostic::error(codes::EDGE_UNROUTABLE, files, label, message)
@@ -909,6 +935,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         }
     }
     check_names(&routes, files, out);
+    super::route53::check(&routes, fleet, files, out);
 }
 
 /// Each route of an app served in an environment by another entry than a Front Door profile
@@ -956,7 +983,7 @@ fn check_names(routes: &[Route], files: &SourceMap, out: &mut Vec<Diagnostic>) {
         let front_door = r.entry.is_front_door();
         let name = match front_door {
             true => front_door_name(r.host),
-            false => crate::model::common::pascal_case(r.host),
+            false => super::route53::host_words(r.host),
         };
         let at = |r: &Route, what: &str| r.app.item_label(&["traffic", "hostnames"], r.host_index, what);
         match named.entry((front_door, r.entry.name(), r.entry.environment(), name)) {
@@ -1446,6 +1473,8 @@ mod tests {
                     .collect()
             };
             assert!(alike(found("[a.b.example.com, a-c.example.com]")).is_empty());
+            // A wildcard is a word of its own: `*.example.com` is not the apex.
+            assert!(alike(found("[\"*.example.com\", example.com]")).is_empty());
             let out = alike(found("[a.b.example.com, a-b.example.com]"));
             assert_eq!(out.len(), 1, "{out:?}");
             assert_eq!(out[0].code.id, "FG054");
@@ -1605,6 +1634,13 @@ mod tests {
             1,
             "the default of 4 is less than 5"
         );
+    }
+
+    #[test]
+    fn a_wildcard_is_a_word_of_front_door_names() {
+        assert_eq!(front_door_name("*.example.com"), "wildcard-example-com");
+        assert_eq!(front_door_name("cart-*.example.com"), "cart-wildcard-example-com");
+        assert_eq!(front_door_name("example.com"), "example-com");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod placement;
 pub mod plan;
 mod references;
+pub mod route53;
 mod sources;
 mod switches;
 mod values;
