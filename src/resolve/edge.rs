@@ -1371,7 +1371,7 @@ mod tests {
         ]);
         let routes = routes(&sources);
         assert_eq!(routes.len(), 1, "{routes:?}");
-        let problems: Vec<String> = engine_problems(&routes[0]).into_iter().map(|p| p.0).collect();
+        let problems: Vec<String> = engine_problems(&sources, &routes[0]).into_iter().map(|p| p.0).collect();
         assert!(!problems.iter().any(|p| p.contains("continent")), "{problems:?}");
     }
 
