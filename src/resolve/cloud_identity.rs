@@ -49,8 +49,45 @@ pub enum Federation {
     },
 }
 
-/// A user-assigned managed identity's resource.
+/// The cloud identity a federation makes a service account act as, compared as its cloud
+/// compares it: Azure resource names and ids and IAM role names are case-insensitive
+/// (`ID-Ledger-API` is `id-ledger-api`), so every part is lowercased.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdentityKey {
+    /// (subscription, resource group, name) of a user-assigned managed identity.
+    Azure(String, String, String),
+    /// (account, role name) of an IAM role.
+    Aws(String, String),
+}
+
+impl Federation {
+    /// The identity it federates with, as its cloud tells identities apart, and its name as
+    /// written.
+    pub fn identity_key(&self) -> (IdentityKey, &str) {
+        match self {
+            Federation::Azure { identity, .. } => (
+                IdentityKey::Azure(
+                    identity.subscription_id.to_lowercase(),
+                    identity.resource_group.to_lowercase(),
+                    identity.name.to_lowercase(),
+                ),
+                identity.name.as_str(),
+            ),
+            Federation::PodIdentity {
+                account_id, role_name, ..
+            }
+            | Federation::Irsa {
+                account_id, role_name, ..
+            } => (
+                IdentityKey::Aws(account_id.clone(), role_name.to_lowercase()),
+                role_name.as_str(),
+            ),
+        }
+    }
+}
+
+/// A user-assigned managed identity's resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AzureIdentityId {
     pub subscription_id: String,
     pub resource_group: String,

@@ -33,19 +33,9 @@ use crate::lint::Context;
 use crate::lint::rule;
 use crate::model::Environment;
 use crate::model::profiles::field_path;
-use crate::resolve::cloud_identity::Federation;
+use crate::resolve::cloud_identity::IdentityKey as Key;
 
 rule!("FG144" "identity-across-environments", "secrets", Error, Lint, "a cloud identity (managed identity, or IAM role of one account) federated with clusters of more than one environment: the lower one can use the higher one's grants (lint)");
-
-/// A cloud identity: what its clusters federate with, in lower case (Azure's resource names
-/// and ids and IAM's role names are case-insensitive: `ID-Ledger-API` is `id-ledger-api`).
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    /// (subscription, resource group, name) of a user-assigned managed identity.
-    Azure(String, String, String),
-    /// (account, role name).
-    Aws(String, String),
-}
 
 /// Environment → the clusters federated with an identity there; the identity profiles that
 /// name it; its name as first written.
@@ -60,22 +50,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         ) else {
             continue;
         };
-        let (key, written) = match federation {
-            Federation::Azure { identity, .. } => (
-                Key::Azure(
-                identity.subscription_id.to_lowercase(),
-                identity.resource_group.to_lowercase(),
-                identity.name.to_lowercase(),
-                ),
-                identity.name.as_str(),
-            ),
-            Federation::PodIdentity {
-                account_id, role_name, ..
-            }
-            | Federation::Irsa {
-                account_id, role_name, ..
-            } => (Key::Aws(account_id.clone(), role_name.to_lowercase()), role_name.as_str()),
-        };
+        let (key, written) = federation.identity_key();
         let entry = by_identity.entry(key).or_insert_with(|| (BTreeMap::new(), BTreeSet::new(), written));
         entry
             .0
