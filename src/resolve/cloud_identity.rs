@@ -982,6 +982,63 @@ pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mu
     }
 }
 
+/// FG022: two IAM role names of one account that differ only in case. IAM does not tell
+/// them apart (`CreateRole` refuses `Fleet-Api` beside `fleet-api`), so the account's
+/// template would hold two roles CloudFormation cannot create.
+pub(super) fn check_role_names(sources: &Sources, placements: &[Placement], out: &mut Vec<Diagnostic>) {
+    // (account, lowercased name) → the first spelling, with its profile.
+    let mut seen: BTreeMap<(&str, String), (&str, &str)> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for p in placements {
+        let (
+            Some(
+                Federation::PodIdentity {
+                    account_id, role_name, ..
+                }
+                | Federation::Irsa {
+                    account_id, role_name, ..
+                },
+            ),
+            Some(profile),
+        ) = (
+            &p.identity.federation,
+            p.app.value.identity.cloud_permissions_profile.as_ref(),
+        )
+        else {
+            continue;
+        };
+        let first = *seen
+            .entry((account_id.as_str(), role_name.to_lowercase()))
+            .or_insert((role_name.as_str(), profile.as_str()));
+        if first.0 == role_name || !reported.insert((account_id.as_str(), role_name.as_str())) {
+            continue;
+        }
+        let doc_of = |name: &str| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == name);
+        let (Some(doc), Some(first_doc)) = (doc_of(profile.as_str()), doc_of(first.1)) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                codes::DUPLICATE_ID,
+                &sources.files,
+                doc.label(
+                    &field_path(&doc.value.aws_path_of(role_name), "roleName"),
+                    "named again here, in other capitals",
+                ),
+                format!(
+                    "IAM roles `{}` and `{role_name}` of account {account_id} differ only in case, and IAM role names are case-insensitive: they are one role, which CloudFormation cannot create twice",
+                    first.0
+                ),
+            )
+            .with_secondary(first_doc.label(
+                &field_path(&first_doc.value.aws_path_of(first.0), "roleName"),
+                "first named here",
+            ))
+            .with_help(format!("spell the role `{}` everywhere, or name another role", first.0)),
+        );
+    }
+}
+
 /// The federated credentials of each Azure identity: (issuer, subject) pairs, each with the
 /// first placement that needs it.
 pub fn azure_credentials<'s, 'p>(
@@ -1041,6 +1098,52 @@ pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The web app of the base fleet with an identity profile of its own.
+    fn web_with(profile: &str) -> (String, String) {
+        let web = crate::load::fixture::text("apps/web/app.yaml").replace(
+            "observability:",
+            "identity:\n  cloudPermissionsProfile: web\nobservability:",
+        );
+        (
+            web,
+            format!("name: web\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c2\n{profile}"),
+        )
+    }
+
+    #[test]
+    fn two_role_names_of_one_account_differing_in_case_are_refused() {
+        let eks = eks();
+        let (web, profile) = web_with("aws:\n  roleName: Base-API\n");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("apps/web/app.yaml", &web),
+            ("profiles/identity/web.yaml", &profile),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        let case: Vec<_> = problems
+            .iter()
+            .filter(|d| d.message.contains("differ only in case"))
+            .collect();
+        assert_eq!(case.len(), 1, "{problems:?}");
+        assert_eq!(case[0].code.id, "FG022");
+        assert!(
+            case[0].message.contains("`base-api` and `Base-API`"),
+            "{}",
+            case[0].message
+        );
+        // The same spelling is one role (FG143 judges whether the two apps may share it).
+        let (web, profile) = web_with("aws:\n  roleName: base-api\n");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("apps/web/app.yaml", &web),
+            ("profiles/identity/web.yaml", &profile),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        assert!(problems.iter().all(|d| d.code.id != "FG022"), "{problems:?}");
+    }
 
     #[test]
     fn placeholders_are_filled_or_named() {

@@ -75,6 +75,8 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         }
     }
 
+    clouds_unique(sources, out);
+
     if let Some(fleet) = &sources.fleet {
         let f = &fleet.value;
         unique_items(
@@ -101,6 +103,75 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             map,
             out,
         );
+    }
+}
+
+/// One cluster in the cloud is one cluster file: two naming the same OIDC issuer would share
+/// one federated credential per service account (the second cluster's silently merged into
+/// the first's), and two naming the same EKS cluster of one account and region would each
+/// get a Pod Identity association for it, which EKS refuses.
+fn clouds_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    // (what is named, the key) → the first cluster naming it.
+    let mut seen: BTreeMap<(&str, String), &Doc<crate::model::Cluster>> = BTreeMap::new();
+    for doc in &sources.clusters {
+        let c = &doc.value;
+        let mut names: Vec<(&str, String, &[&str])> = Vec::new();
+        if let Some(issuer) = c.azure.as_ref().and_then(|z| z.oidc_issuer_url.as_ref()) {
+            // An issuer URL is compared as Entra compares it, bar a trailing `/`.
+            names.push((
+                "the same OIDC issuer",
+                issuer.trim_end_matches('/').to_string(),
+                &["azure", "oidcIssuerUrl"],
+            ));
+        }
+        if let Some(aws) = &c.aws {
+            if let Some(provider) = &aws.oidc_provider {
+                names.push((
+                    "the same IAM OIDC provider",
+                    format!("{} {provider}", aws.account_id),
+                    &["aws", "oidcProvider"],
+                ));
+            }
+            // Pod Identity associates per EKS cluster (`aws.clusterName`, else the id; two equal
+            // ids are reported above).
+            if c.identity_mode == crate::model::common::IdentityMode::EksPodIdentity {
+                let name = aws.cluster_name.as_deref().unwrap_or(c.cluster_id.as_str());
+                let path: &[&str] = if aws.cluster_name.is_some() {
+                    &["aws", "clusterName"]
+                } else {
+                    &["clusterId"]
+                };
+                names.push((
+                    "the same EKS cluster",
+                    format!("{} {} {name}", aws.account_id, c.region),
+                    path,
+                ));
+            }
+        }
+        for (what, key, path) in names {
+            match seen.get(&(what, key.clone())) {
+                Some(first) if first.value.cluster_id == c.cluster_id => {}
+                Some(first) => {
+                    let first_path: &[&str] = match (what, first.value.aws.as_ref()) {
+                        ("the same EKS cluster", Some(a)) if a.cluster_name.is_none() => &["clusterId"],
+                        _ => path,
+                    };
+                    out.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_ID,
+                            &sources.files,
+                            doc.label(path, "named again here"),
+                            format!("clusters `{}` and `{}` name {what}", first.value.cluster_id, c.cluster_id),
+                        )
+                        .with_secondary(first.label(first_path, "first named here"))
+                        .with_help("a cluster in the cloud is one cluster file: give each its own (its federated credentials and Pod Identity associations are per cluster)"),
+                    );
+                }
+                None => {
+                    seen.insert((what, key), doc);
+                }
+            }
+        }
     }
 }
 
@@ -178,6 +249,45 @@ fn unique_items<T: crate::load::Input>(
 #[cfg(test)]
 mod tests {
     use crate::layout::id_from_path;
+
+    /// The FG022 messages of the base fleet with these files laid over it.
+    fn duplicates(overlay: &[(&str, &str)]) -> Vec<String> {
+        let sources = crate::load::fixture::sources(overlay);
+        let mut out = Vec::new();
+        super::check(&sources, &mut out);
+        out.into_iter()
+            .filter(|d| d.code.id == "FG022")
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn two_clusters_naming_one_cluster_in_the_cloud_are_refused() {
+        let base = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
+        // A second cluster file with the first one's OIDC issuer.
+        let twin = base.replace("eastus-prod-01", "eastus-prod-02");
+        assert_eq!(
+            duplicates(&[("clusters/eastus-prod-02.yaml", &twin)]),
+            ["clusters `eastus-prod-01` and `eastus-prod-02` name the same OIDC issuer"]
+        );
+        let own = twin.replace("-000000000001/\n", "-000000000102/\n");
+        assert!(duplicates(&[("clusters/eastus-prod-02.yaml", &own)]).is_empty());
+        // Two Pod Identity clusters naming one EKS cluster of an account and region.
+        let eks = crate::load::fixture::text("clusters/useast1-prod-01.yaml")
+            .replace("identityMode: irsa", "identityMode: eks-pod-identity");
+        let second = eks
+            .replace("useast1-prod-01", "useast1-prod-02")
+            .replace("/id/", "/id/02")
+            .replace("0123456789ABCDEF.gr7", "0123456789ABCDEE.gr7")
+            + "  clusterName: useast1-prod-01\n";
+        assert_eq!(
+            duplicates(&[
+                ("clusters/useast1-prod-01.yaml", &eks),
+                ("clusters/useast1-prod-02.yaml", &second)
+            ]),
+            ["clusters `useast1-prod-01` and `useast1-prod-02` name the same EKS cluster"]
+        );
+    }
 
     #[test]
     fn ids_come_from_the_file_or_app_folder() {

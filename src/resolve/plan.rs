@@ -399,7 +399,10 @@ pub fn plan_with<'s>(sources: &'s Sources, known: KnownWithinLimits) -> (Option<
         },
         || {
             rayon::join(sizes, || {
-                each(&|out| super::cloud_identity::check_scopes(sources, &placements, out))
+                each(&|out| {
+                    super::cloud_identity::check_scopes(sources, &placements, out);
+                    super::cloud_identity::check_role_names(sources, &placements, out);
+                })
             })
         },
     );
