@@ -958,7 +958,9 @@ pub(super) fn check_scopes(sources: &Sources, placements: &[Placement], out: &mu
             };
             let key = scope.to_ascii_lowercase();
             let first = *seen.entry(key.clone()).or_insert((subscription_id, resource_group, p));
-            if (first.0, first.1) == (subscription_id.as_str(), resource_group.as_str())
+            // Subscriptions and resource groups too: `RG-Fleet` is `rg-fleet`.
+            if (first.0.to_lowercase(), first.1.to_lowercase())
+                == (subscription_id.to_lowercase(), resource_group.to_lowercase())
                 || !reported.insert((key, p.cluster_id()))
             {
                 continue;
@@ -1402,6 +1404,23 @@ mod tests {
         let (_, problems) = super::super::plan::plan(&sources);
         let scope = problems.iter().filter(|d| d.message.contains("cannot be in both"));
         assert_eq!(scope.count(), 1, "{problems:?}");
+        // And so are resource groups: a second prod cluster in the first one's group, spelt
+        // in capitals, may grant on its vault.
+        let second = crate::load::fixture::text("clusters/eastus-prod-01.yaml")
+            .replace("eastus-prod-01", "eastus-prod-02")
+            .replace("resourceGroup: rg-eastus-prod-02", "resourceGroup: RG-EastUS-Prod-01")
+            .replace("keyVault: kv-eastus-prod-02", "keyVault: kv-eastus-prod-01")
+            .replace("-000000000001/\n", "-000000000102/\n");
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", &eks),
+            ("clusters/eastus-prod-02.yaml", &second),
+        ]);
+        let (_, problems) = super::super::plan::plan(&sources);
+        assert!(
+            problems.iter().all(|d| !d.message.contains("cannot be in both")),
+            "{problems:?}"
+        );
     }
 
     #[test]

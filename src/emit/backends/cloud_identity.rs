@@ -34,12 +34,39 @@ pub struct CloudIdentity;
 type Target = (String, String);
 /// A template's resources (or resources by logical id) and the sources they came from.
 type Gathered<R> = BTreeMap<Target, (R, BTreeSet<String>)>;
-/// (scope, role definition id, identity) → (role name, why: `<word> <target>`s).
-type Assignments = BTreeMap<(String, String, AzureIdentityId), (String, BTreeSet<String>)>;
+/// (scope, role definition id, identity), lowercased → the assignment.
+type Assignments = BTreeMap<(String, String, AzureIdentityId), Assignment>;
+
+/// A role assignment: its role's name, why (`<word> <target>`s), and the spellings its
+/// (subscription, resource group, scope, identity) came in.
+#[derive(Default)]
+struct Assignment {
+    role: String,
+    why: BTreeSet<String>,
+    spellings: BTreeSet<(String, String, String, AzureIdentityId)>,
+}
+
+/// Azure compares resource group, subscription and resource names without case: a group
+/// spelt `RG-Fleet` in one file and `rg-fleet` in another is one group, one template file
+/// (named in lowercase) and one deployment stack.
+fn azure_target(subscription: &str, group: &str) -> Target {
+    (subscription.to_lowercase(), group.to_lowercase())
+}
+
+fn lowercase_identity(identity: &AzureIdentityId) -> AzureIdentityId {
+    AzureIdentityId {
+        subscription_id: identity.subscription_id.to_lowercase(),
+        resource_group: identity.resource_group.to_lowercase(),
+        name: identity.name.to_lowercase(),
+    }
+}
 
 /// The api-versions written.
 const MANAGED_IDENTITY_API: &str = "2024-11-30";
 const ROLE_ASSIGNMENT_API: &str = "2022-04-01";
+
+/// The region of every account's IAM stack (`iam.json`).
+const IAM_STACK_REGION: &str = "us-east-1";
 
 const GENERATED: &str = "Rendered by fleetgen; do not edit. Change the sources and run `fleetgen render`.";
 
@@ -125,8 +152,9 @@ fn credential_name(cluster: &str, namespace: &str, app: &str) -> String {
 
 /// Where a placement's identity deploys if no switch takes it away: (the identity's
 /// resource group, the cluster's resource group) on Azure, (account, Pod Identity region)
-/// on AWS. Every one gets its file even when revocations or drains leave it empty, so that
-/// deploying the file takes the grants away (an empty stack rather than a missing file).
+/// on AWS. Every one gets its file even when revocations, drains or a profile without
+/// permissions leave it empty, so that deploying the file takes the grants away (an empty
+/// stack rather than a missing file).
 struct Targets {
     azure: BTreeMap<Target, BTreeSet<String>>,
     accounts: BTreeMap<String, BTreeSet<String>>,
@@ -157,16 +185,12 @@ fn targets(view: &View) -> Targets {
                 if p.identity_mode == IdentityMode::WorkloadIdentity
                     && let Some(identity) = identity.clone()
                 {
-                    keep(t.azure.entry(identity).or_default());
+                    keep(t.azure.entry(azure_target(&identity.0, &identity.1)).or_default());
                 }
-                if let (Some(_), Some((subscription, group)), false) =
-                    (identity, p.azure, profile.required_permissions.is_empty())
-                {
-                    keep(
-                        t.azure
-                            .entry((subscription.to_string(), group.to_string()))
-                            .or_default(),
-                    );
+                // The cluster's group whatever the profile's permissions today: one it
+                // granted on yesterday keeps its file, emptied, which revokes the grant.
+                if let (Some(_), Some((subscription, group))) = (identity, p.azure) {
+                    keep(t.azure.entry(azure_target(subscription, group)).or_default());
                 }
             }
             Provider::Aws => {
@@ -184,6 +208,30 @@ fn targets(view: &View) -> Targets {
         }
     }
     t
+}
+
+/// Whether `name` is in canonical kebab form: lowercase alphanumeric segments joined by
+/// single `-`s.
+fn canonical(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .split('-')
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// A CloudFormation logical id made of names alone, never of the other names of the
+/// template: a logical id that changes is a replacement, and replacing an IAM role or Pod
+/// Identity association of a fixed name fails (`EntityAlreadyExists`). Names in canonical
+/// form get their PascalCase (`fleet-checkout-api` → `FleetCheckoutApi`); any other gets it
+/// and a hash of the exact names (`fleet+checkout-api` → `FleetCheckoutApi<hash>`), since
+/// PascalCase drops what told it apart.
+fn logical_id(names: &[&str], suffix: &str) -> String {
+    let base = pascal(&names.join(" "));
+    if names.iter().all(|n| canonical(n)) {
+        format!("{base}{suffix}")
+    } else {
+        format!("{base}{suffix}{:08X}", crate::emit::fnv1a64(&names.join(" ")) as u32)
+    }
 }
 
 /// A CloudFormation template needs a resource: an empty stack keeps a placeholder.
@@ -207,7 +255,7 @@ fn azure(view: &View) -> Vec<(String, String)> {
         let credentials = cloud_identity::azure_credentials(&view.seats);
         for (identity, pairs) in &credentials {
             let (resources, sources) = groups
-                .entry((identity.subscription_id.clone(), identity.resource_group.clone()))
+                .entry(azure_target(&identity.subscription_id, &identity.resource_group))
                 .or_default();
             let mut previous: Option<String> = None;
             for ((issuer, subject), p) in pairs {
@@ -248,24 +296,42 @@ fn azure(view: &View) -> Vec<(String, String)> {
                     scope,
                 } = &g.cloud
                 {
+                    // One assignment per (scope, role, identity) as Azure tells them apart:
+                    // a second spelling of it would be refused (`RoleAssignmentExists`).
+                    let target = azure_target(subscription_id, resource_group);
                     let entry = assignments
-                        .entry((subscription_id.clone(), resource_group.clone()))
+                        .entry(target.clone())
                         .or_default()
-                        .entry((scope.clone(), role_definition_id.clone(), identity.clone()))
-                        .or_insert_with(|| (role.clone(), BTreeSet::new()));
-                    entry.1.insert(format!("{} {}", g.capability, g.target));
-                    let sources = &mut groups
-                        .entry((subscription_id.clone(), resource_group.clone()))
-                        .or_default()
-                        .1;
+                        .entry((
+                            scope.to_lowercase(),
+                            role_definition_id.clone(),
+                            lowercase_identity(identity),
+                        ))
+                        .or_default();
+                    entry.role.clone_from(role);
+                    entry.why.insert(format!("{} {}", g.capability, g.target));
+                    entry.spellings.insert((
+                        subscription_id.clone(),
+                        resource_group.clone(),
+                        scope.clone(),
+                        identity.clone(),
+                    ));
+                    let sources = &mut groups.entry(target).or_default().1;
                     sources_of(view, p, sources);
                     sources.insert(fleet_path.to_string());
                 }
             }
         }
-        for ((subscription, group), roles) in assignments {
-            let resources = &mut groups.entry((subscription.clone(), group.clone())).or_default().0;
-            for ((scope, role_id, identity), (role, why)) in roles {
+        for (target, roles) in assignments {
+            let resources = &mut groups.entry(target).or_default().0;
+            for ((_, role_id, _), a) in roles {
+                let Assignment { role, why, spellings } = a;
+                // The name is a guid of the scope and identity as written, so that it stays
+                // what earlier renders deployed. Spelt in more than one way (differing in
+                // case alone), the last spelling in byte order is written: the one with
+                // lowercase letters where they differ, so a scope spelt in lowercase keeps
+                // its name when another cluster spells it in capitals.
+                let (subscription, group, scope, identity) = spellings.into_iter().next_back().unwrap_or_default();
                 let identity_id = identity.resource_id();
                 let full_scope = format!("/subscriptions/{subscription}/resourceGroups/{group}/providers/{scope}");
                 resources.push(json!({
@@ -328,10 +394,10 @@ fn aws(view: &View) -> Vec<(String, String)> {
         {
             let (resources, sources) = associations.entry((account_id.clone(), region.clone())).or_default();
             sources_of(view, p, sources);
-            // Logical ids are alphanumeric, so `a-b c` and `a b-c` meet: the second one gets
-            // a hash of its parts.
             let parts = format!("{} {} {}", p.cluster_id, p.namespace, p.app_name);
-            let mut id = pascal(&parts);
+            let mut id = logical_id(&[p.cluster_id, p.namespace, p.app_name], "");
+            // Two names in canonical form may still meet (`web-1` and `web1`): the second one
+            // (in plan order) gets a hash of its parts.
             if resources.contains_key(&id) {
                 id = format!("{id}{:08X}", crate::emit::fnv1a64(&parts) as u32);
             }
@@ -402,7 +468,7 @@ fn aws(view: &View) -> Vec<(String, String)> {
                     "PolicyDocument": permissions,
                 }]);
             }
-            let mut id = format!("{}Role", pascal(&name));
+            let mut id = logical_id(&[&name], "Role");
             if resources.contains_key(&id) {
                 id = format!("{id}{:08X}", crate::emit::fnv1a64(&name) as u32);
             }
@@ -417,7 +483,9 @@ fn aws(view: &View) -> Vec<(String, String)> {
                 "fleetgen": {
                     "sources": sources.into_iter().collect::<Vec<_>>(),
                     "accountId": account,
-                    "deploy": format!("aws cloudformation deploy --stack-name {stack} --template-file {path} --capabilities CAPABILITY_NAMED_IAM"),
+                    // IAM is global but a stack is regional: one region for every operator,
+                    // or two stacks would each own the account's roles.
+                    "deploy": format!("aws cloudformation deploy --region {IAM_STACK_REGION} --stack-name {stack} --template-file {path} --capabilities CAPABILITY_NAMED_IAM"),
                 },
             },
             "Resources": resources,
@@ -494,6 +562,66 @@ mod tests {
         assert_eq!(names, BTreeSet::from(["base-api", "base.api"]));
     }
 
+    /// The logical ids of an account's IAM roles, by role name.
+    fn role_ids(web_role: &str) -> BTreeMap<String, String> {
+        let web = fixture::text("apps/web/app.yaml").replace(
+            "observability:",
+            "identity:\n  cloudPermissionsProfile: web\nobservability:",
+        );
+        let web_profile = format!("name: web\naws:\n  roleName: {web_role}\n");
+        let sources = fixture::sources(&[
+            ("apps/web/app.yaml", &web),
+            ("profiles/identity/web.yaml", &web_profile),
+        ]);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let ctx = FleetContext {
+            sources: &sources,
+            plan: &plan,
+            selected: &|_| true,
+        };
+        let files = CloudIdentity.render(&ctx);
+        let (_, text) = files.iter().find(|(path, _)| path.ends_with("/iam.json")).unwrap();
+        let template: Value = serde_json::from_str(text).unwrap();
+        (template["Resources"].as_object().unwrap().iter())
+            .map(|(id, r)| (r["Properties"]["RoleName"].as_str().unwrap().to_string(), id.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_role_s_logical_id_does_not_depend_on_the_other_roles() {
+        // `base+api` sorts before `base-api` and reads `BaseApi` too: the canonical name keeps
+        // its plain id (a new id would replace the role, which IAM refuses by name).
+        let ids = role_ids("base+api");
+        assert_eq!(ids["base-api"], "BaseApiRole");
+        assert!(
+            ids["base+api"].starts_with("BaseApiRole") && ids["base+api"].len() == 19,
+            "{ids:?}"
+        );
+        assert_eq!(role_ids("web-api")["base-api"], "BaseApiRole");
+        assert_eq!(role_ids("web-api")["web-api"], "WebApiRole");
+        // Any name that is not in canonical form gets a hash, whatever else is there.
+        assert_eq!(role_ids("web.api")["web.api"], ids_of_alone("web.api"));
+    }
+
+    fn ids_of_alone(name: &str) -> String {
+        logical_id(&[name], "Role")
+    }
+
+    #[test]
+    fn canonical_names_are_lowercase_segments_joined_by_single_dashes() {
+        for name in ["fleet-checkout-api", "a", "aws-useast1-prod-01"] {
+            assert!(canonical(name), "{name}");
+        }
+        for name in ["", "Fleet-Api", "a--b", "-a", "a-", "a.b", "a+b", "a_b"] {
+            assert!(!canonical(name), "{name}");
+        }
+        assert_eq!(
+            logical_id(&["aws-useast1-prod-01", "checkout", "checkout-api"], ""),
+            "AwsUseast1Prod01CheckoutCheckoutApi"
+        );
+    }
+
     #[test]
     fn credential_names_fit_entra_and_stay_distinct() {
         assert_eq!(
@@ -553,6 +681,123 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("--action-on-unmanage deleteResources")
+        );
+    }
+}
+
+#[cfg(test)]
+mod case_tests {
+    use super::*;
+    use crate::load::fixture;
+
+    const PROFILE: &str = "name: api\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\n  name: id-api\n  resourceGroup: RG-Identities\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:\n  roleName: base-api\nrequiredPermissions:\n  - read-secret: api/db\n";
+
+    fn render(overlay: &[(&str, &str)]) -> BTreeMap<String, Value> {
+        let eks = fixture::text("clusters/useast1-prod-01.yaml") + "  secretsManager: true\n";
+        let mut all = vec![("clusters/useast1-prod-01.yaml", eks.as_str())];
+        all.extend_from_slice(overlay);
+        let sources = fixture::sources(&all);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let ctx = FleetContext {
+            sources: &sources,
+            plan: &plan,
+            selected: &|_| true,
+        };
+        CloudIdentity
+            .render(&ctx)
+            .into_iter()
+            .map(|(path, text)| (path, serde_json::from_str(&text).unwrap()))
+            .collect()
+    }
+
+    /// A second prod cluster in the first one's resource group, with an issuer of its own.
+    fn second_prod(edit: impl Fn(String) -> String) -> String {
+        let text = fixture::text("clusters/eastus-prod-01.yaml")
+            .replace("eastus-prod-01", "eastus-prod-02")
+            .replace("resourceGroup: rg-eastus-prod-02", "resourceGroup: rg-eastus-prod-01")
+            .replace("keyVault: kv-eastus-prod-02", "keyVault: kv-eastus-prod-01")
+            .replace("-000000000001/\n", "-000000000102/\n");
+        edit(text)
+    }
+
+    #[test]
+    fn a_cluster_group_keeps_its_file_when_the_last_permission_goes() {
+        let path = "_identity/azure/00000000-0000-0000-0000-000000000001/rg-eastus-prod-01.json";
+        let files = render(&[("profiles/identity/api.yaml", PROFILE)]);
+        assert_eq!(assignments(&files[path]).len(), 1);
+        let none = PROFILE.replace("requiredPermissions:\n  - read-secret: api/db\n", "");
+        let files = render(&[("profiles/identity/api.yaml", &none)]);
+        assert_eq!(files[path]["resources"], json!([]));
+    }
+
+    #[test]
+    fn one_resource_group_spelt_two_ways_is_one_file_in_lowercase() {
+        // Staging's identity is in the same group as prod's, spelt in lowercase.
+        let profile = format!(
+            "{PROFILE}environments:\n  staging:\n    azure:\n      clientId: 00000000-0000-0000-0000-0000000000c3\n      name: id-api-staging\n      resourceGroup: rg-identities\n      subscriptionId: 00000000-0000-0000-0000-000000000001\n"
+        );
+        let files = render(&[("profiles/identity/api.yaml", &profile)]);
+        let groups: Vec<&String> = files.keys().filter(|p| p.contains("identities")).collect();
+        assert_eq!(
+            groups,
+            ["_identity/azure/00000000-0000-0000-0000-000000000001/rg-identities.json"]
+        );
+        let file = &files[groups[0]];
+        assert_eq!(file["resources"].as_array().unwrap().len(), 2, "{file:#}");
+        assert_eq!(file["metadata"]["resourceGroup"], "rg-identities");
+        let deploy = file["metadata"]["deploy"].as_str().unwrap();
+        assert!(deploy.contains("--resource-group rg-identities --template-file _identity/azure/00000000-0000-0000-0000-000000000001/rg-identities.json"), "{deploy}");
+    }
+
+    fn assignments(file: &Value) -> Vec<&Value> {
+        file["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "Microsoft.Authorization/roleAssignments")
+            .collect()
+    }
+
+    #[test]
+    fn one_scope_spelt_two_ways_is_one_role_assignment() {
+        let path = "_identity/azure/00000000-0000-0000-0000-000000000001/rg-eastus-prod-01.json";
+        // Spelt one way, in capitals: the name is a guid of it as written, as before.
+        let capitals = |t: String| {
+            t.replace("keyVault: kv-eastus-prod-01", "keyVault: KV-EastUS-Prod-01")
+                .replace("resourceGroup: rg-eastus-prod-01", "resourceGroup: RG-EastUS-Prod-01")
+        };
+        let one = capitals(fixture::text("clusters/eastus-prod-01.yaml"));
+        let files = render(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/eastus-prod-01.yaml", &one),
+        ]);
+        let found = assignments(&files[path]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0]["name"],
+            "[guid('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG-EastUS-Prod-01/providers/Microsoft.KeyVault/vaults/KV-EastUS-Prod-01/secrets/api-db', '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG-Identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-api', '4633458b-17de-408a-b874-0445c86b69e6')]"
+        );
+        // A second cluster of the group spells the vault in capitals: still one assignment,
+        // named as the lowercase spelling was.
+        let two = second_prod(capitals);
+        let files = render(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/eastus-prod-02.yaml", &two),
+        ]);
+        let found = assignments(&files[path]);
+        assert_eq!(found.len(), 1, "{:#}", files[path]);
+        assert_eq!(
+            found[0]["scope"],
+            "Microsoft.KeyVault/vaults/kv-eastus-prod-01/secrets/api-db"
+        );
+        assert!(
+            found[0]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("[guid('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-eastus-prod-01/providers/Microsoft.KeyVault/vaults/kv-eastus-prod-01/"),
+            "{}",
+            found[0]["name"]
         );
     }
 }
