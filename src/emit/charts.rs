@@ -308,6 +308,21 @@ pub fn derived(p: &Placement) -> Tree {
             top.push(("podLabels", Tree::map(pod_labels, &fixed)));
         }
     }
+    // The identity the webhooks inject at pod creation only: a new one rolls the pods out
+    // (both conventions read `podAnnotations` into the pod template).
+    if let Some(digest) = p.identity.injected_digest() {
+        let o = Origin::Default("the digest of the identity the pods are given");
+        top.push((
+            "podAnnotations",
+            Tree::map(
+                vec![(
+                    crate::resolve::plan::IDENTITY_DIGEST_ANNOTATION,
+                    Tree::leaf(json!(digest), &o),
+                )],
+                &o,
+            ),
+        ));
+    }
     let annotations: Vec<(&str, Tree)> = p
         .identity
         .service_account_annotations

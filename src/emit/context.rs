@@ -281,6 +281,8 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> minijinja::Value {
         ),
         ("service", map([("name", service), ("port", port_of(service_port))])),
         ("metrics", opt(metrics)),
+        // The pod template's `fleetgen.io/identity-digest`: a new identity rolls the pods.
+        ("identityDigest", opt(p.identity.injected_digest().map(Mj::from))),
         ("network", to_mj(network(plan, p))),
     ])
 }
@@ -334,7 +336,7 @@ mod tests {
              annotations={azure.workload.identity/client-id=str,\
              azure.workload.identity/tenant-id=str,},automountToken=bool,},gateway={name=str,\
              namespace=str,listener=none,},service={name=str,port=int,},metrics={port=int,path=str,},\
-             network={port=int,gateway={namespace=str,sourceRanges=[],},scraper={port=int,namespace=str,\
+             identityDigest=str,network={port=int,gateway={namespace=str,sourceRanges=[],},scraper={port=int,namespace=str,\
              selector={app.kubernetes.io/name=str,},sourceRanges=[],},cloud={podIdentityAgent=bool,},\
              calls=[{name=str,namespace=str,selector={app.kubernetes.io/name=str,},port=int,},],\
              callers=[],egress=[],},}"
@@ -385,6 +387,7 @@ mod tests {
             },
             "service": {"name": "web", "port": 8080},
             "metrics": {"port": 9090, "path": "/metrics"},
+            "identityDigest": "c66ee541bdb8d5fa",
             "network": {
                 "port": 8080,
                 "gateway": {"namespace": "agc-system", "sourceRanges": []},
@@ -408,6 +411,41 @@ mod tests {
             },
         });
         assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), expected);
+    }
+
+    #[test]
+    fn the_identity_digest_follows_what_the_webhooks_inject() {
+        let web = fixture::text("apps/web/app.yaml").replace(
+            "observability:",
+            "identity:\n  cloudPermissionsProfile: api\nobservability:",
+        );
+        let digest = |profile: &str, cluster: &str| {
+            let sources = fixture::sources(&[("apps/web/app.yaml", &web), ("profiles/identity/api.yaml", profile)]);
+            let (plan, problems) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+            let w = workload(&plan, plan.placement("web", cluster).unwrap());
+            w.get_attr("identityDigest").unwrap().as_str().map(str::to_string)
+        };
+        let profile = fixture::text("profiles/identity/api.yaml");
+        let other_client = profile.replace("0000000000c1", "0000000000c9");
+        let other_role = profile.replace("roleName: base-api", "roleName: base-api-2");
+        for cluster in ["eastus-prod-01", "useast1-prod-01"] {
+            let before = digest(&profile, cluster);
+            assert!(before.as_ref().is_some_and(|d| d.len() == 16), "{before:?}");
+            assert_eq!(before, digest(&profile, cluster));
+            let changed = if cluster.starts_with("eastus") {
+                &other_client
+            } else {
+                &other_role
+            };
+            assert_ne!(before, digest(changed, cluster), "{cluster}");
+        }
+        // No identity, no digest.
+        let none = fixture::sources(&[]);
+        let (plan, _) = crate::resolve::plan::plan(&none);
+        let plan = plan.unwrap();
+        let w = workload(&plan, plan.placement("web", "eastus-prod-01").unwrap());
+        assert!(w.get_attr("identityDigest").unwrap().is_none());
     }
 
     /// `workload.network.scraper` of `web` on `eastus-prod-01` with the observability profile's

@@ -237,6 +237,35 @@ pub struct Identity {
     pub grants: Vec<super::cloud_identity::Grant>,
 }
 
+/// The pod template annotation that carries [`Identity::injected_digest`].
+pub const IDENTITY_DIGEST_ANNOTATION: &str = "fleetgen.io/identity-digest";
+
+impl Identity {
+    /// A short digest of what the identity webhooks give a pod when it is created, and only
+    /// then: the service account annotations the Azure workload identity webhook turns into
+    /// `AZURE_CLIENT_ID` and `AZURE_TENANT_ID` and EKS's into `AWS_ROLE_ARN` (IRSA), and the
+    /// role of the EKS Pod Identity association. Carried by the pod template
+    /// ([`IDENTITY_DIGEST_ANNOTATION`]), so that a change of identity rolls the pods out
+    /// instead of leaving them on one whose credential the identity stack has deleted. None
+    /// without an identity (revoked, or none).
+    pub fn injected_digest(&self) -> Option<String> {
+        let mut parts: Vec<String> = (self.service_account_annotations.iter())
+            .map(|(k, v)| format!("{k}={}", v.value))
+            .collect();
+        if let Some(super::cloud_identity::Federation::PodIdentity {
+            account_id, role_name, ..
+        }) = &self.federation
+        {
+            parts.push(format!("pod-identity-role=arn:aws:iam::{account_id}:role/{role_name}"));
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        parts.sort();
+        Some(format!("{:016x}", crate::model::common::fnv1a64(&parts.join("\n"))))
+    }
+}
+
 /// A SecretProviderClass of one placement: the CSI provider and its parameters.
 #[derive(Clone, Debug)]
 pub struct SecretStore {
