@@ -14,7 +14,7 @@ use crate::resolve::plan::{Placement, Plan};
 use super::values;
 
 /// Where the Deployment mounts the app's secrets (one file per secret).
-pub const SECRETS_MOUNT_PATH: &str = "/mnt/secrets";
+pub use crate::resolve::plan::SECRETS_MOUNT_PATH;
 
 /// Template contexts of every app and cluster: each made when a template first needs it (a
 /// render after a one-contract change renders a few placements, which read one app and a

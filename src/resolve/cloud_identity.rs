@@ -1101,6 +1101,62 @@ pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement]
 mod tests {
     use super::*;
 
+    /// The `objects` parameter of the app's SecretProviderClass on a cluster.
+    fn objects(plan: &super::super::plan::Plan, cluster: &str) -> String {
+        let p = plan.placement("api", cluster).unwrap();
+        let store = p.identity.secrets.as_ref().unwrap();
+        store
+            .parameters
+            .iter()
+            .find(|(k, _)| *k == "objects")
+            .unwrap()
+            .1
+            .clone()
+    }
+
+    #[test]
+    fn a_secret_is_one_file_of_the_same_name_on_both_clouds() {
+        let eks = eks();
+        let profile = PROFILE.replace(
+            "  - read-secret: api/db\n",
+            "  - read-secret: api/db\n  - read-secret: api/db\n",
+        );
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", &profile),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ]);
+        let (plan, problems) = super::super::plan::plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let plan = plan.unwrap();
+        // Listed twice, read once; the provider writes `objectAlias` as the file.
+        assert_eq!(
+            objects(&plan, "useast1-prod-01"),
+            "- objectName: \"api/db\"\n  objectType: \"secretsmanager\"\n  objectAlias: \"api-db\"\n"
+        );
+        assert_eq!(
+            objects(&plan, "eastus-prod-01"),
+            "array:\n  - |\n    objectName: api-db\n    objectType: secret\n"
+        );
+        // Two targets that would be one file are refused, once, at the second.
+        let profile = PROFILE.replace(
+            "  - read-secret: api/db\n",
+            "  - read-secret: api/db\n  - read-secret: api_db\n",
+        );
+        let sources = crate::load::fixture::sources(&[
+            ("profiles/identity/api.yaml", &profile),
+            ("clusters/useast1-prod-01.yaml", &eks),
+        ]);
+        let (_, mut problems) = super::super::plan::plan(&sources);
+        crate::diag::sort(&mut problems, &sources.files);
+        let same: Vec<_> = problems
+            .iter()
+            .filter(|d| d.message.contains("would both be the file"))
+            .collect();
+        assert_eq!(same.len(), 1, "{problems:?}");
+        assert_eq!(same[0].code.id, "FG031");
+        assert!(same[0].message.contains("`/mnt/secrets/api-db`"), "{}", same[0].message);
+    }
+
     /// The web app of the base fleet with an identity profile of its own.
     fn web_with(profile: &str) -> (String, String) {
         let web = crate::load::fixture::text("apps/web/app.yaml").replace(

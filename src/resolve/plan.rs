@@ -266,6 +266,9 @@ impl Identity {
     }
 }
 
+/// Where the pods mount the SecretProviderClass: one file per secret, [`key_vault_name`].
+pub const SECRETS_MOUNT_PATH: &str = "/mnt/secrets";
+
 /// A SecretProviderClass of one placement: the CSI provider and its parameters.
 #[derive(Clone, Debug)]
 pub struct SecretStore {
@@ -985,14 +988,41 @@ fn identity(
         _ => {}
     }
     super::cloud_identity::resolve(sources, cluster, profile, &mut id, out, ok);
-    // `read-secret`: a SecretProviderClass on the cluster's regional store.
-    let reads: Vec<&str> = profile
-        .value
-        .required_permissions
-        .iter()
-        .filter(|p| p.capability == crate::model::profiles::Capability::ReadSecret)
-        .map(|p| p.target.as_str())
-        .collect();
+    // `read-secret`: a SecretProviderClass on the cluster's regional store, one file per
+    // secret, named the same on every cloud ([`key_vault_name`]). A target listed twice is
+    // read once; two targets that would be one file are refused (the same report from every
+    // cluster is one).
+    let mut reads: Vec<&str> = Vec::new();
+    let mut file_of: BTreeMap<String, &str> = BTreeMap::new();
+    for (i, p) in profile.value.required_permissions.iter().enumerate() {
+        if p.capability != crate::model::profiles::Capability::ReadSecret || reads.contains(&p.target.as_str()) {
+            continue;
+        }
+        let file = key_vault_name(&p.target);
+        if let Some(first) = file_of.get(&file) {
+            *ok = false;
+            let first_at = (profile.value.required_permissions.iter())
+                .position(|q| q.capability == p.capability && q.target == *first)
+                .unwrap_or(0);
+            out.push(
+                Diagnostic::error(
+                    codes::IDENTITY_UNAVAILABLE,
+                    files,
+                    profile.item_label(&["requiredPermissions"], i, format!("also the file `{file}`")),
+                    format!(
+                        "identity profile `{name}` reads secrets `{first}` and `{}`, which would both be the file `{}/{file}` (and one Key Vault secret name)",
+                        p.target,
+                        SECRETS_MOUNT_PATH
+                    ),
+                )
+                .with_secondary(profile.item_label(&["requiredPermissions"], first_at, "the first"))
+                .with_help("name the secrets so that they differ in their letters, digits or `-`"),
+            );
+            continue;
+        }
+        file_of.insert(file, &p.target);
+        reads.push(&p.target);
+    }
     if reads.is_empty() {
         return id;
     }
@@ -1048,9 +1078,12 @@ fn identity(
         Provider::Aws => {
             if c.aws.as_ref().is_some_and(|w| w.secrets_manager) {
                 let mut objects = String::new();
+                // `objectAlias`: the file the provider writes, as on AKS (without it, it
+                // would be the name with `/` turned into `_`).
                 for target in &reads {
                     objects.push_str(&format!(
-                        "- objectName: \"{target}\"\n  objectType: \"secretsmanager\"\n"
+                        "- objectName: \"{target}\"\n  objectType: \"secretsmanager\"\n  objectAlias: \"{}\"\n",
+                        key_vault_name(target)
                     ));
                 }
                 let mut parameters = vec![("objects", objects), ("region", c.region.clone())];
