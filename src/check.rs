@@ -361,8 +361,9 @@ impl<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> Cursor<'a, V, I> {
     }
 }
 
-/// The report for people: each drifted file with its diff, then (unless `quiet`) the count.
-pub fn text(drifts: &[Drift], out: &str, quiet: bool) -> String {
+/// The report for people: each drifted file with its diff, then (unless `quiet`) the count
+/// and `next`, what to do (see [`next_step`]).
+pub fn text(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
         text.push_str(&format!("{}: {out}/{}\n", d.status.as_str(), d.path));
@@ -380,15 +381,23 @@ pub fn text(drifts: &[Drift], out: &str, quiet: bool) -> String {
         }
     }
     if !quiet {
-        text.push_str(&count_line(drifts, out));
+        text.push_str(&count_line(drifts, out, next));
     }
     text
 }
 
-fn count_line(drifts: &[Drift], out: &str) -> String {
+/// What to do about drift: run `render` (the render command, `fleetgen render --repo
+/// infra/fleet` for a check given `--repo infra/fleet`), and stage its output `folder` (as
+/// the working directory names it): a pre-commit hook checks what is staged (pre-commit
+/// stashes the rest), and a commit takes only that.
+pub fn next_step(render: &str, folder: &str) -> String {
+    format!("run `{render}` and stage `{folder}/` (`git add {folder}`) to bring it up to date")
+}
+
+fn count_line(drifts: &[Drift], out: &str, next: &str) -> String {
     let count = |s: Status| drifts.iter().filter(|d| d.status == s).count();
     format!(
-        "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned\nrun `fleetgen render` to bring it up to date\n",
+        "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned\n{next}\n",
         count(Status::Stale),
         count(Status::EditedByHand),
         count(Status::Missing),
@@ -397,20 +406,21 @@ fn count_line(drifts: &[Drift], out: &str) -> String {
 }
 
 /// One line per file: `rendered/c/apps/a/x.yaml: stale`, then (unless `quiet`) the count.
-pub fn concise(drifts: &[Drift], out: &str, quiet: bool) -> String {
+pub fn concise(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
         text.push_str(&format!("{out}/{}: {}\n", d.path, d.status.as_str()));
     }
     if !quiet {
-        text.push_str(&count_line(drifts, out));
+        text.push_str(&count_line(drifts, out, next));
     }
     text
 }
 
 /// GitHub Actions workflow commands: an error annotation on each file (`out` is the output
-/// folder's path from the top of the git repository, or after `--path-prefix`).
-pub fn github(drifts: &[Drift], out: &str) -> String {
+/// folder's path from the top of the git repository, or after `--path-prefix`), saying to
+/// run `render` (the render command) and commit the result.
+pub fn github(drifts: &[Drift], out: &str, render: &str) -> String {
     let prop = |s: &str| {
         crate::diag::escape::line(s)
             .replace('%', "%25")
@@ -422,9 +432,13 @@ pub fn github(drifts: &[Drift], out: &str) -> String {
     let mut text = String::new();
     for d in drifts {
         text.push_str(&format!(
-            "::error file={},title=fleetgen check::{}: run `fleetgen render` and commit the result\n",
+            "::error file={},title=fleetgen check::{}: run `{}` and commit the result\n",
             prop(&format!("{out}/{}", d.path)),
-            d.status.as_str()
+            d.status.as_str(),
+            crate::diag::escape::line(render)
+                .replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
         ));
     }
     text

@@ -841,10 +841,23 @@ fn check_honours_its_formats_and_a_missing_tree_is_one_line() {
     };
     let out = check(&[]);
     assert_eq!(out.status.code(), Some(1));
+    // The render to run is said with the `--repo` this check was given.
     assert_eq!(
         stdout(&out),
-        "rendered/ does not exist: run `fleetgen render` to create it\n"
+        format!(
+            "rendered/ does not exist: run `fleetgen render --repo {}` to create it\n",
+            fleet.path().display()
+        )
     );
+    // Sources that do not parse are said first (exit 2), not "run render", which fails.
+    let app = fleet.path().join("apps/web/app.yaml");
+    let app_text = fs::read_to_string(&app).unwrap();
+    fs::write(&app, "application: [\n").unwrap();
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(stderr(&out).contains("apps/web/app.yaml"), "{}", report(&out));
+    assert!(!stdout(&out).contains("does not exist"), "{}", report(&out));
+    fs::write(&app, app_text).unwrap();
     let out = fleetgen()
         .args(["render", "--quiet", "--repo"])
         .arg(fleet.path())
@@ -868,9 +881,41 @@ fn check_honours_its_formats_and_a_missing_tree_is_one_line() {
         "{}",
         report(&out)
     );
+    // What to run, from where this check ran, and to stage the result (a pre-commit hook
+    // checks what is staged).
+    let repo = fleet.path().display();
+    assert!(
+        stdout(&out).ends_with(&format!(
+            "\nrun `fleetgen render --repo {repo}` and stage `{repo}/rendered/` (`git add {repo}/rendered`) to bring it up to date\n"
+        )),
+        "{}",
+        report(&out)
+    );
     let out = check(&["--format", "github"]);
     assert!(
-        stdout(&out).starts_with("::error file=rendered/eastus-prod-01/apps/web/horizontalpodautoscaler-web.yaml,title=fleetgen check::edited by hand"),
+        stdout(&out).starts_with(&format!("::error file=rendered/eastus-prod-01/apps/web/horizontalpodautoscaler-web.yaml,title=fleetgen check::edited by hand: run `fleetgen render --repo {repo}` and commit the result")),
+        "{}",
+        report(&out)
+    );
+    // From the top of a monorepo, as pre-commit and CI run it: the paths as given.
+    let top = fleet.path().parent().unwrap();
+    let name = fleet.path().file_name().unwrap().to_str().unwrap();
+    for format in ["text", "concise"] {
+        let out = run_in(top, &["check", "--color", "never", "--repo", name, "--format", format]);
+        assert!(
+            stdout(&out).ends_with(&format!(
+                "\nrun `fleetgen render --repo {name}` and stage `{name}/rendered/` (`git add {name}/rendered`) to bring it up to date\n"
+            )),
+            "{format}: {}",
+            report(&out)
+        );
+    }
+    // Found from the working directory: a plain `render`, and the folder from there.
+    let out = run_in(&fleet.path().join("apps"), &["check", "--color", "never"]);
+    assert!(
+        stdout(&out).ends_with(
+            "\nrun `fleetgen render` and stage `../rendered/` (`git add ../rendered`) to bring it up to date\n"
+        ),
         "{}",
         report(&out)
     );

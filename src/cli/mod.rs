@@ -564,3 +564,35 @@ impl Progress {
         }
     }
 }
+
+/// A path as a shell reads it back: quoted when it holds anything but letters, digits and
+/// `/._-+:@,=`.
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:@,=".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        crate::diag::escape::line(word).into_owned()
+    } else {
+        crate::diag::escape::line(&format!("'{}'", word.replace('\'', "'\\''"))).into_owned()
+    }
+}
+
+/// `path` as the working directory names it: relative where it is below it (`./` dropped),
+/// `../` steps up to it where it is inside a folder above it; shell-quoted.
+pub(crate) fn from_cwd(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let relative = match (path.is_absolute(), cwd) {
+        (true, Some(cwd)) => match path.strip_prefix(&cwd) {
+            Ok(rest) => Some(rest.to_path_buf()),
+            // Not through `/`: a path in no folder above but the root stays absolute.
+            Err(_) => cwd.ancestors().enumerate().skip(1).find_map(|(up, above)| {
+                above.parent()?;
+                let rest = path.strip_prefix(above).ok()?;
+                Some(Path::new(&"../".repeat(up)).join(rest))
+            }),
+        },
+        _ => Some(path.to_path_buf()),
+    };
+    let shown = relative.unwrap_or_else(|| path.to_path_buf()).display().to_string();
+    let shown = shown.strip_prefix("./").unwrap_or(&shown);
+    shell_word(shown.trim_end_matches('/'))
+}

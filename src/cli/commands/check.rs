@@ -1,6 +1,6 @@
 //! `fleetgen check`: render in memory and compare with the output folder; writes nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::api::{self, Cache, Format, Goal, Options};
 use crate::check::Drift;
@@ -39,7 +39,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         return 2;
     };
     crate::incremental::index::track_exec(crate::cli::modes_recorded(&fleet.root));
-    let out = fleet.out(args.out);
+    let out = fleet.out(args.out.clone());
     let prefix = fleet.path_prefix.as_str();
     // The output folder as the report names it: relative to the fleet when it is inside.
     let shown = out
@@ -71,8 +71,20 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     // Not while a render replaces the output folder (see `Cache::lock`).
     let _lock = crate::incremental::lock_for(&fleet.root, cache.as_ref());
+    // The render to run, with the `--repo` and `--out` this check was given (from the top of
+    // a monorepo, a plain `fleetgen render` finds no fleet), and the output folder as the
+    // working directory names it, to stage.
+    let render = render_command(args.fleet.repo.as_deref(), args.out.as_deref());
+    let folder = crate::cli::from_cwd(&out);
     if !exists {
-        let message = format!("{shown}/ does not exist: run `fleetgen render` to create it");
+        // Sources that do not compile are said first, as `render` would say them (bad YAML
+        // is exit 2), rather than sending the user to a render that fails.
+        let compiled = api::compile(&fleet.files, &Options::new(Goal::Validate));
+        if compiled.exit_code() != 0 {
+            ui.report(&compiled, format, prefix);
+            return compiled.exit_code();
+        }
+        let message = format!("{shown}/ does not exist: run `{render}` to create it");
         match format {
             Format::Json => print(&crate::check::json(
                 &[Drift {
@@ -337,18 +349,33 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             saved_or_not(crate::trace::stage("save store", || cache.save(Some(&backed), None)));
         }
     }
+    let next = crate::check::next_step(&render, &folder);
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts, &located)),
         (_, true) if ui.quiet => {}
         (Format::Github, true) => {}
         (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.len())),
-        (Format::Concise, false) => print(&crate::check::concise(&drifts, &located, ui.quiet)),
-        (Format::Github, false) => print(&crate::check::github(&drifts, &located)),
-        (_, false) => print(&crate::check::text(&drifts, &shown, ui.quiet)),
+        (Format::Concise, false) => print(&crate::check::concise(&drifts, &located, &next, ui.quiet)),
+        (Format::Github, false) => print(&crate::check::github(&drifts, &located, &render)),
+        (_, false) => print(&crate::check::text(&drifts, &shown, &next, ui.quiet)),
     }
     let code = u8::from(!drifts.is_empty());
     // The process ends with this command: its memory goes back to the system whole, which is
     // faster than freeing hundreds of thousands of paths and entries one by one.
     std::mem::forget((compiled, disk, store, index, fleet));
     code
+}
+
+/// `fleetgen render`, with `--repo` and `--out` as this command was given them.
+fn render_command(repo: Option<&Path>, out: Option<&Path>) -> String {
+    let mut command = "fleetgen render".to_string();
+    for (flag, path) in [("--repo", repo), ("--out", out)] {
+        if let Some(path) = path {
+            command.push_str(&format!(
+                " {flag} {}",
+                crate::cli::shell_word(&path.display().to_string())
+            ));
+        }
+    }
+    command
 }
