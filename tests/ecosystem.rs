@@ -256,8 +256,16 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
     std::fs::write(top.path().join("infra/fleet/fleet.yaml"), &fleet).unwrap();
     let out = run_in(top.path(), &["init", "infra/other"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    // What to add to the kept files, pointed at this fleet.
     assert!(
-        stdout(&out).contains("`args: [--repo, infra/other]`"),
+        stdout(&out).contains("add what fleetgen needs there:\n    repos:\n")
+            && stdout(&out).contains("\n            args: [--repo, infra/other]\n"),
+        "{}",
+        report(&out)
+    );
+    assert!(
+        stdout(&out).contains("\n    steps: # after actions/checkout\n")
+            && stdout(&out).contains("\n          path: infra/other # the fleet's folder\n"),
         "{}",
         report(&out)
     );
@@ -265,6 +273,41 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
         std::fs::read_to_string(top.path().join(".pre-commit-config.yaml")).unwrap(),
         hooks
     );
+}
+
+/// `init .` at the top of an existing repository keeps the repository's own .gitignore and
+/// pre-commit configuration, as a fleet in a subfolder does, and says what to add to them.
+#[test]
+fn init_at_the_top_of_a_repository_keeps_its_files_and_says_what_to_add() {
+    let top = tempfile::tempdir().unwrap();
+    git2::Repository::init(top.path()).unwrap();
+    fs::write(top.path().join(".gitignore"), "target/\n").unwrap();
+    fs::write(top.path().join(".pre-commit-config.yaml"), "repos: []\n").unwrap();
+    let out = run_in(top.path(), &["init", ".", "--name", "acme"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert_eq!(fs::read_to_string(top.path().join(".gitignore")).unwrap(), "target/\n");
+    assert_eq!(
+        fs::read_to_string(top.path().join(".pre-commit-config.yaml")).unwrap(),
+        "repos: []\n"
+    );
+    assert!(top.path().join("fleet.yaml").is_file());
+    assert!(top.path().join(".gitattributes").is_file());
+    let said = stdout(&out);
+    assert!(
+        said.contains("kept `.gitignore` as it is; add what fleetgen needs there:\n    /.rendered.fleetgen-*\n"),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "kept `.pre-commit-config.yaml` as it is; add what fleetgen needs there:\n    repos:\n      - repo: "
+        ),
+        "{said}"
+    );
+    assert!(said.contains("\n          - id: fleetgen-check"), "{said}");
+    // A repository already: no `git init`.
+    assert!(!said.contains("git init"), "{said}");
+    let out = run_in(top.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
 }
 
 /// A fleet in a folder whose name `repository.path` cannot hold (a space): `init` leaves the
@@ -308,6 +351,20 @@ fn the_fleet_root_is_found_from_a_subfolder() {
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     assert!(fleet.path().join("rendered/fleet.yaml").is_file());
     assert!(!fleet.path().join("clusters/rendered").exists());
+    // Inside the output folder, its fleet.yaml (the placement matrix, with fleetgen's header)
+    // is not taken for the fleet's: the search goes on up.
+    for dir in ["rendered", "rendered/eastus-prod-01/apps"] {
+        let inside = fleet.path().join(dir);
+        let out = run_in(&inside, &["validate", "--color", "never", "--format", "concise"]);
+        assert_eq!(out.status.code(), Some(0), "{dir}: {}", report(&out));
+        let out = run_in(&inside, &["check", "--color", "never"]);
+        assert_eq!(out.status.code(), Some(0), "{dir}: {}", report(&out));
+        assert!(
+            stdout(&out).starts_with("rendered/ is up to date"),
+            "{dir}: {}",
+            report(&out)
+        );
+    }
     // Diagnostics name files from the fleet's root, wherever it was found from.
     fs::write(deep.join("app.yaml"), "application: [\n").unwrap();
     let out = run_in(&deep, &["validate", "--color", "never", "--format", "concise"]);

@@ -223,11 +223,30 @@ pub fn run() -> u8 {
 
 /// The folder holding fleet.yaml: `dir` itself or the nearest folder above it, as git finds
 /// `.git` and cargo `Cargo.toml`. A `fleet.yaml` that is not a file counts (its folder is
-/// the fleet, and reading it says what is wrong), rather than looking further up.
+/// the fleet, and reading it says what is wrong), rather than looking further up. The
+/// placement matrix fleetgen writes, `rendered/fleet.yaml`, does not: a file whose first
+/// bytes are fleetgen's header ([`crate::layout::MARK`], as `render` recognises an output
+/// folder it wrote) is skipped, so that a command run inside `rendered/` finds the fleet.
 pub(crate) fn find_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
-        .find(|d| std::fs::symlink_metadata(d.join(crate::layout::FLEET_FILE)).is_ok())
+        .find(|d| {
+            let file = d.join(crate::layout::FLEET_FILE);
+            std::fs::symlink_metadata(&file).is_ok() && !is_rendered_matrix(&file)
+        })
         .map(Path::to_path_buf)
+}
+
+/// Whether `file` is a regular file that starts with fleetgen's header: a source fleet.yaml
+/// never does (fleetgen writes it once, at `init`, without the header).
+fn is_rendered_matrix(file: &Path) -> bool {
+    use std::io::Read;
+    let mark = crate::layout::MARK.as_bytes();
+    if !std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(mark.len());
+    let read = std::fs::File::open(file).and_then(|f| f.take(mark.len() as u64).read_to_end(&mut head));
+    read.is_ok() && head == mark
 }
 
 /// The fleet to work on: `--repo`, or the folder holding fleet.yaml found from the working

@@ -130,17 +130,24 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     // at the fleet's folder.
     let inside = enclosing_repository(dir);
     let mut files: Vec<(PathBuf, String, String)> = Vec::new();
-    // The repository's own files it already has (another fleet's, say): left as they are.
-    let mut kept: Vec<String> = Vec::new();
+    // The repository's own files it already has (another fleet's, say), left as they are,
+    // with what to add to each, for the report.
+    let mut to_add: Vec<(String, String)> = Vec::new();
     for (path, text) in scaffold(&name) {
-        match (&inside, repository_file(&path)) {
-            (Some((top, _)), true) if std::fs::symlink_metadata(top.join(&path)).is_ok() => kept.push(path),
-            (Some((top, rel)), true) => files.push((top.clone(), path.clone(), for_subfolder(&path, &text, rel))),
+        let (base, text) = match (&inside, repository_file(&path)) {
+            (Some((top, rel)), true) => (top.clone(), for_subfolder(&path, &text, rel)),
             (Some((_, rel)), false) if path == crate::layout::FLEET_FILE => {
-                files.push((dir.clone(), path, with_repository_path(&text, rel)))
+                (dir.clone(), with_repository_path(&text, rel))
             }
-            _ => files.push((dir.clone(), path, text)),
+            _ => (dir.clone(), text),
+        };
+        // A repository's own files (its .gitignore, its pre-commit configuration, another
+        // fleet's workflow) are kept as they are: the report says what to add to them.
+        if shared_file(&path) && std::fs::symlink_metadata(base.join(&path)).is_ok() {
+            to_add.push((shown_kept(&base, &path), addition(&path, &text)));
+            continue;
         }
+        files.push((base, path, text));
     }
     let quoted =
         |items: &[String]| crate::lint::query::and_list(&items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>());
@@ -194,15 +201,18 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
         let cd = if dir == Path::new(".") {
             String::new()
         } else {
-            format!("cd {shown}\n  ")
+            format!("cd {}\n  ", crate::cli::shell_word(&dir.display().to_string()))
         };
         let (git, elsewhere) = match &inside {
-            Some((top, rel)) => (
-                format!(
-                    "git add -A . {}/.pre-commit-config.yaml {}/.github && git commit -m \"Start the fleet in {rel}\"",
-                    top.display(),
-                    top.display()
-                ),
+            Some((_, rel)) => (
+                {
+                    // From the fleet's folder (the `cd` above), the repository's top.
+                    let top = "../".repeat(rel.split('/').count());
+                    format!(
+                        "git add -A . {top}.pre-commit-config.yaml {top}.github && git commit -m \"Start the fleet in {}\"",
+                        rel.replace('"', "\\\"")
+                    )
+                },
                 {
                     let written: Vec<String> = (files.iter())
                         .filter(|(base, _, _)| base != dir)
@@ -212,22 +222,30 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
                     if !written.is_empty() {
                         also.push_str(&format!(" (and, at the top of the repository, {})", quoted(&written)));
                     }
-                    if !kept.is_empty() {
-                        also.push_str(&format!(
-                            "\nthe repository already has {}: point fleetgen's hooks and action at this fleet there (`args: [--repo, {rel}]`, `with: path: {rel}`)",
-                            quoted(&kept)
-                        ));
-                    }
                     also
                 },
             ),
+            // At the top of a repository already: no `git init`. Otherwise a new one on
+            // `main`, the branch the workflow runs on for pushes.
+            None if std::fs::symlink_metadata(dir.join(".git")).is_ok() => (
+                "git add -A && git commit -m \"Start the fleet\"".to_string(),
+                String::new(),
+            ),
             None => (
-                "git init && git add -A && git commit -m \"Start the fleet\"".to_string(),
+                "git init -b main && git add -A && git commit -m \"Start the fleet\"".to_string(),
                 String::new(),
             ),
         };
+        let mut kept_note = String::new();
+        for (file, addition) in &to_add {
+            kept_note.push_str(&format!("kept `{file}` as it is; add what fleetgen needs there:\n"));
+            for line in addition.lines() {
+                kept_note.push_str(&format!("    {line}\n"));
+            }
+        }
         crate::cli::print(&format!(
             "started fleet `{name}` in {shown}: {} files{elsewhere}\n\
+             {kept_note}\
              next:\n  \
              {cd}fleetgen render          # compile it into rendered/\n  \
              {git}\n  \
@@ -249,6 +267,39 @@ fn folders_of(path: &str) -> Vec<PathBuf> {
             folder.clone()
         })
         .collect()
+}
+
+/// Whether a scaffold file is one a repository may have already, for itself or another
+/// fleet: kept when it is there, with what to add to it said.
+fn shared_file(path: &str) -> bool {
+    repository_file(path) || path == ".gitignore" || path == ".gitattributes"
+}
+
+/// A kept file as the report names it: from the working directory.
+fn shown_kept(base: &Path, path: &str) -> String {
+    crate::cli::from_cwd(&base.join(path))
+}
+
+/// What a kept file needs of the scaffold's `text` for it: the hooks' repository entry for
+/// the pre-commit configuration, the action's step for the workflow, the lines that are not
+/// comments for `.gitignore` and `.gitattributes`.
+fn addition(path: &str, text: &str) -> String {
+    // From the last line starting with `start`, each line `dedent` columns to the left.
+    let from = |start: &str, dedent: usize| -> String {
+        let rest = text.rfind(start).map_or(text, |at| &text[at..]);
+        rest.lines()
+            .map(|l| format!("{}\n", l.get(dedent..).unwrap_or(l)))
+            .collect()
+    };
+    match path {
+        ".pre-commit-config.yaml" => format!("repos:\n{}", from("  - repo: ", 0)),
+        p if p.starts_with(".github/") => format!("steps: # after actions/checkout\n{}", from("      - uses: ", 4)),
+        _ => text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    }
 }
 
 /// Whether a scaffold file belongs at the top of the git repository (where pre-commit and
