@@ -397,9 +397,13 @@ fn is_cluster(group: &str) -> bool {
 
 /// A pull-request comment: never longer than `md.limit` characters, the summary always
 /// there, each cluster folded, truncated with a note when the change is too big.
+/// The first line of a markdown diff: an HTML comment, invisible on GitHub.
+pub const MARKER: &str = "<!-- fleetgen-diff -->";
+
 pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &Markdown) -> String {
     let Markdown { again, note, limit } = *md;
-    let mut out = format!("## fleetgen diff `{from}` → `{to}`\n\n");
+    // A hidden first line by which a CI job finds the comment it wrote before, to edit it.
+    let mut out = format!("{MARKER}\n## fleetgen diff `{from}` → `{to}`\n\n");
     if let Some(note) = note {
         out.push_str(&format!("> {note}\n\n"));
     }

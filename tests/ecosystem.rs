@@ -1017,6 +1017,58 @@ fn diff(repo: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The pull request that adds the fleet: the base revision has none. Every file is added,
+/// with a note, rather than an error that fails the request's CI; so in a monorepo, where
+/// the fleet's folder does not exist at the base.
+#[test]
+fn diff_against_a_revision_without_the_fleet_adds_every_file() {
+    for folder in ["", "infra/fleet"] {
+        let top = tempfile::tempdir().unwrap();
+        let repo = Repository::init(top.path()).unwrap();
+        fs::write(top.path().join("README"), "before the fleet\n").unwrap();
+        commit_all(&repo, "before the fleet");
+        let fleet = top.path().join(folder);
+        common::copy_tree(&common::root().join("tests/fixtures/base"), &fleet);
+        let out = diff(&fleet, &["HEAD", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{folder}: {}", report(&out));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let summary = &value["summary"];
+        assert!(summary["filesAdded"].as_u64().unwrap() > 0, "{summary}");
+        assert_eq!(summary["filesRemoved"], 0, "{summary}");
+        assert_eq!(summary["filesModified"], 0, "{summary}");
+        assert!(
+            stderr(&out).starts_with("note: there is no fleet at `HEAD`"),
+            "{folder}: {}",
+            report(&out)
+        );
+        commit_all(&repo, "the fleet");
+        // The other way round: every file removed.
+        let out = diff(&fleet, &["HEAD", "HEAD~1", "--exit-code"]);
+        assert_eq!(out.status.code(), Some(1), "{folder}: {}", report(&out));
+        assert!(stdout(&out).contains("removed"), "{folder}: {}", report(&out));
+    }
+}
+
+/// The action edits its own pull-request comment, found by the marker fleetgen's markdown
+/// diff starts with, not the bot's last comment (other workflows comment as the same bot).
+#[test]
+fn the_action_finds_its_comment_by_the_marker_the_markdown_diff_starts_with() {
+    let (dir, _repo) = two_rendered_commits();
+    let out = diff(dir.path(), &["HEAD~1", "HEAD", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let md = stdout(&out);
+    let marker = md.lines().next().unwrap();
+    assert_eq!(marker, "<!-- fleetgen-diff -->", "{md}");
+    let action = fs::read_to_string(common::root().join("action.yml")).unwrap();
+    assert!(action.contains(&format!("startswith(\"{marker}\")")), "{action}");
+    assert!(!action.contains("--edit-last"), "{action}");
+    // A diff that fails warns; it does not fail the job.
+    assert!(
+        action.contains("if ! fleetgen diff --repo \"$FLEET\" --base \"origin/$BASE_REF\" --format markdown"),
+        "{action}"
+    );
+}
+
 #[test]
 fn diff_exit_code_and_app_filter_reach_the_summary() {
     let (dir, _repo) = two_rendered_commits();

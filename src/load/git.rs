@@ -29,13 +29,28 @@ impl GitRevision {
     /// Reads the fleet at `dir` (a repository, or a folder inside one) as of `rev`.
     pub fn open(dir: &Path, rev: &str) -> Result<GitRevision, String> {
         let (repo, prefix) = locate(dir)?;
+        Self::open_in(repo, &prefix, rev)?.ok_or_else(|| format!("`{}` does not exist at `{rev}`", prefix.display()))
+    }
+
+    /// As [`GitRevision::open`], but `None` when the fleet is not there at `rev`: its folder
+    /// does not exist then, or holds no `fleet.yaml` (a revision from before the fleet was
+    /// added). A `fleet.yaml` git cannot give as a file (a folder, a link) is there.
+    pub fn open_if_present(dir: &Path, rev: &str) -> Result<Option<GitRevision>, String> {
+        let (repo, prefix) = locate(dir)?;
+        let revision = Self::open_in(repo, &prefix, rev)?;
+        Ok(revision.filter(|r| r.files.contains_key(crate::layout::FLEET_FILE)))
+    }
+
+    /// The fleet in folder `prefix` of `repo` at `rev`; `None` when that folder does not exist.
+    fn open_in(repo: Repository, prefix: &Path, rev: &str) -> Result<Option<GitRevision>, String> {
         let (files, commit_id) = {
             let commit = commit_at(&repo, rev)?;
             let mut tree = commit.tree().map_err(|e| e.message().to_string())?;
             if !prefix.as_os_str().is_empty() {
-                tree = tree
-                    .get_path(&prefix)
-                    .map_err(|_| format!("`{}` does not exist at `{rev}`", prefix.display()))?
+                let Ok(entry) = tree.get_path(prefix) else {
+                    return Ok(None);
+                };
+                tree = entry
                     .to_object(&repo)
                     .and_then(|o| o.peel_to_tree())
                     .map_err(|e| e.message().to_string())?;
@@ -43,12 +58,12 @@ impl GitRevision {
             let files = index(&repo, &tree).map_err(|e| format!("cannot read `{rev}`: {e}"))?;
             (files, commit.id().to_string())
         };
-        Ok(GitRevision {
+        Ok(Some(GitRevision {
             repo,
             files,
             name: rev.to_string(),
             commit: commit_id,
-        })
+        }))
     }
 
     /// The fleet at a tree of `repo` (its top is the fleet folder), for tools that build

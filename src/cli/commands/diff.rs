@@ -276,10 +276,25 @@ fn revisions(repo: &Path, args: &Args) -> Result<(String, Option<String>), Strin
     Ok((a, Some(b)))
 }
 
-fn open_revision(repo: &Path, rev: &str) -> Option<GitRevision> {
-    GitRevision::open(repo, rev)
-        .map_err(|message| eprintln!("error: {message}"))
-        .ok()
+/// The fleet at `rev`, `Ok(None)` when it is not there (says so on stderr), `Err(())`
+/// when the revision cannot be read (said on stderr).
+fn open_revision(repo: &Path, rev: &str) -> Result<Option<GitRevision>, ()> {
+    let opened = GitRevision::open_if_present(repo, rev).map_err(|message| eprintln!("error: {message}"))?;
+    if opened.is_none() {
+        // A revision from before the fleet was added (the pull request that adds it): an
+        // empty fleet, every file added, rather than an error that fails that request's CI.
+        eprintln!(
+            "note: there is no fleet at `{rev}` (no {} in `{}` there): comparing with an empty fleet",
+            crate::layout::FLEET_FILE,
+            crate::diag::escape::line(&repo.display().to_string())
+        );
+    }
+    Ok(opened)
+}
+
+/// A side without a fleet: nothing rendered, nothing owned, no clusters.
+fn empty_side() -> Side {
+    Side::Compiled(Box::default(), AppOwners::new(), Vec::new())
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
@@ -302,13 +317,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         apps: args.apps,
         ..Selection::default()
     };
-    let Some(old_files) = open_revision(&repo, &from) else {
+    let Ok(old_files) = open_revision(&repo, &from) else {
         return 2;
     };
-    let new_files: Box<dyn Files> = match &to {
+    let new_files: Option<Box<dyn Files>> = match &to {
         Some(rev) => match open_revision(&repo, rev) {
-            Some(f) => Box::new(f),
-            None => return 2,
+            Ok(f) => f.map(|f| Box::new(f) as Box<dyn Files>),
+            Err(()) => return 2,
         },
         None if crate::load::git::is_bare(&repo) => {
             eprintln!(
@@ -318,7 +333,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
         None => match WorkTree::open(&repo) {
-            Ok(t) => Box::new(t),
+            Ok(t) => Some(Box::new(t)),
             Err(message) => {
                 eprintln!("error: {message}");
                 return 2;
@@ -330,9 +345,17 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let lent = (!args.no_cache).then(|| Lent::of(&repo));
     let compile_both = |lent: Option<&Lent>| {
         progress.doing(&format!("compiling {from}"));
-        let old = side(compile_side(&old_files, &progress, lent, None), ui);
+        let old = match &old_files {
+            Some(files) => side(compile_side(files, &progress, lent, None), ui),
+            None => empty_side(),
+        };
         progress.doing(&format!("compiling {to_name}"));
-        let new = side(compile_side(new_files.as_ref(), &progress, lent, Some(&old)), ui);
+        // After an empty side, the second is the first to use the cache.
+        let first = old_files.is_some().then_some(&old);
+        let new = match &new_files {
+            Some(files) => side(compile_side(files.as_ref(), &progress, lent, first), ui),
+            None => empty_side(),
+        };
         (old, new)
     };
     let (mut old, mut new) = compile_both(lent.as_ref());
@@ -363,8 +386,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             });
             (old, new) = compile_both(None);
         }
-        if !settled(&mut old, &mut new, &[]) {
-            new = side(compile_side(new_files.as_ref(), &progress, None, None), ui);
+        if !settled(&mut old, &mut new, &[])
+            && let Some(files) = &new_files
+        {
+            new = side(compile_side(files.as_ref(), &progress, None, None), ui);
         }
     }
     progress.done();
