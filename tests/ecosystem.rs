@@ -882,6 +882,45 @@ fn sarif_has_help_in_markdown_links_and_the_run_described() {
     }
 }
 
+/// Input errors stop the compile before the lint rules run: the SARIF log says its run did
+/// not succeed, and why, so that code scanning does not take it for "no findings" and close
+/// every open rule alert.
+#[test]
+fn sarif_of_a_run_whose_rules_did_not_run_says_it_did_not_succeed() {
+    let fleet = fleet_with(None);
+    fs::write(fleet.path().join("apps/web/app.yaml"), "application: [\n").unwrap();
+    let out = fleetgen()
+        .args(["lint", "--format", "sarif", "--repo"])
+        .arg(fleet.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(stderr(&out).contains("the lint rules did not run"), "{}", report(&out));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{invocation}");
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{invocation}");
+    assert_eq!(notes[0]["level"], "error");
+    assert!(
+        notes[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("the lint rules did not run"),
+        "{invocation}"
+    );
+    // The input error itself is still a result.
+    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
+    // The action does not upload such a log: it looks for this very text.
+    let action = fs::read_to_string(common::root().join("action.yml")).unwrap();
+    let looked_for = "\"executionSuccessful\": false";
+    assert!(stdout(&out).contains(looked_for));
+    assert!(
+        action.contains(&format!("grep -q '{looked_for}' \"$sarif\"")),
+        "{action}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // check and diff
 

@@ -4,7 +4,7 @@ pub mod codes;
 pub(crate) mod escape;
 mod junit;
 mod render;
-mod sarif;
+pub(crate) mod sarif;
 
 pub use codes::{Class, Code};
 pub use render::{Format, Style, render};

@@ -185,3 +185,26 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, catalogue: &[&'st
     out.push('\n');
     out
 }
+
+/// A SARIF log of [`render`] marked as a run whose lint rules did not run (`why`): its
+/// invocation's `executionSuccessful` is false (SARIF 2.1.0 §3.20.14) with an error-level
+/// notification saying why (§3.20.21). A code-scanning service that reads a log as the
+/// tool's full answer would otherwise close every open rule alert on it.
+pub fn rules_skipped(log: &str, why: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<Value>(log) else {
+        return log.to_string();
+    };
+    if let Some(invocation) = value.pointer_mut("/runs/0/invocations/0") {
+        *invocation = json!({
+            "executionSuccessful": false,
+            "toolExecutionNotifications": [{
+                "level": "error",
+                "message": { "text": why },
+                "descriptor": { "id": "rules-skipped" },
+            }],
+        });
+    }
+    let mut out = serde_json::to_string_pretty(&value).expect("SARIF serializes");
+    out.push('\n');
+    out
+}

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use crate::api::{self, FileError, Files, Goal, LintFilter, Options, Severity, WorkTree};
+use crate::api::{self, FileError, Files, Format, Goal, LintFilter, Options, Severity, WorkTree};
 use crate::cli::{FleetArgs, Progress, Ui, print};
 
 pub const EXIT_CODES: &str = "\
@@ -304,11 +304,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .count();
     let linted = compiled.linted;
     let style = ui.stdout_style(args.fleet.format, &fleet.path_prefix);
-    let (code, text) = api::lint_report(compiled, &filter, &style, ui.quiet);
-    print(&text);
+    let (code, mut text) = api::lint_report(compiled, &filter, &style, ui.quiet);
     // Errors that stop the compile before it renders stop the rules too (they read the
     // rendered fleet): no rule finding is then not "no finding".
     let stopped = "the lint rules did not run: these errors stop the compile before it renders; fix them and run `fleetgen lint` again";
+    if !linted && args.fleet.format == Format::Sarif {
+        text = crate::diag::sarif::rules_skipped(&text, stopped);
+    }
+    print(&text);
     if elsewhere > 0 {
         eprintln!(
             "note: {elsewhere} error{} in other files of the fleet (not shown; `fleetgen lint` lists them); {}",
