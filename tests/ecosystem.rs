@@ -805,6 +805,50 @@ fn junit_is_well_formed_with_one_failing_case_per_problem() {
     assert_eq!(doc.descendants().filter(|n| n.has_tag_name("failure")).count(), 0);
 }
 
+/// A warning does not fail the run (exit 0), so it is no failure in the report either (a
+/// failure makes Jenkins mark the build unstable): a passing case with its text in
+/// `system-out`; with `--deny-warnings`, which exits 1, a failure.
+#[test]
+fn junit_warnings_fail_only_with_deny_warnings() {
+    let fleet = lint_case("tests/specs/drift/undocumented-cluster/invalid/no-description");
+    let junit = |extra: &[&str]| {
+        let out = fleetgen()
+            .args(["lint", "--format", "junit", "--repo"])
+            .arg(fleet.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        let xml = stdout(&out);
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
+        let failures = doc.root_element().attribute("failures").unwrap().to_string();
+        (
+            out.status.code(),
+            count("testcase"),
+            count("failure"),
+            count("system-out"),
+            failures,
+            xml.clone(),
+        )
+    };
+    let (code, cases, failures, outs, attribute, xml) = junit(&[]);
+    assert_eq!(
+        (code, cases, failures, outs, attribute.as_str()),
+        (Some(0), 1, 0, 1, "0"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>warning: clusters/eastus-prod-01.yaml:8:10-"),
+        "{xml}"
+    );
+    let (code, cases, failures, outs, attribute, xml) = junit(&["--deny-warnings"]);
+    assert_eq!(
+        (code, cases, failures, outs, attribute.as_str()),
+        (Some(1), 1, 1, 0, "1"),
+        "{xml}"
+    );
+}
+
 /// A fleet in `infra/fleet/` of a git repository: machine formats name files from the git
 /// root, so that code scanning and annotations land on the right files.
 #[test]

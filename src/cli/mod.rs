@@ -123,6 +123,7 @@ impl Ui {
             width: stream.width,
             path_prefix: path_prefix.to_string(),
             quiet: self.quiet,
+            deny_warnings: false,
         }
     }
 

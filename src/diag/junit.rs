@@ -1,10 +1,13 @@
 //! JUnit XML, the test report format most CI systems read (GitLab, Jenkins, Azure
-//! Pipelines, CircleCI): one test suite per file with problems, one failing test case per
-//! problem (its severity as the failure type); a clean run is one passing test case, so
-//! that the report shows that fleetgen ran.
+//! Pipelines, CircleCI): one test suite per file with problems, one test case per problem;
+//! a clean run is one passing test case, so that the report shows that fleetgen ran. An
+//! error is a failing case (its severity as the failure type); a warning, which does not
+//! fail the run (exit 0), is a passing case with its text in `system-out`, unless
+//! `--deny-warnings` makes it fail: Jenkins marks a build whose report has failures
+//! unstable, and GitLab lists them as failed tests, whatever the exit code said.
 
 use super::render::end_line_col;
-use super::{Diagnostic, Style};
+use super::{Diagnostic, Severity, Style};
 use crate::source::SourceMap;
 
 /// Escapes text for XML 1.0: the five entities, and characters XML cannot hold dropped.
@@ -27,11 +30,12 @@ fn xml(text: &str) -> String {
 
 /// A JUnit report of `diagnostics`.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) -> String {
+    let fails = |d: &Diagnostic| d.severity == Severity::Error || style.deny_warnings;
     let tests = diagnostics.len().max(1);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<testsuites name=\"fleetgen\" tests=\"{tests}\" failures=\"{}\" errors=\"0\">\n",
-        diagnostics.len()
+        diagnostics.iter().filter(|d| fails(d)).count()
     ));
     if diagnostics.is_empty() {
         out.push_str("  <testsuite name=\"fleetgen\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\">\n");
@@ -46,8 +50,9 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) ->
         at += group.len();
         let file = xml(&style.path(path));
         out.push_str(&format!(
-            "  <testsuite name=\"{file}\" tests=\"{n}\" failures=\"{n}\" errors=\"0\" skipped=\"0\">\n",
-            n = group.len()
+            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+            group.len(),
+            group.iter().filter(|d| fails(d)).count()
         ));
         for d in group {
             let (line, column) = d.line_col(sources);
@@ -61,11 +66,18 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, style: &Style) ->
                 id = d.code.id,
                 name = d.code.name,
             ));
-            out.push_str(&format!(
-                "      <failure type=\"{}\" message=\"{}\">{body}</failure>\n",
-                d.severity.as_str(),
-                xml(&format!("{} {}", d.code.id, d.message)),
-            ));
+            if fails(d) {
+                out.push_str(&format!(
+                    "      <failure type=\"{}\" message=\"{}\">{body}</failure>\n",
+                    d.severity.as_str(),
+                    xml(&format!("{} {}", d.code.id, d.message)),
+                ));
+            } else {
+                out.push_str(&format!(
+                    "      <system-out>{}: {body}</system-out>\n",
+                    d.severity.as_str()
+                ));
+            }
             out.push_str("    </testcase>\n");
         }
         out.push_str("  </testsuite>\n");

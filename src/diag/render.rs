@@ -44,6 +44,8 @@ pub struct Style {
     pub path_prefix: String,
     /// `--quiet`: the diagnostics without the summary line (`1 error, 2 warnings`).
     pub quiet: bool,
+    /// `lint --deny-warnings`: warnings fail the run, and are failures in JUnit reports.
+    pub deny_warnings: bool,
 }
 
 impl Style {
@@ -55,6 +57,7 @@ impl Style {
             width: 80,
             path_prefix: String::new(),
             quiet: false,
+            deny_warnings: false,
         }
     }
 

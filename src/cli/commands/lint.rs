@@ -303,7 +303,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .filter(|d| d.severity == Severity::Error && !filter.in_paths(&d.path))
         .count();
     let linted = compiled.linted;
-    let style = ui.stdout_style(args.fleet.format, &fleet.path_prefix);
+    let style = crate::api::Style {
+        deny_warnings: filter.deny_warnings,
+        ..ui.stdout_style(args.fleet.format, &fleet.path_prefix)
+    };
     let (code, mut text) = api::lint_report(compiled, &filter, &style, ui.quiet);
     // Errors that stop the compile before it renders stop the rules too (they read the
     // rendered fleet): no rule finding is then not "no finding".
