@@ -624,8 +624,33 @@ fn temp_dir(parent: &Path, name: &str, which: &str) -> io::Result<PathBuf> {
     let dir = tempfile::Builder::new()
         .prefix(&format!("{}{}-", temp_prefix(name, which), std::process::id()))
         .rand_bytes(12)
-        .tempdir_in(parent)?;
+        .tempdir_in(parent)
+        .map_err(without_path)?;
     Ok(dir.keep())
+}
+
+/// tempfile's error without the ` at path "…"` it appends to the system's (a random name,
+/// Debug-quoted, made absolute with `/./` in it; its own type, private, keeps the system's
+/// error out of reach): the messages name the output folder instead.
+fn without_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.find(" at path \"") {
+        Some(at) => io::Error::new(e.kind(), &text[..at]),
+        None => e,
+    }
+}
+
+/// `path` without its `.` components: `./rendered` is `rendered`.
+fn normal(path: &Path) -> PathBuf {
+    let kept: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if kept.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        kept
+    }
 }
 
 /// Puts `new` in the place of `out` (which exists): one atomic exchange where the system
@@ -718,7 +743,8 @@ pub fn write(
     tree: &RenderedTree,
     keep: Option<&dyn Fn(&str) -> bool>,
 ) -> Result<Written, String> {
-    let shown = out.display();
+    let shown = normal(out);
+    let shown = shown.display();
     let Target { name, parent, exists } = target(repo, out)?;
     let mut warnings = Vec::new();
     clean_stale(&parent, &name, &mut warnings);
@@ -843,6 +869,22 @@ mod tests {
         let repo = dir.join("repo");
         fs::create_dir_all(repo.join("clusters")).unwrap();
         repo
+    }
+
+    /// A folder that cannot be made beside the output (a read-only file system, here a
+    /// parent that is gone) is said as the system says it, without tempfile's `at path "…"`.
+    #[test]
+    fn a_temporary_folder_that_cannot_be_made_is_said_without_its_random_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let e = temp_dir(&gone, "rendered", "new").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        #[cfg(target_os = "linux")]
+        assert_eq!(e.to_string(), io::Error::from_raw_os_error(2).to_string());
+        assert!(!e.to_string().contains("at path"), "{e}");
+        assert_eq!(normal(Path::new("./rendered")), Path::new("rendered"));
+        assert_eq!(normal(Path::new("/x/./rendered")), Path::new("/x/rendered"));
+        assert_eq!(normal(Path::new(".")), Path::new("."));
     }
 
     #[test]
