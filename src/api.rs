@@ -412,10 +412,10 @@ pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: &Style, q
     if compiled.diagnostics().is_empty() && matches!(style.format, Format::Text | Format::Concise) && !quiet {
         let c = compiled.counts();
         text = format!(
-            "no findings: {} rules over {} clusters and {} apps\n",
-            lint::rules().len(),
-            c.clusters,
-            c.apps
+            "no findings: {} over {} and {}\n",
+            diag::count(lint::rules().len(), "rule"),
+            diag::count(c.clusters, "cluster"),
+            diag::count(c.apps, "app")
         );
     }
     let code = compiled.exit_code();

@@ -82,6 +82,18 @@ fn init_writes_a_fleet_that_validates_lints_clean_renders_and_checks() {
     assert!(stdout(&out).starts_with("no findings"), "{}", report(&out));
     let out = run_in(fleet, &["render", "--color", "never"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    // One of each, said in the singular.
+    assert!(
+        stdout(&out).starts_with("rendered 1 placement on 1 cluster: "),
+        "{}",
+        report(&out)
+    );
+    let out = run_in(fleet, &["validate", "--color", "never"]);
+    assert!(
+        stdout(&out).starts_with("fleet is valid: 1 cluster, 1 app, "),
+        "{}",
+        report(&out)
+    );
     let out = run_in(fleet, &["check", "--color", "never"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     // Every modeline points at a schema init wrote, and the schemas are fleetgen's own.

@@ -360,7 +360,7 @@ fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     assert!(code == Some(1) && text.contains("FG104"), "{text}");
     let (code, text) = lint(&["--write-baseline", baseline]);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("wrote a baseline of 1 findings"), "{text}");
+    assert!(text.contains("wrote a baseline of 1 finding to"), "{text}");
     let recorded = fs::read_to_string(baseline).unwrap();
     assert!(
         recorded.contains("\"code\": \"FG104\"") && recorded.contains("apps/web/app.yaml"),

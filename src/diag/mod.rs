@@ -157,6 +157,16 @@ pub fn exit_code(diagnostics: &[Diagnostic]) -> u8 {
     code
 }
 
+/// `n` and `noun`, the noun in the plural unless `n` is 1: `1 cluster`, `2 clusters`,
+/// `0 policy files`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +197,12 @@ mod tests {
         sort(&mut diags, &sources);
         let order: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(order, ["first file", "early", "late"]);
+    }
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(count(1, "cluster"), "1 cluster");
+        assert_eq!(count(0, "policy file"), "0 policy files");
+        assert_eq!(count(2, "placement"), "2 placements");
     }
 }

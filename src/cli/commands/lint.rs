@@ -253,7 +253,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             return 2;
         }
         if !ui.quiet {
-            eprintln!("wrote a baseline of {count} findings to `{}`", path.display());
+            eprintln!(
+                "wrote a baseline of {} to `{}`",
+                crate::diag::count(count, "finding"),
+                path.display()
+            );
         }
         return 0;
     }

@@ -302,17 +302,18 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 }
             }
             let clusters = rendered.clusters().count();
+            let count = crate::diag::count;
             let removed = if w.removed > 0 {
-                format!(", {} stale files removed", w.removed)
+                format!(", {} removed", count(w.removed, "stale file"))
             } else {
                 String::new()
             };
             if select.is_all() {
                 text.push_str(&format!(
-                    "rendered {} placements on {} clusters: {} files in {}{removed}\n",
-                    compiled.landings.len(),
-                    clusters,
-                    w.files,
+                    "rendered {} on {}: {} in {}{removed}\n",
+                    count(compiled.landings.len(), "placement"),
+                    count(clusters, "cluster"),
+                    count(w.files, "file"),
                     out.display(),
                 ));
             } else {
@@ -326,11 +327,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                     None => written,
                 };
                 text.push_str(&format!(
-                    "rendered {} placements on {} clusters: wrote {written} files ({changed} changed){removed} in {}, kept {} files of the rest of the fleet\n",
-                    compiled.landings.len(),
-                    clusters,
+                    "rendered {} on {}: wrote {} ({changed} changed){removed} in {}, kept {} of the rest of the fleet\n",
+                    count(compiled.landings.len(), "placement"),
+                    count(clusters, "cluster"),
+                    count(written, "file"),
                     out.display(),
-                    w.files - written,
+                    count(w.files - written, "file"),
                 ));
                 if compiled.landings.is_empty() {
                     eprintln!(

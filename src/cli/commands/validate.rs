@@ -19,9 +19,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     crate::cli::warn_repository_path(&fleet.root, &compiled);
     if compiled.diagnostics().is_empty() && matches!(format, Format::Text | Format::Concise) && !ui.quiet {
         let c = compiled.counts();
+        let count = crate::diag::count;
         text = format!(
-            "fleet is valid: {} clusters, {} apps, {} profiles, {} policy files\n",
-            c.clusters, c.apps, c.profiles, c.policy_files
+            "fleet is valid: {}, {}, {}, {}\n",
+            count(c.clusters, "cluster"),
+            count(c.apps, "app"),
+            count(c.profiles, "profile"),
+            count(c.policy_files, "policy file")
         );
     }
     print(&text);
