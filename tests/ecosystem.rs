@@ -1173,6 +1173,16 @@ fn diff_exit_code_and_app_filter_reach_the_summary() {
         Some(1)
     );
     assert_eq!(diff(dir.path(), &["HEAD", "--exit-code"]).status.code(), Some(0));
+    // `--quiet --exit-code` answers with the exit code alone, as `git diff --quiet`.
+    let out = diff(dir.path(), &["HEAD~1", "HEAD", "--exit-code", "--quiet"]);
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(1), ""),
+        "{}",
+        report(&out)
+    );
+    let out = diff(dir.path(), &["HEAD~1", "HEAD", "--quiet"]);
+    assert!(stdout(&out).contains("clusters changed"), "{}", report(&out));
     // `api` did not change: with --app api nothing is counted, placements included.
     let out = diff(
         dir.path(),

@@ -23,7 +23,7 @@ Exit codes:
 pub(crate) struct Cli {
     /// When to colour the output: `auto` colours a stream that is a terminal, unless
     /// `NO_COLOR` is set (non-empty), `CLICOLOR=0` or `TERM=dumb`; `FORCE_COLOR` or
-    /// `CLICOLOR_FORCE` colour it anyway.
+    /// `CLICOLOR_FORCE` colour it anyway (`FORCE_COLOR=0`: never).
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
     /// Print diagnostics only: no progress bar, no summary lines.
@@ -146,7 +146,8 @@ impl Ui {
 }
 
 /// Whether to colour a stream: `--color`, then `CLICOLOR_FORCE` or `FORCE_COLOR` (set and
-/// not empty or `0`), then `NO_COLOR` (set and not empty), `CLICOLOR=0` or `TERM=dumb`,
+/// not empty or `0`), then `FORCE_COLOR=0` (or `false`: no colour, as Node's
+/// supports-color reads it), `NO_COLOR` (set and not empty), `CLICOLOR=0` or `TERM=dumb`,
 /// then whether the stream is a terminal. `var` reads the environment.
 pub(crate) fn use_color(choice: Color, terminal: bool, var: &dyn Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
@@ -155,6 +156,7 @@ pub(crate) fn use_color(choice: Color, terminal: bool, var: &dyn Fn(&str) -> Opt
         Color::Always => true,
         Color::Never => false,
         Color::Auto if forced("CLICOLOR_FORCE") || forced("FORCE_COLOR") => true,
+        Color::Auto if matches!(var("FORCE_COLOR").as_deref(), Some("0" | "false")) => false,
         Color::Auto if set("NO_COLOR") => false,
         Color::Auto if var("CLICOLOR").as_deref() == Some("0") || var("TERM").as_deref() == Some("dumb") => false,
         Color::Auto => terminal,
@@ -615,4 +617,23 @@ pub(crate) fn from_cwd(path: &Path) -> String {
     let shown = relative.unwrap_or_else(|| path.to_path_buf()).display().to_string();
     let shown = shown.strip_prefix("./").unwrap_or(&shown);
     shell_word(shown.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FORCE_COLOR=0` means no colour, as Node's supports-color reads it, even on a
+    /// terminal; `FORCE_COLOR=1` colours a stream that is not one.
+    #[test]
+    fn force_color_0_turns_colour_off() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert!(!use_color(Color::Auto, true, &env(&[("FORCE_COLOR", "0")])));
+        assert!(!use_color(Color::Auto, true, &env(&[("FORCE_COLOR", "false")])));
+        assert!(use_color(Color::Auto, false, &env(&[("FORCE_COLOR", "1")])));
+        assert!(use_color(Color::Auto, true, &env(&[])));
+        assert!(use_color(Color::Always, true, &env(&[("FORCE_COLOR", "0")])));
+    }
 }

@@ -49,7 +49,8 @@ pub struct Args {
     /// Only this app (repeatable).
     #[arg(long = "app", value_name = "NAME")]
     apps: Vec<String>,
-    /// Exit 1 when something changed (as `git diff --exit-code`).
+    /// Exit 1 when something changed (as `git diff --exit-code`); with --quiet, print
+    /// nothing (as `git diff --quiet`).
     #[arg(long)]
     exit_code: bool,
     /// Do not use the incremental cache (`.fleetgen/`): render every placement of both
@@ -513,6 +514,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
         DiffFormat::Json => crate::diff::json(&changes, &summary, &from, &to_name, note.as_deref()),
     };
-    print(&text);
+    // `--quiet --exit-code` answers with the exit code alone, as `git diff --quiet` does.
+    if !(ui.quiet && args.exit_code) {
+        print(&text);
+    }
     u8::from(args.exit_code && (newer_broken || !changes.is_empty()))
 }
