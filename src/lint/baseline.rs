@@ -45,7 +45,16 @@ pub fn write<'a>(findings: impl IntoIterator<Item = &'a Diagnostic>) -> String {
 /// The findings a baseline file records; `Err` says what is wrong with it and where
 /// (line and column).
 pub fn read(text: &str) -> Result<BTreeSet<Fingerprint>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("{}:{}: not JSON: {e}", e.line(), e.column()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json counts columns from 1 but says 0 at the start of a line (an empty file,
+        // one cut short after a newline); its message repeats the place, said in front here.
+        let (line, column) = (e.line(), e.column());
+        let message = e.to_string();
+        let message = message
+            .strip_suffix(&format!(" at line {line} column {column}"))
+            .unwrap_or(&message);
+        format!("{line}:{}: not JSON: {message}", column.max(1))
+    })?;
     if value.get("fleetgenBaseline").and_then(Value::as_u64) != Some(1) {
         return Err("1:1: not a fleetgen baseline (`fleetgenBaseline: 1` is missing); write one with `fleetgen lint --write-baseline FILE`".into());
     }
@@ -73,6 +82,16 @@ pub fn read(text: &str) -> Result<BTreeSet<Fingerprint>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_is_not_json_is_located_from_column_1() {
+        assert_eq!(read("").unwrap_err(), "1:1: not JSON: EOF while parsing a value");
+        assert_eq!(
+            read("{\"a\": 1,\n").unwrap_err(),
+            "2:1: not JSON: EOF while parsing a value"
+        );
+        assert_eq!(read("{bad").unwrap_err(), "1:2: not JSON: key must be a string");
+    }
 
     #[test]
     fn reads_what_it_writes_and_refuses_other_json() {
