@@ -641,7 +641,7 @@ fn without_path(e: io::Error) -> io::Error {
 }
 
 /// `path` without its `.` components: `./rendered` is `rendered`.
-fn normal(path: &Path) -> PathBuf {
+pub(crate) fn normal(path: &Path) -> PathBuf {
     let kept: PathBuf = path
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))

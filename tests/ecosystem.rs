@@ -1348,7 +1348,8 @@ fn a_partial_render_says_what_it_wrote() {
     let out = render(&["--app", "web"]);
     let text = stdout(&out);
     assert!(
-        text.contains("wrote ") && text.contains(" files (0 changed) in "),
+        text.contains("rendered 3 placements on 3 clusters: wrote ")
+            && text.contains(" files of 3 clusters (0 changed) in "),
         "{text}"
     );
     assert!(text.contains("kept "), "{text}");
@@ -1372,6 +1373,18 @@ fn a_partial_render_says_what_it_wrote() {
             report(&out)
         );
         assert_eq!(stderr(&out).contains(note), !lands, "{cluster}: {}", report(&out));
+        // The clusters the app lands on, and those whose files were written.
+        let said = if lands {
+            "1 placement on 1 cluster"
+        } else {
+            "0 placements on 0 clusters"
+        };
+        assert!(
+            stdout(&out).contains(&format!("rendered {said}: wrote "))
+                && stdout(&out).contains(" files of 1 cluster ("),
+            "{cluster}: {}",
+            report(&out)
+        );
     }
 }
 

@@ -302,6 +302,9 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 }
             }
             let clusters = rendered.clusters().count();
+            let landed = (compiled.landings.iter().map(|l| l.cluster.as_str()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
             let count = crate::diag::count;
             let removed = if w.removed > 0 {
                 format!(", {} removed", count(w.removed, "stale file"))
@@ -314,7 +317,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                     count(compiled.landings.len(), "placement"),
                     count(clusters, "cluster"),
                     count(w.files, "file"),
-                    out.display(),
+                    crate::write::normal(&out).display(),
                 ));
             } else {
                 let written = rendered.files.len();
@@ -327,11 +330,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                     None => written,
                 };
                 text.push_str(&format!(
-                    "rendered {} on {}: wrote {} ({changed} changed){removed} in {}, kept {} of the rest of the fleet\n",
+                    "rendered {} on {}: wrote {} of {} ({changed} changed){removed} in {}, kept {} of the rest of the fleet\n",
                     count(compiled.landings.len(), "placement"),
-                    count(clusters, "cluster"),
+                    // Where the selected apps land; the files written are those of every
+                    // cluster the selection touches (a cluster's own files, its GitOps root).
+                    count(landed, "cluster"),
                     count(written, "file"),
-                    out.display(),
+                    count(clusters, "cluster"),
+                    crate::write::normal(&out).display(),
                     count(w.files - written, "file"),
                 ));
                 if compiled.landings.is_empty() {
