@@ -1164,6 +1164,36 @@ fn the_action_finds_its_comment_by_the_marker_the_markdown_diff_starts_with() {
     );
 }
 
+/// The action keeps its build in the Actions cache (a GitHub-hosted runner's tool cache is
+/// empty each job) under the key the build is kept under in the tool cache, restored to the
+/// folder the install step builds into; every action it uses is pinned by commit.
+#[test]
+fn the_action_caches_its_build_under_its_source_key_and_pins_what_it_uses() {
+    let action = fs::read_to_string(common::root().join("action.yml")).unwrap();
+    let uses: Vec<&str> = action
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("uses: "))
+        .collect();
+    assert!(uses.iter().any(|u| u.starts_with("actions/cache@")), "{action}");
+    for u in &uses {
+        let pin = u.split('@').nth(1).unwrap_or_default();
+        assert!(
+            pin.len() > 41 && pin[..40].bytes().all(|b| b.is_ascii_hexdigit()) && pin[40..].starts_with(" # v"),
+            "not pinned by commit: {u}"
+        );
+    }
+    assert!(
+        action.contains("        path: ${{ steps.locate.outputs.root }}\n"),
+        "{action}"
+    );
+    assert!(action.contains("key: fleetgen-${{ runner.os }}-${{ runner.arch }}-${{ steps.locate.outputs.key }}"));
+    assert!(action.contains("ROOT: ${{ steps.locate.outputs.root }}"), "{action}");
+    assert!(
+        action.contains(r#"echo "root=$TOOL_CACHE/fleetgen/$commit" >> "$GITHUB_OUTPUT""#),
+        "{action}"
+    );
+}
+
 #[test]
 fn diff_exit_code_and_app_filter_reach_the_summary() {
     let (dir, _repo) = two_rendered_commits();
