@@ -5,8 +5,11 @@
 //! there sent Australian and Austrian clusters to North America.
 //!
 //! Sources: the Azure public cloud's physical regions (`az account list-locations`, the
-//! names of Microsoft's "Azure regions list" on learn.microsoft.com) and the AWS commercial
-//! regions (AWS General Reference, "Regions and endpoints"), each put on its continent as
+//! names of Microsoft's "Azure regions list" on learn.microsoft.com), with the canary regions
+//! (`*euap`), Azure Government (`usgov*`, `usdod*`) and Azure China (`china*`), and the AWS
+//! regions (AWS General Reference, "Regions and endpoints"): every region Route 53's latency
+//! records name (`route53::LATENCY_REGIONS`: GovCloud, China and the European Sovereign Cloud
+//! among them), each put on its continent as
 //! Route 53 locates the region's country (the Middle East is `AS`). A region not in the table
 //! (a new one, or a typo) has no continent: geo routing over it is FG054, at the contract.
 
@@ -26,11 +29,19 @@ const AZURE: &[(&str, &str)] = &[
     ("canadaeast", "NA"),
     ("centralindia", "AS"),
     ("centralus", "NA"),
+    ("centraluseuap", "NA"),
     ("chilecentral", "SA"),
+    ("chinaeast", "AS"),
+    ("chinaeast2", "AS"),
+    ("chinaeast3", "AS"),
+    ("chinanorth", "AS"),
+    ("chinanorth2", "AS"),
+    ("chinanorth3", "AS"),
     ("denmarkeast", "EU"),
     ("eastasia", "AS"),
     ("eastus", "NA"),
     ("eastus2", "NA"),
+    ("eastus2euap", "NA"),
     ("francecentral", "EU"),
     ("francesouth", "EU"),
     ("germanynorth", "EU"),
@@ -63,10 +74,17 @@ const AZURE: &[(&str, &str)] = &[
     ("swedensouth", "EU"),
     ("switzerlandnorth", "EU"),
     ("switzerlandwest", "EU"),
+    ("taiwannorth", "AS"),
+    ("taiwannorthwest", "AS"),
     ("uaecentral", "AS"),
     ("uaenorth", "AS"),
     ("uksouth", "EU"),
     ("ukwest", "EU"),
+    ("usdodcentral", "NA"),
+    ("usdodeast", "NA"),
+    ("usgovarizona", "NA"),
+    ("usgovtexas", "NA"),
+    ("usgovvirginia", "NA"),
     ("westcentralus", "NA"),
     ("westeurope", "EU"),
     ("westindia", "AS"),
@@ -94,6 +112,8 @@ const AWS: &[(&str, &str)] = &[
     ("ap-southeast-7", "AS"),
     ("ca-central-1", "NA"),
     ("ca-west-1", "NA"),
+    ("cn-north-1", "AS"),
+    ("cn-northwest-1", "AS"),
     ("eu-central-1", "EU"),
     ("eu-central-2", "EU"),
     ("eu-north-1", "EU"),
@@ -102,6 +122,7 @@ const AWS: &[(&str, &str)] = &[
     ("eu-west-1", "EU"),
     ("eu-west-2", "EU"),
     ("eu-west-3", "EU"),
+    ("eusc-de-east-1", "EU"),
     ("il-central-1", "AS"),
     ("me-central-1", "AS"),
     ("me-south-1", "AS"),
@@ -109,6 +130,8 @@ const AWS: &[(&str, &str)] = &[
     ("sa-east-1", "SA"),
     ("us-east-1", "NA"),
     ("us-east-2", "NA"),
+    ("us-gov-east-1", "NA"),
+    ("us-gov-west-1", "NA"),
     ("us-west-1", "NA"),
     ("us-west-2", "NA"),
 ];
@@ -128,6 +151,16 @@ pub fn continent(provider: Provider, region: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_region_route53_routes_by_latency_has_a_continent() {
+        for region in crate::resolve::route53::LATENCY_REGIONS {
+            assert!(continent(Provider::Aws, region).is_some(), "{region}");
+        }
+        for region in ["usgovvirginia", "chinanorth3", "taiwannorth", "eastus2euap"] {
+            assert!(continent(Provider::Azure, region).is_some(), "{region}");
+        }
+    }
 
     #[test]
     fn the_tables_are_sorted_and_name_only_route53_continents() {

@@ -107,6 +107,17 @@ pub fn entries(fleet: &Fleet) -> Vec<Entry<'_>> {
 }
 
 /// Whether `host` is `domain` or a name under it.
+/// Domains under which a cloud names a gateway's load balancer or public IP (Application
+/// Gateway for Containers frontends, a public IP's DNS label, AWS load balancers): the
+/// certificate such a gateway presents is the customer's, for names of their own, so Front
+/// Door's certificate name check can never pass against these names.
+const GENERATED_HOSTS: &[&str] = &[
+    "alb.azure.com",
+    "cloudapp.azure.com",
+    "cloudapp.net",
+    "elb.amazonaws.com",
+];
+
 pub fn in_domain(host: &str, domain: &str) -> bool {
     host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
 }
@@ -698,25 +709,25 @@ pub fn engine_problems<'s>(sources: &'s Sources, route: &Route<'s>) -> Vec<(Stri
         }
     };
     match route.entry {
-        Entry::FrontDoor(_, profile) => {
+        Entry::FrontDoor(..) => {
             // Front Door checks the origin's certificate against the origin's host name
-            // (`enforceCertificateNameCheck`): a cloud-generated gateway name
+            // (`enforceCertificateNameCheck`): a name the cloud generated for the gateway
             // (`….alb.azure.com`, `….elb.amazonaws.com`) is one no customer holds a
-            // certificate for, so every request and probe would be refused. A name under
-            // one of the profile's domains is one the customer's certificate can cover.
+            // certificate for, so every request and probe would be refused. A name of the
+            // customer's own (under the profile's domains or any other they hold a
+            // certificate for) is one the gateway's certificate can cover.
             for o in &route.origins {
                 if let Some(origin) = o.host()
-                    && !profile.domains.iter().any(|d| in_domain(origin, d))
+                    && let Some(generated) = GENERATED_HOSTS.iter().find(|d| in_domain(origin, d))
                 {
                     out.push((
                         format!(
                             "{what} checks the certificate of cluster `{}` against its `edge.origin` `{origin}`, \
-                             which is not under the profile's domains ({}): no certificate the gateway can hold \
+                             a name the cloud generated (`{generated}`): no certificate the gateway can hold \
                              would match it",
                             o.id(),
-                            profile.domains.join(", ")
                         ),
-                        o.cluster.label(&["edge", "origin"], "not a name of the profile's domains"),
+                        o.cluster.label(&["edge", "origin"], "a name the cloud generated"),
                         "give the gateway a name of your own domain (a CNAME to its generated host name) and a certificate for it and the app's hostnames, and set it as `edge.origin`",
                     ));
                 }
@@ -796,15 +807,17 @@ pub fn engine_problems<'s>(sources: &'s Sources, route: &Route<'s>) -> Vec<(Stri
                 Routing::Failover => {
                     // Over every cluster the placement selects: a drain or a scale-down leaves
                     // the other record, in its role (`placed_rank`).
+                    // Two regions placed, and at most one cluster landed in each: a cluster
+                    // replaced within its region (the old one drained) keeps its record.
                     let planned = planned_origins(sources, route.app, route.entry.environment());
-                    let ranks: Vec<usize> = planned.iter().map(|o| o.rank).collect();
-                    let count = |r: usize| ranks.iter().filter(|x| **x == r).count();
-                    if count(0) != 1 || count(1) != 1 || ranks.iter().any(|r| *r > 1) {
+                    let regions: BTreeSet<usize> = planned.iter().map(|o| o.rank).collect();
+                    let landed = |r: usize| route.origins.iter().filter(|o| o.placed_rank == r).count();
+                    if regions != BTreeSet::from([0, 1]) || landed(0) > 1 || landed(1) > 1 {
                         out.push((
                             format!(
-                                "Route 53 failover has one PRIMARY and one SECONDARY record; `{host}` lands on {} clusters in {} regions",
-                                ranks.len(),
-                                ranks.iter().collect::<BTreeSet<_>>().len()
+                                "Route 53 failover has one PRIMARY and one SECONDARY record; `{host}` is placed in {} regions and lands on {} clusters",
+                                regions.len(),
+                                route.origins.len()
                             ),
                             at_routing(),
                             "place a failover app on one cluster in each of two regions, or serve it from a Front Door profile (priorities 1 to 5)",
@@ -1558,9 +1571,9 @@ mod tests {
 
     /// Front Door checks an origin's certificate against the origin's host name: a gateway's
     /// generated name, which no one can hold a certificate for, is refused at the cluster's
-    /// `edge.origin`; a name under the profile's domains is not.
+    /// `edge.origin`; a name of the customer's own is not.
     #[test]
-    fn a_front_door_origin_is_a_name_of_the_profiles_domains() {
+    fn a_front_door_origin_is_not_a_name_the_cloud_generated() {
         let fleet = fixture::text("fleet.yaml") + EDGE;
         let found = |origin: &str| {
             let cluster = fixture::text("clusters/eastus-prod-01.yaml") + &format!("edge:\n  origin: {origin}\n");
@@ -1581,8 +1594,13 @@ mod tests {
             "{}",
             out[0].message
         );
-        // A name that merely ends like the domain is not under it.
-        assert_eq!(found("gw.notexample.com").len(), 1);
+        // A name of another domain of the customer's is theirs to hold a certificate for.
+        assert!(found("eastus-gw.example-infra.net").is_empty());
+        let out = found("k8s-gateway-0123456789.us-east-1.elb.amazonaws.com");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].message.contains("(`elb.amazonaws.com`)"), "{}", out[0].message);
+        // A name that merely ends like a generated domain is not under it.
+        assert!(found("gw.notelb.amazonaws.com").is_empty());
     }
 
     /// Front Door has no managed certificate for a wildcard domain, the only kind fleetgen

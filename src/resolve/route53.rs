@@ -550,7 +550,51 @@ mod tests {
         assert!(
             found
                 .iter()
-                .any(|d| d.message.contains("lands on 3 clusters in 3 regions")),
+                .any(|d| d.message.contains("is placed in 3 regions and lands on 3 clusters")),
+            "{found:?}"
+        );
+    }
+
+    /// A failover app's cluster replaced within its region (a new cluster placed, the old one
+    /// drained): the region's record, in its role, takes the new cluster. Two clusters landed
+    /// in one region are still more than a failover pair.
+    #[test]
+    fn a_failover_app_moves_to_another_cluster_of_its_region() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/edge-route53/input");
+        let twin = std::fs::read_to_string(root.join("clusters/useast1-prod-01.yaml"))
+            .expect("the golden cluster")
+            .replace("useast1-prod-01", "useast1-prod-02")
+            .replace("0123456789ABCDEF0123456789ABCDEF", "FEDCBA9876543210FEDCBA9876543210")
+            .replace("735EA86229F3C093A58AA16921AAE041", "735EA86229F3C093A58AA16921AAE042")
+            .replace("k8s-gateway-useast1-0123456789", "k8s-gateway-useast1-9876543210");
+        let extra = [("clusters/useast1-prod-02.yaml", twin.as_str())];
+        let moved = golden_plus(&extra, |p, t| match p {
+            "apps/orders/app.yaml" => {
+                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
+            }
+            _ => t,
+        });
+        // The golden's other apps land on the new cluster too (their own findings).
+        let of_orders = |s: &Sources| -> Vec<Diagnostic> {
+            problems(s)
+                .into_iter()
+                .filter(|d| d.app.as_deref() == Some("orders"))
+                .collect()
+        };
+        assert!(of_orders(&moved).is_empty(), "{:?}", of_orders(&moved));
+        let records = records_of(&moved, "orders.example.com");
+        let primary: Vec<_> = records.iter().filter(|r| r.1 == "primary").collect();
+        assert_eq!(primary.len(), 1, "{records:?}");
+        assert_eq!(
+            primary[0].3,
+            "k8s-gateway-useast1-9876543210.us-east-1.elb.amazonaws.com"
+        );
+        let both = golden_plus(&extra, |_, t| t);
+        let found = of_orders(&both);
+        assert!(
+            found
+                .iter()
+                .any(|d| d.message.contains("is placed in 2 regions and lands on 3 clusters")),
             "{found:?}"
         );
     }

@@ -226,12 +226,24 @@ fn canonical(name: &str) -> bool {
 /// and a hash of the exact names (`fleet+checkout-api` → `FleetCheckoutApi<hash>`), since
 /// PascalCase drops what told it apart.
 fn logical_id(names: &[&str], suffix: &str) -> String {
-    let base = pascal(&names.join(" "));
     if names.iter().all(|n| canonical(n)) {
-        format!("{base}{suffix}")
+        format!("{}{suffix}", pascal(&names.join(" ")))
     } else {
-        format!("{base}{suffix}{:08X}", crate::emit::fnv1a64(&names.join(" ")) as u32)
+        hashed_id(names, suffix)
     }
+}
+
+/// [`logical_id`] with the hash of the exact names.
+fn hashed_id(names: &[&str], suffix: &str) -> String {
+    let base = pascal(&names.join(" "));
+    format!("{base}{suffix}{:08X}", crate::emit::fnv1a64(&names.join(" ")) as u32)
+}
+
+/// A name in canonical form whose every word starts with a letter: PascalCase keeps such
+/// names apart from every other (`web-one` → `WebOne`, `webone` → `Webone`), where a word led
+/// by a digit does not (`web-1` and `web1` are both `Web1`).
+fn one_to_one(name: &str) -> bool {
+    canonical(name) && name.split('-').all(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
 }
 
 /// A CloudFormation template needs a resource: an empty stack keeps a placeholder.
@@ -468,7 +480,14 @@ fn aws(view: &View) -> Vec<(String, String)> {
                     "PolicyDocument": permissions,
                 }]);
             }
-            let mut id = logical_id(&[&name], "Role");
+            // An IAM role's name is fixed, so a new logical id for it is a replacement IAM
+            // refuses (`EntityAlreadyExists`): a name PascalCase could meet gets a hash,
+            // whatever other roles there are.
+            let mut id = if one_to_one(&name) {
+                logical_id(&[&name], "Role")
+            } else {
+                hashed_id(&[&name], "Role")
+            };
             if resources.contains_key(&id) {
                 id = format!("{id}{:08X}", crate::emit::fnv1a64(&name) as u32);
             }
@@ -602,6 +621,14 @@ mod tests {
         assert_eq!(role_ids("web-api")["web-api"], "WebApiRole");
         // Any name that is not in canonical form gets a hash, whatever else is there.
         assert_eq!(role_ids("web.api")["web.api"], ids_of_alone("web.api"));
+        // `web-1` and `web1` are both `Web1` in PascalCase: a word led by a digit makes a
+        // role's id hashed, so `web1` keeps `Web1Role` whether `web-1` comes or not.
+        assert_eq!(role_ids("web1")["web1"], "Web1Role");
+        let led_by_digit = role_ids("web-1");
+        assert!(
+            led_by_digit["web-1"].starts_with("Web1Role") && led_by_digit["web-1"].len() == 16,
+            "{led_by_digit:?}"
+        );
     }
 
     fn ids_of_alone(name: &str) -> String {

@@ -20,7 +20,7 @@
 //! ## Use instead
 //! ```yaml
 //! edge:
-//!   origin: eastus-gw.example.com   # the gateway's name under the profile's domains (a CNAME to its frontend)
+//!   origin: eastus-gw.example.com   # the gateway's name in your domain (a CNAME to its frontend)
 //! ```
 
 use std::collections::BTreeSet;
