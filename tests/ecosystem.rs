@@ -377,6 +377,39 @@ fn the_fleet_root_is_found_from_a_subfolder() {
             report(&out)
         );
     }
+    // Inside the output folder, a stale tree's hint stages the folder by a name git takes.
+    common::scale_web(fleet.path());
+    let out = run_in(&fleet.path().join("rendered"), &["check", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1), "{}", report(&out));
+    assert!(stdout(&out).contains("(`git add .`)"), "{}", report(&out));
+    // Output rendered with `--out` into another fleet's folder is not that fleet's: said,
+    // not checked against the wrong sources.
+    let other = fleet_with(None);
+    let out = fleetgen()
+        .args(["render", "--quiet", "--repo"])
+        .arg(other.path())
+        .arg("--out")
+        .arg(fleet.path().join("out-b"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let out = run_in(&fleet.path().join("out-b"), &["validate", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    assert!(
+        stderr(&out).contains("is the placement matrix fleetgen rendered, not a fleet"),
+        "{}",
+        report(&out)
+    );
+    // Only fleetgen's whole header line marks the matrix: a fleet.yaml of the user's that
+    // starts alike is the fleet.
+    let own = fs::read_to_string(other.path().join("fleet.yaml")).unwrap();
+    fs::write(
+        other.path().join("fleet.yaml"),
+        format!("# Rendered by fleetgen-bootstrap once\n{own}"),
+    )
+    .unwrap();
+    let out = run_in(&other.path().join("apps"), &["validate", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     // Diagnostics name files from the fleet's root, wherever it was found from.
     fs::write(deep.join("app.yaml"), "application: [\n").unwrap();
     let out = run_in(&deep, &["validate", "--color", "never", "--format", "concise"]);
@@ -1136,11 +1169,30 @@ fn diff_against_a_revision_without_the_fleet_adds_every_file() {
             "{folder}: {}",
             report(&out)
         );
+        // `--quiet --exit-code` answers with the exit code alone, the note too.
+        let out = diff(&fleet, &["HEAD", "--quiet", "--exit-code"]);
+        assert_eq!(out.status.code(), Some(1), "{folder}: {}", report(&out));
+        assert_eq!((stdout(&out), stderr(&out)), (String::new(), String::new()), "{folder}");
         commit_all(&repo, "the fleet");
         // The other way round: every file removed.
         let out = diff(&fleet, &["HEAD", "HEAD~1", "--exit-code"]);
         assert_eq!(out.status.code(), Some(1), "{folder}: {}", report(&out));
         assert!(stdout(&out).contains("removed"), "{folder}: {}", report(&out));
+        // A folder with no fleet at either revision (a misspelt `--repo`) is an error, not
+        // "no change".
+        let out = diff(&fleet.join("apps"), &["HEAD~1", "HEAD", "--exit-code"]);
+        assert_eq!(out.status.code(), Some(2), "{folder}: {}", report(&out));
+        assert!(
+            stderr(&out).contains("there is no fleet at `HEAD~1` nor at `HEAD`"),
+            "{folder}: {}",
+            report(&out)
+        );
+        // A fleet.yaml deleted by mistake, the rest of the fleet there, does not compile.
+        fs::remove_file(fleet.join("fleet.yaml")).unwrap();
+        commit_all(&repo, "fleet.yaml deleted");
+        let out = diff(&fleet, &["HEAD~1", "HEAD"]);
+        assert_eq!(out.status.code(), Some(2), "{folder}: {}", report(&out));
+        assert!(stderr(&out).contains("FG001"), "{folder}: {}", report(&out));
     }
 }
 

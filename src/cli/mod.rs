@@ -228,28 +228,42 @@ pub fn run() -> u8 {
 /// `.git` and cargo `Cargo.toml`. A `fleet.yaml` that is not a file counts (its folder is
 /// the fleet, and reading it says what is wrong), rather than looking further up. The
 /// placement matrix fleetgen writes, `rendered/fleet.yaml`, does not: a file whose first
-/// bytes are fleetgen's header ([`crate::layout::MARK`], as `render` recognises an output
-/// folder it wrote) is skipped, so that a command run inside `rendered/` finds the fleet.
-pub(crate) fn find_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| {
-            let file = d.join(crate::layout::FLEET_FILE);
-            std::fs::symlink_metadata(&file).is_ok() && !is_rendered_matrix(&file)
-        })
-        .map(Path::to_path_buf)
+/// line is fleetgen's header ([`crate::layout::HEADER`]) is skipped, so that a command run
+/// inside `rendered/` finds the fleet, the one whose `rendered/` it is (`Err` with the
+/// output folder when the fleet above is another's, `Err(None)` when there is none).
+pub(crate) fn find_root(dir: &Path) -> Result<PathBuf, Option<PathBuf>> {
+    // The innermost output folder passed on the way up (its `fleet.yaml` is the matrix).
+    let mut output: Option<&Path> = None;
+    for d in dir.ancestors() {
+        let file = d.join(crate::layout::FLEET_FILE);
+        if std::fs::symlink_metadata(&file).is_err() {
+            continue;
+        }
+        if is_rendered_matrix(&file) {
+            output.get_or_insert(d);
+            continue;
+        }
+        // Above an output folder, only the fleet whose own output folder it is: one
+        // rendered elsewhere (`--out`) under another fleet is not that fleet's.
+        return match output {
+            Some(out) if out != d.join(crate::layout::OUTPUT) => Err(Some(out.to_path_buf())),
+            _ => Ok(d.to_path_buf()),
+        };
+    }
+    Err(output.map(Path::to_path_buf))
 }
 
-/// Whether `file` is a regular file that starts with fleetgen's header: a source fleet.yaml
-/// never does (fleetgen writes it once, at `init`, without the header).
+/// Whether `file` is a regular file that starts with fleetgen's header line: a source
+/// fleet.yaml never does (fleetgen writes it once, at `init`, without the header).
 fn is_rendered_matrix(file: &Path) -> bool {
     use std::io::Read;
-    let mark = crate::layout::MARK.as_bytes();
+    let header = crate::layout::HEADER.as_bytes();
     if !std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
         return false;
     }
-    let mut head = Vec::with_capacity(mark.len());
-    let read = std::fs::File::open(file).and_then(|f| f.take(mark.len() as u64).read_to_end(&mut head));
-    read.is_ok() && head == mark
+    let mut head = Vec::with_capacity(header.len());
+    let read = std::fs::File::open(file).and_then(|f| f.take(header.len() as u64).read_to_end(&mut head));
+    read.is_ok() && head == header
 }
 
 /// The fleet to work on: `--repo`, or the folder holding fleet.yaml found from the working
@@ -259,12 +273,18 @@ pub(crate) fn fleet_root(repo: Option<&Path>) -> Result<PathBuf, String> {
         return Ok(repo.to_path_buf());
     }
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
-    let found = find_root(&cwd).ok_or_else(|| {
-        format!(
+    let found = find_root(&cwd).map_err(|output| match output {
+        Some(output) => format!(
+            "`{}` is the placement matrix fleetgen rendered, not a fleet, and no fleet above it has `{}` as its \
+             output folder; pass --repo DIR",
+            output.join(crate::layout::FLEET_FILE).display(),
+            output.display()
+        ),
+        None => format!(
             "no {} in `{}` or any folder above it; run `fleetgen init` to start a fleet, or pass --repo DIR",
             crate::layout::FLEET_FILE,
             cwd.display()
-        )
+        ),
     })?;
     // Relative to the working directory where it can be, so that messages stay short.
     Ok(match found.strip_prefix(&cwd) {
@@ -615,8 +635,9 @@ pub(crate) fn from_cwd(path: &Path) -> String {
         _ => Some(path.to_path_buf()),
     };
     let shown = relative.unwrap_or_else(|| path.to_path_buf()).display().to_string();
-    let shown = shown.strip_prefix("./").unwrap_or(&shown);
-    shell_word(shown.trim_end_matches('/'))
+    let shown = shown.strip_prefix("./").unwrap_or(&shown).trim_end_matches('/');
+    // The working directory itself (a command run inside the folder named).
+    shell_word(if shown.is_empty() { "." } else { shown })
 }
 
 #[cfg(test)]

@@ -33,22 +33,26 @@ impl GitRevision {
     }
 
     /// As [`GitRevision::open`], but `None` when the fleet is not there at `rev`: its folder
-    /// does not exist then, or holds no `fleet.yaml` (a revision from before the fleet was
-    /// added). A `fleet.yaml` git cannot give as a file (a folder, a link) is there.
+    /// does not exist then, or holds none of fleetgen's inputs (a revision from before the
+    /// fleet was added). A folder with inputs but no `fleet.yaml` (one deleted by mistake) is
+    /// there, and does not compile (FG001).
     pub fn open_if_present(dir: &Path, rev: &str) -> Result<Option<GitRevision>, String> {
         let (repo, prefix) = locate(dir)?;
         let revision = Self::open_in(repo, &prefix, rev)?;
-        Ok(revision.filter(|r| r.files.contains_key(crate::layout::FLEET_FILE)))
+        Ok(revision.filter(|r| !r.files.is_empty()))
     }
 
-    /// The fleet in folder `prefix` of `repo` at `rev`; `None` when that folder does not exist.
+    /// The fleet in folder `prefix` of `repo` at `rev`; `None` when that folder does not exist
+    /// (any other error reading it, such as an object a partial clone lacks, is an error).
     fn open_in(repo: Repository, prefix: &Path, rev: &str) -> Result<Option<GitRevision>, String> {
         let (files, commit_id) = {
             let commit = commit_at(&repo, rev)?;
             let mut tree = commit.tree().map_err(|e| e.message().to_string())?;
             if !prefix.as_os_str().is_empty() {
-                let Ok(entry) = tree.get_path(prefix) else {
-                    return Ok(None);
+                let entry = match tree.get_path(prefix) {
+                    Ok(entry) => entry,
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                    Err(e) => return Err(format!("cannot read `{rev}`: {}", e.message())),
                 };
                 tree = entry
                     .to_object(&repo)

@@ -279,14 +279,13 @@ fn revisions(repo: &Path, args: &Args) -> Result<(String, Option<String>), Strin
 
 /// The fleet at `rev`, `Ok(None)` when it is not there (says so on stderr), `Err(())`
 /// when the revision cannot be read (said on stderr).
-fn open_revision(repo: &Path, rev: &str) -> Result<Option<GitRevision>, ()> {
+fn open_revision(repo: &Path, rev: &str, quiet: bool) -> Result<Option<GitRevision>, ()> {
     let opened = GitRevision::open_if_present(repo, rev).map_err(|message| eprintln!("error: {message}"))?;
-    if opened.is_none() {
+    if opened.is_none() && !quiet {
         // A revision from before the fleet was added (the pull request that adds it): an
         // empty fleet, every file added, rather than an error that fails that request's CI.
         eprintln!(
-            "note: there is no fleet at `{rev}` (no {} in `{}` there): comparing with an empty fleet",
-            crate::layout::FLEET_FILE,
+            "note: there is no fleet at `{rev}` (none of its files in `{}` there): comparing with an empty fleet",
             crate::diag::escape::line(&repo.display().to_string())
         );
     }
@@ -318,11 +317,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         apps: args.apps,
         ..Selection::default()
     };
-    let Ok(old_files) = open_revision(&repo, &from) else {
+    let Ok(old_files) = open_revision(&repo, &from, ui.quiet) else {
         return 2;
     };
     let new_files: Option<Box<dyn Files>> = match &to {
-        Some(rev) => match open_revision(&repo, rev) {
+        Some(rev) => match open_revision(&repo, rev, ui.quiet) {
             Ok(f) => f.map(|f| Box::new(f) as Box<dyn Files>),
             Err(()) => return 2,
         },
@@ -341,6 +340,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             }
         },
     };
+    // No fleet on either side is a folder that never held one (a misspelt `--repo` in a bare
+    // repository, whose path is not checked against a working tree), not "no change".
+    if old_files.is_none() && new_files.is_none() {
+        eprintln!(
+            "error: there is no fleet at `{from}` nor at `{}` in `{}`: is `--repo` the fleet's folder?",
+            to.as_deref().unwrap_or("the working tree"),
+            crate::diag::escape::line(&repo.display().to_string())
+        );
+        return 2;
+    }
     let to_name = to.clone().unwrap_or_else(|| "working tree".to_string());
     let progress = Progress::new(ui.quiet, "");
     let lent = (!args.no_cache).then(|| Lent::of(&repo));
