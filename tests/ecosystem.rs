@@ -382,6 +382,10 @@ fn the_fleet_root_is_found_from_a_subfolder() {
     let out = run_in(&fleet.path().join("rendered"), &["check", "--color", "never"]);
     assert_eq!(out.status.code(), Some(1), "{}", report(&out));
     assert!(stdout(&out).contains("(`git add .`)"), "{}", report(&out));
+    // A render from there replaces the folder the shell is in: it says how to see the new one.
+    let out = run_in(&fleet.path().join("rendered"), &["render", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(stderr(&out).contains("which this render replaced"), "{}", report(&out));
     // Output rendered with `--out` into another fleet's folder is not that fleet's: said,
     // not checked against the wrong sources.
     let other = fleet_with(None);

@@ -192,6 +192,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         return 0;
     }
     progress.writing();
+    // A shell whose working directory is inside the output folder is left in the old tree
+    // when the new one takes its place (a render exchanges the folders): said below.
+    let cwd_inside = std::env::current_dir()
+        .and_then(|cwd| cwd.canonicalize())
+        .is_ok_and(|cwd| out.canonicalize().is_ok_and(|out| cwd.starts_with(out)));
     // A partial render says what it changed: the old tree is read before it is replaced.
     let before = (!select.is_all() && !ui.quiet)
         .then(|| crate::write::read_tree(&out).ok())
@@ -259,6 +264,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // A clean-up that failed: the render succeeded, but something is left beside it.
     for warning in written.iter().flat_map(|w| &w.warnings) {
         eprintln!("warning: {warning}");
+    }
+    if cwd_inside && written.as_ref().is_ok_and(|w| w.swap != crate::write::Swap::Created) {
+        eprintln!(
+            "note: the working directory is inside `{}`, which this render replaced: run `cd \"$PWD\"` to see the new files",
+            crate::write::normal(&out).display()
+        );
     }
     if let (Some(cache), Some(before), Ok(_)) = (&cache, &valid, &written) {
         let compiled = fresh.as_ref().unwrap_or(&compiled);
