@@ -1171,15 +1171,8 @@ mod tests {
 
     #[test]
     fn two_role_names_of_one_account_differing_in_case_are_refused() {
-        let eks = eks();
         let (web, profile) = web_with("aws:\n  roleName: Base-API\n");
-        let sources = crate::load::fixture::sources(&[
-            ("profiles/identity/api.yaml", PROFILE),
-            ("clusters/useast1-prod-01.yaml", &eks),
-            ("apps/web/app.yaml", &web),
-            ("profiles/identity/web.yaml", &profile),
-        ]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let problems = planned(&[("apps/web/app.yaml", &web), ("profiles/identity/web.yaml", &profile)]);
         let case: Vec<_> = problems
             .iter()
             .filter(|d| d.message.contains("differ only in case"))
@@ -1193,13 +1186,7 @@ mod tests {
         );
         // The same spelling is one role (FG143 judges whether the two apps may share it).
         let (web, profile) = web_with("aws:\n  roleName: base-api\n");
-        let sources = crate::load::fixture::sources(&[
-            ("profiles/identity/api.yaml", PROFILE),
-            ("clusters/useast1-prod-01.yaml", &eks),
-            ("apps/web/app.yaml", &web),
-            ("profiles/identity/web.yaml", &profile),
-        ]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let problems = planned(&[("apps/web/app.yaml", &web), ("profiles/identity/web.yaml", &profile)]);
         assert!(problems.iter().all(|d| d.code.id != "FG022"), "{problems:?}");
     }
 
@@ -1224,6 +1211,18 @@ mod tests {
     /// The EKS cluster with its region's Secrets Manager.
     fn eks() -> String {
         crate::load::fixture::text("clusters/useast1-prod-01.yaml") + "  secretsManager: true\n"
+    }
+
+    /// What planning says of the fixture with the identity profile `api`, the EKS cluster
+    /// with a regional store, and `files`.
+    fn planned(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+        let eks = eks();
+        let mut all = vec![
+            ("profiles/identity/api.yaml", PROFILE),
+            ("clusters/useast1-prod-01.yaml", eks.as_str()),
+        ];
+        all.extend_from_slice(files);
+        super::super::plan::plan(&crate::load::fixture::sources(&all)).1
     }
 
     #[test]
@@ -1434,16 +1433,10 @@ mod tests {
 
     #[test]
     fn one_resource_granted_from_two_resource_groups_is_refused() {
-        let eks = eks();
         // The staging cluster names the prod cluster's vault, which is in the prod group.
         let staging = crate::load::fixture::text("clusters/eastus-staging-01.yaml")
             .replace("keyVault: kv-eastus-staging-01", "keyVault: kv-eastus-prod-01");
-        let sources = crate::load::fixture::sources(&[
-            ("profiles/identity/api.yaml", PROFILE),
-            ("clusters/useast1-prod-01.yaml", &eks),
-            ("clusters/eastus-staging-01.yaml", &staging),
-        ]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let problems = planned(&[("clusters/eastus-staging-01.yaml", &staging)]);
         let scope: Vec<_> = problems
             .iter()
             .filter(|d| d.message.contains("cannot be in both"))
@@ -1452,12 +1445,7 @@ mod tests {
         assert_eq!(scope[0].code.id, "FG031");
         // Azure names are case-insensitive: the same vault spelt in capitals is the same vault.
         let capitals = staging.replace("keyVault: kv-eastus-prod-01", "keyVault: KV-EastUS-Prod-01");
-        let sources = crate::load::fixture::sources(&[
-            ("profiles/identity/api.yaml", PROFILE),
-            ("clusters/useast1-prod-01.yaml", &eks),
-            ("clusters/eastus-staging-01.yaml", &capitals),
-        ]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let problems = planned(&[("clusters/eastus-staging-01.yaml", &capitals)]);
         let scope = problems.iter().filter(|d| d.message.contains("cannot be in both"));
         assert_eq!(scope.count(), 1, "{problems:?}");
         // And so are resource groups: a second prod cluster in the first one's group, spelt
@@ -1467,12 +1455,7 @@ mod tests {
             .replace("resourceGroup: rg-eastus-prod-02", "resourceGroup: RG-EastUS-Prod-01")
             .replace("keyVault: kv-eastus-prod-02", "keyVault: kv-eastus-prod-01")
             .replace("-000000000001/\n", "-000000000102/\n");
-        let sources = crate::load::fixture::sources(&[
-            ("profiles/identity/api.yaml", PROFILE),
-            ("clusters/useast1-prod-01.yaml", &eks),
-            ("clusters/eastus-prod-02.yaml", &second),
-        ]);
-        let (_, problems) = super::super::plan::plan(&sources);
+        let problems = planned(&[("clusters/eastus-prod-02.yaml", &second)]);
         assert!(
             problems.iter().all(|d| !d.message.contains("cannot be in both")),
             "{problems:?}"

@@ -559,14 +559,7 @@ mod tests {
             ("profiles/identity/web.yaml", web_profile),
             ("profiles/identity/api.yaml", api_profile),
         ]);
-        let (plan, problems) = crate::resolve::plan::plan(&sources);
-        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
-        let ctx = FleetContext {
-            sources: &sources,
-            plan: &plan,
-            selected: &|_| true,
-        };
-        let files = CloudIdentity.render(&ctx);
+        let files = rendered(&sources);
         let (_, text) = files
             .iter()
             .find(|(path, _)| path.ends_with("/iam.json"))
@@ -582,6 +575,18 @@ mod tests {
     }
 
     /// The logical ids of an account's IAM roles, by role name.
+    /// The cloud identity files of `sources`, every cluster selected.
+    pub(super) fn rendered(sources: &crate::load::Sources) -> Vec<(String, String)> {
+        let (plan, problems) = crate::resolve::plan::plan(sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let ctx = FleetContext {
+            sources,
+            plan: &plan,
+            selected: &|_| true,
+        };
+        CloudIdentity.render(&ctx)
+    }
+
     fn role_ids(web_role: &str) -> BTreeMap<String, String> {
         let web = fixture::text("apps/web/app.yaml").replace(
             "observability:",
@@ -592,14 +597,7 @@ mod tests {
             ("apps/web/app.yaml", &web),
             ("profiles/identity/web.yaml", &web_profile),
         ]);
-        let (plan, problems) = crate::resolve::plan::plan(&sources);
-        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
-        let ctx = FleetContext {
-            sources: &sources,
-            plan: &plan,
-            selected: &|_| true,
-        };
-        let files = CloudIdentity.render(&ctx);
+        let files = rendered(&sources);
         let (_, text) = files.iter().find(|(path, _)| path.ends_with("/iam.json")).unwrap();
         let template: Value = serde_json::from_str(text).unwrap();
         (template["Resources"].as_object().unwrap().iter())
@@ -679,15 +677,7 @@ mod tests {
             ("clusters/useast1-prod-01.yaml", &eks),
             ("apps/api/app.yaml", &api),
         ]);
-        let (plan, problems) = crate::resolve::plan::plan(&sources);
-        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
-        let ctx = FleetContext {
-            sources: &sources,
-            plan: &plan,
-            selected: &|_| true,
-        };
-        let files: BTreeMap<String, Value> = CloudIdentity
-            .render(&ctx)
+        let files: BTreeMap<String, Value> = rendered(&sources)
             .into_iter()
             .map(|(path, text)| (path, serde_json::from_str(&text).unwrap()))
             .collect();
@@ -714,6 +704,7 @@ mod tests {
 
 #[cfg(test)]
 mod case_tests {
+    use super::tests::rendered;
     use super::*;
     use crate::load::fixture;
 
@@ -724,15 +715,7 @@ mod case_tests {
         let mut all = vec![("clusters/useast1-prod-01.yaml", eks.as_str())];
         all.extend_from_slice(overlay);
         let sources = fixture::sources(&all);
-        let (plan, problems) = crate::resolve::plan::plan(&sources);
-        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
-        let ctx = FleetContext {
-            sources: &sources,
-            plan: &plan,
-            selected: &|_| true,
-        };
-        CloudIdentity
-            .render(&ctx)
+        rendered(&sources)
             .into_iter()
             .map(|(path, text)| (path, serde_json::from_str(&text).unwrap()))
             .collect()
