@@ -205,8 +205,13 @@ pub fn resources<'r, 's>(route: &'r Route<'s>) -> Vec<ClusterResources<'r, 's>> 
                 .filter(|_| apex);
             let by_cluster = |policy| (pascal_case(id), id.to_string(), policy);
             let keyed: Vec<(String, String, Policy)> = match route.routing {
+                // One latency record per region (the Route 53 API allows no second one), keyed
+                // by it: a cluster replaced within its region (the new one placed, the old one
+                // drained) changes the record's target in place, where a record keyed by
+                // cluster would be created beside the old one and refused.
                 Routing::Latency if route.answers_with(o) => {
-                    vec![by_cluster(Policy::Latency(o.cluster.value.region.as_str()))]
+                    let region = o.cluster.value.region.as_str();
+                    vec![(pascal_case(region), region.to_string(), Policy::Latency(region))]
                 }
                 Routing::Latency => Vec::new(),
                 Routing::Failover => {
@@ -555,18 +560,60 @@ mod tests {
         );
     }
 
+    /// A second cluster in us-east-1, with a gateway of its own.
+    fn twin() -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/edge-route53/input");
+        std::fs::read_to_string(root.join("clusters/useast1-prod-01.yaml"))
+            .expect("the golden cluster")
+            .replace("useast1-prod-01", "useast1-prod-02")
+            .replace("0123456789ABCDEF0123456789ABCDEF", "FEDCBA9876543210FEDCBA9876543210")
+            .replace("735EA86229F3C093A58AA16921AAE041", "735EA86229F3C093A58AA16921AAE042")
+            .replace("k8s-gateway-useast1-0123456789", "k8s-gateway-useast1-9876543210")
+    }
+
+    /// Route 53 takes one latency record per region: replacing a latency-routed app's cluster
+    /// within its region (the new one placed, the old one drained) keeps the region's record,
+    /// its logical id and set identifier, and changes its target, rather than adding a second
+    /// record for the region beside the old one, which Route 53 refuses.
+    #[test]
+    fn a_latency_record_is_the_regions_and_follows_its_cluster() {
+        let twin = twin();
+        let before = golden(|_, t| t);
+        let moved = golden_plus(&[("clusters/useast1-prod-02.yaml", twin.as_str())], |p, t| match p {
+            "apps/web/app.yaml" => {
+                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
+            }
+            _ => t,
+        });
+        let of_web = |s: &Sources| -> Vec<Diagnostic> {
+            problems(s)
+                .into_iter()
+                .filter(|d| d.app.as_deref() == Some("web"))
+                .collect()
+        };
+        assert!(of_web(&moved).is_empty(), "{:?}", of_web(&moved));
+        let east = |s: &Sources| {
+            records_of(s, "www.example.com")
+                .into_iter()
+                .find(|r| r.1 == "us-east-1")
+                .map(|r| (r.0, r.3))
+        };
+        let (id_before, target_before) = east(&before).expect("a us-east-1 record");
+        let (id_after, target_after) = east(&moved).expect("a us-east-1 record");
+        assert_eq!(id_before, id_after);
+        assert_eq!(target_before, USEAST1);
+        assert_eq!(
+            target_after,
+            "k8s-gateway-useast1-9876543210.us-east-1.elb.amazonaws.com"
+        );
+    }
+
     /// A failover app's cluster replaced within its region (a new cluster placed, the old one
     /// drained): the region's record, in its role, takes the new cluster. Two clusters landed
     /// in one region are still more than a failover pair.
     #[test]
     fn a_failover_app_moves_to_another_cluster_of_its_region() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/edge-route53/input");
-        let twin = std::fs::read_to_string(root.join("clusters/useast1-prod-01.yaml"))
-            .expect("the golden cluster")
-            .replace("useast1-prod-01", "useast1-prod-02")
-            .replace("0123456789ABCDEF0123456789ABCDEF", "FEDCBA9876543210FEDCBA9876543210")
-            .replace("735EA86229F3C093A58AA16921AAE041", "735EA86229F3C093A58AA16921AAE042")
-            .replace("k8s-gateway-useast1-0123456789", "k8s-gateway-useast1-9876543210");
+        let twin = twin();
         let extra = [("clusters/useast1-prod-02.yaml", twin.as_str())];
         let moved = golden_plus(&extra, |p, t| match p {
             "apps/orders/app.yaml" => {

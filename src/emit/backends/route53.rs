@@ -13,8 +13,9 @@
 //!   next; `weighted-global` (and `single-region`) → weighted records (the contract's
 //!   weights; equal weights of 1 when it names none; 0, a last resort, for a standby
 //!   cluster); `geo` → the geolocation record of the region's continent, and the default
-//!   (`CountryCode: "*"`) record for the first region in rotation. Latency and weighted
-//!   records are keyed by cluster, failover and geolocation ones by role and location. A
+//!   (`CountryCode: "*"`) record for the first region in rotation. Weighted records
+//!   are keyed by cluster; latency, failover and geolocation ones by region, role and
+//!   location. A
 //!   CNAME to the gateway, or at the zone apex an alias A record to its load balancer.
 //!
 //! A cluster out of rotation keeps its health check (it is still probed) and loses its
