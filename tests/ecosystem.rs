@@ -270,13 +270,15 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
     // What to add to the kept files, pointed at this fleet.
     assert!(
-        stdout(&out).contains("add what fleetgen needs there:\n    repos:\n")
+        stdout(&out).contains("add what fleetgen needs there:\n    # append under `repos:`\n      - repo: ")
             && stdout(&out).contains("\n            args: [--repo, infra/other]\n"),
         "{}",
         report(&out)
     );
     assert!(
-        stdout(&out).contains("\n    steps: # after actions/checkout\n")
+        stdout(&out).contains("\n    steps:\n      - uses: actions/checkout@")
+            && stdout(&out).contains("\n          fetch-depth: 0")
+            && stdout(&out).contains("\n      pull-requests: write")
             && stdout(&out).contains("\n          path: infra/other # the fleet's folder\n"),
         "{}",
         report(&out)
@@ -311,7 +313,7 @@ fn init_at_the_top_of_a_repository_keeps_its_files_and_says_what_to_add() {
     );
     assert!(
         said.contains(
-            "kept `.pre-commit-config.yaml` as it is; add what fleetgen needs there:\n    repos:\n      - repo: "
+            "kept `.pre-commit-config.yaml` as it is; add what fleetgen needs there:\n    # append under `repos:`\n      - repo: "
         ),
         "{said}"
     );
@@ -320,6 +322,21 @@ fn init_at_the_top_of_a_repository_keeps_its_files_and_says_what_to_add() {
     assert!(!said.contains("git init"), "{said}");
     let out = run_in(top.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+}
+
+/// The printed commit command single-quotes its message: a folder named `x$(id)` is text in
+/// it, not a command the shell runs.
+#[test]
+fn init_quotes_the_commit_message_it_prints() {
+    let top = tempfile::tempdir().unwrap();
+    git2::Repository::init(top.path()).unwrap();
+    let out = run_in(top.path(), &["init", "sub/x$(id)"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains(" && git commit -m 'Start the fleet in sub/x$(id)'\n"),
+        "{said}"
+    );
 }
 
 /// A fleet in a folder whose name `repository.path` cannot hold (a space): `init` leaves the

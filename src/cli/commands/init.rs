@@ -144,7 +144,8 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
         // A repository's own files (its .gitignore, its pre-commit configuration, another
         // fleet's workflow) are kept as they are: the report says what to add to them.
         if shared_file(&path) && std::fs::symlink_metadata(base.join(&path)).is_ok() {
-            to_add.push((shown_kept(&base, &path), addition(&path, &text)));
+            let theirs = std::fs::read_to_string(base.join(&path)).unwrap_or_default();
+            to_add.push((shown_kept(&base, &path), addition(&path, &text, &theirs)));
             continue;
         }
         files.push((base, path, text));
@@ -208,9 +209,10 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
                 {
                     // From the fleet's folder (the `cd` above), the repository's top.
                     let top = "../".repeat(rel.split('/').count());
+                    // Single-quoted: a folder named `x$(id)` is text, not a command.
                     format!(
-                        "git add -A . {top}.pre-commit-config.yaml {top}.github && git commit -m \"Start the fleet in {}\"",
-                        rel.replace('"', "\\\"")
+                        "git add -A . {top}.pre-commit-config.yaml {top}.github && git commit -m {}",
+                        crate::cli::shell_word(&format!("Start the fleet in {rel}"))
                     )
                 },
                 {
@@ -280,26 +282,43 @@ fn shown_kept(base: &Path, path: &str) -> String {
     crate::cli::from_cwd(&base.join(path))
 }
 
-/// What a kept file needs of the scaffold's `text` for it: the hooks' repository entry for
-/// the pre-commit configuration, the action's step for the workflow, the lines that are not
-/// comments for `.gitignore` and `.gitattributes`.
-fn addition(path: &str, text: &str) -> String {
-    // From the last line starting with `start`, each line `dedent` columns to the left.
-    let from = |start: &str, dedent: usize| -> String {
-        let rest = text.rfind(start).map_or(text, |at| &text[at..]);
+/// What a kept file needs of the scaffold's `text` for it, given the file as it is
+/// (`theirs`): the hooks' repository entry for the pre-commit configuration, to append under
+/// its `repos:` (a second `repos:` key would replace the first), indented as its own entries
+/// are; the job's permissions, checkout and the action's step for the workflow; the lines that
+/// are not comments for `.gitignore` and `.gitattributes`.
+fn addition(path: &str, text: &str, theirs: &str) -> String {
+    // From the first line starting with `start`, each line `dedent` columns to the left and
+    // `indent` to the right.
+    let from = |start: &str, dedent: usize, indent: usize| -> String {
+        let rest = text.find(start).map_or(text, |at| &text[at..]);
         rest.lines()
-            .map(|l| format!("{}\n", l.get(dedent..).unwrap_or(l)))
+            .map(|l| format!("{}{}\n", " ".repeat(indent), l.get(dedent..).unwrap_or(l)))
             .collect()
     };
     match path {
-        ".pre-commit-config.yaml" => format!("repos:\n{}", from("  - repo: ", 0)),
-        p if p.starts_with(".github/") => format!("steps: # after actions/checkout\n{}", from("      - uses: ", 4)),
+        ".pre-commit-config.yaml" => format!(
+            "# append under `repos:`\n{}",
+            from("  - repo: ", 2, entry_indent(theirs))
+        ),
+        p if p.starts_with(".github/") => format!(
+            "# in the job: its permissions, the checkout's full history, the action's step\n{}",
+            from("    permissions:\n", 4, 0)
+        ),
         _ => text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .map(|l| format!("{l}\n"))
             .collect(),
     }
+}
+
+/// How far a pre-commit configuration indents its `- repo:` entries: as its first one is,
+/// 2 when it has none.
+fn entry_indent(config: &str) -> usize {
+    (config.lines())
+        .find(|l| l.trim_start().starts_with("- repo:"))
+        .map_or(2, |l| l.len() - l.trim_start().len())
 }
 
 /// Whether a scaffold file belongs at the top of the git repository (where pre-commit and
@@ -429,6 +448,58 @@ fn write(dir: &Path, files: &[(PathBuf, String, String)]) -> Result<(), (String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The printed entry, appended to a configuration with its entries at column 0 or
+    /// indented, keeps the user's hooks and adds fleetgen's.
+    #[test]
+    fn the_hooks_entry_appended_to_a_configuration_keeps_its_repositories() {
+        let (_, hooks) = (scaffold("test").into_iter())
+            .find(|(p, _)| p == ".pre-commit-config.yaml")
+            .unwrap();
+        for theirs in [
+            "repos:\n- repo: https://github.com/pre-commit/pre-commit-hooks\n  rev: v4.6.0\n  hooks:\n  - id: trailing-whitespace\n",
+            "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks:\n      - id: trailing-whitespace\n",
+            "repos:\n    - repo: https://github.com/pre-commit/pre-commit-hooks\n      rev: v4.6.0\n      hooks:\n        - id: trailing-whitespace\n",
+        ] {
+            let added = addition(".pre-commit-config.yaml", &hooks, theirs);
+            assert!(!added.contains("\nrepos:") && !added.starts_with("repos:"), "{added}");
+            let both = format!("{theirs}{added}");
+            let value: serde_json::Value = serde_saphyr::from_str(&both).expect(&both);
+            let repos: Vec<&str> = (value["repos"].as_array().expect(&both).iter())
+                .map(|r| r["repo"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                repos,
+                ["https://github.com/pre-commit/pre-commit-hooks", crate::diag::HOME],
+                "{both}"
+            );
+            assert_eq!(value["repos"][1]["hooks"].as_array().map(Vec::len), Some(3), "{both}");
+        }
+    }
+
+    /// The workflow's addition has what the action needs of its job: the permissions and the
+    /// checkout's full history, as the scaffolded workflow has them.
+    #[test]
+    fn the_workflow_addition_has_the_permissions_and_the_history_the_action_needs() {
+        let (_, workflow) = (scaffold("test").into_iter())
+            .find(|(p, _)| p.starts_with(".github/"))
+            .unwrap();
+        let added = addition(".github/workflows/fleetgen.yml", &workflow, "");
+        for line in [
+            "\npermissions:\n",
+            "\n  contents: read\n",
+            "\n  security-events: write",
+            "\n  pull-requests: write",
+            "\nsteps:\n",
+            "\n  - uses: actions/checkout@",
+            "\n      fetch-depth: 0",
+            "\n  - uses: ",
+        ] {
+            assert!(added.contains(line), "{line:?} in {added}");
+        }
+        let value: serde_json::Value = serde_saphyr::from_str(&added).expect(&added);
+        assert_eq!(value["steps"].as_array().map(Vec::len), Some(2), "{added}");
+    }
 
     #[test]
     fn every_scaffold_input_is_where_fleetgen_reads_its_kind() {
