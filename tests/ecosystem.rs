@@ -1228,7 +1228,15 @@ fn the_action_finds_its_comment_by_the_marker_the_markdown_diff_starts_with() {
     let marker = md.lines().next().unwrap();
     assert_eq!(marker, "<!-- fleetgen-diff -->", "{md}");
     let action = fs::read_to_string(common::root().join("action.yml")).unwrap();
-    assert!(action.contains(&format!("startswith(\"{marker}\")")), "{action}");
+    // Found by the marker and by its author, the bot GH_TOKEN (github.token) acts as: a
+    // person's comment that starts with the marker is not overwritten.
+    assert!(
+        action.contains(&format!(
+            "select(((.body // \"\") | startswith(\"{marker}\")) and .user.login == \"github-actions[bot]\")"
+        )),
+        "{action}"
+    );
+    assert!(action.contains("GH_TOKEN: ${{ github.token }}"), "{action}");
     assert!(!action.contains("--edit-last"), "{action}");
     // A diff that fails warns; it does not fail the job.
     assert!(
