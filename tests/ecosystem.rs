@@ -1255,7 +1255,33 @@ fn the_action_caches_its_build_under_its_source_key_and_pins_what_it_uses() {
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("uses: "))
         .collect();
-    assert!(uses.iter().any(|u| u.starts_with("actions/cache@")), "{action}");
+    // Restored before the build and saved right after it when it was not restored:
+    // `actions/cache` alone saves only when the whole job succeeds (not for a fleet with
+    // lint errors).
+    assert!(!uses.iter().any(|u| u.starts_with("actions/cache@")), "{action}");
+    let restore = action.find("uses: actions/cache/restore@").expect("a restore step");
+    let build = action.find("cargo install --locked").unwrap();
+    let save = action.find("uses: actions/cache/save@").expect("a save step");
+    assert!(restore < build && build < save, "{action}");
+    assert!(action[..restore].ends_with("      id: cache\n      if: steps.locate.outputs.on-path != 'true'\n      "));
+    assert!(
+        action[..save].ends_with(
+            "      if: steps.locate.outputs.on-path != 'true' && steps.cache.outputs.cache-hit != 'true'\n      "
+        ),
+        "{action}"
+    );
+    let pins: Vec<&str> = (uses.iter())
+        .filter(|u| u.starts_with("actions/cache/"))
+        .map(|u| u.split('@').nth(1).unwrap())
+        .collect();
+    assert!(pins.len() == 2 && pins[0] == pins[1], "{pins:?}");
+    assert_eq!(
+        action
+            .matches("        key: fleetgen-${{ runner.os }}-${{ runner.arch }}-${{ steps.locate.outputs.key }}\n")
+            .count(),
+        2,
+        "{action}"
+    );
     for u in &uses {
         let pin = u.split('@').nth(1).unwrap_or_default();
         assert!(
