@@ -434,8 +434,8 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
                 files.iter().map(|f| f.removed_lines).sum(),
             );
             let mut full = format!(
-                "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus})</summary>\n\n",
-                files.len()
+                "<details><summary><code>{cluster}</code>: {} (+{plus} −{minus})</summary>\n\n",
+                crate::diag::count(files.len(), "file")
             );
             for f in files {
                 full.push_str(&format!(
@@ -447,8 +447,8 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
             }
             full.push_str("</details>\n");
             let mut short = format!(
-                "<details><summary><code>{cluster}</code>: {} files (+{plus} −{minus}), diff omitted</summary>\n\n",
-                files.len()
+                "<details><summary><code>{cluster}</code>: {} (+{plus} −{minus}), diff omitted</summary>\n\n",
+                crate::diag::count(files.len(), "file")
             );
             for f in files {
                 short.push_str(&format!("- {} `{}`\n", f.change.as_str(), f.path));
@@ -591,11 +591,11 @@ mod tests {
         assert!(md.contains("clusters changed: 300"));
         assert_eq!(md.matches("<details>").count(), 301, "{md}");
         assert!(
-            md.contains("<code>cluster-0000</code>: 1 files (+50 −50)</summary>"),
+            md.contains("<code>cluster-0000</code>: 1 file (+50 −50)</summary>"),
             "{md}"
         );
         assert!(
-            md.contains("<code>cluster-0299</code>: 1 files (+50 −50), diff omitted"),
+            md.contains("<code>cluster-0299</code>: 1 file (+50 −50), diff omitted"),
             "{md}"
         );
         assert!(!md.contains("changed clusters shown"), "{md}");

@@ -354,7 +354,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (Format::Json, _) => print(&crate::check::json(&drifts, &located)),
         (_, true) if ui.quiet => {}
         (Format::Github, true) => {}
-        (_, true) => print(&format!("{shown}/ is up to date: {} files\n", rendered.len())),
+        (_, true) => print(&format!(
+            "{shown}/ is up to date: {}\n",
+            crate::diag::count(rendered.len(), "file")
+        )),
         (Format::Concise, false) => print(&crate::check::concise(&drifts, &located, &next, ui.quiet)),
         (Format::Github, false) => print(&crate::check::github(&drifts, &located, &render)),
         (_, false) => print(&crate::check::text(&drifts, &shown, &next, ui.quiet)),

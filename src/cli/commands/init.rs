@@ -246,13 +246,13 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
             }
         }
         crate::cli::print(&format!(
-            "started fleet `{name}` in {shown}: {} files{elsewhere}\n\
+            "started fleet `{name}` in {shown}: {}{elsewhere}\n\
              {kept_note}\
              next:\n  \
              {cd}fleetgen render          # compile it into rendered/\n  \
              {git}\n  \
              pre-commit install       # validate, check and lint before each commit\n",
-            files.len()
+            crate::diag::count(files.len(), "file")
         ));
     }
     0
