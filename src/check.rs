@@ -391,7 +391,12 @@ pub fn text(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
 /// the working directory names it): a pre-commit hook checks what is staged (pre-commit
 /// stashes the rest), and a commit takes only that.
 pub fn next_step(render: &str, folder: &str) -> String {
-    format!("run `{render}` and stage `{folder}/` (`git add {folder}`) to bring it up to date")
+    // A quoted folder (`'my fleet/rendered'`) takes its slash inside the quotes.
+    let staged = match folder.strip_suffix('\'') {
+        Some(open) => format!("{open}/'"),
+        None => format!("{folder}/"),
+    };
+    format!("run `{render}` and stage `{staged}` (`git add {folder}`) to bring it up to date")
 }
 
 fn count_line(drifts: &[Drift], out: &str, next: &str) -> String {
@@ -467,6 +472,21 @@ pub fn json(drifts: &[Drift], out: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The folder to stage ends in a slash inside its quotes when it is quoted.
+    #[test]
+    fn the_folder_to_stage_keeps_its_slash_inside_its_quotes() {
+        let quoted = next_step("fleetgen render", "'infra/my fleet/rendered'");
+        assert!(
+            quoted.contains("stage `'infra/my fleet/rendered/'` (`git add 'infra/my fleet/rendered'`)"),
+            "{quoted}"
+        );
+        let plain = next_step("fleetgen render", "infra/fleet/rendered");
+        assert!(
+            plain.contains("stage `infra/fleet/rendered/` (`git add infra/fleet/rendered`)"),
+            "{plain}"
+        );
+    }
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
         RenderedTree::from_files(files.iter().copied())
