@@ -118,6 +118,18 @@ const GENERATED_HOSTS: &[&str] = &[
     "elb.amazonaws.com",
 ];
 
+/// Domains of the AWS resources a Route 53 alias record may target outside the zones of the
+/// fleet (load balancers, CloudFront, Global Accelerator, API Gateway, Elastic Beanstalk, App
+/// Runner, S3 websites, VPC endpoints): Route 53 API reference, `AliasTarget`.
+const ALIAS_TARGET_DOMAINS: &[&str] = &[
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "awsapprunner.com",
+    "awsglobalaccelerator.com",
+    "cloudfront.net",
+    "elasticbeanstalk.com",
+];
+
 pub fn in_domain(host: &str, domain: &str) -> bool {
     host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
 }
@@ -871,6 +883,31 @@ pub fn engine_problems<'s>(sources: &'s Sources, route: &Route<'s>) -> Vec<(Stri
                         format!("`{host}` is the zone apex, where DNS allows no CNAME; cluster `{}` gives no `edge.aliasHostedZoneId` for an alias record", o.id()),
                         app.item_label(&["traffic", "hostnames"], route.host_index, "the zone apex"),
                         "give the cluster's `edge.aliasHostedZoneId` (its load balancer's canonical hosted zone), or serve a name under the apex",
+                    ));
+                }
+                // The apex's alias record targets `edge.origin` in the zone `aliasHostedZoneId`
+                // names: an AWS resource's name (a load balancer's), or a record of a zone of
+                // the fleet's with that id. A name of the customer's elsewhere (the one a
+                // cluster behind Front Door gives) is one Route 53 refuses as an alias target.
+                if host == zone.name
+                    && let Some(edge) = &o.cluster.value.edge
+                    && let (Some(zone_id), Some(origin)) = (&edge.alias_hosted_zone_id, &edge.origin)
+                    && !ALIAS_TARGET_DOMAINS.iter().any(|d| in_domain(origin, d))
+                    && !sources.fleet.as_ref().is_some_and(|f| {
+                        f.value
+                            .edge
+                            .route53
+                            .iter()
+                            .any(|z| z.zone_id == *zone_id && in_domain(origin, &z.name))
+                    })
+                {
+                    out.push((
+                        format!(
+                            "`{host}` is the zone apex, whose alias record would target cluster `{}`'s `edge.origin` `{origin}` in hosted zone `{zone_id}`: not an AWS resource's name, nor a record of a zone of the fleet's with that id",
+                            o.id()
+                        ),
+                        o.cluster.label(&["edge", "origin"], "not an alias target"),
+                        "give the load balancer's own name as `edge.origin` (…elb.amazonaws.com), or serve a name under the apex",
                     ));
                 }
             }

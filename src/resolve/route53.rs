@@ -560,6 +560,42 @@ mod tests {
         );
     }
 
+    /// The apex's alias record targets the cluster's `edge.origin`: a load balancer's name, or
+    /// a record of the fleet's zone when `aliasHostedZoneId` is that zone's. A name of the
+    /// customer's elsewhere (as a cluster behind Front Door gives) is refused at the origin.
+    #[test]
+    fn an_apex_alias_targets_an_aws_resource_or_a_record_of_the_zone() {
+        let origin = |name: &str, zone: &str| {
+            golden(|p, t| match p {
+                "clusters/useast1-prod-01.yaml" => t
+                    .replace(
+                        "origin: k8s-gateway-useast1-0123456789.us-east-1.elb.amazonaws.com",
+                        &format!("origin: {name}"),
+                    )
+                    .replace(
+                        "aliasHostedZoneId: Z35SXDOTRQ7X7K",
+                        &format!("aliasHostedZoneId: {zone}"),
+                    ),
+                _ => t,
+            })
+        };
+        let alias = |s: &Sources| -> Vec<Diagnostic> {
+            problems(s)
+                .into_iter()
+                .filter(|d| d.message.contains("not an AWS resource's name"))
+                .collect()
+        };
+        assert!(alias(&golden(|_, t| t)).is_empty());
+        let found = alias(&origin("useast1-gw.example.net", "Z35SXDOTRQ7X7K"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "clusters/useast1-prod-01.yaml");
+        assert!(alias(&origin("useast1-gw.example.com", "Z0123456789ABCDEFGHIJ")).is_empty());
+        assert_eq!(
+            alias(&origin("useast1-gw.example.net", "Z0123456789ABCDEFGHIJ")).len(),
+            1
+        );
+    }
+
     /// A second cluster in us-east-1, with a gateway of its own.
     fn twin() -> String {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/edge-route53/input");
