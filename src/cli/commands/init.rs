@@ -378,6 +378,17 @@ pub(crate) fn is_repository_path(rel: &str) -> bool {
     })
 }
 
+/// `rel` as a YAML scalar, in a flow list or a block: plain when it is a path of plain words
+/// (what `repository.path` takes), else double-quoted, so that a folder named with `,`, `]`,
+/// ` #` or `: ` is still one string.
+fn yaml_word(rel: &str) -> String {
+    if is_repository_path(rel) {
+        rel.to_string()
+    } else {
+        serde_json::to_string(rel).unwrap_or_else(|_| rel.to_string())
+    }
+}
+
 /// A repository-level scaffold file for a fleet in folder `rel` of the repository: the hooks
 /// and the action pointed at it.
 fn for_subfolder(path: &str, text: &str, rel: &str) -> String {
@@ -387,7 +398,7 @@ fn for_subfolder(path: &str, text: &str, rel: &str) -> String {
             out.push_str(line);
             out.push('\n');
             if line.starts_with("      - id: ") {
-                out.push_str(&format!("        args: [--repo, {rel}]\n"));
+                out.push_str(&format!("        args: [--repo, {}]\n", yaml_word(rel)));
             }
         }
         out
@@ -396,7 +407,10 @@ fn for_subfolder(path: &str, text: &str, rel: &str) -> String {
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&format!("        with:\n          path: {rel} # the fleet's folder\n"));
+        out.push_str(&format!(
+            "        with:\n          path: {} # the fleet's folder\n",
+            yaml_word(rel)
+        ));
         out
     }
 }
@@ -474,6 +488,34 @@ mod tests {
                 "{both}"
             );
             assert_eq!(value["repos"][1]["hooks"].as_array().map(Vec::len), Some(3), "{both}");
+        }
+    }
+
+    /// A fleet folder whose name YAML would read otherwise (`,` and `]` in a flow list, ` #`
+    /// starting a comment) is one quoted string in the hooks' `args` and the action's `path`.
+    #[test]
+    fn a_folder_of_any_name_is_one_string_in_the_hooks_and_the_action() {
+        for (path, text) in scaffold("test") {
+            if path != ".pre-commit-config.yaml" && !path.starts_with(".github/") {
+                continue;
+            }
+            for rel in ["infra/fleet", "odd, name]/x #1"] {
+                let written = for_subfolder(&path, &text, rel);
+                let value: serde_json::Value = serde_saphyr::from_str(&written).expect(&written);
+                let found = if path == ".pre-commit-config.yaml" {
+                    value["repos"][0]["hooks"][0]["args"].clone()
+                } else {
+                    let steps =
+                        value["jobs"].as_object().and_then(|jobs| jobs.values().next()).unwrap()["steps"].clone();
+                    steps.as_array().unwrap().last().unwrap()["with"]["path"].clone()
+                };
+                let want = if path == ".pre-commit-config.yaml" {
+                    serde_json::json!(["--repo", rel])
+                } else {
+                    serde_json::json!(rel)
+                };
+                assert_eq!(found, want, "{written}");
+            }
         }
     }
 
