@@ -533,12 +533,7 @@ mod tests {
     /// role: Route 53 answers with it. (FG054 said the app landed on one cluster.)
     #[test]
     fn a_failover_app_can_be_drained_from_a_region() {
-        let drained = golden(|p, t| match p {
-            "apps/orders/app.yaml" => {
-                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
-            }
-            _ => t,
-        });
+        let drained = golden(drained_from_useast1("orders"));
         assert!(problems(&drained).is_empty(), "{:?}", problems(&drained));
         let records = records_of(&drained, "orders.example.com");
         assert_eq!(records.len(), 1, "{records:?}");
@@ -596,6 +591,26 @@ mod tests {
         );
     }
 
+    /// The golden's edit that drains `app` from `useast1-prod-01`.
+    fn drained_from_useast1(app: &str) -> impl Fn(&str, String) -> String {
+        let contract = format!("apps/{app}/app.yaml");
+        move |p, t| {
+            if p == contract {
+                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
+            } else {
+                t
+            }
+        }
+    }
+
+    /// The FG054 findings of `app`.
+    fn problems_of(sources: &Sources, app: &str) -> Vec<Diagnostic> {
+        problems(sources)
+            .into_iter()
+            .filter(|d| d.app.as_deref() == Some(app))
+            .collect()
+    }
+
     /// A second cluster in us-east-1, with a gateway of its own.
     fn twin() -> String {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/edge-route53/input");
@@ -615,19 +630,16 @@ mod tests {
     fn a_latency_record_is_the_regions_and_follows_its_cluster() {
         let twin = twin();
         let before = golden(|_, t| t);
-        let moved = golden_plus(&[("clusters/useast1-prod-02.yaml", twin.as_str())], |p, t| match p {
-            "apps/web/app.yaml" => {
-                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
-            }
-            _ => t,
-        });
-        let of_web = |s: &Sources| -> Vec<Diagnostic> {
-            problems(s)
-                .into_iter()
-                .filter(|d| d.app.as_deref() == Some("web"))
-                .collect()
-        };
-        assert!(of_web(&moved).is_empty(), "{:?}", of_web(&moved));
+        let moved = golden_plus(
+            &[("clusters/useast1-prod-02.yaml", twin.as_str())],
+            drained_from_useast1("web"),
+        );
+        // The golden's other apps land on the new cluster too (their own findings).
+        assert!(
+            problems_of(&moved, "web").is_empty(),
+            "{:?}",
+            problems_of(&moved, "web")
+        );
         let east = |s: &Sources| {
             records_of(s, "www.example.com")
                 .into_iter()
@@ -651,20 +663,13 @@ mod tests {
     fn a_failover_app_moves_to_another_cluster_of_its_region() {
         let twin = twin();
         let extra = [("clusters/useast1-prod-02.yaml", twin.as_str())];
-        let moved = golden_plus(&extra, |p, t| match p {
-            "apps/orders/app.yaml" => {
-                t + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-9: move out\" }\n"
-            }
-            _ => t,
-        });
+        let moved = golden_plus(&extra, drained_from_useast1("orders"));
         // The golden's other apps land on the new cluster too (their own findings).
-        let of_orders = |s: &Sources| -> Vec<Diagnostic> {
-            problems(s)
-                .into_iter()
-                .filter(|d| d.app.as_deref() == Some("orders"))
-                .collect()
-        };
-        assert!(of_orders(&moved).is_empty(), "{:?}", of_orders(&moved));
+        assert!(
+            problems_of(&moved, "orders").is_empty(),
+            "{:?}",
+            problems_of(&moved, "orders")
+        );
         let records = records_of(&moved, "orders.example.com");
         let primary: Vec<_> = records.iter().filter(|r| r.1 == "primary").collect();
         assert_eq!(primary.len(), 1, "{records:?}");
@@ -673,7 +678,7 @@ mod tests {
             "k8s-gateway-useast1-9876543210.us-east-1.elb.amazonaws.com"
         );
         let both = golden_plus(&extra, |_, t| t);
-        let found = of_orders(&both);
+        let found = problems_of(&both, "orders");
         assert!(
             found
                 .iter()
