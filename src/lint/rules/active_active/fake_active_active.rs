@@ -2,8 +2,9 @@
 //! Flags an app whose traffic goes to two or more regions of one environment at once while
 //! its data is not written in each of them: a single-writer mode (a standby mode,
 //! `backup-restore`, `pilot-light`, `warm-standby`, `hot-standby`, or
-//! `regional-primary-with-standby`), a single `writeRegions` entry, or `active-active` data
-//! whose `writeRegions` leave out a region that takes traffic.
+//! `regional-primary-with-standby`), a single `writeRegions` entry, or `active-active` or
+//! `regional` data whose `writeRegions` leave out a region that takes traffic (a `regional`
+//! app without `writeRegions` writes its tenants in every region).
 //!
 //! The regions that take traffic are those of the clusters the edges put first, as the
 //! contract routes them (every kill switch off), per environment: under `latency`,
@@ -21,7 +22,9 @@
 //! with it. The design promises the availability of active-active and delivers the blast
 //! radius of a single region, which is the anti-pattern the architecture notes call "fake
 //! active-active". `routing: single-region` does not make it honest: over a placement in
-//! several regions, every region still takes traffic.
+//! several regions, every region still takes traffic. Nor does a `traffic.routingKey`: the
+//! edges send a request to a region by latency, weight or continent, not by its tenant, so a
+//! region that takes traffic but holds no partition sends every write to another region.
 //!
 //! ## Example
 //! ```yaml
@@ -34,7 +37,8 @@
 //! Say what the design really is:
 //! - active-passive: `routing: failover` sends traffic to the write region and moves it on failover;
 //! - single-region: `routing: single-region` over a placement in one region;
-//! - partitioned: `mode: regional` with a `traffic.routingKey`, each region writing its own tenants;
+//! - partitioned: `mode: regional` with a `traffic.routingKey`, each region that takes traffic
+//!   writing its own tenants (in `writeRegions`, when it is given);
 //! - true multi-writer: `mode: active-active` with every region that takes traffic in
 //!   `writeRegions`, `conflictResolution` and `idempotentWrites: true`.
 
@@ -80,7 +84,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             }
             let unwritten: Vec<String> = if single_writer {
                 Vec::new()
-            } else if data.mode == DataMode::ActiveActive {
+            } else if !data.write_regions.is_empty() {
+                // `active-active`, or `regional` with its partitions' regions: each region that
+                // takes traffic needs a writer of its own, whatever the routing key says (the
+                // edges route by latency, weight or continent, not by tenant).
                 let written: BTreeSet<String> = data.write_regions.iter().map(ToString::to_string).collect();
                 let unwritten: Vec<String> = (regions.iter())
                     .filter(|r| !written.contains(**r))
@@ -91,6 +98,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 }
                 unwritten
             } else {
+                // `regional` without `writeRegions`: each region writes its own tenants.
                 continue;
             };
             let list = regions.iter().copied().collect::<Vec<_>>().join(", ");
