@@ -250,13 +250,48 @@ pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
     out
 }
 
-/// Whether a label selector's `matchLabels` all hold on `labels` (an empty selector
-/// selects nothing here; `matchExpressions` are not evaluated).
+/// Whether a label selector selects a pod with `labels`, as the eviction API reads it
+/// (`metav1.LabelSelectorAsSelector`): every `matchLabels` entry and every `matchExpressions`
+/// requirement holds. A selector with neither selects nothing (eviction skips an empty
+/// one), nor does one the API server refuses (an unknown operator, `In` or `NotIn` without
+/// values, `Exists` or `DoesNotExist` with some).
 fn selects(selector: &Value, labels: &Value) -> bool {
-    let Some(want) = selector.get("matchLabels").and_then(Value::as_object) else {
-        return false;
+    let no_labels = serde_json::Map::new();
+    let want = match selector.get("matchLabels") {
+        None | Some(Value::Null) => &no_labels,
+        Some(Value::Object(want)) => want,
+        Some(_) => return false,
     };
-    !want.is_empty() && want.iter().all(|(k, v)| labels.get(k) == Some(v))
+    let expressions: &[Value] = match selector.get("matchExpressions") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(expressions)) => expressions,
+        Some(_) => return false,
+    };
+    if want.is_empty() && expressions.is_empty() {
+        return false;
+    }
+    want.iter().all(|(k, v)| labels.get(k) == Some(v))
+        && expressions.iter().all(|e| requirement_holds(e, labels) == Some(true))
+}
+
+/// Whether one `matchExpressions` requirement holds on `labels`, with Kubernetes' meaning:
+/// `NotIn` and `DoesNotExist` hold on a pod without the key. `None` for a requirement the
+/// API server refuses.
+fn requirement_holds(requirement: &Value, labels: &Value) -> Option<bool> {
+    let key = requirement.get("key")?.as_str()?;
+    let values: Vec<&str> = match requirement.get("values") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(values)) => values.iter().map(Value::as_str).collect::<Option<_>>()?,
+        Some(_) => return None,
+    };
+    let has = labels.get(key).and_then(Value::as_str);
+    match (requirement.get("operator")?.as_str()?, values.is_empty()) {
+        ("In", false) => Some(has.is_some_and(|v| values.contains(&v))),
+        ("NotIn", false) => Some(has.is_none_or(|v| !values.contains(&v))),
+        ("Exists", true) => Some(has.is_some()),
+        ("DoesNotExist", true) => Some(has.is_none()),
+        _ => None,
+    }
 }
 
 fn budget(b: &RenderedObject, replicas: u32) -> Option<Budget<'_>> {
@@ -347,6 +382,70 @@ mod tests {
         }
         let (field, rule, _) = allows(&json!({"maxUnavailable": "25%"}), 3).unwrap();
         assert_eq!((field, rule.as_str()), ("maxUnavailable", "maxUnavailable: 25%"));
+    }
+
+    /// Selectors as the eviction API matches them: `matchLabels` and `matchExpressions` both
+    /// hold; `NotIn` and `DoesNotExist` hold without the key; an empty or refused selector
+    /// selects nothing.
+    #[test]
+    fn selectors_select_as_the_eviction_api_does() {
+        let pod = json!({"app": "api", "tier": "web"});
+        let selects = |selector: Value| selects(&selector, &pod);
+        let expr =
+            |key: &str, operator: &str, values: Value| json!({"key": key, "operator": operator, "values": values});
+        assert!(selects(json!({"matchLabels": {"app": "api"}})));
+        assert!(!selects(json!({"matchLabels": {"app": "web"}})));
+        assert!(selects(
+            json!({"matchExpressions": [expr("app", "In", json!(["web", "api"]))]})
+        ));
+        assert!(!selects(
+            json!({"matchExpressions": [expr("app", "In", json!(["web"]))]})
+        ));
+        assert!(!selects(
+            json!({"matchExpressions": [expr("zone", "In", json!(["a"]))]})
+        ));
+        assert!(selects(
+            json!({"matchExpressions": [expr("app", "NotIn", json!(["web"]))]})
+        ));
+        assert!(!selects(
+            json!({"matchExpressions": [expr("app", "NotIn", json!(["api"]))]})
+        ));
+        assert!(selects(
+            json!({"matchExpressions": [expr("zone", "NotIn", json!(["a"]))]})
+        ));
+        assert!(selects(
+            json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]})
+        ));
+        assert!(!selects(
+            json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})
+        ));
+        assert!(selects(
+            json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})
+        ));
+        assert!(!selects(
+            json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]})
+        ));
+        // Both parts must hold.
+        let both = |app: &str, tier: &str| json!({"matchLabels": {"app": app}, "matchExpressions": [expr("tier", "In", json!([tier]))]});
+        assert!(selects(both("api", "web")));
+        assert!(!selects(both("api", "db")));
+        assert!(!selects(both("web", "web")));
+        // Empty, or refused by the API server: nothing.
+        for nothing in [
+            json!({}),
+            json!({"matchLabels": {}}),
+            json!({"matchLabels": {}, "matchExpressions": []}),
+            json!({"matchExpressions": [expr("app", "In", json!([]))]}),
+            json!({"matchExpressions": [{"key": "app", "operator": "In"}]}),
+            json!({"matchExpressions": [expr("app", "Exists", json!(["api"]))]}),
+            json!({"matchExpressions": [expr("app", "Gt", json!(["1"]))]}),
+            json!({"matchExpressions": [{"operator": "Exists"}]}),
+            json!({"matchExpressions": [expr("app", "In", json!([1]))]}),
+            json!({"matchExpressions": {"key": "app"}}),
+            json!({"matchLabels": ["app"]}),
+        ] {
+            assert!(!selects(nothing.clone()), "{nothing}");
+        }
     }
 
     #[test]
