@@ -1,15 +1,18 @@
 //! Questions several rules ask of the fleet: versions in order, where a value came from,
-//! how many replicas a placement runs and what its PodDisruptionBudget allows.
+//! how many replicas a placement runs and what its PodDisruptionBudget allows, where an app
+//! takes requests.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Label};
 use crate::emit::RenderedObject;
+use crate::lint::{Context, region_of};
 use crate::load::Doc;
-use crate::model::App;
+use crate::model::{App, Environment};
+use crate::resolve::edge;
 use crate::resolve::plan::Origin;
 use crate::source::{FileId, SourceMap, Span};
 
@@ -182,6 +185,52 @@ pub fn pointer<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
         };
     }
     Some(at)
+}
+
+/// The regions (`provider:region`) where `app` takes requests in `env` while all is healthy,
+/// among those that run it (not drained, not scaled down to zero): those of the edges'
+/// first-priority origins as the contract routes them, every switch off (see
+/// [`edge::first_priority`]: not `role: standby` clusters, weight-0 last resorts, or the
+/// regions after the first under `failover`), and those where an app whose `dependsOn` names
+/// it takes requests itself, since a dependent calls it in its own cluster. An app without
+/// `traffic.routing` takes them wherever it runs.
+pub fn serving_regions<'s>(ctx: &Context<'s>, app: &'s Doc<App>, env: Environment) -> BTreeSet<String> {
+    serving(ctx, app, env, &mut Vec::new())
+}
+
+/// [`serving_regions`], through the dependents of the apps on `path` (a cycle of
+/// `dependsOn`, FG027's, adds nothing).
+fn serving<'s>(ctx: &Context<'s>, app: &'s Doc<App>, env: Environment, path: &mut Vec<&'s str>) -> BTreeSet<String> {
+    let name = app.value.application.name.as_str();
+    if path.contains(&name) {
+        return BTreeSet::new();
+    }
+    // cluster id → region of the clusters that run it in `env`.
+    let running: BTreeMap<&str, String> = (ctx.running(name))
+        .filter(|p| p.cluster.value.environment == env)
+        .map(|p| (p.cluster.value.cluster_id.as_str(), region_of(p)))
+        .collect();
+    let mut out: BTreeSet<String> = match app.value.traffic.routing {
+        None => running.values().cloned().collect(),
+        Some(routing) => {
+            // Drained and scaled-down clusters are no origins: the next priority takes over.
+            let origins: Vec<edge::Origin> = (edge::planned_origins(ctx.sources, app, env).into_iter())
+                .filter(|o| running.contains_key(o.id()))
+                .collect();
+            (edge::first_priority(routing, &origins).into_iter())
+                .map(|o| o.region.clone())
+                .collect()
+        }
+    };
+    path.push(name);
+    for caller in &ctx.sources.apps {
+        if caller.value.depends_on.iter().any(|d| d.service.as_str() == name) {
+            let theirs = serving(ctx, caller, env, path);
+            out.extend(theirs.into_iter().filter(|r| running.values().any(|mine| mine == r)));
+        }
+    }
+    path.pop();
+    out
 }
 
 /// A string label of a label mapping (what `/metadata/labels` points to), if there is one.
