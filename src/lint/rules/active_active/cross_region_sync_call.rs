@@ -3,12 +3,18 @@
 //! placed in every region and environment its caller runs in: somewhere the caller runs,
 //! each request waits on a call to another region.
 //!
-//! Two more ways a call crosses a boundary are flagged too:
+//! Three more ways a call crosses a boundary are flagged too:
 //! - a synchronous dependency whose data keeps a standby (`pilot-light`, `warm-standby`,
 //!   `hot-standby`, `regional-primary-with-standby`) and whose caller does not run in the
 //!   dependency's standby regions (placed regions outside its `writeRegions`): in every day
 //!   operation the call stays in its region, but once the dependency fails over, every call
 //!   reaches another region;
+//! - a synchronous dependency that is only a standby in a region where its caller takes
+//!   requests: a standby region of its data as above, or a region where it runs on
+//!   `role: standby` clusters only. The caller takes requests there while all is healthy (one
+//!   of the edges' first-priority origins, as FG100 reads them, or a region where an app that
+//!   calls it takes requests), and calls the dependency in its own cluster: every request
+//!   there waits on a replica that takes no writes, whose writes cross to the write region;
 //! - any dependency, `sync` or `async`, that crosses a data residency boundary: the caller
 //!   has `placement.residency` and the dependency runs in a region outside it (the caller's
 //!   data leaves its jurisdictions), or the dependency has one and the caller runs outside it.
@@ -33,19 +39,23 @@
 //!
 //! ## Use instead
 //! Place the dependency in every region of its caller, or make the call asynchronous
-//! (`call: async`, through a queue) where it may cross regions. Place a caller of a standby
-//! dependency in the dependency's standby regions too, so that it fails over with it. Keep
-//! both ends of a call with residency inside the same jurisdictions.
+//! (`call: async`, through a queue) where it may cross regions. A caller of a standby
+//! dependency runs in the dependency's standby regions too but takes requests only where the
+//! dependency writes, so that it fails over with it: `routing: failover` with the same first
+//! region, or `role: standby` clusters there. Or make the dependency write where its caller
+//! takes requests (`active-active`, or `regional` with a `traffic.routingKey`). Keep both ends
+//! of a call with residency inside the same jurisdictions.
 
 use std::collections::BTreeSet;
 
 use crate::diag::Diagnostic;
-use crate::lint::query::and_list;
+use crate::lint::query::{and_list, serving_regions};
 use crate::lint::{Context, region_of};
 use crate::model::app::{CallKind, DataMode};
+use crate::model::cluster::ClusterRole;
 use crate::lint::rule;
 
-rule!("FG107" "cross-region-sync-call", "active-active", Error, Lint, "a synchronous dependency that does not run in every region of its caller, crosses regions after its failover, or a dependency across a residency boundary (lint)");
+rule!("FG107" "cross-region-sync-call", "active-active", Error, Lint, "a synchronous dependency that does not run in every region of its caller, is only a standby where its caller takes requests, crosses regions after its failover, or a dependency across a residency boundary (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
@@ -64,6 +74,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             failover_only(ctx, doc, i, &runs, out);
+            calls_a_standby(ctx, doc, i, out);
             let there: BTreeSet<(String, String)> = ctx
                 .running(dep.service.as_str())
                 .map(|p| (p.cluster.value.environment.to_string(), region_of(p)))
@@ -214,6 +225,83 @@ fn failover_only(
             "place `{name}` in {} too, so that it fails over with `{}`, or make the call `async`",
             and_list(&standby),
             dep.service
+        ))
+        .for_app(name),
+    );
+}
+
+/// A synchronous call to a dependency that is only a standby in a region where the caller
+/// takes requests: a standby region of its data (outside `writeRegions`), or one where it runs
+/// on `role: standby` clusters only. The caller calls it in its own cluster, so every request
+/// there reaches a replica that takes no writes.
+fn calls_a_standby<'s>(
+    ctx: &Context<'s>,
+    doc: &'s crate::load::Doc<crate::model::App>,
+    i: usize,
+    out: &mut Vec<Diagnostic>,
+) {
+    let app = &doc.value;
+    let name = app.application.name.as_str();
+    let dep = &app.depends_on[i];
+    let Some(callee) = ctx.sources.apps.iter().find(|a| a.value.application.name == dep.service) else {
+        return;
+    };
+    let standby_data = callee.value.data.as_ref().filter(|d| {
+        !d.write_regions.is_empty()
+            && matches!(
+                d.mode,
+                DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby | DataMode::RegionalPrimaryWithStandby
+            )
+    });
+    let writes: BTreeSet<String> = standby_data.map_or_else(BTreeSet::new, |d| {
+        d.write_regions.iter().map(ToString::to_string).collect()
+    });
+    // environment → region → whether the dependency is only a standby there.
+    let mut standby: std::collections::BTreeMap<crate::model::Environment, std::collections::BTreeMap<String, bool>> =
+        std::collections::BTreeMap::new();
+    for p in ctx.running(dep.service.as_str()) {
+        let region = region_of(p);
+        let waits = (standby_data.is_some() && !writes.contains(&region)) || p.cluster.value.role == ClusterRole::Standby;
+        let only = standby.entry(p.cluster.value.environment).or_default().entry(region).or_insert(true);
+        *only &= waits;
+    }
+    // (region, environments) where the caller takes requests and the dependency only waits.
+    let mut found: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for (env, regions) in &standby {
+        let serves = serving_regions(ctx, doc, *env);
+        for (region, _) in regions.iter().filter(|(r, only)| **only && serves.contains(*r)) {
+            found.entry(region.clone()).or_default().push(env.to_string());
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = found.iter().map(|(r, envs)| format!("`{r}` ({})", envs.join(", "))).collect();
+    let regions: Vec<String> = found.keys().map(|r| format!("`{r}`")).collect();
+    let mut d = Diagnostic::error(
+        &RULE.code,
+        &ctx.sources.files,
+        doc.item_field_label(&["dependsOn"], i, Some("service"), "called synchronously"),
+        format!(
+            "`{name}` takes requests in {} and calls `{}` synchronously there, where `{}` is only a standby: each of those requests waits on a standby that takes no writes",
+            and_list(&listed),
+            dep.service,
+            dep.service,
+        ),
+    )
+    .with_secondary(doc.item_field_label(&["dependsOn"], i, Some("call"), "sync"));
+    if let Some(data) = standby_data {
+        d = d.with_secondary(callee.label(&["data", "mode"], format!("`{}`: writes in {}", data.mode, {
+            let w: Vec<String> = data.write_regions.iter().map(|w| format!("`{w}`")).collect();
+            and_list(&w)
+        })));
+    }
+    out.push(
+        d.with_help(format!(
+            "route `{name}` only where `{}` writes (`routing: failover` with the same first region, or `role: standby` clusters in {}), make `{}` write there (`active-active`, or `regional` with a `traffic.routingKey`), or make the call `async`",
+            dep.service,
+            and_list(&regions).replace(" and ", " or "),
+            dep.service,
         ))
         .for_app(name),
     );
