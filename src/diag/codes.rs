@@ -84,7 +84,7 @@ codes! {
     SCHEMA = "FG014", "schema-violation", Input, Error, "the file breaks a rule of its JSON Schema that combines fields";
     UNEXPECTED_FILE = "FG020", "unexpected-file", Reference, Warning, "a YAML file where fleetgen reads none, or an app folder without app.yaml, so it is ignored";
     ID_MISMATCH = "FG021", "id-mismatch", Reference, Error, "a file or folder name differs from the id inside it";
-    DUPLICATE_ID = "FG022", "duplicate-id", Reference, Error, "two files declare the same id, or two clusters name one cluster in the cloud (API server, OIDC issuer or provider, Pod Identity EKS cluster), or two IAM role names of one account differ only in case";
+    DUPLICATE_ID = "FG022", "duplicate-id", Reference, Error, "two files declare the same id, a policy profile chooses one intent twice, or two clusters name one cluster in the cloud (API server, OIDC issuer or provider, Pod Identity EKS cluster), or two IAM role names of one account differ only in case";
     UNKNOWN_REFERENCE = "FG023", "unknown-reference", Reference, Error, "a name that refers to a profile, ring, registry, intent or app that does not exist";
     UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, Error, "a contract names a region or environment that no cluster serves";
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, Error, "a data write region that is not among the app's placement regions";
@@ -129,7 +129,7 @@ codes! {
     AZURE_UNKNOWN_PARAMETER = "FG081", "azure-unknown-parameter", Reference, Error, "an intent passes a parameter its Azure definition does not have";
     AZURE_MISSING_PARAMETER = "FG082", "azure-missing-parameter", Reference, Error, "an intent leaves out a parameter its Azure definition requires";
     AZURE_EFFECT_NOT_ALLOWED = "FG083", "azure-effect-not-allowed", Reference, Error, "a policy profile's enforcement needs an effect the Azure definition does not allow";
-    AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, Error, "an Azure parameter value outside the values its definition allows, or one fleetgen sets itself";
+    AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, Error, "an Azure parameter value outside the values its definition allows or of another type, an excludedNamespaces entry that is not a namespace name, or one fleetgen sets itself";
     AZURE_DEPRECATED = "FG085", "azure-deprecated", Reference, Warning, "an intent maps to a deprecated Azure definition";
     EXEMPTION_EXPIRED = "FG090", "exemption-expired", Reference, Error, "a policy exemption whose expiry date has passed; it no longer exempts anything";
     EXEMPTION_EXPIRING = "FG091", "exemption-expiring", Reference, Warning, "a policy exemption that expires within 14 days";

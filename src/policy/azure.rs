@@ -43,8 +43,47 @@ pub struct Definition {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
+    /// `String`, `Array`, `Object`, `Boolean`, `Integer`, `Float` or `DateTime`, spelt in
+    /// any case (the built-ins write both `Object` and `object`).
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
     #[serde(default)]
     pub allowed_values: Option<Vec<serde_json::Value>>,
+}
+
+impl Parameter {
+    /// What a value of this parameter must be, when `value` is not that (Azure refuses the
+    /// assignment: "The expected policy parameter type: 'Array' …"); `None` when it fits, or
+    /// the type is not one fleetgen knows.
+    pub fn type_mismatch(&self, value: &serde_json::Value) -> Option<&'static str> {
+        use serde_json::Value;
+        let kind = self.kind.as_deref()?.to_ascii_lowercase();
+        let (fits, wanted) = match kind.as_str() {
+            "string" => (value.is_string(), "a string"),
+            "datetime" => (value.is_string(), "a date and time (a string)"),
+            "array" => (value.is_array(), "a list"),
+            "object" => (value.is_object(), "a mapping"),
+            "boolean" => (value.is_boolean(), "true or false"),
+            "integer" => (value.is_i64() || value.is_u64(), "an integer"),
+            "float" => (matches!(value, Value::Number(_)), "a number"),
+            _ => return None,
+        };
+        (!fits).then_some(wanted)
+    }
+}
+
+/// How a value reads, to say what was written instead.
+pub fn value_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a decimal number",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }
 
 impl Definition {

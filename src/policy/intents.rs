@@ -4,7 +4,8 @@
 //! enforcement a policy profile asks for is an effect the definition allows.
 
 use crate::diag::{Diagnostic, codes};
-use crate::load::Sources;
+use crate::load::{Doc, Sources};
+use crate::model::PolicyIntent;
 use crate::model::policy::{AzurePolicyKind, Check};
 use crate::policy::azure::{self, Definition};
 use crate::suggest;
@@ -28,6 +29,9 @@ pub fn maximum_parameter(field: &str) -> &'static str {
 }
 
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    profiles_choose_each_intent_once(sources, out);
+    parameters_have_their_types(sources, out);
+    excluded_namespaces_are_names(sources, out);
     let files = &sources.files;
     let catalog = azure::catalog();
     // Each previous version is older than the intent's own, and told once.
@@ -336,10 +340,179 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Every revision of every intent: the current one (`None`), then each previous (its index).
+fn revisions(sources: &Sources) -> impl Iterator<Item = (&Doc<PolicyIntent>, &PolicyIntent, Option<usize>)> {
+    sources.policy_intents.iter().flat_map(|doc| {
+        std::iter::once((doc, &doc.value, None))
+            .chain((doc.value.previous.iter().enumerate()).map(move |(i, p)| (doc, p, Some(i))))
+    })
+}
+
+/// A label at `path` of a revision's mapping (at `item` of the list there, if given): for a
+/// previous version, at its item of `previous` (the path's first key), as the file has no
+/// finer place to say which revision.
+fn revision_label(
+    doc: &Doc<PolicyIntent>,
+    previous: Option<usize>,
+    path: &[&str],
+    item: Option<usize>,
+    text: String,
+) -> crate::diag::Label {
+    match (previous, item) {
+        (None, None) => doc.label(path, text),
+        (None, Some(j)) => doc.item_label(path, j, text),
+        (Some(i), _) => doc.item_field_label(&["previous"], i, path.first().copied(), text),
+    }
+}
+
+/// FG084: a parameter value of another JSON type than its definition declares (a string
+/// where it wants a list, …). Azure refuses the assignment ("The expected policy parameter
+/// type: 'Array'"), and fleetgen, which reads `excludedNamespaces` as a list, would
+/// otherwise take the system namespaces instead of a value it cannot read.
+fn parameters_have_their_types(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let catalog = azure::catalog();
+    for (doc, intent, previous) in revisions(sources) {
+        let Some(mapping) = &intent.azure else { continue };
+        let Some(definition) = catalog.find(&mapping.definition_id) else {
+            continue;
+        };
+        let managed = managed_parameters(intent.check);
+        for (name, value) in &mapping.parameters {
+            // An unknown parameter (FG081) and one fleetgen sets (FG084) are told already.
+            let Some(parameter) = definition.parameters.get(name) else {
+                continue;
+            };
+            if managed.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(wanted) = parameter.type_mismatch(value) {
+                let declared = parameter.kind.as_deref().unwrap_or_default();
+                out.push(
+                    Diagnostic::error(
+                        codes::AZURE_PARAMETER_VALUE,
+                        &sources.files,
+                        revision_label(
+                            doc,
+                            previous,
+                            &["azure", "parameters", name],
+                            None,
+                            format!("{}, not {wanted}", azure::value_kind(value)),
+                        ),
+                        format!(
+                            "`{name}` of `{}` is of type {declared}: it takes {wanted}, not {}",
+                            definition.display_name,
+                            azure::value_kind(value)
+                        ),
+                    )
+                    .with_help(match wanted {
+                        "a list" => format!("write a list, e.g. `{name}: [{}]`", compact(value)),
+                        _ => format!("give `{name}` {wanted}"),
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// A value as it reads in a YAML flow list.
+fn compact(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// FG084: an entry of `azure.parameters.excludedNamespaces` that is not a namespace name.
+/// The admission binding skips those namespaces by their `kubernetes.io/metadata.name`
+/// label (`NotIn`), whose values Kubernetes checks as label values: a glob such as `kube-*`,
+/// which Gatekeeper (the Azure Policy add-on) would read as a prefix, makes the API server
+/// refuse the binding, and with it the cluster's whole root. The compile-time check too
+/// compares namespaces by name.
+fn excluded_namespaces_are_names(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    for (doc, intent, previous) in revisions(sources) {
+        let Some(list) = (intent.azure.as_ref())
+            .and_then(|a| a.parameters.get("excludedNamespaces"))
+            .and_then(serde_json::Value::as_array)
+        else {
+            continue;
+        };
+        for (j, item) in list.iter().enumerate() {
+            let (text, help) = match item.as_str() {
+                Some(name) if crate::model::common::is_dns_label(name) => continue,
+                Some(name) if name.contains('*') => (
+                    format!(
+                        "`{name}` in `excludedNamespaces` is a pattern: the admission binding selects namespaces by name and cannot express it"
+                    ),
+                    "list each namespace by its name (Gatekeeper would read `*` as a glob, the admission binding and the compile-time check cannot)",
+                ),
+                Some(name) => (
+                    format!("`{name}` in `excludedNamespaces` is not a namespace name"),
+                    "a namespace name is a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+                ),
+                None => (
+                    format!(
+                        "`excludedNamespaces` lists {}, not a namespace name",
+                        azure::value_kind(item)
+                    ),
+                    "list namespace names",
+                ),
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::AZURE_PARAMETER_VALUE,
+                    &sources.files,
+                    revision_label(
+                        doc,
+                        previous,
+                        &["azure", "parameters", "excludedNamespaces"],
+                        Some(j),
+                        "not a namespace name".to_string(),
+                    ),
+                    text,
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+/// FG022: a policy profile that lists an intent twice. Every output is one per intent (the
+/// admission policy file, the Flux root's entry for it, the Azure assignment's name), so the
+/// second choice would give a cluster's root the same file twice, which kustomize refuses, the
+/// admission policy the last choice's enforcement only, and the Azure template two
+/// assignments of one name, which ARM refuses.
+fn profiles_choose_each_intent_once(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    for profile in &sources.policy_profiles {
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        for (i, choice) in profile.value.intents.iter().enumerate() {
+            let id = choice.intent.as_str();
+            match seen.iter().find(|(s, _)| *s == id) {
+                Some(&(_, first)) => out.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_ID,
+                        &sources.files,
+                        profile.item_field_label(&["intents"], i, Some("intent"), "chosen again here"),
+                        format!(
+                            "policy profile `{}` chooses intent `{id}` twice",
+                            profile.value.name
+                        ),
+                    )
+                    .with_secondary(profile.item_field_label(&["intents"], first, Some("intent"), "first chosen here"))
+                    .with_help(
+                        "list each intent once: `byEnvironment` and `byRing` give it another enforcement where it needs one",
+                    ),
+                ),
+                None => seen.push((id, i)),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::load::fixture;
+    use crate::policy::azure::Parameter;
 
     /// The findings of an intent file `text` laid over the base fleet.
     fn findings(text: &str) -> Vec<(String, String)> {
@@ -360,7 +533,11 @@ mod tests {
         };
         let both = "maximum: { cpu: 1000m, memory: 512Mi }\n";
         assert_eq!(findings(&intent("resource-limits", both, "")), []);
-        let other = findings(&intent("image-digest", both, "    cpuLimit: 1\n    memoryLimit: 1Gi\n"));
+        let other = findings(&intent(
+            "image-digest",
+            both,
+            "    cpuLimit: \"1\"\n    memoryLimit: 1Gi\n",
+        ));
         assert_eq!(other.len(), 1, "{other:?}");
         assert!(
             other[0].1.contains("`maximum` is for check `resource-limits`"),
@@ -377,5 +554,95 @@ mod tests {
         let huge = findings(&intent("resource-limits", &huge, ""));
         assert_eq!(huge.len(), 1, "{huge:?}");
         assert_eq!(huge[0].0, codes::INVALID_VALUE.id, "{huge:?}");
+    }
+
+    /// The findings of a `run-as-non-root` intent mapped to the Azure built-in for user and
+    /// group IDs (f06ddb64…), with `parameters` (YAML lines under `parameters:`).
+    fn non_root(parameters: &str) -> Vec<(String, String)> {
+        findings(&format!(
+            "id: limits\ntitle: Limits\ncheck: run-as-non-root\nazure:\n  definitionId: f06ddb64-5fa3-4b77-b166-acb36f7f6042\n  parameters:\n{parameters}"
+        ))
+    }
+
+    /// Each value must be of the JSON type its parameter declares, whatever the case the
+    /// built-ins spell it in (`Object`, `object`): Azure refuses another, and a string
+    /// `excludedNamespaces` would have been read as no list (the system namespaces).
+    #[test]
+    fn parameter_values_are_of_their_declared_types() {
+        let fits = "    excludedNamespaces: [kube-system]\n    namespaces: [web]\n    labelSelector: { matchLabels: { app: web } }\n    fsGroupRanges: { ranges: [] }\n    excludedImages: []\n    runAsUserRule: MustRunAsNonRoot\n    warn: true\n";
+        assert_eq!(non_root(fits), []);
+        for (line, wanted) in [
+            ("excludedNamespaces: kube-system", "takes a list, not a string"),
+            ("namespaces: web", "takes a list, not a string"),
+            ("excludedImages: 5", "takes a list, not an integer"),
+            // `labelSelector` is `object` in the data, `fsGroupRanges` `Object`.
+            ("labelSelector: \"app=web\"", "takes a mapping, not a string"),
+            ("fsGroupRanges: [1]", "takes a mapping, not a list"),
+            ("runAsUserRule: [MustRunAsNonRoot]", "takes a string, not a list"),
+            ("warn: \"true\"", "takes true or false, not a string"),
+        ] {
+            // (`runAsUserRule` also has its allowed values, which a list is not one of.)
+            let found = non_root(&format!("    {line}\n"));
+            let typed: Vec<_> = found.iter().filter(|(_, m)| m.contains(" is of type ")).collect();
+            assert_eq!(typed.len(), 1, "{line}: {found:?}");
+            assert!(typed[0].1.contains(wanted), "{line}: {found:?}");
+            assert!(
+                found.iter().all(|(c, _)| c == codes::AZURE_PARAMETER_VALUE.id),
+                "{line}: {found:?}"
+            );
+        }
+        let integer = Parameter {
+            kind: Some("Integer".into()),
+            allowed_values: None,
+        };
+        assert_eq!(integer.type_mismatch(&serde_json::json!(5)), None);
+        assert_eq!(integer.type_mismatch(&serde_json::json!(5.5)), Some("an integer"));
+        let float = Parameter {
+            kind: Some("Float".into()),
+            allowed_values: None,
+        };
+        assert_eq!(float.type_mismatch(&serde_json::json!(5)), None);
+        assert_eq!(float.type_mismatch(&serde_json::json!("5")), Some("a number"));
+    }
+
+    /// `excludedNamespaces` holds namespace names: the admission binding selects by the
+    /// name label, which refuses a glob Gatekeeper would read (`kube-*`).
+    #[test]
+    fn excluded_namespaces_are_names_not_patterns() {
+        assert_eq!(non_root("    excludedNamespaces: [kube-system, team-a]\n"), []);
+        let found = non_root("    excludedNamespaces: [kube-system, \"kube-*\", \"*-system\", Web_1, 7]\n");
+        let messages: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(
+            messages[0].contains("`kube-*` in `excludedNamespaces` is a pattern"),
+            "{messages:?}"
+        );
+        assert!(messages[1].contains("`*-system`"), "{messages:?}");
+        assert!(
+            messages[2].contains("`Web_1` in `excludedNamespaces` is not a namespace name"),
+            "{messages:?}"
+        );
+        assert!(messages[3].contains("lists an integer"), "{messages:?}");
+        assert!(found.iter().all(|(code, _)| code == codes::AZURE_PARAMETER_VALUE.id));
+    }
+
+    /// FG022 at the second choice of one intent in a profile.
+    #[test]
+    fn a_profile_chooses_each_intent_once() {
+        let profile = crate::load::fixture::text("policy-library/profiles/restricted.yaml");
+        let twice = format!("{profile}  - intent: must-run-as-non-root\n    enforcement: audit\n");
+        let sources = crate::load::fixture::sources(&[("policy-library/profiles/restricted.yaml", &twice)]);
+        let mut out = Vec::new();
+        check(&sources, &mut out);
+        let found: Vec<_> = out.iter().filter(|d| d.code.id == codes::DUPLICATE_ID.id).collect();
+        assert_eq!(found.len(), 1, "{out:?}");
+        assert_eq!(
+            found[0].message,
+            "policy profile `restricted` chooses intent `must-run-as-non-root` twice"
+        );
+        let once = crate::load::fixture::sources(&[]);
+        let mut out = Vec::new();
+        check(&once, &mut out);
+        assert!(out.iter().all(|d| d.code.id != codes::DUPLICATE_ID.id), "{out:?}");
     }
 }
