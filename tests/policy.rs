@@ -190,3 +190,68 @@ fn assignments_are_scoped_to_their_cluster_not_its_resource_group() {
     }
     assert!(checked > 20, "{checked}");
 }
+
+/// ARM refuses a template that defines one resource twice (InvalidTemplate), and names are
+/// unique per type and scope: no template of the bundled tree or a golden one holds two
+/// resources of one type, scope and name. A `rule:` exemption covering two intents of a
+/// cluster once gave two `policyExemptions` of one name (golden case `policy-exemptions`:
+/// `staging-root` covers both run-as-non-root intents on eastus-staging-01).
+#[test]
+fn no_template_defines_a_resource_twice() {
+    let mut trees = vec![root().join("rendered")];
+    for case in fs::read_dir(root().join("tests/golden")).unwrap() {
+        trees.push(case.unwrap().path().join("expected"));
+    }
+    let mut checked = 0;
+    for tree in trees {
+        for entry in walkdir::WalkDir::new(&tree).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let template: Value = serde_json::from_str(&fs::read_to_string(entry.path()).unwrap()).unwrap();
+            let Some(resources) = template["resources"].as_array() else {
+                continue;
+            };
+            let mut seen = std::collections::BTreeSet::new();
+            for r in resources {
+                let key = (r["type"].to_string(), r["scope"].to_string(), r["name"].to_string());
+                assert!(seen.insert(key), "{}: {} twice", entry.path().display(), r["name"]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
+    let staging = load_json("tests/golden/policy-exemptions/expected/eastus-staging-01/azure/policy-assignments.json");
+    let exemptions: Vec<(&str, &str)> = (staging["resources"].as_array().unwrap().iter())
+        .filter(|r| r["properties"]["metadata"]["exemption"] == "staging-root")
+        .map(|r| {
+            let assignment = r["properties"]["policyAssignmentId"].as_str().unwrap();
+            (
+                r["name"].as_str().unwrap(),
+                assignment.split('\'').nth(7).unwrap_or(assignment),
+            )
+        })
+        .collect();
+    assert_eq!(
+        exemptions,
+        [
+            (
+                "fg-staging-root-must-run-as-non-root-1e0f87f8",
+                "fg-must-run-as-non-root-1e0f87f8"
+            ),
+            (
+                "fg-staging-root-must-meet-pod-security-restricted-1e0f87f8",
+                "fg-must-meet-pod-security-restricted-1e0f87f8"
+            ),
+        ]
+    );
+    // An exemption of one intent keeps the exemption's name alone.
+    assert!(
+        staging["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "fg-staging-non-root-1e0f87f8")
+    );
+}

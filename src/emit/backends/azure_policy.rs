@@ -202,6 +202,22 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
             }),
         ));
     }
+    // An exemption by `rule:` covers every intent whose check gives that finding: one
+    // exemption resource per intent it covers here, each named after the exemption and the
+    // intent, as names are unique per scope (ARM refuses a template defining one twice). One
+    // that covers a single intent keeps the exemption's name alone, as before.
+    let exemption_of = |resource: &Value| {
+        resource["properties"]["metadata"]["exemption"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let names: Vec<Option<String>> = result.exemptions.iter().map(|(_, r)| exemption_of(r)).collect();
+    for (intent, resource) in &mut result.exemptions {
+        let name = exemption_of(resource);
+        if let Some(name) = name.filter(|n| names.iter().filter(|m| m.as_deref() == Some(n)).count() > 1) {
+            resource["name"] = json!(resource_name(&format!("{name}-{intent}"), Some(c.cluster_id.as_str())));
+        }
+    }
     Some(result)
 }
 
