@@ -371,3 +371,60 @@ fn every_deploy_command_names_its_template_from_the_output_folder() {
         );
     }
 }
+
+/// Every template's deploy command is one command a shell runs as it is written: nothing a
+/// shell reads as its syntax (`(`, `)`, `;`, `&`, `|`, a backquote) outside quotes, and on
+/// Unix `bash -n` parses it. The subscription stack's command once ended with
+/// `(before the clusters' resource-group stacks)`, a syntax error when pasted; that note is
+/// `metadata.deployOrder` now.
+#[test]
+fn every_deploy_command_runs_as_written() {
+    let mut dirs = vec![root().join("rendered")];
+    for case in std::fs::read_dir(root().join("tests/golden")).unwrap() {
+        dirs.push(case.unwrap().path().join("expected"));
+    }
+    let (mut checked, mut failures) = (0, String::new());
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let v = read_json(entry.path());
+            let Some(deploy) = v["metadata"]["deploy"]
+                .as_str()
+                .or(v["Metadata"]["fleetgen"]["deploy"].as_str())
+            else {
+                continue;
+            };
+            checked += 1;
+            let mut quote = None;
+            let unquoted_syntax = deploy.chars().find(|c| {
+                match (quote, c) {
+                    (None, '\'' | '"') => quote = Some(*c),
+                    (Some(q), c) if q == *c => quote = None,
+                    _ => {}
+                }
+                quote.is_none() && "();&|`".contains(*c)
+            });
+            if let Some(c) = unquoted_syntax {
+                failures.push_str(&format!("{}: `{c}` in {deploy}\n", entry.path().display()));
+            }
+            #[cfg(unix)]
+            {
+                let parsed = std::process::Command::new("bash").args(["-n", "-c", deploy]).output();
+                if let Ok(out) = parsed
+                    && !out.status.success()
+                {
+                    failures.push_str(&format!(
+                        "{}: bash -n: {}\n",
+                        entry.path().display(),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "{checked} templates checked");
+    assert!(failures.is_empty(), "{failures}");
+}

@@ -389,11 +389,13 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                 "sources": ["fleet.yaml", "clusters/", "policy-library/"],
                 "subscriptionId": sub,
                 "azurePolicySource": format!("{}@{}", catalog.source.repository, catalog.source.commit),
-                // One stack per subscription, as the clusters' templates are.
+                // One stack per subscription, as the clusters' templates are. `deploy` is a
+                // command to run as it is; when to run it is said beside it.
                 "deploy": format!(
-                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file {path} {flags} (before the clusters' resource-group stacks)",
+                    "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file {path} {flags}",
                     flags = super::STACK_FLAGS,
                 ),
+                "deployOrder": "before the clusters' resource-group stacks",
             },
             "resources": resources,
         });
