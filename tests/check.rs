@@ -358,3 +358,45 @@ fn an_app_leaving_a_frozen_ring_is_said() {
     let out = run(repo, "check", &[]);
     assert!(!said(&out).contains("leaves cluster"), "{}", said(&out));
 }
+
+/// The fixture's fleet.yaml with `switches:` appended.
+fn switches(repo: &Path, yaml: &str) {
+    let fleet_yaml = repo.join("fleet.yaml");
+    let text = fs::read_to_string(&fleet_yaml).unwrap();
+    let text = text.split("switches:\n").next().unwrap().to_string();
+    let switches = if yaml.is_empty() {
+        String::new()
+    } else {
+        format!("switches:\n{yaml}")
+    };
+    fs::write(&fleet_yaml, format!("{text}{switches}")).unwrap();
+}
+
+const FREEZE: &str = "  freeze:\n    - rings: [prod]\n      reason: \"INC-1: hold\"\n      owner: sre\n";
+
+/// An identity revocation passes a freeze (the app's Kustomization there is not suspended),
+/// and on a cluster whose sync is suspended by hand it is FG051: it would not arrive.
+#[test]
+fn a_revocation_under_a_suspended_sync_is_refused() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    let said = |out: &Output| format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr));
+    let revoke = "  revokeIdentity:\n    - app: api\n      clusters: [eastus-prod-01]\n      reason: \"INC-4: leak\"\n      owner: api-team\n";
+    switches(repo, &format!("{FREEZE}{revoke}"));
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let kustomization = fs::read_to_string(repo.join("rendered/eastus-prod-01/gitops/kustomization-api.yaml")).unwrap();
+    assert!(!kustomization.contains("suspend: true"), "{kustomization}");
+    switches(repo, revoke);
+    let cluster = repo.join("clusters/eastus-prod-01.yaml");
+    let text = fs::read_to_string(&cluster).unwrap();
+    let suspended = text.replace("  engine: flux\n", "  engine: flux\n  suspend:\n    reason: CHG-7\n");
+    assert_ne!(suspended, text);
+    fs::write(&cluster, suspended).unwrap();
+    let out = run(repo, "lint", &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("fleet.yaml:50:18: error[FG051] sync of `api` on cluster `eastus-prod-01` is suspended, so the revoked identity would not reach it"),
+        "{}",
+        said(&out)
+    );
+}

@@ -286,6 +286,44 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 out,
             );
         }
+        // A sync stopped by hand would keep the revoked service account from the cluster (a
+        // fleet freeze gives way to it). No clusters: every cluster the app lands on.
+        if let Some(app) = app.filter(|_| ok) {
+            let named = r.clusters.iter().enumerate().filter_map(|(j, c)| {
+                let x = sources.clusters.iter().find(|x| x.value.cluster_id == *c)?;
+                Some((
+                    x,
+                    fleet.item_entry_label(&["switches", "revokeIdentity"], i, "clusters", j, "sync suspended here"),
+                ))
+            });
+            let everywhere = (sources.clusters.iter().filter(|x| selects(&app.value, &x.value)))
+                .filter(|_| r.clusters.is_empty())
+                .map(|x| {
+                    (
+                        x,
+                        fleet.item_field_label(
+                            &["switches", "revokeIdentity"],
+                            i,
+                            Some("app"),
+                            "sync suspended on a cluster of it",
+                        ),
+                    )
+                });
+            for (x, label) in named.chain(everywhere) {
+                if super::switches::stopped_by_hand(&app.value, &x.value).is_some() {
+                    ok = false;
+                    unknown(
+                        label,
+                        format!(
+                            "sync of `{}` on cluster `{}` is suspended, so the revoked identity would not reach it",
+                            r.app, x.value.cluster_id
+                        ),
+                        "lift `gitops.suspend` (of the cluster or the app) while the revocation holds".into(),
+                        out,
+                    );
+                }
+            }
+        }
         let on = if r.clusters.is_empty() {
             "everywhere".to_string()
         } else {

@@ -749,10 +749,16 @@ fn placement<'s>(
         _ => None,
     }
     .or_else(|| {
-        // A freeze does not hold back a scale-down or a drain of the app on the cluster,
-        // which must reach it.
+        // A freeze does not hold back a scale-down, a drain or an identity revocation of the
+        // app on the cluster, which must reach it.
+        let revoked = super::incidents::revoked(
+            &fleet.value,
+            a.application.name.as_str(),
+            c.cluster_id.as_str(),
+            sources.today,
+        );
         super::incidents::frozen(&fleet.value, c.upgrade_channel.as_str(), sources.today)
-            .filter(|_| scaled_down.is_none() && drained.is_none())
+            .filter(|_| scaled_down.is_none() && drained.is_none() && revoked.is_none())
             .map(|f| format!("ring `{}` frozen: {}", c.upgrade_channel, f.reason))
     })
     .or_else(|| match by_hand {
