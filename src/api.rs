@@ -59,6 +59,12 @@ pub struct Options<'a> {
     /// strings for every placement, is left for the exit to give back whole rather than
     /// freed piece by piece (0.14 s of one core at 30,678 placements, by `perf`).
     pub exit_after: bool,
+    /// The committed matrix (`rendered/fleet.yaml` of the output folder), read when asked
+    /// with the new matrix's size (to bound the read; `None`: there is none, or it is too
+    /// large): a placement whose sync is stopped now that was drained, scaled down or absent
+    /// there, and an app that leaves a cluster where it was suspended, are said (FG051).
+    /// Only diagnostics depend on it, never the rendered files. Not used by `Validate`.
+    pub committed: Option<&'a (dyn Fn(u64) -> Option<String> + Sync)>,
 }
 
 impl Options<'_> {
@@ -71,6 +77,7 @@ impl Options<'_> {
             valid: None,
             parsed: None,
             exit_after: false,
+            committed: None,
         }
     }
 }
@@ -330,6 +337,14 @@ pub fn compile(files: &dyn Files, options: &Options) -> Compiled {
         let linted = options.goal == Goal::Lint;
         if linted {
             found.extend(trace::stage("lint", || lint::run(&sources, &plan, &tree)));
+        }
+        if let Some(read) = options.committed.filter(|_| options.goal != Goal::Validate) {
+            let size = (tree.files.get(crate::layout::MATRIX).map(|t| t.len() as u64))
+                .or_else(|| tree.known.get(crate::layout::MATRIX).map(|s| s.size))
+                .unwrap_or(0);
+            if let Some(before) = trace::stage("committed", || read(size)) {
+                resolve::incidents::against_committed(&sources, &plan.placements, &before, &mut found);
+            }
         }
         let tree = (diag::exit_code(&found) == 0 && options.goal != Goal::Validate).then_some(tree);
         if options.exit_after {

@@ -320,10 +320,11 @@ fn quiet_prints_the_findings_without_summary_lines() {
 }
 
 /// An app that leaves a cluster where its sync is stopped (the committed matrix has it
-/// `suspended` there: a freeze) is said by `render` and `check`: the root removes its
-/// Kustomization or Application, which the freeze does not hold back. Nothing is said when
-/// the freeze comes with the removal (nothing was suspended yet), for an app that stays, or
-/// once the removal is rendered.
+/// `suspended` there: a freeze) is warning FG051 of `render`, `check` and `lint`, at the
+/// contract's `placement`, in JSON too: the root removes its Kustomization or Application,
+/// which the freeze does not hold back. Nothing is said when the freeze comes with the
+/// removal (nothing was suspended yet), for an app that stays, or once the removal is
+/// rendered.
 #[test]
 fn an_app_leaving_a_frozen_ring_is_said() {
     let fleet = fleet_with(None);
@@ -333,7 +334,7 @@ fn an_app_leaving_a_frozen_ring_is_said() {
     let text = fs::read_to_string(&app).unwrap();
     let narrowed = text.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]");
     assert_ne!(narrowed, text);
-    let said = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let said = |out: &Output| format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr));
     let fleet_yaml = repo.join("fleet.yaml");
     let mut frozen = fs::read_to_string(&fleet_yaml).unwrap();
     frozen.push_str("switches:\n  freeze:\n    - rings: [prod]\n      reason: \"INC-7: outage\"\n      owner: sre\n");
@@ -345,14 +346,21 @@ fn an_app_leaving_a_frozen_ring_is_said() {
     fs::write(&app, &text).unwrap();
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     fs::write(&app, &narrowed).unwrap();
-    for command in ["check", "render"] {
-        let out = run(repo, command, &[]);
+    for command in ["check", "lint", "render"] {
+        let out = run(repo, command, &["--format", "concise"]);
         let text = said(&out);
         assert!(
-            text.contains("warning: `web` leaves cluster `useast1-prod-01`, where its sync is stopped (suspended in the committed rendered/fleet.yaml): Argo CD deletes its Application"),
+            text.contains("apps/web/app.yaml:8:1: warning[FG051] `web` leaves cluster `useast1-prod-01`, where its sync is stopped (suspended in the committed rendered/fleet.yaml): Argo CD deletes its Application"),
             "{command}: {text}"
         );
-        assert!(!text.contains("cluster `eastus-prod-01`"), "{command}: {text}");
+        assert!(!text.contains("leaves cluster `eastus-prod-01`"), "{command}: {text}");
+        if command == "lint" {
+            let json = stdout(&run(repo, "lint", &["--format", "json"]));
+            assert!(
+                json.contains("\"FG051\"") && json.contains("leaves cluster `useast1-prod-01`"),
+                "{json}"
+            );
+        }
     }
     // Rendered: the committed matrix no longer has it, and nothing more is said.
     let out = run(repo, "check", &[]);
@@ -373,6 +381,91 @@ fn switches(repo: &Path, yaml: &str) {
 }
 
 const FREEZE: &str = "  freeze:\n    - rings: [prod]\n      reason: \"INC-1: hold\"\n      owner: sre\n";
+
+/// Lifting a scale-down or a drain while a freeze holds the app's sync there, or a first
+/// deployment under it, would not reach the cluster, where the app stays down while the edge
+/// sends it traffic again: FG051 (an error of `render`, `check` and `lint`, at the freeze
+/// entry), against the committed matrix; nothing is written. Without a committed matrix
+/// (`--out` elsewhere) nothing is said.
+#[test]
+fn lifting_a_switch_under_a_freeze_is_refused() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    let said = |out: &Output| format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr));
+    let scaled = "  scaleDown:\n    - app: web\n      clusters: [eastus-prod-01]\n      reason: \"INC-2: crash\"\n      owner: web-team\n";
+    switches(repo, &format!("{FREEZE}{scaled}"));
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let matrix = fs::read_to_string(repo.join("rendered/fleet.yaml")).unwrap();
+    // The scale-down lifted, the freeze kept.
+    switches(repo, FREEZE);
+    for command in ["check", "lint", "render"] {
+        let out = run(repo, command, &["--format", "concise"]);
+        let text = said(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {text}");
+        assert!(
+            text.contains("fleet.yaml:49:7: error[FG051] lifting its scale-down does not reach `web` on cluster `eastus-prod-01` (scaled-down in the committed rendered/fleet.yaml): its sync is stopped (ring `prod` frozen: INC-1: hold), so it stays down there, while the edge sends it traffic"),
+            "{command}: {text}"
+        );
+        assert!(!text.contains("`api` on cluster"), "{command}: {text}");
+    }
+    assert_eq!(fs::read_to_string(repo.join("rendered/fleet.yaml")).unwrap(), matrix);
+    let json = stdout(&run(repo, "lint", &["--format", "json"]));
+    assert!(
+        json.contains("\"FG051\"") && json.contains("lifting its scale-down"),
+        "{json}"
+    );
+    // No committed matrix there: nothing said.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other = elsewhere.path().join("out");
+    let out = run(repo, "render", &["--out", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+
+    // A drain lifted under the freeze.
+    let app = repo.join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    let drained = format!("{text}gitops:\n  drain:\n    - cluster: eastus-prod-01\n      reason: \"INC-3: drain\"\n");
+    switches(repo, "");
+    fs::write(&app, &drained).unwrap();
+    let out = run(repo, "render", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    switches(repo, FREEZE);
+    let out = run(repo, "render", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the drain passes the freeze: {}",
+        said(&out)
+    );
+    fs::write(&app, &text).unwrap();
+    let out = run(repo, "check", &["--format", "concise"]);
+    assert!(
+        said(&out).contains("error[FG051] lifting its drain does not reach `web` on cluster `eastus-prod-01` (drained in the committed rendered/fleet.yaml)"),
+        "{}",
+        said(&out)
+    );
+
+    // A first deployment under the freeze: web placed on useast1-prod-01 anew.
+    switches(repo, "");
+    fs::write(
+        &app,
+        text.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]"),
+    )
+    .unwrap();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    switches(repo, FREEZE);
+    fs::write(&app, &text).unwrap();
+    let out = run(repo, "lint", &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("error[FG051] its first deployment does not reach `web` on cluster `useast1-prod-01` (not placed there in the committed rendered/fleet.yaml)"),
+        "{}",
+        said(&out)
+    );
+    // The freeze lifted first: nothing said.
+    switches(repo, "");
+    let out = run(repo, "check", &["--format", "concise"]);
+    assert!(!said(&out).contains("FG051"), "{}", said(&out));
+}
 
 /// An identity revocation passes a freeze (the app's Kustomization there is not suspended),
 /// and on a cluster whose sync is suspended by hand it is FG051: it would not arrive.

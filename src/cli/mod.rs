@@ -339,48 +339,17 @@ fn git_folder(root: &Path) -> Result<Option<String>, git2::Error> {
     }))
 }
 
-/// A warning for each app that leaves a cluster where its sync is stopped: the committed
-/// matrix of output folder `out` has it there `suspended` (a freeze, or `gitops.suspend`),
-/// the new tree does not have it. The root, which keeps syncing, removes the app's
-/// Kustomization or Application while it is suspended: Flux does not prune for a suspended
-/// Kustomization, so its objects stay, managed by nothing; Argo CD's cascade deletes them at
-/// once. Either way the stop does not hold the change back. A cluster that is gone from the
-/// sources takes its root with it, and says nothing here.
-pub(crate) fn warn_removed_while_suspended(out: &Path, compiled: &crate::api::Compiled) {
-    let Some(tree) = &compiled.tree else { return };
-    // No more than the input limit, or a few times the new matrix (a fleet's matrix grows
-    // with its placements: 2.2 MB at 200 × 500).
-    let new_size = (tree.files.get(crate::layout::MATRIX).map(|t| t.len() as u64))
-        .or_else(|| tree.known.get(crate::layout::MATRIX).map(|s| s.size))
-        .unwrap_or(0);
-    let limit = crate::write::MAX_READ_BYTES.max(new_size.saturating_mul(4));
+/// The committed matrix of output folder `out` (its `fleet.yaml`), for
+/// [`crate::api::Options::committed`]: read when the compile asks, with the new matrix's
+/// size; none when there is none, it is not UTF-8, or it is over the input limit and four
+/// times the new matrix (a fleet's matrix grows with its placements: 2.2 MB at 200 × 500).
+pub(crate) fn committed_matrix(out: &Path) -> impl Fn(u64) -> Option<String> + Sync + use<> {
     let path = out.join(crate::layout::MATRIX);
-    let read = std::fs::File::open(&path).and_then(|f| crate::load::files::read_bounded(f, 0, limit + 1));
-    let whole = read.ok().filter(|bytes| bytes.len() as u64 <= limit);
-    let Some(before) = whole.and_then(|bytes| String::from_utf8(bytes).ok()) else {
-        return;
-    };
-    let now = compiled
-        .landings
-        .iter()
-        .map(|l| (l.app.as_str(), l.cluster.as_str()))
-        .collect();
-    for (app, cluster, state) in crate::diff::placements_gone(&before, &now) {
-        if state != "suspended" {
-            continue;
-        }
-        let what = match compiled.engine_of(&cluster) {
-            None => continue,
-            Some("flux") => {
-                "Flux removes its Kustomization without pruning (it is suspended), so its objects stay, managed by nothing"
-            }
-            Some(_) => "Argo CD deletes its Application with a cascade, so its objects go at once",
-        };
-        eprintln!(
-            "warning: `{app}` leaves cluster `{cluster}`, where its sync is stopped (suspended in the committed {}/{}): {what}; keep it placed there until its sync resumes, then remove it",
-            crate::layout::OUTPUT,
-            crate::layout::MATRIX
-        );
+    move |new_size| {
+        let limit = crate::write::MAX_READ_BYTES.max(new_size.saturating_mul(4));
+        let read = std::fs::File::open(&path).and_then(|f| crate::load::files::read_bounded(f, 0, limit + 1));
+        let whole = read.ok().filter(|bytes| bytes.len() as u64 <= limit);
+        whole.and_then(|bytes| String::from_utf8(bytes).ok())
     }
 }
 

@@ -433,3 +433,139 @@ fn targets<'s>(
     }
     ok.then_some(doc)
 }
+
+/// The plan against the committed matrix `before` (`rendered/fleet.yaml` of the output
+/// folder: what the clusters sync), FG051:
+/// - an error for a placement whose sync is stopped now (a freeze, `gitops.suspend`) that
+///   was drained, scaled down or not placed there: lifting the switch, or a first deployment,
+///   does not reach the cluster (a suspended Kustomization applies nothing, an Application
+///   without `automated` syncs nothing), so the app stays down there while the edge, which
+///   only leaves out drained and scaled-down clusters, sends it traffic;
+/// - a warning for an app the matrix has `suspended` on a cluster that the sources keep but
+///   no longer place it on: the root, which keeps syncing, removes its Kustomization or
+///   Application, which the stop does not hold back (Flux does not prune for a suspended
+///   Kustomization, so its objects stay, managed by nothing; Argo CD's cascade deletes them
+///   at once). A cluster gone from the sources takes its root with it, and says nothing.
+///
+/// Nothing when `before` does not read as a matrix. The rendered files do not depend on it.
+pub fn against_committed(
+    sources: &Sources,
+    placements: &[super::plan::Placement],
+    before: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    use super::switches::{StoppedBy, stopped_by_hand};
+    let Some(fleet) = &sources.fleet else { return };
+    let files = &sources.files;
+    // Stopped now, and neither drained nor scaled down (the matrix's `suspended`).
+    let stopped: Vec<&super::plan::Placement> = (placements.iter())
+        .filter(|p| p.suspended.is_some() && p.drained.is_none() && p.scaled_down.is_none())
+        .collect();
+    if stopped.is_empty() && !before.contains("suspended") {
+        return;
+    }
+    let Some(states) = crate::diff::placement_states(before) else {
+        return;
+    };
+    let committed: std::collections::HashMap<(&str, &str), &str> = (states.iter())
+        .map(|(app, cluster, state)| ((app.as_str(), cluster.as_str()), state.as_str()))
+        .collect();
+    let matrix = format!("{}/{}", crate::layout::OUTPUT, crate::layout::MATRIX);
+    let freeze_label = |freeze: &Freeze, text: &str| {
+        let i = (fleet.value.switches.freeze.iter())
+            .position(|f| std::ptr::eq(f, freeze))
+            .unwrap_or(0);
+        fleet.item_label(&["switches", "freeze"], i, text)
+    };
+    for p in stopped {
+        let (app, cluster) = (p.app_name(), p.cluster_id());
+        let was = match committed.get(&(app, cluster)) {
+            Some(&"drained") => "lifting its drain",
+            Some(&"scaled-down") => "lifting its scale-down",
+            None => "its first deployment",
+            Some(_) => continue,
+        };
+        let (a, c) = (&p.app.value, &p.cluster.value);
+        let ring = c.upgrade_channel.as_str();
+        let (label, help) = match (stopped_by_hand(a, c), frozen(&fleet.value, ring, sources.today)) {
+            (Some(StoppedBy::Cluster(_)), _) => (
+                p.cluster.label(&["gitops", "suspend"], "sync suspended here"),
+                format!("lift `gitops.suspend` of cluster `{cluster}` first"),
+            ),
+            (_, Some(f)) => (
+                freeze_label(f, "ring frozen here"),
+                format!("lift the freeze of ring `{ring}` first"),
+            ),
+            _ => (
+                p.app.label(&["gitops", "suspend"], "sync suspended here"),
+                format!("lift `gitops.suspend` of `{app}` on cluster `{cluster}` first"),
+            ),
+        };
+        let help = match was {
+            "its first deployment" => format!("{help}, or place the app there once it is lifted"),
+            _ => format!("{help}, or keep the switch until then"),
+        };
+        let edge = match a.traffic.exposure {
+            crate::model::app::Exposure::Public => ", while the edge sends it traffic",
+            _ => "",
+        };
+        let whence = match was {
+            "its first deployment" => format!("not placed there in the committed {matrix}"),
+            _ => format!("{} in the committed {matrix}", committed[&(app, cluster)]),
+        };
+        out.push(
+            Diagnostic::error(
+                codes::KILL_SWITCH_TARGET,
+                files,
+                label,
+                format!(
+                    "{was} does not reach `{app}` on cluster `{cluster}` ({whence}): its sync is stopped ({}), so it stays down there{edge}",
+                    p.suspended.as_deref().unwrap_or_default()
+                ),
+            )
+            .with_help(help)
+            .for_app(app),
+        );
+    }
+    let placed: std::collections::HashSet<(&str, &str)> =
+        placements.iter().map(|p| (p.app_name(), p.cluster_id())).collect();
+    for (app, cluster, state) in &states {
+        if state != "suspended" || placed.contains(&(app.as_str(), cluster.as_str())) {
+            continue;
+        }
+        let Some(x) = sources.clusters.iter().find(|x| x.value.cluster_id.as_str() == cluster) else {
+            continue;
+        };
+        let what = match x.value.gitops.engine.as_str() {
+            "flux" => {
+                "Flux removes its Kustomization without pruning (it is suspended), so its objects stay, managed by nothing"
+            }
+            _ => "Argo CD deletes its Application with a cascade, so its objects go at once",
+        };
+        let contract = sources.apps.iter().find(|a| a.value.application.name.as_str() == app);
+        let ring = x.value.upgrade_channel.as_str();
+        let label = match (
+            contract,
+            &x.value.gitops.suspend,
+            frozen(&fleet.value, ring, sources.today),
+        ) {
+            (Some(doc), _, _) => doc.label(&["placement"], format!("no longer places it on `{cluster}`")),
+            (None, Some(_), _) => x.label(&["gitops", "suspend"], "sync suspended here"),
+            (None, None, Some(f)) => freeze_label(f, "ring frozen here"),
+            (None, None, None) => x.label(&["clusterId"], "the app's contract is gone"),
+        };
+        out.push(
+            Diagnostic::error(
+                codes::KILL_SWITCH_TARGET,
+                files,
+                label,
+                format!(
+                    "`{app}` leaves cluster `{cluster}`, where its sync is stopped (suspended in the committed {matrix}): {what}"
+                ),
+            )
+            .with_help("keep it placed there until its sync resumes, then remove it")
+            .for_app(app.as_str())
+            .warning(),
+        );
+    }
+}

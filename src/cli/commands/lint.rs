@@ -221,9 +221,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     };
     let progress = Progress::new(ui.quiet, "linting");
     let tick = |total| progress.tick(total);
+    // What the committed matrix says against the sources (FG051).
+    let committed = crate::cli::committed_matrix(&fleet.out(None));
     let options = Options {
         on_cluster: Some(&tick),
         exit_after: true,
+        committed: Some(&committed),
         ..Options::new(Goal::Lint)
     };
     let mut compiled = api::compile(files, &options);

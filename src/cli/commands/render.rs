@@ -70,6 +70,8 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     let valid = cache.as_ref().map(Cache::schema_valid);
     // Nor parsed again, when their text did not change.
     let parsed = cache.as_ref().map(Cache::parsed);
+    // What the committed matrix says against the sources (FG051).
+    let committed = crate::cli::committed_matrix(&out);
     let compile = |reuse: Option<&crate::incremental::Store>| {
         api::compile(
             files,
@@ -81,6 +83,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 valid: valid.as_ref(),
                 parsed: parsed.as_ref(),
                 exit_after: true,
+                committed: Some(&committed),
             },
         )
     };
@@ -176,9 +179,6 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     ui.report(&compiled, format, prefix);
     crate::cli::warn_repository_path(&fleet.root, &compiled);
-    if select.is_all() && !args.stdout {
-        crate::cli::warn_removed_while_suspended(&out, &compiled);
-    }
     let Some(rendered) = &compiled.tree else {
         progress.done();
         return compiled.exit_code().max(1);
