@@ -15,9 +15,11 @@
 //!
 //! With `policy.hoistAzureAssignments` in fleet.yaml, an assignment that every AKS cluster of
 //! one subscription (two or more) gets with the same parameters is written once, at
-//! subscription scope, in `_azure/<subscription>/policy-assignments.json`, and left out of
-//! the clusters' templates. (A subscription-scope assignment also covers AKS clusters of that
-//! subscription that are not in this fleet.)
+//! subscription scope, in `_azure/<subscription>/policy-assignments.json` (the id compared
+//! without case and written in lowercase, as Azure compares it), and left out of the
+//! clusters' templates. (A subscription-scope assignment also covers the subscription's
+//! clusters that are not in this fleet: AKS ones, and Arc-connected ones for the definitions
+//! evaluated in the cluster, which target both.)
 
 use serde_json::{Map, Value, json};
 
@@ -221,6 +223,13 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
     Some(result)
 }
 
+/// The subscription a cluster's hoisted assignments go to, in lowercase: Azure compares
+/// subscription ids without case (a registry may copy one from the portal in capitals), so
+/// two spellings of one GUID are one subscription, one template and one stack.
+fn subscription_key(cluster: &ClusterPlan) -> String {
+    (cluster.doc.value.azure.as_ref()).map_or_else(String::new, |a| a.subscription_id.to_ascii_lowercase())
+}
+
 fn to_text(template: &Value) -> String {
     let mut text = serde_json::to_string_pretty(template).unwrap_or_default();
     text.push('\n');
@@ -237,14 +246,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
         .iter()
         .filter_map(|c| cluster_policy(sources, plan, c))
         .collect();
-    let subscription = |p: &ClusterPolicy| {
-        p.cluster
-            .doc
-            .value
-            .azure
-            .as_ref()
-            .map_or_else(String::new, |a| a.subscription_id.clone())
-    };
+    let subscription = |p: &ClusterPolicy| subscription_key(p.cluster);
     // (subscription, intent id) hoisted to the subscription.
     let mut hoisted: std::collections::BTreeMap<(String, String), Value> = std::collections::BTreeMap::new();
     if plan.fleet.value.policy.hoist_azure_assignments {
@@ -364,16 +366,16 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
     // With hoisting, every subscription of the fleet's AKS clusters has its template, even
     // with nothing hoisted: its stack then deletes what an earlier template hoisted (a
     // cluster gone, parameters no longer shared), where a missing file would leave it.
-    let mut by_subscription: std::collections::BTreeMap<&str, Vec<Value>> = std::collections::BTreeMap::new();
+    let mut by_subscription: std::collections::BTreeMap<String, Vec<Value>> = std::collections::BTreeMap::new();
     if plan.fleet.value.policy.hoist_azure_assignments {
         for p in &policies {
-            if let Some(a) = &p.cluster.doc.value.azure {
-                by_subscription.entry(a.subscription_id.as_str()).or_default();
+            if p.cluster.doc.value.azure.is_some() {
+                by_subscription.entry(subscription(p)).or_default();
             }
         }
     }
     for ((sub, _), resource) in &hoisted {
-        by_subscription.entry(sub.as_str()).or_default().push(resource.clone());
+        by_subscription.entry(sub.clone()).or_default().push(resource.clone());
     }
     // One location for every subscription's stack, as fleet.yaml gives it: a stack's cannot
     // change, and the region of a cluster of the subscription (the first) would move with the
