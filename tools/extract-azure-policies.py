@@ -30,9 +30,47 @@ def parameters(d):
     return result
 
 
+# Effects Azure runs through the assignment's managed identity (remediation tasks).
+IDENTITY_EFFECTS = {"deployifnotexists", "modify"}
+by_id = {d["id"].lower(): d for d in data["policyDefinitions"]}
+
+
+def member_effects(initiative, member):
+    """The effects a member of an initiative can take when the initiative is assigned with
+    `Audit` or `Deny` (what fleetgen sets): a literal, an expression naming effects (the
+    Image Integrity members' `if(equals(parameters('effect'), 'Disabled'), 'Disabled',
+    'DeployIfNotExists')`), another initiative parameter's allowed values, or with no value
+    the member's own default."""
+    value = ((member.get("parameters") or {}).get("effect") or {}).get("value")
+    if value is None:
+        definition = by_id.get(member["policyDefinitionId"].lower()) or {}
+        return [definition.get("effectDefault") or ""]
+    if not (isinstance(value, str) and value.startswith("[")):
+        return [str(value)]
+    if value.strip() == "[parameters('effect')]":
+        return []
+    named = [e for e in ("DeployIfNotExists", "Modify") if e.lower() in value.lower()]
+    if named:
+        return named
+    if value.startswith("[parameters('") and value.endswith("')]"):
+        p = (initiative.get("parameters") or {}).get(value[len("[parameters('"):-len("')]")]) or {}
+        return p.get("allowedValues") or [p.get("defaultValue") or ""]
+    return []
+
+
+def identity_members(d):
+    """The members of an initiative that need the assignment's managed identity."""
+    result = []
+    for m in d.get("policyDefinitions") or []:
+        effects = sorted({e for e in member_effects(d, m) if e.lower() in IDENTITY_EFFECTS})
+        if effects:
+            result.append({"referenceId": m["policyDefinitionReferenceId"], "effects": effects})
+    return result
+
+
 definitions = []
 for d in data["policyDefinitions"] + data["policySetDefinitions"]:
-    definitions.append({
+    entry = {
         "name": d["name"],
         "kind": d["kind"],
         "displayName": d["displayName"],
@@ -43,7 +81,11 @@ for d in data["policyDefinitions"] + data["policySetDefinitions"]:
         "effects": d.get("effectAllowedValues") or [],
         "required": d.get("requiredParameters") or [],
         "parameters": parameters(d),
-    })
+    }
+    members = identity_members(d)
+    if members:
+        entry["identityMembers"] = members
+    definitions.append(entry)
 definitions.sort(key=lambda d: (d["kind"], d["name"]))
 result = {
     "source": {"repository": note["source"], "commit": note["commit"], "release": note["commitInfo"],

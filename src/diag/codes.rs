@@ -128,8 +128,8 @@ codes! {
     AZURE_UNKNOWN_DEFINITION = "FG080", "azure-unknown-definition", Reference, Error, "an intent maps to an Azure policy id that is not a built-in Kubernetes definition or initiative of that kind";
     AZURE_UNKNOWN_PARAMETER = "FG081", "azure-unknown-parameter", Reference, Error, "an intent passes a parameter its Azure definition does not have";
     AZURE_MISSING_PARAMETER = "FG082", "azure-missing-parameter", Reference, Error, "an intent leaves out a parameter its Azure definition requires";
-    AZURE_EFFECT_NOT_ALLOWED = "FG083", "azure-effect-not-allowed", Reference, Error, "a policy profile's enforcement needs an effect the Azure definition does not allow";
-    AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, Error, "an Azure parameter value outside the values its definition allows or of another type, an excludedNamespaces entry that is not a namespace name, or one fleetgen sets itself";
+    AZURE_EFFECT_NOT_ALLOWED = "FG083", "azure-effect-not-allowed", Reference, Error, "a policy profile's enforcement needs an effect the Azure definition does not allow, or an initiative has members that deploy or modify resources (DeployIfNotExists, Modify: they need a managed identity the assignment does not have)";
+    AZURE_PARAMETER_VALUE = "FG084", "azure-parameter-value", Reference, Error, "an Azure parameter value outside the values its definition allows or of another type, an excludedNamespaces entry that is not a namespace name, one fleetgen sets itself, or one that would narrow the Azure assignment only (excludedContainers, excludedImages, labelSelector, namespaces)";
     AZURE_DEPRECATED = "FG085", "azure-deprecated", Reference, Warning, "an intent maps to a deprecated Azure definition";
     EXEMPTION_EXPIRED = "FG090", "exemption-expired", Reference, Error, "a policy exemption whose expiry date has passed; it no longer exempts anything";
     EXEMPTION_EXPIRING = "FG091", "exemption-expiring", Reference, Warning, "a policy exemption that expires within 14 days";

@@ -38,6 +38,18 @@ pub struct Definition {
     pub effects: Vec<String>,
     pub required: Vec<String>,
     pub parameters: BTreeMap<String, Parameter>,
+    /// An initiative's members that run `DeployIfNotExists` or `Modify` when it is assigned
+    /// with `Audit` or `Deny`: Azure runs those through the assignment's managed identity,
+    /// which fleetgen's assignments do not have.
+    #[serde(default)]
+    pub identity_members: Vec<IdentityMember>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityMember {
+    pub reference_id: String,
+    pub effects: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

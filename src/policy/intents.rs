@@ -508,6 +508,102 @@ fn profiles_choose_each_intent_once(sources: &Sources, out: &mut Vec<Diagnostic>
     }
 }
 
+/// Where a finding about a revision's mapping goes: its label at a path under it.
+type RevisionLabel<'a> = Box<dyn Fn(&[&str], String) -> crate::diag::Label + 'a>;
+
+/// Every revision of every intent (the current one, then each of `previous`) with its label,
+/// placed as `check` places it.
+fn mapped_revisions(
+    sources: &Sources,
+) -> impl Iterator<Item = (&crate::model::policy::PolicyIntent, RevisionLabel<'_>)> {
+    sources.policy_intents.iter().flat_map(|doc| {
+        let current = std::iter::once((
+            &doc.value,
+            Box::new(move |path: &[&str], text: String| doc.label(path, text)) as RevisionLabel<'_>,
+        ));
+        let previous = doc.value.previous.iter().enumerate().map(move |(i, p)| {
+            (
+                p,
+                Box::new(move |path: &[&str], text: String| {
+                    doc.item_field_label(&["previous"], i, path.first().copied(), text)
+                }) as RevisionLabel<'_>,
+            )
+        });
+        current.chain(previous)
+    })
+}
+
+/// An initiative some of whose members deploy or modify resources (`DeployIfNotExists`,
+/// `Modify`: the Image Integrity initiative deploys its add-ons so) is refused: Azure runs
+/// those effects through the assignment's managed identity, with a location, and fleetgen's
+/// assignments have neither, so the members would never remediate.
+pub fn check_identity_members(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let catalog = azure::catalog();
+    for (intent, label) in mapped_revisions(sources) {
+        let Some(mapping) = &intent.azure else { continue };
+        let Some(definition) = catalog.find(&mapping.definition_id) else {
+            continue;
+        };
+        if definition.identity_members.is_empty() {
+            continue;
+        }
+        let members: Vec<String> = (definition.identity_members.iter())
+            .map(|m| format!("{} ({})", m.reference_id, m.effects.join(", ")))
+            .collect();
+        out.push(
+            Diagnostic::error(
+                codes::AZURE_EFFECT_NOT_ALLOWED,
+                &sources.files,
+                label(&["azure", "definitionId"], "its members deploy resources".to_string()),
+                format!(
+                    "`{}` has members that need a managed identity: {}",
+                    definition.display_name,
+                    suggest::list(&members)
+                ),
+            )
+            .with_help(
+                "DeployIfNotExists and Modify run through the assignment's managed identity, which fleetgen's assignments do not have; map the intent to the initiative's audit or deny member instead",
+            ),
+        );
+    }
+}
+
+/// Parameters that narrow what an Azure definition judges (`excludedContainers`,
+/// `excludedImages`, `labelSelector`, `namespaces`) are refused: the compile-time check and
+/// the admission policy judge every container of every namespace outside the excluded ones,
+/// so Azure would let through what fleetgen refuses (or the other way round), and the
+/// admission binding would no longer skip what the assignment skips.
+pub fn check_scoping_parameters(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let catalog = azure::catalog();
+    for (intent, label) in mapped_revisions(sources) {
+        let Some(mapping) = &intent.azure else { continue };
+        let Some(definition) = catalog.find(&mapping.definition_id) else {
+            continue;
+        };
+        for name in mapping.parameters.keys() {
+            if !SCOPING_PARAMETERS.contains(&name.as_str()) || !definition.parameters.contains_key(name) {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    codes::AZURE_PARAMETER_VALUE,
+                    &sources.files,
+                    label(&["azure", "parameters", name], "Azure only".to_string()),
+                    format!(
+                        "`{name}` would narrow the Azure assignment only: the compile-time check and the admission policy would still judge what it leaves out"
+                    ),
+                )
+                .with_help(
+                    "remove it: free a workload with an exemption (which Azure, the admission binding and the compile-time check all honour), or a namespace with `excludedNamespaces`",
+                ),
+            );
+        }
+    }
+}
+
+/// The parameters [`check_scoping_parameters`] refuses.
+pub const SCOPING_PARAMETERS: &[&str] = &["excludedContainers", "excludedImages", "labelSelector", "namespaces"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,5 +740,64 @@ mod tests {
         let mut out = Vec::new();
         check(&once, &mut out);
         assert!(out.iter().all(|d| d.code.id != codes::DUPLICATE_ID.id), "{out:?}");
+    }
+}
+
+#[cfg(test)]
+mod narrowing_tests {
+    use super::*;
+    use crate::load::fixture;
+
+    /// The findings of the two checks for an intent `text` laid over the base fleet.
+    fn findings(text: &str) -> Vec<(String, String, usize)> {
+        let sources = fixture::sources(&[("policy-library/intents/extra.yaml", text)]);
+        let mut out = Vec::new();
+        check_identity_members(&sources, &mut out);
+        check_scoping_parameters(&sources, &mut out);
+        out.into_iter()
+            .map(|d| (d.code.id.to_string(), d.message.clone(), d.line_col(&sources.files).0))
+            .collect()
+    }
+
+    /// The Image Integrity initiative deploys its add-ons (DeployIfNotExists) through the
+    /// assignment's identity, which fleetgen does not give: refused at the mapping.
+    #[test]
+    fn an_initiative_whose_members_deploy_is_refused() {
+        let intent = |id: &str, kind: &str| {
+            format!("id: extra\ntitle: Extra\ncheck: image-digest\nazure:\n  kind: {kind}\n  definitionId: {id}\n")
+        };
+        let found = findings(&intent("af28bf8b-c669-4dd3-9137-1e68fdc61bd6", "policySetDefinition"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, codes::AZURE_EFFECT_NOT_ALLOWED.id);
+        assert!(
+            found[0].1.contains("deployAKSImageIntegrity (DeployIfNotExists)"),
+            "{found:?}"
+        );
+        assert_eq!(found[0].2, 6, "at definitionId: {found:?}");
+        // Pod security restricted: every member audits or denies.
+        assert_eq!(
+            findings(&intent("42b8ef37-b724-4e24-bbc8-7a7708edfe00", "policySetDefinition")),
+            []
+        );
+    }
+
+    /// excludedContainers (and the other narrowing parameters) would make Azure skip what
+    /// the compile-time check and the admission policy refuse.
+    #[test]
+    fn parameters_that_narrow_only_the_azure_assignment_are_refused() {
+        let intent = |parameters: &str| {
+            format!(
+                "id: extra\ntitle: Extra\ncheck: run-as-non-root\nazure:\n  definitionId: f06ddb64-5fa3-4b77-b166-acb36f7f6042\n  parameters:\n    runAsUserRule: MustRunAsNonRoot\n{parameters}"
+            )
+        };
+        assert_eq!(findings(&intent("    excludedNamespaces: [kube-system]\n")), []);
+        for name in SCOPING_PARAMETERS {
+            let value = if *name == "labelSelector" { "{}" } else { "[tools]" };
+            let found = findings(&intent(&format!("    {name}: {value}\n")));
+            assert_eq!(found.len(), 1, "{name}: {found:?}");
+            assert_eq!(found[0].0, codes::AZURE_PARAMETER_VALUE.id);
+            assert!(found[0].1.starts_with(&format!("`{name}` would narrow")), "{found:?}");
+            assert_eq!(found[0].2, 8, "at the parameter: {found:?}");
+        }
     }
 }

@@ -129,6 +129,8 @@ pub fn image_host_approved(image: &str, hosts: &[std::borrow::Cow<str>]) -> bool
 /// findings (the lint stage, which comes later, says which).
 pub fn check(sources: &Sources, lint_rules: &[&crate::diag::Code], out: &mut Vec<crate::diag::Diagnostic>) {
     intents::check(sources, out);
+    intents::check_identity_members(sources, out);
+    intents::check_scoping_parameters(sources, out);
     exemptions::check(sources, lint_rules, out);
     admission_versions(sources, out);
 }
