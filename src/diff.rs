@@ -211,6 +211,42 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> V
     out
 }
 
+/// The order the Azure Policy stacks must be deployed in when it is not the usual one: a
+/// subscription's template (`_azure/<subscription>/policy-assignments.json`, with hoisting)
+/// that no longer holds an assignment it held deletes it when its stack is deployed, so the
+/// clusters' stacks, which take it back, go first this time (the README's rule: a stack that
+/// adds assignments before one that removes them). One note per such template.
+pub fn deploy_order(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
+    let names = |tree: &RenderedTree, path: &str| -> BTreeSet<String> {
+        let resources = (tree.files.get(path)).and_then(|t| serde_json::from_str::<Value>(t).ok());
+        (resources.iter())
+            .flat_map(|t| t["resources"].as_array().cloned().unwrap_or_default())
+            .filter(|r| r["type"] == "Microsoft.Authorization/policyAssignments")
+            .filter_map(|r| r["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let mut notes = Vec::new();
+    for path in old.files.keys() {
+        let Some(sub) = path
+            .strip_prefix("_azure/")
+            .and_then(|rest| rest.strip_suffix("/policy-assignments.json"))
+        else {
+            continue;
+        };
+        let before = names(old, path);
+        let after = names(new, path);
+        let dropped: Vec<String> = before.difference(&after).map(|n| format!("`{n}`")).collect();
+        if dropped.is_empty() {
+            continue;
+        }
+        notes.push(format!(
+            "{path} no longer holds {}: deploy the policy stacks of subscription {sub}'s clusters (`fleetgen-policy-<clusterId>`) before its `fleetgen-policy` stack this time, or the clusters that take the assignment back run without it in between",
+            dropped.join(", ")
+        ));
+    }
+    notes
+}
+
 /// (app, cluster) pairs of a placement matrix.
 fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
     let Some(value) = matrix else {
@@ -537,6 +573,33 @@ mod tests {
 
     fn tree(files: &[(&str, &str)]) -> RenderedTree {
         RenderedTree::from_files(files.iter().copied())
+    }
+
+    /// Un-hoisting: the subscription's template drops an assignment the clusters take back,
+    /// so their stacks go first this time; hoisting (the subscription gains it) needs no note.
+    #[test]
+    fn a_subscription_template_that_drops_an_assignment_says_the_clusters_go_first() {
+        let path = "_azure/0000000a-0000-0000-0000-000000000001/policy-assignments.json";
+        let template = |names: &[&str]| {
+            let resources: Vec<Value> = (names.iter())
+                .map(|n| json!({"type": "Microsoft.Authorization/policyAssignments", "name": n}))
+                .collect();
+            json!({"resources": resources}).to_string()
+        };
+        let hoisted = template(&["fg-must-run-as-non-root", "fg-b"]);
+        let unhoisted = template(&["fg-b"]);
+        let notes = deploy_order(&tree(&[(path, &hoisted)]), &tree(&[(path, &unhoisted)]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with(&format!("{path} no longer holds `fg-must-run-as-non-root`: deploy the policy stacks of subscription 0000000a-0000-0000-0000-000000000001's clusters")),
+            "{notes:?}"
+        );
+        assert_eq!(
+            deploy_order(&tree(&[(path, &unhoisted)]), &tree(&[(path, &hoisted)])),
+            Vec::<String>::new()
+        );
+        // Hoisting turned off: the template is gone, and what it held goes back to the clusters.
+        assert_eq!(deploy_order(&tree(&[(path, &hoisted)]), &tree(&[])).len(), 1);
     }
 
     #[test]

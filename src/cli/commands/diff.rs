@@ -491,6 +491,16 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
         .collect();
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
+    // A subscription's Azure Policy template that drops an assignment: the stacks' order.
+    let order = crate::diff::deploy_order(&old, &new);
+    for line in &order {
+        eprintln!("note: {line}");
+    }
+    let note = (note.iter().chain(&order))
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\nnote: ");
+    let note = (!note.is_empty()).then_some(note);
     // What a reader runs to see it all: the same revisions, said as they were given.
     let mut again = match (&args.base, &args.revs[..]) {
         (Some(base), _) => format!("fleetgen diff {base}"),
