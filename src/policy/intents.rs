@@ -548,7 +548,7 @@ pub fn check_identity_members(sources: &Sources, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let members: Vec<String> = (definition.identity_members.iter())
-            .map(|m| format!("{} ({})", m.reference_id, m.effects.join(", ")))
+            .map(|m| format!("`{}` ({})", m.reference_id, m.effects.join(", ")))
             .collect();
         out.push(
             Diagnostic::error(
@@ -558,7 +558,7 @@ pub fn check_identity_members(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{}` has members that need a managed identity: {}",
                     definition.display_name,
-                    suggest::list(&members)
+                    members.join(", ")
                 ),
             )
             .with_help(
@@ -770,7 +770,9 @@ mod narrowing_tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, codes::AZURE_EFFECT_NOT_ALLOWED.id);
         assert!(
-            found[0].1.contains("deployAKSImageIntegrity (DeployIfNotExists)"),
+            found[0].1.ends_with(
+                ": `deployAKSImageIntegrity` (DeployIfNotExists), `deployAKSPolicyAddOn` (DeployIfNotExists)"
+            ),
             "{found:?}"
         );
         assert_eq!(found[0].2, 6, "at definitionId: {found:?}");
