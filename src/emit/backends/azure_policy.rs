@@ -397,7 +397,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
                     "az stack sub create --name fleetgen-policy --subscription {sub} --location {location} --template-file {path} {flags}",
                     flags = super::STACK_FLAGS,
                 ),
-                "deployOrder": "before the clusters' resource-group stacks",
+                "deployOrder": "stacks that add an assignment before stacks that remove one: before the clusters' resource-group stacks when an assignment moves here, after them when one leaves (fleetgen diff says which)",
             },
             "resources": resources,
         });
