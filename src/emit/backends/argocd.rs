@@ -100,6 +100,19 @@ fn object(kind: &str, name: &str, metadata_extra: Value, spec: Value) -> Object 
     object
 }
 
+/// An AppProject, with the finalizer that keeps it until no Application names it: the root
+/// prunes a team's last Application and its project in one sync, and the Application's
+/// cascade delete needs its project (Argo CD's `finalizeApplicationDeletion` fails without
+/// it, and the root's sync waits on that deletion for ever).
+fn project(name: &str, spec: Value) -> Object {
+    object(
+        "AppProject",
+        name,
+        json!({"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
+        spec,
+    )
+}
+
 fn automated(suspended: bool) -> Value {
     if suspended {
         json!({})
@@ -123,10 +136,8 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
     let repo = &ctx.fleet.repository;
     let server = server(ctx.cluster);
     let mut out = vec![
-        object(
-            "AppProject",
+        project(
             &format!("{id}-fleet"),
-            json!({}),
             json!({
                 "description": format!("The GitOps objects of cluster {id}: AppProjects and Applications only."),
                 "sourceRepos": [repo.url],
@@ -159,7 +170,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
             "destinations": [{"server": server, "namespace": "*"}],
         });
         permit(&mut spec, kinds);
-        out.push(object("AppProject", &format!("{id}-fleet-policy"), json!({}), spec));
+        out.push(project(&format!("{id}-fleet-policy"), spec));
         for area in ctx.delivered.keys() {
             let name = area.in_root("").trim_end_matches('/').to_string();
             out.push(object(
@@ -205,7 +216,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
             "destinations": destinations,
         });
         permit(&mut spec, team.kinds);
-        out.push(object("AppProject", &format!("{id}-{name}"), json!({}), spec));
+        out.push(project(&format!("{id}-{name}"), spec));
     }
     out
 }
@@ -328,6 +339,24 @@ mod tests {
             team["spec"]["sourceRepos"],
             json!(["https://github.com/example/fleet.git"])
         );
+    }
+
+    /// Every project waits for the Applications that name it: pruned with its team's last
+    /// Application in one sync, it would leave that Application's cascade delete without a
+    /// project (argo-cd#4369).
+    #[test]
+    fn every_project_has_the_finalizer() {
+        let sources = fixture::sources(&[]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let projects: Vec<_> = objects.iter().filter(|(_, o)| o["kind"] == "AppProject").collect();
+        assert!(projects.len() >= 3, "{projects:?}");
+        for (_, o) in projects {
+            assert_eq!(
+                o["metadata"]["finalizers"],
+                json!(["resources-finalizer.argocd.argoproj.io"]),
+                "{o}"
+            );
+        }
     }
 
     #[test]
