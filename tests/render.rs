@@ -612,3 +612,59 @@ fn every_bundled_placement_with_an_identity_is_federated() {
     }
     assert!(checked >= 20, "only {checked} placements with an identity");
 }
+
+/// The kinds (`group/kind`) an AppProject of a rendered fleet permits, namespaced ones.
+fn project_kinds(fleet: &Path, cluster: &str, project: &str) -> Vec<String> {
+    let path = fleet.join(format!("rendered/{cluster}/gitops/appproject-{cluster}-{project}.yaml"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let project: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let list = project["spec"]["namespaceResourceWhitelist"].as_array().unwrap();
+    (list.iter())
+        .map(|e| format!("{}/{}", e["group"].as_str().unwrap(), e["kind"].as_str().unwrap()))
+        .collect()
+}
+
+/// A team's Argo CD project keeps permitting every kind its apps' templates can render when
+/// an app is drained or its exposure drops its route: Argo CD leaves out of its comparison
+/// the live objects of kinds the project does not permit, so it would never prune them.
+#[test]
+fn a_drain_or_an_exposure_change_leaves_the_project_its_kinds() {
+    let id = "useast1-prod-01";
+    let fleet = fleet_with(None);
+    let app = fleet.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    for changed in [
+        format!("{text}gitops: {{ drain: [ {{ cluster: {id}, reason: \"CHG-1: move web off\" }} ] }}\n"),
+        text.replace("exposure: public", "exposure: internal"),
+    ] {
+        fs::write(&app, &changed).unwrap();
+        let out = render(fleet.path(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        let kinds = project_kinds(fleet.path(), id, "web-team");
+        for kind in ["apps/Deployment", "/Service", "gateway.networking.k8s.io/HTTPRoute"] {
+            assert!(kinds.iter().any(|k| k == kind), "{kind} not in {kinds:?}");
+        }
+    }
+}
+
+/// A kind the vendored chart's own defaults turn on (an Ingress) is permitted by the app's
+/// Argo CD project: Helm merges those defaults, and one refused object fails the sync.
+#[test]
+fn a_kind_the_charts_defaults_turn_on_is_permitted() {
+    let fleet = fleet_with(Some(&root().join("tests/golden/charts-and-templates/input")));
+    let shop = fleet.path().join("apps/shop");
+    let common = fs::read_to_string(shop.join("values/common.yaml")).unwrap();
+    let without = common.replace("ingress:\n  enabled: false\n", "");
+    assert_ne!(without, common);
+    fs::write(shop.join("values/common.yaml"), without).unwrap();
+    fs::create_dir_all(shop.join("chart")).unwrap();
+    fs::write(
+        shop.join("chart/values.yaml"),
+        "replicaCount: 1\ningress:\n  enabled: true\n  hosts:\n    - host: chart-example.local\n",
+    )
+    .unwrap();
+    let out = render(fleet.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let kinds = project_kinds(fleet.path(), "eastus-prod-02", "shop-team");
+    assert!(kinds.iter().any(|k| k == "networking.k8s.io/Ingress"), "{kinds:?}");
+}

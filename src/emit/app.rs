@@ -35,7 +35,9 @@ pub(super) type Seen<'a> = FxHashMap<u128, (&'a str, &'a str)>;
 pub(super) struct AppDone {
     pub files: Outputs,
     pub errors: Vec<Diagnostic>,
-    /// The kinds of object its folder delivers (what its Argo CD project must permit).
+    /// What its Argo CD project must permit: the kinds its folder delivers, and every kind
+    /// its templates and chart can render under any switch, exposure, drain or values (see
+    /// [`possible_kinds`]).
     pub kinds: BTreeSet<GroupKind>,
     /// The objects it put in `seen`, with their templates.
     /// The objects it rendered: (object id, template).
@@ -145,6 +147,58 @@ fn outside_namespace(p: &Placement, obj: &objects::Object) -> Option<String> {
     }
 }
 
+/// The kinds a template spells out (`apiVersion:` and `kind:` at the start of a line, in
+/// one document), in every branch whether or not this render takes it; cluster-scoped
+/// kinds but Namespace left out (an app may not render them: FG044). A kind written by an
+/// expression is not seen here (only once rendered).
+fn spelt_kinds(text: &str) -> Vec<GroupKind> {
+    let value = |line: &str, key: &str| -> Option<String> {
+        let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+        let rest = rest.split(" #").next().unwrap_or_default().trim();
+        let rest = rest.trim_matches(|c| c == '"' || c == '\'');
+        (!rest.is_empty() && !rest.contains(['{', '}', ' '])).then(|| rest.to_string())
+    };
+    let (mut api, mut kind) = (None, None);
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("---") {
+            (api, kind) = (None, None);
+        } else if let Some(v) = value(line, "apiVersion") {
+            api = Some(v);
+        } else if let Some(v) = value(line, "kind") {
+            kind = Some(v);
+        }
+        if let (Some(a), Some(k)) = (&api, &kind) {
+            let group = a.rsplit_once('/').map(|(g, _)| g).unwrap_or_default();
+            if !is_cluster_scoped(k) || (k == "Namespace" && group.is_empty()) {
+                out.push(GroupKind {
+                    group: group.to_string(),
+                    kind: k.clone(),
+                });
+            }
+            (api, kind) = (None, None);
+        }
+    }
+    out
+}
+
+/// Every kind a placement's app can deliver on its cluster, whatever its switches, exposure,
+/// drain or values: what its templates spell out ([`spelt_kinds`]) and what its chart's
+/// convention can render ([`charts::kinds`]). Its Argo CD project permits them all, so
+/// that none vanishes from the project while objects of it are live: Argo CD drops the live
+/// objects of kinds its project does not permit before comparing (argo-cd
+/// controller/state.go), so it would never prune them, and report the app synced.
+fn possible_kinds(run: &Run, p: &Placement) -> BTreeSet<GroupKind> {
+    let convention = p.app.value.chart.as_ref().map(|c| c.convention);
+    let files = &run.sources.files;
+    let mut kinds: BTreeSet<GroupKind> = (run.engine.templates_for(p.app_name(), convention).into_iter())
+        .filter_map(|name| run.engine.file(name))
+        .flat_map(|file| spelt_kinds(&files.get(file).text))
+        .collect();
+    kinds.extend(charts::kinds(p));
+    kinds
+}
+
 /// The source files a placement's objects are made from, for file headers.
 pub(super) fn placement_sources(sources: &Sources, plan: &Plan, p: &Placement) -> Vec<String> {
     let files = &sources.files;
@@ -212,7 +266,7 @@ pub(super) fn render<'a>(
     let mut out: Outputs = Vec::new();
     let mut errors = Vec::new();
     let mut resources = Vec::new();
-    let mut kinds = BTreeSet::new();
+    let mut kinds = possible_kinds(run, p);
     let mut claims = Vec::new();
     let convention = p.app.value.chart.as_ref().map(|c| c.convention);
     let chart = convention.is_some();
@@ -352,8 +406,6 @@ pub(super) fn render<'a>(
         let mut text = layout::header(&srcs);
         yaml::write(&mut text, &values);
         out.push((area.path(id, "values.yaml"), text));
-        // What the chart itself renders (delivered by the engine from the chart source).
-        kinds.extend(charts::kinds(p, &values));
     }
     // Same file name from two objects (e.g. one kind in two API groups) would overwrite.
     let unique: BTreeSet<&String> = resources.iter().collect();

@@ -18,7 +18,7 @@
 //! `<release>-<chart>`, and select pods by `app.kubernetes.io/name: <chart>` and
 //! `app.kubernetes.io/instance: <release>`; the release is the app.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::values::{self, Tree};
 use crate::kube::{GroupKind, ImageRef};
@@ -90,47 +90,28 @@ fn secrets_keys(convention: ChartConvention) -> (&'static str, &'static str) {
 /// The derived lists that add to what the values files list instead of replacing it.
 pub const APPENDED: &[&str] = &["volumes", "volumeMounts", "extraVolumes", "extraVolumeMounts"];
 
-/// Whether the merged values switch a chart feature on (`path` true), with the chart's default.
-fn enabled(values: &Value, path: &[&str], default: bool) -> bool {
-    path.iter()
-        .try_fold(values, |v, k| v.get(k))
-        .and_then(Value::as_bool)
-        .unwrap_or(default)
-}
-
-/// The kinds the chart renders with these values: what the engine applies from the chart
-/// source, so what an Argo CD project must permit.
-pub fn kinds(p: &Placement, values: &Value) -> Vec<GroupKind> {
+/// The kinds the chart can render under its convention, whatever the values switch on or
+/// off: what the engine may apply from the chart source, so what an Argo CD project must
+/// permit. A project that stopped permitting a kind when a value turned it off would hide
+/// the live objects of that kind from Argo CD, which then never prunes them (its
+/// controller drops the live objects of kinds the project does not permit before comparing);
+/// and the chart's own defaults may turn on what fleetgen's values leave unset.
+pub fn kinds(p: &Placement) -> Vec<GroupKind> {
     let Some(chart) = chart(p) else { return Vec::new() };
-    let mut kinds = vec![("apps", "Deployment"), ("", "Service"), ("", "ServiceAccount")];
-    let (autoscaling, ingress) = (
-        enabled(values, &["autoscaling", "enabled"], false)
-            || (chart.convention == ChartConvention::Bitnami
-                && enabled(values, &["autoscaling", "hpa", "enabled"], false)),
-        enabled(values, &["ingress", "enabled"], false),
-    );
-    if autoscaling {
-        kinds.push(("autoscaling", "HorizontalPodAutoscaler"));
-    }
-    if ingress {
-        kinds.push(("networking.k8s.io", "Ingress"));
-    }
+    let mut kinds = vec![
+        ("apps", "Deployment"),
+        ("", "Service"),
+        ("", "ServiceAccount"),
+        ("autoscaling", "HorizontalPodAutoscaler"),
+        ("networking.k8s.io", "Ingress"),
+    ];
     match chart.convention {
-        ChartConvention::HelmCreate => {
-            if enabled(values, &["httpRoute", "enabled"], false) {
-                kinds.push(("gateway.networking.k8s.io", "HTTPRoute"));
-            }
-        }
-        ChartConvention::Bitnami => {
-            if enabled(values, &["pdb", "create"], true) {
-                kinds.push(("policy", "PodDisruptionBudget"));
-            }
-            // Off unless a values file turns it back on (fleetgen's own are the app's).
-            if enabled(values, &["networkPolicy", "enabled"], false) {
-                kinds.push(("networking.k8s.io", "NetworkPolicy"));
-            }
-            kinds.push(("", "ConfigMap"));
-        }
+        ChartConvention::HelmCreate => kinds.push(("gateway.networking.k8s.io", "HTTPRoute")),
+        ChartConvention::Bitnami => kinds.extend([
+            ("policy", "PodDisruptionBudget"),
+            ("networking.k8s.io", "NetworkPolicy"),
+            ("", "ConfigMap"),
+        ]),
     }
     kinds
         .into_iter()
@@ -554,6 +535,7 @@ mod tests {
     use super::*;
     use crate::load::fixture;
     use crate::model::common::Id;
+    use serde_json::Value;
 
     /// The base fleet's `web` (with a cloud identity, probes, spread and a PDB) deployed by
     /// a chart of `convention`: the values fleetgen derives for it on an AKS cluster.
