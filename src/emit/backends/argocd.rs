@@ -121,9 +121,14 @@ fn automated(suspended: bool) -> Value {
     }
 }
 
-/// Argo CD's Helm repository URL for a chart repository: OCI registries without the scheme.
+/// Argo CD's Helm repository URL for a chart repository: OCI registries without the scheme
+/// and without a trailing `/` (Argo CD pulls `oci://<repoURL>/<chart>`, and `charts//shop`
+/// is no OCI reference), as Flux's OCIRepository URL is made.
 fn chart_repo_url(repository: &str) -> String {
-    repository.strip_prefix("oci://").unwrap_or(repository).to_string()
+    match repository.strip_prefix("oci://") {
+        Some(rest) => rest.trim_end_matches('/').to_string(),
+        None => repository.to_string(),
+    }
 }
 
 /// The API server the cluster's Applications deliver to.
@@ -391,6 +396,24 @@ mod tests {
         assert_eq!(wave_of_web("web", &drain), "0");
         // Nor does an app wait for a dependency whose sync is stopped.
         assert_eq!(wave_of_web("api", suspend), "0");
+    }
+
+    /// An `oci://` repository written with a trailing `/` names the same registry folder.
+    #[test]
+    fn an_oci_repository_loses_its_trailing_slash() {
+        let web = format!(
+            "{}chart:\n  repository: oci://registry.example.com/charts/\n  name: web\n  version: 1.2.3\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        let sources = fixture::sources(&[("apps/web/app.yaml", &web)]);
+        let objects = cluster_objects(&sources, &ArgoCd, ID);
+        let app = find(&objects, "Application", "useast1-prod-01-web");
+        assert_eq!(app["spec"]["sources"][1]["repoURL"], "registry.example.com/charts");
+        let team = find(&objects, "AppProject", "useast1-prod-01-web-team");
+        assert_eq!(
+            team["spec"]["sourceRepos"],
+            json!(["https://github.com/example/fleet.git", "registry.example.com/charts"])
+        );
     }
 
     #[test]
