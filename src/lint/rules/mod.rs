@@ -30,6 +30,7 @@ families! {
         zone_spread_short,
     }
     drift {
+        chart_version_range,
         later_ring_ahead,
         policy_skips_ring,
         profile_contradiction,
