@@ -84,7 +84,7 @@ codes! {
     SCHEMA = "FG014", "schema-violation", Input, Error, "the file breaks a rule of its JSON Schema that combines fields";
     UNEXPECTED_FILE = "FG020", "unexpected-file", Reference, Warning, "a YAML file where fleetgen reads none, or an app folder without app.yaml, so it is ignored";
     ID_MISMATCH = "FG021", "id-mismatch", Reference, Error, "a file or folder name differs from the id inside it";
-    DUPLICATE_ID = "FG022", "duplicate-id", Reference, Error, "two files declare the same id, a policy profile chooses one intent twice, or two clusters name one cluster in the cloud (API server, OIDC issuer or provider, Pod Identity EKS cluster), or two IAM role names of one account differ only in case";
+    DUPLICATE_ID = "FG022", "duplicate-id", Reference, Error, "two files declare the same id, a policy profile chooses one intent twice, or two clusters name one cluster in the cloud (API server, OIDC issuer or provider, Pod Identity EKS cluster), or two IAM role names of one account differ only in case, or an app or team would name a GitOps object as another is named (fleetgen's own, Flux bootstrap's, another Argo CD cluster's)";
     UNKNOWN_REFERENCE = "FG023", "unknown-reference", Reference, Error, "a name that refers to a profile, ring, registry, intent or app that does not exist";
     UNSERVED_PLACEMENT = "FG024", "unserved-placement", Reference, Error, "a contract names a region or environment that no cluster serves";
     WRITE_REGION_NOT_PLACED = "FG026", "write-region-not-placed", Reference, Error, "a data write region that is not among the app's placement regions";

@@ -24,6 +24,7 @@ use super::backends::{self, ClusterContext};
 use super::driver::{PlacementError, Run};
 use super::tree::{RenderedObject, Selection, seal};
 use super::{matrix, objects, yaml};
+use crate::diag::{Diagnostic, Label, codes};
 use crate::incremental::store::{ClusterEntry, NewClaim};
 use crate::incremental::{Entry, Key, Stats, Sum};
 use crate::kube::{GroupKind, Object};
@@ -80,7 +81,7 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
     let keys = run.reuse.as_ref().map(|r| &r.keys);
     let store = run.reuse.as_ref().map(|r| r.store);
     // The cluster-wide files are made from the cluster and its placements and nothing else.
-    let cluster_key = keys.and_then(|k| k.clusters.get(id).copied());
+    let mut cluster_key = keys.and_then(|k| k.clusters.get(id).copied());
     if let Some(done) = unchanged(run, select, &placements, cluster_key) {
         return done;
     }
@@ -151,6 +152,11 @@ pub(super) fn render(run: &Run, cluster: &ClusterPlan, select: &Selection) -> Cl
             let mine: Vec<&Placement> = run.placements_of(id).map(|(_, p)| p).collect();
             out.push((Area::Summary.path(id, ""), summary(sources, cluster, &mine)));
             placed = root(run, cluster, kinds, &mut apps, &mut out);
+            // Not kept for the next render, which would take the files without the check.
+            if !placed.errors.is_empty() {
+                cluster_key = None;
+            }
+            errors.append(&mut placed.errors);
             known.extend(placed.known.iter().cloned());
             stats.objects_made = placed.made;
             stats.objects_reused = placed.reused;
@@ -321,6 +327,8 @@ struct Placed {
     /// How many keyed backends' cluster objects were made, and how many taken.
     own_made: usize,
     own_reused: usize,
+    /// Objects written to one file (see [`root`]).
+    errors: Vec<PlacementError>,
 }
 
 /// The cluster backends' objects and the cluster root `kustomization.yaml` (and those of
@@ -499,6 +507,32 @@ fn root(
             }
         }
     }
+    // Two objects written to one file: the second would overwrite the first and the root
+    // list it twice (kustomize refuses). The names fleetgen makes are checked when the fleet
+    // is read (`resolve::ids`); this keeps a gap there an error, not a lost object.
+    let mut files_made: BTreeSet<(Area, &str)> = BTreeSet::new();
+    for (area, name) in &made {
+        if files_made.insert((*area, name.as_str())) {
+            continue;
+        }
+        let path = area.path(id, name);
+        let app = apps
+            .get(&path)
+            .and_then(|a| mine.iter().find(|(_, p)| p.app_name() == a.as_str()));
+        let label = match app {
+            Some((_, p)) => Label::new(p.app.file, p.app.span(&["application", "name"]), "this app"),
+            None => cluster.doc.label(&["clusterId"], "this cluster"),
+        };
+        let diagnostic = Diagnostic::error(
+            codes::DUPLICATE_OBJECT,
+            files,
+            label,
+            format!("two GitOps objects of cluster `{id}` would be written to `{path}`"),
+        )
+        .with_help("rename the app or team whose object takes the name of another");
+        let app = app.map(|(_, p)| p.app_name().to_string()).unwrap_or_default();
+        placed.errors.push((diagnostic, app, id.to_string()));
+    }
     // What the root applies itself, and the areas the engine delivers through its objects
     // (each with a kustomization of its own).
     let root_applies = |area: Area| engines.iter().all(|e| e.root_applies(area));
@@ -665,6 +699,29 @@ mod tests {
     use super::*;
     use crate::load::files::MemoryFiles;
     use crate::model::app::DataMode;
+
+    /// Rendered without the checks of the fleet (which refuse the name first, FG022): an
+    /// app named `root` on the Argo CD cluster would write its Application over the cluster's
+    /// root Application; the render says so instead.
+    #[test]
+    fn two_gitops_objects_in_one_file_are_an_error_not_an_overwrite() {
+        let root = crate::load::fixture::text("apps/api/app.yaml").replace("  name: api\n", "  name: root\n");
+        let sources = crate::load::fixture::sources(&[("apps/root/app.yaml", &root)]);
+        let (engine, _) = crate::emit::templates::Engine::new(&sources);
+        let (plan, problems) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap_or_else(|| panic!("{problems:?}"));
+        let (_, errors) = crate::emit::render(&sources, &plan, &engine, &Selection::default(), None, &|| {});
+        let found: Vec<&str> = (errors.iter())
+            .filter(|d| d.code.id == "FG043")
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "two GitOps objects of cluster `useast1-prod-01` would be written to `useast1-prod-01/gitops/application-useast1-prod-01-root.yaml` (app `root` on cluster `useast1-prod-01`)"
+            ]
+        );
+    }
 
     /// The summary's `apps:` as the general writer makes it of `serde_json` maps, as the
     /// summary was written before [`summary_app`].

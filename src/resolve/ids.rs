@@ -76,6 +76,7 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 
     clouds_unique(sources, out);
+    gitops_names_unique(sources, out);
 
     if let Some(fleet) = &sources.fleet {
         let f = &fleet.value;
@@ -171,6 +172,136 @@ fn clouds_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
                     seen.insert((what, key), doc);
                 }
             }
+        }
+    }
+}
+
+/// What a GitOps object of fleetgen's is rendered for: the cluster's own wiring (or the
+/// engine's bootstrap), a placed app, or the project of an app's owner team.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum For<'a> {
+    Own(&'static str),
+    App(&'a str),
+    Team(&'a str),
+}
+
+/// The GitOps objects fleetgen renders are named after the apps and teams: none may take the
+/// name of another in the same engine's namespace, where the second file would overwrite the
+/// first (or the cluster root would list it twice). A Flux cluster has its own flux-system
+/// namespace: Kustomization `<app>` beside fleetgen's `fleet-root` and bootstrap's
+/// `flux-system`. Argo CD clusters may share one instance (which ones the fleet does not
+/// say, so all are taken to): Application `<cluster>-<app>` beside each cluster's
+/// `<cluster>-root` and `<cluster>-<area>` (its admission policies), AppProject
+/// `<cluster>-<team>` beside `<cluster>-fleet` and `<cluster>-fleet-policy`, across every
+/// Argo CD cluster (cluster `useast1` with app `prod-01-api` meets cluster `useast1-prod-01`
+/// with app `api`).
+fn gitops_names_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    use crate::emit::backends::flux;
+    use crate::layout::Area;
+    use crate::model::GitopsEngine;
+    let policy_area = Area::Policy.in_root("");
+    let policy_area = policy_area.trim_end_matches('/');
+    // (instance, kind, name) → (cluster, what it is for, where).
+    type Seen<'a> = BTreeMap<(&'a str, &'static str, String), (&'a str, For<'a>, Label)>;
+    let mut seen: Seen = BTreeMap::new();
+    let mut reported: Vec<(crate::source::FileId, crate::source::Span)> = Vec::new();
+    let mut clusters: Vec<&Doc<crate::model::Cluster>> = sources.clusters.iter().collect();
+    clusters.sort_by(|a, b| a.value.cluster_id.cmp(&b.value.cluster_id));
+    for doc in clusters {
+        let c = &doc.value;
+        let id = c.cluster_id.as_str();
+        let argo = c.gitops.engine == GitopsEngine::Argocd;
+        let instance = if argo { "the Argo CD instance" } else { id };
+        let here = |what: &str| doc.label(&["clusterId"], what.to_string());
+        let mut names: Vec<(&'static str, String, For, Label)> = Vec::new();
+        if argo {
+            for (kind, own, local) in [
+                ("Application", "root", "root"),
+                ("Application", "policy", policy_area),
+                ("AppProject", "fleet", "fleet"),
+                ("AppProject", "fleet-policy", "fleet-policy"),
+            ] {
+                names.push((kind, format!("{id}-{local}"), For::Own(own), here("the cluster")));
+            }
+        } else {
+            for own in [flux::ROOT, flux::BOOTSTRAP] {
+                names.push(("Kustomization", own.to_string(), For::Own(own), here("the cluster")));
+            }
+        }
+        for app in &sources.apps {
+            if !super::placement::selects(&app.value, c) {
+                continue;
+            }
+            let a = &app.value.application;
+            let (name, owner) = (a.name.as_str(), a.owner.as_str());
+            if argo {
+                let label = app.label(&["application", "name"], "this app");
+                names.push(("Application", format!("{id}-{name}"), For::App(name), label));
+                let label = app.label(&["application", "owner"], "this team");
+                names.push(("AppProject", format!("{id}-{owner}"), For::Team(owner), label));
+            } else {
+                let label = app.label(&["application", "name"], "this app");
+                names.push(("Kustomization", name.to_string(), For::App(name), label));
+            }
+        }
+        for (kind, name, what, label) in names {
+            let key = (instance, kind, name);
+            let Some((first_cluster, first_what, first_label)) = seen.get(&key) else {
+                seen.insert(key, (id, what, label));
+                continue;
+            };
+            if (*first_cluster, *first_what) == (id, what) {
+                continue;
+            }
+            let describe = |cluster: &str, what: For| match what {
+                For::Own("root") => format!("the root Application of cluster `{cluster}`"),
+                For::Own("fleet") => format!("the project of cluster `{cluster}`'s GitOps objects"),
+                For::Own("fleet-policy") => format!("the project of cluster `{cluster}`'s admission policies"),
+                For::Own(n) if n == flux::ROOT => format!("the root Kustomization of cluster `{cluster}`"),
+                For::Own(n) if n == flux::BOOTSTRAP => {
+                    format!("Flux bootstrap's own Kustomization on cluster `{cluster}`")
+                }
+                For::Own(_) => format!("the Application of cluster `{cluster}`'s admission policies"),
+                For::App(app) => format!("app `{app}` on cluster `{cluster}`"),
+                For::Team(team) => format!("the project of team `{team}` on cluster `{cluster}`"),
+            };
+            let (first, second) = (describe(first_cluster, *first_what), describe(id, what));
+            // The app's (or team's) name is where it is fixed: the primary label.
+            let (primary, secondary) = match what {
+                For::Own(_) => (first_label.clone(), label),
+                _ => (label, first_label.clone()),
+            };
+            let at = (primary.file, primary.span.clone());
+            if reported.contains(&at) {
+                continue;
+            }
+            reported.push(at);
+            let (key_kind, key_name) = (key.1, &key.2);
+            let where_ = if argo {
+                "in the Argo CD namespace (clusters may share an instance)"
+            } else {
+                "in the cluster's flux-system namespace"
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_ID,
+                    &sources.files,
+                    primary,
+                    format!("{key_kind} `{key_name}` would be rendered twice {where_}: for {first} and for {second}"),
+                )
+                .with_secondary(secondary)
+                .with_help(if argo {
+                    format!(
+                        "rename the app or team: Argo CD clusters keep `<cluster>-root` and `<cluster>-{policy_area}` (Applications), `<cluster>-fleet` and `<cluster>-fleet-policy` (AppProjects), and `<cluster>-<name>` must differ across clusters"
+                    )
+                } else {
+                    format!(
+                        "rename the app: a Flux cluster keeps Kustomizations `{}` (fleetgen's root) and `{}` (Flux bootstrap's)",
+                        flux::ROOT,
+                        flux::BOOTSTRAP
+                    )
+                }),
+            );
         }
     }
 }
@@ -286,6 +417,73 @@ mod tests {
                 ("clusters/useast1-prod-02.yaml", &second)
             ]),
             ["clusters `useast1-prod-01` and `useast1-prod-02` name the same EKS cluster"]
+        );
+    }
+
+    /// `apps/api/app.yaml` as app `name` of team `owner`.
+    fn api_as(name: &str, owner: &str) -> (String, String) {
+        let text = crate::load::fixture::text("apps/api/app.yaml")
+            .replace("  name: api\n", &format!("  name: {name}\n"))
+            .replace("  owner: api-team\n", &format!("  owner: {owner}\n"));
+        (format!("apps/{name}/app.yaml"), text)
+    }
+
+    #[test]
+    fn an_app_or_team_named_like_a_gitops_object_of_fleetgens_is_refused() {
+        // On the Argo CD cluster: the root Application, the policies' Application, the
+        // project of the GitOps objects.
+        let (path, root) = api_as("root", "api-team");
+        assert_eq!(
+            duplicates(&[(&path, &root)]),
+            [
+                "Application `useast1-prod-01-root` would be rendered twice in the Argo CD namespace (clusters may share an instance): for the root Application of cluster `useast1-prod-01` and for app `root` on cluster `useast1-prod-01`"
+            ]
+        );
+        let (path, policy) = api_as("policy", "api-team");
+        assert_eq!(duplicates(&[(&path, &policy)]).len(), 1);
+        let (path, fleet) = api_as("api2", "fleet");
+        assert_eq!(
+            duplicates(&[(&path, &fleet)]),
+            [
+                "AppProject `useast1-prod-01-fleet` would be rendered twice in the Argo CD namespace (clusters may share an instance): for the project of cluster `useast1-prod-01`'s GitOps objects and for the project of team `fleet` on cluster `useast1-prod-01`"
+            ]
+        );
+        // On the Flux clusters: the root Kustomization and Flux bootstrap's (reported once,
+        // at the app, though it is on two Flux clusters).
+        let (path, fleet_root) = api_as("fleet-root", "api-team");
+        let found = duplicates(&[(&path, &fleet_root)]);
+        assert_eq!(
+            found,
+            [
+                "Kustomization `fleet-root` would be rendered twice in the cluster's flux-system namespace: for the root Kustomization of cluster `eastus-prod-01` and for app `fleet-root` on cluster `eastus-prod-01`"
+            ]
+        );
+        let (path, bootstrap) = api_as("flux-system", "api-team");
+        assert_eq!(duplicates(&[(&path, &bootstrap)]).len(), 1);
+        // Names fleetgen does not make are free.
+        let (path, fine) = api_as("fleet", "policy");
+        assert!(duplicates(&[(&path, &fine)]).is_empty());
+    }
+
+    #[test]
+    fn argo_cd_names_meeting_across_clusters_are_refused() {
+        // Cluster `useast1` (its own API server, cell-c) and app `prod-01-api` placed on it:
+        // Application `useast1-prod-01-api`, as app `api` on cluster `useast1-prod-01`.
+        let cluster = crate::load::fixture::text("clusters/useast1-prod-01.yaml")
+            .replace("useast1-prod-01", "useast1")
+            .replace("cell: cell-b", "cell: cell-c")
+            .replace(
+                "0123456789ABCDEF0123456789ABCDEF.gr7",
+                "0123456789ABCDEF0123456789ABCDEE.gr7",
+            )
+            .replace("/id/735", "/id/736");
+        let (path, app) = api_as("prod-01-api", "api-team");
+        let app = app.replace("placement:\n", "placement:\n  cells: [cell-c]\n");
+        assert_eq!(
+            duplicates(&[("clusters/useast1.yaml", &cluster), (&path, &app)]),
+            [
+                "Application `useast1-prod-01-api` would be rendered twice in the Argo CD namespace (clusters may share an instance): for app `prod-01-api` on cluster `useast1` and for app `api` on cluster `useast1-prod-01`"
+            ]
         );
     }
 

@@ -25,6 +25,10 @@ use crate::resolve::plan::Placement;
 
 /// Where Flux's controllers and objects live.
 pub const NAMESPACE: &str = crate::kube::FLUX_NAMESPACE;
+/// The cluster root's Kustomization (an app's Kustomization is named after the app).
+pub const ROOT: &str = "fleet-root";
+/// The Kustomization (and GitRepository) `flux bootstrap` makes in flux-system.
+pub const BOOTSTRAP: &str = "flux-system";
 
 pub struct Flux;
 
@@ -82,7 +86,7 @@ fn cluster(ctx: &ClusterContext) -> Vec<Object> {
         object(
             "kustomize.toolkit.fluxcd.io/v1",
             "Kustomization",
-            "fleet-root",
+            ROOT,
             NAMESPACE,
             json!({
                 "interval": "10m",
