@@ -95,7 +95,7 @@ codes! {
     NAMESPACE_CONFLICT = "FG032", "namespace-conflict", Reference, Error, "two apps placed on one cluster share a namespace, or an app takes one of the platform's (kube-system, flux-system, argocd, a profile's platformNamespaces …)";
     NO_GATEWAY = "FG033", "no-gateway", Reference, Error, "an exposed app lands on a cluster whose profile names no gateway for its routes, or an internal one on a cluster whose gateway is public (the edge's origin)";
     UNUSED_VALUES_FILE = "FG034", "unused-values-file", Reference, Warning, "a Helm values file that matches no environment or cluster, or belongs to an app without a chart";
-    SOURCE_AUTH = "FG035", "source-auth", Reference, Error, "a private source the GitOps engine cannot authenticate to: an ssh:// repository without a Secret, or a registry's cloud identity on a cluster of another cloud";
+    SOURCE_AUTH = "FG035", "source-auth", Reference, Error, "a private source the GitOps engine cannot authenticate to: an ssh:// repository without a Secret, a GitHub App without the Secret of its keys, or a registry's cloud identity on a cluster of another cloud";
     CHART_VALUES = "FG036", "chart-values", Reference, Error, "merged Helm values that the chart's vendored values.schema.json refuses";
     UNMAPPED_PERMISSION = "FG037", "unmapped-permission", Reference, Error, "an identity profile's required permission (a capability word) has no mapping in fleet.yaml `permissions` for a cloud the app lands on";
     FEDERATED_CREDENTIAL_LIMIT = "FG038", "federated-credential-limit", Reference, Error, "a managed identity federated with more clusters and service accounts than the 20 federated credentials Microsoft Entra allows on one identity";

@@ -352,10 +352,38 @@ pub struct Repository {
 
 /// How a GitOps engine authenticates to a private source: a Secret, or a platform identity.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(try_from = "AuthFields")]
 pub enum SourceAuth {
     SecretRef(Id),
     Provider(AuthProvider),
+    /// `provider: github` with the Secret holding the GitHub App's id, installation id and
+    /// private key: source-controller refuses the provider without it.
+    GithubApp(Id),
+}
+
+/// `auth` as written: one of the two, or both for a GitHub App (the schema says which;
+/// `provider: github` alone is FG035, in `resolve::sources`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AuthFields {
+    #[serde(default)]
+    secret_ref: Option<Id>,
+    #[serde(default)]
+    provider: Option<AuthProvider>,
+}
+
+impl TryFrom<AuthFields> for SourceAuth {
+    type Error = &'static str;
+
+    fn try_from(fields: AuthFields) -> Result<Self, Self::Error> {
+        match (fields.secret_ref, fields.provider) {
+            (Some(secret), None) => Ok(SourceAuth::SecretRef(secret)),
+            (None, Some(provider)) => Ok(SourceAuth::Provider(provider)),
+            (Some(secret), Some(AuthProvider::Github)) => Ok(SourceAuth::GithubApp(secret)),
+            (Some(_), Some(_)) => Err("`secretRef` goes with `provider` only for `github`"),
+            (None, None) => Err("`auth` needs `secretRef` or `provider`"),
+        }
+    }
 }
 
 string_enum!(

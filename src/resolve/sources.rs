@@ -25,9 +25,25 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             ),
         );
     }
+    // source-controller refuses `provider: github` without the Secret of the GitHub App.
+    if f.repository.auth == Some(SourceAuth::Provider(AuthProvider::Github)) {
+        out.push(
+            Diagnostic::error(
+                codes::SOURCE_AUTH,
+                files,
+                fleet.label(&["repository", "auth", "provider"], "a GitHub App without its keys"),
+                "Flux authenticates as a GitHub App only with a Secret holding the app's keys",
+            )
+            .with_help(
+                "add `secretRef: <name>` beside `provider: github`: a Secret in flux-system with `githubAppID`, `githubAppInstallationID` and `githubAppPrivateKey`",
+            ),
+        );
+    }
     for (i, registry) in f.registries.iter().enumerate() {
-        let Some(SourceAuth::Provider(provider)) = &registry.auth else {
-            continue;
+        let provider = match &registry.auth {
+            Some(SourceAuth::Provider(provider)) => provider,
+            Some(SourceAuth::GithubApp(_)) => &AuthProvider::Github,
+            _ => continue,
         };
         let cloud = match provider {
             AuthProvider::Azure => Provider::Azure,
@@ -97,5 +113,33 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::fixture;
+
+    /// The FG035 messages of the base fleet with this fleet.yaml `repository.auth`.
+    fn refused(auth: &str) -> Vec<String> {
+        let fleet =
+            fixture::text("fleet.yaml").replace("  branch: main\n", &format!("  branch: main\n  auth: {auth}\n"));
+        let sources = fixture::sources(&[("fleet.yaml", &fleet)]);
+        let mut out = Vec::new();
+        super::check(&sources, &mut out);
+        out.into_iter()
+            .filter(|d| d.code.id == "FG035")
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_github_app_needs_the_secret_of_its_keys() {
+        assert_eq!(
+            refused("{provider: github}"),
+            ["Flux authenticates as a GitHub App only with a Secret holding the app's keys"]
+        );
+        assert!(refused("{provider: github, secretRef: fleet-github-app}").is_empty());
+        assert!(refused("{provider: azure}").is_empty());
     }
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{ClusterBackend, ClusterContext, PlacementContext};
 use crate::kube::Object;
 use crate::layout;
-use crate::model::fleet::{Fleet, SourceAuth};
+use crate::model::fleet::{AuthProvider, Fleet, SourceAuth};
 use crate::model::{Criticality, GitopsEngine};
 use crate::resolve::plan::Placement;
 
@@ -160,11 +160,16 @@ fn timeout(p: &Placement) -> &'static str {
     if p.app.value.chart.is_some() { "10m" } else { "5m" }
 }
 
-/// Sets a source's credentials: `secretRef`, or `provider` (a platform identity).
+/// Sets a source's credentials: `secretRef`, or `provider` (a platform identity), or both
+/// for a GitHub App (`provider: github`, whose keys the Secret holds).
 fn authenticate(spec: &mut Value, auth: Option<&SourceAuth>) {
     match auth {
         Some(SourceAuth::SecretRef(name)) => spec["secretRef"] = json!({"name": name.as_str()}),
         Some(SourceAuth::Provider(provider)) => spec["provider"] = json!(provider.as_str()),
+        Some(SourceAuth::GithubApp(name)) => {
+            spec["provider"] = json!(AuthProvider::Github.as_str());
+            spec["secretRef"] = json!({"name": name.as_str()});
+        }
         None => {}
     }
 }
@@ -230,6 +235,21 @@ mod tests {
     use super::super::testing::{cluster_objects, find};
     use super::*;
     use crate::load::fixture;
+
+    /// A GitHub App: source-controller refuses `provider: github` without the Secret of the
+    /// app's keys, so fleet.yaml takes both and the GitRepository gets both.
+    #[test]
+    fn a_github_app_is_the_provider_and_its_secret() {
+        let fleet = fixture::text("fleet.yaml").replace(
+            "  branch: main\n",
+            "  branch: main\n  auth:\n    provider: github\n    secretRef: fleet-github-app\n",
+        );
+        let sources = fixture::sources(&[("fleet.yaml", &fleet)]);
+        let objects = cluster_objects(&sources, &Flux, "eastus-prod-01");
+        let repo = find(&objects, "GitRepository", "fleet");
+        assert_eq!(repo["spec"]["provider"], "github");
+        assert_eq!(repo["spec"]["secretRef"], json!({"name": "fleet-github-app"}));
+    }
 
     /// A fleet in a folder of its repository (`repository.path`): the source checks out
     /// that folder's tree and every path starts there, as the engine reads them from the
