@@ -5,7 +5,9 @@
 //! derives from the contract and the cluster in the keys of the chart's convention
 //! ([`super::charts`]: replicas, autoscaling, labels, identity, spread, resources, image,
 //! service, probes). Mappings merge key by key; a list replaces the list below it whole;
-//! `null` removes a key, as in Helm.
+//! `null` removes a key of the layers below. Not one of the chart's own defaults: the null is
+//! not kept, so Helm merges the default back (Helm deletes a default only when the values it
+//! is given carry the null, and Flux's server-side apply drops nulls from `spec.values`).
 
 use serde_json::{Map, Value, json};
 
