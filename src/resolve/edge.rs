@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::clock::{Day, parse_date};
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::{Doc, Sources};
-use crate::model::app::{Exposure, Routing};
+use crate::model::app::{Exposure, Failover, Routing};
 use crate::model::cluster::ClusterRole;
 use crate::model::fleet::{Fleet, FrontDoorProfile, HostedZone};
 use crate::model::{App, Cluster, Environment, Provider};
@@ -354,6 +354,12 @@ pub struct Origin<'s> {
     pub weight: Option<u32>,
     /// Front Door priority, 1 (first) to 5 and beyond (FG054 when over 5).
     pub priority: u32,
+    /// Behind the first priority in rotation of an app whose traffic does not move by itself
+    /// (`failover: manual-confirmed` or `none`): the edge must not send it traffic when the
+    /// origins before it fail, so Front Door keeps it disabled (and Route 53 gives it no
+    /// weighted record). Taking the origins before it out of rotation (a traffic switch)
+    /// moves the traffic to it: that switch is the manual failover.
+    pub held: bool,
 }
 
 impl Origin<'_> {
@@ -362,6 +368,11 @@ impl Origin<'_> {
     }
     pub fn in_rotation(&self) -> bool {
         self.out.is_none()
+    }
+    /// Whether Front Door sends it traffic at all (`enabledState: Enabled`): in rotation, and
+    /// not held back for a manual failover.
+    pub fn enabled(&self) -> bool {
+        self.in_rotation() && !self.held
     }
     /// The host name of the cluster's gateway, if the registry gives one.
     pub fn host(&self) -> Option<&str> {
@@ -672,7 +683,21 @@ fn origins<'s>(
             weight_switch,
             weight,
             priority,
+            held: false,
         });
+    }
+    // Front Door moves traffic to the next priority when every origin of the first fails its
+    // probes; an app whose failover is manual (or none) keeps the later ones disabled until a
+    // switch takes the ones before them out of rotation.
+    if matches!(a.traffic.failover, Some(Failover::ManualConfirmed | Failover::None)) {
+        let first = origins
+            .iter()
+            .filter(|o| o.in_rotation() && o.host().is_some())
+            .map(|o| o.priority)
+            .min();
+        for o in &mut origins {
+            o.held = first.is_some_and(|p| o.priority > p);
+        }
     }
     origins
 }
@@ -1486,6 +1511,50 @@ mod tests {
         let drained = app + "gitops:\n  drain:\n    - { cluster: useast1-prod-01, reason: \"CHG-1: move\" }\n";
         let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &drained)]);
         assert_eq!(origins(&sources), [("eastus-prod-01".to_string(), 1, None, true)]);
+    }
+
+    /// A manual failover (`manual-confirmed`, or `none`) holds the later priorities back (Front
+    /// Door keeps them disabled) until a switch takes the first out of rotation; `automatic`
+    /// holds nothing.
+    #[test]
+    fn a_manual_failover_holds_later_priorities_until_the_first_is_switched_out() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        // Front Door's origins are the clusters with a gateway host name.
+        let east = fixture::text("clusters/eastus-prod-01.yaml") + "edge:\n  origin: east.example.com\n";
+        let west = fixture::text("clusters/useast1-prod-01.yaml") + "edge:\n  origin: west.example.com\n";
+        let enabled = |app: &str| {
+            let sources = fixture::sources(&[
+                ("fleet.yaml", &fleet),
+                ("clusters/eastus-prod-01.yaml", &east),
+                ("clusters/useast1-prod-01.yaml", &west),
+                ("apps/web/app.yaml", app),
+            ]);
+            let routes = routes(&sources);
+            routes[0]
+                .origins
+                .iter()
+                .map(|o| (o.id().to_string(), o.priority, o.enabled()))
+                .collect::<Vec<_>>()
+        };
+        let both = |east: bool, west: bool| {
+            vec![
+                ("eastus-prod-01".to_string(), 1, east),
+                ("useast1-prod-01".to_string(), 2, west),
+            ]
+        };
+        assert_eq!(
+            enabled(&web("  routing: failover\n  failover: automatic\n")),
+            both(true, true)
+        );
+        for failover in ["manual-confirmed", "none"] {
+            let app = web(&format!("  routing: failover\n  failover: {failover}\n"));
+            assert_eq!(enabled(&app), both(true, false), "{failover}");
+            let switched = app.replace(
+                "  port:",
+                "  switches:\n    - { region: azure:eastus, inRotation: false, reason: \"failed over\" }\n  port:",
+            );
+            assert_eq!(enabled(&switched), both(false, true), "{failover}");
+        }
     }
 
     #[test]

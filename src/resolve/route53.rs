@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Diagnostic, Label, codes};
 use crate::load::Doc;
-use crate::model::app::Routing;
+use crate::model::app::{Failover, Routing};
 use crate::model::common::{fnv1a64, pascal_case};
 use crate::model::fleet::Fleet;
 use crate::model::{Provider, common::Environment};
@@ -118,8 +118,12 @@ pub struct RecordSet<'r, 's> {
     pub set_identifier: String,
     pub origin: &'r Origin<'s>,
     pub gateway: &'s str,
-    /// The logical id of the cluster's health check.
-    pub check: String,
+    /// The logical id of the cluster's health check, which Route 53 answers by; `None` for
+    /// the `PRIMARY` of an app whose traffic does not fail over by itself (`failover:
+    /// manual-confirmed` or `none`): Route 53 counts a record with no health check (and, an
+    /// alias, not evaluating its target's health) as healthy, so it never answers with the
+    /// `SECONDARY` until a switch takes the primary's record out.
+    pub check: Option<String>,
     pub policy: Policy<'s>,
     /// An alias A record (at the zone apex, to the load balancer in this hosted zone); a
     /// CNAME otherwise.
@@ -175,6 +179,11 @@ pub fn resources<'r, 's>(route: &'r Route<'s>) -> Vec<ClusterResources<'r, 's>> 
         .filter(|o| o.in_rotation() && o.host().is_some())
         .map(|o| o.rank)
         .min();
+    // Traffic that does not fail over by itself: the `PRIMARY` carries no health check.
+    let manual = matches!(
+        route.app.value.traffic.failover,
+        Some(Failover::ManualConfirmed | Failover::None)
+    );
     let mut out = Vec::new();
     for o in &route.origins {
         let cluster: &'s crate::load::Doc<crate::model::Cluster> = o.cluster;
@@ -219,6 +228,9 @@ pub fn resources<'r, 's>(route: &'r Route<'s>) -> Vec<ClusterResources<'r, 's>> 
                     let role = if primary { "primary" } else { "secondary" };
                     vec![(pascal_case(role), role.to_string(), Policy::Failover(primary))]
                 }
+                // A weight-0 record (a standby cluster, a last resort) is answered when every
+                // other record is unhealthy: one held back for a manual failover has none.
+                Routing::WeightedGlobal | Routing::SingleRegion if o.held => Vec::new(),
                 Routing::WeightedGlobal | Routing::SingleRegion => {
                     let weight = match o.weight {
                         Some(w) => w,
@@ -245,7 +257,7 @@ pub fn resources<'r, 's>(route: &'r Route<'s>) -> Vec<ClusterResources<'r, 's>> 
                     set_identifier,
                     origin: o,
                     gateway,
-                    check: check.id.clone(),
+                    check: (!manual || policy != Policy::Failover(true)).then(|| check.id.clone()),
                     policy,
                     alias,
                 });
@@ -527,6 +539,41 @@ mod tests {
         assert_eq!(primary(&before), Some(("primary".to_string(), USEAST1.to_string())));
         assert_eq!(primary(&after), Some(("primary".to_string(), EASTUS.to_string())));
         assert!(problems(&swapped).is_empty(), "{:?}", problems(&swapped));
+    }
+
+    /// A manual failover (`failover: manual-confirmed`) gives the `PRIMARY` no health check, so
+    /// that Route 53 never answers with the `SECONDARY` by itself; `automatic` keeps both
+    /// checks. Taking the primary region out of rotation (the switch that executes the
+    /// failover) leaves the `SECONDARY` answering alone.
+    #[test]
+    fn a_manual_failover_primary_has_no_health_check_until_switched() {
+        let checks = |sources: &Sources| {
+            let routes = super::super::edge::routes(sources);
+            let route = routes.iter().find(|r| r.host == "orders.example.com").expect("routed");
+            let mut out: Vec<_> = resources(route)
+                .into_iter()
+                .flat_map(|c| c.records)
+                .map(|r| (r.set_identifier, r.check.is_some()))
+                .collect();
+            out.sort();
+            out
+        };
+        let pair = |p: bool, s: bool| vec![("primary".to_string(), p), ("secondary".to_string(), s)];
+        assert_eq!(checks(&golden(|_, t| t)), pair(false, true));
+        let automatic = golden(|p, t| match p {
+            "apps/orders/app.yaml" => t.replace("failover: manual-confirmed", "failover: automatic"),
+            _ => t,
+        });
+        assert_eq!(checks(&automatic), pair(true, true));
+        let switched = golden(|p, t| match p {
+            "apps/orders/app.yaml" => t.replace(
+                "  healthProbe:",
+                "  switches:\n    - { region: aws:us-east-1, inRotation: false, reason: failed over }\n  healthProbe:",
+            ),
+            _ => t,
+        });
+        assert_eq!(checks(&switched), vec![("secondary".to_string(), true)]);
+        assert_eq!(records_of(&switched, "orders.example.com")[0].3, EASTUS);
     }
 
     /// Draining a failover app from its primary region leaves the secondary record, in its

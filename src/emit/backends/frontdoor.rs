@@ -14,7 +14,9 @@
 //!   weighted routing (2 for a `role: standby` cluster), the region's place in
 //!   `placement.regions` for failover; weight: the contract's (a weight of 0 is a last
 //!   resort: weight 1 one priority later), else 50. A cluster out of rotation keeps its
-//!   origin, `Disabled`;
+//!   origin, `Disabled`; so do the origins behind the first priority in rotation of an app
+//!   whose failover is manual (`failover: manual-confirmed` or `none`), which Front Door
+//!   would otherwise send the traffic to when the first priority's probes fail;
 //! - a route per hostname (HTTPS only to the origin, HTTP redirected to HTTPS, `/*`);
 //! - with `wafPolicyId`, a security policy attaching the WAF policy to every custom domain.
 //!
@@ -174,7 +176,7 @@ fn template(sources: &Sources, profile: &FrontDoorProfile, routes: &[&Route]) ->
                 "httpsPort": 443,
                 "priority": o.priority,
                 "weight": weight,
-                "enabledState": if o.in_rotation() { "Enabled" } else { "Disabled" },
+                "enabledState": if o.enabled() { "Enabled" } else { "Disabled" },
                 "enforceCertificateNameCheck": true,
             });
             resources.push(json!({

@@ -19,7 +19,10 @@
 //!   CNAME to the gateway, or at the zone apex an alias A record to its load balancer.
 //!
 //! A cluster out of rotation keeps its health check (it is still probed) and loses its
-//! record.
+//! record. An app whose failover is manual (`failover: manual-confirmed` or `none`) has a
+//! `PRIMARY` record with no health check (an alias one with `EvaluateTargetHealth: false`),
+//! which Route 53 counts as healthy, so it never answers with the `SECONDARY` by itself; and
+//! no weight-0 record (a standby, a last resort) while another cluster is in rotation.
 
 use std::collections::BTreeSet;
 
@@ -107,7 +110,11 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
                         properties.insert("Type".into(), json!("A"));
                         properties.insert(
                             "AliasTarget".into(),
-                            json!({"DNSName": record.gateway, "HostedZoneId": alias, "EvaluateTargetHealth": true}),
+                            json!({
+                                "DNSName": record.gateway,
+                                "HostedZoneId": alias,
+                                "EvaluateTargetHealth": record.check.is_some(),
+                            }),
                         );
                     }
                     None => {
@@ -125,7 +132,9 @@ fn template(sources: &Sources, zone: &HostedZone, routes: &[&Route]) -> Value {
                     Policy::GeoDefault => ("GeoLocation", json!({"CountryCode": "*"})),
                 };
                 properties.insert(key.into(), value);
-                properties.insert("HealthCheckId".into(), json!({"Ref": record.check}));
+                if let Some(check) = &record.check {
+                    properties.insert("HealthCheckId".into(), json!({"Ref": check}));
+                }
                 resources.insert(
                     record.id.clone(),
                     json!({"Type": "AWS::Route53::RecordSet", "Properties": properties}),

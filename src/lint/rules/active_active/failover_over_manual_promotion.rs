@@ -17,7 +17,10 @@
 //!
 //! ## Use instead
 //! `failover: manual-confirmed`, so the runbook promotes the data and then moves traffic; or
-//! a data mode that promotes itself (`hot-standby`, `active-active`).
+//! a data mode that promotes itself (`hot-standby`, `active-active`). With a manual failover
+//! the edge never moves traffic by itself: Front Door's later priorities are disabled and
+//! Route 53's `PRIMARY` record has no health check, until a traffic switch takes the primary
+//! region out of rotation (`traffic.switches: [{region, inRotation: false, reason}]`).
 
 use crate::diag::Diagnostic;
 use crate::lint::Context;
