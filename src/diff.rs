@@ -260,21 +260,6 @@ fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// Each placement of the matrix `before` (a committed `fleet.yaml` of the output folder):
-/// app, cluster and its `state` there; `None` when it does not read as a matrix.
-pub fn placement_states(before: &str) -> Option<Vec<(String, String, String)>> {
-    let old = data(MATRIX, body(before))?;
-    let rows = old["placements"].as_array()?;
-    Some(
-        rows.iter()
-            .filter_map(|p| {
-                let (app, cluster, state) = (p["app"].as_str()?, p["cluster"].as_str()?, p["state"].as_str()?);
-                Some((app.to_string(), cluster.to_string(), state.to_string()))
-            })
-            .collect(),
-    )
-}
-
 /// The figures at the head of every report.
 pub struct Summary {
     pub clusters: BTreeSet<String>,

@@ -89,6 +89,11 @@ const CLUSTER_SCOPED: &[&str] = &[
 
 /// Where Flux's controllers and objects live.
 pub const FLUX_NAMESPACE: &str = "flux-system";
+/// The cluster root's Kustomization fleetgen renders (an app's Kustomization is named after
+/// the app), in Flux's namespace.
+pub const FLUX_ROOT: &str = "fleet-root";
+/// The Kustomization (and GitRepository) `flux bootstrap` makes in Flux's namespace.
+pub const FLUX_BOOTSTRAP: &str = "flux-system";
 
 /// Where Argo CD and its objects live.
 pub const ARGOCD_NAMESPACE: &str = "argocd";

@@ -5,6 +5,7 @@
 pub mod builtin;
 pub mod files;
 pub mod git;
+pub mod matrix;
 pub mod memo;
 pub mod schema;
 pub mod yaml;

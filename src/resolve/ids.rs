@@ -196,7 +196,6 @@ enum For<'a> {
 /// Argo CD cluster (cluster `useast1` with app `prod-01-api` meets cluster `useast1-prod-01`
 /// with app `api`).
 fn gitops_names_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
-    use crate::emit::backends::flux;
     use crate::layout::Area;
     use crate::model::GitopsEngine;
     let policy_area = Area::Policy.in_root("");
@@ -224,7 +223,7 @@ fn gitops_names_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 names.push((kind, format!("{id}-{local}"), For::Own(own), here("the cluster")));
             }
         } else {
-            for own in [flux::ROOT, flux::BOOTSTRAP] {
+            for own in [crate::kube::FLUX_ROOT, crate::kube::FLUX_BOOTSTRAP] {
                 names.push(("Kustomization", own.to_string(), For::Own(own), here("the cluster")));
             }
         }
@@ -257,8 +256,8 @@ fn gitops_names_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 For::Own("root") => format!("the root Application of cluster `{cluster}`"),
                 For::Own("fleet") => format!("the project of cluster `{cluster}`'s GitOps objects"),
                 For::Own("fleet-policy") => format!("the project of cluster `{cluster}`'s admission policies"),
-                For::Own(n) if n == flux::ROOT => format!("the root Kustomization of cluster `{cluster}`"),
-                For::Own(n) if n == flux::BOOTSTRAP => {
+                For::Own(n) if n == crate::kube::FLUX_ROOT => format!("the root Kustomization of cluster `{cluster}`"),
+                For::Own(n) if n == crate::kube::FLUX_BOOTSTRAP => {
                     format!("Flux bootstrap's own Kustomization on cluster `{cluster}`")
                 }
                 For::Own(_) => format!("the Application of cluster `{cluster}`'s admission policies"),
@@ -297,8 +296,8 @@ fn gitops_names_unique(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 } else {
                     format!(
                         "rename the app: a Flux cluster keeps Kustomizations `{}` (fleetgen's root) and `{}` (Flux bootstrap's)",
-                        flux::ROOT,
-                        flux::BOOTSTRAP
+                        crate::kube::FLUX_ROOT,
+                        crate::kube::FLUX_BOOTSTRAP
                     )
                 }),
             );

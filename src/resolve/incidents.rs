@@ -464,7 +464,7 @@ pub fn against_committed(
     if stopped.is_empty() && !before.contains("suspended") {
         return;
     }
-    let Some(states) = crate::diff::placement_states(before) else {
+    let Some(states) = crate::load::matrix::placement_states(before) else {
         return;
     };
     let committed: std::collections::HashMap<(&str, &str), &str> = (states.iter())

@@ -26,9 +26,7 @@ use crate::resolve::plan::Placement;
 /// Where Flux's controllers and objects live.
 pub const NAMESPACE: &str = crate::kube::FLUX_NAMESPACE;
 /// The cluster root's Kustomization (an app's Kustomization is named after the app).
-pub const ROOT: &str = "fleet-root";
-/// The Kustomization (and GitRepository) `flux bootstrap` makes in flux-system.
-pub const BOOTSTRAP: &str = "flux-system";
+pub const ROOT: &str = crate::kube::FLUX_ROOT;
 
 pub struct Flux;
 

@@ -1,0 +1,29 @@
+//! The placement matrix of an output folder as committed (`rendered/fleet.yaml`), read for
+//! what it says of each placement: the diagnostics that compare a render with the tree
+//! before it (a stopped sync holding back what the committed tree needs) read it so. Never
+//! an input of the render itself.
+
+use serde_json::Value;
+
+/// Each placement of the matrix `before` (a committed `fleet.yaml` of the output folder):
+/// app, cluster and its `state` there; `None` when it does not read as a matrix.
+pub fn placement_states(before: &str) -> Option<Vec<(String, String, String)>> {
+    // The header comment lines go first, as in every rendered file.
+    let mut at = 0;
+    for line in before.split_inclusive('\n') {
+        if !line.starts_with('#') {
+            break;
+        }
+        at += line.len();
+    }
+    let old: Value = serde_saphyr::from_str(&before[at..]).ok()?;
+    let rows = old["placements"].as_array()?;
+    Some(
+        rows.iter()
+            .filter_map(|p| {
+                let (app, cluster, state) = (p["app"].as_str()?, p["cluster"].as_str()?, p["state"].as_str()?);
+                Some((app.to_string(), cluster.to_string(), state.to_string()))
+            })
+            .collect(),
+    )
+}
