@@ -1,13 +1,15 @@
 //! ## What it does
 //! Flags a chart app whose `chart.version` is not one exact version but a range: a wildcard
-//! (`3.8.x`, `3.x`) or a partial version (`3.8`, `3`, which both engines read as `3.8.x` and
-//! `3.x.x`). An exact version is `MAJOR.MINOR.PATCH`, a leading `v`, a pre-release and build
-//! metadata allowed (`3.8.1`, `v3.8.1`, `3.9.0-rc.1`). fleetgen writes the version as it is:
+//! (`3.8.x`, `3.x`) or a partial version (`3.8`, `3`: Flux reads it as the range `3.8.x`,
+//! while Argo CD takes anything that parses as a version for a pin and asks the repository for
+//! a chart `3.8`, so the one value means two things). An exact version is
+//! `MAJOR.MINOR.PATCH`, a leading `v`, a pre-release and build metadata allowed (`3.8.1`,
+//! `v3.8.1`, `3.9.0-rc.1`). fleetgen writes the version as it is:
 //! Flux's OCIRepository takes a range as `ref.semver` and a HelmRelease's chart (an `https://`
 //! repository) as `chart.spec.version`; Argo CD as the Application's `targetRevision`.
 //!
 //! ## Why is this bad?
-//! Both engines resolve a range against the repository again and again, and install the
+//! Both engines resolve a wildcard against the repository again and again, and install the
 //! newest chart in it: a newly published chart reaches every ring at once, with no commit,
 //! no review and no ring to try it first. On Flux it goes through a freeze too: suspending an
 //! app's Kustomization does not suspend the OCIRepository, HelmChart and HelmRelease it
