@@ -1,7 +1,7 @@
 //! ## What it does
-//! Flags an app with `data.mode: active-active` that does not declare how concurrent writes
-//! are reconciled (`conflictResolution`) or that its writes are safe to retry
-//! (`idempotentWrites: true`).
+//! Flags an app with `data.mode: active-active` that does not declare both how concurrent
+//! writes are reconciled (`conflictResolution`) and that its writes are safe to retry
+//! (`idempotentWrites: true`): either one missing is a finding.
 //!
 //! ## Why is this bad?
 //! With several writers, the same record is written in two regions at once, and every
@@ -26,7 +26,7 @@ use crate::lint::Context;
 use crate::model::app::DataMode;
 use crate::lint::rule;
 
-rule!("FG101" "unsafe-multi-writer", "active-active", Error, Lint, "active-active data without conflict resolution or idempotent writes (lint)");
+rule!("FG101" "unsafe-multi-writer", "active-active", Error, Lint, "active-active data without both conflict resolution and idempotent writes (lint)");
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &ctx.sources.apps {
