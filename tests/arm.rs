@@ -321,17 +321,15 @@ fn the_validator_refuses_what_azure_refuses() {
     assert!(!arm.problems(&unknown).is_empty());
 }
 
-/// Every template's deploy command (ARM `metadata.deploy`, CloudFormation
-/// `Metadata.fleetgen.deploy`) names the template by its path from the output folder, one
-/// convention for all: the policy templates named `policy-assignments.json` alone, so that
-/// the commands of one tree ran from different folders.
-#[test]
-fn every_deploy_command_names_its_template_from_the_output_folder() {
+/// Every template that names its deploy command (ARM `metadata.deploy`, CloudFormation
+/// `Metadata.fleetgen.deploy`) in `rendered/` and the golden trees: (its path, its path from
+/// its output folder, the command).
+fn deploy_commands() -> Vec<(std::path::PathBuf, String, String)> {
     let mut dirs = vec![root().join("rendered")];
     for case in std::fs::read_dir(root().join("tests/golden")).unwrap() {
         dirs.push(case.unwrap().path().join("expected"));
     }
-    let (mut checked, mut failures) = (BTreeMap::<String, usize>::new(), String::new());
+    let mut found = Vec::new();
     for dir in dirs {
         for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
             let entry = entry.unwrap();
@@ -351,17 +349,30 @@ fn every_deploy_command_names_its_template_from_the_output_folder() {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            let named = deploy
-                .split("--template-file ")
-                .nth(1)
-                .and_then(|rest| rest.split(' ').next());
-            if named != Some(rel.as_str()) {
-                failures.push_str(&format!("{}: {deploy}\n", entry.path().display()));
-            }
-            *checked
-                .entry(rel.split('/').next().unwrap_or_default().to_string())
-                .or_insert(0) += 1;
+            found.push((entry.path().to_path_buf(), rel, deploy.to_string()));
         }
+    }
+    found
+}
+
+/// Every template's deploy command (ARM `metadata.deploy`, CloudFormation
+/// `Metadata.fleetgen.deploy`) names the template by its path from the output folder, one
+/// convention for all: the policy templates named `policy-assignments.json` alone, so that
+/// the commands of one tree ran from different folders.
+#[test]
+fn every_deploy_command_names_its_template_from_the_output_folder() {
+    let (mut checked, mut failures) = (BTreeMap::<String, usize>::new(), String::new());
+    for (path, rel, deploy) in deploy_commands() {
+        let named = deploy
+            .split("--template-file ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next());
+        if named != Some(rel.as_str()) {
+            failures.push_str(&format!("{}: {deploy}\n", path.display()));
+        }
+        *checked
+            .entry(rel.split('/').next().unwrap_or_default().to_string())
+            .or_insert(0) += 1;
     }
     assert!(failures.is_empty(), "{failures}");
     for area in ["_edge", "_identity", "_azure", "azure-eastus-prod-platform-01"] {
@@ -379,49 +390,33 @@ fn every_deploy_command_names_its_template_from_the_output_folder() {
 /// `metadata.deployOrder` now.
 #[test]
 fn every_deploy_command_runs_as_written() {
-    let mut dirs = vec![root().join("rendered")];
-    for case in std::fs::read_dir(root().join("tests/golden")).unwrap() {
-        dirs.push(case.unwrap().path().join("expected"));
-    }
     let (mut checked, mut failures) = (0, String::new());
-    for dir in dirs {
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
-            let entry = entry.unwrap();
-            if entry.path().extension().is_none_or(|e| e != "json") {
-                continue;
+    for (path, _, deploy) in deploy_commands() {
+        let deploy = deploy.as_str();
+        checked += 1;
+        let mut quote = None;
+        let unquoted_syntax = deploy.chars().find(|c| {
+            match (quote, c) {
+                (None, '\'' | '"') => quote = Some(*c),
+                (Some(q), c) if q == *c => quote = None,
+                _ => {}
             }
-            let v = read_json(entry.path());
-            let Some(deploy) = v["metadata"]["deploy"]
-                .as_str()
-                .or(v["Metadata"]["fleetgen"]["deploy"].as_str())
-            else {
-                continue;
-            };
-            checked += 1;
-            let mut quote = None;
-            let unquoted_syntax = deploy.chars().find(|c| {
-                match (quote, c) {
-                    (None, '\'' | '"') => quote = Some(*c),
-                    (Some(q), c) if q == *c => quote = None,
-                    _ => {}
-                }
-                quote.is_none() && "();&|`".contains(*c)
-            });
-            if let Some(c) = unquoted_syntax {
-                failures.push_str(&format!("{}: `{c}` in {deploy}\n", entry.path().display()));
-            }
-            #[cfg(unix)]
+            quote.is_none() && "();&|`".contains(*c)
+        });
+        if let Some(c) = unquoted_syntax {
+            failures.push_str(&format!("{}: `{c}` in {deploy}\n", path.display()));
+        }
+        #[cfg(unix)]
+        {
+            let parsed = std::process::Command::new("bash").args(["-n", "-c", deploy]).output();
+            if let Ok(out) = parsed
+                && !out.status.success()
             {
-                let parsed = std::process::Command::new("bash").args(["-n", "-c", deploy]).output();
-                if let Ok(out) = parsed
-                    && !out.status.success()
-                {
-                    failures.push_str(&format!(
-                        "{}: bash -n: {}\n",
-                        entry.path().display(),
-                        String::from_utf8_lossy(&out.stderr)
-                    ));
-                }
+                failures.push_str(&format!(
+                    "{}: bash -n: {}\n",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
             }
         }
     }
