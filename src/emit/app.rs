@@ -160,7 +160,7 @@ fn spelt_kinds(text: &str) -> Vec<GroupKind> {
     };
     let (mut api, mut kind) = (None, None);
     let mut out = Vec::new();
-    for line in text.lines() {
+    for line in without_comments(text).lines() {
         if line.starts_with("---") {
             (api, kind) = (None, None);
         } else if let Some(v) = value(line, "apiVersion") {
@@ -180,6 +180,30 @@ fn spelt_kinds(text: &str) -> Vec<GroupKind> {
         }
     }
     out
+}
+
+/// `text` without its template comments (`{# … #}`), each replaced by the line breaks it
+/// held: a comment renders nothing, so a `kind:` in one (an example for readers) is no kind
+/// the template delivers. A raw block (`{% raw %}`) stays: it renders as written.
+fn without_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("{#") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{#") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start + 2..].find("#}") else {
+            // An unclosed comment is the compiler's error to report; nothing after it renders.
+            rest = "";
+            break;
+        };
+        let comment = &rest[start..start + 2 + len + 2];
+        out.extend(comment.chars().filter(|&c| c == '\n'));
+        rest = &rest[start + comment.len()..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Every kind a placement's app can deliver on its cluster, whatever its switches, exposure,
@@ -433,5 +457,24 @@ pub(super) fn render<'a>(
         errors,
         kinds,
         claims,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spelt_kinds;
+
+    /// A `kind:` in a template comment is no kind the template delivers; one in a raw block
+    /// (rendered as written) and one in an `{% if %}` branch are.
+    #[test]
+    fn kinds_in_comments_are_not_spelt() {
+        let text = "{#\nExample for readers:\napiVersion: v1\nkind: Secret\n#}\napiVersion: v1\nkind: ConfigMap\n---\n{% if false %}\napiVersion: example.com/v1\nkind: Widget\n{% endif %}\n---\n{% raw %}\napiVersion: v1\nkind: Service\n{% endraw %}\n";
+        let kinds: Vec<String> = spelt_kinds(text)
+            .into_iter()
+            .map(|k| format!("{}/{}", k.group, k.kind))
+            .collect();
+        assert_eq!(kinds, ["/ConfigMap", "example.com/Widget", "/Service"]);
+        // An unclosed comment hides the rest (the compiler refuses the template).
+        assert!(spelt_kinds("{# open\napiVersion: v1\nkind: Secret\n").is_empty());
     }
 }
