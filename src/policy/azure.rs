@@ -61,6 +61,9 @@ pub struct Parameter {
     pub kind: Option<String>,
     #[serde(default)]
     pub allowed_values: Option<Vec<serde_json::Value>>,
+    /// What Azure takes when the assignment leaves the parameter out.
+    #[serde(default)]
+    pub default_value: Option<serde_json::Value>,
 }
 
 impl Parameter {

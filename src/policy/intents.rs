@@ -580,8 +580,16 @@ pub fn check_scoping_parameters(sources: &Sources, out: &mut Vec<Diagnostic>) {
         let Some(definition) = catalog.find(&mapping.definition_id) else {
             continue;
         };
-        for name in mapping.parameters.keys() {
-            if !SCOPING_PARAMETERS.contains(&name.as_str()) || !definition.parameters.contains_key(name) {
+        for (name, value) in &mapping.parameters {
+            if !SCOPING_PARAMETERS.contains(&name.as_str()) {
+                continue;
+            }
+            // Written at its default (`[]`, `{}`, as exported assignments spell them out), it
+            // narrows nothing.
+            let Some(parameter) = definition.parameters.get(name) else {
+                continue;
+            };
+            if parameter.default_value.as_ref() == Some(value) {
                 continue;
             }
             out.push(
@@ -690,12 +698,14 @@ mod tests {
         let integer = Parameter {
             kind: Some("Integer".into()),
             allowed_values: None,
+            default_value: None,
         };
         assert_eq!(integer.type_mismatch(&serde_json::json!(5)), None);
         assert_eq!(integer.type_mismatch(&serde_json::json!(5.5)), Some("an integer"));
         let float = Parameter {
             kind: Some("Float".into()),
             allowed_values: None,
+            default_value: None,
         };
         assert_eq!(float.type_mismatch(&serde_json::json!(5)), None);
         assert_eq!(float.type_mismatch(&serde_json::json!("5")), Some("a number"));
@@ -794,7 +804,13 @@ mod narrowing_tests {
         };
         assert_eq!(findings(&intent("    excludedNamespaces: [kube-system]\n")), []);
         for name in SCOPING_PARAMETERS {
-            let value = if *name == "labelSelector" { "{}" } else { "[tools]" };
+            let (value, default) = if *name == "labelSelector" {
+                ("{matchLabels: {app: web}}", "{}")
+            } else {
+                ("[tools]", "[]")
+            };
+            // Written at the definition's default, it narrows nothing.
+            assert_eq!(findings(&intent(&format!("    {name}: {default}\n"))), [], "{name}");
             let found = findings(&intent(&format!("    {name}: {value}\n")));
             assert_eq!(found.len(), 1, "{name}: {found:?}");
             assert_eq!(found[0].0, codes::AZURE_PARAMETER_VALUE.id);
