@@ -239,6 +239,17 @@ pub fn deploy_order(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
         if dropped.is_empty() {
             continue;
         }
+        // One change that moves assignments both ways has no safe order: whichever stacks go
+        // first delete what the others have not taken yet.
+        let gained: Vec<String> = after.difference(&before).map(|n| format!("`{n}`")).collect();
+        if !gained.is_empty() {
+            notes.push(format!(
+                "{path} no longer holds {} and now holds {}: no order of the stacks keeps every cluster under both (the clusters' stacks delete what the subscription's has not taken yet, or the other way round); split the change into two commits, one for each direction, and deploy each as this note says",
+                dropped.join(", "),
+                gained.join(", ")
+            ));
+            continue;
+        }
         notes.push(format!(
             "{path} no longer holds {}: deploy the policy stacks of subscription {sub}'s clusters (`fleetgen-policy-<clusterId>`) before its `fleetgen-policy` stack this time, or the clusters that take the assignment back run without it in between",
             dropped.join(", ")
@@ -585,6 +596,15 @@ mod tests {
         );
         // Hoisting turned off: the template is gone, and what it held goes back to the clusters.
         assert_eq!(deploy_order(&tree(&[(path, &hoisted)]), &tree(&[])).len(), 1);
+        // One assignment leaves the subscription while another moves to it: no order is safe.
+        let swapped = template(&["fg-b", "fg-must-declare-resource-requests"]);
+        let notes = deploy_order(&tree(&[(path, &hoisted)]), &tree(&[(path, &swapped)]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("no longer holds `fg-must-run-as-non-root` and now holds `fg-must-declare-resource-requests`: no order of the stacks")
+                && notes[0].contains("split the change into two commits"),
+            "{notes:?}"
+        );
     }
 
     #[test]
