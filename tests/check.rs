@@ -461,6 +461,28 @@ fn lifting_a_switch_under_a_freeze_is_refused() {
         "{}",
         said(&out)
     );
+    // The same for an app the edge does not serve (internal): it stays down there until the
+    // freeze is lifted, which is what a freeze holds back, so a warning, and the render is
+    // written.
+    let internal = text.replace("exposure: public", "exposure: internal");
+    assert_ne!(internal, text);
+    switches(repo, "");
+    fs::write(
+        &app,
+        internal.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]"),
+    )
+    .unwrap();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    switches(repo, FREEZE);
+    fs::write(&app, &internal).unwrap();
+    let out = run(repo, "render", &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(
+        said(&out).contains("warning[FG051] its first deployment does not reach `web` on cluster `useast1-prod-01`"),
+        "{}",
+        said(&out)
+    );
+    fs::write(&app, &text).unwrap();
     // The freeze lifted first: nothing said.
     switches(repo, "");
     let out = run(repo, "check", &["--format", "concise"]);
@@ -476,9 +498,26 @@ fn a_revocation_under_a_suspended_sync_is_refused() {
     let said = |out: &Output| format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr));
     let revoke = "  revokeIdentity:\n    - app: api\n      clusters: [eastus-prod-01]\n      reason: \"INC-4: leak\"\n      owner: api-team\n";
     switches(repo, &format!("{FREEZE}{revoke}"));
-    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let out = run(repo, "render", &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let kustomization = fs::read_to_string(repo.join("rendered/eastus-prod-01/gitops/kustomization-api.yaml")).unwrap();
     assert!(!kustomization.contains("suspend: true"), "{kustomization}");
+    // Through the freeze it takes the app's whole sync there: said, as a warning.
+    assert!(
+        said(&out).contains("warning[FG051] the revocation lifts the freeze of ring `prod` (INC-1: hold) for `api` on cluster `eastus-prod-01`"),
+        "{}",
+        said(&out)
+    );
+    // The revocation lifted while the freeze holds: the suspended sync would never give the
+    // service account its identity back.
+    switches(repo, FREEZE);
+    let out = run(repo, "check", &["--format", "concise"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("error[FG051] lifting its identity revocation does not reach `api` on cluster `eastus-prod-01` (its identity revoked in the committed rendered/fleet.yaml): its sync is stopped (ring `prod` frozen: INC-1: hold), so it keeps running without its identity there"),
+        "{}",
+        said(&out)
+    );
     switches(repo, revoke);
     let cluster = repo.join("clusters/eastus-prod-01.yaml");
     let text = fs::read_to_string(&cluster).unwrap();

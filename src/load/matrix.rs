@@ -8,15 +8,7 @@ use serde_json::Value;
 /// Each placement of the matrix `before` (a committed `fleet.yaml` of the output folder):
 /// app, cluster and its `state` there; `None` when it does not read as a matrix.
 pub fn placement_states(before: &str) -> Option<Vec<(String, String, String)>> {
-    // The header comment lines go first, as in every rendered file.
-    let mut at = 0;
-    for line in before.split_inclusive('\n') {
-        if !line.starts_with('#') {
-            break;
-        }
-        at += line.len();
-    }
-    let old: Value = serde_saphyr::from_str(&before[at..]).ok()?;
+    let old = parse(before)?;
     let rows = old["placements"].as_array()?;
     Some(
         rows.iter()
@@ -26,4 +18,33 @@ pub fn placement_states(before: &str) -> Option<Vec<(String, String, String)>> {
             })
             .collect(),
     )
+}
+
+/// The identity revocations in force in the matrix `before` (its `incidentSwitches`): each
+/// app with the clusters named (none: every cluster of the app).
+pub fn revocations(before: &str) -> Vec<(String, Vec<String>)> {
+    let Some(old) = parse(before) else {
+        return Vec::new();
+    };
+    (old["incidentSwitches"].as_array().into_iter().flatten())
+        .filter(|s| s["switch"] == "revoke-identity")
+        .filter_map(|s| {
+            let clusters = (s["clusters"].as_array().into_iter().flatten())
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect();
+            Some((s["app"].as_str()?.to_string(), clusters))
+        })
+        .collect()
+}
+
+/// The matrix `before` read, its header comment lines left out as in every rendered file.
+fn parse(before: &str) -> Option<Value> {
+    let mut at = 0;
+    for line in before.split_inclusive('\n') {
+        if !line.starts_with('#') {
+            break;
+        }
+        at += line.len();
+    }
+    serde_saphyr::from_str(&before[at..]).ok()
 }

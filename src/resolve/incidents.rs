@@ -289,27 +289,49 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
         // A sync stopped by hand would keep the revoked service account from the cluster (a
         // fleet freeze gives way to it). No clusters: every cluster the app lands on.
         if let Some(app) = app.filter(|_| ok) {
+            // Where a finding about cluster `j` of the entry goes (no `j`: the app, for a
+            // revocation everywhere).
+            let at = |j: Option<usize>, text: &str| match j {
+                Some(j) => fleet.item_entry_label(&["switches", "revokeIdentity"], i, "clusters", j, text),
+                None => fleet.item_field_label(&["switches", "revokeIdentity"], i, Some("app"), text),
+            };
             let named = r.clusters.iter().enumerate().filter_map(|(j, c)| {
                 let x = sources.clusters.iter().find(|x| x.value.cluster_id == *c)?;
-                Some((
-                    x,
-                    fleet.item_entry_label(&["switches", "revokeIdentity"], i, "clusters", j, "sync suspended here"),
-                ))
+                Some((x, Some(j)))
             });
             let everywhere = (sources.clusters.iter().filter(|x| selects(&app.value, &x.value)))
                 .filter(|_| r.clusters.is_empty())
-                .map(|x| {
-                    (
-                        x,
-                        fleet.item_field_label(
-                            &["switches", "revokeIdentity"],
-                            i,
-                            Some("app"),
-                            "sync suspended on a cluster of it",
-                        ),
-                    )
-                });
-            for (x, label) in named.chain(everywhere) {
+                .map(|x| (x, None));
+            for (x, j) in named.chain(everywhere) {
+                let label = at(
+                    j,
+                    if j.is_some() {
+                        "sync suspended here"
+                    } else {
+                        "sync suspended on a cluster of it"
+                    },
+                );
+                // Through a freeze the revocation takes the app's whole sync (plan.rs): what
+                // the freeze holds back of the app ships there with it.
+                let ring = x.value.upgrade_channel.as_str();
+                if let Some(f) = frozen(&fleet.value, ring, sources.today)
+                    .filter(|_| super::switches::stopped_by_hand(&app.value, &x.value).is_none())
+                {
+                    out.push(
+                        Diagnostic::error(
+                            codes::KILL_SWITCH_TARGET,
+                            &sources.files,
+                            at(j, "the freeze gives way here"),
+                            format!(
+                                "the revocation lifts the freeze of ring `{ring}` ({}) for `{}` on cluster `{}`: what the freeze holds back of `{}` (a new release, values, templates) ships there with it",
+                                f.reason, r.app, x.value.cluster_id, r.app
+                            ),
+                        )
+                        .with_help("leave the app's contract as it runs there until the freeze is lifted, or revoke and roll back in one reviewed change")
+                        .for_app(r.app.as_str())
+                        .warning(),
+                    );
+                }
                 if super::switches::stopped_by_hand(&app.value, &x.value).is_some() {
                     ok = false;
                     unknown(
@@ -467,6 +489,14 @@ pub fn against_committed(
     let Some(states) = crate::load::matrix::placement_states(before) else {
         return;
     };
+    let revoked_before = crate::load::matrix::revocations(before);
+    let was_revoked = |app: &str, cluster: &str| {
+        (revoked_before.iter())
+            .any(|(a, clusters)| a == app && (clusters.is_empty() || clusters.iter().any(|c| c == cluster)))
+    };
+    // Apps the committed matrix places anywhere: a public one placed on one more cluster has
+    // users the edge would send there.
+    let served: std::collections::HashSet<&str> = states.iter().map(|(app, _, _)| app.as_str()).collect();
     let committed: std::collections::HashMap<(&str, &str), &str> = (states.iter())
         .map(|(app, cluster, state)| ((app.as_str(), cluster.as_str()), state.as_str()))
         .collect();
@@ -482,6 +512,9 @@ pub fn against_committed(
         let was = match committed.get(&(app, cluster)) {
             Some(&"drained") => "lifting its drain",
             Some(&"scaled-down") => "lifting its scale-down",
+            // A revocation let the app's sync through the freeze (plan.rs): stopped again, the
+            // service account with its identity would never be applied.
+            Some(_) if was_revoked(app, cluster) => "lifting its identity revocation",
             None => "its first deployment",
             Some(_) => continue,
         };
@@ -511,21 +544,29 @@ pub fn against_committed(
         };
         let whence = match was {
             "its first deployment" => format!("not placed there in the committed {matrix}"),
+            "lifting its identity revocation" => format!("its identity revoked in the committed {matrix}"),
             _ => format!("{} in the committed {matrix}", committed[&(app, cluster)]),
         };
-        out.push(
-            Diagnostic::error(
-                codes::KILL_SWITCH_TARGET,
-                files,
-                label,
-                format!(
-                    "{was} does not reach `{app}` on cluster `{cluster}` ({whence}): its sync is stopped ({}), so it stays down there{edge}",
-                    p.suspended.as_deref().unwrap_or_default()
-                ),
-            )
-            .with_help(help)
-            .for_app(app),
-        );
+        let stays = match was {
+            "lifting its identity revocation" => "it keeps running without its identity there",
+            _ => "it stays down there",
+        };
+        let found = Diagnostic::error(
+            codes::KILL_SWITCH_TARGET,
+            files,
+            label,
+            format!(
+                "{was} does not reach `{app}` on cluster `{cluster}` ({whence}): its sync is stopped ({}), so {stays}{edge}",
+                p.suspended.as_deref().unwrap_or_default()
+            ),
+        )
+        .with_help(help)
+        .for_app(app);
+        // A first deployment that stays down until the sync resumes is what a freeze holds
+        // back (a new app, a new cluster of the ring): an error only where the edge would send
+        // an app's users to the cluster, a warning elsewhere.
+        let harmless = was == "its first deployment" && (edge.is_empty() || !served.contains(app));
+        out.push(if harmless { found.warning() } else { found });
     }
     let placed: std::collections::HashSet<(&str, &str)> =
         placements.iter().map(|p| (p.app_name(), p.cluster_id())).collect();
