@@ -444,17 +444,20 @@ fn lifting_a_switch_under_a_freeze_is_refused() {
         said(&out)
     );
 
-    // A first deployment under the freeze: web placed on useast1-prod-01 anew.
-    switches(repo, "");
-    fs::write(
-        &app,
-        text.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]"),
-    )
-    .unwrap();
-    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
-    switches(repo, FREEZE);
-    fs::write(&app, &text).unwrap();
-    let out = run(repo, "lint", &["--format", "concise"]);
+    // A first deployment under the freeze: `contract` rendered without us-east-1 and
+    // committed, then placed there anew while the freeze holds; what `command` says.
+    let first_deployment = |contract: &str, command: &str| {
+        switches(repo, "");
+        let without = contract.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]");
+        assert_ne!(without, contract);
+        fs::write(&app, without).unwrap();
+        assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+        switches(repo, FREEZE);
+        fs::write(&app, contract).unwrap();
+        run(repo, command, &["--format", "concise"])
+    };
+    // web is public: the edge would send its users to useast1-prod-01, where nothing runs.
+    let out = first_deployment(&text, "lint");
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(
         said(&out).contains("error[FG051] its first deployment does not reach `web` on cluster `useast1-prod-01` (not placed there in the committed rendered/fleet.yaml)"),
@@ -466,16 +469,7 @@ fn lifting_a_switch_under_a_freeze_is_refused() {
     // written.
     let internal = text.replace("exposure: public", "exposure: internal");
     assert_ne!(internal, text);
-    switches(repo, "");
-    fs::write(
-        &app,
-        internal.replace("regions: [azure:eastus, aws:us-east-1]", "regions: [azure:eastus]"),
-    )
-    .unwrap();
-    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
-    switches(repo, FREEZE);
-    fs::write(&app, &internal).unwrap();
-    let out = run(repo, "render", &["--format", "concise"]);
+    let out = first_deployment(&internal, "render");
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert!(
         said(&out).contains("warning[FG051] its first deployment does not reach `web` on cluster `useast1-prod-01`"),

@@ -169,6 +169,17 @@ fn residency(ctx: &Context, doc: &crate::load::Doc<crate::model::App>, i: usize,
     );
 }
 
+/// An app's data when it keeps a standby (a standby mode, with the regions it writes in).
+fn standby_data(app: &crate::model::App) -> Option<&crate::model::app::Data> {
+    app.data.as_ref().filter(|d| {
+        !d.write_regions.is_empty()
+            && matches!(
+                d.mode,
+                DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby | DataMode::RegionalPrimaryWithStandby
+            )
+    })
+}
+
 /// A synchronous call to a dependency that keeps a standby, from a caller that does not run
 /// in the dependency's standby regions: on the dependency's failover, every call crosses.
 fn failover_only(
@@ -184,15 +195,7 @@ fn failover_only(
     let Some(callee) = ctx.sources.apps.iter().find(|a| a.value.application.name == dep.service) else {
         return;
     };
-    let Some(data) = &callee.value.data else { return };
-    if data.write_regions.is_empty()
-        || !matches!(
-            data.mode,
-            DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby | DataMode::RegionalPrimaryWithStandby
-        )
-    {
-        return;
-    }
+    let Some(data) = standby_data(&callee.value) else { return };
     let writes: BTreeSet<String> = data.write_regions.iter().map(ToString::to_string).collect();
     let envs: BTreeSet<&str> = runs.iter().map(|(e, _)| e.as_str()).collect();
     // (environment, standby region) of the dependency where the caller does not run.
@@ -246,13 +249,7 @@ fn calls_a_standby<'s>(
     let Some(callee) = ctx.sources.apps.iter().find(|a| a.value.application.name == dep.service) else {
         return;
     };
-    let standby_data = callee.value.data.as_ref().filter(|d| {
-        !d.write_regions.is_empty()
-            && matches!(
-                d.mode,
-                DataMode::PilotLight | DataMode::WarmStandby | DataMode::HotStandby | DataMode::RegionalPrimaryWithStandby
-            )
-    });
+    let standby_data = standby_data(&callee.value);
     let writes: BTreeSet<String> = standby_data.map_or_else(BTreeSet::new, |d| {
         d.write_regions.iter().map(ToString::to_string).collect()
     });
