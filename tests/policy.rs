@@ -195,7 +195,8 @@ fn assignments_are_scoped_to_their_cluster_not_its_resource_group() {
 /// unique per type and scope: no template of the bundled tree or a golden one holds two
 /// resources of one type, scope and name. A `rule:` exemption covering two intents of a
 /// cluster once gave two `policyExemptions` of one name (golden case `policy-exemptions`:
-/// `staging-root` covers both run-as-non-root intents on eastus-staging-01).
+/// `staging-root` covers both run-as-non-root intents on eastus-staging-01), and joined to
+/// the intent by `-` one of them took the name of exemption `staging-root-must-run-as-non-root`.
 #[test]
 fn no_template_defines_a_resource_twice() {
     let mut trees = vec![root().join("rendered")];
@@ -237,11 +238,11 @@ fn no_template_defines_a_resource_twice() {
         exemptions,
         [
             (
-                "fg-staging-root-must-run-as-non-root-1e0f87f8",
+                "fg-staging-root_must-run-as-non-root-1e0f87f8",
                 "fg-must-run-as-non-root-1e0f87f8"
             ),
             (
-                "fg-staging-root-must-meet-pod-security-restricted-1e0f87f8",
+                "fg-staging-root_must-meet-pod-security-restricted-1e0f87f8",
                 "fg-must-meet-pod-security-restricted-1e0f87f8"
             ),
         ]

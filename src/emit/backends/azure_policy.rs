@@ -207,7 +207,10 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
     // An exemption by `rule:` covers every intent whose check gives that finding: one
     // exemption resource per intent it covers here, each named after the exemption and the
     // intent, as names are unique per scope (ARM refuses a template defining one twice). One
-    // that covers a single intent keeps the exemption's name alone, as before.
+    // that covers a single intent keeps the exemption's name alone, as before. The two are
+    // joined by `_`, which neither an exemption's name nor an intent's id (DNS labels) holds
+    // and ARM allows: with `-`, exemption `batch` over intent `x` took the name of another
+    // exemption named `batch-x`.
     let exemption_of = |resource: &Value| {
         resource["properties"]["metadata"]["exemption"]
             .as_str()
@@ -217,7 +220,7 @@ fn cluster_policy<'a>(sources: &Sources, plan: &Plan, cluster: &'a ClusterPlan<'
     for (intent, resource) in &mut result.exemptions {
         let name = exemption_of(resource);
         if let Some(name) = name.filter(|n| names.iter().filter(|m| m.as_deref() == Some(n)).count() > 1) {
-            resource["name"] = json!(resource_name(&format!("{name}-{intent}"), Some(c.cluster_id.as_str())));
+            resource["name"] = json!(resource_name(&format!("{name}_{intent}"), Some(c.cluster_id.as_str())));
         }
     }
     Some(result)
