@@ -414,6 +414,18 @@ fn lifting_a_switch_under_a_freeze_is_refused() {
         json.contains("\"FG051\"") && json.contains("lifting its scale-down"),
         "{json}"
     );
+    // The app's own sync suspended there as well: lifting the freeze alone would not do, and
+    // the help names both stops.
+    let app = repo.join("apps/web/app.yaml");
+    let contract = fs::read_to_string(&app).unwrap();
+    let suspended = "gitops:\n  suspend:\n    reason: \"INC-4: hold web\"\n    clusters: [eastus-prod-01]\n";
+    fs::write(&app, format!("{contract}{suspended}")).unwrap();
+    let json = stdout(&run(repo, "lint", &["--format", "json"]));
+    assert!(
+        json.contains("lift the freeze of ring `prod` and `gitops.suspend` of `web` on cluster `eastus-prod-01` first"),
+        "{json}"
+    );
+    fs::write(&app, &contract).unwrap();
     // No committed matrix there: nothing said.
     let elsewhere = tempfile::tempdir().unwrap();
     let other = elsewhere.path().join("out");

@@ -143,6 +143,15 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>, sources: &SourceMap) {
     });
 }
 
+/// `a, b and c`, as written (items carry their own quoting): the lists of messages and help.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The exit code a set of diagnostics calls for: 2 if an input could not be used,
 /// 1 if there is any other error, 0 otherwise (warnings do not fail).
 pub fn exit_code(diagnostics: &[Diagnostic]) -> u8 {

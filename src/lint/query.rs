@@ -52,14 +52,7 @@ fn compare_parts(a: &str, b: &str) -> Ordering {
     pa.len().cmp(&pb.len())
 }
 
-/// `a, b and c`, as written (items carry their own quoting).
-pub fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
+pub use crate::diag::and_list;
 
 /// `cluster `x`` for one cluster, `3 clusters` for more.
 pub fn on_clusters(clusters: &BTreeSet<String>) -> String {

@@ -520,20 +520,33 @@ pub fn against_committed(
         };
         let (a, c) = (&p.app.value, &p.cluster.value);
         let ring = c.upgrade_channel.as_str();
-        let (label, help) = match (stopped_by_hand(a, c), frozen(&fleet.value, ring, sources.today)) {
-            (Some(StoppedBy::Cluster(_)), _) => (
+        // Every stop in force, the first labelled: the help names each one to lift (a freeze
+        // lifted alone leaves the app's own `gitops.suspend`, and the other way round).
+        let by_app = (a.gitops.suspend.as_ref())
+            .filter(|s| s.clusters.is_empty() || s.clusters.iter().any(|x| x == cluster))
+            .is_some();
+        let mut stops = Vec::new();
+        if let Some(StoppedBy::Cluster(_)) = stopped_by_hand(a, c) {
+            stops.push((
                 p.cluster.label(&["gitops", "suspend"], "sync suspended here"),
-                format!("lift `gitops.suspend` of cluster `{cluster}` first"),
-            ),
-            (_, Some(f)) => (
+                format!("`gitops.suspend` of cluster `{cluster}`"),
+            ));
+        }
+        if let Some(f) = frozen(&fleet.value, ring, sources.today) {
+            stops.push((
                 freeze_label(f, "ring frozen here"),
-                format!("lift the freeze of ring `{ring}` first"),
-            ),
-            _ => (
+                format!("the freeze of ring `{ring}`"),
+            ));
+        }
+        if by_app || stops.is_empty() {
+            stops.push((
                 p.app.label(&["gitops", "suspend"], "sync suspended here"),
-                format!("lift `gitops.suspend` of `{app}` on cluster `{cluster}` first"),
-            ),
-        };
+                format!("`gitops.suspend` of `{app}` on cluster `{cluster}`"),
+            ));
+        }
+        let lifts: Vec<String> = stops.iter().map(|(_, what)| what.clone()).collect();
+        let help = format!("lift {} first", crate::diag::and_list(&lifts));
+        let label = stops.swap_remove(0).0;
         let help = match was {
             "its first deployment" => format!("{help}, or place the app there once it is lifted"),
             _ => format!("{help}, or keep the switch until then"),
