@@ -576,6 +576,32 @@ mod tests {
         assert_eq!(records_of(&switched, "orders.example.com")[0].3, EASTUS);
     }
 
+    /// Under weighted routing a weight-0 record (a last resort) is answered once every other
+    /// record is unhealthy: with a manual failover it is left out while another cluster is
+    /// in rotation, and comes back, weight 0, when the switch takes the others out.
+    #[test]
+    fn a_manual_failover_leaves_out_the_weight_0_record_until_switched() {
+        let weights = |failover: &str, switch: &str| {
+            let sources = golden(|p, t| match p {
+                "apps/cart/app.yaml" => t
+                    .replace("aws:us-east-1: 1", "aws:us-east-1: 0")
+                    .replace("failover: automatic", failover)
+                    .replace("  weights:", &format!("{switch}  weights:")),
+                _ => t,
+            });
+            let records = records_of(&sources, "cart.example.com");
+            records.into_iter().map(|r| (r.2, r.3)).collect::<Vec<_>>()
+        };
+        let eastus = ("Weight(3)".to_string(), EASTUS.to_string());
+        let useast1 = ("Weight(0)".to_string(), USEAST1.to_string());
+        assert_eq!(weights("failover: automatic", ""), [eastus.clone(), useast1.clone()]);
+        for failover in ["failover: manual-confirmed", "failover: none"] {
+            assert_eq!(weights(failover, ""), std::slice::from_ref(&eastus), "{failover}");
+            let switch = "  switches:\n    - { region: azure:eastus, inRotation: false, reason: failed over }\n";
+            assert_eq!(weights(failover, switch), std::slice::from_ref(&useast1), "{failover}");
+        }
+    }
+
     /// Draining a failover app from its primary region leaves the secondary record, in its
     /// role: Route 53 answers with it. (FG054 said the app landed on one cluster.)
     #[test]
