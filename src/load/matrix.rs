@@ -6,18 +6,18 @@
 use serde_json::Value;
 
 /// Each placement of the matrix `before` (a committed `fleet.yaml` of the output folder):
-/// app, cluster and its `state` there; `None` when it does not read as a matrix.
+/// app, cluster and its `state` there; `None` when it does not read as a matrix, a row
+/// without a text app, cluster or state included (a hand-edited matrix, which `check` calls
+/// drifted): a row left out would read as a placement the committed tree does not have.
 pub fn placement_states(before: &str) -> Option<Vec<(String, String, String)>> {
     let old = parse(before)?;
     let rows = old["placements"].as_array()?;
-    Some(
-        rows.iter()
-            .filter_map(|p| {
-                let (app, cluster, state) = (p["app"].as_str()?, p["cluster"].as_str()?, p["state"].as_str()?);
-                Some((app.to_string(), cluster.to_string(), state.to_string()))
-            })
-            .collect(),
-    )
+    rows.iter()
+        .map(|p| {
+            let (app, cluster, state) = (p["app"].as_str()?, p["cluster"].as_str()?, p["state"].as_str()?);
+            Some((app.to_string(), cluster.to_string(), state.to_string()))
+        })
+        .collect()
 }
 
 /// The identity revocations in force in the matrix `before` (its `incidentSwitches`): each
@@ -47,4 +47,22 @@ fn parse(before: &str) -> Option<Value> {
         at += line.len();
     }
     serde_saphyr::from_str(&before[at..]).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placement_states;
+
+    #[test]
+    fn a_matrix_with_a_row_it_cannot_read_is_not_read() {
+        let header = "# Rendered by fleetgen; do not edit.\n";
+        let good = format!("{header}placements:\n  - {{ app: web, cluster: east, state: active }}\n");
+        assert_eq!(
+            placement_states(&good),
+            Some(vec![("web".into(), "east".into(), "active".into())])
+        );
+        let bad = format!("{good}  - {{ app: api, cluster: east, state: 3 }}\n");
+        assert_eq!(placement_states(&bad), None);
+        assert_eq!(placement_states("placements: 1\n"), None);
+    }
 }
