@@ -422,9 +422,16 @@ impl LintFilter {
 /// What `fleetgen lint` prints for a compile, and its exit code: the findings `filter`
 /// keeps, or (text formats) a line saying there are none.
 pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: &Style, quiet: bool) -> (u8, String) {
+    // Errors that stopped the rules count wherever they are: a lint of some paths whose
+    // rules never ran (an error in another file) is not a clean lint of those paths.
+    let stopped = if compiled.linted { 0 } else { compiled.exit_code() };
     compiled.retain(|d| filter.keeps(d) && filter.in_paths(&d.path));
     let mut text = compiled.report(style);
-    if compiled.diagnostics().is_empty() && matches!(style.format, Format::Text | Format::Concise) && !quiet {
+    if compiled.diagnostics().is_empty()
+        && stopped == 0
+        && matches!(style.format, Format::Text | Format::Concise)
+        && !quiet
+    {
         let c = compiled.counts();
         text = format!(
             "no findings: {} over {} and {}\n",
@@ -433,7 +440,7 @@ pub fn lint_report(mut compiled: Compiled, filter: &LintFilter, style: &Style, q
             diag::count(c.apps, "app")
         );
     }
-    let code = compiled.exit_code();
+    let code = compiled.exit_code().max(stopped);
     if code == 0 && filter.deny_warnings && !compiled.diagnostics().is_empty() {
         (1, text)
     } else {

@@ -1468,6 +1468,25 @@ fn lint_reports_on_the_given_files_with_the_fleet_as_context() {
         "{}",
         report(&out)
     );
+    // The same error outside the linted file: its FG100 is not found either, so the lint of
+    // that file is not clean (exit 1, no "no findings"), from the disk and from stdin.
+    let contract = fs::read_to_string(fleet.path().join("apps/web/app.yaml")).unwrap();
+    for (args, input) in [
+        (&["apps/web/app.yaml"][..], None),
+        (
+            &["-", "--stdin-filename", "apps/web/app.yaml"][..],
+            Some(contract.as_str()),
+        ),
+    ] {
+        let out = lint(args, input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", report(&out));
+        assert!(!stdout(&out).contains("no findings"), "{args:?}: {}", report(&out));
+        assert!(
+            stderr(&out).contains("the lint rules did not run"),
+            "{args:?}: {}",
+            report(&out)
+        );
+    }
 }
 
 #[test]
