@@ -261,7 +261,15 @@ pub fn compare_disk(
             };
             let text = match &have.text {
                 Some(text) => text.clone(),
-                None => std::fs::read_to_string(out.join(path))?,
+                // Read as the walk reads a file it hashes: bytes that are not UTF-8 (a
+                // hand edit in another encoding) are a drift like any other, on every run,
+                // not an error once the stat index knows the file.
+                None => {
+                    let file = out.join(path);
+                    let bytes = std::fs::read(&file)
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+                    String::from_utf8_lossy(&bytes).into_owned()
+                }
             };
             // CRLF line endings where fleetgen writes LF (git's `core.autocrlf` checks files
             // out so on Windows, and commits them with LF): the file is read as LF, and one

@@ -92,6 +92,35 @@ fn each_kind_of_drift_is_reported_with_its_diff() {
 /// Every rendered file checked out with CRLF line endings (git's `core.autocrlf` on
 /// Windows; git commits them with LF): `check` passes, with the cache that knows the files
 /// by their LF contents and without one, and a render writes LF back.
+/// A rendered file edited in another encoding (bytes that are not UTF-8) is drift, said
+/// alike on every run: once the stat index knew the file, a later `check` read it strictly
+/// and failed with exit 2 naming only the folder.
+#[test]
+fn a_file_that_is_not_utf8_is_drift_on_every_run() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let hpa = repo.join("rendered/useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml");
+    let mut bytes = fs::read(&hpa).unwrap();
+    bytes.extend_from_slice(b"# caf\xe9\n");
+    fs::write(&hpa, bytes).unwrap();
+    let runs: Vec<(Option<i32>, String)> = (0..3)
+        .map(|_| {
+            let out = run(repo, "check", &["--format", "concise"]);
+            (out.status.code(), stdout(&out))
+        })
+        .collect();
+    assert_eq!(runs[0].0, Some(1), "{}", runs[0].1);
+    assert!(
+        runs[0]
+            .1
+            .contains("useast1-prod-01/apps/web/horizontalpodautoscaler-web.yaml"),
+        "{}",
+        runs[0].1
+    );
+    assert!(runs.iter().all(|r| *r == runs[0]), "{runs:?}");
+}
+
 #[test]
 fn a_tree_checked_out_with_crlf_line_endings_is_up_to_date() {
     let fleet = fleet_with(None);
