@@ -544,11 +544,13 @@ mod at {
 }
 
 /// Files of an existing output folder, by relative path (read in parallel). Refuses a
-/// symbolic link as the folder.
+/// symbolic link as the folder; an error names the file (one that is not UTF-8, say).
 pub fn read_tree(dir: &Path) -> io::Result<RenderedTree> {
     refuse_link(dir).map_err(io::Error::other)?;
     let paths = list_tree(dir)?;
-    let texts: Vec<io::Result<String>> = paths.par_iter().map(|rel| fs::read_to_string(dir.join(rel))).collect();
+    let read =
+        |rel: &String| fs::read_to_string(dir.join(rel)).map_err(|e| io::Error::new(e.kind(), format!("{rel}: {e}")));
+    let texts: Vec<io::Result<String>> = paths.par_iter().map(read).collect();
     let mut tree = RenderedTree::default();
     for (rel, text) in paths.into_iter().zip(texts) {
         tree.files.insert(rel, text?);
@@ -1126,6 +1128,17 @@ mod tests {
     }
 
     #[cfg(unix)]
+    /// A partial render reads the files it keeps: one that is not UTF-8 (a hand edit) is
+    /// named, where the error named only the folder.
+    #[test]
+    fn a_file_that_is_not_utf8_is_named_when_the_tree_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("c1/apps")).unwrap();
+        fs::write(dir.path().join("c1/apps/a.yaml"), b"caf\xe9\n").unwrap();
+        let err = read_tree(dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with("c1/apps/a.yaml: "), "{err}");
+    }
+
     #[test]
     fn an_output_folder_that_is_a_link_is_refused_and_its_target_untouched() {
         let dir = tempfile::tempdir().unwrap();
