@@ -91,6 +91,52 @@ pub fn refuse_link(out: &Path) -> Result<(), String> {
     }
 }
 
+/// Writes `files` (name, bytes) into folder `dir` (made when missing), each replacing the
+/// file of its name, for the commands that write outside an output folder (`schema
+/// --write`, `man --out`). Never through a link: a `dir` that is one, or an entry of a name
+/// to write that is one (or not a regular file), is refused before anything is written. Each
+/// file goes to a fresh temporary file beside it first and is renamed into place.
+pub fn replace_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), String> {
+    use std::io::Write as _;
+    let shown = dir.display();
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "`{shown}` is a symbolic link; fleetgen does not write through one"
+            ));
+        }
+        Ok(m) if !m.is_dir() => return Err(format!("`{shown}` is not a folder")),
+        Ok(_) => {}
+        Err(_) => fs::create_dir_all(dir).map_err(|e| format!("cannot create `{shown}`: {e}"))?,
+    }
+    for (name, _) in files {
+        match fs::symlink_metadata(dir.join(name)) {
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(format!(
+                    "`{}` is a symbolic link or not a regular file; fleetgen does not write through one (nothing written)",
+                    dir.join(name).display()
+                ));
+            }
+            _ => {}
+        }
+    }
+    for (name, bytes) in files {
+        let target = dir.join(name);
+        let tmp = dir.join(format!(".{name}.fleetgen-new-{}", std::process::id()));
+        let written = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(bytes))
+            .and_then(|()| fs::rename(&tmp, &target));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(format!("cannot write `{}`: {e}", target.display()));
+        }
+    }
+    Ok(())
+}
+
 /// Where a folder fleetgen may write is, links resolved: its nearest existing ancestor's
 /// real path, with the rest of its own (it may not exist yet).
 pub fn resolved(dir: &Path) -> Option<PathBuf> {

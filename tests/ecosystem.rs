@@ -496,6 +496,42 @@ fn the_man_page_is_roff_and_one_is_written_per_command() {
     }
 }
 
+/// `man --out` and `schema --write` write no file through a link a pull request planted
+/// (a page or a schema linked elsewhere, or the folder itself a link): refused, exit 2,
+/// the link's target untouched and nothing written.
+#[test]
+fn man_and_schema_writers_never_write_through_a_link() {
+    for (command, name) in [("man", "fleetgen-lint.1"), ("schema", "app.schema.json")] {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "precious").unwrap();
+        let out_dir = dir.path().join("out");
+        fs::create_dir(&out_dir).unwrap();
+        std::os::unix::fs::symlink(&victim, out_dir.join(name)).unwrap();
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(&out_dir, &linked).unwrap();
+        let flag = if command == "man" { "--out" } else { "--write" };
+        for target in [&out_dir, &linked] {
+            let out = fleetgen().args([command, flag]).arg(target).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {}: {}",
+                target.display(),
+                report(&out)
+            );
+            assert!(stderr(&out).contains("symbolic link"), "{}", report(&out));
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious", "{command}");
+        assert_eq!(fs::read_dir(&out_dir).unwrap().count(), 1, "{command}: nothing written");
+        // The link gone, the writer writes.
+        fs::remove_file(out_dir.join(name)).unwrap();
+        let out = fleetgen().args([command, flag]).arg(&out_dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}: {}", report(&out));
+        assert!(out_dir.join(name).is_file(), "{command}");
+    }
+}
+
 #[test]
 fn version_names_the_commit_it_was_built_from() {
     let out = fleetgen().args(["version", "--verbose"]).output().unwrap();

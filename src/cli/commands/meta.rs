@@ -36,13 +36,33 @@ pub fn man(out: Option<&Path>) -> u8 {
             print(&String::from_utf8_lossy(&page));
             0
         }
-        Some(dir) => match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("error: cannot write man pages into `{}`: {e}", dir.display());
-                2
+        Some(dir) => {
+            // One page per command and subcommand, as `clap_mangen::generate_to` names them,
+            // written by fleetgen's own writer (never through a link).
+            fn pages(command: clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+                for sub in command.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+                    pages(sub, out)?;
+                }
+                let man = clap_mangen::Man::new(command);
+                let mut page = Vec::new();
+                man.render(&mut page)?;
+                out.push((man.get_filename(), page));
+                Ok(())
             }
-        },
+            let mut command = command.disable_help_subcommand(true);
+            command.build();
+            let mut files = Vec::new();
+            let written = pages(command, &mut files)
+                .map_err(|e| e.to_string())
+                .and_then(|()| crate::write::replace_files(dir, &files));
+            match written {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: cannot write man pages into `{}`: {e}", dir.display());
+                    2
+                }
+            }
+        }
     }
 }
 

@@ -18,12 +18,11 @@ pub struct Args {
 }
 
 /// Writes every schema file into `dir`, creating it; returns how many.
-pub fn write_all(dir: &Path) -> std::io::Result<usize> {
-    std::fs::create_dir_all(dir)?;
-    let files = schema::files();
-    for (name, text) in &files {
-        std::fs::write(dir.join(name), text)?;
-    }
+pub fn write_all(dir: &Path) -> Result<usize, String> {
+    let files: Vec<(String, Vec<u8>)> = (schema::files().into_iter())
+        .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
+        .collect();
+    crate::write::replace_files(dir, &files)?;
     Ok(files.len())
 }
 
