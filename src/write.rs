@@ -193,25 +193,37 @@ pub fn refuse_cache_dir(repo: &Path, cache: &Path, out: &Path) -> Result<(), Str
             }
         }
     }
+    // The default folder is the repository's `.fleetgen`, which the user did not name.
+    let named = match cache == repo.join(crate::incremental::DIR) {
+        true => "the cache folder",
+        false => "FLEETGEN_CACHE_DIR",
+    };
     let (Some(repo), Some(real)) = (fs::canonicalize(repo).ok(), resolved(cache)) else {
         return Ok(());
     };
     let shown = cache.display();
     if repo.starts_with(&real) {
-        return Err(format!("FLEETGEN_CACHE_DIR `{shown}` is the repository or holds it"));
+        return Err(format!("{named} `{shown}` is the repository or holds it"));
+    }
+    // An output folder in the cache would be taken for the cache's own (its shadow tree).
+    if resolved(out).is_some_and(|out| out.starts_with(&real)) {
+        return Err(format!(
+            "the output folder `{}` is inside {named} `{shown}`, which fleetgen manages; write the output elsewhere",
+            out.display()
+        ));
     }
     if let Ok(inside) = real.strip_prefix(&repo)
         && let Some(first) = inside.components().next()
         && layout::ROOTS.iter().any(|r| first.as_os_str() == *r)
     {
         return Err(format!(
-            "FLEETGEN_CACHE_DIR `{shown}` is inside `{}`, a folder fleetgen reads; keep the cache outside the sources",
+            "{named} `{shown}` is inside `{}`, a folder fleetgen reads; keep the cache outside the sources",
             first.as_os_str().to_string_lossy()
         ));
     }
     if resolved(out).is_some_and(|out| real.starts_with(&out)) {
         return Err(format!(
-            "FLEETGEN_CACHE_DIR `{shown}` is inside the output folder `{}`; keep the cache outside it",
+            "{named} `{shown}` is inside the output folder `{}`; keep the cache outside it",
             out.display()
         ));
     }

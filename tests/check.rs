@@ -320,6 +320,26 @@ fn check_refuses_an_output_folder_render_refuses() {
         }
     }
     assert_eq!(fs::read_to_string(repo.join("rendered")).unwrap(), "a file\n");
+    // Run in the fleet: its own folder is said so (not blamed on a FLEETGEN_CACHE_DIR nobody
+    // set), and a folder inside the cache, whose shadow a later render would take it for, is
+    // refused.
+    fs::remove_file(repo.join("rendered")).unwrap();
+    for (out, said) in [
+        (".", "`.` cannot be an output folder"),
+        (".fleetgen/shadow", "inside the cache folder"),
+    ] {
+        for command in ["check", "render"] {
+            let run = fleetgen()
+                .current_dir(repo)
+                .args([command, "--out", out])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(2), "{command} {out}: {}{err}", stdout(&run));
+            assert!(err.contains(said), "{command} {out}: {err}");
+        }
+    }
+    assert!(!repo.join(".fleetgen/shadow").exists());
 }
 
 /// `--quiet`: the findings and nothing else (no count, no advice), for check and lint alike.

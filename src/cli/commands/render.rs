@@ -56,6 +56,14 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // A whole render into the output folder reuses what did not change: the old tree (or
     // the shadow) holds the text of what the cache knows by hash (checked through the stat
     // indexes).
+    // The output folder itself first: one render refuses (`.`, a folder it reads) is said
+    // so, not blamed on the cache folder inside it.
+    if !args.stdout
+        && let Err(message) = crate::write::output_folder(&fleet.root, &out)
+    {
+        eprintln!("error: {message}");
+        return 2;
+    }
     let cache = (!args.no_cache && !args.stdout && select.is_all()).then(|| Cache::for_fleet(&fleet.root));
     if let Some(cache) = &cache
         && let Err(message) = crate::write::refuse_cache_dir(&fleet.root, cache.dir(), &out)
