@@ -245,6 +245,17 @@ fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
                 "`{written}` is not a finite number, which no field of fleetgen's inputs takes (quote it if it is text: \"{written}\")"
             ),
         )
+    } else if message.starts_with("!!binary scalar is not valid UTF-8") {
+        // The library's advice names an option of its own, which no user can set.
+        (
+            codes::INVALID_VALUE,
+            "a `!!binary` value must decode to UTF-8 text, which this does not; write the text itself".to_string(),
+        )
+    } else if message.starts_with("invalid boolean (strict mode") {
+        (
+            codes::WRONG_TYPE,
+            "a `!!bool` value must be `true` or `false`".to_string(),
+        )
     } else if message.starts_with("multiple YAML documents") {
         (
             codes::YAML_SYNTAX,
@@ -666,6 +677,13 @@ mod tests {
                 "`-.Inf` is not a finite number",
                 12,
             ),
+            (
+                "cell: !!binary /w==\n",
+                codes::INVALID_VALUE,
+                "a `!!binary` value must decode to UTF-8 text",
+                15,
+            ),
+            ("on: !!bool yes\n", codes::WRONG_TYPE, "must be `true` or `false`", 11),
         ] {
             let file = SourceFile::new("t.yaml", text);
             for err in [parse(&file).unwrap_err(), parse_json_here(&file).unwrap_err()] {
