@@ -364,8 +364,8 @@ fn a_cidr_must_be_an_address_and_a_prefix_the_api_server_takes() {
     let base = fs::read_to_string(&profile).unwrap();
     let with = |ranges: &str| {
         let text = base.replace(
-            "  namespace: agc-system\n",
-            &format!("  namespace: agc-system\n  sourceRanges: {ranges}\n"),
+            "  sourceRanges: [10.225.0.0/24]\n",
+            &format!("  sourceRanges: {ranges}\n"),
         );
         assert_ne!(text, base);
         fs::write(&profile, text).unwrap();
@@ -383,7 +383,11 @@ fn a_cidr_must_be_an_address_and_a_prefix_the_api_server_takes() {
     ] {
         let out = with(&format!("['10.1.0.0/16', '{bad}']"));
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", report(&out));
-        let line = base.lines().position(|l| l == "  namespace: agc-system").unwrap() + 2;
+        let line = base
+            .lines()
+            .position(|l| l == "  sourceRanges: [10.225.0.0/24]")
+            .unwrap()
+            + 1;
         let want =
             format!("profiles/cluster/aks-standard.yaml:{line}:33: error[FG012] `{bad}` is not a valid `sourceRanges`");
         assert!(report(&out).contains(&want), "{bad}: {}", report(&out));

@@ -136,7 +136,7 @@ fn network(plan: &Plan, p: &Placement) -> Value {
     let gateway = p
         .gateway
         .filter(|_| routes(p))
-        .map(|g| json!({"namespace": g.namespace.as_str(), "sourceRanges": g.source_ranges}));
+        .map(|g| json!({"namespace": g.proxies_namespace(), "sourceRanges": g.source_ranges}));
     let egress: Vec<Value> = a
         .network
         .egress
@@ -336,7 +336,7 @@ mod tests {
              annotations={azure.workload.identity/client-id=str,\
              azure.workload.identity/tenant-id=str,},automountToken=bool,},gateway={name=str,\
              namespace=str,listener=none,},service={name=str,port=int,},metrics={port=int,path=str,},\
-             identityDigest=str,network={port=int,gateway={namespace=str,sourceRanges=[],},scraper={port=int,namespace=str,\
+             identityDigest=str,network={port=int,gateway={namespace=str,sourceRanges=[str,],},scraper={port=int,namespace=str,\
              selector={app.kubernetes.io/name=str,},sourceRanges=[],},cloud={podIdentityAgent=bool,},\
              calls=[{name=str,namespace=str,selector={app.kubernetes.io/name=str,},port=int,},],\
              callers=[],egress=[],},}"
@@ -390,7 +390,7 @@ mod tests {
             "identityDigest": "c66ee541bdb8d5fa",
             "network": {
                 "port": 8080,
-                "gateway": {"namespace": "agc-system", "sourceRanges": []},
+                "gateway": {"namespace": "agc-system", "sourceRanges": ["10.225.0.0/24"]},
                 "scraper": {
                     "port": 9090,
                     "namespace": "monitoring",
@@ -446,6 +446,38 @@ mod tests {
         let plan = plan.unwrap();
         let w = workload(&plan, plan.placement("web", "eastus-prod-01").unwrap());
         assert!(w.get_attr("identityDigest").unwrap().is_none());
+    }
+
+    #[test]
+    fn the_gateway_is_admitted_from_its_proxies_namespace_or_its_source_ranges() {
+        let aks = "profiles/cluster/aks-standard.yaml";
+        let gateway_of = |profile: &str| {
+            let sources = fixture::sources(&[(aks, profile)]);
+            let (plan, problems) = crate::resolve::plan::plan(&sources);
+            assert!(problems.is_empty(), "{problems:?}");
+            let plan = plan.unwrap();
+            network(&plan, plan.placement("web", "eastus-prod-01").unwrap())["gateway"].clone()
+        };
+        let text = fixture::text(aks);
+        assert_eq!(
+            gateway_of(&text),
+            json!({"namespace": "agc-system", "sourceRanges": ["10.225.0.0/24"]})
+        );
+        // Envoy Gateway's proxies run in its controller's namespace, not the Gateway's.
+        let envoy = text
+            .replace(
+                "entrypoint: application-gateway-for-containers",
+                "entrypoint: envoy-gateway",
+            )
+            .replace(
+                "  sourceRanges: [10.225.0.0/24]\n",
+                "  proxyNamespace: envoy-gateway-system\n",
+            );
+        assert!(envoy.contains("proxyNamespace"));
+        assert_eq!(
+            gateway_of(&envoy),
+            json!({"namespace": "envoy-gateway-system", "sourceRanges": []})
+        );
     }
 
     /// `workload.network.scraper` of `web` on `eastus-prod-01` with the observability profile's

@@ -42,9 +42,20 @@ pub struct GatewayRef {
     #[serde(default)]
     pub listener: Option<String>,
     /// Where the gateway's proxies connect to pods from, when they run outside the cluster
-    /// (CIDRs); without it, from the gateway's namespace (in-cluster proxy pods).
+    /// (CIDRs); without it, from the namespace of its in-cluster proxy pods.
     #[serde(default)]
     pub source_ranges: Vec<String>,
+    /// The namespace an in-cluster gateway's proxy pods run in, when not the Gateway's own
+    /// (Envoy Gateway by default runs them in its controller's namespace).
+    #[serde(default)]
+    pub proxy_namespace: Option<Id>,
+}
+
+impl GatewayRef {
+    /// The namespace of the in-cluster proxy pods, which the apps' NetworkPolicies admit.
+    pub fn proxies_namespace(&self) -> &str {
+        self.proxy_namespace.as_ref().unwrap_or(&self.namespace).as_str()
+    }
 }
 
 string_enum!(MetricsBackend {

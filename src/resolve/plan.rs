@@ -650,6 +650,12 @@ impl Runtime {
     }
 }
 
+/// Entrypoints whose proxies run outside the cluster, so that a NetworkPolicy can admit
+/// them only by address (the profile's `gateway.sourceRanges`): Application Gateway for
+/// Containers (its association's delegated subnet) and the AWS Load Balancer Controller's
+/// ALB (its subnets with IP targets; the nodes, which forward, with instance targets).
+const OUT_OF_CLUSTER_ENTRYPOINTS: [&str; 2] = ["application-gateway-for-containers", "aws-load-balancer-controller"];
+
 /// An app's placement on a cluster, and whether its values are free of errors (when they
 /// are not, `out` says why and the plan leaves it out).
 fn placement<'s>(
@@ -695,6 +701,32 @@ fn placement<'s>(
         if let Some(p) = cluster.profile {
             d = d.with_secondary(p.label(&["name"], "this profile names no gateway"));
         }
+        out.push(d);
+    }
+    // A gateway whose proxies run outside the cluster (Application Gateway for Containers in
+    // its association's delegated subnet, an AWS ALB in its VPC subnets) reaches the pods from
+    // those addresses, never from the Gateway's namespace: without `sourceRanges`, the app's
+    // allow-from-gateway would admit that namespace and default-deny drop every request.
+    if let (Some(g), true, Some(_), true) = (
+        gateway.filter(|g| g.source_ranges.is_empty()),
+        fleet.value.network.policies,
+        a.traffic.port,
+        a.traffic.exposure != crate::model::app::Exposure::None && !a.traffic.hostnames.is_empty(),
+    ) && let Some(profile) = cluster.profile
+        && let Some(entrypoint) = (OUT_OF_CLUSTER_ENTRYPOINTS.iter()).find(|e| **e == profile.value.entrypoint.as_str())
+    {
+        ok = false;
+        let d = Diagnostic::error(
+            codes::NO_GATEWAY,
+            files,
+            app.label(&["traffic", "hostnames"], "routed through the cluster's gateway"),
+            format!(
+                "`{}` has hostnames, but the gateway `{}` of cluster `{}` runs its proxies outside the cluster (`{entrypoint}`) and its profile gives no `sourceRanges` for the app's NetworkPolicy to admit",
+                a.application.name, g.name, c.cluster_id
+            ),
+        )
+        .with_help("give the profile's `gateway.sourceRanges`: the subnets the proxies connect from (Application Gateway for Containers: its association's subnet; an AWS ALB: its subnets)")
+        .with_secondary(profile.label(&["gateway"], "no `sourceRanges`: the NetworkPolicy would admit only the gateway's namespace"));
         out.push(d);
     }
     // An internal app's route on the cluster's gateway, which the edge reaches from the
@@ -1250,10 +1282,10 @@ mod tests {
         // app can be routed there.
         let api = fixture::text("apps/api/app.yaml")
             .replace("  port: 8080\n", "  port: 8080\n  hostnames: [api.example.com]\n");
+        // The gateway is the profiles' last field.
         let without = |profile: &str| {
-            fixture::text(profile)
-                .replace("gateway:\n  name: aws-alb-gateway\n  namespace: gateway-system\n", "")
-                .replace("gateway:\n  name: agc-gateway\n  namespace: agc-system\n", "")
+            let text = fixture::text(profile);
+            text[..text.find("gateway:\n").unwrap()].to_string()
         };
         let (eks, aks) = (
             "profiles/cluster/eks-standard.yaml",
@@ -1300,6 +1332,47 @@ mod tests {
             let found: Vec<(&str, String)> = problems.iter().map(|d| (d.code.id, d.message.clone())).collect();
             assert_eq!(found, want_found);
         }
+    }
+
+    #[test]
+    fn a_gateway_outside_the_cluster_needs_its_source_ranges_while_network_policies_are_on() {
+        // Application Gateway for Containers without `sourceRanges`: `web`'s NetworkPolicy
+        // would admit only agc-system, where no proxy runs.
+        let aks = "profiles/cluster/aks-standard.yaml";
+        let ranges = "  # Application Gateway for Containers proxies from its association's delegated subnet.\n  sourceRanges: [10.225.0.0/24]\n";
+        let without = fixture::text(aks).replace(ranges, "");
+        assert_ne!(without, fixture::text(aks));
+        let found = |overlay: &[(&str, &str)]| {
+            let (_, problems) = plan(&fixture::sources(overlay));
+            problems
+                .iter()
+                .map(|d| (d.code.id, d.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        let refused = |cluster: &str| {
+            (
+                codes::NO_GATEWAY.id,
+                format!(
+                    "`web` has hostnames, but the gateway `agc-gateway` of cluster `{cluster}` runs its proxies outside the cluster (`application-gateway-for-containers`) and its profile gives no `sourceRanges` for the app's NetworkPolicy to admit"
+                ),
+            )
+        };
+        assert_eq!(
+            found(&[(aks, &without)]),
+            vec![refused("eastus-prod-01"), refused("eastus-staging-01")]
+        );
+        // With the ranges (the fixture), or with NetworkPolicies off, nothing to say.
+        assert_eq!(found(&[]), vec![]);
+        let off = format!("{}network:\n  policies: false\n", fixture::text("fleet.yaml"));
+        assert_eq!(found(&[(aks, &without), ("fleet.yaml", &off)]), vec![]);
+        // An in-cluster gateway (the profile's entrypoint, which its clusters match: FG025) is
+        // admitted by its proxies' namespace.
+        let envoy = without.replace(
+            "entrypoint: application-gateway-for-containers",
+            "entrypoint: envoy-gateway",
+        );
+        assert_ne!(envoy, without);
+        assert_eq!(found(&[(aks, &envoy)]), vec![]);
     }
 
     #[test]
