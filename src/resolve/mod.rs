@@ -29,6 +29,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     references::check(sources, &mut out);
     placement::check(sources, &mut out);
     placement::check_replica_bounds(sources, &mut out);
+    placement::check_resources(sources, &mut out);
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     deps::check_reachable(sources, &mut out);

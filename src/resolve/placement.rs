@@ -3,7 +3,7 @@
 //! written only where the app runs.
 
 use crate::diag::{Diagnostic, codes};
-use crate::load::Sources;
+use crate::load::{Doc, Sources};
 use crate::model::cluster::ClusterRole;
 use crate::model::{App, Cluster};
 use crate::suggest;
@@ -78,6 +78,121 @@ pub fn check_replica_bounds(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 min_at,
                 &format!("`{}`'s ", doc.value.application.name),
             ));
+        }
+    }
+}
+
+/// One of cpu or memory of an app's requests or limits as its placements take it (the
+/// contract's, else fleet.yaml's default, as `plan::Runtime` picks it), with a label at the
+/// line it came from.
+struct Resource<'s> {
+    value: &'s str,
+    at: crate::diag::Label,
+    from_app: bool,
+}
+
+/// `field` (`cpu` or `memory`) of a requests or limits list.
+fn quantity<'s>(list: Option<&'s crate::model::app::ResourceList>, field: &str) -> Option<&'s str> {
+    let list = list?;
+    match field {
+        "cpu" => list.cpu.as_deref(),
+        _ => list.memory.as_deref(),
+    }
+}
+
+/// The app's `which` (`requests` or `limits`) `field`, else fleet.yaml's default, labelled
+/// `text`.
+fn resource<'s>(sources: &'s Sources, app: &'s Doc<App>, which: &str, field: &str, text: &str) -> Option<Resource<'s>> {
+    let of = |spec: Option<&'s crate::model::app::ResourceSpec>| {
+        let spec = spec?;
+        quantity(
+            if which == "requests" {
+                spec.requests.as_ref()
+            } else {
+                spec.limits.as_ref()
+            },
+            field,
+        )
+    };
+    if let Some(value) = of(app.value.runtime.resources.as_ref()) {
+        return Some(Resource {
+            value,
+            at: app.label(&["runtime", "resources", which, field], text),
+            from_app: true,
+        });
+    }
+    let fleet = sources.fleet.as_ref()?;
+    of(fleet.value.defaults.runtime.resources.as_ref()).map(|value| Resource {
+        value,
+        at: fleet.label(&["defaults", "runtime", "resources", which, field], text),
+        from_app: false,
+    })
+}
+
+/// A request above its limit (cpu or memory, each from the contract else fleet.yaml's
+/// defaults, as the placements take them): the API server refuses the Deployment (`must be
+/// less than or equal to cpu limit`, ValidateResourceRequirements), so the app's sync fails
+/// on every cluster. Reported once at fleet.yaml when both are its defaults, else once per
+/// contract that sets either, at the contract's line (the request, or the limit it lowers).
+pub fn check_resources(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    use crate::kube::quantity::Quantity;
+    let mut above = |field: &str, whose: &str, request: Resource, limit: Resource| {
+        let (Some(r), Some(l)) = (Quantity::parse(request.value), Quantity::parse(limit.value)) else {
+            return;
+        };
+        if r <= l {
+            return;
+        }
+        let message = format!(
+            "{whose}{field} request ({}) is above its {field} limit ({}): the API server refuses a Deployment whose request exceeds its limit",
+            request.value, limit.value
+        );
+        let help = format!(
+            "lower the {field} request to {} or less, or raise the limit",
+            limit.value
+        );
+        // At the contract's line when the contract sets only the limit.
+        let (primary, secondary) = match (request.from_app, limit.from_app) {
+            (false, true) => (limit.at, request.at),
+            _ => (request.at, limit.at),
+        };
+        out.push(
+            Diagnostic::error(codes::INVALID_VALUE, &sources.files, primary, message)
+                .with_secondary(secondary)
+                .with_help(help),
+        );
+    };
+    for field in ["cpu", "memory"] {
+        if let Some(fleet) = sources.fleet.as_ref()
+            && let Some(defaults) = fleet.value.defaults.runtime.resources.as_ref()
+            && let (Some(request), Some(limit)) = (
+                quantity(defaults.requests.as_ref(), field),
+                quantity(defaults.limits.as_ref(), field),
+            )
+        {
+            let at = |which: &str, text: &str| fleet.label(&["defaults", "runtime", "resources", which, field], text);
+            let request = Resource {
+                value: request,
+                at: at("requests", "the default request"),
+                from_app: false,
+            };
+            let limit = Resource {
+                value: limit,
+                at: at("limits", "the default limit"),
+                from_app: false,
+            };
+            above(field, "fleet.yaml's default ", request, limit);
+        }
+        for app in &sources.apps {
+            let (Some(request), Some(limit)) = (
+                resource(sources, app, "requests", field, "the request"),
+                resource(sources, app, "limits", field, "the limit"),
+            ) else {
+                continue;
+            };
+            if request.from_app || limit.from_app {
+                above(field, &format!("`{}`'s ", app.value.application.name), request, limit);
+            }
         }
     }
 }
@@ -164,5 +279,85 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::fixture;
+
+    /// FG012s of [`check_resources`]: (message, primary `path:line`, secondary paths).
+    fn resource_errors(overlay: &[(&str, &str)]) -> Vec<(String, String, Vec<String>)> {
+        let sources = fixture::sources(overlay);
+        let mut out = Vec::new();
+        check_resources(&sources, &mut out);
+        let at = |l: &crate::diag::Label| {
+            let f = sources.files.get(l.file);
+            format!("{}:{}", f.path, f.line_col(l.span.start).0)
+        };
+        out.iter()
+            .map(|d| {
+                assert_eq!(d.code.id, "FG012");
+                let primary = at(d.primary.as_ref().expect("a located error"));
+                (d.message.clone(), primary, d.secondary.iter().map(at).collect())
+            })
+            .collect()
+    }
+
+    fn api_with_resources(resources: &str) -> String {
+        fixture::text("apps/api/app.yaml").replace(
+            "  minReplicasPerRegion: 3\n",
+            &format!("  minReplicasPerRegion: 3\n  resources:\n{resources}"),
+        )
+    }
+
+    /// The API server refuses a container whose request is above its limit; a request equal
+    /// to its limit, however spelt, is fine.
+    #[test]
+    fn a_request_above_its_limit_is_refused_at_the_contract() {
+        // The contract's request against fleet.yaml's default limit (512Mi).
+        let api = api_with_resources("    requests:\n      memory: 1Gi\n");
+        let found = resource_errors(&[("apps/api/app.yaml", &api)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (message, primary, secondary) = &found[0];
+        assert!(
+            message.starts_with("`api`'s memory request (1Gi) is above its memory limit (512Mi)"),
+            "{message}"
+        );
+        assert!(primary.starts_with("apps/api/app.yaml:"), "{primary}");
+        assert!(secondary[0].starts_with("fleet.yaml:"), "{secondary:?}");
+        // Both in the contract.
+        let api = api_with_resources("    requests:\n      cpu: 1500m\n    limits:\n      cpu: \"1\"\n");
+        let found = resource_errors(&[("apps/api/app.yaml", &api)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].2[0].starts_with("apps/api/app.yaml:"), "{found:?}");
+        // A limit the contract lowers below fleet.yaml's default request (100m): at the limit.
+        let api = api_with_resources("    limits:\n      cpu: 50m\n");
+        let found = resource_errors(&[("apps/api/app.yaml", &api)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.contains("cpu request (100m) is above its cpu limit (50m)"),
+            "{found:?}"
+        );
+        assert!(found[0].1.starts_with("apps/api/app.yaml:"), "{found:?}");
+        assert!(found[0].2[0].starts_with("fleet.yaml:"), "{found:?}");
+        // Equal, in other spellings: no error.
+        let api = api_with_resources("    requests:\n      memory: 0.5Gi\n      cpu: \"1\"\n");
+        assert_eq!(resource_errors(&[("apps/api/app.yaml", &api)]), Vec::new());
+        assert_eq!(resource_errors(&[]), Vec::new());
+    }
+
+    /// fleet.yaml's own defaults out of order are its error, once, not every app's.
+    #[test]
+    fn default_requests_above_default_limits_are_reported_once_at_fleet_yaml() {
+        let fleet = fixture::text("fleet.yaml").replace("        memory: 128Mi\n", "        memory: 1Gi\n");
+        let found = resource_errors(&[("fleet.yaml", &fleet)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.starts_with("fleet.yaml's default memory request (1Gi)"),
+            "{found:?}"
+        );
+        assert!(found[0].1.starts_with("fleet.yaml:"), "{found:?}");
     }
 }
