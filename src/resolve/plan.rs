@@ -4,7 +4,8 @@
 //! Replicas: a contract gives `minReplicasPerRegion` and `maxReplicasPerRegion`. A region
 //! (provider:region within one environment) may hold several clusters that the app lands on;
 //! each gets `ceil(min / n)` and `ceil(max / n)` (never below its min), so the region
-//! together never runs fewer than the contract's minimum.
+//! together never runs fewer than the contract's minimum. A cluster the app is drained from
+//! or scaled down on runs none and is not one of the `n`.
 //!
 //! Standby shape: an app whose data mode keeps a standby (`pilot-light`, `warm-standby`,
 //! `hot-standby`) runs its full minimum only in its write regions. A standby region (a placed
@@ -347,7 +348,7 @@ pub fn plan_with<'s>(sources: &'s Sources, known: KnownWithinLimits) -> (Option<
     // What each app's placements share (in parallel): the clusters it selects, each with
     // its share of its region's replicas and its ring's part of the labels.
     let chosen: Vec<Chosen> = (apps.par_iter())
-        .map(|app| Chosen::of(fleet, app, &labelled, regions.len()))
+        .map(|app| Chosen::of(fleet, app, &labelled, regions.len(), sources.today))
         .collect();
     // Sorted by cluster, then app: each app's placements dealt to their cluster's rank in
     // app order, each one's slot known before it is made. Each placement is then made in
@@ -472,17 +473,28 @@ struct Chosen<'s> {
 }
 
 impl<'s> Chosen<'s> {
-    fn of(fleet: &Doc<Fleet>, app: &'s Doc<App>, labelled: &[Labelled], regions: usize) -> Chosen<'s> {
+    fn of(
+        fleet: &Doc<Fleet>,
+        app: &'s Doc<App>,
+        labelled: &[Labelled],
+        regions: usize,
+        today: crate::clock::Day,
+    ) -> Chosen<'s> {
         let selected: Vec<usize> = (labelled.iter().enumerate())
             .filter(|(_, l)| selects(&app.value, &l.cluster.doc.value))
             .map(|(at, _)| at)
             .collect();
         // Clusters per region share that region's replicas; a cluster the app is drained
-        // from does not.
-        let drained = |c: &ClusterPlan| app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id());
+        // from, or scaled down on (it runs none and leaves the app's global traffic), does
+        // not: the others run the region's minimum between them.
+        let name = app.value.application.name.as_str();
+        let out = |c: &ClusterPlan| {
+            app.value.gitops.drain.iter().any(|d| d.cluster.as_str() == c.id())
+                || super::incidents::scaled_down(&fleet.value, name, c.id(), today).is_some()
+        };
         let mut share = vec![0u32; regions];
         for &at in &selected {
-            if !drained(&labelled[at].cluster) {
+            if !out(&labelled[at].cluster) {
                 share[labelled[at].region] += 1;
             }
         }
@@ -1515,9 +1527,9 @@ mod tests {
     fn a_warm_standby_region_runs_its_fraction_and_keeps_the_maximum() {
         let api = standby_api("warm-standby", "  standbyFraction: 0.25\n");
         let sources = fixture::sources(&[("apps/api/app.yaml", &api)]);
-        let (plan, problems) = plan(&sources);
+        let (resolved, problems) = plan(&sources);
         assert!(problems.is_empty(), "{problems:?}");
-        let resolved = plan.unwrap();
+        let resolved = resolved.unwrap();
         let primary = find(&resolved, "api", "eastus-prod-01");
         assert_eq!(
             (primary.replicas.min, primary.replicas.max, primary.replicas.standby),
@@ -1562,5 +1574,54 @@ mod tests {
         assert_eq!(drained.drained.as_deref(), Some("node pool rebuild"));
         let active = find(&plan, "api", "eastus-prod-01");
         assert_eq!((active.replicas.min, active.replicas.share), (3, 1));
+    }
+
+    /// A scale-down takes the cluster out of its region's share as a drain does: it runs
+    /// none and leaves the app's global traffic, so the region's other cluster runs the
+    /// region's whole minimum and maximum. Scaled down on every cluster of the region, none
+    /// is counted and nothing divides by zero.
+    #[test]
+    fn a_scaled_down_cluster_leaves_the_share() {
+        let second = fixture::text("clusters/eastus-prod-01.yaml").replace("eastus-prod-01", "eastus-prod-02");
+        let api = fixture::text("apps/api/app.yaml").replace(
+            "minReplicasPerRegion: 3",
+            "minReplicasPerRegion: 3\n  maxReplicasPerRegion: 30",
+        );
+        let scaled = |clusters: &str| {
+            format!(
+                "{}switches:\n  scaleDown:\n    - {{app: api, clusters: [{clusters}], reason: runaway writes, owner: api-team, expires: \"2026-12-20\"}}\n",
+                fixture::text("fleet.yaml")
+            )
+        };
+        let fleet = scaled("eastus-prod-02");
+        let sources = fixture::sources(&[
+            ("clusters/eastus-prod-02.yaml", &second),
+            ("apps/api/app.yaml", &api),
+            ("fleet.yaml", &fleet),
+        ]);
+        let (resolved, problems) = plan(&sources);
+        assert!(problems.is_empty(), "{problems:?}");
+        let resolved = resolved.unwrap();
+        assert_eq!(
+            find(&resolved, "api", "eastus-prod-02").scaled_down.as_deref(),
+            Some("runaway writes")
+        );
+        let active = find(&resolved, "api", "eastus-prod-01");
+        assert_eq!(
+            (active.replicas.min, active.replicas.max, active.replicas.share),
+            (3, 30, 1)
+        );
+        // Both clusters of the region scaled down.
+        let fleet = scaled("eastus-prod-01, eastus-prod-02");
+        let sources = fixture::sources(&[
+            ("clusters/eastus-prod-02.yaml", &second),
+            ("apps/api/app.yaml", &api),
+            ("fleet.yaml", &fleet),
+        ]);
+        let (plan, _) = plan(&sources);
+        let plan = plan.unwrap();
+        for cluster in ["eastus-prod-01", "eastus-prod-02"] {
+            assert!(find(&plan, "api", cluster).scaled_down.is_some(), "{cluster}");
+        }
     }
 }
