@@ -30,6 +30,7 @@ pub fn check(sources: &Sources) -> Vec<Diagnostic> {
     placement::check(sources, &mut out);
     placement::check_replica_bounds(sources, &mut out);
     placement::check_resources(sources, &mut out);
+    placement::check_autoscaled_cpu(sources, &mut out);
     values::check(sources, &mut out);
     deps::check(sources, &mut out);
     deps::check_reachable(sources, &mut out);

@@ -197,6 +197,56 @@ pub fn check_resources(sources: &Sources, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A manifest app with neither a cpu request nor a cpu limit (contract or fleet.yaml's
+/// defaults; a limit alone becomes the request by the API's defaulting): the built-in
+/// HorizontalPodAutoscaler targets cpu utilization, a percentage of the request, and the HPA
+/// controller reports `missing request for cpu` and never scales, so the replica counts
+/// (and a standby's growth into the primary's load) mean nothing. Only where the built-in
+/// Deployment and HPA templates render the app (a template of the repository's may scale on
+/// something else, or set the request itself); a chart's values may set the request.
+pub fn check_autoscaled_cpu(sources: &Sources, out: &mut Vec<Diagnostic>) {
+    // Without fleet.yaml (its own error), its defaults are not known.
+    let Some(fleet) = sources.fleet.as_ref() else {
+        return;
+    };
+    let builtin = |app: &str, name: &str| {
+        let used = (sources.templates.iter())
+            .find(|t| t.name == name && t.app.as_deref() == Some(app))
+            .or_else(|| sources.templates.iter().find(|t| t.name == name && t.app.is_none()));
+        used.is_some_and(|t| (sources.files.get(t.file).path).starts_with(&crate::load::builtin::display_path("")))
+    };
+    for app in &sources.apps {
+        let name = app.value.application.name.as_str();
+        if app.value.chart.is_some()
+            || !builtin(name, "deployment.yaml.j2")
+            || !builtin(name, "horizontalpodautoscaler.yaml.j2")
+            || resource(sources, app, "requests", "cpu", "").is_some()
+            || resource(sources, app, "limits", "cpu", "").is_some()
+        {
+            continue;
+        }
+        let runtime = app.node.entry("runtime").is_some();
+        let primary = match (app.value.runtime.resources.is_some(), runtime) {
+            (true, _) => app.label(&["runtime", "resources"], "no cpu request or limit"),
+            (false, true) => app.key_label(&["runtime"], "no cpu request or limit"),
+            (false, false) => app.label(&["application", "name"], "no cpu request or limit"),
+        };
+        let mut d = Diagnostic::error(
+            codes::INVALID_VALUE,
+            &sources.files,
+            primary,
+            format!(
+                "`{name}` has no cpu request or limit, but its HorizontalPodAutoscaler scales on cpu utilization, a share of the request: the autoscaler cannot compute it and never scales"
+            ),
+        )
+        .with_help("set `runtime.resources.requests.cpu` in the contract, or in fleet.yaml's `defaults.runtime.resources` for every app");
+        if fleet.value.defaults.runtime.resources.is_some() {
+            d = d.with_secondary(fleet.label(&["defaults", "runtime", "resources"], "the defaults give none"));
+        }
+        out.push(d);
+    }
+}
+
 pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
     // Without every cluster, "no cluster serves this" cannot be told; the broken cluster
     // file has its own error.
@@ -346,6 +396,55 @@ mod tests {
         let api = api_with_resources("    requests:\n      memory: 0.5Gi\n      cpu: \"1\"\n");
         assert_eq!(resource_errors(&[("apps/api/app.yaml", &api)]), Vec::new());
         assert_eq!(resource_errors(&[]), Vec::new());
+    }
+
+    fn without_cpu() -> String {
+        fixture::text("fleet.yaml")
+            .replace("        cpu: 100m\n", "")
+            .replace("        cpu: 1000m\n", "")
+    }
+
+    /// Apps whose built-in HorizontalPodAutoscaler scales on a cpu utilization with no cpu
+    /// request or limit to measure it against.
+    fn unscalable(overlay: &[(&str, &str)]) -> Vec<String> {
+        let sources = fixture::sources(overlay);
+        let mut out = Vec::new();
+        check_autoscaled_cpu(&sources, &mut out);
+        let mut apps: Vec<String> = (out.iter())
+            .map(|d| d.message.split('`').nth(1).unwrap_or("").to_string())
+            .collect();
+        apps.sort();
+        apps
+    }
+
+    #[test]
+    fn an_hpa_on_cpu_needs_a_cpu_request_or_limit() {
+        let fleet = without_cpu();
+        assert_eq!(unscalable(&[("fleet.yaml", &fleet)]), ["api", "web"]);
+        // A limit alone is the request (the API defaults it); a request alone is enough.
+        let api = api_with_resources("    limits:\n      cpu: 500m\n");
+        let web = format!(
+            "{}runtime:\n  resources:\n    requests:\n      cpu: 50m\n",
+            fixture::text("apps/web/app.yaml")
+        );
+        assert_eq!(
+            unscalable(&[
+                ("fleet.yaml", &fleet),
+                ("apps/api/app.yaml", &api),
+                ("apps/web/app.yaml", &web)
+            ]),
+            Vec::<String>::new()
+        );
+        // The repository's own autoscaler template may scale on something else.
+        let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {{ workload.name | tojson }}\n";
+        assert_eq!(
+            unscalable(&[
+                ("fleet.yaml", &fleet),
+                ("apps/api/templates/horizontalpodautoscaler.yaml.j2", hpa)
+            ]),
+            ["web"]
+        );
+        assert_eq!(unscalable(&[]), Vec::<String>::new());
     }
 
     /// fleet.yaml's own defaults out of order are its error, once, not every app's.
