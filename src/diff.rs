@@ -149,6 +149,15 @@ fn summaries(tree: &RenderedTree) -> BTreeMap<String, Value> {
 
 const MATRIX: &str = "fleet.yaml";
 
+/// Whether [`Matrices::of`] reads the file at `path` even when it is the same on both sides
+/// (the placement matrix, a cluster's `cluster.yaml`): a diff must keep its text.
+pub fn summary_reads(path: &str) -> bool {
+    path == MATRIX
+        || path
+            .strip_suffix("/cluster.yaml")
+            .is_some_and(|id| is_cluster(id) && !id.contains('/'))
+}
+
 /// Every file that differs between `old` and `new`, in path order.
 pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> Vec<FileChange> {
     let paths: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();

@@ -567,3 +567,37 @@ fn the_cache_a_render_left_spares_a_diff_its_renders_and_changes_nothing_it_show
     let said = same_with_and_without_cache(dir.path(), &["HEAD", "HEAD~1"]);
     assert!(said.contains("compiling again"), "{said}");
 }
+
+/// A change to every cluster's policy objects, diffed with the cache a `check` left: each
+/// unchanged `cluster.yaml` is known by hash only, yet the summary still names the clusters'
+/// owner teams and tiers (it read them from those files, which the cache had dropped).
+#[test]
+fn a_warm_cache_still_names_the_teams_and_tiers_of_a_change_to_clusters_own_files() {
+    let (dir, repo) = two_commits();
+    render(dir.path());
+    commit(&repo, "rendered");
+    let out = fleetgen()
+        .args(["check", "--quiet", "--color", "never", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let intent = dir.path().join("policy-library/intents/must-run-as-non-root.yaml");
+    let text = fs::read_to_string(&intent).unwrap();
+    fs::write(
+        &intent,
+        text.replace("title: Containers must", "title: Every container must"),
+    )
+    .unwrap();
+    let cold = shown(dir.path(), &["--format", "json", "--no-cache"]);
+    let warm = shown(dir.path(), &["--format", "json"]);
+    assert_eq!(warm, cold);
+    let json: serde_json::Value = serde_json::from_str(&warm).unwrap();
+    let summary = &json["summary"];
+    assert!(!summary["clustersChanged"].as_array().unwrap().is_empty(), "{warm}");
+    assert!(
+        summary["teams"].as_array().unwrap().contains(&"platform".into()),
+        "{warm}"
+    );
+    assert!(!summary["criticality"].as_array().unwrap().is_empty(), "{warm}");
+}

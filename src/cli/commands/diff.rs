@@ -136,8 +136,9 @@ fn text_in(folders: &[PathBuf], path: &str, sum: &api::Sum) -> Option<String> {
     })
 }
 
-/// Gives both sides the text of every file that differs between them (and of the
-/// placement matrix, which the summary reads). A file one side knows by hash only (the
+/// Gives both sides the text of every file that differs between them (and of the files
+/// the summary reads: the placement matrix, and each cluster's `cluster.yaml`, which says
+/// whose a change to the cluster's own files is). A file one side knows by hash only (the
 /// cache stood for it) that is the same on the other side changes nothing and leaves both;
 /// one that differs takes its text from a folder holding that content. `false`, with
 /// both trees as they were, when some text was found nowhere.
@@ -153,7 +154,7 @@ fn settle(old: &mut RenderedTree, new: &mut RenderedTree, folders: &[PathBuf]) -
     for (at, (this, other)) in [(&*old, &*new), (&*new, &*old)].into_iter().enumerate() {
         for (path, sum) in &this.known {
             if sum_of(other, path) == Some(*sum) {
-                if path != crate::layout::MATRIX {
+                if !crate::diff::summary_reads(path) {
                     same.push(path.clone());
                     continue;
                 }
