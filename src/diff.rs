@@ -47,6 +47,29 @@ pub struct FileChange {
     pub diff: String,
     pub added_lines: usize,
     pub removed_lines: usize,
+    /// A fleet-level template's (`_edge`, `_identity`, `_azure`: ARM or CloudFormation)
+    /// changed resources, each with its own diff; then `diff` is theirs, one after another.
+    /// Empty for any other file.
+    pub resources: Vec<ResourceChange>,
+}
+
+/// One resource of a fleet-level template that changed: an ARM `resources[]` entry (by type
+/// and name) or a CloudFormation `Resources` key; or a top-level key of the template other
+/// than its resources (kind `template`).
+#[derive(Debug, Clone)]
+pub struct ResourceChange {
+    /// The ARM `type` or CloudFormation `Type`.
+    pub kind: String,
+    /// The ARM `name` or the CloudFormation logical id.
+    pub name: String,
+    pub change: Change,
+    /// The clusters and apps the resource names (an origin or record is named after its app
+    /// and cluster, a role after its app): whose change it is.
+    pub clusters: Vec<String>,
+    pub apps: Vec<String>,
+    pub diff: String,
+    pub added_lines: usize,
+    pub removed_lines: usize,
 }
 
 /// What a file holds, without its comment header, for a semantic comparison.
@@ -158,9 +181,152 @@ pub fn summary_reads(path: &str) -> bool {
             .is_some_and(|id| is_cluster(id) && !id.contains('/'))
 }
 
+/// A unified diff of `before` and `after` with two lines of context: the diff, lines added,
+/// lines removed.
+fn unified(before: &str, after: &str, from: &str, to: &str) -> (String, usize, usize) {
+    let text_diff = TextDiff::from_lines(before, after);
+    let (mut plus, mut minus) = (0, 0);
+    for op in text_diff.iter_all_changes() {
+        match op.tag() {
+            similar::ChangeTag::Insert => plus += 1,
+            similar::ChangeTag::Delete => minus += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let diff = text_diff.unified_diff().context_radius(2).header(from, to).to_string();
+    (diff, plus, minus)
+}
+
+/// A template's resources by (kind, name), and its other top-level keys: `None` when the
+/// value is neither an ARM template (`resources` array) nor a CloudFormation one
+/// (`Resources` object).
+type Parts = (BTreeMap<(String, String), Value>, BTreeMap<String, Value>);
+
+fn template_parts(value: &Value) -> Option<Parts> {
+    let object = value.as_object()?;
+    let mut resources = BTreeMap::new();
+    let key = if let Some(list) = object.get("resources").and_then(Value::as_array) {
+        for r in list {
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            resources.insert((field("type"), field("name")), r.clone());
+        }
+        "resources"
+    } else if let Some(map) = object.get("Resources").and_then(Value::as_object) {
+        for (id, r) in map {
+            let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
+            resources.insert((kind, id.clone()), r.clone());
+        }
+        "Resources"
+    } else {
+        return None;
+    };
+    let rest = (object.iter())
+        .filter(|(k, _)| *k != key)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Some((resources, rest))
+}
+
+/// Whether `text` names `name` as a whole (neither neighbour a letter or digit).
+fn names(text: &str, name: &str) -> bool {
+    !name.is_empty()
+        && text.match_indices(name).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+}
+
+/// The changed resources of a fleet-level template, `None` when the file is no template.
+fn resource_changes(path: &str, a: Option<&str>, b: Option<&str>, known: &Known) -> Option<Vec<ResourceChange>> {
+    let parts = |t: Option<&str>| match t {
+        None => Some(Default::default()),
+        Some(t) => template_parts(&data(path, body(t))?),
+    };
+    let ((old_res, old_rest), (new_res, new_rest)): (Parts, Parts) = (parts(a)?, parts(b)?);
+    let pretty = |v: Option<&Value>| {
+        v.map_or(String::new(), |v| {
+            format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
+        })
+    };
+    let mut out = Vec::new();
+    let mut entry = |kind: String, name: String, x: Option<&Value>, y: Option<&Value>| {
+        if x == y {
+            return;
+        }
+        let change = match (x, y) {
+            (None, _) => Change::Added,
+            (_, None) => Change::Removed,
+            _ => Change::Modified,
+        };
+        let (before, after) = (pretty(x), pretty(y));
+        let (diff, plus, minus) = unified(
+            &before,
+            &after,
+            &format!("a/{path} {kind} {name}"),
+            &format!("b/{path} {kind} {name}"),
+        );
+        let text = format!("{before}{after}");
+        let clusters = (known.clusters.iter()).filter(|c| names(&text, c)).cloned().collect();
+        let apps = (known.apps.iter()).filter(|a| names(&text, a)).cloned().collect();
+        out.push(ResourceChange {
+            kind,
+            name,
+            change,
+            clusters,
+            apps,
+            diff,
+            added_lines: plus,
+            removed_lines: minus,
+        });
+    };
+    let keys: BTreeSet<&(String, String)> = old_res.keys().chain(new_res.keys()).collect();
+    for key in keys {
+        entry(key.0.clone(), key.1.clone(), old_res.get(key), new_res.get(key));
+    }
+    let keys: BTreeSet<&String> = old_rest.keys().chain(new_rest.keys()).collect();
+    for key in keys {
+        entry(
+            "template".to_string(),
+            key.clone(),
+            old_rest.get(key),
+            new_rest.get(key),
+        );
+    }
+    // Only the resources' order changed: the file's own diff says so.
+    (!out.is_empty()).then_some(out)
+}
+
+/// The clusters and apps of both trees (from their placement matrices and cluster
+/// summaries): what a template's resource may name.
+struct Known {
+    clusters: BTreeSet<String>,
+    apps: BTreeSet<String>,
+}
+
+impl Known {
+    fn of(matrices: &Matrices) -> Known {
+        let placed = placed(matrices);
+        Known {
+            clusters: (placed.iter().map(|(_, c)| c.clone()))
+                .chain(matrices.clusters.keys().cloned())
+                .collect(),
+            apps: placed.iter().map(|(a, _)| a.clone()).collect(),
+        }
+    }
+}
+
+/// (app, cluster) pairs of either matrix.
+fn placed(matrices: &Matrices) -> BTreeSet<(String, String)> {
+    let mut all = placements(&matrices.old);
+    all.extend(placements(&matrices.new));
+    all
+}
+
 /// Every file that differs between `old` and `new`, in path order.
 pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> Vec<FileChange> {
     let paths: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
+    let known = Known::of(matrices);
     let mut out = Vec::new();
     for path in paths {
         let (a, b) = (old.files.get(path), new.files.get(path));
@@ -184,26 +350,21 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> V
         };
         let before = a.map_or("", |t| body(t));
         let after = b.map_or("", |t| body(t));
-        let text_diff = TextDiff::from_lines(before, after);
-        let (mut plus, mut minus) = (0, 0);
-        for op in text_diff.iter_all_changes() {
-            match op.tag() {
-                similar::ChangeTag::Insert => plus += 1,
-                similar::ChangeTag::Delete => minus += 1,
-                similar::ChangeTag::Equal => {}
-            }
-        }
-        let diff = text_diff
-            .unified_diff()
-            .context_radius(2)
-            .header(&format!("a/{path}"), &format!("b/{path}"))
-            .to_string();
+        let cluster = path.split('/').next().unwrap_or(path).to_string();
+        // A fleet-level template: resource by resource, each named, and whose it is.
+        let resources = (!is_cluster(&cluster) && path.ends_with(".json"))
+            .then(|| resource_changes(path, a.map(String::as_str), b.map(String::as_str), &known))
+            .flatten()
+            .unwrap_or_default();
+        let (diff, plus, minus) = match resources.is_empty() {
+            true => unified(before, after, &format!("a/{path}"), &format!("b/{path}")),
+            false => joined(&resources),
+        };
         let (kind, name) = if path == MATRIX {
             (None, None)
         } else {
             describe(path, b.or(a).map_or("", |s| s.as_str()))
         };
-        let cluster = path.split('/').next().unwrap_or(path).to_string();
         let app = new.app_of(path).or_else(|| old.app_of(path)).map(str::to_string);
         out.push(FileChange {
             path: path.clone(),
@@ -215,9 +376,56 @@ pub fn compare(old: &RenderedTree, new: &RenderedTree, matrices: &Matrices) -> V
             diff,
             added_lines: plus,
             removed_lines: minus,
+            resources,
         });
     }
     out
+}
+
+/// The diffs of a template's changed resources, one after another, and their lines.
+fn joined(resources: &[ResourceChange]) -> (String, usize, usize) {
+    (
+        resources.iter().map(|r| r.diff.as_str()).collect(),
+        resources.iter().map(|r| r.added_lines).sum(),
+        resources.iter().map(|r| r.removed_lines).sum(),
+    )
+}
+
+/// The changes `--cluster` (`clusters`) and `--app` (`apps`) select, none of them meaning
+/// all. A file in a cluster's folder is kept as its cluster and app say. A fleet-level
+/// template keeps the resources that concern the selection: one that names a selected
+/// cluster (or, naming no cluster, an app that a selected cluster runs) and a selected app;
+/// a resource that names no cluster (no app) is kept, since nothing says it does not concern
+/// them. Other fleet-level files (`fleet.yaml`) are left out under a filter.
+pub fn select(changes: Vec<FileChange>, matrices: &Matrices, clusters: &[String], apps: &[String]) -> Vec<FileChange> {
+    if clusters.is_empty() && apps.is_empty() {
+        return changes;
+    }
+    let placed = placed(matrices);
+    let concerns = |r: &ResourceChange| {
+        let cluster_ok = clusters.is_empty()
+            || r.clusters.iter().any(|c| clusters.contains(c))
+            || (r.clusters.is_empty()
+                && (r.apps.is_empty() || (placed.iter()).any(|(a, c)| r.apps.contains(a) && clusters.contains(c))));
+        let app_ok = apps.is_empty() || r.apps.is_empty() || r.apps.iter().any(|a| apps.contains(a));
+        cluster_ok && app_ok
+    };
+    changes
+        .into_iter()
+        .filter_map(|mut c| {
+            if is_cluster(&c.cluster) || c.resources.is_empty() {
+                let keep = (clusters.is_empty() || clusters.contains(&c.cluster))
+                    && (apps.is_empty() || c.app.as_ref().is_some_and(|a| apps.contains(a)));
+                return keep.then_some(c);
+            }
+            c.resources.retain(concerns);
+            if c.resources.is_empty() {
+                return None;
+            }
+            (c.diff, c.added_lines, c.removed_lines) = joined(&c.resources);
+            Some(c)
+        })
+        .collect()
 }
 
 /// The order the Azure Policy stacks must be deployed in when it is not the usual one: a
@@ -338,7 +546,12 @@ pub fn summary(
             None if summary_of_apps => None,
             None => matrices.clusters.get(&c.cluster),
         };
-        if let Some((owner, tier)) = owner {
+        // A fleet-level template's resource: the clusters and apps it names.
+        let named = (c.resources.iter()).flat_map(|r| {
+            let clusters = r.clusters.iter().filter_map(|id| matrices.clusters.get(id));
+            clusters.chain(r.apps.iter().filter_map(|a| apps.get(a)))
+        });
+        for (owner, tier) in owner.into_iter().chain(named) {
             s.teams.insert(owner.clone());
             s.criticality.insert(tier.clone());
         }
@@ -371,6 +584,25 @@ fn summary_lines(s: &Summary) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A changed resource of a template, on one line: its change, kind, name, and whose it is.
+fn resource_line(r: &ResourceChange) -> String {
+    let mut line = format!(
+        "{} {} `{}` (+{} −{})",
+        r.change.mark(),
+        r.kind,
+        r.name,
+        r.added_lines,
+        r.removed_lines
+    );
+    let whose: Vec<String> = (r.clusters.iter().map(|c| format!("cluster `{c}`")))
+        .chain(r.apps.iter().map(|a| format!("app `{a}`")))
+        .collect();
+    if !whose.is_empty() {
+        line.push_str(&format!(": {}", whose.join(", ")));
+    }
+    line
 }
 
 /// Lines of diff shown per file.
@@ -411,6 +643,9 @@ pub fn text(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String
                 f.added_lines,
                 f.removed_lines
             ));
+            for r in &f.resources {
+                out.push_str(&format!("    {}\n", resource_line(r).replace('`', "")));
+            }
             for line in capped(&f.diff, DIFF_LINES).lines() {
                 out.push_str(&format!("    {line}\n"));
             }
@@ -480,10 +715,15 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
                 crate::diag::count(files.len(), "file")
             );
             for f in files {
+                full.push_str(&format!("**{}** `{}`\n\n", f.change.as_str(), f.path));
+                for r in &f.resources {
+                    full.push_str(&format!("- {}\n", resource_line(r)));
+                }
+                if !f.resources.is_empty() {
+                    full.push('\n');
+                }
                 full.push_str(&format!(
-                    "**{}** `{}`\n\n```diff\n{}```\n\n",
-                    f.change.as_str(),
-                    f.path,
+                    "```diff\n{}```\n\n",
                     capped(&f.diff, DIFF_LINES).replace("```", "'''")
                 ));
             }
@@ -494,6 +734,9 @@ pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &
             );
             for f in files {
                 short.push_str(&format!("- {} `{}`\n", f.change.as_str(), f.path));
+                for r in &f.resources {
+                    short.push_str(&format!("  - {}\n", resource_line(r)));
+                }
             }
             short.push_str("</details>\n");
             (cluster, full, short)
@@ -540,11 +783,25 @@ pub fn json(changes: &[FileChange], s: &Summary, from: &str, to: &str, note: Opt
     let items: Vec<Value> = changes
         .iter()
         .map(|c| {
-            json!({
+            let mut item = json!({
                 "cluster": c.cluster, "app": c.app, "kind": c.kind, "name": c.name,
                 "path": c.path, "change": c.change.as_str(),
                 "addedLines": c.added_lines, "removedLines": c.removed_lines, "diff": c.diff,
-            })
+            });
+            if !c.resources.is_empty() {
+                item["resources"] = c
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "kind": r.kind, "name": r.name, "change": r.change.as_str(),
+                            "clusters": r.clusters, "apps": r.apps,
+                            "addedLines": r.added_lines, "removedLines": r.removed_lines, "diff": r.diff,
+                        })
+                    })
+                    .collect();
+            }
+            item
         })
         .collect();
     let pair = |list: &Vec<(String, String)>| -> Vec<Value> {

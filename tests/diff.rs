@@ -601,3 +601,61 @@ fn a_warm_cache_still_names_the_teams_and_tiers_of_a_change_to_clusters_own_file
     );
     assert!(!summary["criticality"].as_array().unwrap().is_empty(), "{warm}");
 }
+
+/// A switch in fleet.yaml taking a region out of traffic changes only the fleet-level edge
+/// templates (`_edge/`), no cluster's folder: a diff filtered to a cluster or an app there
+/// shows each changed origin, named, and is a change for `--exit-code`; the JSON names every
+/// changed resource and whose it is, and the summary its team and tier.
+#[test]
+fn a_region_taken_out_of_rotation_is_a_change_of_its_clusters_and_apps_by_resource() {
+    let dir = common::fleet_with(Some(&root().join("tests/golden/edge-switches/input")));
+    let repo = Repository::init(dir.path()).unwrap();
+    commit(&repo, "base");
+    let fleet = dir.path().join("fleet.yaml");
+    let text = fs::read_to_string(&fleet).unwrap();
+    let switch = "edge:\n  outOfRotation:\n    - { region: aws:eu-west-1, reason: \"INC-1\" }\n";
+    fs::write(&fleet, text.replacen("edge:\n", switch, 1)).unwrap();
+    commit(&repo, "eu-west-1 out of rotation");
+    let origin = "afd-prod/web/web-euwest1-prod-01";
+    for filter in [&["--cluster", "euwest1-prod-01"][..], &["--app", "web"][..]] {
+        let args = [&["HEAD~1", "HEAD", "--exit-code"][..], filter].concat();
+        let out = diff(dir.path(), &args);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{filter:?}: {text}");
+        assert!(!text.contains("no change to any rendered file"), "{filter:?}: {text}");
+        assert!(
+            text.contains(&format!(
+                "M Microsoft.Cdn/profiles/originGroups/origins {origin} (+1 −1)"
+            )),
+            "{filter:?}: {text}"
+        );
+        assert!(text.contains("\"enabledState\": \"Disabled\""), "{filter:?}: {text}");
+        let json = shown(
+            dir.path(),
+            &[&["HEAD~1", "HEAD", "--format", "json"][..], filter].concat(),
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let resources: Vec<&serde_json::Value> = (value["changes"].as_array().unwrap().iter())
+            .flat_map(|c| c["resources"].as_array().into_iter().flatten())
+            .collect();
+        let changed = (resources.iter())
+            .find(|r| r["name"] == origin)
+            .unwrap_or_else(|| panic!("{filter:?}: {json}"));
+        assert_eq!(changed["kind"], "Microsoft.Cdn/profiles/originGroups/origins", "{json}");
+        assert_eq!(changed["clusters"], serde_json::json!(["euwest1-prod-01"]), "{json}");
+        assert_eq!(changed["apps"], serde_json::json!(["web"]), "{json}");
+        // Every resource is the selection's: none of another cluster's or app's.
+        for r in &resources {
+            let (clusters, apps) = (r["clusters"].as_array().unwrap(), r["apps"].as_array().unwrap());
+            assert!(
+                clusters.is_empty() || clusters.contains(&"euwest1-prod-01".into()) || filter[0] == "--app",
+                "{json}"
+            );
+            assert!(
+                apps.is_empty() || apps.contains(&"web".into()) || filter[0] == "--cluster",
+                "{json}"
+            );
+        }
+        assert!(!value["summary"]["teams"].as_array().unwrap().is_empty(), "{json}");
+    }
+}

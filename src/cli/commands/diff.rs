@@ -486,11 +486,12 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         eprint!("{why}");
     }
     let matrices = crate::diff::Matrices::of(&old, &new);
-    let changes: Vec<crate::diff::FileChange> = crate::diff::compare(&old, &new, &matrices)
-        .into_iter()
-        .filter(|c| select.clusters.is_empty() || select.clusters.contains(&c.cluster))
-        .filter(|c| select.apps.is_empty() || c.app.as_ref().is_some_and(|a| select.apps.contains(a)))
-        .collect();
+    let changes = crate::diff::select(
+        crate::diff::compare(&old, &new, &matrices),
+        &matrices,
+        &select.clusters,
+        &select.apps,
+    );
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
     // A subscription's Azure Policy template that drops an assignment: the stacks' order.
     let order = crate::diff::deploy_order(&old, &new);
