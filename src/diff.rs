@@ -672,6 +672,36 @@ fn is_cluster(group: &str) -> bool {
     !group.ends_with(".yaml") && !group.starts_with('_')
 }
 
+/// The command that shows a diff again, as it was asked for: the revisions as given (HEAD
+/// when none was), the fleet's folder as given (a fleet in a subfolder is not found from the
+/// repository's top, where a CI job runs), and the filters; each argument as `word` quotes
+/// it for a shell.
+pub fn again(
+    revs: &[String],
+    repo: Option<&str>,
+    clusters: &[String],
+    apps: &[String],
+    word: impl Fn(&str) -> String,
+) -> String {
+    let mut command = "fleetgen diff".to_string();
+    for rev in revs {
+        command.push_str(&format!(" {}", word(rev)));
+    }
+    if revs.is_empty() {
+        command.push_str(" HEAD");
+    }
+    if let Some(repo) = repo {
+        command.push_str(&format!(" --repo {}", word(repo)));
+    }
+    for cluster in clusters {
+        command.push_str(&format!(" --cluster {}", word(cluster)));
+    }
+    for app in apps {
+        command.push_str(&format!(" --app {}", word(app)));
+    }
+    command
+}
+
 /// A pull-request comment: never longer than `md.limit` characters, the summary always
 /// there, each cluster folded, truncated with a note when the change is too big.
 /// The first line of a markdown diff: an HTML comment, invisible on GitHub.
@@ -912,8 +942,10 @@ mod tests {
             let matrices = Matrices::of(&old, &new);
             let changes = compare(&old, &new, &matrices);
             let s = summary(&changes, &matrices, &BTreeMap::new(), &[], &[]);
+            // A fleet in a subfolder, as the action's `path: infra/fleet` diffs it.
+            let again = again(&[], Some("infra/fleet"), &[], &["a".to_string()], str::to_string);
             let md = Markdown {
-                again: "fleetgen diff HEAD --app a",
+                again: &again,
                 note: None,
                 limit: 65_536,
             };
@@ -940,6 +972,10 @@ mod tests {
         assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
         let note = md.lines().rfind(|l| l.contains("changed clusters shown")).unwrap();
         assert!(note.contains(" of 1000 changed clusters shown"), "{note}");
-        assert!(note.contains("Run `fleetgen diff HEAD --app a` for the rest"), "{note}");
+        // From the repository's top, where the job runs: the fleet's folder named.
+        assert!(
+            note.contains("Run `fleetgen diff HEAD --repo infra/fleet --app a` for the rest"),
+            "{note}"
+        );
     }
 }

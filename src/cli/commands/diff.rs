@@ -503,19 +503,20 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         .collect::<Vec<_>>()
         .join("\nnote: ");
     let note = (!note.is_empty()).then_some(note);
-    // What a reader runs to see it all: the same revisions, said as they were given.
-    let mut again = match (&args.base, &args.revs[..]) {
-        (Some(base), _) => format!("fleetgen diff {base}"),
-        (None, []) => "fleetgen diff HEAD".to_string(),
-        (None, revs) => format!("fleetgen diff {}", revs.join(" ")),
+    // What a reader runs to see it all: the same revisions, said as they were given, in the
+    // same fleet, with the same filters (the rest of what this comment shows).
+    let revs = match &args.base {
+        Some(base) => std::slice::from_ref(base),
+        None => &args.revs[..],
     };
-    // With the same filters: the rest of what this comment shows, not the whole change.
-    for cluster in &select.clusters {
-        again.push_str(&format!(" --cluster {cluster}"));
-    }
-    for app in &select.apps {
-        again.push_str(&format!(" --app {app}"));
-    }
+    let given = args.repo.as_ref().map(|r| r.display().to_string());
+    let again = crate::diff::again(
+        revs,
+        given.as_deref(),
+        &select.clusters,
+        &select.apps,
+        crate::cli::shell_word,
+    );
     let text = match args.format {
         // The note leads the report, as it does in the other formats (and on stderr).
         DiffFormat::Text => {
