@@ -659,6 +659,8 @@ pub fn text(changes: &[FileChange], s: &Summary, from: &str, to: &str) -> String
 
 /// How a pull-request comment is made.
 pub struct Markdown<'a> {
+    /// Its first line, from [`marker`].
+    pub marker: &'a str,
     /// The command that shows the whole diff, named when the comment is cut.
     pub again: &'a str,
     /// Said under the title (e.g. that committed trees were compared).
@@ -670,6 +672,32 @@ pub struct Markdown<'a> {
 /// Whether a group of changes is a cluster's (not `fleet.yaml` or a `_fleet` folder).
 fn is_cluster(group: &str) -> bool {
     !group.ends_with(".yaml") && !group.starts_with('_')
+}
+
+/// The first line of a markdown diff of the fleet at `repo` (`--repo` as given): an HTML
+/// comment, invisible on GitHub, by which a CI job finds the comment it wrote before, to
+/// edit it. A fleet in a subfolder has its folder in it (`<!-- fleetgen-diff
+/// path=infra/fleet -->`, any character but a letter, digit, `.`, `_`, `/` or a single `-`
+/// as `%XX`), so that two fleets of one repository keep a comment each; the repository's
+/// top (no `--repo`, or `.`) has `<!-- fleetgen-diff -->`.
+pub fn marker(repo: Option<&str>) -> String {
+    let mut path = repo.unwrap_or_default().trim_end_matches('/');
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest.trim_start_matches('/');
+    }
+    if path.is_empty() || path == "." {
+        return "<!-- fleetgen-diff -->".to_string();
+    }
+    let mut encoded = String::new();
+    for byte in path.bytes() {
+        let dash_again = byte == b'-' && encoded.ends_with('-');
+        if (byte.is_ascii_alphanumeric() || b"._/-".contains(&byte)) && !dash_again {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("<!-- fleetgen-diff path={encoded} -->")
 }
 
 /// The command that shows a diff again, as it was asked for: the revisions as given (HEAD
@@ -704,13 +732,15 @@ pub fn again(
 
 /// A pull-request comment: never longer than `md.limit` characters, the summary always
 /// there, each cluster folded, truncated with a note when the change is too big.
-/// The first line of a markdown diff: an HTML comment, invisible on GitHub.
-pub const MARKER: &str = "<!-- fleetgen-diff -->";
-
 pub fn markdown(changes: &[FileChange], s: &Summary, from: &str, to: &str, md: &Markdown) -> String {
-    let Markdown { again, note, limit } = *md;
+    let Markdown {
+        marker,
+        again,
+        note,
+        limit,
+    } = *md;
     // A hidden first line by which a CI job finds the comment it wrote before, to edit it.
-    let mut out = format!("{MARKER}\n## fleetgen diff `{from}` → `{to}`\n\n");
+    let mut out = format!("{marker}\n## fleetgen diff `{from}` → `{to}`\n\n");
     if let Some(note) = note {
         out.push_str(&format!("> {note}\n\n"));
     }
@@ -945,6 +975,7 @@ mod tests {
             // A fleet in a subfolder, as the action's `path: infra/fleet` diffs it.
             let again = again(&[], Some("infra/fleet"), &[], &["a".to_string()], str::to_string);
             let md = Markdown {
+                marker: &marker(Some("infra/fleet")),
                 again: &again,
                 note: None,
                 limit: 65_536,
@@ -977,5 +1008,34 @@ mod tests {
             note.contains("Run `fleetgen diff HEAD --repo infra/fleet --app a` for the rest"),
             "{note}"
         );
+    }
+
+    /// Two fleets of one repository (the action run once for each `path`) comment apart: each
+    /// markdown diff starts with a marker naming its fleet's folder (the action matches the
+    /// whole first line); the repository's top keeps the plain marker.
+    #[test]
+    fn the_markdown_of_two_fleets_starts_with_two_markers() {
+        let first_line = |repo: Option<&str>| {
+            let md = Markdown {
+                marker: &marker(repo),
+                again: "fleetgen diff HEAD",
+                note: None,
+                limit: 65_536,
+            };
+            let (old, new) = (RenderedTree::default(), RenderedTree::default());
+            let matrices = Matrices::of(&old, &new);
+            let s = summary(&[], &matrices, &BTreeMap::new(), &[], &[]);
+            let text = markdown(&[], &s, "HEAD", "working tree", &md);
+            text.lines().next().unwrap().to_string()
+        };
+        let (one, two) = (first_line(Some("infra/fleet")), first_line(Some("infra/fleet2/")));
+        assert_eq!(one, "<!-- fleetgen-diff path=infra/fleet -->");
+        assert_eq!(two, "<!-- fleetgen-diff path=infra/fleet2 -->");
+        for top in [None, Some("."), Some("./")] {
+            assert_eq!(first_line(top), "<!-- fleetgen-diff -->");
+        }
+        assert_eq!(first_line(Some("./a b")), "<!-- fleetgen-diff path=a%20b -->");
+        // No `-->` inside the comment ends it early.
+        assert_eq!(first_line(Some("x-->y")), "<!-- fleetgen-diff path=x-%2D%3Ey -->");
     }
 }

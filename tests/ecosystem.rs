@@ -1254,22 +1254,42 @@ fn diff_against_a_revision_without_the_fleet_adds_every_file() {
 }
 
 /// The action edits its own pull-request comment, found by the marker fleetgen's markdown
-/// diff starts with, not the bot's last comment (other workflows comment as the same bot).
+/// diff starts with, not the bot's last comment (other workflows comment as the same bot);
+/// the marker names the fleet's folder, so two fleets of one repository keep a comment each
+/// (and a code-scanning category each: one category uploaded twice in a job is refused).
 #[test]
 fn the_action_finds_its_comment_by_the_marker_the_markdown_diff_starts_with() {
     let (dir, _repo) = two_rendered_commits();
-    let out = diff(dir.path(), &["HEAD~1", "HEAD", "--format", "markdown"]);
-    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
-    let md = stdout(&out);
-    let marker = md.lines().next().unwrap();
-    assert_eq!(marker, "<!-- fleetgen-diff -->", "{md}");
+    // As the action runs it, from the repository's top: `--repo "$FLEET"`, `.` by default.
+    let marker_of = |repo: &str| {
+        let out = fleetgen()
+            .current_dir(dir.path())
+            .args([
+                "diff", "--color", "never", "--repo", repo, "HEAD~1", "HEAD", "--format", "markdown",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        stdout(&out).lines().next().unwrap().to_string()
+    };
+    assert_eq!(marker_of("."), "<!-- fleetgen-diff -->");
+    assert_eq!(marker_of("./"), "<!-- fleetgen-diff -->");
     let action = fs::read_to_string(common::root().join("action.yml")).unwrap();
-    // Found by the marker and by its author, the bot GH_TOKEN (github.token) acts as: a
-    // person's comment that starts with the marker is not overwritten.
+    // Found by its whole first line and by its author, the bot GH_TOKEN (github.token) acts
+    // as: a person's comment that starts with the marker is not overwritten.
+    assert!(action.contains("marker=$(head -n 1 \"$comment\")"), "{action}");
     assert!(
-        action.contains(&format!(
-            "select(((.body // \"\") | startswith(\"{marker}\")) and .user.login == \"github-actions[bot]\")"
-        )),
+        action.contains(
+            r#"--jq '.[] | select(.user.login == "github-actions[bot]") | "\(.id) \((.body // "") | split("\n") | .[0] | rtrimstr("\r"))"' |"#
+        ),
+        "{action}"
+    );
+    assert!(
+        action.contains(r#"while read -r cid first; do if [[ $first == "$marker" ]]; then echo "$cid"; fi; done | tail -n 1) || id="#),
+        "{action}"
+    );
+    assert!(
+        action.contains("category: ${{ (inputs.path == '.' || inputs.path == './' || inputs.path == '') && 'fleetgen' || format('fleetgen/{0}', inputs.path) }}"),
         "{action}"
     );
     assert!(action.contains("GH_TOKEN: ${{ github.token }}"), "{action}");

@@ -528,6 +528,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         }
         DiffFormat::Markdown => {
             let md = crate::diff::Markdown {
+                marker: &crate::diff::marker(given.as_deref()),
                 again: &again,
                 note: note.as_deref(),
                 limit: 65_536,
