@@ -4,7 +4,10 @@
 //! - missing: a file the render would write that is not on disk;
 //! - orphaned: a file on disk that no cluster or app produces any more;
 //! - stale: a file whose content differs (the sources changed and nobody re-rendered);
-//! - edited by hand: a file whose body no longer matches the digest in its own header.
+//! - edited by hand: a file whose body no longer matches the digest in its own header;
+//! - not staged: a file that holds what was rendered but that git leaves out of a commit
+//!   (the output folder is in a git repository whose index lacks the file, and git does not
+//!   ignore it).
 
 use std::path::Path;
 
@@ -22,6 +25,7 @@ pub enum Status {
     Orphaned,
     Stale,
     EditedByHand,
+    NotStaged,
 }
 
 impl Status {
@@ -31,6 +35,7 @@ impl Status {
             Status::Orphaned => "orphaned",
             Status::Stale => "stale",
             Status::EditedByHand => "edited by hand",
+            Status::NotStaged => "not staged",
         }
     }
 }
@@ -350,6 +355,47 @@ pub(crate) fn as_lf(text: &str, want: &Sum) -> Option<String> {
     (Sum::of(lf.as_bytes()) == *want).then_some(lf)
 }
 
+/// The files of output folder `out` among `paths` (relative to it, on disk, holding what was
+/// rendered) that a commit would leave out: `out` is in the working tree of a git repository
+/// whose index has no entry for the file (at any stage), and git does not ignore it. A
+/// pre-commit hook runs with such files on disk (pre-commit stashes only unstaged changes to
+/// tracked files), so `check` would pass a commit whose kustomizations list files it lacks.
+/// Read from the repository's index, never its objects or a remote; nothing outside a
+/// repository, in a bare one or one git will not open (another user's: `safe.directory`).
+pub fn untracked<'a>(out: &Path, paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let Ok(repo) = git2::Repository::discover(out) else {
+        return Vec::new();
+    };
+    let Some(workdir) = repo.workdir() else {
+        return Vec::new();
+    };
+    let (Ok(workdir), Ok(folder)) = (std::fs::canonicalize(workdir), std::fs::canonicalize(out)) else {
+        return Vec::new();
+    };
+    let Ok(inside) = folder.strip_prefix(&workdir) else {
+        return Vec::new();
+    };
+    // The folder's path in the index: components joined by '/', as git writes them.
+    let parts: Option<Vec<&str>> = inside.components().map(|c| c.as_os_str().to_str()).collect();
+    let Some(parts) = parts else {
+        return Vec::new();
+    };
+    let prefix: String = parts.iter().map(|p| format!("{p}/")).collect();
+    let Ok(index) = repo.index() else {
+        return Vec::new();
+    };
+    paths
+        .filter(|path| {
+            let at = format!("{prefix}{path}");
+            let at = Path::new(&at);
+            // Stage 0, or a conflict's stages: git knows the file either way.
+            let indexed = (0..=3).any(|stage| index.get_path(at, stage).is_some());
+            !indexed && !repo.is_path_ignored(at).unwrap_or(false)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// A walk through a sorted map that finds keys asked for in ascending order.
 struct Cursor<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> {
     items: std::iter::Peekable<I>,
@@ -380,6 +426,9 @@ pub fn text(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
                 text.push_str("  the file was changed after fleetgen wrote it; change the sources instead\n")
             }
             Status::Orphaned => text.push_str("  no cluster or app produces this file any more\n"),
+            Status::NotStaged => text.push_str(
+                "  it holds what was rendered, but git does not track it: a commit leaves it out, and the kustomization listing it fails; `git add` it\n",
+            ),
             _ => {}
         }
         for line in d.diff.lines() {
@@ -409,8 +458,19 @@ pub fn next_step(render: &str, folder: &str) -> String {
 
 fn count_line(drifts: &[Drift], out: &str, next: &str) -> String {
     let count = |s: Status| drifts.iter().filter(|d| d.status == s).count();
+    let unstaged = count(Status::NotStaged);
+    if unstaged == drifts.len() {
+        return format!(
+            "{out}/ is what the sources compile to, but git does not track {} of it: a commit leaves them out\n{next}\n",
+            crate::diag::count(unstaged, "file")
+        );
+    }
+    let unstaged = match unstaged {
+        0 => String::new(),
+        n => format!(", {n} not staged"),
+    };
     format!(
-        "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned\n{next}\n",
+        "{out}/ is not what the sources compile to: {} stale, {} edited by hand, {} missing, {} orphaned{unstaged}\n{next}\n",
         count(Status::Stale),
         count(Status::EditedByHand),
         count(Status::Missing),
@@ -442,16 +502,20 @@ pub fn github(drifts: &[Drift], out: &str, render: &str) -> String {
             .replace(':', "%3A")
             .replace(',', "%2C")
     };
+    let render = crate::diag::escape::line(render)
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     let mut text = String::new();
     for d in drifts {
+        let todo = match d.status {
+            Status::NotStaged => "git does not track it: `git add` it".to_string(),
+            _ => format!("run `{render}`"),
+        };
         text.push_str(&format!(
-            "::error file={},title=fleetgen check::{}: run `{}` and commit the result\n",
+            "::error file={},title=fleetgen check::{}: {todo} and commit the result\n",
             prop(&format!("{out}/{}", d.path)),
             d.status.as_str(),
-            crate::diag::escape::line(render)
-                .replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A")
         ));
     }
     text

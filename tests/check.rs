@@ -264,6 +264,10 @@ fn an_executable_bit_is_drift_and_a_render_drops_it() {
     git.config().unwrap().set_bool("core.fileMode", true).unwrap();
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    // Staged (a rendered file git does not track is drift of its own).
+    let mut index = git.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
     let service = repo.join("rendered/eastus-prod-01/apps/web/service-web.yaml");
     let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
     let plain = mode(&service);
@@ -586,4 +590,76 @@ fn a_revocation_under_a_suspended_sync_is_refused() {
         "{}",
         said(&out)
     );
+}
+
+/// A rendered file git does not track is left out of the commit: under a pre-commit hook
+/// (which stashes only unstaged changes to tracked files) it is on disk, yet the commit's
+/// kustomizations list a file the commit lacks. `check` names each as not staged (exit 1),
+/// in every format, until it is staged; one git ignores is not a commit's business.
+#[test]
+fn a_rendered_file_git_does_not_track_is_not_staged() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let git = git2::Repository::init(repo).unwrap();
+    let stage = |add: &[&str], update: bool| {
+        let mut index = git.index().unwrap();
+        if update {
+            index.update_all(["*"], None).unwrap();
+        }
+        if !add.is_empty() {
+            index.add_all(add, git2::IndexAddOption::DEFAULT, None).unwrap();
+        }
+        index.write().unwrap();
+    };
+    stage(&["*"], false);
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    // A new app, rendered, then "stage what changed": `git add -u && git add apps/web2`.
+    fs::create_dir_all(repo.join("apps/web2")).unwrap();
+    let app = fs::read_to_string(repo.join("apps/web/app.yaml"))
+        .unwrap()
+        .replace("name: web\n", "name: web2\n")
+        .replace("www.example.com", "www2.example.com");
+    fs::write(repo.join("apps/web2/app.yaml"), app).unwrap();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    stage(&["apps/web2"], true);
+    let new = "eastus-prod-01/apps/web2/deployment-web2.yaml";
+    assert!(repo.join("rendered").join(new).is_file());
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let out = run(repo, "check", extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stdout(&out));
+        let text = stdout(&out);
+        assert!(text.contains(&format!("not staged: rendered/{new}\n")), "{text}");
+        assert!(text.contains("git does not track"), "{text}");
+        // Only the new files: the tracked ones changed by the render are staged.
+        assert!(
+            text.lines()
+                .filter(|l| l.starts_with("not staged: "))
+                .all(|l| l.contains("web2")),
+            "{text}"
+        );
+    }
+    let json = run(repo, "check", &["--format", "json"]);
+    let items: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let found = items.as_array().unwrap().iter().find(|i| i["path"] == new);
+    assert_eq!(
+        found.map(|i| &i["status"]),
+        Some(&serde_json::json!("not staged")),
+        "{items}"
+    );
+    let concise = stdout(&run(repo, "check", &["--format", "concise"]));
+    assert!(concise.contains(&format!("rendered/{new}: not staged\n")), "{concise}");
+    let github = stdout(&run(repo, "check", &["--format", "github"]));
+    assert!(
+        github.contains(&format!("file=rendered/{new},title=fleetgen check::not staged: ")),
+        "{github}"
+    );
+    // Ignored, it is not said; staged, the tree is up to date.
+    fs::write(repo.join(".gitignore"), "/rendered/**/*web2*\n").unwrap();
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
+    fs::remove_file(repo.join(".gitignore")).unwrap();
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(1));
+    stage(&["rendered"], false);
+    let out = run(repo, "check", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

@@ -351,6 +351,21 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             saved_or_not(crate::trace::stage("save store", || cache.save(Some(&backed), None)));
         }
     }
+    // The files that hold what was rendered but that git would leave out of a commit: under
+    // a pre-commit hook they are on disk, yet the commit lacks them (the tracked
+    // kustomizations that list them fail to build).
+    let mut drifts = drifts;
+    let on_disk = disk.as_slice().iter().map(|(path, _)| path.as_str());
+    let clean = on_disk.filter(|path| drifts.binary_search_by(|d| d.path.as_str().cmp(path)).is_err());
+    let unstaged = crate::trace::stage("git", || crate::check::untracked(&out, clean));
+    if !unstaged.is_empty() {
+        drifts.extend(unstaged.into_iter().map(|path| Drift {
+            path,
+            status: crate::check::Status::NotStaged,
+            diff: String::new(),
+        }));
+        drifts.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     let next = crate::check::next_step(&render, &folder);
     match (format, drifts.is_empty()) {
         (Format::Json, _) => print(&crate::check::json(&drifts, &located)),
