@@ -420,7 +420,10 @@ impl<'a, V: 'a, I: Iterator<Item = (&'a String, &'a V)>> Cursor<'a, V, I> {
 pub fn text(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
-        text.push_str(&format!("{}: {out}/{}\n", d.status.as_str(), d.path));
+        // A file name (or a line of a file) may hold control characters: escaped, so that
+        // it cannot forge a line or move the terminal's cursor.
+        let path = crate::diag::escape::line(&d.path);
+        text.push_str(&format!("{}: {out}/{path}\n", d.status.as_str()));
         match d.status {
             Status::EditedByHand => {
                 text.push_str("  the file was changed after fleetgen wrote it; change the sources instead\n")
@@ -433,7 +436,7 @@ pub fn text(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
         }
         for line in d.diff.lines() {
             text.push_str("  ");
-            text.push_str(line);
+            text.push_str(&crate::diag::escape::line(line));
             text.push('\n');
         }
     }
@@ -482,7 +485,8 @@ fn count_line(drifts: &[Drift], out: &str, next: &str) -> String {
 pub fn concise(drifts: &[Drift], out: &str, next: &str, quiet: bool) -> String {
     let mut text = String::new();
     for d in drifts {
-        text.push_str(&format!("{out}/{}: {}\n", d.path, d.status.as_str()));
+        let path = crate::diag::escape::line(&d.path);
+        text.push_str(&format!("{out}/{path}: {}\n", d.status.as_str()));
     }
     if !quiet {
         text.push_str(&count_line(drifts, out, next));

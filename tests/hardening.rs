@@ -657,3 +657,30 @@ fn lint_select_and_ignore_refuse_what_names_no_rule() {
         assert_ne!(out.status.code(), Some(2), "{good}: {}", report(&out));
     }
 }
+
+/// A file in the output folder whose name holds control characters (a line feed, an escape)
+/// is named escaped by `check`'s text and concise reports, as by the GitHub format: it
+/// cannot forge a report line or colour the terminal; so are the lines of a diff.
+#[cfg(unix)]
+#[test]
+fn check_escapes_control_characters_in_the_names_and_diffs_it_prints() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, &["render"]).status.code(), Some(0));
+    let cluster = repo.join("rendered/eastus-prod-01");
+    fs::write(cluster.join("x\nerror[FG999] forged.yaml"), "x\n").unwrap();
+    fs::write(cluster.join("x\u{1b}[31mRED\u{1b}[0m.yaml"), "x\n").unwrap();
+    let service = cluster.join("apps/web/service-web.yaml");
+    let text = fs::read_to_string(&service)
+        .unwrap()
+        .replace("kind: Service", "kind: \u{1b}[2JService");
+    fs::write(&service, text).unwrap();
+    for format in ["text", "concise"] {
+        let out = run(repo, &["check", "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{}", report(&out));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(!said.contains('\u{1b}'), "{format}: {said}");
+        assert!(!said.lines().any(|l| l.starts_with("error[FG999]")), "{format}: {said}");
+        assert!(said.contains("forged.yaml"), "{format}: {said}");
+    }
+}
