@@ -663,3 +663,34 @@ fn a_rendered_file_git_does_not_track_is_not_staged() {
     let out = run(repo, "check", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// Sources with errors stop `check` before any comparison: the machine formats print their
+/// diagnostics on stdout, as `lint` does (a CI job's `check --format json > check.json` got
+/// an empty file), with the exit code kept; text keeps them on stderr.
+#[test]
+fn the_sources_errors_are_on_stdout_in_the_machine_formats() {
+    let fleet = fleet_with(None);
+    let repo = fleet.path();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
+    let path = repo.join("fleet.yaml");
+    fs::write(&path, format!("{}bogus: 1\n", fs::read_to_string(&path).unwrap())).unwrap();
+    for rendered in [true, false] {
+        if !rendered {
+            fs::remove_dir_all(repo.join("rendered")).unwrap();
+        }
+        let json = run(repo, "check", &["--format", "json"]);
+        assert_eq!(json.status.code(), Some(2), "{}", stdout(&json));
+        let items: serde_json::Value =
+            serde_json::from_slice(&json.stdout).unwrap_or_else(|_| panic!("{}", stdout(&json)));
+        assert!(items.to_string().contains("bogus"), "{items}");
+        let github = run(repo, "check", &["--format", "github"]);
+        assert!(
+            stdout(&github).starts_with("::error file=fleet.yaml"),
+            "{}",
+            stdout(&github)
+        );
+        let text = run(repo, "check", &[]);
+        assert_eq!(text.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&text.stderr).contains("bogus"));
+    }
+}

@@ -81,7 +81,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         // is exit 2), rather than sending the user to a render that fails.
         let compiled = api::compile(&fleet.files, &Options::new(Goal::Validate));
         if compiled.exit_code() != 0 {
-            ui.report(&compiled, format, prefix);
+            report_stop(ui, &compiled, format, prefix);
             return compiled.exit_code();
         }
         let message = format!("{shown}/ does not exist: run `{render}` to create it");
@@ -178,11 +178,13 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         (store, compiled, walked)
     });
     progress.done();
-    ui.report(&compiled, format, prefix);
-    crate::cli::warn_repository_path(&fleet.root, &compiled);
     if compiled.tree.is_none() {
+        report_stop(ui, &compiled, format, prefix);
+        crate::cli::warn_repository_path(&fleet.root, &compiled);
         return compiled.exit_code().max(1);
     }
+    ui.report(&compiled, format, prefix);
+    crate::cli::warn_repository_path(&fleet.root, &compiled);
     let (index, stated) = match walked {
         Ok(walked) => walked,
         Err(message) => {
@@ -384,6 +386,17 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     // faster than freeing hundreds of thousands of paths and entries one by one.
     std::mem::forget((compiled, disk, store, index, fleet));
     code
+}
+
+/// The sources' diagnostics when they stop the check (no drift report follows): in the
+/// machine formats on stdout, as `lint` prints them, so that `check --format json >
+/// check.json` holds them; text on stderr. Warnings beside a drift report stay on stderr
+/// (stdout holds one JSON document).
+fn report_stop(ui: &Ui, compiled: &api::Compiled, format: Format, prefix: &str) {
+    match format {
+        Format::Text => ui.report(compiled, format, prefix),
+        _ => print(&compiled.report(&ui.stdout_style(format, prefix))),
+    }
 }
 
 /// `fleetgen render`, with `--repo` and `--out` as this command was given them.
