@@ -238,10 +238,8 @@ fn init_in_a_repository_s_subfolder_points_the_hooks_and_action_at_it() {
     // The engines read paths from the repository's top: fleet.yaml says where the fleet is,
     // and the rendered GitOps objects start there.
     let fleet = std::fs::read_to_string(top.path().join("infra/fleet/fleet.yaml")).unwrap();
-    assert!(
-        fleet.contains("  branch: main\n  # The fleet's folder in it"),
-        "{fleet}"
-    );
+    // (The branch is the repository's: `git2::Repository::init`'s, `master` by default.)
+    assert!(fleet.contains("\n  # The fleet's folder in it"), "{fleet}");
     assert!(fleet.contains("\n  path: infra/fleet\n"), "{fleet}");
     let out = run_in(top.path(), &["render", "--repo", "infra/fleet"]);
     assert_eq!(out.status.code(), Some(0), "{}", report(&out));
@@ -1654,4 +1652,43 @@ fn the_readme_shows_the_workflow_init_writes() {
     for id in ["fleetgen-validate", "fleetgen-check", "fleetgen-lint"] {
         assert!(config.contains(&format!("id: {id}")));
     }
+}
+
+/// `init` in a repository with a remote takes its URL (an ssh one as https://, said) and its
+/// branch for fleet.yaml and the workflow (they named example/<name> and `main`, which lint
+/// accepted, so the clusters followed a repository that is not theirs); without a remote it
+/// says the URL is a placeholder.
+#[test]
+fn init_in_a_repository_takes_its_remote_and_branch() {
+    let top = tempfile::tempdir().unwrap();
+    let repo =
+        git2::Repository::init_opts(top.path(), git2::RepositoryInitOptions::new().initial_head("master")).unwrap();
+    let out = run_in(top.path(), &["init", "bare-fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    assert!(
+        stdout(&out).contains("`repository.url` is a placeholder (`https://github.com/example/bare-fleet.git`)"),
+        "{}",
+        report(&out)
+    );
+    repo.remote("origin", "git@github.com:acme/platform.git").unwrap();
+    let out = run_in(top.path(), &["init", "infra/fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+    let fleet = std::fs::read_to_string(top.path().join("infra/fleet/fleet.yaml")).unwrap();
+    assert!(
+        fleet.contains("\n  url: https://github.com/acme/platform.git\n"),
+        "{fleet}"
+    );
+    assert!(fleet.contains("\n  branch: master\n"), "{fleet}");
+    assert!(
+        stdout(&out).contains(
+            "`https://github.com/acme/platform.git` (git's remote `origin` is `git@github.com:acme/platform.git`"
+        ),
+        "{}",
+        report(&out)
+    );
+    // The workflow of the first fleet, at the repository's top, runs on pushes to master.
+    let workflow = std::fs::read_to_string(top.path().join(".github/workflows/fleetgen.yml")).unwrap();
+    assert!(workflow.contains("branches: [master]"), "{workflow}");
+    let out = run_in(top.path(), &["validate", "--repo", "infra/fleet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out));
 }

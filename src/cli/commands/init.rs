@@ -129,6 +129,8 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
     // configuration and the workflow (pre-commit and GitHub read them there only), pointed
     // at the fleet's folder.
     let inside = enclosing_repository(dir);
+    // The repository's own URL and branch, for fleet.yaml and the workflow.
+    let origin = repository_of(dir).map(|repo| origin_of(&repo)).unwrap_or_default();
     let mut files: Vec<(PathBuf, String, String)> = Vec::new();
     // The repository's own files it already has (another fleet's, say), left as they are,
     // with what to add to each, for the report.
@@ -141,6 +143,7 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
             }
             _ => (dir.clone(), text),
         };
+        let text = origin.fill(&path, &name, text);
         // A repository's own files (its .gitignore, its pre-commit configuration, another
         // fleet's workflow) are kept as they are: the report says what to add to them.
         if shared_file(&path) && std::fs::symlink_metadata(base.join(&path)).is_ok() {
@@ -248,14 +251,160 @@ pub fn run(args: Args, ui: &crate::cli::Ui) -> u8 {
         crate::cli::print(&format!(
             "started fleet `{name}` in {shown}: {}{elsewhere}\n\
              {kept_note}\
+             {}\n\
              next:\n  \
              {cd}fleetgen render          # compile it into rendered/\n  \
              {git}\n  \
              pre-commit install       # validate, check and lint before each commit\n",
-            crate::diag::count(files.len(), "file")
+            crate::diag::count(files.len(), "file"),
+            origin.said(&name)
         ));
     }
     0
+}
+
+/// What `init` takes of the git repository it starts the fleet in: the URL the GitOps
+/// engines clone (its remote's, as https://) and the branch they follow.
+#[derive(Default)]
+struct Origin {
+    /// The URL for fleet.yaml, the remote's name and its URL as git has it.
+    url: Option<(String, String, String)>,
+    /// The branch, and where it came from.
+    branch: Option<(String, &'static str)>,
+}
+
+impl Origin {
+    /// A scaffold file with the repository's URL and branch in place of the placeholders.
+    fn fill(&self, path: &str, name: &str, text: String) -> String {
+        let mut text = text;
+        if path == crate::layout::FLEET_FILE
+            && let Some((url, _, _)) = &self.url
+        {
+            let placeholder = format!("  url: https://github.com/example/{name}.git\n");
+            text = text.replacen(&placeholder, &format!("  url: {url}\n"), 1);
+        }
+        if let Some((branch, _)) = &self.branch {
+            let word = yaml_branch(branch);
+            if path == crate::layout::FLEET_FILE {
+                text = text.replacen("  branch: main\n", &format!("  branch: {word}\n"), 1);
+            } else if path.starts_with(".github/") {
+                text = (text.replace("branches: [main]", &format!("branches: [{word}]")))
+                    .replace("push to main", &format!("push to {branch}"))
+                    .replace("origin/main", &format!("origin/{branch}"));
+            }
+        }
+        text
+    }
+
+    /// The report's line on fleet.yaml's `repository`.
+    fn said(&self, name: &str) -> String {
+        let branch = match &self.branch {
+            Some((branch, from)) => format!("branch `{branch}` ({from})"),
+            None => "branch `main`".to_string(),
+        };
+        match &self.url {
+            Some((url, remote, raw)) if url == raw => {
+                format!("fleet.yaml's repository: `{url}` (git's remote `{remote}`), {branch}")
+            }
+            Some((url, remote, raw)) => format!(
+                "fleet.yaml's repository: `{url}` (git's remote `{remote}` is `{}`: the engines clone it by https, and a private repository needs `repository.auth`), {branch}",
+                crate::diag::escape::line(raw)
+            ),
+            None => format!(
+                "fleet.yaml's `repository.url` is a placeholder (`https://github.com/example/{name}.git`): set it to the URL the GitOps engines clone, and `branch` (`main`) to the branch they follow"
+            ),
+        }
+    }
+}
+
+/// The git repository `dir` (or the nearest folder of it that exists) is in.
+fn repository_of(dir: &Path) -> Option<git2::Repository> {
+    let mut at = dir.to_path_buf();
+    while std::fs::symlink_metadata(&at).is_err() {
+        at = match at.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+    }
+    git2::Repository::discover(&at).ok()
+}
+
+/// The repository's remote (`origin`, or its only one) as an https:// URL the engines clone,
+/// and the branch: the remote's default (`refs/remotes/<remote>/HEAD`), else the one checked
+/// out (HEAD's, even before the first commit). Read from the repository's files only.
+fn origin_of(repo: &git2::Repository) -> Origin {
+    let remote = match repo.find_remote("origin") {
+        Ok(_) => Some("origin".to_string()),
+        Err(_) => repo.remotes().ok().and_then(|names| match names.len() {
+            1 => names.get(0).ok().flatten().map(str::to_string),
+            _ => None,
+        }),
+    };
+    let raw = (remote.as_deref())
+        .and_then(|r| repo.find_remote(r).ok())
+        .and_then(|r| r.url().ok().map(str::to_string));
+    let url = (remote.clone().zip(raw)).and_then(|(remote, raw)| Some((clone_url(&raw)?, remote, raw)));
+    let symbolic = |name: &str, prefix: &str| {
+        let target = repo.find_reference(name).ok()?.symbolic_target().ok()??.to_string();
+        let branch = target.strip_prefix(prefix)?.to_string();
+        is_branch(&branch).then_some(branch)
+    };
+    let default = remote.as_deref().and_then(|r| {
+        let prefix = format!("refs/remotes/{r}/");
+        symbolic(&format!("{prefix}HEAD"), &prefix).map(|b| (b, "the remote's default"))
+    });
+    let branch = default.or_else(|| symbolic("HEAD", "refs/heads/").map(|b| (b, "the branch checked out")));
+    Origin { url, branch }
+}
+
+/// A remote's URL as fleet.yaml's `repository.url` takes it: https:// as written without
+/// its credentials, an ssh one (`git@host:owner/repo.git`, `ssh://git@host/owner/repo.git`)
+/// as https:// on its host; `None` for anything else (a local path, `file://`, `git://`).
+fn clone_url(raw: &str) -> Option<String> {
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let (host, path) = if let Some(rest) = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("ssh://")) {
+        let (authority, path) = rest.split_once('/')?;
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        // A port is https's when the URL was; an ssh port is not.
+        let host = match raw.starts_with("ssh://") {
+            true => host.split_once(':').map_or(host, |(h, _)| h),
+            false => host,
+        };
+        (host, path)
+    } else if !raw.contains("://") {
+        let (authority, path) = raw.split_once(':')?;
+        if authority.contains('/') {
+            return None;
+        }
+        (authority.rsplit_once('@').map_or(authority, |(_, h)| h), path)
+    } else {
+        return None;
+    };
+    let path = path.trim_start_matches('/');
+    let url = format!("https://{host}/{path}");
+    let sound = !host.is_empty() && !path.is_empty() && url.len() <= 512;
+    sound.then_some(url)
+}
+
+/// Whether fleet.yaml's `branch` takes `branch` (the schema's pattern).
+fn is_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && branch.len() <= 255
+        && (branch.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+}
+
+/// A branch as a YAML scalar: plain when YAML reads it as that string, else double-quoted
+/// (`1.0`, `on`).
+fn yaml_branch(branch: &str) -> String {
+    let word = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+    let plain =
+        branch.starts_with(|c: char| c.is_ascii_alphabetic()) && !word.contains(&branch.to_lowercase().as_str());
+    match plain {
+        true => branch.to_string(),
+        false => serde_json::to_string(branch).unwrap_or_else(|_| branch.to_string()),
+    }
 }
 
 /// The folders a scaffold file's path goes through, outermost first (`.github`,
@@ -541,6 +690,39 @@ mod tests {
         }
         let value: serde_json::Value = serde_saphyr::from_str(&added).expect(&added);
         assert_eq!(value["steps"].as_array().map(Vec::len), Some(2), "{added}");
+    }
+
+    /// A remote's URL as the engines clone it: https:// without credentials, ssh forms on
+    /// their host by https://, nothing for what no engine clones.
+    #[test]
+    fn a_remote_url_is_taken_as_https() {
+        for (raw, want) in [
+            (
+                "https://github.com/acme/platform.git",
+                Some("https://github.com/acme/platform.git"),
+            ),
+            (
+                "https://user:token@github.com/acme/p.git",
+                Some("https://github.com/acme/p.git"),
+            ),
+            (
+                "git@github.com:acme/platform.git",
+                Some("https://github.com/acme/platform.git"),
+            ),
+            (
+                "ssh://git@host.example:2222/acme/p.git",
+                Some("https://host.example/acme/p.git"),
+            ),
+            ("/srv/git/p.git", None),
+            ("file:///srv/git/p.git", None),
+            ("git://host/p.git", None),
+            ("../p.git", None),
+        ] {
+            assert_eq!(clone_url(raw).as_deref(), want, "{raw}");
+        }
+        assert_eq!(yaml_branch("master"), "master");
+        assert_eq!(yaml_branch("1.0"), "\"1.0\"");
+        assert_eq!(yaml_branch("on"), "\"on\"");
     }
 
     #[test]
