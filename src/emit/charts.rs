@@ -457,11 +457,16 @@ pub fn derived(p: &Placement) -> Tree {
     }
     if convention == ChartConvention::Bitnami {
         let pdb = &p.pod_disruption_budget;
+        // `minAvailable: ""` (false to a template) clears one from the values files or the
+        // chart's defaults: Bitnami's pdb.yaml renders `minAvailable` whenever it is set,
+        // beside `maxUnavailable` (which the API server refuses: "minAvailable and
+        // maxUnavailable cannot be both set") or instead of it (the `else if` form).
         top.push((
             "pdb",
             Tree::map(
                 vec![
                     ("create", Tree::leaf(json!(pdb.value), &pdb.origin)),
+                    ("minAvailable", Tree::leaf(json!(""), &fixed)),
                     ("maxUnavailable", Tree::leaf(json!(1), &fixed)),
                 ],
                 &pdb.origin,
@@ -683,6 +688,23 @@ mod tests {
                 .as_str()
                 .is_some_and(|p| p != "/"),
             "{helm_create:#}"
+        );
+    }
+
+    /// A `pdb.minAvailable` of a values file (or the chart's defaults) is cleared: Bitnami's
+    /// pdb.yaml would render it beside fleetgen's `maxUnavailable: 1`, a budget the API
+    /// server refuses, or instead of it.
+    #[test]
+    fn a_bitnami_budget_never_has_min_available() {
+        let sources = secret_reading_chart("bitnami", Some("pdb:\n  minAvailable: 1\n"));
+        let (plan, _) = crate::resolve::plan::plan(&sources);
+        let plan = plan.unwrap();
+        let p = plan.placement("web", "eastus-prod-01").unwrap();
+        let values = super::super::values::values(&sources, p).to_json();
+        assert_eq!(
+            values["pdb"],
+            json!({"minAvailable": "", "create": true, "maxUnavailable": 1}),
+            "{values:#}"
         );
     }
 
