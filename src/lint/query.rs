@@ -297,7 +297,7 @@ pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
 /// requirement holds. A selector with neither selects nothing (eviction skips an empty
 /// one), nor does one the API server refuses (an unknown operator, `In` or `NotIn` without
 /// values, `Exists` or `DoesNotExist` with some).
-fn selects(selector: &Value, labels: &Value) -> bool {
+pub fn selects(selector: &Value, labels: &Value) -> bool {
     let no_labels = serde_json::Map::new();
     let want = match selector.get("matchLabels") {
         None | Some(Value::Null) => &no_labels,

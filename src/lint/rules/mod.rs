@@ -47,6 +47,7 @@ families! {
         label_value,
         managed_label_override,
         missing_telemetry_label,
+        selector_misses_pod_template,
     }
     placement {
         backup_rpo_unmet,

@@ -33,8 +33,8 @@ use crate::lint::rule;
 
 rule!("FG111" "managed-label-override", "labels", Warning, Objects, "a template writes a label fleetgen manages with another value, which fleetgen overwrites (lint)");
 
-/// (template, label, written value, managed value) → (apps, clusters)
-type Key = (FileId, String, String, String);
+/// (template, label, written value, managed value, on a pod template) → (apps, clusters)
+type Key = (FileId, String, String, String, bool);
 
 #[derive(Default)]
 pub struct Pass {
@@ -81,7 +81,7 @@ impl EachObject for Pass {
                 if mine != kept {
                     let entry = self
                         .found
-                        .entry((o.template, key.to_string(), mine.to_string(), kept.to_string()))
+                        .entry((o.template, key.to_string(), mine.to_string(), kept.to_string(), pod))
                         .or_default();
                     entry.0.insert(o.app.clone());
                     entry.1.insert(o.cluster.clone());
@@ -91,8 +91,12 @@ impl EachObject for Pass {
     }
 
     fn report(self: Box<Self>, ctx: &Context, out: &mut Vec<Diagnostic>) {
-        for ((template, key, written, kept), (apps, clusters)) in self.found {
-            let span = find_in(&ctx.sources.files, template, &key);
+        for ((template, key, written, kept, pod), (apps, clusters)) in self.found {
+            // A pod template's label after its `template:`, not the selector's before it.
+            let span = match pod {
+                true => find_after(&ctx.sources.files, template, "template:", &key),
+                false => find_in(&ctx.sources.files, template, &key),
+            };
             let on = on_clusters(&clusters);
             let d = Diagnostic::error(
                 &RULE.code,
@@ -105,5 +109,14 @@ impl EachObject for Pass {
             .with_help("drop the label from the template and change the contract field that feeds it");
             out.push(about(d, &apps, &clusters));
         }
+    }
+}
+
+/// `needle` after the first `mark` of the file (else its first occurrence).
+fn find_after(files: &crate::source::SourceMap, file: FileId, mark: &str, needle: &str) -> crate::source::Span {
+    let text = &files.get(file).text;
+    match text.find(mark).and_then(|m| Some(m + text[m..].find(needle)?)) {
+        Some(at) => at..at + needle.len(),
+        None => find_in(files, file, needle),
     }
 }
