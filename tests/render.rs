@@ -668,3 +668,50 @@ fn a_kind_the_charts_defaults_turn_on_is_permitted() {
     let kinds = project_kinds(fleet.path(), "eastus-prod-02", "shop-team");
     assert!(kinds.iter().any(|k| k == "networking.k8s.io/Ingress"), "{kinds:?}");
 }
+
+/// A Job's pod template is immutable (Kubernetes' `validateJobUpdate`): a release (a new
+/// `version`) that leaves the Job's template as it was leaves its rendered pod template as it
+/// was too, which went without the version labels; its own metadata still has them.
+#[test]
+fn a_release_leaves_a_jobs_pod_template_as_it_was() {
+    let fleet = fleet_with(None);
+    let templates = fleet.path().join("apps/web/templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("job.yaml.j2"),
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: web-schema-bootstrap\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      automountServiceAccountToken: false\n      securityContext:\n        runAsNonRoot: true\n        seccompProfile: {type: RuntimeDefault}\n      containers:\n        - name: bootstrap\n          image: registry.example.com/web@sha256:b9bd1f75820c6a6411c58300534b89faef06c015ebb0791ec0b4508e9c77cf49\n          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 128Mi}}\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities: {drop: [ALL]}\n",
+    )
+    .unwrap();
+    let jobs = || -> BTreeMap<String, serde_json::Value> {
+        let out = render(fleet.path(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        read_tree(&fleet.path().join("rendered"))
+            .into_iter()
+            .filter(|(_, text)| text.contains("\nkind: Job\n"))
+            .map(|(path, text)| (path, serde_saphyr::from_str(&text).unwrap()))
+            .collect()
+    };
+    let before = jobs();
+    assert!(!before.is_empty());
+    let app = fleet.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(
+        &app,
+        text.replace("version: 2026.07.03-1421", "version: 2026.07.10-0900"),
+    )
+    .unwrap();
+    let after = jobs();
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (path, job) in &after {
+        let template = &job["spec"]["template"];
+        assert_eq!(template, &before[path]["spec"]["template"], "{path}");
+        let labels = &template["metadata"]["labels"];
+        assert!(labels.get("app.kubernetes.io/version").is_none(), "{path}: {labels}");
+        assert!(labels.get("fleet.example.com/version").is_none(), "{path}: {labels}");
+        assert_eq!(labels["app.kubernetes.io/name"], "web", "{path}: {labels}");
+        assert_eq!(
+            job["metadata"]["labels"]["app.kubernetes.io/version"], "2026.07.10-0900",
+            "{path}"
+        );
+    }
+}

@@ -305,7 +305,11 @@ pub(super) fn render<'a>(
     };
     // What lint keeps of each object: shared by the placement's objects.
     let mut finish: Option<Arc<Finish>> = None;
-    let (mut managed, mut managed_pod) = (objects::Managed::new(&labels), objects::Managed::once(&pod_labels));
+    let not_in_jobs = crate::resolve::labels::release_keys(&plan.fleet.value);
+    let (mut managed, mut managed_pod) = (
+        objects::Managed::new(&labels),
+        objects::Managed::once(&pod_labels).but_in_jobs(&not_in_jobs),
+    );
     for name in templates {
         let Some(template_file) = engine.file(name) else {
             continue;
@@ -381,6 +385,7 @@ pub(super) fn render<'a>(
                         namespace: p.namespace.clone(),
                         labels: labels.clone(),
                         pod_labels: pod_labels.clone(),
+                        not_in_jobs: not_in_jobs.clone(),
                     })
                 });
                 kept.push(RenderedObject {

@@ -140,6 +140,8 @@ pub fn finish(obj: &mut Object, namespace: &str, labels: &[(String, String)], po
 /// table; merging hashes every key).
 pub struct Managed<'a> {
     labels: &'a [(String, String)],
+    /// Keys left out of a Job's pod template (see [`Managed::but_in_jobs`]).
+    not_in_jobs: &'a [String],
     /// (a template's label map, that map merged), the first few met.
     merged: Vec<(Map<String, Value>, Map<String, Value>)>,
     /// How many maps to remember.
@@ -151,8 +153,19 @@ impl<'a> Managed<'a> {
     pub fn new(labels: &'a [(String, String)]) -> Self {
         Managed {
             labels,
+            not_in_jobs: &[],
             merged: Vec::new(),
             remember: REMEMBERED,
+        }
+    }
+
+    /// Pod labels whose `keys` stay out of a Job's pod template: a Job's `spec.template`
+    /// is immutable (Kubernetes' `validateJobUpdate`), so a label that changes with each
+    /// release (the version) would get every release refused, the app's whole sync with it.
+    pub fn but_in_jobs(self, keys: &'a [String]) -> Self {
+        Managed {
+            not_in_jobs: keys,
+            ..self
         }
     }
 
@@ -171,6 +184,7 @@ const REMEMBERED: usize = 8;
 
 /// [`finish`] for an object already in canonical order (template output is put in order
 /// once, when it is parsed): only the maps the merge touched are ordered again.
+#[cfg(test)]
 pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, String)], pod_labels: &[(String, String)]) {
     finish_ordered_with(
         obj,
@@ -180,7 +194,7 @@ pub fn finish_ordered(obj: &mut Object, namespace: &str, labels: &[(String, Stri
     );
 }
 
-/// [`finish_ordered`] for the objects of one placement, sharing what merging its labels gave.
+/// [`finish`] of an object in canonical order, for the objects of one placement, sharing what merging its labels gave.
 pub fn finish_ordered_with(obj: &mut Object, namespace: &str, labels: &mut Managed, pod_labels: &mut Managed) {
     // Merging labels changes neither the kind nor where the pod template is.
     let template_path = pod_template_path(&obj.kind, &obj.value);
@@ -227,7 +241,15 @@ fn merge(
     if let Some(Value::Object(template)) = template_path.and_then(|path| pointer_mut(root, path)) {
         let meta = template.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(meta) = object_slot(meta) {
-            merge_labels(meta, pod_labels);
+            if obj.kind == "Job" && !pod_labels.not_in_jobs.is_empty() {
+                let kept: Vec<(String, String)> = (pod_labels.labels.iter())
+                    .filter(|(k, _)| !pod_labels.not_in_jobs.contains(k))
+                    .cloned()
+                    .collect();
+                merge_labels(meta, &mut Managed::once(&kept));
+            } else {
+                merge_labels(meta, pod_labels);
+            }
         }
     }
 }

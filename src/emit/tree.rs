@@ -141,6 +141,8 @@ pub(crate) struct Finish {
     pub namespace: String,
     pub labels: Vec<(String, String)>,
     pub pod_labels: Vec<(String, String)>,
+    /// The pod labels a Job's pod template goes without (they change with each release).
+    pub not_in_jobs: Vec<String>,
 }
 
 impl RenderedObject {
@@ -159,7 +161,13 @@ impl RenderedObject {
     pub fn object(&self) -> Value {
         let mut obj = self.output[self.index].clone();
         let f = &*self.finish;
-        super::objects::finish_ordered(&mut obj, &f.namespace, &f.labels, &f.pod_labels);
+        let pod_labels = &mut super::objects::Managed::once(&f.pod_labels).but_in_jobs(&f.not_in_jobs);
+        super::objects::finish_ordered_with(
+            &mut obj,
+            &f.namespace,
+            &mut super::objects::Managed::once(&f.labels),
+            pod_labels,
+        );
         obj.value
     }
 }

@@ -97,6 +97,17 @@ fn of_app(dim: LabelDimension, app: &Doc<App>, namespace: &str, ring: &str) -> O
     })
 }
 
+/// The keys of the managed labels whose value changes with each release of an app (its
+/// `version` dimension and `app.kubernetes.io/version`): a Job's pod template goes without
+/// them, as Kubernetes refuses any change to it.
+pub fn release_keys(fleet: &Fleet) -> Vec<String> {
+    let mut keys = vec!["app.kubernetes.io/version".to_string()];
+    if fleet.labels.required.contains(&LabelDimension::Version) {
+        keys.push([fleet.labels.prefix.as_str(), LabelDimension::Version.as_str()].concat());
+    }
+    keys
+}
+
 /// Every managed label of an object of `owner`: the required labels that have a valid
 /// value (an invalid one is reported by `label-value`, FG030), then `app.kubernetes.io/name`
 /// and `version` for an app's objects, and `app.kubernetes.io/managed-by`.

@@ -5,7 +5,9 @@
 //!
 //! fleetgen adds the labels itself to every object and to its pod template: where the
 //! built-in kinds keep it (a CronJob's under `jobTemplate`), and at `spec.template` of any
-//! other kind (an Argo Rollout). This rule catches what that cannot reach: a pod template
+//! other kind (an Argo Rollout); a Job's pod template goes without the `version` label,
+//! which changes with each release, as Kubernetes refuses any change to a Job's
+//! `spec.template`. This rule catches what that cannot reach: a pod template
 //! elsewhere in a custom resource (a KEDA ScaledJob's `spec.jobTargetRef.template` …) that
 //! an app's own template renders. A contract or cluster field that
 //! should feed a label but is missing is `label-value` (FG030), found by `fleetgen
@@ -52,6 +54,8 @@ type Names = BTreeSet<String>;
 pub struct Pass {
     /// The labels fleet.yaml requires, with its prefix (known at the first object).
     required: Option<Vec<String>>,
+    /// The labels that change with each release (known at the first object).
+    release: Option<Vec<String>>,
     found: BTreeMap<Key, (Names, Names, Names)>,
 }
 
@@ -69,13 +73,20 @@ impl EachObject for Pass {
                 .into_iter()
                 .map(|(at, _)| (format!("{at}/metadata/labels"), format!("the pod template at {at}"))),
         );
+        let release = self
+            .release
+            .get_or_insert_with(|| crate::resolve::labels::release_keys(&ctx.plan.fleet.value));
+        let job = value["kind"] == "Job";
         for (pointer, place) in places {
             // The labels looked up once for every required one (a pointer is parsed anew
             // by each lookup).
             let labels = query::pointer(value, &pointer);
+            // A Job's pod template goes without the version: Kubernetes refuses any change
+            // to it, and the version changes with each release.
+            let exempt = |k: &String| job && pointer == "/spec/template/metadata/labels" && release.contains(k);
             let missing: Vec<&String> = required
                 .iter()
-                .filter(|k| label_of(labels, k).is_none_or(str::is_empty))
+                .filter(|k| !exempt(k) && label_of(labels, k).is_none_or(str::is_empty))
                 .collect();
             if missing.is_empty() {
                 continue;
