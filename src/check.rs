@@ -360,9 +360,11 @@ pub(crate) fn as_lf(text: &str, want: &Sum) -> Option<String> {
 /// whose index has no entry for the file (at any stage), and git does not ignore it. A
 /// pre-commit hook runs with such files on disk (pre-commit stashes only unstaged changes to
 /// tracked files), so `check` would pass a commit whose kustomizations list files it lacks.
-/// Read from the repository's index, never its objects or a remote; nothing outside a
-/// repository, in a bare one or one git will not open (another user's: `safe.directory`).
-pub fn untracked<'a>(out: &Path, paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+/// Read from the index `index_file` (a commit hook's `GIT_INDEX_FILE`: the index git is
+/// committing, a temporary one for `git commit -a` or `git commit PATH`), else the
+/// repository's; never its objects or a remote. Nothing outside a repository, in a bare one
+/// or one git will not open (another user's: `safe.directory`).
+pub fn untracked<'a>(out: &Path, index_file: Option<&Path>, paths: impl Iterator<Item = &'a str>) -> Vec<String> {
     let Ok(repo) = git2::Repository::discover(out) else {
         return Vec::new();
     };
@@ -381,7 +383,14 @@ pub fn untracked<'a>(out: &Path, paths: impl Iterator<Item = &'a str>) -> Vec<St
         return Vec::new();
     };
     let prefix: String = parts.iter().map(|p| format!("{p}/")).collect();
-    let Ok(index) = repo.index() else {
+    let index = match index_file {
+        // git gives a hook `.git/index` relative to the top of the working tree, where the
+        // hook starts (it may have moved into the fleet's folder since).
+        Some(file) if file.is_relative() && !file.exists() => git2::Index::open(&workdir.join(file)),
+        Some(file) => git2::Index::open(file),
+        None => repo.index(),
+    };
+    let Ok(index) = index else {
         return Vec::new();
     };
     paths

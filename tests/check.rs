@@ -594,12 +594,23 @@ fn a_revocation_under_a_suspended_sync_is_refused() {
 
 /// A rendered file git does not track is left out of the commit: under a pre-commit hook
 /// (which stashes only unstaged changes to tracked files) it is on disk, yet the commit's
-/// kustomizations list a file the commit lacks. `check` names each as not staged (exit 1),
-/// in every format, until it is staged; one git ignores is not a commit's business.
+/// kustomizations list a file the commit lacks. `check` under a commit hook (pre-commit's
+/// PRE_COMMIT, git's GIT_INDEX_FILE) names each as not staged (exit 1), in every format,
+/// until it is staged; one git ignores is not a commit's business. Outside a hook the file
+/// may yet be staged, and nothing is said.
 #[test]
 fn a_rendered_file_git_does_not_track_is_not_staged() {
     let fleet = fleet_with(None);
     let repo = fleet.path();
+    let plain = |repo: &Path, command: &str, extra: &[&str]| run(repo, command, extra);
+    let run = |repo: &Path, command: &str, extra: &[&str]| {
+        let mut cmd = fleetgen();
+        cmd.args([command, "--color", "never", "--repo"]).arg(repo).args(extra);
+        if command == "check" {
+            cmd.env("PRE_COMMIT", "1");
+        }
+        cmd.output().unwrap()
+    };
     assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     let git = git2::Repository::init(repo).unwrap();
     let stage = |add: &[&str], update: bool| {
@@ -649,6 +660,26 @@ fn a_rendered_file_git_does_not_track_is_not_staged() {
     );
     let concise = stdout(&run(repo, "check", &["--format", "concise"]));
     assert!(concise.contains(&format!("rendered/{new}: not staged\n")), "{concise}");
+    // git's own hook environment: the index being committed, named from the top of the work
+    // tree, where the hook starts (here it moved into a folder below it).
+    let out = fleetgen()
+        .current_dir(repo.join("apps"))
+        .args(["check", "--format", "concise", "--repo", ".."])
+        .env("GIT_INDEX_FILE", ".git/index")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let said = stdout(&out);
+    assert!(said.contains(&format!("rendered/{new}: not staged\n")), "{said}");
+    assert!(
+        said.lines()
+            .filter(|l| l.contains("not staged"))
+            .all(|l| l.contains("web2")),
+        "{said}"
+    );
+    // Outside a commit hook, nothing is said of git.
+    let out = plain(repo, "check", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let github = stdout(&run(repo, "check", &["--format", "github"]));
     assert!(
         github.contains(&format!("file=rendered/{new},title=fleetgen check::not staged: ")),

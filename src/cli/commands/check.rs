@@ -355,11 +355,19 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     }
     // The files that hold what was rendered but that git would leave out of a commit: under
     // a pre-commit hook they are on disk, yet the commit lacks them (the tracked
-    // kustomizations that list them fail to build).
+    // kustomizations that list them fail to build). Only under a commit hook (git gives its
+    // hooks GIT_INDEX_FILE, pre-commit sets PRE_COMMIT): elsewhere a file not yet staged may
+    // well be staged before the commit, and reading the repository's index costs as much as
+    // the rest of a warm check of the bundled fleet (8-11 ms for its 5,500 entries).
     let mut drifts = drifts;
+    let hook_index = std::env::var_os("GIT_INDEX_FILE").map(std::path::PathBuf::from);
+    let under_hook = hook_index.is_some() || std::env::var_os("PRE_COMMIT").is_some();
     let on_disk = disk.as_slice().iter().map(|(path, _)| path.as_str());
     let clean = on_disk.filter(|path| drifts.binary_search_by(|d| d.path.as_str().cmp(path)).is_err());
-    let unstaged = crate::trace::stage("git", || crate::check::untracked(&out, clean));
+    let unstaged = match under_hook {
+        true => crate::trace::stage("git", || crate::check::untracked(&out, hook_index.as_deref(), clean)),
+        false => Vec::new(),
+    };
     if !unstaged.is_empty() {
         drifts.extend(unstaged.into_iter().map(|path| Drift {
             path,
