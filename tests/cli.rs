@@ -187,6 +187,51 @@ fn a_folder_without_fleet_yaml_or_no_folder_at_all_exits_2() {
 }
 
 #[test]
+fn no_fleet_found_is_said_in_the_format_asked_for_and_nothing_is_written() {
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["validate", "lint", "check", "render"] {
+        // Found from the working directory up: none there.
+        let out = fleetgen()
+            .current_dir(empty.path())
+            .args([command, "--color", "never", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", report(&out));
+        // (render keeps stdout for `--stdout`: its diagnostics go to stderr in every format)
+        let printed = if command == "render" { &out.stderr } else { &out.stdout };
+        let json: serde_json::Value = serde_json::from_slice(printed)
+            .unwrap_or_else(|e| panic!("{command}: stdout is not JSON ({e}): {}", report(&out)));
+        assert_eq!(json[0]["code"], "FG001", "{command}: {json}");
+        assert_eq!(json[0]["file"], "fleet.yaml", "{command}: {json}");
+        // The text report keeps its own words.
+        let out = fleetgen()
+            .current_dir(empty.path())
+            .args([command, "--color", "never"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", report(&out));
+        assert!(
+            report(&out).contains("or any folder above it"),
+            "{command}: {}",
+            report(&out)
+        );
+        // Given with --repo: a render or check of a folder that is not a fleet makes no
+        // cache folder there.
+        let out = fleetgen()
+            .args([command, "--color", "never", "--repo"])
+            .arg(empty.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", report(&out));
+        let left: Vec<_> = fs::read_dir(empty.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{command} wrote {left:?}");
+    }
+}
+
+#[test]
 fn unknown_flags_and_subcommands_exit_2_and_help_exits_0() {
     let out = fleetgen().args(["validate", "--strict"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

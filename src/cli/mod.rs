@@ -434,7 +434,18 @@ pub(crate) struct Fleet {
 impl FleetArgs {
     /// Finds and opens the working tree, or says why not (on stderr).
     pub fn open(&self) -> Option<Fleet> {
-        let opened = fleet_root(self.repo.as_deref()).and_then(|root| Ok((WorkTree::open(&root)?, root)));
+        let root = fleet_root(self.repo.as_deref()).or_else(|message| {
+            // In a machine format, no fleet from the working directory up is said in that
+            // format: the load of the working directory reports its missing fleet.yaml
+            // (FG001) and writes nothing. (A text report keeps the longer message.)
+            let nowhere = || std::env::current_dir().is_ok_and(|cwd| matches!(find_root(&cwd), Err(None)));
+            if self.format != Format::Text && self.repo.is_none() && nowhere() {
+                Ok(PathBuf::from("."))
+            } else {
+                Err(message)
+            }
+        });
+        let opened = root.and_then(|root| Ok((WorkTree::open(&root)?, root)));
         let (files, root) = opened.map_err(|message| eprintln!("error: {message}")).ok()?;
         let path_prefix = match (&self.path_prefix, self.format) {
             (Some(p), _) => prefix_of(p),

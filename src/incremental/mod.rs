@@ -458,10 +458,13 @@ pub fn root_name(out: &Path) -> String {
 
 /// The lock of [`Cache::lock`] for a run on the fleet in `root`: through `cache` (made when
 /// missing), or, for a run without the cache, the fleet's cache folder when it is there.
-/// `None` when it cannot be taken: the run goes on, as it would without a cache.
+/// `None` when it cannot be taken: the run goes on, as it would without a cache. A folder
+/// without fleet.yaml gets no cache folder: nothing is rendered there (the load says why),
+/// and a run on bad input writes nothing.
 pub fn lock_for(root: &Path, cache: Option<&Cache>) -> Option<fs::File> {
+    let fleet = fs::symlink_metadata(root.join(crate::layout::FLEET_FILE)).is_ok();
     let locked = match cache {
-        Some(cache) => cache.lock(true),
+        Some(cache) => cache.lock(fleet),
         None => Cache::for_fleet(root).lock(false),
     };
     locked.unwrap_or_else(|e| {
