@@ -232,6 +232,51 @@ fn no_fleet_found_is_said_in_the_format_asked_for_and_nothing_is_written() {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
+fn a_failed_write_to_stdout_is_exit_2_and_a_closed_pipe_is_not() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let full = || Stdio::from(fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+    let fleetgen = || {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("fleetgen"));
+        cmd.env("FLEETGEN_TODAY", common::TODAY);
+        cmd
+    };
+    for args in [
+        &["lint", "--format", "sarif"][..],
+        &["render", "--stdout"],
+        &["validate", "--format", "junit"],
+        &["schema", "app"],
+    ] {
+        let out = fleetgen()
+            .args(args)
+            .args(["--color", "never"])
+            .current_dir(root())
+            .stdout(full())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", report(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("error: cannot write standard output"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // `fleetgen render --stdout | head -c 100`: the reader goes away early, fine.
+    let mut child = fleetgen()
+        .args(["render", "--stdout", "--color", "never"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn unknown_flags_and_subcommands_exit_2_and_help_exits_0() {
     let out = fleetgen().args(["validate", "--strict"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

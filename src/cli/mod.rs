@@ -221,7 +221,7 @@ pub fn run() -> u8 {
     if cli.verbose {
         eprint!("{}", crate::trace::take());
     }
-    code
+    stdout_written(code)
 }
 
 /// The folder holding fleet.yaml: `dir` itself or the nearest folder above it, as git finds
@@ -507,10 +507,32 @@ pub(crate) fn check_names(select: &Selection, clusters: &[String], apps: &[Strin
     Ok(())
 }
 
-/// Writes to stdout; a closed pipe (`fleetgen … | head`) is not an error.
+/// The first failed write to stdout other than a closed pipe, said at the end of the run.
+static STDOUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Writes to stdout. A closed pipe (`fleetgen … | head`) is not an error; any other failure
+/// (a full disk, `> /dev/full`) is, at the end of the run: exit 2, not a truncated report
+/// that exits 0 (a SARIF file cut short would be uploaded as a clean run).
 pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let mut failed = STDOUT_FAILED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        failed.get_or_insert_with(|| e.to_string());
+    }
+}
+
+/// The run's exit code, 2 when a write to stdout failed (see [`print`]).
+fn stdout_written(code: u8) -> u8 {
+    let failed = STDOUT_FAILED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match failed.as_deref() {
+        Some(e) => {
+            eprintln!("error: cannot write standard output: {e}");
+            code.max(2)
+        }
+        None => code,
+    }
 }
 
 /// A progress bar on stderr for a command that renders the fleet (render, check, lint,
