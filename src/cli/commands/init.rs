@@ -463,10 +463,15 @@ fn addition(path: &str, text: &str, theirs: &str) -> String {
 }
 
 /// How far a pre-commit configuration indents its `- repo:` entries: as its first one is,
-/// 2 when it has none.
+/// 2 when it has none. Any spaces may follow the dash: `pre-commit sample-config` writes
+/// `-   repo:` at the left margin.
 fn entry_indent(config: &str) -> usize {
     (config.lines())
-        .find(|l| l.trim_start().starts_with("- repo:"))
+        .find(|l| {
+            l.trim_start()
+                .strip_prefix('-')
+                .is_some_and(|rest| rest.starts_with([' ', '\t']) && rest.trim_start().starts_with("repo:"))
+        })
         .map_or(2, |l| l.len() - l.trim_start().len())
 }
 
@@ -623,6 +628,8 @@ mod tests {
             "repos:\n- repo: https://github.com/pre-commit/pre-commit-hooks\n  rev: v4.6.0\n  hooks:\n  - id: trailing-whitespace\n",
             "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks:\n      - id: trailing-whitespace\n",
             "repos:\n    - repo: https://github.com/pre-commit/pre-commit-hooks\n      rev: v4.6.0\n      hooks:\n        - id: trailing-whitespace\n",
+            // As `pre-commit sample-config` writes it (pre_commit/commands/sample_config.py).
+            "repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n",
         ] {
             let added = addition(".pre-commit-config.yaml", &hooks, theirs);
             assert!(!added.contains("\nrepos:") && !added.starts_with("repos:"), "{added}");
