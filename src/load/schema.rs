@@ -890,6 +890,15 @@ fn describe(
                 ValidationErrorKind::MinProperties { .. } => {
                     format!("{named} sets too few fields")
                 }
+                // Its length, not the value: the library's message quotes the whole string,
+                // which made a line of a report as long as the value.
+                ValidationErrorKind::MaxLength { limit } => {
+                    let length = instance.as_str().map_or(0, |s| s.chars().count());
+                    format!(
+                        "{named} is {length} characters long, more than {limit}: `{}`",
+                        short(instance)
+                    )
+                }
                 _ => format!("{named}: {fallback}"),
             };
             Diagnostic::error(codes::INVALID_VALUE, sources, at(span, "out of range".into()), message)
@@ -1137,6 +1146,29 @@ mod tests {
             assert_eq!(&text[span], format!("k{i}"));
         }
         assert_eq!(keys.maps.borrow().len(), 1, "the file's mapping is indexed once");
+    }
+
+    /// A string longer than its schema allows is said by its length, not quoted whole: a
+    /// 200,000-character description made a report line as long.
+    #[test]
+    fn an_over_long_string_is_said_by_its_length() {
+        let text = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
+        let mut text: String = (text.lines())
+            .filter(|l| !l.starts_with("description:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        text.push_str(&format!("description: {}\n", "x".repeat(5000)));
+        let mut sources = SourceMap::default();
+        let file = sources.add(SourceFile::new("clusters/eastus-prod-01.yaml", text));
+        let root = crate::load::yaml::parse(sources.get(file)).unwrap();
+        let found = validate(Kind::Cluster, file, &sources, &root, &root.to_json());
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("`description` is 5000 characters long, more than ") && messages[0].len() < 200,
+            "{}",
+            &messages[0][..messages[0].len().min(300)]
+        );
     }
 
     #[test]
