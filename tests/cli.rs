@@ -605,6 +605,22 @@ fn a_repository_git_refuses_for_its_owner_is_said() {
         report(&out)
     );
     assert!(stderr.contains("safe.directory"), "{}", report(&out));
+    // `diff` needs the repository: it says why git refuses it, not that there is none.
+    let out = fleetgen()
+        .env("HOME", home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("XDG_CONFIG_HOME", home.path())
+        .args(["diff", "--color", "never", "--repo"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", report(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("git refuses the repository") && stderr.contains("safe.directory"),
+        "{}",
+        report(&out)
+    );
 }
 
 /// Every folder and file under `dir`, `dir` included.

@@ -88,7 +88,18 @@ impl GitRevision {
 
 /// The git repository `dir` is in (or is: a bare one).
 fn discover(dir: &Path) -> Result<Repository, String> {
-    Repository::discover(dir).map_err(|e| format!("`{}` is not in a git repository: {}", dir.display(), e.message()))
+    Repository::discover(dir).map_err(|e| {
+        // Git's own check of who owns the repository (`safe.directory`), as `lint` and
+        // `check` say it: the repository is there, git refuses it.
+        if e.code() == git2::ErrorCode::Owner {
+            format!(
+                "git refuses the repository of `{}`: it belongs to another user (git's `safe.directory`); run `git config --global --add safe.directory <the repository>`",
+                dir.display()
+            )
+        } else {
+            format!("`{}` is not in a git repository: {}", dir.display(), e.message())
+        }
+    })
 }
 
 /// The repository of the fleet at `dir`, and the fleet's folder inside its trees. In a bare
