@@ -133,6 +133,31 @@ fn a_link_out_of_the_repository_is_refused() {
     assert!(!text.contains("stolen`"), "the linked file was read: {text}");
 }
 
+/// A folder that cannot be read is one error: what its files would have defined is not
+/// reported missing too (the clusters' profiles, the app another depends on).
+#[test]
+fn an_unreadable_folder_is_one_error_not_a_cascade() {
+    let dir = fleet_with(None);
+    let outside = tempfile::tempdir().unwrap();
+    for folder in ["profiles/cluster", "apps/api"] {
+        let path = dir.path().join(folder);
+        fs::rename(&path, outside.path().join(folder.replace('/', "-"))).unwrap();
+        std::os::unix::fs::symlink(outside.path(), &path).unwrap();
+    }
+    let out = validate(dir.path(), &["--format", "concise"]);
+    let text = report(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains(": error[")).collect();
+    assert_eq!(
+        errors,
+        [
+            "apps/api:1:1: error[FG006] symbolic link points outside the repository; fleetgen does not follow it",
+            "profiles/cluster:1:1: error[FG006] symbolic link points outside the repository; fleetgen does not follow it",
+        ],
+        "{text}"
+    );
+}
+
 #[test]
 fn a_link_inside_the_repository_is_followed() {
     let dir = fleet_with(None);

@@ -245,9 +245,10 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// Whether a file of `kind` whose path implies `id` failed to load.
+    /// Whether a file of `kind` whose path implies `id` failed to load (or the folder of
+    /// every file of `kind` could not be listed).
     pub fn failed(&self, kind: Kind, id: &str) -> bool {
-        self.failed.iter().any(|(k, i)| *k == kind && i == id)
+        self.failed.iter().any(|(k, i)| *k == kind && (i == id || i == "*"))
     }
 
     /// Whether any file of `kind` failed to load.
@@ -355,19 +356,21 @@ fn load_files(
     let mut paths = vec![layout::FLEET_FILE.to_string()];
     for dir in layout::ROOTS.iter().filter(|r| **r != layout::FLEET_FILE) {
         let walk = files.walk(dir);
-        // A root folder that could not be listed at all: its kinds count as failed, so that
-        // what depends on them is not reported as a cascade of missing references.
-        if walk.problems.iter().any(|(path, _)| path == dir) {
+        for (path, _) in &walk.problems {
+            // A folder that could not be listed (a root, `profiles/cluster`): the kinds that
+            // live in it count as failed, so that what depends on them is not reported as a
+            // cascade of missing references. An app's folder: that app.
             sources.failed.extend(
                 Kind::ALL
                     .iter()
-                    .filter(|k| k.location().starts_with(&format!("{dir}/")))
+                    .filter(|k| k.location().starts_with(&format!("{path}/")))
                     .map(|k| (*k, "*".to_string())),
             );
-        }
-        // An input that is there but cannot be read (a folder named `app.yaml`, say) failed:
-        // what refers to it is not reported as missing too.
-        for (path, _) in &walk.problems {
+            if let ["apps", app] = path.split('/').collect::<Vec<_>>().as_slice() {
+                sources.failed.push((Kind::App, (*app).to_string()));
+            }
+            // An input that is there but cannot be read (a folder named `app.yaml`, say)
+            // failed: what refers to it is not reported as missing too.
             if let Role::Input(kind) = layout::classify(path) {
                 sources.failed.push((kind, layout::id_from_path(path).to_string()));
             }
