@@ -250,17 +250,25 @@ pub struct Budget<'a> {
     pub allowed: i64,
 }
 
-/// The workloads (kinds with replicas and a pod template) among a placement's objects.
+/// The workloads among a placement's objects: a Deployment, StatefulSet or ReplicaSet, and
+/// any other kind with a pod template at `spec.template` (an Argo Rollout, an OpenKruise
+/// CloneSet) that sets `spec.replicas` or that a HorizontalPodAutoscaler scales: their pods
+/// are evicted through the same API. Not a DaemonSet (a drain skips its pods), a Job or a
+/// CronJob (no replicas to keep).
 pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
     let mut out = Vec::new();
     for o in objects {
         // Finishing an object changes its labels and namespace only: kinds, names and specs
         // are read as written, pod labels (which the managed labels join) finished.
         let kind = o.kind();
-        if !matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+        let written = o.written();
+        let built_in = matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet");
+        if !built_in
+            && (matches!(kind, "DaemonSet" | "Job" | "CronJob" | "Pod")
+                || crate::kube::pod_template_path(kind, written) != Some(&["spec", "template"][..]))
+        {
             continue;
         }
-        let written = o.written();
         let name = written["metadata"]["name"].as_str().unwrap_or_default();
         let hpa = objects.iter().find(|h| {
             h.kind() == "HorizontalPodAutoscaler"
@@ -269,8 +277,12 @@ pub fn workloads<'a>(objects: &[&'a RenderedObject]) -> Vec<Workload<'a>> {
         });
         let replicas = written["spec"]["replicas"]
             .as_u64()
-            .or_else(|| hpa.and_then(|h| h.written()["spec"]["minReplicas"].as_u64()))
-            .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX));
+            .or_else(|| hpa.and_then(|h| h.written()["spec"]["minReplicas"].as_u64()));
+        // Another kind's default replicas are its own: without either, it is not judged.
+        if replicas.is_none() && !built_in {
+            continue;
+        }
+        let replicas = replicas.map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX));
         let finished = o.object();
         let pod_labels = &finished["spec"]["template"]["metadata"]["labels"];
         let mut budgets = (objects.iter())

@@ -1,13 +1,16 @@
 //! ## What it does
 //! Reads each rendered workload with its PodDisruptionBudget and flags a budget that allows
 //! no eviction at the workload's replica count on that cluster: `minAvailable` equal to
-//! (or above) the replicas, or `maxUnavailable: 0`. Replicas are the workload's
-//! `spec.replicas`, else its HorizontalPodAutoscaler's `minReplicas`. Two budgets that
-//! select the same pods allow none either: the eviction API refuses to evict a pod more than
-//! one budget selects. A budget selects the pods its `selector` does as the eviction API reads
-//! it: every `matchLabels` entry and every `matchExpressions` requirement (`In`, `NotIn`,
-//! `Exists`, `DoesNotExist`; `NotIn` and `DoesNotExist` hold on a pod without the key); a
-//! budget with an empty selector selects none.
+//! (or above) the replicas, or `maxUnavailable: 0`. A workload is a Deployment, StatefulSet
+//! or ReplicaSet, or any other kind with a pod template at `spec.template` that sets
+//! `spec.replicas` or that a HorizontalPodAutoscaler scales (an Argo Rollout, an OpenKruise
+//! CloneSet): a drain evicts their pods alike. Replicas are the workload's `spec.replicas`,
+//! else its HorizontalPodAutoscaler's `minReplicas`. Two budgets that select the same pods
+//! allow none either: the eviction API refuses to evict a pod more than one budget selects.
+//! A budget selects the pods its `selector` does as the eviction API reads it: every
+//! `matchLabels` entry and every `matchExpressions` requirement (`In`, `NotIn`, `Exists`,
+//! `DoesNotExist`; `NotIn` and `DoesNotExist` hold on a pod without the key); a budget with
+//! an empty selector selects none.
 //!
 //! ## Why is this bad?
 //! A node drain evicts pods through the budget. A budget that allows no eviction makes
