@@ -5,11 +5,21 @@
 //! selector uses a label key fleetgen manages (`app.kubernetes.io/name`, the telemetry
 //! labels), whose value in the pod template fleetgen overwrites with the managed one.
 //!
+//! It also flags an `apps/v1` workload (Deployment, StatefulSet, DaemonSet, ReplicaSet)
+//! whose selector names a label that changes with every release of the app
+//! (`app.kubernetes.io/version` and the `version` dimension), as a selector copied from
+//! `podLabels` does.
+//!
 //! ## Why is this bad?
 //! Kubernetes refuses the object ("`selector` does not match template `labels`"), and the
 //! engines apply an app's objects together: Flux dry-runs every object of the app's
 //! Kustomization and stops at the first refusal, Argo CD fails the sync, so nothing of the
 //! app is applied, not only this workload.
+//!
+//! An `apps/v1` workload's selector cannot change once it is created: the next release
+//! changes the version in it, the API server refuses the update ("field is immutable"), and
+//! the app's whole sync fails with it until the workload is deleted and created again (Flux
+//! `force`, Argo CD `Replace=true`), which takes every pod down at once.
 //!
 //! ## Example
 //! ```yaml
@@ -25,7 +35,8 @@
 //!
 //! ## Use instead
 //! Select on a label key fleetgen does not manage, and set it on the pod template:
-//! `app.kubernetes.io/component: worker` in both.
+//! `app.kubernetes.io/component: worker` in both. Build a selector from the template's
+//! `selector` (the app's labels that never change), not from `podLabels`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,10 +58,17 @@ type Names = BTreeSet<String>;
 #[derive(Default)]
 pub struct Pass {
     found: BTreeMap<Key, (Names, Names, Names)>,
+    /// Selectors on a label that changes with each release: (the keys, apps, clusters).
+    on_release: BTreeMap<Key, (Names, Names, Names)>,
+    /// The keys of those labels, asked of the fleet once.
+    release: Option<Vec<String>>,
 }
 
+/// The kinds of `apps/v1`, whose `spec.selector` Kubernetes refuses to change.
+const IMMUTABLE_SELECTOR: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
+
 impl EachObject for Pass {
-    fn object(&mut self, _ctx: &Context, o: &RenderedObject, finished: &Value) {
+    fn object(&mut self, ctx: &Context, o: &RenderedObject, finished: &Value) {
         let spec = &finished["spec"];
         let Some(selector) = spec.get("selector").filter(|s| s.is_object()) else {
             return;
@@ -62,6 +80,20 @@ impl EachObject for Pass {
         let Some(template) = spec.get("template").filter(|t| t.is_object()) else {
             return;
         };
+        if finished["apiVersion"] == "apps/v1" && IMMUTABLE_SELECTOR.contains(&o.kind()) {
+            let release = (self.release)
+                .get_or_insert_with(|| crate::resolve::labels::release_keys(&ctx.plan.fleet.value));
+            let keys: Names = selector_keys(selector)
+                .filter(|k| release.iter().any(|r| r == k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            if !keys.is_empty() {
+                let entry = self.on_release.entry(key_of(o, finished)).or_default();
+                entry.0.extend(keys);
+                entry.1.insert(o.app.clone());
+                entry.2.insert(o.cluster.clone());
+            }
+        }
         let labels = &template["metadata"]["labels"];
         if selects(selector, labels) {
             return;
@@ -77,12 +109,7 @@ impl EachObject for Pass {
                 (kept != mine).then(|| format!("`{k}: {}` → `{}`", plain(mine), plain(kept)))
             })
             .collect();
-        let key = (
-            o.template,
-            o.kind().to_string(),
-            finished["metadata"]["name"].as_str().unwrap_or_default().to_string(),
-        );
-        let entry = self.found.entry(key).or_default();
+        let entry = self.found.entry(key_of(o, finished)).or_default();
         entry.0.extend(overwritten);
         entry.1.insert(o.app.clone());
         entry.2.insert(o.cluster.clone());
@@ -109,7 +136,40 @@ impl EachObject for Pass {
             .with_help("select on a label key fleetgen does not manage (e.g. `app.kubernetes.io/component`), set on the pod template too");
             out.push(about(d, &apps, &clusters));
         }
+        for ((template, kind, name), (keys, apps, clusters)) in self.on_release {
+            let keys: Vec<String> = keys.into_iter().collect();
+            let d = Diagnostic::error(
+                &RULE.code,
+                files,
+                Label::new(template, selector_span(files, template), "selects on the version"),
+                format!(
+                    "the selector of {kind} `{name}` selects on {}, which fleetgen changes with every release: Kubernetes refuses to change a {kind}'s selector (field is immutable), so the next release fails the app's whole sync (on {})",
+                    and_list(&keys),
+                    on_clusters(&clusters)
+                ),
+            )
+            .with_help("build the selector from the template's `selector` (the app's labels that never change), not from `podLabels`, and add a key of your own such as `app.kubernetes.io/component`");
+            out.push(about(d, &apps, &clusters));
+        }
     }
+}
+
+/// (template, kind, name) of a rendered object.
+fn key_of(o: &RenderedObject, finished: &Value) -> Key {
+    (
+        o.template,
+        o.kind().to_string(),
+        finished["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The label keys a label selector names: its `matchLabels` keys and its
+/// `matchExpressions` keys.
+fn selector_keys(selector: &Value) -> impl Iterator<Item = &str> {
+    let labels = selector["matchLabels"].as_object().into_iter().flatten().map(|(k, _)| k.as_str());
+    let expressions = (selector["matchExpressions"].as_array().into_iter().flatten())
+        .filter_map(|e| e["key"].as_str());
+    labels.chain(expressions)
 }
 
 /// A label value as text (a string without its quotes).
