@@ -81,13 +81,62 @@ pub fn origin_label(origin: &Origin, app: &Doc<App>, fallback: &[&str], text: im
     }
 }
 
-/// The first place `needle` appears in a source file (a template), or its start.
+/// The first place `needle` appears in a source file (a template), or its start. A
+/// `key: value` needle (`kind: Secret`) is found as YAML writes it: the key and the value
+/// either plain or quoted (`"kind": 'Secret'`), with any spaces after the colon, and the
+/// value whole (`kind: Secret` is not `kind: SecretProviderClass`).
 pub fn find_in(files: &SourceMap, file: FileId, needle: &str) -> Span {
     let text = &files.get(file).text;
-    match text.find(needle) {
-        Some(at) => at..at + needle.len(),
-        None => 0..0,
+    let found = match needle.split_once(": ") {
+        Some((key, value)) => find_entry(text, key, value),
+        None => text.find(needle).map(|at| at..at + needle.len()),
+    };
+    found.unwrap_or(0..0)
+}
+
+/// The first `key: value` entry of `text`, each plain or in single or double quotes.
+fn find_entry(text: &str, key: &str, value: &str) -> Option<Span> {
+    let quoted = |rest: &str, word: &str| -> Option<usize> {
+        for quote in ["", "\"", "'"] {
+            if let Some(after) = rest.strip_prefix(quote).and_then(|r| r.strip_prefix(word))
+                && let Some(after) = after.strip_prefix(quote)
+            {
+                return Some(rest.len() - after.len());
+            }
+        }
+        None
+    };
+    let mut from = 0;
+    while let Some(found) = text[from..].find(key) {
+        let at = from + found;
+        from = at + key.len();
+        // The key starts a word (or its quote does).
+        let start = match text[..at].chars().next_back() {
+            Some(q @ ('"' | '\'')) => at - q.len_utf8(),
+            _ => at,
+        };
+        let before = text[..start].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || "_-./".contains(c)) {
+            continue;
+        }
+        let Some(key_len) = quoted(&text[start..], key) else {
+            continue;
+        };
+        let Some(rest) = text[start + key_len..].strip_prefix(':') else {
+            continue;
+        };
+        let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let rest = &rest[spaces..];
+        let Some(value_len) = quoted(rest, value) else { continue };
+        // The value whole: what follows it ends it.
+        let after = rest[value_len..].chars().next();
+        if after.is_some_and(|c| !(c.is_whitespace() || ",}]#".contains(c))) {
+            continue;
+        }
+        let end = start + key_len + 1 + spaces + value_len;
+        return Some(start..end);
     }
+    None
 }
 
 /// Every pod template in an object, wherever the kind keeps it: a mapping under a
@@ -509,6 +558,38 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "/spec/template");
         assert!(pod_templates(&json!({"spec": {"template": {"spec": {}}}})).is_empty());
+    }
+
+    /// `apiVersion: X` and `kind: X` are found however the template quotes them, and only
+    /// as a whole entry.
+    #[test]
+    fn finds_an_entry_plain_or_quoted() {
+        fn at<'t>(text: &'t str, needle: &str) -> Option<&'t str> {
+            let (key, value) = needle.split_once(": ").unwrap();
+            find_entry(text, key, value).map(|s| &text[s])
+        }
+        let text = "{# a comment #}\napiVersion: \"autoscaling/v2beta2\"\nkind:   'HorizontalPodAutoscaler'\n";
+        assert_eq!(
+            at(text, "apiVersion: autoscaling/v2beta2"),
+            Some("apiVersion: \"autoscaling/v2beta2\"")
+        );
+        assert_eq!(
+            at(text, "kind: HorizontalPodAutoscaler"),
+            Some("kind:   'HorizontalPodAutoscaler'")
+        );
+        assert_eq!(
+            at("{\"kind\": \"Secret\"}", "kind: Secret"),
+            Some("\"kind\": \"Secret\"")
+        );
+        assert_eq!(at("kind: Secret", "kind: Secret"), Some("kind: Secret"));
+        // Not another kind that starts the same, another key that ends the same, or
+        // quotes that do not pair.
+        let text = "kind: SecretProviderClass\nsubkind: Secret\nkind: \"Secret'\n---\nkind: Secret # here\n";
+        assert_eq!(
+            find_entry(text, "kind", "Secret").map(|s| s.start),
+            text.find("kind: Secret #")
+        );
+        assert_eq!(at("kind: Deployment", "kind: Secret"), None);
     }
 
     #[test]
