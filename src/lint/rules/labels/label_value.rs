@@ -17,6 +17,7 @@
 //! | version       | the contract's `application.version`            |
 //! | team          | the contract's `application.owner`              |
 //! | criticality   | the contract's `application.criticality`        |
+//! | cluster-owner | the cluster's `ownerTeam` (only when listed)    |
 //!
 //! ## Why is this bad?
 //! Every object fleetgen renders carries the required labels; dashboards, alerts and cost
