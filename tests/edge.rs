@@ -367,3 +367,53 @@ fn a_route53_name_takes_one_record_type_and_keeps_a_geo_default() {
         .collect();
     assert_eq!(cart, BTreeSet::from(["CNAME".to_string()]));
 }
+
+/// The name and number of hostnames of the HTTPRoute a rendered file holds.
+fn route_hostnames(text: &str) -> Vec<(String, usize)> {
+    let name = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  name: "))
+        .unwrap()
+        .to_string();
+    let hosts = text
+        .lines()
+        .skip_while(|l| *l != "  hostnames:")
+        .skip(1)
+        .take_while(|l| l.starts_with("    - "))
+        .count();
+    vec![(name, hosts)]
+}
+
+/// An HTTPRoute takes at most 16 hostnames (the Gateway API's CRD: `maxItems: 16`, the API
+/// server refuses more and the app's whole sync fails): an app with more gets a route per 16,
+/// `<app>`, `<app>-2` …, each listed by the app's kustomization.
+#[test]
+fn an_app_with_more_than_16_hostnames_gets_an_httproute_per_16() {
+    let dir = fleet_with(Some(&root().join("tests/golden/edge-frontdoor/input")));
+    let many: Vec<String> = (0..31).map(|i| format!("h{i}.example.com")).collect();
+    edit(dir.path(), "apps/web/app.yaml", |t| {
+        t.replace(
+            "hostnames: [www.example.com, example.com]",
+            &format!("hostnames: [www.example.com, example.com, {}]", many.join(", ")),
+        )
+    });
+    let tree = render(dir.path());
+    let web = "eastus-prod-01/apps/web";
+    let routes: Vec<(String, Vec<(String, usize)>)> = tree
+        .iter()
+        .filter(|(path, _)| path.starts_with(&format!("{web}/httproute-")))
+        .map(|(path, text)| (path.clone(), route_hostnames(text)))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (format!("{web}/httproute-web-2.yaml"), vec![("web-2".to_string(), 16)]),
+            (format!("{web}/httproute-web-3.yaml"), vec![("web-3".to_string(), 1)]),
+            (format!("{web}/httproute-web.yaml"), vec![("web".to_string(), 16)]),
+        ]
+    );
+    let kustomization = &tree[&format!("{web}/kustomization.yaml")];
+    for file in ["httproute-web.yaml", "httproute-web-2.yaml", "httproute-web-3.yaml"] {
+        assert!(kustomization.contains(file), "{kustomization}");
+    }
+}
