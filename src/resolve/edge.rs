@@ -643,6 +643,7 @@ fn origins<'s>(
         .fold(1u64, |l, (_, n)| l / gcd(l, *n) * n);
     let weighted = routing == Routing::WeightedGlobal && !named.is_empty();
     let mut origins = Vec::new();
+    let mut raw_weights: Vec<Option<u64>> = Vec::new();
     for c in landed {
         let v = &c.value;
         let region = region_of(v);
@@ -650,15 +651,15 @@ fn origins<'s>(
         let placed_rank = (placed_regions.iter().position(|r| *r == region)).unwrap_or(placed_regions.len());
         let id = v.cluster_id.as_str();
         let weight = weighted.then(|| {
-            let w = if let Some(w) = named.get(id) {
+            if let Some(w) = named.get(id) {
                 u64::from(*w) * scale
             } else if let Some(w) = named.get(&region) {
                 u64::from(*w) * scale / per_region.get(&region).copied().unwrap_or(1).max(1)
             } else {
                 0
-            };
-            u32::try_from(w).unwrap_or(u32::MAX)
+            }
         });
+        raw_weights.push(weight);
         let standby = v.role == ClusterRole::Standby;
         let base = match routing {
             Routing::Failover => rank as u32 + 1,
@@ -681,10 +682,20 @@ fn origins<'s>(
             standby,
             out,
             weight_switch,
-            weight,
+            weight: None,
             priority,
             held: false,
         });
+    }
+    // Only the ratios of the weights matter to the engines: in lowest terms, so that the
+    // scaling above (and weights like 600 and 400) stays within their ranges (Front Door
+    // 1 to 1000, Route 53 0 to 255) whenever the split can.
+    let divisor = (raw_weights.iter().flatten())
+        .filter(|w| **w > 0)
+        .fold(0, |g, w| gcd(g, *w))
+        .max(1);
+    for (o, w) in origins.iter_mut().zip(&raw_weights) {
+        o.weight = w.map(|w| u32::try_from(w / divisor).unwrap_or(u32::MAX));
     }
     // Front Door moves traffic to the next priority when every origin of the first fails its
     // probes; an app whose failover is manual (or none) keeps the later ones disabled until a
@@ -768,6 +779,22 @@ pub fn engine_problems<'s>(sources: &'s Sources, route: &Route<'s>) -> Vec<(Stri
                         "give the gateway a name of your own domain (a CNAME to its generated host name) and a certificate for it and the app's hostnames, and set it as `edge.origin`",
                     ));
                 }
+            }
+            // An origin is a cluster's gateway host name: with none, the route's origin group
+            // is empty, and Front Door refuses a route whose origin group has no origins (the
+            // whole deployment stack fails). One cluster without a name is FG153's (lint).
+            if route.origins.iter().all(|o| o.host().is_none()) {
+                let ids: Vec<String> = route.origins.iter().map(|o| format!("`{}`", o.id())).collect();
+                out.push((
+                    format!(
+                        "{what} would route `{}` to no origin: none of its clusters there ({}) gives `edge.origin`, \
+                         and Front Door refuses a route whose origin group is empty",
+                        a.application.name,
+                        ids.join(", ")
+                    ),
+                    app.item_label(&["traffic", "hostnames"], route.host_index, "served here"),
+                    "set `edge.origin` (the public host name of the cluster's gateway) on at least one of the clusters",
+                ));
             }
             // fleetgen gives every custom domain a managed certificate, which Front Door does
             // not offer for a wildcard domain (Microsoft's docs, "Domains in Azure Front Door").
@@ -1009,8 +1036,53 @@ pub fn check(sources: &Sources, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    check_entry_points(&routes, fleet, files, out);
     check_names(&routes, files, out);
     super::route53::check(&routes, fleet, files, out);
+}
+
+/// A hostname served by two entries (each serving it for the clusters of its environment: an
+/// app placed in staging and prod, two profiles or zones of one domain): DNS gives the name
+/// one answer, and Front Door gives a custom domain to one profile at a time, so one of the
+/// environments' edges never receives its traffic (or the other's). Distinct hostnames under
+/// one domain shared by two environments' entries are fine; `check_entries` refuses one
+/// domain twice in one environment.
+fn check_entry_points(routes: &[Route], fleet: &Doc<Fleet>, files: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let mut first: BTreeMap<&str, &Route> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for r in routes {
+        let Some(f) = first.get(r.host).copied() else {
+            first.insert(r.host, r);
+            continue;
+        };
+        // The same entry twice is two apps claiming one hostname (FG150's).
+        if f.entry.same(&r.entry) || !reported.insert((r.host, r.entry.at())) {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                codes::EDGE_UNROUTABLE,
+                files,
+                r.app.item_label(&["traffic", "hostnames"], r.host_index, "served by a second entry"),
+                format!(
+                    "`{}` is served by {} in {} and by {} in {}: a hostname has one entry point (DNS gives it one answer, \
+                     Front Door a custom domain to one profile)",
+                    r.host,
+                    f.entry.describe(),
+                    f.entry.environment(),
+                    r.entry.describe(),
+                    r.entry.environment()
+                ),
+            )
+            .with_secondary(f.app.item_label(&["traffic", "hostnames"], f.host_index, "first served here"))
+            .with_secondary(r.entry.label(fleet, Some("name"), "the second entry"))
+            .with_help(
+                "give the entries domains that do not both hold the hostname (list the names one of them serves, \
+                 `www.example.com` rather than `example.com`), or place the app in one of these environments",
+            )
+            .for_app(r.app_name()),
+        );
+    }
 }
 
 /// Each route of an app served in an environment by another entry than a Front Door profile
@@ -1490,6 +1562,39 @@ mod tests {
                 ("useast1-prod-01".to_string(), 1, Some(2), true),
             ]
         );
+        // Three clusters in one region, two in the other: weights are scaled by 6 for the
+        // split, then put in lowest terms (600:400 is 200 a cluster, as 3:2 is 1: weight 1
+        // each), not refused as 1200 a cluster over Front Door's 1000.
+        let copy = |from: &str, to: &str| fixture::text(&format!("clusters/{from}.yaml")).replace(from, to);
+        let (east2, east3) = (
+            copy("eastus-prod-01", "eastus-prod-02"),
+            copy("eastus-prod-01", "eastus-prod-03"),
+        );
+        let west2 = copy("useast1-prod-01", "useast1-prod-02");
+        for weights in ["600, aws:us-east-1: 400", "3, aws:us-east-1: 2"] {
+            let app = web(&format!(
+                "  routing: weighted-global\n  failover: automatic\n  weights: {{ azure:eastus: {weights} }}\n"
+            ));
+            let sources = fixture::sources(&[
+                ("fleet.yaml", &fleet),
+                ("clusters/eastus-prod-02.yaml", &east2),
+                ("clusters/eastus-prod-03.yaml", &east3),
+                ("clusters/useast1-prod-02.yaml", &west2),
+                ("apps/web/app.yaml", &app),
+            ]);
+            let weights: Vec<Option<u32>> = origins(&sources).into_iter().map(|o| o.2).collect();
+            assert_eq!(weights, [Some(1); 5], "{weights:?}");
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            assert!(!out.iter().any(|d| d.message.contains("weights are")), "{out:?}");
+        }
+        // Lowest terms, not the contract's numbers: 70:30 on one cluster each is 7:3.
+        let app = web(
+            "  routing: weighted-global\n  failover: automatic\n  weights: { azure:eastus: 70, aws:us-east-1: 30 }\n",
+        );
+        let sources = fixture::sources(&[("fleet.yaml", &fleet), ("apps/web/app.yaml", &app)]);
+        let weights: Vec<Option<u32>> = origins(&sources).into_iter().map(|o| o.2).collect();
+        assert_eq!(weights, [Some(7), Some(3)]);
     }
 
     #[test]
@@ -1604,6 +1709,92 @@ mod tests {
                 out[0].message
             );
         }
+    }
+
+    /// A Front Door route whose clusters give no `edge.origin` has an empty origin group,
+    /// which Front Door refuses: FG054 once per app, at its hostname. One cluster with a name
+    /// is enough (the other is FG153's, a lint).
+    #[test]
+    fn a_front_door_route_with_no_origin_is_refused() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let found = |east: &str| {
+            let app = fixture::text("apps/web/app.yaml").replace("[www.example.com]", "[www.example.com, example.com]");
+            let sources = fixture::sources(&[
+                ("fleet.yaml", &fleet),
+                ("clusters/eastus-prod-01.yaml", east),
+                ("apps/web/app.yaml", &app),
+            ]);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("to no origin"))
+                .collect::<Vec<_>>()
+        };
+        let east = fixture::text("clusters/eastus-prod-01.yaml");
+        let out = found(&east);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code.id, "FG054");
+        assert_eq!(out[0].path, "apps/web/app.yaml");
+        assert!(
+            out[0].message.contains("(`eastus-prod-01`, `useast1-prod-01`)"),
+            "{}",
+            out[0].message
+        );
+        assert!(found(&(east + "edge:\n  origin: east.example.com\n")).is_empty());
+    }
+
+    /// One hostname served by two entries of different environments (both hold its domain,
+    /// the app runs in both) is refused at the second, once per hostname and entry; distinct
+    /// hostnames under one domain of both environments' entries are not.
+    #[test]
+    fn a_hostname_has_one_entry_point_across_environments() {
+        let staging_fd = "    - { name: afd-staging, resourceGroup: rg-edge-staging, endpoint: ep-staging, \
+                          environment: staging, domains: [example.com] }\n";
+        let staging_zone =
+            "  route53:\n    - { name: example.com, zoneId: Z0123456789ABCDEFGHIJ, environment: staging }\n";
+        let found = |edge: &str, apps: &[(&str, &str)]| {
+            let fleet = fixture::text("fleet.yaml") + EDGE + edge;
+            let staging =
+                fixture::text("clusters/eastus-staging-01.yaml") + "edge:\n  origin: staging-gw.example.com\n";
+            let mut files = vec![
+                ("fleet.yaml", fleet.as_str()),
+                ("clusters/eastus-staging-01.yaml", staging.as_str()),
+            ];
+            files.extend_from_slice(apps);
+            let sources = fixture::sources(&files);
+            let mut out = Vec::new();
+            check(&sources, &mut out);
+            out.into_iter()
+                .filter(|d| d.message.contains("a hostname has one entry point ("))
+                .map(|d| (d.code.id, d.path, d.message))
+                .collect::<Vec<_>>()
+        };
+        let web = fixture::text("apps/web/app.yaml");
+        for (edge, second) in [
+            (staging_fd, "Front Door profile `afd-staging`"),
+            (staging_zone, "Route 53 zone `example.com`"),
+        ] {
+            let out = found(edge, &[("apps/web/app.yaml", &web)]);
+            assert_eq!(out.len(), 1, "{out:?}");
+            assert_eq!((out[0].0, out[0].1.as_str()), ("FG054", "apps/web/app.yaml"));
+            let said =
+                format!("`www.example.com` is served by Front Door profile `afd` in prod and by {second} in staging");
+            assert!(out[0].2.contains(&said), "{}", out[0].2);
+        }
+        // Each environment's app under its own name: one entry each.
+        let prod = web.replace("environments: [staging, prod]", "environments: [prod]");
+        let next = web
+            .replace("name: web\n", "name: web-next\n")
+            .replace("environments: [staging, prod]", "environments: [staging]")
+            .replace("[www.example.com]", "[next.example.com]");
+        let apps = [
+            ("apps/web/app.yaml", prod.as_str()),
+            ("apps/web-next/app.yaml", next.as_str()),
+        ];
+        assert!(found(staging_fd, &apps).is_empty());
+        // The staging entry holds a domain of its own: it does not serve www.example.com.
+        let own = staging_fd.replace("[example.com]", "[staging.example.com]");
+        assert!(found(&own, &[("apps/web/app.yaml", &web)]).is_empty());
     }
 
     /// Two apps' routes Front Door would name alike (app and hostname joined) are refused.

@@ -8,7 +8,9 @@
 //! The edge templates cannot name an origin without a host name, so they leave the
 //! cluster out: it runs the app and never gets its global traffic. Capacity is paid for,
 //! failover is counted on, and nothing arrives; the first incident that takes the other
-//! region out of rotation finds no origin left.
+//! region out of rotation finds no origin left. (A Front Door route none of whose clusters
+//! gives a name has an empty origin group, which Front Door refuses: `validate` reports that
+//! as FG054.)
 //!
 //! ## Example
 //! ```yaml
