@@ -344,6 +344,66 @@ fn an_exemption_waives_a_lint_finding_for_its_target_until_it_expires() {
     );
 }
 
+/// A finding about an app is in the app's namespace: an exemption of the namespace waives
+/// it, whether the rule reports a rendered object (FG111), a value of the app's values file
+/// (FG141) or a string of its contract (FG142).
+#[test]
+fn an_exemption_of_a_namespace_waives_the_findings_about_its_apps() {
+    let lint = |case: &str, extra: &[(&str, String)], namespace: &str, rule: &str| {
+        let mut files = MemoryFiles::from_dir(&root().join("tests/fixtures/base")).unwrap();
+        files.add_dir(&root().join("tests/fixtures/lint-base")).unwrap();
+        if !case.is_empty() {
+            files.add_dir(&root().join("tests/specs").join(case)).unwrap();
+        }
+        for (path, text) in extra {
+            files.insert(path.to_string(), text.clone());
+        }
+        files.insert(
+            "policy-library/exemptions/web-namespace.yaml".to_string(),
+            format!(
+                "name: web-namespace\nrule: {rule}\ntarget: {{ namespace: {namespace} }}\nowner: web-team\nreason: \"A test account (WEB-7)\"\nexpires: \"2027-06-30\"\n"
+            ),
+        );
+        files.set_today(common::today());
+        let compiled = api::compile(&files, &Options::new(Goal::Lint));
+        let style = Style::plain(Format::Concise);
+        api::lint_report(compiled, &LintFilter::default(), &style, false).1
+    };
+    let contract = fs::read_to_string(root().join("tests/fixtures/base/apps/web/app.yaml")).unwrap();
+    let described = contract.replace(
+        "  owner: web-team\n",
+        "  owner: web-team\n  description: \"Smoke login: the demo password is Demo-2026\"\n",
+    );
+    assert_ne!(described, contract);
+    let cases = [
+        (
+            "labels/managed-label-override/invalid/team-label-in-a-template",
+            vec![],
+            "FG111",
+            "managed-label-override",
+        ),
+        (
+            "secrets/plaintext-credential/invalid/password-in-a-values-file",
+            vec![],
+            "FG141",
+            "plaintext-credential",
+        ),
+        (
+            "",
+            vec![("apps/web/app.yaml", described)],
+            "FG142",
+            "credential-pattern",
+        ),
+    ];
+    for (case, extra, code, rule) in cases {
+        let text = lint(case, &extra, "web", rule);
+        assert!(!text.contains(code) && !text.contains("FG092"), "{rule}: {text}");
+        // Another namespace: the finding stays, and the exemption turned nothing off.
+        let text = lint(case, &extra, "api", rule);
+        assert!(text.contains(code) && text.contains("FG092"), "{rule}: {text}");
+    }
+}
+
 #[test]
 fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     let fleet = lint_fleet(Some(

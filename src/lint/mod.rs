@@ -87,7 +87,8 @@ impl<'a> Context<'a> {
     }
 
     /// The exemption in force that frees a finding of `code` for a target (every field the
-    /// exemption's target gives must match), recording that it was used.
+    /// exemption's target gives must match), recording that it was used. A finding's
+    /// namespace is its rendered object's, else its app's ([`app_namespaces`]).
     pub fn exempted(&self, code: &Code, app: Option<&str>, cluster: Option<&str>, namespace: Option<&str>) -> bool {
         let found = self.sources.policy_exemptions.iter().find(|doc| {
             let ex = &doc.value;
@@ -352,8 +353,9 @@ pub fn check_sources(sources: &Sources) -> Vec<Diagnostic> {
 }
 
 /// Runs every lint-stage rule, at the severity the repository gives it. A finding an
-/// exemption in force names (`rule:` the rule's name or code, a `target` its app and
-/// cluster match) is waived; an exemption of a rule that ran and waived nothing is FG092.
+/// exemption in force names (`rule:` the rule's name or code, a `target` its app, cluster
+/// and app's namespace match) is waived; an exemption of a rule that ran and waived
+/// nothing is FG092.
 pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnostic> {
     run_finishing(sources, plan, tree, FINISHED_AT_ONCE)
 }
@@ -361,6 +363,7 @@ pub fn run(sources: &Sources, plan: &Plan, tree: &RenderedTree) -> Vec<Diagnosti
 /// [`run`], finishing `at_once` objects at a time.
 fn run_finishing(sources: &Sources, plan: &Plan, tree: &RenderedTree, at_once: usize) -> Vec<Diagnostic> {
     let mut ctx = Context::new(sources, plan, tree);
+    let namespaces = app_namespaces(sources);
     let mut out = Vec::new();
     let to_run: Vec<(&Rule, Check, Severity)> = rules()
         .iter()
@@ -414,7 +417,8 @@ fn run_finishing(sources: &Sources, plan: &Plan, tree: &RenderedTree, at_once: u
         let (rule, level) = (*rule, *level);
         for mut d in found {
             name_subject(sources, &mut d);
-            if ctx.exempted(&rule.code, d.app.as_deref(), d.cluster.as_deref(), None) {
+            let namespace = d.app.as_deref().and_then(|app| namespaces.get(app).copied());
+            if ctx.exempted(&rule.code, d.app.as_deref(), d.cluster.as_deref(), namespace) {
                 continue;
             }
             // The repository's level, except that a rule at error may say a finding is only a
@@ -442,12 +446,25 @@ fn run_finishing(sources: &Sources, plan: &Plan, tree: &RenderedTree, at_once: u
                 format!("exemption `{}` turned no finding off", ex.name),
             )
             .with_help(
-                "remove it: the finding it waived is fixed (or its target names no app or cluster the rule reports)",
+                "remove it: the finding it waived is fixed (or its target names no app, cluster or namespace the rule reports)",
             )
             .warning(),
         );
     }
     out
+}
+
+/// Each app's namespace (`application.namespace`, else its name), by app name: the
+/// namespace of a finding about the app, as an exemption's `target.namespace` matches it.
+pub fn app_namespaces(sources: &Sources) -> FxHashMap<&str, &str> {
+    (sources.apps.iter())
+        .map(|a| {
+            (
+                a.value.application.name.as_str(),
+                crate::resolve::labels::namespace(&a.value),
+            )
+        })
+        .collect()
 }
 
 /// A finding located in an app's contract is about that app, one in a cluster's file
