@@ -463,6 +463,59 @@ fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     assert!(text.contains("bad.json:3:"), "{text}");
 }
 
+/// A platform team adding a cluster does not fail the baselined findings of every app: the
+/// message says "rendered on 5 clusters" where the baseline recorded 4, and the finding is
+/// still held by its code, file and subject; a new one at another place still fails.
+#[test]
+fn a_baseline_holds_its_findings_when_a_cluster_is_added() {
+    let fleet = lint_fleet(Some(
+        &root().join("tests/specs/secrets/credential-pattern/invalid/password-in-a-url"),
+    ));
+    let dir = fleet.path();
+    let lint = |args: &[&str]| {
+        let out = lint_concise(dir, args);
+        (out.status.code(), report(&out))
+    };
+    let baseline = dir.join("lint-baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let (code, text) = lint(&["--write-baseline", baseline]);
+    assert_eq!(code, Some(0), "{text}");
+    let recorded = fs::read_to_string(baseline).unwrap();
+    assert!(
+        recorded.contains("(rendered on 4 clusters)") && recorded.contains("\"subject\": \""),
+        "{recorded}"
+    );
+    assert!(
+        !recorded.contains("Tr0ub4dor3"),
+        "the credential is not copied: {recorded}"
+    );
+    let first = fs::read_to_string(dir.join("clusters/eastus-prod-01.yaml")).unwrap();
+    let second = first
+        .replace("eastus-prod-01", "eastus-prod-02")
+        .replace("cell: cell-a", "cell: cell-b")
+        .replace(
+            "00000000-0000-0000-0000-000000000001/",
+            "99999999-0000-0000-0000-000000000002/",
+        );
+    fs::write(dir.join("clusters/eastus-prod-02.yaml"), second).unwrap();
+    let (code, text) = lint(&[]);
+    assert!(code == Some(1) && text.contains("(rendered on 5 clusters)"), "{text}");
+    let (code, text) = lint(&["--baseline", baseline]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("no longer occur"), "{text}");
+    // A second credential in the same file is new.
+    let template = dir.join("apps/api/templates/settings.yaml.j2");
+    let settings = fs::read_to_string(&template).unwrap();
+    fs::write(
+        &template,
+        format!("{settings}  CACHE_URL: redis://api:Xk9vQ2mP7rT4@api-cache:6379/0\n"),
+    )
+    .unwrap();
+    let (code, text) = lint(&["--baseline", baseline]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("CACHE_URL") && !text.contains("DATABASE_URL"), "{text}");
+}
+
 #[test]
 fn a_baseline_is_never_written_over_a_source_an_output_or_through_a_link() {
     let fleet = lint_fleet(None);

@@ -249,7 +249,7 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
             eprintln!("error: {message}; no baseline written");
             return 2;
         }
-        let text = crate::lint::baseline::write(compiled.diagnostics());
+        let text = crate::lint::baseline::write(&compiled.sources.files, compiled.diagnostics());
         let count = crate::lint::baseline::read(&text).map_or(0, |s| s.len());
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write `{}`: {e}", path.display());
@@ -275,16 +275,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
                 return 2;
             }
         };
-        let mut seen = std::collections::BTreeSet::new();
-        compiled.retain(|d| {
-            let known =
-                crate::lint::baseline::holds(d.code) && recorded.contains(&crate::lint::baseline::fingerprint(d));
-            if known {
-                seen.insert(crate::lint::baseline::fingerprint(d));
-            }
-            !known
-        });
-        let gone = recorded.len() - seen.len();
+        let held = crate::lint::baseline::sift(&recorded, compiled.diagnostics(), &compiled.sources.files);
+        let mut held_each = held.held.into_iter();
+        compiled.retain(|_| !held_each.next().unwrap_or(false));
+        let gone = held.gone;
         if gone > 0 && !ui.quiet {
             eprintln!(
                 "note: {gone} finding{} of the baseline `{}` no longer occur{}: rewrite it with --write-baseline",
