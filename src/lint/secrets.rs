@@ -6,6 +6,7 @@
 //! app template ends up in the repository's history for good. The rules flag them at the
 //! source line and say what to use instead; they never print the value itself.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -26,8 +27,11 @@ pub const USE_INSTEAD: &str = "keep the value in a secret store and let the clus
 /// Whether a key (or an environment variable's name) names a credential: `password`,
 /// `DB_PASSWORD`, `clientSecret`, `apiKey`, `aws_secret_access_key`, `token` …, but not a
 /// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`, the `read-secret`
-/// permission).
+/// permission, a key that names a Secret object: see [`names_a_secret`]).
 pub fn is_credential_key(key: &str) -> bool {
+    if names_a_secret(key) {
+        return false;
+    }
     // The key's ASCII letters and digits, lower-cased (bytes of other characters are never
     // ASCII): on the stack, as lint asks this of every string of every rendered object.
     let mut buf = [0u8; 64];
@@ -65,9 +69,63 @@ pub fn is_credential_key(key: &str) -> bool {
     !k.starts_with(b"existing") && k != b"readsecret" && ENDS.iter().any(|e| k.ends_with(e.as_bytes()))
 }
 
+/// Keys that end in `secret` but whose value is the name of a Kubernetes Secret: the
+/// ingress-nginx annotations (`nginx.ingress.kubernetes.io/auth-secret`, `auth-tls-secret`,
+/// `proxy-ssl-secret`: "the name of the Secret", or `namespace/name`), those of the NGINX
+/// Ingress Controller (`nginx.org/basic-auth-secret` …), and Traefik's Middleware
+/// `basicAuth.secret` and `digestAuth.secret` (as [`scan_node`] and [`strings`] qualify a
+/// `secret` key under `basicAuth` or `digestAuth`).
+fn names_a_secret(key: &str) -> bool {
+    match key
+        .strip_prefix("nginx.ingress.kubernetes.io/")
+        .or_else(|| key.strip_prefix("nginx.org/"))
+    {
+        Some(annotation) => annotation.ends_with("-secret"),
+        None => matches!(key, "basicAuth.secret" | "digestAuth.secret"),
+    }
+}
+
+/// The key a value is judged under: `key`, but a Traefik Middleware's `secret` under
+/// `basicAuth` or `digestAuth` (in `parent`) is qualified, as it names a Secret object.
+fn qualified<'k>(parent: &str, key: &'k str) -> &'k str {
+    match (parent, key) {
+        ("basicAuth", "secret") => "basicAuth.secret",
+        ("digestAuth", "secret") => "digestAuth.secret",
+        _ => key,
+    }
+}
+
+/// Whether an object (its `apiVersion` and `kind`) is a Bitnami SealedSecret: its
+/// `spec.encryptedData` is ciphertext that only the sealed-secrets controller in the cluster
+/// can decrypt, made to be committed.
+fn is_sealed_secret(api_version: Option<&str>, kind: Option<&str>) -> bool {
+    kind == Some("SealedSecret") && api_version.is_some_and(|v| v.starts_with("bitnami.com/"))
+}
+
+/// Whether a value is the path of a file (where a program reads the credential from, as
+/// `GOOGLE_APPLICATION_CREDENTIALS=/var/run/secrets/gcp/key.json` or a mounted Secret):
+/// an absolute path of two segments or more, or a relative one starting `./`, `../` or
+/// `~/`, of letters, digits, `.`, `_` and `-`.
+fn is_file_path(v: &str) -> bool {
+    let (rest, least) = match v
+        .strip_prefix("./")
+        .or_else(|| v.strip_prefix("../"))
+        .or_else(|| v.strip_prefix("~/"))
+    {
+        Some(rest) => (rest, 1),
+        None => match v.strip_prefix('/') {
+            Some(rest) => (rest, 2),
+            None => return false,
+        },
+    };
+    let segment = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    rest.split('/').all(segment) && rest.split('/').count() >= least
+}
+
 /// Whether a credential key's value is the credential itself, not a reference to one kept
 /// elsewhere (`${DB_PASSWORD}`, `{{ … }}`, `$(VAR)`, `vault:…`, a Key Vault or Secrets
-/// Manager URI, a `<placeholder>`, a masked `****`).
+/// Manager URI, a `<placeholder>`, a masked `****`, the path of a file) nor a value SOPS
+/// encrypted (`ENC[AES256_GCM,data:…]`).
 pub fn is_plaintext(value: &str) -> bool {
     let v = value.trim();
     if v.chars().count() < 3 || v.chars().all(|c| c == '*' || c == 'x' || c == 'X') {
@@ -86,8 +144,9 @@ pub fn is_plaintext(value: &str) -> bool {
         "arn:aws:secretsmanager:",
         "arn:aws:ssm:",
         "projects/",
+        "ENC[",
     ];
-    if REFERENCES.iter().any(|r| v.starts_with(r)) {
+    if REFERENCES.iter().any(|r| v.starts_with(r)) || is_file_path(v) {
         return false;
     }
     !(v.starts_with("https://") && (v.contains(".vault.azure.net/") || v.contains("secretsmanager")))
@@ -103,13 +162,16 @@ const PATTERNS: &[(&str, &str)] = &[
     ("a private key", r"-----BEGIN[A-Z ]*PRIVATE KEY[A-Z ]*-----"),
     (
         "a password in a URL",
-        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:[^\s/@$<{*][^\s/@]*@[^\s/@]",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:[^\s/@$<{*][^\s/@]*@[^\s/@]",
     ),
     (
         "a password in text",
-        r"(?i)\b(?:password|passwd|pwd|passphrase)\b\s*(?:is|=|:)\s*[\x22']?([^\s\x22']+)",
+        r"(?i)\b(?:password|passwd|pwd|passphrase)\b[ \t]*(?:is|=|:)[ \t]*[\x22']?([^\s\x22']+)",
     ),
-    ("a GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    (
+        "a GitHub token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}\b|github_pat_[A-Za-z0-9_]{22,})",
+    ),
     ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     (
         "an Azure storage or Service Bus key",
@@ -135,8 +197,9 @@ fn patterns() -> &'static (RegexSet, Vec<Regex>) {
 }
 
 /// What credential `text` holds, if it holds one: the kind (e.g. "a private key"), and a
-/// password in text only when the password has a digit or a symbol and six characters
-/// (so "password: managed by Key Vault" is prose, not a password).
+/// password in text only when the password, on the same line, has a digit or a symbol and
+/// six characters and is no reference (see [`is_plaintext`]): "password: managed by Key
+/// Vault" is prose, "password: https://kv.vault.azure.net/secrets/db" a reference.
 pub fn credential_in(text: &str) -> Option<&'static str> {
     let (set, each) = patterns();
     for i in set.matches(text).iter() {
@@ -150,6 +213,7 @@ pub fn credential_in(text: &str) -> Option<&'static str> {
                 word.chars().count() >= 6
                     && !word.starts_with(['$', '<', '{', '*', '('])
                     && word.chars().any(|c| !c.is_alphabetic())
+                    && is_plaintext(word)
             });
             if !real {
                 continue;
@@ -176,11 +240,20 @@ pub struct Found {
     pub finding: Finding,
 }
 
-/// Every finding in a YAML tree: credential keys with plaintext values (and `name:`/`value:`
-/// pairs, as in environment variables), and credential-shaped strings anywhere.
+/// Every finding in a YAML tree: credential keys with plaintext values, strings or numbers
+/// (and `name:`/`value:` pairs, as in environment variables), and credential-shaped strings
+/// anywhere but in a SealedSecret's `spec.encryptedData`.
 pub fn scan_node(node: &Node, out: &mut Vec<Found>) {
-    fn visit(node: &Node, key: &str, out: &mut Vec<Found>) {
+    /// `skip`: a key of this mapping not to read.
+    fn visit(node: &Node, key: &str, skip: Option<&str>, out: &mut Vec<Found>) {
         match &node.value {
+            yaml::Value::Number(n) if is_credential_key(key) && is_plaintext(&n.to_string()) => {
+                out.push(Found {
+                    key: key.to_string(),
+                    span: node.span.clone(),
+                    finding: Finding::Keyed,
+                });
+            }
             yaml::Value::String(s) => {
                 if is_credential_key(key) && is_plaintext(s) {
                     out.push(Found {
@@ -199,46 +272,59 @@ pub fn scan_node(node: &Node, out: &mut Vec<Found>) {
             yaml::Value::Map(entries) => {
                 // `- name: DB_PASSWORD` / `value: …`: the value is keyed by the name.
                 let named = node.get_str("name").filter(|n| is_credential_key(n));
-                for e in entries {
+                let sealed = is_sealed_secret(node.get_str("apiVersion"), node.get_str("kind"));
+                for e in entries.iter().filter(|e| skip != Some(e.key.as_str())) {
                     let k = match (named, e.key.as_str()) {
                         (Some(name), "value") => name,
-                        _ => e.key.as_str(),
+                        _ => qualified(key, &e.key),
                     };
-                    visit(&e.value, k, out);
+                    let skip = (sealed && e.key == "spec").then_some("encryptedData");
+                    visit(&e.value, k, skip, out);
                 }
             }
             yaml::Value::Seq(items) => {
                 for item in items {
-                    visit(item, key, out);
+                    visit(item, key, None, out);
                 }
             }
             _ => {}
         }
     }
-    visit(node, "", out);
+    visit(node, "", None, out);
 }
 
-/// Every string in a rendered object with the key it is under (as [`scan_node`] keys it).
-pub fn strings<'v>(value: &'v Value, key: &'v str, out: &mut Vec<(&'v str, &'v str)>) {
-    match value {
-        Value::String(s) => out.push((key, s)),
-        Value::Object(map) => {
-            let named = map.get("name").and_then(Value::as_str).filter(|n| is_credential_key(n));
-            for (k, v) in map {
-                let k = match (named, k.as_str()) {
-                    (Some(name), "value") => name,
-                    _ => k.as_str(),
-                };
-                strings(v, k, out);
+/// Every string in a rendered object with the key it is under (as [`scan_node`] keys it),
+/// and every number under a credential key, but none of a SealedSecret's
+/// `spec.encryptedData`.
+pub fn strings<'v>(value: &'v Value, key: &'v str, out: &mut Vec<(&'v str, Cow<'v, str>)>) {
+    fn visit<'v>(value: &'v Value, key: &'v str, skip: Option<&str>, out: &mut Vec<(&'v str, Cow<'v, str>)>) {
+        match value {
+            Value::String(s) => out.push((key, Cow::Borrowed(s))),
+            Value::Number(n) if is_credential_key(key) => out.push((key, Cow::Owned(n.to_string()))),
+            Value::Object(map) => {
+                let named = map.get("name").and_then(Value::as_str).filter(|n| is_credential_key(n));
+                let sealed = is_sealed_secret(
+                    map.get("apiVersion").and_then(Value::as_str),
+                    map.get("kind").and_then(Value::as_str),
+                );
+                for (k, v) in map.iter().filter(|(k, _)| skip != Some(k.as_str())) {
+                    let skip = (sealed && k == "spec").then_some("encryptedData");
+                    let k = match (named, k.as_str()) {
+                        (Some(name), "value") => name,
+                        _ => qualified(key, k),
+                    };
+                    visit(v, k, skip, out);
+                }
             }
-        }
-        Value::Array(items) => {
-            for item in items {
-                strings(item, key, out);
+            Value::Array(items) => {
+                for item in items {
+                    visit(item, key, None, out);
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
+    visit(value, key, None, out);
 }
 
 /// What a string is, remembered: a rendered fleet repeats the same keys and strings on
@@ -333,6 +419,7 @@ pub fn locate(files: &SourceMap, inputs: &[Scanned], template: FileId, value: &s
     fn find(node: &Node, value: &str) -> Option<Span> {
         match &node.value {
             yaml::Value::String(s) if s == value => Some(node.span.clone()),
+            yaml::Value::Number(n) if n.to_string() == value => Some(node.span.clone()),
             yaml::Value::Map(entries) => entries.iter().find_map(|e| find(&e.value, value)),
             yaml::Value::Seq(items) => items.iter().find_map(|n| find(n, value)),
             _ => None,
@@ -415,11 +502,11 @@ impl<'a> Collect<'a> {
             strings(object, "", &mut found_strings);
             let namespace = object["metadata"]["namespace"].as_str();
             for (key, value) in found_strings {
-                let Some(finding) = self.memo.judge(key, value) else {
+                let Some(finding) = self.memo.judge(key, &value) else {
                     continue;
                 };
                 let kind_line = format!("kind: {}", o.kind());
-                let (file, span) = locate(&self.sources.files, &self.inputs, o.template, value, &kind_line);
+                let (file, span) = locate(&self.sources.files, &self.inputs, o.template, &value, &kind_line);
                 self.hits.push(Hit {
                     file,
                     span,
@@ -500,6 +587,8 @@ mod tests {
             "aws_secret_access_key",
             "token",
             "sasToken",
+            "secret",
+            "webhook-secret",
         ] {
             assert!(is_credential_key(k), "{k}");
         }
@@ -512,10 +601,15 @@ mod tests {
             "name",
             "automount",
             "read-secret",
+            "nginx.ingress.kubernetes.io/auth-secret",
+            "nginx.ingress.kubernetes.io/auth-tls-secret",
+            "nginx.org/basic-auth-secret",
+            "basicAuth.secret",
+            "digestAuth.secret",
         ] {
             assert!(!is_credential_key(k), "{k}");
         }
-        for v in ["hunter22", "s3cr3t!", "changeme"] {
+        for v in ["hunter22", "s3cr3t!", "changeme", "/Xk9+vQ2=", "/hunter22", "48213377"] {
             assert!(is_plaintext(v), "{v}");
         }
         for v in [
@@ -528,6 +622,10 @@ mod tests {
             "<password>",
             "https://kv-eastus.vault.azure.net/secrets/db",
             "arn:aws:secretsmanager:us-east-1:1:secret:db",
+            "ENC[AES256_GCM,data:q7Vd3XkP1w==,iv:3mZk9Q=,tag:Xy7zA2==,type:str]",
+            "/var/run/secrets/gcp/credentials.json",
+            "./secrets/db-password",
+            "~/.aws/credentials",
         ] {
             assert!(!is_plaintext(v), "{v}");
         }
@@ -546,6 +644,18 @@ mod tests {
             ("the admin password is Hunter2!", Some("a password in text")),
             ("password=Sup3rS3cret", Some("a password in text")),
             ("ghp_0123456789abcdefghijABCDEFGHIJ012345", Some("a GitHub token")),
+            (
+                "ci uses github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+                Some("a GitHub token"),
+            ),
+            ("redis://:Xk9vQ2mP7rT4@web-cache:6379/0", Some("a password in a URL")),
+            ("redis://:${REDIS_PASSWORD}@web-cache:6379/0", None),
+            ("cache:\n  password:\n    fromEnv: CACHE_PASSWORD\n", None),
+            (
+                "Orders DB password: https://kv-prod.vault.azure.net/secrets/web-db (rotated monthly)",
+                None,
+            ),
+            ("password: /run/secrets/db-password", None),
             (
                 "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abcdefghijklmnopqrstuvwxyz0123==",
                 Some("an Azure storage or Service Bus key"),

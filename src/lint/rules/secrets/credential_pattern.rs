@@ -1,15 +1,20 @@
 //! ## What it does
 //! Flags a string that has the shape of a credential, wherever it is written: an AWS
 //! access key id (`AKIA…`) or secret access key, a private key block (`-----BEGIN …
-//! PRIVATE KEY-----`), a password in a URL (`postgres://app:…@db`), a password in free text
-//! (`the admin password is …`, `password=…`), a GitHub or Slack token, an Azure storage or
-//! Service Bus key (`AccountKey=…`), a Google API key, a JSON web token. Every string of
-//! every input file is read (descriptions and reasons included), and every string of the
-//! objects an app's template renders.
+//! PRIVATE KEY-----`), a password in a URL (`postgres://app:…@db`, `redis://:…@cache`), a
+//! password in free text (`the admin password is …`, `password=…`), a GitHub token
+//! (`ghp_…`, a fine-grained `github_pat_…`) or a Slack token, an Azure storage or Service
+//! Bus key (`AccountKey=…`), a Google API key, a JSON web token. Every string of every
+//! input file is read (descriptions and reasons included), and every string of the objects
+//! an app's template renders (but a `SealedSecret`'s `spec.encryptedData`, which is
+//! ciphertext).
 //!
 //! A password in text counts when the word after `password is`, `password:` or
-//! `password=` has six characters and a digit or a symbol, so prose such as "password:
-//! managed by Key Vault" is not flagged.
+//! `password=`, on the same line, has six characters and a digit or a symbol and is no
+//! reference (a Key Vault or Secrets Manager URI, `${…}`, the path of a file: as FG141
+//! judges a value), so prose such as "password: managed by Key Vault" or "password:
+//! https://kv-prod.vault.azure.net/secrets/db" is not flagged, nor a `password:` key that
+//! ends its line in a YAML block.
 //!
 //! ## Why is this bad?
 //! These strings are live credentials far more often than not, and what fleetgen reads

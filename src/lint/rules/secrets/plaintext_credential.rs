@@ -1,11 +1,17 @@
 //! ## What it does
-//! Flags a plaintext value under a key that names a credential — `password`,
-//! `clientSecret`, `apiKey`, `token`, `accessKey`, `connectionString` … (also as an
-//! environment variable: `name: DB_PASSWORD` with a `value:`) — in a Helm values file, any
-//! other input file, or an object an app's template renders. A reference to a value kept
-//! elsewhere (`${DB_PASSWORD}`, `{{ … }}`, `$(VAR)`, `vault:…`, a Key Vault or Secrets
-//! Manager URI, a `<placeholder>`) is not flagged, nor is a key that names a reference
-//! (`existingSecret`, `passwordSecretName`).
+//! Flags a plaintext value, a string or a number, under a key that names a credential —
+//! `password`, `clientSecret`, `apiKey`, `token`, `accessKey`, `connectionString` … (also
+//! as an environment variable: `name: DB_PASSWORD` with a `value:`) — in a Helm values
+//! file, any other input file, or an object an app's template renders. A reference to a
+//! value kept elsewhere (`${DB_PASSWORD}`, `{{ … }}`, `$(VAR)`, `vault:…`, a Key Vault or
+//! Secrets Manager URI, a `<placeholder>`, the path of a file such as
+//! `GOOGLE_APPLICATION_CREDENTIALS: /var/run/secrets/gcp/key.json`) is not flagged, nor a
+//! value SOPS encrypted (`ENC[AES256_GCM,…]`), nor the `spec.encryptedData` of a
+//! `SealedSecret` (`bitnami.com`: ciphertext only the cluster's controller decrypts), nor a
+//! key that names a reference (`existingSecret`, `passwordSecretName`) or a Secret object
+//! (the ingress-nginx annotations `nginx.ingress.kubernetes.io/auth-secret`,
+//! `auth-tls-secret`, `proxy-ssl-secret`, NGINX's `nginx.org/…-secret`, a Traefik
+//! Middleware's `basicAuth.secret` and `digestAuth.secret`).
 //!
 //! The finding points at the line the value is written on: the values file, the contract,
 //! or the template.
