@@ -28,6 +28,18 @@ pub const USE_INSTEAD: &str = "keep the value in a secret store and let the clus
 /// `DB_PASSWORD`, `clientSecret`, `apiKey`, `aws_secret_access_key`, `token` …, but not a
 /// reference to one (`existingSecret`, `passwordSecretName`, `tokenPath`, the `read-secret`
 /// permission, a key that names a Secret object: see [`names_a_secret`]).
+/// Whether a number under `key` is a credential: a password's (`smtpPassword: 48213377`, a
+/// PIN), not a token's or a key's, whose numbers are settings (`maxToken: 4096`).
+fn is_password_key(key: &str) -> bool {
+    let k: String = (key.chars().filter(char::is_ascii_alphanumeric))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    is_credential_key(key)
+        && ["password", "passwd", "passphrase", "pwd"]
+            .iter()
+            .any(|e| k.ends_with(e))
+}
+
 pub fn is_credential_key(key: &str) -> bool {
     if names_a_secret(key) {
         return false;
@@ -247,7 +259,7 @@ pub fn scan_node(node: &Node, out: &mut Vec<Found>) {
     /// `skip`: a key of this mapping not to read.
     fn visit(node: &Node, key: &str, skip: Option<&str>, out: &mut Vec<Found>) {
         match &node.value {
-            yaml::Value::Number(n) if is_credential_key(key) && is_plaintext(&n.to_string()) => {
+            yaml::Value::Number(n) if is_password_key(key) && is_plaintext(&n.to_string()) => {
                 out.push(Found {
                     key: key.to_string(),
                     span: node.span.clone(),
@@ -300,7 +312,7 @@ pub fn strings<'v>(value: &'v Value, key: &'v str, out: &mut Vec<(&'v str, Cow<'
     fn visit<'v>(value: &'v Value, key: &'v str, skip: Option<&str>, out: &mut Vec<(&'v str, Cow<'v, str>)>) {
         match value {
             Value::String(s) => out.push((key, Cow::Borrowed(s))),
-            Value::Number(n) if is_credential_key(key) => out.push((key, Cow::Owned(n.to_string()))),
+            Value::Number(n) if is_password_key(key) => out.push((key, Cow::Owned(n.to_string()))),
             Value::Object(map) => {
                 let named = map.get("name").and_then(Value::as_str).filter(|n| is_credential_key(n));
                 let sealed = is_sealed_secret(
@@ -403,7 +415,9 @@ pub fn inputs(sources: &Sources) -> Vec<Scanned<'_>> {
     docs(&sources.policy_intents, &mut out);
     docs(&sources.policy_profiles, &mut out);
     docs(&sources.policy_exemptions, &mut out);
-    out.extend(sources.values.iter().map(|v| Scanned {
+    // The values files, and a chart's vendored defaults (`apps/<app>/chart/values.yaml`):
+    // committed, and rendered into the HelmRelease as the rest.
+    out.extend(sources.values.iter().chain(&sources.chart_defaults).map(|v| Scanned {
         file: v.file,
         node: &v.node,
         app: Some(v.app.as_str()),
@@ -576,6 +590,18 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A number is a credential under a password's key only: a token's or a key's numbers
+    /// are settings.
+    #[test]
+    fn numbers_are_credentials_under_password_keys_only() {
+        for k in ["smtpPassword", "db_passwd", "PIN_PWD", "adminPassphrase"] {
+            assert!(is_password_key(k), "{k}");
+        }
+        for k in ["maxToken", "apiKey", "clientSecret", "passwordMinLength", "replicas"] {
+            assert!(!is_password_key(k), "{k}");
+        }
+    }
 
     #[test]
     fn credential_keys_and_references() {
