@@ -1041,22 +1041,40 @@ pub(super) fn check_role_names(sources: &Sources, placements: &[Placement], out:
     }
 }
 
-/// The federated credentials of each Azure identity: (issuer, subject) pairs, each with the
+/// The federated credentials of an Azure identity: (issuer, subject) pairs, each with the
 /// first placement that needs it.
-pub fn azure_credentials<'s, 'p>(
-    seats: &'s [Seat<'p>],
-) -> BTreeMap<AzureIdentityId, BTreeMap<(String, String), &'s Seat<'p>>> {
-    let mut by_identity: BTreeMap<AzureIdentityId, BTreeMap<(String, String), &Seat>> = BTreeMap::new();
+pub type Credentials<'s, 'p> = BTreeMap<(String, String), &'s Seat<'p>>;
+
+/// The federated credentials of each Azure identity, as Azure tells identities apart:
+/// without case (`ID-Ledger-API` in one profile is `id-ledger-api` in another, one identity
+/// whose credentials count together against Entra's limit and are written one at a time).
+/// Each comes with one spelling of the identity: where profiles spell a part of it in more
+/// than one way, the last in byte order (lowercase letters where they differ), as role
+/// assignments pick theirs, so that the spelling written does not depend on which
+/// placement comes first.
+pub fn azure_credentials<'s, 'p>(seats: &'s [Seat<'p>]) -> Vec<(AzureIdentityId, Credentials<'s, 'p>)> {
+    let mut by_identity: BTreeMap<(String, String, String), (AzureIdentityId, Credentials)> = BTreeMap::new();
     for p in seats.iter().filter(|p| p.active) {
         if let Some(Federation::Azure { identity, issuer }) = p.federation {
-            by_identity
-                .entry(identity.clone())
-                .or_default()
-                .entry((issuer.clone(), subject(p)))
-                .or_insert(p);
+            let key = (
+                identity.subscription_id.to_lowercase(),
+                identity.resource_group.to_lowercase(),
+                identity.name.to_lowercase(),
+            );
+            let (spelt, credentials) = by_identity.entry(key).or_default();
+            for (part, written) in [
+                (&mut spelt.subscription_id, &identity.subscription_id),
+                (&mut spelt.resource_group, &identity.resource_group),
+                (&mut spelt.name, &identity.name),
+            ] {
+                if *written > *part {
+                    part.clone_from(written);
+                }
+            }
+            credentials.entry((issuer.clone(), subject(p))).or_insert(p);
         }
     }
-    by_identity
+    by_identity.into_values().collect()
 }
 
 /// The service account subject of a placement's pods: `system:serviceaccount:<ns>:<sa>`.
@@ -1071,11 +1089,18 @@ pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement]
         if credentials.len() <= AZURE_CREDENTIAL_LIMIT {
             continue;
         }
-        let profiles: BTreeSet<&str> = credentials.values().filter_map(|p| p.profile).collect();
-        let Some(first) = profiles
-            .iter()
-            .find_map(|n| sources.identity_profiles.iter().find(|d| d.value.name.as_str() == *n))
-        else {
+        // Each profile with the identity's name as it spells it (in other capitals, maybe).
+        let profiles: BTreeMap<&str, &str> = credentials
+            .values()
+            .filter_map(|p| match (p.profile, p.federation) {
+                (Some(profile), Some(Federation::Azure { identity, .. })) => Some((profile, identity.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        let Some((first, spelt)) = profiles.iter().find_map(|(n, spelt)| {
+            let doc = sources.identity_profiles.iter().find(|d| d.value.name.as_str() == *n)?;
+            Some((doc, *spelt))
+        }) else {
             continue;
         };
         out.push(
@@ -1083,7 +1108,7 @@ pub(super) fn check_credential_limit(sources: &Sources, placements: &[Placement]
                 codes::FEDERATED_CREDENTIAL_LIMIT,
                 &sources.files,
                 first.label(
-                    &field_path(&first.value.azure_path_of(&identity.name), "name"),
+                    &field_path(&first.value.azure_path_of(spelt), "name"),
                     format!("{} federated credentials", credentials.len()),
                 ),
                 format!(
@@ -1322,6 +1347,60 @@ mod tests {
         // Twenty fit.
         let sources = crate::load::fixture::sources(&overlay[..20]); // 19 prod clusters and staging
         let (_, problems) = super::super::plan::plan(&sources);
+        assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
+    }
+
+    /// `web` with an identity profile of its own naming `identity` (in rg-identities' group,
+    /// in some capitals), and prod clusters eastus-prod-02 to eastus-prod-`last`, each with
+    /// an issuer of its own.
+    fn web_beside_api(identity: &str, group: &str, last: usize) -> Vec<Diagnostic> {
+        let base = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
+        let mut owned: Vec<(String, String)> = (2..=last)
+            .map(|n| {
+                let id = format!("eastus-prod-{n:02}");
+                let text = base
+                    .replace("eastus-prod-01", &id)
+                    .replace("-000000000001/\n", &format!("-0000000001{n:02}/\n"));
+                (format!("clusters/{id}.yaml"), text)
+            })
+            .collect();
+        owned.push((
+            "apps/web/app.yaml".into(),
+            crate::load::fixture::text("apps/web/app.yaml").replace(
+                "observability:",
+                "identity:\n  cloudPermissionsProfile: web\nobservability:",
+            ),
+        ));
+        owned.push((
+            "profiles/identity/web.yaml".into(),
+            format!(
+                "name: web\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\n  name: {identity}\n  resourceGroup: {group}\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:\n  roleName: base-web\n"
+            ),
+        ));
+        planned(&owned.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect::<Vec<_>>())
+    }
+
+    /// Azure does not tell `ID-API` from `id-api`: two profiles naming one identity in other
+    /// capitals federate one identity, whose credentials count together.
+    #[test]
+    fn an_identity_spelt_in_other_capitals_counts_its_credentials_once() {
+        // 10 prod clusters and staging: 11 credentials for each app, 22 on one identity.
+        for (identity, group) in [
+            ("ID-API", "rg-identities"),
+            ("id-api", "RG-Identities"),
+            ("id-api", "rg-identities"),
+        ] {
+            let problems = web_beside_api(identity, group, 10);
+            let limit: Vec<_> = problems.iter().filter(|d| d.code.id == "FG038").collect();
+            assert_eq!(limit.len(), 1, "{identity} in {group}: {problems:?}");
+            assert!(
+                limit[0].message.contains("`id-api` needs 22 federated credentials"),
+                "{}",
+                limit[0].message
+            );
+        }
+        // Another identity: 11 each.
+        let problems = web_beside_api("id-web", "rg-identities", 10);
         assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
     }
 

@@ -760,6 +760,44 @@ mod case_tests {
         assert!(deploy.contains("--resource-group rg-identities --template-file _identity/azure/00000000-0000-0000-0000-000000000001/rg-identities.json"), "{deploy}");
     }
 
+    /// Two profiles naming one managed identity in other capitals: one identity to Azure,
+    /// whose credentials are one `dependsOn` chain (Entra refuses concurrent writes to an
+    /// identity), each under one spelling of it.
+    #[test]
+    fn one_identity_spelt_two_ways_is_one_chain_of_credentials() {
+        let web = fixture::text("apps/web/app.yaml").replace(
+            "observability:",
+            "identity:\n  cloudPermissionsProfile: web\nobservability:",
+        );
+        let web_profile = "name: web\nazure:\n  clientId: 00000000-0000-0000-0000-0000000000c1\n  name: ID-API\n  resourceGroup: rg-identities\n  subscriptionId: 00000000-0000-0000-0000-000000000001\naws:\n  roleName: base-web\n";
+        let files = render(&[
+            ("profiles/identity/api.yaml", PROFILE),
+            ("apps/web/app.yaml", &web),
+            ("profiles/identity/web.yaml", web_profile),
+        ]);
+        let file = &files["_identity/azure/00000000-0000-0000-0000-000000000001/rg-identities.json"];
+        let credentials: Vec<&Value> = file["resources"].as_array().unwrap().iter().collect();
+        // Two apps on eastus-prod-01 and eastus-staging-01.
+        assert_eq!(credentials.len(), 4, "{file:#}");
+        let mut previous: Option<String> = None;
+        for c in &credentials {
+            let name = c["name"].as_str().unwrap();
+            // The lowercase spelling, where they differ.
+            assert!(name.starts_with("[format('{0}/{1}', 'id-api', '"), "{name}");
+            let own = name.rsplit('\'').nth(1).unwrap().to_string();
+            match &previous {
+                None => assert!(c.get("dependsOn").is_none(), "{c:#}"),
+                Some(prev) => assert_eq!(
+                    c["dependsOn"],
+                    json!([format!(
+                        "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials', 'id-api', '{prev}')]"
+                    )]),
+                ),
+            }
+            previous = Some(own);
+        }
+    }
+
     fn assignments(file: &Value) -> Vec<&Value> {
         file["resources"]
             .as_array()
