@@ -386,6 +386,29 @@ pub(super) fn resolve(
                         other => account.resources.get(other).cloned(),
                     }
                 };
+                // A `/` in a target that names an S3 bucket ends the bucket's name there: the
+                // ARN would name objects of another bucket (`catalog/images-us-east-1` is in
+                // bucket `catalog`, which may be anyone's), and no bucket has a `/`.
+                if target.contains('/')
+                    && let Some(arn) =
+                        (grant.resources.iter()).find(|r| s3_bucket(r).is_some_and(|b| b.contains("{target}")))
+                    && let Ok(filled) = fill(arn, &var)
+                    && let Some(bucket) = s3_bucket(&filled)
+                {
+                    fail(
+                        out,
+                        format!(
+                            "its `{}` target `{target}` has a `/`, which would end the S3 bucket's name in `{arn}`: the grant would be on objects of a bucket named `{bucket}`",
+                            permission.capability,
+                        ),
+                        at("a `/` in an S3 bucket name"),
+                        Some(fleet.label(
+                            &["permissions", permission.capability.as_str(), "aws", "resources"],
+                            "`{target}` in the bucket's name here",
+                        )),
+                    );
+                    continue;
+                }
                 let resources: Result<Vec<String>, String> = grant.resources.iter().map(|r| fill(r, &var)).collect();
                 let condition: Result<BTreeMap<String, BTreeMap<String, String>>, String> = grant
                     .condition
@@ -517,6 +540,16 @@ pub fn aws_name_problem(arn: &str) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// The bucket an S3 ARN names: its resource up to the first `/` (what follows is an object
+/// key), or None for another service's ARN.
+fn s3_bucket(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.nth(2)? != "s3" {
+        return None;
+    }
+    parts.nth(2)?.split('/').next()
 }
 
 /// What the cloud identity outputs read of a placement, and nothing more: the fleet
@@ -1556,6 +1589,39 @@ mod tests {
                 .any(|d| d.code.id == "FG031" && d.message.contains("has a `/`")),
             "{problems:?}"
         );
+    }
+
+    /// A `/` in a target that an S3 ARN puts in the bucket's name ends the name there: the
+    /// grant would be on objects of another bucket. In an object key it is a prefix.
+    #[test]
+    fn a_slash_in_an_s3_bucket_s_target_is_refused() {
+        let fleet = |resources: &str| {
+            crate::load::fixture::text("fleet.yaml").replace(
+                "permissions:\n",
+                &format!("permissions:\n  read-object:\n    aws:\n      actions: [s3:GetObject, s3:ListBucket]\n      resources: {resources}\n"),
+            )
+        };
+        // The FG031s (the word has no Azure mapping: FG037 on the AKS clusters).
+        let planned_with = |fleet: &str, target: &str| -> Vec<Diagnostic> {
+            let profile = PROFILE.replace("- read-secret: api/db", &format!("- read-object: {target}"));
+            let problems = planned(&[("fleet.yaml", fleet), ("profiles/identity/api.yaml", &profile)]);
+            problems.into_iter().filter(|d| d.code.id != "FG037").collect()
+        };
+        let bucket = fleet(r#"["arn:aws:s3:::{target}-{region}", "arn:aws:s3:::{target}-{region}/*"]"#);
+        let problems = planned_with(&bucket, "catalog/images");
+        let slash: Vec<_> = problems.iter().filter(|d| d.message.contains("has a `/`")).collect();
+        assert_eq!(slash.len(), 1, "{problems:?}");
+        assert_eq!(slash[0].code.id, "FG031", "{problems:?}");
+        assert!(
+            slash[0].message.contains("would end the S3 bucket's name in `arn:aws:s3:::{target}-{region}`: the grant would be on objects of a bucket named `catalog`"),
+            "{}",
+            slash[0].message
+        );
+        assert!(planned_with(&bucket, "catalog-images").is_empty());
+        // In the object key, a `/` is a prefix.
+        let key = fleet(r#"["arn:aws:s3:::catalog-{region}/{target}/*"]"#);
+        let problems = planned_with(&key, "catalog/images");
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]
