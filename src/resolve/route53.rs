@@ -592,7 +592,8 @@ mod tests {
             let records = records_of(&sources, "cart.example.com");
             records.into_iter().map(|r| (r.2, r.3)).collect::<Vec<_>>()
         };
-        let eastus = ("Weight(3)".to_string(), EASTUS.to_string());
+        // 3:0 in lowest terms.
+        let eastus = ("Weight(1)".to_string(), EASTUS.to_string());
         let useast1 = ("Weight(0)".to_string(), USEAST1.to_string());
         assert_eq!(weights("failover: automatic", ""), [eastus.clone(), useast1.clone()]);
         for failover in ["failover: manual-confirmed", "failover: none"] {
