@@ -12,9 +12,9 @@
 //! A password in text counts when the word after `password is`, `password:` or
 //! `password=`, on the same line, has six characters and a digit or a symbol and is no
 //! reference (a Key Vault or Secrets Manager URI, `${…}`, the path of a file: as FG141
-//! judges a value), so prose such as "password: managed by Key Vault" or "password:
-//! https://kv-prod.vault.azure.net/secrets/db" is not flagged, nor a `password:` key that
-//! ends its line in a YAML block.
+//! judges a value), so prose such as "password: managed by Key Vault" or
+//! `password: https://kv-prod.vault.azure.net/secrets/db` is not flagged, nor a `password:`
+//! key that ends its line in a YAML block.
 //!
 //! ## Why is this bad?
 //! These strings are live credentials far more often than not, and what fleetgen reads
