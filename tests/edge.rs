@@ -272,6 +272,11 @@ fn out_of_rotation_is_a_warning_for_lint_and_the_app_keeps_running() {
     edit(dir.path(), "clusters/eastus-prod-01.yaml", |t| {
         t + "  inRotation: false\n  reason: \"INC-6: eastus\"\n"
     });
+    // Staging's pods take an Azure identity of their own (one client id on staging and prod
+    // is FG144).
+    edit(dir.path(), "profiles/identity/api.yaml", |t| {
+        t + "environments:\n  staging:\n    azure:\n      clientId: 00000000-0000-0000-0000-0000000000c3\n"
+    });
     let out = fleetgen()
         .args(["lint", "--color", "never", "--format", "concise", "--repo"])
         .arg(dir.path())
