@@ -254,7 +254,10 @@ fn run(args: &Args) -> Result<String, String> {
             write(
                 &fleet.join("profiles/identity").join(format!("{name}.yaml")),
                 &format!(
-                    "# yaml-language-server: $schema=../../schemas/identity-profile.schema.json\nname: {name}\nazure:\n  clientId: {}\naws:\n  roleName: fleet-{name}\n",
+                    // Staging's pods take an Azure identity of their own (one client id
+                    // on staging and prod is FG144).
+                    "# yaml-language-server: $schema=../../schemas/identity-profile.schema.json\nname: {name}\nazure:\n  clientId: {}\naws:\n  roleName: fleet-{name}\nenvironments:\n  staging:\n    azure:\n      clientId: {}\n",
+                    rng.uuid(),
                     rng.uuid()
                 ),
             )?;

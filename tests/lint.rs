@@ -404,16 +404,19 @@ fn an_exemption_of_a_namespace_waives_the_findings_about_its_apps() {
     }
 }
 
+/// `fleetgen lint --format concise ARGS` on the fleet in `dir`: its exit code and report.
+fn lint_code(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = lint_concise(dir, args);
+    (out.status.code(), report(&out))
+}
+
 #[test]
 fn a_baseline_holds_todays_findings_and_fails_only_on_new_ones() {
     let fleet = lint_fleet(Some(
         &root().join("tests/specs/active-active/critical-single-region/invalid/tier-1-in-one-region"),
     ));
     let dir = fleet.path();
-    let lint = |args: &[&str]| {
-        let out = lint_concise(dir, args);
-        (out.status.code(), report(&out))
-    };
+    let lint = |args: &[&str]| lint_code(dir, args);
     let baseline = dir.join("lint-baseline.json");
     let baseline = baseline.to_str().unwrap();
     let (code, text) = lint(&[]);
@@ -472,10 +475,7 @@ fn a_baseline_holds_its_findings_when_a_cluster_is_added() {
         &root().join("tests/specs/secrets/credential-pattern/invalid/password-in-a-url"),
     ));
     let dir = fleet.path();
-    let lint = |args: &[&str]| {
-        let out = lint_concise(dir, args);
-        (out.status.code(), report(&out))
-    };
+    let lint = |args: &[&str]| lint_code(dir, args);
     let baseline = dir.join("lint-baseline.json");
     let baseline = baseline.to_str().unwrap();
     let (code, text) = lint(&["--write-baseline", baseline]);

@@ -1350,17 +1350,7 @@ mod tests {
 
     #[test]
     fn more_than_twenty_credentials_on_one_identity_are_refused() {
-        let base = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
-        let clusters: Vec<(String, String)> = (2..=21)
-            .map(|n| {
-                let id = format!("eastus-prod-{n:02}");
-                // Each cluster has an issuer of its own.
-                let text = base
-                    .replace("eastus-prod-01", &id)
-                    .replace("-000000000001/\n", &format!("-0000000001{n:02}/\n"));
-                (format!("clusters/{id}.yaml"), text)
-            })
-            .collect();
+        let clusters = prod_clusters(21);
         let eks = eks();
         let mut overlay: Vec<(&str, &str)> = vec![
             ("profiles/identity/api.yaml", PROFILE),
@@ -1383,12 +1373,11 @@ mod tests {
         assert!(problems.iter().all(|d| d.code.id != "FG038"), "{problems:?}");
     }
 
-    /// `web` with an identity profile of its own naming `identity` (in rg-identities' group,
-    /// in some capitals), and prod clusters eastus-prod-02 to eastus-prod-`last`, each with
-    /// an issuer of its own.
-    fn web_beside_api(identity: &str, group: &str, last: usize) -> Vec<Diagnostic> {
+    /// Prod clusters eastus-prod-02 to eastus-prod-`last` (copies of eastus-prod-01), each
+    /// with an issuer of its own: (path, text).
+    fn prod_clusters(last: usize) -> Vec<(String, String)> {
         let base = crate::load::fixture::text("clusters/eastus-prod-01.yaml");
-        let mut owned: Vec<(String, String)> = (2..=last)
+        (2..=last)
             .map(|n| {
                 let id = format!("eastus-prod-{n:02}");
                 let text = base
@@ -1396,7 +1385,14 @@ mod tests {
                     .replace("-000000000001/\n", &format!("-0000000001{n:02}/\n"));
                 (format!("clusters/{id}.yaml"), text)
             })
-            .collect();
+            .collect()
+    }
+
+    /// `web` with an identity profile of its own naming `identity` (in rg-identities' group,
+    /// in some capitals), and prod clusters eastus-prod-02 to eastus-prod-`last`, each with
+    /// an issuer of its own.
+    fn web_beside_api(identity: &str, group: &str, last: usize) -> Vec<Diagnostic> {
+        let mut owned = prod_clusters(last);
         owned.push((
             "apps/web/app.yaml".into(),
             crate::load::fixture::text("apps/web/app.yaml").replace(
