@@ -84,6 +84,21 @@ pub(super) fn renamed_chart_objects(
         .collect()
 }
 
+/// FG036: a volume or mount of the values files that the secrets volume and mount fleetgen
+/// adds for `read-secret` would collide with (`charts::secrets_collisions`), at its line.
+pub(super) fn secrets_mount_collisions(
+    p: &Placement,
+    tree: &values::Tree,
+    files: &crate::source::SourceMap,
+) -> Vec<Diagnostic> {
+    charts::secrets_collisions(p, tree)
+        .into_iter()
+        .map(|(message, label, help, at)| {
+            Diagnostic::error(codes::CHART_VALUES, files, origin_label(p, &at, label), message).with_help(help)
+        })
+        .collect()
+}
+
 /// FG036: what the chart's vendored `values.schema.json` refuses in the merged values (over
 /// the chart's own vendored defaults, as Helm coalesces them), each at the value's source.
 fn chart_schema_errors(sources: &Sources, p: &Placement, tree: &values::Tree) -> Vec<Diagnostic> {
@@ -420,6 +435,7 @@ pub(super) fn render<'a>(
         }
         errors.extend(chart_schema_errors(sources, p, &tree));
         errors.extend(renamed_chart_objects(p, &tree, files));
+        errors.extend(secrets_mount_collisions(p, &tree, files));
         // E.g. on Flux the chart source and HelmRelease, which the app's Kustomization applies.
         for backend in backends::serving(&p.cluster.value) {
             for mut obj in backend.chart_objects(&plan.fleet.value, p, &values) {

@@ -90,6 +90,69 @@ fn secrets_keys(convention: ChartConvention) -> (&'static str, &'static str) {
 /// The derived lists that add to what the values files list instead of replacing it.
 pub const APPENDED: &[&str] = &["volumes", "volumeMounts", "extraVolumes", "extraVolumeMounts"];
 
+/// The name of the CSI volume of the app's secrets (`read-secret`) that fleetgen adds to the
+/// chart's Deployment.
+pub const SECRETS_VOLUME: &str = "secrets-store";
+
+/// What of the values files' own volumes and mounts Kubernetes refuses beside the secrets
+/// volume and mount fleetgen appends to them (the chart pastes the lists into its Deployment
+/// as they are): a volume of the same name (`volumes[…].name: Duplicate value`) and a mount
+/// at the same path (`volumeMounts[…].mountPath: must be unique`; one spelt otherwise,
+/// `/mnt/secrets/`, passes but hides the secrets or is hidden by them). Each as (problem,
+/// label text, help, where the values file sets it); none when the app reads no secret.
+pub fn secrets_collisions(p: &Placement, tree: &Tree) -> Vec<(String, &'static str, String, Origin)> {
+    let Some(chart) = chart(p) else { return Vec::new() };
+    if p.identity.secrets.is_none() {
+        return Vec::new();
+    }
+    let (volumes, mounts) = secrets_keys(chart.convention);
+    // The values files' items are mappings; fleetgen's own is one leaf.
+    let texts = |list: &str, field: &str| -> Vec<(String, Origin)> {
+        match tree.get(&[list]) {
+            Some(Tree::Seq(items, _)) => (items.iter())
+                .filter_map(|item| item.get(&[field])?.leaf_value())
+                .filter_map(|(v, o)| Some((v.as_str()?.to_string(), o)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let segments = |path: &str| -> Vec<String> {
+        (path.split('/'))
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_string)
+            .collect()
+    };
+    let mount_path = super::context::SECRETS_MOUNT_PATH;
+    let mut out = Vec::new();
+    for (name, at) in texts(volumes, "name") {
+        if name == SECRETS_VOLUME {
+            out.push((
+                format!(
+                    "`{volumes}` of `{}` has a volume named `{name}`, the name of the volume fleetgen adds for its secrets (`read-secret`): Kubernetes refuses a pod with two volumes of one name",
+                    p.app_name()
+                ),
+                "the name of fleetgen's secrets volume",
+                "rename this volume and the mounts that name it".to_string(),
+                at,
+            ));
+        }
+    }
+    for (path, at) in texts(mounts, "mountPath") {
+        if path.starts_with('/') && segments(&path) == segments(mount_path) {
+            out.push((
+                format!(
+                    "`{mounts}` of `{}` mounts a volume at `{path}`, where fleetgen mounts its secrets (`read-secret`): Kubernetes refuses two mounts at one path, and spelt otherwise one hides the other",
+                    p.app_name()
+                ),
+                "where fleetgen mounts the secrets",
+                format!("mount it elsewhere: the secrets are the files of `{mount_path}`"),
+                at,
+            ));
+        }
+    }
+    out
+}
+
 /// The kinds the chart can render under its convention, whatever the values switch on or
 /// off: what the engine may apply from the chart source, so what an Argo CD project must
 /// permit. A project that stopped permitting a kind when a value turned it off would hide
@@ -366,14 +429,14 @@ pub fn derived(p: &Placement) -> Tree {
         let (volumes, mounts) = secrets_keys(convention);
         let o = Origin::Default("read-secret: the SecretProviderClass mounted by fleetgen");
         let volume = json!({
-            "name": "secrets-store",
+            "name": SECRETS_VOLUME,
             "csi": {
                 "driver": "secrets-store.csi.k8s.io",
                 "readOnly": true,
                 "volumeAttributes": {"secretProviderClass": format!("{}-secrets", p.app_name())},
             },
         });
-        let mount = json!({"name": "secrets-store", "mountPath": super::context::SECRETS_MOUNT_PATH, "readOnly": true});
+        let mount = json!({"name": SECRETS_VOLUME, "mountPath": super::context::SECRETS_MOUNT_PATH, "readOnly": true});
         top.push((volumes, Tree::Seq(vec![Tree::leaf(volume, &o)], o.clone())));
         top.push((mounts, Tree::Seq(vec![Tree::leaf(mount, &o)], o.clone())));
     }
@@ -725,6 +788,49 @@ mod tests {
             assert_eq!(found[0].code, crate::diag::codes::CHART_VALUES);
             assert!(found[0].message.contains(key), "{}", found[0].message);
         }
+    }
+
+    /// A values file's volume named as fleetgen's secrets volume, or mount at its path (as
+    /// written or spelt otherwise), is FG036 at its line; neither is when the app reads no
+    /// secret (fleetgen adds no volume then), nor is another path or name.
+    #[test]
+    fn a_values_file_may_not_take_the_secrets_volume_s_name_or_path() {
+        let found = |convention: &str, common: &str, secrets: bool| -> Vec<String> {
+            let sources = if secrets {
+                secret_reading_chart(convention, Some(common))
+            } else {
+                let web = fixture::text("apps/web/app.yaml")
+                    + "chart:\n  repository: oci://r.example.com/charts\n  name: web\n  version: 1.0.0\n";
+                fixture::sources(&[("apps/web/app.yaml", &web), ("apps/web/values/common.yaml", common)])
+            };
+            let (plan, _) = crate::resolve::plan::plan(&sources);
+            let plan = plan.unwrap();
+            let p = plan.placement("web", "eastus-prod-01").unwrap();
+            assert_eq!(p.identity.secrets.is_some(), secrets);
+            let tree = super::super::values::values(&sources, p);
+            secrets_collisions(p, &tree).into_iter().map(|(m, ..)| m).collect()
+        };
+        let helm = "volumes:\n  - name: secrets-store\n    emptyDir: {}\nvolumeMounts:\n  - name: secrets-store\n    mountPath: /mnt/secrets\n  - name: secrets-store\n    mountPath: /mnt/secrets-cache\n";
+        let messages = found("helm-create", helm, true);
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with("`volumes` of `web` has a volume named `secrets-store`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("`volumeMounts` of `web` mounts a volume at `/mnt/secrets`"),
+            "{messages:?}"
+        );
+        assert!(found("helm-create", helm, false).is_empty());
+        let bitnami = "extraVolumes:\n  - name: cache\n    emptyDir: {}\nextraVolumeMounts:\n  - name: cache\n    mountPath: //mnt/./secrets/\n";
+        let messages = found("bitnami", bitnami, true);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("`extraVolumeMounts` of `web` mounts a volume at `//mnt/./secrets/`"),
+            "{messages:?}"
+        );
+        // Under helm-create, Bitnami's keys are no lists the chart reads.
+        assert!(found("helm-create", bitnami, true).is_empty());
     }
 
     fn chart(name: &str) -> Chart {
