@@ -475,6 +475,54 @@ pub fn deploy_order(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
     notes
 }
 
+/// The stacks of the identity templates (`_identity/`) a change no longer renders: deploying
+/// the other files leaves what such a stack federated and granted in the cloud (a change
+/// that only empties a cluster's group, account or region keeps its file, emptied, which
+/// deploying takes away; the file goes with its cluster, app or identity profile). One note
+/// per file, with the command that deletes its stack and what it holds, read from the
+/// file's own deploy command.
+pub fn stacks_to_delete(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
+    let flag = |command: &str, name: &str| -> Option<String> {
+        let mut words = command.split_whitespace();
+        words.by_ref().find(|w| *w == name)?;
+        words.next().map(str::to_string)
+    };
+    let mut notes = Vec::new();
+    for (path, text) in &old.files {
+        if !path.starts_with("_identity/") || !path.ends_with(".json") || new.files.contains_key(path) {
+            continue;
+        }
+        let Ok(template) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        let azure = template["metadata"]["deploy"].as_str();
+        let aws = template["Metadata"]["fleetgen"]["deploy"].as_str();
+        let delete = match (azure, aws) {
+            (Some(deploy), _) => (|| {
+                Some(format!(
+                    "az stack group delete --name {} --subscription {} --resource-group {} --action-on-unmanage deleteResources",
+                    flag(deploy, "--name")?,
+                    flag(deploy, "--subscription")?,
+                    flag(deploy, "--resource-group")?
+                ))
+            })(),
+            (None, Some(deploy)) => (|| {
+                Some(format!(
+                    "aws cloudformation delete-stack --region {} --stack-name {}",
+                    flag(deploy, "--region")?,
+                    flag(deploy, "--stack-name")?
+                ))
+            })(),
+            (None, None) => None,
+        };
+        let Some(delete) = delete else { continue };
+        notes.push(format!(
+            "{path} is no longer rendered, but its stack still holds what it federated and granted in the cloud: delete the stack (`{delete}`)"
+        ));
+    }
+    notes
+}
+
 /// (app, cluster) pairs of a placement matrix.
 fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
     let Some(value) = matrix else {
@@ -931,6 +979,35 @@ mod tests {
                 && notes[0].contains("split the change into two commits"),
             "{notes:?}"
         );
+    }
+
+    /// An identity template that a change no longer renders names the command that deletes
+    /// its stack (Azure and AWS), from the file's own deploy command; one still rendered, and
+    /// a template of another kind, need no note.
+    #[test]
+    fn a_removed_identity_template_says_to_delete_its_stack() {
+        let azure = "_identity/azure/5031f051-8e6d-43d7-9b69-3db73286fd1b/rg-aks-westus3-prod-standby-01.json";
+        let azure_text = json!({"metadata": {"deploy": "az stack group create --name fleetgen-identity --subscription 5031f051-8e6d-43d7-9b69-3db73286fd1b --resource-group rg-aks-westus3-prod-standby-01 --template-file x.json --action-on-unmanage deleteResources --deny-settings-mode none"}, "resources": []}).to_string();
+        let region = "_identity/aws/777788889999/eu-west-1.json";
+        let region_text = json!({"Metadata": {"fleetgen": {"deploy": "aws cloudformation deploy --region eu-west-1 --stack-name fleetgen-identity-eu-west-1 --template-file y.json"}}}).to_string();
+        let old = tree(&[
+            (azure, &azure_text),
+            (region, &region_text),
+            ("_edge/route53.json", &region_text),
+        ]);
+        let notes = stacks_to_delete(&old, &tree(&[]));
+        assert_eq!(
+            notes,
+            [
+                format!(
+                    "{region} is no longer rendered, but its stack still holds what it federated and granted in the cloud: delete the stack (`aws cloudformation delete-stack --region eu-west-1 --stack-name fleetgen-identity-eu-west-1`)"
+                ),
+                format!(
+                    "{azure} is no longer rendered, but its stack still holds what it federated and granted in the cloud: delete the stack (`az stack group delete --name fleetgen-identity --subscription 5031f051-8e6d-43d7-9b69-3db73286fd1b --resource-group rg-aks-westus3-prod-standby-01 --action-on-unmanage deleteResources`)"
+                ),
+            ]
+        );
+        assert!(stacks_to_delete(&old, &old).is_empty());
     }
 
     #[test]

@@ -493,8 +493,10 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
         &select.apps,
     );
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
-    // A subscription's Azure Policy template that drops an assignment: the stacks' order.
-    let order = crate::diff::deploy_order(&old, &new);
+    // A subscription's Azure Policy template that drops an assignment: the stacks' order;
+    // an identity template no longer rendered: its stack to delete.
+    let mut order = crate::diff::deploy_order(&old, &new);
+    order.extend(crate::diff::stacks_to_delete(&old, &new));
     for line in &order {
         eprintln!("note: {line}");
     }

@@ -78,13 +78,13 @@ impl FleetBackend for CloudIdentity {
         files
     }
 
-    /// The files are made from the [`View`] alone: its seats, and inputs the fleet-wide key
-    /// covers. A change that leaves every seat as it was (a version, replicas, values)
-    /// leaves the files as they were.
+    /// The files are made from the [`View`] alone: its seats, what it reads of the
+    /// registry's clusters, and inputs the fleet-wide key covers. A change that leaves every
+    /// seat and cluster as it was (a version, replicas, values) leaves the files as they were.
     fn key(&self, ctx: &FleetContext, global: &Key) -> Option<Key> {
         let plan = ctx.plan;
         let seats = crate::incremental::key::seats(ctx.sources, &plan.placements, &plan.seats_digest);
-        Some(Key::hashed(b"cloud-identity", global, &seats))
+        Some(Key::hashed(b"cloud-identity", global, &(seats, registered(ctx))))
     }
 }
 
@@ -93,10 +93,44 @@ impl FleetBackend for CloudIdentity {
 /// The functions below see nothing else.
 struct View<'a> {
     seats: Vec<Seat<'a>>,
+    /// Every cluster of the registry, whether or not an app lands on it today.
+    clusters: Vec<Registered<'a>>,
     /// The identity profiles with their files' paths, in load order.
     profiles: Vec<(&'a IdentityProfile, &'a str)>,
     /// fleet.yaml's path: the switches that may have emptied a file are there.
     fleet: Option<&'a str>,
+}
+
+/// What the files read of a cluster of the registry: where an app with an identity that
+/// lands on it would be federated and granted.
+#[derive(Hash)]
+struct Registered<'a> {
+    provider: crate::model::Provider,
+    identity_mode: crate::model::common::IdentityMode,
+    /// The cluster's (subscription, resource group), on Azure.
+    azure: Option<(&'a str, &'a str)>,
+    /// The cluster's account, on AWS.
+    aws_account: Option<&'a str>,
+    region: &'a str,
+    file: &'a str,
+}
+
+/// What the files read of every cluster of the registry.
+fn registered<'a>(ctx: &FleetContext<'a>) -> Vec<Registered<'a>> {
+    let files = &ctx.sources.files;
+    (ctx.plan.clusters.iter())
+        .map(|c| {
+            let v = &c.doc.value;
+            Registered {
+                provider: v.provider,
+                identity_mode: v.identity_mode,
+                azure: (v.azure.as_ref()).map(|z| (z.subscription_id.as_str(), z.resource_group.as_str())),
+                aws_account: v.aws.as_ref().map(|a| a.account_id.as_str()),
+                region: &v.region,
+                file: files.get(c.doc.file).path.as_str(),
+            }
+        })
+        .collect()
 }
 
 impl<'a> View<'a> {
@@ -104,6 +138,7 @@ impl<'a> View<'a> {
         let files = &ctx.sources.files;
         View {
             seats: cloud_identity::seats(ctx.sources, &ctx.plan.placements),
+            clusters: registered(ctx),
             profiles: ctx
                 .sources
                 .identity_profiles
@@ -154,7 +189,11 @@ fn credential_name(cluster: &str, namespace: &str, app: &str) -> String {
 /// resource group, the cluster's resource group) on Azure, (account, Pod Identity region)
 /// on AWS. Every one gets its file even when revocations, drains or a profile without
 /// permissions leave it empty, so that deploying the file takes the grants away (an empty
-/// stack rather than a missing file).
+/// stack rather than a missing file). So does every cluster's group, account and Pod
+/// Identity region of the registry where no app with an identity lands today, while an
+/// identity profile names a managed identity (Azure) or an IAM role (AWS): an app moving
+/// off the last cluster of one (to another region) leaves its file there, emptied, and not
+/// a stack no render deploys again, which would keep the grants.
 struct Targets {
     azure: BTreeMap<Target, BTreeSet<String>>,
     accounts: BTreeMap<String, BTreeSet<String>>,
@@ -205,6 +244,36 @@ fn targets(view: &View) -> Targets {
                     }
                 }
             }
+        }
+    }
+    // The registry's clusters, while any profile could give an app an identity there.
+    let (mut azure, mut aws) = (false, false);
+    for (profile, _) in &view.profiles {
+        let own = profile.environments.values();
+        azure |= (profile.azure.iter().chain(own.clone().filter_map(|e| e.azure.as_ref())))
+            .any(|z| z.subscription_id.is_some() && z.resource_group.is_some());
+        aws |= profile.aws.is_some() || own.clone().any(|e| e.aws.is_some());
+    }
+    for c in &view.clusters {
+        let keep = |set: &mut BTreeSet<String>| {
+            set.insert(c.file.to_string());
+            set.extend(view.fleet.map(str::to_string));
+        };
+        match (c.provider, c.azure, c.aws_account) {
+            (Provider::Azure, Some((subscription, group)), _) if azure => {
+                keep(t.azure.entry(azure_target(subscription, group)).or_default());
+            }
+            (Provider::Aws, _, Some(account)) if aws => {
+                keep(t.accounts.entry(account.to_string()).or_default());
+                if c.identity_mode == IdentityMode::EksPodIdentity {
+                    keep(
+                        t.regions
+                            .entry((account.to_string(), c.region.to_string()))
+                            .or_default(),
+                    );
+                }
+            }
+            _ => {}
         }
     }
     t
@@ -739,6 +808,41 @@ mod case_tests {
         let none = PROFILE.replace("requiredPermissions:\n  - read-secret: api/db\n", "");
         let files = render(&[("profiles/identity/api.yaml", &none)]);
         assert_eq!(files[path]["resources"], json!([]));
+    }
+
+    /// An app moving off the last cluster of a group (account) where an app had an identity
+    /// leaves the group's (account's) file, emptied, so that deploying it revokes the grants;
+    /// without a profile that names a managed identity (an IAM role), no cluster's group
+    /// (account) gets a file.
+    #[test]
+    fn a_group_or_account_an_app_leaves_keeps_its_file_emptied() {
+        let group = "_identity/azure/00000000-0000-0000-0000-000000000001/rg-eastus-prod-01.json";
+        let account = "_identity/aws/111111111111/iam.json";
+        let files = render(&[("profiles/identity/api.yaml", PROFILE)]);
+        assert_eq!(assignments(&files[group]).len(), 1);
+        assert_eq!(files[account]["Resources"].as_object().unwrap().len(), 1);
+        let api = fixture::text("apps/api/app.yaml").replace("[staging, prod]", "[prod]");
+        for (regions, left) in [("[aws:us-east-1]", group), ("[azure:eastus]", account)] {
+            let moved = api.replace("[azure:eastus, aws:us-east-1]", regions);
+            let files = render(&[("profiles/identity/api.yaml", PROFILE), ("apps/api/app.yaml", &moved)]);
+            let kept = &files[left];
+            match left == group {
+                true => assert_eq!(kept["resources"], json!([]), "{kept:#}"),
+                false => assert_eq!(
+                    kept["Resources"],
+                    json!({"NoResources": {"Type": "AWS::CloudFormation::WaitConditionHandle", "Properties": {}}}),
+                    "{kept:#}"
+                ),
+            }
+        }
+        // The base profile names no managed identity: a move to AWS leaves no Azure file.
+        let moved = api.replace("[azure:eastus, aws:us-east-1]", "[aws:us-east-1]");
+        let files = render(&[("apps/api/app.yaml", &moved)]);
+        assert!(
+            files.keys().all(|p| !p.starts_with("_identity/azure/")),
+            "{:?}",
+            files.keys()
+        );
     }
 
     #[test]
