@@ -426,6 +426,116 @@ pub fn inputs(sources: &Sources) -> Vec<Scanned<'_>> {
     out
 }
 
+/// The key a finding in a comment is reported under: no key of YAML's reads so.
+const IN_A_COMMENT: &str = "#";
+
+/// The comments of a YAML file (or a template of one): each as the byte range of its text
+/// after the `#`, to the end of its line. A `#` starts a comment at the start of a line or
+/// after a space or tab, outside a quoted scalar (which may run over lines) and outside a
+/// block scalar (`|`, `>`: the lines indented under the line that opens it); within a
+/// plain scalar, `a#b` is text and `a #b` a comment, as YAML reads them. `strings`: the
+/// spans of the file's scalars, where no comment can start (the parse's word on quoting).
+pub fn comments(text: &str, strings: &[Span]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    // The quote a scalar opened on an earlier line and has not closed.
+    let mut open: Option<u8> = None;
+    // The indentation of the line that opened a block scalar, while its lines last.
+    let mut block: Option<usize> = None;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let body = line.trim_end_matches(['\n', '\r']).as_bytes();
+        let indent = body.iter().take_while(|&&c| c == b' ').count();
+        if let Some(opener) = block {
+            if indent == body.len() || indent > opener {
+                continue;
+            }
+            block = None;
+        }
+        let mut i = 0;
+        // Whether a scalar may start here: after the indentation, `- `, `: `, `? `, `[`, `{`, `,`.
+        let mut token = true;
+        let mut comment = None;
+        while i < body.len() {
+            let c = body[i];
+            if let Some(q) = open {
+                match c {
+                    b'\\' if q == b'"' => i += 1,
+                    b'\'' if q == b'\'' && body.get(i + 1) == Some(&b'\'') => i += 1,
+                    _ if c == q => open = None,
+                    _ => {}
+                }
+                i += 1;
+                token = false;
+                continue;
+            }
+            match c {
+                b'#' if i == 0 || matches!(body[i - 1], b' ' | b'\t') => {
+                    let at = start + i;
+                    if !strings.iter().any(|s| s.start < at && at < s.end) {
+                        comment = Some(i);
+                        break;
+                    }
+                }
+                b'"' | b'\'' if token => open = Some(c),
+                _ => {}
+            }
+            token = match c {
+                b' ' | b'\t' => token,
+                b'[' | b'{' | b',' => true,
+                b'-' | b':' | b'?' => body.get(i + 1).is_none_or(|n| matches!(n, b' ' | b'\t')),
+                _ => false,
+            };
+            i += 1;
+        }
+        let content = &body[..comment.unwrap_or(body.len())];
+        if let Some(i) = comment {
+            out.push(start + i + 1..start + body.len());
+        }
+        // A block scalar's indicator ends the line's content: `key: |`, `- >-`, `|2+`.
+        let content = content.trim_ascii_end();
+        let indicator = content
+            .iter()
+            .rposition(|&c| c == b'|' || c == b'>')
+            .filter(|&p| content[p + 1..].iter().all(|c| matches!(c, b'-' | b'+' | b'0'..=b'9')))
+            .filter(|&p| p == 0 || matches!(content[p - 1], b' ' | b'\t'));
+        if open.is_none() && indicator.is_some() {
+            block = Some(indent);
+        }
+    }
+    out
+}
+
+/// The spans of a tree's scalars.
+fn scalar_spans(node: &Node, out: &mut Vec<Span>) {
+    match &node.value {
+        yaml::Value::Map(entries) => {
+            for e in entries {
+                out.push(e.key_span.clone());
+                scalar_spans(&e.value, out);
+            }
+        }
+        yaml::Value::Seq(items) => items.iter().for_each(|n| scalar_spans(n, out)),
+        _ => out.push(node.span.clone()),
+    }
+}
+
+/// The credential-shaped comments of a file, as findings.
+fn in_comments(text: &str, strings: &[Span]) -> Vec<Found> {
+    (comments(text, strings).into_iter())
+        .filter_map(|range| {
+            let what = credential_in(&text[range.clone()])?;
+            let lead = text[range.clone()].len() - text[range.clone()].trim_start().len();
+            Some(Found {
+                key: IN_A_COMMENT.to_string(),
+                span: range.start + lead..range.end,
+                finding: Finding::Shaped(what),
+            })
+        })
+        .collect()
+}
+
 /// Where a rendered string came from: the string node of an input file holding exactly
 /// it (the contract, the cluster, a values file …), else its first occurrence in the
 /// template's text, else the template's `kind:` line.
@@ -490,6 +600,10 @@ impl<'a> Collect<'a> {
         for input in &inputs {
             let mut found = Vec::new();
             scan_node(input.node, &mut found);
+            // A comment is committed as the values are.
+            let mut strings = Vec::new();
+            scalar_spans(input.node, &mut strings);
+            found.extend(in_comments(&sources.files.get(input.file).text, &strings));
             hits.extend(found.into_iter().map(|h| Hit {
                 file: input.file,
                 span: h.span,
@@ -500,6 +614,21 @@ impl<'a> Collect<'a> {
                 namespace: None,
                 rendered: false,
             }));
+        }
+        // The templates' own comments (what they render is read as objects).
+        for t in &sources.templates {
+            hits.extend(
+                (in_comments(&sources.files.get(t.file).text, &[]).into_iter()).map(|h| Hit {
+                    file: t.file,
+                    span: h.span,
+                    finding: h.finding,
+                    key: h.key,
+                    app: t.app.as_deref(),
+                    cluster: None,
+                    namespace: None,
+                    rendered: false,
+                }),
+            );
         }
         Collect {
             sources,
@@ -568,6 +697,8 @@ pub fn report(ctx: &Context, out: &mut Vec<Diagnostic>, code: &'static Code, wan
         };
         let under = if key.is_empty() {
             String::new()
+        } else if key == IN_A_COMMENT {
+            " in a comment".to_string()
         } else {
             format!(" in `{key}`")
         };
@@ -655,6 +786,27 @@ mod tests {
         ] {
             assert!(!is_plaintext(v), "{v}");
         }
+    }
+
+    /// The comments of a YAML text, as their texts.
+    fn comment_texts(text: &str) -> Vec<&str> {
+        comments(text, &[]).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn comments_are_found_as_yaml_reads_them() {
+        let text = "# top\nkey: value # after\nurl: a#b\nquoted: \"a #b\" # real\nsingle: 'it''s #x'\n";
+        assert_eq!(comment_texts(text), [" top", " after", " real"]);
+        // A block scalar's lines are its text, `#` and all, until a line indented less.
+        let text = "script: |\n  # not a comment\n\n  echo #no\nnext: 1 # yes\nlist:\n  - >-\n    #no\n  # yes too\n";
+        assert_eq!(comment_texts(text), [" yes", " yes too"]);
+        // A quoted scalar runs over lines; a flow collection's items are scalars too.
+        let text = "a: \"one\n  #two\" #three\nb: [\"x #y\", 'z'] # four\nc: x|y # five\n";
+        assert_eq!(comment_texts(text), ["three", " four", " five"]);
+        // The parse's spans of scalars win where the scanner would guess.
+        let text = "k: a #b\n";
+        let plain: Vec<Span> = vec![Span { start: 3, end: 7 }];
+        assert!(comments(text, &plain).is_empty());
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! password in free text (`the admin password is …`, `password=…`), a GitHub token
 //! (`ghp_…`, a fine-grained `github_pat_…`) or a Slack token, an Azure storage or Service
 //! Bus key (`AccountKey=…`), a Google API key, a JSON web token. Every string of every
-//! input file is read (descriptions and reasons included), and every string of the objects
-//! an app's template renders (but a `SealedSecret`'s `spec.encryptedData`, which is
-//! ciphertext).
+//! input file is read (descriptions and reasons included), every comment of the input
+//! files and templates (`# old key: AKIA…`: a comment is committed as the values are; a
+//! `#` inside a quoted or block scalar is text, as YAML reads it), and every string of the
+//! objects an app's template renders (but a `SealedSecret`'s `spec.encryptedData`, which
+//! is ciphertext).
 //!
 //! A password in text counts when the word after `password is`, `password:` or
 //! `password=`, on the same line, has six characters and a digit or a symbol and is no
