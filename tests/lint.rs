@@ -573,6 +573,43 @@ fn a_baseline_is_never_written_over_a_source_an_output_or_through_a_link() {
     }
 }
 
+/// A cache folder ignores its files (`.gitignore` `*`): a baseline written there would never
+/// be committed. Refused wherever the cache is (`FLEETGEN_CACHE_DIR` outside the fleet), and
+/// in the fleet's `.fleetgen/` whichever cache is set.
+#[test]
+fn a_baseline_is_never_written_into_a_cache_folder() {
+    let fleet = lint_fleet(None);
+    let dir = fleet.path();
+    let outside = tempfile::tempdir().unwrap();
+    let cache = outside.path().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    fs::create_dir_all(dir.join(".fleetgen")).unwrap();
+    for (env, target) in [
+        (Some(&cache), cache.join("baseline.json")),
+        (Some(&cache), dir.join(".fleetgen/baseline.json")),
+        (None, dir.join(".fleetgen/baseline.json")),
+    ] {
+        let mut command = fleetgen();
+        command.args(["lint", "--color", "never", "--repo"]).arg(dir);
+        command
+            .arg("--write-baseline")
+            .arg(&target)
+            .env_remove("FLEETGEN_CACHE_DIR");
+        if let Some(cache) = env {
+            command.env("FLEETGEN_CACHE_DIR", cache);
+        }
+        let out = command.output().unwrap();
+        let text = report(&out);
+        assert_eq!(out.status.code(), Some(2), "{}: {text}", target.display());
+        assert!(
+            text.contains("a folder fleetgen caches in") && text.contains("no baseline written"),
+            "{}: {text}",
+            target.display()
+        );
+        assert!(!target.exists(), "{}", target.display());
+    }
+}
+
 /// `--select` and `--ignore` narrow the rules and policy findings, never the errors that say
 /// the fleet cannot be read: a CI job linting one family must not pass a broken fleet.
 #[test]

@@ -139,28 +139,45 @@ fn baseline_target(root: &Path, path: &Path) -> Result<(), String> {
         }
         Err(_) => {}
     }
+    // A cache folder, wherever it is (`FLEETGEN_CACHE_DIR`), and the fleet's `.fleetgen/`
+    // whichever cache is set: each ignores its files (`.gitignore` `*`), so the baseline
+    // would never be committed, and the cache's first write in `.fleetgen/` removes what
+    // is there.
+    let cache = crate::api::Cache::for_fleet(root);
+    let target = real_place(path);
+    for dir in [cache.dir().to_path_buf(), root.join(crate::incremental::DIR)] {
+        if let (Some(target), Ok(dir)) = (&target, std::fs::canonicalize(&dir))
+            && target.starts_with(&dir)
+        {
+            return Err(format!(
+                "`{shown}` is inside `{}`, a folder fleetgen caches in (its files are ignored by git, so the baseline would never be committed); keep the baseline beside the sources (`fleetgen-baseline.json`, say)",
+                dir.display()
+            ));
+        }
+    }
     // Outside the fleet is the user's choice; inside, only beside the sources.
     let Ok(rel) = in_fleet(root, path) else {
         return Ok(());
     };
     let first = rel.split('/').next().unwrap_or_default();
-    let cache = crate::api::Cache::for_fleet(root);
-    let in_cache = std::fs::canonicalize(cache.dir())
-        .ok()
-        .zip(std::fs::canonicalize(root).ok())
-        .is_some_and(|(cache, root)| root.join(&rel).starts_with(cache));
     let role = if rel.contains('/') && crate::layout::ROOTS.contains(&first) {
         "fleetgen reads"
     } else if first == crate::layout::OUTPUT {
         "fleetgen writes"
-    } else if in_cache {
-        "fleetgen caches in"
     } else {
         return Ok(());
     };
     Err(format!(
         "`{shown}` is inside `{first}/`, a folder {role}; keep the baseline beside the sources (`fleetgen-baseline.json`, say)"
     ))
+}
+
+/// Where `path` is, through the real folder above it (which exists: the file may not yet).
+fn real_place(path: &Path) -> Option<PathBuf> {
+    let absolute = std::env::current_dir().ok()?.join(path);
+    let name = absolute.file_name()?;
+    let dir = std::fs::canonicalize(absolute.parent()?).ok()?;
+    Some(dir.join(name))
 }
 
 pub fn run(args: Args, ui: &Ui) -> u8 {
