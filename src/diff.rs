@@ -523,6 +523,165 @@ pub fn stacks_to_delete(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
     notes
 }
 
+/// Resources of a fleet-level template that a change deletes and creates again, under a new
+/// name, where the cloud refuses the new one beside the old: CloudFormation and deployment
+/// stacks create a resource before they delete the one it replaces, so the deployment fails
+/// (and CloudFormation rolls the stack back). One note per resource (per name on Route 53),
+/// with the two steps that deploy it:
+/// - a Route 53 name whose records change routing policy (latency to weighted, say: the
+///   records are keyed by region, by cluster, by role or by location, so they are new):
+///   Route 53 refuses records of two routing policies on one name;
+/// - an Entra federated credential renamed with its issuer and subject kept (a cluster's
+///   `clusterId` renamed): Entra refuses two credentials of one issuer and subject on an
+///   identity;
+/// - an EKS Pod Identity association under a new logical id for the same cluster,
+///   namespace and service account: EKS refuses a second association for a service account.
+pub fn two_step_deploys(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (path, before) in &old.files {
+        let Some(after) = new.files.get(path) else { continue };
+        if before == after || !path.ends_with(".json") {
+            continue;
+        }
+        let (Ok(before), Ok(after)) = (
+            serde_json::from_str::<Value>(before),
+            serde_json::from_str::<Value>(after),
+        ) else {
+            continue;
+        };
+        if path.starts_with("_edge/route53/") {
+            notes.extend(routing_policy_changes(path, &before, &after));
+        } else if path.starts_with("_identity/azure/") {
+            notes.extend(renamed_credentials(path, &before, &after));
+        } else if path.starts_with("_identity/aws/") {
+            notes.extend(moved_associations(path, &before, &after));
+        }
+    }
+    notes
+}
+
+/// A template's CloudFormation resources of `kind`, by logical id.
+fn cloudformation<'v>(template: &'v Value, kind: &str) -> impl Iterator<Item = (&'v String, &'v Value)> {
+    (template["Resources"].as_object().into_iter().flatten()).filter(move |(_, r)| r["Type"] == kind)
+}
+
+/// Route 53 names (and types) whose records change routing policy.
+fn routing_policy_changes(path: &str, before: &Value, after: &Value) -> Vec<String> {
+    let policies = |template: &Value| -> BTreeMap<(String, String), BTreeSet<&'static str>> {
+        let mut out: BTreeMap<(String, String), BTreeSet<&'static str>> = BTreeMap::new();
+        for (_, r) in cloudformation(template, "AWS::Route53::RecordSet") {
+            let p = &r["Properties"];
+            let policy = [
+                ("Weight", "weighted"),
+                ("Region", "latency"),
+                ("Failover", "failover"),
+                ("GeoLocation", "geolocation"),
+            ]
+            .into_iter()
+            .find(|(key, _)| !p[key].is_null())
+            .map_or("simple", |(_, policy)| policy);
+            let name = p["Name"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_end_matches('.')
+                .to_lowercase();
+            let kind = p["Type"].as_str().unwrap_or_default().to_string();
+            out.entry((name, kind)).or_default().insert(policy);
+        }
+        out
+    };
+    let (was, now) = (policies(before), policies(after));
+    let mut notes = Vec::new();
+    for ((name, kind), old) in &was {
+        let Some(new) = now.get(&(name.clone(), kind.clone())) else {
+            continue;
+        };
+        if old == new {
+            continue;
+        }
+        let said = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(" and ");
+        notes.push(format!(
+            "{path}: the {kind} records of `{name}` change routing policy ({} to {}): CloudFormation creates the new records before it deletes the old ones, and Route 53 refuses records of two routing policies on one name, so the stack's update fails and rolls back. Deploy it in two steps: first without the name (take the hostname off the app, render, deploy: the name does not resolve until the next step), then this change",
+            said(old),
+            said(new)
+        ));
+    }
+    notes
+}
+
+/// Entra federated credentials renamed with their identity, issuer and subject kept.
+fn renamed_credentials(path: &str, before: &Value, after: &Value) -> Vec<String> {
+    // `[format('{0}/{1}', 'identity', 'credential')]` (or `identity/credential`).
+    fn names(name: &str) -> Option<(String, String)> {
+        let quoted: Vec<&str> = name.split('\'').skip(1).step_by(2).collect();
+        match quoted.as_slice() {
+            [_, identity, credential] => Some((identity.to_string(), credential.to_string())),
+            _ => {
+                let (identity, credential) = name.split_once('/')?;
+                Some((identity.to_string(), credential.to_string()))
+            }
+        }
+    }
+    let credentials = |template: &Value| -> BTreeMap<(String, String, String), String> {
+        (template["resources"].as_array().into_iter().flatten())
+            .filter(|r| r["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials")
+            .filter_map(|r| {
+                let (identity, credential) = names(r["name"].as_str()?)?;
+                let issuer = r["properties"]["issuer"].as_str()?.to_string();
+                let subject = r["properties"]["subject"].as_str()?.to_string();
+                Some(((identity.to_lowercase(), issuer, subject), credential))
+            })
+            .collect()
+    };
+    let deploy = before["metadata"]["deploy"].as_str().unwrap_or_default();
+    let flag = |name: &str| {
+        let mut words = deploy.split_whitespace();
+        words.by_ref().find(|w| *w == name);
+        words.next().unwrap_or("<resource group>").to_string()
+    };
+    let (was, now) = (credentials(before), credentials(after));
+    let mut notes = Vec::new();
+    for (key @ (identity, issuer, subject), old) in &was {
+        let Some(new) = now.get(key).filter(|new| *new != old) else {
+            continue;
+        };
+        notes.push(format!(
+            "{path}: the federated credential of `{identity}` for `{subject}` (issuer {issuer}) is renamed from `{old}` to `{new}`: the deployment stack creates the new one before it deletes the old one, and Microsoft Entra refuses two credentials of one issuer and subject on an identity, so the deployment fails. Delete the old one first (`az identity federated-credential delete --name {old} --identity-name {identity} --resource-group {} --subscription {} --yes`: the pods get no new token until the deployment is done), then deploy",
+            flag("--resource-group"),
+            flag("--subscription")
+        ));
+    }
+    notes
+}
+
+/// EKS Pod Identity associations of one cluster, namespace and service account under a new
+/// logical id.
+fn moved_associations(path: &str, before: &Value, after: &Value) -> Vec<String> {
+    let associations = |template: &Value| -> BTreeMap<(String, String, String), String> {
+        cloudformation(template, "AWS::EKS::PodIdentityAssociation")
+            .filter_map(|(id, r)| {
+                let p = &r["Properties"];
+                let at = |key: &str| p[key].as_str().map(str::to_string);
+                Some((
+                    (at("ClusterName")?, at("Namespace")?, at("ServiceAccount")?),
+                    id.clone(),
+                ))
+            })
+            .collect()
+    };
+    let (was, now) = (associations(before), associations(after));
+    let mut notes = Vec::new();
+    for (key @ (cluster, namespace, account), old) in &was {
+        let Some(new) = now.get(key).filter(|new| *new != old) else {
+            continue;
+        };
+        notes.push(format!(
+            "{path}: the Pod Identity association of EKS cluster `{cluster}` for `{namespace}/{account}` moves from logical id `{old}` to `{new}`: CloudFormation creates the new one before it deletes the old one, and EKS refuses a second association for a service account, so the stack's update fails and rolls back. Delete the old one first (`aws eks list-pod-identity-associations --cluster-name {cluster} --namespace {namespace} --service-account {account}` gives its id for `aws eks delete-pod-identity-association`: the pods get no new credentials until the stack is deployed), then deploy"
+        ));
+    }
+    notes
+}
+
 /// (app, cluster) pairs of a placement matrix.
 fn placements(matrix: &Option<Value>) -> BTreeSet<(String, String)> {
     let Some(value) = matrix else {
@@ -1008,6 +1167,108 @@ mod tests {
             ]
         );
         assert!(stacks_to_delete(&old, &old).is_empty());
+    }
+
+    /// A renamed federated credential (issuer and subject kept) and a Pod Identity
+    /// association under a new logical id (cluster, namespace and service account kept) are
+    /// two steps; a credential of a new subject, or an association of another service
+    /// account, is not.
+    #[test]
+    fn a_credential_or_association_renamed_in_place_is_two_steps() {
+        let azure = "_identity/azure/5031f051-8e6d-43d7-9b69-3db73286fd1b/rg-fleet-identities.json";
+        let credential = |cluster: &str, subject: &str| {
+            json!({
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+                "name": format!("[format('{{0}}/{{1}}', 'id-web-prod', '{cluster}_web_web')]"),
+                "properties": {"issuer": "https://eastus.oic.prod-aks.azure.com/t/c/", "subject": subject},
+            })
+        };
+        let deploy = "az stack group create --name fleetgen-identity --subscription 5031f051-8e6d-43d7-9b69-3db73286fd1b --resource-group rg-fleet-identities --template-file x.json";
+        let arm = |resources: Vec<Value>| json!({"metadata": {"deploy": deploy}, "resources": resources}).to_string();
+        let aws = "_identity/aws/777788889999/eu-west-1.json";
+        let association = |service_account: &str| {
+            json!({"Type": "AWS::EKS::PodIdentityAssociation", "Properties": {
+                "ClusterName": "eks-euw1-01", "Namespace": "web", "ServiceAccount": service_account, "RoleArn": "arn:aws:iam::777788889999:role/web"}})
+        };
+        let cfn = |id: &str, a: Value| json!({"Resources": {id: a}}).to_string();
+        let subject = "system:serviceaccount:web:web";
+        let old_arm = arm(vec![credential("eastus-prod-01", subject)]);
+        let old_cfn = cfn("EuWest1Prod01WebWeb", association("web"));
+        let old = tree(&[(azure, &old_arm), (aws, &old_cfn)]);
+        let (renamed_arm, renamed_cfn) = (
+            arm(vec![credential("eastus-prod-1", subject)]),
+            cfn("EuWest1Prod1WebWeb", association("web")),
+        );
+        let notes = two_step_deploys(&old, &tree(&[(azure, &renamed_arm), (aws, &renamed_cfn)]));
+        assert_eq!(notes.len(), 2, "{notes:#?}");
+        assert!(
+            notes[0].starts_with(&format!("{aws}: the Pod Identity association of EKS cluster `eks-euw1-01` for `web/web` moves from logical id `EuWest1Prod01WebWeb` to `EuWest1Prod1WebWeb`")),
+            "{}",
+            notes[0]
+        );
+        assert!(
+            notes[1].starts_with(&format!("{azure}: the federated credential of `id-web-prod` for `{subject}`"))
+                && notes[1].contains("renamed from `eastus-prod-01_web_web` to `eastus-prod-1_web_web`")
+                && notes[1].contains("--identity-name id-web-prod --resource-group rg-fleet-identities --subscription 5031f051-8e6d-43d7-9b69-3db73286fd1b"),
+            "{}",
+            notes[1]
+        );
+        let (other_arm, other_cfn) = (
+            arm(vec![credential("eastus-prod-1", "system:serviceaccount:web:web-2")]),
+            cfn("EuWest1Prod1WebWeb2", association("web-2")),
+        );
+        assert!(two_step_deploys(&old, &tree(&[(azure, &other_arm), (aws, &other_cfn)])).is_empty());
+        assert!(two_step_deploys(&old, &old).is_empty());
+    }
+
+    /// A Route 53 name whose records change routing policy is two steps; records of the same
+    /// policy under new ids (a cluster added) are not.
+    #[test]
+    fn a_route53_name_that_changes_routing_policy_is_two_steps() {
+        let path = "_edge/route53/example.com.json";
+        let record = |name: &str, policy: (&str, Value)| {
+            let mut p = json!({"Name": name, "Type": "CNAME", "SetIdentifier": "x"});
+            p[policy.0] = policy.1;
+            json!({"Type": "AWS::Route53::RecordSet", "Properties": p})
+        };
+        let template = |records: Vec<(&str, Value)>| {
+            let resources: serde_json::Map<String, Value> =
+                (records.into_iter()).map(|(id, r)| (id.to_string(), r)).collect();
+            json!({"Resources": resources}).to_string()
+        };
+        let latency = template(vec![
+            (
+                "RecordWwwExampleComUsEast1",
+                record("www.example.com", ("Region", json!("us-east-1"))),
+            ),
+            (
+                "RecordApiExampleComUsEast1",
+                record("api.example.com", ("Region", json!("us-east-1"))),
+            ),
+        ]);
+        let weighted = template(vec![
+            (
+                "RecordWwwExampleComUseast1Prod01",
+                record("www.example.com", ("Weight", json!(1))),
+            ),
+            (
+                "RecordApiExampleComUsEast1",
+                record("api.example.com", ("Region", json!("us-east-1"))),
+            ),
+            (
+                "RecordApiExampleComEuWest1",
+                record("api.example.com", ("Region", json!("eu-west-1"))),
+            ),
+        ]);
+        let notes = two_step_deploys(&tree(&[(path, &latency)]), &tree(&[(path, &weighted)]));
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(
+            notes[0].starts_with(&format!(
+                "{path}: the CNAME records of `www.example.com` change routing policy (latency to weighted)"
+            )),
+            "{}",
+            notes[0]
+        );
     }
 
     #[test]

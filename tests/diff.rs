@@ -659,3 +659,39 @@ fn a_region_taken_out_of_rotation_is_a_change_of_its_clusters_and_apps_by_resour
         assert!(!value["summary"]["teams"].as_array().unwrap().is_empty(), "{json}");
     }
 }
+
+/// An app whose Route 53 records change routing policy (latency to weighted) gets a note:
+/// CloudFormation would create the new records beside the old and Route 53 refuse them.
+#[test]
+fn a_route53_routing_policy_change_says_to_deploy_in_two_steps() {
+    let dir = common::fleet_with(Some(&root().join("tests/golden/edge-route53/input")));
+    let repo = Repository::init(dir.path()).unwrap();
+    commit(&repo, "base");
+    let app = dir.path().join("apps/web/app.yaml");
+    let text = fs::read_to_string(&app).unwrap();
+    fs::write(&app, text.replacen("routing: latency", "routing: weighted-global", 1)).unwrap();
+    commit(&repo, "web weighted");
+    let out = diff(dir.path(), &["HEAD~1", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.contains("change routing policy")).collect();
+    // Web's two names: the apex (alias A records) and www.
+    assert_eq!(notes.len(), 2, "{stderr}");
+    for (note, name) in notes
+        .iter()
+        .zip(["A records of `example.com`", "CNAME records of `www.example.com`"])
+    {
+        assert!(
+            note.starts_with(&format!(
+                "note: _edge/route53/example.com.json: the {name} change routing policy (latency to weighted)"
+            )),
+            "{stderr}"
+        );
+    }
+    // Leading the report too.
+    assert!(
+        stdout(&out).contains("change routing policy (latency to weighted)"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -494,9 +494,11 @@ pub fn run(args: Args, ui: &Ui) -> u8 {
     );
     let summary = crate::diff::summary(&changes, &matrices, &apps, &select.clusters, &select.apps);
     // A subscription's Azure Policy template that drops an assignment: the stacks' order;
-    // an identity template no longer rendered: its stack to delete.
+    // an identity template no longer rendered: its stack to delete; a resource the cloud
+    // refuses beside the one it replaces: two steps.
     let mut order = crate::diff::deploy_order(&old, &new);
     order.extend(crate::diff::stacks_to_delete(&old, &new));
+    order.extend(crate::diff::two_step_deploys(&old, &new));
     for line in &order {
         eprintln!("note: {line}");
     }
