@@ -321,6 +321,10 @@ defaults:
     probes:
       readinessPath: /healthz/ready
       livenessPath: /healthz/live
+# An account's iam.json outgrows what CloudFormation takes inline (51,200 bytes) at a few
+# dozen app roles: its deploy command uploads it through this bucket (FG171 otherwise).
+cloudFormation:
+  templateBucket: synthetic-fleet-templates-{{accountId}}-{{region}}
 ",
         regions.join(", ")
     )

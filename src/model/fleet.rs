@@ -43,6 +43,33 @@ pub struct Fleet {
     /// profiles' `requiredPermissions`.
     #[serde(default)]
     pub permissions: BTreeMap<super::profiles::Capability, PermissionMapping>,
+    /// How the CloudFormation templates (Route 53, IAM, Pod Identity) are deployed.
+    #[serde(default)]
+    pub cloud_formation: Option<CloudFormation>,
+}
+
+/// `cloudFormation:`: what the deploy commands of the CloudFormation templates need.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudFormation {
+    /// The S3 bucket `aws cloudformation deploy --s3-bucket` uploads a template of more than
+    /// 51,200 bytes to (CloudFormation takes no larger one inline); `{accountId}` and
+    /// `{region}` stand for the stack's.
+    pub template_bucket: String,
+}
+
+impl CloudFormation {
+    /// The bucket of a stack of `account` in `region`; `None` where the name needs one that
+    /// is not known (a Route 53 stack's, deployed in the CLI's own region).
+    pub fn bucket(&self, account: Option<&str>, region: Option<&str>) -> Option<String> {
+        let mut name = self.template_bucket.clone();
+        for (key, value) in [("{accountId}", account), ("{region}", region)] {
+            if name.contains(key) {
+                name = name.replace(key, value?);
+            }
+        }
+        Some(name)
+    }
 }
 
 /// How the clouds grant one capability. Scopes and ARNs are templates: `{target}` (the

@@ -99,6 +99,8 @@ struct View<'a> {
     profiles: Vec<(&'a IdentityProfile, &'a str)>,
     /// fleet.yaml's path: the switches that may have emptied a file are there.
     fleet: Option<&'a str>,
+    /// fleet.yaml's `cloudFormation`: the bucket a large template's deploy command names.
+    cloud_formation: Option<&'a crate::model::fleet::CloudFormation>,
 }
 
 /// What the files read of a cluster of the registry: where an app with an identity that
@@ -146,6 +148,7 @@ impl<'a> View<'a> {
                 .map(|d| (&d.value, files.get(d.file).path.as_str()))
                 .collect(),
             fleet: ctx.sources.fleet.as_ref().map(|f| files.get(f.file).path.as_str()),
+            cloud_formation: (ctx.sources.fleet.as_ref()).and_then(|f| f.value.cloud_formation.as_ref()),
         }
     }
 
@@ -578,7 +581,10 @@ fn aws(view: &View) -> Vec<(String, String)> {
             },
             "Resources": resources,
         });
-        files.push((path, text(&template)));
+        files.push((
+            path,
+            super::cloudformation_text(template, view.cloud_formation, Some(&account), Some(IAM_STACK_REGION)),
+        ));
     }
     for ((account, region), (mut resources, sources)) in associations {
         placeholder(&mut resources);
@@ -603,7 +609,10 @@ fn aws(view: &View) -> Vec<(String, String)> {
             },
             "Resources": resources,
         });
-        files.push((path, text(&template)));
+        files.push((
+            path,
+            super::cloudformation_text(template, view.cloud_formation, Some(&account), Some(&region)),
+        ));
     }
     files
 }

@@ -118,6 +118,37 @@ pub static FLEET: &[&dyn FleetBackend] = &[
 /// CloudFormation logical ids are alphanumeric.
 pub use crate::model::common::pascal_case as pascal;
 
+/// The largest CloudFormation template `aws cloudformation deploy` passes inline; a larger
+/// one (up to 1 MB) must go through an S3 bucket (`--s3-bucket`).
+pub const CLOUDFORMATION_INLINE_BYTES: usize = 51_200;
+
+/// A CloudFormation template's text (pretty JSON and a newline). When it is larger than
+/// [`CLOUDFORMATION_INLINE_BYTES`], its deploy command (`Metadata.fleetgen.deploy`) names
+/// fleet.yaml's `cloudFormation.templateBucket` for the stack's account and region, where
+/// the name can be made (lint's FG171 reports one that cannot).
+pub fn cloudformation_text(
+    mut template: Value,
+    settings: Option<&crate::model::fleet::CloudFormation>,
+    account: Option<&str>,
+    region: Option<&str>,
+) -> String {
+    let pretty = |v: &Value| {
+        let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
+        text.push('\n');
+        text
+    };
+    let text = pretty(&template);
+    let bucket = settings.and_then(|c| c.bucket(account, region));
+    let deploy = template["Metadata"]["fleetgen"]["deploy"].as_str().map(str::to_string);
+    match (bucket, deploy) {
+        (Some(bucket), Some(deploy)) if text.len() > CLOUDFORMATION_INLINE_BYTES => {
+            template["Metadata"]["fleetgen"]["deploy"] = Value::String(format!("{deploy} --s3-bucket {bucket}"));
+            pretty(&template)
+        }
+        _ => text,
+    }
+}
+
 /// The cluster backends that render into `cluster`'s tree.
 pub fn serving(cluster: &Cluster) -> impl Iterator<Item = &'static dyn ClusterBackend> + '_ {
     CLUSTER.iter().copied().filter(move |b| b.serves(cluster))
@@ -304,6 +335,48 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use crate::load::fixture;
+
+    /// A template over 51,200 bytes names the bucket of its account and region in its
+    /// deploy command; a smaller one, one whose bucket needs what is not known, or one of a
+    /// fleet without a bucket, keeps its command.
+    #[test]
+    fn a_large_cloudformation_template_is_deployed_through_its_bucket() {
+        let settings = crate::model::fleet::CloudFormation {
+            template_bucket: "fleet-templates-{accountId}-{region}".into(),
+        };
+        let deploy = "aws cloudformation deploy --stack-name s --template-file t.json";
+        let template = |filler: usize| serde_json::json!({"Metadata": {"fleetgen": {"deploy": deploy}}, "Description": "x".repeat(filler)});
+        let command = |text: &str| -> String {
+            let v: Value = serde_json::from_str(text).unwrap();
+            v["Metadata"]["fleetgen"]["deploy"].as_str().unwrap().to_string()
+        };
+        let large = cloudformation_text(
+            template(60_000),
+            Some(&settings),
+            Some("111122223333"),
+            Some("eu-west-1"),
+        );
+        assert_eq!(
+            command(&large),
+            format!("{deploy} --s3-bucket fleet-templates-111122223333-eu-west-1")
+        );
+        let small = cloudformation_text(template(100), Some(&settings), Some("111122223333"), Some("eu-west-1"));
+        assert!(small.len() <= CLOUDFORMATION_INLINE_BYTES && command(&small) == deploy);
+        assert_eq!(
+            command(&cloudformation_text(template(60_000), Some(&settings), None, None)),
+            deploy
+        );
+        assert_eq!(
+            command(&cloudformation_text(template(60_000), None, Some("1"), Some("r"))),
+            deploy
+        );
+        let plain = crate::model::fleet::CloudFormation {
+            template_bucket: "fleet-templates".into(),
+        };
+        let route53 = cloudformation_text(template(60_000), Some(&plain), None, None);
+        assert_eq!(command(&route53), format!("{deploy} --s3-bucket fleet-templates"));
+        assert!(large.ends_with("}\n"));
+    }
 
     #[test]
     fn logical_ids_are_alphanumeric() {

@@ -54,8 +54,8 @@ fn render(sources: &Sources) -> Vec<(String, String)> {
             .filter(|r| matches!(r.entry, Entry::Route53(j, _) if j == i))
             .collect();
         let template = template(sources, zone, &mine);
-        let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
-        text.push('\n');
+        // The stack goes to the CLI's own region, in the zone's account: neither is known.
+        let text = super::cloudformation_text(template, fleet.value.cloud_formation.as_ref(), None, None);
         files.push((EdgeFile::Route53(&zone.name).path(), text));
     }
     files

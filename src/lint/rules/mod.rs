@@ -38,6 +38,7 @@ families! {
         release_skips_ring,
         removed_api,
         ring_version_skew,
+        template_limits,
         undocumented_cluster,
         unsupported_version,
         unused_ring_pin,
