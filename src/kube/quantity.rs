@@ -224,4 +224,28 @@ mod tests {
         assert!(Quantity::of_json(&serde_json::json!(0.25)).is_some_and(|v| v == q("250m")));
         assert!(Quantity::of_json(&serde_json::json!(true)).is_none());
     }
+
+    /// The schemas' `quantity` takes what the API server takes, not negative: every spelling
+    /// it accepts parses here, and every one it refuses is not a quantity or is negative.
+    #[test]
+    fn the_schema_takes_the_quantities_the_api_server_takes() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../../schemas/common.schema.json")).unwrap();
+        let pattern = regex::Regex::new(schema["$defs"]["quantity"]["pattern"].as_str().unwrap()).unwrap();
+        for text in [
+            "250m", "1", "0.5", ".5", "5.", "+1", "512Mi", "1.5Gi", "2Ei", "2E", "1e3", "5E-1", "100u", "3n", "1k",
+            "2P", "4Ti",
+        ] {
+            assert!(pattern.is_match(text), "the schema refuses `{text}`");
+            assert!(Quantity::parse(text).is_some(), "`{text}` does not parse");
+        }
+        for text in [
+            "", "m", "1x", "1.2.3", "1 Mi", "1mi", "1e", "e3", "1KiB", "--1", ".", "1e3m", "-1", "1Mb",
+        ] {
+            assert!(!pattern.is_match(text), "the schema takes `{text}`");
+            assert!(
+                Quantity::parse(text).is_none() || text.starts_with('-'),
+                "`{text}` parses"
+            );
+        }
+    }
 }
