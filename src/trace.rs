@@ -26,6 +26,18 @@ fn rss() -> Option<u64> {
     Some(pages * 4096)
 }
 
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet` (for this process): no line that is not a diagnostic, such as "waiting for
+/// another fleetgen run".
+pub fn set_quiet() {
+    QUIET.store(true, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// Starts recording (for this process).
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);

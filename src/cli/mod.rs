@@ -204,6 +204,9 @@ pub fn run() -> u8 {
     if cli.verbose {
         crate::trace::enable();
     }
+    if cli.quiet {
+        crate::trace::set_quiet();
+    }
     let code = match cli.command {
         Command::Init(args) => commands::init::run(args, &ui),
         Command::Validate(args) => commands::validate::run(args, &ui),

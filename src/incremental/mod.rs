@@ -321,10 +321,12 @@ impl Cache {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
-                    "fleetgen: waiting for another fleetgen run to finish with `{}`",
-                    path.display()
-                );
+                if !crate::trace::quiet() {
+                    eprintln!(
+                        "fleetgen: waiting for another fleetgen run to finish with `{}`",
+                        path.display()
+                    );
+                }
                 file.lock()?;
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(e),
