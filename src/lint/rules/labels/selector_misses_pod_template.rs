@@ -5,8 +5,8 @@
 //! selector uses a label key fleetgen manages (`app.kubernetes.io/name`, the telemetry
 //! labels), whose value in the pod template fleetgen overwrites with the managed one.
 //!
-//! It also flags an `apps/v1` workload (Deployment, StatefulSet, DaemonSet, ReplicaSet)
-//! whose selector names a label that changes with every release of the app
+//! It also flags an `apps/v1` workload (Deployment, StatefulSet, DaemonSet, ReplicaSet) or
+//! an Argo Rollout whose selector names a label that changes with every release of the app
 //! (`app.kubernetes.io/version` and the `version` dimension), as a selector copied from
 //! `podLabels` does.
 //!
@@ -16,7 +16,8 @@
 //! Kustomization and stops at the first refusal, Argo CD fails the sync, so nothing of the
 //! app is applied, not only this workload.
 //!
-//! An `apps/v1` workload's selector cannot change once it is created: the next release
+//! An `apps/v1` workload's selector cannot change once it is created, nor, since Argo
+//! Rollouts 1.9, a Rollout's (its CRD's validation refuses the change): the next release
 //! changes the version in it, the API server refuses the update ("field is immutable"), and
 //! the app's whole sync fails with it until the workload is deleted and created again (Flux
 //! `force`, Argo CD `Replace=true`), which takes every pod down at once.
@@ -64,8 +65,17 @@ pub struct Pass {
     release: Option<Vec<String>>,
 }
 
-/// The kinds of `apps/v1`, whose `spec.selector` Kubernetes refuses to change.
-const IMMUTABLE_SELECTOR: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
+/// Whether the API server refuses to change the `spec.selector` of a `kind` of
+/// `api_version`: the workloads of `apps/v1`, and an Argo Rollout, whose CRD makes its
+/// selector immutable since Argo Rollouts 1.9 (argoproj/argo-rollouts#4084, "to match the
+/// behavior of the Deployment kind").
+fn immutable_selector(api_version: &Value, kind: &str) -> bool {
+    match api_version.as_str() {
+        Some("apps/v1") => matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"),
+        Some(version) => version.starts_with("argoproj.io/") && kind == "Rollout",
+        None => false,
+    }
+}
 
 impl EachObject for Pass {
     fn object(&mut self, ctx: &Context, o: &RenderedObject, finished: &Value) {
@@ -80,7 +90,7 @@ impl EachObject for Pass {
         let Some(template) = spec.get("template").filter(|t| t.is_object()) else {
             return;
         };
-        if finished["apiVersion"] == "apps/v1" && IMMUTABLE_SELECTOR.contains(&o.kind()) {
+        if immutable_selector(&finished["apiVersion"], o.kind()) {
             let release = (self.release)
                 .get_or_insert_with(|| crate::resolve::labels::release_keys(&ctx.plan.fleet.value));
             let keys: Names = selector_keys(selector)
