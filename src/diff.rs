@@ -475,6 +475,13 @@ pub fn deploy_order(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
     notes
 }
 
+/// The word after `name` in a deploy command (`--resource-group` → its group).
+fn flag(command: &str, name: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    words.by_ref().find(|w| *w == name)?;
+    words.next().map(str::to_string)
+}
+
 /// The stacks of the identity templates (`_identity/`) a change no longer renders: deploying
 /// the other files leaves what such a stack federated and granted in the cloud (a change
 /// that only empties a cluster's group, account or region keeps its file, emptied, which
@@ -482,11 +489,6 @@ pub fn deploy_order(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
 /// per file, with the command that deletes its stack and what it holds, read from the
 /// file's own deploy command.
 pub fn stacks_to_delete(old: &RenderedTree, new: &RenderedTree) -> Vec<String> {
-    let flag = |command: &str, name: &str| -> Option<String> {
-        let mut words = command.split_whitespace();
-        words.by_ref().find(|w| *w == name)?;
-        words.next().map(str::to_string)
-    };
     let mut notes = Vec::new();
     for (path, text) in &old.files {
         if !path.starts_with("_identity/") || !path.ends_with(".json") || new.files.contains_key(path) {
@@ -634,11 +636,7 @@ fn renamed_credentials(path: &str, before: &Value, after: &Value) -> Vec<String>
             .collect()
     };
     let deploy = before["metadata"]["deploy"].as_str().unwrap_or_default();
-    let flag = |name: &str| {
-        let mut words = deploy.split_whitespace();
-        words.by_ref().find(|w| *w == name);
-        words.next().unwrap_or("<resource group>").to_string()
-    };
+    let named = |name: &str, unknown: &str| flag(deploy, name).unwrap_or_else(|| unknown.to_string());
     let (was, now) = (credentials(before), credentials(after));
     let mut notes = Vec::new();
     for (key @ (identity, issuer, subject), old) in &was {
@@ -647,8 +645,8 @@ fn renamed_credentials(path: &str, before: &Value, after: &Value) -> Vec<String>
         };
         notes.push(format!(
             "{path}: the federated credential of `{identity}` for `{subject}` (issuer {issuer}) is renamed from `{old}` to `{new}`: the deployment stack creates the new one before it deletes the old one, and Microsoft Entra refuses two credentials of one issuer and subject on an identity, so the deployment fails. Delete the old one first (`az identity federated-credential delete --name {old} --identity-name {identity} --resource-group {} --subscription {} --yes`: the pods get no new token until the deployment is done), then deploy",
-            flag("--resource-group"),
-            flag("--subscription")
+            named("--resource-group", "<resource group>"),
+            named("--subscription", "<subscription>")
         ));
     }
     notes

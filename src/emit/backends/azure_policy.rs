@@ -233,12 +233,6 @@ fn subscription_key(cluster: &ClusterPlan) -> String {
     (cluster.doc.value.azure.as_ref()).map_or_else(String::new, |a| a.subscription_id.to_ascii_lowercase())
 }
 
-fn to_text(template: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(template).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 /// The Azure files: `<clusterId>/azure/policy-assignments.json` for every selected AKS
 /// cluster and, with `policy.hoistAzureAssignments`, `_azure/<subscription>/policy-assignments.json`
 /// holding what every AKS cluster of a subscription (two or more) shares.
@@ -364,7 +358,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             },
             "resources": resources,
         });
-        files.push((path, to_text(&template)));
+        files.push((path, super::json_text(&template)));
     }
     // With hoisting, every subscription of the fleet's AKS clusters has its template, even
     // with nothing hoisted: its stack then deletes what an earlier template hoisted (a
@@ -404,7 +398,7 @@ fn render(sources: &Sources, plan: &Plan, selected: &dyn Fn(&str) -> bool) -> Ve
             },
             "resources": resources,
         });
-        files.push((path, to_text(&template)));
+        files.push((path, super::json_text(&template)));
     }
     files
 }

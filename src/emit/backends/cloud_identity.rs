@@ -162,12 +162,6 @@ impl<'a> View<'a> {
     }
 }
 
-fn text(v: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 /// The source files of a placement's identity: its app, cluster and identity profile.
 fn sources_of(view: &View, p: &Seat, into: &mut BTreeSet<String>) {
     into.insert(p.app_file.to_string());
@@ -458,7 +452,7 @@ fn azure(view: &View) -> Vec<(String, String)> {
                 },
                 "resources": resources,
             });
-            (path, text(&template))
+            (path, super::json_text(&template))
         })
         .collect()
 }

@@ -70,9 +70,10 @@ fn render(sources: &Sources) -> Vec<(String, String)> {
             .filter(|r| matches!(r.entry, Entry::FrontDoor(j, _) if j == i))
             .collect();
         let template = template(sources, profile, &mine);
-        let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
-        text.push('\n');
-        files.push((EdgeFile::FrontDoor(profile.name.as_str()).path(), text));
+        files.push((
+            EdgeFile::FrontDoor(profile.name.as_str()).path(),
+            super::json_text(&template),
+        ));
     }
     files
 }

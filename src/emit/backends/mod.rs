@@ -118,6 +118,13 @@ pub static FLEET: &[&dyn FleetBackend] = &[
 /// CloudFormation logical ids are alphanumeric.
 pub use crate::model::common::pascal_case as pascal;
 
+/// A fleet-level template's text (ARM or CloudFormation): pretty JSON and a newline.
+pub fn json_text(template: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(template).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The largest CloudFormation template `aws cloudformation deploy` passes inline; a larger
 /// one (up to 1 MB) must go through an S3 bucket (`--s3-bucket`).
 pub const CLOUDFORMATION_INLINE_BYTES: usize = 51_200;
@@ -132,18 +139,13 @@ pub fn cloudformation_text(
     account: Option<&str>,
     region: Option<&str>,
 ) -> String {
-    let pretty = |v: &Value| {
-        let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
-        text.push('\n');
-        text
-    };
-    let text = pretty(&template);
+    let text = json_text(&template);
     let bucket = settings.and_then(|c| c.bucket(account, region));
     let deploy = template["Metadata"]["fleetgen"]["deploy"].as_str().map(str::to_string);
     match (bucket, deploy) {
         (Some(bucket), Some(deploy)) if text.len() > CLOUDFORMATION_INLINE_BYTES => {
             template["Metadata"]["fleetgen"]["deploy"] = Value::String(format!("{deploy} --s3-bucket {bucket}"));
-            pretty(&template)
+            json_text(&template)
         }
         _ => text,
     }
