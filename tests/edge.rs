@@ -406,7 +406,7 @@ fn an_app_with_more_than_16_hostnames_gets_an_httproute_per_16() {
     let web = "eastus-prod-01/apps/web";
     let routes: Vec<(String, Vec<(String, usize)>)> = tree
         .iter()
-        .filter(|(path, _)| path.starts_with(&format!("{web}/httproute-")))
+        .filter(|(path, _)| path.starts_with(&format!("{web}/httproute-")) && !path.ends_with("-probe.yaml"))
         .map(|(path, text)| (path.clone(), route_hostnames(text)))
         .collect();
     assert_eq!(
@@ -421,4 +421,106 @@ fn an_app_with_more_than_16_hostnames_gets_an_httproute_per_16() {
     for file in ["httproute-web.yaml", "httproute-web-2.yaml", "httproute-web-3.yaml"] {
         assert!(kustomization.contains(file), "{kustomization}");
     }
+}
+
+/// What a probe route does: its hostnames, the path it matches, the path it rewrites that to
+/// and the Service it sends the request to.
+fn probe_rule(text: &str) -> (Vec<String>, String, String, String) {
+    let route: Value = serde_saphyr::from_str(text).unwrap();
+    let spec = &route["spec"];
+    let rules = spec["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{text}");
+    let rule = &rules[0];
+    let text_of = |v: &Value| v.as_str().unwrap().to_string();
+    let rewrite = &rule["filters"][0];
+    assert_eq!(rewrite["type"], "URLRewrite", "{text}");
+    assert_eq!(rewrite["urlRewrite"]["path"]["type"], "ReplaceFullPath", "{text}");
+    assert_eq!(rule["matches"][0]["path"]["type"], "Exact", "{text}");
+    (
+        spec["hostnames"].as_array().unwrap().iter().map(text_of).collect(),
+        text_of(&rule["matches"][0]["path"]["value"]),
+        text_of(&rewrite["urlRewrite"]["path"]["replaceFullPath"]),
+        text_of(&rule["backendRefs"][0]["name"]),
+    )
+}
+
+/// Front Door's probes and Route 53's checks carry the cluster's origin name
+/// (`edge.origin`) as `Host`, which no app route matches: each app an edge checks gets,
+/// on each of its clusters, a route on that name at a path of its own, rewritten to the
+/// app's probe path. The edges probe that path, so two apps on one gateway are never probed
+/// at one URL, and each probe reaches the app it judges.
+#[test]
+fn each_app_is_probed_through_a_route_of_its_own_on_the_origin_name() {
+    let dir = fleet();
+    edit(dir.path(), "apps/cart/app.yaml", |t| {
+        t.replace(
+            "  port: 8080\n",
+            "  port: 8080\n  healthProbe: { path: /cart/healthz }\n",
+        )
+    });
+    let tree = render(dir.path());
+    let origins = [
+        ("eastus-prod-01", "eastus-gw.example.com"),
+        ("useast1-prod-01", "useast1-gw.example.com"),
+        ("euwest1-prod-01", "euwest1-gw.example.com"),
+    ];
+    let mut paths = BTreeSet::new();
+    for (cluster, origin) in origins {
+        for (app, target) in [("web", "/healthz/ready"), ("cart", "/cart/healthz")] {
+            let file = format!("{cluster}/apps/{app}/httproute-{app}-probe.yaml");
+            let Some(text) = tree.get(&file) else {
+                panic!("no {file}")
+            };
+            let (hosts, path, rewritten, service) = probe_rule(text);
+            assert_eq!(hosts, [origin], "{file}");
+            assert_eq!(rewritten, target, "{file}");
+            assert_eq!(service, app, "{file}");
+            assert_eq!(path, format!("/_fleetgen/probe/{app}"), "{file}");
+            paths.insert(path);
+            let kustomization = &tree[&format!("{cluster}/apps/{app}/kustomization.yaml")];
+            assert!(
+                kustomization.contains(&format!("httproute-{app}-probe.yaml")),
+                "{kustomization}"
+            );
+        }
+    }
+    // The two apps share every gateway, and are probed at two paths.
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    // The Front Door origin groups and the Route 53 health checks probe those paths.
+    let front_door = resources(&tree["_edge/frontdoor/afd-prod.json"]);
+    let group = |app: &str| {
+        front_door
+            .iter()
+            .find(|(name, r)| r["type"] == "Microsoft.Cdn/profiles/originGroups" && name.ends_with(&format!("/{app}")))
+            .map(|(_, r)| {
+                r["properties"]["healthProbeSettings"]["probePath"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .unwrap_or_else(|| panic!("no origin group of {app}"))
+    };
+    assert_eq!(group("web"), "/_fleetgen/probe/web");
+    assert_eq!(group("cart"), "/_fleetgen/probe/cart");
+    let checks: BTreeSet<(String, String)> = resources(&tree["_edge/route53/example.net.json"])
+        .values()
+        .filter(|r| r["Type"] == "AWS::Route53::HealthCheck")
+        .map(|r| {
+            let config = &r["Properties"]["HealthCheckConfig"];
+            let text = |k: &str| config[k].as_str().unwrap().to_string();
+            (text("FullyQualifiedDomainName"), text("ResourcePath"))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = origins
+        .iter()
+        .map(|(_, origin)| (origin.to_string(), "/_fleetgen/probe/cart".to_string()))
+        .collect();
+    assert_eq!(checks, expected);
+    // An app no edge checks (its hostname under no entry's domain) gets no probe route.
+    edit(dir.path(), "apps/web/app.yaml", |t| {
+        t.replace("www.example.com", "www.example.org")
+    });
+    let tree = render(dir.path());
+    assert!(!tree.keys().any(|k| k.ends_with("httproute-web-probe.yaml")));
+    assert!(tree.contains_key("eastus-prod-01/apps/cart/httproute-cart-probe.yaml"));
 }

@@ -235,6 +235,18 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> minijinja::Value {
         ),
         // The Front Door id the route requires, when a profile locks its origins.
         ("frontDoorId", opt(p.front_door_id.as_deref().map(Mj::from))),
+        // The route the edge's health checks take: the cluster's origin name, the app's own
+        // probe path there, and the app's path it is rewritten to.
+        (
+            "healthProbe",
+            opt(p.probe_route.as_ref().map(|r| {
+                map([
+                    ("host", Mj::from(r.host.as_str())),
+                    ("path", Mj::from(r.path.as_str())),
+                    ("target", Mj::from(r.target.as_str())),
+                ])
+            })),
+        ),
         (
             "replicas",
             map([
@@ -329,7 +341,7 @@ mod tests {
         assert_eq!(
             kinds(&w),
             "{name=str,namespace=str,image=str,version=str,owner=str,criticality=str,exposure=str,\
-             port=int,hostnames=[str,],frontDoorId=none,replicas={min=int,max=int,share=int,},\
+             port=int,hostnames=[str,],frontDoorId=none,healthProbe=none,replicas={min=int,max=int,share=int,},\
              scaledDown=none,secrets=none,podDisruptionBudget=bool,topologySpread={topologyKey=str,\
              whenUnsatisfiable=str,},resources={requests={cpu=str,memory=str,},limits={cpu=str,\
              memory=str,},},probes={readinessPath=str,livenessPath=str,},serviceAccount={name=str,\
@@ -356,6 +368,7 @@ mod tests {
             "port": 8080,
             "hostnames": ["www.example.com"],
             "frontDoorId": null,
+            "healthProbe": null,
             "replicas": {"min": 2, "max": 10, "share": 1},
             "scaledDown": null,
             "secrets": null,

@@ -173,6 +173,39 @@ pub fn front_door_lock(fleet: &Fleet, app: &App, cluster: &Cluster) -> Option<St
         })
 }
 
+/// The route a gateway gives an app's edge health checks on one cluster: requests for
+/// `host` (the cluster's `edge.origin`, the name Front Door and Route 53 probe) on `path`
+/// (the app's own, [`probe_route_path`]) go to the app on `target` (its probe path). Apps
+/// that share a gateway are each probed at a path of their own, so one app's health never
+/// answers for another's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProbeRoute {
+    pub host: String,
+    pub path: String,
+    pub target: String,
+}
+
+/// The path the edge probes `app` at on every cluster's gateway.
+pub fn probe_route_path(app: &str) -> String {
+    format!("/_fleetgen/probe/{app}")
+}
+
+/// The probe route of `app` on `cluster`: a public app, a cluster that gives `edge.origin`,
+/// and an entry of the cluster's environment serving one of the app's hostnames.
+pub fn probe_route(fleet: &Fleet, app: &App, cluster: &Cluster) -> Option<ProbeRoute> {
+    if app.traffic.exposure != Exposure::Public {
+        return None;
+    }
+    let host = cluster.edge.as_ref().and_then(|e| e.origin.as_deref())?;
+    let entries = entries(fleet);
+    let served = (app.traffic.hostnames.iter()).any(|h| serving(&entries, h, cluster.environment).is_some());
+    served.then(|| ProbeRoute {
+        host: host.to_string(),
+        path: probe_route_path(app.application.name.as_str()),
+        target: probe_path(app, fleet),
+    })
+}
+
 /// Where a switch is written.
 #[derive(Clone, Copy, Debug)]
 pub enum Scope<'s> {
@@ -391,7 +424,8 @@ pub struct Route<'s> {
     pub routing: Routing,
     /// In cluster id order.
     pub origins: Vec<Origin<'s>>,
-    /// The path health checks request.
+    /// The path health checks request: the app's [`probe_route_path`], which each
+    /// cluster's probe route sends to the app's own probe path ([`ProbeRoute`]).
     pub probe_path: String,
     /// Seconds between probes, and whether the contract set it.
     pub probe_interval: (u64, bool),
@@ -417,8 +451,8 @@ impl Route<'_> {
     }
 }
 
-/// The path health checks use: the contract's `traffic.healthProbe.path`, else the
-/// readiness path (the contract's, else fleet.yaml's default), else `/`.
+/// The app's own path that health checks reach: the contract's `traffic.healthProbe.path`,
+/// else the readiness path (the contract's, else fleet.yaml's default), else `/`.
 fn probe_path(app: &App, fleet: &Fleet) -> String {
     app.traffic
         .health_probe
@@ -468,15 +502,7 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
                     continue;
                 }
                 let placed = selected(&clusters, app, env);
-                out.push(route(
-                    app,
-                    host,
-                    host_index,
-                    *entry,
-                    (&landed, &placed),
-                    &all_switches,
-                    &fleet.value,
-                ));
+                out.push(route(app, host, host_index, *entry, (&landed, &placed), &all_switches));
             }
         }
     }
@@ -556,7 +582,6 @@ fn route<'s>(
     entry: Entry<'s>,
     clusters: (&[&'s Doc<Cluster>], &[&'s Doc<Cluster>]),
     switches: &[Switch<'s>],
-    fleet: &Fleet,
 ) -> Route<'s> {
     let a = &app.value;
     let routing = a.traffic.routing.unwrap_or(Routing::Latency);
@@ -581,7 +606,7 @@ fn route<'s>(
         entry,
         routing,
         origins,
-        probe_path: probe_path(a, fleet),
+        probe_path: probe_route_path(a.application.name.as_str()),
         probe_interval: probe.map_or((default, false), |d| (d.seconds, true)),
     }
 }

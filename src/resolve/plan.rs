@@ -168,6 +168,9 @@ pub struct Placement<'s> {
     /// The Front Door id its route must require (`X-Azure-FDID`): a profile that locks its
     /// origins serves one of its hostnames in the cluster's environment.
     pub front_door_id: Option<String>,
+    /// The route its edge health checks take on this cluster's gateway, when an edge entry
+    /// probes it here.
+    pub probe_route: Option<super::edge::ProbeRoute>,
     /// The image its pods pull when it is not the release's as written: the same image from
     /// its registry's replica in the cluster's region, where that has a host of its own (ECR).
     pub regional_image: Option<String>,
@@ -838,6 +841,7 @@ fn placement<'s>(
         drained,
         scaled_down: scaled_down.map(|s| s.reason.clone()),
         front_door_id: super::edge::front_door_lock(&fleet.value, a, c),
+        probe_route: super::edge::probe_route(&fleet.value, a, c),
         regional_image: {
             let image = a.application.release(c.upgrade_channel.as_str()).image;
             match fleet.value.image_in(image, c.provider, c.region.as_str()) {

@@ -4,9 +4,10 @@
 //!
 //! - the profile (`Standard_AzureFrontDoor` or `Premium_AzureFrontDoor`) and its endpoint;
 //! - a custom domain per app hostname it serves (a managed certificate, TLS 1.2);
-//! - an origin group per app: the health probe (HEAD over HTTPS on the contract's probe
-//!   path, every `traffic.healthProbe.interval`, else the profile's, else 100 s) and the
-//!   load balancing (latency sensitivity: the profile's `additionalLatency`, 50 ms by
+//! - an origin group per app: the health probe (HEAD over HTTPS on the app's probe route,
+//!   `/_fleetgen/probe/<app>`, which each cluster rewrites to the contract's probe path;
+//!   every `traffic.healthProbe.interval`, else the profile's, else 100 s) and the load
+//!   balancing (latency sensitivity: the profile's `additionalLatency`, 50 ms by
 //!   default; 1000 ms for weighted routing so that the weights decide);
 //! - an origin per cluster the app runs on in the profile's environment (not drained),
 //!   at its gateway's host name (`edge.origin`), with no origin host header, so that the

@@ -5,7 +5,8 @@
 //! environment (not drained):
 //!
 //! - an `AWS::Route53::HealthCheck`: HTTPS to the cluster's gateway host name (`edge.origin`)
-//!   on the contract's probe path, every 10 or 30 s (the contract's `healthProbe.interval`,
+//!   on the app's probe route (`/_fleetgen/probe/<app>`, which the cluster rewrites to the
+//!   contract's probe path), every 10 or 30 s (the contract's `healthProbe.interval`,
 //!   else the zone's, else 30 s), unhealthy after the zone's failure threshold (3);
 //! - an `AWS::Route53::RecordSet`, by routing: `latency` → a latency record in the cluster's
 //!   AWS region (a `role: standby` cluster gets none); `failover` → the `primary` record
