@@ -71,6 +71,7 @@ families! {
         app_out_of_rotation,
         hostname_conflict,
         origin_without_gateway,
+        probe_route_missing,
         public_without_edge,
         service_selects_other_workloads,
         standby_takes_traffic,
