@@ -202,7 +202,7 @@ pub fn probe_route(fleet: &Fleet, app: &App, cluster: &Cluster) -> Option<ProbeR
     served.then(|| ProbeRoute {
         host: host.to_string(),
         path: probe_route_path(app.application.name.as_str()),
-        target: probe_path(app, fleet),
+        target: split_probe_path(&probe_path(app, fleet)).0.to_string(),
     })
 }
 
@@ -451,6 +451,28 @@ impl Route<'_> {
     }
 }
 
+/// A probe path's path and query (a fragment is never sent): the probe route's rewrite
+/// replaces the path of a request and keeps its query, so the query goes in the path the
+/// edge probes.
+fn split_probe_path(own: &str) -> (&str, Option<&str>) {
+    let own = own.split('#').next().unwrap_or(own);
+    match own.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (own, None),
+    }
+}
+
+/// The path the edge probes `app` at on every cluster's gateway: its probe route's path,
+/// with the query of the app's own probe path.
+fn edge_probe_path(app: &App, fleet: &Fleet) -> String {
+    let mut path = probe_route_path(app.application.name.as_str());
+    if let (_, Some(query)) = split_probe_path(&probe_path(app, fleet)) {
+        path.push('?');
+        path.push_str(query);
+    }
+    path
+}
+
 /// The app's own path that health checks reach: the contract's `traffic.healthProbe.path`,
 /// else the readiness path (the contract's, else fleet.yaml's default), else `/`.
 fn probe_path(app: &App, fleet: &Fleet) -> String {
@@ -502,7 +524,15 @@ pub fn routes(sources: &Sources) -> Vec<Route<'_>> {
                     continue;
                 }
                 let placed = selected(&clusters, app, env);
-                out.push(route(app, host, host_index, *entry, (&landed, &placed), &all_switches));
+                out.push(route(
+                    app,
+                    host,
+                    host_index,
+                    *entry,
+                    (&landed, &placed),
+                    &all_switches,
+                    &fleet.value,
+                ));
             }
         }
     }
@@ -582,6 +612,7 @@ fn route<'s>(
     entry: Entry<'s>,
     clusters: (&[&'s Doc<Cluster>], &[&'s Doc<Cluster>]),
     switches: &[Switch<'s>],
+    fleet: &Fleet,
 ) -> Route<'s> {
     let a = &app.value;
     let routing = a.traffic.routing.unwrap_or(Routing::Latency);
@@ -606,7 +637,7 @@ fn route<'s>(
         entry,
         routing,
         origins,
-        probe_path: probe_route_path(a.application.name.as_str()),
+        probe_path: edge_probe_path(a, fleet),
         probe_interval: probe.map_or((default, false), |d| (d.seconds, true)),
     }
 }
@@ -1565,6 +1596,70 @@ mod tests {
             .iter()
             .map(|o| (o.id().to_string(), o.priority, o.weight, o.in_rotation()))
             .collect()
+    }
+
+    fn web_of(sources: &Sources) -> &Doc<App> {
+        sources
+            .apps
+            .iter()
+            .find(|a| a.value.application.name.as_str() == "web")
+            .unwrap()
+    }
+
+    fn eastus(sources: &Sources) -> &Doc<Cluster> {
+        sources
+            .clusters
+            .iter()
+            .find(|c| c.value.cluster_id.as_str() == "eastus-prod-01")
+            .unwrap()
+    }
+
+    /// The edge probes the app's probe route; the route matches its path and rewrites it to
+    /// the app's own path. A query of the app's path goes in what the edge probes (the
+    /// rewrite keeps a request's query), a fragment nowhere.
+    #[test]
+    fn the_edge_probes_the_app_through_its_probe_route() {
+        let fleet = fixture::text("fleet.yaml") + EDGE;
+        let cluster = fixture::text("clusters/eastus-prod-01.yaml") + "edge:\n  origin: eastus-gw.example.com\n";
+        let probe = |runtime: &str| {
+            let app = fixture::text("apps/web/app.yaml").replace("observability:", &format!("{runtime}observability:"));
+            let sources = fixture::sources(&[
+                ("fleet.yaml", &fleet),
+                ("clusters/eastus-prod-01.yaml", &cluster),
+                ("apps/web/app.yaml", &app),
+            ]);
+            let (app, fleet) = (&web_of(&sources).value, &sources.fleet.as_ref().unwrap().value);
+            let route = probe_route(fleet, app, &eastus(&sources).value);
+            let edge = routes(&sources)
+                .iter()
+                .map(|r| r.probe_path.clone())
+                .collect::<BTreeSet<_>>();
+            (route, edge)
+        };
+        let (route, edge) = probe("");
+        let expected = ProbeRoute {
+            host: "eastus-gw.example.com".into(),
+            path: "/_fleetgen/probe/web".into(),
+            target: "/healthz/ready".into(),
+        };
+        assert_eq!(route, Some(expected.clone()));
+        assert_eq!(edge, BTreeSet::from(["/_fleetgen/probe/web".to_string()]));
+        let (route, edge) = probe("runtime:\n  probes: { readinessPath: \"/ready?deep=1#top\" }\n");
+        assert_eq!(
+            route,
+            Some(ProbeRoute {
+                target: "/ready".into(),
+                ..expected
+            })
+        );
+        assert_eq!(edge, BTreeSet::from(["/_fleetgen/probe/web?deep=1".to_string()]));
+        // A cluster without an origin is probed nowhere.
+        let bare = fixture::sources(&[("fleet.yaml", &fleet)]);
+        let app = &web_of(&bare).value;
+        assert_eq!(
+            probe_route(&bare.fleet.as_ref().unwrap().value, app, &eastus(&bare).value),
+            None
+        );
     }
 
     #[test]
