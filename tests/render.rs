@@ -715,3 +715,49 @@ fn a_release_leaves_a_jobs_pod_template_as_it_was() {
         );
     }
 }
+
+/// `allow-cloud-apis` names the addresses of the cluster's address family: on an IPv6 EKS
+/// cluster its pods reach the cloud's APIs over IPv6 and the Pod Identity agent at
+/// `[fd00:ec2::23]` (AWS's "Set up the Amazon EKS Pod Identity Agent"), which the IPv4
+/// addresses alone would block.
+#[test]
+fn cloud_api_egress_follows_the_clusters_address_family() {
+    let file = "useast1-prod-01/apps/api/networkpolicy-allow-cloud-apis.yaml";
+    let egress = |family: Option<&str>| -> Vec<Vec<String>> {
+        let fleet = fleet_with(Some(&root().join("tests/golden/identity-pod-identity/input")));
+        if let Some(family) = family {
+            let cluster = fleet.path().join("clusters/useast1-prod-01.yaml");
+            let text = fs::read_to_string(&cluster).unwrap();
+            let text = text.replace(
+                "networkMode: vpc-cni\n",
+                &format!("networkMode: vpc-cni\nipFamily: {family}\n"),
+            );
+            fs::write(&cluster, text).unwrap();
+        }
+        let out = render(fleet.path(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        let policy: serde_json::Value =
+            serde_saphyr::from_str(&read_tree(&fleet.path().join("rendered"))[file]).unwrap();
+        (policy["spec"]["egress"].as_array().unwrap().iter())
+            .map(|rule| {
+                (rule["to"].as_array().unwrap().iter())
+                    .map(|to| to["ipBlock"]["cidr"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    let strings = |rules: &[&[&str]]| -> Vec<Vec<String>> {
+        rules
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    let v4: &[&[&str]] = &[&["0.0.0.0/0"], &["169.254.170.23/32"]];
+    assert_eq!(egress(None), strings(v4));
+    assert_eq!(egress(Some("ipv4")), strings(v4));
+    assert_eq!(egress(Some("ipv6")), strings(&[&["::/0"], &["fd00:ec2::23/128"]]));
+    assert_eq!(
+        egress(Some("dual-stack")),
+        strings(&[&["0.0.0.0/0", "::/0"], &["169.254.170.23/32", "fd00:ec2::23/128"]])
+    );
+}

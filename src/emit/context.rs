@@ -145,10 +145,24 @@ fn network(plan: &Plan, p: &Placement) -> Value {
         .collect();
     // A cloud identity needs its token endpoint and the cloud's APIs: public HTTPS addresses
     // that NetworkPolicy (no host names) cannot name more narrowly than "anywhere on 443";
-    // EKS Pod Identity also needs its node agent at 169.254.170.23:80.
+    // EKS Pod Identity also needs its node agent at 169.254.170.23:80 ([fd00:ec2::23] over
+    // IPv6). Each in the address families of the cluster's pods.
     let cloud = a.identity.cloud_permissions_profile.is_some().then(|| {
+        let family = p.cluster.value.ip_family;
+        let of = |v4: &str, v6: &str| {
+            let mut cidrs = Vec::new();
+            if family.v4() {
+                cidrs.push(v4.to_string());
+            }
+            if family.v6() {
+                cidrs.push(v6.to_string());
+            }
+            cidrs
+        };
         json!({
             "podIdentityAgent": p.cluster.value.identity_mode == crate::model::common::IdentityMode::EksPodIdentity,
+            "anywhere": of("0.0.0.0/0", "::/0"),
+            "podIdentityAgentCidrs": of("169.254.170.23/32", "fd00:ec2::23/128"),
         })
     });
     // The scraper of an app with a metrics endpoint, at its port.
@@ -349,7 +363,8 @@ mod tests {
              azure.workload.identity/tenant-id=str,},automountToken=bool,},gateway={name=str,\
              namespace=str,listener=none,},service={name=str,port=int,},metrics={port=int,path=str,},\
              identityDigest=str,network={port=int,gateway={namespace=str,sourceRanges=[str,],},scraper={port=int,namespace=str,\
-             selector={app.kubernetes.io/name=str,},sourceRanges=[],},cloud={podIdentityAgent=bool,},\
+             selector={app.kubernetes.io/name=str,},sourceRanges=[],},cloud={podIdentityAgent=bool,anywhere=[str,],\
+             podIdentityAgentCidrs=[str,],},\
              calls=[{name=str,namespace=str,selector={app.kubernetes.io/name=str,},port=int,},],\
              callers=[],egress=[],},}"
         );
@@ -410,7 +425,11 @@ mod tests {
                     "selector": {"app.kubernetes.io/name": "prometheus"},
                     "sourceRanges": [],
                 },
-                "cloud": {"podIdentityAgent": false},
+                "cloud": {
+                    "podIdentityAgent": false,
+                    "anywhere": ["0.0.0.0/0"],
+                    "podIdentityAgentCidrs": ["169.254.170.23/32"],
+                },
                 "calls": [
                     {
                         "name": "api",

@@ -19,6 +19,30 @@ impl Default for ClusterRole {
     }
 }
 
+string_enum!(
+    /// The address family of the cluster's pods: IPv4, IPv6 (an EKS cluster created with
+    /// `ipFamily: ipv6`), or both (dual-stack).
+    IpFamily { Ipv4 = "ipv4", Ipv6 = "ipv6", DualStack = "dual-stack" }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for IpFamily {
+    fn default() -> Self {
+        IpFamily::Ipv4
+    }
+}
+
+impl IpFamily {
+    /// Whether pods have IPv4 addresses.
+    pub fn v4(self) -> bool {
+        self != IpFamily::Ipv6
+    }
+    /// Whether pods have IPv6 addresses.
+    pub fn v6(self) -> bool {
+        self != IpFamily::Ipv4
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
@@ -43,6 +67,9 @@ pub struct Cluster {
     pub role: ClusterRole,
     pub profile: Id,
     pub network_mode: Id,
+    /// The address family of its pods (default IPv4).
+    #[serde(default)]
+    pub ip_family: IpFamily,
     pub identity_mode: IdentityMode,
     pub entrypoint: Id,
     pub observability_profile: Id,
