@@ -516,9 +516,23 @@ fn each_app_is_probed_through_a_route_of_its_own_on_the_origin_name() {
         .map(|(_, origin)| (origin.to_string(), "/_fleetgen/probe/cart".to_string()))
         .collect();
     assert_eq!(checks, expected);
+    // Behind Front Door the app's own route takes the probe path too (a second rule); an app
+    // only Route 53 checks (which sends the origin name) gets its probe route alone.
+    let rules = |tree: &BTreeMap<String, String>, app: &str| {
+        let route: Value =
+            serde_saphyr::from_str(&tree[&format!("eastus-prod-01/apps/{app}/httproute-{app}.yaml")]).unwrap();
+        route["spec"]["rules"].as_array().unwrap().len()
+    };
+    assert_eq!((rules(&tree, "web"), rules(&tree, "cart")), (2, 2));
+    edit(dir.path(), "apps/web/app.yaml", |t| {
+        (t.replace("www.example.com", "www.example.net")).replace("routing: latency", "routing: weighted-global")
+    });
+    let tree = render(dir.path());
+    assert_eq!(rules(&tree, "web"), 1);
+    assert!(tree.contains_key("eastus-prod-01/apps/web/httproute-web-probe.yaml"));
     // An app no edge checks (its hostname under no entry's domain) gets no probe route.
     edit(dir.path(), "apps/web/app.yaml", |t| {
-        t.replace("www.example.com", "www.example.org")
+        t.replace("www.example.net", "www.example.org")
     });
     let tree = render(dir.path());
     assert!(!tree.keys().any(|k| k.ends_with("httproute-web-probe.yaml")));

@@ -258,6 +258,7 @@ pub(super) fn workload(plan: &Plan, p: &Placement) -> minijinja::Value {
                     ("host", Mj::from(r.host.as_str())),
                     ("path", Mj::from(r.path.as_str())),
                     ("target", Mj::from(r.target.as_str())),
+                    ("onAppHostnames", Mj::from(r.on_app_hostnames)),
                 ])
             })),
         ),

@@ -183,6 +183,11 @@ pub struct ProbeRoute {
     pub host: String,
     pub path: String,
     pub target: String,
+    /// A Front Door profile probes the app here, so its own routes (for its hostnames) take
+    /// the path too: Microsoft does not document the `Host` of a probe. Route 53 sends the
+    /// origin name, so an app it alone checks gets no such rule (each is a listener rule of
+    /// an ALB, whose rules are counted).
+    pub on_app_hostnames: bool,
 }
 
 /// The path the edge probes `app` at on every cluster's gateway.
@@ -198,11 +203,14 @@ pub fn probe_route(fleet: &Fleet, app: &App, cluster: &Cluster) -> Option<ProbeR
     }
     let host = cluster.edge.as_ref().and_then(|e| e.origin.as_deref())?;
     let entries = entries(fleet);
-    let served = (app.traffic.hostnames.iter()).any(|h| serving(&entries, h, cluster.environment).is_some());
-    served.then(|| ProbeRoute {
+    let serving: Vec<&Entry> = (app.traffic.hostnames.iter())
+        .filter_map(|h| serving(&entries, h, cluster.environment))
+        .collect();
+    (!serving.is_empty()).then(|| ProbeRoute {
         host: host.to_string(),
         path: probe_route_path(app.application.name.as_str()),
         target: split_probe_path(&probe_path(app, fleet)).0.to_string(),
+        on_app_hostnames: serving.iter().any(|e| matches!(e, Entry::FrontDoor(..))),
     })
 }
 
@@ -1641,6 +1649,7 @@ mod tests {
             host: "eastus-gw.example.com".into(),
             path: "/_fleetgen/probe/web".into(),
             target: "/healthz/ready".into(),
+            on_app_hostnames: true,
         };
         assert_eq!(route, Some(expected.clone()));
         assert_eq!(edge, BTreeSet::from(["/_fleetgen/probe/web".to_string()]));
