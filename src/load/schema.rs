@@ -764,13 +764,21 @@ fn describe(
                 .map(|a| a.iter().map(short).collect())
                 .unwrap_or_default();
             let value = short(instance);
+            // A conditional list (`then`: AKS takes `ipv4` or `dual-stack`) says its condition
+            // and every value it takes: the value is most likely not a typo of one of them.
+            let parent = &path[..path.len().saturating_sub(1)];
+            let when = condition(cx, parent);
             let mut d = Diagnostic::error(
                 codes::INVALID_VALUE,
                 sources,
                 at(span, "not an allowed value".into()),
-                format!("`{value}` is not a valid `{}`", last_key(path)),
+                match &when {
+                    Some(when) => format!("`{value}` is not a valid `{}` {when}", last_key(path)),
+                    None => format!("`{value}` is not a valid `{}`", last_key(path)),
+                },
             );
-            d.help = Some(match suggest::closest(&value, options.iter().map(String::as_str)) {
+            let closest = suggest::closest(&value, options.iter().map(String::as_str)).filter(|_| when.is_none());
+            d.help = Some(match closest {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("expected one of {}", suggest::list(&options)),
             });
