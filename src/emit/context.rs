@@ -146,16 +146,15 @@ fn network(plan: &Plan, p: &Placement) -> Value {
     // A cloud identity needs its token endpoint and the cloud's APIs: public HTTPS addresses
     // that NetworkPolicy (no host names) cannot name more narrowly than "anywhere on 443";
     // EKS Pod Identity also needs its node agent at 169.254.170.23:80 ([fd00:ec2::23] over
-    // IPv6). Each in the address families of the cluster's pods.
+    // IPv6). IPv4 always: a pod of an IPv6 EKS cluster still reaches IPv4 addresses through
+    // its node (the VPC CNI's egress-only IPv4), and the SDKs call the IPv4 endpoints unless
+    // told to use the dual-stack ones; IPv6 too where pods have IPv6 addresses.
     let cloud = a.identity.cloud_permissions_profile.is_some().then(|| {
-        let family = p.cluster.value.ip_family;
-        let of = |v4: &str, v6: &str| {
-            let mut cidrs = Vec::new();
-            if family.v4() {
-                cidrs.push(v4.to_string());
-            }
-            if family.v6() {
-                cidrs.push(v6.to_string());
+        let v6 = p.cluster.value.ip_family.v6();
+        let of = |v4: &str, six: &str| {
+            let mut cidrs = vec![v4.to_string()];
+            if v6 {
+                cidrs.push(six.to_string());
             }
             cidrs
         };

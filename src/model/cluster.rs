@@ -33,10 +33,6 @@ impl Default for IpFamily {
 }
 
 impl IpFamily {
-    /// Whether pods have IPv4 addresses.
-    pub fn v4(self) -> bool {
-        self != IpFamily::Ipv6
-    }
     /// Whether pods have IPv6 addresses.
     pub fn v6(self) -> bool {
         self != IpFamily::Ipv4
