@@ -65,6 +65,12 @@ fn is_fleetgen_output(dir: &Path) -> io::Result<bool> {
     if fs::read_dir(dir)?.next().is_none() {
         return Ok(true); // empty
     }
+    holds_matrix(dir)
+}
+
+/// Whether `dir` holds fleetgen's placement matrix (`fleet.yaml` with fleetgen's mark): an
+/// output folder fleetgen wrote.
+fn holds_matrix(dir: &Path) -> io::Result<bool> {
     let matrix = dir.join(MATRIX);
     if fs::symlink_metadata(&matrix).is_ok_and(|m| !m.is_file()) {
         return Ok(false);
@@ -246,7 +252,9 @@ fn lexical(path: &Path) -> Option<PathBuf> {
 }
 
 /// Refuses an output folder inside a folder fleetgen reads (`clusters/`, `apps/` …), or
-/// one that is the repository or holds it: writing there would change the sources.
+/// one that is the repository or holds it: writing there would change the sources. Also one
+/// inside `.git`, or inside another output folder of fleetgen's (see
+/// [`refuse_inside_output`]).
 pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
     let Ok(repo) = fs::canonicalize(repo) else {
         return Ok(()); // the repository is refused on its own
@@ -284,6 +292,35 @@ pub fn refuse_inside_inputs(repo: &Path, out: &Path) -> Result<(), String> {
                     .collect::<Vec<_>>()
             )
         ));
+    }
+    if let Ok(inside) = real.strip_prefix(&repo)
+        && inside
+            .components()
+            .next()
+            .is_some_and(|first| first.as_os_str() == ".git")
+    {
+        return Err(format!(
+            "`{}` is inside `.git`, git's own folder; choose an output folder outside it",
+            out.display()
+        ));
+    }
+    refuse_inside_output(&repo, out, &real)
+}
+
+/// Refuses an output folder inside another one fleetgen wrote (`rendered/preview`): the next
+/// render of the outer folder removes what it did not write, this folder with it, and a
+/// `check` of the outer one finds this one's files orphaned. `real` is `out` resolved.
+fn refuse_inside_output(repo: &Path, out: &Path, real: &Path) -> Result<(), String> {
+    for outer in real.ancestors().skip(1) {
+        if holds_matrix(outer).unwrap_or(false) {
+            let shown = outer.strip_prefix(repo).unwrap_or(outer);
+            return Err(format!(
+                "`{}` is inside `{}`, an output folder of fleetgen's: a render of it would remove this one, \
+                 and a check of it would find these files orphaned; choose an output folder outside it",
+                out.display(),
+                shown.display()
+            ));
+        }
     }
     Ok(())
 }

@@ -326,11 +326,22 @@ fn check_refuses_an_output_folder_render_refuses() {
     assert_eq!(fs::read_to_string(repo.join("rendered")).unwrap(), "a file\n");
     // Run in the fleet: its own folder is said so (not blamed on a FLEETGEN_CACHE_DIR nobody
     // set), and a folder inside the cache, whose shadow a later render would take it for, is
-    // refused.
+    // refused; so are one in git's own folder and one inside the fleet's output folder, which
+    // the next render of that folder would remove.
     fs::remove_file(repo.join("rendered")).unwrap();
+    assert_eq!(run(repo, "render", &[]).status.code(), Some(0));
     for (out, said) in [
         (".", "`.` cannot be an output folder"),
         (".fleetgen/shadow", "inside the cache folder"),
+        (".git/rendered", "is inside `.git`, git's own folder"),
+        (
+            "rendered/preview",
+            "`rendered/preview` is inside `rendered`, an output folder of fleetgen's",
+        ),
+        (
+            "rendered/_edge/x",
+            "is inside `rendered`, an output folder of fleetgen's",
+        ),
     ] {
         for command in ["check", "render"] {
             let run = fleetgen()
@@ -344,6 +355,8 @@ fn check_refuses_an_output_folder_render_refuses() {
         }
     }
     assert!(!repo.join(".fleetgen/shadow").exists());
+    assert!(!repo.join(".git/rendered").exists() && !repo.join("rendered/preview").exists());
+    assert_eq!(run(repo, "check", &[]).status.code(), Some(0));
 }
 
 /// `--quiet`: the findings and nothing else (no count, no advice), for check and lint alike.
