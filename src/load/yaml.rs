@@ -251,6 +251,8 @@ fn yaml_error(e: &serde_saphyr::Error, file: &SourceFile) -> YamlError {
             codes::INVALID_VALUE,
             "a `!!binary` value must decode to UTF-8 text, which this does not; write the text itself".to_string(),
         )
+    } else if message.starts_with(UNKNOWN_TAG) {
+        (codes::INVALID_VALUE, message)
     } else if message.starts_with("invalid boolean (strict mode") {
         (
             codes::WRONG_TYPE,
@@ -409,7 +411,45 @@ enum RawNode {
 
 impl<'de> Deserialize<'de> for RawNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawVisitor)
+        let serde_saphyr::Tagged(Bare(node), tag) = Deserialize::deserialize(d)?;
+        known_tag(tag.as_deref())?;
+        Ok(node)
+    }
+}
+
+/// A node read without its tag (which [`RawNode`] reads first).
+struct Bare(RawNode);
+
+impl<'de> Deserialize<'de> for Bare {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor).map(Bare)
+    }
+}
+
+/// The start of the error [`known_tag`] gives (matched by [`yaml_error`]).
+const UNKNOWN_TAG: &str = "unknown YAML tag ";
+
+/// Refuses a tag other than YAML's core ones (`!!str`, `!!int`, `!!float`, `!!bool`,
+/// `!!null`, `!!seq`, `!!map`, `!!binary`): fleetgen resolves no tag of its own, and the
+/// parser reads the value under a local tag (`!include other.yaml`, CloudFormation's `!Ref`)
+/// as if it had none, which is not what its writer meant. (It refuses other `!!` tags,
+/// `!!timestamp`, itself.)
+fn known_tag<E: de::Error>(tag: Option<&str>) -> Result<(), E> {
+    let Some(tag) = tag else { return Ok(()) };
+    let core = tag
+        .strip_prefix("tag:yaml.org,2002:")
+        .or_else(|| tag.strip_prefix("!!"))
+        .or_else(|| {
+            tag.strip_prefix("!<tag:yaml.org,2002:")
+                .and_then(|t| t.strip_suffix('>'))
+        });
+    match core {
+        Some("str" | "int" | "float" | "bool" | "null" | "seq" | "map" | "binary") => Ok(()),
+        // `!` alone: a non-specific tag, the value a string or collection as written.
+        _ if tag == "!" => Ok(()),
+        _ => Err(E::custom(format!(
+            "{UNKNOWN_TAG}`{tag}`: fleetgen resolves no tags (no includes, no references) and would read the value as if it had none; write the value itself"
+        ))),
     }
 }
 
@@ -476,7 +516,18 @@ struct Json(serde_json::Value);
 
 impl<'de> Deserialize<'de> for Json {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor).map(Json)
+        let serde_saphyr::Tagged(BareJson(value), tag) = Deserialize::deserialize(d)?;
+        known_tag(tag.as_deref())?;
+        Ok(Json(value))
+    }
+}
+
+/// A value read without its tag (which [`Json`] reads first).
+struct BareJson(serde_json::Value);
+
+impl<'de> Deserialize<'de> for BareJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor).map(BareJson)
     }
 }
 
@@ -553,6 +604,11 @@ mod tests {
             "1: one\ntrue: yes\n0755: octal\n",
             "text: |\n  two\n  lines\nfolded: >\n  one\n  line\nquoted: '0x1F'\n",
             "tagged: !!str 123\nbinary: 0b101\nhex: 0x1F\nexp: 1e3\ninf: .inf\n",
+            "a: !include other.yaml\n",
+            "a:\n  b: !Ref Bucket\n",
+            "a: ! text\nb: !!int 3\nc: !<tag:yaml.org,2002:str> 4\nd: !!map {k: v}\n",
+            "a: !!timestamp 2026-12-08\n",
+            "list: !custom [1, 2]\n",
             "",
             "# only a comment\n",
             "- a\n- - b\n  - c\n",
@@ -568,6 +624,33 @@ mod tests {
             let plain = parse_json_here(&file).map_err(|e| (e.message, e.span));
             assert_eq!(plain, spanned, "{text:?}");
         }
+    }
+
+    /// A tag fleetgen does not resolve is refused where it is written, in a mapping or a
+    /// list, on a scalar or a collection; YAML's core tags read as before.
+    #[test]
+    fn tags_other_than_the_core_ones_are_refused_where_they_are() {
+        for (text, tag, line) in [
+            ("a: !include other.yaml\n", "!include", 1),
+            ("a:\n  b: !Ref Bucket\n", "!Ref", 2),
+            ("a: 1\nlist:\n  - x\n  - !custom [1, 2]\n", "!custom", 4),
+        ] {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.code, codes::INVALID_VALUE, "{text:?}: {}", err.message);
+            assert!(
+                err.message
+                    .starts_with(&format!("unknown YAML tag `{tag}`: fleetgen resolves no tags")),
+                "{text:?}: {}",
+                err.message
+            );
+            let file = SourceFile::new("t.yaml", text);
+            assert_eq!(file.line_col(err.span.start).0, line, "{text:?}: {:?}", err.span);
+        }
+        let (node, _) = parse_str("a: ! text\nb: !!int 3\nc: !<tag:yaml.org,2002:str> 4\nd: !!map {k: v}\n").unwrap();
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"a": "text", "b": 3, "c": "4", "d": {"k": "v"}})
+        );
     }
 
     #[test]
