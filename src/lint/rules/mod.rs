@@ -72,6 +72,7 @@ families! {
         hostname_conflict,
         origin_without_gateway,
         probe_route_missing,
+        proxy_namespace_unset,
         public_without_edge,
         service_selects_other_workloads,
         standby_takes_traffic,
